@@ -1,0 +1,1 @@
+"""Interconnect: plans and quotas, enterprise links (multi-tier), invitations, external users and memberships."""

@@ -1,0 +1,1 @@
+"""Platform kernel: configuration, database and tenancy, identity, errors, audit, idempotency, outbox, CLI."""

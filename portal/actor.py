@@ -1,0 +1,24 @@
+"""Who is acting: the authenticated principal every permission check, query scope and audit entry uses."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal
+
+ActorKind = Literal["internal", "external", "system"]
+Channel = Literal["web", "api", "cli", "system"]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID
+    kind: ActorKind
+    channel: Channel
+    display_name: str = ""
+    email: str = ""
+    roles: frozenset[str] = field(default_factory=frozenset)
+    enterprise_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    locale: str | None = None

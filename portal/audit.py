@@ -1,0 +1,102 @@
+"""The audit log: who changed what, in which tenant, through which channel, with before and after.
+
+Entries are written by a flush hook for every model marked `Audited`, inside the same flush and so the
+same transaction as the change: no code path can change an audited row and skip its entry.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from portal.db.base import Audited, Base, TenantOwned
+from portal.db.tenancy import TenantSession, context_of
+from portal.db.types import utcnow
+from portal.jsonable import jsonable
+
+REDACTED = "***"
+
+
+class AuditEntry(TenantOwned, Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_tenant_time", "tenant_id", "occurred_at"),
+        Index("ix_audit_log_tenant_object", "tenant_id", "object_type", "object_id"),
+    )
+
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[uuid.UUID | None]
+    enterprise_id: Mapped[uuid.UUID | None]
+    channel: Mapped[str] = mapped_column(String(16))
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[uuid.UUID]
+    action: Mapped[str] = mapped_column(String(16))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+def _value(obj: Audited, key: str, value: Any) -> Any:
+    return REDACTED if key in obj.__audit_redact__ and value is not None else jsonable(value)
+
+
+def _snapshot(obj: Any) -> dict[str, Any]:
+    state = inspect(obj)
+    return {attr.key: _value(obj, attr.key, getattr(obj, attr.key)) for attr in state.mapper.column_attrs}
+
+
+def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    state = inspect(obj)
+    for attr in state.mapper.column_attrs:
+        history = state.attrs[attr.key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        before[attr.key] = _value(obj, attr.key, old)
+        after[attr.key] = _value(obj, attr.key, new)
+    return before, after
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _write_audit_entries(session: Session, flush_context: Any, instances: Any) -> None:
+    ctx = context_of(session)
+    actor = ctx.actor
+    entries: list[AuditEntry] = []
+
+    def add(obj: Any, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        entries.append(
+            AuditEntry(
+                tenant_id=obj.tenant_id,
+                actor_kind=actor.kind if actor else "system",
+                actor_id=actor.user_id if actor else None,
+                enterprise_id=actor.enterprise_id if actor else None,
+                channel=ctx.effective_channel,
+                object_type=obj.__tablename__,
+                object_id=obj.id,
+                action=action,
+                before=before,
+                after=after,
+            )
+        )
+
+    for obj in session.new:
+        if isinstance(obj, Audited) and isinstance(obj, TenantOwned):
+            add(obj, "create", None, _snapshot(obj))
+    for obj in session.dirty:
+        if isinstance(obj, Audited) and isinstance(obj, TenantOwned) and session.is_modified(obj):
+            before, after = _changes(obj)
+            if after:
+                add(obj, "update", before, after)
+    for obj in session.deleted:
+        if isinstance(obj, Audited) and isinstance(obj, TenantOwned):
+            add(obj, "delete", _snapshot(obj), None)
+    session.add_all(entries)

@@ -1,0 +1,48 @@
+"""Components: how the packages built on the kernel plug into it without the kernel importing them.
+
+Each top-level package exposes a `Component` under the "portal.components" entry-point group (see
+pyproject.toml): its routes, templates, static files, translation catalogs, model modules (so Alembic
+and the ORM know its tables) and its part of `portal demo`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from portal.services import Services
+
+DemoStep = Callable[["Services", dict[str, Any]], Awaitable[None]]
+
+GROUP = "portal.components"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    order: int = 100
+    route_handlers: Sequence[Any] = ()
+    template_dir: Path | None = None
+    static_dir: Path | None = None
+    catalog_dir: Path | None = None
+    model_modules: Sequence[str] = ()
+    demo: DemoStep | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+KERNEL_MODEL_MODULES = ("portal.identity.models", "portal.audit", "portal.idempotency", "portal.outbox")
+
+
+def load_components() -> list[Component]:
+    found = [ep.load() for ep in entry_points(group=GROUP)]
+    return sorted(found, key=lambda c: (c.order, c.name))
+
+
+def import_models(components: Sequence[Component]) -> None:
+    for module in (*KERNEL_MODEL_MODULES, *(m for c in components for m in c.model_modules)):
+        importlib.import_module(module)

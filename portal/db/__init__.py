@@ -1,0 +1,1 @@
+"""Database: engine, declarative base and column types, tenancy enforcement, migrations."""

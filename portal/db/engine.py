@@ -1,0 +1,78 @@
+"""The engine and the one way to open a unit of work: `Database.session(context)`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from portal.actor import Actor
+from portal.config import Settings
+from portal.db import tenancy
+from portal.db.context import DbContext, actor_context
+
+
+def ensure_sqlite_directory(database_url: str) -> None:
+    """The embedded default is a file under the data directory; create the directory on first run."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        ensure_sqlite_directory(settings.database_url)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        _configure_sqlite(engine)
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    """SQLite: foreign keys on, WAL, and write transactions that take the write lock when they begin,
+    so two concurrent requests queue instead of failing on a lock upgrade."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's begin event issue BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(self, settings: Settings, engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or create_engine(settings)
+        self._sessions = async_sessionmaker(
+            self.engine, sync_session_class=tenancy.TenantSession, expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self, ctx: DbContext) -> AsyncIterator[AsyncSession]:
+        """A unit of work in `ctx`: committed when the block ends, rolled back if it raises."""
+        roles = (self.settings.db_app_role, self.settings.db_system_role)
+        async with self._sessions(info={"ctx": ctx, "db_roles": roles}) as session, session.begin():
+            yield session
+
+    def session_for(self, actor: Actor) -> AbstractAsyncContextManager[AsyncSession]:
+        return self.session(actor_context(actor))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

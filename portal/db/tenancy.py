@@ -1,0 +1,94 @@
+"""Tenancy enforcement inside the application: the ORM half of the three guarantees.
+
+1. `do_orm_execute` adds the tenant criterion to every ORM SELECT, UPDATE and DELETE on a tenant-owned
+   model (including relationship loads and bulk statements), so a forgotten filter cannot leak rows.
+2. `before_flush` stamps tenant_id on new rows and refuses a row of another tenant.
+3. `after_begin` hands the context to PostgreSQL (role + app.tenant_id) for row-level security.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+
+from portal.db.base import TenantOwned
+from portal.db.context import DbContext
+from portal.errors import TenantViolation
+from portal.ids import uuid7
+
+
+class TenantSession(Session):
+    """The only session class the application uses; the hooks below are bound to it."""
+
+
+def context_of(session: Session) -> DbContext:
+    ctx = session.info.get("ctx")
+    if not isinstance(ctx, DbContext):
+        raise TenantViolation("database session opened without a tenancy context")
+    return ctx
+
+
+@event.listens_for(TenantSession, "do_orm_execute")
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # already carries the criterion through propagate_to_loaders
+    ctx = context_of(state.session)
+    if ctx.system:
+        return
+    if ctx.public:
+        if any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers):
+            raise TenantViolation("tenant-owned rows queried in the public context")
+        return
+    tenant_id = ctx.tenant_id
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantOwned,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+            propagate_to_loaders=True,
+        )
+    )
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _stamp_and_check(session: Session, flush_context: Any, instances: Any) -> None:
+    ctx = context_of(session)
+    for obj in session.new:
+        if not isinstance(obj, TenantOwned):
+            continue
+        if obj.id is None:
+            obj.id = uuid7()
+        if obj.tenant_id is None:
+            if ctx.tenant_id is None:
+                raise TenantViolation(f"{type(obj).__name__} created in the {ctx.label} without tenant_id")
+            obj.tenant_id = ctx.tenant_id  # type: ignore[assignment]
+        elif not ctx.system and obj.tenant_id != ctx.tenant_id:
+            raise TenantViolation(f"{type(obj).__name__} of another tenant refused in {ctx.label}")
+    if ctx.system:
+        return
+    if ctx.public and any(isinstance(o, TenantOwned) for o in (*session.new, *session.dirty, *session.deleted)):
+        raise TenantViolation("tenant-owned rows written in the public context")
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, TenantOwned) and obj.tenant_id != ctx.tenant_id:
+            raise TenantViolation(f"{type(obj).__name__} of another tenant refused in {ctx.label}")
+
+
+_SET_CONTEXT = text("SELECT set_config('role', :role, true), set_config('app.tenant_id', :tenant, true)")
+
+
+@event.listens_for(TenantSession, "after_begin")
+def _set_database_context(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    """Each PostgreSQL transaction runs as the application role (row-level security applies, no
+    BYPASSRLS) with app.tenant_id set, or as the system role whose policies admit every tenant."""
+    if connection.dialect.name != "postgresql":
+        return
+    ctx = context_of(session)
+    app_role, system_role = session.info["db_roles"]
+    role = system_role if ctx.system else app_role
+    tenant = "" if ctx.tenant_id is None else str(ctx.tenant_id)
+    connection.execute(_SET_CONTEXT, {"role": role, "tenant": tenant})

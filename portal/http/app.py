@@ -1,0 +1,108 @@
+"""The application factory: settings → services → Litestar app with every component's routes."""
+
+from __future__ import annotations
+
+import logging
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar, Router
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, RapidocRenderPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from portal import i18n
+from portal.components import Component, import_models, load_components
+from portal.config import Settings
+from portal.db.engine import Database
+from portal.http.context import SESSION_COOKIE, RequestContextMiddleware
+from portal.http.deps import DEPENDENCIES
+from portal.http.guard import check_routes, permission_guard
+from portal.http.idempotent import IDEMPOTENCY_DEPENDENCY
+from portal.http.kernel_routes import KERNEL_ROUTES
+from portal.http.problems import handle_exception
+from portal.identity.controllers import AuthController, UsersController
+from portal.identity.tokens import derive_key
+from portal.services import Services
+
+DOCS_PATH = "/api/docs"
+CSRF_COOKIE = "portal_csrf"
+
+
+def template_environment(components: list[Component]) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader([str(c.template_dir) for c in components if c.template_dir]),
+        autoescape=select_autoescape(default=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals["current_language"] = i18n.current_language
+    return env
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=logging.INFO if settings.is_production else logging.WARNING)
+    components = load_components()
+    import_models(components)
+    catalogs = i18n.Catalogs(
+        [c.catalog_dir for c in components if c.catalog_dir], settings.languages, settings.default_language
+    )
+    services = Services.build(settings, catalogs, database)
+    env = template_environment(components)
+    env.globals.update(languages=settings.languages, session_cookie=SESSION_COOKIE)
+
+    static = create_static_files_router(
+        path="/static",
+        directories=[c.static_dir for c in components if c.static_dir],
+        opt={"public": True},
+        include_in_schema=False,
+    )
+    app = Litestar(
+        route_handlers=[
+            *KERNEL_ROUTES,
+            AuthController,
+            UsersController,
+            *(handler for c in components for handler in c.route_handlers),
+            static,
+        ],
+        dependencies={**DEPENDENCIES, **IDEMPOTENCY_DEPENDENCY},
+        middleware=[RequestContextMiddleware()],
+        guards=[permission_guard],
+        exception_handlers={Exception: handle_exception},
+        csrf_config=CSRFConfig(
+            secret=derive_key(settings.secret_key, "csrf").hex(),
+            cookie_name=CSRF_COOKIE,
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            cookie_httponly=True,
+            exclude=["^/api/", "^/health$"],
+        ),
+        template_config=TemplateConfig(instance=JinjaTemplateEngine.from_environment(env)),
+        openapi_config=OpenAPIConfig(
+            title="Connected partner portal API",
+            version="0.1.0",
+            description="Problem details (RFC 9457) on every error; bearer tokens from /api/auth/token.",
+            path=DOCS_PATH,
+            render_plugins=[
+                RapidocRenderPlugin(
+                    js_url="/static/vendor/rapidoc/rapidoc-min.js",
+                    path="/",
+                    favicon="<link rel='icon' href='/static/img/logo.svg'>",
+                ),
+                JsonRenderPlugin(path="/openapi.json"),
+            ],
+            openapi_router=Router(path=DOCS_PATH, route_handlers=[], opt={"public": True}),
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        state=State({"services": services}),
+        on_shutdown=[services.db.dispose],
+        debug=False,
+    )
+    check_routes(app)
+    return app

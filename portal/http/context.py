@@ -1,0 +1,63 @@
+"""Per-request context: who is acting (the Actor) and in which language the response is written.
+
+The JSON API under /api/ authenticates only by bearer token and pages only by session cookie, so a
+browser's cookie can never drive the API (no CSRF through the API) and a token never opens a page.
+"""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+
+from litestar import Litestar
+from litestar.datastructures import Headers
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from portal.actor import Actor
+from portal.i18n import LANGUAGE_COOKIE, activate
+
+SESSION_COOKIE = "portal_session"
+API_PREFIX = "/api/"
+_UNAUTHENTICATED_PREFIXES = ("/static/", "/health")
+
+
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIX)
+
+
+def read_cookies(headers: Headers) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(headers.get("cookie", ""))
+    except CookieError:
+        return {}
+    return {key: morsel.value for key, morsel in jar.items()}
+
+
+class RequestContextMiddleware(ASGIMiddleware):
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        services = Litestar.from_scope(scope).state.services
+        headers = Headers.from_scope(scope)
+        cookies = read_cookies(headers)
+        path: str = scope["path"]
+        actor: Actor | None = None
+        if not path.startswith(_UNAUTHENTICATED_PREFIXES):
+            if is_api_path(path):
+                authorization = headers.get("authorization", "")
+                scheme, _, token = authorization.partition(" ")
+                if scheme.lower() == "bearer" and token.strip():
+                    actor = await services.sessions.from_bearer(token.strip())
+            elif cookies.get(SESSION_COOKIE):
+                actor = await services.sessions.from_cookie(cookies[SESSION_COOKIE])
+        scope["user"] = actor
+        scope["auth"] = None
+        catalogs = services.catalogs
+        language = catalogs.choose(
+            actor.locale if actor else None, cookies.get(LANGUAGE_COOKIE), headers.get("accept-language")
+        )
+        activate(language, catalogs.translations(language))
+        scope.setdefault("state", {})["language"] = language
+        await next_app(scope, receive, send)

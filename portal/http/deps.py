@@ -1,0 +1,47 @@
+"""Dependencies shared by every route: the services, the actor, and the request's unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency, Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.actor import Actor
+from portal.db.context import PUBLIC, actor_context
+from portal.errors import NotAuthenticated
+from portal.services import Services
+
+
+def provide_services(request: Request[Any, Any, Any]) -> Services:
+    return request.app.state.services
+
+
+def provide_actor(request: Request[Any, Any, Any]) -> Actor:
+    actor = request.scope.get("user")
+    if actor is None:
+        raise NotAuthenticated()
+    return actor
+
+
+async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
+    """The unit of work: one transaction in the actor's tenant (the public context when anonymous),
+    committed after the handler returns and rolled back if it raises."""
+    actor = request.scope.get("user")
+    services: Services = request.app.state.services
+    async with services.db.session(actor_context(actor) if actor else PUBLIC) as session:
+        yield session
+
+
+DEPENDENCIES = {
+    "services": Provide(provide_services, sync_to_thread=False),
+    "actor": Provide(provide_actor, sync_to_thread=False),
+    "db": Provide(provide_db),
+}
+
+# Explicit markers for handler parameters (Litestar no longer infers dependencies from names).
+DB = NamedDependency[AsyncSession]
+CurrentActor = NamedDependency[Actor]
+ServicesDep = NamedDependency[Services]

@@ -1,0 +1,115 @@
+"""The one error mapper: every exception becomes RFC 9457 problem details on the API and a readable,
+translated page everywhere else. Nothing else in the code base builds an error response."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from sqlalchemy.exc import IntegrityError
+
+from portal.errors import DomainError, FieldError, NotAuthenticated, Throttled, ValidationFailed
+from portal.http.context import is_api_path
+from portal.i18n import N_, gettext
+
+log = logging.getLogger("portal.errors")
+
+PROBLEM_JSON = "application/problem+json"
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_HTTP_CODES: dict[int, tuple[str, str]] = {
+    400: ("malformed_request", N_("The request could not be read")),
+    401: ("not_authenticated", N_("Authentication required")),
+    403: ("permission_denied", N_("You do not have permission to do this")),
+    404: ("not_found", N_("Not found")),
+    405: ("method_not_allowed", N_("This method is not allowed here")),
+    409: ("conflict", N_("The request conflicts with the current state")),
+    413: ("payload_too_large", N_("The request body is too large")),
+    415: ("unsupported_media_type", N_("Unsupported media type")),
+    429: ("too_many_requests", N_("Too many requests")),
+    500: ("internal_error", N_("Something went wrong on our side")),
+}
+
+
+def _from_litestar(exc: HTTPException) -> DomainError:
+    status = exc.status_code
+    if isinstance(exc, ValidationException) and isinstance(exc.extra, list) and exc.extra:
+        errors = []
+        for item in exc.extra:
+            message = str(item.get("message", "is invalid"))
+            field = str(item.get("key") or "body")
+            unknown = _UNKNOWN_FIELD.search(message)
+            if unknown:
+                field, message = unknown.group(1), N_("is not a known field")
+            errors.append(FieldError(field, message, "unknown_field" if unknown else "invalid"))
+        return ValidationFailed(errors)
+    code, title = _HTTP_CODES.get(status, ("http_error", exc.detail or "Error"))
+    error = DomainError(code=code)
+    error.status, error.title = status, title
+    detail = exc.detail or title
+    if status == 403 and "CSRF" in detail:
+        error.code, error.detail = "csrf_failed", N_("The form expired or was sent from another site; please try again")
+    elif status == 400 and detail:
+        error.detail = detail
+    else:
+        error.detail = title
+    return error
+
+
+def to_domain_error(exc: Exception) -> DomainError:
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, HTTPException):
+        return _from_litestar(exc)
+    if isinstance(exc, IntegrityError):
+        error = DomainError(N_("The request conflicts with existing data"), code="conflict")
+        error.status = 409
+        return error
+    log.exception("unhandled error", exc_info=exc)
+    error = DomainError(_HTTP_CODES[500][1], code="internal_error")
+    error.status, error.title = 500, _HTTP_CODES[500][1]
+    return error
+
+
+def problem_body(error: DomainError, instance: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:portal:problem:{error.code}",
+        "title": error.title,
+        "status": error.status,
+        "detail": error.text,
+        "code": error.code,
+        "instance": instance,
+    }
+    if isinstance(error, ValidationFailed):
+        body["errors"] = [{"field": e.field, "message": e.text, "code": e.code} for e in error.errors]
+    return body
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    error = to_domain_error(exc)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
+    if is_api_path(request.url.path) or request.url.path == "/health":
+        return Response(
+            content=problem_body(error, request.url.path),
+            status_code=error.status,
+            media_type=PROBLEM_JSON,
+            headers=headers,
+        )
+    if isinstance(error, NotAuthenticated) and request.method in ("GET", "HEAD"):
+        return Redirect(path=f"/login?next={quote(request.url.path)}")
+    return Template(
+        template_name="error.html",
+        context={
+            "status": error.status,
+            "title": gettext(error.title),
+            "detail": gettext(error.detail, **error.params) if error.params else gettext(error.detail),
+            "errors": [(e.field, gettext(e.message, **e.params)) for e in getattr(error, "errors", [])],
+        },
+        status_code=error.status,
+        headers=headers,
+        media_type=MediaType.HTML,
+    )

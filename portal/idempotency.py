@@ -1,0 +1,103 @@
+"""Idempotency-Key for creating POSTs.
+
+The key is claimed by inserting its row inside the request's own transaction, under a savepoint, before
+the work is done; the saved response is written in that same transaction. So:
+- a retry after success finds the row and replays the saved response;
+- a concurrent duplicate blocks on the unique key until the first commits, then replays it (PostgreSQL),
+  or waits for the write lock and then replays (SQLite);
+- a failed attempt rolls back its claim with everything else, and the key can be used again;
+- the same key with a different request is 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import LargeBinary, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.actor import Actor
+from portal.db.base import Base, TenantOwned
+from portal.db.types import utcnow
+from portal.errors import IdempotencyKeyReused, ValidationFailed
+from portal.i18n import N_
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+class IdempotencyRecord(TenantOwned, Base):
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id", "key"),)
+
+    user_id: Mapped[uuid.UUID]
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None]
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class SavedResponse:
+    status_code: int
+    body: bytes
+    replayed: bool
+
+
+def fingerprint(method: str, path: str, data: Any) -> str:
+    """Same request, same fingerprint, whatever the key order or whitespace of the JSON sent."""
+    canonical = msgspec.json.encode(data, order="sorted")
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def validate_key(key: str) -> str:
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationFailed.single(HEADER, N_("must be 1 to %(max)s printable characters"), max=MAX_KEY_LENGTH)
+    return key
+
+
+async def run_once(
+    session: AsyncSession,
+    actor: Actor,
+    key: str | None,
+    request_fingerprint: str,
+    create: Callable[[], Awaitable[tuple[int, Any]]],
+) -> SavedResponse:
+    """Run `create` at most once per (actor, key); return its status and JSON body, saved or fresh."""
+    if key is None:
+        status, content = await create()
+        return SavedResponse(status, msgspec.json.encode(content), replayed=False)
+
+    key = validate_key(key)
+    record = IdempotencyRecord(user_id=actor.user_id, key=key, fingerprint=request_fingerprint)
+    try:
+        async with session.begin_nested():
+            session.add(record)
+    except IntegrityError:
+        existing = (
+            await session.execute(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == actor.user_id, IdempotencyRecord.key == key
+                )
+            )
+        ).scalar_one()
+        if existing.fingerprint != request_fingerprint:
+            raise IdempotencyKeyReused() from None
+        assert existing.status_code is not None and existing.response_body is not None
+        return SavedResponse(existing.status_code, existing.response_body, replayed=True)
+
+    status, content = await create()
+    body = msgspec.json.encode(content)
+    record.status_code = status
+    record.response_body = body
+    return SavedResponse(status, body, replayed=False)

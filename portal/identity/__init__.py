@@ -1,0 +1,1 @@
+"""Identity for upstream staff: tenants, internal users, passwords, sessions, tokens, login throttling."""

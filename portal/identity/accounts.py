@@ -1,0 +1,259 @@
+"""Tenant sign-up, staff accounts and logging in."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.actor import Actor, Channel
+from portal.db.context import PUBLIC, tenant_context
+from portal.db.engine import Database
+from portal.db.types import utcnow
+from portal.errors import Conflict, FieldError, InvalidCredentials, NotFound, ValidationFailed
+from portal.i18n import N_
+from portal.identity.models import INTERNAL_ROLES, InternalUser, Tenant
+from portal.identity.passwords import Passwords, check_strength
+from portal.identity.sessions import OpenedSession, Sessions, actor_for, revoke_user_sessions
+from portal.identity.throttle import LoginThrottler, keys_for
+from portal.ids import uuid7
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+RESERVED_SLUGS = frozenset(
+    {"api", "admin", "console", "static", "login", "logout", "signup", "health", "p", "www", "docs", "lang"}
+)
+LOCALES = ("en", "zh_CN")
+
+
+def normalise_email(email: str, field: str = "email") -> str:
+    email = email.strip().lower()
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise ValidationFailed.single(field, N_("is not a valid email address"))
+    return email
+
+
+def check_slug(slug: str) -> str:
+    slug = slug.strip().lower()
+    if not SLUG_PATTERN.match(slug):
+        raise ValidationFailed.single(
+            "slug", N_("must be 3 to 40 lowercase letters, digits or hyphens, not starting or ending with a hyphen")
+        )
+    if slug in RESERVED_SLUGS:
+        raise ValidationFailed.single("slug", N_("is reserved"), "reserved")
+    return slug
+
+
+def check_name(value: str, field: str, max_length: int = 200) -> str:
+    value = value.strip()
+    if not value:
+        raise ValidationFailed.single(field, N_("is required"), "required")
+    if len(value) > max_length:
+        raise ValidationFailed.single(field, N_("must be at most %(max)s characters"), "too_long", max=max_length)
+    return value
+
+
+def check_locale(locale: str | None) -> str | None:
+    if locale is not None and locale not in LOCALES:
+        raise ValidationFailed.single("locale", N_("must be one of %(choices)s"), choices=", ".join(LOCALES))
+    return locale
+
+
+def check_role(role: str) -> str:
+    if role not in INTERNAL_ROLES:
+        raise ValidationFailed.single("role", N_("must be one of %(choices)s"), choices=", ".join(INTERNAL_ROLES))
+    return role
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    company_name: str
+    slug: str
+    admin_name: str
+    email: str
+    password: str
+    locale: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class NewStaff:
+    email: str
+    display_name: str
+    password: str
+    role: str = "staff"
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    actor: Actor
+    opened: OpenedSession
+
+
+class Accounts:
+    def __init__(
+        self, db: Database, passwords: Passwords, sessions: Sessions, throttler: LoginThrottler, failures_allowed: int
+    ) -> None:
+        self.db = db
+        self.passwords = passwords
+        self.sessions = sessions
+        self.throttler = throttler
+        self.failures_allowed = failures_allowed
+
+    async def sign_up(self, data: SignUp, channel: str = "web") -> tuple[Tenant, InternalUser]:
+        """Create a tenant and its first admin in one transaction: both exist, or neither."""
+        errors: list[FieldError] = []
+        values: dict[str, str] = {}
+        for field, check in (
+            ("company_name", lambda: check_name(data.company_name, "company_name")),
+            ("slug", lambda: check_slug(data.slug)),
+            ("admin_name", lambda: check_name(data.admin_name, "admin_name")),
+            ("email", lambda: normalise_email(data.email)),
+            ("password", lambda: check_strength(data.password) or data.password),
+            ("locale", lambda: check_locale(data.locale) or "en"),
+        ):
+            try:
+                values[field] = check()
+            except ValidationFailed as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise ValidationFailed(errors)
+        tenant_id = uuid7()
+        try:
+            async with self.db.session(tenant_context(tenant_id, channel=channel)) as session:
+                taken = await session.scalar(
+                    select(func.count()).select_from(Tenant).where(Tenant.slug == values["slug"])
+                )
+                if taken:
+                    raise ValidationFailed.single("slug", N_("is already taken"), "taken")
+                tenant = Tenant(
+                    id=tenant_id, slug=values["slug"], name=values["company_name"], default_locale=values["locale"]
+                )
+                session.add(tenant)
+                await session.flush()
+                admin = InternalUser(
+                    email=values["email"],
+                    display_name=values["admin_name"],
+                    password_hash=self.passwords.hash(values["password"]),
+                    role="admin",
+                    locale=values["locale"],
+                )
+                session.add(admin)
+        except IntegrityError:  # a concurrent sign-up took the slug between the check and the insert
+            raise ValidationFailed.single("slug", N_("is already taken"), "taken") from None
+        return tenant, admin
+
+    async def log_in(
+        self,
+        workspace: str,
+        email: str,
+        password: str,
+        channel: Channel,
+        user_agent: str | None = None,
+        ip_address: str | None = None,
+    ) -> LoggedIn:
+        workspace, email = workspace.strip().lower(), email.strip().lower()
+        keys = keys_for(workspace, email, ip_address, self.failures_allowed)
+        async with self.db.session(PUBLIC) as session:
+            await self.throttler.ensure_allowed(session, keys)
+            tenant = await session.scalar(select(Tenant).where(Tenant.slug == workspace, Tenant.status == "active"))
+        logged_in: LoggedIn | None = None
+        if tenant is not None:
+            async with self.db.session(tenant_context(tenant.id, channel=channel)) as session:
+                user = await session.scalar(
+                    select(InternalUser).where(InternalUser.email == email, InternalUser.status == "active")
+                )
+                if user is not None and self.passwords.verify(user.password_hash, password):
+                    if self.passwords.needs_rehash(user.password_hash):
+                        user.password_hash = self.passwords.hash(password)
+                    user.last_login_at = utcnow()
+                    opened = self.sessions.open(session, user, channel, user_agent, ip_address)
+                    await session.flush()
+                    logged_in = LoggedIn(actor_for(user, opened.session, channel), opened)
+                elif user is None:
+                    self.passwords.verify(None, password)  # same work as a wrong password: no timing oracle
+        else:
+            self.passwords.verify(None, password)
+        # Units of work run one after another, never nested: SQLite has a single writer.
+        async with self.db.session(PUBLIC) as session:
+            if logged_in is not None:
+                await self.throttler.clear_account(session, keys)
+            else:
+                await self.throttler.record_failure(session, keys)
+        if logged_in is None:
+            raise InvalidCredentials()
+        return logged_in
+
+
+class Staff:
+    """Internal users of the actor's tenant; runs inside the request's unit of work."""
+
+    def __init__(self, session: AsyncSession, passwords: Passwords) -> None:
+        self.session = session
+        self.passwords = passwords
+
+    async def list(self, *, limit: int = 50, offset: int = 0) -> tuple[list[InternalUser], int]:
+        total = await self.session.scalar(select(func.count()).select_from(InternalUser)) or 0
+        rows = await self.session.scalars(
+            select(InternalUser).order_by(InternalUser.created_at, InternalUser.id).limit(limit).offset(offset)
+        )
+        return list(rows), total
+
+    async def get(self, user_id: uuid.UUID) -> InternalUser:
+        user = await self.session.scalar(select(InternalUser).where(InternalUser.id == user_id))
+        if user is None:
+            raise NotFound(N_("No such user"))
+        return user
+
+    async def create(self, data: NewStaff) -> InternalUser:
+        email = normalise_email(data.email)
+        check_strength(data.password)
+        exists = await self.session.scalar(
+            select(func.count()).select_from(InternalUser).where(InternalUser.email == email)
+        )
+        if exists:
+            raise Conflict(N_("A user with this email already exists"), code="email_taken")
+        user = InternalUser(
+            email=email,
+            display_name=check_name(data.display_name, "display_name"),
+            password_hash=self.passwords.hash(data.password),
+            role=check_role(data.role),
+            locale=check_locale(data.locale),
+        )
+        self.session.add(user)
+        await self.session.flush()
+        return user
+
+    async def update(
+        self,
+        actor: Actor,
+        user_id: uuid.UUID,
+        *,
+        display_name: str | None = None,
+        role: str | None = None,
+        status: str | None = None,
+        locale: str | None = None,
+    ) -> InternalUser:
+        user = await self.get(user_id)
+        if display_name is not None:
+            user.display_name = check_name(display_name, "display_name")
+        if locale is not None:
+            user.locale = check_locale(locale)
+        if role is not None:
+            if user.id == actor.user_id and role != "admin":
+                raise Conflict(N_("You cannot remove your own admin role"), code="own_admin_role")
+            user.role = check_role(role)
+        if status is not None:
+            if status not in ("active", "disabled"):
+                raise ValidationFailed.single("status", N_("must be one of %(choices)s"), choices="active, disabled")
+            if user.id == actor.user_id and status == "disabled":
+                raise Conflict(N_("You cannot disable yourself"), code="disable_self")
+            if status == "disabled" and user.status != "disabled":
+                await revoke_user_sessions(self.session, user.id, "user_disabled")
+            user.status = status
+        await self.session.flush()
+        return user

@@ -1,0 +1,124 @@
+"""JSON API for tenant sign-up, tokens and staff accounts."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy import select
+
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.idempotent import IdempotencyDep
+from portal.identity.accounts import NewStaff, SignUp, Staff
+from portal.identity.models import InternalUser, Tenant
+from portal.identity.schemas import (
+    MeOut,
+    NewUserIn,
+    RefreshIn,
+    SignUpIn,
+    SignUpOut,
+    TenantOut,
+    TokenIn,
+    TokenOut,
+    UserOut,
+    UserPage,
+    UserPatchIn,
+)
+from portal.identity.sessions import revoke_session
+from portal.permissions import SIGNED_IN, public, requires
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    return request.client.host if request.client else None
+
+
+class AuthController(Controller):
+    path = "/api"
+    tags = ["identity"]
+
+    @post("/signup", opt=public(), status_code=HTTP_201_CREATED)
+    async def sign_up(self, data: JSONBody[SignUpIn], services: ServicesDep) -> SignUpOut:
+        """Create a tenant (an upstream manufacturer) and its first admin."""
+        tenant, admin = await services.accounts.sign_up(
+            SignUp(data.company_name, data.slug, data.admin_name, data.email, data.password, data.locale), "api"
+        )
+        return SignUpOut(TenantOut.of(tenant), UserOut.of(admin))
+
+    @post("/auth/token", opt=public(), status_code=200)
+    async def token(self, data: JSONBody[TokenIn], services: ServicesDep, request: Request[Any, Any, Any]) -> TokenOut:
+        """Exchange workspace, email and password for a short-lived access token and a refresh token."""
+        logged_in = await services.accounts.log_in(
+            data.workspace, data.email, data.password, "api", request.headers.get("user-agent"), client_ip(request)
+        )
+        pair = services.sessions.token_pair(logged_in.opened)
+        return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
+
+    @post("/auth/refresh", opt=public(), status_code=200)
+    async def refresh(self, data: JSONBody[RefreshIn], services: ServicesDep) -> TokenOut:
+        """Rotate a refresh token. A refresh token used twice ends its session."""
+        pair = await services.sessions.refresh(data.refresh_token)
+        return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
+
+    @post("/auth/logout", opt={"permission": SIGNED_IN}, status_code=HTTP_204_NO_CONTENT)
+    async def logout(self, db: DB, actor: CurrentActor) -> None:
+        """End this session: its access and refresh tokens stop working at once."""
+        assert actor.session_id is not None
+        await revoke_session(db, actor.session_id, "logout")
+
+    @get("/me", opt={"permission": SIGNED_IN})
+    async def me(self, db: DB, actor: CurrentActor, services: ServicesDep) -> MeOut:
+        user = await Staff(db, services.passwords).get(actor.user_id)
+        tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
+        return MeOut(UserOut.of(user), TenantOut.of(tenant))
+
+
+class UsersController(Controller):
+    path = "/api/users"
+    tags = ["staff"]
+
+    @get("/", opt=requires("staff.users", "read"))
+    async def list_users(
+        self,
+        db: DB,
+        services: ServicesDep,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+    ) -> UserPage:
+        users, total = await Staff(db, services.passwords).list(limit=limit, offset=offset)
+        return UserPage([UserOut.of(u) for u in users], total, limit, offset)
+
+    @post("/", opt=requires("staff.users", "create"))
+    async def create_user(
+        self, data: JSONBody[NewUserIn], db: DB, services: ServicesDep, idempotency: IdempotencyDep
+    ) -> Response[bytes]:
+        """Add a staff member. Send an Idempotency-Key header to make retries safe."""
+
+        async def create() -> tuple[int, UserOut]:
+            user = await Staff(db, services.passwords).create(
+                NewStaff(data.email, data.display_name, data.password, data.role, data.locale)
+            )
+            return HTTP_201_CREATED, UserOut.of(user)
+
+        return await idempotency.run(data, create)
+
+    @get("/{user_id:uuid}", opt=requires("staff.users", "read"))
+    async def get_user(self, user_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> UserOut:
+        return UserOut.of(await Staff(db, services.passwords).get(user_id))
+
+    @patch("/{user_id:uuid}", opt=requires("staff.users", "update"))
+    async def update_user(
+        self,
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[UserPatchIn],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+    ) -> UserOut:
+        """Change a staff member. Disabling ends all of their sessions and tokens at once."""
+        user: InternalUser = await Staff(db, services.passwords).update(
+            actor, user_id, display_name=data.display_name, role=data.role, status=data.status, locale=data.locale
+        )
+        return UserOut.of(user)

@@ -1,0 +1,89 @@
+"""Tenants, their internal users (staff) and the sessions those users hold."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db.base import Audited, Base, TenantOwned, Timestamped
+from portal.db.types import utcnow
+from portal.ids import uuid7
+
+TENANT_STATUSES = ("active", "suspended")
+USER_STATUSES = ("active", "disabled")
+INTERNAL_ROLES = ("admin", "staff")
+
+
+class Tenant(Timestamped, Base):
+    """An upstream tenant (a manufacturer). The registry of tenants is itself global: it is how a
+    request finds its tenant, so it carries no tenant_id and no row-level security."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (CheckConstraint("status IN ('active', 'suspended')", name="status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid7)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    default_locale: Mapped[str] = mapped_column(String(8), default="en")
+
+
+class InternalUser(TenantOwned, Timestamped, Audited, Base):
+    """An employee of the tenant: admin console and API access."""
+
+    __tablename__ = "internal_users"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        CheckConstraint("status IN ('active', 'disabled')", name="status"),
+        CheckConstraint("role IN ('admin', 'staff')", name="role"),
+    )
+    __audit_redact__ = frozenset({"password_hash"})
+
+    email: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="staff")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    locale: Mapped[str | None] = mapped_column(String(8))
+    last_login_at: Mapped[datetime | None]
+
+
+class AuthSession(TenantOwned, Base):
+    """A server-side session: a web login (cookie) or an API token family (access + rotating refresh).
+
+    Revoking the row ends the cookie and every access token minted from it at once, because each
+    request looks the session up.
+    """
+
+    __tablename__ = "auth_sessions"
+    __table_args__ = (
+        Index("ix_auth_sessions_tenant_user", "tenant_id", "user_id"),
+        CheckConstraint("channel IN ('web', 'api')", name="channel"),
+    )
+
+    user_id: Mapped[uuid.UUID]
+    user_kind: Mapped[str] = mapped_column(String(16), default="internal")
+    channel: Mapped[str] = mapped_column(String(8))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    generation: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginThrottle(Base):
+    """Failed-login counters shared by every app process. Keys are hashes of (workspace, email) and of
+    the client address, so no personal data sits in this global table."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

@@ -1,0 +1,107 @@
+"""Request and response bodies of the identity API. Unknown fields are refused, never ignored."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from portal.identity.models import InternalUser, Tenant
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class SignUpIn(Strict):
+    company_name: str
+    slug: str
+    admin_name: str
+    email: str
+    password: str
+    locale: str = "en"
+
+
+class TokenIn(Strict):
+    workspace: str
+    email: str
+    password: str
+
+
+class RefreshIn(Strict):
+    refresh_token: str
+
+
+class TokenOut(msgspec.Struct):
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+class NewUserIn(Strict):
+    email: str
+    display_name: str
+    password: str
+    role: str = "staff"
+    locale: str | None = None
+
+
+class UserPatchIn(Strict):
+    display_name: str | None = None
+    role: str | None = None
+    status: str | None = None
+    locale: str | None = None
+
+
+class UserOut(msgspec.Struct):
+    id: uuid.UUID
+    email: str
+    display_name: str
+    role: str
+    status: str
+    locale: str | None
+    created_at: datetime
+    last_login_at: datetime | None
+
+    @classmethod
+    def of(cls, user: InternalUser) -> UserOut:
+        return cls(
+            user.id,
+            user.email,
+            user.display_name,
+            user.role,
+            user.status,
+            user.locale,
+            user.created_at,
+            user.last_login_at,
+        )
+
+
+class TenantOut(msgspec.Struct):
+    id: uuid.UUID
+    slug: str
+    name: str
+    status: str
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantOut:
+        return cls(tenant.id, tenant.slug, tenant.name, tenant.status)
+
+
+class SignUpOut(msgspec.Struct):
+    tenant: TenantOut
+    admin: UserOut
+
+
+class MeOut(msgspec.Struct):
+    user: UserOut
+    tenant: TenantOut
+
+
+class UserPage(msgspec.Struct):
+    items: list[UserOut]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,114 @@
+"""Credentials handed to clients, and nothing else: their formats, signing and parsing.
+
+- Web: cookie `<tenant>.<session>.<secret>`; the server keeps only sha256(secret).
+- API: a short-lived HS256 JWT access token naming the session, and an opaque refresh token
+  `prt_<tenant>.<session>.<secret>` that is rotated on every use.
+Secrets are 256-bit random values, so a fast hash is the right one for them (passwords use argon2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+
+ALGORITHMS = ["HS256"]  # always an explicit list: never trust the token's own "alg"
+REFRESH_PREFIX = "prt_"
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def same_digest(secret: str, expected_digest: str) -> bool:
+    return hmac.compare_digest(digest(secret), expected_digest)
+
+
+def derive_key(secret_key: str, purpose: str) -> bytes:
+    if not secret_key:
+        raise ValueError("an empty signing key is never acceptable")
+    return hmac.new(secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCredential:
+    tenant_id: uuid.UUID
+    session_id: uuid.UUID
+    secret: str
+
+
+def format_credential(tenant_id: uuid.UUID, session_id: uuid.UUID, secret: str, prefix: str = "") -> str:
+    return f"{prefix}{tenant_id.hex}.{session_id.hex}.{secret}"
+
+
+def parse_credential(value: str | None, prefix: str = "") -> SessionCredential | None:
+    if not value or not value.startswith(prefix) or len(value) > 300:
+        return None
+    parts = value[len(prefix) :].split(".")
+    if len(parts) != 3 or not parts[2]:
+        return None
+    try:
+        return SessionCredential(uuid.UUID(hex=parts[0]), uuid.UUID(hex=parts[1]), parts[2])
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID
+    session_id: uuid.UUID
+    kind: str
+
+
+class AccessTokens:
+    def __init__(self, secret_key: str, issuer: str, lifetime_seconds: int) -> None:
+        self._key = OctKey.import_key(derive_key(secret_key, "access-token"))
+        self._issuer = issuer
+        self.lifetime = lifetime_seconds
+        self._claims = jwt.JWTClaimsRegistry(
+            leeway=5,
+            iss={"essential": True, "value": issuer},
+            typ={"essential": True, "value": "access"},
+            exp={"essential": True},
+            sub={"essential": True},
+            tid={"essential": True},
+            sid={"essential": True},
+        )
+
+    def mint(self, claims: AccessClaims, now: float | None = None) -> str:
+        issued = int(now if now is not None else time.time())
+        payload = {
+            "iss": self._issuer,
+            "typ": "access",
+            "sub": str(claims.user_id),
+            "tid": str(claims.tenant_id),
+            "sid": str(claims.session_id),
+            "knd": claims.kind,
+            "iat": issued,
+            "exp": issued + self.lifetime,
+        }
+        return jwt.encode({"alg": ALGORITHMS[0]}, payload, self._key, algorithms=ALGORITHMS)
+
+    def read(self, token: str) -> AccessClaims | None:
+        """The claims of a valid, unexpired token of ours; None for anything else."""
+        if len(token) > 2000:
+            return None
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=ALGORITHMS)
+            self._claims.validate(decoded.claims)
+            c = decoded.claims
+            return AccessClaims(uuid.UUID(c["sub"]), uuid.UUID(c["tid"]), uuid.UUID(c["sid"]), str(c.get("knd")))
+        except (JoseError, ValueError, KeyError, TypeError):
+            return None

@@ -1,0 +1,54 @@
+"""Transactional outbox: a domain event is a row written in the same transaction as the change it
+describes, so it exists exactly when the change does. Delivery (relay workers) lives in sync/."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Index, String
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db.base import Base, TenantOwned
+from portal.db.types import utcnow
+from portal.jsonable import jsonable
+
+
+class OutboxEvent(TenantOwned, Base):
+    __tablename__ = "outbox_events"
+    __table_args__ = (
+        Index("ix_outbox_events_pending", "status", "next_attempt_at"),
+        Index("ix_outbox_events_tenant_aggregate", "tenant_id", "aggregate_type", "aggregate_id"),
+        CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
+    )
+
+    event_type: Mapped[str] = mapped_column(String(100))
+    aggregate_type: Mapped[str] = mapped_column(String(60))
+    aggregate_id: Mapped[uuid.UUID]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(2000))
+
+
+def publish(
+    session: AsyncSession,
+    event_type: str,
+    aggregate_type: str,
+    aggregate_id: uuid.UUID,
+    payload: dict[str, Any],
+) -> OutboxEvent:
+    """Add the event to the current unit of work; it commits or rolls back with the change."""
+    event = OutboxEvent(
+        event_type=event_type,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        payload=jsonable(payload),
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,1 @@
+"""External roles: casbin policies, the compiled permission index, field rules, data scopes and sharing."""

@@ -1,0 +1,142 @@
+"""Two tenants, built through the public API, with what each test may touch and must not see.
+
+Tenant A has an admin, a staff member (read-only role) and a disabled user whose credentials were valid
+before it was disabled; tenant B has an admin. Every name is unique per test, so tests share a database.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from litestar.testing import TestClient
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class Credential:
+    user_id: str
+    email: str
+    token: str
+    refresh_token: str
+    cookie: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class TenantWorld:
+    tenant_id: str
+    slug: str
+    name: str
+    admin: Credential
+    others: dict[str, Credential] = field(default_factory=dict)
+
+    def markers(self) -> set[str]:
+        """Strings that identify this tenant's data; none may appear in another tenant's responses."""
+        found = {self.tenant_id, self.slug, self.name, self.admin.user_id, self.admin.email}
+        for cred in self.others.values():
+            found |= {cred.user_id, cred.email}
+        return found
+
+
+@dataclass
+class World:
+    a: TenantWorld
+    b: TenantWorld
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def sign_up(client: TestClient, label: str) -> tuple[str, str, str, str]:
+    slug = unique(label)
+    name = f"{label.title()} Works {slug[-6:]}"
+    email = f"admin@{slug}.example"
+    response = client.post(
+        "/api/signup",
+        json={
+            "company_name": name,
+            "slug": slug,
+            "admin_name": f"{label} admin",
+            "email": email,
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["tenant"]["id"], slug, name, body["admin"]["id"]
+
+
+def api_login(client: TestClient, slug: str, email: str, password: str = PASSWORD) -> tuple[str, str]:
+    response = client.post("/api/auth/token", json={"workspace": slug, "email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"], response.json()["refresh_token"]
+
+
+def csrf_token(client: TestClient, path: str = "/login") -> str:
+    page = client.get(path)
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert match, f"no CSRF field on {path}"
+    return match.group(1)
+
+
+def web_login(client: TestClient, slug: str, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the login page and return the session cookie, leaving the client's jar as it was."""
+    saved = dict(client.cookies)
+    client.cookies.clear()
+    token = csrf_token(client)
+    response = client.post(
+        "/login",
+        data={"workspace": slug, "email": email, "password": password, "_csrf_token": token, "next": "/console"},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303), response.text
+    cookie = response.cookies.get("portal_session") or client.cookies.get("portal_session")
+    assert cookie
+    client.cookies.clear()
+    client.cookies.update(saved)
+    return cookie
+
+
+def credential(client: TestClient, slug: str, user_id: str, email: str) -> Credential:
+    token, refresh = api_login(client, slug, email)
+    return Credential(user_id, email, token, refresh, web_login(client, slug, email))
+
+
+def add_user(client: TestClient, admin: Credential, email: str, role: str = "staff") -> str:
+    response = client.post(
+        "/api/users",
+        headers=admin.bearer,
+        json={
+            "email": email,
+            "display_name": email.split("@")[0],
+            "password": PASSWORD,
+            "role": role,
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def build_world(client: TestClient) -> World:
+    tenants = []
+    for label in ("alpha", "beta"):
+        tenant_id, slug, name, admin_id = sign_up(client, label)
+        admin = credential(client, slug, admin_id, f"admin@{slug}.example")
+        tenants.append(TenantWorld(tenant_id, slug, name, admin))
+    a = tenants[0]
+    for key in ("staff", "disabled"):
+        email = f"{key}@{a.slug}.example"
+        user_id = add_user(client, a.admin, email)
+        a.others[key] = credential(client, a.slug, user_id, email)
+    response = client.patch(
+        f"/api/users/{a.others['disabled'].user_id}", headers=a.admin.bearer, json={"status": "disabled"}
+    )
+    assert response.status_code == 200, response.text
+    return World(a, tenants[1])

@@ -1,0 +1,237 @@
+"""Server-rendered pages of the web shell: landing, sign-up, login, language switch, admin console."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+from sqlalchemy import func, select
+
+from portal.audit import AuditEntry
+from portal.errors import DomainError, InvalidCredentials, Throttled, ValidationFailed
+from portal.http.context import SESSION_COOKIE
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.i18n import LANGUAGE_COOKIE, gettext
+from portal.identity.accounts import NewStaff, SignUp, Staff
+from portal.identity.models import AuthSession, InternalUser, Tenant
+from portal.identity.sessions import revoke_session
+from portal.outbox import OutboxEvent
+from portal.permissions import SIGNED_IN, public, requires
+
+Form = URLEncodedBody[dict[str, str]]
+ONE_YEAR = 365 * 24 * 3600
+
+
+def safe_next(target: str | None, default: str = "/console") -> str:
+    """Only same-site paths: an open redirect would let a phishing link borrow our login page."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
+def field_errors(error: ValidationFailed) -> dict[str, str]:
+    return {e.field: gettext(e.message, **e.params) for e in error.errors}
+
+
+def message_of(error: DomainError) -> str:
+    return gettext(error.detail, **error.params)
+
+
+def session_cookie(services: ServicesDep, value: str) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=value,
+        max_age=services.settings.web_session_seconds,
+        httponly=True,
+        secure=services.settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    return request.client.host if request.client else None
+
+
+@get("/", opt=public(), include_in_schema=False)
+async def landing(request: Request[Any, Any, Any]) -> Template | Redirect:
+    if request.scope.get("user") is not None:
+        return Redirect("/console")
+    return Template("landing.html")
+
+
+@get("/signup", opt=public(), include_in_schema=False)
+async def signup_form() -> Template:
+    return Template("signup.html", context={"form": {}, "errors": {}})
+
+
+@post("/signup", opt=public(), include_in_schema=False)
+async def signup(data: Form, services: ServicesDep, request: Request[Any, Any, Any]) -> Template | Redirect:
+    form = {k: data.get(k, "") for k in ("company_name", "slug", "admin_name", "email", "password", "locale")}
+    try:
+        tenant, admin = await services.accounts.sign_up(
+            SignUp(
+                form["company_name"],
+                form["slug"],
+                form["admin_name"],
+                form["email"],
+                form["password"],
+                form["locale"] or "en",
+            ),
+            "web",
+        )
+        logged_in = await services.accounts.log_in(
+            tenant.slug, admin.email, form["password"], "web", request.headers.get("user-agent"), client_ip(request)
+        )
+    except ValidationFailed as error:
+        form["password"] = ""
+        return Template("signup.html", context={"form": form, "errors": field_errors(error)}, status_code=422)
+    return Redirect("/console", cookies=[session_cookie(services, logged_in.opened.credential)])
+
+
+@get("/login", opt=public(), include_in_schema=False)
+async def login_form(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template | Redirect:
+    if request.scope.get("user") is not None:
+        return Redirect(safe_next(next))
+    return Template("login.html", context={"form": {}, "next": safe_next(next), "error": None})
+
+
+@post("/login", opt=public(), include_in_schema=False)
+async def login(data: Form, services: ServicesDep, request: Request[Any, Any, Any]) -> Template | Redirect:
+    form = {k: data.get(k, "").strip() for k in ("workspace", "email")}
+    target = safe_next(data.get("next"))
+    try:
+        logged_in = await services.accounts.log_in(
+            form["workspace"],
+            form["email"],
+            data.get("password", ""),
+            "web",
+            request.headers.get("user-agent"),
+            client_ip(request),
+        )
+    except (InvalidCredentials, Throttled) as error:
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
+        return Template(
+            "login.html",
+            context={"form": form, "next": target, "error": message_of(error)},
+            status_code=error.status,
+            headers=headers,
+        )
+    return Redirect(target, cookies=[session_cookie(services, logged_in.opened.credential)])
+
+
+@post("/logout", opt={"permission": SIGNED_IN}, include_in_schema=False)
+async def logout(db: DB, actor: CurrentActor) -> Redirect:
+    assert actor.session_id is not None
+    await revoke_session(db, actor.session_id, "logout")
+    return Redirect("/", cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+
+
+@post("/lang", opt=public(), include_in_schema=False)
+async def switch_language(data: Form, services: ServicesDep, request: Request[Any, Any, Any]) -> Redirect:
+    language = services.catalogs.supported(data.get("language")) or services.settings.default_language
+    actor: CurrentActor | None = request.scope.get("user")
+    if actor is not None:
+        async with services.db.session_for(actor) as session:
+            user = await session.scalar(select(InternalUser).where(InternalUser.id == actor.user_id))
+            if user is not None:
+                user.locale = language
+    cookie = Cookie(
+        key=LANGUAGE_COOKIE,
+        value=language,
+        max_age=ONE_YEAR,
+        path="/",
+        samesite="lax",
+        secure=services.settings.secure_cookies,
+    )
+    return Redirect(safe_next(data.get("next"), "/"), cookies=[cookie])
+
+
+@get("/console", opt=requires("console", "read"), include_in_schema=False)
+async def console_home(db: DB, actor: CurrentActor) -> Template:
+    tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
+    staff_total = await db.scalar(select(func.count()).select_from(InternalUser)) or 0
+    staff_active = (
+        await db.scalar(select(func.count()).select_from(InternalUser).where(InternalUser.status == "active")) or 0
+    )
+    sessions_open = (
+        await db.scalar(select(func.count()).select_from(AuthSession).where(AuthSession.revoked_at.is_(None))) or 0
+    )
+    events_pending = (
+        await db.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.status == "pending")) or 0
+    )
+    recent = list(
+        await db.scalars(select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(10))
+    )
+    return Template(
+        "console/home.html",
+        context={
+            "tenant": tenant,
+            "stats": {
+                "staff_total": staff_total,
+                "staff_active": staff_active,
+                "sessions_open": sessions_open,
+                "events_pending": events_pending,
+            },
+            "recent": recent,
+        },
+    )
+
+
+async def _users_page(
+    db: DB, services: ServicesDep, form: dict[str, str], errors: dict[str, str], status_code: int = 200
+) -> Template:
+    users, total = await Staff(db, services.passwords).list(limit=200)
+    return Template(
+        "console/users.html",
+        context={"users": users, "total": total, "form": form, "errors": errors},
+        status_code=status_code,
+    )
+
+
+@get("/console/users", opt=requires("staff.users", "read"), include_in_schema=False)
+async def console_users(db: DB, services: ServicesDep) -> Template:
+    return await _users_page(db, services, {}, {})
+
+
+@post("/console/users", opt=requires("staff.users", "create"), include_in_schema=False)
+async def console_add_user(data: Form, db: DB, services: ServicesDep) -> Template | Redirect:
+    form = {k: data.get(k, "") for k in ("email", "display_name", "password", "role")}
+    try:
+        await Staff(db, services.passwords).create(
+            NewStaff(form["email"], form["display_name"], form["password"], form["role"] or "staff")
+        )
+    except ValidationFailed as error:  # refused before anything was written
+        form["password"] = ""
+        return await _users_page(db, services, form, field_errors(error), 422)
+    except DomainError as error:
+        form["password"] = ""
+        return await _users_page(db, services, form, {"email": message_of(error)}, error.status)
+    return Redirect("/console/users")
+
+
+@post("/console/users/{user_id:uuid}/status", opt=requires("staff.users", "update"), include_in_schema=False)
+async def console_user_status(
+    user_id: FromPath[uuid.UUID], data: Form, db: DB, actor: CurrentActor, services: ServicesDep
+) -> Redirect:
+    await Staff(db, services.passwords).update(actor, user_id, status=data.get("status", ""))
+    return Redirect("/console/users")
+
+
+PAGES = [
+    landing,
+    signup_form,
+    signup,
+    login_form,
+    login,
+    logout,
+    switch_language,
+    console_home,
+    console_users,
+    console_add_user,
+    console_user_status,
+]
