@@ -39,28 +39,27 @@ def database_url(lane: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     else:
         url, container = postgres_url()
         reset_postgres(url)
-    migrate.upgrade(test_settings(url))
+    migrate.upgrade(make_settings(url))
     yield url
     if container is not None:
         container.stop()  # type: ignore[attr-defined]
 
 
-def test_settings(database_url: str, **overrides: object) -> Settings:
-    return Settings.from_env(
-        {},
-        database_url=database_url,
-        environment="test",
-        password_profile="fast",
-        secret_key=TEST_SECRET,
-        base_url=BASE_URL,
-        data_dir=Path("var/test"),
-        **overrides,
-    )
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "environment": "test",
+        "password_profile": "fast",
+        "secret_key": TEST_SECRET,
+        "base_url": BASE_URL,
+        "data_dir": Path("var/test"),
+    }
+    values.update(overrides)
+    return Settings.from_env({}, database_url=database_url, **values)
 
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    return test_settings(database_url)
+    return make_settings(database_url)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Router
@@ -45,10 +46,15 @@ def template_environment(components: list[Component]) -> Environment:
     return env
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    extra_components: Sequence[Component] = (),
+) -> Litestar:
     settings = settings or Settings.from_env()
     logging.basicConfig(level=logging.INFO if settings.is_production else logging.WARNING)
-    components = load_components()
+    components = [*load_components(), *extra_components]
     import_models(components)
     catalogs = i18n.Catalogs(
         [c.catalog_dir for c in components if c.catalog_dir], settings.languages, settings.default_language

@@ -54,10 +54,18 @@ class RequestContextMiddleware(ASGIMiddleware):
                 actor = await services.sessions.from_cookie(cookies[SESSION_COOKIE])
         scope["user"] = actor
         scope["auth"] = None
-        catalogs = services.catalogs
-        language = catalogs.choose(
-            actor.locale if actor else None, cookies.get(LANGUAGE_COOKIE), headers.get("accept-language")
-        )
-        activate(language, catalogs.translations(language))
-        scope.setdefault("state", {})["language"] = language
+        activate_language(scope, actor)
         await next_app(scope, receive, send)
+
+
+def activate_language(scope: Scope, actor: Actor | None) -> str:
+    """Choose and activate the request's language. Also called by the error mapper, because the
+    router answers unknown paths (404/405) before any route middleware has run."""
+    catalogs = Litestar.from_scope(scope).state.services.catalogs
+    headers = Headers.from_scope(scope)
+    language = catalogs.choose(
+        actor.locale if actor else None, read_cookies(headers).get(LANGUAGE_COOKIE), headers.get("accept-language")
+    )
+    activate(language, catalogs.translations(language))
+    scope.setdefault("state", {})["language"] = language
+    return language

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.exc import IntegrityError
 
 from portal.errors import DomainError, FieldError, NotAuthenticated, Throttled, ValidationFailed
-from portal.http.context import is_api_path
+from portal.http.context import activate_language, is_api_path
 from portal.i18n import N_, gettext
 
 log = logging.getLogger("portal.errors")
@@ -99,6 +99,8 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             media_type=PROBLEM_JSON,
             headers=headers,
         )
+    if "language" not in request.scope.get("state", {}):
+        activate_language(request.scope, request.scope.get("user"))
     if isinstance(error, NotAuthenticated) and request.method in ("GET", "HEAD"):
         return Redirect(path=f"/login?next={quote(request.url.path)}")
     return Template(

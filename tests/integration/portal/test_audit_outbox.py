@@ -1,0 +1,84 @@
+"""Audit entries and outbox events live and die with the change they describe."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import func, select
+
+from portal.config import Settings
+from portal.db.context import tenant_context
+from portal.db.engine import Database
+from portal.outbox import OutboxEvent, publish
+from tests.db import run_with_database
+from tests.world import PASSWORD, World
+
+
+def test_a_change_is_audited_with_who_channel_and_before_after(client: TestClient, world: World) -> None:
+    staff = world.a.others["staff"].user_id
+    client.patch(f"/api/users/{staff}", headers=world.a.admin.bearer, json={"display_name": "Renamed"})
+    entries = client.get(f"/api/audit?object_id={staff}", headers=world.a.admin.bearer).json()
+    update = next(e for e in entries if e["action"] == "update" and "display_name" in e["after"])
+    assert update["after"]["display_name"] == "Renamed"
+    assert update["before"]["display_name"] != "Renamed"
+    assert update["actor_id"] == world.a.admin.user_id
+    assert update["actor_kind"] == "internal"
+    assert update["channel"] == "api"
+    assert update["object_type"] == "internal_users"
+    create = next(e for e in entries if e["action"] == "create")
+    assert create["after"]["password_hash"] == "***"  # secrets never reach the audit log
+    # another tenant sees none of it
+    assert client.get(f"/api/audit?object_id={staff}", headers=world.b.admin.bearer).json() == []
+
+
+def test_a_refused_change_leaves_no_audit_entry(client: TestClient, world: World) -> None:
+    staff = world.a.others["staff"].user_id
+    before = client.get(f"/api/audit?object_id={staff}", headers=world.a.admin.bearer).json()
+    response = client.patch(
+        f"/api/users/{staff}", headers=world.a.admin.bearer, json={"display_name": "Half", "status": "bogus"}
+    )
+    assert response.status_code == 422
+    assert client.get(f"/api/audit?object_id={staff}", headers=world.a.admin.bearer).json() == before
+
+
+class Boom(Exception):
+    pass
+
+
+def test_outbox_events_commit_and_roll_back_with_the_transaction(settings: Settings, world: World) -> None:
+    tenant = uuid.UUID(world.a.tenant_id)
+    aggregate = uuid.uuid4()
+
+    async def work(db: Database) -> int:
+        async with db.session(tenant_context(tenant)) as session:
+            publish(session, "demo.committed", "demo", aggregate, {"amount": "1.50", "at": uuid.uuid4()})
+        with pytest.raises(Boom):
+            async with db.session(tenant_context(tenant)) as session:
+                publish(session, "demo.rolled_back", "demo", aggregate, {})
+                await session.flush()
+                raise Boom
+        async with db.session(tenant_context(tenant)) as session:
+            rows = list(await session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == aggregate)))
+            assert [r.event_type for r in rows] == ["demo.committed"]
+            assert rows[0].status == "pending" and rows[0].payload["amount"] == "1.50"
+        async with db.session(tenant_context(uuid.UUID(world.b.tenant_id))) as session:
+            return (
+                await session.scalar(
+                    select(func.count()).select_from(OutboxEvent).where(OutboxEvent.aggregate_id == aggregate)
+                )
+                or 0
+            )
+
+    assert run_with_database(settings, work) == 0  # and the other tenant cannot see it
+
+
+def test_a_user_created_through_the_api_is_audited_in_the_same_transaction(client: TestClient, world: World) -> None:
+    email = f"{uuid.uuid4().hex[:8]}@a.example"
+    created = client.post(
+        "/api/users", headers=world.a.admin.bearer, json={"email": email, "display_name": "New", "password": PASSWORD}
+    ).json()
+    entries = client.get(f"/api/audit?object_id={created['id']}", headers=world.a.admin.bearer).json()
+    assert [e["action"] for e in entries] == ["create"]
+    assert entries[0]["after"]["email"] == email

@@ -1,0 +1,57 @@
+"""Every route of the application refuses the actors that must be refused, and leaks nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import msgspec
+from litestar import Litestar, get
+from litestar.params import FromPath
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from portal.components import Component
+from portal.config import Settings
+from portal.db.context import SYSTEM
+from portal.http.app import create_app
+from portal.http.deps import ServicesDep
+from portal.identity.models import InternalUser
+from portal.permissions import requires
+from tests.conftest import BASE_URL
+from tests.isolation.harness import route_cases, sweep
+from tests.world import World, build_world
+
+
+def test_every_route_declares_a_permission_or_is_public(app: Litestar) -> None:
+    cases = route_cases(app)
+    assert len(cases) >= 15
+    assert all(c.public or c.permission for c in cases)
+
+
+def test_every_route_refuses_the_wrong_actors(
+    app: Litestar, client: TestClient, world: World, settings: Settings
+) -> None:
+    report = sweep(app, client, world, settings)
+    assert report.checked >= 10
+    assert report.violations == []
+
+
+class LeakedUser(msgspec.Struct):
+    email: str
+
+
+@get("/api/leaky/users/{user_id:uuid}", opt=requires("staff.users", "read"))
+async def leaky_user(user_id: FromPath[uuid.UUID], services: ServicesDep) -> LeakedUser:
+    # the mistake the harness exists to catch: reaching across tenants for a request
+    async with services.db.session(SYSTEM) as session:
+        user = (await session.scalars(select(InternalUser).where(InternalUser.id == user_id))).one()
+    return LeakedUser(user.email)
+
+
+def test_the_harness_fails_on_a_leaking_route(database_url: str, settings: Settings) -> None:
+    leaky = Component(name="leaky-test-component", route_handlers=[leaky_user])
+    app = create_app(settings, extra_components=[leaky])
+    with TestClient(app, base_url=BASE_URL) as client:
+        world = build_world(client)
+        report = sweep(app, client, world, settings)
+    assert any("/api/leaky/users" in v and "tenant B's admin" in v for v in report.violations), report.violations
