@@ -1,0 +1,99 @@
+"""The `portal` command on the embedded default: migrations, tenant creation, idempotent demo data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def portal(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PORTAL_DATA_DIR": str(tmp_path), "PORTAL_PASSWORD_PROFILE": "fast"}
+    env.pop("PORTAL_DATABASE_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
+    result = portal(tmp_path, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "portal.db").exists()
+
+
+def test_tenant_create_and_its_errors(tmp_path: Path) -> None:
+    ok = portal(
+        tmp_path,
+        "tenant",
+        "create",
+        "--name",
+        "Acme",
+        "--slug",
+        "acme-cli",
+        "--admin-email",
+        "a@acme.example",
+        "--admin-name",
+        "Ann",
+        "--password",
+        "long enough password",
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "created tenant Acme (acme-cli)" in ok.stdout
+    again = portal(
+        tmp_path,
+        "tenant",
+        "create",
+        "--name",
+        "Acme",
+        "--slug",
+        "acme-cli",
+        "--admin-email",
+        "a@acme.example",
+        "--admin-name",
+        "Ann",
+        "--password",
+        "long enough password",
+    )
+    assert again.returncode != 0
+    assert "slug is already taken" in again.stderr
+    generated = portal(
+        tmp_path,
+        "tenant",
+        "create",
+        "--name",
+        "Beta",
+        "--slug",
+        "beta-cli",
+        "--admin-email",
+        "b@beta.example",
+        "--admin-name",
+        "Bo",
+    )
+    assert generated.returncode == 0, generated.stderr
+    assert "generated password:" in generated.stdout
+
+
+def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
+    first = portal(tmp_path, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "acme-pumps / ann@acme-pumps.example" in first.stdout
+    assert "borealis-valves / wang.li@borealis.example" in first.stdout
+    second = portal(tmp_path, "demo")
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == first.stdout
+
+
+def test_production_without_a_secret_refuses_to_start(tmp_path: Path) -> None:
+    env = {**os.environ, "PORTAL_ENV": "production", "PORTAL_DATA_DIR": str(tmp_path)}
+    env.pop("PORTAL_SECRET_KEY", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "portal.cli", "db", "upgrade"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "PORTAL_SECRET_KEY" in result.stderr
