@@ -54,6 +54,8 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     after: dict[str, Any] = {}
     state = inspect(obj)
     for attr in state.mapper.column_attrs:
+        if attr.key in obj.__audit_ignore__:
+            continue
         history = state.attrs[attr.key].history
         if not history.has_changes():
             continue

@@ -32,6 +32,7 @@ class Component:
     catalog_dir: Path | None = None
     model_modules: Sequence[str] = ()
     demo: DemoStep | None = None
+    template_globals: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

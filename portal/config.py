@@ -65,6 +65,7 @@ class Settings:
                 raise ConfigurationError(f"PORTAL_{name} must be an integer, got {raw!r}") from None
 
         data_dir = Path(get("DATA_DIR", "var"))
+        host, port = get("HOST", "127.0.0.1"), get_int("PORT", 8000)
         values: dict[str, object] = {
             "environment": get("ENV", "development"),
             "data_dir": data_dir,
@@ -72,9 +73,9 @@ class Settings:
                 get("DATABASE_URL", f"sqlite+aiosqlite:///{(data_dir / 'portal.db').as_posix()}")
             ),
             "secret_key": get("SECRET_KEY", DEVELOPMENT_SECRET),
-            "base_url": get("BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
-            "host": get("HOST", "127.0.0.1"),
-            "port": get_int("PORT", 8000),
+            "base_url": get("BASE_URL", f"http://{host}:{port}").rstrip("/"),
+            "host": host,
+            "port": port,
             "max_body_bytes": get_int("MAX_BODY_BYTES", 1024 * 1024),
             "access_token_seconds": get_int("ACCESS_TOKEN_SECONDS", 15 * 60),
             "refresh_token_seconds": get_int("REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),

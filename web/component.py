@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.components import Component
+from web.labels import label
 from web.views import PAGES
 
 HERE = Path(__file__).resolve().parent
 
 component = Component(
+    template_globals={"label": label},
     name="web",
     order=1000,
     route_handlers=PAGES,

@@ -54,3 +54,5 @@ class Audited:
 
     # Columns never copied into the audit log (secrets); they appear as "***" when they change.
     __audit_redact__: frozenset[str] = frozenset()
+    # Bookkeeping columns whose change alone is not worth an entry (e.g. last sign-in time).
+    __audit_ignore__: frozenset[str] = frozenset({"updated_at"})

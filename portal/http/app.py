@@ -43,6 +43,8 @@ def template_environment(components: list[Component]) -> Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["current_language"] = i18n.current_language
+    for component in components:
+        env.globals.update(component.template_globals)
     return env
 
 

@@ -41,6 +41,7 @@ class InternalUser(TenantOwned, Timestamped, Audited, Base):
         CheckConstraint("role IN ('admin', 'staff')", name="role"),
     )
     __audit_redact__ = frozenset({"password_hash"})
+    __audit_ignore__ = frozenset({"updated_at", "last_login_at"})
 
     email: Mapped[str] = mapped_column(String(254))
     display_name: Mapped[str] = mapped_column(String(200))

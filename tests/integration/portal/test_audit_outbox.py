@@ -82,3 +82,11 @@ def test_a_user_created_through_the_api_is_audited_in_the_same_transaction(clien
     entries = client.get(f"/api/audit?object_id={created['id']}", headers=world.a.admin.bearer).json()
     assert [e["action"] for e in entries] == ["create"]
     assert entries[0]["after"]["email"] == email
+
+
+def test_signing_in_is_not_recorded_as_a_change_of_the_account(client: TestClient, world: World) -> None:
+    from tests.world import api_login
+
+    api_login(client, world.a.slug, world.a.others["staff"].email)
+    entries = client.get(f"/api/audit?object_id={world.a.others['staff'].user_id}", headers=world.a.admin.bearer)
+    assert all("last_login_at" not in (e["after"] or {}) or e["action"] == "create" for e in entries.json())
