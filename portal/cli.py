@@ -31,7 +31,7 @@ async def _with_services(settings: Settings, work):  # type: ignore[no-untyped-d
     catalogs = Catalogs(
         [c.catalog_dir for c in components if c.catalog_dir], settings.languages, settings.default_language
     )
-    services = Services.build(settings, catalogs)
+    services = Services.build(settings, catalogs, components)
     try:
         return await work(services)
     finally:

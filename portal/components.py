@@ -8,16 +8,23 @@ and the ORM know its tables) and its part of `portal demo`.
 from __future__ import annotations
 
 import importlib
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 if TYPE_CHECKING:
     from portal.services import Services
 
 DemoStep = Callable[["Services", dict[str, Any]], Awaitable[None]]
+# Runs inside the sign-up transaction of a new tenant (e.g. to seed its partner types and quotas).
+TenantSetup = Callable[[AsyncSession, uuid.UUID], Awaitable[None]]
+# Runs once when the application's services are built (e.g. to register a session principal loader).
+ServicesSetup = Callable[["Services"], None]
 
 GROUP = "portal.components"
 
@@ -32,6 +39,9 @@ class Component:
     catalog_dir: Path | None = None
     model_modules: Sequence[str] = ()
     demo: DemoStep | None = None
+    tenant_setup: TenantSetup | None = None
+    services_setup: ServicesSetup | None = None
+    permission_grants: Sequence[tuple[str, str, str, str]] = ()
     template_globals: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -2,20 +2,31 @@
 
 A route declares `opt={"permission": ("object", "action")}` or `opt={"public": True}`; the application
 refuses to start if any route declares neither. `SIGNED_IN` is the permission every authenticated actor
-holds (their own profile, signing out). The checker here covers upstream staff's built-in roles; the
-roles package replaces it with external roles and compiled casbin policies.
+holds (their own profile, signing out). Objects under "partner." are the partner side and only ever
+granted to external actors; every other object belongs to the upstream's own staff. Roles grant
+(object, action) pairs, "*" matching any; components contribute their grants. The roles package
+replaces this checker with compiled per-tenant policies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Protocol
 
 from portal.actor import Actor
 
 Permission = tuple[str, str]
+Grant = tuple[str, str, str, str]  # (actor kind, role, object, action)
 
 SIGNED_IN: Permission = ("session", "use")
-READ_ACTIONS = frozenset({"read", "export"})
+PARTNER_PREFIX = "partner."
+ANY = "*"
+
+KERNEL_GRANTS: tuple[Grant, ...] = (
+    ("internal", "admin", ANY, ANY),
+    ("internal", "staff", ANY, "read"),
+    ("internal", "staff", ANY, "export"),
+)
 
 
 def public() -> dict[str, object]:
@@ -30,14 +41,20 @@ class PermissionChecker(Protocol):
     def allows(self, actor: Actor, permission: Permission) -> bool: ...
 
 
-class StaffRolePermissions:
-    """Built-in internal roles: "admin" may do everything in its tenant; "staff" may read."""
+class RolePermissions:
+    def __init__(self, grants: Iterable[Grant]) -> None:
+        self._granted: dict[tuple[str, str], set[Permission]] = {}
+        for kind, role, obj, action in grants:
+            self._granted.setdefault((kind, role), set()).add((obj, action))
 
     def allows(self, actor: Actor, permission: Permission) -> bool:
         if permission == SIGNED_IN:
             return True
-        if actor.kind != "internal":
+        obj, action = permission
+        if obj.startswith(PARTNER_PREFIX) != (actor.kind == "external"):
             return False
-        if "admin" in actor.roles:
-            return True
-        return "staff" in actor.roles and permission[1] in READ_ACTIONS
+        for role in actor.roles:
+            granted = self._granted.get((actor.kind, role), set())
+            if {(obj, action), (obj, ANY), (ANY, action), (ANY, ANY)} & granted:
+                return True
+        return False

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 
+from portal.components import Component
 from portal.config import Settings
 from portal.db.engine import Database
 from portal.i18n import Catalogs
@@ -12,21 +13,37 @@ from portal.identity.passwords import Passwords
 from portal.identity.sessions import Sessions
 from portal.identity.throttle import LoginThrottler
 from portal.identity.tokens import AccessTokens
-from portal.permissions import PermissionChecker, StaffRolePermissions
+from portal.permissions import KERNEL_GRANTS, PermissionChecker, RolePermissions
 
 
-@dataclass
 class Services:
-    settings: Settings
-    db: Database
-    passwords: Passwords
-    sessions: Sessions
-    accounts: Accounts
-    permissions: PermissionChecker
-    catalogs: Catalogs
+    """A plain class on purpose: handlers receive it by injection, and the framework only validates
+    dataclass and struct dependencies field by field."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        passwords: Passwords,
+        sessions: Sessions,
+        accounts: Accounts,
+        permissions: PermissionChecker,
+        catalogs: Catalogs,
+        components: Sequence[Component] = (),
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.passwords = passwords
+        self.sessions = sessions
+        self.accounts = accounts
+        self.permissions = permissions
+        self.catalogs = catalogs
+        self.components = components
 
     @classmethod
-    def build(cls, settings: Settings, catalogs: Catalogs, db: Database | None = None) -> Services:
+    def build(
+        cls, settings: Settings, catalogs: Catalogs, components: Sequence[Component] = (), db: Database | None = None
+    ) -> Services:
         db = db or Database(settings)
         passwords = Passwords(settings.password_profile)
         sessions = Sessions(
@@ -36,6 +53,16 @@ class Services:
             settings.refresh_token_seconds,
         )
         accounts = Accounts(
-            db, passwords, sessions, LoginThrottler(settings.login_lockout_seconds), settings.login_failures_allowed
+            db,
+            passwords,
+            sessions,
+            LoginThrottler(settings.login_lockout_seconds),
+            settings.login_failures_allowed,
+            tenant_setups=[c.tenant_setup for c in components if c.tenant_setup],
         )
-        return cls(settings, db, passwords, sessions, accounts, StaffRolePermissions(), catalogs)
+        grants = [*KERNEL_GRANTS, *(g for c in components for g in c.permission_grants)]
+        services = cls(settings, db, passwords, sessions, accounts, RolePermissions(grants), catalogs, components)
+        for component in components:
+            if component.services_setup:
+                component.services_setup(services)
+        return services

@@ -61,7 +61,7 @@ def create_app(
     catalogs = i18n.Catalogs(
         [c.catalog_dir for c in components if c.catalog_dir], settings.languages, settings.default_language
     )
-    services = Services.build(settings, catalogs, database)
+    services = Services.build(settings, catalogs, components, database)
     env = template_environment(components)
     env.globals.update(languages=settings.languages, session_cookie=SESSION_COOKIE)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor, Channel
+from portal.components import TenantSetup
 from portal.db.context import PUBLIC, tenant_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
@@ -18,7 +20,7 @@ from portal.errors import Conflict, FieldError, InvalidCredentials, NotFound, Va
 from portal.i18n import N_
 from portal.identity.models import INTERNAL_ROLES, InternalUser, Tenant
 from portal.identity.passwords import Passwords, check_strength
-from portal.identity.sessions import OpenedSession, Sessions, actor_for, revoke_user_sessions
+from portal.identity.sessions import OpenedSession, Sessions, internal_actor, revoke_user_sessions
 from portal.identity.throttle import LoginThrottler, keys_for
 from portal.ids import uuid7
 
@@ -96,8 +98,15 @@ class LoggedIn:
 
 class Accounts:
     def __init__(
-        self, db: Database, passwords: Passwords, sessions: Sessions, throttler: LoginThrottler, failures_allowed: int
+        self,
+        db: Database,
+        passwords: Passwords,
+        sessions: Sessions,
+        throttler: LoginThrottler,
+        failures_allowed: int,
+        tenant_setups: Sequence[TenantSetup] = (),
     ) -> None:
+        self.tenant_setups = list(tenant_setups)
         self.db = db
         self.passwords = passwords
         self.sessions = sessions
@@ -143,6 +152,8 @@ class Accounts:
                     locale=values["locale"],
                 )
                 session.add(admin)
+                for setup in self.tenant_setups:
+                    await setup(session, tenant_id)
         except IntegrityError:  # a concurrent sign-up took the slug between the check and the insert
             raise ValidationFailed.single("slug", N_("is already taken"), "taken") from None
         return tenant, admin
@@ -171,9 +182,11 @@ class Accounts:
                     if self.passwords.needs_rehash(user.password_hash):
                         user.password_hash = self.passwords.hash(password)
                     user.last_login_at = utcnow()
-                    opened = self.sessions.open(session, user, channel, user_agent, ip_address)
+                    opened = self.sessions.open(
+                        session, user.tenant_id, user.id, "internal", channel, user_agent, ip_address
+                    )
                     await session.flush()
-                    logged_in = LoggedIn(actor_for(user, opened.session, channel), opened)
+                    logged_in = LoggedIn(internal_actor(user, opened.session, channel), opened)
                 elif user is None:
                     self.passwords.verify(None, password)  # same work as a wrong password: no timing oracle
         else:

@@ -1,13 +1,16 @@
 """Server-side sessions: open on login, look up on every request, rotate refresh tokens, revoke.
 
-A request is authenticated by finding its session row (not revoked, not expired) joined to an active
-user of an active tenant, inside that tenant's context. Disabling a user or revoking a session
-therefore takes effect on the very next request, in every process.
+A request is authenticated by finding its session row (not revoked, not expired) of an active tenant,
+inside that tenant's context, and asking the principal loader for the session's kind of user
+(internal staff here; external users are registered by the interconnect package) for an Actor. The
+loader re-checks the user (and, for partners, their enterprise link) on every request, so disabling a
+user, suspending a link or revoking a session takes effect on the very next request in every process.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +27,9 @@ from portal.identity import tokens
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.ids import uuid7
 
+# Given the session row, the user it belongs to as an Actor, or None if they may no longer act.
+PrincipalLoader = Callable[[AsyncSession, AuthSession, Channel], Awaitable[Actor | None]]
+
 
 @dataclass(frozen=True, slots=True)
 class TokenPair:
@@ -39,7 +45,7 @@ class OpenedSession:
     credential: str
 
 
-def actor_for(user: InternalUser, session: AuthSession, channel: Channel) -> Actor:
+def internal_actor(user: InternalUser, session: AuthSession, channel: Channel) -> Actor:
     return Actor(
         user_id=user.id,
         tenant_id=user.tenant_id,
@@ -53,22 +59,41 @@ def actor_for(user: InternalUser, session: AuthSession, channel: Channel) -> Act
     )
 
 
+async def load_internal(session: AsyncSession, row: AuthSession, channel: Channel) -> Actor | None:
+    user = await session.scalar(
+        select(InternalUser).where(InternalUser.id == row.user_id, InternalUser.status == "active")
+    )
+    return None if user is None else internal_actor(user, row, channel)
+
+
 class Sessions:
     def __init__(self, db: Database, access_tokens: tokens.AccessTokens, web_seconds: int, refresh_seconds: int):
         self.db = db
         self.access_tokens = access_tokens
         self.web_lifetime = timedelta(seconds=web_seconds)
         self.refresh_lifetime = timedelta(seconds=refresh_seconds)
+        self.loaders: dict[str, PrincipalLoader] = {"internal": load_internal}
+
+    def register(self, user_kind: str, loader: PrincipalLoader) -> None:
+        self.loaders[user_kind] = loader
 
     def open(
-        self, session: AsyncSession, user: InternalUser, channel: Channel, user_agent: str | None, ip: str | None
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        user_id: uuid.UUID,
+        user_kind: str,
+        channel: Channel,
+        user_agent: str | None = None,
+        ip: str | None = None,
     ) -> OpenedSession:
         secret = tokens.new_secret()
         lifetime = self.web_lifetime if channel == "web" else self.refresh_lifetime
         row = AuthSession(
             id=uuid7(),
-            tenant_id=user.tenant_id,
-            user_id=user.id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            user_kind=user_kind,
             channel=channel,
             secret_hash=tokens.digest(secret),
             expires_at=utcnow() + lifetime,
@@ -77,61 +102,62 @@ class Sessions:
         )
         session.add(row)
         prefix = tokens.REFRESH_PREFIX if channel == "api" else ""
-        return OpenedSession(row, tokens.format_credential(user.tenant_id, row.id, secret, prefix))
+        return OpenedSession(row, tokens.format_credential(tenant_id, row.id, secret, prefix))
 
     def token_pair(self, opened: OpenedSession) -> TokenPair:
         s = opened.session
         access = self.access_tokens.mint(tokens.AccessClaims(s.user_id, s.tenant_id, s.id, s.user_kind))
         return TokenPair(access, opened.credential, self.access_tokens.lifetime)
 
-    async def _load(self, session: AsyncSession, session_id: uuid.UUID) -> tuple[AuthSession, InternalUser] | None:
-        row = (
-            await session.execute(
-                select(AuthSession, InternalUser)
-                .join(InternalUser, InternalUser.id == AuthSession.user_id)
-                .join(Tenant, Tenant.id == AuthSession.tenant_id)
-                .where(
-                    AuthSession.id == session_id,
-                    AuthSession.revoked_at.is_(None),
-                    AuthSession.expires_at > utcnow(),
-                    InternalUser.status == "active",
-                    Tenant.status == "active",
-                )
+    async def _live_session(self, session: AsyncSession, session_id: uuid.UUID) -> AuthSession | None:
+        return await session.scalar(
+            select(AuthSession)
+            .join(Tenant, Tenant.id == AuthSession.tenant_id)
+            .where(
+                AuthSession.id == session_id,
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > utcnow(),
+                Tenant.status == "active",
             )
-        ).one_or_none()
-        return None if row is None else (row[0], row[1])
+        )
+
+    async def _actor(self, tenant_id: uuid.UUID, session_id: uuid.UUID, channel: Channel,
+                     check: Callable[[AuthSession], bool]) -> Actor | None:
+        async with self.db.session(tenant_context(tenant_id)) as session:
+            row = await self._live_session(session, session_id)
+            if row is None or row.channel != channel or not check(row):
+                return None
+            loader = self.loaders.get(row.user_kind)
+            return None if loader is None else await loader(session, row, channel)
 
     async def from_cookie(self, cookie: str | None) -> Actor | None:
         cred = tokens.parse_credential(cookie)
         if cred is None:
             return None
-        async with self.db.session(tenant_context(cred.tenant_id)) as session:
-            found = await self._load(session, cred.session_id)
-        if found is None or found[0].channel != "web" or not tokens.same_digest(cred.secret, found[0].secret_hash):
-            return None
-        return actor_for(found[1], found[0], "web")
+        return await self._actor(cred.tenant_id, cred.session_id, "web",
+                                 lambda row: tokens.same_digest(cred.secret, row.secret_hash))
 
     async def from_bearer(self, token: str) -> Actor | None:
         claims = self.access_tokens.read(token)
         if claims is None:
             return None
-        async with self.db.session(tenant_context(claims.tenant_id)) as session:
-            found = await self._load(session, claims.session_id)
-        if found is None or found[0].channel != "api" or found[1].id != claims.user_id:
-            return None
-        return actor_for(found[1], found[0], "api")
+        return await self._actor(claims.tenant_id, claims.session_id, "api",
+                                 lambda row: row.user_id == claims.user_id)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: the presented refresh token is spent and a new pair issued. Presenting a spent token
         again means it leaked, so the whole session is revoked."""
+        invalid = NotAuthenticated(N_("The refresh token is not valid"), code="invalid_refresh_token")
         cred = tokens.parse_credential(refresh_token, tokens.REFRESH_PREFIX)
         if cred is None:
-            raise NotAuthenticated(N_("The refresh token is not valid"), code="invalid_refresh_token")
+            raise invalid
         async with self.db.session(tenant_context(cred.tenant_id, channel="api")) as session:
-            found = await self._load(session, cred.session_id)
-            if found is None or found[0].channel != "api":
-                raise NotAuthenticated(N_("The refresh token is not valid"), code="invalid_refresh_token")
-            row, _user = found
+            row = await self._live_session(session, cred.session_id)
+            if row is None or row.channel != "api":
+                raise invalid
+            loader = self.loaders.get(row.user_kind)
+            if loader is None or await loader(session, row, "api") is None:
+                raise invalid
             if not tokens.same_digest(cred.secret, row.secret_hash):
                 row.revoked_at, row.revoked_reason = utcnow(), "refresh_token_reused"
                 reused = True
@@ -157,10 +183,14 @@ async def revoke_session(session: AsyncSession, session_id: uuid.UUID, reason: s
     )
 
 
-async def revoke_user_sessions(session: AsyncSession, user_id: uuid.UUID, reason: str) -> int:
+async def revoke_user_sessions(session: AsyncSession, user_ids: list[uuid.UUID] | uuid.UUID, reason: str) -> int:
+    """End every open session of these users (staff or external memberships) at once."""
+    ids = user_ids if isinstance(user_ids, list) else [user_ids]
+    if not ids:
+        return 0
     result = await session.execute(
         update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .where(AuthSession.user_id.in_(ids), AuthSession.revoked_at.is_(None))
         .values(revoked_at=utcnow(), revoked_reason=reason)
     )
     return int(result.rowcount or 0)
