@@ -22,3 +22,5 @@ class Actor:
     enterprise_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     locale: str | None = None
+    # External users: the person behind the membership (one identity, a membership per upstream).
+    identity_id: uuid.UUID | None = None

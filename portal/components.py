@@ -42,11 +42,18 @@ class Component:
     tenant_setup: TenantSetup | None = None
     services_setup: ServicesSetup | None = None
     permission_grants: Sequence[tuple[str, str, str, str]] = ()
+    dependencies: dict[str, Any] = field(default_factory=dict)
     template_globals: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-KERNEL_MODEL_MODULES = ("portal.identity.models", "portal.audit", "portal.idempotency", "portal.outbox")
+KERNEL_MODEL_MODULES = (
+    "portal.identity.models",
+    "portal.crm.models",
+    "portal.audit",
+    "portal.idempotency",
+    "portal.outbox",
+)
 
 
 def load_components() -> list[Component]:

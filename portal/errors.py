@@ -94,3 +94,11 @@ class Throttled(DomainError):
 
 class TenantViolation(RuntimeError):
     """A write or query crossed a tenant boundary. Always a programming error, never user input."""
+
+
+class QuotaExceeded(Conflict):
+    code, title = "quota_exceeded", N_("The interconnect quota is used up")
+
+
+class Gone(DomainError):
+    status, code, title = 410, "gone", N_("This is no longer available")

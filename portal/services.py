@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from portal.components import Component
 from portal.config import Settings
@@ -39,6 +40,8 @@ class Services:
         self.permissions = permissions
         self.catalogs = catalogs
         self.components = components
+        # Service objects of the packages built on the kernel, keyed by package (set in services_setup).
+        self.extensions: dict[str, Any] = {}
 
     @classmethod
     def build(

@@ -21,7 +21,7 @@ class Credential:
     email: str
     token: str
     refresh_token: str
-    cookie: str
+    cookie: str = ""
 
     @property
     def bearer(self) -> dict[str, str]:
@@ -45,9 +45,28 @@ class TenantWorld:
 
 
 @dataclass
+class Enterprise:
+    """A partner enterprise of tenant A, with its external admin (and, for X, a colleague)."""
+
+    link_id: str
+    name: str
+    admin: Credential
+    people: dict[str, Credential] = field(default_factory=dict)
+
+    def markers(self) -> set[str]:
+        found = {self.link_id, self.name, self.admin.user_id, self.admin.email}
+        for cred in self.people.values():
+            found |= {cred.user_id, cred.email}
+        return found
+
+
+@dataclass
 class World:
     a: TenantWorld
     b: TenantWorld
+    x: Enterprise  # tenant A's dealer X
+    y: Enterprise  # tenant A's dealer Y: must never see X's people
+    ids: dict[str, str] = field(default_factory=dict)  # other sample records of tenant A
 
 
 def unique(prefix: str) -> str:
@@ -124,6 +143,57 @@ def add_user(client: TestClient, admin: Credential, email: str, role: str = "sta
     return response.json()["id"]
 
 
+def partner_login(client: TestClient, slug: str, login: str, password: str = PASSWORD) -> tuple[str, str]:
+    response = client.post("/api/partner/auth/token", json={"workspace": slug, "login": login, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"], response.json()["refresh_token"]
+
+
+def complete_setup(client: TestClient, setup_url: str, password: str = PASSWORD) -> None:
+    response = client.post("/api/partner/setup", json={"token": setup_url.rsplit("/", 1)[1], "password": password})
+    assert response.status_code == 204, response.text
+
+
+def partner_type_id(client: TestClient, admin: Credential, code: str = "dealer") -> str:
+    types = client.get("/api/interconnect/partner-types", headers=admin.bearer).json()
+    return next(t["id"] for t in types if t["code"] == code)
+
+
+def add_enterprise(
+    client: TestClient, tenant: TenantWorld, label: str, type_code: str = "dealer", parent_id: str | None = None
+) -> Enterprise:
+    name = f"{label} {uuid.uuid4().hex[:6]}"
+    email = f"{label.lower().replace(' ', '-')}-admin-{uuid.uuid4().hex[:6]}@partner.example"
+    response = client.post(
+        "/api/interconnect/enterprises",
+        headers=tenant.admin.bearer,
+        json={
+            "name": name,
+            "partner_type_id": partner_type_id(client, tenant.admin, type_code),
+            "parent_id": parent_id,
+            "admin": {"display_name": f"{label} admin", "email": email},
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    complete_setup(client, body["setup_url"])
+    token, refresh = partner_login(client, tenant.slug, email)
+    return Enterprise(body["enterprise"]["id"], name, Credential(body["admin_id"], email, token, refresh))
+
+
+def add_colleague(client: TestClient, slug: str, enterprise: Enterprise, key: str) -> Credential:
+    email = f"{key}-{uuid.uuid4().hex[:6]}@partner.example"
+    response = client.post(
+        "/api/partner/colleagues", headers=enterprise.admin.bearer, json={"display_name": key, "email": email}
+    )
+    assert response.status_code == 201, response.text
+    complete_setup(client, response.json()["setup_url"])
+    token, refresh = partner_login(client, slug, email)
+    cred = Credential(response.json()["colleague"]["id"], email, token, refresh)
+    enterprise.people[key] = cred
+    return cred
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -139,4 +209,19 @@ def build_world(client: TestClient) -> World:
         f"/api/users/{a.others['disabled'].user_id}", headers=a.admin.bearer, json={"status": "disabled"}
     )
     assert response.status_code == 200, response.text
-    return World(a, tenants[1])
+    x = add_enterprise(client, a, "Dealer X")
+    y = add_enterprise(client, a, "Dealer Y")
+    add_colleague(client, a.slug, x, "colleague")
+    invitation = client.post(
+        "/api/interconnect/invitations",
+        headers=a.admin.bearer,
+        json={"kind": "link", "partner_type_id": partner_type_id(client, a.admin)},
+    )
+    assert invitation.status_code == 201, invitation.text
+    tiers = client.get("/api/interconnect/tiers", headers=a.admin.bearer).json()
+    ids = {
+        "invitation": invitation.json()["id"],
+        "tier": tiers[0]["id"],
+        "partner_type": partner_type_id(client, a.admin),
+    }
+    return World(a, tenants[1], x, y, ids)

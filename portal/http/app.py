@@ -79,7 +79,11 @@ def create_app(
             *(handler for c in components for handler in c.route_handlers),
             static,
         ],
-        dependencies={**DEPENDENCIES, **IDEMPOTENCY_DEPENDENCY},
+        dependencies={
+            **DEPENDENCIES,
+            **IDEMPOTENCY_DEPENDENCY,
+            **{k: v for c in components for k, v in c.dependencies.items()},
+        },
         middleware=[RequestContextMiddleware()],
         guards=[permission_guard],
         exception_handlers={Exception: handle_exception},

@@ -67,7 +67,7 @@ def to_domain_error(exc: Exception) -> DomainError:
         return _from_litestar(exc)
     if isinstance(exc, IntegrityError):
         error = DomainError(N_("The request conflicts with existing data"), code="conflict")
-        error.status = 409
+        error.status, error.title = 409, _HTTP_CODES[409][1]
         return error
     log.exception("unhandled error", exc_info=exc)
     error = DomainError(_HTTP_CODES[500][1], code="internal_error")

@@ -121,8 +121,9 @@ class Sessions:
             )
         )
 
-    async def _actor(self, tenant_id: uuid.UUID, session_id: uuid.UUID, channel: Channel,
-                     check: Callable[[AuthSession], bool]) -> Actor | None:
+    async def _actor(
+        self, tenant_id: uuid.UUID, session_id: uuid.UUID, channel: Channel, check: Callable[[AuthSession], bool]
+    ) -> Actor | None:
         async with self.db.session(tenant_context(tenant_id)) as session:
             row = await self._live_session(session, session_id)
             if row is None or row.channel != channel or not check(row):
@@ -134,15 +135,15 @@ class Sessions:
         cred = tokens.parse_credential(cookie)
         if cred is None:
             return None
-        return await self._actor(cred.tenant_id, cred.session_id, "web",
-                                 lambda row: tokens.same_digest(cred.secret, row.secret_hash))
+        return await self._actor(
+            cred.tenant_id, cred.session_id, "web", lambda row: tokens.same_digest(cred.secret, row.secret_hash)
+        )
 
     async def from_bearer(self, token: str) -> Actor | None:
         claims = self.access_tokens.read(token)
         if claims is None:
             return None
-        return await self._actor(claims.tenant_id, claims.session_id, "api",
-                                 lambda row: row.user_id == claims.user_id)
+        return await self._actor(claims.tenant_id, claims.session_id, "api", lambda row: row.user_id == claims.user_id)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: the presented refresh token is spent and a new pair issued. Presenting a spent token

@@ -16,7 +16,7 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.actor import Actor
 from portal.config import Settings
@@ -29,8 +29,16 @@ from tests.db import run_with_database
 from tests.world import Credential, World
 
 # A value of tenant A's for every path parameter a route may have.
+# Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
+ENTERPRISE_OWNED = frozenset({"link_id", "membership_id"})
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.a.others["staff"].user_id,
+    "link_id": lambda w: w.x.link_id,
+    "membership_id": lambda w: w.x.people["colleague"].user_id,
+    "partner_type_id": lambda w: w.ids["partner_type"],
+    "tier_id": lambda w: w.ids["tier"],
+    "invitation_id": lambda w: w.ids["invitation"],
+    "workspace": lambda w: w.a.slug,
 }
 
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
@@ -39,6 +47,12 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/users"): {"email": "intruder@x.example", "display_name": "I", "password": "intruder password"},
     ("POST", "/console/users/{user_id:uuid}/status"): {"status": "disabled"},
     ("POST", "/console/users"): {"email": "intruder@x.example", "display_name": "I", "password": "intruder password"},
+    ("POST", "/api/interconnect/enterprises/{link_id:uuid}/status"): {"status": "suspended"},
+    ("PATCH", "/api/interconnect/users/{membership_id:uuid}"): {"status": "disabled"},
+    ("PATCH", "/api/partner/colleagues/{membership_id:uuid}"): {"status": "disabled"},
+    ("PATCH", "/api/interconnect/partner-types/{partner_type_id:uuid}"): {"name": "Intruded"},
+    ("PATCH", "/api/interconnect/tiers/{tier_id:uuid}"): {"name": "Intruded"},
+    ("POST", "/api/partner/colleagues"): {"display_name": "Intruder", "email": "intruder@x.example"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -69,6 +83,10 @@ class RouteCase:
     def has_params(self) -> bool:
         return bool(PARAM.search(self.template))
 
+    @property
+    def targets_enterprise_record(self) -> bool:
+        return any(m.group(1) in ENTERPRISE_OWNED for m in PARAM.finditer(self.template))
+
 
 def route_cases(app: Litestar) -> list[RouteCase]:
     cases = []
@@ -86,6 +104,10 @@ class Caller:
     name: str
     credential: Credential | None
     csrf: tuple[str, str]  # (cookie value, form token)
+
+    def can_send(self, case: RouteCase) -> bool:
+        # partner users get a web session only through the partner portal's login page
+        return case.api or self.credential is None or bool(self.credential.cookie)
 
     def send(self, client: TestClient, case: RouteCase, world: World) -> Any:
         client.cookies.clear()
@@ -122,25 +144,19 @@ def refused_as_anonymous(case: RouteCase, response: Any) -> bool:
 
 
 def tenant_fingerprint(settings: Settings, tenant_id: str) -> str:
-    """Row counts of every tenant-owned table for the tenant, and the content of its users."""
+    """Every row of every tenant-owned table of the tenant, column by column."""
     tables = [t for t in Base.metadata.sorted_tables if "tenant_id" in t.c]
 
     async def work(db: Database) -> str:
         digest = hashlib.sha256()
         async with db.session(SYSTEM) as session:
             for table in tables:
-                count = await session.scalar(
-                    select(func.count()).select_from(table).where(table.c.tenant_id == uuid.UUID(tenant_id))
+                rows = await session.execute(
+                    select(table).where(table.c.tenant_id == uuid.UUID(tenant_id)).order_by(*table.primary_key)
                 )
-                digest.update(f"{table.name}:{count};".encode())
-            users = Base.metadata.tables["internal_users"]
-            rows = await session.execute(
-                select(users.c.id, users.c.email, users.c.display_name, users.c.role, users.c.status, users.c.locale)
-                .where(users.c.tenant_id == uuid.UUID(tenant_id))
-                .order_by(users.c.id)
-            )
-            for row in rows:
-                digest.update(repr(tuple(row)).encode())
+                digest.update(table.name.encode())
+                for row in rows:
+                    digest.update(repr(tuple(row)).encode())
         return digest.hexdigest()
 
     return run_with_database(settings, work)
@@ -163,22 +179,50 @@ def sweep(app: Litestar, client: TestClient, world: World, settings: Settings) -
     anonymous = Caller("anonymous", None, csrf)
     disabled = Caller("a disabled user of tenant A", world.a.others["disabled"], csrf)
     intruder = Caller("tenant B's admin", world.b.admin, csrf)
-    staff = Caller("tenant A's read-only staff member", world.a.others["staff"], csrf)
-    staff_actor = Actor(
-        uuid.UUID(staff.credential.user_id), uuid.UUID(world.a.tenant_id), "internal", "api", roles=frozenset({"staff"})
-    )
+    other_enterprise = Caller("the admin of another enterprise of tenant A", world.y.admin, csrf)
+    tenant_a = uuid.UUID(world.a.tenant_id)
+    # Actors whose role lacks a route's permission must get 403 from it.
+    staff, colleague = world.a.others["staff"], world.x.people["colleague"]
+    lacking = [
+        (
+            Caller("tenant A's read-only staff member", staff, csrf),
+            Actor(uuid.UUID(staff.user_id), tenant_a, "internal", "api", roles=frozenset({"staff"})),
+        ),
+        (
+            Caller("a partner user without admin rights", colleague, csrf),
+            Actor(
+                uuid.UUID(colleague.user_id),
+                tenant_a,
+                "external",
+                "api",
+                roles=frozenset({"member"}),
+                enterprise_id=uuid.UUID(world.x.link_id),
+            ),
+        ),
+    ]
     permissions = app.state.services.permissions
-    a_markers = world.a.markers()
+    a_markers = world.a.markers() | world.x.markers() | world.y.markers()
+    x_markers = world.x.markers()
     before = tenant_fingerprint(settings, world.a.tenant_id)
 
     for case in route_cases(app):
         if case.public:
             continue
         report.checked += 1
-        if case.permission and not permissions.allows(staff_actor, case.permission):
-            response = staff.send(client, case, world)
-            if response.status_code != 403:
-                report.fail(case, staff.name, response, f"lacks {case.permission} but was not refused with 403")
+        for caller, actor in lacking:
+            if case.permission and not permissions.allows(actor, case.permission) and caller.can_send(case):
+                response = caller.send(client, case, world)
+                if response.status_code != 403:
+                    report.fail(case, caller.name, response, f"lacks {case.permission} but was not refused with 403")
+        partner_route = case.permission is not None and case.permission[0].startswith("partner.")
+        if partner_route and (case.method == "GET" or case.targets_enterprise_record):
+            response = other_enterprise.send(client, case, world)
+            sent = case.path(world)
+            leaked = sorted(m for m in x_markers if m in response.text and m not in sent)
+            if leaked:
+                report.fail(case, other_enterprise.name, response, f"response contains enterprise X's data {leaked}")
+            if case.targets_enterprise_record and response.status_code not in (403, 404):
+                report.fail(case, other_enterprise.name, response, "enterprise X's record was not 'not found'")
         for caller in (anonymous, disabled):
             response = caller.send(client, case, world)
             if not refused_as_anonymous(case, response):

@@ -1,0 +1,240 @@
+"""The upstream admin's JSON API for the partner programme: settings, enterprises, people, invitations."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from interconnect import quotas
+from interconnect.invitations import Invitations, NewInvitation
+from interconnect.links import LinkFilter, Links, NewEnterprise
+from interconnect.models import PartnerTier, PartnerType, Region
+from interconnect.people import NewPerson, People
+from interconnect.programme import Programme
+from interconnect.schemas import (
+    CreatedEnterpriseOut,
+    EnterpriseDetailOut,
+    EnterpriseIn,
+    EnterpriseOut,
+    EnterprisePage,
+    InvitationIn,
+    InvitationOut,
+    MemberOut,
+    MemberPage,
+    MemberStatusIn,
+    QuotaOut,
+    SettingIn,
+    SettingOut,
+    SettingPatch,
+    StatusChangeOut,
+    StatusIn,
+)
+from interconnect.services import InterconnectDep
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.permissions import requires
+
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Offset = Annotated[int, QueryParameter(ge=0)]
+
+
+def setting_out(item: PartnerType | PartnerTier | Region) -> SettingOut:
+    if isinstance(item, PartnerType):
+        return SettingOut(item.id, item.code, item.name, preset=item.preset, active=item.active)
+    if isinstance(item, PartnerTier):
+        return SettingOut(item.id, item.code, item.name, rank=item.rank)
+    return SettingOut(item.id, item.code, item.name)
+
+
+class ProgrammeController(Controller):
+    path = "/api/interconnect"
+    tags = ["partner programme"]
+
+    @get("/partner-types", opt=requires("interconnect.programme", "read"))
+    async def list_types(self, db: DB) -> list[SettingOut]:
+        return [setting_out(t) for t in await Programme(db).list(PartnerType)]
+
+    @post("/partner-types", opt=requires("interconnect.programme", "update"), status_code=HTTP_201_CREATED)
+    async def create_type(self, data: JSONBody[SettingIn], db: DB) -> SettingOut:
+        return setting_out(await Programme(db).create(PartnerType, data.code, data.name))
+
+    @patch("/partner-types/{partner_type_id:uuid}", opt=requires("interconnect.programme", "update"))
+    async def update_type(
+        self, partner_type_id: FromPath[uuid.UUID], data: JSONBody[SettingPatch], db: DB
+    ) -> SettingOut:
+        return setting_out(await Programme(db).update(PartnerType, partner_type_id, name=data.name, active=data.active))
+
+    @get("/tiers", opt=requires("interconnect.programme", "read"))
+    async def list_tiers(self, db: DB) -> list[SettingOut]:
+        return [setting_out(t) for t in await Programme(db).list(PartnerTier)]
+
+    @post("/tiers", opt=requires("interconnect.programme", "update"), status_code=HTTP_201_CREATED)
+    async def create_tier(self, data: JSONBody[SettingIn], db: DB) -> SettingOut:
+        return setting_out(await Programme(db).create(PartnerTier, data.code, data.name, data.rank))
+
+    @patch("/tiers/{tier_id:uuid}", opt=requires("interconnect.programme", "update"))
+    async def update_tier(self, tier_id: FromPath[uuid.UUID], data: JSONBody[SettingPatch], db: DB) -> SettingOut:
+        return setting_out(await Programme(db).update(PartnerTier, tier_id, name=data.name, rank=data.rank))
+
+    @get("/regions", opt=requires("interconnect.programme", "read"))
+    async def list_regions(self, db: DB) -> list[SettingOut]:
+        return [setting_out(r) for r in await Programme(db).list(Region)]
+
+    @post("/regions", opt=requires("interconnect.programme", "update"), status_code=HTTP_201_CREATED)
+    async def create_region(self, data: JSONBody[SettingIn], db: DB) -> SettingOut:
+        return setting_out(await Programme(db).create(Region, data.code, data.name))
+
+    @get("/quota", opt=requires("interconnect.programme", "read"))
+    async def quota(self, db: DB) -> QuotaOut:
+        """How many partner enterprises and external users this programme has, against its quota."""
+        return QuotaOut.of(await quotas.usage(db))
+
+
+class EnterprisesController(Controller):
+    path = "/api/interconnect/enterprises"
+    tags = ["partner enterprises"]
+
+    @get("/", opt=requires("interconnect.enterprises", "read"))
+    async def list_enterprises(
+        self,
+        db: DB,
+        q: FromQuery[str | None] = None,
+        partner_type_id: FromQuery[uuid.UUID | None] = None,
+        tier_id: FromQuery[uuid.UUID | None] = None,
+        region_id: FromQuery[uuid.UUID | None] = None,
+        status: FromQuery[str | None] = None,
+        under: FromQuery[uuid.UUID | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> EnterprisePage:
+        """Search and filter; `under` limits to an enterprise and everything below it."""
+        rows, total = await Links(db).search(
+            LinkFilter(q, partner_type_id, tier_id, region_id, status, under), limit=limit, offset=offset
+        )
+        return EnterprisePage([EnterpriseOut.of(r) for r in rows], total, limit, offset)
+
+    @post("/", opt=requires("interconnect.enterprises", "create"), status_code=HTTP_201_CREATED)
+    async def create_enterprise(
+        self,
+        data: JSONBody[EnterpriseIn],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+        interconnect: InterconnectDep,
+    ) -> CreatedEnterpriseOut:
+        """Create an enterprise directly, optionally with its first admin, who gets a one-time
+        set-password link (returned here, to be sent to them)."""
+        links = Links(db, actor)
+        status = "invited" if data.admin is not None else "active"
+        link = await links.create(
+            NewEnterprise(
+                data.name,
+                data.partner_type_id,
+                data.tier_id,
+                data.region_id,
+                data.parent_id,
+                data.code,
+                data.contact_phone,
+            ),
+            status=status,
+        )
+        if data.admin is None:
+            return CreatedEnterpriseOut(EnterpriseOut.of(link))
+        people = People(db, services.passwords)
+        membership, _identity = await people.add(
+            link.id,
+            NewPerson(data.admin.display_name, data.admin.email, data.admin.mobile, data.admin.title),
+            admin=True,
+        )
+        if membership.status == "active":  # a person who already has a partner login
+            await links.transition(link.id, "active", "first admin already has a partner login")
+            return CreatedEnterpriseOut(EnterpriseOut.of(link), membership.id)
+        return CreatedEnterpriseOut(
+            EnterpriseOut.of(link), membership.id, interconnect.setup_url(await people.setup_link(membership))
+        )
+
+    @get("/{link_id:uuid}", opt=requires("interconnect.enterprises", "read"))
+    async def get_enterprise(self, link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> EnterpriseDetailOut:
+        links = Links(db)
+        link = await links.get(link_id)
+        members, _total = await People(db, services.passwords).list(link.id, limit=200)
+        return EnterpriseDetailOut(
+            EnterpriseOut.of(link),
+            [EnterpriseOut.of(c) for c in await links.children(link.id)],
+            [StatusChangeOut.of(c) for c in await links.history(link.id)],
+            [MemberOut.of(m, i) for m, i in members],
+        )
+
+    @post("/{link_id:uuid}/status", opt=requires("interconnect.enterprises", "update"), status_code=200)
+    async def change_status(
+        self, link_id: FromPath[uuid.UUID], data: JSONBody[StatusIn], db: DB, actor: CurrentActor
+    ) -> EnterpriseOut:
+        """Suspend, reactivate or terminate. Suspending or terminating ends its users' sessions at once."""
+        return EnterpriseOut.of(await Links(db, actor).transition(link_id, data.status, data.reason))
+
+    @get("/{link_id:uuid}/users", opt=requires("interconnect.enterprises", "read"))
+    async def list_users(
+        self, link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep, limit: Limit = 100, offset: Offset = 0
+    ) -> MemberPage:
+        await Links(db).get(link_id)
+        rows, total = await People(db, services.passwords).list(link_id, limit=limit, offset=offset)
+        return MemberPage([MemberOut.of(m, i) for m, i in rows], total)
+
+
+class MembersController(Controller):
+    path = "/api/interconnect/users"
+    tags = ["partner enterprises"]
+
+    @patch("/{membership_id:uuid}", opt=requires("interconnect.users", "update"))
+    async def set_status(
+        self, membership_id: FromPath[uuid.UUID], data: JSONBody[MemberStatusIn], db: DB, services: ServicesDep
+    ) -> MemberOut:
+        """Disable (ends their sessions at once) or re-enable an external user."""
+        people = People(db, services.passwords)
+        membership = await people.set_status(await people.get(membership_id), data.status)
+        identity = await people.identity_of(membership)
+        return MemberOut.of(membership, identity)
+
+
+class InvitationsController(Controller):
+    path = "/api/interconnect/invitations"
+    tags = ["invitations"]
+
+    @get("/", opt=requires("interconnect.invitations", "read"))
+    async def list_invitations(
+        self, db: DB, interconnect: InterconnectDep, include_inactive: FromQuery[bool] = False
+    ) -> list[InvitationOut]:
+        rows = await Invitations(db).list(include_inactive=include_inactive)
+        return [
+            InvitationOut.of(i, interconnect.invitation_url(i.tenant_id, i.id) if i.kind == "link" else None)
+            for i in rows
+        ]
+
+    @post("/", opt=requires("interconnect.invitations", "create"), status_code=HTTP_201_CREATED)
+    async def create_invitation(
+        self, data: JSONBody[InvitationIn], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    ) -> InvitationOut:
+        """An invitation link (default: one use, 14 days) or an invite code (default: unlimited)."""
+        invitation = await Invitations(db, actor).create(
+            NewInvitation(
+                data.kind,
+                data.partner_type_id,
+                data.tier_id,
+                data.parent_id,
+                data.max_uses,
+                data.expires_in_days,
+                data.note,
+            )
+        )
+        url = interconnect.invitation_url(invitation.tenant_id, invitation.id) if invitation.kind == "link" else None
+        return InvitationOut.of(invitation, url)
+
+    @post("/{invitation_id:uuid}/revoke", opt=requires("interconnect.invitations", "update"), status_code=200)
+    async def revoke(self, invitation_id: FromPath[uuid.UUID], db: DB) -> InvitationOut:
+        return InvitationOut.of(await Invitations(db).revoke(invitation_id), None)
+
+
+ADMIN_CONTROLLERS = [ProgrammeController, EnterprisesController, MembersController, InvitationsController]

@@ -1,0 +1,296 @@
+"""Invitations: signed, expiring, single- or multi-use links, and invite codes published per partner
+type. Accepting one creates the enterprise and its first admin, or connects the accepting admin's own
+tenant, in one transaction: every refusal (revoked, expired, used up, mistyped, quota) leaves nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interconnect.links import Links, NewEnterprise
+from interconnect.models import EnterpriseLink, Invitation, Membership, PartnerType
+from interconnect.people import NewPerson, People
+from portal.actor import Actor
+from portal.db.context import PUBLIC, tenant_context
+from portal.db.engine import Database
+from portal.db.types import utcnow
+from portal.errors import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
+from portal.i18n import N_
+from portal.identity.models import Tenant
+from portal.identity.passwords import Passwords
+from portal.identity.tokens import derive_key
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
+DEFAULT_LINK_DAYS = 14
+
+
+class InvitationSigner:
+    """Invitation links carry `<tenant>.<invitation>.<signature>`: a mistyped or forged link fails the
+    HMAC before any lookup, and the tenant is known without a cross-tenant search."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._key = derive_key(secret_key, "invitation-link")
+
+    def _sign(self, tenant_id: uuid.UUID, invitation_id: uuid.UUID) -> str:
+        return hmac.new(self._key, tenant_id.bytes + invitation_id.bytes, hashlib.sha256).hexdigest()[:32]
+
+    def token(self, tenant_id: uuid.UUID, invitation_id: uuid.UUID) -> str:
+        return f"{tenant_id.hex}.{invitation_id.hex}.{self._sign(tenant_id, invitation_id)}"
+
+    def read(self, token: str) -> tuple[uuid.UUID, uuid.UUID]:
+        try:
+            tenant_hex, invitation_hex, signature = token.strip().split(".")
+            tenant_id, invitation_id = uuid.UUID(hex=tenant_hex), uuid.UUID(hex=invitation_hex)
+        except ValueError:
+            raise NotFound(
+                N_("This invitation link is not valid; check that it was copied whole"), code="invitation_invalid"
+            ) from None
+        if not hmac.compare_digest(signature, self._sign(tenant_id, invitation_id)):
+            raise NotFound(
+                N_("This invitation link is not valid; check that it was copied whole"), code="invitation_invalid"
+            )
+        return tenant_id, invitation_id
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvitation:
+    kind: str  # "link" or "code"
+    partner_type_id: uuid.UUID
+    tier_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    max_uses: int | None = None
+    expires_in_days: int | None = None
+    note: str | None = None
+
+
+def check_usable(invitation: Invitation) -> None:
+    if invitation.revoked_at is not None:
+        raise Gone(N_("This invitation was withdrawn by the manufacturer"), code="invitation_revoked")
+    if invitation.expires_at is not None and invitation.expires_at <= utcnow():
+        raise Gone(N_("This invitation has expired; ask for a new one"), code="invitation_expired")
+    if invitation.max_uses is not None and invitation.uses >= invitation.max_uses:
+        raise Gone(N_("This invitation has already been used"), code="invitation_used_up")
+
+
+class Invitations:
+    def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
+        self.session, self.actor = session, actor
+
+    async def create(self, data: NewInvitation) -> Invitation:
+        if data.kind not in ("link", "code"):
+            raise ValidationFailed.single("kind", N_("must be one of %(choices)s"), choices="link, code")
+        if not await self.session.scalar(
+            select(PartnerType.id).where(PartnerType.id == data.partner_type_id, PartnerType.active.is_(True))
+        ):
+            raise ValidationFailed.single("partner_type", N_("is not an active partner type of this programme"))
+        if data.max_uses is not None and data.max_uses < 1:
+            raise ValidationFailed.single("max_uses", N_("must be at least 1"))
+        if data.expires_in_days is not None and not 1 <= data.expires_in_days <= 365:
+            raise ValidationFailed.single("expires_in_days", N_("must be between 1 and 365"))
+        if data.parent_id is not None:
+            await Links(self.session).get(data.parent_id)
+        is_link = data.kind == "link"
+        days = data.expires_in_days if data.expires_in_days is not None else (DEFAULT_LINK_DAYS if is_link else None)
+        invitation = Invitation(
+            kind=data.kind,
+            code=None if is_link else await self._new_code(),
+            partner_type_id=data.partner_type_id,
+            tier_id=data.tier_id,
+            parent_id=data.parent_id,
+            max_uses=data.max_uses if data.max_uses is not None else (1 if is_link else None),
+            expires_at=utcnow() + timedelta(days=days) if days else None,
+            note=(data.note or "").strip()[:200] or None,
+            created_by=self.actor.user_id if self.actor else None,
+        )
+        self.session.add(invitation)
+        await self.session.flush()
+        return invitation
+
+    async def _new_code(self) -> str:
+        while True:
+            code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(2))
+            if not await self.session.scalar(select(Invitation.id).where(Invitation.code == code)):
+                return code
+
+    async def get(self, invitation_id: uuid.UUID) -> Invitation:
+        invitation = await self.session.scalar(select(Invitation).where(Invitation.id == invitation_id))
+        if invitation is None:
+            raise NotFound(
+                N_("This invitation link is not valid; check that it was copied whole"), code="invitation_invalid"
+            )
+        return invitation
+
+    async def by_code(self, code: str) -> Invitation:
+        normalised = code.strip().upper().replace(" ", "")
+        invitation = await self.session.scalar(
+            select(Invitation).where(Invitation.kind == "code", Invitation.code == normalised)
+        )
+        if invitation is None:
+            raise ValidationFailed.single(
+                "code", N_("is not a valid invite code; check it and try again"), "invitation_invalid"
+            )
+        return invitation
+
+    async def list(self, *, include_inactive: bool = False) -> list[Invitation]:
+        query = select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc())
+        if not include_inactive:
+            query = query.where(
+                Invitation.revoked_at.is_(None), or_(Invitation.expires_at.is_(None), Invitation.expires_at > utcnow())
+            )
+        return list(await self.session.scalars(query))
+
+    async def revoke(self, invitation_id: uuid.UUID) -> Invitation:
+        invitation = await self.get(invitation_id)
+        if invitation.revoked_at is None:
+            invitation.revoked_at = utcnow()
+            await self.session.flush()
+        return invitation
+
+    async def consume(self, invitation: Invitation) -> None:
+        """Count one use, re-checking every condition in the UPDATE itself so that two people racing for
+        the last use of a link cannot both get it."""
+        check_usable(invitation)
+        now = utcnow()
+        done = await self.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.id == invitation.id,
+                Invitation.revoked_at.is_(None),
+                or_(Invitation.expires_at.is_(None), Invitation.expires_at > now),
+                or_(Invitation.max_uses.is_(None), Invitation.uses < Invitation.max_uses),
+            )
+            .values(uses=Invitation.uses + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if done.rowcount != 1:
+            await self.session.refresh(invitation)
+            check_usable(invitation)
+            raise Gone(N_("This invitation has already been used"), code="invitation_used_up")
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """The enterprise to create and its first admin. The password becomes the new login, or, for a
+    person who already has a partner login (another manufacturer's), must be that login's password."""
+
+    enterprise_name: str
+    person: NewPerson
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    tenant_id: uuid.UUID
+    tenant_slug: str
+    tenant_name: str
+    link: EnterpriseLink
+    membership: Membership
+
+
+class Onboarding:
+    """The partner's side of an invitation. Runs its own units of work in the inviting tenant."""
+
+    def __init__(self, db: Database, passwords: Passwords, signer: InvitationSigner) -> None:
+        self.db, self.passwords, self.signer = db, passwords, signer
+
+    async def preview(
+        self, token: str | None = None, *, slug: str | None = None, code: str | None = None
+    ) -> tuple[Tenant, Invitation, PartnerType]:
+        tenant_id, invitation_id = await self._locate(token, slug)
+        async with self.db.session(tenant_context(tenant_id)) as session:
+            invitations = Invitations(session)
+            invitation = (
+                await invitations.by_code(code or "")
+                if code is not None
+                else await invitations.get(
+                    invitation_id  # type: ignore[arg-type]
+                )
+            )
+            check_usable(invitation)
+            tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
+            partner_type = (
+                await session.scalars(select(PartnerType).where(PartnerType.id == invitation.partner_type_id))
+            ).one()
+            return tenant, invitation, partner_type
+
+    async def _locate(self, token: str | None, slug: str | None) -> tuple[uuid.UUID, uuid.UUID | None]:
+        if token is not None:
+            return self.signer.read(token)
+        async with self.db.session(PUBLIC) as session:
+            tenant_id = await session.scalar(
+                select(Tenant.id).where(Tenant.slug == (slug or "").lower(), Tenant.status == "active")
+            )
+        if tenant_id is None:
+            raise NotFound(N_("No such partner portal"))
+        return tenant_id, None
+
+    async def accept(
+        self, acceptance: Acceptance, *, token: str | None = None, slug: str | None = None, code: str | None = None
+    ) -> Accepted:
+        """Create the enterprise (active) and its first admin from a link or a code."""
+        tenant_id, invitation_id = await self._locate(token, slug)
+        async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
+            invitations = Invitations(session)
+            invitation = (
+                await invitations.by_code(code or "")
+                if code is not None
+                else await invitations.get(
+                    invitation_id  # type: ignore[arg-type]
+                )
+            )
+            await invitations.consume(invitation)
+            if not acceptance.person.password:
+                raise ValidationFailed.single("password", N_("is required"), "required")
+            People(session, self.passwords).validate(acceptance.person)
+            link = await Links(session).create(
+                NewEnterprise(
+                    acceptance.enterprise_name,
+                    invitation.partner_type_id,
+                    invitation.tier_id,
+                    parent_id=invitation.parent_id,
+                ),
+                status="active",
+            )
+            membership, _identity = await People(session, self.passwords).add(
+                link.id, acceptance.person, admin=True, existing_password=acceptance.person.password
+            )
+            tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
+            return Accepted(tenant.id, tenant.slug, tenant.name, link, membership)
+
+    async def connect_tenant(self, token: str, actor: Actor, person: NewPerson) -> Accepted:
+        """An admin of a tenant on this platform accepts for that tenant: the link records the downstream
+        tenant (so the two can sync later) and the admin becomes the enterprise's first partner admin."""
+        if actor.kind != "internal" or "admin" not in actor.roles:
+            raise PermissionDenied(N_("Only an administrator of your company's workspace can connect it"))
+        tenant_id, invitation_id = self.signer.read(token)
+        if not person.password:
+            raise ValidationFailed.single("password", N_("is required"), "required")
+        if tenant_id == actor.tenant_id:
+            raise Conflict(N_("A workspace cannot connect to itself"), code="self_connection")
+        async with self.db.session(PUBLIC) as session:
+            downstream = (await session.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
+        async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
+            invitations = Invitations(session)
+            invitation = await invitations.get(invitation_id)
+            await invitations.consume(invitation)
+            link = await Links(session).create(
+                NewEnterprise(
+                    downstream.name,
+                    invitation.partner_type_id,
+                    invitation.tier_id,
+                    parent_id=invitation.parent_id,
+                    downstream_tenant_id=downstream.id,
+                ),
+                status="active",
+            )
+            membership, _identity = await People(session, self.passwords).add(
+                link.id, person, admin=True, existing_password=person.password
+            )
+            tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
+            return Accepted(tenant.id, tenant.slug, tenant.name, link, membership)

@@ -1,0 +1,240 @@
+"""Enterprise links: create (with their CRM account and closure rows), search, and move through the
+status machine invited → active → suspended → active / terminated, recording who did each and when."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interconnect import quotas
+from interconnect.models import (
+    LINK_TRANSITIONS,
+    EnterpriseLink,
+    LinkClosure,
+    LinkStatusChange,
+    Membership,
+    PartnerTier,
+    PartnerType,
+    Region,
+)
+from portal.actor import Actor
+from portal.crm.models import Account
+from portal.db.types import utcnow
+from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.i18n import N_
+from portal.identity.accounts import check_name
+from portal.identity.sessions import revoke_user_sessions
+from portal.ids import uuid7
+from portal.outbox import publish
+
+EVENT_FOR_STATUS = {
+    "active": "link.established",
+    "suspended": "link.suspended",
+    "terminated": "link.terminated",
+    "invited": "link.invited",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NewEnterprise:
+    name: str
+    partner_type_id: uuid.UUID
+    tier_id: uuid.UUID | None = None
+    region_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    code: str | None = None
+    contact_phone: str | None = None
+    downstream_tenant_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFilter:
+    text: str | None = None
+    partner_type_id: uuid.UUID | None = None
+    tier_id: uuid.UUID | None = None
+    region_id: uuid.UUID | None = None
+    status: str | None = None
+    under: uuid.UUID | None = None  # this enterprise and everything below it
+
+
+class Links:
+    def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
+        self.session = session
+        self.actor = actor
+
+    async def get(self, link_id: uuid.UUID) -> EnterpriseLink:
+        link = await self.session.scalar(select(EnterpriseLink).where(EnterpriseLink.id == link_id))
+        if link is None:
+            raise NotFound(N_("No such enterprise"))
+        return link
+
+    async def create(self, data: NewEnterprise, status: str = "active") -> EnterpriseLink:
+        """One unit: the quota slot, the CRM account, the link, its closure rows, its first history entry
+        and its event. A refusal at any step leaves nothing behind (the caller's transaction rolls back)."""
+        name = check_name(data.name, "name")
+        partner_type = await self.session.scalar(
+            select(PartnerType).where(PartnerType.id == data.partner_type_id, PartnerType.active.is_(True))
+        )
+        if partner_type is None:
+            raise ValidationFailed.single("partner_type", N_("is not an active partner type of this programme"))
+        for model, value, field in ((PartnerTier, data.tier_id, "tier"), (Region, data.region_id, "region")):
+            if value is not None and not await self.session.scalar(select(model.id).where(model.id == value)):
+                raise ValidationFailed.single(field, N_("is not known"), "unknown")
+        if data.parent_id is not None:
+            parent = await self.get(data.parent_id)
+            if parent.status == "terminated":
+                raise ValidationFailed.single("parent", N_("is terminated"), "terminated")
+        code = (data.code or "").strip() or None
+        if code and await self.session.scalar(select(EnterpriseLink.id).where(EnterpriseLink.code == code)):
+            raise Conflict(N_("An enterprise with this code already exists"), code="enterprise_code_taken")
+        if data.downstream_tenant_id is not None and await self.session.scalar(
+            select(EnterpriseLink.id).where(
+                EnterpriseLink.downstream_tenant_id == data.downstream_tenant_id,
+                EnterpriseLink.status != "terminated",
+            )
+        ):
+            raise Conflict(N_("This tenant is already connected"), code="tenant_already_connected")
+
+        await quotas.reserve(self.session, enterprises=1)
+        account = Account(id=uuid7(), name=name, kind="partner", code=code)
+        link = EnterpriseLink(
+            id=uuid7(),
+            name=name,
+            code=code,
+            partner_type_id=partner_type.id,
+            tier_id=data.tier_id,
+            region_id=data.region_id,
+            account_id=account.id,
+            parent_id=data.parent_id,
+            downstream_tenant_id=data.downstream_tenant_id,
+            contact_phone=data.contact_phone,
+            status=status,
+            activated_at=utcnow() if status == "active" else None,
+        )
+        self.session.add(account)
+        await self.session.flush()  # no ORM relationships: insert the account before the row that refers to it
+        self.session.add(link)
+        await self.session.flush()
+        await self._add_to_tree(link)
+        self._record(link, None, status, None)
+        return link
+
+    async def _add_to_tree(self, link: EnterpriseLink) -> None:
+        tenant_id = link.tenant_id
+        self.session.add(LinkClosure(tenant_id=tenant_id, ancestor_id=link.id, descendant_id=link.id, depth=0))
+        if link.parent_id is not None:
+            rows = (
+                await self.session.execute(
+                    select(LinkClosure.ancestor_id, LinkClosure.depth).where(
+                        LinkClosure.descendant_id == link.parent_id
+                    )
+                )
+            ).all()
+            self.session.add_all(
+                LinkClosure(tenant_id=tenant_id, ancestor_id=ancestor, descendant_id=link.id, depth=depth + 1)
+                for ancestor, depth in rows
+            )
+        await self.session.flush()
+
+    def _record(self, link: EnterpriseLink, before: str | None, after: str, reason: str | None) -> None:
+        self.session.add(
+            LinkStatusChange(
+                link_id=link.id,
+                from_status=before,
+                to_status=after,
+                reason=reason,
+                actor_kind=self.actor.kind if self.actor else "system",
+                actor_id=self.actor.user_id if self.actor else None,
+            )
+        )
+        publish(
+            self.session,
+            EVENT_FOR_STATUS[after],
+            "enterprise_link",
+            link.id,
+            {
+                "name": link.name,
+                "from": before,
+                "to": after,
+                "reason": reason,
+                "downstream_tenant_id": link.downstream_tenant_id,
+            },
+        )
+
+    async def transition(self, link_id: uuid.UUID, to_status: str, reason: str | None = None) -> EnterpriseLink:
+        link = await self.get(link_id)
+        if to_status not in LINK_TRANSITIONS.get(link.status, frozenset()):
+            raise Conflict(
+                N_("An enterprise that is %(current)s cannot become %(target)s"),
+                code="invalid_transition",
+                current=link.status,
+                target=to_status,
+            )
+        before = link.status
+        members = list(
+            await self.session.scalars(
+                select(Membership.id).where(Membership.link_id == link.id, Membership.status != "disabled")
+            )
+        )
+        if to_status in ("suspended", "terminated"):
+            await revoke_user_sessions(self.session, members, f"link_{to_status}")
+        if to_status == "terminated":
+            # History (orders, tickets) stays; the people lose access and their quota slots.
+            await self.session.execute(
+                update(Membership)
+                .where(Membership.link_id == link.id, Membership.status != "disabled")
+                .values(status="disabled", disabled_at=utcnow())
+                .execution_options(synchronize_session="fetch")
+            )
+            await quotas.release(self.session, enterprises=1, users=len(members))
+            link.terminated_at = utcnow()
+        if to_status == "active" and link.activated_at is None:
+            link.activated_at = utcnow()
+        link.status = to_status
+        self._record(link, before, to_status, (reason or "").strip()[:500] or None)
+        await self.session.flush()
+        return link
+
+    async def search(self, f: LinkFilter, *, limit: int = 50, offset: int = 0) -> tuple[list[EnterpriseLink], int]:
+        query = select(EnterpriseLink)
+        if f.text:
+            pattern = f"%{f.text.strip().lower()}%"
+            query = query.where(
+                or_(func.lower(EnterpriseLink.name).like(pattern), func.lower(EnterpriseLink.code).like(pattern))
+            )
+        for column, value in (
+            (EnterpriseLink.partner_type_id, f.partner_type_id),
+            (EnterpriseLink.tier_id, f.tier_id),
+            (EnterpriseLink.region_id, f.region_id),
+            (EnterpriseLink.status, f.status),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if f.under is not None:
+            query = query.where(
+                EnterpriseLink.id.in_(select(LinkClosure.descendant_id).where(LinkClosure.ancestor_id == f.under))
+            )
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = await self.session.scalars(
+            query.order_by(EnterpriseLink.name, EnterpriseLink.id).limit(limit).offset(offset)
+        )
+        return list(rows), total
+
+    async def children(self, link_id: uuid.UUID) -> list[EnterpriseLink]:
+        return list(
+            await self.session.scalars(
+                select(EnterpriseLink).where(EnterpriseLink.parent_id == link_id).order_by(EnterpriseLink.name)
+            )
+        )
+
+    async def history(self, link_id: uuid.UUID) -> list[LinkStatusChange]:
+        return list(
+            await self.session.scalars(
+                select(LinkStatusChange)
+                .where(LinkStatusChange.link_id == link_id)
+                .order_by(LinkStatusChange.changed_at, LinkStatusChange.id)
+            )
+        )

@@ -1,0 +1,174 @@
+"""The partner's JSON API (mini-program, app): sign-in, workspaces, invitations, colleague management."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, get, patch, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy import select
+
+from interconnect.invitations import Acceptance
+from interconnect.links import Links
+from interconnect.models import EnterpriseLink
+from interconnect.people import NewPerson, People
+from interconnect.schemas import (
+    AcceptedOut,
+    AcceptIn,
+    ColleagueIn,
+    InvitedColleagueOut,
+    MemberOut,
+    MemberPage,
+    MemberStatusIn,
+    PartnerMeOut,
+    PartnerTokenIn,
+    SetupIn,
+    WorkspaceOut,
+)
+from interconnect.services import InterconnectDep
+from portal.errors import Conflict, ValidationFailed
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.i18n import N_
+from portal.identity.models import Tenant
+from portal.identity.schemas import TokenOut
+from portal.permissions import public, requires
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    return request.client.host if request.client else None
+
+
+class PartnerAuthController(Controller):
+    path = "/api/partner"
+    tags = ["partner: access"]
+
+    @post("/auth/token", opt=public(), status_code=200)
+    async def token(
+        self,
+        data: JSONBody[PartnerTokenIn],
+        interconnect: InterconnectDep,
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+    ) -> TokenOut:
+        """Sign in to a manufacturer's partner portal with an email or mobile number."""
+        _actor, opened = await interconnect.access.log_in(
+            data.workspace, data.login, data.password, "api", request.headers.get("user-agent"), client_ip(request)
+        )
+        pair = services.sessions.token_pair(opened)
+        return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
+
+    @post("/invitations/accept", opt=public(), status_code=HTTP_201_CREATED)
+    async def accept(self, data: JSONBody[AcceptIn], interconnect: InterconnectDep) -> AcceptedOut:
+        """Accept an invitation link (`token`) or a published code (`workspace` + `code`): creates the
+        enterprise and its first admin."""
+        if not data.token and not (data.workspace and data.code):
+            raise ValidationFailed.single("token", N_("give an invitation link, or a workspace and an invite code"))
+        accepted = await interconnect.onboarding.accept(
+            Acceptance(
+                data.enterprise_name, NewPerson(data.display_name, data.email, data.mobile, password=data.password)
+            ),
+            token=data.token,
+            slug=data.workspace,
+            code=data.code if not data.token else None,
+        )
+        return AcceptedOut(accepted.tenant_slug, accepted.link.id, accepted.membership.id)
+
+    @post("/setup", opt=public(), status_code=HTTP_204_NO_CONTENT)
+    async def set_password(self, data: JSONBody[SetupIn], interconnect: InterconnectDep) -> None:
+        """Complete a one-time set-password link."""
+        await interconnect.access.complete_setup(data.token, data.password)
+
+
+class PartnerSelfController(Controller):
+    path = "/api/partner"
+    tags = ["partner: self"]
+
+    @get("/me", opt=requires("partner.profile", "read"))
+    async def me(self, db: DB, actor: CurrentActor) -> PartnerMeOut:
+        enterprise = None
+        if actor.enterprise_id is not None:
+            enterprise = await db.scalar(select(EnterpriseLink.name).where(EnterpriseLink.id == actor.enterprise_id))
+        slug = (await db.scalars(select(Tenant.slug).where(Tenant.id == actor.tenant_id))).one()
+        return PartnerMeOut(
+            actor.user_id,
+            actor.display_name,
+            actor.email,
+            actor.enterprise_id,
+            enterprise,
+            "enterprise_admin" in actor.roles,
+            slug,
+        )
+
+    @get("/workspaces", opt=requires("partner.profile", "read"))
+    async def workspaces(self, actor: CurrentActor, interconnect: InterconnectDep) -> list[WorkspaceOut]:
+        """The manufacturers this person works with; switch with /api/partner/workspaces/{slug}/token."""
+        assert actor.identity_id is not None
+        return [
+            WorkspaceOut(w.slug, w.name, w.tenant_id == actor.tenant_id)
+            for w in await interconnect.access.workspaces_of(actor.identity_id)
+        ]
+
+    @post("/workspaces/{workspace:str}/token", opt=requires("partner.profile", "read"), status_code=200)
+    async def switch(
+        self, workspace: FromPath[str], actor: CurrentActor, interconnect: InterconnectDep, services: ServicesDep
+    ) -> TokenOut:
+        """Tokens for another manufacturer this person works with, without signing in again."""
+        assert actor.identity_id is not None
+        target = await interconnect.access.workspace(workspace)
+        opened = await interconnect.access.open_session(target.tenant_id, actor.identity_id, "api")
+        if opened is None:
+            raise Conflict(N_("You have no access to this partner portal"), code="no_membership")
+        pair = services.sessions.token_pair(opened[1])
+        return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
+
+
+class ColleaguesController(Controller):
+    """An enterprise admin manages the people of their own enterprise, and only those."""
+
+    path = "/api/partner/colleagues"
+    tags = ["partner: colleagues"]
+
+    @get("/", opt=requires("partner.colleagues", "read"))
+    async def list_colleagues(self, db: DB, actor: CurrentActor, services: ServicesDep) -> MemberPage:
+        rows, total = await People(db, services.passwords).list(actor.enterprise_id, limit=200)
+        return MemberPage([MemberOut.of(m, i) for m, i in rows], total)
+
+    @post("/", opt=requires("partner.colleagues", "create"), status_code=HTTP_201_CREATED)
+    async def invite(
+        self,
+        data: JSONBody[ColleagueIn],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+        interconnect: InterconnectDep,
+    ) -> InvitedColleagueOut:
+        """Add a colleague within the quota; a new person gets a one-time set-password link."""
+        assert actor.enterprise_id is not None
+        await Links(db).get(actor.enterprise_id)
+        people = People(db, services.passwords)
+        membership, identity = await people.add(
+            actor.enterprise_id, NewPerson(data.display_name, data.email, data.mobile, data.title), admin=data.admin
+        )
+        url = None if membership.status == "active" else interconnect.setup_url(await people.setup_link(membership))
+        return InvitedColleagueOut(MemberOut.of(membership, identity), url)
+
+    @patch("/{membership_id:uuid}", opt=requires("partner.colleagues", "update"))
+    async def set_status(
+        self,
+        membership_id: FromPath[uuid.UUID],
+        data: JSONBody[MemberStatusIn],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+    ) -> MemberOut:
+        people = People(db, services.passwords)
+        membership = await people.get(membership_id, link_id=actor.enterprise_id, only_link=True)
+        if membership.id == actor.user_id:
+            raise Conflict(N_("You cannot disable yourself"), code="disable_self")
+        membership = await people.set_status(membership, data.status)
+        return MemberOut.of(membership, await people.identity_of(membership))
+
+
+PARTNER_CONTROLLERS = [PartnerAuthController, PartnerSelfController, ColleaguesController]

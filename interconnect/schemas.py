@@ -1,0 +1,257 @@
+"""Request and response bodies of the interconnect API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import msgspec
+
+from interconnect.models import EnterpriseLink, ExternalIdentity, Invitation, LinkStatusChange, Membership
+from interconnect.quotas import Usage
+from portal.identity.schemas import Strict
+
+
+class SettingIn(Strict):
+    code: str
+    name: str
+    rank: int = 0
+
+
+class SettingPatch(Strict):
+    name: str | None = None
+    rank: int | None = None
+    active: bool | None = None
+
+
+class SettingOut(msgspec.Struct):
+    id: uuid.UUID
+    code: str
+    name: str
+    rank: int | None = None
+    preset: bool | None = None
+    active: bool | None = None
+
+
+class QuotaOut(msgspec.Struct):
+    max_enterprises: int
+    enterprises_used: int
+    max_external_users: int
+    external_users_used: int
+
+    @classmethod
+    def of(cls, u: Usage) -> QuotaOut:
+        return cls(u.max_enterprises, u.enterprises_used, u.max_external_users, u.external_users_used)
+
+
+class PersonIn(Strict):
+    display_name: str
+    email: str | None = None
+    mobile: str | None = None
+    title: str | None = None
+
+
+class EnterpriseIn(Strict):
+    name: str
+    partner_type_id: uuid.UUID
+    tier_id: uuid.UUID | None = None
+    region_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    code: str | None = None
+    contact_phone: str | None = None
+    admin: PersonIn | None = None
+
+
+class EnterpriseOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    code: str | None
+    status: str
+    partner_type_id: uuid.UUID
+    tier_id: uuid.UUID | None
+    region_id: uuid.UUID | None
+    parent_id: uuid.UUID | None
+    account_id: uuid.UUID
+    downstream_tenant_id: uuid.UUID | None
+    created_at: datetime
+    activated_at: datetime | None
+    terminated_at: datetime | None
+
+    @classmethod
+    def of(cls, link: EnterpriseLink) -> EnterpriseOut:
+        return cls(
+            link.id,
+            link.name,
+            link.code,
+            link.status,
+            link.partner_type_id,
+            link.tier_id,
+            link.region_id,
+            link.parent_id,
+            link.account_id,
+            link.downstream_tenant_id,
+            link.created_at,
+            link.activated_at,
+            link.terminated_at,
+        )
+
+
+class CreatedEnterpriseOut(msgspec.Struct):
+    enterprise: EnterpriseOut
+    admin_id: uuid.UUID | None = None
+    setup_url: str | None = None
+
+
+class EnterprisePage(msgspec.Struct):
+    items: list[EnterpriseOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class StatusIn(Strict):
+    status: str
+    reason: str | None = None
+
+
+class StatusChangeOut(msgspec.Struct):
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    actor_kind: str
+    actor_id: uuid.UUID | None
+    changed_at: datetime
+
+    @classmethod
+    def of(cls, c: LinkStatusChange) -> StatusChangeOut:
+        return cls(c.from_status, c.to_status, c.reason, c.actor_kind, c.actor_id, c.changed_at)
+
+
+class MemberOut(msgspec.Struct):
+    id: uuid.UUID
+    display_name: str
+    email: str | None
+    mobile: str | None
+    title: str | None
+    is_enterprise_admin: bool
+    status: str
+    enterprise_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, m: Membership, i: ExternalIdentity) -> MemberOut:
+        return cls(m.id, m.display_name, i.email, i.mobile, m.title, m.is_enterprise_admin, m.status, m.link_id)
+
+
+class MemberPage(msgspec.Struct):
+    items: list[MemberOut]
+    total: int
+
+
+class EnterpriseDetailOut(msgspec.Struct):
+    enterprise: EnterpriseOut
+    children: list[EnterpriseOut]
+    history: list[StatusChangeOut]
+    users: list[MemberOut]
+
+
+class MemberStatusIn(Strict):
+    status: str
+
+
+class InvitationIn(Strict):
+    kind: str
+    partner_type_id: uuid.UUID
+    tier_id: uuid.UUID | None = None
+    parent_id: uuid.UUID | None = None
+    max_uses: int | None = None
+    expires_in_days: int | None = None
+    note: str | None = None
+
+
+class InvitationOut(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+    code: str | None
+    url: str | None
+    partner_type_id: uuid.UUID
+    tier_id: uuid.UUID | None
+    parent_id: uuid.UUID | None
+    max_uses: int | None
+    uses: int
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    note: str | None
+
+    @classmethod
+    def of(cls, inv: Invitation, url: str | None) -> InvitationOut:
+        return cls(
+            inv.id,
+            inv.kind,
+            inv.code,
+            url,
+            inv.partner_type_id,
+            inv.tier_id,
+            inv.parent_id,
+            inv.max_uses,
+            inv.uses,
+            inv.expires_at,
+            inv.revoked_at,
+            inv.note,
+        )
+
+
+class PartnerTokenIn(Strict):
+    workspace: str
+    login: str
+    password: str
+
+
+class AcceptIn(Strict):
+    enterprise_name: str
+    display_name: str
+    password: str
+    email: str | None = None
+    mobile: str | None = None
+    token: str | None = None
+    workspace: str | None = None
+    code: str | None = None
+
+
+class AcceptedOut(msgspec.Struct):
+    workspace: str
+    enterprise_id: uuid.UUID
+    membership_id: uuid.UUID
+
+
+class SetupIn(Strict):
+    token: str
+    password: str
+
+
+class WorkspaceOut(msgspec.Struct):
+    slug: str
+    name: str
+    current: bool
+
+
+class PartnerMeOut(msgspec.Struct):
+    membership_id: uuid.UUID
+    display_name: str
+    sign_in: str
+    enterprise_id: uuid.UUID | None
+    enterprise_name: str | None
+    is_enterprise_admin: bool
+    workspace: str
+
+
+class ColleagueIn(Strict):
+    display_name: str
+    email: str | None = None
+    mobile: str | None = None
+    title: str | None = None
+    admin: bool = False
+
+
+class InvitedColleagueOut(msgspec.Struct):
+    colleague: MemberOut
+    setup_url: str | None

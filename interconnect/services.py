@@ -1,0 +1,54 @@
+"""Interconnect's process-wide service objects, built once with the kernel's services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Request
+from litestar.di import NamedDependency, Provide
+
+from interconnect.invitations import InvitationSigner, Onboarding
+from interconnect.people import USER_KIND, PartnerAccess, load_external
+from portal.identity.throttle import LoginThrottler
+from portal.services import Services
+
+
+@dataclass
+class Interconnect:
+    base_url: str
+    signer: InvitationSigner
+    onboarding: Onboarding
+    access: PartnerAccess
+
+    def invitation_url(self, tenant_id: Any, invitation_id: Any) -> str:
+        return f"{self.base_url}/join/{self.signer.token(tenant_id, invitation_id)}"
+
+    def setup_url(self, credential: str) -> str:
+        return f"{self.base_url}/setup/{credential}"
+
+
+def setup(services: Services) -> None:
+    settings = services.settings
+    signer = InvitationSigner(settings.secret_key)
+    services.sessions.register(USER_KIND, load_external)
+    services.extensions["interconnect"] = Interconnect(
+        base_url=settings.base_url,
+        signer=signer,
+        onboarding=Onboarding(services.db, services.passwords, signer),
+        access=PartnerAccess(
+            services.db,
+            services.passwords,
+            services.sessions,
+            LoginThrottler(settings.login_lockout_seconds),
+            settings.login_failures_allowed,
+        ),
+    )
+
+
+def provide_interconnect(request: Request[Any, Any, Any]) -> Interconnect:
+    return request.app.state.services.extensions["interconnect"]
+
+
+DEPENDENCIES = {"interconnect": Provide(provide_interconnect, sync_to_thread=False)}
+InterconnectDep = NamedDependency[Interconnect]

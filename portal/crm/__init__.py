@@ -1,0 +1,1 @@
+"""CRM core: the accounts (companies) and contacts every partner app refers to."""
