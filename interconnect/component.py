@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from interconnect.controllers import ADMIN_CONTROLLERS
+from interconnect.import_controllers import IMPORT_CONTROLLERS
 from interconnect.partner_controllers import PARTNER_CONTROLLERS
 from interconnect.programme import seed_programme
 from interconnect.services import DEPENDENCIES, setup
@@ -20,7 +21,7 @@ component = Component(
     name="interconnect",
     order=100,
     model_modules=("interconnect.models",),
-    route_handlers=[*ADMIN_CONTROLLERS, *PARTNER_CONTROLLERS],
+    route_handlers=[*ADMIN_CONTROLLERS, *IMPORT_CONTROLLERS, *PARTNER_CONTROLLERS],
     tenant_setup=seed_programme,
     services_setup=setup,
     permission_grants=GRANTS,

@@ -160,6 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="load demo data (two manufacturers and their staff)")
     demo.set_defaults(func=cmd_demo)
+
+    from portal.components import load_components
+
+    for component in load_components():
+        if component.cli is not None:
+            component.cli(sub)
     return parser
 
 

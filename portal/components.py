@@ -43,6 +43,8 @@ class Component:
     services_setup: ServicesSetup | None = None
     permission_grants: Sequence[tuple[str, str, str, str]] = ()
     dependencies: dict[str, Any] = field(default_factory=dict)
+    # Adds subcommands to the `portal` command: called with argparse's subparsers object.
+    cli: Callable[[Any], None] | None = None
     template_globals: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
