@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from interconnect.controllers import ADMIN_CONTROLLERS
+from interconnect.demo import load_partners
 from interconnect.import_controllers import IMPORT_CONTROLLERS
 from interconnect.partner_controllers import PARTNER_CONTROLLERS
 from interconnect.programme import seed_programme
@@ -26,4 +27,5 @@ component = Component(
     services_setup=setup,
     permission_grants=GRANTS,
     dependencies=DEPENDENCIES,
+    demo=load_partners,
 )

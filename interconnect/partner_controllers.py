@@ -29,15 +29,12 @@ from interconnect.schemas import (
 )
 from interconnect.services import InterconnectDep
 from portal.errors import Conflict, ValidationFailed
+from portal.http.context import client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.identity.schemas import TokenOut
 from portal.permissions import public, requires
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str | None:
-    return request.client.host if request.client else None
 
 
 class PartnerAuthController(Controller):

@@ -39,12 +39,12 @@ async def _with_services(settings: Settings, work):  # type: ignore[no-untyped-d
 
 
 def _print_logins(settings: Settings, logins: list[dict[str, str]]) -> None:
-    print("\nDemo sign-ins (workspace / email / password):")
+    print("\nDemo sign-ins (the password for all: " + (logins[0]["password"] if logins else "-") + ")")
     for login in logins:
-        print(
-            f"  {login['tenant']:<28} {login['role']:<6} {login['workspace']} / {login['email']} / {login['password']}"
-        )
-    print(f"\nOpen {settings.base_url}/login\n")
+        where = f"/p/{login['workspace']}/login" if login["role"] == "partner" else "/login"
+        print(f"  {login['role']:<8} {login['workspace']:<16} {login['email']:<38} {login['tenant']}  ({where})")
+    print(f"\nManufacturer console: {settings.base_url}/login")
+    print(f"Partner portal:       {settings.base_url}/p/<workspace>/login\n")
 
 
 def cmd_db(args: argparse.Namespace) -> None:

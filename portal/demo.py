@@ -48,7 +48,7 @@ DEMO_TENANTS = (
 async def load_demo(services: Services) -> list[dict[str, str]]:
     """Create what is missing and return the logins to print."""
     logins: list[dict[str, str]] = []
-    context: dict[str, Any] = {"tenants": {}}
+    context: dict[str, Any] = {"tenants": {}, "logins": logins}
     for demo in DEMO_TENANTS:
         async with services.db.session(PUBLIC) as session:
             tenant = await session.scalar(select(Tenant).where(Tenant.slug == demo.slug))

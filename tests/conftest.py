@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from portal.config import Settings
 from portal.db import migrate
 from portal.http.app import create_app
-from tests.lanes import LANES, SKIPPED, postgres_url, reset_postgres
+from tests.lanes import LANES, SKIPPED, postgres_url, private_database
 from tests.world import World, build_world
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -33,14 +33,16 @@ def _postgres_only(request: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(lane: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    container = None
+    container, drop = None, None
     if lane == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('sqlite') / 'portal.db'}"
     else:
         url, container = postgres_url()
-        reset_postgres(url)
+        url, drop = private_database(url)
     migrate.upgrade(make_settings(url))
     yield url
+    if drop is not None:
+        drop()
     if container is not None:
         container.stop()  # type: ignore[attr-defined]
 

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from portal.config import normalise_database_url
@@ -46,14 +49,25 @@ def postgres_url() -> tuple[str, object | None]:
     return normalise_database_url(container.get_connection_url()), container
 
 
-def reset_postgres(url: str) -> None:
-    """Start from an empty schema, so the migrations (the only way a schema is made) run in full."""
+def private_database(url: str) -> tuple[str, Callable[[], None]]:
+    """A fresh database for this test session, so runs in parallel never share one, and the migrations
+    (the only way a schema is made) run in full. Falls back to emptying the given database when the
+    role may not create databases."""
+    base = make_url(url)
+    name = f"{base.database}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
 
-    async def reset() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-        await engine.dispose()
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(statement))
+        finally:
+            await engine.dispose()
 
-    asyncio.run(reset())
+    try:
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    except Exception:
+        asyncio.run(admin("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
+        return url, lambda: None
+    private = base.set(database=name).render_as_string(hide_password=False)
+    return private, lambda: asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

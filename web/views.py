@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from portal.audit import AuditEntry
 from portal.errors import DomainError, InvalidCredentials, Throttled, ValidationFailed
-from portal.http.context import SESSION_COOKIE
+from portal.http.context import SESSION_COOKIE, client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import LANGUAGE_COOKIE, gettext
 from portal.identity.accounts import NewStaff, SignUp, Staff
@@ -51,10 +51,6 @@ def session_cookie(services: ServicesDep, value: str) -> Cookie:
         samesite="lax",
         path="/",
     )
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str | None:
-    return request.client.host if request.client else None
 
 
 @get("/", opt=public(), include_in_schema=False)

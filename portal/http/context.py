@@ -7,8 +7,9 @@ browser's cookie can never drive the API (no CSRF through the API) and a token n
 from __future__ import annotations
 
 from http.cookies import CookieError, SimpleCookie
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
@@ -20,6 +21,10 @@ from portal.i18n import LANGUAGE_COOKIE, activate
 SESSION_COOKIE = "portal_session"
 API_PREFIX = "/api/"
 _UNAUTHENTICATED_PREFIXES = ("/static/", "/health")
+
+
+def client_ip(request: Request[Any, Any, Any]) -> str | None:
+    return request.client.host if request.client else None
 
 
 def is_api_path(path: str) -> bool:

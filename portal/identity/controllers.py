@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
+from portal.http.context import client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.idempotent import IdempotencyDep
 from portal.identity.accounts import NewStaff, SignUp, Staff
@@ -29,10 +30,6 @@ from portal.identity.schemas import (
 )
 from portal.identity.sessions import revoke_session
 from portal.permissions import SIGNED_IN, public, requires
-
-
-def client_ip(request: Request[Any, Any, Any]) -> str | None:
-    return request.client.host if request.client else None
 
 
 class AuthController(Controller):
