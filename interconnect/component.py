@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from interconnect.cli import register_cli
 from interconnect.controllers import ADMIN_CONTROLLERS
 from interconnect.demo import load_partners
 from interconnect.import_controllers import IMPORT_CONTROLLERS
@@ -28,4 +29,5 @@ component = Component(
     permission_grants=GRANTS,
     dependencies=DEPENDENCIES,
     demo=load_partners,
+    cli=register_cli,
 )

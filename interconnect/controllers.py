@@ -13,7 +13,7 @@ from interconnect import quotas
 from interconnect.invitations import Invitations, NewInvitation
 from interconnect.links import LinkFilter, Links, NewEnterprise
 from interconnect.models import PartnerTier, PartnerType, Region
-from interconnect.people import NewPerson, People
+from interconnect.people import NewPerson, People, create_enterprise
 from interconnect.programme import Programme
 from interconnect.schemas import (
     CreatedEnterpriseOut,
@@ -127,9 +127,11 @@ class EnterprisesController(Controller):
     ) -> CreatedEnterpriseOut:
         """Create an enterprise directly, optionally with its first admin, who gets a one-time
         set-password link (returned here, to be sent to them)."""
-        links = Links(db, actor)
-        status = "invited" if data.admin is not None else "active"
-        link = await links.create(
+        admin = data.admin
+        created = await create_enterprise(
+            db,
+            actor,
+            services.passwords,
             NewEnterprise(
                 data.name,
                 data.partner_type_id,
@@ -139,21 +141,12 @@ class EnterprisesController(Controller):
                 data.code,
                 data.contact_phone,
             ),
-            status=status,
+            None if admin is None else NewPerson(admin.display_name, admin.email, admin.mobile, admin.title),
         )
-        if data.admin is None:
-            return CreatedEnterpriseOut(EnterpriseOut.of(link))
-        people = People(db, services.passwords)
-        membership, _identity = await people.add(
-            link.id,
-            NewPerson(data.admin.display_name, data.admin.email, data.admin.mobile, data.admin.title),
-            admin=True,
-        )
-        if membership.status == "active":  # a person who already has a partner login
-            await links.transition(link.id, "active", "first admin already has a partner login")
-            return CreatedEnterpriseOut(EnterpriseOut.of(link), membership.id)
         return CreatedEnterpriseOut(
-            EnterpriseOut.of(link), membership.id, interconnect.setup_url(await people.setup_link(membership))
+            EnterpriseOut.of(created.link),
+            created.admin.id if created.admin else None,
+            interconnect.setup_url(created.setup_credential) if created.setup_credential else None,
         )
 
     @get("/{link_id:uuid}", opt=requires("interconnect.enterprises", "read"))

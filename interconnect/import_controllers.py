@@ -2,4 +2,120 @@
 
 from __future__ import annotations
 
-IMPORT_CONTROLLERS: list[type] = []
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, MultipartBody
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from interconnect.imports import MAX_BYTES, XLSX_MEDIA_TYPE, create_job, export_xlsx, get_job, start_job
+from interconnect.models import ImportJob
+from portal.db.types import utcnow
+from portal.errors import ValidationFailed
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.i18n import N_
+from portal.permissions import requires
+
+# The file may be up to MAX_BYTES; the multipart envelope around it needs a little more.
+UPLOAD_BODY_LIMIT = MAX_BYTES + 256 * 1024
+
+
+@dataclass
+class ImportUpload:
+    file: UploadFile | None = None  # optional here so that a missing file is a "file: is required" error
+    mode: str = "all_or_nothing"
+
+
+class ImportErrorOut(msgspec.Struct):
+    row: int | None  # the spreadsheet row (the header is row 1); None for the file as a whole
+    field: str  # the column (name, code, partner_type, …), or "quota", "row", "file"
+    code: str
+    message: str
+
+
+class ImportJobOut(msgspec.Struct):
+    id: uuid.UUID
+    filename: str
+    mode: str
+    status: str  # queued | running | done | failed
+    total_rows: int
+    processed_rows: int
+    created_count: int
+    skipped_count: int
+    error_count: int
+    errors: list[ImportErrorOut]
+    created_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: ImportJob) -> ImportJobOut:
+        errors = [ImportErrorOut(e.get("row"), e["field"], e.get("code", "invalid"), e["message"]) for e in job.errors]
+        return cls(
+            job.id,
+            job.filename,
+            job.mode,
+            job.status,
+            job.total_rows,
+            job.processed_rows,
+            job.created_count,
+            job.skipped_count,
+            len(errors),
+            errors,
+            job.created_at,
+            job.finished_at,
+        )
+
+
+class ImportsController(Controller):
+    path = "/api/interconnect/imports"
+    tags = ["partner enterprises"]
+
+    @post(
+        "/",
+        opt=requires("interconnect.enterprises", "create"),
+        status_code=HTTP_202_ACCEPTED,
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def create_import(
+        self, data: MultipartBody[ImportUpload], actor: CurrentActor, services: ServicesDep
+    ) -> ImportJobOut:
+        """Upload a .csv or .xlsx file (field `file`, up to 5 MB and 5,000 rows) of enterprises and their
+        first admins; `mode` is `all_or_nothing` (default: one bad row and nothing is imported) or
+        `valid_rows` (the good rows are imported, the others reported). The import runs in the background:
+        follow it at GET /api/interconnect/imports/{id}."""
+        if data.file is None:
+            raise ValidationFailed.single("file", N_("is required: upload a .csv or .xlsx file"), "required")
+        content = await data.file.read()
+        await data.file.close()
+        # Its own unit of work, committed before the background run starts looking for the job.
+        async with services.db.session_for(actor) as session:
+            job = await create_job(session, actor, data.file.filename, content, data.mode)
+        start_job(services, actor.tenant_id, job.id, content, channel=actor.channel)
+        return ImportJobOut.of(job)
+
+    @get("/{job_id:uuid}", opt=requires("interconnect.enterprises", "read"))
+    async def get_import(self, job_id: FromPath[uuid.UUID], db: DB) -> ImportJobOut:
+        """Progress (`processed_rows` of `total_rows`) and, once `done`, the counts and every row's errors."""
+        return ImportJobOut.of(await get_job(db, job_id))
+
+
+class EnterpriseExportController(Controller):
+    path = "/api/interconnect/enterprises/export"
+    tags = ["partner enterprises"]
+
+    @get("/", opt=requires("interconnect.enterprises", "export"), media_type=XLSX_MEDIA_TYPE)
+    async def export_enterprises(self, db: DB) -> Response[bytes]:
+        """Every enterprise as an XLSX workbook, in the import's columns (it can be imported again)."""
+        filename = f"enterprises-{utcnow():%Y%m%d-%H%M}.xlsx"
+        return Response(
+            await export_xlsx(db),
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+IMPORT_CONTROLLERS: list[type] = [ImportsController, EnterpriseExportController]

@@ -86,16 +86,11 @@ class Invitations:
     async def create(self, data: NewInvitation) -> Invitation:
         if data.kind not in ("link", "code"):
             raise ValidationFailed.single("kind", N_("must be one of %(choices)s"), choices="link, code")
-        if not await self.session.scalar(
-            select(PartnerType.id).where(PartnerType.id == data.partner_type_id, PartnerType.active.is_(True))
-        ):
-            raise ValidationFailed.single("partner_type", N_("is not an active partner type of this programme"))
+        await Links(self.session).check_references(data.partner_type_id, data.tier_id, parent_id=data.parent_id)
         if data.max_uses is not None and data.max_uses < 1:
             raise ValidationFailed.single("max_uses", N_("must be at least 1"))
         if data.expires_in_days is not None and not 1 <= data.expires_in_days <= 365:
             raise ValidationFailed.single("expires_in_days", N_("must be between 1 and 365"))
-        if data.parent_id is not None:
-            await Links(self.session).get(data.parent_id)
         is_link = data.kind == "link"
         days = data.expires_in_days if data.expires_in_days is not None else (DEFAULT_LINK_DAYS if is_link else None)
         invitation = Invitation(

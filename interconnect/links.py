@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect import quotas
@@ -26,6 +26,7 @@ from portal.db.types import utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.identity.accounts import check_name
+from portal.identity.models import InternalUser
 from portal.identity.sessions import revoke_user_sessions
 from portal.ids import uuid7
 from portal.outbox import publish
@@ -75,18 +76,7 @@ class Links:
         """One unit: the quota slot, the CRM account, the link, its closure rows, its first history entry
         and its event. A refusal at any step leaves nothing behind (the caller's transaction rolls back)."""
         name = check_name(data.name, "name")
-        partner_type = await self.session.scalar(
-            select(PartnerType).where(PartnerType.id == data.partner_type_id, PartnerType.active.is_(True))
-        )
-        if partner_type is None:
-            raise ValidationFailed.single("partner_type", N_("is not an active partner type of this programme"))
-        for model, value, field in ((PartnerTier, data.tier_id, "tier"), (Region, data.region_id, "region")):
-            if value is not None and not await self.session.scalar(select(model.id).where(model.id == value)):
-                raise ValidationFailed.single(field, N_("is not known"), "unknown")
-        if data.parent_id is not None:
-            parent = await self.get(data.parent_id)
-            if parent.status == "terminated":
-                raise ValidationFailed.single("parent", N_("is terminated"), "terminated")
+        partner_type = await self.check_references(data.partner_type_id, data.tier_id, data.region_id, data.parent_id)
         code = (data.code or "").strip() or None
         if code and await self.session.scalar(select(EnterpriseLink.id).where(EnterpriseLink.code == code)):
             raise Conflict(N_("An enterprise with this code already exists"), code="enterprise_code_taken")
@@ -121,6 +111,31 @@ class Links:
         await self._add_to_tree(link)
         self._record(link, None, status, None)
         return link
+
+    async def check_references(
+        self,
+        partner_type_id: uuid.UUID,
+        tier_id: uuid.UUID | None = None,
+        region_id: uuid.UUID | None = None,
+        parent_id: uuid.UUID | None = None,
+    ) -> PartnerType:
+        """The programme settings and parent an enterprise (or an invitation) refers to must be this
+        tenant's; another tenant's id reads as unknown, never as a database error."""
+        partner_type = await self.session.scalar(
+            select(PartnerType).where(PartnerType.id == partner_type_id, PartnerType.active.is_(True))
+        )
+        if partner_type is None:
+            raise ValidationFailed.single("partner_type", N_("is not an active partner type of this programme"))
+        for model, value, field in ((PartnerTier, tier_id, "tier"), (Region, region_id, "region")):
+            if value is not None and not await self.session.scalar(select(model.id).where(model.id == value)):
+                raise ValidationFailed.single(field, N_("is not known"), "unknown")
+        if parent_id is not None:
+            parent = await self.session.scalar(select(EnterpriseLink).where(EnterpriseLink.id == parent_id))
+            if parent is None:
+                raise ValidationFailed.single("parent", N_("is not known"), "unknown")
+            if parent.status == "terminated":
+                raise ValidationFailed.single("parent", N_("is terminated"), "terminated")
+        return partner_type
 
     async def _add_to_tree(self, link: EnterpriseLink) -> None:
         tenant_id = link.tenant_id
@@ -182,13 +197,19 @@ class Links:
         if to_status in ("suspended", "terminated"):
             await revoke_user_sessions(self.session, members, f"link_{to_status}")
         if to_status == "terminated":
-            # History (orders, tickets) stays; the people lose access and their quota slots.
-            await self.session.execute(
-                update(Membership)
-                .where(Membership.link_id == link.id, Membership.status != "disabled")
-                .values(status="disabled", disabled_at=utcnow())
-                .execution_options(synchronize_session="fetch")
-            )
+            # History (orders, tickets) stays; the people lose access and their quota slots. Row by row
+            # through the ORM, so that each membership change is audited and announced like any other.
+            for membership in await self.session.scalars(
+                select(Membership).where(Membership.link_id == link.id, Membership.status != "disabled")
+            ):
+                membership.status, membership.disabled_at = "disabled", utcnow()
+                publish(
+                    self.session,
+                    "user.disabled",
+                    "membership",
+                    membership.id,
+                    {"link_id": link.id, "reason": "link_terminated"},
+                )
             await quotas.release(self.session, enterprises=1, users=len(members))
             link.terminated_at = utcnow()
         if to_status == "active" and link.activated_at is None:
@@ -201,9 +222,13 @@ class Links:
     async def search(self, f: LinkFilter, *, limit: int = 50, offset: int = 0) -> tuple[list[EnterpriseLink], int]:
         query = select(EnterpriseLink)
         if f.text:
-            pattern = f"%{f.text.strip().lower()}%"
+            literal = f.text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            pattern = f"%{literal}%"
             query = query.where(
-                or_(func.lower(EnterpriseLink.name).like(pattern), func.lower(EnterpriseLink.code).like(pattern))
+                or_(
+                    func.lower(EnterpriseLink.name).like(pattern, escape="\\"),
+                    func.lower(EnterpriseLink.code).like(pattern, escape="\\"),
+                )
             )
         for column, value in (
             (EnterpriseLink.partner_type_id, f.partner_type_id),
@@ -238,3 +263,15 @@ class Links:
                 .order_by(LinkStatusChange.changed_at, LinkStatusChange.id)
             )
         )
+
+    async def history_with_names(self, link_id: uuid.UUID) -> list[tuple[LinkStatusChange, str | None]]:
+        """The status history with the display name of who made each change (staff or partner user;
+        None for the system)."""
+        changes = await self.history(link_id)
+        names: dict[uuid.UUID, str] = {}
+        for model, kind in ((InternalUser, "internal"), (Membership, "external")):
+            ids = {c.actor_id for c in changes if c.actor_kind == kind and c.actor_id is not None}
+            if ids:
+                rows = await self.session.execute(select(model.id, model.display_name).where(model.id.in_(ids)))
+                names.update({row[0]: row[1] for row in rows.all()})
+        return [(c, names.get(c.actor_id) if c.actor_id else None) for c in changes]

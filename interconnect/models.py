@@ -204,6 +204,9 @@ class Membership(TenantOwned, Timestamped, Audited, Base):
     identity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("external_identities.id", ondelete="RESTRICT"))
     link_id: Mapped[uuid.UUID | None]
     display_name: Mapped[str] = mapped_column(String(200))
+    # The contact details this upstream itself was given; the identity may have others it never sees.
+    email: Mapped[str | None] = mapped_column(String(254))
+    mobile: Mapped[str | None] = mapped_column(String(32))
     title: Mapped[str | None] = mapped_column(String(100))
     is_enterprise_admin: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default="active")

@@ -11,7 +11,6 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from interconnect.invitations import Acceptance
-from interconnect.links import Links
 from interconnect.models import EnterpriseLink
 from interconnect.people import NewPerson, People
 from interconnect.schemas import (
@@ -142,13 +141,10 @@ class ColleaguesController(Controller):
         interconnect: InterconnectDep,
     ) -> InvitedColleagueOut:
         """Add a colleague within the quota; a new person gets a one-time set-password link."""
-        assert actor.enterprise_id is not None
-        await Links(db).get(actor.enterprise_id)
-        people = People(db, services.passwords)
-        membership, identity = await people.add(
-            actor.enterprise_id, NewPerson(data.display_name, data.email, data.mobile, data.title), admin=data.admin
+        membership, identity, credential = await People(db, services.passwords).add_colleague(
+            actor, NewPerson(data.display_name, data.email, data.mobile, data.title), admin=data.admin
         )
-        url = None if membership.status == "active" else interconnect.setup_url(await people.setup_link(membership))
+        url = interconnect.setup_url(credential) if credential else None
         return InvitedColleagueOut(MemberOut.of(membership, identity), url)
 
     @patch("/{membership_id:uuid}", opt=requires("partner.colleagues", "update"))
@@ -161,10 +157,7 @@ class ColleaguesController(Controller):
         services: ServicesDep,
     ) -> MemberOut:
         people = People(db, services.passwords)
-        membership = await people.get(membership_id, link_id=actor.enterprise_id, only_link=True)
-        if membership.id == actor.user_id:
-            raise Conflict(N_("You cannot disable yourself"), code="disable_self")
-        membership = await people.set_status(membership, data.status)
+        membership = await people.set_colleague_status(actor, membership_id, data.status)
         return MemberOut.of(membership, await people.identity_of(membership))
 
 

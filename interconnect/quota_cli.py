@@ -25,7 +25,11 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    from portal.cli import _settings, _with_services
+    from portal.cli import load_settings, with_services
+    from portal.db import migrate
+
+    settings = load_settings()
+    migrate.upgrade(settings)
 
     async def work(services: Any) -> quotas.Usage:
         async with services.db.session(PUBLIC) as session:
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> None:
             )
 
     try:
-        usage = asyncio.run(_with_services(_settings(), work))
+        usage = asyncio.run(with_services(settings, work))
     except DomainError as exc:
         sys.exit("error: " + "; ".join(f"{e.field} {e.text}" for e in getattr(exc, "errors", [])) or exc.text)
     print(

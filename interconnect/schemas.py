@@ -139,7 +139,8 @@ class MemberOut(msgspec.Struct):
 
     @classmethod
     def of(cls, m: Membership, i: ExternalIdentity) -> MemberOut:
-        return cls(m.id, m.display_name, i.email, i.mobile, m.title, m.is_enterprise_admin, m.status, m.link_id)
+        # The membership's own contact details: what this upstream was given, nothing the person gave others.
+        return cls(m.id, m.display_name, m.email, m.mobile, m.title, m.is_enterprise_admin, m.status, m.link_id)
 
 
 class MemberPage(msgspec.Struct):

@@ -8,9 +8,8 @@ from typing import Any
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
+from interconnect.access import USER_KIND, PartnerAccess, load_external
 from interconnect.invitations import InvitationSigner, Onboarding
-from interconnect.people import USER_KIND, PartnerAccess, load_external
-from portal.identity.throttle import LoginThrottler
 from portal.services import Services
 
 
@@ -36,13 +35,7 @@ def setup(services: Services) -> None:
         base_url=settings.base_url,
         signer=signer,
         onboarding=Onboarding(services.db, services.passwords, signer),
-        access=PartnerAccess(
-            services.db,
-            services.passwords,
-            services.sessions,
-            LoginThrottler(settings.login_lockout_seconds),
-            settings.login_failures_allowed,
-        ),
+        access=PartnerAccess(services.db, services.passwords, services.sessions, services.accounts.throttler),
     )
 
 

@@ -14,14 +14,14 @@ from portal.config import Settings
 from portal.errors import ConfigurationError, DomainError
 
 
-def _settings() -> Settings:
+def load_settings() -> Settings:
     try:
         return Settings.from_env()
     except ConfigurationError as exc:
         sys.exit(f"error: {exc}")
 
 
-async def _with_services(settings: Settings, work):  # type: ignore[no-untyped-def]
+async def with_services(settings: Settings, work):  # type: ignore[no-untyped-def]
     from portal.components import import_models, load_components
     from portal.i18n import Catalogs
     from portal.services import Services
@@ -50,7 +50,7 @@ def _print_logins(settings: Settings, logins: list[dict[str, str]]) -> None:
 def cmd_db(args: argparse.Namespace) -> None:
     from portal.db import migrate
 
-    settings = _settings()
+    settings = load_settings()
     if args.action == "upgrade":
         migrate.upgrade(settings, args.revision or "head")
         print(f"database at {args.revision or 'head'}: {settings.database_url.split('@')[-1]}")
@@ -66,7 +66,7 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
     from portal.db import migrate
     from portal.identity.accounts import SignUp
 
-    settings = _settings()
+    settings = load_settings()
     migrate.upgrade(settings)
     password = args.password or os.environ.get("PORTAL_ADMIN_PASSWORD")
     generated = False
@@ -82,7 +82,7 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
         )
 
     try:
-        tenant, admin = asyncio.run(_with_services(settings, work))
+        tenant, admin = asyncio.run(with_services(settings, work))
     except DomainError as exc:
         errors = getattr(exc, "errors", [])
         sys.exit("error: " + ("; ".join(f"{e.field} {e.text}" for e in errors) or exc.text))
@@ -95,9 +95,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from portal.db import migrate
     from portal.demo import load_demo
 
-    settings = _settings()
+    settings = load_settings()
     migrate.upgrade(settings)
-    logins = asyncio.run(_with_services(settings, load_demo))
+    logins = asyncio.run(with_services(settings, load_demo))
     _print_logins(settings, logins)
 
 
@@ -110,13 +110,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
         os.environ["PORTAL_HOST"] = args.host
     if args.port:
         os.environ["PORTAL_PORT"] = str(args.port)
-    settings = _settings()
+    settings = load_settings()
     if not args.no_migrate:
         migrate.upgrade(settings)
     if args.demo:
         from portal.demo import load_demo
 
-        _print_logins(settings, asyncio.run(_with_services(settings, load_demo)))
+        _print_logins(settings, asyncio.run(with_services(settings, load_demo)))
     print(f"Serving on http://{settings.host}:{settings.port}  (API docs: /api/docs/)")
     uvicorn.run(
         "portal.http.app:create_app",

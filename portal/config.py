@@ -30,6 +30,7 @@ class Settings:
     refresh_token_seconds: int = 30 * 24 * 3600
     web_session_seconds: int = 12 * 3600
     login_failures_allowed: int = 5
+    login_address_failures_allowed: int = 50
     login_lockout_seconds: int = 15 * 60
     password_profile: str = "strong"
     db_app_role: str = "portal_app"
@@ -81,6 +82,7 @@ class Settings:
             "refresh_token_seconds": get_int("REFRESH_TOKEN_SECONDS", 30 * 24 * 3600),
             "web_session_seconds": get_int("WEB_SESSION_SECONDS", 12 * 3600),
             "login_failures_allowed": get_int("LOGIN_FAILURES_ALLOWED", 5),
+            "login_address_failures_allowed": get_int("LOGIN_ADDRESS_FAILURES_ALLOWED", 50),
             "login_lockout_seconds": get_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
             "password_profile": get("PASSWORD_PROFILE", "strong"),
             "db_app_role": get("DB_APP_ROLE", "portal_app"),

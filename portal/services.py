@@ -59,8 +59,11 @@ class Services:
             db,
             passwords,
             sessions,
-            LoginThrottler(settings.login_lockout_seconds),
-            settings.login_failures_allowed,
+            LoginThrottler(
+                settings.login_lockout_seconds,
+                settings.login_failures_allowed,
+                settings.login_address_failures_allowed,
+            ),
             tenant_setups=[c.tenant_setup for c in components if c.tenant_setup],
         )
         grants = [*KERNEL_GRANTS, *(g for c in components for g in c.permission_grants)]

@@ -7,6 +7,7 @@ before it was disabled; tenant B has an admin. Every name is unique per test, so
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -149,6 +150,24 @@ def partner_login(client: TestClient, slug: str, login: str, password: str = PAS
     return response.json()["access_token"], response.json()["refresh_token"]
 
 
+def partner_web_login(client: TestClient, slug: str, login: str, password: str = PASSWORD) -> str:
+    """Sign in through the partner portal's login page; return the session cookie, leaving the jar as it was."""
+    saved = dict(client.cookies)
+    client.cookies.clear()
+    token = csrf_token(client, f"/p/{slug}/login")
+    response = client.post(
+        f"/p/{slug}/login",
+        data={"login": login, "password": password, "_csrf_token": token, "next": f"/p/{slug}/"},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303), response.text
+    cookie = response.cookies.get("portal_session") or client.cookies.get("portal_session")
+    assert cookie
+    client.cookies.clear()
+    client.cookies.update(saved)
+    return cookie
+
+
 def complete_setup(client: TestClient, setup_url: str, password: str = PASSWORD) -> None:
     response = client.post("/api/partner/setup", json={"token": setup_url.rsplit("/", 1)[1], "password": password})
     assert response.status_code == 204, response.text
@@ -178,7 +197,8 @@ def add_enterprise(
     body = response.json()
     complete_setup(client, body["setup_url"])
     token, refresh = partner_login(client, tenant.slug, email)
-    return Enterprise(body["enterprise"]["id"], name, Credential(body["admin_id"], email, token, refresh))
+    cookie = partner_web_login(client, tenant.slug, email)
+    return Enterprise(body["enterprise"]["id"], name, Credential(body["admin_id"], email, token, refresh, cookie))
 
 
 def add_colleague(client: TestClient, slug: str, enterprise: Enterprise, key: str) -> Credential:
@@ -189,9 +209,27 @@ def add_colleague(client: TestClient, slug: str, enterprise: Enterprise, key: st
     assert response.status_code == 201, response.text
     complete_setup(client, response.json()["setup_url"])
     token, refresh = partner_login(client, slug, email)
-    cred = Credential(response.json()["colleague"]["id"], email, token, refresh)
+    cred = Credential(response.json()["colleague"]["id"], email, token, refresh, partner_web_login(client, slug, email))
     enterprise.people[key] = cred
     return cred
+
+
+def sample_import_job(client: TestClient, tenant: TenantWorld) -> str:
+    """A finished import job of the tenant (one invalid row, so it created nothing)."""
+    response = client.post(
+        "/api/interconnect/imports",
+        headers=tenant.admin.bearer,
+        files={"file": ("sample.csv", b"name,partner_type\nSample row,no-such-type\n", "text/csv")},
+        data={"mode": "all_or_nothing"},
+    )
+    assert response.status_code == 202, response.text
+    job_id = response.json()["id"]
+    for _ in range(200):
+        job = client.get(f"/api/interconnect/imports/{job_id}", headers=tenant.admin.bearer).json()
+        if job["status"] in ("done", "failed"):
+            return job_id
+        time.sleep(0.05)
+    raise AssertionError(f"import job {job_id} did not finish: {job}")
 
 
 def build_world(client: TestClient) -> World:
@@ -223,5 +261,6 @@ def build_world(client: TestClient) -> World:
         "invitation": invitation.json()["id"],
         "tier": tiers[0]["id"],
         "partner_type": partner_type_id(client, a.admin),
+        "import_job": sample_import_job(client, a),
     }
     return World(a, tenants[1], x, y, ids)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.components import Component
-from web.labels import label
+from web.console_partners import CONSOLE_PARTNER_PAGES, can, percent
+from web.labels import label, setting_name
+from web.partner_portal import PARTNER_PAGES
 from web.views import PAGES
 
 HERE = Path(__file__).resolve().parent
 
 component = Component(
-    template_globals={"label": label},
+    template_globals={"label": label, "setting_name": setting_name, "can": can, "percent": percent},
     name="web",
     order=1000,
-    route_handlers=PAGES,
+    route_handlers=[*PAGES, *CONSOLE_PARTNER_PAGES, *PARTNER_PAGES],
     template_dir=HERE / "templates",
     static_dir=HERE / "static",
     catalog_dir=HERE / "i18n",

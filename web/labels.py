@@ -5,13 +5,60 @@ Message ids are marked with N_ and translated where shown; packages add their ow
 
 from __future__ import annotations
 
-from portal.i18n import N_
+from portal.i18n import N_, gettext
 
-OBJECT_LABELS: dict[str, str] = {"internal_users": N_("Staff account")}
+OBJECT_LABELS: dict[str, str] = {
+    "internal_users": N_("Staff account"),
+    "enterprise_links": N_("Partner enterprise"),
+    "memberships": N_("External user"),
+    "invitations": N_("Invitation"),
+    "partner_types": N_("Partner type"),
+    "partner_tiers": N_("Partner tier"),
+    "regions": N_("Region"),
+    "crm_accounts": N_("CRM account"),
+}
 ACTION_LABELS: dict[str, str] = {"create": N_("Created"), "update": N_("Changed"), "delete": N_("Deleted")}
 CHANNEL_LABELS: dict[str, str] = {"web": N_("Web"), "api": N_("API"), "cli": N_("Command line"), "system": N_("System")}
+# Status of a partner enterprise (enterprise link) and of an external user (membership).
+LINK_STATUS_LABELS: dict[str, str] = {
+    "invited": N_("Invited"),
+    "active": N_("Active"),
+    "suspended": N_("Suspended"),
+    "terminated": N_("Terminated"),
+}
+MEMBER_STATUS_LABELS: dict[str, str] = {
+    "invited": N_("Waiting for password"),
+    "active": N_("Active"),
+    "disabled": N_("Disabled"),
+}
+# Names the programme seeds (preset partner types, default tiers) are stored in English and shown translated.
+PRESET_NAME_LABELS: dict[str, str] = {
+    "Distributor": N_("Distributor"),
+    "Dealer": N_("Dealer"),
+    "Agent": N_("Agent"),
+    "Service provider": N_("Service provider"),
+    "Subsidiary": N_("Subsidiary"),
+    "Store": N_("Store"),
+    "Gold": N_("Gold"),
+    "Silver": N_("Silver"),
+    "Bronze": N_("Bronze"),
+}
 
 
 def label(kind: str, code: str) -> str:
-    table = {"object": OBJECT_LABELS, "action": ACTION_LABELS, "channel": CHANNEL_LABELS}[kind]
+    table = {
+        "object": OBJECT_LABELS,
+        "action": ACTION_LABELS,
+        "channel": CHANNEL_LABELS,
+        "link_status": LINK_STATUS_LABELS,
+        "member_status": MEMBER_STATUS_LABELS,
+        "preset": PRESET_NAME_LABELS,
+    }[kind]
     return table.get(code, code)
+
+
+def setting_name(name: str | None) -> str:
+    """A partner type's or tier's name as shown: seeded names translated, the upstream's own as typed."""
+    if not name:
+        return ""
+    return gettext(PRESET_NAME_LABELS[name]) if name in PRESET_NAME_LABELS else name

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
@@ -11,6 +13,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
+from interconnect import quotas
 from portal.audit import AuditEntry
 from portal.errors import DomainError, InvalidCredentials, Throttled, ValidationFailed
 from portal.http.context import SESSION_COOKIE, client_ip
@@ -24,6 +27,7 @@ from portal.permissions import SIGNED_IN, public, requires
 
 Form = URLEncodedBody[dict[str, str]]
 ONE_YEAR = 365 * 24 * 3600
+PARTNER_PATH = re.compile(r"^/p/([a-z0-9][a-z0-9-]{0,39})(?:/|$)")
 
 
 def safe_next(target: str | None, default: str = "/console") -> str:
@@ -91,6 +95,9 @@ async def signup(data: Form, services: ServicesDep, request: Request[Any, Any, A
 
 @get("/login", opt=public(), include_in_schema=False)
 async def login_form(request: Request[Any, Any, Any], next: FromQuery[str | None] = None) -> Template | Redirect:
+    partner_portal = PARTNER_PATH.match(safe_next(next, ""))
+    if partner_portal:  # a partner portal page asked for a sign-in: that portal has its own login page
+        return Redirect(f"/p/{partner_portal.group(1)}/login?{urlencode({'next': safe_next(next)})}")
     if request.scope.get("user") is not None:
         return Redirect(safe_next(next))
     return Template("login.html", context={"form": {}, "next": safe_next(next), "error": None})
@@ -174,6 +181,7 @@ async def console_home(db: DB, actor: CurrentActor) -> Template:
                 "events_pending": events_pending,
             },
             "recent": recent,
+            "quota": await quotas.usage(db),
         },
     )
 

@@ -21,6 +21,7 @@ log = logging.getLogger("portal.errors")
 
 PROBLEM_JSON = "application/problem+json"
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 _HTTP_CODES: dict[int, tuple[str, str]] = {
     400: ("malformed_request", N_("The request could not be read")),
     401: ("not_authenticated", N_("Authentication required")),
@@ -43,9 +44,13 @@ def _from_litestar(exc: HTTPException) -> DomainError:
             message = str(item.get("message", "is invalid"))
             field = str(item.get("key") or "body")
             unknown = _UNKNOWN_FIELD.search(message)
+            missing = _MISSING_FIELD.search(message)
+            code = "invalid"
             if unknown:
-                field, message = unknown.group(1), N_("is not a known field")
-            errors.append(FieldError(field, message, "unknown_field" if unknown else "invalid"))
+                field, message, code = unknown.group(1), N_("is not a known field"), "unknown_field"
+            elif missing:
+                field, message, code = missing.group(1), N_("is required"), "required"
+            errors.append(FieldError(field, message, code))
         return ValidationFailed(errors)
     code, title = _HTTP_CODES.get(status, ("http_error", exc.detail or "Error"))
     error = DomainError(code=code)

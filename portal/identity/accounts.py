@@ -21,7 +21,7 @@ from portal.i18n import N_
 from portal.identity.models import INTERNAL_ROLES, InternalUser, Tenant
 from portal.identity.passwords import Passwords, check_strength
 from portal.identity.sessions import OpenedSession, Sessions, internal_actor, revoke_user_sessions
-from portal.identity.throttle import LoginThrottler, keys_for
+from portal.identity.throttle import LoginThrottler
 from portal.ids import uuid7
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
@@ -103,7 +103,6 @@ class Accounts:
         passwords: Passwords,
         sessions: Sessions,
         throttler: LoginThrottler,
-        failures_allowed: int,
         tenant_setups: Sequence[TenantSetup] = (),
     ) -> None:
         self.tenant_setups = list(tenant_setups)
@@ -111,7 +110,6 @@ class Accounts:
         self.passwords = passwords
         self.sessions = sessions
         self.throttler = throttler
-        self.failures_allowed = failures_allowed
 
     async def sign_up(self, data: SignUp, channel: str = "web") -> tuple[Tenant, InternalUser]:
         """Create a tenant and its first admin in one transaction: both exist, or neither."""
@@ -168,7 +166,7 @@ class Accounts:
         ip_address: str | None = None,
     ) -> LoggedIn:
         workspace, email = workspace.strip().lower(), email.strip().lower()
-        keys = keys_for(workspace, email, ip_address, self.failures_allowed)
+        keys = self.throttler.keys(workspace, email, ip_address)
         async with self.db.session(PUBLIC) as session:
             await self.throttler.ensure_allowed(session, keys)
             tenant = await session.scalar(select(Tenant).where(Tenant.slug == workspace, Tenant.status == "active"))

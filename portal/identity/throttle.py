@@ -1,5 +1,5 @@
 """Login throttling shared by every process through the database: after N failures for one account
-(or 10N from one address) inside the lockout window, logins are refused until the window passes."""
+(or M from one address) inside the lockout window, logins are refused until the window passes."""
 
 from __future__ import annotations
 
@@ -22,19 +22,20 @@ class ThrottleKey:
     limit: int
 
 
-def keys_for(workspace: str, email: str, ip_address: str | None, per_account: int) -> list[ThrottleKey]:
-    def h(value: str) -> str:
-        return hashlib.sha256(value.encode()).hexdigest()
-
-    keys = [ThrottleKey(h(f"account:{workspace.lower()}:{email.lower()}"), per_account)]
-    if ip_address:
-        keys.append(ThrottleKey(h(f"address:{ip_address}"), per_account * 10))
-    return keys
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class LoginThrottler:
-    def __init__(self, lockout_seconds: int) -> None:
+    def __init__(self, lockout_seconds: int, per_account: int, per_address: int) -> None:
         self.window = timedelta(seconds=lockout_seconds)
+        self.per_account, self.per_address = per_account, per_address
+
+    def keys(self, workspace: str, login: str, ip_address: str | None) -> list[ThrottleKey]:
+        keys = [ThrottleKey(_hash(f"account:{workspace.lower()}:{login.lower()}"), self.per_account)]
+        if ip_address:
+            keys.append(ThrottleKey(_hash(f"address:{ip_address}"), self.per_address))
+        return keys
 
     async def ensure_allowed(self, session: AsyncSession, keys: list[ThrottleKey]) -> None:
         now = utcnow()

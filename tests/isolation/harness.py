@@ -38,7 +38,9 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "partner_type_id": lambda w: w.ids["partner_type"],
     "tier_id": lambda w: w.ids["tier"],
     "invitation_id": lambda w: w.ids["invitation"],
+    "job_id": lambda w: w.ids["import_job"],
     "workspace": lambda w: w.a.slug,
+    "slug": lambda w: w.a.slug,  # a partner portal: /p/{slug}/...
 }
 
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.

@@ -94,3 +94,9 @@ def test_validation_errors_leave_stored_data_alone(client: TestClient, world: Wo
     assert client.get("/api/users", headers=world.a.admin.bearer).json()["total"] == before
     staff = client.get(f"/api/users/{world.a.others['staff'].user_id}", headers=world.a.admin.bearer).json()
     assert staff["display_name"] != "renamed"  # the valid half of a refused change was not kept
+
+
+def test_a_missing_field_is_named(client: TestClient, world: World) -> None:
+    response = client.post("/api/users", headers=world.a.admin.bearer, json={"display_name": "x", "password": "y" * 12})
+    body = problem(response, 422, "validation_failed")
+    assert body["errors"] == [{"field": "email", "message": "is required", "code": "required"}]

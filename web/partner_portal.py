@@ -1,0 +1,494 @@
+"""The partner portal: an upstream's pages for its partners' people.
+
+- /p/{slug}/login, /logout: external users sign in with an email or a mobile number;
+- /p/{slug}/: the partner home, with a switcher between the manufacturers a person works with;
+- /p/{slug}/colleagues: an enterprise admin manages the people of their own enterprise;
+- /join/{token} and /p/{slug}/join: accepting an invitation link or an invite code;
+- /setup/{token}: setting a password from a one-time link.
+
+One browser holds one session. A /p/{slug}/ page asked for with a session of another tenant treats the
+visitor as not signed in to this portal (its login page), so nothing of the other tenant is shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request, get, post
+from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+
+from interconnect.access import Workspace
+from interconnect.invitations import Acceptance, Accepted
+from interconnect.links import Links
+from interconnect.people import NewPerson, People
+from interconnect.services import Interconnect, InterconnectDep
+from portal.actor import Actor
+from portal.errors import Conflict, InvalidCredentials, NotAuthenticated, NotFound, Throttled, ValidationFailed
+from portal.http.context import SESSION_COOKIE, client_ip
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.i18n import N_, gettext
+from portal.identity.models import Tenant
+from portal.identity.sessions import revoke_session
+from portal.permissions import SIGNED_IN, public, requires
+from portal.services import Services
+from web.views import Form, field_errors, message_of, safe_next, session_cookie
+
+AnyRequest = Request[Any, Any, Any]
+PERSON_FIELDS = ("display_name", "email", "mobile")
+# Errors of the services that belong to a field of the join forms.
+JOIN_CONFLICT_FIELDS = {"already_member": "email", "identity_mismatch": "email"}
+
+
+# --- Helpers --------------------------------------------------------------------------------------
+
+
+def portal_path(portal: Workspace, rest: str = "") -> str:
+    return f"/p/{portal.slug}/{rest}"
+
+
+def portal_next(portal: Workspace, target: str | None) -> str:
+    """Only pages of this portal: another portal or the console would refuse the new session."""
+    target = safe_next(target, "")
+    return target if target.startswith(portal_path(portal)) else portal_path(portal)
+
+
+async def signed_in_portal(interconnect: Interconnect, slug: str, actor: Actor) -> dict[str, Any]:
+    """The portal of the path and what its pages show around their content (the workspace switcher).
+
+    A session of another tenant is treated as no session here: the error mapper sends the visitor to
+    this portal's sign-in. Call it before the request's unit of work is first used: these lookups run
+    their own transactions, and on SQLite a second transaction waits for the first one's write lock."""
+    portal = await interconnect.access.workspace(slug)
+    if actor.tenant_id != portal.tenant_id:
+        raise NotAuthenticated()
+    workspaces = await interconnect.access.workspaces_of(actor.identity_id) if actor.identity_id else []
+    return {"portal": portal, "workspaces": workspaces, "is_enterprise_admin": "enterprise_admin" in actor.roles}
+
+
+async def end_session(services: Services, actor: Actor | None, reason: str) -> None:
+    """The browser's previous session, replaced by a new one: its cookie is overwritten, so end it too."""
+    if actor is not None and actor.session_id is not None:
+        async with services.db.session_for(actor) as session:
+            await revoke_session(session, actor.session_id, reason)
+
+
+async def open_web_session(
+    services: Services, interconnect: Interconnect, request: AnyRequest, tenant_id: uuid.UUID, identity_id: uuid.UUID
+) -> Cookie:
+    opened = await interconnect.access.open_session(
+        tenant_id, identity_id, "web", request.headers.get("user-agent"), client_ip(request)
+    )
+    if opened is None:
+        raise Conflict(N_("You have no access to this partner portal"), code="no_membership")
+    await end_session(services, request.scope.get("user"), "replaced")
+    return session_cookie(services, opened[1].credential)
+
+
+def person_form(data: dict[str, str], *extra: str) -> dict[str, str]:
+    return {k: data.get(k, "").strip() for k in (*PERSON_FIELDS, *extra)}
+
+
+def new_person(form: dict[str, str], password: str | None = None) -> NewPerson:
+    return NewPerson(
+        form["display_name"],
+        form["email"] or None,
+        form["mobile"] or None,
+        form.get("title") or None,
+        password=password,
+    )
+
+
+# --- Sign in and out ------------------------------------------------------------------------------
+
+
+def _login_page(
+    portal: Workspace, form: dict[str, str], target: str, error: str | None, notice: str | None = None, **kw: Any
+) -> Template:
+    return Template(
+        "portal/login.html",
+        context={"portal": portal, "form": form, "next": target, "error": error, "notice": notice},
+        **kw,
+    )
+
+
+@get("/p/{slug:str}/login", opt=public(), include_in_schema=False)
+async def partner_login_form(
+    slug: FromPath[str],
+    request: AnyRequest,
+    interconnect: InterconnectDep,
+    next: FromQuery[str | None] = None,
+    password_set: FromQuery[str | None] = None,
+) -> Template | Redirect:
+    portal = await interconnect.access.workspace(slug)
+    target = portal_next(portal, next)
+    actor: Actor | None = request.scope.get("user")
+    if actor is not None and actor.kind == "external" and actor.tenant_id == portal.tenant_id:
+        return Redirect(target)
+    notice = gettext("Your password is set. Sign in with it now.") if password_set else None
+    return _login_page(portal, {}, target, None, notice)
+
+
+@post("/p/{slug:str}/login", opt=public(), include_in_schema=False)
+async def partner_login(
+    slug: FromPath[str], data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+) -> Template | Redirect:
+    portal = await interconnect.access.workspace(slug)
+    form = {"login": data.get("login", "").strip()}
+    target = portal_next(portal, data.get("next"))
+    try:
+        _actor, opened = await interconnect.access.log_in(
+            portal.slug,
+            form["login"],
+            data.get("password", ""),
+            "web",
+            request.headers.get("user-agent"),
+            client_ip(request),
+        )
+    except (InvalidCredentials, Throttled) as error:
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
+        return _login_page(portal, form, target, message_of(error), status_code=error.status, headers=headers)
+    await end_session(services, request.scope.get("user"), "replaced")
+    return Redirect(target, cookies=[session_cookie(services, opened.credential)])
+
+
+@post("/p/{slug:str}/logout", opt={"permission": SIGNED_IN}, include_in_schema=False)
+async def partner_logout(slug: FromPath[str], db: DB, actor: CurrentActor) -> Redirect:
+    assert actor.session_id is not None
+    await revoke_session(db, actor.session_id, "logout")
+    target = f"/p/{slug.lower()}/login" if slug.isascii() and slug.replace("-", "").isalnum() else "/"
+    return Redirect(target, cookies=[Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/")])
+
+
+# --- Home and workspace switcher ------------------------------------------------------------------
+
+
+@get("/p/{slug:str}/", opt=requires("partner.profile", "read"), include_in_schema=False)
+async def partner_home(
+    slug: FromPath[str],
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+    welcome: FromQuery[str | None] = None,
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    enterprise = await Links(db).get(actor.enterprise_id) if actor.enterprise_id else None
+    return Template("portal/home.html", context={**around, "enterprise": enterprise, "welcome": welcome})
+
+
+@post("/p/{slug:str}/switch", opt=requires("partner.profile", "read"), include_in_schema=False)
+async def switch_workspace(
+    slug: FromPath[str],
+    data: Form,
+    actor: CurrentActor,
+    request: AnyRequest,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+) -> Redirect:
+    """Open a session in another manufacturer's portal this person works with, without signing in again."""
+    await signed_in_portal(interconnect, slug, actor)
+    assert actor.identity_id is not None
+    target = await interconnect.access.workspace(data.get("workspace", "") or slug)
+    cookie = await open_web_session(services, interconnect, request, target.tenant_id, actor.identity_id)
+    return Redirect(portal_path(target), cookies=[cookie])
+
+
+# --- Colleagues (enterprise admins) ---------------------------------------------------------------
+
+
+async def _colleagues_page(
+    db: DB,
+    actor: Actor,
+    services: Services,
+    around: dict[str, Any],
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    alert: str | None = None,
+    added: tuple[str, str | None] | None = None,
+    status_code: int = 200,
+) -> Template:
+    if actor.enterprise_id is None:
+        raise NotFound()
+    enterprise = await Links(db).get(actor.enterprise_id)
+    people, total = await People(db, services.passwords).list(actor.enterprise_id, limit=200)
+    return Template(
+        "portal/colleagues.html",
+        context={
+            **around,
+            "enterprise": enterprise,
+            "people": people,
+            "total": total,
+            "form": form or {},
+            "errors": errors or {},
+            "alert": alert,
+            "added": added,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/p/{slug:str}/colleagues", opt=requires("partner.colleagues", "read"), include_in_schema=False)
+async def colleagues_page(
+    slug: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep, interconnect: InterconnectDep
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    return await _colleagues_page(db, actor, services, around)
+
+
+@post("/p/{slug:str}/colleagues", opt=requires("partner.colleagues", "create"), include_in_schema=False)
+async def add_colleague_page(
+    slug: FromPath[str],
+    data: Form,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+) -> Template:
+    """Add a colleague within the quota; a new person gets a one-time set-password link, shown once."""
+    around = await signed_in_portal(interconnect, slug, actor)
+    form = person_form(data, "title", "admin")
+    admin = form["admin"] == "yes"
+    page = functools.partial(_colleagues_page, db, actor, services, around, form=form)
+    try:
+        async with db.begin_nested():
+            _membership, _identity, credential = await People(db, services.passwords).add_colleague(
+                actor, new_person(form), admin=admin
+            )
+    except ValidationFailed as error:
+        return await page(errors=field_errors(error), status_code=422)
+    except Conflict as error:  # quota used up, a person already connected, …
+        if error.code in JOIN_CONFLICT_FIELDS:
+            return await page(errors={JOIN_CONFLICT_FIELDS[error.code]: message_of(error)}, status_code=409)
+        return await page(alert=message_of(error), status_code=error.status)
+    added = (form["display_name"], interconnect.setup_url(credential) if credential else None)
+    return await _colleagues_page(db, actor, services, around, added=added, status_code=201)
+
+
+@post(
+    "/p/{slug:str}/colleagues/{membership_id:uuid}/status",
+    opt=requires("partner.colleagues", "update"),
+    include_in_schema=False,
+)
+async def colleague_status_page(
+    slug: FromPath[str],
+    membership_id: FromPath[uuid.UUID],
+    data: Form,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+) -> Redirect:
+    """Disable (ends their sessions at once) or enable a colleague of one's own enterprise."""
+    portal = (await signed_in_portal(interconnect, slug, actor))["portal"]
+    await People(db, services.passwords).set_colleague_status(actor, membership_id, data.get("status", ""))
+    return Redirect(portal_path(portal, "colleagues"))
+
+
+# --- Accepting an invitation ----------------------------------------------------------------------
+
+
+def _join_defaults(actor: Actor | None) -> dict[str, str]:
+    """A signed-in person joins with the login they have: their name and sign-in name, filled in."""
+    if actor is None:
+        return {}
+    email, mobile = (actor.email, "") if "@" in actor.email else ("", actor.email)
+    return {"display_name": actor.display_name, "email": email, "mobile": mobile}
+
+
+async def _connectable(services: Services, actor: Actor | None, inviting: Tenant) -> Tenant | None:
+    """The workspace a signed-in internal admin of another tenant could connect instead."""
+    if actor is None or actor.kind != "internal" or "admin" not in actor.roles or actor.tenant_id == inviting.id:
+        return None
+    async with services.db.session_for(actor) as session:
+        return await session.scalar(select(Tenant).where(Tenant.id == actor.tenant_id))
+
+
+async def _join_page(
+    services: Services,
+    interconnect: Interconnect,
+    request: AnyRequest,
+    *,
+    token: str | None = None,
+    portal: Workspace | None = None,
+    code: str | None = None,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    actor: Actor | None = request.scope.get("user")
+    preview = None
+    errors = dict(errors or {})
+    if token is not None:
+        preview = await interconnect.onboarding.preview(token)
+    elif code:
+        try:
+            preview = await interconnect.onboarding.preview(slug=portal.slug if portal else None, code=code)
+        except ValidationFailed as error:
+            errors = {**field_errors(error), **errors}
+    tenant = preview[0] if preview else None
+    connectable = await _connectable(services, actor, tenant) if token is not None and tenant else None
+    if portal is None and tenant is not None:  # the page wears the inviting portal's name and links
+        portal = Workspace(tenant.id, tenant.slug, tenant.name)
+    return Template(
+        "portal/join.html",
+        context={
+            "token": token,
+            "portal": portal,
+            "inviting": tenant.name if tenant else (portal.name if portal else ""),
+            "invitation": preview[1] if preview else None,
+            "partner_type": preview[2] if preview else None,
+            "connectable": connectable,
+            "form": form if form is not None else {**_join_defaults(actor), "code": code or ""},
+            "errors": errors,
+            "action": f"/join/{token}" if token is not None else (portal_path(portal, "join") if portal else ""),
+        },
+        status_code=status_code,
+    )
+
+
+def _join_errors(error: ValidationFailed | InvalidCredentials | Conflict) -> dict[str, str]:
+    if isinstance(error, ValidationFailed):
+        return {"enterprise_name" if f == "name" else f: m for f, m in field_errors(error).items()}
+    if isinstance(error, InvalidCredentials):
+        return {"password": message_of(error)}
+    return {JOIN_CONFLICT_FIELDS[error.code]: message_of(error)}
+
+
+async def _accept(
+    data: dict[str, str],
+    request: AnyRequest,
+    services: Services,
+    interconnect: Interconnect,
+    *,
+    token: str | None = None,
+    portal: Workspace | None = None,
+) -> Template | Redirect:
+    form = person_form(data, "enterprise_name", "code")
+    password = data.get("password", "")
+    actor: Actor | None = request.scope.get("user")
+    try:
+        accepted: Accepted
+        if token is not None and data.get("action") == "connect":
+            if actor is None:
+                raise NotAuthenticated()
+            accepted = await interconnect.onboarding.connect_tenant(token, actor, new_person(form, password))
+        elif token is not None:
+            accepted = await interconnect.onboarding.accept(
+                Acceptance(form["enterprise_name"], new_person(form, password)), token=token
+            )
+        else:
+            assert portal is not None
+            accepted = await interconnect.onboarding.accept(
+                Acceptance(form["enterprise_name"], new_person(form, password)), slug=portal.slug, code=form["code"]
+            )
+    except (ValidationFailed, InvalidCredentials, Conflict) as error:
+        if isinstance(error, Conflict) and error.code not in JOIN_CONFLICT_FIELDS:
+            raise  # quota used up, a workspace connected already, …: the error page says so
+        return await _join_page(
+            services,
+            interconnect,
+            request,
+            token=token,
+            portal=portal,
+            code=form["code"] if token is None else None,
+            form=form,
+            errors=_join_errors(error),
+            status_code=error.status,
+        )
+    cookie = await open_web_session(
+        services, interconnect, request, accepted.tenant_id, accepted.membership.identity_id
+    )
+    return Redirect(f"/p/{accepted.tenant_slug}/?{urlencode({'welcome': 1})}", cookies=[cookie])
+
+
+@get("/join/{token:str}", opt=public(), include_in_schema=False)
+async def join_by_link_form(
+    token: FromPath[str], request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+) -> Template:
+    """Who invites, as which partner type; the form to create the enterprise (or connect a workspace).
+    A revoked, expired, used-up or mistyped link is a readable error page."""
+    return await _join_page(services, interconnect, request, token=token)
+
+
+@post("/join/{token:str}", opt=public(), include_in_schema=False)
+async def join_by_link(
+    token: FromPath[str], data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+) -> Template | Redirect:
+    return await _accept(data, request, services, interconnect, token=token)
+
+
+@get("/p/{slug:str}/join", opt=public(), include_in_schema=False)
+async def join_by_code_form(
+    slug: FromPath[str],
+    request: AnyRequest,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+    code: FromQuery[str | None] = None,
+) -> Template:
+    portal = await interconnect.access.workspace(slug)
+    return await _join_page(services, interconnect, request, portal=portal, code=(code or "").strip()[:40] or None)
+
+
+@post("/p/{slug:str}/join", opt=public(), include_in_schema=False)
+async def join_by_code(
+    slug: FromPath[str], data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+) -> Template | Redirect:
+    portal = await interconnect.access.workspace(slug)
+    return await _accept(data, request, services, interconnect, portal=portal)
+
+
+# --- Setting a password from a one-time link ------------------------------------------------------
+
+
+async def _setup_page(
+    interconnect: Interconnect, token: str, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Template:
+    portal, name = await interconnect.access.setup_preview(token)
+    return Template(
+        "portal/setup.html",
+        context={"portal": portal, "name": name, "token": token, "errors": errors or {}},
+        status_code=status_code,
+    )
+
+
+@get("/setup/{token:str}", opt=public(), include_in_schema=False)
+async def setup_form(token: FromPath[str], interconnect: InterconnectDep) -> Template:
+    """A used, expired or mistyped link is a readable error page."""
+    return await _setup_page(interconnect, token)
+
+
+@post("/setup/{token:str}", opt=public(), include_in_schema=False)
+async def setup_password(token: FromPath[str], data: Form, interconnect: InterconnectDep) -> Template | Redirect:
+    password = data.get("password", "")
+    if password != data.get("password_confirm", ""):
+        errors = {"password_confirm": gettext("The two passwords are not the same")}
+        return await _setup_page(interconnect, token, errors, 422)
+    try:
+        portal = await interconnect.access.complete_setup(token, password)
+    except ValidationFailed as error:
+        return await _setup_page(interconnect, token, field_errors(error), 422)
+    return Redirect(f"/p/{portal.slug}/login?{urlencode({'password_set': 1})}")
+
+
+PARTNER_PAGES: list[Any] = [
+    partner_login_form,
+    partner_login,
+    partner_logout,
+    partner_home,
+    switch_workspace,
+    colleagues_page,
+    add_colleague_page,
+    colleague_status_page,
+    join_by_link_form,
+    join_by_link,
+    join_by_code_form,
+    join_by_code,
+    setup_form,
+    setup_password,
+]
