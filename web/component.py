@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.components import Component
-from web.console_partners import CONSOLE_PARTNER_PAGES, can, percent
+from web.console.partners import CONSOLE_PARTNER_PAGES, can, percent
 from web.labels import label, setting_name
 from web.partner_portal import PARTNER_PAGES
 from web.views import PAGES

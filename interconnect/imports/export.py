@@ -1,0 +1,96 @@
+"""The enterprise list as an XLSX workbook in the import's columns (an exported file can be imported
+again)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from interconnect.imports.columns import EXPORT_COLUMNS
+from interconnect.models import EnterpriseLink, ExternalIdentity, Membership, PartnerTier, PartnerType, Region
+
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def export_rows(session: AsyncSession) -> list[list[str]]:
+    """Every enterprise of the programme as the columns of EXPORT_COLUMNS (the import's own columns first)."""
+    parent = aliased(EnterpriseLink)
+    same = EnterpriseLink.tenant_id
+    result = await session.execute(
+        select(EnterpriseLink, PartnerType.code, PartnerTier.code, Region.code, parent.code, parent.name)
+        .join(PartnerType, (PartnerType.tenant_id == same) & (PartnerType.id == EnterpriseLink.partner_type_id))
+        .outerjoin(PartnerTier, (PartnerTier.tenant_id == same) & (PartnerTier.id == EnterpriseLink.tier_id))
+        .outerjoin(Region, (Region.tenant_id == same) & (Region.id == EnterpriseLink.region_id))
+        .outerjoin(parent, (parent.tenant_id == same) & (parent.id == EnterpriseLink.parent_id))
+        .order_by(EnterpriseLink.name, EnterpriseLink.id)
+    )
+    admins: dict[uuid.UUID, list[tuple[str, str, str]]] = {}
+    people = await session.execute(
+        select(Membership.link_id, Membership.display_name, ExternalIdentity.email, ExternalIdentity.mobile)
+        .join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
+        .where(Membership.is_enterprise_admin.is_(True), Membership.status != "disabled")
+        .order_by(Membership.created_at, Membership.id)
+    )
+    for link_id, name, email, mobile in people.all():
+        admins.setdefault(link_id, []).append((name, email or "", mobile or ""))
+    rows = []
+    for link, type_code, tier_code, region_code, parent_code, parent_name in result.all():
+        its = admins.get(link.id, [])
+        rows.append(
+            [
+                link.name,
+                link.code or "",
+                type_code,
+                tier_code or "",
+                region_code or "",
+                parent_code or "",
+                link.contact_phone or "",
+                "; ".join(a[0] for a in its),
+                "; ".join(a[1] for a in its if a[1]),
+                "; ".join(a[2] for a in its if a[2]),
+                parent_name or "",
+                link.status,
+                link.created_at.strftime("%Y-%m-%d %H:%M"),
+            ]
+        )
+    return rows
+
+
+def workbook_bytes(header: Iterable[str], rows: Iterable[list[str]], title: str = "Enterprises") -> bytes:
+    """An XLSX workbook of text cells. Every cell is written as a string, so a value such as "=HYPERLINK(…)"
+    stays text and is never run as a formula by the spreadsheet program."""
+    import openpyxl
+    from openpyxl.cell import WriteOnlyCell
+
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    header = list(header)
+    sheet.freeze_panes = "A2"
+    for position in range(1, len(header) + 1):
+        sheet.column_dimensions[openpyxl.utils.get_column_letter(position)].width = 24 if position <= 2 else 16
+
+    def cells(values: Iterable[str]) -> list[WriteOnlyCell]:
+        out = []
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"
+            out.append(cell)
+        return out
+
+    sheet.append(cells(header))
+    for row in rows:
+        sheet.append(cells(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def export_xlsx(session: AsyncSession) -> bytes:
+    rows = await export_rows(session)
+    return await asyncio.to_thread(workbook_bytes, EXPORT_COLUMNS, rows)

@@ -1,0 +1,1 @@
+"""The admin console's pages, by area of the portal."""

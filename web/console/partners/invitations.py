@@ -1,0 +1,129 @@
+"""Console pages for invitations: invitation links and invite codes with their QR codes, create and
+revoke."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interconnect.invitations import Invitations, NewInvitation
+from interconnect.links import LinkFilter, Links
+from interconnect.models import Invitation
+from interconnect.services import InterconnectDep
+from portal.errors import NotFound, ValidationFailed
+from portal.http.deps import DB, CurrentActor
+from portal.i18n import N_
+from portal.permissions import requires
+from web.console.partners.shared import (
+    PARENT_CHOICES,
+    form_int,
+    form_uuid,
+    programme_settings,
+    qr_svg,
+    tenant_slug,
+    uuid_or_none,
+)
+from web.labels import setting_name
+from web.views import Form, field_errors, message_of
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationRow:
+    invitation: Invitation
+    url: str  # the link to open (an invitation link, or the portal's join page with the code filled in)
+    qr: str
+
+
+async def _invitations_page(
+    db: AsyncSession,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    alert: str | None = None,
+    created: uuid.UUID | None = None,
+    status_code: int = 200,
+) -> Template:
+    slug = await tenant_slug(db, actor)
+    rows = []
+    for invitation in await Invitations(db).list():
+        if invitation.kind == "link":
+            url = interconnect.invitation_url(invitation.tenant_id, invitation.id)
+        else:
+            url = f"{interconnect.base_url}/p/{slug}/join?{urlencode({'code': invitation.code})}"
+        rows.append(InvitationRow(invitation, url, qr_svg(url)))
+    parents, _total = await Links(db).search(LinkFilter(), limit=PARENT_CHOICES)
+    settings = await programme_settings(db)
+    return Template(
+        "console/partners/invitations.html",
+        context={
+            "rows": rows,
+            "form": form or {"kind": "link"},
+            "errors": errors or {},
+            "alert": alert,
+            "created": created,
+            "settings": settings,
+            "parents": {p.id: p.name for p in parents},
+            "tier_options": [(t.id, setting_name(t.name)) for t in settings.tiers],
+            "parent_options": [(p.id, p.name) for p in parents if p.status != "terminated"],
+            "join_page": f"{interconnect.base_url}/p/{slug}/join",
+            "section": "invitations",
+        },
+        status_code=status_code,
+    )
+
+
+@get("/console/partners/invitations", opt=requires("interconnect.invitations", "read"), include_in_schema=False)
+async def invitations_page(
+    db: DB, actor: CurrentActor, interconnect: InterconnectDep, created: FromQuery[str | None] = None
+) -> Template:
+    return await _invitations_page(db, actor, interconnect, created=uuid_or_none(created))
+
+
+@post("/console/partners/invitations", opt=requires("interconnect.invitations", "create"), include_in_schema=False)
+async def create_invitation_page(
+    data: Form, db: DB, actor: CurrentActor, interconnect: InterconnectDep
+) -> Template | Redirect:
+    """An invitation link (default: one use, 14 days) or an invite code (default: unlimited uses)."""
+    form = {k: data.get(k, "").strip() for k in ("kind", "partner_type", "tier", "parent", "max_uses", "days", "note")}
+    try:
+        async with db.begin_nested():
+            partner_type = form_uuid(data, "partner_type", "partner_type")
+            if partner_type is None:
+                raise ValidationFailed.single("partner_type", N_("is required"), "required")
+            invitation = await Invitations(db, actor).create(
+                NewInvitation(
+                    form["kind"] or "link",
+                    partner_type,
+                    form_uuid(data, "tier", "tier"),
+                    form_uuid(data, "parent", "parent"),
+                    form_int(data, "max_uses"),
+                    form_int({"expires_in_days": form["days"]}, "expires_in_days"),
+                    form["note"] or None,
+                )
+            )
+    except ValidationFailed as error:
+        errors = {"days" if f == "expires_in_days" else f: m for f, m in field_errors(error).items()}
+        return await _invitations_page(db, actor, interconnect, form=form, errors=errors, status_code=422)
+    except NotFound as error:  # the chosen parent enterprise is gone
+        return await _invitations_page(
+            db, actor, interconnect, form=form, errors={"parent": message_of(error)}, status_code=422
+        )
+    return Redirect(f"/console/partners/invitations?created={invitation.id}#invitation-{invitation.id}")
+
+
+@post(
+    "/console/partners/invitations/{invitation_id:uuid}/revoke",
+    opt=requires("interconnect.invitations", "update"),
+    include_in_schema=False,
+)
+async def revoke_invitation_page(invitation_id: FromPath[uuid.UUID], db: DB) -> Redirect:
+    await Invitations(db).revoke(invitation_id)
+    return Redirect("/console/partners/invitations")
