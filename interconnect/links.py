@@ -59,6 +59,7 @@ class LinkFilter:
     region_id: uuid.UUID | None = None
     status: str | None = None
     under: uuid.UUID | None = None  # this enterprise and everything below it
+    exclude_terminated: bool = False
 
 
 class Links:
@@ -238,6 +239,8 @@ class Links:
         ):
             if value is not None:
                 query = query.where(column == value)
+        if f.exclude_terminated:
+            query = query.where(EnterpriseLink.status != "terminated")
         if f.under is not None:
             query = query.where(
                 EnterpriseLink.id.in_(select(LinkClosure.descendant_id).where(LinkClosure.ancestor_id == f.under))
@@ -247,6 +250,14 @@ class Links:
             query.order_by(EnterpriseLink.name, EnterpriseLink.id).limit(limit).offset(offset)
         )
         return list(rows), total
+
+    async def names(self, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(EnterpriseLink.id, EnterpriseLink.name).where(EnterpriseLink.id.in_(ids))
+        )
+        return {row.id: row.name for row in rows}
 
     async def children(self, link_id: uuid.UUID) -> list[EnterpriseLink]:
         return list(

@@ -89,7 +89,7 @@ async def enterprises_page(
 async def _new_enterprise_page(
     db: AsyncSession, form: dict[str, str], errors: dict[str, str], alert: str | None = None, status_code: int = 200
 ) -> Template:
-    parents, _total = await Links(db).search(LinkFilter(), limit=PARENT_CHOICES)
+    parents, _total = await Links(db).search(LinkFilter(exclude_terminated=True), limit=PARENT_CHOICES)
     settings = await programme_settings(db)
     return Template(
         "console/partners/new_enterprise.html",
@@ -100,7 +100,7 @@ async def _new_enterprise_page(
             "settings": settings,
             "tier_options": [(t.id, setting_name(t.name)) for t in settings.tiers],
             "region_options": [(r.id, r.name) for r in settings.regions],
-            "parent_options": [(p.id, p.name) for p in parents if p.status != "terminated"],
+            "parent_options": [(p.id, p.name) for p in parents],
             "section": "enterprises",
         },
         status_code=status_code,

@@ -53,13 +53,16 @@ async def _invitations_page(
 ) -> Template:
     slug = await tenant_slug(db, actor)
     rows = []
-    for invitation in await Invitations(db).list():
+    invitations = await Invitations(db).list()
+    for invitation in invitations:
         if invitation.kind == "link":
             url = interconnect.invitation_url(invitation.tenant_id, invitation.id)
         else:
             url = f"{interconnect.base_url}/p/{slug}/join?{urlencode({'code': invitation.code})}"
         rows.append(InvitationRow(invitation, url, qr_svg(url)))
-    parents, _total = await Links(db).search(LinkFilter(), limit=PARENT_CHOICES)
+    links = Links(db)
+    choices, _total = await links.search(LinkFilter(exclude_terminated=True), limit=PARENT_CHOICES)
+    parent_names = await links.names({i.parent_id for i in invitations if i.parent_id})
     settings = await programme_settings(db)
     return Template(
         "console/partners/invitations.html",
@@ -70,9 +73,9 @@ async def _invitations_page(
             "alert": alert,
             "created": created,
             "settings": settings,
-            "parents": {p.id: p.name for p in parents},
+            "parents": parent_names,
             "tier_options": [(t.id, setting_name(t.name)) for t in settings.tiers],
-            "parent_options": [(p.id, p.name) for p in parents if p.status != "terminated"],
+            "parent_options": [(p.id, p.name) for p in choices],
             "join_page": f"{interconnect.base_url}/p/{slug}/join",
             "section": "invitations",
         },
