@@ -745,3 +745,30 @@ def test_bulk_import_refuses_a_bad_file_on_the_form(client: TestClient, world: W
     assert missing.status_code == 422 and 'id="file-error"' in missing.text
     not_multipart = submit(client, "/console/partners/import", {"mode": "valid_rows"})
     assert not_multipart.status_code == 422 and 'id="file-error"' in not_multipart.text
+
+
+def test_people_pages_show_only_the_contact_details_this_upstream_was_given(client: TestClient, world: World) -> None:
+    """A person known to another manufacturer by a mobile number: A's pages never show that number."""
+    from tests.world import add_enterprise
+
+    b_partner = add_enterprise(client, world.b, "B Dealer")
+    mobile = f"139{uuid.uuid4().int % 10**8:08d}"
+    # B knows the person by email and mobile; A only by the email
+    added = client.post(
+        "/api/partner/colleagues",
+        headers=b_partner.admin.bearer,
+        json={"display_name": "Shared Person", "email": f"shared-{uuid.uuid4().hex[:6]}@x.example", "mobile": mobile},
+    )
+    assert added.status_code == 201, added.text
+    email = added.json()["colleague"]["email"]
+    joined = client.post(
+        "/api/partner/colleagues", headers=world.x.admin.bearer, json={"display_name": "Shared Person", "email": email}
+    )
+    assert joined.status_code == 201, joined.text
+    client.cookies.set("portal_session", world.a.admin.cookie)
+    detail = client.get(f"/console/partners/enterprises/{world.x.link_id}")
+    assert email in detail.text and mobile not in detail.text
+    client.cookies.clear()
+    client.cookies.set("portal_session", world.x.admin.cookie)
+    colleagues = client.get(f"/p/{world.a.slug}/colleagues")
+    assert email in colleagues.text and mobile not in colleagues.text
