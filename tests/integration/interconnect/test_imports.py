@@ -7,9 +7,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -30,6 +27,7 @@ from portal.db.engine import Database
 from portal.i18n import Catalogs
 from portal.outbox import OutboxEvent
 from portal.services import Services
+from tests.cli import portal
 from tests.db import run_with_database
 from tests.world import TenantWorld, World, unique
 
@@ -503,14 +501,6 @@ def test_export_lists_the_tenants_enterprises_only_and_can_be_imported_again(cli
 
 
 # --- the command line -------------------------------------------------------------------------------
-
-
-def portal(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PORTAL_DATA_DIR": str(tmp_path), "PORTAL_PASSWORD_PROFILE": "fast"}
-    env.pop("PORTAL_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def test_cli_import_shows_progress_and_a_summary_and_export_writes_a_workbook(tmp_path: Path) -> None:

@@ -7,13 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-
-def portal(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PORTAL_DATA_DIR": str(tmp_path), "PORTAL_PASSWORD_PROFILE": "fast"}
-    env.pop("PORTAL_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "portal.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+from tests.cli import portal
 
 
 def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
