@@ -133,6 +133,12 @@ class Invitations:
             )
         return invitation
 
+    async def find(self, invitation_id: uuid.UUID | None, code: str | None) -> Invitation:
+        """The invitation a link names, or the one a typed code names."""
+        if code is not None or invitation_id is None:
+            return await self.by_code(code or "")
+        return await self.get(invitation_id)
+
     async def list(self, *, include_inactive: bool = False) -> list[Invitation]:
         query = select(Invitation).order_by(Invitation.created_at.desc(), Invitation.id.desc())
         if not include_inactive:
@@ -200,13 +206,7 @@ class Onboarding:
         tenant_id, invitation_id = await self._locate(token, slug)
         async with self.db.session(tenant_context(tenant_id)) as session:
             invitations = Invitations(session)
-            invitation = (
-                await invitations.by_code(code or "")
-                if code is not None
-                else await invitations.get(
-                    invitation_id  # type: ignore[arg-type]
-                )
-            )
+            invitation = await invitations.find(invitation_id, code)
             check_usable(invitation)
             tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
             partner_type = (
@@ -232,13 +232,7 @@ class Onboarding:
         tenant_id, invitation_id = await self._locate(token, slug)
         async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
             invitations = Invitations(session)
-            invitation = (
-                await invitations.by_code(code or "")
-                if code is not None
-                else await invitations.get(
-                    invitation_id  # type: ignore[arg-type]
-                )
-            )
+            invitation = await invitations.find(invitation_id, code)
             await invitations.consume(invitation)
             if not acceptance.person.password:
                 raise ValidationFailed.single("password", N_("is required"), "required")

@@ -29,32 +29,29 @@ async def usage(session: AsyncSession) -> Usage:
 async def reserve(session: AsyncSession, *, enterprises: int = 0, users: int = 0) -> None:
     """Take slots in the actor's tenant, or refuse with a clear quota error and change nothing."""
     q = InterconnectQuota
-    if enterprises:
+    for n, used, limit, message in (
+        (
+            enterprises,
+            q.enterprises_used,
+            q.max_enterprises,
+            N_("The quota of %(max)s partner enterprises is used up; ask the platform to raise it"),
+        ),
+        (
+            users,
+            q.external_users_used,
+            q.max_external_users,
+            N_("The quota of %(max)s external users is used up; ask the platform to raise it"),
+        ),
+    ):
+        if not n:
+            continue
         done = await session.execute(
-            update(q)
-            .where(q.enterprises_used + enterprises <= q.max_enterprises)
-            .values(enterprises_used=q.enterprises_used + enterprises)
-            .execution_options(synchronize_session=False)
+            update(q).where(used + n <= limit).values({used: used + n}).execution_options(synchronize_session=False)
         )
         if done.rowcount != 1:
             current = await usage(session)
-            raise QuotaExceeded(
-                N_("The quota of %(max)s partner enterprises is used up; ask the platform to raise it"),
-                max=current.max_enterprises,
-            )
-    if users:
-        done = await session.execute(
-            update(q)
-            .where(q.external_users_used + users <= q.max_external_users)
-            .values(external_users_used=q.external_users_used + users)
-            .execution_options(synchronize_session=False)
-        )
-        if done.rowcount != 1:
-            current = await usage(session)
-            raise QuotaExceeded(
-                N_("The quota of %(max)s external users is used up; ask the platform to raise it"),
-                max=current.max_external_users,
-            )
+            maximum = current.max_enterprises if used is q.enterprises_used else current.max_external_users
+            raise QuotaExceeded(message, max=maximum)
 
 
 async def release(session: AsyncSession, *, enterprises: int = 0, users: int = 0) -> None:

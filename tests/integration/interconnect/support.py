@@ -188,7 +188,7 @@ def quota_row(settings: Settings, tenant_id: str) -> dict[str, int]:
 def leave_slots(
     settings: Settings, tenant_id: str, *, enterprises: int | None = None, users: int | None = None
 ) -> None:
-    """Lower the tenant's limits to what it uses now plus the slots given (the platform's job, not the API's)."""
+    """Set the tenant's limits to what it uses now plus the slots given (the platform's job, not the API's)."""
 
     async def work(db: Database) -> None:
         q = InterconnectQuota

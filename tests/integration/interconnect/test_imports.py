@@ -16,10 +16,10 @@ from typing import Any
 import openpyxl
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from interconnect.imports import create_job, run_job
-from interconnect.models import ImportJob, InterconnectQuota
+from interconnect.models import ImportJob
 from portal.components import load_components
 from portal.config import Settings
 from portal.db.context import tenant_context
@@ -29,6 +29,7 @@ from portal.outbox import OutboxEvent
 from portal.services import Services
 from tests.cli import portal
 from tests.db import run_with_database
+from tests.integration.interconnect.support import leave_slots
 from tests.world import TenantWorld, World, unique
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -119,22 +120,6 @@ def quota(client: TestClient, tenant: TenantWorld) -> dict[str, int]:
 
 def where(job: dict[str, Any]) -> set[tuple[int | None, str]]:
     return {(e["row"], e["field"]) for e in job["errors"]}
-
-
-def set_slots(settings: Settings, tenant_id: str, *, enterprises: int | None = None, users: int | None = None) -> None:
-    """Leave this many free quota slots (raising or lowering the limits, as the platform would)."""
-
-    async def work(db: Database) -> None:
-        q = InterconnectQuota
-        values: dict[str, Any] = {}
-        if enterprises is not None:
-            values["max_enterprises"] = q.enterprises_used + enterprises
-        if users is not None:
-            values["max_external_users"] = q.external_users_used + users
-        async with db.session(tenant_context(uuid.UUID(tenant_id))) as session:
-            await session.execute(update(q).values(**values))
-
-    run_with_database(settings, work)
 
 
 def events_of(settings: Settings, tenant_id: str, aggregate_id: str) -> list[str]:
@@ -297,7 +282,7 @@ def test_running_the_same_file_again_creates_nothing_new(client: TestClient, wor
 def test_quota_exhaustion_mid_file(client: TestClient, world: World, settings: Settings) -> None:
     tag = unique("quota")
     content = csv_bytes([row(f"{tag} {n}", f"{tag}-{n}") for n in range(1, 5)])  # rows 2..5
-    set_slots(settings, world.a.tenant_id, enterprises=2)
+    leave_slots(settings, world.a.tenant_id, enterprises=2)
     before = quota(client, world.a)
     job = run_import(client, world.a, "partners.csv", content)
     assert where(job) == {(4, "quota"), (5, "quota")} and job["created_count"] == 0, job
@@ -315,7 +300,7 @@ def test_a_row_refused_for_the_user_quota_leaves_no_enterprise_behind(
     client: TestClient, world: World, settings: Settings
 ) -> None:
     tag = unique("users")
-    set_slots(settings, world.a.tenant_id, enterprises=10, users=1)
+    leave_slots(settings, world.a.tenant_id, enterprises=10, users=1)
     content = csv_bytes(
         [
             row(f"{tag} One", f"{tag}-1", admin_name="A", admin_email=email("a")),
@@ -388,7 +373,7 @@ def test_progress_is_reported_in_order_and_complete(
     client: TestClient, world: World, settings: Settings, mode: str
 ) -> None:
     tag = unique("progress")
-    set_slots(settings, world.a.tenant_id, enterprises=200)
+    leave_slots(settings, world.a.tenant_id, enterprises=200)
     content = csv_bytes([row(f"{tag} {n}", f"{tag}-{n}") for n in range(150)])
     response = upload(client, world.a, "partners.csv", content, mode)
     assert response.status_code == 202, response.text
@@ -405,7 +390,7 @@ def test_progress_is_committed_while_the_import_runs(world: World, settings: Set
     connection reads the committed progress (rows 1-100). SQLite has one writer at a time, so while the
     single all-or-nothing transaction is open there, progress is committed with the result instead."""
     tag = unique("progress")
-    set_slots(settings, world.a.tenant_id, enterprises=200)
+    leave_slots(settings, world.a.tenant_id, enterprises=200)
     content = csv_bytes([row(f"{tag} {n}", f"{tag}-{n}") for n in range(150)])
     tenant_id = uuid.UUID(world.a.tenant_id)
     observed: list[int] = []
