@@ -29,13 +29,10 @@ from portal.outbox import publish
 USER_KIND = "external"
 
 
-def roles_of(membership: Membership) -> frozenset[str]:
-    if membership.link_id is None:
-        return frozenset({"individual"})
-    return frozenset({"enterprise_admin", "member"} if membership.is_enterprise_admin else {"member"})
-
-
-def external_actor(m: Membership, identity: ExternalIdentity, row: AuthSession, channel: Channel) -> Actor:
+def external_actor(
+    m: Membership, identity: ExternalIdentity, link: EnterpriseLink | None, row: AuthSession, channel: Channel
+) -> Actor:
+    """The actor without roles: the session lookup adds the roles the membership holds."""
     return Actor(
         user_id=m.id,
         tenant_id=m.tenant_id,
@@ -43,8 +40,9 @@ def external_actor(m: Membership, identity: ExternalIdentity, row: AuthSession, 
         channel=channel,
         display_name=m.display_name,
         email=identity.email or identity.mobile or "",
-        roles=roles_of(m),
         enterprise_id=m.link_id,
+        partner_type_id=None if link is None else link.partner_type_id,
+        tier_id=None if link is None else link.tier_id,
         session_id=row.id,
         locale=identity.locale,
         identity_id=identity.id,
@@ -53,10 +51,10 @@ def external_actor(m: Membership, identity: ExternalIdentity, row: AuthSession, 
 
 async def active_membership(
     session: AsyncSession, *, membership_id: uuid.UUID | None = None, identity_id: uuid.UUID | None = None
-) -> tuple[Membership, ExternalIdentity] | None:
+) -> tuple[Membership, ExternalIdentity, EnterpriseLink | None] | None:
     """The membership, if it may act: it is active and its link (if any) is active."""
     query = (
-        select(Membership, ExternalIdentity)
+        select(Membership, ExternalIdentity, EnterpriseLink)
         .join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
         .outerjoin(EnterpriseLink, EnterpriseLink.id == Membership.link_id)
         .where(Membership.status == "active", or_(Membership.link_id.is_(None), EnterpriseLink.status == "active"))
@@ -66,12 +64,12 @@ async def active_membership(
     if identity_id is not None:
         query = query.where(Membership.identity_id == identity_id)
     found = (await session.execute(query)).one_or_none()
-    return None if found is None else (found[0], found[1])
+    return None if found is None else (found[0], found[1], found[2])
 
 
 async def load_external(session: AsyncSession, row: AuthSession, channel: Channel) -> Actor | None:
     found = await active_membership(session, membership_id=row.user_id)
-    return None if found is None else external_actor(found[0], found[1], row, channel)
+    return None if found is None else external_actor(*found, row, channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +140,10 @@ class PartnerAccess:
             found = await active_membership(session, identity_id=identity_id)
             if found is None:
                 return None
-            membership, identity = found
+            membership, identity, link = found
             opened = self.sessions.open(session, tenant_id, membership.id, USER_KIND, channel, user_agent, ip)
             await session.flush()
-            return external_actor(membership, identity, opened.session, channel), opened
+            return external_actor(membership, identity, link, opened.session, channel), opened
 
     async def workspaces_of(self, identity_id: uuid.UUID) -> list[Workspace]:
         """Every upstream this person may switch to. One person's own memberships across tenants: the

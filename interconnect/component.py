@@ -10,13 +10,21 @@ from interconnect.partner_controllers import PARTNER_CONTROLLERS
 from interconnect.programme import seed_programme
 from interconnect.services import DEPENDENCIES, setup
 from portal.components import Component
-from portal.permissions import ANY
+from portal.i18n import N_
+from portal.permissions import ProtectedObject
 
-# External roles until the roles package makes them configurable per upstream.
-GRANTS = (
-    ("external", "enterprise_admin", "partner.colleagues", ANY),
-    ("external", "member", "partner.profile", "read"),
-    ("external", "individual", "partner.profile", "read"),
+OBJECTS = (
+    ProtectedObject("interconnect.programme", N_("Partner programme settings"), ("read", "update")),
+    ProtectedObject("interconnect.enterprises", N_("Partner enterprises"), ("read", "create", "update", "export")),
+    ProtectedObject("interconnect.invitations", N_("Invitations"), ("read", "create", "update")),
+    ProtectedObject("interconnect.users", N_("Partner people"), ("update",)),
+    ProtectedObject("partner.profile", N_("Own profile and workspaces"), ("read",)),
+    ProtectedObject(
+        "partner.colleagues",
+        N_("Colleagues"),
+        ("read", "create", "update"),
+        fields=(("email", N_("Email")), ("mobile", N_("Mobile")), ("title", N_("Title"))),
+    ),
 )
 
 component = Component(
@@ -26,7 +34,7 @@ component = Component(
     route_handlers=[*ADMIN_CONTROLLERS, *IMPORT_CONTROLLERS, *PARTNER_CONTROLLERS],
     tenant_setup=seed_programme,
     services_setup=setup,
-    permission_grants=GRANTS,
+    objects=OBJECTS,
     dependencies=DEPENDENCIES,
     demo=load_partners,
     cli=register_cli,

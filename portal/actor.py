@@ -24,3 +24,10 @@ class Actor:
     locale: str | None = None
     # External users: the person behind the membership (one identity, a membership per upstream).
     identity_id: uuid.UUID | None = None
+    # External users: their enterprise's partner type and tier (data rules and sharing rules key on them).
+    partner_type_id: uuid.UUID | None = None
+    tier_id: uuid.UUID | None = None
+    # An administrator looking through this user's eyes: every write is refused.
+    preview: bool = False
+    # Previewing one role rather than the user's own roles.
+    preview_role: str | None = None

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.permissions import ProtectedObject
+
 if TYPE_CHECKING:
     from portal.services import Services
 
@@ -41,7 +43,7 @@ class Component:
     demo: DemoStep | None = None
     tenant_setup: TenantSetup | None = None
     services_setup: ServicesSetup | None = None
-    permission_grants: Sequence[tuple[str, str, str, str]] = ()
+    objects: Sequence[ProtectedObject] = ()
     dependencies: dict[str, Any] = field(default_factory=dict)
     # Adds subcommands to the `portal` command: called with argparse's subparsers object.
     cli: Callable[[Any], None] | None = None

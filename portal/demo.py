@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.components import load_components
 from portal.db.context import PUBLIC, tenant_context
-from portal.identity.accounts import NewStaff, SignUp, Staff
+from portal.identity.accounts import NewStaff, SignUp
 from portal.identity.models import InternalUser, Tenant
 from portal.services import Services
 
@@ -57,10 +57,10 @@ async def load_demo(services: Services) -> list[dict[str, str]]:
                 SignUp(demo.name, demo.slug, demo.admin[0], demo.admin[1], DEMO_PASSWORD, demo.locale), "cli"
             )
         async with services.db.session(tenant_context(tenant.id, channel="cli")) as session:
-            staff = Staff(session, services.passwords)
+            staff = services.staff(session)
             for name, email in demo.staff:
                 if await session.scalar(select(InternalUser.id).where(InternalUser.email == email)) is None:
-                    await staff.create(NewStaff(email, name, DEMO_PASSWORD, "staff", demo.locale))
+                    await staff.create(NewStaff(email, name, DEMO_PASSWORD, ("staff",), demo.locale))
         context["tenants"][demo.slug] = tenant.id
         logins.append(
             {

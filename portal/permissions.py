@@ -1,31 +1,62 @@
-"""Function permissions as routes declare them, and the checker the one guard asks.
+"""Function permissions as routes declare them, the objects they name, and the access policy the one
+guard asks.
 
 A route declares `opt={"permission": ("object", "action")}` or `opt={"public": True}`; the application
-refuses to start if any route declares neither. `SIGNED_IN` is the permission every authenticated actor
-holds (their own profile, signing out). Objects under "partner." are the partner side and only ever
-granted to external actors; every other object belongs to the upstream's own staff. Roles grant
-(object, action) pairs, "*" matching any; components contribute their grants. The roles package
-replaces this checker with compiled per-tenant policies.
+refuses to start if any route declares neither, or names an object or action no component registered.
+`SIGNED_IN` is the permission every authenticated actor holds (their own profile, signing out). Objects
+under "partner." are the partner side: only external roles are granted them, and only external actors
+ever pass a check on them; every other object belongs to the upstream's own staff.
+
+The kernel defines what an access policy answers; the roles package supplies the one in use (roles
+stored per tenant, compiled into an index). Without it, only `SIGNED_IN` is allowed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
+from portal.i18n import N_
+from portal.identity.models import Tenant
 
 Permission = tuple[str, str]
-Grant = tuple[str, str, str, str]  # (actor kind, role, object, action)
 
 SIGNED_IN: Permission = ("session", "use")
 PARTNER_PREFIX = "partner."
 ANY = "*"
+# The built-in staff role every tenant starts with and its first user holds: every internal permission.
+ADMIN_ROLE = "admin"
+STANDARD_ACTIONS = ("read", "create", "update", "delete", "export", "approve")
 
-KERNEL_GRANTS: tuple[Grant, ...] = (
-    ("internal", "admin", ANY, ANY),
-    ("internal", "staff", ANY, "read"),
-    ("internal", "staff", ANY, "export"),
+
+@dataclass(frozen=True, slots=True)
+class ProtectedObject:
+    """Something roles grant actions on. `fields` are the ones field rules may hide or make read-only;
+    `model` is the table of a data-scoped object (records with an owner and an enterprise); `app` is the
+    partner app a partner object belongs to (a role opens it or not)."""
+
+    name: str
+    label: str
+    actions: tuple[str, ...] = ("read",)
+    fields: tuple[tuple[str, str], ...] = ()  # (field name, label msgid)
+    model: Any = None
+    app: str | None = None
+
+    @property
+    def audience(self) -> Literal["internal", "external"]:
+        return "external" if self.name.startswith(PARTNER_PREFIX) else "internal"
+
+
+KERNEL_OBJECTS: tuple[ProtectedObject, ...] = (
+    ProtectedObject("console", N_("Admin console"), ("read",)),
+    ProtectedObject("staff.users", N_("Staff users"), ("read", "create", "update")),
+    ProtectedObject("audit", N_("Audit log"), ("read",)),
 )
 
 
@@ -37,24 +68,51 @@ def requires(obj: str, action: str) -> dict[str, object]:
     return {"permission": (obj, action)}
 
 
-class PermissionChecker(Protocol):
+def audience_matches(actor: Actor, obj: str) -> bool:
+    return obj.startswith(PARTNER_PREFIX) == (actor.kind == "external")
+
+
+class AccessPolicy(Protocol):
+    async def prepare(self, session: AsyncSession, actor: Actor, version: int) -> Actor:
+        """The actor with the roles it holds now, the tenant's compiled policy being at `version`."""
+        ...
+
     def allows(self, actor: Actor, permission: Permission) -> bool: ...
 
+    async def assign(
+        self, session: AsyncSession, by: Actor | None, user_id: uuid.UUID, kind: str, role_keys: Iterable[str]
+    ) -> frozenset[str]:
+        """Replace the user's roles (validated: existing roles of the user's kind); returns them."""
+        ...
 
-class RolePermissions:
-    def __init__(self, grants: Iterable[Grant]) -> None:
-        self._granted: dict[tuple[str, str], set[Permission]] = {}
-        for kind, role, obj, action in grants:
-            self._granted.setdefault((kind, role), set()).add((obj, action))
+    async def roles_of(self, session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
+        """The role keys each of these users holds."""
+        ...
+
+
+class SignedInOnly:
+    """The policy of a kernel without the roles package: nobody may do anything but be signed in."""
+
+    async def prepare(self, session: AsyncSession, actor: Actor, version: int) -> Actor:
+        return actor
 
     def allows(self, actor: Actor, permission: Permission) -> bool:
-        if permission == SIGNED_IN:
-            return True
-        obj, action = permission
-        if obj.startswith(PARTNER_PREFIX) != (actor.kind == "external"):
-            return False
-        for role in actor.roles:
-            granted = self._granted.get((actor.kind, role), set())
-            if {(obj, action), (obj, ANY), (ANY, action), (ANY, ANY)} & granted:
-                return True
-        return False
+        return permission == SIGNED_IN
+
+    async def assign(
+        self, session: AsyncSession, by: Actor | None, user_id: uuid.UUID, kind: str, role_keys: Iterable[str]
+    ) -> frozenset[str]:
+        return frozenset()
+
+    async def roles_of(self, session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
+        return {}
+
+
+async def policy_changed(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Who may do what changed in this tenant: every process rebuilds its compiled policy on the
+    tenant's next request (the version is read with the session on every request)."""
+    await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(policy_version=Tenant.policy_version + 1))
+
+
+def registered(objects: Sequence[ProtectedObject]) -> dict[str, ProtectedObject]:
+    return {o.name: o for o in objects}

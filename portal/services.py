@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from portal.components import Component
 from portal.config import Settings
 from portal.db.engine import Database
 from portal.i18n import Catalogs
-from portal.identity.accounts import Accounts
+from portal.identity.accounts import Accounts, Staff
 from portal.identity.passwords import Passwords
 from portal.identity.sessions import Sessions
 from portal.identity.throttle import LoginThrottler
 from portal.identity.tokens import AccessTokens
-from portal.permissions import KERNEL_GRANTS, PermissionChecker, RolePermissions
+from portal.permissions import KERNEL_OBJECTS, AccessPolicy, ProtectedObject, SignedInOnly
 
 
 class Services:
@@ -28,7 +30,6 @@ class Services:
         passwords: Passwords,
         sessions: Sessions,
         accounts: Accounts,
-        permissions: PermissionChecker,
         catalogs: Catalogs,
         components: Sequence[Component] = (),
     ) -> None:
@@ -37,9 +38,13 @@ class Services:
         self.passwords = passwords
         self.sessions = sessions
         self.accounts = accounts
-        self.permissions = permissions
         self.catalogs = catalogs
         self.components = components
+        # Every object roles grant actions on, as the kernel and the components declare them.
+        self.objects: dict[str, ProtectedObject] = {
+            o.name: o for o in (*KERNEL_OBJECTS, *(o for c in components for o in c.objects))
+        }
+        self.permissions: AccessPolicy = SignedInOnly()
         # Service objects of the packages built on the kernel, keyed by package (set in services_setup).
         self.extensions: dict[str, Any] = {}
 
@@ -66,9 +71,16 @@ class Services:
             ),
             tenant_setups=[c.tenant_setup for c in components if c.tenant_setup],
         )
-        grants = [*KERNEL_GRANTS, *(g for c in components for g in c.permission_grants)]
-        services = cls(settings, db, passwords, sessions, accounts, RolePermissions(grants), catalogs, components)
+        services = cls(settings, db, passwords, sessions, accounts, catalogs, components)
         for component in components:
             if component.services_setup:
                 component.services_setup(services)
         return services
+
+    def use_access_policy(self, policy: AccessPolicy) -> None:
+        """Install the policy every permission check, session lookup and role assignment goes through."""
+        self.permissions = policy
+        self.sessions.policy = policy
+
+    def staff(self, session: AsyncSession) -> Staff:
+        return Staff(session, self.passwords, self.permissions)

@@ -6,9 +6,13 @@ are the strings routes declare; "*" in a policy matches any object or any action
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import casbin
+
+# casbin logs its whole model at INFO each time an enforcer is built (once per policy version here).
+logging.getLogger("casbin.policy").setLevel(logging.WARNING)
 
 MODEL_TEXT = """
 [request_definition]

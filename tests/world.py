@@ -137,7 +137,7 @@ def add_user(client: TestClient, admin: Credential, email: str, role: str = "sta
             "email": email,
             "display_name": email.split("@")[0],
             "password": PASSWORD,
-            "role": role,
+            "roles": [role],
         },
     )
     assert response.status_code == 201, response.text

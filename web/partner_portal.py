@@ -68,7 +68,7 @@ async def signed_in_portal(interconnect: Interconnect, slug: str, actor: Actor) 
     if actor.tenant_id != portal.tenant_id:
         raise NotAuthenticated()
     workspaces = await interconnect.access.workspaces_of(actor.identity_id) if actor.identity_id else []
-    return {"portal": portal, "workspaces": workspaces, "is_enterprise_admin": "enterprise_admin" in actor.roles}
+    return {"portal": portal, "workspaces": workspaces}
 
 
 async def end_session(services: Services, actor: Actor | None, reason: str) -> None:
@@ -303,7 +303,9 @@ def _join_defaults(actor: Actor | None) -> dict[str, str]:
 
 async def _connectable(services: Services, actor: Actor | None, inviting: Tenant) -> Tenant | None:
     """The workspace a signed-in internal admin of another tenant could connect instead."""
-    if actor is None or actor.kind != "internal" or "admin" not in actor.roles or actor.tenant_id == inviting.id:
+    if actor is None or actor.kind != "internal" or actor.tenant_id == inviting.id:
+        return None
+    if not services.permissions.allows(actor, ("interconnect.programme", "update")):
         return None
     async with services.db.session_for(actor) as session:
         return await session.scalar(select(Tenant).where(Tenant.id == actor.tenant_id))

@@ -19,7 +19,7 @@ from portal.errors import DomainError, InvalidCredentials, Throttled, Validation
 from portal.http.context import SESSION_COOKIE, client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import LANGUAGE_COOKIE, gettext
-from portal.identity.accounts import NewStaff, SignUp, Staff
+from portal.identity.accounts import NewStaff, SignUp
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
 from portal.outbox import OutboxEvent
@@ -189,7 +189,7 @@ async def console_home(db: DB, actor: CurrentActor) -> Template:
 async def _users_page(
     db: DB, services: ServicesDep, form: dict[str, str], errors: dict[str, str], status_code: int = 200
 ) -> Template:
-    users, total = await Staff(db, services.passwords).list(limit=200)
+    users, total = await services.staff(db).list(limit=200)
     return Template(
         "console/users.html",
         context={"users": users, "total": total, "form": form, "errors": errors},
@@ -206,8 +206,8 @@ async def console_users(db: DB, services: ServicesDep) -> Template:
 async def console_add_user(data: Form, db: DB, services: ServicesDep) -> Template | Redirect:
     form = {k: data.get(k, "") for k in ("email", "display_name", "password", "role")}
     try:
-        await Staff(db, services.passwords).create(
-            NewStaff(form["email"], form["display_name"], form["password"], form["role"] or "staff")
+        await services.staff(db).create(
+            NewStaff(form["email"], form["display_name"], form["password"], (form["role"] or "staff",))
         )
     except ValidationFailed as error:  # refused before anything was written
         form["password"] = ""
@@ -222,7 +222,7 @@ async def console_add_user(data: Form, db: DB, services: ServicesDep) -> Templat
 async def console_user_status(
     user_id: FromPath[uuid.UUID], data: Form, db: DB, actor: CurrentActor, services: ServicesDep
 ) -> Redirect:
-    await Staff(db, services.passwords).update(actor, user_id, status=data.get("status", ""))
+    await services.staff(db).update(actor, user_id, status=data.get("status", ""))
     return Redirect("/console/users")
 
 

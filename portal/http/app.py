@@ -116,5 +116,5 @@ def create_app(
         on_shutdown=[services.db.dispose],
         debug=False,
     )
-    check_routes(app)
+    check_routes(app, services.objects)
     return app

@@ -3,11 +3,17 @@ check roles themselves."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from litestar import Litestar
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 
 from portal.errors import ConfigurationError, NotAuthenticated, PermissionDenied
+from portal.i18n import N_
+from portal.permissions import SIGNED_IN, ProtectedObject, audience_matches
+
+SAFE_METHODS = ("GET", "HEAD")
 
 
 def is_public(handler: BaseRouteHandler) -> bool:
@@ -24,17 +30,31 @@ async def permission_guard(connection: ASGIConnection, handler: BaseRouteHandler
     permission = handler.opt.get("permission")
     if permission is None:  # unreachable after check_routes; kept so a slip can never mean "allowed"
         raise PermissionDenied()
+    if actor.preview and connection.scope.get("method") not in SAFE_METHODS and permission != SIGNED_IN:
+        raise PermissionDenied(N_("This is a read-only preview"), code="preview_read_only")
+    if permission != SIGNED_IN and not audience_matches(actor, permission[0]):
+        raise PermissionDenied()
     if not connection.app.state.services.permissions.allows(actor, permission):
         raise PermissionDenied()
 
 
-def check_routes(app: Litestar) -> None:
-    """Refuse to start if a route declares neither a permission nor that it is public."""
-    missing = [
-        f"{'/'.join(sorted(handler.http_methods))} {route.path}"
-        for route in app.routes
-        for handler in getattr(route, "route_handlers", ())
-        if not is_public(handler) and not handler.opt.get("permission")
-    ]
+def check_routes(app: Litestar, objects: Mapping[str, ProtectedObject]) -> None:
+    """Refuse to start if a route declares neither a permission nor that it is public, or names an
+    object or action no component registered (a typo would otherwise be a permission nobody can hold)."""
+    missing, unknown = [], []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            where = f"{'/'.join(sorted(handler.http_methods))} {route.path}"
+            permission = handler.opt.get("permission")
+            if is_public(handler):
+                continue
+            if not permission:
+                missing.append(where)
+            elif permission != SIGNED_IN:
+                obj = objects.get(permission[0])
+                if obj is None or permission[1] not in obj.actions:
+                    unknown.append(f"{where} ({permission[0]}:{permission[1]})")
     if missing:
         raise ConfigurationError("routes without a declared permission: " + ", ".join(sorted(missing)))
+    if unknown:
+        raise ConfigurationError("routes naming an unregistered permission: " + ", ".join(sorted(unknown)))

@@ -18,11 +18,12 @@ from portal.db.engine import Database
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, InvalidCredentials, NotFound, ValidationFailed
 from portal.i18n import N_
-from portal.identity.models import INTERNAL_ROLES, InternalUser, Tenant
+from portal.identity.models import InternalUser, Tenant
 from portal.identity.passwords import Passwords, check_strength
 from portal.identity.sessions import OpenedSession, Sessions, internal_actor, revoke_user_sessions
 from portal.identity.throttle import LoginThrottler
 from portal.ids import uuid7
+from portal.permissions import ADMIN_ROLE, AccessPolicy
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -65,12 +66,6 @@ def check_locale(locale: str | None) -> str | None:
     return locale
 
 
-def check_role(role: str) -> str:
-    if role not in INTERNAL_ROLES:
-        raise ValidationFailed.single("role", N_("must be one of %(choices)s"), choices=", ".join(INTERNAL_ROLES))
-    return role
-
-
 @dataclass(frozen=True, slots=True)
 class SignUp:
     company_name: str
@@ -86,7 +81,7 @@ class NewStaff:
     email: str
     display_name: str
     password: str
-    role: str = "staff"
+    roles: tuple[str, ...] = ("staff",)
     locale: str | None = None
 
 
@@ -146,12 +141,13 @@ class Accounts:
                     email=values["email"],
                     display_name=values["admin_name"],
                     password_hash=self.passwords.hash(values["password"]),
-                    role="admin",
                     locale=values["locale"],
                 )
                 session.add(admin)
                 for setup in self.tenant_setups:
                     await setup(session, tenant_id)
+                await session.flush()
+                await self.sessions.policy.assign(session, None, admin.id, "internal", [ADMIN_ROLE])
         except IntegrityError:  # a concurrent sign-up took the slug between the check and the insert
             raise ValidationFailed.single("slug", N_("is already taken"), "taken") from None
         return tenant, admin
@@ -203,9 +199,13 @@ class Accounts:
 class Staff:
     """Internal users of the actor's tenant; runs inside the request's unit of work."""
 
-    def __init__(self, session: AsyncSession, passwords: Passwords) -> None:
+    def __init__(self, session: AsyncSession, passwords: Passwords, policy: AccessPolicy) -> None:
         self.session = session
         self.passwords = passwords
+        self.policy = policy
+
+    async def roles_of(self, users: Sequence[InternalUser]) -> dict[uuid.UUID, frozenset[str]]:
+        return await self.policy.roles_of(self.session, [u.id for u in users])
 
     async def list(self, *, limit: int = 50, offset: int = 0) -> tuple[list[InternalUser], int]:
         total = await self.session.scalar(select(func.count()).select_from(InternalUser)) or 0
@@ -232,11 +232,11 @@ class Staff:
             email=email,
             display_name=check_name(data.display_name, "display_name"),
             password_hash=self.passwords.hash(data.password),
-            role=check_role(data.role),
             locale=check_locale(data.locale),
         )
         self.session.add(user)
         await self.session.flush()
+        await self.policy.assign(self.session, None, user.id, "internal", data.roles)
         return user
 
     async def update(
@@ -245,7 +245,7 @@ class Staff:
         user_id: uuid.UUID,
         *,
         display_name: str | None = None,
-        role: str | None = None,
+        roles: Sequence[str] | None = None,
         status: str | None = None,
         locale: str | None = None,
     ) -> InternalUser:
@@ -254,10 +254,10 @@ class Staff:
             user.display_name = check_name(display_name, "display_name")
         if locale is not None:
             user.locale = check_locale(locale)
-        if role is not None:
-            if user.id == actor.user_id and role != "admin":
+        if roles is not None:
+            if user.id == actor.user_id and ADMIN_ROLE in actor.roles and ADMIN_ROLE not in roles:
                 raise Conflict(N_("You cannot remove your own admin role"), code="own_admin_role")
-            user.role = check_role(role)
+            await self.policy.assign(self.session, actor, user.id, "internal", roles)
         if status is not None:
             if status not in ("active", "disabled"):
                 raise ValidationFailed.single("status", N_("must be one of %(choices)s"), choices="active, disabled")

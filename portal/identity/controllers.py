@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.http.context import client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.idempotent import IdempotencyDep
-from portal.identity.accounts import NewStaff, SignUp, Staff
+from portal.identity.accounts import NewStaff, SignUp
 from portal.identity.models import InternalUser, Tenant
 from portal.identity.schemas import (
     MeOut,
@@ -29,7 +29,7 @@ from portal.identity.schemas import (
     UserPatchIn,
 )
 from portal.identity.sessions import revoke_session
-from portal.permissions import SIGNED_IN, public, requires
+from portal.permissions import ADMIN_ROLE, SIGNED_IN, public, requires
 
 
 class AuthController(Controller):
@@ -42,7 +42,7 @@ class AuthController(Controller):
         tenant, admin = await services.accounts.sign_up(
             SignUp(data.company_name, data.slug, data.admin_name, data.email, data.password, data.locale), "api"
         )
-        return SignUpOut(TenantOut.of(tenant), UserOut.of(admin))
+        return SignUpOut(TenantOut.of(tenant), UserOut.of(admin, frozenset({ADMIN_ROLE})))
 
     @post("/auth/token", opt=public(), status_code=200)
     async def token(self, data: JSONBody[TokenIn], services: ServicesDep, request: Request[Any, Any, Any]) -> TokenOut:
@@ -67,9 +67,9 @@ class AuthController(Controller):
 
     @get("/me", opt={"permission": SIGNED_IN})
     async def me(self, db: DB, actor: CurrentActor, services: ServicesDep) -> MeOut:
-        user = await Staff(db, services.passwords).get(actor.user_id)
+        user = await services.staff(db).get(actor.user_id)
         tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
-        return MeOut(UserOut.of(user), TenantOut.of(tenant))
+        return MeOut(UserOut.of(user, actor.roles), TenantOut.of(tenant))
 
 
 class UsersController(Controller):
@@ -84,8 +84,10 @@ class UsersController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
     ) -> UserPage:
-        users, total = await Staff(db, services.passwords).list(limit=limit, offset=offset)
-        return UserPage([UserOut.of(u) for u in users], total, limit, offset)
+        staff = services.staff(db)
+        users, total = await staff.list(limit=limit, offset=offset)
+        roles = await staff.roles_of(users)
+        return UserPage([UserOut.of(u, roles.get(u.id, frozenset())) for u in users], total, limit, offset)
 
     @post("/", opt=requires("staff.users", "create"))
     async def create_user(
@@ -94,16 +96,19 @@ class UsersController(Controller):
         """Add a staff member. Send an Idempotency-Key header to make retries safe."""
 
         async def create() -> tuple[int, UserOut]:
-            user = await Staff(db, services.passwords).create(
-                NewStaff(data.email, data.display_name, data.password, data.role, data.locale)
+            staff = services.staff(db)
+            user = await staff.create(
+                NewStaff(data.email, data.display_name, data.password, tuple(data.roles), data.locale)
             )
-            return HTTP_201_CREATED, UserOut.of(user)
+            return HTTP_201_CREATED, UserOut.of(user, (await staff.roles_of([user]))[user.id])
 
         return await idempotency.run(data, create)
 
     @get("/{user_id:uuid}", opt=requires("staff.users", "read"))
     async def get_user(self, user_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> UserOut:
-        return UserOut.of(await Staff(db, services.passwords).get(user_id))
+        staff = services.staff(db)
+        user = await staff.get(user_id)
+        return UserOut.of(user, (await staff.roles_of([user])).get(user.id, frozenset()))
 
     @patch("/{user_id:uuid}", opt=requires("staff.users", "update"))
     async def update_user(
@@ -115,7 +120,8 @@ class UsersController(Controller):
         services: ServicesDep,
     ) -> UserOut:
         """Change a staff member. Disabling ends all of their sessions and tokens at once."""
-        user: InternalUser = await Staff(db, services.passwords).update(
-            actor, user_id, display_name=data.display_name, role=data.role, status=data.status, locale=data.locale
+        staff = services.staff(db)
+        user: InternalUser = await staff.update(
+            actor, user_id, display_name=data.display_name, roles=data.roles, status=data.status, locale=data.locale
         )
-        return UserOut.of(user)
+        return UserOut.of(user, (await staff.roles_of([user])).get(user.id, frozenset()))

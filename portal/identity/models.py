@@ -14,7 +14,6 @@ from portal.ids import uuid7
 
 TENANT_STATUSES = ("active", "suspended")
 USER_STATUSES = ("active", "disabled")
-INTERNAL_ROLES = ("admin", "staff")
 
 
 class Tenant(Timestamped, Base):
@@ -29,6 +28,9 @@ class Tenant(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="active")
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
+    # Bumped whenever who may do what changes; read with the session on every request, so every
+    # process rebuilds its compiled policy on the tenant's next request.
+    policy_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class InternalUser(TenantOwned, Timestamped, Audited, Base):
@@ -38,7 +40,6 @@ class InternalUser(TenantOwned, Timestamped, Audited, Base):
     __table_args__ = (
         UniqueConstraint("tenant_id", "email"),
         CheckConstraint("status IN ('active', 'disabled')", name="status"),
-        CheckConstraint("role IN ('admin', 'staff')", name="role"),
     )
     __audit_redact__ = frozenset({"password_hash"})
     __audit_ignore__ = frozenset({"updated_at", "last_login_at"})
@@ -46,7 +47,6 @@ class InternalUser(TenantOwned, Timestamped, Audited, Base):
     email: Mapped[str] = mapped_column(String(254))
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default="staff")
     status: Mapped[str] = mapped_column(String(16), default="active")
     locale: Mapped[str | None] = mapped_column(String(8))
     last_login_at: Mapped[datetime | None]
@@ -76,6 +76,9 @@ class AuthSession(TenantOwned, Base):
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     ip_address: Mapped[str | None] = mapped_column(String(64))
+    # A read-only session an administrator opened to see the portal as this user (or as one role).
+    preview_by: Mapped[uuid.UUID | None]
+    preview_role: Mapped[str | None] = mapped_column(String(40))
 
 
 class LoginThrottle(Base):

@@ -44,13 +44,13 @@ class NewUserIn(Strict):
     email: str
     display_name: str
     password: str
-    role: str = "staff"
+    roles: list[str] = msgspec.field(default_factory=lambda: ["staff"])
     locale: str | None = None
 
 
 class UserPatchIn(Strict):
     display_name: str | None = None
-    role: str | None = None
+    roles: list[str] | None = None
     status: str | None = None
     locale: str | None = None
 
@@ -59,19 +59,19 @@ class UserOut(msgspec.Struct):
     id: uuid.UUID
     email: str
     display_name: str
-    role: str
+    roles: list[str]
     status: str
     locale: str | None
     created_at: datetime
     last_login_at: datetime | None
 
     @classmethod
-    def of(cls, user: InternalUser) -> UserOut:
+    def of(cls, user: InternalUser, roles: frozenset[str]) -> UserOut:
         return cls(
             user.id,
             user.email,
             user.display_name,
-            user.role,
+            sorted(roles),
             user.status,
             user.locale,
             user.created_at,

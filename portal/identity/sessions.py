@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -26,6 +26,7 @@ from portal.i18n import N_
 from portal.identity import tokens
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.ids import uuid7
+from portal.permissions import AccessPolicy, SignedInOnly
 
 # Given the session row, the user it belongs to as an Actor, or None if they may no longer act.
 PrincipalLoader = Callable[[AsyncSession, AuthSession, Channel], Awaitable[Actor | None]]
@@ -53,7 +54,6 @@ def internal_actor(user: InternalUser, session: AuthSession, channel: Channel) -
         channel=channel,
         display_name=user.display_name,
         email=user.email,
-        roles=frozenset({user.role}),
         session_id=session.id,
         locale=user.locale,
     )
@@ -73,6 +73,7 @@ class Sessions:
         self.web_lifetime = timedelta(seconds=web_seconds)
         self.refresh_lifetime = timedelta(seconds=refresh_seconds)
         self.loaders: dict[str, PrincipalLoader] = {"internal": load_internal}
+        self.policy: AccessPolicy = SignedInOnly()
 
     def register(self, user_kind: str, loader: PrincipalLoader) -> None:
         self.loaders[user_kind] = loader
@@ -109,9 +110,9 @@ class Sessions:
         access = self.access_tokens.mint(tokens.AccessClaims(s.user_id, s.tenant_id, s.id, s.user_kind))
         return TokenPair(access, opened.credential, self.access_tokens.lifetime)
 
-    async def _live_session(self, session: AsyncSession, session_id: uuid.UUID) -> AuthSession | None:
-        return await session.scalar(
-            select(AuthSession)
+    async def _live_session(self, session: AsyncSession, session_id: uuid.UUID) -> tuple[AuthSession, int] | None:
+        found = await session.execute(
+            select(AuthSession, Tenant.policy_version)
             .join(Tenant, Tenant.id == AuthSession.tenant_id)
             .where(
                 AuthSession.id == session_id,
@@ -120,16 +121,26 @@ class Sessions:
                 Tenant.status == "active",
             )
         )
+        row = found.first()
+        return None if row is None else (row[0], row[1])
 
     async def _actor(
         self, tenant_id: uuid.UUID, session_id: uuid.UUID, channel: Channel, check: Callable[[AuthSession], bool]
     ) -> Actor | None:
         async with self.db.session(tenant_context(tenant_id)) as session:
-            row = await self._live_session(session, session_id)
-            if row is None or row.channel != channel or not check(row):
+            live = await self._live_session(session, session_id)
+            if live is None:
+                return None
+            row, policy_version = live
+            if row.channel != channel or not check(row):
                 return None
             loader = self.loaders.get(row.user_kind)
-            return None if loader is None else await loader(session, row, channel)
+            actor = None if loader is None else await loader(session, row, channel)
+            if actor is None:
+                return None
+            if row.preview_by is not None:
+                actor = replace(actor, preview=True, preview_role=row.preview_role)
+            return await self.policy.prepare(session, actor, policy_version)
 
     async def from_cookie(self, cookie: str | None) -> Actor | None:
         cred = tokens.parse_credential(cookie)
@@ -153,9 +164,10 @@ class Sessions:
         if cred is None:
             raise invalid
         async with self.db.session(tenant_context(cred.tenant_id, channel="api")) as session:
-            row = await self._live_session(session, cred.session_id)
-            if row is None or row.channel != "api":
+            live = await self._live_session(session, cred.session_id)
+            if live is None or live[0].channel != "api":
                 raise invalid
+            row = live[0]
             loader = self.loaders.get(row.user_kind)
             if loader is None or await loader(session, row, "api") is None:
                 raise invalid

@@ -88,7 +88,7 @@ def test_validation_errors_leave_stored_data_alone(client: TestClient, world: Wo
     response = client.patch(
         f"/api/users/{world.a.others['staff'].user_id}",
         headers=world.a.admin.bearer,
-        json={"display_name": "renamed", "role": "emperor"},
+        json={"display_name": "renamed", "roles": ["emperor"]},
     )
     problem(response, 422, "validation_failed")
     assert client.get("/api/users", headers=world.a.admin.bearer).json()["total"] == before

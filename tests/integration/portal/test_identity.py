@@ -107,7 +107,7 @@ def test_disabling_a_user_ends_sessions_and_tokens_and_enabling_needs_a_new_logi
 def test_admin_cannot_disable_or_demote_themselves(client: TestClient, world: World) -> None:
     me = world.a.admin
     assert client.patch(f"/api/users/{me.user_id}", headers=me.bearer, json={"status": "disabled"}).status_code == 409
-    assert client.patch(f"/api/users/{me.user_id}", headers=me.bearer, json={"role": "staff"}).status_code == 409
+    assert client.patch(f"/api/users/{me.user_id}", headers=me.bearer, json={"roles": ["staff"]}).status_code == 409
 
 
 def test_staff_role_may_read_but_not_change(client: TestClient, world: World) -> None:

@@ -1,0 +1,27 @@
+"""Roles as a component: its tables, the access policy it installs, its routes and tenant setup."""
+
+from __future__ import annotations
+
+from portal.components import Component
+from portal.i18n import N_
+from portal.permissions import ProtectedObject
+from portal.services import Services
+from roles import defaults  # noqa: F401  (registers the default-roles flush hook)
+from roles.policy import RolePolicy
+from roles.seed import seed_roles
+
+OBJECTS = (ProtectedObject("roles", N_("Roles and data permissions"), ("read", "update")),)
+
+
+def setup(services: Services) -> None:
+    services.use_access_policy(RolePolicy(services.objects))
+
+
+component = Component(
+    name="roles",
+    order=200,
+    model_modules=("roles.models",),
+    tenant_setup=seed_roles,
+    services_setup=setup,
+    objects=OBJECTS,
+)

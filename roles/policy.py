@@ -1,0 +1,118 @@
+"""The access policy in use: roles stored per tenant, compiled per policy version, asked by the one guard.
+
+Every request's session lookup reads the tenant's policy version and the user's role assignments; the
+tenant's compiled policy is rebuilt in this process only when the version moved on. So a role given or
+taken away shows on the user's very next request, and a changed role definition in every process.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.actor import Actor
+from portal.errors import ValidationFailed
+from portal.i18n import N_
+from portal.permissions import SIGNED_IN, Permission, ProtectedObject
+from roles import snapshot
+from roles.casbin_model import ROLE_PREFIX, USER_PREFIX
+from roles.models import PolicyRule, Role
+from roles.scopes import Access, Viewer, where
+from roles.snapshot import FieldAccess, TenantPolicy
+
+
+def user_subject(user_id: uuid.UUID) -> str:
+    return f"{USER_PREFIX}{user_id}"
+
+
+def viewer_of(actor: Actor) -> Viewer:
+    return Viewer(
+        kind="external" if actor.kind == "external" else "internal",
+        tenant_id=actor.tenant_id,
+        user_id=actor.user_id,
+        enterprise_id=actor.enterprise_id,
+        partner_type_id=actor.partner_type_id,
+        tier_id=actor.tier_id,
+        roles=actor.roles,
+    )
+
+
+class RolePolicy:
+    def __init__(self, objects: Mapping[str, ProtectedObject]) -> None:
+        self.objects = objects
+        self._compiled: dict[uuid.UUID, TenantPolicy] = {}
+
+    async def compiled(self, session: AsyncSession, tenant_id: uuid.UUID, version: int) -> TenantPolicy:
+        found = self._compiled.get(tenant_id)
+        if found is None or found.version != version:
+            found = await snapshot.load(session, tenant_id, version, self.objects)
+            self._compiled[tenant_id] = found
+        return found
+
+    def current(self, tenant_id: uuid.UUID) -> TenantPolicy:
+        """The tenant's policy as this request's session lookup prepared it."""
+        return self._compiled[tenant_id]
+
+    async def prepare(self, session: AsyncSession, actor: Actor, version: int) -> Actor:
+        policy = await self.compiled(session, actor.tenant_id, version)
+        if actor.preview_role is not None:
+            held: Iterable[str] = (actor.preview_role,)
+        else:
+            held = (await self.roles_of(session, [actor.user_id])).get(actor.user_id, frozenset())
+        kind = "external" if actor.kind == "external" else "internal"
+        roles = frozenset(k for k in held if k in policy.roles and policy.roles[k].kind == kind)
+        return replace(actor, roles=roles)
+
+    def allows(self, actor: Actor, permission: Permission) -> bool:
+        if permission == SIGNED_IN:
+            return True
+        policy = self._compiled.get(actor.tenant_id)
+        return policy is not None and policy.allows(actor.roles, permission)
+
+    def fields(self, actor: Actor, obj: str) -> FieldAccess:
+        return self.current(actor.tenant_id).field_access(actor.roles, obj)
+
+    def scope(self, actor: Actor, obj: str, access: Access) -> ColumnElement[bool]:
+        """The data-scope condition of `obj` for this actor, to AND into a select of the object's model."""
+        model = self.objects[obj].model
+        return where(model, obj, self.current(actor.tenant_id).rules_for(obj), viewer_of(actor), access)
+
+    async def roles_of(self, session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
+        subjects = {user_subject(u): u for u in user_ids}
+        found: dict[uuid.UUID, set[str]] = defaultdict(set)
+        if subjects:
+            rows = await session.execute(
+                select(PolicyRule.v0, PolicyRule.v1).where(PolicyRule.ptype == "g", PolicyRule.v0.in_(subjects))
+            )
+            for subject, role in rows:
+                found[subjects[subject]].add(role.removeprefix(ROLE_PREFIX))
+        return {u: frozenset(found.get(u, ())) for u in user_ids}
+
+    async def assign(
+        self, session: AsyncSession, by: Actor | None, user_id: uuid.UUID, kind: str, role_keys: Iterable[str]
+    ) -> frozenset[str]:
+        """Replace the user's roles. Row by row through the ORM, so each change is in the audit log."""
+        wanted = frozenset(k.strip() for k in role_keys if k.strip())
+        known = {r.key: r for r in await session.scalars(select(Role).where(Role.key.in_(wanted)))}
+        for key in sorted(wanted):
+            if key not in known or known[key].kind != kind:
+                raise ValidationFailed.single("roles", N_("%(key)s is not a role for this kind of user"), key=key)
+        subject = user_subject(user_id)
+        current = {
+            row.v1.removeprefix(ROLE_PREFIX): row
+            for row in await session.scalars(
+                select(PolicyRule).where(PolicyRule.ptype == "g", PolicyRule.v0 == subject)
+            )
+        }
+        for key, row in current.items():
+            if key not in wanted:
+                await session.delete(row)
+        for key in sorted(wanted - current.keys()):
+            session.add(PolicyRule(ptype="g", v0=subject, v1=ROLE_PREFIX + key, v2=""))
+        await session.flush()
+        return wanted

@@ -1,0 +1,138 @@
+"""The roles every tenant starts with, the partner apps roles open, and the role templates of the
+preset partner types. An upstream edits all of them afterwards; presets only cannot be deleted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.i18n import N_
+from portal.permissions import ADMIN_ROLE, ANY
+
+# The preset partner apps (the apps package implements them); a role opens some of them.
+PARTNER_APPS: tuple[tuple[str, str], ...] = (
+    ("agent", N_("Deal registration")),
+    ("ordering", N_("Ordering")),
+    ("service", N_("Service")),
+    ("notices", N_("Announcements")),
+    ("academy", N_("Academy")),
+)
+APP_KEYS = tuple(key for key, _label in PARTNER_APPS)
+
+ENTERPRISE_ADMIN = "enterprise_admin"
+MEMBER = "member"
+
+
+@dataclass(frozen=True, slots=True)
+class PresetRole:
+    key: str
+    name: str
+    kind: str
+    description: str
+    grants: tuple[tuple[str, str], ...]
+    apps: tuple[str, ...] = ()
+    scope: str | None = None  # internal roles: data scope on every object
+
+
+PRESET_ROLES: tuple[PresetRole, ...] = (
+    PresetRole(
+        ADMIN_ROLE, N_("Administrator"), "internal", N_("Everything, including roles"), ((ANY, ANY),), (), "all"
+    ),
+    PresetRole(
+        "staff",
+        N_("Staff member"),
+        "internal",
+        N_("Reads and exports everything"),
+        ((ANY, "read"), (ANY, "export")),
+        (),
+        "all",
+    ),
+    PresetRole(
+        "channel_manager",
+        N_("Channel manager"),
+        "internal",
+        N_("Runs the partner programme: enterprises, invitations and their people"),
+        (
+            ("console", "read"),
+            ("interconnect.programme", ANY),
+            ("interconnect.enterprises", ANY),
+            ("interconnect.invitations", ANY),
+            ("interconnect.users", ANY),
+            ("roles", "read"),
+        ),
+        (),
+        "all",
+    ),
+    PresetRole(
+        "order_desk",
+        N_("Order desk"),
+        "internal",
+        N_("Handles partners' orders"),
+        (("console", "read"), ("interconnect.enterprises", "read")),
+        (),
+        "all",
+    ),
+    PresetRole(
+        "dispatcher",
+        N_("Dispatcher"),
+        "internal",
+        N_("Dispatches service work to service partners"),
+        (("console", "read"), ("interconnect.enterprises", "read")),
+        (),
+        "team",
+    ),
+    PresetRole(
+        ENTERPRISE_ADMIN,
+        N_("Enterprise admin"),
+        "external",
+        N_("Manages the enterprise's own colleagues and their roles"),
+        (("partner.profile", "read"), ("partner.colleagues", ANY)),
+        APP_KEYS,
+    ),
+    PresetRole(MEMBER, N_("Member"), "external", N_("Signs in and sees the portal"), (("partner.profile", "read"),)),
+    PresetRole(
+        "dealer_admin",
+        N_("Dealer admin"),
+        "external",
+        N_("Runs the dealer's ordering"),
+        (("partner.profile", "read"),),
+        ("ordering", "notices", "academy"),
+    ),
+    PresetRole(
+        "dealer_buyer",
+        N_("Dealer buyer"),
+        "external",
+        N_("Places orders"),
+        (("partner.profile", "read"),),
+        ("ordering", "notices"),
+    ),
+    PresetRole(
+        "service_engineer",
+        N_("Service engineer"),
+        "external",
+        N_("Works on service tickets"),
+        (("partner.profile", "read"),),
+        ("service", "notices", "academy"),
+    ),
+)
+
+# Per preset partner type: (role, assignable by the enterprise admin, new member default, new admin default)
+_TRADE = (
+    (ENTERPRISE_ADMIN, True, False, True),
+    (MEMBER, True, True, True),
+    ("dealer_admin", True, False, True),
+    ("dealer_buyer", True, True, False),
+)
+_SERVICE = (
+    (ENTERPRISE_ADMIN, True, False, True),
+    (MEMBER, True, True, True),
+    ("service_engineer", True, True, False),
+)
+_PLAIN = ((ENTERPRISE_ADMIN, True, False, True), (MEMBER, True, True, True))
+PRESET_TEMPLATES: dict[str, tuple[tuple[str, bool, bool, bool], ...]] = {
+    "distributor": _TRADE,
+    "dealer": _TRADE,
+    "store": _TRADE,
+    "service_provider": _SERVICE,
+    "agent": _PLAIN,
+    "subsidiary": _PLAIN,
+}

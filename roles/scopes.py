@@ -1,0 +1,432 @@
+"""Data permissions: which records of an object a viewer may read or change.
+
+- `where()` compiles one tenant's rules for an object and the viewer into a single SQL boolean that the
+  caller ANDs into its select, so lists, counts and pages are filtered by the database (default deny).
+- `reasons()` answers the same question for one record in plain Python and says why: it is the "why can
+  this user see this record" explainer and the reference the compiled SQL is tested against.
+- `facts_for()` loads what `reasons()` needs besides the record (the viewer's enterprise subtree, their
+  record-team rows, their staff-team peers).
+
+External viewers get their level (the enterprise's override, else their partner type's), their record
+teams and the sharing rules aimed at them; internal viewers get the widest scope of their roles.
+"""
+
+from __future__ import annotations
+
+import operator
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import Boolean, ColumnElement, Select, and_, false, inspect, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from interconnect.models import LinkClosure
+from roles.models import RecordTeamMember, StaffTeamMember
+from roles.records import ScopedRecord
+
+Access = Literal["read", "write"]
+
+# Which accesses each level grants on the viewer's enterprise (or subtree) and on every partner-facing
+# record; every level but "none" also grants the viewer's own records, for both.
+ENTERPRISE_ACCESS: Mapping[str, frozenset[str]] = {
+    "enterprise_read": frozenset({"read"}),
+    "enterprise_write": frozenset({"read", "write"}),
+}
+PUBLIC_ACCESS: Mapping[str, frozenset[str]] = {
+    "public_read": frozenset({"read"}),
+    "public_write": frozenset({"read", "write"}),
+}
+SCOPE_RANK: Mapping[str, int] = {"own": 1, "team": 2, "all": 3}
+# The team-members lookup is chunked so a long page of ids stays under every driver's parameter limit.
+_ID_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is looking, resolved once per request."""
+
+    kind: Literal["internal", "external"]
+    tenant_id: uuid.UUID
+    user_id: uuid.UUID  # internal user id, or partner membership id
+    enterprise_id: uuid.UUID | None = None  # external: their enterprise link (None for individuals)
+    partner_type_id: uuid.UUID | None = None
+    tier_id: uuid.UUID | None = None
+    roles: frozenset[str] = frozenset()  # role keys held
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRule:
+    level: str  # one of roles.models.DATA_LEVELS
+    include_sub_enterprises: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sharing:
+    id: uuid.UUID
+    name: str
+    field: str
+    operator: str  # one of roles.models.SHARING_OPERATORS
+    value: Any  # JSON: a list for "in"
+    target_kind: str  # one of roles.models.SHARING_TARGETS
+    target: str
+    access: str  # "read" | "write"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRules:
+    """One tenant's rules for one object."""
+
+    by_partner_type: Mapping[uuid.UUID, LevelRule] = field(default_factory=dict)
+    by_enterprise: Mapping[uuid.UUID, LevelRule] = field(default_factory=dict)  # wins over the type's rule
+    sharing: tuple[Sharing, ...] = ()
+    internal: Mapping[str, str] = field(default_factory=dict)  # role key -> "own" | "team" | "all"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """kind: owner, enterprise, sub_enterprise, public, external_team, sharing_rule (external viewers);
+    staff_own, staff_team, staff_all (internal viewers)."""
+
+    kind: str
+    detail: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What `reasons()` needs besides the record."""
+
+    sub_enterprises: frozenset[uuid.UUID]  # the viewer's enterprise and everything under it (closure)
+    team_access: Mapping[uuid.UUID, str]  # record id -> "read" | "write", the viewer's record-team rows
+    staff_team_peers: frozenset[uuid.UUID]  # internal: users sharing a staff team with the viewer, viewer included
+
+
+# --- shared rule resolution (which rules apply; not how a record is matched) ---
+
+
+def level_of(rules: ObjectRules, viewer: Viewer) -> tuple[LevelRule, str] | None:
+    """The external viewer's level and where it came from ("enterprise" override or "partner_type")."""
+    if viewer.kind != "external" or viewer.enterprise_id is None:
+        return None  # individuals have no enterprise, hence no level
+    if viewer.enterprise_id in rules.by_enterprise:
+        return rules.by_enterprise[viewer.enterprise_id], "enterprise"
+    if viewer.partner_type_id is not None and viewer.partner_type_id in rules.by_partner_type:
+        return rules.by_partner_type[viewer.partner_type_id], "partner_type"
+    return None
+
+
+def sharing_for(rules: ObjectRules, viewer: Viewer, access: Access) -> list[Sharing]:
+    """The sharing rules aimed at this viewer that cover the access asked for (write covers read)."""
+    if viewer.kind != "external":
+        return []
+    held: Mapping[str, Callable[[str], bool]] = {
+        "enterprise": lambda target: viewer.enterprise_id is not None and target == str(viewer.enterprise_id),
+        "partner_type": lambda target: viewer.partner_type_id is not None and target == str(viewer.partner_type_id),
+        "tier": lambda target: viewer.tier_id is not None and target == str(viewer.tier_id),
+        "role": lambda target: target in viewer.roles,
+    }
+    return [
+        rule
+        for rule in rules.sharing
+        if rule.access in ("write", access) and rule.target_kind in held and held[rule.target_kind](rule.target)
+    ]
+
+
+def internal_scopes(rules: ObjectRules, viewer: Viewer) -> dict[str, str]:
+    """Role key -> scope, for the viewer's roles that have one on this object."""
+    if viewer.kind != "internal":
+        return {}
+    return {role: rules.internal[role] for role in sorted(viewer.roles) if rules.internal.get(role) in SCOPE_RANK}
+
+
+def coerce(kind: type, value: Any) -> Any:
+    """A sharing rule's JSON value as `kind`, the Python type of the field it compares; ValueError or
+    TypeError when it cannot be one (such a rule matches nothing)."""
+    if value is None:
+        raise ValueError("a comparison with null matches nothing")
+    if isinstance(value, bool) != (kind is bool):
+        raise TypeError(f"{value!r} is not a {kind.__name__}")
+    if kind is bool:
+        return value
+    if kind is Decimal:
+        if not isinstance(value, int | float | str):
+            raise TypeError(f"{value!r} is not a number")
+        amount = Decimal(str(value))
+        if not amount.is_finite():
+            raise ValueError(f"{value!r} is not a finite number")
+        return amount
+    if kind is int:
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, int | str):
+            return int(value)
+        raise TypeError(f"{value!r} is not an integer")
+    if kind is float:
+        if not isinstance(value, int | float | str):
+            raise TypeError(f"{value!r} is not a number")
+        return float(value)
+    if kind is uuid.UUID:
+        return uuid.UUID(str(value))
+    if kind is datetime:
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if kind is date:
+        return date.fromisoformat(value)
+    if not isinstance(value, kind):
+        raise TypeError(f"{value!r} is not a {kind.__name__}")
+    return value
+
+
+def _operand(kind: type, rule: Sharing) -> Any:
+    if rule.operator == "in":
+        if not isinstance(rule.value, list):
+            raise TypeError("'in' compares with a list")
+        return tuple(coerce(kind, item) for item in rule.value)
+    return coerce(kind, rule.value)
+
+
+_BAD_VALUE = (ValueError, TypeError, ArithmeticError)
+
+# --- SQL ---
+
+
+class _InSelect(ColumnElement[bool]):
+    """`column IN (subquery)`, written for PostgreSQL as `column = ANY(ARRAY(subquery))`: the array is
+    computed once up front and the comparison stays an index condition, so each branch of the scope's
+    OR can be its own bitmap index scan instead of the whole OR turning into a filter over the table."""
+
+    __visit_name__ = "in_select"
+    inherit_cache = True
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("query", InternalTraversal.dp_clauseelement),
+    ]
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], query: Select[Any]) -> None:
+        self.column = column
+        self.query = query
+
+
+@compiles(_InSelect)
+def _compile_in_select(element: _InSelect, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.query), **kw)
+
+
+@compiles(_InSelect, "postgresql")
+def _compile_any_array(element: _InSelect, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.column, **kw)
+    return f"{column} = ANY(ARRAY{compiler.process(element.query.scalar_subquery(), **kw)})"
+
+
+def subtree_query(viewer: Viewer) -> Select[uuid.UUID]:
+    return select(LinkClosure.descendant_id).where(
+        LinkClosure.tenant_id == viewer.tenant_id, LinkClosure.ancestor_id == viewer.enterprise_id
+    )
+
+
+def team_query(viewer: Viewer, object_name: str, access: Access) -> Select[uuid.UUID]:
+    query = select(RecordTeamMember.record_id).where(
+        RecordTeamMember.tenant_id == viewer.tenant_id,
+        RecordTeamMember.membership_id == viewer.user_id,
+        RecordTeamMember.object == object_name,
+    )
+    return query
+
+
+def peers_query(viewer: Viewer) -> Select[uuid.UUID]:
+    mine, peer = aliased(StaffTeamMember), aliased(StaffTeamMember)
+    return (
+        select(peer.user_id)
+        .join_from(mine, peer, and_(peer.tenant_id == mine.tenant_id, peer.team_id == mine.team_id))
+        .where(mine.tenant_id == viewer.tenant_id, mine.user_id == viewer.user_id)
+    )
+
+
+def _python_type(column_type: TypeEngine[Any]) -> type:
+    """The Python type of a column's values, looking through type decorators (money, UTC timestamps)."""
+    while isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    kind = column_type.python_type
+    if kind is object:
+        raise NotImplementedError(f"no Python type known for {column_type!r}")
+    return kind
+
+
+def _sharing_condition(model: type[ScopedRecord], rule: Sharing) -> ColumnElement[bool] | None:
+    columns = inspect(model).column_attrs
+    if rule.field not in columns:
+        return None  # the rule names a field this model lacks
+    try:
+        value = _operand(_python_type(columns[rule.field].columns[0].type), rule)
+    except (NotImplementedError, *_BAD_VALUE):
+        return None
+    column = getattr(model, rule.field)
+    if rule.operator == "in":
+        return column.in_(value) if value else None
+    compare = SQL_OPERATORS.get(rule.operator)
+    return compare(column, value) if compare else None
+
+
+SQL_OPERATORS: Mapping[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+
+
+def where(
+    model: type[ScopedRecord], object_name: str, rules: ObjectRules, viewer: Viewer, access: Access
+) -> ColumnElement[bool]:
+    """The records of `model` the viewer may `access`, as one boolean to AND into a select."""
+    if viewer.kind == "internal":
+        return _internal_where(model, rules, viewer)
+    branches: list[ColumnElement[bool]] = []
+    found = level_of(rules, viewer)
+    if found is not None and found[0].level != "none":
+        rule = found[0]
+        branches.append(model.owner_id == viewer.user_id)
+        if access in ENTERPRISE_ACCESS.get(rule.level, ()):
+            if rule.include_sub_enterprises:
+                branches.append(_InSelect(model.enterprise_id, subtree_query(viewer)))
+            else:
+                branches.append(model.enterprise_id == viewer.enterprise_id)
+        elif access in PUBLIC_ACCESS.get(rule.level, ()):
+            branches.append(model.enterprise_id.is_not(None))
+    branches.append(_InSelect(model.id, team_query(viewer, object_name, access)))
+    for sharing in sharing_for(rules, viewer, access):
+        condition = _sharing_condition(model, sharing)
+        if condition is not None:
+            branches.append(condition)
+    return or_(*branches)
+
+
+def _internal_where(model: type[ScopedRecord], rules: ObjectRules, viewer: Viewer) -> ColumnElement[bool]:
+    scopes = internal_scopes(rules, viewer)
+    widest = max(scopes.values(), key=SCOPE_RANK.__getitem__, default=None)
+    if widest == "all":
+        return true()
+    if widest == "team":
+        return or_(model.owner_id == viewer.user_id, _InSelect(model.owner_id, peers_query(viewer)))
+    if widest == "own":
+        return model.owner_id == viewer.user_id
+    return false()
+
+
+# --- plain Python: the explainer and the reference ---
+
+PY_OPERATORS: Mapping[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "in": lambda value, listed: value in listed,
+}
+
+
+def reasons(
+    object_name: str,
+    rules: ObjectRules,
+    viewer: Viewer,
+    access: Access,
+    record: Mapping[str, Any],
+    facts: Facts,
+) -> list[Reason]:
+    """Every reason the viewer may `access` the record (a mapping of its fields); empty means denied."""
+    if viewer.kind == "internal":
+        return _internal_reasons(rules, viewer, record, facts)
+    found: list[Reason] = []
+    level = level_of(rules, viewer)
+    if level is not None and level[0].level != "none":
+        rule, source = level
+        about = {"level": rule.level, "source": source}
+        enterprise = record["enterprise_id"]
+        if record["owner_id"] == viewer.user_id:
+            found.append(Reason("owner", about))
+        if access in ENTERPRISE_ACCESS.get(rule.level, ()):
+            inside = (
+                enterprise in facts.sub_enterprises
+                if rule.include_sub_enterprises
+                else enterprise is not None and enterprise == viewer.enterprise_id
+            )
+            if inside:
+                kind = "enterprise" if enterprise == viewer.enterprise_id else "sub_enterprise"
+                found.append(Reason(kind, {**about, "enterprise_id": enterprise}))
+        elif access in PUBLIC_ACCESS.get(rule.level, ()) and enterprise is not None:
+            found.append(Reason("public", about))
+    team = facts.team_access.get(record["id"])
+    if team == "write" or (team == "read" and access == "read"):
+        found.append(Reason("external_team", {"object": object_name, "access": team}))
+    for sharing in sharing_for(rules, viewer, access):
+        if _matches(sharing, record):
+            detail = {
+                "rule_id": sharing.id,
+                "name": sharing.name,
+                "access": sharing.access,
+                "target_kind": sharing.target_kind,
+                "target": sharing.target,
+            }
+            found.append(Reason("sharing_rule", detail))
+    return found
+
+
+def _matches(rule: Sharing, record: Mapping[str, Any]) -> bool:
+    if rule.field not in record or rule.operator not in PY_OPERATORS:
+        return False
+    current = record[rule.field]
+    if current is None:
+        return False  # as in SQL, a comparison with a missing value is never true
+    try:
+        value = _operand(type(current), rule)
+        return bool(PY_OPERATORS[rule.operator](current, value))
+    except _BAD_VALUE:
+        return False
+
+
+def _internal_reasons(rules: ObjectRules, viewer: Viewer, record: Mapping[str, Any], facts: Facts) -> list[Reason]:
+    found: list[Reason] = []
+    owner = record["owner_id"]
+    for role, scope in internal_scopes(rules, viewer).items():
+        detail = {"role": role, "scope": scope}
+        if scope == "all":
+            found.append(Reason("staff_all", detail))
+        elif owner == viewer.user_id:
+            found.append(Reason("staff_own", detail))
+        elif scope == "team" and owner in facts.staff_team_peers:
+            found.append(Reason("staff_team", detail))
+    return found
+
+
+# --- facts ---
+
+
+async def facts_for(session: AsyncSession, viewer: Viewer, object_name: str, record_ids: Sequence[uuid.UUID]) -> Facts:
+    """What `reasons()` needs for these records, in at most a few indexed lookups."""
+    if viewer.kind == "internal":
+        peers = await session.scalars(peers_query(viewer))
+        return Facts(frozenset(), {}, frozenset({viewer.user_id, *peers}))
+    subtree: frozenset[uuid.UUID] = frozenset()
+    if viewer.enterprise_id is not None:
+        subtree = frozenset(await session.scalars(subtree_query(viewer)))
+    team: dict[uuid.UUID, str] = {}
+    ids = list(dict.fromkeys(record_ids))
+    base = team_query(viewer, object_name, "read").with_only_columns(
+        RecordTeamMember.record_id, RecordTeamMember.access
+    )
+    for start in range(0, len(ids), _ID_CHUNK):
+        rows = await session.execute(base.where(RecordTeamMember.record_id.in_(ids[start : start + _ID_CHUNK])))
+        team.update((record, access) for record, access in rows)
+    return Facts(subtree, team, frozenset())
