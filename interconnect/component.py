@@ -19,12 +19,7 @@ OBJECTS = (
     ProtectedObject("interconnect.invitations", N_("Invitations"), ("read", "create", "update")),
     ProtectedObject("interconnect.users", N_("Partner people"), ("update",)),
     ProtectedObject("partner.profile", N_("Own profile and workspaces"), ("read",)),
-    ProtectedObject(
-        "partner.colleagues",
-        N_("Colleagues"),
-        ("read", "create", "update"),
-        fields=(("email", N_("Email")), ("mobile", N_("Mobile")), ("title", N_("Title"))),
-    ),
+    ProtectedObject("partner.colleagues", N_("Colleagues"), ("read", "create", "update")),
 )
 
 component = Component(

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from litestar import Request
 from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
@@ -29,8 +30,10 @@ def policy_of(request: Request[Any, Any, Any]) -> RolePolicy:
     return policy
 
 
-def scoped(query: Q, policy: RolePolicy, actor: Actor, obj: str, access: Access = "read") -> Q:
-    return query.where(policy.scope(actor, obj, access))
+async def scoped(
+    session: AsyncSession, query: Q, policy: RolePolicy, actor: Actor, obj: str, access: Access = "read"
+) -> Q:
+    return query.where(await policy.scope(session, actor, obj, access))
 
 
 def shown(policy: RolePolicy, actor: Actor, obj: str, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,9 @@ from portal.i18n import N_
 from portal.permissions import ProtectedObject
 from portal.services import Services
 from roles import defaults  # noqa: F401  (registers the default-roles flush hook)
+from roles.controllers import ROLE_CONTROLLERS
 from roles.policy import RolePolicy
+from roles.preview import PREVIEW_PAGES
 from roles.seed import seed_roles
 
 OBJECTS = (ProtectedObject("roles", N_("Roles and data permissions"), ("read", "update")),)
@@ -24,4 +26,5 @@ component = Component(
     tenant_setup=seed_roles,
     services_setup=setup,
     objects=OBJECTS,
+    route_handlers=[*ROLE_CONTROLLERS, *PREVIEW_PAGES],
 )

@@ -21,8 +21,8 @@ from portal.i18n import N_
 from portal.permissions import SIGNED_IN, Permission, ProtectedObject
 from roles import snapshot
 from roles.casbin_model import ROLE_PREFIX, USER_PREFIX
-from roles.models import PolicyRule, Role
-from roles.scopes import Access, Viewer, where
+from roles.models import PolicyRule, Role, RoleTemplate
+from roles.scopes import Access, Viewer, level_of, where, with_sub_enterprises
 from roles.snapshot import FieldAccess, TenantPolicy
 
 
@@ -77,10 +77,17 @@ class RolePolicy:
     def fields(self, actor: Actor, obj: str) -> FieldAccess:
         return self.current(actor.tenant_id).field_access(actor.roles, obj)
 
-    def scope(self, actor: Actor, obj: str, access: Access) -> ColumnElement[bool]:
-        """The data-scope condition of `obj` for this actor, to AND into a select of the object's model."""
+    async def scope(self, session: AsyncSession, actor: Actor, obj: str, access: Access) -> ColumnElement[bool]:
+        """The data-scope condition of `obj` for this actor, to AND into a select of the object's model.
+        When the actor's level reaches sub-enterprises, their subtree is listed first (one indexed
+        lookup): the planner estimates a list well, a subquery on the closure table badly."""
         model = self.objects[obj].model
-        return where(model, obj, self.current(actor.tenant_id).rules_for(obj), viewer_of(actor), access)
+        rules = self.current(actor.tenant_id).rules_for(obj)
+        viewer = viewer_of(actor)
+        level = level_of(rules, viewer)
+        if level is not None and level[0].include_sub_enterprises:
+            viewer = await with_sub_enterprises(session, viewer)
+        return where(model, obj, rules, viewer, access)
 
     async def roles_of(self, session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
         subjects = {user_subject(u): u for u in user_ids}
@@ -96,7 +103,10 @@ class RolePolicy:
     async def assign(
         self, session: AsyncSession, by: Actor | None, user_id: uuid.UUID, kind: str, role_keys: Iterable[str]
     ) -> frozenset[str]:
-        """Replace the user's roles. Row by row through the ORM, so each change is in the audit log."""
+        """Replace the user's roles. Row by row through the ORM, so each change is in the audit log.
+
+        An enterprise admin (`by` external) hands out only the roles their partner type's template lets
+        them; roles the upstream gave that are outside it stay as they are."""
         wanted = frozenset(k.strip() for k in role_keys if k.strip())
         known = {r.key: r for r in await session.scalars(select(Role).where(Role.key.in_(wanted)))}
         for key in sorted(wanted):
@@ -109,6 +119,14 @@ class RolePolicy:
                 select(PolicyRule).where(PolicyRule.ptype == "g", PolicyRule.v0 == subject)
             )
         }
+        if by is not None and by.kind == "external":
+            allowed = await assignable_roles(session, by.partner_type_id)
+            for key in sorted(wanted - allowed):
+                if key not in current:
+                    raise ValidationFailed.single(
+                        "roles", N_("%(key)s is not a role your enterprise may hand out"), key=key
+                    )
+            wanted = wanted | (current.keys() - allowed)
         for key, row in current.items():
             if key not in wanted:
                 await session.delete(row)
@@ -116,3 +134,15 @@ class RolePolicy:
             session.add(PolicyRule(ptype="g", v0=subject, v1=ROLE_PREFIX + key, v2=""))
         await session.flush()
         return wanted
+
+
+async def assignable_roles(session: AsyncSession, partner_type_id: uuid.UUID | None) -> frozenset[str]:
+    """The roles an enterprise admin of this partner type may hand out (the type's role template)."""
+    if partner_type_id is None:
+        return frozenset()
+    found = await session.scalars(
+        select(Role.key)
+        .join(RoleTemplate, (RoleTemplate.tenant_id == Role.tenant_id) & (RoleTemplate.role_id == Role.id))
+        .where(RoleTemplate.partner_type_id == partner_type_id, RoleTemplate.assignable.is_(True))
+    )
+    return frozenset(found)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import operator
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -30,11 +30,12 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from interconnect.models import LinkClosure
-from roles.models import RecordTeamMember, StaffTeamMember
+from roles.models import DATA_LEVELS, RecordTeamMember, StaffTeamMember
 from roles.records import ScopedRecord
 
 Access = Literal["read", "write"]
 
+GRANTING_LEVELS = frozenset(DATA_LEVELS) - {"none"}
 # Which accesses each level grants on the viewer's enterprise (or subtree) and on every partner-facing
 # record; every level but "none" also grants the viewer's own records, for both.
 ENTERPRISE_ACCESS: Mapping[str, frozenset[str]] = {
@@ -46,6 +47,10 @@ PUBLIC_ACCESS: Mapping[str, frozenset[str]] = {
     "public_write": frozenset({"read", "write"}),
 }
 SCOPE_RANK: Mapping[str, int] = {"own": 1, "team": 2, "all": 3}
+# Past this many enterprises the subtree is asked from the closure table inside the query rather than
+# listed: each listed id is a bind parameter, and a subtree this wide holds so large a share of the
+# records that reading in created_at order and filtering is the right plan anyway.
+SUBTREE_LIST_LIMIT = 500
 # The team-members lookup is chunked so a long page of ids stays under every driver's parameter limit.
 _ID_CHUNK = 500
 
@@ -61,6 +66,11 @@ class Viewer:
     partner_type_id: uuid.UUID | None = None
     tier_id: uuid.UUID | None = None
     roles: frozenset[str] = frozenset()  # role keys held
+    # The viewer's enterprise and everything under it, when the request has loaded it (see
+    # with_sub_enterprises()): listed ids let the planner estimate the subtree's rows and choose index
+    # ranges for a small one; without them the closure table is asked inside the query, which it cannot
+    # estimate (a leaf enterprise's page then scans the whole tenant in created_at order).
+    sub_enterprises: frozenset[uuid.UUID] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,14 +123,17 @@ class Facts:
 
 
 def level_of(rules: ObjectRules, viewer: Viewer) -> tuple[LevelRule, str] | None:
-    """The external viewer's level and where it came from ("enterprise" override or "partner_type")."""
+    """The external viewer's level and where it came from ("enterprise" override or "partner_type"); None
+    when it grants nothing."""
     if viewer.kind != "external" or viewer.enterprise_id is None:
         return None  # individuals have no enterprise, hence no level
     if viewer.enterprise_id in rules.by_enterprise:
-        return rules.by_enterprise[viewer.enterprise_id], "enterprise"
-    if viewer.partner_type_id is not None and viewer.partner_type_id in rules.by_partner_type:
-        return rules.by_partner_type[viewer.partner_type_id], "partner_type"
-    return None
+        found = rules.by_enterprise[viewer.enterprise_id], "enterprise"
+    elif viewer.partner_type_id is not None and viewer.partner_type_id in rules.by_partner_type:
+        found = rules.by_partner_type[viewer.partner_type_id], "partner_type"
+    else:
+        return None
+    return found if found[0].level in GRANTING_LEVELS else None
 
 
 def sharing_for(rules: ObjectRules, viewer: Viewer, access: Access) -> list[Sharing]:
@@ -239,7 +252,7 @@ def team_query(viewer: Viewer, object_name: str, access: Access) -> Select[uuid.
         RecordTeamMember.membership_id == viewer.user_id,
         RecordTeamMember.object == object_name,
     )
-    return query
+    return query.where(RecordTeamMember.access == "write") if access == "write" else query
 
 
 def peers_query(viewer: Viewer) -> Select[uuid.UUID]:
@@ -294,12 +307,12 @@ def where(
         return _internal_where(model, rules, viewer)
     branches: list[ColumnElement[bool]] = []
     found = level_of(rules, viewer)
-    if found is not None and found[0].level != "none":
+    if found is not None:
         rule = found[0]
         branches.append(model.owner_id == viewer.user_id)
         if access in ENTERPRISE_ACCESS.get(rule.level, ()):
             if rule.include_sub_enterprises:
-                branches.append(_InSelect(model.enterprise_id, subtree_query(viewer)))
+                branches.append(_in_subtree(model, viewer))
             else:
                 branches.append(model.enterprise_id == viewer.enterprise_id)
         elif access in PUBLIC_ACCESS.get(rule.level, ()):
@@ -310,6 +323,17 @@ def where(
         if condition is not None:
             branches.append(condition)
     return or_(*branches)
+
+
+def _in_subtree(model: type[ScopedRecord], viewer: Viewer) -> ColumnElement[bool]:
+    listed = viewer.sub_enterprises
+    if listed is None or len(listed) > SUBTREE_LIST_LIMIT:
+        return _InSelect(model.enterprise_id, subtree_query(viewer))
+    if not listed:
+        return false()
+    if listed == {viewer.enterprise_id}:
+        return model.enterprise_id == viewer.enterprise_id
+    return model.enterprise_id.in_(sorted(listed))
 
 
 def _internal_where(model: type[ScopedRecord], rules: ObjectRules, viewer: Viewer) -> ColumnElement[bool]:
@@ -350,7 +374,7 @@ def reasons(
         return _internal_reasons(rules, viewer, record, facts)
     found: list[Reason] = []
     level = level_of(rules, viewer)
-    if level is not None and level[0].level != "none":
+    if level is not None:
         rule, source = level
         about = {"level": rule.level, "source": source}
         enterprise = record["enterprise_id"]
@@ -411,6 +435,14 @@ def _internal_reasons(rules: ObjectRules, viewer: Viewer, record: Mapping[str, A
 
 
 # --- facts ---
+
+
+async def with_sub_enterprises(session: AsyncSession, viewer: Viewer) -> Viewer:
+    """The viewer with their enterprise subtree listed, for `where()` to compare with: one indexed lookup,
+    worth it for a request that lists records of an object whose level includes sub-enterprises."""
+    if viewer.kind != "external" or viewer.enterprise_id is None:
+        return viewer
+    return replace(viewer, sub_enterprises=frozenset(await session.scalars(subtree_query(viewer))))
 
 
 async def facts_for(session: AsyncSession, viewer: Viewer, object_name: str, record_ids: Sequence[uuid.UUID]) -> Facts:

@@ -232,6 +232,50 @@ def sample_import_job(client: TestClient, tenant: TenantWorld) -> str:
     raise AssertionError(f"import job {job_id} did not finish: {job}")
 
 
+def sample_deal(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> str:
+    """Dealer admins may work on their enterprise's deals (so another enterprise's admin passes the
+    function check and only the data scope stands in the way); one deal of enterprise X."""
+    admin = tenant.admin.bearer
+    role = client.get("/api/roles/dealer_admin", headers=admin).json()
+    granted = client.patch(
+        "/api/roles/dealer_admin",
+        headers=admin,
+        json={"apps": [*role["apps"], "agent"], "grants": [*role["grants"], ["partner.agent.deal", "*"]]},
+    )
+    assert granted.status_code == 200, granted.text
+    dealer = partner_type_id(client, tenant.admin)
+    rule = {"object": "partner.agent.deal", "level": "enterprise_write", "partner_type_id": dealer}
+    assert client.put("/api/access/data", headers=admin, json=rule).status_code == 200
+    deal = client.post(
+        "/api/agent/deals",
+        headers=admin,
+        json={"customer_name": "Harbour Hotel", "amount": "120000.00", "enterprise_id": enterprise.link_id},
+    )
+    assert deal.status_code == 201, deal.text
+    return deal.json()["id"]
+
+
+def sample_sharing_rule(client: TestClient, tenant: TenantWorld) -> str:
+    """A sharing rule of tenant A on the first data-scoped partner object."""
+    objects = client.get("/api/access/objects", headers=tenant.admin.bearer).json()["objects"]
+    scoped = next(o for o in objects if o["data_scoped"] and o["audience"] == "external")
+    response = client.post(
+        "/api/access/sharing",
+        headers=tenant.admin.bearer,
+        json={
+            "name": "Shared with members",
+            "object": scoped["name"],
+            "field": "owner_id",
+            "operator": "eq",
+            "value": str(uuid.uuid4()),
+            "target_kind": "role",
+            "target": "member",
+        },
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -257,7 +301,16 @@ def build_world(client: TestClient) -> World:
     )
     assert invitation.status_code == 201, invitation.text
     tiers = client.get("/api/interconnect/tiers", headers=a.admin.bearer).json()
+    role = client.post(
+        "/api/roles", headers=a.admin.bearer, json={"key": "harbour_sales", "name": "Harbour sales", "kind": "internal"}
+    )
+    assert role.status_code == 201, role.text
+    team = client.post("/api/access/teams", headers=a.admin.bearer, json={"name": "North sales"})
+    assert team.status_code == 201, team.text
     ids = {
+        "deal": sample_deal(client, a, x),
+        "team": team.json()["id"],
+        "sharing_rule": sample_sharing_rule(client, a),
         "invitation": invitation.json()["id"],
         "tier": tiers[0]["id"],
         "partner_type": partner_type_id(client, a.admin),

@@ -2,7 +2,7 @@
 
 - /p/{slug}/login, /logout: external users sign in with an email or a mobile number;
 - /p/{slug}/: the partner home, with a switcher between the manufacturers a person works with;
-- /p/{slug}/colleagues: an enterprise admin manages the people of their own enterprise;
+- /p/{slug}/colleagues: an enterprise admin manages the people of their own enterprise and their roles;
 - /join/{token} and /p/{slug}/join: accepting an invitation link or an invite code;
 - /setup/{token}: setting a password from a one-time link.
 
@@ -29,7 +29,15 @@ from interconnect.links import Links
 from interconnect.people import NewPerson, People
 from interconnect.services import Interconnect, InterconnectDep
 from portal.actor import Actor
-from portal.errors import Conflict, InvalidCredentials, NotAuthenticated, NotFound, Throttled, ValidationFailed
+from portal.errors import (
+    Conflict,
+    DomainError,
+    InvalidCredentials,
+    NotAuthenticated,
+    NotFound,
+    Throttled,
+    ValidationFailed,
+)
 from portal.http.context import SESSION_COOKIE, client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_, gettext
@@ -37,7 +45,11 @@ from portal.identity.models import Tenant
 from portal.identity.sessions import revoke_session
 from portal.permissions import SIGNED_IN, public, requires
 from portal.services import Services
-from web.views import Form, field_errors, message_of, safe_next, session_cookie
+from roles.models import Role
+from roles.policy import assignable_roles
+from roles.presets import PARTNER_APPS
+from web.console.roles.shared import role_name
+from web.views import Form, MultiForm, field_errors, form_values, message_of, refusal_of, safe_next, session_cookie
 
 AnyRequest = Request[Any, Any, Any]
 PERSON_FIELDS = ("display_name", "email", "mobile")
@@ -178,7 +190,18 @@ async def partner_home(
 ) -> Template:
     around = await signed_in_portal(interconnect, slug, actor)
     enterprise = await Links(db).get(actor.enterprise_id) if actor.enterprise_id else None
-    return Template("portal/home.html", context={**around, "enterprise": enterprise, "welcome": welcome})
+    roles = list(await db.scalars(select(Role).where(Role.key.in_(actor.roles), Role.kind == "external")))
+    opened = {app for r in roles for app in r.apps or ()}
+    return Template(
+        "portal/home.html",
+        context={
+            **around,
+            "enterprise": enterprise,
+            "welcome": welcome,
+            "roles": sorted(roles, key=role_name),
+            "apps": [(key, text) for key, text in PARTNER_APPS if key in opened],
+        },
+    )
 
 
 @post("/p/{slug:str}/switch", opt=requires("partner.profile", "read"), include_in_schema=False)
@@ -211,12 +234,26 @@ async def _colleagues_page(
     errors: dict[str, str] | None = None,
     alert: str | None = None,
     added: tuple[str, str | None] | None = None,
+    role_error: tuple[uuid.UUID, str] | None = None,
     status_code: int = 200,
 ) -> Template:
     if actor.enterprise_id is None:
         raise NotFound()
     enterprise = await Links(db).get(actor.enterprise_id)
     people, total = await People(db, services.passwords).list(actor.enterprise_id, limit=200)
+    held = await services.permissions.roles_of(db, [m.id for m, _identity in people])
+    partner_roles = {r.key: r for r in await db.scalars(select(Role).where(Role.kind == "external"))}
+    offered = await assignable_roles(db, actor.partner_type_id)
+    roles = {
+        "held": {
+            m.id: sorted(held.get(m.id, frozenset()), key=lambda k: role_name(partner_roles.get(k))) for m, _i in people
+        },
+        "by_key": partner_roles,
+        "choices": sorted((partner_roles[k] for k in offered if k in partner_roles), key=role_name),
+        "prefix": portal_path(around["portal"], "colleagues/"),
+        "error_for": role_error[0] if role_error else None,
+        "error": role_error[1] if role_error else None,
+    }
     return Template(
         "portal/colleagues.html",
         context={
@@ -228,6 +265,7 @@ async def _colleagues_page(
             "errors": errors or {},
             "alert": alert,
             "added": added,
+            "roles": roles,
         },
         status_code=status_code,
     )
@@ -288,6 +326,50 @@ async def colleague_status_page(
     portal = (await signed_in_portal(interconnect, slug, actor))["portal"]
     await People(db, services.passwords).set_colleague_status(actor, membership_id, data.get("status", ""))
     return Redirect(portal_path(portal, "colleagues"))
+
+
+@post(
+    "/p/{slug:str}/colleagues/{membership_id:uuid}/roles",
+    opt=requires("partner.colleagues", "update"),
+    include_in_schema=False,
+)
+async def colleague_roles_page(
+    slug: FromPath[str],
+    membership_id: FromPath[uuid.UUID],
+    data: MultiForm,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+) -> Template | Redirect:
+    """Change a colleague's roles among those the partner type's template lets an enterprise admin give
+    (`roles` checkboxes, or one `role`). Roles the manufacturer gave outside the template stay."""
+    around = await signed_in_portal(interconnect, slug, actor)
+    if actor.enterprise_id is None:
+        raise NotFound()
+    membership = await People(db, services.passwords).get(membership_id, link_id=actor.enterprise_id, only_link=True)
+    chosen = form_values(data, "roles", "role")
+    try:
+        if membership.id == actor.user_id:
+            raise Conflict(N_("You cannot change your own roles"), code="own_roles")
+        offered = await assignable_roles(db, actor.partner_type_id)
+        held = (await services.permissions.roles_of(db, [membership.id])).get(membership.id, frozenset())
+        refused = [key for key in chosen if key not in offered and key not in held]
+        if refused:
+            names = {r.key: role_name(r) for r in await db.scalars(select(Role).where(Role.key.in_(refused)))}
+            raise ValidationFailed.single(
+                "roles",
+                N_("You cannot give the role %(name)s"),
+                "not_assignable",
+                name=names.get(refused[0], refused[0]),
+            )
+        async with db.begin_nested():
+            await services.permissions.assign(db, actor, membership.id, "external", (held - offered) | set(chosen))
+    except DomainError as error:  # refused: not in the template, one's own roles, …
+        return await _colleagues_page(
+            db, actor, services, around, role_error=(membership.id, refusal_of(error)), status_code=error.status
+        )
+    return Redirect(portal_path(around["portal"], "colleagues") + f"#person-{membership.id}")
 
 
 # --- Accepting an invitation ----------------------------------------------------------------------
@@ -487,6 +569,7 @@ PARTNER_PAGES: list[Any] = [
     colleagues_page,
     add_colleague_page,
     colleague_status_page,
+    colleague_roles_page,
     join_by_link_form,
     join_by_link,
     join_by_code_form,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from interconnect import quotas
 from portal.audit import AuditEntry
-from portal.errors import DomainError, InvalidCredentials, Throttled, ValidationFailed
+from portal.errors import Conflict, DomainError, InvalidCredentials, Throttled, ValidationFailed
 from portal.http.context import SESSION_COOKIE, client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import LANGUAGE_COOKIE, gettext
@@ -24,8 +24,11 @@ from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
 from portal.outbox import OutboxEvent
 from portal.permissions import SIGNED_IN, public, requires
+from roles.models import Role
 
 Form = URLEncodedBody[dict[str, str]]
+# A form whose checkboxes send one name several times.
+MultiForm = URLEncodedBody[dict[str, str | list[str]]]
 ONE_YEAR = 365 * 24 * 3600
 PARTNER_PATH = re.compile(r"^/p/([a-z0-9][a-z0-9-]{0,39})(?:/|$)")
 
@@ -43,6 +46,13 @@ def field_errors(error: ValidationFailed) -> dict[str, str]:
 
 def message_of(error: DomainError) -> str:
     return gettext(error.detail, **error.params)
+
+
+def refusal_of(error: DomainError) -> str:
+    """One line saying why: a refused form's field messages, or the error's own message."""
+    if isinstance(error, ValidationFailed):
+        return "; ".join(dict.fromkeys(field_errors(error).values()))
+    return message_of(error)
 
 
 def session_cookie(services: ServicesDep, value: str) -> Cookie:
@@ -187,28 +197,70 @@ async def console_home(db: DB, actor: CurrentActor) -> Template:
 
 
 async def _users_page(
-    db: DB, services: ServicesDep, form: dict[str, str], errors: dict[str, str], status_code: int = 200
+    db: DB,
+    services: ServicesDep,
+    form: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+    *,
+    alert: str | None = None,
+    alert_user: uuid.UUID | None = None,
 ) -> Template:
-    users, total = await services.staff(db).list(limit=200)
+    staff = services.staff(db)
+    users, total = await staff.list(limit=200)
+    held = await staff.roles_of(users)
+    staff_roles = list(
+        await db.scalars(select(Role).where(Role.kind == "internal").order_by(Role.preset.desc(), Role.name))
+    )
+    by_key = {r.key: r for r in staff_roles}
     return Template(
         "console/users.html",
-        context={"users": users, "total": total, "form": form, "errors": errors},
+        context={
+            "users": users,
+            "total": total,
+            "form": form,
+            "errors": errors,
+            "staff_roles": staff_roles,
+            "held": {u.id: sorted(held.get(u.id, frozenset())) for u in users},
+            "roles_by_key": by_key,
+            "alert": alert,
+            "alert_user": alert_user,
+        },
         status_code=status_code,
     )
 
 
+def form_values(data: dict[str, str | list[str]], *names: str) -> list[str]:
+    """Every value sent under any of these names (checkboxes send one name several times)."""
+    found: list[str] = []
+    for name in names:
+        value = data.get(name)
+        for item in [value] if isinstance(value, str) else value or []:
+            if item.strip() and item.strip() not in found:
+                found.append(item.strip())
+    return found
+
+
+def form_value(data: dict[str, str | list[str]], name: str) -> str:
+    value = data.get(name, "")
+    return (value[-1] if value else "") if isinstance(value, list) else value
+
+
 @get("/console/users", opt=requires("staff.users", "read"), include_in_schema=False)
 async def console_users(db: DB, services: ServicesDep) -> Template:
-    return await _users_page(db, services, {}, {})
+    return await _users_page(db, services, {"roles": ["staff"]}, {})
 
 
 @post("/console/users", opt=requires("staff.users", "create"), include_in_schema=False)
-async def console_add_user(data: Form, db: DB, services: ServicesDep) -> Template | Redirect:
-    form = {k: data.get(k, "") for k in ("email", "display_name", "password", "role")}
+async def console_add_user(data: MultiForm, db: DB, services: ServicesDep) -> Template | Redirect:
+    """Roles come as `roles` checkboxes; a single `role` value is accepted as well."""
+    form: dict[str, Any] = {k: form_value(data, k) for k in ("email", "display_name", "password")}
+    form["roles"] = form_values(data, "roles", "role") or ["staff"]
     try:
-        await services.staff(db).create(
-            NewStaff(form["email"], form["display_name"], form["password"], (form["role"] or "staff",))
-        )
+        async with db.begin_nested():
+            await services.staff(db).create(
+                NewStaff(form["email"], form["display_name"], form["password"], roles=tuple(form["roles"]))
+            )
     except ValidationFailed as error:  # refused before anything was written
         form["password"] = ""
         return await _users_page(db, services, form, field_errors(error), 422)
@@ -226,6 +278,23 @@ async def console_user_status(
     return Redirect("/console/users")
 
 
+@post("/console/users/{user_id:uuid}/roles", opt=requires("staff.users", "update"), include_in_schema=False)
+async def console_user_roles(
+    user_id: FromPath[uuid.UUID], data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep
+) -> Template | Redirect:
+    """Replace a staff member's roles (`roles` checkboxes, or one `role`)."""
+    staff = services.staff(db)
+    await staff.get(user_id)  # another tenant's user, or none: not found
+    try:
+        async with db.begin_nested():
+            await staff.update(actor, user_id, roles=form_values(data, "roles", "role"))
+    except (ValidationFailed, Conflict) as error:  # unknown roles; one's own administrator role
+        return await _users_page(
+            db, services, {"roles": ["staff"]}, {}, error.status, alert=refusal_of(error), alert_user=user_id
+        )
+    return Redirect(f"/console/users#user-{user_id}")
+
+
 PAGES = [
     landing,
     signup_form,
@@ -238,4 +307,5 @@ PAGES = [
     console_users,
     console_add_user,
     console_user_status,
+    console_user_roles,
 ]

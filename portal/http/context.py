@@ -19,6 +19,9 @@ from portal.actor import Actor
 from portal.i18n import LANGUAGE_COOKIE, activate
 
 SESSION_COOKIE = "portal_session"
+# An administrator's read-only look at the partner portal as one partner user; sent only under /p/.
+PREVIEW_COOKIE = "portal_preview"
+PREVIEW_PATH = "/p/"
 API_PREFIX = "/api/"
 _UNAUTHENTICATED_PREFIXES = ("/static/", "/health")
 
@@ -55,8 +58,11 @@ class RequestContextMiddleware(ASGIMiddleware):
                 scheme, _, token = authorization.partition(" ")
                 if scheme.lower() == "bearer" and token.strip():
                     actor = await services.sessions.from_bearer(token.strip())
-            elif cookies.get(SESSION_COOKIE):
-                actor = await services.sessions.from_cookie(cookies[SESSION_COOKIE])
+            else:
+                if path.startswith(PREVIEW_PATH) and cookies.get(PREVIEW_COOKIE):
+                    actor = await services.sessions.from_cookie(cookies[PREVIEW_COOKIE])
+                if actor is None and cookies.get(SESSION_COOKIE):
+                    actor = await services.sessions.from_cookie(cookies[SESSION_COOKIE])
         scope["user"] = actor
         scope["auth"] = None
         activate_language(scope, actor)

@@ -30,7 +30,7 @@ from tests.world import Credential, World
 
 # A value of tenant A's for every path parameter a route may have.
 # Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
-ENTERPRISE_OWNED = frozenset({"link_id", "membership_id"})
+ENTERPRISE_OWNED = frozenset({"link_id", "membership_id", "deal_id"})
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.a.others["staff"].user_id,
     "link_id": lambda w: w.x.link_id,
@@ -41,10 +41,14 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "job_id": lambda w: w.ids["import_job"],
     "workspace": lambda w: w.a.slug,
     "slug": lambda w: w.a.slug,  # a partner portal: /p/{slug}/...
+    "key": lambda w: "harbour_sales",  # a role only tenant A has
+    "team_id": lambda w: w.ids["team"],
+    "rule_id": lambda w: w.ids["sharing_rule"],
+    "deal_id": lambda w: w.ids["deal"],
 }
 
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
-SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/users/{user_id:uuid}"): {"display_name": "Intruder", "status": "disabled"},
     ("POST", "/api/users"): {"email": "intruder@x.example", "display_name": "I", "password": "intruder password"},
     ("POST", "/console/users/{user_id:uuid}/status"): {"status": "disabled"},
@@ -55,6 +59,25 @@ SAMPLE_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/interconnect/partner-types/{partner_type_id:uuid}"): {"name": "Intruded"},
     ("PATCH", "/api/interconnect/tiers/{tier_id:uuid}"): {"name": "Intruded"},
     ("POST", "/api/partner/colleagues"): {"display_name": "Intruder", "email": "intruder@x.example"},
+    ("PATCH", "/api/roles/{key:str}"): {"grants": [["*", "*"]]},
+    ("POST", "/api/roles"): {"key": "intruder", "name": "Intruder", "kind": "internal", "grants": [["*", "*"]]},
+    ("PUT", "/api/interconnect/users/{membership_id:uuid}/roles"): {"roles": ["enterprise_admin"]},
+    ("PUT", "/api/partner/colleagues/{membership_id:uuid}/roles"): {"roles": ["enterprise_admin"]},
+    ("PUT", "/api/access/teams/{team_id:uuid}/members"): {"user_ids": []},
+    ("POST", "/api/access/teams"): {"name": "Intruders"},
+    ("PUT", "/api/access/templates/{partner_type_id:uuid}"): [{"role_key": "member"}],
+    ("PUT", "/api/access/sharing/{rule_id:uuid}"): {
+        "name": "Intruded",
+        "object": "partner.agent.deal",
+        "field": "stage",
+        "operator": "eq",
+        "value": "won",
+        "target_kind": "role",
+        "target": "member",
+    },
+    ("PATCH", "/api/partner/deals/{deal_id:uuid}"): {"customer_name": "Intruded"},
+    ("PATCH", "/api/agent/deals/{deal_id:uuid}"): {"customer_name": "Intruded"},
+    ("POST", "/api/agent/deals/{deal_id:uuid}/team"): {"membership_id": "00000000-0000-7000-8000-000000000000"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")

@@ -145,8 +145,8 @@ def test_row_level_security_refuses_a_write_into_another_tenant(settings: Settin
                 try:
                     await conn.execute(
                         text(
-                            "INSERT INTO internal_users (tenant_id, id, email, display_name, password_hash, role, "
-                            "status, created_at, updated_at) VALUES (:t, :i, 'x@x.example', 'x', 'x', 'staff', "
+                            "INSERT INTO internal_users (tenant_id, id, email, display_name, password_hash, "
+                            "status, created_at, updated_at) VALUES (:t, :i, 'x@x.example', 'x', 'x', "
                             "'active', now(), now())"
                         ),
                         {"t": a, "i": uuid.uuid4()},

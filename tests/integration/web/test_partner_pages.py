@@ -264,7 +264,7 @@ def test_create_enterprise_shows_a_working_set_password_link(client: TestClient,
 
     act_as(client, partner_web_login(client, world.a.slug, email))
     home = text_of(page(client, f"/p/{world.a.slug}/"))
-    assert name in home and "Enterprise administrator" in home
+    assert name in home and "Enterprise admin" in home
 
     act_as(client, world.a.admin.cookie)
     parent = text_of(page(client, f"/console/partners/enterprises/{world.x.link_id}"))
@@ -402,7 +402,7 @@ def test_invitation_link_with_qr_code_accepted_through_the_join_page(client: Tes
     assert response.headers["location"].startswith(f"/p/{world.a.slug}/")
     act_as(client, session_cookie_of(response))
     home = text_of(page(client, response.headers["location"]))
-    assert form["enterprise_name"] in home and "Enterprise administrator" in home
+    assert form["enterprise_name"] in home and "Enterprise admin" in home
     assert "Welcome" in home
 
     act_as(client, world.a.admin.cookie)
@@ -547,7 +547,7 @@ def test_partner_home_shows_enterprise_and_role(client: TestClient, world: World
     assert world.y.name not in home
     act_as(client, world.x.admin.cookie)
     home = text_of(page(client, f"/p/{world.a.slug}/"))
-    assert "Enterprise administrator" in home and f"/p/{world.a.slug}/colleagues" in home
+    assert "Enterprise admin" in home and f"/p/{world.a.slug}/colleagues" in home
 
 
 def test_a_session_of_another_tenant_is_not_signed_in_here(client: TestClient, world: World) -> None:

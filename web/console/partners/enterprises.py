@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect import quotas
@@ -22,6 +23,8 @@ from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.identity.accounts import check_name
 from portal.permissions import requires
+from portal.services import Services
+from roles.models import Role
 from web.console.partners.shared import (
     PARENT_CHOICES,
     check_all,
@@ -32,7 +35,7 @@ from web.console.partners.shared import (
     uuid_or_none,
 )
 from web.labels import setting_name
-from web.views import Form, field_errors, message_of
+from web.views import Form, MultiForm, field_errors, form_values, message_of, refusal_of
 
 PAGE_SIZE = 20
 
@@ -170,15 +173,29 @@ async def create_enterprise_page(
     )
 
 
-@get(
-    "/console/partners/enterprises/{link_id:uuid}",
-    opt=requires("interconnect.enterprises", "read"),
-    include_in_schema=False,
-)
-async def enterprise_page(link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> Template:
+async def _enterprise_page(
+    db: AsyncSession,
+    services: Services,
+    link_id: uuid.UUID,
+    *,
+    role_error: tuple[uuid.UUID, str] | None = None,
+    status_code: int = 200,
+) -> Template:
     links = Links(db)
     link = await links.get(link_id)
     members, members_total = await People(db, services.passwords).list(link.id, limit=200)
+    held = await services.permissions.roles_of(db, [m.id for m, _identity in members])
+    partner_roles = list(
+        await db.scalars(select(Role).where(Role.kind == "external").order_by(Role.preset.desc(), Role.name))
+    )
+    roles = {
+        "held": {m.id: sorted(held.get(m.id, frozenset())) for m, _identity in members},
+        "by_key": {r.key: r for r in partner_roles},
+        "choices": partner_roles,
+        "prefix": f"/console/partners/{link.id}/members/",
+        "error_for": role_error[0] if role_error else None,
+        "error": role_error[1] if role_error else None,
+    }
     return Template(
         "console/partners/enterprise.html",
         context={
@@ -188,11 +205,48 @@ async def enterprise_page(link_id: FromPath[uuid.UUID], db: DB, services: Servic
             "history": await links.history_with_names(link.id),
             "members": members,
             "members_total": members_total,
+            "member_roles": roles,
             "settings": await programme_settings(db),
             "transitions": LINK_TRANSITIONS.get(link.status, frozenset()),
             "section": "enterprises",
         },
+        status_code=status_code,
     )
+
+
+@get(
+    "/console/partners/enterprises/{link_id:uuid}",
+    opt=requires("interconnect.enterprises", "read"),
+    include_in_schema=False,
+)
+async def enterprise_page(link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> Template:
+    return await _enterprise_page(db, services, link_id)
+
+
+@post(
+    "/console/partners/{link_id:uuid}/members/{membership_id:uuid}/roles",
+    opt=requires("interconnect.users", "update"),
+    include_in_schema=False,
+)
+async def member_roles_page(
+    link_id: FromPath[uuid.UUID],
+    membership_id: FromPath[uuid.UUID],
+    data: MultiForm,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+) -> Template | Redirect:
+    """Replace the partner roles of one person of this enterprise (`roles` checkboxes, or one `role`).
+    The upstream may give any partner role; the role template only limits enterprise admins."""
+    link = await Links(db).get(link_id)
+    membership = await People(db, services.passwords).get(membership_id, link_id=link.id, only_link=True)
+    try:
+        async with db.begin_nested():
+            await services.permissions.assign(db, actor, membership.id, "external", form_values(data, "roles", "role"))
+    except (ValidationFailed, Conflict) as error:
+        role_error = (membership.id, refusal_of(error))
+        return await _enterprise_page(db, services, link.id, role_error=role_error, status_code=error.status)
+    return Redirect(f"/console/partners/enterprises/{link.id}#person-{membership.id}")
 
 
 @get(

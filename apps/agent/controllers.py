@@ -1,0 +1,204 @@
+"""The deal API: partners under /api/partner/deals (their data scope and field rules), the upstream's
+staff under /api/agent/deals (their internal data scope, plus the external team of each deal)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from apps.agent.deals import Deals
+from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
+from apps.agent.schemas import DealIn, DealPage, DealPatch, StaffDealIn, StaffDealPatch, TeamMemberIn, sent
+from interconnect.imports.export import XLSX_MEDIA_TYPE, workbook_bytes
+from portal.actor import Actor
+from portal.db.types import utcnow
+from portal.http.deps import DB, CurrentActor
+from portal.http.idempotent import IdempotencyDep
+from portal.permissions import requires
+from roles.access import policy_of
+
+Limit = Annotated[int, QueryParameter(ge=1, le=200)]
+Offset = Annotated[int, QueryParameter(ge=0)]
+AnyRequest = Request[Any, Any, Any]
+
+
+def deals_of(request: AnyRequest, db: DB, actor: Actor, obj: str) -> Deals:
+    return Deals(db, policy_of(request), actor, obj)
+
+
+async def xlsx(deals: Deals) -> Response[bytes]:
+    columns, rows = await deals.export_rows()
+    content = await asyncio.to_thread(workbook_bytes, columns, rows, "Deals")
+    filename = f"deals-{utcnow():%Y%m%d-%H%M}.xlsx"
+    return Response(
+        content,
+        media_type=XLSX_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+class PartnerDealsController(Controller):
+    """A partner's deals: what their enterprise's data level, the deals' teams and sharing rules let
+    them reach. Hidden fields are absent from every answer; writing one, or a read-only one, is a 422."""
+
+    path = "/api/partner/deals"
+    tags = ["partner: deals"]
+
+    @get("/", opt=requires(PARTNER_OBJECT, "read"))
+    async def list_deals(
+        self,
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+        stage: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> DealPage:
+        """Newest first; `stage` filters (registered, qualified, won, lost)."""
+        deals = deals_of(request, db, actor, PARTNER_OBJECT)
+        rows, total = await deals.page(stage, limit, offset)
+        return DealPage([deals.out(d) for d in rows], total, limit, offset)
+
+    @post("/", opt=requires(PARTNER_OBJECT, "create"))
+    async def create_deal(
+        self, data: JSONBody[DealIn], request: AnyRequest, db: DB, actor: CurrentActor, idempotency: IdempotencyDep
+    ) -> Response[bytes]:
+        """Register a deal for one's own enterprise. Send an Idempotency-Key header to make retries safe."""
+        deals = deals_of(request, db, actor, PARTNER_OBJECT)
+
+        async def create() -> tuple[int, dict[str, Any]]:
+            deal = await deals.create(sent(data), owner_id=actor.user_id, enterprise_id=actor.enterprise_id)
+            return HTTP_201_CREATED, deals.out(deal)
+
+        return await idempotency.run(data, create)
+
+    @get("/export.xlsx", opt=requires(PARTNER_OBJECT, "export"), media_type=XLSX_MEDIA_TYPE)
+    async def export_deals(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
+        """The deals one may read, as an XLSX workbook of the columns one may see."""
+        return await xlsx(deals_of(request, db, actor, PARTNER_OBJECT))
+
+    @get("/{deal_id:uuid}", opt=requires(PARTNER_OBJECT, "read"))
+    async def get_deal(
+        self, deal_id: FromPath[uuid.UUID], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        deals = deals_of(request, db, actor, PARTNER_OBJECT)
+        return deals.out(await deals.get(deal_id))
+
+    @patch("/{deal_id:uuid}", opt=requires(PARTNER_OBJECT, "update"))
+    async def update_deal(
+        self, deal_id: FromPath[uuid.UUID], data: JSONBody[DealPatch], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        """Change the fields sent: 404 outside one's read scope, 403 if one may only read the deal."""
+        deals = deals_of(request, db, actor, PARTNER_OBJECT)
+        return deals.out(await deals.update(deal_id, sent(data)))
+
+    @delete("/{deal_id:uuid}", opt=requires(PARTNER_OBJECT, "delete"))
+    async def delete_deal(self, deal_id: FromPath[uuid.UUID], request: AnyRequest, db: DB, actor: CurrentActor) -> None:
+        await deals_of(request, db, actor, PARTNER_OBJECT).delete(deal_id)
+
+
+class StaffDealsController(Controller):
+    """The upstream's view of the deals: as wide as the staff member's data scope (own, team or all)."""
+
+    path = "/api/agent/deals"
+    tags = ["deal registration"]
+
+    @get("/", opt=requires(STAFF_OBJECT, "read"))
+    async def list_deals(
+        self,
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+        stage: FromQuery[str | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> DealPage:
+        deals = deals_of(request, db, actor, STAFF_OBJECT)
+        rows, total = await deals.page(stage, limit, offset)
+        return DealPage([deals.out(d) for d in rows], total, limit, offset)
+
+    @post("/", opt=requires(STAFF_OBJECT, "create"))
+    async def create_deal(
+        self,
+        data: JSONBody[StaffDealIn],
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+        idempotency: IdempotencyDep,
+    ) -> Response[bytes]:
+        """Register a deal for a partner enterprise (`enterprise_id`), or the upstream's own without one:
+        partners see that only through a sharing rule or the deal's team."""
+        deals = deals_of(request, db, actor, STAFF_OBJECT)
+
+        async def create() -> tuple[int, dict[str, Any]]:
+            values = sent(data, leave_out=("enterprise_id",))
+            deal = await deals.create(values, owner_id=actor.user_id, enterprise_id=data.enterprise_id)
+            return HTTP_201_CREATED, deals.out(deal)
+
+        return await idempotency.run(data, create)
+
+    @get("/export.xlsx", opt=requires(STAFF_OBJECT, "export"), media_type=XLSX_MEDIA_TYPE)
+    async def export_deals(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
+        return await xlsx(deals_of(request, db, actor, STAFF_OBJECT))
+
+    @get("/{deal_id:uuid}", opt=requires(STAFF_OBJECT, "read"))
+    async def get_deal(
+        self, deal_id: FromPath[uuid.UUID], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        """The deal and its external team (the partner people it is shared with, one by one)."""
+        deals = deals_of(request, db, actor, STAFF_OBJECT)
+        return {**deals.out(await deals.get(deal_id)), "team": await deals.team(deal_id)}
+
+    @patch("/{deal_id:uuid}", opt=requires(STAFF_OBJECT, "update"))
+    async def update_deal(
+        self,
+        deal_id: FromPath[uuid.UUID],
+        data: JSONBody[StaffDealPatch],
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+    ) -> dict[str, Any]:
+        """Change the fields sent; `enterprise_id` moves the deal to a partner (null: the upstream's own)."""
+        deals = deals_of(request, db, actor, STAFF_OBJECT)
+        links = sent(data)
+        values = {k: v for k, v in links.items() if k != "enterprise_id"}
+        moved = {"enterprise_id": links["enterprise_id"]} if "enterprise_id" in links else {}
+        return deals.out(await deals.update(deal_id, values, **moved))
+
+    @delete("/{deal_id:uuid}", opt=requires(STAFF_OBJECT, "delete"))
+    async def delete_deal(self, deal_id: FromPath[uuid.UUID], request: AnyRequest, db: DB, actor: CurrentActor) -> None:
+        await deals_of(request, db, actor, STAFF_OBJECT).delete(deal_id)
+
+    @post("/{deal_id:uuid}/team", opt=requires(STAFF_OBJECT, "update"), status_code=200)
+    async def add_team_member(
+        self,
+        deal_id: FromPath[uuid.UUID],
+        data: JSONBody[TeamMemberIn],
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+    ) -> list[dict[str, Any]]:
+        """Share the deal with one partner person, to read or also to change (`access`), whatever their
+        enterprise's data level; sending them again changes their access. Returns the team."""
+        deals = deals_of(request, db, actor, STAFF_OBJECT)
+        await deals.set_team_member(deal_id, data.membership_id, data.access)
+        return await deals.team(deal_id)
+
+    @delete("/{deal_id:uuid}/team/{membership_id:uuid}", opt=requires(STAFF_OBJECT, "update"))
+    async def remove_team_member(
+        self,
+        deal_id: FromPath[uuid.UUID],
+        membership_id: FromPath[uuid.UUID],
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+    ) -> None:
+        await deals_of(request, db, actor, STAFF_OBJECT).remove_team_member(deal_id, membership_id)
+
+
+CONTROLLERS = [PartnerDealsController, StaffDealsController]

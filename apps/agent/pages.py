@@ -1,0 +1,123 @@
+"""The partner portal's deal page: /p/{slug}/deals lists the deals one may read and registers new ones.
+
+Field rules shape the page as they shape the API: a hidden field is neither a column nor an input, a
+read-only one is a column but not an input; the list is the actor's data scope, as in the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from apps.agent.deals import Deals, plain
+from apps.agent.models import STAGES
+from apps.agent.objects import FIELDS, PARTNER_OBJECT
+from interconnect.services import InterconnectDep
+from portal.actor import Actor
+from portal.errors import ValidationFailed
+from portal.http.deps import DB, CurrentActor
+from portal.i18n import N_
+from portal.permissions import requires
+from roles.access import policy_of
+from web.partner_portal import signed_in_portal
+from web.views import Form, field_errors
+
+AnyRequest = Request[Any, Any, Any]
+PAGE_SIZE = 100
+STAGE_LABELS = {
+    "registered": N_("Registered"),
+    "qualified": N_("Qualified"),
+    "won": N_("Won"),
+    "lost": N_("Lost"),
+}
+# The form's inputs besides the governed fields (the currency is not under field rules).
+FORM_FIELDS = (*(name for name, _label in FIELDS), "currency")
+
+
+def display(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if name in ("amount", "commission_rate"):
+        return plain(value)
+    return str(value)
+
+
+async def _deals_page(
+    request: AnyRequest,
+    db: DB,
+    actor: Actor,
+    around: dict[str, Any],
+    *,
+    stage: str | None = None,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    created: bool = False,
+    status_code: int = 200,
+) -> Template:
+    deals = Deals(db, policy_of(request), actor, PARTNER_OBJECT)
+    rules = deals.field_rules()
+    stage = stage if stage in STAGES else None
+    rows, total = await deals.page(stage, PAGE_SIZE, 0)
+    return Template(
+        "deals.html",
+        context={
+            **around,
+            "deals": [deals.out(d) for d in rows],
+            "total": total,
+            "stage": stage,
+            "stages": [(s, STAGE_LABELS[s]) for s in STAGES],
+            "stage_labels": STAGE_LABELS,
+            # hidden: neither a column nor an input; read-only: a column, not an input
+            "columns": [(name, label) for name, label in FIELDS if rules.get(name) != "hidden"],
+            "inputs": [name for name, _label in FIELDS if rules.get(name) is None],
+            "read_only": [(name, label) for name, label in FIELDS if rules.get(name) == "read_only"],
+            "display": display,
+            "form": form or {},
+            "errors": errors or {},
+            "created": created,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/p/{slug:str}/deals", opt=requires(PARTNER_OBJECT, "read"), include_in_schema=False)
+async def deals_page(
+    slug: FromPath[str],
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+    stage: FromQuery[str | None] = None,
+    created: FromQuery[str | None] = None,
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    return await _deals_page(request, db, actor, around, stage=stage, created=bool(created))
+
+
+@post("/p/{slug:str}/deals", opt=requires(PARTNER_OBJECT, "create"), include_in_schema=False)
+async def register_deal_page(
+    slug: FromPath[str],
+    data: Form,
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+) -> Template | Redirect:
+    """Register a deal for one's own enterprise. A field the form does not offer (hidden or read-only)
+    is refused if sent anyway, as in the API."""
+    around = await signed_in_portal(interconnect, slug, actor)
+    form = {name: data[name].strip() for name in FORM_FIELDS if name in data}
+    values = {name: value for name, value in form.items() if value}
+    deals = Deals(db, policy_of(request), actor, PARTNER_OBJECT)
+    try:
+        async with db.begin_nested():
+            await deals.create(values, owner_id=actor.user_id, enterprise_id=actor.enterprise_id)
+    except ValidationFailed as error:
+        return await _deals_page(request, db, actor, around, form=form, errors=field_errors(error), status_code=422)
+    return Redirect(f"/p/{around['portal'].slug}/deals?created=1")
+
+
+PAGES = [deals_page, register_deal_page]

@@ -1,0 +1,441 @@
+"""The JSON API of roles: role definitions, templates, data and sharing rules, staff teams, role
+assignment of partner people (by the upstream, and by enterprise admins within their template), and
+explanations of who may do what."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from sqlalchemy import select
+
+from interconnect.models import Membership
+from portal.errors import NotFound
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.i18n import N_
+from portal.identity.schemas import Strict
+from portal.permissions import requires
+from roles.access import policy_of
+from roles.admin import RoleAdmin, RoleSpec, RoleView, SharingSpec, TemplateRow
+from roles.explain import explain
+from roles.models import DataRule, Role, SharingRule
+from roles.policy import assignable_roles
+from roles.presets import PARTNER_APPS
+
+
+class RoleIn(Strict):
+    key: str
+    name: str
+    kind: str
+    description: str | None = None
+    apps: list[str] = msgspec.field(default_factory=list)
+    grants: list[tuple[str, str]] = msgspec.field(default_factory=list)
+    fields: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    scopes: dict[str, str] = msgspec.field(default_factory=dict)
+    includes: list[str] = msgspec.field(default_factory=list)
+
+
+class RolePatch(Strict):
+    name: str | None = None
+    description: str | None = None
+    apps: list[str] | None = None
+    grants: list[tuple[str, str]] | None = None
+    fields: dict[str, dict[str, str]] | None = None
+    scopes: dict[str, str] | None = None
+    includes: list[str] | None = None
+
+    def spec(self) -> RoleSpec:
+        return RoleSpec(self.name, self.description, self.apps, self.grants, self.fields, self.scopes, self.includes)
+
+
+class RoleOut(msgspec.Struct):
+    id: uuid.UUID
+    key: str
+    name: str
+    kind: str
+    description: str | None
+    preset: bool
+    apps: list[str]
+    grants: list[tuple[str, str]]
+    fields: dict[str, dict[str, str]]
+    scopes: dict[str, str]
+    includes: list[str]
+    holders: int
+
+    @classmethod
+    def of(cls, v: RoleView) -> RoleOut:
+        r = v.role
+        return cls(
+            r.id,
+            r.key,
+            r.name,
+            r.kind,
+            r.description,
+            r.preset,
+            list(r.apps or []),
+            v.grants,
+            v.fields,
+            v.scopes,
+            v.includes,
+            v.holders,
+        )
+
+
+class TemplateRowIO(Strict):
+    role_key: str
+    assignable: bool = True
+    member_default: bool = False
+    admin_default: bool = False
+
+
+class DataRuleIn(Strict):
+    object: str
+    level: str | None
+    partner_type_id: uuid.UUID | None = None
+    link_id: uuid.UUID | None = None
+    include_sub_enterprises: bool = False
+
+
+class DataRuleOut(msgspec.Struct):
+    id: uuid.UUID
+    object: str
+    level: str
+    partner_type_id: uuid.UUID | None
+    link_id: uuid.UUID | None
+    include_sub_enterprises: bool
+
+    @classmethod
+    def of(cls, d: DataRule) -> DataRuleOut:
+        return cls(d.id, d.object, d.level, d.partner_type_id, d.link_id, d.include_sub_enterprises)
+
+
+class SharingIn(Strict):
+    name: str
+    object: str
+    field: str
+    operator: str
+    value: Any
+    target_kind: str
+    target: str
+    access: str = "read"
+    active: bool = True
+
+    def spec(self) -> SharingSpec:
+        return SharingSpec(**{k: getattr(self, k) for k in self.__struct_fields__})
+
+
+class SharingOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    object: str
+    field: str
+    operator: str
+    value: Any
+    target_kind: str
+    target: str
+    access: str
+    active: bool
+
+    @classmethod
+    def of(cls, s: SharingRule) -> SharingOut:
+        return cls(s.id, s.name, s.object, s.field, s.operator, s.value, s.target_kind, s.target, s.access, s.active)
+
+
+class TeamIn(Strict):
+    name: str
+
+
+class TeamMembersIn(Strict):
+    user_ids: list[uuid.UUID]
+
+
+class TeamOut(msgspec.Struct):
+    id: uuid.UUID
+    name: str
+    user_ids: list[uuid.UUID]
+
+
+class RolesIn(Strict):
+    roles: list[str]
+
+
+class AssignedOut(msgspec.Struct):
+    user_id: uuid.UUID
+    roles: list[str]
+
+
+class ObjectOut(msgspec.Struct):
+    name: str
+    label: str
+    audience: str
+    actions: list[str]
+    fields: list[str]
+    app: str | None
+    data_scoped: bool
+
+
+class CatalogueOut(msgspec.Struct):
+    objects: list[ObjectOut]
+    apps: list[str]
+
+
+class ReasonOut(msgspec.Struct):
+    kind: str
+    detail: dict[str, Any]
+
+
+class ExplanationOut(msgspec.Struct):
+    user_id: uuid.UUID
+    kind: str
+    display_name: str
+    roles: list[str]
+    object: str
+    actions: dict[str, list[str]]
+    apps_open: bool
+    fields: dict[str, str]
+    read: list[ReasonOut]
+    write: list[ReasonOut]
+
+
+def _admin(db: DB, actor: CurrentActor, services: ServicesDep) -> RoleAdmin:
+    return RoleAdmin(db, actor, services.objects)
+
+
+class RolesController(Controller):
+    path = "/api/roles"
+    tags = ["roles"]
+
+    @get("/", opt=requires("roles", "read"))
+    async def list_roles(
+        self, db: DB, actor: CurrentActor, services: ServicesDep, kind: FromQuery[str | None] = None
+    ) -> list[RoleOut]:
+        return [RoleOut.of(v) for v in await _admin(db, actor, services).list(kind)]
+
+    @post("/", opt=requires("roles", "update"), status_code=HTTP_201_CREATED)
+    async def create_role(self, data: JSONBody[RoleIn], db: DB, actor: CurrentActor, services: ServicesDep) -> RoleOut:
+        spec = RoleSpec(data.name, data.description, data.apps, data.grants, data.fields, data.scopes, data.includes)
+        return RoleOut.of(await _admin(db, actor, services).create(data.key, data.kind, spec))
+
+    @get("/{key:str}", opt=requires("roles", "read"))
+    async def get_role(self, key: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep) -> RoleOut:
+        return RoleOut.of(await _admin(db, actor, services).get(key))
+
+    @patch("/{key:str}", opt=requires("roles", "update"))
+    async def update_role(
+        self, key: FromPath[str], data: JSONBody[RolePatch], db: DB, actor: CurrentActor, services: ServicesDep
+    ) -> RoleOut:
+        """Change a role; every part given replaces that part. Applies on everyone's next request."""
+        return RoleOut.of(await _admin(db, actor, services).update(key, data.spec()))
+
+    @delete("/{key:str}", opt=requires("roles", "update"), status_code=HTTP_204_NO_CONTENT)
+    async def delete_role(self, key: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep) -> None:
+        await _admin(db, actor, services).delete(key)
+
+
+class AccessRulesController(Controller):
+    path = "/api/access"
+    tags = ["roles"]
+
+    @get("/objects", opt=requires("roles", "read"))
+    async def objects(self, services: ServicesDep) -> CatalogueOut:
+        """What roles can grant: objects with their actions and fields, and the partner apps."""
+        return CatalogueOut(
+            [
+                ObjectOut(
+                    o.name, o.label, o.audience, list(o.actions), [f for f, _l in o.fields], o.app, o.model is not None
+                )
+                for o in sorted(services.objects.values(), key=lambda o: o.name)
+            ],
+            [key for key, _label in PARTNER_APPS],
+        )
+
+    @get("/templates/{partner_type_id:uuid}", opt=requires("roles", "read"))
+    async def templates(
+        self, partner_type_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, services: ServicesDep
+    ) -> list[TemplateRowIO]:
+        rows = await _admin(db, actor, services).templates(partner_type_id)
+        return [TemplateRowIO(r.role_key, r.assignable, r.member_default, r.admin_default) for r in rows]
+
+    @put("/templates/{partner_type_id:uuid}", opt=requires("roles", "update"))
+    async def set_templates(
+        self,
+        partner_type_id: FromPath[uuid.UUID],
+        data: JSONBody[list[TemplateRowIO]],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+    ) -> list[TemplateRowIO]:
+        wanted = [TemplateRow(r.role_key, r.assignable, r.member_default, r.admin_default) for r in data]
+        rows = await _admin(db, actor, services).set_templates(partner_type_id, wanted)
+        return [TemplateRowIO(r.role_key, r.assignable, r.member_default, r.admin_default) for r in rows]
+
+    @get("/data", opt=requires("roles", "read"))
+    async def data_rules(self, db: DB, actor: CurrentActor, services: ServicesDep) -> list[DataRuleOut]:
+        return [DataRuleOut.of(d) for d in await _admin(db, actor, services).data_rules()]
+
+    @put("/data", opt=requires("roles", "update"))
+    async def set_data_rule(
+        self, data: JSONBody[DataRuleIn], db: DB, actor: CurrentActor, services: ServicesDep
+    ) -> DataRuleOut | None:
+        """Set one partner type's level for an object, or one enterprise's override; level null removes it."""
+        row = await _admin(db, actor, services).set_data_rule(
+            data.object,
+            data.level,
+            partner_type_id=data.partner_type_id,
+            link_id=data.link_id,
+            include_sub_enterprises=data.include_sub_enterprises,
+        )
+        return None if row is None else DataRuleOut.of(row)
+
+    @get("/sharing", opt=requires("roles", "read"))
+    async def sharing_rules(self, db: DB, actor: CurrentActor, services: ServicesDep) -> list[SharingOut]:
+        return [SharingOut.of(s) for s in await _admin(db, actor, services).sharing_rules()]
+
+    @post("/sharing", opt=requires("roles", "update"), status_code=HTTP_201_CREATED)
+    async def add_sharing_rule(
+        self, data: JSONBody[SharingIn], db: DB, actor: CurrentActor, services: ServicesDep
+    ) -> SharingOut:
+        return SharingOut.of(await _admin(db, actor, services).add_sharing_rule(data.spec()))
+
+    @put("/sharing/{rule_id:uuid}", opt=requires("roles", "update"))
+    async def update_sharing_rule(
+        self,
+        rule_id: FromPath[uuid.UUID],
+        data: JSONBody[SharingIn],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+    ) -> SharingOut:
+        return SharingOut.of(await _admin(db, actor, services).update_sharing_rule(rule_id, data.spec()))
+
+    @delete("/sharing/{rule_id:uuid}", opt=requires("roles", "update"), status_code=HTTP_204_NO_CONTENT)
+    async def delete_sharing_rule(
+        self, rule_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, services: ServicesDep
+    ) -> None:
+        await _admin(db, actor, services).delete_sharing_rule(rule_id)
+
+    @get("/teams", opt=requires("roles", "read"))
+    async def teams(self, db: DB, actor: CurrentActor, services: ServicesDep) -> list[TeamOut]:
+        return [TeamOut(t.id, t.name, users) for t, users in await _admin(db, actor, services).teams()]
+
+    @post("/teams", opt=requires("roles", "update"), status_code=HTTP_201_CREATED)
+    async def add_team(self, data: JSONBody[TeamIn], db: DB, actor: CurrentActor, services: ServicesDep) -> TeamOut:
+        team = await _admin(db, actor, services).add_team(data.name)
+        return TeamOut(team.id, team.name, [])
+
+    @put("/teams/{team_id:uuid}/members", opt=requires("roles", "update"))
+    async def set_team_members(
+        self,
+        team_id: FromPath[uuid.UUID],
+        data: JSONBody[TeamMembersIn],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+    ) -> TeamOut:
+        admin = _admin(db, actor, services)
+        await admin.set_team_members(team_id, data.user_ids)
+        return next(TeamOut(t.id, t.name, users) for t, users in await admin.teams() if t.id == team_id)
+
+    @get("/explain", opt=requires("roles", "read"))
+    async def explain(
+        self,
+        user_id: FromQuery[uuid.UUID],
+        object: FromQuery[str],
+        request: Request[Any, Any, Any],
+        db: DB,
+        actor: CurrentActor,
+        record_id: FromQuery[uuid.UUID | None] = None,
+    ) -> ExplanationOut:
+        """Why a user may (or may not) act on an object, see its fields, and read or change one record."""
+        policy = policy_of(request)
+        found = await explain(db, policy, policy.current(actor.tenant_id), user_id, object, record_id)
+        return ExplanationOut(
+            found.user_id,
+            found.kind,
+            found.display_name,
+            found.roles,
+            found.object,
+            found.actions,
+            found.apps_open,
+            found.fields,
+            [ReasonOut(r.kind, dict(r.detail)) for r in found.read],
+            [ReasonOut(r.kind, dict(r.detail)) for r in found.write],
+        )
+
+
+async def _member(db: DB, membership_id: uuid.UUID, link_id: uuid.UUID | None = None) -> Membership:
+    query = select(Membership).where(Membership.id == membership_id)
+    if link_id is not None:
+        query = query.where(Membership.link_id == link_id)
+    found = await db.scalar(query)
+    if found is None:
+        raise NotFound(N_("No such person"))
+    return found
+
+
+class MemberRolesController(Controller):
+    path = "/api/interconnect/users"
+    tags = ["partner enterprises"]
+
+    @get("/{membership_id:uuid}/roles", opt=requires("interconnect.enterprises", "read"))
+    async def roles(self, membership_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> AssignedOut:
+        member = await _member(db, membership_id)
+        held = (await services.permissions.roles_of(db, [member.id]))[member.id]
+        return AssignedOut(member.id, sorted(held))
+
+    @put("/{membership_id:uuid}/roles", opt=requires("interconnect.users", "update"))
+    async def set_roles(
+        self,
+        membership_id: FromPath[uuid.UUID],
+        data: JSONBody[RolesIn],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+    ) -> AssignedOut:
+        """Give a partner person exactly these roles; takes effect on their next request."""
+        member = await _member(db, membership_id)
+        held = await services.permissions.assign(db, actor, member.id, "external", data.roles)
+        return AssignedOut(member.id, sorted(held))
+
+
+class PartnerRolesController(Controller):
+    path = "/api/partner"
+    tags = ["partner self-administration"]
+
+    @get("/roles", opt=requires("partner.colleagues", "read"))
+    async def assignable(self, db: DB, actor: CurrentActor) -> list[RoleOut]:
+        """The roles this enterprise's admins may hand out to colleagues."""
+        keys = await assignable_roles(db, actor.partner_type_id)
+        rows = await db.scalars(select(Role).where(Role.key.in_(keys)).order_by(Role.name))
+        return [RoleOut.of(RoleView(r)) for r in rows]
+
+    @get("/colleagues/{membership_id:uuid}/roles", opt=requires("partner.colleagues", "read"))
+    async def colleague_roles(
+        self, membership_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, services: ServicesDep
+    ) -> AssignedOut:
+        member = await _member(db, membership_id, actor.enterprise_id)
+        held = (await services.permissions.roles_of(db, [member.id]))[member.id]
+        return AssignedOut(member.id, sorted(held))
+
+    @put("/colleagues/{membership_id:uuid}/roles", opt=requires("partner.colleagues", "update"))
+    async def set_colleague_roles(
+        self,
+        membership_id: FromPath[uuid.UUID],
+        data: JSONBody[RolesIn],
+        db: DB,
+        actor: CurrentActor,
+        services: ServicesDep,
+    ) -> AssignedOut:
+        """Give a colleague roles among those the enterprise may hand out; others they hold stay."""
+        if actor.enterprise_id is None:
+            raise NotFound(N_("No such person"))
+        member = await _member(db, membership_id, actor.enterprise_id)
+        held = await services.permissions.assign(db, actor, member.id, "external", data.roles)
+        return AssignedOut(member.id, sorted(held))
+
+
+ROLE_CONTROLLERS = [RolesController, AccessRulesController, MemberRolesController, PartnerRolesController]

@@ -1,0 +1,180 @@
+"""What the role pages share: forms with repeated fields, labels of stored codes, role display names,
+the objects of each audience, and the role admin of the request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from portal.actor import Actor
+from portal.errors import ValidationFailed
+from portal.i18n import N_, gettext
+from portal.permissions import ANY, STANDARD_ACTIONS, ProtectedObject
+from portal.services import Services
+from roles.admin import RoleAdmin
+from roles.models import Role
+from roles.presets import PARTNER_APPS
+
+# Paths under /console/roles/ that are pages, so never a role's key.
+RESERVED_KEYS = frozenset({"templates", "data", "sharing", "teams", "new", "preview", "explain", "objects"})
+
+ACTION_LABELS: dict[str, str] = {
+    "read": N_("View"),
+    "create": N_("Create"),
+    "update": N_("Change"),
+    "delete": N_("Delete"),
+    "export": N_("Export"),
+    "approve": N_("Approve"),
+    ANY: N_("All actions"),
+}
+KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}
+DATA_LEVEL_LABELS: dict[str, str] = {
+    "none": N_("No access"),
+    "private": N_("Own records only"),
+    "enterprise_read": N_("Own enterprise: view"),
+    "enterprise_write": N_("Own enterprise: view and change"),
+    "public_read": N_("All partners' records: view"),
+    "public_write": N_("All partners' records: view and change"),
+}
+SCOPE_LABELS: dict[str, str] = {
+    "": N_("Not set"),
+    "own": N_("Own records"),
+    "team": N_("Team's records"),
+    "all": N_("All records"),
+}
+FIELD_ACCESS_LABELS: dict[str, str] = {
+    "read_write": N_("Read and write"),
+    "read_only": N_("Read only"),
+    "hidden": N_("Hidden"),
+}
+OPERATOR_LABELS: dict[str, str] = {
+    "eq": "=",
+    "ne": "≠",
+    "in": N_("is one of"),
+    "lt": "<",
+    "le": "≤",
+    "gt": ">",
+    "ge": "≥",
+}
+TARGET_LABELS: dict[str, str] = {
+    "enterprise": N_("Enterprise"),
+    "partner_type": N_("Partner type"),
+    "tier": N_("Tier"),
+    "role": N_("Partner role"),
+}
+ACCESS_LABELS: dict[str, str] = {"read": N_("View"), "write": N_("View and change")}
+APP_LABELS: dict[str, str] = dict(PARTNER_APPS)
+
+_TABLES: dict[str, Mapping[str, str]] = {
+    "action": ACTION_LABELS,
+    "kind": KIND_LABELS,
+    "level": DATA_LEVEL_LABELS,
+    "scope": SCOPE_LABELS,
+    "field_access": FIELD_ACCESS_LABELS,
+    "operator": OPERATOR_LABELS,
+    "target": TARGET_LABELS,
+    "access": ACCESS_LABELS,
+    "app": APP_LABELS,
+}
+
+
+def roles_label(kind: str, code: str) -> str:
+    """For templates: a stored code of the role pages in the page's language (the code if unknown)."""
+    found = _TABLES[kind].get(code)
+    return gettext(found) if found else code
+
+
+def role_name(role: Role | None) -> str:
+    """A role's name as shown: preset names (message ids) translated, the upstream's own as typed."""
+    if role is None:
+        return ""
+    return gettext(role.name) if role.preset else role.name
+
+
+def role_description(role: Role) -> str:
+    if not role.description:
+        return ""
+    return gettext(role.description) if role.preset else role.description
+
+
+def many(data: Mapping[str, Any], name: str) -> list[str]:
+    """Every value a form sent under one name (checkboxes, multi-selects), blanks dropped."""
+    value = data.get(name)
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else list(value)
+    return [v.strip() for v in values if isinstance(v, str) and v.strip()]
+
+
+def one(data: Mapping[str, Any], name: str) -> str:
+    """A single form value (the last one if the name was sent several times), stripped."""
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[-1] if value else ""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parts(name: str) -> tuple[str, str]:
+    """The two parts of a grid field's name "<prefix>:<first>:<second>" (blank when missing)."""
+    _prefix, first, second = [*name.split(":", 2), "", ""][:3]
+    return first, second
+
+
+def flat(data: Mapping[str, Any], names: Iterable[str]) -> dict[str, str]:
+    return {name: one(data, name) for name in names}
+
+
+def errors_of(error: ValidationFailed) -> dict[str, str]:
+    """Field -> message; several messages for one field (a grid) are joined, not lost."""
+    found: dict[str, list[str]] = {}
+    for e in error.errors:
+        text = gettext(e.message, **e.params)
+        if text not in found.setdefault(e.field, []):
+            found[e.field].append(text)
+    return {f: "; ".join(messages) for f, messages in found.items()}
+
+
+def role_admin(db: AsyncSession, actor: Actor, services: Services) -> RoleAdmin:
+    return RoleAdmin(db, actor, services.objects)
+
+
+def audience_objects(objects: Mapping[str, ProtectedObject], kind: str) -> list[ProtectedObject]:
+    """The objects a role of this kind is granted (partner objects for partner roles), in label order."""
+    audience = "external" if kind == "external" else "internal"
+    return sorted((o for o in objects.values() if o.audience == audience), key=lambda o: o.name)
+
+
+def action_columns(objects: Sequence[ProtectedObject]) -> list[str]:
+    """The actions of a grant grid: the standard ones in their order, then any others, then "all"."""
+    used = {a for o in objects for a in o.actions}
+    ordered = [a for a in STANDARD_ACTIONS if a in used]
+    ordered += sorted(used - set(STANDARD_ACTIONS))
+    return [*ordered, ANY]
+
+
+def scoped_objects(objects: Mapping[str, ProtectedObject], audience: str) -> list[ProtectedObject]:
+    """Objects with data permissions (a table of records with an owner and an enterprise)."""
+    return sorted((o for o in objects.values() if o.model is not None and o.audience == audience), key=lambda o: o.name)
+
+
+def object_columns(obj: ProtectedObject) -> list[str]:
+    """The columns of a data-scoped object a sharing rule may test."""
+    if obj.model is None:
+        return []
+    return [c.name for c in obj.model.__table__.columns if c.name != "tenant_id"]
+
+
+async def roles_of_kind(db: AsyncSession, kind: str) -> list[Role]:
+    return list(await db.scalars(select(Role).where(Role.kind == kind).order_by(Role.preset.desc(), Role.name)))
+
+
+async def roles_by_key(db: AsyncSession) -> dict[str, Role]:
+    return {r.key: r for r in await db.scalars(select(Role))}
+
+
+def names_of(keys: Iterable[str], roles: Mapping[str, Role]) -> list[str]:
+    """Display names of role keys, in name order; a key without a role (deleted meanwhile) as typed."""
+    return sorted(role_name(roles[k]) if k in roles else k for k in keys)
