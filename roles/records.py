@@ -16,7 +16,9 @@ sort by)::
         )
 
 (declared after the class, or with the column objects, as apps/agent/models.py does: a `text()`
-expression reads back differently on SQLite and the migration check would see a change.) The three indexes are what `roles.scopes.where()` is planned against: each branch of the compiled
+expression reads back differently on SQLite and the migration check would see a change.)
+
+The three indexes are what `roles.scopes.where()` is planned against: each branch of the compiled
 condition (the viewer's enterprise, the owner, everything) is one index range inside the tenant, and the
 third serves the unscoped and "all" pages in created_at order. A field used by a sharing rule needs an
 index of its own (leading with tenant_id) for the rule not to turn the page into a filtered scan.
