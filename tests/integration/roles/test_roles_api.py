@@ -244,3 +244,23 @@ def test_previewing_one_role_shows_only_what_that_role_opens(client: TestClient,
     assert client.get(f"/p/{world.a.slug}/colleagues").status_code == 403
     token, _refresh = api_login(client, world.a.slug, world.a.others["staff"].email)
     assert client.post("/console/roles/preview", headers={"Authorization": f"Bearer {token}"}).status_code in (401, 403)
+
+
+def test_explain_gives_every_reason_a_record_is_visible_and_the_page_shows_them(
+    client: TestClient, world: World
+) -> None:
+    params = {"user_id": world.x.admin.user_id, "object": "partner.agent.deal", "record_id": world.ids["deal"]}
+    found = client.get("/api/access/explain", headers=world.a.admin.bearer, params=params).json()
+    assert [r["kind"] for r in found["read"]] == ["enterprise"] and found["read"][0]["detail"]["level"] == (
+        "enterprise_write"
+    )
+    assert [r["kind"] for r in found["write"]] == ["enterprise"]
+    other = client.get(
+        "/api/access/explain", headers=world.a.admin.bearer, params={**params, "user_id": world.y.admin.user_id}
+    ).json()
+    assert other["read"] == [] and other["write"] == [] and other["actions"]["read"] == ["dealer_admin"]
+    act_as(client, world.a.admin.cookie)
+    page = client.get("/console/roles/explain", params=params)
+    assert page.status_code == 200 and "It belongs to their enterprise" in page.text
+    refused = client.get("/console/roles/explain", params={**params, "record_id": "not-an-id"})
+    assert refused.status_code == 200 and 'role="alert"' in refused.text

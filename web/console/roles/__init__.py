@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from web.console.roles.editor import create_role_page, delete_role_page, role_page, roles_page, update_role_page
+from web.console.roles.explain import explain_page
 from web.console.roles.partner_rules import (
     data_page,
     remove_data_override_page,
@@ -43,6 +44,7 @@ CONSOLE_ROLE_PAGES: list[Any] = [
     delete_sharing_page,
     teams_page,
     add_team_page,
+    explain_page,
     team_members_page,
     role_page,
     update_role_page,
