@@ -30,6 +30,13 @@ def N_(message: str) -> str:
     return message
 
 
+class Msgid(str):
+    """A message parameter that is itself a message (e.g. a preset's name): translated with the
+    message it fills, in the language of whoever reads it."""
+
+    __slots__ = ()
+
+
 class Catalogs:
     def __init__(self, directories: Iterable[Path], languages: Iterable[str], default: str) -> None:
         self.languages = tuple(languages)
@@ -106,8 +113,11 @@ def current_language() -> str:
 
 
 def gettext(message: str, **params: object) -> str:
-    text = (_translations.get() or _NO_TRANSLATION).gettext(message)
-    return text % params if params else text
+    translations = _translations.get() or _NO_TRANSLATION
+    text = translations.gettext(message)
+    if not params:
+        return text
+    return text % {k: translations.gettext(v) if isinstance(v, Msgid) else v for k, v in params.items()}
 
 
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:

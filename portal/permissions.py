@@ -112,7 +112,3 @@ async def policy_changed(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Who may do what changed in this tenant: every process rebuilds its compiled policy on the
     tenant's next request (the version is read with the session on every request)."""
     await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(policy_version=Tenant.policy_version + 1))
-
-
-def registered(objects: Sequence[ProtectedObject]) -> dict[str, ProtectedObject]:
-    return {o.name: o for o in objects}

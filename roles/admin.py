@@ -17,8 +17,9 @@ from interconnect.models import EnterpriseLink, PartnerTier, PartnerType
 from portal.actor import Actor
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
+from portal.identity.models import InternalUser
 from portal.permissions import ANY, ProtectedObject, policy_changed
-from roles.casbin_model import ROLE_PREFIX
+from roles.casbin_model import ROLE_PREFIX, USER_PREFIX
 from roles.models import (
     DATA_LEVELS,
     FIELD_ACCESS,
@@ -103,45 +104,43 @@ class RoleAdmin:
     # roles
 
     async def list(self, kind: str | None = None) -> list[RoleView]:
-        query = select(Role).order_by(Role.kind, Role.preset.desc(), Role.name)
-        if kind is not None:
-            query = query.where(Role.kind == kind)
+        return await self._views(() if kind is None else (Role.kind == kind,))
+
+    async def get(self, key: str) -> RoleView:
+        found = await self._views((Role.key == key,))
+        if not found:
+            raise NotFound(N_("No such role"))
+        return found[0]
+
+    async def _views(self, conditions: Sequence[Any]) -> list[RoleView]:
+        """The chosen roles with their grants, inclusions, field rules, scopes and number of holders;
+        each part read in one query narrowed to those roles."""
+        query = select(Role).where(*conditions).order_by(Role.kind, Role.preset.desc(), Role.name)
         roles = list(await self.session.scalars(query))
         views = {r.key: RoleView(r) for r in roles}
         by_id = {r.id: r.key for r in roles}
-        for rule in await self.session.scalars(select(PolicyRule).where(PolicyRule.v0.startswith(ROLE_PREFIX))):
-            view = views.get(rule.v0.removeprefix(ROLE_PREFIX))
-            if view is None:
-                continue
+        subjects = [ROLE_PREFIX + key for key in views]
+        for rule in await self.session.scalars(select(PolicyRule).where(PolicyRule.v0.in_(subjects))):
+            view = views[rule.v0.removeprefix(ROLE_PREFIX)]
             if rule.ptype == "p":
                 view.grants.append((rule.v1, rule.v2))
             else:
                 view.includes.append(rule.v1.removeprefix(ROLE_PREFIX))
-        for fr in await self.session.scalars(select(FieldRule)):
-            if fr.role_id in by_id:
-                views[by_id[fr.role_id]].fields.setdefault(fr.object, {})[fr.field] = fr.access
-        for sc in await self.session.scalars(select(InternalScope)):
-            if sc.role_id in by_id:
-                views[by_id[sc.role_id]].scopes[sc.object] = sc.scope
+        for fr in await self.session.scalars(select(FieldRule).where(FieldRule.role_id.in_(by_id))):
+            views[by_id[fr.role_id]].fields.setdefault(fr.object, {})[fr.field] = fr.access
+        for sc in await self.session.scalars(select(InternalScope).where(InternalScope.role_id.in_(by_id))):
+            views[by_id[sc.role_id]].scopes[sc.object] = sc.scope
         holders = await self.session.execute(
             select(PolicyRule.v1, func.count())
-            .where(PolicyRule.ptype == "g", PolicyRule.v0.startswith("u:"))
+            .where(PolicyRule.ptype == "g", PolicyRule.v0.startswith(USER_PREFIX), PolicyRule.v1.in_(subjects))
             .group_by(PolicyRule.v1)
         )
         for role_subject, count in holders:
-            view = views.get(role_subject.removeprefix(ROLE_PREFIX))
-            if view is not None:
-                view.holders = count
+            views[role_subject.removeprefix(ROLE_PREFIX)].holders = count
         for view in views.values():
             view.grants.sort()
             view.includes.sort()
         return list(views.values())
-
-    async def get(self, key: str) -> RoleView:
-        for view in await self.list():
-            if view.role.key == key:
-                return view
-        raise NotFound(N_("No such role"))
 
     async def create(self, key: str, kind: str, spec: RoleSpec) -> RoleView:
         key = key.strip().lower()
@@ -535,8 +534,6 @@ class RoleAdmin:
         return team
 
     async def set_team_members(self, team_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> None:
-        from portal.identity.models import InternalUser
-
         if await self.session.scalar(select(StaffTeam.id).where(StaffTeam.id == team_id)) is None:
             raise NotFound(N_("No such team"))
         known = set(await self.session.scalars(select(InternalUser.id).where(InternalUser.id.in_(user_ids))))

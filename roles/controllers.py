@@ -367,14 +367,29 @@ class AccessRulesController(Controller):
         )
 
 
-async def _member(db: DB, membership_id: uuid.UUID, link_id: uuid.UUID | None = None) -> Membership:
-    query = select(Membership).where(Membership.id == membership_id)
-    if link_id is not None:
-        query = query.where(Membership.link_id == link_id)
-    found = await db.scalar(query)
+async def _member(db: DB, membership_id: uuid.UUID) -> Membership:
+    found = await db.scalar(select(Membership).where(Membership.id == membership_id))
     if found is None:
         raise NotFound(N_("No such person"))
     return found
+
+
+async def _colleague(db: DB, actor: CurrentActor, membership_id: uuid.UUID) -> Membership:
+    """A person of the actor's own enterprise; people without an enterprise have no colleagues."""
+    member = await _member(db, membership_id)
+    if actor.enterprise_id is None or member.link_id != actor.enterprise_id:
+        raise NotFound(N_("No such person"))
+    return member
+
+
+async def _held(db: DB, services: ServicesDep, member: Membership) -> AssignedOut:
+    return AssignedOut(member.id, sorted((await services.permissions.roles_of(db, [member.id]))[member.id]))
+
+
+async def _assign(
+    db: DB, services: ServicesDep, actor: CurrentActor, member: Membership, roles: list[str]
+) -> AssignedOut:
+    return AssignedOut(member.id, sorted(await services.permissions.assign(db, actor, member.id, "external", roles)))
 
 
 class MemberRolesController(Controller):
@@ -383,9 +398,7 @@ class MemberRolesController(Controller):
 
     @get("/{membership_id:uuid}/roles", opt=requires("interconnect.enterprises", "read"))
     async def roles(self, membership_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> AssignedOut:
-        member = await _member(db, membership_id)
-        held = (await services.permissions.roles_of(db, [member.id]))[member.id]
-        return AssignedOut(member.id, sorted(held))
+        return await _held(db, services, await _member(db, membership_id))
 
     @put("/{membership_id:uuid}/roles", opt=requires("interconnect.users", "update"))
     async def set_roles(
@@ -397,9 +410,7 @@ class MemberRolesController(Controller):
         services: ServicesDep,
     ) -> AssignedOut:
         """Give a partner person exactly these roles; takes effect on their next request."""
-        member = await _member(db, membership_id)
-        held = await services.permissions.assign(db, actor, member.id, "external", data.roles)
-        return AssignedOut(member.id, sorted(held))
+        return await _assign(db, services, actor, await _member(db, membership_id), data.roles)
 
 
 class PartnerRolesController(Controller):
@@ -417,9 +428,7 @@ class PartnerRolesController(Controller):
     async def colleague_roles(
         self, membership_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, services: ServicesDep
     ) -> AssignedOut:
-        member = await _member(db, membership_id, actor.enterprise_id)
-        held = (await services.permissions.roles_of(db, [member.id]))[member.id]
-        return AssignedOut(member.id, sorted(held))
+        return await _held(db, services, await _colleague(db, actor, membership_id))
 
     @put("/colleagues/{membership_id:uuid}/roles", opt=requires("partner.colleagues", "update"))
     async def set_colleague_roles(
@@ -431,11 +440,7 @@ class PartnerRolesController(Controller):
         services: ServicesDep,
     ) -> AssignedOut:
         """Give a colleague roles among those the enterprise may hand out; others they hold stay."""
-        if actor.enterprise_id is None:
-            raise NotFound(N_("No such person"))
-        member = await _member(db, membership_id, actor.enterprise_id)
-        held = await services.permissions.assign(db, actor, member.id, "external", data.roles)
-        return AssignedOut(member.id, sorted(held))
+        return await _assign(db, services, actor, await _colleague(db, actor, membership_id), data.roles)
 
 
 ROLE_CONTROLLERS = [RolesController, AccessRulesController, MemberRolesController, PartnerRolesController]

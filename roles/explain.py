@@ -9,7 +9,7 @@ is tested against.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -104,15 +104,7 @@ async def explain(
         if record is None:
             raise NotFound(N_("No such record"))
         values: dict[str, Any] = {c.key: getattr(record, c.key) for c in model.__mapper__.column_attrs}
-        scoped_viewer = Viewer(
-            viewer.kind,
-            viewer.tenant_id,
-            viewer.user_id,
-            viewer.enterprise_id,
-            viewer.partner_type_id,
-            viewer.tier_id,
-            roles,
-        )
+        scoped_viewer = replace(viewer, roles=roles)
         facts = await facts_for(session, scoped_viewer, obj, [record_id])
         object_rules = compiled.rules_for(obj)
         result.read = reasons(obj, object_rules, scoped_viewer, "read", values, facts)

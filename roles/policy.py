@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
-from portal.errors import ValidationFailed
-from portal.i18n import N_
+from portal.errors import Conflict, ValidationFailed
+from portal.i18n import N_, Msgid
 from portal.permissions import SIGNED_IN, Permission, ProtectedObject
 from roles import snapshot
 from roles.casbin_model import ROLE_PREFIX, USER_PREFIX
@@ -120,11 +120,16 @@ class RolePolicy:
             )
         }
         if by is not None and by.kind == "external":
+            if user_id == by.user_id:
+                raise Conflict(N_("You cannot change your own roles"), code="own_roles")
             allowed = await assignable_roles(session, by.partner_type_id)
             for key in sorted(wanted - allowed):
                 if key not in current:
                     raise ValidationFailed.single(
-                        "roles", N_("%(key)s is not a role your enterprise may hand out"), key=key
+                        "roles",
+                        N_("You cannot give the role %(name)s"),
+                        "not_assignable",
+                        name=Msgid(known[key].name) if known[key].preset else known[key].name,
                     )
             wanted = wanted | (current.keys() - allowed)
         for key, row in current.items():

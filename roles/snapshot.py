@@ -19,7 +19,6 @@ from roles.models import DataRule, FieldRule, InternalScope, PolicyRule, Role, S
 from roles.scopes import LevelRule, ObjectRules, Sharing
 
 FieldAccess = dict[str, str]  # field -> "hidden" | "read_only"; absent means read-write
-_WIDTH = {"own": 1, "team": 2, "all": 3}
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +152,3 @@ async def load(
             internal=internal,
         )
     return TenantPolicy(tenant_id, version, index, roles, dict(field_rules), object_rules, objects)
-
-
-def widest(scopes: Iterable[str]) -> str | None:
-    return max(scopes, key=_WIDTH.__getitem__, default=None)

@@ -348,23 +348,9 @@ async def colleague_roles_page(
     if actor.enterprise_id is None:
         raise NotFound()
     membership = await People(db, services.passwords).get(membership_id, link_id=actor.enterprise_id, only_link=True)
-    chosen = form_values(data, "roles", "role")
     try:
-        if membership.id == actor.user_id:
-            raise Conflict(N_("You cannot change your own roles"), code="own_roles")
-        offered = await assignable_roles(db, actor.partner_type_id)
-        held = (await services.permissions.roles_of(db, [membership.id])).get(membership.id, frozenset())
-        refused = [key for key in chosen if key not in offered and key not in held]
-        if refused:
-            names = {r.key: role_name(r) for r in await db.scalars(select(Role).where(Role.key.in_(refused)))}
-            raise ValidationFailed.single(
-                "roles",
-                N_("You cannot give the role %(name)s"),
-                "not_assignable",
-                name=names.get(refused[0], refused[0]),
-            )
         async with db.begin_nested():
-            await services.permissions.assign(db, actor, membership.id, "external", (held - offered) | set(chosen))
+            await services.permissions.assign(db, actor, membership.id, "external", form_values(data, "roles", "role"))
     except DomainError as error:  # refused: not in the template, one's own roles, …
         return await _colleagues_page(
             db, actor, services, around, role_error=(membership.id, refusal_of(error)), status_code=error.status

@@ -173,8 +173,3 @@ async def roles_of_kind(db: AsyncSession, kind: str) -> list[Role]:
 
 async def roles_by_key(db: AsyncSession) -> dict[str, Role]:
     return {r.key: r for r in await db.scalars(select(Role))}
-
-
-def names_of(keys: Iterable[str], roles: Mapping[str, Role]) -> list[str]:
-    """Display names of role keys, in name order; a key without a role (deleted meanwhile) as typed."""
-    return sorted(role_name(roles[k]) if k in roles else k for k in keys)
