@@ -425,11 +425,16 @@ def downgrade() -> None:
 
     with op.batch_alter_table("internal_users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("role", sa.VARCHAR(length=16), nullable=False, server_default="staff"))
-    op.execute(
-        "UPDATE internal_users SET role = 'admin' WHERE EXISTS (SELECT 1 FROM policy_rules p"
-        " WHERE p.tenant_id = internal_users.tenant_id AND p.ptype = 'g' AND p.v1 = 'r:admin'"
-        " AND p.v0 = 'u:' || CAST(internal_users.id AS VARCHAR))"
-    )
+    # Subjects hold the id in its canonical text form, which SQLite's storage of the id does not match.
+    bind = op.get_bind()
+    rules = _table("policy_rules", ptype=sa.String(), v0=sa.String(), v1=sa.String())
+    users = _table("internal_users", id=sa.Uuid(), role=sa.String())
+    admins = bind.execute(sa.select(rules.c.v0).where(rules.c.ptype == "g", rules.c.v1 == "r:admin")).scalars()
+    ids = [uuid.UUID(subject.removeprefix("u:")) for subject in admins]
+    if ids:
+        bind.execute(users.update().where(users.c.id.in_(ids)).values(role="admin"))
+    with op.batch_alter_table("internal_users", schema=None) as batch_op:
+        batch_op.create_check_constraint("role", "role IN ('admin', 'staff')")
 
     with op.batch_alter_table("auth_sessions", schema=None) as batch_op:
         batch_op.drop_column("preview_role")
