@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import get
+from litestar import Request, get
 from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy import select
@@ -18,8 +18,8 @@ from portal.errors import DomainError
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.permissions import requires
+from roles.access import policy_of
 from roles.explain import Explanation, explain
-from roles.policy import RolePolicy
 from web.views import message_of
 
 CHOICES = 500
@@ -46,6 +46,7 @@ def _id(value: str | None) -> uuid.UUID | None:
 
 @get("/console/roles/explain", opt=requires("roles", "read"), include_in_schema=False)
 async def explain_page(
+    request: Request[Any, Any, Any],
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
@@ -66,8 +67,7 @@ async def explain_page(
     found: Explanation | None = None
     error = ""
     if user_id and object:
-        policy = services.permissions
-        assert isinstance(policy, RolePolicy)
+        policy = policy_of(request)
         person, record = _id(user_id), _id(record_id)
         if person is None or (record_id and record is None):
             error = message_of(DomainError(N_("Choose a person, and give a record's id as it appears in its address")))
