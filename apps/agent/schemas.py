@@ -16,15 +16,6 @@ from msgspec import UNSET, UnsetType
 from portal.identity.schemas import Strict
 
 
-def sent(data: msgspec.Struct, *, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The fields of a body the client sent (UNSET marks the others)."""
-    return {
-        name: getattr(data, name)
-        for name in data.__struct_fields__
-        if name not in leave_out and getattr(data, name) is not UNSET
-    }
-
-
 class DealIn(Strict):
     customer_name: str
     amount: Decimal

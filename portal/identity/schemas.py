@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -12,6 +13,15 @@ from portal.identity.models import InternalUser, Tenant
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
+
+
+def sent(data: msgspec.Struct, *, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The fields of a body the client sent (msgspec.UNSET marks the others): a PATCH changes only those."""
+    return {
+        name: getattr(data, name)
+        for name in data.__struct_fields__
+        if name not in leave_out and getattr(data, name) is not msgspec.UNSET
+    }
 
 
 class SignUpIn(Strict):

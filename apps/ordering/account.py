@@ -1,0 +1,224 @@
+"""Each enterprise's account with the manufacturer: entries (approved orders, confirmed payments,
+reversals) from which the balance, the credit exposure and the statement are sums in SQL, and the
+matching of confirmed payments to the orders they pay."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.ordering.models import AccountEntry, CreditLimit, Order, PaymentAllocation
+from apps.ordering.orders import RECEIVABLE_STATUSES
+from portal.errors import ValidationFailed
+from portal.i18n import N_
+
+ZERO = Decimal(0)
+
+
+async def balance(session: AsyncSession, enterprise_id: uuid.UUID, before: datetime | None = None) -> Decimal:
+    """What the enterprise owes (negative: paid in advance), up to `before` when given."""
+    query = select(
+        func.coalesce(func.sum(AccountEntry.debit), ZERO), func.coalesce(func.sum(AccountEntry.credit), ZERO)
+    )
+    query = query.where(AccountEntry.enterprise_id == enterprise_id)
+    if before is not None:
+        query = query.where(AccountEntry.occurred_at < before)
+    debit, credit = (await session.execute(query)).one()
+    return Decimal(debit) - Decimal(credit)
+
+
+async def awaiting_approval(session: AsyncSession, enterprise_id: uuid.UUID, leave_out: uuid.UUID | None) -> Decimal:
+    query = select(func.coalesce(func.sum(Order.total), ZERO)).where(
+        Order.enterprise_id == enterprise_id, Order.status == "submitted"
+    )
+    if leave_out is not None:
+        query = query.where(Order.id != leave_out)
+    return Decimal(await session.scalar(query) or ZERO)
+
+
+@dataclass(frozen=True, slots=True)
+class Credit:
+    limit: Decimal | None  # None: no limit
+    balance: Decimal
+    awaiting: Decimal
+
+    @property
+    def used(self) -> Decimal:
+        return self.balance + self.awaiting
+
+    @property
+    def left(self) -> Decimal | None:
+        return None if self.limit is None else self.limit - self.used
+
+
+async def credit(
+    session: AsyncSession, enterprise_id: uuid.UUID, leave_out: uuid.UUID | None = None, lock: bool = False
+) -> Credit:
+    """The enterprise's limit and what uses it. `lock` takes the limit row for the rest of the
+    transaction, so two orders of one enterprise are checked one after the other (PostgreSQL)."""
+    query = select(CreditLimit.amount).where(CreditLimit.enterprise_id == enterprise_id)
+    limit = await session.scalar(query.with_for_update() if lock else query)
+    return Credit(
+        limit, await balance(session, enterprise_id), await awaiting_approval(session, enterprise_id, leave_out)
+    )
+
+
+def entry(
+    enterprise_id: uuid.UUID,
+    kind: str,
+    description: str,
+    *,
+    debit: Decimal = ZERO,
+    credit: Decimal = ZERO,
+    order_id: uuid.UUID | None = None,
+    payment_id: uuid.UUID | None = None,
+) -> AccountEntry:
+    return AccountEntry(
+        enterprise_id=enterprise_id,
+        kind=kind,
+        description=description,
+        debit=debit,
+        credit=credit,
+        order_id=order_id,
+        payment_id=payment_id,
+    )
+
+
+async def open_orders(session: AsyncSession, enterprise_id: uuid.UUID) -> list[Order]:
+    """Orders with something left to pay, oldest first."""
+    return list(
+        await session.scalars(
+            select(Order)
+            .where(
+                Order.enterprise_id == enterprise_id,
+                Order.status.in_(RECEIVABLE_STATUSES),
+                Order.paid_amount < Order.total,
+            )
+            .order_by(Order.approved_at, Order.id)
+        )
+    )
+
+
+async def allocate(
+    session: AsyncSession,
+    payment_id: uuid.UUID,
+    enterprise_id: uuid.UUID,
+    amount: Decimal,
+    requested: Mapping[uuid.UUID, Decimal] | None = None,
+) -> list[tuple[Order, Decimal]]:
+    """Match the payment to orders: the amounts asked for, else oldest open orders first. What is left
+    stays on the account as a credit. Each order's paid amount moves by a conditional UPDATE, so two
+    payments can never pay one order more than its total."""
+    candidates = {o.id: o for o in await open_orders(session, enterprise_id)}
+    plan: list[tuple[Order, Decimal]] = []
+    if requested:
+        if sum(requested.values(), ZERO) > amount:
+            raise ValidationFailed.single("allocations", N_("The allocations add up to more than the payment"))
+        for order_id, share in requested.items():
+            order = candidates.get(order_id)
+            if order is None:
+                raise ValidationFailed.single(
+                    "allocations", N_("%(order)s has nothing left to pay"), order=str(order_id)
+                )
+            if share <= 0 or share > order.total - order.paid_amount:
+                raise ValidationFailed.single(
+                    "allocations",
+                    N_("%(number)s has %(left)s left to pay"),
+                    number=order.number,
+                    left=order.total - order.paid_amount,
+                )
+            plan.append((order, share))
+    else:
+        left = amount
+        for order in candidates.values():
+            if left <= 0:
+                break
+            share = min(left, order.total - order.paid_amount)
+            plan.append((order, share))
+            left -= share
+    for order, share in plan:
+        result = await session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.paid_amount + share <= Order.total)
+            .values(paid_amount=Order.paid_amount + share)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise ValidationFailed.single("allocations", N_("%(number)s was paid meanwhile"), number=order.number)
+        session.add(PaymentAllocation(payment_id=payment_id, order_id=order.id, amount=share))
+        await session.refresh(order, ["paid_amount"])
+    await session.flush()
+    return plan
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    enterprise_id: uuid.UUID
+    start: date
+    end: date
+    opening: Decimal
+    lines: list[dict[str, Any]]
+    debits: Decimal
+    credits: Decimal
+
+    @property
+    def closing(self) -> Decimal:
+        return self.opening + self.debits - self.credits
+
+
+async def statement(session: AsyncSession, enterprise_id: uuid.UUID, start: date, end: date) -> Statement:
+    """The account from `start` to `end` (UTC days, inclusive): the balance before, every entry with the
+    running balance, the totals and the balance after."""
+    if end < start:
+        raise ValidationFailed.single("end", N_("must not be before the start"))
+    if (end - start).days > 3660:
+        raise ValidationFailed.single("end", N_("a statement covers at most ten years"))
+    begin, finish = day_start(start), day_start(end + timedelta(days=1))
+    opening = await balance(session, enterprise_id, before=begin)
+    entries: Sequence[AccountEntry] = list(
+        await session.scalars(
+            select(AccountEntry)
+            .where(
+                AccountEntry.enterprise_id == enterprise_id,
+                AccountEntry.occurred_at >= begin,
+                AccountEntry.occurred_at < finish,
+            )
+            .order_by(AccountEntry.occurred_at, AccountEntry.id)
+        )
+    )
+    running = opening
+    lines = []
+    for e in entries:
+        running += e.debit - e.credit
+        lines.append(
+            {
+                "at": e.occurred_at,
+                "kind": e.kind,
+                "description": e.description,
+                "order_id": e.order_id,
+                "payment_id": e.payment_id,
+                "debit": e.debit,
+                "credit": e.credit,
+                "balance": running,
+            }
+        )
+    return Statement(
+        enterprise_id,
+        start,
+        end,
+        opening,
+        lines,
+        sum((e.debit for e in entries), ZERO),
+        sum((e.credit for e in entries), ZERO),
+    )

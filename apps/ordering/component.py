@@ -1,0 +1,22 @@
+"""The ordering app as a component: its tables, objects, routes, page templates, tenant setup and demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apps.ordering.controllers import CONTROLLERS
+from apps.ordering.objects import OBJECTS
+from apps.ordering.seed import seed_ordering
+from portal.components import Component
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "ordering"
+
+component = Component(
+    name="ordering",
+    order=310,
+    model_modules=("apps.ordering.models",),
+    route_handlers=[*CONTROLLERS],
+    objects=OBJECTS,
+    template_dir=TEMPLATES,
+    tenant_setup=seed_ordering,
+)

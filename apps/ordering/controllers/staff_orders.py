@@ -1,0 +1,340 @@
+"""The manufacturer's side of orders and money: the order desk's queue, placing an order on a dealer's
+behalf, approval, shipping, cancellation; payments, credit limits, each enterprise's statement; the
+ordering settings and approval rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from litestar import Controller, Response, delete, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy import select
+
+from apps.ordering import account, placing, workflow
+from apps.ordering.admin import CatalogAdmin, rule_out, settings_out
+from apps.ordering.catalog import settings_of
+from apps.ordering.controllers.partner import period, statement_cells, statement_out
+from apps.ordering.controllers.shared import AnyRequest, Limit, Offset, orders_of, xlsx
+from apps.ordering.models import ApprovalRule, CreditLimit
+from apps.ordering.objects import CREDIT, ORDER, PAYMENT, SETTINGS
+from apps.ordering.payments import Payments
+from apps.ordering.schemas import (
+    ApprovalRuleIn,
+    Comment,
+    ConfirmIn,
+    CreditLimitIn,
+    Page,
+    RejectPaymentIn,
+    SettingsPatch,
+    ShipIn,
+    StaffOrderIn,
+    StaffPaymentIn,
+)
+from interconnect.models import EnterpriseLink
+from portal.errors import NotFound, ValidationFailed
+from portal.http.deps import DB, CurrentActor
+from portal.http.idempotent import IdempotencyDep
+from portal.i18n import N_
+from portal.identity.schemas import sent
+from portal.permissions import requires
+
+
+class StaffOrdersController(Controller):
+    path = "/api/ordering/orders"
+    tags = ["ordering"]
+
+    @get("/", opt=requires(ORDER, "read"))
+    async def list_orders(
+        self,
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+        status: FromQuery[str | None] = None,
+        search: FromQuery[str | None] = None,
+        enterprise_id: FromQuery[uuid.UUID | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page:
+        """The order desk's queue: newest first, by status ("submitted" waits for approval, "open" is
+        everything not yet received), number or enterprise."""
+        orders = orders_of(request, db, actor, ORDER)
+        rows, total = await orders.page(status, search, enterprise_id, limit, offset)
+        return Page(await orders.out_many(rows), total, limit, offset)
+
+    @post("/", opt=requires(ORDER, "create"))
+    async def place_order(
+        self,
+        data: JSONBody[StaffOrderIn],
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+        idempotency: IdempotencyDep,
+    ) -> Response[bytes]:
+        """Place an order on a partner enterprise's behalf (at its prices, against its credit; it sees
+        the order), or without `enterprise_id` the upstream's own at base prices, which no partner sees."""
+        orders = orders_of(request, db, actor, ORDER)
+
+        async def create() -> tuple[int, dict[str, Any]]:
+            lines = [placing.LineIn(line.product_id, line.quantity) for line in data.lines]
+            order = await placing.place(
+                orders, lines, enterprise_id=data.enterprise_id, ship_to=data.ship_to, note=data.note
+            )
+            return HTTP_201_CREATED, await orders.out(order)
+
+        return await idempotency.run(data, create)
+
+    @get("/export.xlsx", opt=requires(ORDER, "export"))
+    async def export_orders(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
+        columns, rows = await orders_of(request, db, actor, ORDER).export_rows()
+        return await xlsx("orders", columns, rows)
+
+    @get("/{order_id:uuid}", opt=requires(ORDER, "read"))
+    async def get_order(
+        self, order_id: FromPath[uuid.UUID], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        orders = orders_of(request, db, actor, ORDER)
+        return await orders.out(await orders.get(order_id))
+
+    @post("/{order_id:uuid}/approve", opt=requires(ORDER, "approve"), status_code=200)
+    async def approve_order(
+        self, order_id: FromPath[uuid.UUID], data: JSONBody[Comment], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        """Take the order's next approval step (the step's role, or an administrator); the last step
+        approves the order."""
+        orders = orders_of(request, db, actor, ORDER)
+        return await orders.out(await workflow.approve(orders, order_id, data.comment))
+
+    @post("/{order_id:uuid}/reject", opt=requires(ORDER, "approve"), status_code=200)
+    async def reject_order(
+        self, order_id: FromPath[uuid.UUID], data: JSONBody[Comment], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        """Refuse the order; `comment` (required) says why."""
+        orders = orders_of(request, db, actor, ORDER)
+        return await orders.out(await workflow.reject(orders, order_id, data.comment))
+
+    @post("/{order_id:uuid}/cancel", opt=requires(ORDER, "cancel"), status_code=200)
+    async def cancel_order(
+        self, order_id: FromPath[uuid.UUID], data: JSONBody[Comment], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        orders = orders_of(request, db, actor, ORDER)
+        return await orders.out(await workflow.cancel(orders, order_id, data.comment))
+
+    @post("/{order_id:uuid}/shipments", opt=requires(ORDER, "ship"), status_code=201)
+    async def ship_order(
+        self, order_id: FromPath[uuid.UUID], data: JSONBody[ShipIn], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        """Ship some lines (order line id -> quantity) or everything left, with carrier and tracking."""
+        orders = orders_of(request, db, actor, ORDER)
+        await workflow.ship(orders, order_id, data.lines, carrier=data.carrier, tracking_number=data.tracking_number)
+        return await orders.out(await orders.get(order_id))
+
+    @post("/{order_id:uuid}/complete", opt=requires(ORDER, "approve"), status_code=200)
+    async def complete_order(
+        self, order_id: FromPath[uuid.UUID], data: JSONBody[Comment], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        orders = orders_of(request, db, actor, ORDER)
+        return await orders.out(await workflow.complete(orders, order_id, data.comment))
+
+    @post("/auto-receive", opt=requires(ORDER, "ship"), status_code=200)
+    async def auto_receive(self, request: AnyRequest, db: DB, actor: CurrentActor) -> dict[str, Any]:
+        """Receive, on the dealers' behalf, every order shipped longer ago than the tenant's setting
+        (`portal ordering auto-receive` does the same for every tenant)."""
+        orders = orders_of(request, db, actor, ORDER)
+        done = await workflow.auto_receive(orders)
+        return {"received": [o.number for o in done]}
+
+
+class StaffPaymentsController(Controller):
+    path = "/api/ordering/payments"
+    tags = ["ordering"]
+
+    @get("/", opt=requires(PAYMENT, "read"))
+    async def list_payments(
+        self,
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+        status: FromQuery[str | None] = None,
+        enterprise_id: FromQuery[uuid.UUID | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> Page:
+        """`status=reported` lists the payments dealers reported, waiting for confirmation."""
+        items, total = await Payments(orders_of(request, db, actor, ORDER)).page(status, enterprise_id, limit, offset)
+        return Page(items, total, limit, offset)
+
+    @post("/", opt=requires(PAYMENT, "create"))
+    async def record_payment(
+        self,
+        data: JSONBody[StaffPaymentIn],
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+        idempotency: IdempotencyDep,
+    ) -> Response[bytes]:
+        """Money received from an enterprise: confirmed at once and matched to `allocations`, or to its
+        oldest open orders."""
+        if data.enterprise_id is None:
+            raise ValidationFailed.single("enterprise_id", N_("is required"), "required")
+        payments = Payments(orders_of(request, db, actor, ORDER))
+
+        async def create() -> tuple[int, dict[str, Any]]:
+            payment = await payments.create(
+                enterprise_id=data.enterprise_id,  # type: ignore[arg-type]
+                amount=data.amount,
+                method=data.method,
+                received_on=data.received_on,
+                reference=data.reference,
+                note=data.note,
+                allocations=data.allocations,
+            )
+            return HTTP_201_CREATED, await payments.out(payment)
+
+        return await idempotency.run(data, create)
+
+    @post("/{payment_id:uuid}/confirm", opt=requires(PAYMENT, "approve"), status_code=200)
+    async def confirm_payment(
+        self,
+        payment_id: FromPath[uuid.UUID],
+        data: JSONBody[ConfirmIn],
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+    ) -> dict[str, Any]:
+        payments = Payments(orders_of(request, db, actor, ORDER))
+        return await payments.out(await payments.confirm(payment_id, data.allocations))
+
+    @post("/{payment_id:uuid}/reject", opt=requires(PAYMENT, "approve"), status_code=200)
+    async def reject_payment(
+        self,
+        payment_id: FromPath[uuid.UUID],
+        data: JSONBody[RejectPaymentIn],
+        request: AnyRequest,
+        db: DB,
+        actor: CurrentActor,
+    ) -> dict[str, Any]:
+        payments = Payments(orders_of(request, db, actor, ORDER))
+        return await payments.out(await payments.reject(payment_id, data.note))
+
+
+async def _enterprise(db: DB, enterprise_id: uuid.UUID) -> EnterpriseLink:
+    link = await db.scalar(select(EnterpriseLink).where(EnterpriseLink.id == enterprise_id))
+    if link is None:
+        raise NotFound(N_("No such enterprise"))
+    return link
+
+
+class StaffAccountsController(Controller):
+    """Each partner enterprise's account: credit limit, balance and statement."""
+
+    path = "/api/ordering/accounts"
+    tags = ["ordering"]
+
+    @get("/", opt=requires(CREDIT, "read"))
+    async def list_credit_limits(self, db: DB) -> list[dict[str, Any]]:
+        rows = await db.execute(
+            select(CreditLimit.enterprise_id, EnterpriseLink.name, CreditLimit.amount)
+            .join(EnterpriseLink, EnterpriseLink.id == CreditLimit.enterprise_id)
+            .order_by(EnterpriseLink.name)
+        )
+        found = []
+        for enterprise_id, name, amount in rows:
+            standing = await account.credit(db, enterprise_id)
+            found.append(
+                {
+                    "enterprise_id": enterprise_id,
+                    "enterprise": name,
+                    "credit_limit": amount,
+                    "balance": standing.balance,
+                    "awaiting_approval": standing.awaiting,
+                    "credit_left": standing.left,
+                }
+            )
+        return found
+
+    @get("/{enterprise_id:uuid}", opt=requires(CREDIT, "read"))
+    async def get_account(self, enterprise_id: FromPath[uuid.UUID], db: DB) -> dict[str, Any]:
+        link = await _enterprise(db, enterprise_id)
+        standing = await account.credit(db, link.id)
+        return {
+            "enterprise_id": link.id,
+            "enterprise": link.name,
+            "credit_limit": standing.limit,
+            "balance": standing.balance,
+            "awaiting_approval": standing.awaiting,
+            "credit_left": standing.left,
+        }
+
+    @put("/{enterprise_id:uuid}/credit-limit", opt=requires(CREDIT, "update"))
+    async def set_credit_limit(
+        self, enterprise_id: FromPath[uuid.UUID], data: JSONBody[CreditLimitIn], db: DB
+    ) -> dict[str, Any]:
+        """Set the enterprise's credit limit; null removes it (no limit)."""
+        limit = await CatalogAdmin(db).set_credit_limit(enterprise_id, data.amount)
+        return {"enterprise_id": enterprise_id, "credit_limit": None if limit is None else limit.amount}
+
+    @get("/{enterprise_id:uuid}/statement", opt=requires(CREDIT, "read"))
+    async def get_statement(
+        self,
+        enterprise_id: FromPath[uuid.UUID],
+        db: DB,
+        start: FromQuery[date | None] = None,
+        end: FromQuery[date | None] = None,
+    ) -> dict[str, Any]:
+        link = await _enterprise(db, enterprise_id)
+        first, last = period(start, end)
+        return statement_out(await account.statement(db, link.id, first, last))
+
+    @get("/{enterprise_id:uuid}/statement.xlsx", opt=requires(CREDIT, "read"))
+    async def export_statement(
+        self,
+        enterprise_id: FromPath[uuid.UUID],
+        db: DB,
+        start: FromQuery[date | None] = None,
+        end: FromQuery[date | None] = None,
+    ) -> Response[bytes]:
+        link = await _enterprise(db, enterprise_id)
+        first, last = period(start, end)
+        columns, rows = statement_cells(await account.statement(db, link.id, first, last))
+        return await xlsx("statement", columns, rows)
+
+
+class StaffSettingsController(Controller):
+    path = "/api/ordering/settings"
+    tags = ["ordering"]
+
+    @get("/", opt=requires(SETTINGS, "read"))
+    async def get_settings(self, db: DB) -> dict[str, Any]:
+        return settings_out(await settings_of(db))
+
+    @patch("/", opt=requires(SETTINGS, "update"))
+    async def update_settings(self, data: JSONBody[SettingsPatch], db: DB) -> dict[str, Any]:
+        """reserve_on: submit | approval; over_credit: refuse | approval (then credit_approver_role
+        takes an extra step); auto_receive_days; default_warehouse_id."""
+        return settings_out(await CatalogAdmin(db).update_settings(sent(data)))
+
+    @get("/approval-rules", opt=requires(SETTINGS, "read"))
+    async def list_rules(self, db: DB) -> list[dict[str, Any]]:
+        rules = await db.scalars(select(ApprovalRule).order_by(ApprovalRule.step, ApprovalRule.min_amount))
+        return [rule_out(r) for r in rules]
+
+    @post("/approval-rules", opt=requires(SETTINGS, "update"))
+    async def create_rule(self, data: JSONBody[ApprovalRuleIn], db: DB) -> dict[str, Any]:
+        """A step orders from `min_amount` on (of one partner type, or all) must pass, taken by
+        `role_key`."""
+        return rule_out(await CatalogAdmin(db).create_approval_rule(sent(data)))
+
+    @delete("/approval-rules/{approval_rule_id:uuid}", opt=requires(SETTINGS, "update"))
+    async def delete_rule(self, approval_rule_id: FromPath[uuid.UUID], db: DB) -> None:
+        await CatalogAdmin(db).delete_approval_rule(approval_rule_id)
+
+
+STAFF_ORDER_CONTROLLERS = [
+    StaffOrdersController,
+    StaffPaymentsController,
+    StaffAccountsController,
+    StaffSettingsController,
+]

@@ -1,0 +1,46 @@
+"""The ordering app's tables: the catalog and its prices, stock, carts and orders, and the money side."""
+
+from apps.ordering.models.catalog import (
+    Category,
+    PriceList,
+    PriceListItem,
+    Product,
+    ProductVisibility,
+    StockLevel,
+    Warehouse,
+)
+from apps.ordering.models.money import AccountEntry, CreditLimit, Payment, PaymentAllocation
+from apps.ordering.models.orders import (
+    ApprovalRule,
+    CartLine,
+    Order,
+    OrderApproval,
+    OrderEvent,
+    OrderingSettings,
+    OrderLine,
+    Shipment,
+    ShipmentLine,
+)
+
+__all__ = [
+    "AccountEntry",
+    "ApprovalRule",
+    "CartLine",
+    "Category",
+    "CreditLimit",
+    "Order",
+    "OrderApproval",
+    "OrderEvent",
+    "OrderLine",
+    "OrderingSettings",
+    "Payment",
+    "PaymentAllocation",
+    "PriceList",
+    "PriceListItem",
+    "Product",
+    "ProductVisibility",
+    "Shipment",
+    "ShipmentLine",
+    "StockLevel",
+    "Warehouse",
+]

@@ -1,0 +1,246 @@
+"""Placing an order: lines checked against the buyer's catalog (listed, visible, minimum quantity, pack
+size, priced), totals at the buyer's effective price, the credit check, the approval steps the rules
+ask for, the stock reservation when the tenant reserves on submit, the timeline and the outbox. All of
+it in the request's transaction: a refusal leaves nothing behind."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select, update
+
+from apps.ordering import account, lifecycle, pricing, stock
+from apps.ordering.catalog import Catalog, buyer_of, settings_of
+from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSettings, OrderLine
+from apps.ordering.objects import CATALOG, PARTNER_CATALOG
+from apps.ordering.orders import Orders
+from interconnect.models import EnterpriseLink
+from portal.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from portal.i18n import N_
+from portal.ids import uuid7
+from portal.outbox import publish
+
+MAX_LINES = 200
+MAX_QUANTITY = 1_000_000
+ANY_APPROVER = "*"
+
+
+class CreditLimitExceeded(Conflict):
+    code, title = "credit_limit_exceeded", N_("The order is over the credit limit")
+
+
+@dataclass(frozen=True, slots=True)
+class LineIn:
+    product_id: uuid.UUID
+    quantity: int
+
+
+def merged(lines: Sequence[LineIn]) -> dict[uuid.UUID, int]:
+    """Quantities per product, a product sent twice counted once with both quantities."""
+    errors: list[FieldError] = []
+    if not lines:
+        errors.append(FieldError("lines", N_("An order needs at least one line"), "required"))
+    if len(lines) > MAX_LINES:
+        errors.append(FieldError("lines", N_("An order has at most %(max)s lines"), "too_many", {"max": MAX_LINES}))
+    wanted: dict[uuid.UUID, int] = {}
+    for number, line in enumerate(lines):
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            errors.append(
+                FieldError(
+                    f"lines[{number}].quantity",
+                    N_("must be between 1 and %(max)s"),
+                    "out_of_range",
+                    {"max": MAX_QUANTITY},
+                )
+            )
+        wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+    if errors:
+        raise ValidationFailed(errors)
+    return wanted
+
+
+async def next_number(orders: Orders, column: str, prefix: str) -> str:
+    """The tenant's next order or shipment number, by a conditional increment of its counter (taken last
+    in the transaction, so the counter row is held only briefly)."""
+    counter = getattr(OrderingSettings, column)
+    value = await orders.session.scalar(update(OrderingSettings).values({column: counter + 1}).returning(counter))
+    if value is None:
+        await settings_of(orders.session)
+        value = await orders.session.scalar(update(OrderingSettings).values({column: counter + 1}).returning(counter))
+    return f"{prefix}{int(value) - 1:06d}"
+
+
+async def place(
+    orders: Orders,
+    lines: Sequence[LineIn],
+    *,
+    enterprise_id: uuid.UUID | None,
+    ship_to: str | None = None,
+    note: str | None = None,
+) -> Order:
+    """A new order for `enterprise_id` (None: the upstream's own), placed and submitted."""
+    session, actor = orders.session, orders.actor
+    if actor.kind == "external" and enterprise_id is None:
+        raise PermissionDenied(N_("Only people of a partner enterprise can place orders"), code="no_enterprise")
+    wanted = merged(lines)
+    buyer, audience = await buyer_of(session, enterprise_id)
+    if enterprise_id is not None:
+        link = await session.scalar(select(EnterpriseLink.status).where(EnterpriseLink.id == enterprise_id))
+        if link != "active":
+            raise ValidationFailed.single("enterprise_id", N_("The enterprise is not active"), "inactive")
+    catalog_obj = PARTNER_CATALOG if actor.kind == "external" else CATALOG
+    catalog = Catalog(session, orders.policy, actor, catalog_obj, buyer, audience)
+    products = await catalog.visible(list(wanted))
+    priced = await pricing.prices(session, buyer, wanted)
+    settings = await settings_of(session)
+    errors: list[FieldError] = []
+    for number, (product_id, quantity) in enumerate(wanted.items()):
+        field = f"lines[{number}]"
+        product = products.get(product_id)
+        if product is None:
+            errors.append(
+                FieldError(f"{field}.product_id", N_("This product is not available to order"), "unavailable")
+            )
+            continue
+        if quantity < product.min_order_quantity:
+            errors.append(
+                FieldError(
+                    f"{field}.quantity",
+                    N_("%(sku)s is ordered in at least %(min)s"),
+                    "below_minimum",
+                    {"sku": product.sku, "min": product.min_order_quantity},
+                )
+            )
+        if quantity % product.pack_size:
+            errors.append(
+                FieldError(
+                    f"{field}.quantity",
+                    N_("%(sku)s comes in packs of %(pack)s"),
+                    "pack_size",
+                    {"sku": product.sku, "pack": product.pack_size},
+                )
+            )
+        price = priced.get(product_id)
+        if price is None:
+            errors.append(
+                FieldError(f"{field}.product_id", N_("%(sku)s has no price for you"), "unpriced", {"sku": product.sku})
+            )
+        elif price.currency != settings.currency:
+            errors.append(
+                FieldError(
+                    f"{field}.product_id", N_("%(sku)s is priced in another currency"), "currency", {"sku": product.sku}
+                )
+            )
+    if errors:
+        raise ValidationFailed(errors)
+
+    order = Order(
+        id=uuid7(),
+        number="",
+        status="draft",
+        owner_id=actor.user_id,
+        enterprise_id=enterprise_id,
+        currency=settings.currency,
+        warehouse_id=settings.default_warehouse_id,
+        ship_to=ship_to,
+        note=note,
+        placed_by_kind=actor.kind,
+        created_by=actor.user_id,
+    )
+    total, cost, costed = Decimal(0), Decimal(0), True
+    for number, (product_id, quantity) in enumerate(wanted.items(), start=1):
+        product, price = products[product_id], priced[product_id]
+        line_total = price.unit_price * quantity
+        total += line_total
+        if product.cost_price is None:
+            costed = False
+        else:
+            cost += product.cost_price * quantity
+        session.add(
+            OrderLine(
+                order_id=order.id,
+                line_no=number,
+                product_id=product_id,
+                sku=product.sku,
+                name=product.name,
+                unit=product.unit,
+                quantity=quantity,
+                unit_price=price.unit_price,
+                line_total=line_total,
+                unit_cost=product.cost_price,
+                price_source=price.source,
+            )
+        )
+    order.total = total
+    order.cost_total = cost if costed else None
+    session.add(order)
+    await submit(orders, order, settings, audience.partner_type_id)
+    order.number = await next_number(orders, "next_order_number", "SO")
+    await session.flush()
+    publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
+    return order
+
+
+async def submit(orders: Orders, order: Order, settings: OrderingSettings, partner_type_id: uuid.UUID | None) -> None:
+    session, actor = orders.session, orders.actor
+    session.add(lifecycle.move(order, "submit", "submitted", actor))
+    steps = await approval_steps(orders, order.total, partner_type_id)
+    if order.enterprise_id is not None:
+        standing = await account.credit(session, order.enterprise_id, leave_out=order.id, lock=True)
+        if standing.limit is not None and standing.used + order.total > standing.limit:
+            if settings.over_credit == "refuse":
+                raise CreditLimitExceeded(
+                    N_("This order of %(total)s would go over the credit limit of %(limit)s (%(left)s left)"),
+                    total=order.total,
+                    limit=standing.limit,
+                    left=max(standing.left or Decimal(0), Decimal(0)),
+                )
+            order.over_credit = True
+            steps.append((settings.credit_approver_role, "credit"))
+    for number, (role, reason) in enumerate(steps, start=1):
+        session.add(OrderApproval(order_id=order.id, step=number, role_key=role, reason_code=reason))
+    await session.flush()
+    if settings.reserve_on == "submit" and order.warehouse_id is not None:
+        await stock.reserve(session, order.warehouse_id, await quantities(orders, order))
+        order.stock_reserved = True
+
+
+async def approval_steps(orders: Orders, total: Decimal, partner_type_id: uuid.UUID | None) -> list[tuple[str, str]]:
+    """The role of each step the matching rules ask for, in step order (per step the rule with the
+    highest amount wins); with no rule, one step anyone allowed to approve may take."""
+    audience = ApprovalRule.partner_type_id.is_(None)
+    if partner_type_id is not None:
+        audience = or_(audience, ApprovalRule.partner_type_id == partner_type_id)
+    rules = await orders.session.scalars(
+        select(ApprovalRule)
+        .where(and_(ApprovalRule.active.is_(True), ApprovalRule.min_amount <= total, audience))
+        .order_by(ApprovalRule.step, ApprovalRule.min_amount.desc(), ApprovalRule.id)
+    )
+    by_step: dict[int, str] = {}
+    for rule in rules:
+        by_step.setdefault(rule.step, rule.role_key)
+    steps = [(by_step[s], "rule") for s in sorted(by_step)]
+    return steps or [(ANY_APPROVER, "rule")]
+
+
+async def quantities(orders: Orders, order: Order, *, unshipped: bool = False) -> Mapping[uuid.UUID, int]:
+    found: dict[uuid.UUID, int] = {}
+    for line in (await orders.lines([order.id]))[order.id]:
+        amount = line.quantity - line.shipped_quantity if unshipped else line.quantity
+        if amount:
+            found[line.product_id] = found.get(line.product_id, 0) + amount
+    return found
+
+
+def event_payload(order: Order) -> dict[str, object]:
+    return {
+        "order_id": order.id,
+        "number": order.number,
+        "status": order.status,
+        "enterprise_id": order.enterprise_id,
+        "total": order.total,
+        "currency": order.currency,
+    }

@@ -1,0 +1,124 @@
+"""A buyer's effective price, computed here and nowhere else: the catalog shows it, the cart totals it,
+and an order is placed at it.
+
+For each product, the valid lists that price it are ranked: the buyer enterprise's own list, then its
+tier's, then the base list (among lists of one kind, the one valid from the latest date first). The
+first list with an item at or below the quantity wins, and of its items the largest quantity break not
+above the quantity. A list is valid on a day from valid_from to valid_to inclusive (open ends when
+unset), and only while active. Days are UTC days.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.ordering.models import PriceList, PriceListItem
+from portal.db.types import utcnow
+
+RANK = {"enterprise": 3, "tier": 2, "base": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Buyer:
+    """Whose prices: an enterprise (with its tier), or nobody (the base list only)."""
+
+    enterprise_id: uuid.UUID | None = None
+    tier_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    unit_price: Decimal
+    currency: str
+    source: str  # base | tier | enterprise
+    price_list_id: uuid.UUID
+    min_quantity: int
+    breaks: tuple[tuple[int, Decimal], ...]  # the winning list's (quantity from, unit price), ascending
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    rank: int
+    valid_from: date
+    list_id: uuid.UUID
+    kind: str
+    currency: str
+    items: tuple[tuple[int, Decimal], ...]
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+async def prices(
+    session: AsyncSession,
+    buyer: Buyer,
+    quantities: Mapping[uuid.UUID, int] | Iterable[uuid.UUID],
+    on: date | None = None,
+) -> dict[uuid.UUID, Price]:
+    """The effective price of each product at its quantity (1 when only ids are given); a product no
+    valid list prices is absent."""
+    wanted = dict(quantities) if isinstance(quantities, Mapping) else dict.fromkeys(quantities, 1)
+    if not wanted:
+        return {}
+    day = on or today()
+    audiences = [PriceList.kind == "base"]
+    if buyer.tier_id is not None:
+        audiences.append(and_(PriceList.kind == "tier", PriceList.tier_id == buyer.tier_id))
+    if buyer.enterprise_id is not None:
+        audiences.append(and_(PriceList.kind == "enterprise", PriceList.enterprise_id == buyer.enterprise_id))
+    rows = await session.execute(
+        select(
+            PriceListItem.product_id,
+            PriceListItem.min_quantity,
+            PriceListItem.unit_price,
+            PriceList.id,
+            PriceList.kind,
+            PriceList.currency,
+            PriceList.valid_from,
+            PriceList.created_at,
+        )
+        .join(
+            PriceList, and_(PriceList.tenant_id == PriceListItem.tenant_id, PriceList.id == PriceListItem.price_list_id)
+        )
+        .where(
+            PriceListItem.product_id.in_(sorted(wanted)),
+            PriceList.active.is_(True),
+            or_(*audiences),
+            or_(PriceList.valid_from.is_(None), PriceList.valid_from <= day),
+            or_(PriceList.valid_to.is_(None), PriceList.valid_to >= day),
+        )
+    )
+    grouped: dict[uuid.UUID, dict[uuid.UUID, list[tuple[int, Decimal]]]] = defaultdict(lambda: defaultdict(list))
+    about: dict[uuid.UUID, tuple[str, str, date, object]] = {}
+    for product_id, min_quantity, unit_price, list_id, kind, currency, valid_from, created_at in rows:
+        grouped[product_id][list_id].append((min_quantity, unit_price))
+        about[list_id] = (kind, currency, valid_from or date.min, created_at)
+    found: dict[uuid.UUID, Price] = {}
+    for product_id, lists in grouped.items():
+        candidates = sorted(
+            (
+                _Candidate(RANK[about[i][0]], about[i][2], i, about[i][0], about[i][1], tuple(sorted(items)))
+                for i, items in lists.items()
+            ),
+            key=lambda c: (c.rank, c.valid_from, about[c.list_id][3], c.list_id),
+            reverse=True,
+        )
+        quantity = wanted[product_id]
+        for candidate in candidates:
+            applicable = [item for item in candidate.items if item[0] <= quantity]
+            if applicable:
+                min_quantity, unit_price = applicable[-1]
+                found[product_id] = Price(
+                    unit_price, candidate.currency, candidate.kind, candidate.list_id, min_quantity, candidate.items
+                )
+                break
+    return found

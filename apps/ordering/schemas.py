@@ -1,0 +1,183 @@
+"""Request bodies of the ordering API. Unknown fields are refused (422 naming them): no body carries a
+tenant, an owner, a price or a status; prices come from the price lists, status from transitions.
+Responses are plain dicts made by `shown()`: a hidden field is absent, not null."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from portal.identity.schemas import Strict
+
+
+class LineBody(Strict):
+    product_id: uuid.UUID
+    quantity: int
+
+
+class OrderIn(Strict):
+    """Lines to order; without them, the cart's lines (and the cart is emptied)."""
+
+    lines: list[LineBody] | None = None
+    ship_to: str | None = None
+    note: str | None = None
+
+
+class StaffOrderIn(Strict):
+    """An order placed by the manufacturer's staff: for a partner enterprise (which then sees it), or
+    without one, the upstream's own order that partners never see."""
+
+    lines: list[LineBody]
+    enterprise_id: uuid.UUID | None = None
+    ship_to: str | None = None
+    note: str | None = None
+
+
+class CartLineIn(Strict):
+    quantity: int
+
+
+class Comment(Strict):
+    comment: str | None = None
+
+
+class ShipIn(Strict):
+    """Quantities per order line id; none: everything left to ship."""
+
+    lines: dict[uuid.UUID, int] | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+
+
+class PaymentIn(Strict):
+    amount: Decimal
+    received_on: date
+    method: str = "transfer"
+    reference: str | None = None
+    note: str | None = None
+
+
+class StaffPaymentIn(PaymentIn):
+    enterprise_id: uuid.UUID | None = None
+    # order id -> amount; none: oldest open orders first
+    allocations: dict[uuid.UUID, Decimal] | None = None
+
+
+class ConfirmIn(Strict):
+    allocations: dict[uuid.UUID, Decimal] | None = None
+
+
+class RejectPaymentIn(Strict):
+    note: str
+
+
+class CategoryIn(Strict):
+    code: str
+    name: str
+    parent_id: uuid.UUID | None = None
+    sort_order: int = 0
+
+
+class ProductIn(Strict):
+    sku: str
+    name: str
+    category_id: uuid.UUID | None = None
+    unit: str = "pcs"
+    pack_size: int = 1
+    min_order_quantity: int = 1
+    description: str | None = None
+    image_url: str | None = None
+    cost_price: Decimal | None = None
+    listed: bool = True
+
+
+class ProductPatch(Strict):
+    sku: str | UnsetType = UNSET
+    name: str | UnsetType = UNSET
+    category_id: uuid.UUID | UnsetType | None = UNSET
+    unit: str | UnsetType = UNSET
+    pack_size: int | UnsetType = UNSET
+    min_order_quantity: int | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
+    image_url: str | UnsetType | None = UNSET
+    cost_price: Decimal | UnsetType | None = UNSET
+    listed: bool | UnsetType = UNSET
+
+
+class AudienceIn(Strict):
+    partner_type_id: uuid.UUID | None = None
+    tier_id: uuid.UUID | None = None
+
+
+class VisibilityIn(Strict):
+    """visible_to_all, or only the audiences listed."""
+
+    visible_to_all: bool
+    audiences: list[AudienceIn] = msgspec.field(default_factory=list)
+
+
+class PriceListIn(Strict):
+    name: str
+    kind: str  # base | tier | enterprise
+    tier_id: uuid.UUID | None = None
+    enterprise_id: uuid.UUID | None = None
+    currency: str = "CNY"
+    valid_from: date | None = None
+    valid_to: date | None = None
+    active: bool = True
+
+
+class PriceListPatch(Strict):
+    name: str | UnsetType = UNSET
+    valid_from: date | UnsetType | None = UNSET
+    valid_to: date | UnsetType | None = UNSET
+    active: bool | UnsetType = UNSET
+
+
+class PriceItemIn(Strict):
+    product_id: uuid.UUID
+    unit_price: Decimal
+    min_quantity: int = 1
+
+
+class WarehouseIn(Strict):
+    code: str
+    name: str
+
+
+class StockIn(Strict):
+    on_hand: int
+
+
+class CreditLimitIn(Strict):
+    """null removes the limit."""
+
+    amount: Decimal | None
+
+
+class SettingsPatch(Strict):
+    reserve_on: str | UnsetType = UNSET
+    over_credit: str | UnsetType = UNSET
+    credit_approver_role: str | UnsetType = UNSET
+    auto_receive_days: int | UnsetType = UNSET
+    default_warehouse_id: uuid.UUID | UnsetType = UNSET
+
+
+class ApprovalRuleIn(Strict):
+    name: str
+    role_key: str
+    step: int = 1
+    min_amount: Decimal = Decimal(0)
+    partner_type_id: uuid.UUID | None = None
+
+
+class Page(msgspec.Struct):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int

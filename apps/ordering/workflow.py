@@ -1,0 +1,255 @@
+"""What happens to an order after it is placed: approval step by step, rejection, cancellation,
+shipments (partial or whole), receipt (by the dealer, or automatically after the tenant's number of
+days) and completion. Each one locks the order, checks the transition (apps.ordering.lifecycle), writes
+the timeline, moves stock and the account as it must, and announces itself in the outbox."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from apps.ordering import account, lifecycle, stock
+from apps.ordering.catalog import settings_of
+from apps.ordering.models import Order, OrderApproval, OrderEvent, Shipment, ShipmentLine
+from apps.ordering.orders import Orders
+from apps.ordering.placing import ANY_APPROVER, event_payload, next_number, quantities
+from portal.actor import Actor
+from portal.db.types import utcnow
+from portal.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from portal.i18n import N_
+from portal.outbox import publish
+
+ADMIN = "admin"
+
+
+def _announce(orders: Orders, order: Order, action: str) -> None:
+    publish(orders.session, f"ordering.order.{action}", "ordering.order", order.id, event_payload(order))
+
+
+async def _pending_step(orders: Orders, order: Order) -> OrderApproval | None:
+    return await orders.session.scalar(
+        select(OrderApproval)
+        .where(OrderApproval.order_id == order.id, OrderApproval.status == "pending")
+        .order_by(OrderApproval.step)
+        .limit(1)
+    )
+
+
+def _may_take(step: OrderApproval, actor: Actor) -> bool:
+    return step.role_key == ANY_APPROVER or step.role_key in actor.roles or ADMIN in actor.roles
+
+
+async def approve(orders: Orders, order_id: uuid.UUID, comment: str | None = None) -> Order:
+    """Take the order's next approval step; the last one approves the order (reserving its stock when
+    the tenant reserves on approval, and putting it on the dealer's account)."""
+    order = await orders.writable(order_id)
+    lifecycle.check(order, "approve", orders.actor)
+    step = await _pending_step(orders, order)
+    if step is not None:
+        if not _may_take(step, orders.actor):
+            raise PermissionDenied(
+                N_("Step %(step)s of this order's approval is for the role %(role)s"),
+                step=step.step,
+                role=step.role_key,
+            )
+        step.status, step.decided_at, step.comment = "approved", utcnow(), comment
+        step.decided_by, step.decided_by_name = orders.actor.user_id, orders.actor.display_name or orders.actor.email
+        await orders.session.flush()
+        if await _pending_step(orders, order) is not None:
+            orders.session.add(_step_event(order, orders.actor, step, comment))
+            await orders.session.flush()
+            return order
+    settings = await settings_of(orders.session)
+    if not order.stock_reserved and settings.reserve_on == "approval" and order.warehouse_id is not None:
+        await stock.reserve(orders.session, order.warehouse_id, await quantities(orders, order))
+        order.stock_reserved = True
+    orders.session.add(lifecycle.move(order, "approve", "approved", orders.actor, comment))
+    if order.enterprise_id is not None:
+        orders.session.add(
+            account.entry(order.enterprise_id, "order", order.number, debit=order.total, order_id=order.id)
+        )
+    _announce(orders, order, "approved")
+    await orders.session.flush()
+    return order
+
+
+def _step_event(order: Order, actor: Actor, step: OrderApproval, comment: str | None) -> OrderEvent:
+    return OrderEvent(
+        order_id=order.id,
+        action="approve_step",
+        from_status=order.status,
+        to_status=order.status,
+        actor_kind=actor.kind,
+        actor_id=actor.user_id,
+        actor_name=actor.display_name or actor.email or None,
+        comment=comment if comment else f"step {step.step}",
+    )
+
+
+def _reason(comment: str | None) -> str:
+    cleaned = (comment or "").strip()
+    if not cleaned:
+        raise ValidationFailed.single("comment", N_("Say why"), "required")
+    if len(cleaned) > 1000:
+        raise ValidationFailed.single("comment", N_("may be at most %(max)s characters"), "too_long", max=1000)
+    return cleaned
+
+
+async def reject(orders: Orders, order_id: uuid.UUID, comment: str | None) -> Order:
+    """Refuse the order at its current step (a reason is required); a reservation is released."""
+    reason = _reason(comment)
+    order = await orders.writable(order_id)
+    lifecycle.check(order, "reject", orders.actor)
+    step = await _pending_step(orders, order)
+    if step is not None:
+        if not _may_take(step, orders.actor):
+            raise PermissionDenied(
+                N_("Step %(step)s of this order's approval is for the role %(role)s"),
+                step=step.step,
+                role=step.role_key,
+            )
+        step.status, step.decided_at, step.comment = "rejected", utcnow(), reason
+        step.decided_by, step.decided_by_name = orders.actor.user_id, orders.actor.display_name or orders.actor.email
+    await _release(orders, order)
+    orders.session.add(lifecycle.move(order, "reject", "rejected", orders.actor, reason))
+    _announce(orders, order, "rejected")
+    await orders.session.flush()
+    return order
+
+
+async def _release(orders: Orders, order: Order) -> None:
+    if order.stock_reserved and order.warehouse_id is not None:
+        await stock.release(orders.session, order.warehouse_id, await quantities(orders, order, unshipped=True))
+        order.stock_reserved = False
+
+
+async def cancel(orders: Orders, order_id: uuid.UUID, comment: str | None) -> Order:
+    """Cancel an order not yet shipped (partners: not yet approved). A reservation is released, and an
+    approved order's debit is reversed; an order with payments matched to it cannot be cancelled."""
+    reason = _reason(comment)
+    order = await orders.writable(order_id)
+    lifecycle.check(order, "cancel", orders.actor)
+    if order.paid_amount > 0:
+        raise Conflict(N_("Payments are matched to this order; it cannot be cancelled"), code="order_paid")
+    was_approved = order.status == "approved"
+    await _release(orders, order)
+    orders.session.add(lifecycle.move(order, "cancel", "cancelled", orders.actor, reason))
+    if was_approved and order.enterprise_id is not None:
+        orders.session.add(
+            account.entry(order.enterprise_id, "reversal", order.number, credit=order.total, order_id=order.id)
+        )
+    _announce(orders, order, "cancelled")
+    await orders.session.flush()
+    return order
+
+
+async def ship(
+    orders: Orders,
+    order_id: uuid.UUID,
+    lines: Mapping[uuid.UUID, int] | None = None,
+    *,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+) -> Shipment:
+    """A shipment of some of what is left to ship (`lines`: order line id -> quantity; all of it when
+    None). Stock leaves the warehouse; the order becomes partially shipped or shipped."""
+    order = await orders.writable(order_id)
+    lifecycle.check(order, "ship", orders.actor)
+    order_lines = {line.id: line for line in (await orders.lines([order.id]))[order.id]}
+    wanted = dict(lines) if lines else {i: line.quantity - line.shipped_quantity for i, line in order_lines.items()}
+    errors: list[FieldError] = []
+    for line_id, quantity in wanted.items():
+        line = order_lines.get(line_id)
+        if line is None:
+            errors.append(FieldError(f"lines.{line_id}", N_("is not a line of this order"), "unknown_line"))
+        elif not 0 <= quantity <= line.quantity - line.shipped_quantity:
+            errors.append(
+                FieldError(
+                    f"lines.{line_id}",
+                    N_("%(sku)s has %(left)s left to ship"),
+                    "over_shipped",
+                    {"sku": line.sku, "left": line.quantity - line.shipped_quantity},
+                )
+            )
+    wanted = {i: q for i, q in wanted.items() if q > 0}
+    if not errors and not wanted:
+        errors.append(FieldError("lines", N_("Nothing to ship"), "required"))
+    if errors:
+        raise ValidationFailed(errors)
+    if order.warehouse_id is not None:
+        by_product: dict[uuid.UUID, int] = {}
+        for line_id, quantity in wanted.items():
+            product = order_lines[line_id].product_id
+            by_product[product] = by_product.get(product, 0) + quantity
+        await stock.issue(orders.session, order.warehouse_id, by_product, reserved=order.stock_reserved)
+    shipment = Shipment(
+        order_id=order.id,
+        number=await next_number(orders, "next_shipment_number", "SH"),
+        warehouse_id=order.warehouse_id,
+        carrier=(carrier or "").strip() or None,
+        tracking_number=(tracking_number or "").strip() or None,
+        created_by=orders.actor.user_id,
+    )
+    orders.session.add(shipment)
+    await orders.session.flush()
+    for line_id, quantity in wanted.items():
+        order_lines[line_id].shipped_quantity += quantity
+        orders.session.add(ShipmentLine(shipment_id=shipment.id, order_line_id=line_id, quantity=quantity))
+    complete = all(line.shipped_quantity == line.quantity for line in order_lines.values())
+    to_status = "shipped" if complete else "partially_shipped"
+    note = shipment.number if shipment.tracking_number is None else f"{shipment.number} ({shipment.tracking_number})"
+    orders.session.add(lifecycle.move(order, "ship", to_status, orders.actor, note))
+    if complete:
+        order.stock_reserved = False
+    _announce(orders, order, to_status)
+    await orders.session.flush()
+    return shipment
+
+
+async def receive(orders: Orders, order_id: uuid.UUID, comment: str | None = None) -> Order:
+    order = await orders.writable(order_id)
+    return await _received(orders, order, comment)
+
+
+async def _received(orders: Orders, order: Order, comment: str | None, automatic: bool = False) -> Order:
+    orders.session.add(lifecycle.move(order, "receive", "received", orders.actor, comment, automatic=automatic))
+    _announce(orders, order, "received")
+    await complete_if_settled(orders, order)
+    await orders.session.flush()
+    return order
+
+
+async def complete(orders: Orders, order_id: uuid.UUID, comment: str | None = None) -> Order:
+    order = await orders.writable(order_id)
+    orders.session.add(lifecycle.move(order, "complete", "completed", orders.actor, comment))
+    _announce(orders, order, "completed")
+    await orders.session.flush()
+    return order
+
+
+async def complete_if_settled(orders: Orders, order: Order) -> None:
+    """A received order paid in full is complete."""
+    if order.status == "received" and order.paid_amount >= order.total:
+        orders.session.add(lifecycle.move(order, "complete", "completed", orders.actor, automatic=True))
+        _announce(orders, order, "completed")
+
+
+async def auto_receive(orders: Orders, days: int | None = None) -> list[Order]:
+    """Orders shipped at least the tenant's number of days ago are received on the dealer's behalf."""
+    settings = await settings_of(orders.session)
+    wait = settings.auto_receive_days if days is None else days
+    cutoff = utcnow() - timedelta(days=wait)
+    due = list(
+        await orders.session.scalars(
+            select(Order)
+            .where(Order.status == "shipped", Order.shipped_at <= cutoff)
+            .order_by(Order.shipped_at)
+            .with_for_update()
+        )
+    )
+    for order in due:
+        await _received(orders, order, None, automatic=True)
+    return due
