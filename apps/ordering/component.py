@@ -6,6 +6,7 @@ from pathlib import Path
 
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.objects import OBJECTS
+from apps.ordering.pages import PAGES
 from apps.ordering.seed import seed_ordering
 from portal.components import Component
 
@@ -15,7 +16,7 @@ component = Component(
     name="ordering",
     order=310,
     model_modules=("apps.ordering.models",),
-    route_handlers=[*CONTROLLERS],
+    route_handlers=[*CONTROLLERS, *PAGES],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     tenant_setup=seed_ordering,
