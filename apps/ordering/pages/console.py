@@ -1,7 +1,12 @@
-"""The console's ordering pages."""
+"""The console's ordering pages (/console/ordering/...): the overview, the order desk, products, price
+lists and their spreadsheets, stock, credit and statements, payments, and the settings. Each module
+holds one job; all of them call the services the staff API calls."""
 
 from __future__ import annotations
 
 from typing import Any
 
-CONSOLE_PAGES: list[Any] = []
+from apps.ordering.pages.console_orders import ORDER_PAGES
+from apps.ordering.pages.console_overview import OVERVIEW_PAGES
+
+CONSOLE_PAGES: list[Any] = [*OVERVIEW_PAGES, *ORDER_PAGES]
