@@ -10,6 +10,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 from litestar.testing import TestClient
 
@@ -276,6 +277,48 @@ def sample_sharing_rule(client: TestClient, tenant: TenantWorld) -> str:
     return response.json()["id"]
 
 
+def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> dict[str, str]:
+    """Tenant A's ordering records: a product on the base price list, an order of enterprise X waiting
+    for approval, a payment of X, the main warehouse and the first approval rule."""
+    admin = tenant.admin.bearer
+
+    def made(response: Any, status: int = 201) -> Any:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    product = made(
+        client.post("/api/ordering/products", headers=admin, json={"sku": unique("P"), "name": "Harbour pump"})
+    )
+    price_list = made(client.post("/api/ordering/price-lists", headers=admin, json={"name": "Base", "kind": "base"}))
+    items = [{"product_id": product["id"], "unit_price": "120.00"}]
+    made(client.put(f"/api/ordering/price-lists/{price_list['id']}/items", headers=admin, json=items), 200)
+    order = made(
+        client.post(
+            "/api/partner/ordering/orders",
+            headers=enterprise.admin.bearer,
+            json={"lines": [{"product_id": product["id"], "quantity": 1}], "note": "Harbour order"},
+        )
+    )
+    payment = made(
+        client.post(
+            "/api/ordering/payments",
+            headers=admin,
+            json={"enterprise_id": enterprise.link_id, "amount": "10.00", "received_on": "2026-01-05"},
+        )
+    )
+    rules = made(client.get("/api/ordering/settings/approval-rules", headers=admin), 200)
+    warehouses = made(client.get("/api/ordering/warehouses", headers=admin), 200)
+    return {
+        "product": product["id"],
+        "price_list": price_list["id"],
+        "order": order["id"],
+        "order_number": order["number"],
+        "payment": payment["id"],
+        "approval_rule": rules[0]["id"],
+        "warehouse": warehouses[0]["id"],
+    }
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -293,7 +336,12 @@ def build_world(client: TestClient) -> World:
     assert response.status_code == 200, response.text
     x = add_enterprise(client, a, "Dealer X")
     y = add_enterprise(client, a, "Dealer Y")
-    add_colleague(client, a.slug, x, "colleague")
+    colleague = add_colleague(client, a.slug, x, "colleague")
+    # "a partner user without admin rights": the member role only, whatever the dealer template gives
+    only_member = client.put(
+        f"/api/interconnect/users/{colleague.user_id}/roles", headers=a.admin.bearer, json={"roles": ["member"]}
+    )
+    assert only_member.status_code == 200, only_member.text
     invitation = client.post(
         "/api/interconnect/invitations",
         headers=a.admin.bearer,
@@ -315,5 +363,6 @@ def build_world(client: TestClient) -> World:
         "tier": tiers[0]["id"],
         "partner_type": partner_type_id(client, a.admin),
         "import_job": sample_import_job(client, a),
+        **{f"ordering_{k}": v for k, v in sample_ordering(client, a, x).items()},
     }
     return World(a, tenants[1], x, y, ids)

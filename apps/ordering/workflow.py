@@ -100,9 +100,9 @@ def _reason(comment: str | None) -> str:
 
 async def reject(orders: Orders, order_id: uuid.UUID, comment: str | None) -> Order:
     """Refuse the order at its current step (a reason is required); a reservation is released."""
-    reason = _reason(comment)
     order = await orders.writable(order_id)
     lifecycle.check(order, "reject", orders.actor)
+    reason = _reason(comment)
     step = await _pending_step(orders, order)
     if step is not None:
         if not _may_take(step, orders.actor):
@@ -129,9 +129,9 @@ async def _release(orders: Orders, order: Order) -> None:
 async def cancel(orders: Orders, order_id: uuid.UUID, comment: str | None) -> Order:
     """Cancel an order not yet shipped (partners: not yet approved). A reservation is released, and an
     approved order's debit is reversed; an order with payments matched to it cannot be cancelled."""
-    reason = _reason(comment)
     order = await orders.writable(order_id)
     lifecycle.check(order, "cancel", orders.actor)
+    reason = _reason(comment)
     if order.paid_amount > 0:
         raise Conflict(N_("Payments are matched to this order; it cannot be cancelled"), code="order_paid")
     was_approved = order.status == "approved"

@@ -30,7 +30,7 @@ from tests.world import Credential, World
 
 # A value of tenant A's for every path parameter a route may have.
 # Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
-ENTERPRISE_OWNED = frozenset({"link_id", "membership_id", "deal_id"})
+ENTERPRISE_OWNED = frozenset({"link_id", "membership_id", "deal_id", "order_id", "enterprise_id"})
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.a.others["staff"].user_id,
     "link_id": lambda w: w.x.link_id,
@@ -45,6 +45,13 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "team_id": lambda w: w.ids["team"],
     "rule_id": lambda w: w.ids["sharing_rule"],
     "deal_id": lambda w: w.ids["deal"],
+    "order_id": lambda w: w.ids["ordering_order"],
+    "product_id": lambda w: w.ids["ordering_product"],
+    "price_list_id": lambda w: w.ids["ordering_price_list"],
+    "payment_id": lambda w: w.ids["ordering_payment"],
+    "warehouse_id": lambda w: w.ids["ordering_warehouse"],
+    "approval_rule_id": lambda w: w.ids["ordering_approval_rule"],
+    "enterprise_id": lambda w: w.x.link_id,
 }
 
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
@@ -78,6 +85,24 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/partner/deals/{deal_id:uuid}"): {"customer_name": "Intruded"},
     ("PATCH", "/api/agent/deals/{deal_id:uuid}"): {"customer_name": "Intruded"},
     ("POST", "/api/agent/deals/{deal_id:uuid}/team"): {"membership_id": "00000000-0000-7000-8000-000000000000"},
+    ("POST", "/api/partner/ordering/orders/{order_id:uuid}/cancel"): {"comment": "Intruded"},
+    ("POST", "/api/ordering/orders/{order_id:uuid}/reject"): {"comment": "Intruded"},
+    ("POST", "/api/ordering/orders/{order_id:uuid}/cancel"): {"comment": "Intruded"},
+    ("PUT", "/api/partner/ordering/cart/{product_id:uuid}"): {"quantity": 1},
+    ("POST", "/api/partner/ordering/account/payments"): {"amount": "1.00", "received_on": "2026-01-05"},
+    ("PUT", "/api/ordering/warehouses/{warehouse_id:uuid}/stock/{product_id:uuid}"): {"on_hand": 5},
+    ("PUT", "/api/ordering/accounts/{enterprise_id:uuid}/credit-limit"): {"amount": "1.00"},
+    ("POST", "/api/ordering/payments/{payment_id:uuid}/reject"): {"note": "Intruded"},
+    ("PATCH", "/api/ordering/products/{product_id:uuid}"): {"name": "Intruded"},
+    ("PUT", "/api/ordering/products/{product_id:uuid}/visibility"): {"visible_to_all": True},
+    ("PATCH", "/api/ordering/price-lists/{price_list_id:uuid}"): {"name": "Intruded"},
+    ("PUT", "/api/ordering/price-lists/{price_list_id:uuid}/items"): [],
+    ("POST", "/api/ordering/products"): {"sku": "INTRUDER", "name": "Intruder"},
+    ("POST", "/api/ordering/categories"): {"code": "intruder", "name": "Intruder"},
+    ("POST", "/api/ordering/price-lists"): {"name": "Intruder", "kind": "base"},
+    ("POST", "/api/ordering/warehouses"): {"code": "INTRUDER", "name": "Intruder"},
+    ("PATCH", "/api/ordering/settings"): {"reserve_on": "submit"},
+    ("POST", "/api/ordering/settings/approval-rules"): {"name": "Intruder", "role_key": "admin"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")

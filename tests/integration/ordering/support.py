@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
-from tests.world import Credential, World
+from tests.world import Credential, Enterprise, World
 
 
 @dataclass
@@ -51,7 +51,9 @@ def stock(client: TestClient, admin: Credential, warehouse_id: str, product_id: 
 def build_shop(client: TestClient, world: World) -> Shop:
     admin = world.a.admin
     warehouse_id = ok(staff(client, admin, "GET", "/warehouses"))[0]["id"]
-    category = ok(staff(client, admin, "POST", "/categories", json={"code": uuid.uuid4().hex[:8], "name": "Pumps"}), 201)
+    category = ok(
+        staff(client, admin, "POST", "/categories", json={"code": uuid.uuid4().hex[:8], "name": "Pumps"}), 201
+    )
     pump = product(client, admin, "pump", name="Centrifugal pump", cost_price="60.00", category_id=category["id"])
     valve = product(client, admin, "valve", name="Ball valve", cost_price="10.00", pack_size=5, min_order_quantity=10)
     hidden = product(client, admin, "old", name="Retired pump", listed=False)
@@ -73,7 +75,9 @@ def build_shop(client: TestClient, world: World) -> Shop:
     return Shop(warehouse_id, pump, valve, hidden, base, x_list, {"category": category["id"]})
 
 
-def place(client: TestClient, who: Credential, lines: list[tuple[str, int]], key: str | None = None, **extra: Any) -> Any:
+def place(
+    client: TestClient, who: Credential, lines: list[tuple[str, int]], key: str | None = None, **extra: Any
+) -> Any:
     headers = {**who.bearer, **({"Idempotency-Key": key} if key else {})}
     body = {"lines": [{"product_id": p, "quantity": q} for p, q in lines], **extra}
     return client.post("/api/partner/ordering/orders", headers=headers, json=body)
@@ -81,3 +85,37 @@ def place(client: TestClient, who: Credential, lines: list[tuple[str, int]], key
 
 def act(client: TestClient, admin: Credential, order_id: str, action: str, **body: Any) -> Any:
     return staff(client, admin, "POST", f"/orders/{order_id}/{action}", json=body)
+
+
+def partner_enterprise(
+    client: TestClient, world: World, label: str, type_code: str = "dealer", **values: Any
+) -> Enterprise:
+    """Another enterprise of tenant A (a tier, a parent as given) with its first admin."""
+    from tests.world import complete_setup, partner_login, partner_type_id
+
+    email = f"{label.lower()}-{uuid.uuid4().hex[:6]}@partner.example"
+    name = f"{label} {uuid.uuid4().hex[:6]}"
+    response = client.post(
+        "/api/interconnect/enterprises",
+        headers=world.a.admin.bearer,
+        json={
+            "name": name,
+            "partner_type_id": partner_type_id(client, world.a.admin, type_code),
+            "admin": {"display_name": f"{label} admin", "email": email},
+            **values,
+        },
+    )
+    body = ok(response, 201)
+    complete_setup(client, body["setup_url"])
+    token, refresh = partner_login(client, world.a.slug, email)
+    return Enterprise(body["enterprise"]["id"], name, Credential(body["admin_id"], email, token, refresh))
+
+
+def orders_count(client: TestClient, admin: Credential) -> int:
+    return ok(staff(client, admin, "GET", "/orders"))["total"]
+
+
+def available(client: TestClient, admin: Credential, shop: Shop, product_id: str) -> tuple[int, int]:
+    page = ok(staff(client, admin, "GET", f"/warehouses/{shop.warehouse_id}/stock", params={"limit": 200}))
+    row = next(r for r in page["items"] if r["product_id"] == product_id)
+    return row["on_hand"], row["reserved"]
