@@ -1,0 +1,73 @@
+"""A price list's items as a spreadsheet on the staff API: the XLSX download and the import of an XLSX
+or CSV file (multipart, field `file`), all or nothing (see apps.ordering.price_sheets)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import FromPath, MultipartBody
+
+from apps.ordering import price_sheets
+from apps.ordering.admin import CatalogAdmin, price_list_out
+from apps.ordering.objects import PRICES
+from interconnect.imports.export import XLSX_MEDIA_TYPE
+from portal.db.types import utcnow
+from portal.errors import ValidationFailed
+from portal.http.deps import DB
+from portal.i18n import N_
+from portal.permissions import requires
+
+UPLOAD_BODY_LIMIT = price_sheets.MAX_BYTES + 256 * 1024  # the file plus its multipart envelope
+
+
+@dataclass
+class SheetUpload:
+    file: UploadFile | None = None  # optional here, so that a missing file is a field error, not a 400
+
+
+class StaffPriceSheetsController(Controller):
+    path = "/api/ordering/price-lists"
+    tags = ["ordering: catalog"]
+
+    @get("/{price_list_id:uuid}/items.xlsx", opt=requires(PRICES, "export"))
+    async def export_items(self, price_list_id: FromPath[uuid.UUID], db: DB) -> Response[bytes]:
+        """The list's items: sku, name, min_quantity, unit_price (every cell text). Imports back unchanged."""
+        content = await price_sheets.export_xlsx(db, price_list_id)
+        filename = f"price-list-{utcnow():%Y%m%d-%H%M}.xlsx"
+        return Response(
+            content,
+            media_type=XLSX_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @post(
+        "/{price_list_id:uuid}/items/import",
+        opt=requires(PRICES, "import"),
+        status_code=200,
+        request_max_body_size=UPLOAD_BODY_LIMIT,
+    )
+    async def import_items(
+        self, price_list_id: FromPath[uuid.UUID], data: MultipartBody[SheetUpload], db: DB
+    ) -> dict[str, Any]:
+        """The file's rows (sku, min_quantity, unit_price; name is ignored) become the list's items. One
+        bad row and nothing is imported: the 422 names every bad row (`rows[<row>].<column>`)."""
+        admin = CatalogAdmin(db)
+        await admin.price_list(price_list_id)  # an unknown list is not found before the file is looked at
+        if data.file is None or not data.file.filename:
+            raise ValidationFailed.single("file", N_("is required: upload a .csv or .xlsx file"), "required")
+        content = await data.file.read()
+        await data.file.close()
+        done = await price_sheets.import_items(db, price_list_id, data.file.filename, content)
+        return {
+            **price_list_out(await admin.price_list(price_list_id)),
+            "imported": done.rows,
+            "products": done.products,
+            "items": await admin.items(price_list_id),
+        }
+
+
+STAFF_PRICE_SHEET_CONTROLLERS = [StaffPriceSheetsController]
