@@ -8,5 +8,7 @@ from typing import Any
 
 from apps.ordering.pages.console_orders import ORDER_PAGES
 from apps.ordering.pages.console_overview import OVERVIEW_PAGES
+from apps.ordering.pages.console_prices import PRICE_PAGES
+from apps.ordering.pages.console_products import PRODUCT_PAGES
 
-CONSOLE_PAGES: list[Any] = [*OVERVIEW_PAGES, *ORDER_PAGES]
+CONSOLE_PAGES: list[Any] = [*OVERVIEW_PAGES, *ORDER_PAGES, *PRODUCT_PAGES, *PRICE_PAGES]
