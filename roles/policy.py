@@ -22,7 +22,7 @@ from portal.permissions import SIGNED_IN, Permission, ProtectedObject
 from roles import snapshot
 from roles.casbin_model import ROLE_PREFIX, USER_PREFIX
 from roles.models import PolicyRule, Role, RoleTemplate
-from roles.scopes import Access, Viewer, level_of, where, with_sub_enterprises
+from roles.scopes import Access, Viewer, scope_condition
 from roles.snapshot import FieldAccess, TenantPolicy
 
 
@@ -78,16 +78,10 @@ class RolePolicy:
         return self.current(actor.tenant_id).field_access(actor.roles, obj)
 
     async def scope(self, session: AsyncSession, actor: Actor, obj: str, access: Access) -> ColumnElement[bool]:
-        """The data-scope condition of `obj` for this actor, to AND into a select of the object's model.
-        When the actor's level reaches sub-enterprises, their subtree is listed first (one indexed
-        lookup): the planner estimates a list well, a subquery on the closure table badly."""
-        model = self.objects[obj].model
+        """The data-scope condition of `obj` for this actor, to AND into a select of the object's model
+        (see `roles.scopes.scope_condition()` for the lookup it may make first)."""
         rules = self.current(actor.tenant_id).rules_for(obj)
-        viewer = viewer_of(actor)
-        level = level_of(rules, viewer)
-        if level is not None and level[0].include_sub_enterprises:
-            viewer = await with_sub_enterprises(session, viewer)
-        return where(model, obj, rules, viewer, access)
+        return await scope_condition(session, self.objects[obj].model, obj, rules, viewer_of(actor), access)
 
     async def roles_of(self, session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
         subjects = {user_subject(u): u for u in user_ids}

@@ -4,6 +4,8 @@
   caller ANDs into its select, so lists, counts and pages are filtered by the database (default deny).
 - `reasons()` answers the same question for one record in plain Python and says why: it is the "why can
   this user see this record" explainer and the reference the compiled SQL is tested against.
+- `listed()` reads, in one indexed round trip, what `where()` compares with when listed beats asking
+  inside the query: the viewer's enterprise subtree and their record-team rows for the object.
 - `facts_for()` loads what `reasons()` needs besides the record (the viewer's enterprise subtree, their
   record-team rows, their staff-team peers).
 
@@ -21,7 +23,23 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Boolean, ColumnElement, Select, and_, false, inspect, or_, select, true
+from sqlalchemy import (
+    ARRAY,
+    BindParameter,
+    Boolean,
+    ColumnElement,
+    Select,
+    Uuid,
+    and_,
+    bindparam,
+    false,
+    inspect,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
@@ -51,6 +69,10 @@ SCOPE_RANK: Mapping[str, int] = {"own": 1, "team": 2, "all": 3}
 # listed: each listed id is a bind parameter, and a subtree this wide holds so large a share of the
 # records that reading in created_at order and filtering is the right plan anyway.
 SUBTREE_LIST_LIMIT = 500
+# Past this many record-team rows for one object the team is asked inside the query: a list is one array
+# parameter, but one this long is a sizeable share of the request's traffic for a branch the index
+# answers as well from the subquery.
+TEAM_LIST_LIMIT = 500
 # The team-members lookup is chunked so a long page of ids stays under every driver's parameter limit.
 _ID_CHUNK = 500
 
@@ -71,6 +93,10 @@ class Viewer:
     # ranges for a small one; without them the closure table is asked inside the query, which it cannot
     # estimate (a leaf enterprise's page then scans the whole tenant in created_at order).
     sub_enterprises: frozenset[uuid.UUID] | None = None
+    # The viewer's record-team rows for one object (object name, record id -> access), when the request
+    # has listed them (see listed()): a listed team is a constant PostgreSQL hashes when it tests rows one
+    # by one, and an empty one drops the branch; otherwise the team is asked inside the query.
+    record_teams: tuple[str, Mapping[uuid.UUID, str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +254,9 @@ class _InSelect(ColumnElement[bool]):
         self.column = column
         self.query = query
 
+    def self_group(self, against: Any = None) -> ColumnElement[Any]:
+        return self  # a comparison already: no `= 1` on SQLite, which would keep it off the index
+
 
 @compiles(_InSelect)
 def _compile_in_select(element: _InSelect, compiler: SQLCompiler, **kw: Any) -> str:
@@ -240,19 +269,65 @@ def _compile_any_array(element: _InSelect, compiler: SQLCompiler, **kw: Any) -> 
     return f"{column} = ANY(ARRAY{compiler.process(element.query.scalar_subquery(), **kw)})"
 
 
+_UUID_ARRAY = ARRAY(Uuid())
+
+
+class _InList(ColumnElement[bool]):
+    """`column IN (listed ids)`, written for PostgreSQL as `column = ANY(:ids)`: one array parameter
+    whatever the length, so the statement's text (and the driver's prepared statement) is the same for
+    every viewer, and PostgreSQL, seeing a constant array, hashes it when it tests rows one by one."""
+
+    __visit_name__ = "in_list"
+    inherit_cache = True
+    _traverse_internals = [
+        ("expanding", InternalTraversal.dp_clauseelement),
+        ("array", InternalTraversal.dp_clauseelement),
+    ]
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[uuid.UUID], ids: Sequence[uuid.UUID]) -> None:
+        # both forms carry the ids as parameters (never coerced one by one), so a cached compilation is
+        # reused with each viewer's own
+        self.column = column
+        self.expanding = column.in_(bindparam(None, ids, expanding=True, type_=column.type))
+        self.array: BindParameter[Sequence[uuid.UUID]] = bindparam(None, ids, type_=_UUID_ARRAY)
+
+    def self_group(self, against: Any = None) -> ColumnElement[Any]:
+        return self  # a comparison already, as _InSelect
+
+
+@compiles(_InList)
+def _compile_in_list(element: _InList, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.expanding, **kw)
+
+
+@compiles(_InList, "postgresql")
+def _compile_any_list(element: _InList, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.array, **kw)})"
+
+
+def _in(column: Any, ids: Sequence[uuid.UUID]) -> ColumnElement[bool]:
+    if not ids:
+        return false()
+    return column == ids[0] if len(ids) == 1 else _InList(column, ids)
+
+
 def subtree_query(viewer: Viewer) -> Select[uuid.UUID]:
     return select(LinkClosure.descendant_id).where(
         LinkClosure.tenant_id == viewer.tenant_id, LinkClosure.ancestor_id == viewer.enterprise_id
     )
 
 
+_TEAM = RecordTeamMember.__table__.c
+
+
 def team_query(viewer: Viewer, object_name: str, access: Access) -> Select[uuid.UUID]:
-    query = select(RecordTeamMember.record_id).where(
-        RecordTeamMember.tenant_id == viewer.tenant_id,
-        RecordTeamMember.membership_id == viewer.user_id,
-        RecordTeamMember.object == object_name,
+    # on the table's columns: it names its tenant itself, and without an ORM entity in it the session's
+    # tenant criteria have one entity fewer to visit in every scoped statement
+    query = select(_TEAM.record_id).where(
+        _TEAM.tenant_id == viewer.tenant_id, _TEAM.membership_id == viewer.user_id, _TEAM.object == object_name
     )
-    return query.where(RecordTeamMember.access == "write") if access == "write" else query
+    return query.where(_TEAM.access == "write") if access == "write" else query
 
 
 def peers_query(viewer: Viewer) -> Select[uuid.UUID]:
@@ -317,23 +392,30 @@ def where(
                 branches.append(model.enterprise_id == viewer.enterprise_id)
         elif access in PUBLIC_ACCESS.get(rule.level, ()):
             branches.append(model.enterprise_id.is_not(None))
-    branches.append(_InSelect(model.id, team_query(viewer, object_name, access)))
+    team = _team(model, object_name, viewer, access)
+    if team is not None:
+        branches.append(team)
     for sharing in sharing_for(rules, viewer, access):
         condition = _sharing_condition(model, sharing)
         if condition is not None:
             branches.append(condition)
-    return or_(*branches)
+    return or_(*branches) if branches else false()
+
+
+def _team(model: type[ScopedRecord], object_name: str, viewer: Viewer, access: Access) -> ColumnElement[bool] | None:
+    """The record-team branch: the listed ids (none when the viewer has no team row granting `access`),
+    or the subquery when the request has not listed this object's team."""
+    if viewer.record_teams is None or viewer.record_teams[0] != object_name:
+        return _InSelect(model.id, team_query(viewer, object_name, access))
+    ids = sorted(r for r, granted in viewer.record_teams[1].items() if granted == "write" or access == "read")
+    return _in(model.id, ids) if ids else None
 
 
 def _in_subtree(model: type[ScopedRecord], viewer: Viewer) -> ColumnElement[bool]:
     listed = viewer.sub_enterprises
     if listed is None or len(listed) > SUBTREE_LIST_LIMIT:
         return _InSelect(model.enterprise_id, subtree_query(viewer))
-    if not listed:
-        return false()
-    if listed == {viewer.enterprise_id}:
-        return model.enterprise_id == viewer.enterprise_id
-    return model.enterprise_id.in_(sorted(listed))
+    return _in(model.enterprise_id, sorted(listed))
 
 
 def _internal_where(model: type[ScopedRecord], rules: ObjectRules, viewer: Viewer) -> ColumnElement[bool]:
@@ -445,6 +527,51 @@ async def with_sub_enterprises(session: AsyncSession, viewer: Viewer) -> Viewer:
     return replace(viewer, sub_enterprises=frozenset(await session.scalars(subtree_query(viewer))))
 
 
+async def listed(session: AsyncSession, viewer: Viewer, object_name: str, *, sub_enterprises: bool) -> Viewer:
+    """The viewer with their record-team rows for the object listed and, when asked, their enterprise
+    subtree: both in one round trip of index-only lookups, each read up to one past its limit (past it,
+    `where()` asks inside the query instead)."""
+    if viewer.kind != "external":
+        return viewer
+    subtree = sub_enterprises and viewer.enterprise_id is not None
+    team = (
+        team_query(viewer, object_name, "read")
+        .with_only_columns(_TEAM.record_id, _TEAM.access)
+        .limit(TEAM_LIST_LIMIT + 1)
+        .subquery()
+    )
+    parts = [select(team.c.record_id, team.c.access)]
+    if subtree:
+        tree = subtree_query(viewer).add_columns(null().label("access")).limit(SUBTREE_LIST_LIMIT + 1).subquery()
+        parts.append(select(*tree.c))
+    # Core on the session's connection: every part names its tenant, and row-level security still applies
+    rows = (await (await session.connection()).execute(union_all(*parts) if subtree else parts[0])).all()
+    teams = {record: access for record, access in rows if access is not None}
+    found = replace(viewer, record_teams=None if len(teams) > TEAM_LIST_LIMIT else (object_name, teams))
+    if subtree:
+        found = replace(found, sub_enterprises=frozenset(record for record, access in rows if access is None))
+    return found
+
+
+async def scope_condition(
+    session: AsyncSession,
+    model: type[ScopedRecord],
+    object_name: str,
+    rules: ObjectRules,
+    viewer: Viewer,
+    access: Access,
+) -> ColumnElement[bool]:
+    """What a request runs to scope its select: `where()`, after one lookup when the viewer's level opens
+    their sub-enterprises for this access (the planner estimates a listed subtree, not a subquery on the
+    closure table). The record team rides along in that round trip, so its branch compares with a hashed
+    constant or disappears. For every other viewer the team stays a subquery: a round trip of its own
+    would cost the request more than PostgreSQL spends answering it inside the query."""
+    level = level_of(rules, viewer)
+    if level is not None and level[0].include_sub_enterprises and access in ENTERPRISE_ACCESS.get(level[0].level, ()):
+        viewer = await listed(session, viewer, object_name, sub_enterprises=True)
+    return where(model, object_name, rules, viewer, access)
+
+
 async def facts_for(session: AsyncSession, viewer: Viewer, object_name: str, record_ids: Sequence[uuid.UUID]) -> Facts:
     """What `reasons()` needs for these records, in at most a few indexed lookups."""
     if viewer.kind == "internal":
@@ -455,10 +582,8 @@ async def facts_for(session: AsyncSession, viewer: Viewer, object_name: str, rec
         subtree = frozenset(await session.scalars(subtree_query(viewer)))
     team: dict[uuid.UUID, str] = {}
     ids = list(dict.fromkeys(record_ids))
-    base = team_query(viewer, object_name, "read").with_only_columns(
-        RecordTeamMember.record_id, RecordTeamMember.access
-    )
+    base = team_query(viewer, object_name, "read").with_only_columns(_TEAM.record_id, _TEAM.access)
     for start in range(0, len(ids), _ID_CHUNK):
-        rows = await session.execute(base.where(RecordTeamMember.record_id.in_(ids[start : start + _ID_CHUNK])))
+        rows = await session.execute(base.where(_TEAM.record_id.in_(ids[start : start + _ID_CHUNK])))
         team.update((record, access) for record, access in rows)
     return Facts(subtree, team, frozenset())

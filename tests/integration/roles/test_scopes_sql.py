@@ -1,12 +1,13 @@
 """The compiled data scope selects exactly the records the plain-Python predicate grants, on both databases.
 
 A probe object (its own table, outside the application's metadata) is filled per example with records,
-an enterprise tree, record-team and staff-team rows; random rules and viewers (half of the partners with
-their subtree listed, the others leaving it to the closure table in SQL) are then checked two ways:
-`facts_for()` against facts worked out from the generated data, and the ids `where()` selects against the
-records `reasons()` grants. A second tenant holds rows with the same ids that would grant everything, so a
-subquery that forgot its tenant shows up as extra rows. Each example runs in a transaction rolled back at
-its end. The database is reached as its owner: row-level security is not what is under test here.
+an enterprise tree, record-team and staff-team rows; random rules and viewers (each partner with their
+subtree and their record team each listed or left to a subquery, at random) are then checked three ways:
+`facts_for()` and `listed()` against facts worked out from the generated data, and the ids `where()`
+selects, as given and with what `listed()` read, against the records `reasons()` grants. A second tenant
+holds rows with the same ids that would grant everything, so a subquery that forgot its tenant shows up as
+extra rows. Each example runs in a transaction rolled back at its end. The database is reached as its
+owner: row-level security is not what is under test here.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from roles.models import DATA_LEVELS, RecordTeamMember, StaffTeam, StaffTeamMemb
 from roles.records import ScopedRecord
 from roles.scopes import (
     SUBTREE_LIST_LIMIT,
+    TEAM_LIST_LIMIT,
     Access,
     Facts,
     LevelRule,
@@ -45,6 +47,7 @@ from roles.scopes import (
     Sharing,
     Viewer,
     facts_for,
+    listed,
     reasons,
     where,
     with_sub_enterprises,
@@ -121,6 +124,10 @@ class Scene:
             if obj == OBJECT and member == viewer.user_id and record in ids
         }
         return Facts(frozenset(subtree), team, frozenset())
+
+    def team_rows(self, member: uuid.UUID) -> dict[uuid.UUID, str]:
+        """The member's record-team rows for the probe object, records that do not exist included."""
+        return {record: access for (obj, record, who), access in self.team.items() if obj == OBJECT and who == member}
 
 
 @dataclass
@@ -327,6 +334,9 @@ def worlds(draw: st.DrawFn, pool: Pool) -> tuple[Scene, ObjectRules, list[Viewer
         )
         if viewer.enterprise_id is not None and draw(st.booleans()):  # the subtree listed, or asked in SQL
             viewer = replace(viewer, sub_enterprises=scene.facts(viewer).sub_enterprises)
+        if draw(st.booleans()):  # the record team listed (for this object or another), or asked in SQL
+            teams = scene.team_rows(member)
+            viewer = replace(viewer, record_teams=(OBJECT, teams) if draw(st.booleans()) else ("other", {}))
         viewers.append(viewer)
     viewers += [Viewer("internal", pool.tenant, user, roles=draw(role_sets)) for user in pool.users]
     return scene, rules, viewers
@@ -340,9 +350,15 @@ async def check_world(lane: Lane, scene: Scene, rules: ObjectRules, viewers: lis
         for viewer in viewers:
             facts = await facts_for(session, viewer, OBJECT, [*ids, uuid.UUID(int=3)])
             assert facts == scene.facts(viewer), viewer
+            read = await listed(session, viewer, OBJECT, sub_enterprises=True)
+            if viewer.kind == "external":
+                subtree = facts.sub_enterprises if viewer.enterprise_id is not None else viewer.sub_enterprises
+                assert read.sub_enterprises == subtree, viewer
+                assert read.record_teams == (OBJECT, scene.team_rows(viewer.user_id)), viewer
             for access in ACCESSES:
                 expected = {r["id"] for r in records if reasons(OBJECT, rules, viewer, access, r, facts)}
                 assert await selected(session, rules, viewer, access) == expected, (viewer, access, rules)
+                assert await selected(session, rules, read, access) == expected, (read, access, rules)
                 lane.checked.append((len(records), len(expected)))
 
 
@@ -396,7 +412,7 @@ class Example:
 
     def visible(self, rules: ObjectRules, viewer: Viewer, access: Access) -> set[str]:
         """The names selected by the compiled SQL, after checking that `reasons()` grants the same and that
-        listing the viewer's subtree selects the same as asking the closure table in the query."""
+        listing the viewer's subtree and record team selects the same as asking for them in the query."""
 
         async def work() -> set[str]:
             async with loaded(self.lane, self.scene) as session:
@@ -404,8 +420,10 @@ class Example:
                 facts = await facts_for(session, viewer, OBJECT, [r["id"] for r in records])
                 granted = {r["id"] for r in records if reasons(OBJECT, rules, viewer, access, r, facts)}
                 found = await selected(session, rules, viewer, access)
-                listed = await with_sub_enterprises(session, viewer)
-                assert found == granted == await selected(session, rules, listed, access)
+                subtree = await with_sub_enterprises(session, viewer)
+                both = await listed(session, viewer, OBJECT, sub_enterprises=True)
+                assert found == granted == await selected(session, rules, subtree, access)
+                assert found == await selected(session, rules, both, access)
                 return {self.names[i] for i in found}
 
         return self.lane.run(work())
@@ -644,5 +662,47 @@ def test_a_listed_subtree_is_compared_directly() -> None:
     assert "enterprise_link_closure" in sql(None)
     assert "enterprise_link_closure" not in sql(frozenset({enterprise}))
     assert "scope_probe_records.enterprise_id = %(enterprise_id_1)s::UUID" in sql(frozenset({enterprise}))
-    assert "scope_probe_records.enterprise_id IN (" in sql(frozenset({enterprise, child}))
+    assert "scope_probe_records.enterprise_id = ANY(%(param_1)s::UUID[])" in sql(frozenset({enterprise, child}))
     assert "enterprise_link_closure" in sql(frozenset(_ids(SUBTREE_LIST_LIMIT + 1)))
+    two = where(Probe, OBJECT, rules, replace(viewer, sub_enterprises=frozenset({enterprise, child})), "read")
+    assert "scope_probe_records.enterprise_id IN (__[POSTCOMPILE_param_1])" in str(
+        two.compile(dialect=sqlite.dialect())
+    )
+
+
+def test_a_listed_team_is_compared_directly_or_left_out() -> None:
+    tenant, enterprise, kind, shown, written = _ids(5)
+    rules = ObjectRules(by_partner_type={kind: LevelRule("private")})
+    viewer = Viewer("external", tenant, uuid.uuid4(), enterprise, kind)
+
+    def sql(teams: tuple[str, dict[uuid.UUID, str]] | None, access: Access = "read") -> str:
+        clause = where(Probe, OBJECT, rules, replace(viewer, record_teams=teams), access)
+        return str(clause.compile(dialect=postgresql.dialect()))
+
+    assert "record_team_members" in sql(None)
+    assert "record_team_members" in sql(("another_object", {}))  # listed for another object: asked in SQL
+    assert sql((OBJECT, {})) == "scope_probe_records.owner_id = %(owner_id_1)s::UUID"
+    assert sql((OBJECT, {shown: "read"}), "write") == "scope_probe_records.owner_id = %(owner_id_1)s::UUID"
+    assert "scope_probe_records.id = %(id_1)s::UUID" in sql((OBJECT, {shown: "read", written: "write"}), "write")
+    assert "scope_probe_records.id = ANY(%(param_1)s::UUID[])" in sql((OBJECT, {shown: "read", written: "write"}))
+    assert "record_team_members" not in sql((OBJECT, {shown: "read", written: "write"}))
+
+
+def test_a_team_past_the_limit_is_left_to_the_query(db: Lane) -> None:
+    ex = Example(db)
+    pool = db.pool
+    me = partner(pool, 0, ex.d)
+    for n in range(TEAM_LIST_LIMIT + 1):
+        ex.scene.team[(OBJECT, uuid.UUID(int=1000 + n), me.user_id)] = "read"
+    ex.record("shared", pool.users[0], None)
+    names = {v: k for k, v in ex.names.items()}
+    ex.scene.team[(OBJECT, names["shared"], me.user_id)] = "write"
+    rules = ObjectRules(by_partner_type={pool.partner_types[0]: LevelRule("enterprise_read", True)})
+
+    async def work() -> Viewer:
+        async with loaded(db, ex.scene) as session:
+            return await listed(session, me, OBJECT, sub_enterprises=True)
+
+    read = db.run(work())
+    assert read.record_teams is None and read.sub_enterprises == {ex.d, ex.s}
+    assert ex.visible(rules, me, "write") == {"shared"}
