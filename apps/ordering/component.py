@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from apps.ordering.controllers import CONTROLLERS
+from apps.ordering.demo import load_ordering
 from apps.ordering.objects import OBJECTS
 from apps.ordering.pages import PAGES
 from apps.ordering.seed import seed_ordering
@@ -20,4 +21,5 @@ component = Component(
     objects=OBJECTS,
     template_dir=TEMPLATES,
     tenant_setup=seed_ordering,
+    demo=load_ordering,
 )
