@@ -43,8 +43,10 @@ def test_dealer_orders_at_own_price_and_the_order_runs_its_course(client: TestCl
     done = ok(client.get(f"/api/partner/ordering/orders/{order['id']}", headers=dealer.bearer))
     assert done["status"] == "completed"
     statement = ok(client.get("/api/partner/ordering/account/statement?start=2020-01-01", headers=dealer.bearer))
-    assert statement["opening_balance"] == "0.0000" and statement["closing_balance"] == "0.0000"
-    assert [line["kind"] for line in statement["lines"]] == ["order", "payment"]
+    # the world's sample: X paid 10.00 in advance before this order
+    assert statement["opening_balance"] == "0.0000" and statement["closing_balance"] == "-10.0000"
+    assert [line["kind"] for line in statement["lines"]] == ["payment", "order", "payment"]
+    assert statement["lines"][1]["balance"] == "405.0000"
 
     # dealer Y sees none of it
     other = world.y.admin
