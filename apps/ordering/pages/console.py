@@ -6,9 +6,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.ordering.pages.console_credit import CREDIT_PAGES
 from apps.ordering.pages.console_orders import ORDER_PAGES
 from apps.ordering.pages.console_overview import OVERVIEW_PAGES
+from apps.ordering.pages.console_payments import PAYMENT_PAGES
 from apps.ordering.pages.console_prices import PRICE_PAGES
 from apps.ordering.pages.console_products import PRODUCT_PAGES
+from apps.ordering.pages.console_settings import SETTINGS_PAGES
+from apps.ordering.pages.console_stock import STOCK_PAGES
 
-CONSOLE_PAGES: list[Any] = [*OVERVIEW_PAGES, *ORDER_PAGES, *PRODUCT_PAGES, *PRICE_PAGES]
+CONSOLE_PAGES: list[Any] = [
+    *OVERVIEW_PAGES,
+    *ORDER_PAGES,
+    *PRODUCT_PAGES,
+    *PRICE_PAGES,
+    *STOCK_PAGES,
+    *CREDIT_PAGES,
+    *PAYMENT_PAGES,
+    *SETTINGS_PAGES,
+]

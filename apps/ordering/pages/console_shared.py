@@ -87,6 +87,7 @@ DONE_MESSAGES = {
     "imported": N_("The file is imported."),
     "recorded": N_("The payment is recorded and matched."),
     "confirmed": N_("The payment is confirmed and matched."),
+    "payment_rejected": N_("The payment is rejected."),
 }
 
 
