@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from apps.ordering.cli import register as register_cli
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.demo import load_ordering
 from apps.ordering.objects import OBJECTS
@@ -22,4 +23,5 @@ component = Component(
     template_dir=TEMPLATES,
     tenant_setup=seed_ordering,
     demo=load_ordering,
+    cli=register_cli,
 )

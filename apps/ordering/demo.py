@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.ordering import placing, stock, workflow
+from apps.ordering import placing, workflow
 from apps.ordering.catalog import settings_of
 from apps.ordering.models import (
     AccountEntry,
@@ -26,20 +26,22 @@ from apps.ordering.models import (
     PriceListItem,
     Product,
     Shipment,
+    StockLevel,
 )
-from apps.ordering.objects import ORDER, PARTNER_ORDER
+from apps.ordering.objects import PARTNER_ORDER
 from apps.ordering.orders import Orders
 from apps.ordering.payments import Payments
+from apps.ordering.system import upstream_orders
 from interconnect.models import EnterpriseLink, Membership, PartnerTier
 from portal.actor import Actor
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
-from portal.identity.models import InternalUser, Tenant
+from portal.identity.models import InternalUser
 from portal.permissions import policy_changed
 from portal.services import Services
 from roles.casbin_model import ROLE_PREFIX
 from roles.models import PolicyRule
-from roles.policy import RolePolicy, user_subject
+from roles.policy import user_subject
 
 
 @dataclass(frozen=True)
@@ -205,8 +207,10 @@ async def load_ordering(services: Services, context: dict[str, Any]) -> None:
             await _prices(session, products, base_prices, links.get("ED") or links.get("DN"))
             settings = await settings_of(session)
             assert settings.default_warehouse_id is not None
-            for number, product in enumerate(products):
-                await stock.set_on_hand(session, settings.default_warehouse_id, product.id, 40 + (number * 37) % 400)
+            session.add_all(
+                StockLevel(warehouse_id=settings.default_warehouse_id, product_id=p.id, on_hand=40 + (n * 37) % 400)
+                for n, p in enumerate(products)
+            )
             desk = await session.scalar(select(InternalUser).where(InternalUser.email == ORDER_DESK_STAFF[slug]))
             if desk is not None:
                 session.add(PolicyRule(ptype="g", v0=user_subject(desk.id), v1=ROLE_PREFIX + "order_desk", v2=""))
@@ -223,13 +227,8 @@ async def _history(
     products: list[Product],
     links: dict[str | None, EnterpriseLink],
 ) -> None:
-    version = await session.scalar(select(Tenant.policy_version).where(Tenant.id == tenant_id)) or 0
-    policy = RolePolicy(services.objects)
-    await policy.compiled(session, tenant_id, version)
-    admin_user = await session.scalar(select(InternalUser).order_by(InternalUser.created_at, InternalUser.id).limit(1))
-    assert admin_user is not None
-    upstream = Actor(admin_user.id, tenant_id, "internal", "cli", admin_user.display_name, roles=frozenset({"admin"}))
-    staff_orders = Orders(session, policy, upstream, ORDER)
+    staff_orders = await upstream_orders(services, session, tenant_id)
+    policy = staff_orders.policy
     reporter: Orders | None = None
     for index, (code, count, days_ago, status) in enumerate(HISTORY[slug]):
         link = links.get(code)

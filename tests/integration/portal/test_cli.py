@@ -77,6 +77,12 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
     second = portal(tmp_path, "demo")
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
+    # the demo history has shipped orders; receiving everything shipped "0 days ago" takes them
+    received = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
+    assert received.returncode == 0, received.stderr
+    assert "acme-pumps: 2 received" in received.stdout and "borealis-valves: 1 received" in received.stdout
+    again = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
+    assert "acme-pumps: 0 received" in again.stdout
 
 
 def test_production_without_a_secret_refuses_to_start(tmp_path: Path) -> None:
