@@ -1,7 +1,11 @@
-"""The partner portal's ordering pages."""
+"""The partner portal's ordering pages (/p/{slug}/ordering/...): the catalog, the cart and checkout, my
+orders, and the account with its statement and payments."""
 
 from __future__ import annotations
 
 from typing import Any
 
-PARTNER_PAGES: list[Any] = []
+from apps.ordering.pages.partner_cart import CART_PAGES
+from apps.ordering.pages.partner_catalog import CATALOG_PAGES
+
+PARTNER_PAGES: list[Any] = [*CATALOG_PAGES, *CART_PAGES]

@@ -1,0 +1,151 @@
+"""The cart page: /p/{slug}/ordering/cart shows the cart at the buyer's prices now, changes quantities,
+and places the order from it (placing.place, as the API does; the cart is emptied then).
+
+A refusal (minimum quantity, pack size, a product no longer offered, the credit limit, stock) is shown
+on the cart with nothing changed: the attempt runs in a savepoint. The checkout form carries a key
+made when the page was rendered, so the same form sent twice places one order."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import get, post
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from apps.ordering import placing
+from apps.ordering.cart import Cart
+from apps.ordering.catalog import Catalog
+from apps.ordering.controllers.shared import catalog_of, orders_of
+from apps.ordering.models import Order
+from apps.ordering.objects import ORDER_INPUT_FIELDS, PARTNER_CATALOG, PARTNER_ORDER
+from apps.ordering.pages.partner_catalog import first_quantity, quantity_of
+from apps.ordering.pages.partner_shared import (
+    KEY_FIELD,
+    AnyRequest,
+    base_of,
+    form_errors,
+    limited,
+    once,
+    one_time_key,
+    refusal_lines,
+    render,
+)
+from interconnect.services import InterconnectDep
+from portal.actor import Actor
+from portal.errors import Conflict, ValidationFailed
+from portal.http.deps import DB, CurrentActor
+from portal.permissions import requires
+from roles.access import check_writable, policy_of
+from web.partner_portal import signed_in_portal
+from web.views import Form
+
+
+def order_inputs(request: AnyRequest, actor: Actor) -> list[str]:
+    """The order's fields the buyer may fill in: a hidden or read-only one is not offered."""
+    rules = policy_of(request).fields(actor, PARTNER_ORDER)
+    return [name for name in ORDER_INPUT_FIELDS if rules.get(name) is None]
+
+
+async def _cart_page(
+    request: AnyRequest,
+    catalog: Catalog,
+    actor: Actor,
+    around: dict[str, Any],
+    *,
+    form: dict[str, str] | None = None,
+    refusal: list[str] | None = None,
+    line_errors: dict[uuid.UUID, list[str]] | None = None,
+    status_code: int = 200,
+) -> Template:
+    cart = await Cart(catalog).out()
+    return render(
+        "cart",
+        around,
+        status_code,
+        items=cart["items"],
+        total=cart.get("total"),
+        priced="total" in cart,
+        currency=next((i["product"].get("currency") for i in cart["items"] if i["product"]), None),
+        unavailable=sum(1 for item in cart["items"] if not item["available_to_order"]),
+        inputs=order_inputs(request, actor),
+        form=form or {},
+        refusal=refusal or [],
+        line_errors=line_errors or {},
+        first_quantity=first_quantity,
+        key=one_time_key(),
+    )
+
+
+@get("/p/{slug:str}/ordering/cart", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+async def cart_page(
+    slug: FromPath[str], request: AnyRequest, db: DB, actor: CurrentActor, interconnect: InterconnectDep
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    return await _cart_page(request, await catalog_of(request, db, actor, PARTNER_CATALOG), actor, around)
+
+
+@post("/p/{slug:str}/ordering/cart/{product_id:uuid}", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+async def cart_line_page(
+    slug: FromPath[str],
+    product_id: FromPath[uuid.UUID],
+    data: Form,
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+) -> Template | Redirect:
+    """Set the product's quantity in the cart; the form's remove button takes it out."""
+    around = await signed_in_portal(interconnect, slug, actor)
+    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
+    try:
+        quantity = 0 if data.get("remove") else quantity_of(data)
+        async with db.begin_nested():
+            await Cart(catalog).set(product_id, quantity)
+    except ValidationFailed as error:
+        errors = {product_id: list(dict.fromkeys(form_errors(error).values()))}
+        return await _cart_page(request, catalog, actor, around, line_errors=errors, status_code=422)
+    return Redirect(f"{base_of(around['portal'])}/cart")
+
+
+@post("/p/{slug:str}/ordering/cart/checkout", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+async def checkout_page(
+    slug: FromPath[str],
+    data: Form,
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+) -> Template | Redirect:
+    """Place the order from the cart for one's own enterprise, then show it."""
+    around = await signed_in_portal(interconnect, slug, actor)
+    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
+    orders = orders_of(request, db, actor, PARTNER_ORDER)
+    form = {name: data.get(name, "") for name in ORDER_INPUT_FIELDS}
+
+    async def create() -> dict[str, Any]:
+        values = limited(form, {name: Order.__table__.c[name] for name in ORDER_INPUT_FIELDS})
+        check_writable(policy_of(request), actor, PARTNER_ORDER, [n for n, v in values.items() if v])
+        cart = Cart(catalog)
+        order = await placing.place(
+            orders,
+            await cart.as_order_lines(),
+            enterprise_id=actor.enterprise_id,
+            ship_to=values["ship_to"],
+            note=values["note"],
+        )
+        await cart.clear()
+        return {"id": order.id}
+
+    try:
+        async with db.begin_nested():
+            placed = await once(db, actor, request, data.get(KEY_FIELD), create)
+    except (ValidationFailed, Conflict) as error:
+        return await _cart_page(
+            request, catalog, actor, around, form=form, refusal=refusal_lines(error), status_code=error.status
+        )
+    return Redirect(f"{base_of(around['portal'])}/orders/{placed['id']}?placed=1")
+
+
+CART_PAGES = [cart_page, cart_line_page, checkout_page]
