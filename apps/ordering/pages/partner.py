@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.ordering.pages.partner_account import ACCOUNT_PAGES
 from apps.ordering.pages.partner_cart import CART_PAGES
 from apps.ordering.pages.partner_catalog import CATALOG_PAGES
+from apps.ordering.pages.partner_orders import ORDER_PAGES
 
-PARTNER_PAGES: list[Any] = [*CATALOG_PAGES, *CART_PAGES]
+PARTNER_PAGES: list[Any] = [*CATALOG_PAGES, *CART_PAGES, *ORDER_PAGES, *ACCOUNT_PAGES]

@@ -1,0 +1,203 @@
+"""The account page: /p/{slug}/ordering/account shows what the enterprise owes, its credit limit and what
+is left of it, the orders still to pay, the statement of a period (this month so far unless chosen; also
+as XLSX) and the payments reported and confirmed; and reports a payment made, which the manufacturer
+confirms before it counts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from litestar import Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from apps.ordering import account
+from apps.ordering.controllers.partner import own_enterprise, period, statement_cells
+from apps.ordering.controllers.shared import orders_of, xlsx
+from apps.ordering.models import Payment
+from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_ORDER
+from apps.ordering.pages.partner_shared import (
+    ENTRY_LABELS,
+    KEY_FIELD,
+    METHOD_LABELS,
+    PAYMENT_STATUS_LABELS,
+    AnyRequest,
+    base_of,
+    date_or_none,
+    form_errors,
+    limited,
+    may,
+    once,
+    one_time_key,
+    refusal_lines,
+    render,
+)
+from apps.ordering.payments import METHODS, Payments
+from interconnect.services import InterconnectDep
+from portal.actor import Actor
+from portal.db.types import utcnow
+from portal.errors import Conflict, FieldError, ValidationFailed
+from portal.http.deps import DB, CurrentActor
+from portal.i18n import N_, gettext
+from portal.permissions import requires
+from web.partner_portal import signed_in_portal
+from web.views import Form
+
+PAYMENTS_SHOWN = 50
+PAYMENT_FIELDS = ("amount", "received_on", "method", "reference", "note")
+
+
+def chosen_period(start: str | None, end: str | None) -> tuple[date, date, dict[str, str]]:
+    """The period asked for (this month so far by default); a date that does not read is a message."""
+    errors: dict[str, str] = {}
+    first, last = date_or_none(start), date_or_none(end)
+    for name, text, value in (("start", start, first), ("end", end, last)):
+        if text and value is None:
+            errors[name] = N_("is not a date (YYYY-MM-DD)")
+    begin, finish = period(first, last)
+    return begin, finish, errors
+
+
+async def _account_page(
+    request: AnyRequest,
+    db: DB,
+    actor: Actor,
+    around: dict[str, Any],
+    *,
+    start: str | None = None,
+    end: str | None = None,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    reported: bool = False,
+    status_code: int = 200,
+) -> Template:
+    enterprise = own_enterprise(actor)
+    begin, finish, unread = chosen_period(start, end)
+    period_errors = {name: gettext(message) for name, message in unread.items()}
+    statement = None
+    try:
+        statement = await account.statement(db, enterprise, begin, finish)
+    except ValidationFailed as error:
+        period_errors.update(form_errors(error))
+    if period_errors and status_code == 200:
+        status_code = 422
+    payments, payment_total = await Payments(orders_of(request, db, actor, PARTNER_ORDER)).page(
+        None, None, PAYMENTS_SHOWN, 0
+    )
+    return render(
+        "account",
+        around,
+        status_code,
+        standing=await account.credit(db, enterprise),
+        open_orders=await account.open_orders(db, enterprise),
+        statement=statement,
+        start=begin,
+        end=finish,
+        period_errors=period_errors,
+        payments=payments,
+        payment_total=payment_total,
+        entry_labels=ENTRY_LABELS,
+        method_labels=METHOD_LABELS,
+        payment_status_labels=PAYMENT_STATUS_LABELS,
+        methods=[(m, METHOD_LABELS[m]) for m in METHODS],
+        may_report=may(request, actor, PARTNER_ACCOUNT, "create"),
+        may_export=may(request, actor, PARTNER_ACCOUNT, "export"),
+        form=form or {"method": "transfer", "received_on": utcnow().date().isoformat()},
+        errors=errors or {},
+        reported=reported,
+        key=one_time_key(),
+        today=utcnow().date(),
+    )
+
+
+@get("/p/{slug:str}/ordering/account", opt=requires(PARTNER_ACCOUNT, "read"), include_in_schema=False)
+async def account_page(
+    slug: FromPath[str],
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+    start: FromQuery[str | None] = None,
+    end: FromQuery[str | None] = None,
+    reported: FromQuery[str | None] = None,
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    return await _account_page(request, db, actor, around, start=start, end=end, reported=bool(reported))
+
+
+@get(
+    "/p/{slug:str}/ordering/account/statement.xlsx",
+    opt=requires(PARTNER_ACCOUNT, "export"),
+    include_in_schema=False,
+)
+async def statement_export_page(
+    slug: FromPath[str],
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+    start: FromQuery[str | None] = None,
+    end: FromQuery[str | None] = None,
+) -> Response[bytes]:
+    """The same workbook as the API's statement.xlsx, for the period of the page."""
+    await signed_in_portal(interconnect, slug, actor)
+    begin, finish, errors = chosen_period(start, end)
+    if errors:
+        raise ValidationFailed([FieldError(name, message) for name, message in errors.items()])
+    columns, rows = statement_cells(await account.statement(db, own_enterprise(actor), begin, finish))
+    return await xlsx("statement", columns, rows)
+
+
+def payment_values(form: dict[str, str]) -> dict[str, Any]:
+    """The form read into the service's types; what does not read is a message on its input."""
+    errors: list[FieldError] = []
+    amount: Decimal | None = None
+    try:
+        amount = Decimal(form["amount"].replace(",", "").strip())
+    except InvalidOperation:
+        errors.append(FieldError("amount", N_("is not an amount (for example 1200.50)"), "invalid"))
+    received_on = date_or_none(form["received_on"].strip())
+    if received_on is None:
+        errors.append(FieldError("received_on", N_("is not a date (YYYY-MM-DD)"), "invalid"))
+    try:
+        texts = limited(form, {"reference": Payment.__table__.c.reference, "note": Payment.__table__.c.note})
+    except ValidationFailed as error:
+        errors.extend(error.errors)
+        texts = {}
+    if errors:
+        raise ValidationFailed(errors)
+    return {"amount": amount, "received_on": received_on, "method": form["method"].strip(), **texts}
+
+
+@post("/p/{slug:str}/ordering/account/payments", opt=requires(PARTNER_ACCOUNT, "create"), include_in_schema=False)
+async def report_payment_page(
+    slug: FromPath[str],
+    data: Form,
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+) -> Template | Redirect:
+    """Report a payment made for one's own enterprise; the form's key makes a second send harmless."""
+    around = await signed_in_portal(interconnect, slug, actor)
+    enterprise = own_enterprise(actor)
+    form = {name: data.get(name, "") for name in PAYMENT_FIELDS}
+    payments = Payments(orders_of(request, db, actor, PARTNER_ORDER))
+
+    async def create() -> dict[str, Any]:
+        payment = await payments.create(enterprise_id=enterprise, **payment_values(form))
+        return {"id": payment.id}
+
+    try:
+        async with db.begin_nested():
+            await once(db, actor, request, data.get(KEY_FIELD), create)
+    except ValidationFailed as error:
+        return await _account_page(request, db, actor, around, form=form, errors=form_errors(error), status_code=422)
+    except Conflict as error:
+        errors = {KEY_FIELD: "; ".join(refusal_lines(error))}
+        return await _account_page(request, db, actor, around, form=form, errors=errors, status_code=error.status)
+    return Redirect(f"{base_of(around['portal'])}/account?reported=1#payments")
+
+
+ACCOUNT_PAGES = [account_page, statement_export_page, report_payment_page]
