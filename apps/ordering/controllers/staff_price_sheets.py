@@ -4,15 +4,15 @@ or CSV file (multipart, field `file`), all or nothing (see apps.ordering.price_s
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.params import FromPath, MultipartBody
+from litestar.params import FromPath
 
 from apps.ordering import price_sheets
 from apps.ordering.admin import CatalogAdmin, price_list_out
+from apps.ordering.controllers.shared import AnyRequest
 from apps.ordering.objects import PRICES
 from interconnect.imports.export import XLSX_MEDIA_TYPE
 from portal.db.types import utcnow
@@ -22,11 +22,6 @@ from portal.i18n import N_
 from portal.permissions import requires
 
 UPLOAD_BODY_LIMIT = price_sheets.MAX_BYTES + 256 * 1024  # the file plus its multipart envelope
-
-
-@dataclass
-class SheetUpload:
-    file: UploadFile | None = None  # optional here, so that a missing file is a field error, not a 400
 
 
 class StaffPriceSheetsController(Controller):
@@ -50,18 +45,19 @@ class StaffPriceSheetsController(Controller):
         status_code=200,
         request_max_body_size=UPLOAD_BODY_LIMIT,
     )
-    async def import_items(
-        self, price_list_id: FromPath[uuid.UUID], data: MultipartBody[SheetUpload], db: DB
-    ) -> dict[str, Any]:
+    async def import_items(self, price_list_id: FromPath[uuid.UUID], request: AnyRequest, db: DB) -> dict[str, Any]:
         """The file's rows (sku, min_quantity, unit_price; name is ignored) become the list's items. One
         bad row and nothing is imported: the 422 names every bad row (`rows[<row>].<column>`)."""
         admin = CatalogAdmin(db)
-        await admin.price_list(price_list_id)  # an unknown list is not found before the file is looked at
-        if data.file is None or not data.file.filename:
+        # The list first, the body after: an unknown list is not found, whatever was sent (a typed
+        # multipart body would be refused as unreadable before the list is looked at).
+        await admin.price_list(price_list_id)
+        upload = (await request.form()).get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationFailed.single("file", N_("is required: upload a .csv or .xlsx file"), "required")
-        content = await data.file.read()
-        await data.file.close()
-        done = await price_sheets.import_items(db, price_list_id, data.file.filename, content)
+        content = await upload.read()
+        await upload.close()
+        done = await price_sheets.import_items(db, price_list_id, upload.filename, content)
         return {
             **price_list_out(await admin.price_list(price_list_id)),
             "imported": done.rows,
