@@ -1,7 +1,7 @@
-"""Data scopes on a large table: a scoped 50-row list page against the same page unscoped, on PostgreSQL.
+"""Data scopes on a large table: a scoped 50-row list request against the same request unscoped, on PostgreSQL.
 
     .venv/bin/python -m benchmarks.scopes [--records 1000000] [--enterprises 5000] [--samples 300]
-        [--url postgresql://postgres@127.0.0.1:5432/postgres] [--keep]
+        [--url postgresql://postgres@127.0.0.1:5432/postgres] [--keep | --reuse DATABASE]
 
 Creates a scratch database (dropped at the end unless --keep), runs the migrations, and loads one tenant:
 distributors with dealers under them (one distributor per 50 enterprises) with their closure rows, a
@@ -9,46 +9,59 @@ bench table with the ScopedRecord columns holding --records records (a quarter t
 rest spread over the enterprises, each owned by one of four members; created_at follows insertion order,
 as it does in a live table), the three recommended indexes, row-level security as on every tenant-owned
 table, record-team rows (20 records for each viewer, 50,000 for 2,000 other members), then VACUUM ANALYZE.
+--reuse DATABASE skips all that and times against a database an earlier --keep run left (and keeps it).
 
 Viewers: (a) a dealer's member with enterprise_write; (b) a distributor's member with enterprise_read
 including sub-enterprises (49 dealers under it, 0.75% of the records); (c) a dealer's member whose
 enterprise is overridden to private; (d) a dealer with enterprise_read including sub-enterprises but none
-under it. Each viewer is resolved as a request would (its subtree listed once by with_sub_enterprises(),
-outside the timed query); (b) and (d) are also timed with the subtree left to the closure table inside
-the query, to show why listing it matters.
+under it. Each timed request does what a list request does for its scope: `scope_condition()` (for (b)
+and (d) one round trip listing the subtree and the record team, then `where()`), building the select, and
+executing it; the unscoped request builds and executes the same select without the condition. (b) and (d)
+are also timed with nothing listed (subtree and team asked inside the query), to show why listing matters.
 
-Prints, per query, median and p99 ms of executing the page (ORDER BY created_at DESC, id DESC LIMIT 50,
-the ORM model fetched through the app's tenant session, so the tenancy criteria and row-level security
-apply), timed in shuffled rounds with the unscoped page; the ratio to the unscoped median (goal <= 1.2);
-PostgreSQL's own planning + execution time; each scoped query's EXPLAIN (ANALYZE, BUFFERS); and PASS/FAIL
-lines for the ratio goal, for no Seq Scan on the bench table and for every index scan on it having
-tenant_id in its index condition.
+Prints, per request, median and p99 ms (ORDER BY created_at DESC, id DESC LIMIT 50, the ORM model fetched
+through the app's tenant session, so the tenancy criteria and row-level security apply), timed in shuffled
+rounds with the unscoped request; the ratio to the unscoped median (goal <= 1.2); PostgreSQL's planning +
+execution time of the page's statement (the lookup not included); each scoped statement's EXPLAIN
+(ANALYZE, BUFFERS); and PASS/FAIL lines for the ratio goal, for no Seq Scan on the bench table and for
+every index scan on it having tenant_id in its index condition.
 
-Measured on the 2-core development machine (PostgreSQL 15; other test suites running, load average 2.4),
-about one minute in all:
+Measured on the 2-core development machine (PostgreSQL 15) while several other test suites ran (load
+average 9.4 during the load, 8.7 at the end; every figure is about ten times a quiet machine's):
 
     query                                                      rows  median     p99  ratio  server
-    (a) dealer, enterprise_write                                 50    2.45    7.57   1.39    0.30
-    (b) distributor, enterprise_read + sub-enterprises           50    3.97    7.77   2.25    1.48
-    (c) dealer member, private                                   50    2.20    5.14   1.25    0.26
-    (d) dealer, enterprise_read + sub-enterprises (none)         50    2.39    4.55   1.36    0.28
-    (b) same, subtree asked inside the query                     50    4.60   10.14   2.61    2.18
-    (d) same, subtree asked inside the query                     50   55.33   96.04  31.39   52.95
-    unscoped                                                     50    1.76    4.62   1.00    0.10
+    (a) dealer, enterprise_write                                 50   27.54  105.74   1.36    0.59
+    (b) distributor, enterprise_read + sub-enterprises           50   43.52  137.13   2.15    2.43
+    (c) dealer member, private                                   50   23.85   88.81   1.18    0.57
+    (d) dealer, enterprise_read + sub-enterprises (none)         50   38.60  150.19   1.91    0.54
+    (b) same, nothing listed (asked inside the query)            50   44.77  130.39   2.21   18.86
+    (d) same, nothing listed (asked inside the query)            50  539.62 1037.11  26.69  351.46
+    unscoped                                                     50   20.22   76.44   1.00    0.18
 
-    PASS for every plan check; FAIL for every ratio: (a) 1.39, (b) 2.25, (c) 1.25, (d) 1.36.
+    PASS for every plan check and for (c) 1.18; FAIL for (a) 1.36, (b) 2.15, (d) 1.91.
+
+(Timed the earlier way, the page's prebuilt statement alone with (b)'s and (d)'s subtree listed before
+the timer, at load average 1.7: (a) 1.29, (b) 2.36, (c) 1.17, (d) 1.30. The ratios above are what a
+request pays, its lookup and the building of its statement included.)
 
 What the plans show. (a), (c) and (d) are one BitmapOr over the owner, enterprise and primary-key indexes
-(each led by tenant_id), 60-180 rows fetched and top-N sorted: about 0.2 ms more on the server than the
-unscoped page, which reads 50 rows down the created_at index, plus about 0.1 ms more in SQLAlchemy for the
-larger statement. A third of that execution is the record-team branch (20 primary-key probes). (b) reads
-the created_at index and filters, as it should for a subtree holding 0.75% of the records: some 7,600 rows
-to find 50, half of the time spent testing `id = ANY(<team ids>)`, which PostgreSQL 15 tests linearly for an
-array computed by the query. A bitmap plan for (b) (7,500 rows fetched and sorted) measured 13 ms.
+(each led by tenant_id), 60-180 rows fetched from as many heap pages and top-N sorted, where the unscoped
+page reads 50 rows down the created_at index from one or two: about 0.2 ms more on a quiet server,
+planning included (0.2 ms against 0.06), plus SQLAlchemy's work on the larger statement (about 400 more
+Python calls to build it and derive its cache key; the compiled form is served from the cache). The
+record-team branch is 20 primary-key probes, a third of that execution; listing the team for (a) and (c)
+too, to drop or simplify it, measured worse (1.70 and 1.66 against 1.42 and 1.24 in one run at load 2.9):
+the round trip costs more than the branch. (d) pays exactly that round trip, needed to list its subtree;
+its page has (a)'s shape. (b) reads the created_at index and filters, as it should for a subtree holding
+0.75% of the records: some 7,400 rows to find 50; the listed subtree and team are one array parameter
+each, constants PostgreSQL hashes, which halves the filter's cost against the team asked as a subquery
+(tested linearly by PostgreSQL 15), but walking 7,400 rows stays more than ten times the unscoped page's
+server time. A bitmap plan for (b) (7,500 rows fetched and sorted) measured 13 ms. A root-enterprise
+column with its own (tenant_id, root_id, created_at DESC) index was tried and not kept: `root_id = D`
+alone reads (b)'s page in 0.2 ms, but ORed with the owner and team branches PostgreSQL still walks the
+created_at index (4 ms, as without it), since no single condition lets it merge ordered index ranges.
 Without the listed subtree the planner cannot estimate the closure lookup and, for (d), scans the whole
-tenant in created_at order (50 ms). Getting (b) near the unscoped page needs the schema's help (e.g. a
-root-enterprise column with its own (tenant_id, root_id, created_at DESC) index), not a different
-boolean: no single condition lets PostgreSQL merge ordered index ranges.
+tenant in created_at order.
 """
 
 from __future__ import annotations
@@ -62,14 +75,14 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import String, event, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from interconnect.models import PartnerType
@@ -81,11 +94,18 @@ from portal.db.context import tenant_context
 from portal.db.engine import Database
 from portal.identity.models import Tenant
 from roles.records import ScopedRecord
-from roles.scopes import LevelRule, ObjectRules, Viewer, where, with_sub_enterprises
+from roles.scopes import LevelRule, ObjectRules, Viewer, scope_condition, where
 
 OBJECT = "bench_record"
 PAGE = 50
 GOAL = 1.2
+# Each viewer's enterprise number, given the number of distributors (enterprises 1..d).
+VIEWER_ENTERPRISES = {
+    "dealer": lambda d: d + 1,
+    "distributor": lambda d: 1,
+    "private": lambda d: d + 2,
+    "leaf": lambda d: d + 3,
+}
 
 
 class BenchRecord(TenantOwned, ScopedRecord, Timestamped, Base):
@@ -205,14 +225,34 @@ async def load(engine: AsyncEngine, tenant: uuid.UUID, records: int, enterprises
     return ids
 
 
+async def recover(engine: AsyncEngine) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
+    """The tenant and ids of a database an earlier run loaded and kept (every viewer id derives from the
+    enterprise count; the partner types are found by code)."""
+    async with engine.connect() as conn:
+        tenant = (await conn.execute(text("SELECT id FROM tenants WHERE slug = 'bench'"))).scalar_one()
+        types = dict(
+            (await conn.execute(text("SELECT code, id FROM partner_types WHERE tenant_id = :t"), {"t": tenant})).all()
+        )
+        links = (
+            await conn.execute(text("SELECT count(*) FROM enterprise_links WHERE tenant_id = :t"), {"t": tenant})
+        ).scalar_one()
+    ids = {"distributor_type": types["distributor"], "dealer_type": types["dealer"]}
+    return tenant, ids | _viewer_ids(max(1, links // 50))
+
+
+def _viewer_ids(distributors: int) -> dict[str, uuid.UUID]:
+    ids: dict[str, uuid.UUID] = {}
+    for name, n in VIEWER_ENTERPRISES.items():
+        ids[f"{name}_enterprise"] = enterprise_id(n(distributors))
+        ids[f"{name}_member"] = member_id(ids[f"{name}_enterprise"])
+    return ids
+
+
 async def _viewers_and_teams(conn: AsyncConnection, tenant: uuid.UUID, distributors: int) -> dict[str, uuid.UUID]:
     """Memberships for the four viewers (each the first member of their enterprise) and 2,000 others,
     and record-team rows: 20 records for each viewer, 50,000 for the others."""
-    people = {"dealer": distributors + 1, "distributor": 1, "private": distributors + 2, "leaf": distributors + 3}
-    ids: dict[str, uuid.UUID] = {}
-    for name, n in people.items():
-        ids[f"{name}_enterprise"] = enterprise_id(n)
-        ids[f"{name}_member"] = member_id(ids[f"{name}_enterprise"])
+    people = VIEWER_ENTERPRISES
+    ids = _viewer_ids(distributors)
     await conn.execute(
         text(
             "INSERT INTO external_identities (id, email, display_name, created_at, updated_at)"
@@ -278,9 +318,38 @@ def viewers(tenant: uuid.UUID, ids: dict[str, uuid.UUID]) -> tuple[dict[str, Vie
     return cases, ObjectRules(by_partner_type=by_type, by_enterprise=by_enterprise)
 
 
+Request = Callable[[AsyncSession], Awaitable[Any]]
+
+
 def page(viewer: Viewer | None, rules: ObjectRules) -> Any:
     query = select(BenchRecord).order_by(BenchRecord.created_at.desc(), BenchRecord.id.desc()).limit(PAGE)
     return query if viewer is None else query.where(where(BenchRecord, OBJECT, rules, viewer, "read"))
+
+
+def unscoped() -> Request:
+    async def build(_session: AsyncSession) -> Any:
+        return page(None, ObjectRules())
+
+    return build
+
+
+def scoped(viewer: Viewer, rules: ObjectRules) -> Request:
+    """The page as a list request scopes it: whatever lookup `scope_condition()` makes, then the select."""
+
+    async def build(session: AsyncSession) -> Any:
+        query = select(BenchRecord).order_by(BenchRecord.created_at.desc(), BenchRecord.id.desc()).limit(PAGE)
+        return query.where(await scope_condition(session, BenchRecord, OBJECT, rules, viewer, "read"))
+
+    return build
+
+
+def asked_inside(viewer: Viewer, rules: ObjectRules) -> Request:
+    """The page with nothing listed: the subtree and the team asked inside the query."""
+
+    async def build(_session: AsyncSession) -> Any:
+        return page(viewer, rules)
+
+    return build
 
 
 class Capture:
@@ -295,16 +364,18 @@ class Capture:
             self.last = (statement, parameters)
 
 
-async def timed(db: Database, tenant: uuid.UUID, query: Any) -> tuple[float, int]:
+async def timed(db: Database, tenant: uuid.UUID, request: Request) -> tuple[float, int]:
     async with db.session(tenant_context(tenant)) as session:
         start = time.perf_counter()
-        rows = (await session.scalars(query)).all()
+        rows = (await session.scalars(await request(session))).all()
         return (time.perf_counter() - start) * 1000, len(rows)
 
 
-async def explain(db: Database, tenant: uuid.UUID, capture: Capture, query: Any) -> tuple[str, list[dict[str, Any]]]:
+async def explain(
+    db: Database, tenant: uuid.UUID, capture: Capture, request: Request
+) -> tuple[str, list[dict[str, Any]]]:
     async with db.session(tenant_context(tenant)) as session:
-        await session.scalars(query)
+        await session.scalars(await request(session))
         statement, parameters = capture.last
         conn = await session.connection()
         plan_text = await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {statement}", parameters)
@@ -334,11 +405,12 @@ def p99(samples: list[float]) -> float:
     return sorted(samples)[max(0, int(len(samples) * 0.99) - 1)]
 
 
-async def server_ms(db: Database, tenant: uuid.UUID, capture: Capture, query: Any, runs: int = 15) -> float:
-    """Median planning + execution time PostgreSQL reports for the statement, without the client."""
+async def server_ms(db: Database, tenant: uuid.UUID, capture: Capture, request: Request, runs: int = 15) -> float:
+    """Median planning + execution time PostgreSQL reports for the page's statement, without the client
+    (and without the lookup a scoped request may make before it)."""
     times = []
     async with db.session(tenant_context(tenant)) as session:
-        await session.scalars(query)
+        await session.scalars(await request(session))
         statement, parameters = capture.last
         conn = await session.connection()
         for _ in range(runs):
@@ -352,31 +424,31 @@ async def server_ms(db: Database, tenant: uuid.UUID, capture: Capture, query: An
 async def run(url: str, args: argparse.Namespace) -> None:
     settings = settings_for(url)
     started = time.perf_counter()
-    await asyncio.to_thread(migrate.upgrade, settings)
-    tenant = uuid.uuid4()
     owner_engine = create_async_engine(url)
     try:
-        ids = await load(owner_engine, tenant, args.records, args.enterprises)
+        if args.reuse:
+            tenant, ids = await recover(owner_engine)
+            print(f"reusing database {args.reuse}; {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+        else:
+            await asyncio.to_thread(migrate.upgrade, settings)
+            tenant = uuid.uuid4()
+            ids = await load(owner_engine, tenant, args.records, args.enterprises)
+            print(
+                f"loaded {args.records:,} records, {args.enterprises:,} enterprises in"
+                f" {time.perf_counter() - started:.0f} s (migrations, load, indexes, VACUUM ANALYZE);"
+                f" {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+            )
     finally:
         await owner_engine.dispose()
-    print(
-        f"loaded {args.records:,} records, {args.enterprises:,} enterprises in {time.perf_counter() - started:.0f} s"
-        f" (migrations, load, indexes, VACUUM ANALYZE); {os.cpu_count()} cores, load average"
-        f" {os.getloadavg()[0]:.1f}"
-    )
     db = Database(settings)
     capture = Capture(db.engine)
     try:
         bench_indexes = {"pk_bench_records", *(statement.split()[2] for statement in INDEXES)}
         cases, rules = viewers(tenant, ids)
-        queries: dict[str, Any] = {}
-        async with db.session(tenant_context(tenant)) as session:
-            for name, viewer in cases.items():
-                # as a request resolves its viewer: the subtree listed once, outside the page's query
-                queries[name] = page(await with_sub_enterprises(session, viewer), rules)
+        queries: dict[str, Request] = {name: scoped(viewer, rules) for name, viewer in cases.items()}
         for name in [n for n in cases if "sub-enterprises" in n]:
-            queries[f"{name[:3]} same, subtree asked inside the query"] = page(cases[name], rules)
-        queries["unscoped"] = page(None, rules)
+            queries[f"{name[:3]} same, nothing listed (asked inside the query)"] = asked_inside(cases[name], rules)
+        queries["unscoped"] = unscoped()
         samples: dict[str, list[float]] = {name: [] for name in queries}
         counts: dict[str, int] = {}
         order = list(queries.items())
@@ -423,16 +495,18 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument("--reuse", metavar="DATABASE", help="time against a database an earlier --keep run loaded")
     args = parser.parse_args()
 
     server = normalise_database_url(args.url)
-    name = f"portal_bench_scopes_{os.getpid()}"
-    asyncio.run(admin(server, f'CREATE DATABASE "{name}"'))
+    name = args.reuse or f"portal_bench_scopes_{os.getpid()}"
+    if not args.reuse:
+        asyncio.run(admin(server, f'CREATE DATABASE "{name}"'))
     url = make_url(server).set(database=name).render_as_string(hide_password=False)
     try:
         asyncio.run(run(url, args))
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept database {name}")
         else:
             asyncio.run(admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
