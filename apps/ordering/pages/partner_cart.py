@@ -25,7 +25,6 @@ from apps.ordering.pages.partner_shared import (
     KEY_FIELD,
     AnyRequest,
     base_of,
-    form_errors,
     limited,
     once,
     one_time_key,
@@ -34,7 +33,7 @@ from apps.ordering.pages.partner_shared import (
 )
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.permissions import requires
 from roles.access import check_writable, policy_of
@@ -103,9 +102,9 @@ async def cart_line_page(
         quantity = 0 if data.get("remove") else quantity_of(data)
         async with db.begin_nested():
             await Cart(catalog).set(product_id, quantity)
-    except ValidationFailed as error:
-        errors = {product_id: list(dict.fromkeys(form_errors(error).values()))}
-        return await _cart_page(request, catalog, actor, around, line_errors=errors, status_code=422)
+    except (ValidationFailed, NotFound) as error:  # NotFound: the product left the buyer's catalog
+        errors = {product_id: refusal_lines(error)}
+        return await _cart_page(request, catalog, actor, around, line_errors=errors, status_code=error.status)
     return Redirect(f"{base_of(around['portal'])}/cart")
 
 

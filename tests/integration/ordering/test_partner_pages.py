@@ -225,6 +225,8 @@ def test_a_product_out_of_the_catalog_is_flagged_in_the_cart(client: TestClient,
     ok(staff(client, world.a.admin, "PATCH", f"/products/{shop.valve}", json={"listed": False}))
     page = text_of(get(client, f"{base(world)}/cart"))
     assert "Not available to order" in page and "One product in your cart cannot be ordered now." in page
+    changed = post(client, f"{base(world)}/cart/{shop.valve}", {"quantity": "20"}, f"{base(world)}/cart")
+    assert changed.status_code == 404 and "No such product" in text_of(changed) and 'value="10"' in changed.text
     refused = checkout(client, world, get(client, f"{base(world)}/cart"))
     assert refused.status_code == 422 and "This product is not available to order" in text_of(refused)
 
