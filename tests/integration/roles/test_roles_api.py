@@ -11,7 +11,7 @@ from portal.config import Settings
 from portal.http.app import create_app
 from tests.conftest import BASE_URL
 from tests.integration.web.test_pages import act_as, submit
-from tests.world import World, api_login
+from tests.world import World, add_colleague, api_login
 
 
 def roles_of(client: TestClient, world: World, user_id: str) -> list[str]:
@@ -133,7 +133,7 @@ def test_included_roles_grant_what_they_include(client: TestClient, world: World
 
 
 def test_new_partner_people_get_their_templates_defaults(client: TestClient, world: World) -> None:
-    colleague = world.x.people["colleague"].user_id
+    colleague = add_colleague(client, world.a.slug, world.x, "newcomer").user_id
     admin_roles = client.get(f"/api/interconnect/users/{world.x.admin.user_id}/roles", headers=world.a.admin.bearer)
     assert admin_roles.json()["roles"] == ["dealer_admin", "enterprise_admin", "member"]
     held = client.get(f"/api/interconnect/users/{colleague}/roles", headers=world.a.admin.bearer).json()["roles"]
