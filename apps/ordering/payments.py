@@ -16,6 +16,7 @@ from apps.ordering import account
 from apps.ordering.catalog import settings_of
 from apps.ordering.models import Order, Payment, PaymentAllocation
 from apps.ordering.orders import Orders
+from apps.ordering.placing import text_field
 from apps.ordering.workflow import complete_if_settled
 from interconnect.models import EnterpriseLink
 from portal.db.types import utcnow
@@ -114,6 +115,7 @@ class Payments:
     ) -> Payment:
         """Staff: recorded and confirmed. Partner: reported for their own enterprise, waiting for staff."""
         _check(amount, method, received_on)
+        reference, note = text_field("reference", reference, 100), text_field("note", note, 1000)
         if self.actor.kind == "external":
             enterprise_id = self.actor.enterprise_id  # type: ignore[assignment]
         elif await self.session.scalar(select(EnterpriseLink.id).where(EnterpriseLink.id == enterprise_id)) is None:
@@ -125,8 +127,8 @@ class Payments:
             currency=settings.currency,
             method=method,
             received_on=received_on,
-            reference=(reference or "").strip() or None,
-            note=(note or "").strip() or None,
+            reference=reference,
+            note=note,
             reported_by=self.actor.user_id,
             reported_by_kind=self.actor.kind,
             status="reported",
@@ -149,9 +151,10 @@ class Payments:
         payment = await self.get(payment_id, lock=True)
         if payment.status != "reported":
             raise Conflict(N_("This payment is already %(status)s"), code="payment_decided", status=payment.status)
-        if not (note or "").strip():
+        reason = text_field("note", note, 1000)
+        if reason is None:
             raise ValidationFailed.single("note", N_("Say why"), "required")
-        payment.status, payment.note = "rejected", note.strip() if note else None
+        payment.status, payment.note = "rejected", reason
         publish(self.session, "ordering.payment.rejected", "ordering.payment", payment.id, {"amount": payment.amount})
         await self.session.flush()
         return payment

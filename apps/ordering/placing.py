@@ -22,6 +22,7 @@ from portal.errors import Conflict, FieldError, PermissionDenied, ValidationFail
 from portal.i18n import N_
 from portal.ids import uuid7
 from portal.outbox import publish
+from roles.access import check_writable
 
 MAX_LINES = 200
 MAX_QUANTITY = 1_000_000
@@ -62,6 +63,13 @@ def merged(lines: Sequence[LineIn]) -> dict[uuid.UUID, int]:
     return wanted
 
 
+def text_field(name: str, value: str | None, limit: int) -> str | None:
+    cleaned = (value or "").strip()
+    if len(cleaned) > limit:
+        raise ValidationFailed.single(name, N_("may be at most %(max)s characters"), "too_long", max=limit)
+    return cleaned or None
+
+
 async def next_number(orders: Orders, column: str, prefix: str) -> str:
     """The tenant's next order or shipment number, by a conditional increment of its counter (taken last
     in the transaction, so the counter row is held only briefly)."""
@@ -85,6 +93,9 @@ async def place(
     session, actor = orders.session, orders.actor
     if actor.kind == "external" and enterprise_id is None:
         raise PermissionDenied(N_("Only people of a partner enterprise can place orders"), code="no_enterprise")
+    given = {name: value for name, value in (("ship_to", ship_to), ("note", note)) if value is not None}
+    check_writable(orders.policy, actor, orders.obj, given)
+    ship_to, note = text_field("ship_to", ship_to, 500), text_field("note", note, 2000)
     wanted = merged(lines)
     buyer, audience = await buyer_of(session, enterprise_id)
     if enterprise_id is not None:

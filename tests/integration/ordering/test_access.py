@@ -112,3 +112,23 @@ def test_an_order_staff_keep_to_themselves_is_seen_by_no_partner(client: TestCli
     assert for_x["id"] in seen and own["id"] not in seen
     hidden = client.get(f"/api/partner/ordering/orders/{own['id']}", headers=world.x.admin.bearer)
     assert hidden.status_code == 404
+
+
+def test_order_text_fields_follow_field_rules_and_lengths(client: TestClient, world: World) -> None:
+    shop = build_shop(client, world)
+    long = place(client, world.x.admin, [(shop.pump, 1)], note="x" * 2001)
+    assert long.status_code == 422 and long.json()["errors"][0] == {
+        "field": "note",
+        "message": "may be at most 2000 characters",
+        "code": "too_long",
+    }
+    admin = world.a.admin.bearer
+    role = ok(client.get("/api/roles/dealer_admin", headers=admin))
+    fields = {
+        **role["fields"],
+        "partner.ordering.order": {**role["fields"]["partner.ordering.order"], "note": "read_only"},
+    }
+    ok(client.patch("/api/roles/dealer_admin", headers=admin, json={"fields": fields}))
+    refused = place(client, world.x.admin, [(shop.pump, 1)], note="call first")
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "note"
+    assert ok(place(client, world.x.admin, [(shop.pump, 1)], ship_to="Dock 4"), 201)["note"] is None
