@@ -205,6 +205,8 @@ async def _enterprise_page(
             "history": await links.history_with_names(link.id),
             "members": members,
             "members_total": members_total,
+            # the people a preview can be opened as (members are (membership, identity) pairs)
+            "active_members": [m for m, _identity in members if m.status == "active"],
             "member_roles": roles,
             "settings": await programme_settings(db),
             "transitions": LINK_TRANSITIONS.get(link.status, frozenset()),
