@@ -25,6 +25,13 @@ from portal.i18n import N_
 from portal.outbox import publish
 
 METHODS = ("transfer", "cash", "cheque", "card", "other")
+METHOD_LABELS = {
+    "transfer": N_("Bank transfer"),
+    "cash": N_("Cash"),
+    "cheque": N_("Cheque"),
+    "card": N_("Card"),
+    "other": N_("Other"),
+}
 MAX_PAYMENT = Decimal(10) ** 13
 
 

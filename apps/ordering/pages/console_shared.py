@@ -22,6 +22,7 @@ from apps.ordering.catalog import Catalog
 from apps.ordering.lifecycle import LABELS as STATUS_LABELS
 from apps.ordering.objects import ORDER
 from apps.ordering.orders import Orders
+from apps.ordering.payments import METHOD_LABELS
 from apps.ordering.placing import ANY_APPROVER
 from interconnect.models import EnterpriseLink
 from portal.actor import Actor
@@ -49,13 +50,6 @@ PAYMENT_STATUS_LABELS = {
     "reported": N_("Reported, waiting"),
     "confirmed": N_("Confirmed"),
     "rejected": N_("Rejected"),
-}
-METHOD_LABELS = {
-    "transfer": N_("Bank transfer"),
-    "cash": N_("Cash"),
-    "cheque": N_("Cheque"),
-    "card": N_("Card"),
-    "other": N_("Other"),
 }
 KIND_LABELS = {"base": N_("Base (everyone)"), "tier": N_("Tier"), "enterprise": N_("Enterprise")}
 ENTRY_LABELS = {

@@ -21,7 +21,6 @@ from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_ORDER
 from apps.ordering.pages.partner_shared import (
     ENTRY_LABELS,
     KEY_FIELD,
-    METHOD_LABELS,
     PAYMENT_STATUS_LABELS,
     AnyRequest,
     base_of,
@@ -34,7 +33,7 @@ from apps.ordering.pages.partner_shared import (
     refusal_lines,
     render,
 )
-from apps.ordering.payments import METHODS, Payments
+from apps.ordering.payments import METHOD_LABELS, METHODS, Payments
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
 from portal.db.types import utcnow

@@ -47,13 +47,6 @@ ACTION_LABELS = {
 APPROVAL_LABELS = {"pending": N_("Waiting"), "approved": N_("Approved"), "rejected": N_("Rejected")}
 APPROVAL_REASONS = {"rule": N_("Order review"), "credit": N_("Credit check")}
 PAYMENT_STATUS_LABELS = {"reported": N_("Reported"), "confirmed": N_("Confirmed"), "rejected": N_("Rejected")}
-METHOD_LABELS = {
-    "transfer": N_("Bank transfer"),
-    "cash": N_("Cash"),
-    "cheque": N_("Cheque"),
-    "card": N_("Card"),
-    "other": N_("Other"),
-}
 ENTRY_LABELS = {"order": N_("Order"), "payment": N_("Payment"), "reversal": N_("Cancelled order")}
 # Services name a form's inputs; a message that is not a sentence of its own reads after its label.
 FIELD_LABELS = {
