@@ -574,7 +574,7 @@ def test_partner_admin_changes_colleague_roles_within_the_template(client: TestC
     assert 'name="roles" value="service_engineer"' not in colleagues  # not in it
     assert f'action="/p/{slug}/colleagues/{world.x.admin.user_id}/roles"' not in colleagues  # not oneself
 
-    assert api_roles(client, world, colleague.user_id) == ["dealer_buyer", "member"]  # the template's defaults
+    assert api_roles(client, world, colleague.user_id) == ["member"]  # the world keeps its colleague to the member role
     given = submit(client, action, {"roles": ["member", "dealer_admin"]}, form_page=f"/p/{slug}/colleagues")  # type: ignore[dict-item]
     assert given.status_code in REDIRECTS, given.text
     assert api_roles(client, world, colleague.user_id) == ["dealer_admin", "member"]
