@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from apps.ordering import account, lifecycle, pricing, stock
 from apps.ordering.catalog import Catalog, buyer_of, settings_of
@@ -78,14 +78,22 @@ def provisional_number(order_id: uuid.UUID) -> str:
     return "~" + base64.b32encode(order_id.bytes).decode().rstrip("=")
 
 
+# PostgreSQL: a sequence, drawn without a lock that would last until commit (numbers a rolled-back
+# order drew are skipped). SQLite has no sequences, and one writer at a time anyway: the tenant's counter.
+SEQUENCES = {"next_order_number": "ordering_order_number_seq", "next_shipment_number": "ordering_shipment_number_seq"}
+
+
 async def next_number(orders: Orders, column: str, prefix: str) -> str:
-    """The tenant's next order or shipment number, by a conditional increment of its counter (taken last
-    in the transaction, so the counter row is held only briefly)."""
+    """The next order or shipment number: increasing, unique, never reused."""
+    session = orders.session
+    if (await session.connection()).dialect.name == "postgresql":
+        value = await session.scalar(select(func.nextval(SEQUENCES[column])))
+        return f"{prefix}{int(value or 0):06d}"
     counter = getattr(OrderingSettings, column)
-    value = await orders.session.scalar(update(OrderingSettings).values({column: counter + 1}).returning(counter))
+    value = await session.scalar(update(OrderingSettings).values({column: counter + 1}).returning(counter))
     if value is None:
-        await settings_of(orders.session)
-        value = await orders.session.scalar(update(OrderingSettings).values({column: counter + 1}).returning(counter))
+        await settings_of(session)
+        value = await session.scalar(update(OrderingSettings).values({column: counter + 1}).returning(counter))
     return f"{prefix}{int(value) - 1:06d}"
 
 

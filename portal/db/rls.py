@@ -47,6 +47,12 @@ def grant_table(table: str) -> None:
         op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {', '.join(_roles())}")
 
 
+def grant_sequence(sequence: str) -> None:
+    """Let both roles draw numbers from a sequence (numbers are not tenant data: no policy applies)."""
+    if _postgres():
+        op.execute(f"GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {', '.join(_roles())}")
+
+
 def tenant_table(table: str) -> None:
     """Grant the roles and switch on row-level security for a tenant-owned table."""
     if not _postgres():
