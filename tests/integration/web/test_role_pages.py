@@ -656,9 +656,16 @@ def test_partner_home_lists_roles_and_the_apps_they_open(client: TestClient, wor
     for app in ("Deal registration", "Ordering", "Service", "Academy"):
         assert app in home
 
-    act_as(client, world.x.people["colleague"].cookie)
+    colleague = world.x.people["colleague"]
+    given = client.put(
+        f"/api/interconnect/users/{colleague.user_id}/roles",
+        headers=world.a.admin.bearer,
+        json={"roles": ["member", "dealer_buyer"]},
+    )
+    assert given.status_code == 200, given.text
+    act_as(client, colleague.cookie)
     member_home = text_of(page(client, f"/p/{world.a.slug}/", headers=ZH))
     assert "您的角色" in member_home  # "Your roles"
-    assert "经销商采购员" in member_home and "成员" in member_home  # "Dealer buyer", "Member": the defaults
+    assert "经销商采购员" in member_home and "成员" in member_home  # "Dealer buyer", "Member"
     assert "订货" in member_home and "公告" in member_home  # the apps they open: "Ordering", "Announcements"
     assert "商机报备" not in member_home  # "Deal registration": not opened by these roles
