@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from apps.agent.controllers import xlsx
 from apps.agent.deals import Deals, plain
 from apps.agent.models import STAGES
 from apps.agent.objects import FIELDS, PARTNER_OBJECT
@@ -120,4 +121,13 @@ async def register_deal_page(
     return Redirect(f"/p/{around['portal'].slug}/deals?created=1")
 
 
-PAGES = [deals_page, register_deal_page]
+@get("/p/{slug:str}/deals/export.xlsx", opt=requires(PARTNER_OBJECT, "export"), include_in_schema=False)
+async def export_deals_page(
+    slug: FromPath[str], request: AnyRequest, db: DB, actor: CurrentActor, interconnect: InterconnectDep
+) -> Response[bytes]:
+    """The deals one may read as XLSX, for the browser (the API's export takes a bearer token)."""
+    await signed_in_portal(interconnect, slug, actor)
+    return await xlsx(Deals(db, policy_of(request), actor, PARTNER_OBJECT))
+
+
+PAGES = [deals_page, register_deal_page, export_deals_page]

@@ -679,3 +679,16 @@ def test_the_export_is_the_scoped_list(client: TestClient, world: World, roles: 
     assert formula[2] == "99.5"  # text cells: the formula stays text
     staff_rows = workbook(client.get(f"{STAFF}/export.xlsx", headers=world.a.others["staff"].bearer))
     assert {of_x["customer_name"], of_y["customer_name"]} <= {row[0] for row in staff_rows[1:]}
+
+
+def test_the_page_downloads_the_same_export(client: TestClient, world: World, roles: Roles) -> None:
+    deal_partners(roles, world, "enterprise_read")
+    of_x = create(client, world.x.admin)
+    page = deals_page(client, world, world.x.admin)
+    link = f"/p/{world.a.slug}/deals/export.xlsx"
+    assert f'href="{link}"' in page.text
+    act_as(client, world.x.admin.cookie)
+    rows = workbook(client.get(link))
+    assert of_x["customer_name"] in {row[0] for row in rows[1:]}
+    act_as(client, world.y.admin.cookie)
+    assert of_x["customer_name"] not in {row[0] for row in workbook(client.get(link))[1:]}
