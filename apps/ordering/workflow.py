@@ -15,7 +15,7 @@ from apps.ordering import account, lifecycle, stock
 from apps.ordering.catalog import settings_of
 from apps.ordering.models import Order, OrderApproval, OrderEvent, Shipment, ShipmentLine
 from apps.ordering.orders import Orders
-from apps.ordering.placing import ANY_APPROVER, event_payload, next_number, quantities
+from apps.ordering.placing import ANY_APPROVER, event_payload, next_number, quantities, text_field
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
@@ -47,6 +47,7 @@ async def approve(orders: Orders, order_id: uuid.UUID, comment: str | None = Non
     the tenant reserves on approval, and putting it on the dealer's account)."""
     order = await orders.writable(order_id)
     lifecycle.check(order, "approve", orders.actor)
+    comment = _comment(comment)
     step = await _pending_step(orders, order)
     if step is not None:
         if not _may_take(step, orders.actor):
@@ -89,12 +90,14 @@ def _step_event(order: Order, actor: Actor, step: OrderApproval, comment: str | 
     )
 
 
+def _comment(comment: str | None) -> str | None:
+    return text_field("comment", comment, 1000)
+
+
 def _reason(comment: str | None) -> str:
-    cleaned = (comment or "").strip()
-    if not cleaned:
+    cleaned = _comment(comment)
+    if cleaned is None:
         raise ValidationFailed.single("comment", N_("Say why"), "required")
-    if len(cleaned) > 1000:
-        raise ValidationFailed.single("comment", N_("may be at most %(max)s characters"), "too_long", max=1000)
     return cleaned
 
 
@@ -189,8 +192,8 @@ async def ship(
         order_id=order.id,
         number=await next_number(orders, "next_shipment_number", "SH"),
         warehouse_id=order.warehouse_id,
-        carrier=(carrier or "").strip() or None,
-        tracking_number=(tracking_number or "").strip() or None,
+        carrier=text_field("carrier", carrier, 100),
+        tracking_number=text_field("tracking_number", tracking_number, 100),
         created_by=orders.actor.user_id,
     )
     orders.session.add(shipment)
@@ -211,7 +214,7 @@ async def ship(
 
 async def receive(orders: Orders, order_id: uuid.UUID, comment: str | None = None) -> Order:
     order = await orders.writable(order_id)
-    return await _received(orders, order, comment)
+    return await _received(orders, order, _comment(comment))
 
 
 async def _received(orders: Orders, order: Order, comment: str | None, automatic: bool = False) -> Order:
@@ -224,7 +227,7 @@ async def _received(orders: Orders, order: Order, comment: str | None, automatic
 
 async def complete(orders: Orders, order_id: uuid.UUID, comment: str | None = None) -> Order:
     order = await orders.writable(order_id)
-    orders.session.add(lifecycle.move(order, "complete", "completed", orders.actor, comment))
+    orders.session.add(lifecycle.move(order, "complete", "completed", orders.actor, _comment(comment)))
     _announce(orders, order, "completed")
     await orders.session.flush()
     return order

@@ -18,14 +18,12 @@ from apps.ordering import placing
 from apps.ordering.cart import Cart
 from apps.ordering.catalog import Catalog
 from apps.ordering.controllers.shared import catalog_of, orders_of
-from apps.ordering.models import Order
 from apps.ordering.objects import ORDER_INPUT_FIELDS, PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.pages.partner_catalog import first_quantity, quantity_of
 from apps.ordering.pages.partner_shared import (
     KEY_FIELD,
     AnyRequest,
     base_of,
-    limited,
     once,
     one_time_key,
     refusal_lines,
@@ -36,7 +34,7 @@ from portal.actor import Actor
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.permissions import requires
-from roles.access import check_writable, policy_of
+from roles.access import policy_of
 from web.partner_portal import signed_in_portal
 from web.views import Form
 
@@ -124,15 +122,14 @@ async def checkout_page(
     form = {name: data.get(name, "") for name in ORDER_INPUT_FIELDS}
 
     async def create() -> dict[str, Any]:
-        values = limited(form, {name: Order.__table__.c[name] for name in ORDER_INPUT_FIELDS})
-        check_writable(policy_of(request), actor, PARTNER_ORDER, [n for n, v in values.items() if v])
+        # placing checks the fields' rules and lengths, as for the API
         cart = Cart(catalog)
         order = await placing.place(
             orders,
             await cart.as_order_lines(),
             enterprise_id=actor.enterprise_id,
-            ship_to=values["ship_to"],
-            note=values["note"],
+            ship_to=form["ship_to"].strip() or None,
+            note=form["note"].strip() or None,
         )
         await cart.clear()
         return {"id": order.id}

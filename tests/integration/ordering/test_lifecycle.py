@@ -210,3 +210,15 @@ def test_a_concurrent_double_submit_makes_one_order(client: TestClient, world: W
         responses = list(pool.map(lambda _: place(client, world.x.admin, [(shop.pump, 1)], key="double"), range(8)))
     assert {r.status_code for r in responses} == {201}
     assert len({r.json()["id"] for r in responses}) == 1
+
+
+def test_comments_and_tracking_numbers_have_their_lengths(client: TestClient, world: World) -> None:
+    shop = build_shop(client, world)
+    admin = world.a.admin
+    order = ok(place(client, world.x.admin, [(shop.pump, 1)]), 201)
+    long = act(client, admin, order["id"], "approve", comment="x" * 1001)
+    assert long.status_code == 422 and long.json()["errors"][0]["field"] == "comment"
+    ok(act(client, admin, order["id"], "approve"))
+    refused = act(client, admin, order["id"], "shipments", tracking_number="9" * 101)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "tracking_number"
+    assert ok(staff(client, admin, "GET", f"/orders/{order['id']}"))["status"] == "approved"
