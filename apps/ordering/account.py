@@ -70,6 +70,36 @@ async def credit(
     )
 
 
+async def credits(session: AsyncSession, enterprise_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Credit]:
+    """`credit()` of many enterprises at once, for lists: three grouped statements, whatever their number."""
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        return {}
+    limits = dict(
+        (e, a)
+        for e, a in await session.execute(
+            select(CreditLimit.enterprise_id, CreditLimit.amount).where(CreditLimit.enterprise_id.in_(ids))
+        )
+    )
+    balances = {
+        e: Decimal(d) - Decimal(c)
+        for e, d, c in await session.execute(
+            select(AccountEntry.enterprise_id, func.sum(AccountEntry.debit), func.sum(AccountEntry.credit))
+            .where(AccountEntry.enterprise_id.in_(ids))
+            .group_by(AccountEntry.enterprise_id)
+        )
+    }
+    waiting = {
+        e: Decimal(t)
+        for e, t in await session.execute(
+            select(Order.enterprise_id, func.sum(Order.total))
+            .where(Order.enterprise_id.in_(ids), Order.status == "submitted")
+            .group_by(Order.enterprise_id)
+        )
+    }
+    return {e: Credit(limits.get(e), balances.get(e, ZERO), waiting.get(e, ZERO)) for e in ids}
+
+
 def entry(
     enterprise_id: uuid.UUID,
     kind: str,

@@ -76,7 +76,7 @@ class Payments:
                 query.order_by(Payment.received_on.desc(), Payment.created_at.desc()).limit(limit).offset(offset)
             )
         )
-        return [await self.out(p) for p in rows], total
+        return await self.out_many(rows), total
 
     async def get(self, payment_id: uuid.UUID, lock: bool = False) -> Payment:
         query = self.query().where(Payment.id == payment_id)
@@ -86,28 +86,49 @@ class Payments:
         return payment
 
     async def out(self, payment: Payment) -> dict[str, Any]:
-        rows = await self.session.execute(
-            select(PaymentAllocation.order_id, Order.number, PaymentAllocation.amount)
-            .join(Order, Order.id == PaymentAllocation.order_id)
-            .where(PaymentAllocation.payment_id == payment.id)
-            .order_by(Order.number)
+        return (await self.out_many([payment]))[0]
+
+    async def out_many(self, payments: list[Payment]) -> list[dict[str, Any]]:
+        """Payments with their enterprise's name and their allocations, in two statements for the lot."""
+        ids = [p.id for p in payments]
+        matched: dict[uuid.UUID, list[dict[str, Any]]] = {i: [] for i in ids}
+        if ids:
+            for payment_id, order_id, number, amount in await self.session.execute(
+                select(PaymentAllocation.payment_id, PaymentAllocation.order_id, Order.number, PaymentAllocation.amount)
+                .join(Order, Order.id == PaymentAllocation.order_id)
+                .where(PaymentAllocation.payment_id.in_(ids))
+                .order_by(Order.number)
+            ):
+                matched[payment_id].append({"order_id": order_id, "number": number, "amount": amount})
+        enterprises = sorted({p.enterprise_id for p in payments})
+        names = (
+            dict(
+                (e, n)
+                for e, n in await self.session.execute(
+                    select(EnterpriseLink.id, EnterpriseLink.name).where(EnterpriseLink.id.in_(enterprises))
+                )
+            )
+            if enterprises
+            else {}
         )
-        name = await self.session.scalar(select(EnterpriseLink.name).where(EnterpriseLink.id == payment.enterprise_id))
-        return {
-            "id": payment.id,
-            "enterprise_id": payment.enterprise_id,
-            "enterprise": name,
-            "amount": payment.amount,
-            "currency": payment.currency,
-            "method": payment.method,
-            "reference": payment.reference,
-            "received_on": payment.received_on,
-            "status": payment.status,
-            "note": payment.note,
-            "reported_by_kind": payment.reported_by_kind,
-            "confirmed_at": payment.confirmed_at,
-            "allocations": [{"order_id": o, "number": n, "amount": a} for o, n, a in rows],
-        }
+        return [
+            {
+                "id": payment.id,
+                "enterprise_id": payment.enterprise_id,
+                "enterprise": names.get(payment.enterprise_id),
+                "amount": payment.amount,
+                "currency": payment.currency,
+                "method": payment.method,
+                "reference": payment.reference,
+                "received_on": payment.received_on,
+                "status": payment.status,
+                "note": payment.note,
+                "reported_by_kind": payment.reported_by_kind,
+                "confirmed_at": payment.confirmed_at,
+                "allocations": matched[payment.id],
+            }
+            for payment in payments
+        ]
 
     async def create(
         self,

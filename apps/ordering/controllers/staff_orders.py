@@ -240,20 +240,19 @@ class StaffAccountsController(Controller):
             .join(EnterpriseLink, EnterpriseLink.id == CreditLimit.enterprise_id)
             .order_by(EnterpriseLink.name)
         )
-        found = []
-        for enterprise_id, name, amount in rows:
-            standing = await account.credit(db, enterprise_id)
-            found.append(
-                {
-                    "enterprise_id": enterprise_id,
-                    "enterprise": name,
-                    "credit_limit": amount,
-                    "balance": standing.balance,
-                    "awaiting_approval": standing.awaiting,
-                    "credit_left": standing.left,
-                }
-            )
-        return found
+        rows = list(rows)
+        standing = await account.credits(db, [enterprise_id for enterprise_id, _name, _amount in rows])
+        return [
+            {
+                "enterprise_id": enterprise_id,
+                "enterprise": name,
+                "credit_limit": amount,
+                "balance": standing[enterprise_id].balance,
+                "awaiting_approval": standing[enterprise_id].awaiting,
+                "credit_left": standing[enterprise_id].left,
+            }
+            for enterprise_id, name, amount in rows
+        ]
 
     @get("/{enterprise_id:uuid}", opt=requires(CREDIT, "read"))
     async def get_account(self, enterprise_id: FromPath[uuid.UUID], db: DB) -> dict[str, Any]:

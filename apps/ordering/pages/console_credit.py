@@ -54,7 +54,8 @@ async def _credit_page(
     links = list(
         await db.scalars(query.order_by(EnterpriseLink.name).limit(PAGE_SIZE).offset((number - 1) * PAGE_SIZE))
     )
-    rows = [(link, await account.credit(db, link.id)) for link in links]
+    standing = await account.credits(db, [link.id for link in links])
+    rows = [(link, standing[link.id]) for link in links]
     return Template(
         "ordering/console/credit.html",
         context={
