@@ -93,6 +93,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from benchmarks.tree import HAS_SUB_ENTERPRISES
 from portal.config import Settings, normalise_database_url
 from portal.db import migrate
 
@@ -448,6 +449,7 @@ async def load(owner: AsyncEngine, programme: Programme, orders: int, enterprise
             " UNION ALL SELECT tenant_id, gen_random_uuid(), parent_id, id, 1 FROM enterprise_links"
             " WHERE tenant_id = :t AND code LIKE 'E%' AND parent_id IS NOT NULL",
         )
+        await step("enterprises with something under them", HAS_SUB_ENTERPRISES)
         await step(
             "external identities",
             "INSERT INTO external_identities (id, email, display_name, created_at, updated_at)"

@@ -46,6 +46,8 @@ def external_actor(
         session_id=row.id,
         locale=identity.locale,
         identity_id=identity.id,
+        # an enterprise with nothing under it is its own subtree: its scoped lists need not list it
+        sub_enterprises=None if link is None or link.has_sub_enterprises else frozenset({link.id}),
     )
 
 

@@ -153,6 +153,9 @@ class Links:
                 LinkClosure(tenant_id=tenant_id, ancestor_id=ancestor, descendant_id=link.id, depth=depth + 1)
                 for ancestor, depth in rows
             )
+            parent = await self.get(link.parent_id)
+            if not parent.has_sub_enterprises:
+                parent.has_sub_enterprises = True
         await self.session.flush()
 
     def _record(self, link: EnterpriseLink, before: str | None, after: str, reason: str | None) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,6 +92,10 @@ class EnterpriseLink(TenantOwned, Timestamped, Audited, Base):
     region_id: Mapped[uuid.UUID | None]
     account_id: Mapped[uuid.UUID]
     parent_id: Mapped[uuid.UUID | None]
+    # Some enterprise hangs under this one. Set by the one function that grows the tree (Links), so the
+    # session lookup knows, without asking the closure table, that an enterprise with nothing under it
+    # is its own subtree.
+    has_sub_enterprises: Mapped[bool] = mapped_column(default=False, server_default=false())
     downstream_tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
     status: Mapped[str] = mapped_column(String(16), default="invited")
     contact_phone: Mapped[str | None] = mapped_column(String(40))

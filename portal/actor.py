@@ -27,6 +27,9 @@ class Actor:
     # External users: their enterprise's partner type and tier (data rules and sharing rules key on them).
     partner_type_id: uuid.UUID | None = None
     tier_id: uuid.UUID | None = None
+    # External users: their enterprise and everything under it, when the session lookup knows it without
+    # asking (an enterprise with nothing under it is its own subtree); None means "list it when needed".
+    sub_enterprises: frozenset[uuid.UUID] | None = None
     # An administrator looking through this user's eyes: every write is refused.
     preview: bool = False
     # Previewing one role rather than the user's own roles.

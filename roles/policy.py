@@ -39,6 +39,7 @@ def viewer_of(actor: Actor) -> Viewer:
         partner_type_id=actor.partner_type_id,
         tier_id=actor.tier_id,
         roles=actor.roles,
+        sub_enterprises=actor.sub_enterprises,
     )
 
 

@@ -1,7 +1,8 @@
 """Data permissions: which records of an object a viewer may read or change.
 
 - `where()` compiles one tenant's rules for an object and the viewer into a single SQL boolean that the
-  caller ANDs into its select, so lists, counts and pages are filtered by the database (default deny).
+  caller ANDs into its select, so lists, counts and pages are filtered by the database (default deny);
+  the last few thousand it built are kept, so a viewer's next request under the same rules reuses one.
 - `reasons()` answers the same question for one record in plain Python and says why: it is the "why can
   this user see this record" explainer and the reference the compiled SQL is tested against.
 - `listed()` reads, in one indexed round trip, what `where()` compares with when listed beats asking
@@ -73,6 +74,10 @@ SUBTREE_LIST_LIMIT = 500
 # parameter, but one this long is a sizeable share of the request's traffic for a branch the index
 # answers as well from the subquery.
 TEAM_LIST_LIMIT = 500
+# How many built conditions `where()` keeps for reuse (about 5 kB each with the viewer): loaded rules are
+# never changed (a new policy version loads new ones, and the entry holds the rules it was built from, so
+# their id cannot be reused while it lives), so a viewer's next list reuses the expression.
+BUILT_LIMIT = 2048
 # The team-members lookup is chunked so a long page of ids stays under every driver's parameter limit.
 _ID_CHUNK = 500
 
@@ -88,10 +93,11 @@ class Viewer:
     partner_type_id: uuid.UUID | None = None
     tier_id: uuid.UUID | None = None
     roles: frozenset[str] = frozenset()  # role keys held
-    # The viewer's enterprise and everything under it, when the request has loaded it (see
-    # with_sub_enterprises()): listed ids let the planner estimate the subtree's rows and choose index
-    # ranges for a small one; without them the closure table is asked inside the query, which it cannot
-    # estimate (a leaf enterprise's page then scans the whole tenant in created_at order).
+    # The viewer's enterprise and everything under it, when known: from the session lookup for an
+    # enterprise with nothing under it (its own subtree), else listed by the request (see listed()).
+    # Listed ids let the planner estimate the subtree's rows and choose index ranges for a small one;
+    # without them the closure table is asked inside the query, which it cannot estimate (a leaf
+    # enterprise's page then scans the whole tenant in created_at order).
     sub_enterprises: frozenset[uuid.UUID] | None = None
     # The viewer's record-team rows for one object (object name, record id -> access), when the request
     # has listed them (see listed()): a listed team is a constant PostgreSQL hashes when it tests rows one
@@ -378,6 +384,21 @@ def where(
     model: type[ScopedRecord], object_name: str, rules: ObjectRules, viewer: Viewer, access: Access
 ) -> ColumnElement[bool]:
     """The records of `model` the viewer may `access`, as one boolean to AND into a select."""
+    if viewer.record_teams is not None:
+        return _where(model, object_name, rules, viewer, access)  # listed teams are rarely the same twice
+    key = (id(rules), model, object_name, viewer, access)
+    entry = _BUILT.pop(key, None)  # popped and put back: the first entry is the least recently used
+    if entry is None or entry[0] is not rules:
+        entry = (rules, _where(model, object_name, rules, viewer, access))
+        if len(_BUILT) >= BUILT_LIMIT:
+            del _BUILT[next(iter(_BUILT))]
+    _BUILT[key] = entry
+    return entry[1]
+
+
+def _where(
+    model: type[ScopedRecord], object_name: str, rules: ObjectRules, viewer: Viewer, access: Access
+) -> ColumnElement[bool]:
     if viewer.kind == "internal":
         return _internal_where(model, rules, viewer)
     branches: list[ColumnElement[bool]] = []
@@ -428,6 +449,9 @@ def _internal_where(model: type[ScopedRecord], rules: ObjectRules, viewer: Viewe
     if widest == "own":
         return model.owner_id == viewer.user_id
     return false()
+
+
+_BUILT: dict[tuple[Any, ...], tuple[ObjectRules, ColumnElement[bool]]] = {}
 
 
 # --- plain Python: the explainer and the reference ---
@@ -562,12 +586,18 @@ async def scope_condition(
     access: Access,
 ) -> ColumnElement[bool]:
     """What a request runs to scope its select: `where()`, after one lookup when the viewer's level opens
-    their sub-enterprises for this access (the planner estimates a listed subtree, not a subquery on the
-    closure table). The record team rides along in that round trip, so its branch compares with a hashed
-    constant or disappears. For every other viewer the team stays a subquery: a round trip of its own
-    would cost the request more than PostgreSQL spends answering it inside the query."""
+    their sub-enterprises for this access and the session lookup did not already know the subtree (the
+    planner estimates a listed subtree, not a subquery on the closure table). The record team rides along
+    in that round trip, so its branch compares with a hashed constant or disappears. For every other
+    viewer the team stays a subquery: a round trip of its own would cost the request more than PostgreSQL
+    spends answering it inside the query."""
     level = level_of(rules, viewer)
-    if level is not None and level[0].include_sub_enterprises and access in ENTERPRISE_ACCESS.get(level[0].level, ()):
+    if (
+        level is not None
+        and level[0].include_sub_enterprises
+        and access in ENTERPRISE_ACCESS.get(level[0].level, ())
+        and viewer.sub_enterprises is None  # a leaf enterprise's session lookup knew it is its own subtree
+    ):
         viewer = await listed(session, viewer, object_name, sub_enterprises=True)
     return where(model, object_name, rules, viewer, access)
 

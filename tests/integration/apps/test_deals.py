@@ -379,6 +379,21 @@ def test_sub_enterprises_on_and_off(client: TestClient, world: World, roles: Rol
     assert patch(client, child.admin, of_x["id"], notes="n").status_code == 404
 
 
+def test_an_enterprise_gaining_a_sub_enterprise_sees_its_records_on_the_next_request(
+    client: TestClient, world: World, roles: Roles
+) -> None:
+    # with nothing under it, the session lookup knows the enterprise is its own subtree
+    deal_partners(roles, world, "enterprise_read", subs=True)
+    of_x = create(client, world.x.admin)
+    assert visible(client, world.x.admin) == {of_x["id"]}
+
+    child = add_enterprise(client, world.a, "New sub dealer", parent_id=world.x.link_id)
+    roles.assign(child.admin.user_id, ROLE)
+    of_child = create(client, child.admin)
+    assert visible(client, world.x.admin) == {of_x["id"], of_child["id"]}
+    assert visible(client, world.y.admin) == set()
+
+
 # --- Sharing rules and the external team ------------------------------------------------------------
 
 
