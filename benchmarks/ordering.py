@@ -90,12 +90,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from benchmarks.tree import HAS_SUB_ENTERPRISES
+from benchmarks.support import HAS_SUB_ENTERPRISES, scratch_database
 from portal.config import Settings, normalise_database_url
 from portal.db import migrate
+from portal.db.server import autocommit
 
 SLUG = "bench-ordering"
 PASSWORD = "bench horse battery staple"
@@ -129,15 +129,6 @@ def uuid7_sql(at: str, seed: str) -> str:
         f"(lpad(to_hex(floor(extract(epoch FROM {at}) * 1000)::bigint), 12, '0') || '7'"
         f" || substr(md5({seed}), 1, 3) || '8' || substr(md5({seed}), 4, 15))::uuid"
     )
-
-
-async def admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 def elided(line: str) -> str:
@@ -593,7 +584,7 @@ async def load(owner: AsyncEngine, programme: Programme, orders: int, enterprise
             f" {time.perf_counter() - start_indexes:7.1f} s"
         )
     start_vacuum = time.perf_counter()
-    await admin(owner.url.render_as_string(hide_password=False), "VACUUM ANALYZE")
+    await autocommit(owner.url.render_as_string(hide_password=False), "VACUUM ANALYZE")
     log.append(f"  {'VACUUM ANALYZE':<59} {time.perf_counter() - start_vacuum:7.1f} s")
     return log
 
@@ -1007,16 +998,8 @@ def main() -> None:
 
     server = normalise_database_url(args.url)
     name = args.reuse or f"portal_bench_ordering_{os.getpid()}"
-    if not args.reuse:
-        asyncio.run(admin(server, f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(server, name, reuse=bool(args.reuse), keep=args.keep) as url:
         asyncio.run(run(url, name, args))
-    finally:
-        if args.keep or args.reuse:
-            print(f"kept database {name}")
-        else:
-            asyncio.run(admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

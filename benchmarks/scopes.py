@@ -91,11 +91,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import String, event, insert, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from benchmarks.tree import HAS_SUB_ENTERPRISES
+from benchmarks.support import HAS_SUB_ENTERPRISES, scratch_database
 from interconnect.access import active_membership, external_actor
 from interconnect.models import PartnerType
 from portal.config import Settings, normalise_database_url
@@ -104,6 +103,7 @@ from portal.db import migrate
 from portal.db.base import Base, TenantOwned, Timestamped
 from portal.db.context import tenant_context
 from portal.db.engine import Database
+from portal.db.server import autocommit
 from portal.identity.models import AuthSession, Tenant
 from roles.policy import viewer_of
 from roles.records import ScopedRecord
@@ -140,15 +140,6 @@ def settings_for(url: str) -> Settings:
     return Settings.from_env(
         {}, database_url=url, environment="test", secret_key="bench-" * 8, data_dir=Path("var/bench")
     )
-
-
-async def admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 def md5_uuid(value: str) -> uuid.UUID:
@@ -235,7 +226,7 @@ async def load(engine: AsyncEngine, tenant: uuid.UUID, records: int, enterprises
         ):
             await conn.execute(text(statement))
         ids |= await _viewers_and_teams(conn, tenant, distributors)
-    await admin(engine.url.render_as_string(hide_password=False), "VACUUM ANALYZE")
+    await autocommit(engine.url.render_as_string(hide_password=False), "VACUUM ANALYZE")
     return ids
 
 
@@ -550,16 +541,8 @@ def main() -> None:
 
     server = normalise_database_url(args.url)
     name = args.reuse or f"portal_bench_scopes_{os.getpid()}"
-    if not args.reuse:
-        asyncio.run(admin(server, f'CREATE DATABASE "{name}"'))
-    url = make_url(server).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(server, name, reuse=bool(args.reuse), keep=args.keep) as url:
         asyncio.run(run(url, args))
-    finally:
-        if args.keep or args.reuse:
-            print(f"kept database {name}")
-        else:
-            asyncio.run(admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -153,7 +153,8 @@ class Links:
                 LinkClosure(tenant_id=tenant_id, ancestor_id=ancestor, descendant_id=link.id, depth=depth + 1)
                 for ancestor, depth in rows
             )
-            parent = await self.get(link.parent_id)
+            # loaded already by check_references(): the identity map answers without a query
+            parent = await self.session.get_one(EnterpriseLink, (tenant_id, link.parent_id))
             if not parent.has_sub_enterprises:
                 parent.has_sub_enterprises = True
         await self.session.flush()

@@ -396,6 +396,10 @@ def where(
     return entry[1]
 
 
+# (rules id, model, object, viewer, access) -> (the rules, their condition), least recently used first
+_BUILT: dict[tuple[Any, ...], tuple[ObjectRules, ColumnElement[bool]]] = {}
+
+
 def _where(
     model: type[ScopedRecord], object_name: str, rules: ObjectRules, viewer: Viewer, access: Access
 ) -> ColumnElement[bool]:
@@ -449,9 +453,6 @@ def _internal_where(model: type[ScopedRecord], rules: ObjectRules, viewer: Viewe
     if widest == "own":
         return model.owner_id == viewer.user_id
     return false()
-
-
-_BUILT: dict[tuple[Any, ...], tuple[ObjectRules, ColumnElement[bool]]] = {}
 
 
 # --- plain Python: the explainer and the reference ---

@@ -12,11 +12,10 @@ import uuid
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from portal.config import normalise_database_url
+from portal.db.server import autocommit, on_same_server
 
 LANES = ("sqlite", "postgresql")
 SKIPPED: list[str] = []
@@ -53,21 +52,12 @@ def private_database(url: str) -> tuple[str, Callable[[], None]]:
     """A fresh database for this test session, so runs in parallel never share one, and the migrations
     (the only way a schema is made) run in full. Falls back to emptying the given database when the
     role may not create databases."""
-    base = make_url(url)
-    name = f"{base.database}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-
-    async def admin(statement: str) -> None:
-        engine = create_async_engine(base, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(statement))
-        finally:
-            await engine.dispose()
-
+    name = f"{make_url(url).database}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     try:
-        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(autocommit(url, f'CREATE DATABASE "{name}"'))
     except Exception:
-        asyncio.run(admin("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
+        asyncio.run(autocommit(url, "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public"))
         return url, lambda: None
-    private = base.set(database=name).render_as_string(hide_password=False)
-    return private, lambda: asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    return on_same_server(url, name), lambda: asyncio.run(
+        autocommit(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    )

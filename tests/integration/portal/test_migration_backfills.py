@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Uuid, bindparam, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from portal.db import migrate
+from portal.db.server import autocommit, on_same_server
 from tests.conftest import make_settings
-
-
-async def _admin(url: str, statement: str) -> None:
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 async def _execute(url: str, statements: list[tuple[str, dict[str, object]]]) -> list[tuple[object, ...]]:
@@ -47,11 +38,11 @@ def empty_url(lane: str, database_url: str, tmp_path: Path) -> Iterator[str]:
         return
     name = f"portal_backfill_{uuid.uuid4().hex[:8]}"
     try:
-        asyncio.run(_admin(database_url, f'CREATE DATABASE "{name}"'))
+        asyncio.run(autocommit(database_url, f'CREATE DATABASE "{name}"'))
     except Exception as error:  # a role that may not create databases
         pytest.skip(f"cannot create a scratch database: {error}")
-    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield on_same_server(database_url, name)
+    asyncio.run(autocommit(database_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def test_links_learn_whether_anything_hangs_under_them(empty_url: str) -> None:
