@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.links import Links
@@ -23,7 +23,7 @@ from portal.identity import tokens
 from portal.identity.models import AuthSession, Tenant
 from portal.identity.passwords import Passwords, check_strength
 from portal.identity.sessions import OpenedSession, Sessions
-from portal.identity.throttle import LoginThrottler
+from portal.identity.throttle import SignInClient, SignInGuard, partner_login
 from portal.outbox import publish
 
 USER_KIND = "external"
@@ -81,12 +81,33 @@ class Workspace:
     name: str
 
 
-class PartnerAccess:
-    """Signing partners in and out of upstream portals, and completing set-password links."""
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    actor: Actor
+    opened: OpenedSession
+    device: str  # a device credential for this client and login (see portal.identity.throttle)
 
-    def __init__(self, db: Database, passwords: Passwords, sessions: Sessions, throttler: LoginThrottler) -> None:
+
+def login_key(identity: ExternalIdentity | None, login: str) -> str:
+    """A known person is counted as one login whichever of their email or mobile number is typed."""
+    return partner_login(identity.id.hex if identity is not None else login)
+
+
+async def identity_named(session: AsyncSession, login: str) -> ExternalIdentity | None:
+    email, mobile = sign_in_name(login)
+    if not email and not mobile:
+        return None
+    return await session.scalar(
+        select(ExternalIdentity).where(ExternalIdentity.email == email if email else ExternalIdentity.mobile == mobile)
+    )
+
+
+class PartnerAccess:
+    """Signing partners in and out of upstream portals, and completing one-time set-password links."""
+
+    def __init__(self, db: Database, passwords: Passwords, sessions: Sessions, guard: SignInGuard) -> None:
         self.db, self.passwords, self.sessions = db, passwords, sessions
-        self.throttler = throttler
+        self.guard = guard
 
     async def workspace(self, slug: str) -> Workspace:
         async with self.db.session(PUBLIC) as session:
@@ -95,55 +116,36 @@ class PartnerAccess:
             raise NotFound(N_("No such partner portal"))
         return Workspace(tenant.id, tenant.slug, tenant.name)
 
-    async def log_in(
-        self,
-        slug: str,
-        login: str,
-        password: str,
-        channel: Channel,
-        user_agent: str | None = None,
-        ip: str | None = None,
-    ) -> tuple[Actor, OpenedSession]:
-        keys = self.throttler.keys(f"partner:{slug}", login, ip)
-        email, mobile = sign_in_name(login)
+    async def log_in(self, slug: str, login: str, password: str, channel: Channel, client: SignInClient) -> SignedIn:
         async with self.db.session(PUBLIC) as session:
-            await self.throttler.ensure_allowed(session, keys)
-            tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug.lower(), Tenant.status == "active"))
-            identity = await session.scalar(
-                select(ExternalIdentity).where(
-                    ExternalIdentity.email == email if email else ExternalIdentity.mobile == mobile
-                )
+            tenant_id = await session.scalar(
+                select(Tenant.id).where(Tenant.slug == slug.lower(), Tenant.status == "active")
             )
-        ok = self.passwords.verify(identity.password_hash if identity else None, password) and identity is not None
-        result: tuple[Actor, OpenedSession] | None = None
-        if ok and tenant is not None and identity is not None:
-            result = await self.open_session(tenant.id, identity.id, channel, user_agent, ip)
-        async with self.db.session(PUBLIC) as session:
-            if result is None:
-                await self.throttler.record_failure(session, keys)
-            else:
-                await self.throttler.clear_account(session, keys)
-        if result is None:
+            identity = await identity_named(session, login)
+        key = login_key(identity, login)
+        ok = await self.guard.verify(key, client, identity.password_hash if identity else None, password)
+        opened = None
+        if ok and tenant_id is not None and identity is not None:
+            opened = await self.open_session(tenant_id, identity.id, channel, client)
+        if opened is None:
             raise InvalidCredentials(
                 N_("The sign-in name or password is not correct, or you have no access to this portal")
             )
-        return result
+        return SignedIn(*opened, self.guard.device_cookie(key))
 
     async def open_session(
-        self,
-        tenant_id: uuid.UUID,
-        identity_id: uuid.UUID,
-        channel: Channel,
-        user_agent: str | None = None,
-        ip: str | None = None,
+        self, tenant_id: uuid.UUID, identity_id: uuid.UUID, channel: Channel, client: SignInClient | None = None
     ) -> tuple[Actor, OpenedSession] | None:
         """Open a session in `tenant_id` for this person, if they have an active membership there."""
+        client = client or SignInClient()
         async with self.db.session(tenant_context(tenant_id, channel=channel)) as session:
             found = await active_membership(session, identity_id=identity_id)
             if found is None:
                 return None
             membership, identity, link = found
-            opened = self.sessions.open(session, tenant_id, membership.id, USER_KIND, channel, user_agent, ip)
+            opened = self.sessions.open(
+                session, tenant_id, membership.id, USER_KIND, channel, client.user_agent, client.address
+            )
             await session.flush()
             return external_actor(membership, identity, link, opened.session, channel), opened
 
@@ -168,48 +170,109 @@ class PartnerAccess:
             )
             return [Workspace(*row) for row in rows.all()]
 
+    # --- one-time links: set a first password, or join with the login one has ---------------------
+
     @staticmethod
-    async def _usable_setup_token(session: AsyncSession, cred: tokens.SessionCredential) -> SetupToken:
+    def _credential(credential: str) -> tokens.SessionCredential:
+        cred = tokens.parse_credential(credential)
+        if cred is None:
+            raise NotFound(N_("This link is not valid"), code="setup_link_invalid")
+        return cred
+
+    @staticmethod
+    async def _open_link(session: AsyncSession, cred: tokens.SessionCredential) -> SetupLink:
+        """The link's token, membership and login, if the link can still be used for anything."""
         row = await session.scalar(select(SetupToken).where(SetupToken.id == cred.session_id))
         if row is None or not tokens.same_digest(cred.secret, row.secret_hash):
             raise NotFound(N_("This link is not valid"), code="setup_link_invalid")
-        if row.used_at is not None:
+        membership = (await session.scalars(select(Membership).where(Membership.id == row.membership_id))).one()
+        if row.used_at is not None or membership.status != "invited":
             raise Gone(N_("This link was already used; sign in instead"), code="setup_link_used")
         if row.expires_at < utcnow():
             raise Gone(N_("This link has expired; ask for a new one"), code="setup_link_expired")
-        return row
+        identity = (
+            await session.scalars(select(ExternalIdentity).where(ExternalIdentity.id == membership.identity_id))
+        ).one()
+        tenant = (await session.scalars(select(Tenant).where(Tenant.id == cred.tenant_id))).one()
+        return SetupLink(Workspace(tenant.id, tenant.slug, tenant.name), row, membership, identity)
 
-    async def setup_preview(self, credential: str) -> tuple[Workspace, str]:
-        """Whose set-password link this is (the portal and the person's name), if it can still be used."""
+    async def link_workspace(self, credential: str) -> Workspace | None:
+        """The portal a link names, even when the link itself can no longer be used: the way on from it."""
         cred = tokens.parse_credential(credential)
         if cred is None:
-            raise NotFound(N_("This link is not valid"), code="setup_link_invalid")
+            return None
+        async with self.db.session(PUBLIC) as session:
+            tenant = await session.scalar(select(Tenant).where(Tenant.id == cred.tenant_id, Tenant.status == "active"))
+        return None if tenant is None else Workspace(tenant.id, tenant.slug, tenant.name)
+
+    async def setup_preview(self, credential: str) -> SetupPreview:
+        """Whose link this is and what it is for: setting a first password, or, for a person who has a
+        partner login already, joining this portal by signing in with it."""
+        cred = self._credential(credential)
         async with self.db.session(tenant_context(cred.tenant_id, channel="web")) as session:
-            row = await self._usable_setup_token(session, cred)
-            membership = (await session.scalars(select(Membership).where(Membership.id == row.membership_id))).one()
-            tenant = (await session.scalars(select(Tenant).where(Tenant.id == cred.tenant_id))).one()
-            return Workspace(tenant.id, tenant.slug, tenant.name), membership.display_name
+            link = await self._open_link(session, cred)
+            return SetupPreview(link.workspace, link.membership.display_name, link.identity.password_hash is not None)
 
     async def complete_setup(self, credential: str, password: str) -> Workspace:
-        """Set the password behind a one-time link; the membership (and an invited link) become active."""
-        cred = tokens.parse_credential(credential)
-        if cred is None:
-            raise NotFound(N_("This link is not valid"), code="setup_link_invalid")
+        """Set the password behind a one-time link, only while the login has none: once the person has
+        set one (through this manufacturer's link or another's), every other link answers Gone and
+        changes nothing. The membership (and an invited enterprise) become active."""
+        cred = self._credential(credential)
         check_strength(password)
         async with self.db.session(tenant_context(cred.tenant_id, channel="web")) as session:
-            row = await self._usable_setup_token(session, cred)
-            membership = (await session.scalars(select(Membership).where(Membership.id == row.membership_id))).one()
-            identity = (
-                await session.scalars(select(ExternalIdentity).where(ExternalIdentity.id == membership.identity_id))
-            ).one()
-            row.used_at = utcnow()
-            identity.password_hash = self.passwords.hash(password)
-            if membership.status == "invited":
-                membership.status, membership.joined_at = "active", utcnow()
-                publish(session, "user.joined", "membership", membership.id, {"link_id": membership.link_id})
-            if membership.link_id is not None:
-                link = await Links(session).get(membership.link_id)
-                if link.status == "invited":
-                    await Links(session).transition(link.id, "active", "first admin set a password")
-            tenant = (await session.scalars(select(Tenant).where(Tenant.id == cred.tenant_id))).one()
-            return Workspace(tenant.id, tenant.slug, tenant.name)
+            link = await self._open_link(session, cred)
+            # Conditional on the login having no password yet, so two links used at once set it once.
+            done = await session.execute(
+                update(ExternalIdentity)
+                .where(ExternalIdentity.id == link.identity.id, ExternalIdentity.password_hash.is_(None))
+                .values(password_hash=self.passwords.hash(password))
+                .execution_options(synchronize_session=False)
+            )
+            if done.rowcount != 1:
+                raise Gone(
+                    N_("A password is already set for this login; sign in with it to accept"),
+                    code="password_already_set",
+                )
+            await self._join(session, link, "first admin set a password")
+            return link.workspace
+
+    async def accept_with_login(
+        self, credential: str, password: str, client: SignInClient
+    ) -> tuple[Workspace, uuid.UUID]:
+        """A person who has a partner login accepts this portal's link by proving it: their consent."""
+        cred = self._credential(credential)
+        async with self.db.session(tenant_context(cred.tenant_id, channel="web")) as session:
+            link = await self._open_link(session, cred)
+            identity_id, password_hash = link.identity.id, link.identity.password_hash
+        if not await self.guard.verify(partner_login(identity_id.hex), client, password_hash, password):
+            raise InvalidCredentials(N_("This password is not correct"), code="invalid_credentials")
+        async with self.db.session(tenant_context(cred.tenant_id, channel="web")) as session:
+            link = await self._open_link(session, cred)
+            await self._join(session, link, "first admin accepted with their partner login")
+            return link.workspace, identity_id
+
+    @staticmethod
+    async def _join(session: AsyncSession, link: SetupLink, reason: str) -> None:
+        link.token.used_at = utcnow()
+        membership = link.membership
+        membership.status, membership.joined_at = "active", utcnow()
+        publish(session, "user.joined", "membership", membership.id, {"link_id": membership.link_id})
+        if membership.link_id is not None:
+            enterprise = await Links(session).get(membership.link_id)
+            if enterprise.status == "invited":
+                await Links(session).transition(enterprise.id, "active", reason)
+
+
+@dataclass(frozen=True, slots=True)
+class SetupLink:
+    workspace: Workspace
+    token: SetupToken
+    membership: Membership
+    identity: ExternalIdentity
+
+
+@dataclass(frozen=True, slots=True)
+class SetupPreview:
+    workspace: Workspace
+    name: str
+    has_login: bool  # the person already has a partner login: they join by signing in with it

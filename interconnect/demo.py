@@ -66,5 +66,8 @@ async def load_partners(services: Services, context: dict[str, Any]) -> None:
                 for index, colleague in enumerate(colleagues, start=1):
                     await people.add(link.id, NewPerson(colleague, f"staff{index}@{domain}", password=DEMO_PASSWORD))
                 if slug == "borealis-valves" and code == "WX":
-                    # Acme's FixIt engineer also serves Borealis: one sign-in, two workspaces to switch between.
-                    await people.add(link.id, NewPerson("Finn Engineer", "staff1@fx.acme-pumps.example"))
+                    # Acme's FixIt engineer also serves Borealis: one sign-in, two workspaces to switch between
+                    # (in the demo he has accepted already: in life he would, through his one-time link).
+                    finn = NewPerson("Finn Engineer", "staff1@fx.acme-pumps.example")
+                    known = await people.identity_for(finn.email, None)
+                    await people.add(link.id, finn, proven_identity=known.id if known else None)

@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interconnect.access import login_key
 from interconnect.links import Links, NewEnterprise
 from interconnect.models import EnterpriseLink, Invitation, Membership, PartnerType
 from interconnect.people import NewPerson, People
@@ -21,10 +22,11 @@ from portal.actor import Actor
 from portal.db.context import PUBLIC, tenant_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
-from portal.errors import Conflict, Gone, NotFound, PermissionDenied, ValidationFailed
+from portal.errors import Conflict, Gone, InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.identity.passwords import Passwords
+from portal.identity.throttle import SignInClient, SignInGuard
 from portal.identity.tokens import derive_key
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
@@ -179,7 +181,8 @@ class Invitations:
 @dataclass(frozen=True, slots=True)
 class Acceptance:
     """The enterprise to create and its first admin. The password becomes the new login, or, for a
-    person who already has a partner login (another manufacturer's), must be that login's password."""
+    person who already has a partner login (another manufacturer's), must be that login's password:
+    signing in with it is how they consent to join."""
 
     enterprise_name: str
     person: NewPerson
@@ -197,8 +200,8 @@ class Accepted:
 class Onboarding:
     """The partner's side of an invitation. Runs its own units of work in the inviting tenant."""
 
-    def __init__(self, db: Database, passwords: Passwords, signer: InvitationSigner) -> None:
-        self.db, self.passwords, self.signer = db, passwords, signer
+    def __init__(self, db: Database, passwords: Passwords, signer: InvitationSigner, guard: SignInGuard) -> None:
+        self.db, self.passwords, self.signer, self.guard = db, passwords, signer, guard
 
     async def preview(
         self, token: str | None = None, *, slug: str | None = None, code: str | None = None
@@ -225,18 +228,41 @@ class Onboarding:
             raise NotFound(N_("No such partner portal"))
         return tenant_id, None
 
+    async def _prove(self, person: NewPerson, client: SignInClient) -> uuid.UUID | None:
+        """The first admin's password, counted and checked like any sign-in before anything is created:
+        for a person who has a partner login it must be that login's, which is their consent to join.
+        A new sign-in name is counted too, so the answers cost a guesser the same either way."""
+        if not person.password:
+            raise ValidationFailed.single("password", N_("is required"), "required")
+        async with self.db.session(PUBLIC) as session:
+            _name, email, mobile = People(session, self.passwords).validate(person)
+            identity = await People(session, self.passwords).identity_for(email, mobile)
+        login = login_key(identity, email or mobile or "")
+        if identity is None:
+            await self.guard.count_attempt(login, client)
+            return None
+        if not await self.guard.verify(login, client, identity.password_hash, person.password):
+            raise InvalidCredentials(N_("The sign-in name or password is not correct"))
+        return identity.id
+
     async def accept(
-        self, acceptance: Acceptance, *, token: str | None = None, slug: str | None = None, code: str | None = None
+        self,
+        acceptance: Acceptance,
+        client: SignInClient,
+        *,
+        token: str | None = None,
+        slug: str | None = None,
+        code: str | None = None,
     ) -> Accepted:
         """Create the enterprise (active) and its first admin from a link or a code."""
         tenant_id, invitation_id = await self._locate(token, slug)
         async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
+            check_usable(await Invitations(session).find(invitation_id, code))
+        proven = await self._prove(acceptance.person, client)
+        async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
             invitations = Invitations(session)
             invitation = await invitations.find(invitation_id, code)
             await invitations.consume(invitation)
-            if not acceptance.person.password:
-                raise ValidationFailed.single("password", N_("is required"), "required")
-            People(session, self.passwords).validate(acceptance.person)
             link = await Links(session).create(
                 NewEnterprise(
                     acceptance.enterprise_name,
@@ -246,24 +272,33 @@ class Onboarding:
                 ),
                 status="active",
             )
-            membership, _identity = await People(session, self.passwords).add(
-                link.id, acceptance.person, admin=True, existing_password=acceptance.person.password
-            )
+            membership = await self._first_admin(session, link.id, acceptance.person, proven)
             tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
             return Accepted(tenant.id, tenant.slug, tenant.name, link, membership)
 
-    async def connect_tenant(self, token: str, actor: Actor, person: NewPerson) -> Accepted:
+    async def _first_admin(
+        self, session: AsyncSession, link_id: uuid.UUID, person: NewPerson, proven: uuid.UUID | None
+    ) -> Membership:
+        membership, _identity = await People(session, self.passwords).add(
+            link_id, person, admin=True, proven_identity=proven
+        )
+        if membership.status != "active":  # the sign-in name was taken by someone else in the meantime
+            raise InvalidCredentials(N_("The sign-in name or password is not correct"))
+        return membership
+
+    async def connect_tenant(self, token: str, actor: Actor, person: NewPerson, client: SignInClient) -> Accepted:
         """An admin of a tenant on this platform accepts for that tenant: the link records the downstream
         tenant (so the two can sync later) and the admin becomes the enterprise's first partner admin."""
         if actor.kind != "internal" or "admin" not in actor.roles:
             raise PermissionDenied(N_("Only an administrator of your company's workspace can connect it"))
         tenant_id, invitation_id = self.signer.read(token)
-        if not person.password:
-            raise ValidationFailed.single("password", N_("is required"), "required")
         if tenant_id == actor.tenant_id:
             raise Conflict(N_("A workspace cannot connect to itself"), code="self_connection")
         async with self.db.session(PUBLIC) as session:
             downstream = (await session.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
+        async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
+            check_usable(await Invitations(session).get(invitation_id))
+        proven = await self._prove(person, client)
         async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
             invitations = Invitations(session)
             invitation = await invitations.get(invitation_id)
@@ -278,8 +313,6 @@ class Onboarding:
                 ),
                 status="active",
             )
-            membership, _identity = await People(session, self.passwords).add(
-                link.id, person, admin=True, existing_password=person.password
-            )
+            membership = await self._first_admin(session, link.id, person, proven)
             tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
             return Accepted(tenant.id, tenant.slug, tenant.name, link, membership)

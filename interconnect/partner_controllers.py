@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
@@ -28,12 +28,14 @@ from interconnect.schemas import (
 )
 from interconnect.services import InterconnectDep
 from portal.errors import Conflict, ValidationFailed
-from portal.http.context import client_ip
+from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.identity.schemas import TokenOut
+from portal.identity.sessions import OpenedSession
 from portal.permissions import public, requires
+from portal.services import Services
 
 
 class PartnerAuthController(Controller):
@@ -47,24 +49,28 @@ class PartnerAuthController(Controller):
         interconnect: InterconnectDep,
         services: ServicesDep,
         request: Request[Any, Any, Any],
-    ) -> TokenOut:
-        """Sign in to a manufacturer's partner portal with an email or mobile number."""
-        _actor, opened = await interconnect.access.log_in(
-            data.workspace, data.login, data.password, "api", request.headers.get("user-agent"), client_ip(request)
+    ) -> Response[TokenOut]:
+        """Sign in to a manufacturer's partner portal with an email or mobile number. The
+        `X-Portal-Device` response header is a device credential: sent back on later sign-ins, it keeps
+        this client signing in while someone else's wrong guesses hold back other clients."""
+        signed_in = await interconnect.access.log_in(
+            data.workspace, data.login, data.password, "api", sign_in_client(request)
         )
-        pair = services.sessions.token_pair(opened)
-        return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
+        return token_response(services, signed_in.opened, signed_in.device)
 
     @post("/invitations/accept", opt=public(), status_code=HTTP_201_CREATED)
-    async def accept(self, data: JSONBody[AcceptIn], interconnect: InterconnectDep) -> AcceptedOut:
+    async def accept(
+        self, data: JSONBody[AcceptIn], interconnect: InterconnectDep, request: Request[Any, Any, Any]
+    ) -> AcceptedOut:
         """Accept an invitation link (`token`) or a published code (`workspace` + `code`): creates the
-        enterprise and its first admin."""
+        enterprise and its first admin. A person who has a partner login gives its password."""
         if not data.token and not (data.workspace and data.code):
             raise ValidationFailed.single("token", N_("give an invitation link, or a workspace and an invite code"))
         accepted = await interconnect.onboarding.accept(
             Acceptance(
                 data.enterprise_name, NewPerson(data.display_name, data.email, data.mobile, password=data.password)
             ),
+            sign_in_client(request),
             token=data.token,
             slug=data.workspace,
             code=data.code if not data.token else None,
@@ -73,8 +79,26 @@ class PartnerAuthController(Controller):
 
     @post("/setup", opt=public(), status_code=HTTP_204_NO_CONTENT)
     async def set_password(self, data: JSONBody[SetupIn], interconnect: InterconnectDep) -> None:
-        """Complete a one-time set-password link."""
+        """Set the first password of a login from a one-time link. Once the login has a password, every
+        link for it answers 410 and changes nothing: the person accepts with `/setup/accept` instead."""
         await interconnect.access.complete_setup(data.token, data.password)
+
+    @post("/setup/accept", opt=public(), status_code=200)
+    async def accept_with_login(
+        self,
+        data: JSONBody[SetupIn],
+        interconnect: InterconnectDep,
+        services: ServicesDep,
+        request: Request[Any, Any, Any],
+    ) -> Response[TokenOut]:
+        """Accept a one-time link with the password of the partner login one already has: the person
+        joins this manufacturer's programme and gets tokens for it."""
+        client = sign_in_client(request)
+        workspace, identity_id = await interconnect.access.accept_with_login(data.token, data.password, client)
+        opened = await interconnect.access.open_session(workspace.tenant_id, identity_id, "api", client)
+        if opened is None:
+            raise Conflict(N_("You have no access to this partner portal"), code="no_membership")
+        return token_response(services, opened[1], None)
 
 
 class PartnerSelfController(Controller):
@@ -120,6 +144,12 @@ class PartnerSelfController(Controller):
         return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
 
 
+def token_response(services: Services, opened: OpenedSession, device: str | None) -> Response[TokenOut]:
+    pair = services.sessions.token_pair(opened)
+    body = TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
+    return Response(body, headers={DEVICE_HEADER: device} if device else None)
+
+
 class ColleaguesController(Controller):
     """An enterprise admin manages the people of their own enterprise, and only those."""
 
@@ -140,7 +170,8 @@ class ColleaguesController(Controller):
         services: ServicesDep,
         interconnect: InterconnectDep,
     ) -> InvitedColleagueOut:
-        """Add a colleague within the quota; a new person gets a one-time set-password link."""
+        """Add a colleague within the quota. The answer is the same whether or not the person has a
+        partner login: a one-time link, to set a password or to accept by signing in."""
         membership, identity, credential = await People(db, services.passwords).add_colleague(
             actor, NewPerson(data.display_name, data.email, data.mobile, data.title), admin=data.admin
         )

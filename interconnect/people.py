@@ -19,7 +19,6 @@ from portal.db.types import utcnow
 from portal.errors import (
     Conflict,
     FieldError,
-    InvalidCredentials,
     NotFound,
     PermissionDenied,
     ValidationFailed,
@@ -117,13 +116,21 @@ class People:
         return name, email, mobile
 
     async def add(
-        self, link_id: uuid.UUID | None, person: NewPerson, *, admin: bool = False, existing_password: str | None = None
+        self,
+        link_id: uuid.UUID | None,
+        person: NewPerson,
+        *,
+        admin: bool = False,
+        proven_identity: uuid.UUID | None = None,
     ) -> tuple[Membership, ExternalIdentity]:
         """Add a person to this upstream. A new person gets an identity (active with the password given,
-        else invited until they set one); a known person joins with the login they already have, after
-        proving it when `existing_password` is required by the caller."""
+        else invited until they set one). A person who already has a partner login is invited, and joins
+        only by accepting with that login, unless the caller has just had them prove it
+        (`proven_identity`): so whoever adds an email learns nothing of whether a login exists, and
+        nobody is joined to a programme without their consent."""
         name, email, mobile = self.validate(person)
         identity = await self.identity_for(email, mobile)
+        known = identity is not None
         if identity is None:
             identity = ExternalIdentity(
                 id=uuid7(),
@@ -135,16 +142,10 @@ class People:
             )
             self.session.add(identity)
             await self.session.flush()
-        else:
-            if existing_password is not None and not self.passwords.verify(identity.password_hash, existing_password):
-                raise InvalidCredentials(
-                    N_("An account with this email or mobile number exists; enter its password"),
-                    code="existing_account_password",
-                )
-            if await self.session.scalar(select(Membership.id).where(Membership.identity_id == identity.id)):
-                raise Conflict(N_("This person is already connected to this programme"), code="already_member")
+        elif await self.session.scalar(select(Membership.id).where(Membership.identity_id == identity.id)):
+            raise Conflict(N_("This person is already connected to this programme"), code="already_member")
         await quotas.reserve(self.session, users=1)
-        active = identity.password_hash is not None
+        active = identity.id == proven_identity if known else identity.password_hash is not None
         membership = Membership(
             id=uuid7(),
             identity_id=identity.id,
@@ -234,8 +235,8 @@ class People:
     async def add_colleague(
         self, actor: Actor, person: NewPerson, *, admin: bool = False
     ) -> tuple[Membership, ExternalIdentity, str | None]:
-        """An enterprise admin adds a person to their own enterprise (within the quota). A new person
-        gets a one-time set-password credential; a person with a partner login joins with it (None)."""
+        """An enterprise admin adds a person to their own enterprise (within the quota). The person gets a
+        one-time link: to set a password, or, if they have a partner login, to accept by signing in."""
         if actor.enterprise_id is None:
             raise PermissionDenied()
         await Links(self.session).get(actor.enterprise_id)
@@ -263,15 +264,15 @@ async def create_enterprise(
     session: AsyncSession, actor: Actor | None, passwords: Passwords, data: NewEnterprise, admin: NewPerson | None
 ) -> CreatedEnterprise:
     """The upstream creates an enterprise directly, optionally with its first admin. With an admin it
-    stays invited until that admin sets a password (one-time link), unless the person already has a
-    partner login, in which case both are active at once."""
+    stays invited until that admin accepts the one-time link (setting a password, or signing in with
+    the partner login they have)."""
     links = Links(session, actor)
     link = await links.create(data, status="invited" if admin is not None else "active")
     if admin is None:
         return CreatedEnterprise(link)
     people = People(session, passwords)
     membership, _identity = await people.add(link.id, admin, admin=True)
-    if membership.status == "active":
-        await links.transition(link.id, "active", "first admin already has a partner login")
+    if membership.status == "active":  # given a password by the upstream: nothing to accept
+        await links.transition(link.id, "active", "first admin created with a password")
         return CreatedEnterprise(link, membership)
     return CreatedEnterprise(link, membership, await people.setup_link(membership))

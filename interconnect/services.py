@@ -34,8 +34,8 @@ def setup(services: Services) -> None:
     services.extensions["interconnect"] = Interconnect(
         base_url=settings.base_url,
         signer=signer,
-        onboarding=Onboarding(services.db, services.passwords, signer),
-        access=PartnerAccess(services.db, services.passwords, services.sessions, services.accounts.throttler),
+        onboarding=Onboarding(services.db, services.passwords, signer, services.accounts.guard),
+        access=PartnerAccess(services.db, services.passwords, services.sessions, services.accounts.guard),
     )
 
 

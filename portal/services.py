@@ -14,7 +14,7 @@ from portal.i18n import Catalogs
 from portal.identity.accounts import Accounts, Staff
 from portal.identity.passwords import Passwords
 from portal.identity.sessions import Sessions
-from portal.identity.throttle import LoginThrottler
+from portal.identity.throttle import SignInGuard
 from portal.identity.tokens import AccessTokens
 from portal.permissions import KERNEL_OBJECTS, AccessPolicy, ProtectedObject, SignedInOnly
 
@@ -64,7 +64,10 @@ class Services:
             db,
             passwords,
             sessions,
-            LoginThrottler(
+            SignInGuard(
+                db,
+                passwords,
+                settings.secret_key,
                 settings.login_lockout_seconds,
                 settings.login_failures_allowed,
                 settings.login_address_failures_allowed,

@@ -32,13 +32,14 @@ from portal.actor import Actor
 from portal.errors import (
     Conflict,
     DomainError,
+    Gone,
     InvalidCredentials,
     NotAuthenticated,
     NotFound,
     Throttled,
     ValidationFailed,
 )
-from portal.http.context import SESSION_COOKIE, client_ip
+from portal.http.context import SESSION_COOKIE, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_, gettext
 from portal.identity.models import Tenant
@@ -49,7 +50,18 @@ from roles.models import Role
 from roles.policy import assignable_roles
 from roles.presets import PARTNER_APPS
 from web.console.roles.shared import role_name
-from web.views import Form, MultiForm, field_errors, form_values, message_of, refusal_of, safe_next, session_cookie
+from web.views import (
+    Form,
+    MultiForm,
+    device_cookie,
+    end_session,
+    field_errors,
+    form_values,
+    message_of,
+    refusal_of,
+    safe_next,
+    session_cookie,
+)
 
 AnyRequest = Request[Any, Any, Any]
 PERSON_FIELDS = ("display_name", "email", "mobile")
@@ -83,19 +95,10 @@ async def signed_in_portal(interconnect: Interconnect, slug: str, actor: Actor) 
     return {"portal": portal, "workspaces": workspaces}
 
 
-async def end_session(services: Services, actor: Actor | None, reason: str) -> None:
-    """The browser's previous session, replaced by a new one: its cookie is overwritten, so end it too."""
-    if actor is not None and actor.session_id is not None:
-        async with services.db.session_for(actor) as session:
-            await revoke_session(session, actor.session_id, reason)
-
-
 async def open_web_session(
     services: Services, interconnect: Interconnect, request: AnyRequest, tenant_id: uuid.UUID, identity_id: uuid.UUID
 ) -> Cookie:
-    opened = await interconnect.access.open_session(
-        tenant_id, identity_id, "web", request.headers.get("user-agent"), client_ip(request)
-    )
+    opened = await interconnect.access.open_session(tenant_id, identity_id, "web", sign_in_client(request))
     if opened is None:
         raise Conflict(N_("You have no access to this partner portal"), code="no_membership")
     await end_session(services, request.scope.get("user"), "replaced")
@@ -133,6 +136,7 @@ def _login_page(
 async def partner_login_form(
     slug: FromPath[str],
     request: AnyRequest,
+    services: ServicesDep,
     interconnect: InterconnectDep,
     next: FromQuery[str | None] = None,
     password_set: FromQuery[str | None] = None,
@@ -142,6 +146,15 @@ async def partner_login_form(
     actor: Actor | None = request.scope.get("user")
     if actor is not None and actor.kind == "external" and actor.tenant_id == portal.tenant_id:
         return Redirect(target)
+    if actor is not None and actor.kind == "external" and actor.identity_id is not None:
+        # Signed in to another manufacturer this person also serves: open this one without a password,
+        # as the switcher would. Without a membership here, this portal's sign-in form is shown.
+        opened = await interconnect.access.open_session(
+            portal.tenant_id, actor.identity_id, "web", sign_in_client(request)
+        )
+        if opened is not None:
+            await end_session(services, actor, "replaced")
+            return Redirect(target, cookies=[session_cookie(services, opened[1].credential)])
     notice = gettext("Your password is set. Sign in with it now.") if password_set else None
     return _login_page(portal, {}, target, None, notice)
 
@@ -154,19 +167,15 @@ async def partner_login(
     form = {"login": data.get("login", "").strip()}
     target = portal_next(portal, data.get("next"))
     try:
-        _actor, opened = await interconnect.access.log_in(
-            portal.slug,
-            form["login"],
-            data.get("password", ""),
-            "web",
-            request.headers.get("user-agent"),
-            client_ip(request),
+        signed_in = await interconnect.access.log_in(
+            portal.slug, form["login"], data.get("password", ""), "web", sign_in_client(request)
         )
     except (InvalidCredentials, Throttled) as error:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
         return _login_page(portal, form, target, message_of(error), status_code=error.status, headers=headers)
     await end_session(services, request.scope.get("user"), "replaced")
-    return Redirect(target, cookies=[session_cookie(services, opened.credential)])
+    cookies = [session_cookie(services, signed_in.opened.credential), device_cookie(services, signed_in.device)]
+    return Redirect(target, cookies=cookies)
 
 
 @post("/p/{slug:str}/logout", opt={"permission": SIGNED_IN}, include_in_schema=False)
@@ -422,10 +431,10 @@ async def _join_page(
     )
 
 
-def _join_errors(error: ValidationFailed | InvalidCredentials | Conflict) -> dict[str, str]:
+def _join_errors(error: ValidationFailed | InvalidCredentials | Throttled | Conflict) -> dict[str, str]:
     if isinstance(error, ValidationFailed):
         return {"enterprise_name" if f == "name" else f: m for f, m in field_errors(error).items()}
-    if isinstance(error, InvalidCredentials):
+    if isinstance(error, InvalidCredentials | Throttled):
         return {"password": message_of(error)}
     return {JOIN_CONFLICT_FIELDS[error.code]: message_of(error)}
 
@@ -447,17 +456,22 @@ async def _accept(
         if token is not None and data.get("action") == "connect":
             if actor is None:
                 raise NotAuthenticated()
-            accepted = await interconnect.onboarding.connect_tenant(token, actor, new_person(form, password))
+            accepted = await interconnect.onboarding.connect_tenant(
+                token, actor, new_person(form, password), sign_in_client(request)
+            )
         elif token is not None:
             accepted = await interconnect.onboarding.accept(
-                Acceptance(form["enterprise_name"], new_person(form, password)), token=token
+                Acceptance(form["enterprise_name"], new_person(form, password)), sign_in_client(request), token=token
             )
         else:
             assert portal is not None
             accepted = await interconnect.onboarding.accept(
-                Acceptance(form["enterprise_name"], new_person(form, password)), slug=portal.slug, code=form["code"]
+                Acceptance(form["enterprise_name"], new_person(form, password)),
+                sign_in_client(request),
+                slug=portal.slug,
+                code=form["code"],
             )
-    except (ValidationFailed, InvalidCredentials, Conflict) as error:
+    except (ValidationFailed, InvalidCredentials, Throttled, Conflict) as error:
         if isinstance(error, Conflict) and error.code not in JOIN_CONFLICT_FIELDS:
             raise  # quota used up, a workspace connected already, …: the error page says so
         return await _join_page(
@@ -513,29 +527,65 @@ async def join_by_code(
     return await _accept(data, request, services, interconnect, portal=portal)
 
 
-# --- Setting a password from a one-time link ------------------------------------------------------
+# --- One-time links: setting a first password, or joining with the login one has ------------------
 
 
 async def _setup_page(
-    interconnect: Interconnect, token: str, errors: dict[str, str] | None = None, status_code: int = 200
+    interconnect: Interconnect,
+    token: str,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Template:
-    portal, name = await interconnect.access.setup_preview(token)
+    """The link's form; a used, expired or mistyped link is a page that offers the way on: signing in
+    to the portal of the manufacturer the link names."""
+    try:
+        preview = await interconnect.access.setup_preview(token)
+    except (Gone, NotFound) as error:
+        return Template(
+            "portal/setup.html",
+            context={
+                "portal": await interconnect.access.link_workspace(token),
+                "unusable": {"title": gettext(error.title), "detail": message_of(error)},
+            },
+            status_code=error.status,
+        )
     return Template(
         "portal/setup.html",
-        context={"portal": portal, "name": name, "token": token, "errors": errors or {}},
+        context={
+            "portal": preview.workspace,
+            "name": preview.name,
+            "has_login": preview.has_login,
+            "token": token,
+            "errors": errors or {},
+        },
         status_code=status_code,
+        headers=headers,
     )
 
 
 @get("/setup/{token:str}", opt=public(), include_in_schema=False)
 async def setup_form(token: FromPath[str], interconnect: InterconnectDep) -> Template:
-    """A used, expired or mistyped link is a readable error page."""
     return await _setup_page(interconnect, token)
 
 
 @post("/setup/{token:str}", opt=public(), include_in_schema=False)
-async def setup_password(token: FromPath[str], data: Form, interconnect: InterconnectDep) -> Template | Redirect:
+async def setup_password(
+    token: FromPath[str], data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+) -> Template | Redirect:
     password = data.get("password", "")
+    if data.get("action") == "accept":
+        try:
+            workspace, identity_id = await interconnect.access.accept_with_login(
+                token, password, sign_in_client(request)
+            )
+        except (InvalidCredentials, Throttled) as error:
+            headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+            return await _setup_page(interconnect, token, {"password": message_of(error)}, error.status, headers)
+        except (Gone, NotFound):
+            return await _setup_page(interconnect, token)
+        cookie = await open_web_session(services, interconnect, request, workspace.tenant_id, identity_id)
+        return Redirect(f"/p/{workspace.slug}/?{urlencode({'welcome': 1})}", cookies=[cookie])
     if password != data.get("password_confirm", ""):
         errors = {"password_confirm": gettext("The two passwords are not the same")}
         return await _setup_page(interconnect, token, errors, 422)
@@ -543,6 +593,9 @@ async def setup_password(token: FromPath[str], data: Form, interconnect: Interco
         portal = await interconnect.access.complete_setup(token, password)
     except ValidationFailed as error:
         return await _setup_page(interconnect, token, field_errors(error), 422)
+    except (Gone, NotFound) as error:  # the login has a password by now: the page offers to accept with it
+        errors = {"password": message_of(error)} if error.code == "password_already_set" else None
+        return await _setup_page(interconnect, token, errors, error.status)
     return Redirect(f"/p/{portal.slug}/login?{urlencode({'password_set': 1})}")
 
 

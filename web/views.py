@@ -14,16 +14,19 @@ from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
 from interconnect import quotas
+from portal.actor import Actor
 from portal.audit import AuditEntry
 from portal.errors import Conflict, DomainError, InvalidCredentials, Throttled, ValidationFailed
-from portal.http.context import SESSION_COOKIE, client_ip
+from portal.http.context import SESSION_COOKIE, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import LANGUAGE_COOKIE, gettext
-from portal.identity.accounts import NewStaff, SignUp
+from portal.identity.accounts import LoggedIn, NewStaff, SignUp
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
+from portal.identity.throttle import DEVICE_COOKIE, DEVICE_COOKIE_SECONDS
 from portal.outbox import OutboxEvent
 from portal.permissions import SIGNED_IN, public, requires
+from portal.services import Services
 from roles.models import Role
 
 Form = URLEncodedBody[dict[str, str]]
@@ -53,6 +56,30 @@ def refusal_of(error: DomainError) -> str:
     if isinstance(error, ValidationFailed):
         return "; ".join(dict.fromkeys(field_errors(error).values()))
     return message_of(error)
+
+
+def device_cookie(services: ServicesDep, value: str) -> Cookie:
+    """Marks a browser that has signed in before, so others' wrong guesses never lock it out."""
+    return Cookie(
+        key=DEVICE_COOKIE,
+        value=value,
+        max_age=DEVICE_COOKIE_SECONDS,
+        httponly=True,
+        secure=services.settings.secure_cookies,
+        samesite="lax",
+        path="/",
+    )
+
+
+def signed_in_cookies(services: ServicesDep, logged_in: LoggedIn) -> list[Cookie]:
+    return [session_cookie(services, logged_in.opened.credential), device_cookie(services, logged_in.device)]
+
+
+async def end_session(services: Services, actor: Actor | None, reason: str) -> None:
+    """The browser's previous session, replaced by a new one: its cookie is overwritten, so end it too."""
+    if actor is not None and actor.session_id is not None:
+        async with services.db.session_for(actor) as session:
+            await revoke_session(session, actor.session_id, reason)
 
 
 def session_cookie(services: ServicesDep, value: str) -> Cookie:
@@ -95,12 +122,13 @@ async def signup(data: Form, services: ServicesDep, request: Request[Any, Any, A
             "web",
         )
         logged_in = await services.accounts.log_in(
-            tenant.slug, admin.email, form["password"], "web", request.headers.get("user-agent"), client_ip(request)
+            tenant.slug, admin.email, form["password"], "web", sign_in_client(request)
         )
     except ValidationFailed as error:
         form["password"] = ""
         return Template("signup.html", context={"form": form, "errors": field_errors(error)}, status_code=422)
-    return Redirect("/console", cookies=[session_cookie(services, logged_in.opened.credential)])
+    await end_session(services, request.scope.get("user"), "replaced")
+    return Redirect("/console", cookies=signed_in_cookies(services, logged_in))
 
 
 @get("/login", opt=public(), include_in_schema=False)
@@ -119,12 +147,7 @@ async def login(data: Form, services: ServicesDep, request: Request[Any, Any, An
     target = safe_next(data.get("next"))
     try:
         logged_in = await services.accounts.log_in(
-            form["workspace"],
-            form["email"],
-            data.get("password", ""),
-            "web",
-            request.headers.get("user-agent"),
-            client_ip(request),
+            form["workspace"], form["email"], data.get("password", ""), "web", sign_in_client(request)
         )
     except (InvalidCredentials, Throttled) as error:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
@@ -134,7 +157,8 @@ async def login(data: Form, services: ServicesDep, request: Request[Any, Any, An
             status_code=error.status,
             headers=headers,
         )
-    return Redirect(target, cookies=[session_cookie(services, logged_in.opened.credential)])
+    await end_session(services, request.scope.get("user"), "replaced")
+    return Redirect(target, cookies=signed_in_cookies(services, logged_in))
 
 
 @post("/logout", opt={"permission": SIGNED_IN}, include_in_schema=False)

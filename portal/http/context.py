@@ -17,8 +17,10 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 from portal.actor import Actor
 from portal.i18n import LANGUAGE_COOKIE, activate
+from portal.identity.throttle import DEVICE_COOKIE, SignInClient
 
 SESSION_COOKIE = "portal_session"
+DEVICE_HEADER = "x-portal-device"
 # An administrator's read-only look at the partner portal as one partner user; sent only under /p/.
 PREVIEW_COOKIE = "portal_preview"
 PREVIEW_PATH = "/p/"
@@ -28,6 +30,13 @@ _UNAUTHENTICATED_PREFIXES = ("/static/", "/health")
 
 def client_ip(request: Request[Any, Any, Any]) -> str | None:
     return request.client.host if request.client else None
+
+
+def sign_in_client(request: Request[Any, Any, Any]) -> SignInClient:
+    """What a password check may know of the client: its address, and the device credential a browser
+    keeps as a cookie and an app sends as a header."""
+    device = request.headers.get(DEVICE_HEADER) or read_cookies(request.headers).get(DEVICE_COOKIE)
+    return SignInClient(client_ip(request), request.headers.get("user-agent"), device)
 
 
 def is_api_path(path: str) -> bool:

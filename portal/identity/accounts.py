@@ -21,7 +21,7 @@ from portal.i18n import N_
 from portal.identity.models import InternalUser, Tenant
 from portal.identity.passwords import Passwords, check_strength
 from portal.identity.sessions import OpenedSession, Sessions, internal_actor, revoke_user_sessions
-from portal.identity.throttle import LoginThrottler
+from portal.identity.throttle import SignInClient, SignInGuard, staff_login
 from portal.ids import uuid7
 from portal.permissions import ADMIN_ROLE, AccessPolicy
 
@@ -89,6 +89,7 @@ class NewStaff:
 class LoggedIn:
     actor: Actor
     opened: OpenedSession
+    device: str  # a device credential for this client and sign-in name (see portal.identity.throttle)
 
 
 class Accounts:
@@ -97,14 +98,14 @@ class Accounts:
         db: Database,
         passwords: Passwords,
         sessions: Sessions,
-        throttler: LoginThrottler,
+        guard: SignInGuard,
         tenant_setups: Sequence[TenantSetup] = (),
     ) -> None:
         self.tenant_setups = list(tenant_setups)
         self.db = db
         self.passwords = passwords
         self.sessions = sessions
-        self.throttler = throttler
+        self.guard = guard
 
     async def sign_up(self, data: SignUp, channel: str = "web") -> tuple[Tenant, InternalUser]:
         """Create a tenant and its first admin in one transaction: both exist, or neither."""
@@ -153,47 +154,43 @@ class Accounts:
         return tenant, admin
 
     async def log_in(
-        self,
-        workspace: str,
-        email: str,
-        password: str,
-        channel: Channel,
-        user_agent: str | None = None,
-        ip_address: str | None = None,
+        self, workspace: str, email: str, password: str, channel: Channel, client: SignInClient
     ) -> LoggedIn:
         workspace, email = workspace.strip().lower(), email.strip().lower()
-        keys = self.throttler.keys(workspace, email, ip_address)
         async with self.db.session(PUBLIC) as session:
-            await self.throttler.ensure_allowed(session, keys)
-            tenant = await session.scalar(select(Tenant).where(Tenant.slug == workspace, Tenant.status == "active"))
-        logged_in: LoggedIn | None = None
-        if tenant is not None:
-            async with self.db.session(tenant_context(tenant.id, channel=channel)) as session:
-                user = await session.scalar(
-                    select(InternalUser).where(InternalUser.email == email, InternalUser.status == "active")
-                )
-                if user is not None and self.passwords.verify(user.password_hash, password):
-                    if self.passwords.needs_rehash(user.password_hash):
-                        user.password_hash = self.passwords.hash(password)
-                    user.last_login_at = utcnow()
-                    opened = self.sessions.open(
-                        session, user.tenant_id, user.id, "internal", channel, user_agent, ip_address
+            tenant_id = await session.scalar(
+                select(Tenant.id).where(Tenant.slug == workspace, Tenant.status == "active")
+            )
+        user_id = password_hash = None
+        if tenant_id is not None:
+            async with self.db.session(tenant_context(tenant_id, channel=channel)) as session:
+                found = (
+                    await session.execute(
+                        select(InternalUser.id, InternalUser.password_hash).where(
+                            InternalUser.email == email, InternalUser.status == "active"
+                        )
                     )
-                    await session.flush()
-                    logged_in = LoggedIn(internal_actor(user, opened.session, channel), opened)
-                elif user is None:
-                    self.passwords.verify(None, password)  # same work as a wrong password: no timing oracle
-        else:
-            self.passwords.verify(None, password)
-        # Units of work run one after another, never nested: SQLite has a single writer.
-        async with self.db.session(PUBLIC) as session:
-            if logged_in is not None:
-                await self.throttler.clear_account(session, keys)
-            else:
-                await self.throttler.record_failure(session, keys)
-        if logged_in is None:
+                ).one_or_none()
+                if found is not None:
+                    user_id, password_hash = found
+        login = staff_login(workspace, email)
+        if not await self.guard.verify(login, client, password_hash, password):
             raise InvalidCredentials()
-        return logged_in
+        assert tenant_id is not None and user_id is not None
+        async with self.db.session(tenant_context(tenant_id, channel=channel)) as session:
+            user = await session.scalar(
+                select(InternalUser).where(InternalUser.id == user_id, InternalUser.status == "active")
+            )
+            if user is None:  # disabled between the two reads
+                raise InvalidCredentials()
+            if self.passwords.needs_rehash(user.password_hash):
+                user.password_hash = self.passwords.hash(password)
+            user.last_login_at = utcnow()
+            opened = self.sessions.open(
+                session, tenant_id, user.id, "internal", channel, client.user_agent, client.address
+            )
+            await session.flush()
+            return LoggedIn(internal_actor(user, opened.session, channel), opened, self.guard.device_cookie(login))
 
 
 class Staff:

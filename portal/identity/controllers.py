@@ -10,7 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
-from portal.http.context import client_ip
+from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.idempotent import IdempotencyDep
 from portal.identity.accounts import NewStaff, SignUp
@@ -45,13 +45,19 @@ class AuthController(Controller):
         return SignUpOut(TenantOut.of(tenant), UserOut.of(admin, frozenset({ADMIN_ROLE})))
 
     @post("/auth/token", opt=public(), status_code=200)
-    async def token(self, data: JSONBody[TokenIn], services: ServicesDep, request: Request[Any, Any, Any]) -> TokenOut:
-        """Exchange workspace, email and password for a short-lived access token and a refresh token."""
+    async def token(
+        self, data: JSONBody[TokenIn], services: ServicesDep, request: Request[Any, Any, Any]
+    ) -> Response[TokenOut]:
+        """Exchange workspace, email and password for a short-lived access token and a refresh token.
+        The `X-Portal-Device` response header is a device credential: sent back on later sign-ins, it
+        keeps this client signing in while someone else's wrong guesses hold back other clients."""
         logged_in = await services.accounts.log_in(
-            data.workspace, data.email, data.password, "api", request.headers.get("user-agent"), client_ip(request)
+            data.workspace, data.email, data.password, "api", sign_in_client(request)
         )
         pair = services.sessions.token_pair(logged_in.opened)
-        return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
+        return Response(
+            TokenOut(pair.access_token, pair.refresh_token, pair.expires_in), headers={DEVICE_HEADER: logged_in.device}
+        )
 
     @post("/auth/refresh", opt=public(), status_code=200)
     async def refresh(self, data: JSONBody[RefreshIn], services: ServicesDep) -> TokenOut:

@@ -82,12 +82,12 @@ class AuthSession(TenantOwned, Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counters shared by every app process. Keys are hashes of (workspace, email) and of
-    the client address, so no personal data sits in this global table."""
+    """Sign-in attempts counted per key inside a window, shared by every app process. Keys are hashes of
+    the sign-in name, of a device cookie or of the client address, so no personal data sits in this
+    global table."""
 
     __tablename__ = "login_throttle"
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    failures: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime]
-    locked_until: Mapped[datetime | None]

@@ -1,73 +1,144 @@
-"""Login throttling shared by every process through the database: after N failures for one account
-(or M from one address) inside the lockout window, logins are refused until the window passes."""
+"""The one gate every password check goes through, shared by every app process through the database.
+
+An attempt is counted before its password is verified, in one atomic statement committed on its own, so
+parallel guesses cannot all be evaluated: at most the limit is. Attempts are counted per sign-in name
+(a partner's global login, or a workspace's staff email) and per client address. A browser that has
+signed in before carries a device cookie bound to that sign-in name; its attempts are counted on its own
+key instead, so someone guessing a dealer's password from elsewhere slows only the untrusted clients of
+that name, never the dealer's own browser (OWASP's device cookies).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.db.context import PUBLIC
+from portal.db.engine import Database
 from portal.db.types import utcnow
 from portal.errors import Throttled
 from portal.identity.models import LoginThrottle
+from portal.identity.passwords import Passwords
+from portal.identity.tokens import derive_key
+
+DEVICE_COOKIE = "portal_device"
+DEVICE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class SignInClient:
+    """Who is knocking, as far as the request tells: its address and the device cookie it sent."""
+
+    address: str | None = None
+    user_agent: str | None = None
+    device: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ThrottleKey:
     key: str
     limit: int
+    refundable: bool = False  # a success gives the attempt back (addresses: one office, many people)
 
 
 def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-class LoginThrottler:
-    def __init__(self, lockout_seconds: int, per_account: int, per_address: int) -> None:
-        self.window = timedelta(seconds=lockout_seconds)
-        self.per_account, self.per_address = per_account, per_address
+def staff_login(workspace: str, email: str) -> str:
+    return f"staff:{workspace.strip().lower()}:{email.strip().lower()}"
 
-    def keys(self, workspace: str, login: str, ip_address: str | None) -> list[ThrottleKey]:
-        keys = [ThrottleKey(_hash(f"account:{workspace.lower()}:{login.lower()}"), self.per_account)]
-        if ip_address:
-            keys.append(ThrottleKey(_hash(f"address:{ip_address}"), self.per_address))
+
+def partner_login(name: str) -> str:
+    """A partner's sign-in name is global: the same counter whichever manufacturer's portal is used."""
+    return f"partner:{name.strip().lower()}"
+
+
+class SignInGuard:
+    def __init__(
+        self, db: Database, passwords: Passwords, secret_key: str, window_seconds: int, per_login: int, per_address: int
+    ) -> None:
+        self.db, self.passwords = db, passwords
+        self.window = timedelta(seconds=window_seconds)
+        self.per_login, self.per_address = per_login, per_address
+        self._device_key = derive_key(secret_key, "device-cookie")
+
+    # --- device cookies ---------------------------------------------------------------------------
+
+    def _device_mac(self, nonce: str, login: str) -> str:
+        return hmac.new(self._device_key, f"{nonce}:{login}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    def device_cookie(self, login: str) -> str:
+        """A new device cookie for a browser that has just proved it knows `login`'s password."""
+        nonce = secrets.token_urlsafe(16)
+        return f"{nonce}.{self._device_mac(nonce, login)}"
+
+    def _device_nonce(self, cookie: str | None, login: str) -> str | None:
+        nonce, _, mac = (cookie or "").partition(".")
+        if nonce and mac and hmac.compare_digest(mac, self._device_mac(nonce, login)):
+            return nonce
+        return None
+
+    # --- counting ---------------------------------------------------------------------------------
+
+    def keys(self, login: str, client: SignInClient) -> list[ThrottleKey]:
+        nonce = self._device_nonce(client.device, login)
+        keys = [ThrottleKey(_hash(f"device:{nonce}" if nonce else f"login:{login}"), self.per_login)]
+        if client.address:
+            keys.append(ThrottleKey(_hash(f"address:{client.address}"), self.per_address, refundable=True))
         return keys
 
-    async def ensure_allowed(self, session: AsyncSession, keys: list[ThrottleKey]) -> None:
-        now = utcnow()
-        rows = (await session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_([k.key for k in keys])))).all()
-        waits = [
-            int((r.locked_until - now).total_seconds()) + 1 for r in rows if r.locked_until and r.locked_until > now
-        ]
+    async def count_attempt(self, login: str, client: SignInClient) -> list[ThrottleKey]:
+        """Count one attempt on each key, committed before anything is verified; over a limit: Throttled.
+        Its own transaction: a refused guess must stay counted whatever happens to the caller's."""
+        keys = self.keys(login, client)
+        now, cutoff = utcnow(), utcnow() - self.window
+        waits: list[int] = []
+        async with self.db.session(PUBLIC) as session:
+            insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+            for k in keys:
+                stale = LoginThrottle.window_started_at < cutoff
+                stmt = insert(LoginThrottle).values(key=k.key, attempts=1, window_started_at=now)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[LoginThrottle.key],
+                    set_={
+                        "attempts": case((stale, 1), else_=LoginThrottle.attempts + 1),
+                        "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at),
+                    },
+                ).returning(LoginThrottle.attempts, LoginThrottle.window_started_at)
+                attempts, started = (await session.execute(stmt)).one()
+                if attempts > k.limit:
+                    waits.append(_seconds_until(started + self.window, now))
         if waits:
             raise Throttled(max(waits))
+        return keys
 
-    async def record_failure(self, session: AsyncSession, keys: list[ThrottleKey]) -> None:
-        now = utcnow()
-        dialect = session.bind.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        for k in keys:
-            stmt = insert(LoginThrottle).values(key=k.key, failures=1, window_started_at=now)
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[LoginThrottle.key],
-                    set_={"failures": LoginThrottle.failures + 1},
-                )
-            )
-            row = (await session.scalars(select(LoginThrottle).where(LoginThrottle.key == k.key))).one()
-            await session.refresh(row)
-            if row.window_started_at < now - self.window:
-                row.failures, row.window_started_at, row.locked_until = 1, now, None
-            if row.failures >= k.limit:
-                row.locked_until = _later(row.locked_until, now + self.window)
+    async def succeeded(self, keys: list[ThrottleKey]) -> None:
+        async with self.db.session(PUBLIC) as session:
+            for k in keys:
+                if k.refundable:
+                    await session.execute(
+                        update(LoginThrottle)
+                        .where(LoginThrottle.key == k.key, LoginThrottle.attempts > 0)
+                        .values(attempts=LoginThrottle.attempts - 1)
+                    )
+                else:
+                    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == k.key))
 
-    async def clear_account(self, session: AsyncSession, keys: list[ThrottleKey]) -> None:
-        await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0].key))
+    async def verify(self, login: str, client: SignInClient, password_hash: str | None, password: str) -> bool:
+        """Count the attempt, then verify (the same work for an unknown name: no timing oracle)."""
+        keys = await self.count_attempt(login, client)
+        ok = self.passwords.verify(password_hash, password)
+        if ok:
+            await self.succeeded(keys)
+        return ok
 
 
-def _later(current: datetime | None, candidate: datetime) -> datetime:
-    return candidate if current is None or candidate > current else current
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, int((moment - now).total_seconds()) + 1)

@@ -120,7 +120,7 @@ def test_a_wrong_existing_password_creates_nothing(client: TestClient, world: Wo
         client, workspace=world.b.slug, code=code["code"], email=world.x.admin.email, password=f"{PASSWORD} not"
     )
     assert response.status_code == 401
-    assert response.json()["code"] == "existing_account_password"
+    assert response.json()["code"] == "invalid_credentials"  # the same answer as any sign-in refusal
     assert programme_state(client, world.b, code["id"]) == before
     assert [w["slug"] for w in workspaces(client, world.x.admin.token)] == [world.a.slug]
     # the account's own password is unchanged

@@ -569,7 +569,11 @@ def test_a_session_of_another_tenant_is_not_signed_in_here(client: TestClient, w
 def test_workspace_switcher_for_a_person_in_two_tenants(client: TestClient, world: World) -> None:
     # X's admin also works for a partner of tenant B, with the same login.
     created = new_enterprise(client, world, "b", admin_email=world.x.admin.email)
-    assert created["setup_url"] is None  # an existing login: nothing to set up
+    # an existing login gets the same answer as a new person, and joins B only by accepting with it
+    accepted = client.post(
+        "/api/partner/setup/accept", json={"token": created["setup_url"].rsplit("/", 1)[1], "password": PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
     b_name = created["enterprise"]["name"]
 
     act_as(client, world.x.admin.cookie)
@@ -595,6 +599,25 @@ def test_workspace_switcher_for_a_person_in_two_tenants(client: TestClient, worl
     act_as(client, world.y.admin.cookie)
     response = submit(client, f"/p/{world.a.slug}/switch", {"workspace": world.b.slug}, form_page=f"/p/{world.a.slug}/")
     assert_readable_page(response, 409, "You have no access to this partner portal")
+
+
+def test_a_person_signed_in_to_one_manufacturer_opens_another_they_serve(client: TestClient, world: World) -> None:
+    created = new_enterprise(client, world, "b", admin_email=world.x.admin.email)
+    accepted = client.post(
+        "/api/partner/setup/accept", json={"token": created["setup_url"].rsplit("/", 1)[1], "password": PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
+    act_as(client, world.x.admin.cookie)
+    response = client.get(f"/p/{world.b.slug}/", follow_redirects=True)
+    assert response.status_code == 200
+    assert response.url.path == f"/p/{world.b.slug}/"  # no sign-in form on the way
+    home = text_of(response)
+    assert created["enterprise"]["name"] in home and world.x.name not in home
+    # Y's admin serves A only: B's portal still asks for a sign-in, and shows nothing of B
+    act_as(client, world.y.admin.cookie)
+    response = client.get(f"/p/{world.b.slug}/", follow_redirects=True)
+    assert response.url.path == f"/p/{world.b.slug}/login"
+    assert created["enterprise"]["name"] not in response.text
 
 
 def test_colleagues_page_for_enterprise_admins(client: TestClient, world: World) -> None:
