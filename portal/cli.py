@@ -102,9 +102,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
     from portal.db import migrate
+    from portal.http.server import default_workers, serve
 
     if args.host:
         os.environ["PORTAL_HOST"] = args.host
@@ -117,16 +116,14 @@ def cmd_serve(args: argparse.Namespace) -> None:
         from portal.demo import load_demo
 
         _print_logins(settings, asyncio.run(with_services(settings, load_demo)))
-    print(f"Serving on http://{settings.host}:{settings.port}  (API docs: /api/docs/)")
-    uvicorn.run(
-        "portal.http.app:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        reload=args.reload,
-        proxy_headers=True,
-        log_level="info",
+    if args.workers is not None and args.workers < 1:
+        sys.exit("error: --workers must be at least 1")
+    workers = 1 if args.reload else (args.workers or default_workers())
+    plural = "" if workers == 1 else "es"
+    print(
+        f"Serving on http://{settings.host}:{settings.port}  (API docs: /api/docs/, {workers} worker process{plural})"
     )
+    serve(settings.host, settings.port, workers=workers, reload=args.reload, access_log=args.access_log)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,7 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--demo", action="store_true", help="load the demo data before serving")
-    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development; one process)")
+    serve.add_argument("--workers", type=int, help="worker processes (default: one per core)")
+    serve.add_argument("--access-log", action="store_true", help="log every request as a JSON line on stderr")
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations on start")
     serve.set_defaults(func=cmd_serve)
 

@@ -1,0 +1,84 @@
+"""`portal serve` as production runs it: several worker processes, and several servers on one database.
+Whatever a process keeps in memory (the compiled permission index, caches) must follow a change made
+through another process on that process's very next request."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import BASE_URL, TEST_SECRET
+from tests.world import World
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_server(database_url: str, workdir: Path, name: str, workers: int) -> Iterator[httpx.Client]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PORTAL_ENV": "test",
+        "PORTAL_DATABASE_URL": database_url,
+        "PORTAL_SECRET_KEY": TEST_SECRET,
+        "PORTAL_BASE_URL": BASE_URL,  # the world's tokens were issued for it
+        "PORTAL_PASSWORD_PROFILE": "fast",
+        "PORTAL_DATA_DIR": str(workdir / name),
+    }
+    log = (workdir / f"{name}.log").open("wb")
+    command = [sys.executable, "-m", "portal.cli", "serve", "--no-migrate", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if client.get("/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None and time.monotonic() < deadline, (workdir / f"{name}.log").read_text()
+                time.sleep(0.2)
+            yield client
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_a_role_change_through_one_server_is_in_force_on_the_next_request_of_every_other_process(
+    world: World, database_url: str, tmp_path: Path
+) -> None:
+    staff = world.a.others["staff"]
+
+    def may_add_users(server: httpx.Client) -> set[int]:
+        # an empty body: 403 if the guard refuses, 422 once it lets the request through to validation
+        return {server.post("/api/users", headers=staff.bearer, json={}).status_code for _ in range(6)}
+
+    with (
+        running_server(database_url, tmp_path, "one", workers=1) as one,
+        running_server(database_url, tmp_path, "two", workers=2) as two,
+    ):
+        assert may_add_users(two) == {403}
+        promoted = one.patch(f"/api/users/{staff.user_id}", headers=world.a.admin.bearer, json={"roles": ["admin"]})
+        assert promoted.status_code == 200, promoted.text
+        assert may_add_users(two) == {422}  # both of its worker processes, at once
+        demoted = one.patch(f"/api/users/{staff.user_id}", headers=world.a.admin.bearer, json={"roles": ["staff"]})
+        assert demoted.status_code == 200, demoted.text
+        assert may_add_users(two) == {403}
