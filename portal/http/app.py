@@ -113,6 +113,7 @@ def create_app(
         ),
         request_max_body_size=settings.max_body_bytes,
         state=State({"services": services}),
+        on_startup=[services.db.check_serving_role] if settings.is_production else [],
         on_shutdown=[services.db.dispose],
         debug=False,
     )
