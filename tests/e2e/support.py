@@ -44,6 +44,15 @@ CHROMIUM_ARGS = (
     "--disable-sync",
 )
 PHONE = {"width": 390, "height": 844}
+# How Chromium reports what the server's Content-Security-Policy refused (an inline script or style, a
+# script or image from elsewhere): a console message, never an exception, so journeys watch for it.
+CSP_VIOLATION = re.compile(r"violates the following Content Security Policy directive", re.IGNORECASE)
+
+
+def csp_violation(text: str) -> bool:
+    return CSP_VIOLATION.search(text) is not None
+
+
 # Short enough that a missing element fails the test in seconds, long enough for a loaded machine.
 TIMEOUT_MS = 15_000
 
