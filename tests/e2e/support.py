@@ -72,7 +72,7 @@ ACME = "acme-pumps"
 ACME_ADMIN = Person("Ann Admin", "ann@acme-pumps.example", ACME)
 ACME_ORDER_DESK = Person("Oscar Orders", "oscar@acme-pumps.example", ACME)
 EAST_DEALER = "East Dealer"
-# East Dealer's admin holds the demo "Deal registration" role.
+# East Dealer's admin holds the preset deal registrar role (the demo gives it to every enterprise admin).
 EAST_DEALER_ADMIN = Person("Eve East", "eve@ed.acme-pumps.example", ACME)
 EAST_DEALER_BUYER = Person("Ethan Buyer", "staff1@ed.acme-pumps.example", ACME)
 
