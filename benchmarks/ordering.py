@@ -82,6 +82,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,7 +93,7 @@ import httpx
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from benchmarks.support import HAS_SUB_ENTERPRISES, scratch_database
+from benchmarks.support import HAS_SUB_ENTERPRISES, scratch_database, serving_login
 from portal.config import Settings, normalise_database_url
 from portal.db import migrate
 from portal.db.server import autocommit
@@ -100,7 +101,7 @@ from portal.db.server import autocommit
 SLUG = "bench-ordering"
 PASSWORD = "bench horse battery staple"
 ADMIN_EMAIL = f"admin@{SLUG}.example"
-SECRET = "bench-secret-" * 4
+SECRET = "bQ7-xN2_vK9rT4mW8zL1cH6yJ3pD5fG0sA-eU8iO4"
 PRODUCTS = 200
 CREDIT_LIMIT = "100000000000"
 STORES_PER_DISTRIBUTOR = 19
@@ -156,6 +157,7 @@ class Server:
             "PORTAL_DATABASE_URL": url,
             "PORTAL_SECRET_KEY": SECRET,
             "PORTAL_BASE_URL": self.base,
+            "PORTAL_TLS_TERMINATED_BY_PROXY": "true",  # the loopback stands where a proxy would end TLS
             "PORTAL_HOST": "127.0.0.1",
             "PORTAL_PORT": str(port),
             "PORTAL_DATA_DIR": str(workdir / "data"),
@@ -806,6 +808,7 @@ async def explain_pages(url: str, base: str, viewers: list[Who]) -> list[str]:
         database_url=url,
         secret_key=SECRET,
         base_url=base,
+        tls_terminated_by_proxy=True,
         data_dir=Path(tempfile.gettempdir()),
     )
     out: list[str] = []
@@ -838,6 +841,7 @@ async def run(url: str, database: str, args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-ordering-"))
     owner = create_async_engine(url)
     settings = Settings.from_env({}, database_url=url, environment="test", secret_key=SECRET, data_dir=workdir)
+    logins = AsyncExitStack()
     try:
         if args.reuse:
             programme = await recover(owner)
@@ -846,7 +850,8 @@ async def run(url: str, database: str, args: argparse.Namespace) -> None:
             started = time.perf_counter()
             await asyncio.to_thread(migrate.upgrade, settings)
             migrated = time.perf_counter()
-            setup = Server(url, free_port(), workdir, "setup")
+            serve_url = await logins.enter_async_context(serving_login(url))
+            setup = Server(serve_url, free_port(), workdir, "setup")
             await setup.start()
             try:
                 programme = await build_programme(setup, owner, args.clients)
@@ -893,7 +898,9 @@ async def run(url: str, database: str, args: argparse.Namespace) -> None:
             Who(f"big dealer (1/{BIG_SHARE} of all orders)", BIG),
             Who(f"distributor + its {STORES_PER_DISTRIBUTOR} stores", DISTRIBUTOR),
         ]
-        server = Server(url, free_port(), workdir, "serve")
+        if args.reuse:
+            serve_url = await logins.enter_async_context(serving_login(url))
+        server = Server(serve_url, free_port(), workdir, "serve")
         await server.start()
         try:
             idle = server.memory_kib()["VmRSS"]
@@ -976,6 +983,7 @@ async def run(url: str, database: str, args: argparse.Namespace) -> None:
         for good, label in verdicts:
             print("PASS" if good else "FAIL", label)
     finally:
+        await logins.aclose()
         await owner.dispose()
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -1,11 +1,15 @@
-"""What the bulk-loading benchmarks share: their scratch database, and the flag their SQL loads must derive
-where the application's `Links` keeps it row by row."""
+"""What the bulk-loading benchmarks share: their scratch database, the login a production server uses, and
+the flag their SQL loads must derive where the application's `Links` keeps it row by row."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+
+from sqlalchemy.engine import make_url
 
 from portal.db.server import autocommit, on_same_server
 
@@ -30,3 +34,18 @@ def scratch_database(server: str, name: str, *, reuse: bool, keep: bool) -> Iter
             print(f"kept database {name}")
         else:
             asyncio.run(autocommit(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@asynccontextmanager
+async def serving_login(url: str) -> AsyncIterator[str]:
+    """The address of `url`'s database through a login made for the run, only a member of the application's
+    two roles (after the migrations made them), as docs/deployment.md sets production up: a production
+    server refuses a superuser or the tables' owner. Dropped at the end."""
+    name = f"portal_bench_web_{os.getpid()}"
+    password = secrets.token_hex(16)
+    await autocommit(url, f"CREATE ROLE {name} LOGIN PASSWORD '{password}' NOSUPERUSER NOBYPASSRLS")
+    try:
+        await autocommit(url, f"GRANT portal_app, portal_system TO {name}")
+        yield make_url(url).set(username=name, password=password).render_as_string(hide_password=False)
+    finally:
+        await autocommit(url, f"DROP ROLE IF EXISTS {name}")

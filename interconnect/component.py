@@ -18,8 +18,15 @@ OBJECTS = (
     ProtectedObject("interconnect.enterprises", N_("Partner enterprises"), ("read", "create", "update", "export")),
     ProtectedObject("interconnect.invitations", N_("Invitations"), ("read", "create", "update")),
     ProtectedObject("interconnect.users", N_("Partner people"), ("update",)),
-    ProtectedObject("partner.profile", N_("Own profile and workspaces"), ("read",)),
-    ProtectedObject("partner.colleagues", N_("Colleagues"), ("read", "create", "update")),
+    ProtectedObject(
+        "partner.profile", N_("Own profile and workspaces"), ("read",), staff_view=("interconnect.enterprises",)
+    ),
+    ProtectedObject(
+        "partner.colleagues",
+        N_("Colleagues"),
+        ("read", "create", "update"),
+        staff_view=("interconnect.enterprises",),
+    ),
 )
 
 component = Component(

@@ -34,3 +34,6 @@ class Actor:
     preview: bool = False
     # Previewing one role rather than the user's own roles.
     preview_role: str | None = None
+    # The staff user looking, and the roles they hold now: a preview shows no more than they may read.
+    preview_by: uuid.UUID | None = None
+    previewer_roles: frozenset[str] = field(default_factory=frozenset)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 from portal.errors import ConfigurationError
@@ -23,6 +26,8 @@ class Settings:
     database_url: str = ""
     secret_key: str = DEVELOPMENT_SECRET
     base_url: str = "http://127.0.0.1:8000"
+    # TLS ends at a proxy in front of the application, which itself is reached over plain HTTP.
+    tls_terminated_by_proxy: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1024 * 1024
@@ -41,7 +46,7 @@ class Settings:
 
     @property
     def secure_cookies(self) -> bool:
-        return self.base_url.startswith("https://")
+        return self.base_url.startswith("https://") or self.tls_terminated_by_proxy
 
     @property
     def is_production(self) -> bool:
@@ -65,6 +70,14 @@ class Settings:
             except ValueError:
                 raise ConfigurationError(f"PORTAL_{name} must be an integer, got {raw!r}") from None
 
+        def get_bool(name: str, default: bool) -> bool:
+            raw = get(name, "true" if default else "false").strip().lower()
+            if raw in ("1", "true", "yes", "on"):
+                return True
+            if raw in ("0", "false", "no", "off", ""):
+                return False
+            raise ConfigurationError(f"PORTAL_{name} must be true or false, got {raw!r}")
+
         data_dir = Path(get("DATA_DIR", "var"))
         host, port = get("HOST", "127.0.0.1"), get_int("PORT", 8000)
         values: dict[str, object] = {
@@ -75,6 +88,7 @@ class Settings:
             ),
             "secret_key": get("SECRET_KEY", DEVELOPMENT_SECRET),
             "base_url": get("BASE_URL", f"http://{host}:{port}").rstrip("/"),
+            "tls_terminated_by_proxy": get_bool("TLS_TERMINATED_BY_PROXY", False),
             "host": host,
             "port": port,
             "max_body_bytes": get_int("MAX_BODY_BYTES", 1024 * 1024),
@@ -108,8 +122,41 @@ class Settings:
                     "refusing to start in production with the default or a short PORTAL_SECRET_KEY "
                     "(set at least 32 random characters)"
                 )
+            if secret_bits(self.secret_key) < MIN_SECRET_BITS:
+                raise ConfigurationError(
+                    "refusing to start in production with a guessable PORTAL_SECRET_KEY (too few different "
+                    "characters or a repeated pattern); generate one, e.g. "
+                    "python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
             if self.password_profile != "strong":
                 raise ConfigurationError("production requires PORTAL_PASSWORD_PROFILE=strong")
+            if not self.base_url.startswith("https://") and not self.tls_terminated_by_proxy:
+                raise ConfigurationError(
+                    "refusing to start in production with an http:// PORTAL_BASE_URL: set an https:// one, or "
+                    "PORTAL_TLS_TERMINATED_BY_PROXY=true when a proxy in front ends TLS"
+                )
+
+
+# What a random secret of 32 characters from a 16-letter alphabet (hex) reaches, with room for the
+# letters that happen to repeat in a short sample; a word or a pattern stays far below.
+MIN_SECRET_BITS = 96.0
+
+
+def secret_bits(secret: str) -> float:
+    """A pessimistic estimate of how hard a secret is to guess: its length times the entropy of its
+    character frequencies, counted as nothing when it is one short unit repeated ("abab...", "k" * 40)
+    and halved when it is a run of consecutive characters ("abcdef...", "0123...")."""
+    if not secret:
+        return 0.0
+    for size in range(1, len(secret) // 2 + 1):
+        if len(secret) % size == 0 and secret[:size] * (len(secret) // size) == secret:
+            return 0.0
+    counts = Counter(secret)
+    per_char = -sum(n / len(secret) * math.log2(n / len(secret)) for n in counts.values())
+    steps = Counter(ord(b) - ord(a) for a, b in pairwise(secret))
+    if steps.most_common(1)[0][1] > len(secret) // 2:
+        per_char /= 2
+    return per_char * len(secret)
 
 
 def normalise_database_url(url: str) -> str:

@@ -39,7 +39,9 @@ STANDARD_ACTIONS = ("read", "create", "update", "delete", "export", "approve")
 class ProtectedObject:
     """Something roles grant actions on. `fields` are the ones field rules may hide or make read-only;
     `model` is the table of a data-scoped object (records with an owner and an enterprise); `app` is the
-    partner app a partner object belongs to (a role opens it or not)."""
+    partner app a partner object belongs to (a role opens it or not). `staff_view` names, for a partner
+    object, the staff objects that show the same records and fields: a staff member previewing the
+    portal sees the partner object only as far as they may read every one of them (none: never)."""
 
     name: str
     label: str
@@ -47,6 +49,7 @@ class ProtectedObject:
     fields: tuple[tuple[str, str], ...] = ()  # (field name, label msgid)
     model: Any = None
     app: str | None = None
+    staff_view: tuple[str, ...] = ()
 
     @property
     def audience(self) -> Literal["internal", "external"]:

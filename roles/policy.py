@@ -12,18 +12,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
 from portal.errors import Conflict, ValidationFailed
 from portal.i18n import N_, Msgid
+from portal.identity.models import InternalUser
 from portal.permissions import SIGNED_IN, Permission, ProtectedObject
 from roles import snapshot
 from roles.casbin_model import ROLE_PREFIX, USER_PREFIX
 from roles.models import PolicyRule, Role, RoleTemplate
 from roles.scopes import Access, Viewer, scope_condition
 from roles.snapshot import FieldAccess, TenantPolicy
+
+# What opening a preview takes, and keeps taking: a preview ends being useful once its staff member loses it.
+PREVIEW_PERMISSION: Permission = ("roles", "read")
 
 
 def user_subject(user_id: uuid.UUID) -> str:
@@ -67,22 +71,72 @@ class RolePolicy:
             held = (await self.roles_of(session, [actor.user_id])).get(actor.user_id, frozenset())
         kind = "external" if actor.kind == "external" else "internal"
         roles = frozenset(k for k in held if k in policy.roles and policy.roles[k].kind == kind)
-        return replace(actor, roles=roles)
+        actor = replace(actor, roles=roles)
+        if actor.preview and actor.preview_by is not None:
+            actor = replace(actor, previewer_roles=await self._previewer_roles(session, policy, actor.preview_by))
+        return actor
+
+    async def _previewer_roles(self, session: AsyncSession, policy: TenantPolicy, user_id: uuid.UUID) -> frozenset[str]:
+        """The staff roles the previewing user holds now (none once they are disabled)."""
+        if await session.scalar(select(InternalUser.status).where(InternalUser.id == user_id)) != "active":
+            return frozenset()
+        held = (await self.roles_of(session, [user_id]))[user_id]
+        return frozenset(k for k in held if k in policy.roles and policy.roles[k].kind == "internal")
 
     def allows(self, actor: Actor, permission: Permission) -> bool:
         if permission == SIGNED_IN:
             return True
         policy = self._compiled.get(actor.tenant_id)
-        return policy is not None and policy.allows(actor.roles, permission)
+        if policy is None or not policy.allows(actor.roles, permission):
+            return False
+        return not actor.preview or self._previewer_may(policy, actor.previewer_roles, permission)
+
+    def _previewer_may(self, policy: TenantPolicy, roles: frozenset[str], permission: Permission) -> bool:
+        """A preview shows a partner object only when the previewer may read every staff object showing the
+        same records (export when they export): otherwise it would be a way round their own role."""
+        obj, action = permission
+        described = self.objects.get(obj)
+        if described is None or not described.staff_view or not policy.allows(roles, PREVIEW_PERMISSION):
+            return False
+        for view in described.staff_view:
+            staff = self.objects.get(view)
+            if staff is None or not policy.allows(roles, (view, action if action in staff.actions else "read")):
+                return False
+        return True
 
     def fields(self, actor: Actor, obj: str) -> FieldAccess:
-        return self.current(actor.tenant_id).field_access(actor.roles, obj)
+        policy = self.current(actor.tenant_id)
+        own = policy.field_access(actor.roles, obj)
+        described = self.objects.get(obj)
+        if not actor.preview or described is None:
+            return own
+        # in a preview, whatever the previewer may not see on the staff side stays hidden too
+        merged = dict(own)
+        for view in described.staff_view:
+            for name, level in policy.field_access(actor.previewer_roles, view).items():
+                if level == "hidden" or name not in merged:
+                    merged[name] = level
+        return merged
 
     async def scope(self, session: AsyncSession, actor: Actor, obj: str, access: Access) -> ColumnElement[bool]:
         """The data-scope condition of `obj` for this actor, to AND into a select of the object's model
-        (see `roles.scopes.scope_condition()` for the lookup it may make first)."""
-        rules = self.current(actor.tenant_id).rules_for(obj)
-        return await scope_condition(session, self.objects[obj].model, obj, rules, viewer_of(actor), access)
+        (see `roles.scopes.scope_condition()` for the lookup it may make first). A preview also keeps to
+        the previewer's own staff scope on the same records."""
+        policy = self.current(actor.tenant_id)
+        described = self.objects[obj]
+        condition = await scope_condition(
+            session, described.model, obj, policy.rules_for(obj), viewer_of(actor), access
+        )
+        if not actor.preview or actor.preview_by is None:
+            return condition
+        previewer = Viewer(
+            kind="internal", tenant_id=actor.tenant_id, user_id=actor.preview_by, roles=actor.previewer_roles
+        )
+        for view in described.staff_view:
+            if view in self.objects and self.objects[view].model is described.model:
+                staff = await scope_condition(session, described.model, view, policy.rules_for(view), previewer, "read")
+                condition = and_(condition, staff)
+        return condition
 
     async def roles_of(self, session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
         subjects = {user_subject(u): u for u in user_ids}

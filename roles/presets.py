@@ -20,6 +20,8 @@ APP_KEYS = tuple(key for key, _label in PARTNER_APPS)
 
 ENTERPRISE_ADMIN = "enterprise_admin"
 MEMBER = "member"
+# Registers deals: what an agent is for (its grants on deals come with the agent app, apps.agent.presets)
+DEAL_REGISTRAR = "deal_registrar"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,14 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
         ("ordering", "notices"),
     ),
     PresetRole(
+        DEAL_REGISTRAR,
+        N_("Deal registrar"),
+        "external",
+        N_("Registers deals and follows them up; the manufacturer sets their stage and commission"),
+        (("partner.profile", "read"),),
+        ("agent", "notices", "academy"),
+    ),
+    PresetRole(
         "service_engineer",
         N_("Service engineer"),
         "external",
@@ -115,7 +125,10 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
     ),
 )
 
-# Per preset partner type: (role, assignable by the enterprise admin, new member default, new admin default)
+# Per preset partner type: (role, assignable by the enterprise admin, new member default, new admin default).
+# Each type's first admin gets what the type is for: a trading partner orders (the dealer admin role holds
+# everything a buyer does), an agent registers deals; a service provider's app does not exist yet, so the
+# service engineer role is there to hand out but nobody gets it by default.
 _TRADE = (
     (ENTERPRISE_ADMIN, True, False, True),
     (MEMBER, True, True, True),
@@ -125,7 +138,12 @@ _TRADE = (
 _SERVICE = (
     (ENTERPRISE_ADMIN, True, False, True),
     (MEMBER, True, True, True),
-    ("service_engineer", True, True, False),
+    ("service_engineer", True, False, False),
+)
+_AGENT = (
+    (ENTERPRISE_ADMIN, True, False, True),
+    (MEMBER, True, True, True),
+    (DEAL_REGISTRAR, True, True, True),
 )
 _PLAIN = ((ENTERPRISE_ADMIN, True, False, True), (MEMBER, True, True, True))
 PRESET_TEMPLATES: dict[str, tuple[tuple[str, bool, bool, bool], ...]] = {
@@ -133,6 +151,6 @@ PRESET_TEMPLATES: dict[str, tuple[tuple[str, bool, bool, bool], ...]] = {
     "dealer": _TRADE,
     "store": _TRADE,
     "service_provider": _SERVICE,
-    "agent": _PLAIN,
+    "agent": _AGENT,
     "subsidiary": _PLAIN,
 }

@@ -25,14 +25,15 @@ from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.identity.sessions import revoke_session
-from portal.permissions import SIGNED_IN, requires
+from portal.permissions import SIGNED_IN
 from roles.models import Role
+from roles.policy import PREVIEW_PERMISSION
 
 PREVIEW_LIFETIME = timedelta(hours=1)
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
-@post("/console/roles/preview", opt=requires("roles", "read"), include_in_schema=False)
+@post("/console/roles/preview", opt={"permission": PREVIEW_PERMISSION}, include_in_schema=False)
 async def start_preview(data: Form, db: DB, actor: CurrentActor, services: ServicesDep) -> Redirect:
     try:
         membership_id = uuid.UUID(str(data.get("membership_id", "")))

@@ -1,7 +1,7 @@
-"""Demo deals: a few per demo enterprise, registered by its admin, and one of the upstream's own; a
-"Deal registration" partner role held by the demo enterprises' admins, and dealers' colleagues seeing
-their enterprise's deals, so the page can be tried at once. Runs after the demo partners; skips a tenant
-that has deals already."""
+"""Demo deals: a few per demo enterprise, registered by its admin, and one of the upstream's own; the
+preset deal registrar role given to the demo enterprises' admins (whatever their type), and the types
+without a data level for deals seeing their enterprise's deals, so the page can be tried at once. Runs
+after the demo partners; skips a tenant that has deals already."""
 
 from __future__ import annotations
 
@@ -13,17 +13,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.models import Deal
-from apps.agent.objects import APP, PARTNER_OBJECT
+from apps.agent.objects import PARTNER_OBJECT
 from interconnect.models import Membership, PartnerType
 from portal.db.context import tenant_context
 from portal.identity.models import InternalUser
 from portal.permissions import policy_changed
 from portal.services import Services
 from roles.casbin_model import ROLE_PREFIX
-from roles.models import DataRule, PolicyRule, Role
+from roles.models import DataRule, PolicyRule
 from roles.policy import user_subject
+from roles.presets import DEAL_REGISTRAR
 
-DEMO_ROLE = "deal_registrar"
+DEMO_ROLE = DEAL_REGISTRAR
 CUSTOMERS = {
     "acme-pumps": ("Harbor Water Works", "Greenfield Farms", "Metro Hospital", "Lakeside Brewery"),
     "borealis-valves": ("滨海水务", "绿野农场", "市第一医院", "湖畔啤酒厂"),
@@ -39,7 +40,12 @@ async def load_deals(services: Services, context: dict[str, Any]) -> None:
         async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
             if await session.scalar(select(Deal.id).limit(1)) is not None:
                 continue
-            await _partner_role(session)
+            await _data_levels(session)
+            holders = set(
+                await session.scalars(
+                    select(PolicyRule.v0).where(PolicyRule.ptype == "g", PolicyRule.v1 == ROLE_PREFIX + DEMO_ROLE)
+                )
+            )
             admins = list(
                 await session.scalars(
                     select(Membership)
@@ -62,7 +68,8 @@ async def load_deals(services: Services, context: dict[str, Any]) -> None:
                             commission_rate=Decimal("0.05"),
                         )
                     )
-                session.add(PolicyRule(ptype="g", v0=user_subject(admin.id), v1=ROLE_PREFIX + DEMO_ROLE, v2=""))
+                if user_subject(admin.id) not in holders:  # an agent's admin holds it from the template already
+                    session.add(PolicyRule(ptype="g", v0=user_subject(admin.id), v1=ROLE_PREFIX + DEMO_ROLE, v2=""))
             upstream = await session.scalar(select(InternalUser.id).order_by(InternalUser.created_at).limit(1))
             if upstream is not None:
                 session.add(
@@ -79,12 +86,9 @@ async def load_deals(services: Services, context: dict[str, Any]) -> None:
             await policy_changed(session, tenant_id)
 
 
-async def _partner_role(session: AsyncSession) -> None:
-    """The demo partner role, and each partner type's data level: their enterprise's deals, to read."""
-    if await session.scalar(select(Role.id).where(Role.key == DEMO_ROLE)) is None:
-        session.add(Role(key=DEMO_ROLE, name="Deal registration", kind="external", apps=[APP], preset=False))
-        for action in ("read", "create", "update", "export"):
-            session.add(PolicyRule(ptype="p", v0=ROLE_PREFIX + DEMO_ROLE, v1=PARTNER_OBJECT, v2=action))
+async def _data_levels(session: AsyncSession) -> None:
+    """Each partner type without a data level for deals (the presets give one to agents only): their
+    enterprise's deals, to read."""
     ruled = set(await session.scalars(select(DataRule.partner_type_id).where(DataRule.object == PARTNER_OBJECT)))
     for type_id in await session.scalars(select(PartnerType.id)):
         if type_id not in ruled:

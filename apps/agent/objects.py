@@ -25,6 +25,8 @@ FIELDS: tuple[tuple[str, str], ...] = (
 FIELD_NAMES = tuple(name for name, _label in FIELDS)
 
 OBJECTS = (
-    ProtectedObject(PARTNER_OBJECT, N_("Deals"), ACTIONS, fields=FIELDS, model=Deal, app=APP),
+    ProtectedObject(
+        PARTNER_OBJECT, N_("Deals"), ACTIONS, fields=FIELDS, model=Deal, app=APP, staff_view=(STAFF_OBJECT,)
+    ),
     ProtectedObject(STAFF_OBJECT, N_("Deals"), ACTIONS, fields=FIELDS, model=Deal),
 )

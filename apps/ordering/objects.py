@@ -45,7 +45,9 @@ ORDER_INPUT_FIELDS = ("ship_to", "note")
 COST_FIELDS = ("cost_price", "margin")
 
 OBJECTS = (
-    ProtectedObject(PARTNER_CATALOG, N_("Catalog"), ("read",), fields=CATALOG_FIELDS, app=APP),
+    ProtectedObject(
+        PARTNER_CATALOG, N_("Catalog"), ("read",), fields=CATALOG_FIELDS, app=APP, staff_view=(CATALOG, PRICES)
+    ),
     ProtectedObject(
         PARTNER_ORDER,
         N_("Orders"),
@@ -53,8 +55,15 @@ OBJECTS = (
         fields=ORDER_FIELDS,
         model=Order,
         app=APP,
+        staff_view=(ORDER,),
     ),
-    ProtectedObject(PARTNER_ACCOUNT, N_("Account and payments"), ("read", "create", "export"), app=APP),
+    ProtectedObject(
+        PARTNER_ACCOUNT,
+        N_("Account and payments"),
+        ("read", "create", "export"),
+        app=APP,
+        staff_view=(CREDIT, PAYMENT),  # the statement shows the credit line, balances and payments
+    ),
     ProtectedObject(
         CATALOG, N_("Catalog"), ("read", "create", "update", "delete", "export", "import"), fields=CATALOG_FIELDS
     ),

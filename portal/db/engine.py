@@ -7,7 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -15,6 +15,23 @@ from portal.actor import Actor
 from portal.config import Settings
 from portal.db import tenancy
 from portal.db.context import DbContext, actor_context
+from portal.errors import ConfigurationError
+
+# What the login role could do around row-level security: a superuser or a BYPASSRLS role ignores it, and
+# a table's owner (or a member of the owning role) may switch it off; both through the role itself or a
+# role it can SET ROLE to. `set_config('role', ...)` per transaction does not help: the session can undo it.
+SERVING_ROLE_CHECK = text(
+    """
+    SELECT session_user AS login,
+           EXISTS (SELECT FROM pg_roles r WHERE r.rolsuper AND pg_has_role(session_user, r.oid, 'MEMBER'))
+               AS superuser,
+           EXISTS (SELECT FROM pg_roles r WHERE r.rolbypassrls AND pg_has_role(session_user, r.oid, 'MEMBER'))
+               AS bypassrls,
+           (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+               AND pg_has_role(session_user, c.relowner, 'MEMBER')) AS owned_tables
+    """
+)
 
 
 def ensure_sqlite_directory(database_url: str) -> None:
@@ -73,6 +90,27 @@ class Database:
 
     def session_for(self, actor: Actor) -> AbstractAsyncContextManager[AsyncSession]:
         return self.session(actor_context(actor))
+
+    async def check_serving_role(self) -> None:
+        """Refuse to serve production through a PostgreSQL login that row-level security cannot hold."""
+        if self.dialect != "postgresql":
+            return
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(SERVING_ROLE_CHECK)).one()
+        problems = []
+        if row.superuser:
+            problems.append("is (or can become) a superuser")
+        if row.bypassrls:
+            problems.append("has (or can take) BYPASSRLS")
+        if row.owned_tables:
+            problems.append(f"owns (or can act as the owner of) {row.owned_tables} tables")
+        if problems:
+            raise ConfigurationError(
+                f"refusing to start in production: the database login {row.login!r} {' and '.join(problems)}, "
+                "so row-level security would not hold. Serve through a login role that is only a member of "
+                f"{self.settings.db_app_role} and {self.settings.db_system_role}, and run migrations as the "
+                "owner (see docs/deployment.md)"
+            )
 
     async def dispose(self) -> None:
         await self.engine.dispose()

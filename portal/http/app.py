@@ -22,6 +22,7 @@ from portal.db.engine import Database
 from portal.http.context import SESSION_COOKIE, RequestContextMiddleware
 from portal.http.deps import DEPENDENCIES
 from portal.http.guard import check_routes, permission_guard
+from portal.http.headers import security_headers
 from portal.http.idempotent import IDEMPOTENCY_DEPENDENCY
 from portal.http.kernel_routes import KERNEL_ROUTES
 from portal.http.problems import handle_exception
@@ -86,6 +87,7 @@ def create_app(
         },
         middleware=[RequestContextMiddleware()],
         guards=[permission_guard],
+        before_send=[security_headers(settings, DOCS_PATH)],
         exception_handlers={Exception: handle_exception},
         csrf_config=CSRFConfig(
             secret=derive_key(settings.secret_key, "csrf").hex(),
@@ -113,6 +115,7 @@ def create_app(
         ),
         request_max_body_size=settings.max_body_bytes,
         state=State({"services": services}),
+        on_startup=[services.db.check_serving_role] if settings.is_production else [],
         on_shutdown=[services.db.dispose],
         debug=False,
     )

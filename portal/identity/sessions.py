@@ -139,7 +139,7 @@ class Sessions:
             if actor is None:
                 return None
             if row.preview_by is not None:
-                actor = replace(actor, preview=True, preview_role=row.preview_role)
+                actor = replace(actor, preview=True, preview_role=row.preview_role, preview_by=row.preview_by)
             return await self.policy.prepare(session, actor, policy_version)
 
     async def from_cookie(self, cookie: str | None) -> Actor | None:

@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.e2e.support import CHROMIUM_ARGS, PHONE, TIMEOUT_MS, Server, chromium_path, chromium_wanted, serve
+from tests.e2e.support import (
+    CHROMIUM_ARGS,
+    PHONE,
+    TIMEOUT_MS,
+    Server,
+    chromium_path,
+    chromium_wanted,
+    csp_violation,
+    serve,
+)
 from tests.lanes import SKIPPED, in_ci
 
 if TYPE_CHECKING:
@@ -78,7 +87,8 @@ def open_page(
 ) -> Iterator[Callable[..., Page]]:
     """Opens a page in a browser context of its own (one per person: their own cookies), on the live
     server's base URL, in English; `phone=True` makes it a 390x844 touch phone, other keyword arguments
-    go to `browser.new_context`. Uncaught JavaScript errors on any of them fail the test."""
+    go to `browser.new_context`. Uncaught JavaScript errors and anything the content security policy
+    refused on any of them fail the test."""
     opened: list[Page] = []
     errors: list[str] = []
     request.node.stash[OPENED] = opened
@@ -97,6 +107,10 @@ def open_page(
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+        page.on(
+            "console",
+            lambda message: errors.append(f"{page.url}: {message.text}") if csp_violation(message.text) else None,
+        )
         opened.append(page)
         return page
 
@@ -105,7 +119,9 @@ def open_page(
         context.close()
     report = request.node.stash.get(REPORT, None)
     if errors and report is not None and report.passed:
-        pytest.fail("uncaught JavaScript errors:\n" + "\n".join(errors), pytrace=False)
+        pytest.fail(
+            "uncaught JavaScript errors or content security policy violations:\n" + "\n".join(errors), pytrace=False
+        )
 
 
 @pytest.fixture

@@ -44,6 +44,15 @@ CHROMIUM_ARGS = (
     "--disable-sync",
 )
 PHONE = {"width": 390, "height": 844}
+# How Chromium reports what the server's Content-Security-Policy refused (an inline script or style, a
+# script or image from elsewhere): a console message, never an exception, so journeys watch for it.
+CSP_VIOLATION = re.compile(r"violates the following Content Security Policy directive", re.IGNORECASE)
+
+
+def csp_violation(text: str) -> bool:
+    return CSP_VIOLATION.search(text) is not None
+
+
 # Short enough that a missing element fails the test in seconds, long enough for a loaded machine.
 TIMEOUT_MS = 15_000
 
@@ -63,7 +72,7 @@ ACME = "acme-pumps"
 ACME_ADMIN = Person("Ann Admin", "ann@acme-pumps.example", ACME)
 ACME_ORDER_DESK = Person("Oscar Orders", "oscar@acme-pumps.example", ACME)
 EAST_DEALER = "East Dealer"
-# East Dealer's admin holds the demo "Deal registration" role.
+# East Dealer's admin holds the preset deal registrar role (the demo gives it to every enterprise admin).
 EAST_DEALER_ADMIN = Person("Eve East", "eve@ed.acme-pumps.example", ACME)
 EAST_DEALER_BUYER = Person("Ethan Buyer", "staff1@ed.acme-pumps.example", ACME)
 

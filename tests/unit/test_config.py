@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
-from portal.config import DEVELOPMENT_SECRET, Settings, normalise_database_url
+from portal.config import DEVELOPMENT_SECRET, MIN_SECRET_BITS, Settings, normalise_database_url, secret_bits
 from portal.errors import ConfigurationError
 
 
@@ -33,15 +35,55 @@ def test_production_refuses_the_default_or_a_short_secret() -> None:
         Settings.from_env({"PORTAL_ENV": "production"})
     with pytest.raises(ConfigurationError, match="PORTAL_SECRET_KEY"):
         Settings.from_env({"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "short"})
-    ok = Settings.from_env({"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "k" * 40})
-    assert ok.is_production
+    ok = Settings.from_env(PRODUCTION)
+    assert ok.is_production and ok.secure_cookies
+
+
+# A secret as `secrets.token_urlsafe(24)` makes one, and an https base URL.
+PRODUCTION = {
+    "PORTAL_ENV": "production",
+    "PORTAL_SECRET_KEY": "Jq3vX9-tLr0aPz7_WmE2kYb5NsH8cUdG",
+    "PORTAL_BASE_URL": "https://portal.acme.example",
+}
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "k" * 40,
+        "ab" * 20,
+        "password" * 5,
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "0123456789" * 4,
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab",
+    ],
+)
+def test_production_refuses_a_long_but_guessable_secret(secret: str) -> None:
+    assert secret_bits(secret) < MIN_SECRET_BITS
+    with pytest.raises(ConfigurationError, match="guessable PORTAL_SECRET_KEY"):
+        Settings.from_env({**PRODUCTION, "PORTAL_SECRET_KEY": secret})
+
+
+def test_generated_secrets_are_accepted() -> None:
+    for _ in range(200):
+        assert Settings.from_env({**PRODUCTION, "PORTAL_SECRET_KEY": secrets.token_hex(16)}).is_production
+        assert Settings.from_env({**PRODUCTION, "PORTAL_SECRET_KEY": secrets.token_urlsafe(32)}).is_production
+
+
+def test_production_refuses_an_http_base_url_unless_tls_ends_at_a_proxy() -> None:
+    plain = {**PRODUCTION, "PORTAL_BASE_URL": "http://portal.acme.example"}
+    with pytest.raises(ConfigurationError, match="http:// PORTAL_BASE_URL"):
+        Settings.from_env(plain)
+    proxied = Settings.from_env({**plain, "PORTAL_TLS_TERMINATED_BY_PROXY": "true"})
+    assert proxied.tls_terminated_by_proxy and proxied.secure_cookies
+    with pytest.raises(ConfigurationError, match="PORTAL_TLS_TERMINATED_BY_PROXY"):
+        Settings.from_env({**plain, "PORTAL_TLS_TERMINATED_BY_PROXY": "maybe"})
+    assert Settings.from_env({"PORTAL_BASE_URL": "http://127.0.0.1:8000"}).environment == "development"
 
 
 def test_production_refuses_the_fast_password_profile() -> None:
     with pytest.raises(ConfigurationError, match="PASSWORD_PROFILE"):
-        Settings.from_env(
-            {"PORTAL_ENV": "production", "PORTAL_SECRET_KEY": "k" * 40, "PORTAL_PASSWORD_PROFILE": "fast"}
-        )
+        Settings.from_env({**PRODUCTION, "PORTAL_PASSWORD_PROFILE": "fast"})
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from litestar.testing import TestClient
 from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
 from portal.config import Settings
 from tests.integration.apps.support import Roles
+from tests.integration.interconnect.support import accept, create_invitation, new_email, token_of
 from tests.integration.web.test_pages import act_as, submit
 from tests.world import (
     Credential,
@@ -707,3 +708,37 @@ def test_the_page_downloads_the_same_export(client: TestClient, world: World, ro
     assert of_x["customer_name"] in {row[0] for row in rows[1:]}
     act_as(client, world.y.admin.cookie)
     assert of_x["customer_name"] not in {row[0] for row in workbook(client.get(link))[1:]}
+
+
+# --- The presets a new programme starts with ---------------------------------------------------------
+
+
+def test_an_agent_joining_by_invitation_registers_deals_but_not_their_stage_or_commission(
+    client: TestClient, world: World
+) -> None:
+    link = create_invitation(client, world.a, type_code="agent")
+    email = new_email("agent-admin")
+    joined = accept(client, token=token_of(link), email=email)
+    assert joined.status_code == 201, joined.text
+    agent = Credential(joined.json()["membership_id"], email, *partner_login(client, world.a.slug, email))
+
+    deal = create(client, agent, customer_name="Agent's customer")
+    assert deal["stage"] == "registered" and deal["commission_rate"] is None
+    assert deal["enterprise_id"] == joined.json()["enterprise_id"]
+    assert visible(client, agent) == {deal["id"]}
+
+    # what the manufacturer decides is shown to the agent, and refused when the agent sends it
+    refused = create(client, agent, 422, customer_name="Self-won", stage="won", commission_rate="0.95")
+    assert {e["field"]: e["code"] for e in refused["errors"]} == {
+        "stage": "field_read_only",
+        "commission_rate": "field_read_only",
+    }
+    assert field_errors(patch(client, agent, deal["id"], commission_rate="0.95")) == {
+        "commission_rate": "field_read_only"
+    }
+    assert patch(client, agent, deal["id"], notes="Met twice").status_code == 200
+    won = patch(client, world.a.admin, deal["id"], STAFF, stage="won", commission_rate="0.05")
+    assert won.status_code == 200, won.text
+    seen = client.get(f"{PARTNER}/{deal['id']}", headers=agent.bearer).json()
+    assert (seen["stage"], seen["commission_rate"], seen["notes"]) == ("won", "0.0500", "Met twice")
+    assert visible(client, agent) == {deal["id"]}  # the refused registration saved nothing

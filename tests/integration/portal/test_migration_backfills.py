@@ -9,12 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from litestar.testing import TestClient
 from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from portal.db import migrate
 from portal.db.server import autocommit, on_same_server
-from tests.conftest import make_settings
+from portal.http.app import create_app
+from tests.conftest import BASE_URL, make_settings
+from tests.world import api_login, sign_up
 
 
 async def _execute(url: str, statements: list[tuple[str, dict[str, object]]]) -> list[tuple[object, ...]]:
@@ -81,3 +84,137 @@ def test_links_learn_whether_anything_hangs_under_them(empty_url: str) -> None:
         _execute(empty_url, [("SELECT name, has_sub_enterprises FROM enterprise_links ORDER BY name", {})])
     )
     assert [(name, bool(flag)) for name, flag in found] == [("Leaf", False), ("Middle", True), ("Top", True)]
+
+
+# What the presets were before 0010, for tenants made with them (the rows 0010 adds, taken away again).
+OLD_PRESETS = [
+    "DELETE FROM policy_rules WHERE v0 = 'r:deal_registrar' OR v1 = 'r:deal_registrar'",
+    "DELETE FROM field_rules WHERE role_id IN (SELECT id FROM roles WHERE key = 'deal_registrar')",
+    "DELETE FROM role_templates WHERE role_id IN (SELECT id FROM roles WHERE key = 'deal_registrar')",
+    "DELETE FROM roles WHERE key = 'deal_registrar'",
+    "DELETE FROM data_rules WHERE object = 'partner.agent.deal'",
+    "UPDATE role_templates SET member_default = true"
+    " WHERE role_id IN (SELECT id FROM roles WHERE key = 'service_engineer')",
+]
+
+
+def _template(url: str, tenant_id: str, code: str) -> dict[str, tuple[bool, bool, bool]]:
+    rows = asyncio.run(
+        _execute(
+            url,
+            [
+                (
+                    "SELECT r.key, t.assignable, t.member_default, t.admin_default FROM role_templates t"
+                    " JOIN roles r ON r.id = t.role_id JOIN partner_types p ON p.id = t.partner_type_id"
+                    " WHERE t.tenant_id = :t AND p.code = :code",
+                    {"t": uuid.UUID(tenant_id), "code": code},
+                )
+            ],
+        )
+    )
+    return {str(key): (bool(a), bool(m), bool(d)) for key, a, m, d in rows}
+
+
+def test_existing_tenants_get_the_deal_registrar_and_the_corrected_templates_unless_customised(
+    empty_url: str,
+) -> None:
+    settings = make_settings(empty_url)
+    migrate.upgrade(settings)
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        made: dict[str, tuple[str, dict[str, str], str]] = {}
+        for label in ("kept", "custom"):
+            tenant_id, slug, _name, _admin = sign_up(client, label)
+            token, _refresh = api_login(client, slug, f"admin@{slug}.example")
+            admin = {"Authorization": f"Bearer {token}"}
+            types = {t["code"]: t["id"] for t in client.get("/api/interconnect/partner-types", headers=admin).json()}
+            agent = client.post(
+                "/api/interconnect/enterprises",
+                headers=admin,
+                json={
+                    "name": f"{label} agent",
+                    "partner_type_id": types["agent"],
+                    "admin": {"display_name": "Agent admin", "email": f"agent@{slug}.example"},
+                },
+            )
+            assert agent.status_code == 201, agent.text
+            made[label] = (tenant_id, admin, agent.json()["admin_id"])
+        asyncio.run(_execute(empty_url, [(statement, {}) for statement in OLD_PRESETS]))
+        # a manufacturer that made the agent template its own before the upgrade
+        custom_tenant, custom_admin, _ = made["custom"]
+        customised = [
+            {"role_key": "enterprise_admin", "assignable": True, "admin_default": True},
+            {"role_key": "member", "assignable": True, "member_default": True},
+            {"role_key": "dealer_buyer", "assignable": True, "admin_default": True},
+        ]
+        types = {t["code"]: t["id"] for t in client.get("/api/interconnect/partner-types", headers=custom_admin).json()}
+        saved = client.put(f"/api/access/templates/{types['agent']}", headers=custom_admin, json=customised)
+        assert saved.status_code == 200, saved.text
+    custom_before = _template(empty_url, custom_tenant, "agent")
+    assert "deal_registrar" not in _template(empty_url, made["kept"][0], "agent")
+
+    migrate.downgrade(settings, "0009_tenant_time_zone")
+    migrate.upgrade(settings)
+
+    kept_tenant, _, kept_agent_admin = made["kept"]
+    assert _template(empty_url, kept_tenant, "agent") == {
+        "enterprise_admin": (True, False, True),
+        "member": (True, True, True),
+        "deal_registrar": (True, True, True),
+    }
+    assert _template(empty_url, kept_tenant, "service_provider")["service_engineer"] == (True, False, False)
+    assert _template(empty_url, custom_tenant, "agent") == custom_before  # left as the manufacturer made it
+    for tenant_id, holders in ((kept_tenant, {f"u:{kept_agent_admin}"}), (custom_tenant, set())):
+        t = {"t": uuid.UUID(tenant_id)}
+        role = asyncio.run(
+            _execute(
+                empty_url, [("SELECT name, kind, preset FROM roles WHERE tenant_id = :t AND key = 'deal_registrar'", t)]
+            )
+        )
+        assert [(name, kind, bool(preset)) for name, kind, preset in role] == [("Deal registrar", "external", True)]
+        grants = asyncio.run(
+            _execute(
+                empty_url,
+                [("SELECT v1, v2 FROM policy_rules WHERE tenant_id = :t AND v0 = 'r:deal_registrar'", t)],
+            )
+        )
+        assert sorted(grants) == sorted(
+            [("partner.profile", "read")]
+            + [("partner.agent.deal", action) for action in ("create", "export", "read", "update")]
+        )
+        fields = asyncio.run(
+            _execute(
+                empty_url,
+                [
+                    (
+                        "SELECT f.object, f.field, f.access FROM field_rules f JOIN roles r ON r.id = f.role_id"
+                        " WHERE f.tenant_id = :t AND r.key = 'deal_registrar' ORDER BY f.field",
+                        t,
+                    )
+                ],
+            )
+        )
+        assert fields == [
+            ("partner.agent.deal", "commission_rate", "read_only"),
+            ("partner.agent.deal", "stage", "read_only"),
+        ]
+        levels = asyncio.run(
+            _execute(
+                empty_url,
+                [
+                    (
+                        "SELECT d.level, d.include_sub_enterprises FROM data_rules d"
+                        " JOIN partner_types p ON p.id = d.partner_type_id"
+                        " WHERE d.tenant_id = :t AND d.object = 'partner.agent.deal' AND p.code = 'agent'",
+                        t,
+                    )
+                ],
+            )
+        )
+        assert [(level, bool(subs)) for level, subs in levels] == [("enterprise_write", False)]
+        held = asyncio.run(
+            _execute(
+                empty_url,
+                [("SELECT v0 FROM policy_rules WHERE tenant_id = :t AND ptype = 'g' AND v1 = 'r:deal_registrar'", t)],
+            )
+        )
+        assert {subject for (subject,) in held} == holders

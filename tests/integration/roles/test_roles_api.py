@@ -11,7 +11,7 @@ from portal.config import Settings
 from portal.http.app import create_app
 from tests.conftest import BASE_URL
 from tests.integration.web.test_pages import act_as, submit
-from tests.world import World, add_colleague, api_login
+from tests.world import World, add_colleague, add_user, api_login, unique, web_login
 
 
 def roles_of(client: TestClient, world: World, user_id: str) -> list[str]:
@@ -244,6 +244,57 @@ def test_previewing_one_role_shows_only_what_that_role_opens(client: TestClient,
     assert client.get(f"/p/{world.a.slug}/colleagues").status_code == 403
     token, _refresh = api_login(client, world.a.slug, world.a.others["staff"].email)
     assert client.post("/console/roles/preview", headers={"Authorization": f"Bearer {token}"}).status_code in (401, 403)
+
+
+def staff_with_role(client: TestClient, world: World, role: str) -> tuple[dict[str, str], str]:
+    """A new staff member of A holding only `role`: their API headers and their console cookie."""
+    email = f"{unique(role)}@{world.a.slug}.example"
+    add_user(client, world.a.admin, email, role=role)
+    token, _refresh = api_login(client, world.a.slug, email)
+    return {"Authorization": f"Bearer {token}"}, web_login(client, world.a.slug, email)
+
+
+def preview_as_x_admin(client: TestClient, world: World, cookie: str) -> None:
+    act_as(client, cookie)
+    started = submit(client, "/console/roles/preview", {"membership_id": world.x.admin.user_id}, form_page="/console")
+    assert started.status_code in (302, 303), started.text
+
+
+def test_a_preview_shows_no_more_than_the_previewer_may_read(client: TestClient, world: World) -> None:
+    slug = world.a.slug
+    # the preset channel manager may open previews but not read deals or payments (the credit line it may)
+    bearer, cookie = staff_with_role(client, world, "channel_manager")
+    assert client.get("/api/agent/deals", headers=bearer).status_code == 403
+    assert client.get("/api/ordering/payments", headers=bearer).status_code == 403
+    preview_as_x_admin(client, world, cookie)
+    assert client.get(f"/p/{slug}/").status_code == 200
+    assert client.get(f"/p/{slug}/deals").status_code == 403
+    assert client.get(f"/p/{slug}/deals/export.xlsx").status_code == 403
+    account = client.get(f"/p/{slug}/ordering/account")  # the credit line, balances and payments
+    assert account.status_code == 403 and "Harbour" not in account.text
+    assert client.get(f"/p/{slug}/ordering/orders").status_code == 200  # orders it may read
+
+    # the tenant's admin previewing as X's admin sees X's deals with their commission rate, and the account...
+    preview_as_x_admin(client, world, world.a.admin.cookie)
+    deals = client.get(f"/p/{slug}/deals")
+    assert deals.status_code == 200 and "Harbour Hotel" in deals.text and "Commission rate" in deals.text
+    assert client.get(f"/p/{slug}/ordering/account").status_code == 200
+    # ...but not a staff member whose own role hides it
+    reader = {
+        "key": "deal_reader",
+        "name": "Deal reader",
+        "kind": "internal",
+        "grants": [["agent.deal", "read"], ["roles", "read"], ["console", "read"]],
+        "fields": {"agent.deal": {"commission_rate": "hidden"}},
+        "scopes": {"agent.deal": "all"},
+    }
+    assert client.post("/api/roles", headers=world.a.admin.bearer, json=reader).status_code == 201
+    bearer, cookie = staff_with_role(client, world, "deal_reader")
+    own = client.get(f"/api/agent/deals/{world.ids['deal']}", headers=bearer).json()
+    assert "commission_rate" not in own and own["customer_name"] == "Harbour Hotel"
+    preview_as_x_admin(client, world, cookie)
+    deals = client.get(f"/p/{slug}/deals")
+    assert deals.status_code == 200 and "Harbour Hotel" in deals.text and "Commission rate" not in deals.text
 
 
 def test_explain_gives_every_reason_a_record_is_visible_and_the_page_shows_them(
