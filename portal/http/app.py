@@ -22,7 +22,7 @@ from portal.db.engine import Database
 from portal.http.context import SESSION_COOKIE, RequestContextMiddleware
 from portal.http.deps import DEPENDENCIES
 from portal.http.guard import check_routes, permission_guard
-from portal.http.idempotent import IDEMPOTENCY_DEPENDENCY
+from portal.http.idempotent import PortalResponse, Replayed, check_creating_routes, replay
 from portal.http.kernel_routes import KERNEL_ROUTES
 from portal.http.problems import handle_exception
 from portal.identity.controllers import AuthController, UsersController
@@ -81,12 +81,12 @@ def create_app(
         ],
         dependencies={
             **DEPENDENCIES,
-            **IDEMPOTENCY_DEPENDENCY,
             **{k: v for c in components for k, v in c.dependencies.items()},
         },
         middleware=[RequestContextMiddleware()],
         guards=[permission_guard],
-        exception_handlers={Exception: handle_exception},
+        exception_handlers={Replayed: replay, Exception: handle_exception},
+        response_class=PortalResponse,
         csrf_config=CSRFConfig(
             secret=derive_key(settings.secret_key, "csrf").hex(),
             cookie_name=CSRF_COOKIE,
@@ -117,4 +117,5 @@ def create_app(
         debug=False,
     )
     check_routes(app, services.objects)
+    check_creating_routes(app)
     return app

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from portal.http.context import client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
-from portal.http.idempotent import IdempotencyDep
 from portal.identity.accounts import NewStaff, SignUp
 from portal.identity.models import InternalUser, Tenant
 from portal.identity.schemas import (
@@ -90,19 +89,13 @@ class UsersController(Controller):
         return UserPage([UserOut.of(u, roles.get(u.id, frozenset())) for u in users], total, limit, offset)
 
     @post("/", opt=requires("staff.users", "create"))
-    async def create_user(
-        self, data: JSONBody[NewUserIn], db: DB, services: ServicesDep, idempotency: IdempotencyDep
-    ) -> Response[bytes]:
+    async def create_user(self, data: JSONBody[NewUserIn], db: DB, services: ServicesDep) -> UserOut:
         """Add a staff member. Send an Idempotency-Key header to make retries safe."""
-
-        async def create() -> tuple[int, UserOut]:
-            staff = services.staff(db)
-            user = await staff.create(
-                NewStaff(data.email, data.display_name, data.password, tuple(data.roles), data.locale)
-            )
-            return HTTP_201_CREATED, UserOut.of(user, (await staff.roles_of([user]))[user.id])
-
-        return await idempotency.run(data, create)
+        staff = services.staff(db)
+        user = await staff.create(
+            NewStaff(data.email, data.display_name, data.password, tuple(data.roles), data.locale)
+        )
+        return UserOut.of(user, (await staff.roles_of([user]))[user.id])
 
     @get("/{user_id:uuid}", opt=requires("staff.users", "read"))
     async def get_user(self, user_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> UserOut:
