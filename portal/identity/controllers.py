@@ -28,7 +28,7 @@ from portal.identity.schemas import (
     UserPatchIn,
 )
 from portal.identity.sessions import revoke_session
-from portal.permissions import ADMIN_ROLE, SIGNED_IN, public, requires
+from portal.permissions import ADMIN_ROLE, SIGNED_IN, public, requires, signed_in
 
 
 class AuthController(Controller):
@@ -64,7 +64,7 @@ class AuthController(Controller):
         assert actor.session_id is not None
         await revoke_session(db, actor.session_id, "logout")
 
-    @get("/me", opt={"permission": SIGNED_IN})
+    @get("/me", opt=signed_in("internal"))
     async def me(self, db: DB, actor: CurrentActor, services: ServicesDep) -> MeOut:
         user = await services.staff(db).get(actor.user_id)
         tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
