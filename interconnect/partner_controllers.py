@@ -40,7 +40,7 @@ class PartnerAuthController(Controller):
     path = "/api/partner"
     tags = ["partner: access"]
 
-    @post("/auth/token", opt=public(), status_code=200)
+    @post("/auth/token", opt=public(401, 429), status_code=200)
     async def token(
         self,
         data: JSONBody[PartnerTokenIn],
@@ -55,7 +55,7 @@ class PartnerAuthController(Controller):
         pair = services.sessions.token_pair(opened)
         return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
 
-    @post("/invitations/accept", opt=public(), status_code=HTTP_201_CREATED)
+    @post("/invitations/accept", opt=public(404, 409), status_code=HTTP_201_CREATED)
     async def accept(self, data: JSONBody[AcceptIn], interconnect: InterconnectDep) -> AcceptedOut:
         """Accept an invitation link (`token`) or a published code (`workspace` + `code`): creates the
         enterprise and its first admin."""
@@ -71,7 +71,7 @@ class PartnerAuthController(Controller):
         )
         return AcceptedOut(accepted.tenant_slug, accepted.link.id, accepted.membership.id)
 
-    @post("/setup", opt=public(), status_code=HTTP_204_NO_CONTENT)
+    @post("/setup", opt=public(404), status_code=HTTP_204_NO_CONTENT)
     async def set_password(self, data: JSONBody[SetupIn], interconnect: InterconnectDep) -> None:
         """Complete a one-time set-password link."""
         await interconnect.access.complete_setup(data.token, data.password)

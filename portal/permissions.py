@@ -61,8 +61,9 @@ KERNEL_OBJECTS: tuple[ProtectedObject, ...] = (
 )
 
 
-def public() -> dict[str, object]:
-    return {"public": True}
+def public(*problems: int) -> dict[str, object]:
+    """`problems`: error statuses this route gives beyond what its declaration implies (OpenAPI)."""
+    return {"public": True, "problems": problems} if problems else {"public": True}
 
 
 def signed_in(audience: Literal["internal", "external"] | None = None) -> dict[str, object]:
@@ -71,8 +72,8 @@ def signed_in(audience: Literal["internal", "external"] | None = None) -> dict[s
     return {"permission": SIGNED_IN, "audience": audience} if audience else {"permission": SIGNED_IN}
 
 
-def requires(obj: str, action: str) -> dict[str, object]:
-    return {"permission": (obj, action)}
+def requires(obj: str, action: str, *, problems: tuple[int, ...] = ()) -> dict[str, object]:
+    return {"permission": (obj, action), "problems": problems} if problems else {"permission": (obj, action)}
 
 
 def audience_matches(actor: Actor, obj: str) -> bool:

@@ -24,6 +24,7 @@ from portal.http.deps import DEPENDENCIES
 from portal.http.guard import check_routes, permission_guard
 from portal.http.idempotent import PortalResponse, Replayed, check_creating_routes, replay
 from portal.http.kernel_routes import KERNEL_ROUTES
+from portal.http.openapi import COMPONENTS, document
 from portal.http.problems import handle_exception
 from portal.identity.controllers import AuthController, UsersController
 from portal.identity.tokens import derive_key
@@ -101,6 +102,7 @@ def create_app(
             version="0.1.0",
             description="Problem details (RFC 9457) on every error; bearer tokens from /api/auth/token.",
             path=DOCS_PATH,
+            components=COMPONENTS,
             render_plugins=[
                 RapidocRenderPlugin(
                     js_url="/static/vendor/rapidoc/rapidoc-min.js",
@@ -109,7 +111,7 @@ def create_app(
                 ),
                 JsonRenderPlugin(path="/openapi.json"),
             ],
-            openapi_router=Router(path=DOCS_PATH, route_handlers=[], opt={"public": True}),
+            openapi_router=Router(path=DOCS_PATH, route_handlers=[], opt={"public": True}, include_in_schema=False),
         ),
         request_max_body_size=settings.max_body_bytes,
         state=State({"services": services}),
@@ -118,4 +120,5 @@ def create_app(
     )
     check_routes(app, services.objects)
     check_creating_routes(app)
+    document(app)
     return app

@@ -43,7 +43,7 @@ class AuthController(Controller):
         )
         return SignUpOut(TenantOut.of(tenant), UserOut.of(admin, frozenset({ADMIN_ROLE})))
 
-    @post("/auth/token", opt=public(), status_code=200)
+    @post("/auth/token", opt=public(401, 429), status_code=200)
     async def token(self, data: JSONBody[TokenIn], services: ServicesDep, request: Request[Any, Any, Any]) -> TokenOut:
         """Exchange workspace, email and password for a short-lived access token and a refresh token."""
         logged_in = await services.accounts.log_in(
@@ -52,7 +52,7 @@ class AuthController(Controller):
         pair = services.sessions.token_pair(logged_in.opened)
         return TokenOut(pair.access_token, pair.refresh_token, pair.expires_in)
 
-    @post("/auth/refresh", opt=public(), status_code=200)
+    @post("/auth/refresh", opt=public(401), status_code=200)
     async def refresh(self, data: JSONBody[RefreshIn], services: ServicesDep) -> TokenOut:
         """Rotate a refresh token. A refresh token used twice ends its session."""
         pair = await services.sessions.refresh(data.refresh_token)

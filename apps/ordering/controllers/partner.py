@@ -18,6 +18,7 @@ from apps.ordering.controllers.shared import AnyRequest, Limit, Offset, catalog_
 from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.payments import Payments
 from apps.ordering.schemas import CartLineIn, Comment, OrderIn, Page, PaymentIn
+from interconnect.imports.export import XLSX_MEDIA_TYPE
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.errors import PermissionDenied
@@ -169,7 +170,7 @@ class PartnerOrdersController(Controller):
             await cart.clear()
         return await orders.out(order)
 
-    @get("/export.xlsx", opt=requires(PARTNER_ORDER, "export"))
+    @get("/export.xlsx", opt=requires(PARTNER_ORDER, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_orders(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
         columns, rows = await orders_of(request, db, actor, PARTNER_ORDER).export_rows()
         return await xlsx("orders", columns, rows)
@@ -229,7 +230,7 @@ class PartnerAccountController(Controller):
         first, last = period(start, end)
         return statement_out(await account.statement(db, own_enterprise(actor), first, last))
 
-    @get("/statement.xlsx", opt=requires(PARTNER_ACCOUNT, "export"))
+    @get("/statement.xlsx", opt=requires(PARTNER_ACCOUNT, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_statement(
         self, db: DB, actor: CurrentActor, start: FromQuery[date | None] = None, end: FromQuery[date | None] = None
     ) -> Response[bytes]:

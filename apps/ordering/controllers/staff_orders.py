@@ -32,6 +32,7 @@ from apps.ordering.schemas import (
     StaffOrderIn,
     StaffPaymentIn,
 )
+from interconnect.imports.export import XLSX_MEDIA_TYPE
 from interconnect.models import EnterpriseLink
 from portal.errors import NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -79,7 +80,7 @@ class StaffOrdersController(Controller):
         )
         return await orders.out(order)
 
-    @get("/export.xlsx", opt=requires(ORDER, "export"))
+    @get("/export.xlsx", opt=requires(ORDER, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_orders(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
         columns, rows = await orders_of(request, db, actor, ORDER).export_rows()
         return await xlsx("orders", columns, rows)
@@ -275,7 +276,7 @@ class StaffAccountsController(Controller):
         first, last = period(start, end)
         return statement_out(await account.statement(db, link.id, first, last))
 
-    @get("/{enterprise_id:uuid}/statement.xlsx", opt=requires(CREDIT, "read"))
+    @get("/{enterprise_id:uuid}/statement.xlsx", opt=requires(CREDIT, "read"), media_type=XLSX_MEDIA_TYPE)
     async def export_statement(
         self,
         enterprise_id: FromPath[uuid.UUID],
