@@ -42,7 +42,7 @@ class PartnerAuthController(Controller):
     path = "/api/partner"
     tags = ["partner: access"]
 
-    @post("/auth/token", opt=public(), status_code=200)
+    @post("/auth/token", opt=public(401, 429), status_code=200)
     async def token(
         self,
         data: JSONBody[PartnerTokenIn],
@@ -58,7 +58,7 @@ class PartnerAuthController(Controller):
         )
         return token_response(services, signed_in.opened, signed_in.device)
 
-    @post("/invitations/accept", opt=public(), status_code=HTTP_201_CREATED)
+    @post("/invitations/accept", opt=public(401, 404, 409, 410, 429), status_code=HTTP_201_CREATED)
     async def accept(
         self, data: JSONBody[AcceptIn], interconnect: InterconnectDep, request: Request[Any, Any, Any]
     ) -> AcceptedOut:
@@ -77,13 +77,13 @@ class PartnerAuthController(Controller):
         )
         return AcceptedOut(accepted.tenant_slug, accepted.link.id, accepted.membership.id)
 
-    @post("/setup", opt=public(), status_code=HTTP_204_NO_CONTENT)
+    @post("/setup", opt=public(404, 410), status_code=HTTP_204_NO_CONTENT)
     async def set_password(self, data: JSONBody[SetupIn], interconnect: InterconnectDep) -> None:
         """Set the first password of a login from a one-time link. Once the login has a password, every
         link for it answers 410 and changes nothing: the person accepts with `/setup/accept` instead."""
         await interconnect.access.complete_setup(data.token, data.password)
 
-    @post("/setup/accept", opt=public(), status_code=200)
+    @post("/setup/accept", opt=public(401, 404, 409, 410, 429), status_code=200)
     async def accept_with_login(
         self,
         data: JSONBody[SetupIn],

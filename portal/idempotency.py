@@ -66,18 +66,11 @@ def validate_key(key: str) -> str:
     return key
 
 
-async def run_once(
-    session: AsyncSession,
-    actor: Actor,
-    key: str | None,
-    request_fingerprint: str,
-    create: Callable[[], Awaitable[tuple[int, Any]]],
-) -> SavedResponse:
-    """Run `create` at most once per (actor, key); return its status and JSON body, saved or fresh."""
-    if key is None:
-        status, content = await create()
-        return SavedResponse(status, msgspec.json.encode(content), replayed=False)
-
+async def claim(
+    session: AsyncSession, actor: Actor, key: str, request_fingerprint: str
+) -> IdempotencyRecord | SavedResponse:
+    """Claim (actor, key) in the session's transaction: the new record, whose response the caller fills
+    in before commit, or the response saved by the request that claimed it first."""
     key = validate_key(key)
     record = IdempotencyRecord(user_id=actor.user_id, key=key, fingerprint=request_fingerprint)
     try:
@@ -95,9 +88,26 @@ async def run_once(
             raise IdempotencyKeyReused() from None
         assert existing.status_code is not None and existing.response_body is not None
         return SavedResponse(existing.status_code, existing.response_body, replayed=True)
+    return record
 
+
+async def run_once(
+    session: AsyncSession,
+    actor: Actor,
+    key: str | None,
+    request_fingerprint: str,
+    create: Callable[[], Awaitable[tuple[int, Any]]],
+) -> SavedResponse:
+    """Run `create` at most once per (actor, key); return its status and JSON body, saved or fresh."""
+    if key is None:
+        status, content = await create()
+        return SavedResponse(status, msgspec.json.encode(content), replayed=False)
+
+    claimed = await claim(session, actor, key, request_fingerprint)
+    if isinstance(claimed, SavedResponse):
+        return claimed
     status, content = await create()
     body = msgspec.json.encode(content)
-    record.status_code = status
-    record.response_body = body
+    claimed.status_code = status
+    claimed.response_body = body
     return SavedResponse(status, body, replayed=False)

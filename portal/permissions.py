@@ -3,7 +3,8 @@ guard asks.
 
 A route declares `opt={"permission": ("object", "action")}` or `opt={"public": True}`; the application
 refuses to start if any route declares neither, or names an object or action no component registered.
-`SIGNED_IN` is the permission every authenticated actor holds (their own profile, signing out). Objects
+`SIGNED_IN` is the permission every authenticated actor holds (their own profile, signing out); such a
+route may name its audience (`signed_in("internal")`). Objects
 under "partner." are the partner side: only external roles are granted them, and only external actors
 ever pass a check on them; every other object belongs to the upstream's own staff.
 
@@ -63,12 +64,19 @@ KERNEL_OBJECTS: tuple[ProtectedObject, ...] = (
 )
 
 
-def public() -> dict[str, object]:
-    return {"public": True}
+def public(*problems: int) -> dict[str, object]:
+    """`problems`: error statuses this route gives beyond what its declaration implies (OpenAPI)."""
+    return {"public": True, "problems": problems} if problems else {"public": True}
 
 
-def requires(obj: str, action: str) -> dict[str, object]:
-    return {"permission": (obj, action)}
+def signed_in(audience: Literal["internal", "external"] | None = None) -> dict[str, object]:
+    """Any signed-in actor, or only staff ("internal") or only partners ("external"): a route about the
+    staff's own account answers a partner as every staff route does (403), and the other way round."""
+    return {"permission": SIGNED_IN, "audience": audience} if audience else {"permission": SIGNED_IN}
+
+
+def requires(obj: str, action: str, *, problems: tuple[int, ...] = ()) -> dict[str, object]:
+    return {"permission": (obj, action), "problems": problems} if problems else {"permission": (obj, action)}
 
 
 def audience_matches(actor: Actor, obj: str) -> bool:

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED
 
 from apps.agent.deals import Deals
 from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
@@ -18,7 +17,6 @@ from interconnect.imports.export import XLSX_MEDIA_TYPE, workbook_bytes
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.http.deps import DB, CurrentActor
-from portal.http.idempotent import IdempotencyDep
 from portal.identity.schemas import sent
 from portal.permissions import requires
 from roles.access import policy_of
@@ -67,16 +65,12 @@ class PartnerDealsController(Controller):
 
     @post("/", opt=requires(PARTNER_OBJECT, "create"))
     async def create_deal(
-        self, data: JSONBody[DealIn], request: AnyRequest, db: DB, actor: CurrentActor, idempotency: IdempotencyDep
-    ) -> Response[bytes]:
+        self, data: JSONBody[DealIn], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
         """Register a deal for one's own enterprise. Send an Idempotency-Key header to make retries safe."""
         deals = deals_of(request, db, actor, PARTNER_OBJECT)
-
-        async def create() -> tuple[int, dict[str, Any]]:
-            deal = await deals.create(sent(data), owner_id=actor.user_id, enterprise_id=actor.enterprise_id)
-            return HTTP_201_CREATED, deals.out(deal)
-
-        return await idempotency.run(data, create)
+        deal = await deals.create(sent(data), owner_id=actor.user_id, enterprise_id=actor.enterprise_id)
+        return deals.out(deal)
 
     @get("/export.xlsx", opt=requires(PARTNER_OBJECT, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_deals(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
@@ -130,18 +124,13 @@ class StaffDealsController(Controller):
         request: AnyRequest,
         db: DB,
         actor: CurrentActor,
-        idempotency: IdempotencyDep,
-    ) -> Response[bytes]:
+    ) -> dict[str, Any]:
         """Register a deal for a partner enterprise (`enterprise_id`), or the upstream's own without one:
         partners see that only through a sharing rule or the deal's team."""
         deals = deals_of(request, db, actor, STAFF_OBJECT)
-
-        async def create() -> tuple[int, dict[str, Any]]:
-            values = sent(data, leave_out=("enterprise_id",))
-            deal = await deals.create(values, owner_id=actor.user_id, enterprise_id=data.enterprise_id)
-            return HTTP_201_CREATED, deals.out(deal)
-
-        return await idempotency.run(data, create)
+        values = sent(data, leave_out=("enterprise_id",))
+        deal = await deals.create(values, owner_id=actor.user_id, enterprise_id=data.enterprise_id)
+        return deals.out(deal)
 
     @get("/export.xlsx", opt=requires(STAFF_OBJECT, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_deals(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:

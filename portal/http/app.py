@@ -23,8 +23,9 @@ from portal.http.context import SESSION_COOKIE, RequestContextMiddleware
 from portal.http.deps import DEPENDENCIES
 from portal.http.guard import check_routes, permission_guard
 from portal.http.headers import security_headers
-from portal.http.idempotent import IDEMPOTENCY_DEPENDENCY
+from portal.http.idempotent import PortalResponse, Replayed, check_creating_routes, replay
 from portal.http.kernel_routes import KERNEL_ROUTES
+from portal.http.openapi import COMPONENTS, document
 from portal.http.problems import handle_exception
 from portal.identity.controllers import AuthController, UsersController
 from portal.identity.tokens import derive_key
@@ -82,13 +83,13 @@ def create_app(
         ],
         dependencies={
             **DEPENDENCIES,
-            **IDEMPOTENCY_DEPENDENCY,
             **{k: v for c in components for k, v in c.dependencies.items()},
         },
         middleware=[RequestContextMiddleware()],
         guards=[permission_guard],
         before_send=[security_headers(settings, DOCS_PATH)],
-        exception_handlers={Exception: handle_exception},
+        exception_handlers={Replayed: replay, Exception: handle_exception},
+        response_class=PortalResponse,
         csrf_config=CSRFConfig(
             secret=derive_key(settings.secret_key, "csrf").hex(),
             cookie_name=CSRF_COOKIE,
@@ -103,6 +104,7 @@ def create_app(
             version="0.1.0",
             description="Problem details (RFC 9457) on every error; bearer tokens from /api/auth/token.",
             path=DOCS_PATH,
+            components=COMPONENTS,
             render_plugins=[
                 RapidocRenderPlugin(
                     js_url="/static/vendor/rapidoc/rapidoc-min.js",
@@ -111,7 +113,7 @@ def create_app(
                 ),
                 JsonRenderPlugin(path="/openapi.json"),
             ],
-            openapi_router=Router(path=DOCS_PATH, route_handlers=[], opt={"public": True}),
+            openapi_router=Router(path=DOCS_PATH, route_handlers=[], opt={"public": True}, include_in_schema=False),
         ),
         request_max_body_size=settings.max_body_bytes,
         state=State({"services": services}),
@@ -120,4 +122,6 @@ def create_app(
         debug=False,
     )
     check_routes(app, services.objects)
+    check_creating_routes(app)
+    document(app)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.actor import Actor
 from portal.db.context import PUBLIC, actor_context
 from portal.errors import NotAuthenticated
+from portal.http import idempotent
 from portal.services import Services
 
 
@@ -28,11 +29,15 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
 
 async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
     """The unit of work: one transaction in the actor's tenant (the public context when anonymous),
-    committed after the handler returns and rolled back if it raises."""
+    committed after the handler returns and rolled back if it raises. A creating POST's Idempotency-Key
+    is claimed in it (portal.http.idempotent)."""
     actor = request.scope.get("user")
     services: Services = request.app.state.services
     async with services.db.session(actor_context(actor) if actor else PUBLIC) as session:
+        if actor is not None:
+            await idempotent.claim(request, session, actor)
         yield session
+        idempotent.check_answered(request)
 
 
 DEPENDENCIES = {

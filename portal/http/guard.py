@@ -34,6 +34,8 @@ async def permission_guard(connection: ASGIConnection, handler: BaseRouteHandler
         raise PermissionDenied(N_("This is a read-only preview"), code="preview_read_only")
     if permission != SIGNED_IN and not audience_matches(actor, permission[0]):
         raise PermissionDenied()
+    if handler.opt.get("audience", actor.kind) != actor.kind:
+        raise PermissionDenied()
     if not connection.app.state.services.permissions.allows(actor, permission):
         raise PermissionDenied()
 
@@ -50,6 +52,8 @@ def check_routes(app: Litestar, objects: Mapping[str, ProtectedObject]) -> None:
                 continue
             if not permission:
                 missing.append(where)
+            elif handler.opt.get("audience") not in (None, "internal", "external"):
+                unknown.append(f"{where} (audience {handler.opt['audience']!r})")
             elif permission != SIGNED_IN:
                 obj = objects.get(permission[0])
                 if obj is None or permission[1] not in obj.actions:

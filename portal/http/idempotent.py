@@ -1,36 +1,111 @@
-"""The Idempotency dependency: binds portal.idempotency to the request (header, method, path, actor)."""
+"""Idempotency-Key on every creating POST of the API, without the handler doing anything.
+
+A creating route is a POST under /api/ by a signed-in actor that answers 201 (Litestar's default for
+POST); `opt={"idempotent": False}` opts a POST out, `opt={"idempotent": True}` opts one in. For such a
+request with the header, the unit of work (portal.http.deps.provide_db) claims the key in its own
+transaction before the handler runs; the response class writes the rendered response onto the claim,
+still before commit. A key already answered replays its saved response; see portal.idempotency.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
-from litestar import MediaType, Request, Response
-from litestar.di import NamedDependency, Provide
+from litestar import Litestar, MediaType, Request, Response
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
+from litestar.response.base import ASGIResponse
+from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal import idempotency
 from portal.actor import Actor
+from portal.errors import ConfigurationError
+from portal.http.context import is_api_path
+from portal.http.guard import is_public
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+_CLAIM = "portal_idempotency_claim"
 
 
-class Idempotency:
-    def __init__(self, request: Request[Any, Any, Any], db: AsyncSession, actor: Actor) -> None:
-        self.request, self.db, self.actor = request, db, actor
-        self.key = request.headers.get(idempotency.HEADER)
-
-    async def run(self, data: Any, create: Callable[[], Awaitable[tuple[int, Any]]]) -> Response[bytes]:
-        fingerprint = idempotency.fingerprint(self.request.method, self.request.url.path, msgspec.to_builtins(data))
-        saved = await idempotency.run_once(self.db, self.actor, self.key, fingerprint, create)
-        headers = {"Idempotent-Replayed": "true"} if saved.replayed else {}
-        return Response(saved.body, status_code=saved.status_code, media_type=MediaType.JSON, headers=headers)
+def is_creating(handler: BaseRouteHandler, path: str) -> bool:
+    if not isinstance(handler, HTTPRouteHandler) or "POST" not in handler.http_methods:
+        return False
+    if not is_api_path(path) or is_public(handler):
+        return False
+    return bool(handler.opt.get("idempotent", handler.status_code == HTTP_201_CREATED))
 
 
-def provide_idempotency(
-    request: Request[Any, Any, Any], db: NamedDependency[AsyncSession], actor: NamedDependency[Actor]
-) -> Idempotency:
-    return Idempotency(request, db, actor)
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    """JSON is compared as data (key order and whitespace do not matter); any other body byte for byte."""
+    try:
+        data: Any = msgspec.json.decode(body) if body else None
+    except msgspec.DecodeError:
+        data = hashlib.sha256(body).hexdigest()
+    return idempotency.fingerprint(method, path, data)
 
 
-IDEMPOTENCY_DEPENDENCY = {"idempotency": Provide(provide_idempotency, sync_to_thread=False)}
-IdempotencyDep = NamedDependency[Idempotency]
+class Replayed(Exception):
+    def __init__(self, saved: idempotency.SavedResponse) -> None:
+        super().__init__("replayed")
+        self.saved = saved
+
+
+async def claim(request: Request[Any, Any, Any], session: AsyncSession, actor: Actor) -> None:
+    """Called by the unit of work before the handler; raises Replayed when the key was answered."""
+    key = request.headers.get(idempotency.HEADER)
+    if key is None or not is_creating(request.route_handler, request.url.path):
+        return
+    fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
+    claimed = await idempotency.claim(session, actor, key, fingerprint)
+    if isinstance(claimed, idempotency.SavedResponse):
+        raise Replayed(claimed)
+    request.state[_CLAIM] = claimed
+
+
+def check_answered(request: Request[Any, Any, Any]) -> None:
+    """Called by the unit of work before commit: a claim left without its response would replay nothing."""
+    claimed = request.state.get(_CLAIM)
+    if claimed is not None and claimed.status_code is None:
+        raise ConfigurationError(f"{request.method} {request.url.path} answered without PortalResponse")
+
+
+def replay(request: Request[Any, Any, Any], exc: Replayed) -> Response[bytes]:
+    saved = exc.saved
+    return Response(
+        saved.body, status_code=saved.status_code, media_type=MediaType.JSON, headers={REPLAYED_HEADER: "true"}
+    )
+
+
+class PortalResponse(Response[Any]):
+    """The application's response class: renders as Litestar does, and saves a creating request's
+    response onto its idempotency claim."""
+
+    def to_asgi_response(self, app: Litestar | None, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
+        response = super().to_asgi_response(app, request, **kwargs)
+        claimed = request.state.get(_CLAIM)
+        if claimed is not None and claimed.status_code is None:
+            claimed.status_code, claimed.response_body = response.status_code, response.body
+        return response
+
+
+def check_creating_routes(app: Litestar) -> None:
+    """Refuse to start if a creating route could answer past its claim: it must run in the unit of work
+    (`db`) and return data, which PortalResponse renders, rather than a Response of its own."""
+    wrong = []
+    for route in app.routes:
+        for handler in _handlers(route):
+            if not is_creating(handler, route.path):
+                continue
+            signature = handler.parsed_fn_signature
+            returns_response = signature.return_type.is_subclass_of(Response)
+            if "db" not in signature.parameters or returns_response:
+                wrong.append(f"POST {route.path}")
+    if wrong:
+        raise ConfigurationError("creating routes outside the idempotency mechanism: " + ", ".join(sorted(wrong)))
+
+
+def _handlers(route: Any) -> Iterable[BaseRouteHandler]:
+    return getattr(route, "route_handlers", ())

@@ -8,6 +8,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
+import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
@@ -70,6 +71,11 @@ def to_domain_error(exc: Exception) -> DomainError:
         return exc
     if isinstance(exc, HTTPException):
         return _from_litestar(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        # raised while reading the request (a multipart field that is not UTF-8): the client's to fix
+        error = DomainError(N_("The request body is not valid UTF-8"), code="malformed_request")
+        error.status, error.title = 400, _HTTP_CODES[400][1]
+        return error
     if isinstance(exc, IntegrityError):
         error = DomainError(N_("The request conflicts with existing data"), code="conflict")
         error.status, error.title = 409, _HTTP_CODES[409][1]
@@ -80,18 +86,32 @@ def to_domain_error(exc: Exception) -> DomainError:
     return error
 
 
+class FieldProblem(msgspec.Struct):
+    field: str
+    message: str
+    code: str
+
+
+class ProblemDetails(msgspec.Struct, omit_defaults=True):
+    """The body of every error of the API (RFC 9457), as the OpenAPI document shows it."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str
+    errors: list[FieldProblem] | None = None  # field-level errors of validation_failed only
+
+
 def problem_body(error: DomainError, instance: str) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": f"urn:portal:problem:{error.code}",
-        "title": error.title,
-        "status": error.status,
-        "detail": error.text,
-        "code": error.code,
-        "instance": instance,
-    }
+    errors = None
     if isinstance(error, ValidationFailed):
-        body["errors"] = [{"field": e.field, "message": e.text, "code": e.code} for e in error.errors]
-    return body
+        errors = [FieldProblem(e.field, e.text, e.code) for e in error.errors]
+    body = ProblemDetails(
+        f"urn:portal:problem:{error.code}", error.title, error.status, error.text, error.code, instance, errors
+    )
+    return msgspec.to_builtins(body)
 
 
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

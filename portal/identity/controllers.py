@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
-from portal.http.idempotent import IdempotencyDep
 from portal.identity.accounts import NewStaff, SignUp
 from portal.identity.models import InternalUser, Tenant
 from portal.identity.schemas import (
@@ -29,7 +28,7 @@ from portal.identity.schemas import (
     UserPatchIn,
 )
 from portal.identity.sessions import revoke_session
-from portal.permissions import ADMIN_ROLE, SIGNED_IN, public, requires
+from portal.permissions import ADMIN_ROLE, SIGNED_IN, public, requires, signed_in
 
 
 class AuthController(Controller):
@@ -44,7 +43,7 @@ class AuthController(Controller):
         )
         return SignUpOut(TenantOut.of(tenant), UserOut.of(admin, frozenset({ADMIN_ROLE})))
 
-    @post("/auth/token", opt=public(), status_code=200)
+    @post("/auth/token", opt=public(401, 429), status_code=200)
     async def token(
         self, data: JSONBody[TokenIn], services: ServicesDep, request: Request[Any, Any, Any]
     ) -> Response[TokenOut]:
@@ -59,7 +58,7 @@ class AuthController(Controller):
             TokenOut(pair.access_token, pair.refresh_token, pair.expires_in), headers={DEVICE_HEADER: logged_in.device}
         )
 
-    @post("/auth/refresh", opt=public(), status_code=200)
+    @post("/auth/refresh", opt=public(401), status_code=200)
     async def refresh(self, data: JSONBody[RefreshIn], services: ServicesDep) -> TokenOut:
         """Rotate a refresh token. A refresh token used twice ends its session."""
         pair = await services.sessions.refresh(data.refresh_token)
@@ -71,7 +70,7 @@ class AuthController(Controller):
         assert actor.session_id is not None
         await revoke_session(db, actor.session_id, "logout")
 
-    @get("/me", opt={"permission": SIGNED_IN})
+    @get("/me", opt=signed_in("internal"))
     async def me(self, db: DB, actor: CurrentActor, services: ServicesDep) -> MeOut:
         user = await services.staff(db).get(actor.user_id)
         tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
@@ -96,19 +95,13 @@ class UsersController(Controller):
         return UserPage([UserOut.of(u, roles.get(u.id, frozenset())) for u in users], total, limit, offset)
 
     @post("/", opt=requires("staff.users", "create"))
-    async def create_user(
-        self, data: JSONBody[NewUserIn], db: DB, services: ServicesDep, idempotency: IdempotencyDep
-    ) -> Response[bytes]:
+    async def create_user(self, data: JSONBody[NewUserIn], db: DB, services: ServicesDep) -> UserOut:
         """Add a staff member. Send an Idempotency-Key header to make retries safe."""
-
-        async def create() -> tuple[int, UserOut]:
-            staff = services.staff(db)
-            user = await staff.create(
-                NewStaff(data.email, data.display_name, data.password, tuple(data.roles), data.locale)
-            )
-            return HTTP_201_CREATED, UserOut.of(user, (await staff.roles_of([user]))[user.id])
-
-        return await idempotency.run(data, create)
+        staff = services.staff(db)
+        user = await staff.create(
+            NewStaff(data.email, data.display_name, data.password, tuple(data.roles), data.locale)
+        )
+        return UserOut.of(user, (await staff.roles_of([user]))[user.id])
 
     @get("/{user_id:uuid}", opt=requires("staff.users", "read"))
     async def get_user(self, user_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> UserOut:

@@ -16,9 +16,9 @@ from portal.db.context import SYSTEM
 from portal.http.app import create_app
 from portal.http.deps import ServicesDep
 from portal.identity.models import InternalUser
-from portal.permissions import requires
+from portal.permissions import SIGNED_IN, requires
 from tests.conftest import BASE_URL
-from tests.isolation.harness import route_cases, sweep
+from tests.isolation.harness import UNSAFE, Caller, route_cases, sweep
 from tests.world import World, build_world
 
 
@@ -34,6 +34,30 @@ def test_every_route_refuses_the_wrong_actors(
     report = sweep(app, client, world, settings)
     assert report.checked >= 10
     assert report.violations == [], "\n".join(report.violations)
+
+
+def test_staff_routes_refuse_partner_tokens_and_partner_routes_staff_tokens(
+    app: Litestar, client: TestClient, world: World
+) -> None:
+    """The path says whose a route is: /api/partner/ is the partners', the rest of the API the staff's.
+    The other side's token is refused with 403 by the guard, before the handler looks anything up."""
+    partner = Caller("enterprise X's admin", world.x.admin, ("", ""))
+    staff = Caller("tenant A's admin", world.a.admin, ("", ""))
+    failures, checked = [], 0
+    for case in route_cases(app):
+        if not case.api or case.public:
+            continue
+        if case.permission == SIGNED_IN and case.method in UNSAFE:
+            continue  # signing out: the caller's own session, whoever it is
+        wrong = staff if case.template.startswith("/api/partner/") else partner
+        response = wrong.send(client, case, world)
+        checked += 1
+        if response.status_code != 403 or response.json().get("code") != "permission_denied":
+            failures.append(
+                f"{case.method} {case.template} as {wrong.name}: {response.status_code} {response.text[:80]}"
+            )
+    assert checked >= 100
+    assert failures == [], "\n".join(failures)
 
 
 class LeakedUser(msgspec.Struct):

@@ -10,7 +10,6 @@ from typing import Any
 
 from litestar import Controller, Response, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_201_CREATED
 
 from apps.ordering import account, placing, workflow
 from apps.ordering.cart import Cart
@@ -19,11 +18,11 @@ from apps.ordering.controllers.shared import AnyRequest, Limit, Offset, catalog_
 from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.payments import Payments
 from apps.ordering.schemas import CartLineIn, Comment, OrderIn, Page, PaymentIn
+from interconnect.imports.export import XLSX_MEDIA_TYPE
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.errors import PermissionDenied
 from portal.http.deps import DB, CurrentActor
-from portal.http.idempotent import IdempotencyDep
 from portal.i18n import N_
 from portal.permissions import requires
 
@@ -153,29 +152,25 @@ class PartnerOrdersController(Controller):
 
     @post("/", opt=requires(PARTNER_ORDER, "create"))
     async def place_order(
-        self, data: JSONBody[OrderIn], request: AnyRequest, db: DB, actor: CurrentActor, idempotency: IdempotencyDep
-    ) -> Response[bytes]:
+        self, data: JSONBody[OrderIn], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
         """Place an order for one's enterprise from `lines`, or from the cart (then emptied). Send an
         Idempotency-Key header: a retried submit returns the same order, a concurrent one waits for it."""
         orders = orders_of(request, db, actor, PARTNER_ORDER)
+        cart = Cart(await catalog_of(request, db, actor, PARTNER_CATALOG))
+        lines = (
+            [placing.LineIn(line.product_id, line.quantity) for line in data.lines]
+            if data.lines is not None
+            else await cart.as_order_lines()
+        )
+        order = await placing.place(
+            orders, lines, enterprise_id=actor.enterprise_id, ship_to=data.ship_to, note=data.note
+        )
+        if data.lines is None:
+            await cart.clear()
+        return await orders.out(order)
 
-        async def create() -> tuple[int, dict[str, Any]]:
-            cart = Cart(await catalog_of(request, db, actor, PARTNER_CATALOG))
-            lines = (
-                [placing.LineIn(line.product_id, line.quantity) for line in data.lines]
-                if data.lines is not None
-                else await cart.as_order_lines()
-            )
-            order = await placing.place(
-                orders, lines, enterprise_id=actor.enterprise_id, ship_to=data.ship_to, note=data.note
-            )
-            if data.lines is None:
-                await cart.clear()
-            return HTTP_201_CREATED, await orders.out(order)
-
-        return await idempotency.run(data, create)
-
-    @get("/export.xlsx", opt=requires(PARTNER_ORDER, "export"))
+    @get("/export.xlsx", opt=requires(PARTNER_ORDER, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_orders(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
         columns, rows = await orders_of(request, db, actor, PARTNER_ORDER).export_rows()
         return await xlsx("orders", columns, rows)
@@ -235,7 +230,7 @@ class PartnerAccountController(Controller):
         first, last = period(start, end)
         return statement_out(await account.statement(db, own_enterprise(actor), first, last))
 
-    @get("/statement.xlsx", opt=requires(PARTNER_ACCOUNT, "export"))
+    @get("/statement.xlsx", opt=requires(PARTNER_ACCOUNT, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_statement(
         self, db: DB, actor: CurrentActor, start: FromQuery[date | None] = None, end: FromQuery[date | None] = None
     ) -> Response[bytes]:
@@ -253,24 +248,20 @@ class PartnerAccountController(Controller):
 
     @post("/payments", opt=requires(PARTNER_ACCOUNT, "create"))
     async def report_payment(
-        self, data: JSONBody[PaymentIn], request: AnyRequest, db: DB, actor: CurrentActor, idempotency: IdempotencyDep
-    ) -> Response[bytes]:
+        self, data: JSONBody[PaymentIn], request: AnyRequest, db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
         """Tell the manufacturer about a payment made; it is on the account once they confirm it."""
         enterprise = own_enterprise(actor)
         payments = Payments(orders_of(request, db, actor, PARTNER_ORDER))
-
-        async def create() -> tuple[int, dict[str, Any]]:
-            payment = await payments.create(
-                enterprise_id=enterprise,
-                amount=data.amount,
-                method=data.method,
-                received_on=data.received_on,
-                reference=data.reference,
-                note=data.note,
-            )
-            return HTTP_201_CREATED, await payments.out(payment)
-
-        return await idempotency.run(data, create)
+        payment = await payments.create(
+            enterprise_id=enterprise,
+            amount=data.amount,
+            method=data.method,
+            received_on=data.received_on,
+            reference=data.reference,
+            note=data.note,
+        )
+        return await payments.out(payment)
 
 
 PARTNER_CONTROLLERS = [PartnerCatalogController, PartnerOrdersController, PartnerAccountController]

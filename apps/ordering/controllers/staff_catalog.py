@@ -108,7 +108,7 @@ class StaffCatalogController(Controller):
         product = await CatalogAdmin(db).set_visibility(product_id, data.visible_to_all, audiences)
         return await self._out(request, db, actor, product)
 
-    @get("/price-preview", opt=requires(PRICES, "read"))
+    @get("/price-preview", opt=requires(PRICES, "read", problems=(404,)))
     async def price_preview(
         self,
         db: DB,

@@ -10,7 +10,6 @@ from typing import Any
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
-from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy import select
 
 from apps.ordering import account, placing, workflow
@@ -33,10 +32,10 @@ from apps.ordering.schemas import (
     StaffOrderIn,
     StaffPaymentIn,
 )
+from interconnect.imports.export import XLSX_MEDIA_TYPE
 from interconnect.models import EnterpriseLink
 from portal.errors import NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
-from portal.http.idempotent import IdempotencyDep
 from portal.i18n import N_
 from portal.identity.schemas import sent
 from portal.permissions import requires
@@ -71,22 +70,17 @@ class StaffOrdersController(Controller):
         request: AnyRequest,
         db: DB,
         actor: CurrentActor,
-        idempotency: IdempotencyDep,
-    ) -> Response[bytes]:
+    ) -> dict[str, Any]:
         """Place an order on a partner enterprise's behalf (at its prices, against its credit; it sees
         the order), or without `enterprise_id` the upstream's own at base prices, which no partner sees."""
         orders = orders_of(request, db, actor, ORDER)
+        lines = [placing.LineIn(line.product_id, line.quantity) for line in data.lines]
+        order = await placing.place(
+            orders, lines, enterprise_id=data.enterprise_id, ship_to=data.ship_to, note=data.note
+        )
+        return await orders.out(order)
 
-        async def create() -> tuple[int, dict[str, Any]]:
-            lines = [placing.LineIn(line.product_id, line.quantity) for line in data.lines]
-            order = await placing.place(
-                orders, lines, enterprise_id=data.enterprise_id, ship_to=data.ship_to, note=data.note
-            )
-            return HTTP_201_CREATED, await orders.out(order)
-
-        return await idempotency.run(data, create)
-
-    @get("/export.xlsx", opt=requires(ORDER, "export"))
+    @get("/export.xlsx", opt=requires(ORDER, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_orders(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
         columns, rows = await orders_of(request, db, actor, ORDER).export_rows()
         return await xlsx("orders", columns, rows)
@@ -173,27 +167,22 @@ class StaffPaymentsController(Controller):
         request: AnyRequest,
         db: DB,
         actor: CurrentActor,
-        idempotency: IdempotencyDep,
-    ) -> Response[bytes]:
+    ) -> dict[str, Any]:
         """Money received from an enterprise: confirmed at once and matched to `allocations`, or to its
         oldest open orders."""
         if data.enterprise_id is None:
             raise ValidationFailed.single("enterprise_id", N_("is required"), "required")
         payments = Payments(orders_of(request, db, actor, ORDER))
-
-        async def create() -> tuple[int, dict[str, Any]]:
-            payment = await payments.create(
-                enterprise_id=data.enterprise_id,  # type: ignore[arg-type]
-                amount=data.amount,
-                method=data.method,
-                received_on=data.received_on,
-                reference=data.reference,
-                note=data.note,
-                allocations=data.allocations,
-            )
-            return HTTP_201_CREATED, await payments.out(payment)
-
-        return await idempotency.run(data, create)
+        payment = await payments.create(
+            enterprise_id=data.enterprise_id,
+            amount=data.amount,
+            method=data.method,
+            received_on=data.received_on,
+            reference=data.reference,
+            note=data.note,
+            allocations=data.allocations,
+        )
+        return await payments.out(payment)
 
     @post("/{payment_id:uuid}/confirm", opt=requires(PAYMENT, "approve"), status_code=200)
     async def confirm_payment(
@@ -287,7 +276,7 @@ class StaffAccountsController(Controller):
         first, last = period(start, end)
         return statement_out(await account.statement(db, link.id, first, last))
 
-    @get("/{enterprise_id:uuid}/statement.xlsx", opt=requires(CREDIT, "read"))
+    @get("/{enterprise_id:uuid}/statement.xlsx", opt=requires(CREDIT, "read"), media_type=XLSX_MEDIA_TYPE)
     async def export_statement(
         self,
         enterprise_id: FromPath[uuid.UUID],

@@ -18,6 +18,7 @@ from interconnect.imports.export import XLSX_MEDIA_TYPE
 from portal.db.types import utcnow
 from portal.errors import ValidationFailed
 from portal.http.deps import DB
+from portal.http.openapi import upload_operation
 from portal.i18n import N_
 from portal.permissions import requires
 
@@ -28,7 +29,7 @@ class StaffPriceSheetsController(Controller):
     path = "/api/ordering/price-lists"
     tags = ["ordering: catalog"]
 
-    @get("/{price_list_id:uuid}/items.xlsx", opt=requires(PRICES, "export"))
+    @get("/{price_list_id:uuid}/items.xlsx", opt=requires(PRICES, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_items(self, price_list_id: FromPath[uuid.UUID], db: DB) -> Response[bytes]:
         """The list's items: sku, name, min_quantity, unit_price (every cell text). Imports back unchanged."""
         content = await price_sheets.export_xlsx(db, price_list_id)
@@ -44,6 +45,7 @@ class StaffPriceSheetsController(Controller):
         opt=requires(PRICES, "import"),
         status_code=200,
         request_max_body_size=UPLOAD_BODY_LIMIT,
+        operation_class=upload_operation(),
     )
     async def import_items(self, price_list_id: FromPath[uuid.UUID], request: AnyRequest, db: DB) -> dict[str, Any]:
         """The file's rows (sku, min_quantity, unit_price; name is ignored) become the list's items. One

@@ -28,6 +28,17 @@ def test_malformed_json_is_a_400(client: TestClient, world: World) -> None:
     problem(response, 400, "malformed_request")
 
 
+def test_a_multipart_field_that_is_not_utf8_is_a_400(client: TestClient, world: World) -> None:
+    boundary = "b0undary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="mode"\r\n\r\n'.encode()
+        + b"\x8e\xff\r\n"
+        + f"--{boundary}--\r\n".encode()
+    )
+    headers = {**world.a.admin.bearer, "Content-Type": f"multipart/form-data; boundary={boundary}"}
+    problem(client.post("/api/interconnect/imports", headers=headers, content=body), 400, "malformed_request")
+
+
 def test_wrong_types_name_the_field(client: TestClient, world: World) -> None:
     response = client.post(
         "/api/users", headers=world.a.admin.bearer, json={"email": 42, "display_name": "x", "password": "y" * 12}

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+from litestar import Litestar
 from litestar.testing import TestClient
 
-from tests.world import PASSWORD, World
+from portal.config import Settings
+from portal.http.guard import is_public
+from tests.isolation.harness import tenant_fingerprint
+from tests.world import PASSWORD, Credential, World
 
 
 def new_user(email: str) -> dict[str, str]:
@@ -83,3 +89,159 @@ def test_an_invalid_key_is_a_clear_error(client: TestClient, world: World) -> No
     response = client.post("/api/users", headers=headers, json=new_user(f"{uuid.uuid4().hex[:8]}@a.example"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+# What creates a new record on each creating route of tenant A, and who may send it. A creating route
+# missing here fails the test below, so none is added without its replay being proven.
+def _approved_order(client: TestClient, world: World) -> str:
+    order_id, admin = world.ids["ordering_order"], world.a.admin.bearer
+    stock = f"/api/ordering/warehouses/{world.ids['ordering_warehouse']}/stock/{world.ids['ordering_product']}"
+    assert client.put(stock, headers=admin, json={"on_hand": 10}).status_code == 200
+    path = f"/api/ordering/orders/{order_id}"
+    for _ in range(5):
+        if client.get(path, headers=admin).json()["status"] != "submitted":
+            break
+        approved = client.post(f"{path}/approve", headers=admin, json={"comment": "ok"})
+        assert approved.status_code == 200, approved.text
+    return order_id
+
+
+def _code() -> str:
+    return f"c{uuid.uuid4().hex[:10]}"
+
+
+CreatingCase = Callable[[TestClient, World], tuple[Credential, str, dict[str, Any]]]
+CREATING: dict[str, CreatingCase] = {
+    "/api/users": lambda c, w: (w.a.admin, "/api/users", new_user(f"{_code()}@a.example")),
+    "/api/interconnect/regions": lambda c, w: (
+        w.a.admin,
+        "/api/interconnect/regions",
+        {"code": _code(), "name": "North"},
+    ),
+    "/api/interconnect/tiers": lambda c, w: (w.a.admin, "/api/interconnect/tiers", {"code": _code(), "name": "Gold"}),
+    "/api/interconnect/partner-types": lambda c, w: (
+        w.a.admin,
+        "/api/interconnect/partner-types",
+        {"code": _code(), "name": "Agent"},
+    ),
+    "/api/interconnect/enterprises": lambda c, w: (
+        w.a.admin,
+        "/api/interconnect/enterprises",
+        {"name": f"Dealer {_code()}", "partner_type_id": w.ids["partner_type"]},
+    ),
+    "/api/interconnect/invitations": lambda c, w: (
+        w.a.admin,
+        "/api/interconnect/invitations",
+        {"kind": "link", "partner_type_id": w.ids["partner_type"]},
+    ),
+    "/api/partner/colleagues": lambda c, w: (
+        w.x.admin,
+        "/api/partner/colleagues",
+        {"display_name": "New colleague", "email": f"{_code()}@partner.example"},
+    ),
+    "/api/roles": lambda c, w: (w.a.admin, "/api/roles", {"key": _code(), "name": "Desk", "kind": "internal"}),
+    "/api/access/sharing": lambda c, w: (
+        w.a.admin,
+        "/api/access/sharing",
+        {
+            "name": "Shared",
+            "object": "partner.agent.deal",
+            "field": "stage",
+            "operator": "eq",
+            "value": "won",
+            "target_kind": "role",
+            "target": "member",
+        },
+    ),
+    "/api/access/teams": lambda c, w: (w.a.admin, "/api/access/teams", {"name": f"Team {_code()}"}),
+    "/api/partner/deals": lambda c, w: (
+        w.x.admin,
+        "/api/partner/deals",
+        {"customer_name": "Quay Hotel", "amount": "100.00"},
+    ),
+    "/api/agent/deals": lambda c, w: (w.a.admin, "/api/agent/deals", {"customer_name": "Pier Inn", "amount": "5.00"}),
+    "/api/partner/ordering/orders": lambda c, w: (
+        w.x.admin,
+        "/api/partner/ordering/orders",
+        {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}]},
+    ),
+    "/api/partner/ordering/account/payments": lambda c, w: (
+        w.x.admin,
+        "/api/partner/ordering/account/payments",
+        {"amount": "3.00", "received_on": "2026-01-05"},
+    ),
+    "/api/ordering/categories": lambda c, w: (
+        w.a.admin,
+        "/api/ordering/categories",
+        {"code": _code(), "name": "Pumps"},
+    ),
+    "/api/ordering/products": lambda c, w: (w.a.admin, "/api/ordering/products", {"sku": _code(), "name": "Pump"}),
+    "/api/ordering/price-lists": lambda c, w: (
+        w.a.admin,
+        "/api/ordering/price-lists",
+        {"name": "Spring", "kind": "base"},
+    ),
+    "/api/ordering/warehouses": lambda c, w: (
+        w.a.admin,
+        "/api/ordering/warehouses",
+        {"code": _code(), "name": "East"},
+    ),
+    "/api/ordering/orders": lambda c, w: (
+        w.a.admin,
+        "/api/ordering/orders",
+        {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}]},
+    ),
+    "/api/ordering/orders/{order_id:uuid}/shipments": lambda c, w: (
+        w.a.admin,
+        f"/api/ordering/orders/{_approved_order(c, w)}/shipments",
+        {"carrier": "SF"},
+    ),
+    "/api/ordering/payments": lambda c, w: (
+        w.a.admin,
+        "/api/ordering/payments",
+        {"enterprise_id": w.x.link_id, "amount": "2.00", "received_on": "2026-01-05"},
+    ),
+    "/api/ordering/settings/approval-rules": lambda c, w: (
+        w.a.admin,
+        "/api/ordering/settings/approval-rules",
+        {"name": f"Rule {_code()}", "role_key": "admin", "step": 2},
+    ),
+}
+
+
+def creating_routes(app: Litestar) -> list[str]:
+    """Every POST of the API a signed-in actor sends that answers 201, read from the route table."""
+    return sorted(
+        route.path
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if route.path.startswith("/api/")
+        and "POST" in handler.http_methods
+        and handler.status_code == 201
+        and not is_public(handler)
+    )
+
+
+def test_every_creating_route_replays_its_saved_response_and_creates_nothing_more(
+    app: Litestar, client: TestClient, world: World, settings: Settings
+) -> None:
+    routes = creating_routes(app)
+    assert len(routes) >= 20
+    assert not set(routes) - set(CREATING), f"creating routes without a case here: {set(routes) - set(CREATING)}"
+    failures = []
+    for template in routes:
+        who, path, body = CREATING[template](client, world)
+        headers = {**who.bearer, "Idempotency-Key": str(uuid.uuid4())}
+        first = client.post(path, headers=headers, json=body)
+        assert first.status_code == 201, f"{template}: {first.text}"
+        before = tenant_fingerprint(settings, world.a.tenant_id)
+        again = client.post(path, headers=headers, json=body)
+        changed = tenant_fingerprint(settings, world.a.tenant_id) != before
+        other = client.post(path, headers=headers, json={**body, "unrelated": 1})
+        if (again.status_code, again.content) != (201, first.content) or changed:
+            failures.append(f"{template}: replay {again.status_code} {again.text[:120]}, data changed: {changed}")
+        elif again.headers.get("idempotent-replayed") != "true":
+            failures.append(f"{template}: replay not marked as such")
+        elif other.status_code != 409 or other.json()["code"] != "idempotency_key_reused":
+            failures.append(f"{template}: another body with the key gave {other.status_code} {other.text[:120]}")
+    assert failures == [], "\n".join(failures)
