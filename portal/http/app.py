@@ -23,6 +23,7 @@ from portal.http.context import SESSION_COOKIE, RequestContextMiddleware
 from portal.http.deps import DEPENDENCIES
 from portal.http.guard import check_routes, permission_guard
 from portal.http.idempotent import IDEMPOTENCY_DEPENDENCY
+from portal.http.inputs import InputCheckMiddleware
 from portal.http.kernel_routes import KERNEL_ROUTES
 from portal.http.problems import handle_exception
 from portal.identity.controllers import AuthController, UsersController
@@ -84,7 +85,7 @@ def create_app(
             **IDEMPOTENCY_DEPENDENCY,
             **{k: v for c in components for k, v in c.dependencies.items()},
         },
-        middleware=[RequestContextMiddleware()],
+        middleware=[RequestContextMiddleware(), InputCheckMiddleware()],
         guards=[permission_guard],
         exception_handlers={Exception: handle_exception},
         csrf_config=CSRFConfig(

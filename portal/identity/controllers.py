@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from portal.http.context import client_ip
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.idempotent import IdempotencyDep
+from portal.http.inputs import Limit, Offset
 from portal.identity.accounts import NewStaff, SignUp
 from portal.identity.models import InternalUser, Tenant
 from portal.identity.schemas import (
@@ -81,8 +82,8 @@ class UsersController(Controller):
         self,
         db: DB,
         services: ServicesDep,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> UserPage:
         staff = services.staff(db)
         users, total = await staff.list(limit=limit, offset=offset)
