@@ -24,7 +24,7 @@ from litestar.params import QueryParameter
 from litestar.types import ASGIApp, Receive, Scope, Send
 from multipart import MultipartSegment, PushMultipartParser  # type: ignore[import-untyped]
 
-from portal.errors import DomainError, FieldError, ValidationFailed
+from portal.errors import FieldError, ValidationFailed
 from portal.i18n import N_
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -39,6 +39,7 @@ Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, QueryParameter(ge=0, le=INT32_MAX)]
 Search = Annotated[str | None, QueryParameter(max_length=200)]
 
+# Lone surrogates too: text holding one cannot be encoded for the database.
 _SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -145,12 +146,6 @@ def _undecodable_part(body: bytes, boundary: bytes) -> str:
     return "body"
 
 
-def malformed(detail: str) -> DomainError:
-    error = DomainError(detail, code="malformed_request")
-    error.status, error.title = 400, N_("The request could not be read")
-    return error
-
-
 async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
     for name, value in request.query_params.multi_items():
@@ -180,7 +175,7 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
         try:
             data = await request.json()
         except RecursionError:
-            raise malformed(N_("The request body is nested too deeply")) from None
+            raise ClientException(N_("The request body is nested too deeply")) from None
         except SerializationException as error:
             raise ClientException(str(error)) from error
         errors.extend(_json_errors(data, "", multiline))

@@ -167,6 +167,8 @@ def test_hostile_text_is_refused_and_nothing_is_stored(client: TestClient, world
     ):
         body = problem(client.get(path, headers=credential, params={name: "a\u0000b"}), 422, "validation_failed")
         assert body["errors"][0]["field"] == name, path
+    long = client.get("/api/interconnect/enterprises", headers=admin, params={"q": "x" * 201})
+    assert problem(long, 422, "validation_failed")["errors"][0]["field"] == "q"
     # the unauthenticated sign-ins too
     for path, body in (
         ("/api/auth/token", {"workspace": world.a.slug, "email": "a\u0000@x.example", "password": "p"}),
