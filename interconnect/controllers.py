@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from interconnect import quotas
@@ -35,10 +34,8 @@ from interconnect.schemas import (
 )
 from interconnect.services import InterconnectDep
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.inputs import Limit, Offset, Search
 from portal.permissions import requires
-
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 def setting_out(item: PartnerType | PartnerTier | Region) -> SettingOut:
@@ -101,7 +98,7 @@ class EnterprisesController(Controller):
     async def list_enterprises(
         self,
         db: DB,
-        q: FromQuery[str | None] = None,
+        q: Search = None,
         partner_type_id: FromQuery[uuid.UUID | None] = None,
         tier_id: FromQuery[uuid.UUID | None] = None,
         region_id: FromQuery[uuid.UUID | None] = None,

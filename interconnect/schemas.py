@@ -9,18 +9,19 @@ import msgspec
 
 from interconnect.models import EnterpriseLink, ExternalIdentity, Invitation, LinkStatusChange, Membership
 from interconnect.quotas import Usage
+from portal.http.inputs import Int32, Multiline
 from portal.identity.schemas import Strict
 
 
 class SettingIn(Strict):
     code: str
     name: str
-    rank: int = 0
+    rank: Int32 = 0
 
 
 class SettingPatch(Strict):
     name: str | None = None
-    rank: int | None = None
+    rank: Int32 | None = None
     active: bool | None = None
 
 
@@ -111,7 +112,7 @@ class EnterprisePage(msgspec.Struct):
 
 class StatusIn(Strict):
     status: str
-    reason: str | None = None
+    reason: Multiline | None = None
 
 
 class StatusChangeOut(msgspec.Struct):
@@ -164,9 +165,9 @@ class InvitationIn(Strict):
     partner_type_id: uuid.UUID
     tier_id: uuid.UUID | None = None
     parent_id: uuid.UUID | None = None
-    max_uses: int | None = None
-    expires_in_days: int | None = None
-    note: str | None = None
+    max_uses: Int32 | None = None
+    expires_in_days: Int32 | None = None
+    note: Multiline | None = None
 
 
 class InvitationOut(msgspec.Struct):

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from interconnect.models import Membership
 from portal.errors import NotFound
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.inputs import Multiline
 from portal.i18n import N_
 from portal.identity.schemas import Strict
 from portal.permissions import requires
@@ -31,7 +32,7 @@ class RoleIn(Strict):
     key: str
     name: str
     kind: str
-    description: str | None = None
+    description: Multiline | None = None
     apps: list[str] = msgspec.field(default_factory=list)
     grants: list[tuple[str, str]] = msgspec.field(default_factory=list)
     fields: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
@@ -41,7 +42,7 @@ class RoleIn(Strict):
 
 class RolePatch(Strict):
     name: str | None = None
-    description: str | None = None
+    description: Multiline | None = None
     apps: list[str] | None = None
     grants: list[tuple[str, str]] | None = None
     fields: dict[str, dict[str, str]] | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from apps.agent.deals import Deals
 from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
@@ -17,12 +17,11 @@ from interconnect.imports.export import XLSX_MEDIA_TYPE, workbook_bytes
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.http.deps import DB, CurrentActor
+from portal.http.inputs import Limit, Offset
 from portal.identity.schemas import sent
 from portal.permissions import requires
 from roles.access import policy_of
 
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0)]
 AnyRequest = Request[Any, Any, Any]
 
 

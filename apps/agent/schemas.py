@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from portal.http.inputs import Multiline
 from portal.identity.schemas import Strict
 
 
@@ -23,7 +24,7 @@ class DealIn(Strict):
     currency: str | UnsetType = UNSET  # CNY unless given
     stage: str | UnsetType = UNSET  # registered unless given
     expected_close: date | UnsetType | None = UNSET
-    notes: str | UnsetType | None = UNSET
+    notes: Multiline | UnsetType | None = UNSET
     commission_rate: Decimal | UnsetType | None = UNSET
 
 
@@ -34,7 +35,7 @@ class DealPatch(Strict):
     currency: str | UnsetType = UNSET
     stage: str | UnsetType = UNSET
     expected_close: date | UnsetType | None = UNSET
-    notes: str | UnsetType | None = UNSET
+    notes: Multiline | UnsetType | None = UNSET
     commission_rate: Decimal | UnsetType | None = UNSET
 
 

@@ -12,20 +12,21 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from portal.http.inputs import Int32, Multiline
 from portal.identity.schemas import Strict
 
 
 class LineBody(Strict):
     product_id: uuid.UUID
-    quantity: int
+    quantity: Int32
 
 
 class OrderIn(Strict):
     """Lines to order; without them, the cart's lines (and the cart is emptied)."""
 
     lines: list[LineBody] | None = None
-    ship_to: str | None = None
-    note: str | None = None
+    ship_to: Multiline | None = None
+    note: Multiline | None = None
 
 
 class StaffOrderIn(Strict):
@@ -34,22 +35,22 @@ class StaffOrderIn(Strict):
 
     lines: list[LineBody]
     enterprise_id: uuid.UUID | None = None
-    ship_to: str | None = None
-    note: str | None = None
+    ship_to: Multiline | None = None
+    note: Multiline | None = None
 
 
 class CartLineIn(Strict):
-    quantity: int
+    quantity: Int32
 
 
 class Comment(Strict):
-    comment: str | None = None
+    comment: Multiline | None = None
 
 
 class ShipIn(Strict):
     """Quantities per order line id; none: everything left to ship."""
 
-    lines: dict[uuid.UUID, int] | None = None
+    lines: dict[uuid.UUID, Int32] | None = None
     carrier: str | None = None
     tracking_number: str | None = None
 
@@ -59,7 +60,7 @@ class PaymentIn(Strict):
     received_on: date
     method: str = "transfer"
     reference: str | None = None
-    note: str | None = None
+    note: Multiline | None = None
 
 
 class StaffPaymentIn(PaymentIn):
@@ -73,14 +74,14 @@ class ConfirmIn(Strict):
 
 
 class RejectPaymentIn(Strict):
-    note: str
+    note: Multiline
 
 
 class CategoryIn(Strict):
     code: str
     name: str
     parent_id: uuid.UUID | None = None
-    sort_order: int = 0
+    sort_order: Int32 = 0
 
 
 class ProductIn(Strict):
@@ -88,9 +89,9 @@ class ProductIn(Strict):
     name: str
     category_id: uuid.UUID | None = None
     unit: str = "pcs"
-    pack_size: int = 1
-    min_order_quantity: int = 1
-    description: str | None = None
+    pack_size: Int32 = 1
+    min_order_quantity: Int32 = 1
+    description: Multiline | None = None
     image_url: str | None = None
     cost_price: Decimal | None = None
     listed: bool = True
@@ -101,9 +102,9 @@ class ProductPatch(Strict):
     name: str | UnsetType = UNSET
     category_id: uuid.UUID | UnsetType | None = UNSET
     unit: str | UnsetType = UNSET
-    pack_size: int | UnsetType = UNSET
-    min_order_quantity: int | UnsetType = UNSET
-    description: str | UnsetType | None = UNSET
+    pack_size: Int32 | UnsetType = UNSET
+    min_order_quantity: Int32 | UnsetType = UNSET
+    description: Multiline | UnsetType | None = UNSET
     image_url: str | UnsetType | None = UNSET
     cost_price: Decimal | UnsetType | None = UNSET
     listed: bool | UnsetType = UNSET
@@ -142,7 +143,7 @@ class PriceListPatch(Strict):
 class PriceItemIn(Strict):
     product_id: uuid.UUID
     unit_price: Decimal
-    min_quantity: int = 1
+    min_quantity: Int32 = 1
 
 
 class WarehouseIn(Strict):
@@ -151,7 +152,7 @@ class WarehouseIn(Strict):
 
 
 class StockIn(Strict):
-    on_hand: int
+    on_hand: Int32
 
 
 class CreditLimitIn(Strict):
@@ -164,14 +165,14 @@ class SettingsPatch(Strict):
     reserve_on: str | UnsetType = UNSET
     over_credit: str | UnsetType = UNSET
     credit_approver_role: str | UnsetType = UNSET
-    auto_receive_days: int | UnsetType = UNSET
+    auto_receive_days: Int32 | UnsetType = UNSET
     default_warehouse_id: uuid.UUID | UnsetType = UNSET
 
 
 class ApprovalRuleIn(Strict):
     name: str
     role_key: str
-    step: int = 1
+    step: Int32 = 1
     min_amount: Decimal = Decimal(0)
     partner_type_id: uuid.UUID | None = None
 

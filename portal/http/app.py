@@ -24,6 +24,7 @@ from portal.http.deps import DEPENDENCIES
 from portal.http.guard import check_routes, permission_guard
 from portal.http.headers import security_headers
 from portal.http.idempotent import PortalResponse, Replayed, check_creating_routes, replay
+from portal.http.inputs import InputCheckMiddleware
 from portal.http.kernel_routes import KERNEL_ROUTES
 from portal.http.openapi import COMPONENTS, document
 from portal.http.problems import handle_exception
@@ -85,7 +86,7 @@ def create_app(
             **DEPENDENCIES,
             **{k: v for c in components for k, v in c.dependencies.items()},
         },
-        middleware=[RequestContextMiddleware()],
+        middleware=[RequestContextMiddleware(), InputCheckMiddleware()],
         guards=[permission_guard],
         before_send=[security_headers(settings, DOCS_PATH)],
         exception_handlers={Replayed: replay, Exception: handle_exception},

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import get
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromQuery
 from sqlalchemy import select, text
 
 from portal.audit import AuditEntry
 from portal.db.context import PUBLIC
 from portal.http.deps import DB, ServicesDep
+from portal.http.inputs import Limit
 from portal.permissions import public, requires
 
 
@@ -48,7 +49,7 @@ class AuditEntryOut(msgspec.Struct):
 async def list_audit(
     db: DB,
     object_id: FromQuery[uuid.UUID | None] = None,
-    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    limit: Limit = 50,
 ) -> list[AuditEntryOut]:
     """The newest audit entries of the tenant, optionally for one object."""
     query = select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(limit)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.inputs import Limit, Offset
 from portal.identity.accounts import NewStaff, SignUp
 from portal.identity.models import InternalUser, Tenant
 from portal.identity.schemas import (
@@ -86,8 +87,8 @@ class UsersController(Controller):
         self,
         db: DB,
         services: ServicesDep,
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> UserPage:
         staff = services.staff(db)
         users, total = await staff.list(limit=limit, offset=offset)

@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from apps.ordering import account, placing, workflow
 from apps.ordering.cart import Cart
 from apps.ordering.catalog import categories_query, category_out
-from apps.ordering.controllers.shared import AnyRequest, Limit, Offset, catalog_of, orders_of, xlsx
+from apps.ordering.controllers.shared import AnyRequest, catalog_of, orders_of, xlsx
 from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.payments import Payments
 from apps.ordering.schemas import CartLineIn, Comment, OrderIn, Page, PaymentIn
@@ -23,6 +23,7 @@ from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.errors import PermissionDenied
 from portal.http.deps import DB, CurrentActor
+from portal.http.inputs import Limit, Offset, Search
 from portal.i18n import N_
 from portal.permissions import requires
 
@@ -83,7 +84,7 @@ class PartnerCatalogController(Controller):
         request: AnyRequest,
         db: DB,
         actor: CurrentActor,
-        search: FromQuery[str | None] = None,
+        search: Search = None,
         category_id: FromQuery[uuid.UUID | None] = None,
         limit: Limit = 24,
         offset: Offset = 0,
@@ -141,7 +142,7 @@ class PartnerOrdersController(Controller):
         db: DB,
         actor: CurrentActor,
         status: FromQuery[str | None] = None,
-        search: FromQuery[str | None] = None,
+        search: Search = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page:

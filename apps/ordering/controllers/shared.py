@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Response
-from litestar.params import QueryParameter
 
 from apps.ordering.catalog import Catalog
 from apps.ordering.orders import Orders
@@ -16,8 +15,6 @@ from portal.db.types import utcnow
 from portal.http.deps import DB
 from roles.access import policy_of
 
-Limit = Annotated[int, QueryParameter(ge=1, le=200)]
-Offset = Annotated[int, QueryParameter(ge=0)]
 AnyRequest = Request[Any, Any, Any]
 
 

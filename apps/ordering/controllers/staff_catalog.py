@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy import func, or_, select
 
 from apps.ordering import pricing, stock
 from apps.ordering.admin import CatalogAdmin, price_list_out
 from apps.ordering.catalog import Catalog, buyer_of, categories_query, category_out
-from apps.ordering.controllers.shared import AnyRequest, Limit, Offset, catalog_of
+from apps.ordering.controllers.shared import AnyRequest, catalog_of
 from apps.ordering.models import PriceList, Product, StockLevel, Warehouse
 from apps.ordering.objects import CATALOG, PRICES, STOCK
 from apps.ordering.schemas import (
@@ -28,6 +28,7 @@ from apps.ordering.schemas import (
     WarehouseIn,
 )
 from portal.http.deps import DB, CurrentActor
+from portal.http.inputs import INT32_MAX, Limit, Offset, Search
 from portal.identity.schemas import sent
 from portal.permissions import requires
 from roles.access import check_writable, policy_of
@@ -53,7 +54,7 @@ class StaffCatalogController(Controller):
         request: AnyRequest,
         db: DB,
         actor: CurrentActor,
-        search: FromQuery[str | None] = None,
+        search: Search = None,
         category_id: FromQuery[uuid.UUID | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -113,7 +114,7 @@ class StaffCatalogController(Controller):
         self,
         db: DB,
         product_id: FromQuery[uuid.UUID],
-        quantity: FromQuery[int] = 1,
+        quantity: Annotated[int, QueryParameter(ge=1, le=INT32_MAX)] = 1,
         enterprise_id: FromQuery[uuid.UUID | None] = None,
     ) -> dict[str, Any]:
         """The price an enterprise (or anyone: the base list) pays for the product at a quantity today,
@@ -200,7 +201,7 @@ class StaffStockController(Controller):
         self,
         warehouse_id: FromPath[uuid.UUID],
         db: DB,
-        search: FromQuery[str | None] = None,
+        search: Search = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page:

@@ -16,7 +16,7 @@ from apps.ordering import account, placing, workflow
 from apps.ordering.admin import CatalogAdmin, rule_out, settings_out
 from apps.ordering.catalog import settings_of
 from apps.ordering.controllers.partner import period, statement_cells, statement_out
-from apps.ordering.controllers.shared import AnyRequest, Limit, Offset, orders_of, xlsx
+from apps.ordering.controllers.shared import AnyRequest, orders_of, xlsx
 from apps.ordering.models import ApprovalRule, CreditLimit
 from apps.ordering.objects import CREDIT, ORDER, PAYMENT, SETTINGS
 from apps.ordering.payments import Payments
@@ -36,6 +36,7 @@ from interconnect.imports.export import XLSX_MEDIA_TYPE
 from interconnect.models import EnterpriseLink
 from portal.errors import NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
+from portal.http.inputs import Limit, Offset, Search
 from portal.i18n import N_
 from portal.identity.schemas import sent
 from portal.permissions import requires
@@ -52,7 +53,7 @@ class StaffOrdersController(Controller):
         db: DB,
         actor: CurrentActor,
         status: FromQuery[str | None] = None,
-        search: FromQuery[str | None] = None,
+        search: Search = None,
         enterprise_id: FromQuery[uuid.UUID | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,

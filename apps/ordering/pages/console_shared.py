@@ -27,6 +27,7 @@ from apps.ordering.placing import ANY_APPROVER
 from interconnect.models import EnterpriseLink
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
+from portal.http.inputs import whole_number
 from portal.i18n import N_, gettext
 from roles.access import policy_of
 from web.console.partners.shared import page_links
@@ -165,9 +166,9 @@ def form_int(data: Mapping[str, Any], name: str, errors: list[FieldError], defau
     if not value:
         return default
     try:
-        return int(value)
-    except ValueError:
-        errors.append(FieldError(name, N_("must be a whole number"), "not_a_number"))
+        return whole_number(name, value)
+    except ValidationFailed as error:
+        errors.extend(error.errors)
         return None
 
 

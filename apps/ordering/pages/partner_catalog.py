@@ -29,6 +29,7 @@ from interconnect.services import InterconnectDep
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
+from portal.http.inputs import whole_number
 from portal.i18n import N_
 from portal.permissions import requires
 from web.partner_portal import portal_next, signed_in_portal
@@ -51,10 +52,7 @@ async def in_cart(request: AnyRequest, catalog: Catalog, actor: Actor) -> dict[u
 
 
 def quantity_of(form: dict[str, str], name: str = "quantity") -> int:
-    try:
-        return int(form.get(name, "").strip())
-    except ValueError:
-        raise ValidationFailed([FieldError(name, N_("must be a whole number"), "invalid")]) from None
+    return whole_number(name, form.get(name, "").strip())
 
 
 @get("/p/{slug:str}/ordering/catalog", opt=requires(PARTNER_CATALOG, "read"), include_in_schema=False)

@@ -17,6 +17,7 @@ from interconnect.models import PartnerTier, PartnerType, Region
 from interconnect.programme import Programme
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import CurrentActor
+from portal.http.inputs import whole_number
 from portal.i18n import N_
 from portal.identity.models import Tenant
 
@@ -74,10 +75,7 @@ def form_int(data: dict[str, str], name: str) -> int | None:
     value = data.get(name, "").strip()
     if not value:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ValidationFailed.single(name, N_("must be a whole number"), "not_a_number") from None
+    return whole_number(name, value)
 
 
 def check_all(*checks: Callable[[], object]) -> None:

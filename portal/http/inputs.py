@@ -1,0 +1,196 @@
+"""What every request's input must be before any handler sees it, in one place.
+
+Text: no NUL, no C0 control character and no DEL in any string of a JSON body, a form, the query string or
+the path (PostgreSQL cannot store NUL, and exports cannot carry the others). Tab, newline and carriage return
+are allowed only in fields some request schema declares `Multiline`; the pages' forms use the same names as
+the API, so a name declared once is multi-line in both.
+Numbers: `Int32` is the range of the database's 32-bit integer columns, and list paging is bounded by
+`Limit` and `Offset`; the bounds are in the schemas, so the OpenAPI document states them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
+
+import msgspec
+from litestar import Litestar, Request
+from litestar.enums import RequestEncodingType, ScopeType
+from litestar.exceptions import ClientException, SerializationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.middleware import ASGIMiddleware
+from litestar.params import QueryParameter
+from litestar.types import ASGIApp, Receive, Scope, Send
+from multipart import MultipartSegment, PushMultipartParser  # type: ignore[import-untyped]
+
+from portal.errors import FieldError, ValidationFailed
+from portal.i18n import N_
+
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+# A whole number that fits the database's 32-bit integer columns, on SQLite as on PostgreSQL.
+Int32 = Annotated[int, msgspec.Meta(ge=INT32_MIN, le=INT32_MAX)]
+MULTILINE = "multiline"
+# A string whose value may span lines: notes, descriptions, addresses.
+Multiline = Annotated[str, msgspec.Meta(extra={MULTILINE: True})]
+
+MAX_LIMIT = 200
+Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
+Offset = Annotated[int, QueryParameter(ge=0, le=INT32_MAX)]
+Search = Annotated[str | None, QueryParameter(max_length=200)]
+
+# Lone surrogates too: text holding one cannot be encoded for the database.
+_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def text_error(field: str, value: str, *, multiline: bool = False) -> FieldError | None:
+    if (_MULTI_LINE if multiline else _SINGLE_LINE).search(value) is None:
+        return None
+    if multiline:
+        return FieldError(field, N_("must not contain control characters"), "control_character")
+    return FieldError(field, N_("must be one line without control characters"), "control_character")
+
+
+def whole_number(field: str, value: str) -> int:
+    """A number typed into a page's form, within the range `Int32` states for the API."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationFailed.single(field, N_("must be a whole number"), "not_a_number") from None
+    if number > INT32_MAX:
+        raise ValidationFailed.single(field, N_("must be at most %(limit)s"), "out_of_range", limit=INT32_MAX)
+    if number < INT32_MIN:
+        raise ValidationFailed.single(field, N_("must be at least %(limit)s"), "out_of_range", limit=INT32_MIN)
+    return number
+
+
+def multiline_fields(annotation: Any, seen: set[int] | None = None) -> set[str]:
+    """The names of the fields declared `Multiline` in a request schema and the schemas it holds."""
+    seen = set() if seen is None else seen
+    if id(annotation) in seen:
+        return set()
+    seen.add(id(annotation))
+    found: set[str] = set()
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        for name, hint in get_type_hints(annotation, include_extras=True).items():
+            if _declares_multiline(hint):
+                found.add(name)
+            found |= multiline_fields(hint, seen)
+        return found
+    for arg in get_args(annotation):
+        found |= multiline_fields(arg, seen)
+    return found
+
+
+def _declares_multiline(hint: Any) -> bool:
+    if get_origin(hint) is Annotated:
+        return any(isinstance(m, msgspec.Meta) and (m.extra or {}).get(MULTILINE) for m in hint.__metadata__)
+    return any(_declares_multiline(arg) for arg in get_args(hint))
+
+
+def request_schemas(app: Litestar) -> Iterator[tuple[HTTPRouteHandler, Any]]:
+    """Every route handler that reads a body, with the type it declares for it."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            parameter = handler.parsed_fn_signature.parameters.get("data")
+            if parameter is not None:
+                yield handler, parameter.annotation
+
+
+def app_multiline_fields(app: Litestar) -> frozenset[str]:
+    found: frozenset[str] | None = app.state.get("multiline_fields")
+    if found is None:
+        found = frozenset(name for _, schema in request_schemas(app) for name in multiline_fields(schema))
+        app.state["multiline_fields"] = found
+    return found
+
+
+def _json_errors(value: Any, path: str, multiline: frozenset[str], name: str = "") -> Iterator[FieldError]:
+    if isinstance(value, str):
+        error = text_error(path or "body", value, multiline=name in multiline)
+        if error:
+            yield error
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            error = text_error(path or "body", key)
+            if error:
+                yield error
+            else:
+                yield from _json_errors(item, where, multiline, key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_errors(item, f"{path}[{index}]" if path else f"[{index}]", multiline, name)
+
+
+def _undecodable_part(body: bytes, boundary: bytes) -> str:
+    """The name of the first form field (not a file) whose bytes are not UTF-8; the parser does not say."""
+    parser = PushMultipartParser(boundary)
+    segment: MultipartSegment | None = None
+    data = bytearray()
+    try:
+        for part in parser.parse(body):
+            if isinstance(part, MultipartSegment):
+                segment, data = part, bytearray()
+            elif part:
+                data.extend(part)
+            elif segment is not None and not segment.filename:
+                try:
+                    data.decode(segment.charset or "utf-8")
+                except (UnicodeDecodeError, LookupError):
+                    return str(segment.name)
+    finally:
+        parser.close(check_complete=False)
+    return "body"
+
+
+async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for name, value in request.query_params.multi_items():
+        errors.extend(e for e in (text_error(name, name), text_error(name, value)) if e)
+    for name, value in request.scope.get("path_params", {}).items():
+        if isinstance(value, str) and (error := text_error(name, value)):
+            errors.append(error)
+    if request.method not in _BODY_METHODS:
+        return errors
+    multiline = app_multiline_fields(request.app)
+    content_type, options = request.content_type
+    if content_type in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
+        body = await request.body()  # kept by the request, so the form is parsed from it again if need be
+        try:
+            form = await request.form()
+        except (UnicodeDecodeError, LookupError):
+            field = _undecodable_part(body, options.get("boundary", "").encode())
+            return [*errors, FieldError(field, N_("is not UTF-8 text"), "invalid_encoding")]
+        for name, value in form.multi_items():
+            text = value if isinstance(value, str) else value.filename  # an upload's name is kept as text
+            if (error := text_error(name, name)) or (error := text_error(name, text, multiline=name in multiline)):
+                errors.append(error)
+        if errors:
+            await form.close()  # the handler that would close its uploads is not reached
+    elif (await request.body()).strip():
+        # Any other body is read as JSON whatever its declared type, as the handlers' `data` is.
+        try:
+            data = await request.json()
+        except RecursionError:
+            raise ClientException(N_("The request body is nested too deeply")) from None
+        except SerializationException as error:
+            raise ClientException(str(error)) from error
+        errors.extend(_json_errors(data, "", multiline))
+    return errors
+
+
+class InputCheckMiddleware(ASGIMiddleware):
+    """Refuses control characters and undecodable text before the CSRF check or any handler reads a form."""
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        if isinstance(scope.get("route_handler"), HTTPRouteHandler):
+            request: Request[Any, Any, Any] = Request(scope, receive, send)
+            errors = await input_errors(request)
+            if errors:
+                raise ValidationFailed(list({e.field: e for e in errors}.values()))
+        await next_app(scope, receive, send)
