@@ -233,14 +233,16 @@ class PartnerAccountController(Controller):
     ) -> dict[str, Any]:
         """The statement from `start` to `end` (inclusive; this month so far when not given)."""
         first, last = period(start, end)
-        return statement_out(await account.statement(db, own_enterprise(actor), first, last))
+        return statement_out(await account.statement(db, own_enterprise(actor), first, last, actor.time_zone))
 
     @get("/statement.xlsx", opt=requires(PARTNER_ACCOUNT, "export"))
     async def export_statement(
         self, db: DB, actor: CurrentActor, start: FromQuery[date | None] = None, end: FromQuery[date | None] = None
     ) -> Response[bytes]:
         first, last = period(start, end)
-        columns, rows = statement_cells(await account.statement(db, own_enterprise(actor), first, last))
+        columns, rows = statement_cells(
+            await account.statement(db, own_enterprise(actor), first, last, actor.time_zone)
+        )
         return await xlsx("statement", columns, rows)
 
     @get("/payments", opt=requires(PARTNER_ACCOUNT, "read"))

@@ -77,7 +77,7 @@ async def _account_page(
     period_errors = {name: gettext(message) for name, message in unread.items()}
     statement = None
     try:
-        statement = await account.statement(db, enterprise, begin, finish)
+        statement = await account.statement(db, enterprise, begin, finish, actor.time_zone)
     except ValidationFailed as error:
         period_errors.update(form_errors(error))
     if period_errors and status_code == 200:
@@ -144,7 +144,7 @@ async def statement_export_page(
     begin, finish, errors = chosen_period(start, end)
     if errors:
         raise ValidationFailed([FieldError(name, message) for name, message in errors.items()])
-    columns, rows = statement_cells(await account.statement(db, own_enterprise(actor), begin, finish))
+    columns, rows = statement_cells(await account.statement(db, own_enterprise(actor), begin, finish, actor.time_zone))
     return await xlsx("statement", columns, rows)
 
 
