@@ -285,7 +285,7 @@ class StaffAccountsController(Controller):
         end: FromQuery[date | None] = None,
     ) -> dict[str, Any]:
         link = await _enterprise(db, enterprise_id)
-        first, last = period(start, end)
+        first, last = period(start, end, actor.time_zone)
         return statement_out(await account.statement(db, link.id, first, last, actor.time_zone))
 
     @get("/{enterprise_id:uuid}/statement.xlsx", opt=requires(CREDIT, "read"))
@@ -298,7 +298,7 @@ class StaffAccountsController(Controller):
         end: FromQuery[date | None] = None,
     ) -> Response[bytes]:
         link = await _enterprise(db, enterprise_id)
-        first, last = period(start, end)
+        first, last = period(start, end, actor.time_zone)
         columns, rows = statement_cells(await account.statement(db, link.id, first, last, actor.time_zone))
         return await xlsx("statement", columns, rows)
 

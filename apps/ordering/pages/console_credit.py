@@ -102,7 +102,7 @@ async def _enterprise(db: AsyncSession, enterprise_id: uuid.UUID) -> EnterpriseL
     return link
 
 
-def _period(start: str | None, end: str | None) -> tuple[date, date, dict[str, str]]:
+def _period(start: str | None, end: str | None, time_zone: str) -> tuple[date, date, dict[str, str]]:
     """The statement's period from the query (the month so far by default); unreadable dates are
     reported and the default used instead."""
     errors: list[FieldError] = []
@@ -111,7 +111,7 @@ def _period(start: str | None, end: str | None) -> tuple[date, date, dict[str, s
     shown = {e.field: gettext(e.message) for e in errors}
     if errors:
         first, last = None, None
-    begin, finish = period(first, last)
+    begin, finish = period(first, last, time_zone)
     return begin, finish, shown
 
 
@@ -124,7 +124,7 @@ async def account_page(
     end: FromQuery[str | None] = None,
 ) -> Template:
     link = await _enterprise(db, enterprise_id)
-    begin, finish, errors = _period(start, end)
+    begin, finish, errors = _period(start, end, actor.time_zone)
     statement = None
     try:
         statement = await account.statement(db, link.id, begin, finish, actor.time_zone)
@@ -160,7 +160,7 @@ async def statement_download(
     end: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     link = await _enterprise(db, enterprise_id)
-    begin, finish, errors = _period(start, end)
+    begin, finish, errors = _period(start, end, actor.time_zone)
     if errors:
         raise ValidationFailed.single(next(iter(errors)), N_("must be a date (YYYY-MM-DD)"), "invalid")
     columns, rows = statement_cells(await account.statement(db, link.id, begin, finish, actor.time_zone))

@@ -135,3 +135,8 @@ def test_days_are_the_tenants_days(client: TestClient, world: World) -> None:
         headers=world.x.admin.bearer,
     )
     assert utc_day.json()["lines"] == []
+    # by default a statement is the tenant's month so far, and a payment is reported for the tenant's today
+    default = client.get("/api/partner/ordering/account/statement", headers=world.x.admin.bearer).json()
+    assert default["end"] == local_day and default["start"] == local_day[:8] + "01"
+    account_page = client.get(f"/p/{world.a.slug}/ordering/account").text
+    assert f'name="received_on" value="{local_day}"' in account_page
