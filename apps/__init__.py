@@ -1,1 +1,1 @@
-"""Partner apps: the registry, the agent, ordering, service, notices and academy apps, custom objects, approvals."""
+"""Partner apps: deal registration (agent) and ordering."""

@@ -22,6 +22,11 @@ class Actor:
     enterprise_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     locale: str | None = None
+    # The tenant as its pages show it, read with the session: its time zone (IANA name) for every time
+    # shown, its address and name for the frame of a page (an error page inside its partner portal).
+    time_zone: str = "UTC"
+    tenant_slug: str = ""
+    tenant_name: str = ""
     # External users: the person behind the membership (one identity, a membership per upstream).
     identity_id: uuid.UUID | None = None
     # External users: their enterprise's partner type and tier (data rules and sharing rules key on them).

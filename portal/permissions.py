@@ -61,6 +61,7 @@ KERNEL_OBJECTS: tuple[ProtectedObject, ...] = (
     ProtectedObject("console", N_("Admin console"), ("read",)),
     ProtectedObject("staff.users", N_("Staff users"), ("read", "create", "update")),
     ProtectedObject("audit", N_("Audit log"), ("read",)),
+    ProtectedObject("workspace", N_("Workspace settings"), ("read", "update")),
 )
 
 

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from portal.i18n import N_
 from portal.permissions import ADMIN_ROLE, ANY
 
-# The preset partner apps (the apps package implements them); a role opens some of them.
+# The partner apps the apps package implements; a role opens some of them. An app is listed here only
+# once it is built: roles, the role editor and the partner home offer nothing else.
 PARTNER_APPS: tuple[tuple[str, str], ...] = (
     ("agent", N_("Deal registration")),
     ("ordering", N_("Ordering")),
-    ("service", N_("Service")),
-    ("notices", N_("Announcements")),
-    ("academy", N_("Academy")),
 )
 APP_KEYS = tuple(key for key, _label in PARTNER_APPS)
 
@@ -97,7 +95,7 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
         "external",
         N_("Runs the dealer's ordering"),
         (("partner.profile", "read"),),
-        ("ordering", "notices", "academy"),
+        ("ordering",),
     ),
     PresetRole(
         "dealer_buyer",
@@ -105,7 +103,7 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
         "external",
         N_("Places orders"),
         (("partner.profile", "read"),),
-        ("ordering", "notices"),
+        ("ordering",),
     ),
     PresetRole(
         DEAL_REGISTRAR,
@@ -121,7 +119,7 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
         "external",
         N_("Works on service tickets"),
         (("partner.profile", "read"),),
-        ("service", "notices", "academy"),
+        (),
     ),
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portal.components import Component
+from roles.presets import APP_KEYS
 from web.console.partners import CONSOLE_PARTNER_PAGES, can, percent
 from web.console.partners.enterprises import member_roles_page
 from web.console.roles import CONSOLE_ROLE_PAGES, role_description, role_name, roles_label
@@ -23,6 +24,8 @@ component = Component(
         "role_name": role_name,
         "role_description": role_description,
         "roles_label": roles_label,
+        # roles saved before an app was withdrawn may still name it: pages show only the apps that exist
+        "app_keys": APP_KEYS,
     },
     name="web",
     order=1000,

@@ -44,7 +44,7 @@ from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_, gettext
 from portal.identity.models import Tenant
 from portal.identity.sessions import revoke_session
-from portal.permissions import SIGNED_IN, public, requires
+from portal.permissions import SIGNED_IN, Permission, public, requires
 from portal.services import Services
 from roles.models import Role
 from roles.policy import assignable_roles
@@ -189,18 +189,31 @@ async def partner_logout(slug: FromPath[str], db: DB, actor: CurrentActor) -> Re
 # --- Home and workspace switcher ------------------------------------------------------------------
 
 
+# Where each partner app opens in the portal, and the permission that first page needs.
+APP_ENTRIES: dict[str, tuple[str, Permission]] = {
+    "agent": ("deals", ("partner.agent.deal", "read")),
+    "ordering": ("ordering/catalog", ("partner.ordering.catalog", "read")),
+}
+
+
 @get("/p/{slug:str}/", opt=requires("partner.profile", "read"), include_in_schema=False)
 async def partner_home(
     slug: FromPath[str],
     db: DB,
     actor: CurrentActor,
+    services: ServicesDep,
     interconnect: InterconnectDep,
     welcome: FromQuery[str | None] = None,
 ) -> Template:
     around = await signed_in_portal(interconnect, slug, actor)
     enterprise = await Links(db).get(actor.enterprise_id) if actor.enterprise_id else None
     roles = list(await db.scalars(select(Role).where(Role.key.in_(actor.roles), Role.kind == "external")))
-    opened = {app for r in roles for app in r.apps or ()}
+    # an app is listed only where its first page would open for this person (role, app and permission)
+    apps = [
+        (text, portal_path(around["portal"], APP_ENTRIES[key][0]))
+        for key, text in PARTNER_APPS
+        if key in APP_ENTRIES and services.permissions.allows(actor, APP_ENTRIES[key][1])
+    ]
     return Template(
         "portal/home.html",
         context={
@@ -208,7 +221,7 @@ async def partner_home(
             "enterprise": enterprise,
             "welcome": welcome,
             "roles": sorted(roles, key=role_name),
-            "apps": [(key, text) for key, text in PARTNER_APPS if key in opened],
+            "apps": apps,
         },
     )
 

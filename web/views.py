@@ -20,7 +20,7 @@ from portal.errors import Conflict, DomainError, InvalidCredentials, Throttled, 
 from portal.http.context import SESSION_COOKIE, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import LANGUAGE_COOKIE, gettext
-from portal.identity.accounts import LoggedIn, NewStaff, SignUp
+from portal.identity.accounts import Accounts, LoggedIn, NewStaff, SignUp
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
 from portal.identity.throttle import DEVICE_COOKIE, DEVICE_COOKIE_SECONDS
@@ -108,7 +108,8 @@ async def signup_form() -> Template:
 
 @post("/signup", opt=public(), include_in_schema=False)
 async def signup(data: Form, services: ServicesDep, request: Request[Any, Any, Any]) -> Template | Redirect:
-    form = {k: data.get(k, "") for k in ("company_name", "slug", "admin_name", "email", "password", "locale")}
+    fields = ("company_name", "slug", "admin_name", "email", "password", "locale", "time_zone")
+    form = {k: data.get(k, "") for k in fields}
     try:
         tenant, admin = await services.accounts.sign_up(
             SignUp(
@@ -118,6 +119,7 @@ async def signup(data: Form, services: ServicesDep, request: Request[Any, Any, A
                 form["email"],
                 form["password"],
                 form["locale"] or "en",
+                form["time_zone"] or None,
             ),
             "web",
         )
@@ -220,6 +222,35 @@ async def console_home(db: DB, actor: CurrentActor) -> Template:
     )
 
 
+def _settings_page(
+    tenant: Tenant,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    saved: bool = False,
+    **kw: Any,
+) -> Template:
+    context = {"tenant": tenant, "form": form or {"time_zone": tenant.time_zone}, "errors": errors or {}}
+    return Template("console/workspace.html", context={**context, "saved": saved}, **kw)
+
+
+@get("/console/settings", opt=requires("workspace", "read"), include_in_schema=False)
+async def console_settings(db: DB, actor: CurrentActor, saved: FromQuery[str | None] = None) -> Template:
+    tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
+    return _settings_page(tenant, saved=bool(saved))
+
+
+@post("/console/settings", opt=requires("workspace", "update"), include_in_schema=False)
+async def console_save_settings(data: Form, db: DB, actor: CurrentActor) -> Template | Redirect:
+    form = {"time_zone": data.get("time_zone", "")}
+    try:
+        async with db.begin_nested():
+            await Accounts.set_time_zone(db, actor.tenant_id, form["time_zone"])
+    except ValidationFailed as error:
+        tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
+        return _settings_page(tenant, form, field_errors(error), status_code=422)
+    return Redirect("/console/settings?saved=1")
+
+
 async def _users_page(
     db: DB,
     services: ServicesDep,
@@ -320,6 +351,8 @@ async def console_user_roles(
 
 
 PAGES = [
+    console_settings,
+    console_save_settings,
     landing,
     signup_form,
     signup,

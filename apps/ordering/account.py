@@ -18,6 +18,7 @@ from apps.ordering.models import AccountEntry, CreditLimit, Order, PaymentAlloca
 from apps.ordering.orders import RECEIVABLE_STATUSES
 from portal.errors import ValidationFailed
 from portal.i18n import N_
+from portal.timezones import DEFAULT_TIME_ZONE, zone
 
 ZERO = Decimal(0)
 
@@ -188,8 +189,9 @@ async def allocate(
     return plan
 
 
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def day_start(day: date, time_zone: str = DEFAULT_TIME_ZONE) -> datetime:
+    """Midnight of a day where the tenant is, as the UTC moment entries are stored in."""
+    return datetime.combine(day, time.min, tzinfo=zone(time_zone)).astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,14 +209,16 @@ class Statement:
         return self.opening + self.debits - self.credits
 
 
-async def statement(session: AsyncSession, enterprise_id: uuid.UUID, start: date, end: date) -> Statement:
-    """The account from `start` to `end` (UTC days, inclusive): the balance before, every entry with the
-    running balance, the totals and the balance after."""
+async def statement(
+    session: AsyncSession, enterprise_id: uuid.UUID, start: date, end: date, time_zone: str = DEFAULT_TIME_ZONE
+) -> Statement:
+    """The account from `start` to `end` (the tenant's days, inclusive): the balance before, every entry
+    with the running balance, the totals and the balance after."""
     if end < start:
         raise ValidationFailed.single("end", N_("must not be before the start"))
     if (end - start).days > 3660:
         raise ValidationFailed.single("end", N_("a statement covers at most ten years"))
-    begin, finish = day_start(start), day_start(end + timedelta(days=1))
+    begin, finish = day_start(start, time_zone), day_start(end + timedelta(days=1), time_zone)
     opening = await balance(session, enterprise_id, before=begin)
     entries: Sequence[AccountEntry] = list(
         await session.scalars(

@@ -15,7 +15,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from portal import i18n
+from portal import i18n, timezones
 from portal.components import Component, import_models, load_components
 from portal.config import Settings
 from portal.db.engine import Database
@@ -46,6 +46,10 @@ def template_environment(components: list[Component]) -> Environment:
     )
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals["current_language"] = i18n.current_language
+    env.globals["time_zones"] = timezones.time_zone_names
+    env.globals["locale_time_zone"] = lambda: timezones.check_time_zone(None, i18n.current_language())
+    env.filters["when"] = timezones.when
+    env.filters["day"] = timezones.day
     for component in components:
         env.globals.update(component.template_globals)
     return env

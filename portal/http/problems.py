@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -14,6 +16,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from sqlalchemy.exc import IntegrityError
 
+from portal.actor import Actor
 from portal.errors import DomainError, FieldError, NotAuthenticated, Throttled, ValidationFailed
 from portal.http.context import activate_language, is_api_path
 from portal.i18n import N_, gettext
@@ -114,6 +117,25 @@ def problem_body(error: DomainError, instance: str) -> dict[str, Any]:
     return msgspec.to_builtins(body)
 
 
+@dataclass(frozen=True, slots=True)
+class PortalFrame:
+    """What the shell's header needs to draw a partner portal around an error page."""
+
+    tenant_id: uuid.UUID
+    slug: str
+    name: str
+
+
+def portal_frame(path: str, actor: Actor | None) -> PortalFrame | None:
+    """An error inside the partner portal of the signed-in partner keeps that portal's brand and menu;
+    another tenant's portal shows no more than before (the visitor is not signed in there)."""
+    if actor is None or actor.kind != "external" or not actor.tenant_slug:
+        return None
+    if not path.startswith(f"/p/{actor.tenant_slug}/"):
+        return None
+    return PortalFrame(actor.tenant_id, actor.tenant_slug, actor.tenant_name)
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     error = to_domain_error(exc)
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
@@ -128,9 +150,11 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         activate_language(request.scope, request.scope.get("user"))
     if isinstance(error, NotAuthenticated) and request.method in ("GET", "HEAD"):
         return Redirect(path=f"/login?next={quote(request.url.path)}")
+    frame = portal_frame(request.url.path, request.scope.get("user"))
     return Template(
         template_name="error.html",
         context={
+            **({"portal": frame} if frame is not None else {}),
             "status": error.status,
             "title": gettext(error.title),
             "detail": gettext(error.detail, **error.params) if error.params else gettext(error.detail),

@@ -24,6 +24,7 @@ from portal.identity.sessions import OpenedSession, Sessions, internal_actor, re
 from portal.identity.throttle import SignInClient, SignInGuard, staff_login
 from portal.ids import uuid7
 from portal.permissions import ADMIN_ROLE, AccessPolicy
+from portal.timezones import check_time_zone
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,38}[a-z0-9])$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -74,6 +75,7 @@ class SignUp:
     email: str
     password: str
     locale: str = "en"
+    time_zone: str | None = None  # IANA name; None: the usual zone of the locale
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ class Accounts:
             ("email", lambda: normalise_email(data.email)),
             ("password", lambda: check_strength(data.password) or data.password),
             ("locale", lambda: check_locale(data.locale) or "en"),
+            ("time_zone", lambda: check_time_zone(data.time_zone, data.locale)),
         ):
             try:
                 values[field] = check()
@@ -134,7 +137,11 @@ class Accounts:
                 if taken:
                     raise ValidationFailed.single("slug", N_("is already taken"), "taken")
                 tenant = Tenant(
-                    id=tenant_id, slug=values["slug"], name=values["company_name"], default_locale=values["locale"]
+                    id=tenant_id,
+                    slug=values["slug"],
+                    name=values["company_name"],
+                    default_locale=values["locale"],
+                    time_zone=values["time_zone"],
                 )
                 session.add(tenant)
                 await session.flush()
@@ -152,6 +159,16 @@ class Accounts:
         except IntegrityError:  # a concurrent sign-up took the slug between the check and the insert
             raise ValidationFailed.single("slug", N_("is already taken"), "taken") from None
         return tenant, admin
+
+    @staticmethod
+    async def set_time_zone(session: AsyncSession, tenant_id: uuid.UUID, name: str | None) -> Tenant:
+        """The zone every page of the tenant shows times in (its staff's and its partners')."""
+        if name is None or not name.strip():
+            raise ValidationFailed.single("time_zone", N_("is required"), "required")
+        value = check_time_zone(name)
+        tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
+        tenant.time_zone = value
+        return tenant
 
     async def log_in(
         self, workspace: str, email: str, password: str, channel: Channel, client: SignInClient

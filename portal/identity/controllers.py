@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.inputs import Limit, Offset
-from portal.identity.accounts import NewStaff, SignUp
+from portal.identity.accounts import Accounts, NewStaff, SignUp
 from portal.identity.models import InternalUser, Tenant
 from portal.identity.schemas import (
     MeOut,
@@ -27,6 +27,7 @@ from portal.identity.schemas import (
     UserOut,
     UserPage,
     UserPatchIn,
+    WorkspacePatchIn,
 )
 from portal.identity.sessions import revoke_session
 from portal.permissions import ADMIN_ROLE, SIGNED_IN, public, requires, signed_in
@@ -40,7 +41,10 @@ class AuthController(Controller):
     async def sign_up(self, data: JSONBody[SignUpIn], services: ServicesDep) -> SignUpOut:
         """Create a tenant (an upstream manufacturer) and its first admin."""
         tenant, admin = await services.accounts.sign_up(
-            SignUp(data.company_name, data.slug, data.admin_name, data.email, data.password, data.locale), "api"
+            SignUp(
+                data.company_name, data.slug, data.admin_name, data.email, data.password, data.locale, data.time_zone
+            ),
+            "api",
         )
         return SignUpOut(TenantOut.of(tenant), UserOut.of(admin, frozenset({ADMIN_ROLE})))
 
@@ -76,6 +80,11 @@ class AuthController(Controller):
         user = await services.staff(db).get(actor.user_id)
         tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
         return MeOut(UserOut.of(user, actor.roles), TenantOut.of(tenant))
+
+    @patch("/workspace", opt=requires("workspace", "update"))
+    async def update_workspace(self, data: JSONBody[WorkspacePatchIn], db: DB, actor: CurrentActor) -> TenantOut:
+        """Change the workspace's settings: the time zone its pages show times in."""
+        return TenantOut.of(await Accounts.set_time_zone(db, actor.tenant_id, data.time_zone))
 
 
 class UsersController(Controller):

@@ -28,6 +28,8 @@ class Tenant(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="active")
     default_locale: Mapped[str] = mapped_column(String(8), default="en")
+    # IANA name; pages show every time in it (portal.timezones)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # Bumped whenever who may do what changes; read with the session on every request, so every
     # process rebuilds its compiled policy on the tenant's next request.
     policy_version: Mapped[int] = mapped_column(default=0, server_default="0")

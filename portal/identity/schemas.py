@@ -31,6 +31,12 @@ class SignUpIn(Strict):
     email: str
     password: str
     locale: str = "en"
+    # IANA name (e.g. Asia/Shanghai); left out: Asia/Shanghai for zh_CN, else UTC
+    time_zone: str | None = None
+
+
+class WorkspacePatchIn(Strict):
+    time_zone: str
 
 
 class TokenIn(Strict):
@@ -94,10 +100,11 @@ class TenantOut(msgspec.Struct):
     slug: str
     name: str
     status: str
+    time_zone: str
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantOut:
-        return cls(tenant.id, tenant.slug, tenant.name, tenant.status)
+        return cls(tenant.id, tenant.slug, tenant.name, tenant.status, tenant.time_zone)
 
 
 class SignUpOut(msgspec.Struct):

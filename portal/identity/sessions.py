@@ -110,9 +110,13 @@ class Sessions:
         access = self.access_tokens.mint(tokens.AccessClaims(s.user_id, s.tenant_id, s.id, s.user_kind))
         return TokenPair(access, opened.credential, self.access_tokens.lifetime)
 
-    async def _live_session(self, session: AsyncSession, session_id: uuid.UUID) -> tuple[AuthSession, int] | None:
+    async def _live_session(
+        self, session: AsyncSession, session_id: uuid.UUID
+    ) -> tuple[AuthSession, int, dict[str, str]] | None:
+        """The session if it may still act, its tenant's policy version, and what the tenant's pages show of
+        it (time zone, address, name)."""
         found = await session.execute(
-            select(AuthSession, Tenant.policy_version)
+            select(AuthSession, Tenant.policy_version, Tenant.time_zone, Tenant.slug, Tenant.name)
             .join(Tenant, Tenant.id == AuthSession.tenant_id)
             .where(
                 AuthSession.id == session_id,
@@ -122,7 +126,9 @@ class Sessions:
             )
         )
         row = found.first()
-        return None if row is None else (row[0], row[1])
+        if row is None:
+            return None
+        return row[0], row[1], {"time_zone": row[2], "tenant_slug": row[3], "tenant_name": row[4]}
 
     async def _actor(
         self, tenant_id: uuid.UUID, session_id: uuid.UUID, channel: Channel, check: Callable[[AuthSession], bool]
@@ -131,13 +137,14 @@ class Sessions:
             live = await self._live_session(session, session_id)
             if live is None:
                 return None
-            row, policy_version = live
+            row, policy_version, tenant = live
             if row.channel != channel or not check(row):
                 return None
             loader = self.loaders.get(row.user_kind)
             actor = None if loader is None else await loader(session, row, channel)
             if actor is None:
                 return None
+            actor = replace(actor, **tenant)
             if row.preview_by is not None:
                 actor = replace(actor, preview=True, preview_role=row.preview_role, preview_by=row.preview_by)
             return await self.policy.prepare(session, actor, policy_version)

@@ -59,6 +59,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/users/{user_id:uuid}"): {"display_name": "Intruder", "status": "disabled"},
     ("POST", "/api/users"): {"email": "intruder@x.example", "display_name": "I", "password": "intruder password"},
     ("POST", "/console/users/{user_id:uuid}/status"): {"status": "disabled"},
+    ("PATCH", "/api/workspace"): {"time_zone": "Pacific/Apia"},
+    ("POST", "/console/settings"): {"time_zone": "Pacific/Apia"},
     ("POST", "/console/users"): {"email": "intruder@x.example", "display_name": "I", "password": "intruder password"},
     ("POST", "/api/interconnect/enterprises/{link_id:uuid}/status"): {"status": "suspended"},
     ("PATCH", "/api/interconnect/users/{membership_id:uuid}"): {"status": "disabled"},

@@ -19,8 +19,8 @@ from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_CATALOG, PARTNER_ORDE
 from apps.ordering.payments import Payments
 from apps.ordering.schemas import CartLineIn, Comment, OrderIn, Page, PaymentIn
 from interconnect.imports.export import XLSX_MEDIA_TYPE
+from portal import timezones
 from portal.actor import Actor
-from portal.db.types import utcnow
 from portal.errors import PermissionDenied
 from portal.http.deps import DB, CurrentActor
 from portal.http.inputs import Limit, Offset, Search
@@ -47,9 +47,9 @@ def statement_out(found: account.Statement) -> dict[str, Any]:
     }
 
 
-def period(start: date | None, end: date | None) -> tuple[date, date]:
-    """The month so far unless given."""
-    today = utcnow().date()
+def period(start: date | None, end: date | None, time_zone: str) -> tuple[date, date]:
+    """The month so far where the tenant is, unless given."""
+    today = timezones.today(time_zone)
     finish = end or today
     return start or finish.replace(day=1), finish
 
@@ -228,15 +228,17 @@ class PartnerAccountController(Controller):
         self, db: DB, actor: CurrentActor, start: FromQuery[date | None] = None, end: FromQuery[date | None] = None
     ) -> dict[str, Any]:
         """The statement from `start` to `end` (inclusive; this month so far when not given)."""
-        first, last = period(start, end)
-        return statement_out(await account.statement(db, own_enterprise(actor), first, last))
+        first, last = period(start, end, actor.time_zone)
+        return statement_out(await account.statement(db, own_enterprise(actor), first, last, actor.time_zone))
 
     @get("/statement.xlsx", opt=requires(PARTNER_ACCOUNT, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_statement(
         self, db: DB, actor: CurrentActor, start: FromQuery[date | None] = None, end: FromQuery[date | None] = None
     ) -> Response[bytes]:
-        first, last = period(start, end)
-        columns, rows = statement_cells(await account.statement(db, own_enterprise(actor), first, last))
+        first, last = period(start, end, actor.time_zone)
+        columns, rows = statement_cells(
+            await account.statement(db, own_enterprise(actor), first, last, actor.time_zone)
+        )
         return await xlsx("statement", columns, rows)
 
     @get("/payments", opt=requires(PARTNER_ACCOUNT, "read"))

@@ -270,24 +270,26 @@ class StaffAccountsController(Controller):
         self,
         enterprise_id: FromPath[uuid.UUID],
         db: DB,
+        actor: CurrentActor,
         start: FromQuery[date | None] = None,
         end: FromQuery[date | None] = None,
     ) -> dict[str, Any]:
         link = await _enterprise(db, enterprise_id)
-        first, last = period(start, end)
-        return statement_out(await account.statement(db, link.id, first, last))
+        first, last = period(start, end, actor.time_zone)
+        return statement_out(await account.statement(db, link.id, first, last, actor.time_zone))
 
     @get("/{enterprise_id:uuid}/statement.xlsx", opt=requires(CREDIT, "read"), media_type=XLSX_MEDIA_TYPE)
     async def export_statement(
         self,
         enterprise_id: FromPath[uuid.UUID],
         db: DB,
+        actor: CurrentActor,
         start: FromQuery[date | None] = None,
         end: FromQuery[date | None] = None,
     ) -> Response[bytes]:
         link = await _enterprise(db, enterprise_id)
-        first, last = period(start, end)
-        columns, rows = statement_cells(await account.statement(db, link.id, first, last))
+        first, last = period(start, end, actor.time_zone)
+        columns, rows = statement_cells(await account.statement(db, link.id, first, last, actor.time_zone))
         return await xlsx("statement", columns, rows)
 
 

@@ -30,7 +30,7 @@ from apps.ordering.pages.console_shared import (
 )
 from interconnect.models import EnterpriseLink
 from portal.errors import FieldError, NotFound, ValidationFailed
-from portal.http.deps import DB
+from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_, gettext
 from portal.permissions import requires
 from web.views import Form, field_errors
@@ -102,7 +102,7 @@ async def _enterprise(db: AsyncSession, enterprise_id: uuid.UUID) -> EnterpriseL
     return link
 
 
-def _period(start: str | None, end: str | None) -> tuple[date, date, dict[str, str]]:
+def _period(start: str | None, end: str | None, time_zone: str) -> tuple[date, date, dict[str, str]]:
     """The statement's period from the query (the month so far by default); unreadable dates are
     reported and the default used instead."""
     errors: list[FieldError] = []
@@ -111,19 +111,23 @@ def _period(start: str | None, end: str | None) -> tuple[date, date, dict[str, s
     shown = {e.field: gettext(e.message) for e in errors}
     if errors:
         first, last = None, None
-    begin, finish = period(first, last)
+    begin, finish = period(first, last, time_zone)
     return begin, finish, shown
 
 
 @get("/console/ordering/accounts/{enterprise_id:uuid}", opt=requires(CREDIT, "read"), include_in_schema=False)
 async def account_page(
-    enterprise_id: FromPath[uuid.UUID], db: DB, start: FromQuery[str | None] = None, end: FromQuery[str | None] = None
+    enterprise_id: FromPath[uuid.UUID],
+    db: DB,
+    actor: CurrentActor,
+    start: FromQuery[str | None] = None,
+    end: FromQuery[str | None] = None,
 ) -> Template:
     link = await _enterprise(db, enterprise_id)
-    begin, finish, errors = _period(start, end)
+    begin, finish, errors = _period(start, end, actor.time_zone)
     statement = None
     try:
-        statement = await account.statement(db, link.id, begin, finish)
+        statement = await account.statement(db, link.id, begin, finish, actor.time_zone)
     except ValidationFailed as error:  # a period the account refuses (the end before the start, too long)
         errors.update(field_errors(error))
     return Template(
@@ -149,13 +153,17 @@ async def account_page(
     include_in_schema=False,
 )
 async def statement_download(
-    enterprise_id: FromPath[uuid.UUID], db: DB, start: FromQuery[str | None] = None, end: FromQuery[str | None] = None
+    enterprise_id: FromPath[uuid.UUID],
+    db: DB,
+    actor: CurrentActor,
+    start: FromQuery[str | None] = None,
+    end: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     link = await _enterprise(db, enterprise_id)
-    begin, finish, errors = _period(start, end)
+    begin, finish, errors = _period(start, end, actor.time_zone)
     if errors:
         raise ValidationFailed.single(next(iter(errors)), N_("must be a date (YYYY-MM-DD)"), "invalid")
-    columns, rows = statement_cells(await account.statement(db, link.id, begin, finish))
+    columns, rows = statement_cells(await account.statement(db, link.id, begin, finish, actor.time_zone))
     return await xlsx("statement", columns, rows)
 
 

@@ -37,8 +37,8 @@ from apps.ordering.pages.console_shared import (
     with_query,
 )
 from apps.ordering.payments import METHODS, Payments
+from portal import timezones
 from portal.actor import Actor
-from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
@@ -81,7 +81,7 @@ async def _payments_page(
     rows, total = await payments.page(
         chosen["status"] or None, chosen["enterprise"], PAGE_SIZE, (number - 1) * PAGE_SIZE
     )
-    form = form or {"received_on": utcnow().date().isoformat(), "method": "transfer"}
+    form = form or {"received_on": timezones.today(actor.time_zone).isoformat(), "method": "transfer"}
     payer = optional_uuid(form.get("enterprise_id")) or chosen["enterprise"]
     open_orders = await account.open_orders(db, payer) if payer else []
     return Template(

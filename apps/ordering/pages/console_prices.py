@@ -37,6 +37,7 @@ from portal.http.deps import DB
 from portal.i18n import N_, gettext
 from portal.permissions import requires
 from web.console.partners.shared import programme_settings
+from web.labels import setting_name
 from web.views import Form, field_errors
 
 PRODUCT_CHOICES = 1000  # a bigger catalog is priced by spreadsheet
@@ -72,7 +73,7 @@ async def _lists_page(
             **page_helpers(),
             "lists": lists,
             "counts": counts,
-            "tiers": [(t.id, t.name) for t in settings.tiers],
+            "tiers": [(t.id, setting_name(t.name)) for t in settings.tiers],
             "tier_names": settings.tier_names,
             "enterprises": enterprises,
             "enterprise_names": dict(enterprises),

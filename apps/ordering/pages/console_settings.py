@@ -31,6 +31,7 @@ from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB
 from portal.permissions import requires
 from web.console.partners.shared import programme_settings
+from web.labels import setting_name
 from web.views import Form, field_errors
 
 RESERVE_CHOICES = ("submit", "approval")
@@ -62,7 +63,7 @@ async def _settings_page(
             "rule_errors": rule_errors or {},
             "roles": await staff_roles(db),
             "role_name_of": await role_namer(db),
-            "types": [(t.id, t.name) for t in programme.types],
+            "types": [(t.id, setting_name(t.name)) for t in programme.types],
             "type_names": programme.type_names,
             "warehouses": [(w.id, f"{w.code} · {w.name}") for w in warehouses],
             "reserve_choices": RESERVE_CHOICES,

@@ -35,8 +35,8 @@ from apps.ordering.pages.partner_shared import (
 )
 from apps.ordering.payments import METHOD_LABELS, METHODS, Payments
 from interconnect.services import InterconnectDep
+from portal import timezones
 from portal.actor import Actor
-from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_, gettext
@@ -48,14 +48,14 @@ PAYMENTS_SHOWN = 50
 PAYMENT_FIELDS = ("amount", "received_on", "method", "reference", "note")
 
 
-def chosen_period(start: str | None, end: str | None) -> tuple[date, date, dict[str, str]]:
+def chosen_period(start: str | None, end: str | None, time_zone: str) -> tuple[date, date, dict[str, str]]:
     """The period asked for (this month so far by default); a date that does not read is a message."""
     errors: dict[str, str] = {}
     first, last = date_or_none(start), date_or_none(end)
     for name, text, value in (("start", start, first), ("end", end, last)):
         if text and value is None:
             errors[name] = N_("is not a date (YYYY-MM-DD)")
-    begin, finish = period(first, last)
+    begin, finish = period(first, last, time_zone)
     return begin, finish, errors
 
 
@@ -73,11 +73,11 @@ async def _account_page(
     status_code: int = 200,
 ) -> Template:
     enterprise = own_enterprise(actor)
-    begin, finish, unread = chosen_period(start, end)
+    begin, finish, unread = chosen_period(start, end, actor.time_zone)
     period_errors = {name: gettext(message) for name, message in unread.items()}
     statement = None
     try:
-        statement = await account.statement(db, enterprise, begin, finish)
+        statement = await account.statement(db, enterprise, begin, finish, actor.time_zone)
     except ValidationFailed as error:
         period_errors.update(form_errors(error))
     if period_errors and status_code == 200:
@@ -103,11 +103,11 @@ async def _account_page(
         methods=[(m, METHOD_LABELS[m]) for m in METHODS],
         may_report=may(request, actor, PARTNER_ACCOUNT, "create"),
         may_export=may(request, actor, PARTNER_ACCOUNT, "export"),
-        form=form or {"method": "transfer", "received_on": utcnow().date().isoformat()},
+        form=form or {"method": "transfer", "received_on": timezones.today(actor.time_zone).isoformat()},
         errors=errors or {},
         reported=reported,
         key=one_time_key(),
-        today=utcnow().date(),
+        today=timezones.today(actor.time_zone),
     )
 
 
@@ -141,10 +141,10 @@ async def statement_export_page(
 ) -> Response[bytes]:
     """The same workbook as the API's statement.xlsx, for the period of the page."""
     await signed_in_portal(interconnect, slug, actor)
-    begin, finish, errors = chosen_period(start, end)
+    begin, finish, errors = chosen_period(start, end, actor.time_zone)
     if errors:
         raise ValidationFailed([FieldError(name, message) for name, message in errors.items()])
-    columns, rows = statement_cells(await account.statement(db, own_enterprise(actor), begin, finish))
+    columns, rows = statement_cells(await account.statement(db, own_enterprise(actor), begin, finish, actor.time_zone))
     return await xlsx("statement", columns, rows)
 
 

@@ -173,7 +173,7 @@ def test_the_role_must_open_the_agent_app(client: TestClient, world: World, role
     assert status_of(client, "POST", PARTNER, world.x.admin, json={"customer_name": "C", "amount": "1"}) == 403
     assert deals_page(client, world, world.x.admin).status_code == 403
 
-    roles.define(ROLE, grants=grants(PARTNER_OBJECT), apps=("agent", "notices"))
+    roles.define(ROLE, grants=grants(PARTNER_OBJECT), apps=("agent",))
     assert status_of(client, "GET", PARTNER, world.x.admin) == 200
     create(client, world.x.admin)
     assert deals_page(client, world, world.x.admin).status_code == 200

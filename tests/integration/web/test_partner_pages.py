@@ -795,3 +795,40 @@ def test_people_pages_show_only_the_contact_details_this_upstream_was_given(clie
     client.cookies.set("portal_session", world.x.admin.cookie)
     colleagues = client.get(f"/p/{world.a.slug}/colleagues")
     assert email in colleagues.text and mobile not in colleagues.text
+
+
+def test_partner_home_links_only_the_apps_that_open(client: TestClient, world: World) -> None:
+    slug = world.a.slug
+    colleague = world.x.people["colleague"]
+    given = client.put(
+        f"/api/interconnect/users/{colleague.user_id}/roles",
+        headers=world.a.admin.bearer,
+        json={"roles": ["member", "dealer_buyer"]},
+    )
+    assert given.status_code == 200, given.text
+    act_as(client, world.x.admin.cookie)
+    home = page(client, f"/p/{slug}/").text
+    links = dict(re.findall(r'<li><a href="(/p/[^"]+)">([^<]+)</a></li>', home))
+    assert links[f"/p/{slug}/deals"] == "Deal registration" and links[f"/p/{slug}/ordering/catalog"] == "Ordering"
+
+    act_as(client, colleague.cookie)
+    home = page(client, f"/p/{slug}/").text
+    apps = dict(re.findall(r'<li><a href="(/p/[^"]+)">([^<]+)</a></li>', home))
+    assert apps == {f"/p/{slug}/ordering/catalog": "Ordering"}, apps  # a dealer buyer orders, registers no deals
+    for href in apps:
+        assert client.get(href, follow_redirects=False).status_code == 200
+    for unbuilt in ("Service", "Announcements", "Academy"):
+        assert unbuilt not in home
+
+    # the deal app is not theirs: asking for it is refused inside the portal, with its brand and menu
+    refused = client.get(f"/p/{slug}/deals", follow_redirects=False)
+    assert_readable_page(refused, 403, "You do not have permission to do this")
+    assert f'<a class="brand" href="/p/{slug}/">' in refused.text and world.a.name in refused.text
+    assert f'href="/p/{slug}/ordering/catalog"' in refused.text  # the menu
+    assert f'action="/p/{slug}/logout"' in refused.text
+    missing = client.get(f"/p/{slug}/ordering/orders/{uuid.uuid4()}", follow_redirects=False)
+    assert missing.status_code == 404 and f'<a class="brand" href="/p/{slug}/">' in missing.text
+
+    # another tenant's portal, asked for with this session, shows nothing of this one
+    elsewhere = client.get(f"/p/{world.b.slug}/no-such-page", follow_redirects=False)
+    assert world.a.name not in elsewhere.text and f"/p/{slug}/" not in elsewhere.text

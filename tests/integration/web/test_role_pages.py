@@ -131,7 +131,7 @@ def test_admin_creates_a_role_and_edits_its_grants_and_fields(client: TestClient
     form = {
         "name": "Installer lead",
         "description": "Leads the installers",
-        "apps": ["service", "academy"],
+        "apps": ["agent"],
         "grant": ["partner.profile:read", "partner.colleagues:read"],
         "includes": ["member"],
     }
@@ -140,7 +140,8 @@ def test_admin_creates_a_role_and_edits_its_grants_and_fields(client: TestClient
 
     editor = page(client, f"/console/roles/{key}").text
     assert re.search(r'value="partner.colleagues:read"\s+aria-label="[^"]*"\s+checked', editor)
-    assert re.search(r'name="apps" value="service" checked', editor)
+    assert re.search(r'name="apps" value="agent" checked', editor)
+    assert 'value="service"' not in editor and 'value="academy"' not in editor  # not built: not offered
     assert not re.search(r'name="apps" value="ordering" checked', editor)
     assert re.search(r'name="includes" value="member" checked', editor)
     assert "Leads the installers" in editor
@@ -653,8 +654,9 @@ def test_partner_home_lists_roles_and_the_apps_they_open(client: TestClient, wor
     home = text_of(page(client, f"/p/{world.a.slug}/"))
     assert "Your roles" in home
     assert "Enterprise admin" in home
-    for app in ("Deal registration", "Ordering", "Service", "Academy"):
-        assert app in home
+    assert f'href="/p/{world.a.slug}/ordering/catalog">Ordering</a>' in home
+    for app in ("Service", "Academy", "Announcements"):
+        assert app not in home  # apps that are not built are not advertised
 
     colleague = world.x.people["colleague"]
     given = client.put(
@@ -667,5 +669,5 @@ def test_partner_home_lists_roles_and_the_apps_they_open(client: TestClient, wor
     member_home = text_of(page(client, f"/p/{world.a.slug}/", headers=ZH))
     assert "您的角色" in member_home  # "Your roles"
     assert "经销商采购员" in member_home and "成员" in member_home  # "Dealer buyer", "Member"
-    assert "订货" in member_home and "公告" in member_home  # the apps they open: "Ordering", "Announcements"
+    assert '/ordering/catalog">订货</a>' in member_home  # the app they open: "Ordering", as a link
     assert "商机报备" not in member_home  # "Deal registration": not opened by these roles

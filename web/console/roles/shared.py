@@ -28,6 +28,10 @@ ACTION_LABELS: dict[str, str] = {
     "delete": N_("Delete"),
     "export": N_("Export"),
     "approve": N_("Approve"),
+    "import": N_("Import"),
+    "cancel": N_("Cancel"),
+    "ship": N_("Ship"),
+    "receive": N_("Confirm receipt"),
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}
@@ -160,11 +164,38 @@ def scoped_objects(objects: Mapping[str, ProtectedObject], audience: str) -> lis
     return sorted((o for o in objects.values() if o.model is not None and o.audience == audience), key=lambda o: o.name)
 
 
-def object_columns(obj: ProtectedObject) -> list[str]:
-    """The columns of a data-scoped object a sharing rule may test."""
+# Names of the columns sharing rules test that no object lists among its fields.
+COLUMN_LABELS: dict[str, str] = {
+    "id": N_("Record ID"),
+    "owner_id": N_("Owner"),
+    "enterprise_id": N_("Partner enterprise"),
+    "created_by": N_("Created by"),
+    "created_at": N_("Created at"),
+    "updated_at": N_("Changed at"),
+    "number": N_("Number"),
+    "status": N_("Status"),
+    "currency": N_("Currency"),
+    "total": N_("Total"),
+    "cost_total": N_("Cost total"),
+    "warehouse_id": N_("Warehouse"),
+    "stock_reserved": N_("Stock reserved"),
+    "over_credit": N_("Over the credit limit"),
+    "placed_by_kind": N_("Placed by staff or partner"),
+    "submitted_at": N_("Submitted at"),
+    "approved_at": N_("Approved at"),
+    "shipped_at": N_("Shipped at"),
+    "received_at": N_("Received at"),
+    "completed_at": N_("Completed at"),
+    "cancelled_at": N_("Cancelled at"),
+}
+
+
+def object_columns(obj: ProtectedObject) -> list[tuple[str, str]]:
+    """The columns of a data-scoped object a sharing rule may test, with their labels (message ids)."""
     if obj.model is None:
         return []
-    return [c.name for c in obj.model.__table__.columns if c.name != "tenant_id"]
+    labels = {**COLUMN_LABELS, **dict(obj.fields)}
+    return [(c.name, labels.get(c.name, c.name)) for c in obj.model.__table__.columns if c.name != "tenant_id"]
 
 
 async def roles_of_kind(db: AsyncSession, kind: str) -> list[Role]:
