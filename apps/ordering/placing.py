@@ -15,7 +15,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from apps.ordering import account, lifecycle, pricing, stock
 from apps.ordering.catalog import Catalog, buyer_of, settings_of
-from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSettings, OrderLine
+from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSettings, OrderLine, Product
 from apps.ordering.objects import CATALOG, PARTNER_CATALOG
 from apps.ordering.orders import Orders
 from interconnect.models import EnterpriseLink
@@ -62,6 +62,31 @@ def merged(lines: Sequence[LineIn]) -> dict[uuid.UUID, int]:
     if errors:
         raise ValidationFailed(errors)
     return wanted
+
+
+def quantity_rules(product: Product, quantity: int, field: str) -> list[FieldError]:
+    """What is wrong with ordering `quantity` of the product: below its minimum, or not whole packs.
+    The cart checks it when a line is set and when it is shown, placing when the order is made."""
+    errors: list[FieldError] = []
+    if quantity < product.min_order_quantity:
+        errors.append(
+            FieldError(
+                field,
+                N_("%(sku)s is ordered in at least %(min)s"),
+                "below_minimum",
+                {"sku": product.sku, "min": product.min_order_quantity},
+            )
+        )
+    if quantity % product.pack_size:
+        errors.append(
+            FieldError(
+                field,
+                N_("%(sku)s comes in packs of %(pack)s"),
+                "pack_size",
+                {"sku": product.sku, "pack": product.pack_size},
+            )
+        )
+    return errors
 
 
 def text_field(name: str, value: str | None, limit: int) -> str | None:
@@ -132,24 +157,7 @@ async def place(
                 FieldError(f"{field}.product_id", N_("This product is not available to order"), "unavailable")
             )
             continue
-        if quantity < product.min_order_quantity:
-            errors.append(
-                FieldError(
-                    f"{field}.quantity",
-                    N_("%(sku)s is ordered in at least %(min)s"),
-                    "below_minimum",
-                    {"sku": product.sku, "min": product.min_order_quantity},
-                )
-            )
-        if quantity % product.pack_size:
-            errors.append(
-                FieldError(
-                    f"{field}.quantity",
-                    N_("%(sku)s comes in packs of %(pack)s"),
-                    "pack_size",
-                    {"sku": product.sku, "pack": product.pack_size},
-                )
-            )
+        errors.extend(quantity_rules(product, quantity, f"{field}.quantity"))
         price = priced.get(product_id)
         if price is None:
             errors.append(

@@ -66,6 +66,7 @@ async def _cart_page(
         priced="total" in cart,
         currency=next((i["product"].get("currency") for i in cart["items"] if i["product"]), None),
         unavailable=sum(1 for item in cart["items"] if not item["available_to_order"]),
+        wrong_quantity=sum(1 for item in cart["items"] if item["problems"]),
         inputs=order_inputs(request, actor),
         form=form or {},
         refusal=refusal or [],

@@ -99,8 +99,12 @@ def refusal_lines(error: DomainError) -> list[str]:
 
 
 def form_errors(error: ValidationFailed) -> dict[str, str]:
-    """Messages per input of the form (the field names of the service)."""
-    return {e.field: gettext(e.message, **_params(e.params)) for e in error.errors}
+    """Messages per input of the form (the field names of the service); an input that breaks two
+    rules shows both."""
+    found: dict[str, list[str]] = {}
+    for e in error.errors:
+        found.setdefault(e.field, []).append(gettext(e.message, **_params(e.params)))
+    return {name: " ".join(messages) for name, messages in found.items()}
 
 
 def one_time_key() -> str:

@@ -189,6 +189,30 @@ def test_the_cart_becomes_the_order(client: TestClient, world: World) -> None:
     assert ok(client.get("/api/partner/ordering/cart", headers=dealer))["items"] == []
 
 
+def test_the_cart_refuses_a_quantity_that_breaks_the_pack_or_minimum(client: TestClient, world: World) -> None:
+    shop = build_shop(client, world)  # the valve: packs of 5, at least 10
+    dealer = world.x.admin.bearer
+    line = f"/api/partner/ordering/cart/{shop.valve}"
+    refused = client.put(line, headers=dealer, json={"quantity": 3})
+    assert refused.status_code == 422, refused.text
+    errors = {(e["field"], e["code"]) for e in refused.json()["errors"]}
+    assert errors == {("quantity", "pack_size"), ("quantity", "below_minimum")}
+    messages = " ".join(e["message"] for e in refused.json()["errors"])
+    assert "comes in packs of 5" in messages and "is ordered in at least 10" in messages
+    assert client.put(line, headers=dealer, json={"quantity": 12}).json()["errors"][0]["code"] == "pack_size"
+    assert ok(client.get("/api/partner/ordering/cart", headers=dealer))["items"] == []
+
+    # a line that was right until the manufacturer changed the pack size is named on the cart
+    assert ok(client.put(line, headers=dealer, json={"quantity": 10}))["items"][0]["problems"] == []
+    ok(staff(client, world.a.admin, "PATCH", f"/products/{shop.valve}", json={"pack_size": 4}))
+    [item] = ok(client.get("/api/partner/ordering/cart", headers=dealer))["items"]
+    assert item["quantity"] == 10 and [p["code"] for p in item["problems"]] == ["pack_size"]
+    assert "comes in packs of 4" in item["problems"][0]["message"]
+    placed = client.post("/api/partner/ordering/orders", headers=dealer, json={"ship_to": "Dock 4"})
+    assert placed.status_code == 422 and placed.json()["errors"][0]["code"] == "pack_size"
+    assert ok(client.put(line, headers=dealer, json={"quantity": 12}))["items"][0]["problems"] == []
+
+
 @pytest.mark.postgres_only
 def test_fifty_concurrent_orders_at_a_stock_of_ten(client: TestClient, world: World) -> None:
     shop = build_shop(client, world)

@@ -185,19 +185,36 @@ def test_add_to_cart_and_a_checkout_sent_twice_places_one_order(client: TestClie
 def test_refusals_are_shown_on_the_cart_and_change_nothing(client: TestClient, world: World) -> None:
     shop = build_shop(client, world)
     act_as(client, world.x.admin.cookie)
-    add(client, world, shop.valve, 7)
-    refused = checkout(client, world, get(client, f"{base(world)}/cart"))
+    # a quantity that breaks the pack size or the minimum does not go in, and the rule is named
+    for path in (f"{base(world)}/catalog/{shop.valve}", f"{base(world)}/cart"):
+        if path.endswith("/cart"):
+            assert add(client, world, shop.valve, 10).status_code in (302, 303)
+            refused = post(client, f"{path}/{shop.valve}", {"quantity": "3"}, path)
+        else:
+            refused = post(client, f"{base(world)}/cart/{shop.valve}/add", {"quantity": "3"}, path)
+        page = text_of(refused)
+        assert refused.status_code == 422, page[:400]
+        assert "comes in packs of 5" in page and "is ordered in at least 10" in page
+    assert 'value="10"' in page  # the cart kept its line as it was
+
+    # a line the manufacturer's change made wrong is marked on the cart, and checkout names it
+    ok(staff(client, world.a.admin, "PATCH", f"/products/{shop.valve}", json={"min_order_quantity": 15}))
+    cart = text_of(get(client, f"{base(world)}/cart"))
+    assert "One quantity in your cart no longer fits" in cart
+    marked = re.search(rf'<tr id="line-{shop.valve}" class="o-unavailable">.*?</tr>', cart, re.S)
+    assert marked and "is ordered in at least 15" in marked.group(0)
+    refused = checkout(client, world, get(client, f"{base(world)}/cart"), ship_to="Dock 4")
     page = text_of(refused)
     assert refused.status_code == 422, page[:400]
-    assert "The order was not placed" in page
-    assert "is ordered in at least 10" in page and "comes in packs of 5" in page
+    assert "The order was not placed" in page and "is ordered in at least 15" in page
+    assert re.search(rf'<tr id="line-{shop.valve}" class="o-unavailable">', page)
     assert orders_of(client, world.x.admin, world) == []
-    assert 'value="7"' in page  # the cart is as it was
+    assert 'value="10"' in page  # the cart is as it was
 
     # over the credit limit: a conflict, with the amounts in two decimals
     ok(staff(client, world.a.admin, "PUT", f"/accounts/{world.x.link_id}/credit-limit", json={"amount": "200"}))
     standing = ok(staff(client, world.a.admin, "GET", f"/accounts/{world.x.link_id}"))
-    post(client, f"{base(world)}/cart/{shop.valve}", {"remove": "1", "quantity": "7"}, f"{base(world)}/cart")
+    post(client, f"{base(world)}/cart/{shop.valve}", {"remove": "1", "quantity": "10"}, f"{base(world)}/cart")
     add(client, world, shop.pump, 2)
     cart = get(client, f"{base(world)}/cart")
     over = checkout(client, world, cart)
