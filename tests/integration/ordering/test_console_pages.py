@@ -92,6 +92,7 @@ def test_queue_lists_a_submitted_dealer_order_and_the_desk_approves_and_ships_in
     assert order["number"] in queue and world.x.name in queue
     assert order["number"] not in text_of(page(client, "/console/ordering/orders?status=shipped"))
     assert order["number"] in text_of(page(client, f"/console/ordering/orders?q={order['number']}&status=all"))
+    assert order["number"].startswith("SO") and 'placeholder="e.g. SO000123"' in queue  # numbers as they are
 
     path = f"/console/ordering/orders/{order['id']}"
     detail = text_of(page(client, path))
