@@ -169,6 +169,7 @@ def test_a_shipment_needs_carrier_and_tracking_unless_own_delivery_and_a_shipped
     shipped = order_of(client, world, order["id"])
     assert shipped["status"] == "shipped"
     assert [(s["carrier"], s["own_delivery"]) for s in shipped["shipments"]] == [("SF", False), (None, True)]
+    assert shipped["actions"] == ["receive"]  # the dealer's step, which has no form on the desk's page
     done = text_of(page(client, path))
     assert "Delivered by the manufacturer" in done
     assert "Next steps" not in done and 'id="actions"' not in done  # nothing left for the desk to do here
