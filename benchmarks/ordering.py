@@ -632,7 +632,7 @@ def placing(products: list[str]) -> Call:
         lines = [{"product_id": p, "quantity": rng.randint(1, 5)} for p in rng.sample(products, rng.randint(1, 3))]
         response = await http.post(
             "/api/partner/ordering/orders",
-            json={"lines": lines, "note": "bench"},
+            json={"lines": lines, "ship_to": "Bench dock", "note": "bench"},
             headers={"Idempotency-Key": uuid.uuid4().hex},
         )
         if response.status_code != 201:

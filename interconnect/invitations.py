@@ -22,7 +22,7 @@ from portal.actor import Actor
 from portal.db.context import PUBLIC, tenant_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
-from portal.errors import Conflict, Gone, InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
+from portal.errors import Conflict, FieldError, Gone, InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.identity.passwords import Passwords
@@ -81,6 +81,17 @@ def check_usable(invitation: Invitation) -> None:
         raise Gone(N_("This invitation has already been used"), code="invitation_used_up")
 
 
+def check_limits(max_uses: int | None, expires_in_days: int | None) -> None:
+    """Uses and days both checked, so a form with both wrong hears of both at once."""
+    errors: list[FieldError] = []
+    if max_uses is not None and max_uses < 1:
+        errors.append(FieldError("max_uses", N_("must be at least 1")))
+    if expires_in_days is not None and not 1 <= expires_in_days <= 365:
+        errors.append(FieldError("expires_in_days", N_("must be between 1 and 365")))
+    if errors:
+        raise ValidationFailed(errors)
+
+
 class Invitations:
     def __init__(self, session: AsyncSession, actor: Actor | None = None) -> None:
         self.session, self.actor = session, actor
@@ -89,10 +100,7 @@ class Invitations:
         if data.kind not in ("link", "code"):
             raise ValidationFailed.single("kind", N_("must be one of %(choices)s"), choices="link, code")
         await Links(self.session).check_references(data.partner_type_id, data.tier_id, parent_id=data.parent_id)
-        if data.max_uses is not None and data.max_uses < 1:
-            raise ValidationFailed.single("max_uses", N_("must be at least 1"))
-        if data.expires_in_days is not None and not 1 <= data.expires_in_days <= 365:
-            raise ValidationFailed.single("expires_in_days", N_("must be between 1 and 365"))
+        check_limits(data.max_uses, data.expires_in_days)
         is_link = data.kind == "link"
         days = data.expires_in_days if data.expires_in_days is not None else (DEFAULT_LINK_DAYS if is_link else None)
         invitation = Invitation(

@@ -278,8 +278,8 @@ def sample_sharing_rule(client: TestClient, tenant: TenantWorld) -> str:
 
 
 def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> dict[str, str]:
-    """Tenant A's ordering records: a product on the base price list, an order of enterprise X waiting
-    for approval, a payment of X, the main warehouse and the first approval rule."""
+    """Tenant A's ordering records: a product on the base price list, an address of enterprise X and
+    its order waiting for approval, a payment of X, the main warehouse and the first approval rule."""
     admin = tenant.admin.bearer
 
     def made(response: Any, status: int = 201) -> Any:
@@ -292,11 +292,22 @@ def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterpr
     price_list = made(client.post("/api/ordering/price-lists", headers=admin, json={"name": "Base", "kind": "base"}))
     items = [{"product_id": product["id"], "unit_price": "120.00"}]
     made(client.put(f"/api/ordering/price-lists/{price_list['id']}/items", headers=admin, json=items), 200)
+    address = made(
+        client.post(
+            "/api/partner/ordering/addresses",
+            headers=enterprise.admin.bearer,
+            json={"label": "Harbour dock", "recipient": "Dock office", "phone": "555-0100", "address": "Pier 4"},
+        )
+    )
     order = made(
         client.post(
             "/api/partner/ordering/orders",
             headers=enterprise.admin.bearer,
-            json={"lines": [{"product_id": product["id"], "quantity": 1}], "note": "Harbour order"},
+            json={
+                "lines": [{"product_id": product["id"], "quantity": 1}],
+                "address_id": address["id"],
+                "note": "Harbour order",
+            },
         )
     )
     payment = made(
@@ -311,6 +322,7 @@ def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterpr
     return {
         "product": product["id"],
         "price_list": price_list["id"],
+        "address": address["id"],
         "order": order["id"],
         "order_number": order["number"],
         "payment": payment["id"],

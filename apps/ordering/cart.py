@@ -1,6 +1,8 @@
 """A partner person's cart: quantities per product, priced when shown at the buyer's effective price
 for that quantity (so quantity breaks show as the cart grows). A product that went out of the buyer's
-catalog stays in the cart marked unavailable, and placing the order refuses it by name."""
+catalog stays in the cart marked unavailable, and placing the order refuses it by name. A quantity that
+breaks the product's minimum or pack size is refused when it is set; one that a later change of the
+product made wrong is named on its line when the cart is shown."""
 
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ from sqlalchemy import delete, select
 from apps.ordering import pricing
 from apps.ordering.catalog import Catalog
 from apps.ordering.models import CartLine
-from apps.ordering.placing import MAX_LINES, MAX_QUANTITY, LineIn
+from apps.ordering.placing import MAX_LINES, MAX_QUANTITY, LineIn, quantity_rules
 from portal.errors import ValidationFailed
-from portal.i18n import N_
+from portal.i18n import N_, gettext
 
 
 class Cart:
@@ -45,7 +47,10 @@ class Cart:
                 await self.session.delete(line)
             await self.session.flush()
             return
-        await self.catalog.get(product_id)  # only what the buyer may see goes in
+        product = await self.catalog.get(product_id)  # only what the buyer may see goes in
+        broken = quantity_rules(product, quantity, "quantity")
+        if broken:
+            raise ValidationFailed(broken)
         if line is None:
             if len(await self.lines()) >= MAX_LINES:
                 raise ValidationFailed.single("product_id", N_("A cart holds at most %(max)s products"), max=MAX_LINES)
@@ -74,11 +79,14 @@ class Cart:
             unit_price = None if price is None or product is None else price.unit_price
             line_total = None if unit_price is None else unit_price * line.quantity
             total += line_total or 0
+            found = visible.get(line.product_id)
+            problems = [] if found is None else quantity_rules(found, line.quantity, "quantity")
             items.append(
                 {
                     "product_id": line.product_id,
                     "quantity": line.quantity,
                     "available_to_order": product is not None and price is not None,
+                    "problems": [{"code": p.code, "message": gettext(p.message, **p.params)} for p in problems],
                     "product": product,
                     "unit_price": unit_price,
                     "line_total": line_total,

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import placing, workflow
+from apps.ordering.addresses import AddressBook
 from apps.ordering.catalog import settings_of
 from apps.ordering.models import (
     AccountEntry,
@@ -103,6 +104,17 @@ HISTORY = {
         ("DN", 2, 8, "approved"),
         ("HB", 3, 4, "cancelled"),
         ("DN", 2, 1, "submitted"),
+    ),
+}
+# Each demo enterprise's address book: its warehouse (the default) and a second site.
+ADDRESSES = {
+    "acme-pumps": (
+        ("Warehouse", "Receiving desk", "+1 555 0100", "{name}, 18 Harbour Road, Dock 2"),
+        ("Showroom", "Front office", "+1 555 0101", "{name}, 5 Market Street"),
+    ),
+    "borealis-valves": (
+        ("仓库", "收货处", "021-5555-0100", "{name} 上海市浦东新区港城路 18 号 2 号门"),
+        ("门店", "前台", "021-5555-0101", "{name} 上海市黄浦区南京东路 5 号"),
     ),
 }
 ORDER_DESK_STAFF = {"acme-pumps": "oscar@acme-pumps.example", "borealis-valves": "liu.yang@borealis.example"}
@@ -230,6 +242,20 @@ async def _history(
     staff_orders = await upstream_orders(services, session, tenant_id)
     policy = staff_orders.policy
     reporter: Orders | None = None
+    books: dict[uuid.UUID, uuid.UUID] = {}  # enterprise -> its default address
+    for code in dict.fromkeys(code for code, *_ in HISTORY[slug]):
+        link = links.get(code)
+        if link is not None:
+            book = AddressBook(session, link.id)
+            for label, recipient, phone, where in ADDRESSES[slug]:
+                values = {
+                    "label": label,
+                    "recipient": recipient,
+                    "phone": phone,
+                    "address": where.format(name=link.name),
+                }
+                address = await book.create(values)
+                books.setdefault(link.id, address.id)
     for index, (code, count, days_ago, status) in enumerate(HISTORY[slug]):
         link = links.get(code)
         if link is None:
@@ -255,7 +281,13 @@ async def _history(
         )
         picked = [products[(index * 7 + k * 13) % len(products)] for k in range(count)]
         lines = [placing.LineIn(p.id, p.min_order_quantity * (1 + (index + k) % 3)) for k, p in enumerate(picked)]
-        order = await placing.place(Orders(session, policy, dealer, PARTNER_ORDER), lines, enterprise_id=link.id)
+        order = await placing.place(
+            Orders(session, policy, dealer, PARTNER_ORDER),
+            lines,
+            enterprise_id=link.id,
+            address_id=books[link.id],
+            po_number=f"PO-{link.code}-{index + 1:03d}",
+        )
         await _advance(session, staff_orders, Orders(session, policy, dealer, PARTNER_ORDER), order, status)
         await _date_back(session, order.id, days_ago)
         reporter = Orders(session, policy, dealer, PARTNER_ORDER)

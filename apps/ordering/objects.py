@@ -35,13 +35,15 @@ CATALOG_FIELDS: tuple[tuple[str, str], ...] = (
 )
 ORDER_FIELDS: tuple[tuple[str, str], ...] = (
     ("ship_to", N_("Ship to")),
+    ("po_number", N_("PO number")),
+    ("requested_delivery_date", N_("Requested delivery date")),
     ("note", N_("Note")),
     ("paid_amount", N_("Paid")),
     ("cost_price", N_("Cost price")),
     ("margin", N_("Margin")),
 )
 # Fields of the order a partner may send when placing it; all the others come from the catalog.
-ORDER_INPUT_FIELDS = ("ship_to", "note")
+ORDER_INPUT_FIELDS = ("ship_to", "po_number", "requested_delivery_date", "note")
 COST_FIELDS = ("cost_price", "margin")
 
 OBJECTS = (

@@ -168,6 +168,8 @@ class Orders:
             "margin": margin(order.total, order.cost_total),
             "over_credit": order.over_credit,
             "ship_to": order.ship_to,
+            "po_number": order.po_number,
+            "requested_delivery_date": order.requested_delivery_date,
             "note": order.note,
             "created_at": order.created_at,
             "submitted_at": order.submitted_at,
@@ -245,6 +247,7 @@ class Orders:
                 "number": s.number,
                 "carrier": s.carrier,
                 "tracking_number": s.tracking_number,
+                "own_delivery": s.own_delivery,
                 "shipped_at": s.shipped_at,
                 "lines": quantities[s.id],
             }

@@ -9,17 +9,21 @@ import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import account, lifecycle, pricing, stock
+from apps.ordering.addresses import AddressBook, ship_to_text
 from apps.ordering.catalog import Catalog, buyer_of, settings_of
-from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSettings, OrderLine
+from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSettings, OrderLine, Product
 from apps.ordering.objects import CATALOG, PARTNER_CATALOG
 from apps.ordering.orders import Orders
 from interconnect.models import EnterpriseLink
-from portal.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from portal.db.types import utcnow
+from portal.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
 from portal.ids import uuid7
 from portal.outbox import publish
@@ -64,11 +68,58 @@ def merged(lines: Sequence[LineIn]) -> dict[uuid.UUID, int]:
     return wanted
 
 
+def quantity_rules(product: Product, quantity: int, field: str) -> list[FieldError]:
+    """What is wrong with ordering `quantity` of the product: below its minimum, or not whole packs.
+    The cart checks it when a line is set and when it is shown, placing when the order is made."""
+    errors: list[FieldError] = []
+    if quantity < product.min_order_quantity:
+        errors.append(
+            FieldError(
+                field,
+                N_("%(sku)s is ordered in at least %(min)s"),
+                "below_minimum",
+                {"sku": product.sku, "min": product.min_order_quantity},
+            )
+        )
+    if quantity % product.pack_size:
+        errors.append(
+            FieldError(
+                field,
+                N_("%(sku)s comes in packs of %(pack)s"),
+                "pack_size",
+                {"sku": product.sku, "pack": product.pack_size},
+            )
+        )
+    return errors
+
+
 def text_field(name: str, value: str | None, limit: int) -> str | None:
     cleaned = (value or "").strip()
     if len(cleaned) > limit:
         raise ValidationFailed.single(name, N_("may be at most %(max)s characters"), "too_long", max=limit)
     return cleaned or None
+
+
+async def destination(
+    session: AsyncSession, enterprise_id: uuid.UUID | None, address_id: uuid.UUID | None, typed: str | None
+) -> str:
+    """What the order ships to: a copy of one of the enterprise's addresses, or an address typed for
+    this order; one of the two, never both, and never neither."""
+    if address_id is not None:
+        if typed is not None and typed.strip():
+            raise ValidationFailed.single(
+                "ship_to", N_("Choose an address from the book or type one, not both"), "ambiguous"
+            )
+        if enterprise_id is None:
+            raise ValidationFailed.single("address_id", N_("is not an address of this enterprise"), "unknown")
+        try:
+            return ship_to_text(await AddressBook(session, enterprise_id).get(address_id))
+        except NotFound:
+            raise ValidationFailed.single("address_id", N_("is not an address of this enterprise"), "unknown") from None
+    found = text_field("ship_to", typed, 500)
+    if found is None:
+        raise ValidationFailed.single("ship_to", N_("Say where the order ships to"), "required")
+    return found
 
 
 def provisional_number(order_id: uuid.UUID) -> str:
@@ -103,15 +154,31 @@ async def place(
     *,
     enterprise_id: uuid.UUID | None,
     ship_to: str | None = None,
+    address_id: uuid.UUID | None = None,
+    po_number: str | None = None,
+    requested_delivery_date: date | None = None,
     note: str | None = None,
 ) -> Order:
-    """A new order for `enterprise_id` (None: the upstream's own), placed and submitted."""
+    """A new order for `enterprise_id` (None: the upstream's own), placed and submitted. It ships to
+    `address_id` of the enterprise's address book (copied into the order) or to the `ship_to` typed."""
     session, actor = orders.session, orders.actor
     if actor.kind == "external" and enterprise_id is None:
         raise PermissionDenied(N_("Only people of a partner enterprise can place orders"), code="no_enterprise")
-    given = {name: value for name, value in (("ship_to", ship_to), ("note", note)) if value is not None}
+    given = {
+        name: value
+        for name, value in (
+            ("ship_to", ship_to if address_id is None else address_id),
+            ("po_number", po_number),
+            ("requested_delivery_date", requested_delivery_date),
+            ("note", note),
+        )
+        if value is not None
+    }
     check_writable(orders.policy, actor, orders.obj, given)
-    ship_to, note = text_field("ship_to", ship_to, 500), text_field("note", note, 2000)
+    ship_to, note = await destination(session, enterprise_id, address_id, ship_to), text_field("note", note, 2000)
+    po_number = text_field("po_number", po_number, 60)
+    if requested_delivery_date is not None and requested_delivery_date < utcnow().date():
+        raise ValidationFailed.single("requested_delivery_date", N_("may not be in the past"), "past")
     wanted = merged(lines)
     buyer, audience = await buyer_of(session, enterprise_id)
     if enterprise_id is not None:
@@ -132,24 +199,7 @@ async def place(
                 FieldError(f"{field}.product_id", N_("This product is not available to order"), "unavailable")
             )
             continue
-        if quantity < product.min_order_quantity:
-            errors.append(
-                FieldError(
-                    f"{field}.quantity",
-                    N_("%(sku)s is ordered in at least %(min)s"),
-                    "below_minimum",
-                    {"sku": product.sku, "min": product.min_order_quantity},
-                )
-            )
-        if quantity % product.pack_size:
-            errors.append(
-                FieldError(
-                    f"{field}.quantity",
-                    N_("%(sku)s comes in packs of %(pack)s"),
-                    "pack_size",
-                    {"sku": product.sku, "pack": product.pack_size},
-                )
-            )
+        errors.extend(quantity_rules(product, quantity, f"{field}.quantity"))
         price = priced.get(product_id)
         if price is None:
             errors.append(
@@ -174,6 +224,8 @@ async def place(
         currency=settings.currency,
         warehouse_id=settings.default_warehouse_id,
         ship_to=ship_to,
+        po_number=po_number,
+        requested_delivery_date=requested_delivery_date,
         note=note,
         placed_by_kind=actor.kind,
         created_by=actor.user_id,

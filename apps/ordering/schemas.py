@@ -22,10 +22,14 @@ class LineBody(Strict):
 
 
 class OrderIn(Strict):
-    """Lines to order; without them, the cart's lines (and the cart is emptied)."""
+    """Lines to order; without them, the cart's lines (and the cart is emptied). It ships to
+    `address_id` of the enterprise's address book or to the address typed in `ship_to`."""
 
     lines: list[LineBody] | None = None
+    address_id: uuid.UUID | None = None
     ship_to: Multiline | None = None
+    po_number: str | None = None
+    requested_delivery_date: date | None = None
     note: Multiline | None = None
 
 
@@ -35,7 +39,10 @@ class StaffOrderIn(Strict):
 
     lines: list[LineBody]
     enterprise_id: uuid.UUID | None = None
+    address_id: uuid.UUID | None = None  # one of the enterprise's addresses, or type one in ship_to
     ship_to: Multiline | None = None
+    po_number: str | None = None
+    requested_delivery_date: date | None = None
     note: Multiline | None = None
 
 
@@ -48,11 +55,31 @@ class Comment(Strict):
 
 
 class ShipIn(Strict):
-    """Quantities per order line id; none: everything left to ship."""
+    """Quantities per order line id; none: everything left to ship. A carrier and a tracking number
+    are required unless the manufacturer delivers itself (`own_delivery`)."""
 
     lines: dict[uuid.UUID, Int32] | None = None
     carrier: str | None = None
     tracking_number: str | None = None
+    own_delivery: bool = False
+
+
+class AddressIn(Strict):
+    """An address of the enterprise's book; `is_default` makes it the one checkout preselects."""
+
+    label: str
+    recipient: str
+    phone: str
+    address: Multiline
+    is_default: bool = False
+
+
+class AddressPatch(Strict):
+    label: str | UnsetType = UNSET
+    recipient: str | UnsetType = UNSET
+    phone: str | UnsetType = UNSET
+    address: Multiline | UnsetType = UNSET
+    is_default: bool | UnsetType = UNSET
 
 
 class PaymentIn(Strict):

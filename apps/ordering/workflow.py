@@ -156,11 +156,15 @@ async def ship(
     *,
     carrier: str | None = None,
     tracking_number: str | None = None,
+    own_delivery: bool = False,
 ) -> Shipment:
     """A shipment of some of what is left to ship (`lines`: order line id -> quantity; all of it when
-    None). Stock leaves the warehouse; the order becomes partially shipped or shipped."""
+    None), with its carrier and tracking number unless the manufacturer delivers it itself. Stock
+    leaves the warehouse; the order becomes partially shipped or shipped."""
     order = await orders.writable(order_id)
     lifecycle.check(order, "ship", orders.actor)
+    carrier = text_field("carrier", carrier, 100)
+    tracking_number = text_field("tracking_number", tracking_number, 100)
     order_lines = {line.id: line for line in (await orders.lines([order.id]))[order.id]}
     wanted = dict(lines) if lines else {i: line.quantity - line.shipped_quantity for i, line in order_lines.items()}
     errors: list[FieldError] = []
@@ -180,6 +184,12 @@ async def ship(
     wanted = {i: q for i, q in wanted.items() if q > 0}
     if not errors and not wanted:
         errors.append(FieldError("lines", N_("Nothing to ship"), "required"))
+    if not own_delivery:
+        # the dealer follows the goods with these; only the manufacturer's own delivery goes without
+        if carrier is None:
+            errors.append(FieldError("carrier", N_("is required unless you deliver it yourself"), "required"))
+        if tracking_number is None:
+            errors.append(FieldError("tracking_number", N_("is required unless you deliver it yourself"), "required"))
     if errors:
         raise ValidationFailed(errors)
     if order.warehouse_id is not None:
@@ -192,8 +202,9 @@ async def ship(
         order_id=order.id,
         number=await next_number(orders, "next_shipment_number", "SH"),
         warehouse_id=order.warehouse_id,
-        carrier=text_field("carrier", carrier, 100),
-        tracking_number=text_field("tracking_number", tracking_number, 100),
+        carrier=carrier,
+        tracking_number=tracking_number,
+        own_delivery=own_delivery,
         created_by=orders.actor.user_id,
     )
     orders.session.add(shipment)

@@ -43,13 +43,21 @@ def place_an_order(dealer: Page) -> str:
     assert path_of(dealer) == f"{PORTAL}/cart"
     expect(dealer.locator("main")).to_contain_text(SKU)
     checkout = dealer.locator(f'form[action="{PORTAL}/cart/checkout"]')
-    fill_form(checkout, {"ship_to": "East Dealer warehouse, dock 2"})
+    # the enterprise's default address is preselected; a typed one is refused beside it
+    expect(checkout.locator('select[name="address_id"] option:checked')).to_contain_text("Warehouse")
+    fill_form(checkout, {"ship_to": "East Dealer yard, gate 2"})
+    submit(checkout, "Place the order", expect_status=422)
+    expect(dealer.locator("main")).to_contain_text("not both")
+    checkout = dealer.locator(f'form[action="{PORTAL}/cart/checkout"]')
+    fill_form(checkout, {"address_id": "Another address: type it below", "po_number": "PO-E2E-1"})
     submit(checkout, "Place the order")
     assert re.fullmatch(rf"{PORTAL}/orders/[0-9a-f-]+", path_of(dealer)), path_of(dealer)
     heading = dealer.locator("h1")
     expect(heading).to_contain_text("Submitted")
     number = re.search(r"SO\d+", heading.inner_text())
     assert number, heading.inner_text()
+    expect(dealer.locator("main")).to_contain_text("East Dealer yard, gate 2")  # the order's own copy
+    expect(dealer.locator("main")).to_contain_text("PO-E2E-1")
     return number.group(0)
 
 
@@ -63,9 +71,12 @@ def approve_and_ship(desk: Page, number: str) -> None:
     submit(desk.locator("form#approve"), "Approve")
     expect(desk.locator("h1")).to_contain_text("Approved")
     shipping = desk.locator("form#ship")
+    submit(shipping, "Record the shipment", expect_status=422)  # a carrier and tracking number are needed
+    shipping = desk.locator("form#ship")
     fill_form(shipping, {"carrier": "SF Express", "tracking_number": "SF7781203"})
     submit(shipping, "Record the shipment")
     expect(desk.locator("h1")).to_contain_text("Shipped")
+    expect(desk.locator("main")).not_to_contain_text("Next steps")
 
 
 def test_dealer_orders_the_order_desk_ships_and_the_dealer_receives(open_page: Callable[..., Page]) -> None:
@@ -94,6 +105,26 @@ def test_dealer_orders_the_order_desk_ships_and_the_dealer_receives(open_page: C
 def test_the_ordering_pages_fit_a_phone(open_page: Callable[..., Page]) -> None:
     phone = open_page(phone=True)
     sign_in_as_partner(phone, EAST_DEALER_ADMIN)
-    for path in ("/catalog", "/catalog?view=list", "/cart", "/orders", "/account"):
+    for path in ("/catalog", "/catalog?view=list", "/cart", "/orders", "/account", "/addresses"):
         go(phone, f"{PORTAL}{path}")
         assert horizontal_overflow(phone) == 0, f"{path} is wider than the phone"
+
+
+def test_the_order_desks_status_filter_is_not_cut_off_on_a_laptop(open_page: Callable[..., Page]) -> None:
+    desk = open_page(viewport={"width": 1366, "height": 768})
+    sign_in_as_staff(desk, ACME_ORDER_DESK)
+    go(desk, "/console/ordering/orders")
+    status = desk.locator('form[role="search"] select[name="status"]')
+    status.select_option(value="submitted")
+    # the chosen text's width in the select's own font, plus its padding and arrow, must fit the box
+    room, needed = status.evaluate(
+        """select => {
+            const style = getComputedStyle(select);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const text = select.options[select.selectedIndex].text.trim();
+            const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+            return [select.clientWidth, context.measureText(text).width + padding + 16];
+        }"""
+    )
+    assert needed <= room, f"'Waiting for approval' needs {needed:.0f}px, the select has {room}px"

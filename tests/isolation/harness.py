@@ -30,7 +30,7 @@ from tests.world import Credential, World
 
 # A value of tenant A's for every path parameter a route may have.
 # Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
-ENTERPRISE_OWNED = frozenset({"link_id", "membership_id", "deal_id", "order_id", "enterprise_id"})
+ENTERPRISE_OWNED = frozenset({"link_id", "membership_id", "deal_id", "order_id", "enterprise_id", "address_id"})
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.a.others["staff"].user_id,
     "link_id": lambda w: w.x.link_id,
@@ -46,6 +46,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "rule_id": lambda w: w.ids["sharing_rule"],
     "deal_id": lambda w: w.ids["deal"],
     "order_id": lambda w: w.ids["ordering_order"],
+    "address_id": lambda w: w.ids["ordering_address"],
     "product_id": lambda w: w.ids["ordering_product"],
     "price_list_id": lambda w: w.ids["ordering_price_list"],
     "payment_id": lambda w: w.ids["ordering_payment"],
@@ -88,6 +89,13 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/agent/deals/{deal_id:uuid}"): {"customer_name": "Intruded"},
     ("POST", "/api/agent/deals/{deal_id:uuid}/team"): {"membership_id": "00000000-0000-7000-8000-000000000000"},
     ("POST", "/api/partner/ordering/orders/{order_id:uuid}/cancel"): {"comment": "Intruded"},
+    ("PATCH", "/api/partner/ordering/addresses/{address_id:uuid}"): {"label": "Intruded", "is_default": True},
+    ("POST", "/api/partner/ordering/addresses"): {
+        "label": "Intruded",
+        "recipient": "Intruder",
+        "phone": "1",
+        "address": "Elsewhere",
+    },
     ("POST", "/api/ordering/orders/{order_id:uuid}/reject"): {"comment": "Intruded"},
     ("POST", "/api/ordering/orders/{order_id:uuid}/cancel"): {"comment": "Intruded"},
     ("PUT", "/api/partner/ordering/cart/{product_id:uuid}"): {"quantity": 1},

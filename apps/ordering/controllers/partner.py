@@ -8,16 +8,17 @@ import uuid
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from apps.ordering import account, placing, workflow
+from apps.ordering.addresses import AddressBook, address_out
 from apps.ordering.cart import Cart
 from apps.ordering.catalog import categories_query, category_out
 from apps.ordering.controllers.shared import AnyRequest, catalog_of, orders_of, xlsx
 from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.payments import Payments
-from apps.ordering.schemas import CartLineIn, Comment, OrderIn, Page, PaymentIn
+from apps.ordering.schemas import AddressIn, AddressPatch, CartLineIn, Comment, OrderIn, Page, PaymentIn
 from interconnect.imports.export import XLSX_MEDIA_TYPE
 from portal import timezones
 from portal.actor import Actor
@@ -25,6 +26,7 @@ from portal.errors import PermissionDenied
 from portal.http.deps import DB, CurrentActor
 from portal.http.inputs import Limit, Offset, Search
 from portal.i18n import N_
+from portal.identity.schemas import sent
 from portal.permissions import requires
 
 
@@ -165,7 +167,14 @@ class PartnerOrdersController(Controller):
             else await cart.as_order_lines()
         )
         order = await placing.place(
-            orders, lines, enterprise_id=actor.enterprise_id, ship_to=data.ship_to, note=data.note
+            orders,
+            lines,
+            enterprise_id=actor.enterprise_id,
+            ship_to=data.ship_to,
+            address_id=data.address_id,
+            po_number=data.po_number,
+            requested_delivery_date=data.requested_delivery_date,
+            note=data.note,
         )
         if data.lines is None:
             await cart.clear()
@@ -267,4 +276,46 @@ class PartnerAccountController(Controller):
         return await payments.out(payment)
 
 
-PARTNER_CONTROLLERS = [PartnerCatalogController, PartnerOrdersController, PartnerAccountController]
+class PartnerAddressesController(Controller):
+    """The enterprise's address book, kept by the people who place its orders; checkout preselects the
+    default. Another enterprise's address is not found."""
+
+    path = "/api/partner/ordering/addresses"
+    tags = ["partner: ordering"]
+
+    @get("/", opt=requires(PARTNER_ORDER, "create"))
+    async def list_addresses(self, db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
+        """The default first."""
+        return [address_out(a) for a in await AddressBook(db, own_enterprise(actor)).list()]
+
+    @post("/", opt=requires(PARTNER_ORDER, "create"))
+    async def create_address(self, data: JSONBody[AddressIn], db: DB, actor: CurrentActor) -> dict[str, Any]:
+        """A new address; the first one, or one sent with `is_default`, becomes the default."""
+        book = AddressBook(db, own_enterprise(actor))
+        return address_out(await book.create(sent(data, leave_out=("is_default",)), make_default=data.is_default))
+
+    @get("/{address_id:uuid}", opt=requires(PARTNER_ORDER, "create"))
+    async def get_address(self, address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor) -> dict[str, Any]:
+        return address_out(await AddressBook(db, own_enterprise(actor)).get(address_id))
+
+    @patch("/{address_id:uuid}", opt=requires(PARTNER_ORDER, "create"))
+    async def update_address(
+        self, address_id: FromPath[uuid.UUID], data: JSONBody[AddressPatch], db: DB, actor: CurrentActor
+    ) -> dict[str, Any]:
+        """Change the address (orders placed before keep their copy); `is_default: true` makes it the
+        default."""
+        book = AddressBook(db, own_enterprise(actor))
+        values = sent(data, leave_out=("is_default",))
+        return address_out(await book.update(address_id, values, make_default=data.is_default is True))
+
+    @delete("/{address_id:uuid}", opt=requires(PARTNER_ORDER, "create"))
+    async def delete_address(self, address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor) -> None:
+        await AddressBook(db, own_enterprise(actor)).delete(address_id)
+
+
+PARTNER_CONTROLLERS = [
+    PartnerCatalogController,
+    PartnerOrdersController,
+    PartnerAccountController,
+    PartnerAddressesController,
+]

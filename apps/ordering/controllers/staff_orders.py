@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 
 from apps.ordering import account, placing, workflow
+from apps.ordering.addresses import AddressBook, address_out
 from apps.ordering.admin import CatalogAdmin, rule_out, settings_out
 from apps.ordering.catalog import settings_of
 from apps.ordering.controllers.partner import period, statement_cells, statement_out
@@ -77,7 +78,14 @@ class StaffOrdersController(Controller):
         orders = orders_of(request, db, actor, ORDER)
         lines = [placing.LineIn(line.product_id, line.quantity) for line in data.lines]
         order = await placing.place(
-            orders, lines, enterprise_id=data.enterprise_id, ship_to=data.ship_to, note=data.note
+            orders,
+            lines,
+            enterprise_id=data.enterprise_id,
+            ship_to=data.ship_to,
+            address_id=data.address_id,
+            po_number=data.po_number,
+            requested_delivery_date=data.requested_delivery_date,
+            note=data.note,
         )
         return await orders.out(order)
 
@@ -121,9 +129,17 @@ class StaffOrdersController(Controller):
     async def ship_order(
         self, order_id: FromPath[uuid.UUID], data: JSONBody[ShipIn], request: AnyRequest, db: DB, actor: CurrentActor
     ) -> dict[str, Any]:
-        """Ship some lines (order line id -> quantity) or everything left, with carrier and tracking."""
+        """Ship some lines (order line id -> quantity) or everything left, with carrier and tracking
+        number, or as the manufacturer's own delivery (`own_delivery`)."""
         orders = orders_of(request, db, actor, ORDER)
-        await workflow.ship(orders, order_id, data.lines, carrier=data.carrier, tracking_number=data.tracking_number)
+        await workflow.ship(
+            orders,
+            order_id,
+            data.lines,
+            carrier=data.carrier,
+            tracking_number=data.tracking_number,
+            own_delivery=data.own_delivery,
+        )
         return await orders.out(await orders.get(order_id))
 
     @post("/{order_id:uuid}/complete", opt=requires(ORDER, "approve"), status_code=200)
@@ -215,6 +231,18 @@ async def _enterprise(db: DB, enterprise_id: uuid.UUID) -> EnterpriseLink:
     if link is None:
         raise NotFound(N_("No such enterprise"))
     return link
+
+
+class StaffAddressesController(Controller):
+    """A partner enterprise's address book, to choose from when placing an order on its behalf."""
+
+    path = "/api/ordering/addresses"
+    tags = ["ordering"]
+
+    @get("/", opt=requires(ORDER, "create"))
+    async def list_addresses(self, db: DB, enterprise_id: FromQuery[uuid.UUID]) -> list[dict[str, Any]]:
+        link = await _enterprise(db, enterprise_id)
+        return [address_out(a) for a in await AddressBook(db, link.id).list()]
 
 
 class StaffAccountsController(Controller):
@@ -325,6 +353,7 @@ class StaffSettingsController(Controller):
 
 STAFF_ORDER_CONTROLLERS = [
     StaffOrdersController,
+    StaffAddressesController,
     StaffPaymentsController,
     StaffAccountsController,
     StaffSettingsController,

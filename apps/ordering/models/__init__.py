@@ -11,6 +11,7 @@ from apps.ordering.models.catalog import (
 )
 from apps.ordering.models.money import AccountEntry, CreditLimit, Payment, PaymentAllocation
 from apps.ordering.models.orders import (
+    Address,
     ApprovalRule,
     CartLine,
     Order,
@@ -24,6 +25,7 @@ from apps.ordering.models.orders import (
 
 __all__ = [
     "AccountEntry",
+    "Address",
     "ApprovalRule",
     "CartLine",
     "Category",

@@ -4,10 +4,10 @@ tenant."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from apps.ordering.models.catalog import same_tenant
@@ -91,6 +91,33 @@ class CartLine(TenantOwned, Timestamped, Base):
     quantity: Mapped[int]
 
 
+class Address(TenantOwned, Timestamped, Audited, Base):
+    """A ship-to address in a partner enterprise's address book, kept by its people in the portal. An
+    order copies it into its own ship_to, so editing or deleting it later changes no order. At most
+    one address of an enterprise is its default (preselected at checkout)."""
+
+    __tablename__ = "ordering_addresses"
+    __table_args__ = (
+        same_tenant(["enterprise_id"], "enterprise_links", "CASCADE"),
+        Index("ix_ordering_addresses_enterprise", "tenant_id", "enterprise_id"),
+        Index(
+            "uq_ordering_addresses_default",
+            "tenant_id",
+            "enterprise_id",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+    enterprise_id: Mapped[uuid.UUID]
+    label: Mapped[str] = mapped_column(String(100))
+    recipient: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(300))
+    is_default: Mapped[bool] = mapped_column(default=False)
+
+
 class Order(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     """owner_id is who placed it (a partner membership or a staff user); enterprise_id the dealer it is
     for, NULL for an order the upstream keeps to itself (partners never see it). Status moves only
@@ -116,7 +143,10 @@ class Order(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     warehouse_id: Mapped[uuid.UUID | None]
     stock_reserved: Mapped[bool] = mapped_column(default=False)
     over_credit: Mapped[bool] = mapped_column(default=False)
+    # A copy of the address it ships to (from the enterprise's address book, or typed for this order).
     ship_to: Mapped[str | None] = mapped_column(String(500))
+    po_number: Mapped[str | None] = mapped_column(String(60))  # the buyer's own purchase order number
+    requested_delivery_date: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(String(2000))
     placed_by_kind: Mapped[str] = mapped_column(String(12))  # internal | external
     created_by: Mapped[uuid.UUID]
@@ -216,6 +246,8 @@ class Shipment(TenantOwned, Timestamped, Audited, Base):
     warehouse_id: Mapped[uuid.UUID | None]
     carrier: Mapped[str | None] = mapped_column(String(100))
     tracking_number: Mapped[str | None] = mapped_column(String(100))
+    # The manufacturer delivers itself: then no carrier and no tracking number are needed.
+    own_delivery: Mapped[bool] = mapped_column(default=False, server_default=false())
     shipped_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[uuid.UUID]
 

@@ -220,8 +220,8 @@ async def complete_page(
 async def ship_page(
     order_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
 ) -> Template | Redirect:
-    """A shipment of the quantities typed per line (`lines.<line id>`), with carrier and tracking number;
-    what is left stays for a later shipment."""
+    """A shipment of the quantities typed per line (`lines.<line id>`), with carrier and tracking number
+    (or as the manufacturer's own delivery); what is left stays for a later shipment."""
     form: dict[str, Any] = {k: v.strip() for k, v in data.items() if k != "_csrf_token"}
 
     async def run(orders: Orders) -> str:
@@ -242,6 +242,7 @@ async def ship_page(
             wanted,
             carrier=text(data, "carrier") or None,
             tracking_number=text(data, "tracking_number") or None,
+            own_delivery=bool(data.get("own_delivery")),
         )
         return "shipped"
 

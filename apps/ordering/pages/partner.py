@@ -1,13 +1,14 @@
 """The partner portal's ordering pages (/p/{slug}/ordering/...): the catalog, the cart and checkout, my
-orders, and the account with its statement and payments."""
+orders, the account with its statement and payments, and the address book."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from apps.ordering.pages.partner_account import ACCOUNT_PAGES
+from apps.ordering.pages.partner_addresses import ADDRESS_PAGES
 from apps.ordering.pages.partner_cart import CART_PAGES
 from apps.ordering.pages.partner_catalog import CATALOG_PAGES
 from apps.ordering.pages.partner_orders import ORDER_PAGES
 
-PARTNER_PAGES: list[Any] = [*CATALOG_PAGES, *CART_PAGES, *ORDER_PAGES, *ACCOUNT_PAGES]
+PARTNER_PAGES: list[Any] = [*CATALOG_PAGES, *CART_PAGES, *ORDER_PAGES, *ACCOUNT_PAGES, *ADDRESS_PAGES]

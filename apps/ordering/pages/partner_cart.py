@@ -8,6 +8,7 @@ made when the page was rendered, so the same form sent twice places one order.""
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from litestar import get, post
@@ -15,8 +16,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from apps.ordering import placing
+from apps.ordering.addresses import AddressBook, address_out
 from apps.ordering.cart import Cart
 from apps.ordering.catalog import Catalog
+from apps.ordering.controllers.partner import own_enterprise
 from apps.ordering.controllers.shared import catalog_of, orders_of
 from apps.ordering.objects import ORDER_INPUT_FIELDS, PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.pages.partner_catalog import first_quantity, quantity_of
@@ -24,15 +27,18 @@ from apps.ordering.pages.partner_shared import (
     KEY_FIELD,
     AnyRequest,
     base_of,
+    date_or_none,
     once,
     one_time_key,
     refusal_lines,
     render,
+    uuid_or_none,
 )
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
+from portal.i18n import N_
 from portal.permissions import requires
 from roles.access import policy_of
 from web.partner_portal import signed_in_portal
@@ -57,6 +63,8 @@ async def _cart_page(
     status_code: int = 200,
 ) -> Template:
     cart = await Cart(catalog).out()
+    book = await AddressBook(catalog.session, own_enterprise(actor)).list()
+    form = form if form is not None else {"address_id": str(next((a.id for a in book if a.is_default), ""))}
     return render(
         "cart",
         around,
@@ -66,13 +74,34 @@ async def _cart_page(
         priced="total" in cart,
         currency=next((i["product"].get("currency") for i in cart["items"] if i["product"]), None),
         unavailable=sum(1 for item in cart["items"] if not item["available_to_order"]),
+        wrong_quantity=sum(1 for item in cart["items"] if item["problems"]),
         inputs=order_inputs(request, actor),
-        form=form or {},
+        addresses=[address_out(a) for a in book],
+        form=form,
         refusal=refusal or [],
         line_errors=line_errors or {},
         first_quantity=first_quantity,
         key=one_time_key(),
     )
+
+
+def chosen_address(text: str) -> uuid.UUID | None:
+    """The address picked from the book; the empty choice means one typed for this order."""
+    if not text.strip():
+        return None
+    found = uuid_or_none(text.strip())
+    if found is None:
+        raise ValidationFailed.single("address_id", N_("is not an address of this enterprise"), "unknown")
+    return found
+
+
+def date_field(text: str, name: str) -> date | None:
+    if not text.strip():
+        return None
+    found = date_or_none(text.strip())
+    if found is None:
+        raise ValidationFailed.single(name, N_("is not a date (YYYY-MM-DD)"), "invalid")
+    return found
 
 
 @get("/p/{slug:str}/ordering/cart", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
@@ -119,7 +148,7 @@ async def checkout_page(
     around = await signed_in_portal(interconnect, slug, actor)
     catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
     orders = orders_of(request, db, actor, PARTNER_ORDER)
-    form = {name: data.get(name, "") for name in ORDER_INPUT_FIELDS}
+    form = {name: data.get(name, "") for name in (*ORDER_INPUT_FIELDS, "address_id")}
 
     async def create() -> dict[str, Any]:
         # placing checks the fields' rules and lengths, as for the API
@@ -128,7 +157,10 @@ async def checkout_page(
             orders,
             await cart.as_order_lines(),
             enterprise_id=actor.enterprise_id,
+            address_id=chosen_address(form["address_id"]),
             ship_to=form["ship_to"].strip() or None,
+            po_number=form["po_number"].strip() or None,
+            requested_delivery_date=date_field(form["requested_delivery_date"], "requested_delivery_date"),
             note=form["note"].strip() or None,
         )
         await cart.clear()

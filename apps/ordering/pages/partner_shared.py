@@ -58,6 +58,9 @@ FIELD_LABELS = {
     "reference": N_("Reference"),
     "note": N_("Note"),
     "ship_to": N_("Ship to"),
+    "address_id": N_("Ship to"),
+    "po_number": N_("PO number"),
+    "requested_delivery_date": N_("Requested delivery date"),
     "comment": N_("Reason"),
     "start": N_("From"),
     "end": N_("To"),
@@ -99,8 +102,12 @@ def refusal_lines(error: DomainError) -> list[str]:
 
 
 def form_errors(error: ValidationFailed) -> dict[str, str]:
-    """Messages per input of the form (the field names of the service)."""
-    return {e.field: gettext(e.message, **_params(e.params)) for e in error.errors}
+    """Messages per input of the form (the field names of the service); an input that breaks two
+    rules shows both."""
+    found: dict[str, list[str]] = {}
+    for e in error.errors:
+        found.setdefault(e.field, []).append(gettext(e.message, **_params(e.params)))
+    return {name: " ".join(messages) for name, messages in found.items()}
 
 
 def one_time_key() -> str:

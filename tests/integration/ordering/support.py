@@ -79,6 +79,8 @@ def place(
     client: TestClient, who: Credential, lines: list[tuple[str, int]], key: str | None = None, **extra: Any
 ) -> Any:
     headers = {**who.bearer, **({"Idempotency-Key": key} if key else {})}
+    if "address_id" not in extra:
+        extra.setdefault("ship_to", "Dock 4, Harbour Road")
     body = {"lines": [{"product_id": p, "quantity": q} for p, q in lines], **extra}
     return client.post("/api/partner/ordering/orders", headers=headers, json=body)
 

@@ -104,9 +104,10 @@ def test_an_order_staff_keep_to_themselves_is_seen_by_no_partner(client: TestCli
     shop = build_shop(client, world)
     admin = world.a.admin
     lines = [{"product_id": shop.pump, "quantity": 1}]
-    own = ok(staff(client, admin, "POST", "/orders", json={"lines": lines}), 201)
+    own = ok(staff(client, admin, "POST", "/orders", json={"lines": lines, "ship_to": "Upstream yard"}), 201)
     assert own["total"] == "100.0000"  # base prices: no enterprise
-    for_x = ok(staff(client, admin, "POST", "/orders", json={"lines": lines, "enterprise_id": world.x.link_id}), 201)
+    body = {"lines": lines, "enterprise_id": world.x.link_id, "address_id": world.ids["ordering_address"]}
+    for_x = ok(staff(client, admin, "POST", "/orders", json=body), 201)
     assert for_x["total"] == "80.0000" and for_x["placed_by_kind"] == "internal"
     seen = {o["id"] for o in ok(client.get("/api/partner/ordering/orders", headers=world.x.admin.bearer))["items"]}
     assert for_x["id"] in seen and own["id"] not in seen

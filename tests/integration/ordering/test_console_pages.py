@@ -92,6 +92,7 @@ def test_queue_lists_a_submitted_dealer_order_and_the_desk_approves_and_ships_in
     assert order["number"] in queue and world.x.name in queue
     assert order["number"] not in text_of(page(client, "/console/ordering/orders?status=shipped"))
     assert order["number"] in text_of(page(client, f"/console/ordering/orders?q={order['number']}&status=all"))
+    assert order["number"].startswith("SO") and 'placeholder="e.g. SO000123"' in queue  # numbers as they are
 
     path = f"/console/ordering/orders/{order['id']}"
     detail = text_of(page(client, path))
@@ -117,7 +118,7 @@ def test_queue_lists_a_submitted_dealer_order_and_the_desk_approves_and_ships_in
     detail = page(client, path).text
     left = dict(re.findall(r'name="(lines\.[0-9a-f-]+)"[^>]*?value="(\d+)"', detail, re.S))
     assert left == {f"lines.{pump_line['id']}": "2", f"lines.{valve_line['id']}": "10"}
-    redirected(submit(client, f"{path}/ship", {**left, "tracking_number": "T2"}, form_page=path), path)
+    redirected(submit(client, f"{path}/ship", {**left, "carrier": "SF", "tracking_number": "T2"}, form_page=path), path)
     done = order_of(client, world, order["id"])
     assert done["status"] == "shipped" and len(done["shipments"]) == 2
     assert [s["tracking_number"] for s in done["shipments"]] == ["T1", "T2"]
@@ -141,6 +142,41 @@ def test_reject_without_a_reason_shows_the_error_and_changes_nothing(client: Tes
     late = submit(client, f"{path}/approve", {}, form_page=path)
     assert late.status_code == 409 and "cannot be approved" in text_of(late)
     assert order_of(client, world, order["id"])["status"] == "rejected"
+
+
+def test_a_shipment_needs_carrier_and_tracking_unless_own_delivery_and_a_shipped_order_has_no_next_steps(
+    client: TestClient, world: World
+) -> None:
+    shop = build_shop(client, world)
+    order = dealer_order(client, world, shop, [(shop.pump, 2)])
+    ok(act(client, world.a.admin, order["id"], "approve"))
+    act_as(client, world.a.admin.cookie)
+    path = f"/console/ordering/orders/{order['id']}"
+    [line] = order_of(client, world, order["id"])["lines"]
+    detail = text_of(page(client, path))
+    assert 'name="own_delivery"' in detail and "Ship to" in detail and "Dock 4, Harbour Road" in detail
+
+    refused = submit(client, f"{path}/ship", {f"lines.{line['id']}": "1"}, form_page=path)
+    assert refused.status_code == 422
+    assert re.search(r'id="ship-carrier-error">is required unless you deliver it yourself<', refused.text)
+    assert re.search(r'id="ship-tracking_number-error">is required unless you deliver it yourself<', refused.text)
+    assert order_of(client, world, order["id"])["shipments"] == []
+
+    sent = {f"lines.{line['id']}": "1", "carrier": "SF", "tracking_number": "SF77"}
+    redirected(submit(client, f"{path}/ship", sent, form_page=path), path)
+    own = {f"lines.{line['id']}": "1", "own_delivery": "1"}
+    redirected(submit(client, f"{path}/ship", own, form_page=path), path)
+    shipped = order_of(client, world, order["id"])
+    assert shipped["status"] == "shipped"
+    assert [(s["carrier"], s["own_delivery"]) for s in shipped["shipments"]] == [("SF", False), (None, True)]
+    assert shipped["actions"] == ["receive"]  # the dealer's step, which has no form on the desk's page
+    done = text_of(page(client, path))
+    assert "Delivered by the manufacturer" in done
+    assert "Next steps" not in done and 'id="actions"' not in done  # nothing left for the desk to do here
+
+    act_as(client, world.x.admin.cookie)
+    seen = text_of(page(client, f"/p/{world.a.slug}/ordering/orders/{order['id']}"))
+    assert "Delivered by the manufacturer" in seen and "SF77" in seen and "—" not in seen.split("Shipments", 1)[1]
 
 
 def test_a_staff_role_without_ordering_rights_is_refused(client: TestClient, world: World) -> None:

@@ -43,12 +43,12 @@ def test_transitions_allowed_and_refused(client: TestClient, world: World) -> No
     assert refused.status_code == 409 and refused.json()["code"] == "transition_refused"
 
     line = ok(staff(client, admin, "GET", f"/orders/{oid}"))["lines"][0]["id"]
-    over = act(client, admin, oid, "shipments", lines={line: 4})
+    over = act(client, admin, oid, "shipments", lines={line: 4}, carrier="SF", tracking_number="SF1")
     assert over.status_code == 422 and over.json()["errors"][0]["code"] == "over_shipped"
-    part = ok(act(client, admin, oid, "shipments", lines={line: 1}, carrier="SF"), 201)
+    part = ok(act(client, admin, oid, "shipments", lines={line: 1}, carrier="SF", tracking_number="SF1"), 201)
     assert part["status"] == "partially_shipped" and part["lines"][0]["shipped_quantity"] == 1
     assert available(client, admin, shop, shop.pump) == (99, 2)  # one left, two still reserved
-    rest = ok(act(client, admin, oid, "shipments"), 201)
+    rest = ok(act(client, admin, oid, "shipments", own_delivery=True), 201)
     assert rest["status"] == "shipped" and len(rest["shipments"]) == 2
     assert available(client, admin, shop, shop.pump) == (97, 0)
     assert act(client, admin, oid, "cancel", comment="no").status_code == 409
@@ -189,6 +189,30 @@ def test_the_cart_becomes_the_order(client: TestClient, world: World) -> None:
     assert ok(client.get("/api/partner/ordering/cart", headers=dealer))["items"] == []
 
 
+def test_the_cart_refuses_a_quantity_that_breaks_the_pack_or_minimum(client: TestClient, world: World) -> None:
+    shop = build_shop(client, world)  # the valve: packs of 5, at least 10
+    dealer = world.x.admin.bearer
+    line = f"/api/partner/ordering/cart/{shop.valve}"
+    refused = client.put(line, headers=dealer, json={"quantity": 3})
+    assert refused.status_code == 422, refused.text
+    errors = {(e["field"], e["code"]) for e in refused.json()["errors"]}
+    assert errors == {("quantity", "pack_size"), ("quantity", "below_minimum")}
+    messages = " ".join(e["message"] for e in refused.json()["errors"])
+    assert "comes in packs of 5" in messages and "is ordered in at least 10" in messages
+    assert client.put(line, headers=dealer, json={"quantity": 12}).json()["errors"][0]["code"] == "pack_size"
+    assert ok(client.get("/api/partner/ordering/cart", headers=dealer))["items"] == []
+
+    # a line that was right until the manufacturer changed the pack size is named on the cart
+    assert ok(client.put(line, headers=dealer, json={"quantity": 10}))["items"][0]["problems"] == []
+    ok(staff(client, world.a.admin, "PATCH", f"/products/{shop.valve}", json={"pack_size": 4}))
+    [item] = ok(client.get("/api/partner/ordering/cart", headers=dealer))["items"]
+    assert item["quantity"] == 10 and [p["code"] for p in item["problems"]] == ["pack_size"]
+    assert "comes in packs of 4" in item["problems"][0]["message"]
+    placed = client.post("/api/partner/ordering/orders", headers=dealer, json={"ship_to": "Dock 4"})
+    assert placed.status_code == 422 and placed.json()["errors"][0]["code"] == "pack_size"
+    assert ok(client.put(line, headers=dealer, json={"quantity": 12}))["items"][0]["problems"] == []
+
+
 @pytest.mark.postgres_only
 def test_fifty_concurrent_orders_at_a_stock_of_ten(client: TestClient, world: World) -> None:
     shop = build_shop(client, world)
@@ -219,6 +243,6 @@ def test_comments_and_tracking_numbers_have_their_lengths(client: TestClient, wo
     long = act(client, admin, order["id"], "approve", comment="x" * 1001)
     assert long.status_code == 422 and long.json()["errors"][0]["field"] == "comment"
     ok(act(client, admin, order["id"], "approve"))
-    refused = act(client, admin, order["id"], "shipments", tracking_number="9" * 101)
+    refused = act(client, admin, order["id"], "shipments", carrier="SF", tracking_number="9" * 101)
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "tracking_number"
     assert ok(staff(client, admin, "GET", f"/orders/{order['id']}"))["status"] == "approved"

@@ -27,7 +27,7 @@ def test_dealer_orders_at_own_price_and_the_order_runs_its_course(client: TestCl
     assert staff_view["cost_price"] == "220.0000" and staff_view["margin"] is not None
     approved = ok(act(client, admin, order["id"], "approve", comment="fine"))
     assert approved["status"] == "approved"
-    shipped = ok(act(client, admin, order["id"], "shipments", tracking_number="SF123"), 201)
+    shipped = ok(act(client, admin, order["id"], "shipments", carrier="SF Express", tracking_number="SF123"), 201)
     assert shipped["status"] == "shipped" and shipped["shipments"][0]["tracking_number"] == "SF123"
     received = ok(client.post(f"/api/partner/ordering/orders/{order['id']}/receive", headers=dealer.bearer, json={}))
     assert received["status"] == "received"

@@ -9,15 +9,16 @@ from __future__ import annotations
 import html
 import io
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 
 import openpyxl
 from httpx import Response
 from litestar.testing import TestClient
 
-from tests.integration.ordering.support import Shop, act, build_shop, ok, place, product, staff
+from tests.integration.ordering.support import Shop, act, build_shop, ok, partner_enterprise, place, product, staff
 from tests.integration.web.test_pages import act_as
-from tests.world import Credential, World, csrf_token
+from tests.world import Credential, World, csrf_token, partner_web_login
 
 COST = "37.13"  # a cost price no other number on the pages could be
 
@@ -58,9 +59,20 @@ def add(client: TestClient, world: World, product_id: str, quantity: int) -> Res
     )
 
 
+def preselected_address(cart: Response) -> str:
+    found = re.search(r'<select name="address_id">(.*?)</select>', cart.text, re.S)
+    assert found, "no address book on the checkout"
+    chosen = re.search(r'<option value="([^"]*)" selected>', found.group(1))
+    assert chosen, "no address chosen"
+    return chosen.group(1)
+
+
 def checkout(client: TestClient, world: World, cart: Response, **fields: str) -> Response:
+    """Send the checkout form as a browser would: with the address it preselects, unless one is typed."""
     token = re.search(r'name="_csrf_token" value="([^"]+)"', cart.text)
     assert token
+    if "ship_to" not in fields and "address_id" not in fields:
+        fields["address_id"] = preselected_address(cart)
     data = {"key": key_of(cart), "_csrf_token": token.group(1), **fields}
     return client.post(f"{base(world)}/cart/checkout", data=data, follow_redirects=False)
 
@@ -185,19 +197,36 @@ def test_add_to_cart_and_a_checkout_sent_twice_places_one_order(client: TestClie
 def test_refusals_are_shown_on_the_cart_and_change_nothing(client: TestClient, world: World) -> None:
     shop = build_shop(client, world)
     act_as(client, world.x.admin.cookie)
-    add(client, world, shop.valve, 7)
-    refused = checkout(client, world, get(client, f"{base(world)}/cart"))
+    # a quantity that breaks the pack size or the minimum does not go in, and the rule is named
+    for path in (f"{base(world)}/catalog/{shop.valve}", f"{base(world)}/cart"):
+        if path.endswith("/cart"):
+            assert add(client, world, shop.valve, 10).status_code in (302, 303)
+            refused = post(client, f"{path}/{shop.valve}", {"quantity": "3"}, path)
+        else:
+            refused = post(client, f"{base(world)}/cart/{shop.valve}/add", {"quantity": "3"}, path)
+        page = text_of(refused)
+        assert refused.status_code == 422, page[:400]
+        assert "comes in packs of 5" in page and "is ordered in at least 10" in page
+    assert 'value="10"' in page  # the cart kept its line as it was
+
+    # a line the manufacturer's change made wrong is marked on the cart, and checkout names it
+    ok(staff(client, world.a.admin, "PATCH", f"/products/{shop.valve}", json={"min_order_quantity": 15}))
+    cart = text_of(get(client, f"{base(world)}/cart"))
+    assert "One quantity in your cart no longer fits" in cart
+    marked = re.search(rf'<tr id="line-{shop.valve}" class="o-unavailable">.*?</tr>', cart, re.S)
+    assert marked and "is ordered in at least 15" in marked.group(0)
+    refused = checkout(client, world, get(client, f"{base(world)}/cart"), ship_to="Dock 4")
     page = text_of(refused)
     assert refused.status_code == 422, page[:400]
-    assert "The order was not placed" in page
-    assert "is ordered in at least 10" in page and "comes in packs of 5" in page
+    assert "The order was not placed" in page and "is ordered in at least 15" in page
+    assert re.search(rf'<tr id="line-{shop.valve}" class="o-unavailable">', page)
     assert orders_of(client, world.x.admin, world) == []
-    assert 'value="7"' in page  # the cart is as it was
+    assert 'value="10"' in page  # the cart is as it was
 
     # over the credit limit: a conflict, with the amounts in two decimals
     ok(staff(client, world.a.admin, "PUT", f"/accounts/{world.x.link_id}/credit-limit", json={"amount": "200"}))
     standing = ok(staff(client, world.a.admin, "GET", f"/accounts/{world.x.link_id}"))
-    post(client, f"{base(world)}/cart/{shop.valve}", {"remove": "1", "quantity": "7"}, f"{base(world)}/cart")
+    post(client, f"{base(world)}/cart/{shop.valve}", {"remove": "1", "quantity": "10"}, f"{base(world)}/cart")
     add(client, world, shop.pump, 2)
     cart = get(client, f"{base(world)}/cart")
     over = checkout(client, world, cart)
@@ -229,6 +258,63 @@ def test_a_product_out_of_the_catalog_is_flagged_in_the_cart(client: TestClient,
     assert changed.status_code == 404 and "No such product" in text_of(changed) and 'value="10"' in changed.text
     refused = checkout(client, world, get(client, f"{base(world)}/cart"))
     assert refused.status_code == 422 and "This product is not available to order" in text_of(refused)
+
+
+def test_the_address_book_and_a_checkout_that_ships_to_a_copy_of_its_default(client: TestClient, world: World) -> None:
+    shop = build_shop(client, world)
+    dock = partner_enterprise(client, world, "Dock")
+    act_as(client, partner_web_login(client, world.a.slug, dock.admin.email))
+    book = f"{base(world)}/addresses"
+
+    # with no address yet, the checkout asks for one typed, and refuses to place without it
+    add(client, world, shop.pump, 1)
+    cart = get(client, f"{base(world)}/cart")
+    assert 'name="address_id"' not in cart.text and re.search(r'<textarea name="ship_to"[^>]*required', cart.text)
+    nowhere = checkout(client, world, cart, ship_to=" ")
+    assert nowhere.status_code == 422 and "Say where the order ships to" in text_of(nowhere)
+
+    # the book: a refused form keeps what was typed, the first address is the default
+    empty = get(client, book).text
+    assert "No addresses yet" in empty and re.search(r'<label class="field required">\s*<span>Recipient</span>', empty)
+    refused = post(client, book, {"label": "Warehouse", "recipient": "", "phone": "555", "address": "1 Road"}, book)
+    assert refused.status_code == 422 and re.search(r'id="recipient-error">is required<', refused.text)
+    assert 'value="Warehouse"' in refused.text
+    fields = {"label": "Warehouse", "recipient": "Ann Dock", "phone": "555-0101", "address": "18 Harbour Road"}
+    assert post(client, book, fields, book).headers["location"] == f"{book}?done=added"
+    second = {"label": "Showroom", "recipient": "Bo Front", "phone": "555-0102", "address": "5 Market Street"}
+    post(client, book, second, book)
+    [warehouse, showroom] = ok(client.get("/api/partner/ordering/addresses", headers=dock.admin.bearer))
+    assert warehouse["label"] == "Warehouse" and warehouse["is_default"] is True
+
+    # checkout preselects the default; the order keeps a copy with the PO number and the date asked for
+    cart = get(client, f"{base(world)}/cart")
+    assert preselected_address(cart) == warehouse["id"]
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    placed = checkout(client, world, cart, po_number="PO-42", requested_delivery_date=tomorrow)
+    assert placed.status_code in (302, 303), text_of(placed)[:400]
+    [order] = ok(client.get("/api/partner/ordering/orders", headers=dock.admin.bearer))["items"]
+    assert order["ship_to"] == "Ann Dock, 555-0101\n18 Harbour Road" and order["po_number"] == "PO-42"
+    shown = text_of(get(client, placed.headers["location"]))
+    assert "18 Harbour Road" in shown and "PO-42" in shown and tomorrow in shown
+
+    # changing, making default and deleting addresses leaves the order as placed
+    edit = f"{book}/{warehouse['id']}"
+    assert 'value="Ann Dock"' in get(client, edit).text
+    post(client, edit, {**fields, "address": "1 New Road"}, edit)
+    post(client, f"{book}/{showroom['id']}/default", {}, book)
+    add(client, world, shop.pump, 1)
+    assert preselected_address(get(client, f"{base(world)}/cart")) == showroom["id"]
+    post(client, f"{book}/{warehouse['id']}/delete", {}, book)
+    listing = text_of(get(client, book))
+    assert "Showroom" in listing and "Warehouse" not in listing
+    kept = ok(client.get(f"/api/partner/ordering/orders/{order['id']}", headers=dock.admin.bearer))
+    assert kept["ship_to"].endswith("18 Harbour Road")
+
+    # another enterprise's address is not found, on its page and by its forms
+    act_as(client, world.x.admin.cookie)
+    get(client, f"{book}/{showroom['id']}", 404)
+    assert post(client, f"{book}/{showroom['id']}/delete", {}, book).status_code == 404
+    assert "Showroom" not in text_of(get(client, book))
 
 
 # --- Orders ---------------------------------------------------------------------------------------

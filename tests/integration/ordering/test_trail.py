@@ -35,7 +35,7 @@ def test_transitions_are_audited_and_announced(client: TestClient, world: World,
     admin = world.a.admin
     order = ok(place(client, world.x.admin, [(shop.pump, 1)]), 201)
     ok(act(client, admin, order["id"], "approve"))
-    ok(act(client, admin, order["id"], "shipments"), 201)
+    ok(act(client, admin, order["id"], "shipments", own_delivery=True), 201)
     ok(client.post(f"/api/partner/ordering/orders/{order['id']}/receive", headers=world.x.admin.bearer, json={}))
 
     entries = ok(client.get(f"/api/audit?object_id={order['id']}&limit=200", headers=admin.bearer))

@@ -289,6 +289,43 @@ def test_create_enterprise_form_errors_keep_input(client: TestClient, world: Wor
     assert "is not an active partner type of this programme" in response.text
 
 
+def test_partner_type_is_chosen_by_the_person_and_required_fields_are_marked(client: TestClient, world: World) -> None:
+    act_as(client, world.a.admin.cookie)
+    for path in ("/console/partners/new", "/console/partners/invitations"):
+        form = page(client, path).text
+        select = re.search(
+            r'<label class="field([^"]*)">\s*<span>Partner type</span>\s*'
+            r'<select name="partner_type"([^>]*)>\s*(<option[^>]*>[^<]*</option>)',
+            form,
+        )
+        assert select, path
+        assert "required" in select.group(1).split() and "required" in select.group(2), select.group(0)
+        assert select.group(3) == '<option value="">Choose…</option>', select.group(0)
+        assert "selected" not in form.split('name="partner_type"', 1)[1].split("</select>", 1)[0]
+    new = page(client, "/console/partners/new").text
+    assert re.search(r'<label class="field required">\s*<span>Name</span>', new)
+    assert re.search(r'<label class="field">\s*<span>Code</span>', new)  # optional: not marked
+
+    refused = submit(client, "/console/partners/new", {"name": "No Type", "partner_type": ""})
+    assert refused.status_code == 422 and re.search(r'id="partner_type-error">is required<', refused.text)
+    refused = submit(client, "/console/partners/invitations", {"kind": "link", "partner_type": ""})
+    assert refused.status_code == 422 and re.search(r'id="partner_type-error">is required<', refused.text)
+
+
+def test_an_invitation_form_with_wrong_uses_and_days_names_both(client: TestClient, world: World) -> None:
+    act_as(client, world.a.admin.cookie)
+    type_id = partner_type_id(client, world.a.admin)
+    form = {"kind": "link", "partner_type": type_id, "max_uses": "-1", "days": "999"}
+    refused = submit(client, "/console/partners/invitations", form)
+    assert refused.status_code == 422
+    assert re.search(r'id="max_uses-error">must be at least 1<', refused.text)
+    assert re.search(r'id="days-error">must be between 1 and 365<', refused.text)
+    body = {"kind": "link", "partner_type_id": type_id, "max_uses": -1, "expires_in_days": 999}
+    api = client.post("/api/interconnect/invitations", headers=world.a.admin.bearer, json=body)
+    assert api.status_code == 422
+    assert [e["field"] for e in api.json()["errors"]] == ["max_uses", "expires_in_days"]
+
+
 def test_invalid_setup_links_are_readable(client: TestClient) -> None:
     assert_readable_page(client.get("/setup/not-a-link"), 404, "This link is not valid")
     forged = f"/setup/{uuid.uuid4().hex}.{uuid.uuid4().hex}.secret"

@@ -32,6 +32,7 @@ from web.console.partners.shared import (
     page_links,
     percent,
     programme_settings,
+    required_uuid,
     uuid_or_none,
 )
 from web.labels import setting_name
@@ -101,6 +102,7 @@ async def _new_enterprise_page(
             "errors": errors,
             "alert": alert,
             "settings": settings,
+            "type_options": [(t.id, setting_name(t.name)) for t in settings.types if t.active],
             "tier_options": [(t.id, setting_name(t.name)) for t in settings.tiers],
             "region_options": [(r.id, r.name) for r in settings.regions],
             "parent_options": [(p.id, p.name) for p in parents],
@@ -138,6 +140,7 @@ async def create_enterprise_page(
                 )
             check_all(
                 lambda: check_name(form["name"], "name"),
+                lambda: required_uuid(data, "partner_type"),
                 lambda: admin and People(db, services.passwords).validate(admin),
             )
             created = await create_enterprise(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import get, post
@@ -12,20 +13,21 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interconnect.invitations import Invitations, NewInvitation
+from interconnect.invitations import Invitations, NewInvitation, check_limits
 from interconnect.links import LinkFilter, Links
 from interconnect.models import Invitation
 from interconnect.services import InterconnectDep
 from portal.errors import NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
-from portal.i18n import N_
 from portal.permissions import requires
 from web.console.partners.shared import (
     PARENT_CHOICES,
+    check_all,
     form_int,
     form_uuid,
     programme_settings,
     qr_svg,
+    required_uuid,
     tenant_slug,
     uuid_or_none,
 )
@@ -74,6 +76,7 @@ async def _invitations_page(
             "created": created,
             "settings": settings,
             "parents": parent_names,
+            "type_options": [(t.id, setting_name(t.name)) for t in settings.types if t.active],
             "tier_options": [(t.id, setting_name(t.name)) for t in settings.tiers],
             "parent_options": [(p.id, p.name) for p in choices],
             "join_page": f"{interconnect.base_url}/p/{slug}/join",
@@ -98,17 +101,21 @@ async def create_invitation_page(
     form = {k: data.get(k, "").strip() for k in ("kind", "partner_type", "tier", "parent", "max_uses", "days", "note")}
     try:
         async with db.begin_nested():
-            partner_type = form_uuid(data, "partner_type", "partner_type")
-            if partner_type is None:
-                raise ValidationFailed.single("partner_type", N_("is required"), "required")
+            read: dict[str, Any] = {}
+            check_all(
+                lambda: read.setdefault("partner_type", required_uuid(data, "partner_type")),
+                lambda: read.setdefault("max_uses", form_int(data, "max_uses")),
+                lambda: read.setdefault("days", form_int({"expires_in_days": form["days"]}, "expires_in_days")),
+                lambda: check_limits(read.get("max_uses"), read.get("days")),
+            )
             invitation = await Invitations(db, actor).create(
                 NewInvitation(
                     form["kind"] or "link",
-                    partner_type,
+                    read["partner_type"],
                     form_uuid(data, "tier", "tier"),
                     form_uuid(data, "parent", "parent"),
-                    form_int(data, "max_uses"),
-                    form_int({"expires_in_days": form["days"]}, "expires_in_days"),
+                    read["max_uses"],
+                    read["days"],
                     form["note"] or None,
                 )
             )

@@ -71,6 +71,14 @@ def form_uuid(data: dict[str, str], name: str, field: str) -> uuid.UUID | None:
         raise ValidationFailed.single(field, N_("is not known"), "unknown") from None
 
 
+def required_uuid(data: dict[str, str], name: str) -> uuid.UUID:
+    """A select the person must choose in (its first option is an empty "choose…")."""
+    value = form_uuid(data, name, name)
+    if value is None:
+        raise ValidationFailed.single(name, N_("is required"), "required")
+    return value
+
+
 def form_int(data: dict[str, str], name: str) -> int | None:
     value = data.get(name, "").strip()
     if not value:

@@ -1,0 +1,156 @@
+"""The address book pages: /p/{slug}/ordering/addresses lists the enterprise's ship-to addresses with a
+form to add one; each address has a page to change it, and buttons to make it the default (the one
+checkout preselects) or delete it. They call apps.ordering.addresses as the API does, so another
+enterprise's address is not found here either."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from apps.ordering.addresses import FIELDS, AddressBook, address_out
+from apps.ordering.controllers.partner import own_enterprise
+from apps.ordering.objects import PARTNER_ORDER
+from apps.ordering.pages.partner_shared import base_of, form_errors, render
+from interconnect.services import InterconnectDep
+from portal.actor import Actor
+from portal.errors import ValidationFailed
+from portal.http.deps import DB, CurrentActor
+from portal.i18n import N_
+from portal.permissions import requires
+from web.partner_portal import signed_in_portal
+from web.views import Form
+
+DONE_NOTICES = {
+    "added": N_("The address is saved."),
+    "changed": N_("The address is changed. Orders placed before keep the address they were placed with."),
+    "default": N_("This address is now preselected at checkout."),
+    "deleted": N_("The address is deleted. Orders placed with it keep their copy."),
+}
+
+
+def _form(data: dict[str, str]) -> dict[str, str]:
+    return {name: data.get(name, "") for name in FIELDS}
+
+
+async def _book_page(
+    db: DB,
+    actor: Actor,
+    around: dict[str, Any],
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    done: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    book = AddressBook(db, own_enterprise(actor))
+    return render(
+        "addresses",
+        around,
+        status_code,
+        addresses=[address_out(a) for a in await book.list()],
+        form=form or {},
+        errors=errors or {},
+        notice=DONE_NOTICES.get(done or ""),
+    )
+
+
+@get("/p/{slug:str}/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+async def addresses_page(
+    slug: FromPath[str], db: DB, actor: CurrentActor, interconnect: InterconnectDep, done: FromQuery[str | None] = None
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    return await _book_page(db, actor, around, done=done)
+
+
+@post("/p/{slug:str}/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+async def add_address_page(
+    slug: FromPath[str], data: Form, db: DB, actor: CurrentActor, interconnect: InterconnectDep
+) -> Template | Redirect:
+    around = await signed_in_portal(interconnect, slug, actor)
+    form = _form(data)
+    try:
+        async with db.begin_nested():
+            await AddressBook(db, own_enterprise(actor)).create(form, make_default=bool(data.get("is_default")))
+    except ValidationFailed as error:
+        return await _book_page(db, actor, around, form=form, errors=form_errors(error), status_code=422)
+    return Redirect(f"{base_of(around['portal'])}/addresses?done=added")
+
+
+@get(
+    "/p/{slug:str}/ordering/addresses/{address_id:uuid}",
+    opt=requires(PARTNER_ORDER, "create"),
+    include_in_schema=False,
+)
+async def address_page(
+    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    found = address_out(await AddressBook(db, own_enterprise(actor)).get(address_id))
+    return render("address", around, address=found, form=found, errors={})
+
+
+@post(
+    "/p/{slug:str}/ordering/addresses/{address_id:uuid}",
+    opt=requires(PARTNER_ORDER, "create"),
+    include_in_schema=False,
+)
+async def change_address_page(
+    slug: FromPath[str],
+    address_id: FromPath[uuid.UUID],
+    data: Form,
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+) -> Template | Redirect:
+    around = await signed_in_portal(interconnect, slug, actor)
+    book = AddressBook(db, own_enterprise(actor))
+    found = address_out(await book.get(address_id))
+    form = _form(data)
+    try:
+        async with db.begin_nested():
+            await book.update(address_id, form)
+    except ValidationFailed as error:
+        return render("address", around, 422, address=found, form=form, errors=form_errors(error))
+    return Redirect(f"{base_of(around['portal'])}/addresses?done=changed")
+
+
+@post(
+    "/p/{slug:str}/ordering/addresses/{address_id:uuid}/default",
+    opt=requires(PARTNER_ORDER, "create"),
+    include_in_schema=False,
+)
+async def default_address_page(
+    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+) -> Redirect:
+    around = await signed_in_portal(interconnect, slug, actor)
+    book = AddressBook(db, own_enterprise(actor))
+    await book.make_default(await book.get(address_id))
+    return Redirect(f"{base_of(around['portal'])}/addresses?done=default")
+
+
+@post(
+    "/p/{slug:str}/ordering/addresses/{address_id:uuid}/delete",
+    opt=requires(PARTNER_ORDER, "create"),
+    include_in_schema=False,
+)
+async def delete_address_page(
+    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+) -> Redirect:
+    around = await signed_in_portal(interconnect, slug, actor)
+    await AddressBook(db, own_enterprise(actor)).delete(address_id)
+    return Redirect(f"{base_of(around['portal'])}/addresses?done=deleted")
+
+
+ADDRESS_PAGES = [
+    addresses_page,
+    add_address_page,
+    address_page,
+    change_address_page,
+    default_address_page,
+    delete_address_page,
+]
