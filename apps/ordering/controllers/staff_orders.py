@@ -239,7 +239,7 @@ class StaffAddressesController(Controller):
     path = "/api/ordering/addresses"
     tags = ["ordering"]
 
-    @get("/", opt=requires(ORDER, "create"))
+    @get("/", opt=requires(ORDER, "create", problems=(404,)))
     async def list_addresses(self, db: DB, enterprise_id: FromQuery[uuid.UUID]) -> list[dict[str, Any]]:
         link = await _enterprise(db, enterprise_id)
         return [address_out(a) for a in await AddressBook(db, link.id).list()]

@@ -163,7 +163,12 @@ CREATING: dict[str, CreatingCase] = {
     "/api/partner/ordering/orders": lambda c, w: (
         w.x.admin,
         "/api/partner/ordering/orders",
-        {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}]},
+        {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}], "ship_to": "1 Quay Road, Harbour"},
+    ),
+    "/api/partner/ordering/addresses": lambda c, w: (
+        w.x.admin,
+        "/api/partner/ordering/addresses",
+        {"label": f"Site {_code()}", "recipient": "Ann Lee", "phone": "+8613800000000", "address": "2 Quay Road"},
     ),
     "/api/partner/ordering/account/payments": lambda c, w: (
         w.x.admin,
@@ -189,12 +194,12 @@ CREATING: dict[str, CreatingCase] = {
     "/api/ordering/orders": lambda c, w: (
         w.a.admin,
         "/api/ordering/orders",
-        {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}]},
+        {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}], "ship_to": "Main warehouse dock"},
     ),
     "/api/ordering/orders/{order_id:uuid}/shipments": lambda c, w: (
         w.a.admin,
         f"/api/ordering/orders/{_approved_order(c, w)}/shipments",
-        {"carrier": "SF"},
+        {"carrier": "SF", "tracking_number": "SF100200300"},
     ),
     "/api/ordering/payments": lambda c, w: (
         w.a.admin,
