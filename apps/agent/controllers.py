@@ -14,13 +14,13 @@ from litestar.status_codes import HTTP_201_CREATED
 from apps.agent.deals import Deals
 from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
 from apps.agent.schemas import DealIn, DealPage, DealPatch, StaffDealIn, StaffDealPatch, TeamMemberIn
-from interconnect.imports.export import XLSX_MEDIA_TYPE, workbook_bytes
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.http.deps import DB, CurrentActor
 from portal.http.idempotent import IdempotencyDep
 from portal.identity.schemas import sent
 from portal.permissions import requires
+from portal.spreadsheets import XLSX_MEDIA_TYPE, workbook_bytes
 from roles.access import policy_of
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200)]
