@@ -41,6 +41,7 @@ MAX_ELEMENTS = 500_000
 
 _CHUNK = 64 * 1024
 _LARGE_PART = 1024 * 1024  # below this a part's ratio says nothing worth refusing
+_MAX_CSV_FIELDS = 16_384  # as many columns as a spreadsheet program has; the values past MAX_COLUMNS refused
 _SMALL_PART = 1024 * 1024  # the workbook and its relationships: a few kilobytes in any real file
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -114,13 +115,34 @@ def csv_records(content: bytes) -> Generator[list[str]]:
     return _csv_rows(text)
 
 
+def _too_many_columns() -> ValidationFailed:
+    return file_error(N_("has more than %(max)s columns"), "too_many_columns", max=MAX_COLUMNS)
+
+
+def _csv_lines(text: str, delimiter: str) -> Iterator[str]:
+    """The text's lines, each checked before the CSV reader sees it: the reader makes a list of every
+    field of a record before any can be looked at, so a line of millions of delimiters would be
+    millions of strings."""
+    if "\n" not in text:
+        text = text.replace("\r", "\n")  # classic Mac line ends
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start) + 1 or len(text)
+        if text.count(delimiter, start, end) > _MAX_CSV_FIELDS:
+            raise _too_many_columns()
+        yield text[start:end]
+        start = end
+
+
 def _csv_rows(text: str) -> Generator[list[str]]:
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     try:
-        for number, record in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        for number, record in enumerate(csv.reader(_csv_lines(text, delimiter), delimiter=delimiter), start=1):
             if number > MAX_PHYSICAL_ROWS:
                 raise _too_many_rows()
+            if any(c.strip() for c in record[MAX_COLUMNS:]):
+                raise _too_many_columns()
             yield [cell_text(c) for c in record[:MAX_COLUMNS]]
     except csv.Error as exc:
         raise file_error(N_("could not be read as CSV: %(reason)s"), "unreadable", reason=str(exc)) from None
@@ -471,7 +493,7 @@ class _SheetReader:
         if not text:
             return
         if self.cell_column >= MAX_COLUMNS:
-            raise file_error(N_("has more than %(max)s columns"), "too_many_columns", max=MAX_COLUMNS)
+            raise _too_many_columns()
         row = self.row
         if self.cell_column < len(row):
             if row[self.cell_column]:

@@ -1,6 +1,7 @@
-"""Spreadsheets for tests: hostile XLSX files (decompression bombs, lying zip headers, a sheet of too many
-rows, columns or texts) made in a few hundred milliseconds, values as older stored data may hold them,
-and a check that an exported workbook opens and keeps formula-like text as text."""
+"""Spreadsheets for tests: hostile XLSX files that openpyxl opens (decompression bombs, lying zip
+headers, a sheet of too many rows, columns or texts) made in a few hundred milliseconds, values as older
+stored data may hold them, and a check that an exported workbook opens and keeps formula-like text as
+text."""
 
 from __future__ import annotations
 
@@ -35,8 +36,22 @@ def _workbook_parts(shared_strings: bool) -> dict[str, bytes]:
             '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
             'sharedStrings" Target="sharedStrings.xml"/>'
         )
+    types = (
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    )
+    if shared_strings:
+        types += (
+            '<Override PartName="/xl/sharedStrings.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        )
     return {
-        "[Content_Types].xml": b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        "[Content_Types].xml": (types + "</Types>").encode(),
         "_rels/.rels": (
             b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
             b'<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'

@@ -555,6 +555,10 @@ def test_hostile_workbooks_are_refused_naming_the_file_problem(client: TestClien
     for what, (content, codes) in bombs().items():
         assert len(content) <= 5 * 1024 * 1024, what
         assert_refused_as_a_file_problem(upload(client, world.a, "partners.xlsx", content), codes, what)
+    commas = b"name,partner_type\n" + b"," * (5 * 1024 * 1024 - 100) + b"\n"
+    assert_refused_as_a_file_problem(upload(client, world.a, "partners.csv", commas), {"too_many_columns"}, "commas")
+    wide = csv_bytes([[*row("Wide"), *[""] * 60, "a value in column 71"]])
+    assert_refused_as_a_file_problem(upload(client, world.a, "partners.csv", wide), {"too_many_columns"}, "wide")
     assert total(client, world.a) == before
 
 
