@@ -12,13 +12,14 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from interconnect.imports import MAX_BYTES, XLSX_MEDIA_TYPE, create_job, export_xlsx, get_job, start_job
+from interconnect.imports import create_job, export_xlsx, get_job, start_job
 from interconnect.models import ImportJob
 from portal.db.types import utcnow
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.permissions import requires
+from portal.spreadsheets import MAX_BYTES, XLSX_MEDIA_TYPE
 
 # The file may be up to MAX_BYTES; the multipart envelope around it needs a little more.
 UPLOAD_BODY_LIMIT = MAX_BYTES + 256 * 1024

@@ -13,13 +13,13 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from apps.agent.deals import Deals
 from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
 from apps.agent.schemas import DealIn, DealPage, DealPatch, StaffDealIn, StaffDealPatch, TeamMemberIn
-from interconnect.imports.export import XLSX_MEDIA_TYPE, workbook_bytes
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.http.deps import DB, CurrentActor
 from portal.http.inputs import Limit, Offset
 from portal.identity.schemas import sent
 from portal.permissions import requires
+from portal.spreadsheets import XLSX_MEDIA_TYPE, workbook_bytes
 from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]

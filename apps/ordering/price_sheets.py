@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Generator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,10 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.admin import CatalogAdmin, money
 from apps.ordering.models import Product
-from interconnect.imports.export import workbook_bytes
-from interconnect.imports.reading import MAX_BYTES, _csv_records, _xlsx_records, file_kind
 from portal.errors import FieldError, ValidationFailed
 from portal.i18n import N_
+from portal.spreadsheets import file_error, records, workbook_bytes
 
 EXPORT_COLUMNS = ("sku", "name", "min_quantity", "unit_price")
 REQUIRED = ("sku", "unit_price")
@@ -36,10 +34,6 @@ MAX_QUANTITY = 1_000_000
 class Imported:
     rows: int
     products: int
-
-
-def _file_error(message: str, code: str = "invalid", **params: Any) -> ValidationFailed:
-    return ValidationFailed([FieldError("file", message, code, params)])
 
 
 def _row_error(row: int, column: str, message: str, code: str = "invalid", **params: Any) -> FieldError:
@@ -56,12 +50,7 @@ async def export_xlsx(session: AsyncSession, list_id: uuid.UUID) -> bytes:
     """The list's items as a workbook (the list must exist: CatalogAdmin refuses with not found)."""
     price_list = await CatalogAdmin(session).price_list(list_id)
     columns, rows = await export_cells(session, list_id)
-    return await asyncio.to_thread(workbook_bytes, columns, rows, _sheet_title(price_list.name))
-
-
-def _sheet_title(name: str) -> str:
-    """A worksheet title: at most 31 characters and none of those a spreadsheet forbids in one."""
-    return re.sub(r"[\\/*?:\[\]]", " ", name).strip()[:31] or "Prices"
+    return await asyncio.to_thread(workbook_bytes, columns, rows, price_list.name or "Prices")
 
 
 def _header(cells: list[str]) -> list[str | None]:
@@ -98,17 +87,11 @@ def _header(cells: list[str]) -> list[str | None]:
 
 def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]]:
     """(spreadsheet row, column -> text) of the first sheet; the header is row 1, blank rows skipped."""
-    if len(content) > MAX_BYTES:
-        raise _file_error(N_("is larger than %(max)s MB"), "too_large", max=MAX_BYTES // (1024 * 1024))
-    kind = file_kind(filename)
-    if not content.strip():
-        raise _file_error(N_("is empty"), "empty")
-    records: Generator[list[str]] = _csv_records(content) if kind == "csv" else _xlsx_records(content)
+    cells_of = records(filename, content)
     header: list[str | None] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
     try:
-        for number, record in enumerate(records, start=1):
-            cells = [str(c).strip() for c in record]
+        for number, cells in enumerate(cells_of, start=1):
             if not any(cells):
                 continue
             if header is None:
@@ -120,13 +103,13 @@ def read_rows(filename: str, content: bytes) -> list[tuple[int, dict[str, str]]]
                     values[column] = cell
             rows.append((number, values))
             if len(rows) > MAX_ROWS:
-                raise _file_error(N_("has more than %(max)s rows"), "too_many_rows", max=f"{MAX_ROWS:,}")
+                raise file_error(N_("has more than %(max)s rows"), "too_many_rows", max=f"{MAX_ROWS:,}")
     finally:
-        records.close()
+        cells_of.close()
     if header is None:
-        raise _file_error(N_("is empty"), "empty")
+        raise file_error(N_("is empty"), "empty")
     if not rows:
-        raise _file_error(N_("has a header but no rows"), "empty")
+        raise file_error(N_("has a header but no rows"), "empty")
     return rows
 
 

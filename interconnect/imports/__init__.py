@@ -9,17 +9,18 @@ spreadsheet row number (the header is row 1). A row whose code (or, without a co
 exists is skipped, so running the same file again creates nothing new. Rows are created by the same service
 function as the API's "create enterprise" (people.create_enterprise): quotas, events and audit entries apply.
 
-The package: columns (the file's columns), reading (CSV/XLSX to rows), validation (rows to plans),
-jobs (create, get), running (run_job), background (start_job), export (XLSX of the enterprise list).
+The package: columns (the file's columns), reading (CSV/XLSX to rows, through portal.spreadsheets),
+validation (rows to plans), jobs (create, get), running (run_job), background (start_job), export (XLSX of
+the enterprise list).
 """
 
 from __future__ import annotations
 
 from interconnect.imports.background import TASKS_KEY, start_job
 from interconnect.imports.columns import COLUMNS, EXPORT_COLUMNS, IGNORED_COLUMNS, REQUIRED_COLUMNS
-from interconnect.imports.export import XLSX_MEDIA_TYPE, export_rows, export_xlsx, workbook_bytes
+from interconnect.imports.export import export_rows, export_xlsx
 from interconnect.imports.jobs import MODES, create_job, get_job
-from interconnect.imports.reading import MAX_BYTES, MAX_COLUMNS, MAX_PHYSICAL_ROWS, MAX_ROWS, Row, file_kind, parse_file
+from interconnect.imports.reading import MAX_ROWS, Row, parse_file
 from interconnect.imports.running import (
     MAX_REPORTED_ERRORS,
     PROGRESS_BATCH,
@@ -33,9 +34,6 @@ __all__ = [
     "COLUMNS",
     "EXPORT_COLUMNS",
     "IGNORED_COLUMNS",
-    "MAX_BYTES",
-    "MAX_COLUMNS",
-    "MAX_PHYSICAL_ROWS",
     "MAX_REPORTED_ERRORS",
     "MAX_ROWS",
     "MODES",
@@ -43,17 +41,14 @@ __all__ = [
     "PROGRESS_SECONDS",
     "REQUIRED_COLUMNS",
     "TASKS_KEY",
-    "XLSX_MEDIA_TYPE",
     "ImportResult",
     "Progress",
     "Row",
     "create_job",
     "export_rows",
     "export_xlsx",
-    "file_kind",
     "get_job",
     "parse_file",
     "run_job",
     "start_job",
-    "workbook_bytes",
 ]

@@ -4,9 +4,7 @@ again)."""
 from __future__ import annotations
 
 import asyncio
-import io
 import uuid
-from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,8 +12,7 @@ from sqlalchemy.orm import aliased
 
 from interconnect.imports.columns import EXPORT_COLUMNS
 from interconnect.models import EnterpriseLink, ExternalIdentity, Membership, PartnerTier, PartnerType, Region
-
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from portal.spreadsheets import workbook_bytes
 
 
 async def export_rows(session: AsyncSession) -> list[list[str]]:
@@ -62,35 +59,6 @@ async def export_rows(session: AsyncSession) -> list[list[str]]:
     return rows
 
 
-def workbook_bytes(header: Iterable[str], rows: Iterable[list[str]], title: str = "Enterprises") -> bytes:
-    """An XLSX workbook of text cells. Every cell is written as a string, so a value such as "=HYPERLINK(…)"
-    stays text and is never run as a formula by the spreadsheet program."""
-    import openpyxl
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    header = list(header)
-    sheet.freeze_panes = "A2"
-    for position in range(1, len(header) + 1):
-        sheet.column_dimensions[openpyxl.utils.get_column_letter(position)].width = 24 if position <= 2 else 16
-
-    def cells(values: Iterable[str]) -> list[WriteOnlyCell]:
-        out = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"
-            out.append(cell)
-        return out
-
-    sheet.append(cells(header))
-    for row in rows:
-        sheet.append(cells(row))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 async def export_xlsx(session: AsyncSession) -> bytes:
     rows = await export_rows(session)
-    return await asyncio.to_thread(workbook_bytes, EXPORT_COLUMNS, rows)
+    return await asyncio.to_thread(workbook_bytes, EXPORT_COLUMNS, rows, "Enterprises")

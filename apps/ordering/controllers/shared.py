@@ -9,10 +9,10 @@ from litestar import Request, Response
 
 from apps.ordering.catalog import Catalog
 from apps.ordering.orders import Orders
-from interconnect.imports.export import XLSX_MEDIA_TYPE, workbook_bytes
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.http.deps import DB
+from portal.spreadsheets import XLSX_MEDIA_TYPE, workbook_bytes
 from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]

@@ -14,15 +14,15 @@ from apps.ordering import price_sheets
 from apps.ordering.admin import CatalogAdmin, price_list_out
 from apps.ordering.controllers.shared import AnyRequest
 from apps.ordering.objects import PRICES
-from interconnect.imports.export import XLSX_MEDIA_TYPE
 from portal.db.types import utcnow
 from portal.errors import ValidationFailed
 from portal.http.deps import DB
 from portal.http.openapi import upload_operation
 from portal.i18n import N_
 from portal.permissions import requires
+from portal.spreadsheets import MAX_BYTES, XLSX_MEDIA_TYPE
 
-UPLOAD_BODY_LIMIT = price_sheets.MAX_BYTES + 256 * 1024  # the file plus its multipart envelope
+UPLOAD_BODY_LIMIT = MAX_BYTES + 256 * 1024  # the file plus its multipart envelope
 
 
 class StaffPriceSheetsController(Controller):

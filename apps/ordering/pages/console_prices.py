@@ -30,12 +30,12 @@ from apps.ordering.pages.console_shared import (
     raise_if,
     text,
 )
-from interconnect.imports.export import XLSX_MEDIA_TYPE
 from portal.db.types import utcnow
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_, gettext
 from portal.permissions import requires
+from portal.spreadsheets import MAX_BYTES, XLSX_MEDIA_TYPE
 from web.console.partners.shared import programme_settings
 from web.labels import setting_name
 from web.views import Form, field_errors
@@ -44,7 +44,7 @@ PRODUCT_CHOICES = 1000  # a bigger catalog is priced by spreadsheet
 BLANK_ROWS = 5
 ROW_FIELD = re.compile(r"^(product|qty|price):(\d{1,4})$")
 ITEM_ERROR = re.compile(r"^items\[(\d+)\](?:\.(\w+))?$")
-UPLOAD_BODY_LIMIT = price_sheets.MAX_BYTES + 256 * 1024
+UPLOAD_BODY_LIMIT = MAX_BYTES + 256 * 1024
 
 
 @dataclass

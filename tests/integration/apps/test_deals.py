@@ -16,11 +16,13 @@ from httpx import Response
 from litestar import Litestar
 from litestar.testing import TestClient
 
+from apps.agent.models import Deal
 from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
 from portal.config import Settings
 from tests.integration.apps.support import Roles
 from tests.integration.interconnect.support import accept, create_invitation, new_email, token_of
 from tests.integration.web.test_pages import act_as, submit
+from tests.spreadsheets import exported_values, shown, stored_text, write_directly
 from tests.world import (
     Credential,
     Enterprise,
@@ -708,6 +710,27 @@ def test_the_page_downloads_the_same_export(client: TestClient, world: World, ro
     assert of_x["customer_name"] in {row[0] for row in rows[1:]}
     act_as(client, world.y.admin.cookie)
     assert of_x["customer_name"] not in {row[0] for row in workbook(client.get(link))[1:]}
+
+
+def test_stored_control_characters_and_formula_text_come_out_of_the_exports(
+    client: TestClient, world: World, roles: Roles, settings: Settings
+) -> None:
+    deal_partners(roles, world, "enterprise_read")
+    made = create(client, world.x.admin)
+    customer, contact = stored_text(settings, "Cust"), "-1+1\x02"
+    deal_id = uuid.UUID(made["id"])
+    write_directly(
+        settings, world.a.tenant_id, Deal, Deal.id == deal_id, customer_name=customer, customer_contact=contact
+    )
+    answers = [
+        client.get(f"{PARTNER}/export.xlsx", headers=world.x.admin.bearer),
+        client.get(f"{STAFF}/export.xlsx", headers=world.a.others["staff"].bearer),
+    ]
+    act_as(client, world.x.admin.cookie)
+    answers.append(client.get(f"/p/{world.a.slug}/deals/export.xlsx"))
+    for response in answers:
+        rows = exported_values(response)
+        assert [shown(customer), shown(contact)] in [row[:2] for row in rows[1:]]
 
 
 # --- The presets a new programme starts with ---------------------------------------------------------

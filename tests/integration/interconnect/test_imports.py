@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from interconnect.imports import create_job, run_job, running
-from interconnect.models import ImportJob
+from interconnect.models import EnterpriseLink, ImportJob
 from portal.components import load_components
 from portal.config import Settings
 from portal.db.context import tenant_context
@@ -30,6 +30,15 @@ from portal.services import Services
 from tests.cli import portal
 from tests.db import run_with_database
 from tests.integration.interconnect.support import leave_slots
+from tests.integration.web.test_pages import act_as
+from tests.spreadsheets import (
+    assert_refused_as_a_file_problem,
+    bombs,
+    exported_values,
+    shown,
+    stored_text,
+    write_directly,
+)
 from tests.world import TenantWorld, World, unique
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -537,3 +546,42 @@ def test_cli_import_shows_progress_and_a_summary_and_export_writes_a_workbook(tm
     text_file.write_text("name\n")
     bad = portal(tmp_path, "partners", "import", str(text_file), "--workspace", "acme-import")
     assert bad.returncode == 1 and "file: must be a .csv or .xlsx file" in bad.stderr
+
+
+# --- hostile files and stored data ------------------------------------------------------------------
+
+
+def test_hostile_workbooks_are_refused_naming_the_file_problem(client: TestClient, world: World) -> None:
+    before = total(client, world.a)
+    for what, (content, codes) in bombs().items():
+        assert len(content) <= 5 * 1024 * 1024, what
+        assert_refused_as_a_file_problem(upload(client, world.a, "partners.xlsx", content), codes, what)
+    commas = b"name,partner_type\n" + b"," * (5 * 1024 * 1024 - 100) + b"\n"
+    assert_refused_as_a_file_problem(upload(client, world.a, "partners.csv", commas), {"too_many_columns"}, "commas")
+    wide = csv_bytes([[*row("Wide"), *[""] * 60, "a value in column 71"]])
+    assert_refused_as_a_file_problem(upload(client, world.a, "partners.csv", wide), {"too_many_columns"}, "wide")
+    assert total(client, world.a) == before
+
+
+def test_stored_control_characters_and_formula_text_come_out_of_the_export(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    shop = stored_text(settings, "Shop")
+    write_directly(
+        settings, world.a.tenant_id, EnterpriseLink, EnterpriseLink.id == uuid.UUID(world.x.link_id), name=shop
+    )
+    formula = '=HYPERLINK("http://evil.example","Y")'
+    write_directly(
+        settings,
+        world.a.tenant_id,
+        EnterpriseLink,
+        EnterpriseLink.id == uuid.UUID(world.y.link_id),
+        name=formula,
+        contact_phone="+1-555\x02",
+    )
+    api = exported_values(client.get("/api/interconnect/enterprises/export", headers=world.a.admin.bearer))
+    act_as(client, world.a.admin.cookie)
+    page = exported_values(client.get("/console/partners/export.xlsx"))
+    for rows in (api, page):
+        by_name = {row[0]: row for row in rows[1:]}
+        assert shown(shop) in by_name and by_name[formula][6] == "+1-555\ufffd"

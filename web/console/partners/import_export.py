@@ -13,6 +13,7 @@ from litestar.params import FromPath, MultipartBody
 from litestar.response import Redirect, Template
 
 from interconnect import imports
+from portal import spreadsheets
 from portal.db.types import utcnow
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor, ServicesDep
@@ -25,7 +26,7 @@ IMPORT_MODES = (
     ("all_or_nothing", N_("All or nothing: one bad row and nothing is imported")),
     ("valid_rows", N_("Import the valid rows and report the others")),
 )
-UPLOAD_BODY_LIMIT = imports.MAX_BYTES + 256 * 1024  # the file plus its multipart envelope
+UPLOAD_BODY_LIMIT = spreadsheets.MAX_BYTES + 256 * 1024  # the file plus its multipart envelope
 REFRESH_SECONDS = 2
 
 
@@ -43,7 +44,7 @@ def _import_page(form: dict[str, str], errors: dict[str, str], status_code: int 
             "errors": errors,
             "modes": IMPORT_MODES,
             "max_rows": imports.MAX_ROWS,
-            "max_megabytes": imports.MAX_BYTES // (1024 * 1024),
+            "max_megabytes": spreadsheets.MAX_BYTES // (1024 * 1024),
             "columns": list(imports.COLUMNS),
             "section": "import",
         },
@@ -118,6 +119,6 @@ async def export_enterprises_page(db: DB) -> Response[bytes]:
     filename = f"enterprises-{utcnow():%Y%m%d-%H%M}.xlsx"
     return Response(
         await imports.export_xlsx(db),
-        media_type=imports.XLSX_MEDIA_TYPE,
+        media_type=spreadsheets.XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
