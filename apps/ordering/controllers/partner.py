@@ -19,7 +19,6 @@ from apps.ordering.controllers.shared import AnyRequest, catalog_of, orders_of, 
 from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.payments import Payments
 from apps.ordering.schemas import AddressIn, AddressPatch, CartLineIn, Comment, OrderIn, Page, PaymentIn
-from interconnect.imports.export import XLSX_MEDIA_TYPE
 from portal import timezones
 from portal.actor import Actor
 from portal.errors import PermissionDenied
@@ -28,6 +27,7 @@ from portal.http.inputs import Limit, Offset, Search
 from portal.i18n import N_
 from portal.identity.schemas import sent
 from portal.permissions import requires
+from portal.spreadsheets import XLSX_MEDIA_TYPE
 
 
 def own_enterprise(actor: Actor) -> uuid.UUID:

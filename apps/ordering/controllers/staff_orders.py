@@ -33,7 +33,6 @@ from apps.ordering.schemas import (
     StaffOrderIn,
     StaffPaymentIn,
 )
-from interconnect.imports.export import XLSX_MEDIA_TYPE
 from interconnect.models import EnterpriseLink
 from portal.errors import NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -41,6 +40,7 @@ from portal.http.inputs import Limit, Offset, Search
 from portal.i18n import N_
 from portal.identity.schemas import sent
 from portal.permissions import requires
+from portal.spreadsheets import XLSX_MEDIA_TYPE
 
 
 class StaffOrdersController(Controller):
