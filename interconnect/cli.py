@@ -74,14 +74,14 @@ def cmd_import(args: argparse.Namespace) -> None:
         tenant_id = await _tenant_id(services, args.workspace)
         try:
             async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
-                job = await create_job(session, None, path.name, content, args.mode)
+                job, rows = await create_job(session, None, path.name, content, args.mode)
         except ValidationFailed as exc:
             sys.stderr.write(f"{path.name} cannot be imported:\n")
             for e in exc.errors:
                 sys.stderr.write(f"  {e.field}: {e.text}\n")
             return 1
         print(f"importing {job.total_rows} rows from {path.name} into {args.workspace} ({args.mode})", flush=True)
-        result = await run_job(services, tenant_id, job.id, content, ProgressBar(), channel="cli")
+        result = await run_job(services, tenant_id, job.id, rows, ProgressBar(), channel="cli")
         job = result.job
         bad = _rows(job)
         print(

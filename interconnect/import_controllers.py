@@ -94,8 +94,8 @@ class ImportsController(Controller):
         await data.file.close()
         # Its own unit of work, committed before the background run starts looking for the job.
         async with services.db.session_for(actor) as session:
-            job = await create_job(session, actor, data.file.filename, content, data.mode)
-        start_job(services, actor.tenant_id, job.id, content, channel=actor.channel)
+            job, rows = await create_job(session, actor, data.file.filename, content, data.mode)
+        start_job(services, actor.tenant_id, job.id, rows, channel=actor.channel)
         return ImportJobOut.of(job)
 
     @get("/{job_id:uuid}", opt=requires("interconnect.enterprises", "read"))

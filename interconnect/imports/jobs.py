@@ -19,8 +19,11 @@ from portal.i18n import N_
 MODES = ("all_or_nothing", "valid_rows")
 
 
-async def create_job(session: AsyncSession, actor: Actor | None, filename: str, content: bytes, mode: str) -> ImportJob:
-    """Check the file and store a queued job; refuses a bad file with field errors (nothing is stored)."""
+async def create_job(
+    session: AsyncSession, actor: Actor | None, filename: str, content: bytes, mode: str
+) -> tuple[ImportJob, list[Row]]:
+    """Read the file once and store a queued job; refuses a bad file with field errors (nothing is
+    stored). The rows read are what the run then imports: a file is never parsed twice."""
     errors: list[FieldError] = []
     if mode not in MODES:
         errors.append(FieldError("mode", N_("must be one of %(choices)s"), "invalid", {"choices": ", ".join(MODES)}))
@@ -42,7 +45,7 @@ async def create_job(session: AsyncSession, actor: Actor | None, filename: str, 
     )
     session.add(job)
     await session.flush()
-    return job
+    return job, rows
 
 
 async def get_job(session: AsyncSession, job_id: uuid.UUID) -> ImportJob:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interconnect import quotas
 from interconnect.imports.errors import _error, _errors_of
 from interconnect.imports.jobs import get_job
-from interconnect.imports.reading import Row, parse_file
+from interconnect.imports.reading import Row
 from interconnect.imports.validation import _check_file, _check_quota, _Lookups, _Plan
 from interconnect.links import NewEnterprise
 from interconnect.models import ImportJob
@@ -52,7 +52,7 @@ async def run_job(
     services: Services,
     tenant_id: uuid.UUID,
     job_id: uuid.UUID,
-    content: bytes,
+    rows: list[Row],
     progress: Progress | None = None,
     *,
     channel: Channel = "api",
@@ -71,16 +71,11 @@ async def run_job(
         )
         if claimed.rowcount != 1:
             raise Conflict(N_("This import has already run"), code="import_already_run")
-        filename, mode, total, created_by = job.filename, job.mode, job.total_rows, job.created_by
+        mode, total, created_by = job.mode, job.total_rows, job.created_by
     actor = Actor(created_by, tenant_id, "internal", channel) if created_by is not None else None
     run = _Run(services, tenant_id, job_id, mode, total, actor, channel, progress)
     try:
-        rows = await asyncio.to_thread(parse_file, filename, content)
-        run.total = len(rows)
         return await run.execute(rows)
-    except ValidationFailed as exc:  # the file itself (checked when the job was created)
-        errors = [_error(None, e.field, e.message, e.code, e.params) for e in exc.errors]
-        return await run.finish("failed", errors, created=0, skipped=0)
     except asyncio.CancelledError:  # the process is stopping: say so rather than stay "running"
         message = N_("The import was interrupted; run it again (rows already imported are skipped)")
         with contextlib.suppress(Exception):

@@ -425,7 +425,8 @@ def test_progress_is_committed_while_the_import_runs(
         services = Services.build(settings, Catalogs([], settings.languages, settings.default_language), components)
         try:
             async with services.db.session(tenant_context(tenant_id)) as session:
-                job_id = (await create_job(session, None, "partners.csv", content, mode)).id
+                job, rows = await create_job(session, None, "partners.csv", content, mode)
+                job_id = job.id
 
             def progress(processed: int, total: int) -> None:
                 if processed == 101 and observable:  # the import waits while another connection looks
@@ -433,7 +434,7 @@ def test_progress_is_committed_while_the_import_runs(
                     reader.start()
                     reader.join()
 
-            result = await run_job(services, tenant_id, job_id, content, progress)
+            result = await run_job(services, tenant_id, job_id, rows, progress)
             return result.job.created_count
         finally:
             await services.db.dispose()

@@ -75,10 +75,10 @@ async def start_import(
     try:
         # Its own unit of work, committed before the background run looks for the job.
         async with services.db.session_for(actor) as session:
-            job = await imports.create_job(session, actor, data.file.filename, content, data.mode)
+            job, rows = await imports.create_job(session, actor, data.file.filename, content, data.mode)
     except ValidationFailed as error:
         return _import_page(form, field_errors(error), 422)
-    imports.start_job(services, actor.tenant_id, job.id, content, channel="web")
+    imports.start_job(services, actor.tenant_id, job.id, rows, channel="web")
     return Redirect(f"/console/partners/import/{job.id}")
 
 
