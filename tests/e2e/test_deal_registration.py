@@ -50,7 +50,7 @@ def test_dealer_registers_a_deal_and_the_manufacturer_sees_it(open_page: Callabl
     dealer = open_page()
     sign_in_as_partner(dealer, EAST_DEALER_ADMIN)
     expect(dealer.locator("h1")).to_have_text(EAST_DEALER)
-    expect(dealer.locator(".badge.app", has_text="Deal registration")).to_be_visible()
+    expect(dealer.locator(".link-list").get_by_role("link", name="Deal registration")).to_be_visible()
     register_deal(dealer, customer)
     row = table_rows(dealer, customer)
     expect(row).to_have_count(1)
