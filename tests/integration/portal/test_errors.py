@@ -28,7 +28,7 @@ def test_malformed_json_is_a_400(client: TestClient, world: World) -> None:
     problem(response, 400, "malformed_request")
 
 
-def test_a_multipart_field_that_is_not_utf8_is_a_400(client: TestClient, world: World) -> None:
+def test_a_multipart_field_that_is_not_utf8_is_refused_naming_it(client: TestClient, world: World) -> None:
     boundary = "b0undary"
     body = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="mode"\r\n\r\n'.encode()
@@ -36,7 +36,8 @@ def test_a_multipart_field_that_is_not_utf8_is_a_400(client: TestClient, world: 
         + f"--{boundary}--\r\n".encode()
     )
     headers = {**world.a.admin.bearer, "Content-Type": f"multipart/form-data; boundary={boundary}"}
-    problem(client.post("/api/interconnect/imports", headers=headers, content=body), 400, "malformed_request")
+    body = problem(client.post("/api/interconnect/imports", headers=headers, content=body), 422, "validation_failed")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("mode", "invalid_encoding")]
 
 
 def test_wrong_types_name_the_field(client: TestClient, world: World) -> None:
