@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from urllib.parse import unquote_to_bytes
 
 import msgspec
 from litestar import Litestar, Request
@@ -39,9 +40,11 @@ Limit = Annotated[int, QueryParameter(ge=1, le=MAX_LIMIT)]
 Offset = Annotated[int, QueryParameter(ge=0, le=INT32_MAX)]
 Search = Annotated[str | None, QueryParameter(max_length=200)]
 
-# Lone surrogates too: text holding one cannot be encoded for the database.
-_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
-_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+# Lone surrogates too: text holding one cannot be encoded for the database. Bidirectional overrides and
+# isolates would let a name display as another (spoofing in lists); line and paragraph separators break a
+# one-line field as a newline does.
+_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -125,6 +128,19 @@ def _json_errors(value: Any, path: str, multiline: frozenset[str], name: str = "
             yield from _json_errors(item, f"{path}[{index}]" if path else f"[{index}]", multiline, name)
 
 
+def _undecodable_field(body: bytes) -> str | None:
+    """The name of the first URL-encoded field whose bytes (raw or %-escaped) are not UTF-8: the form
+    parser would quietly turn them into other characters."""
+    for pair in body.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        for part in (name, value):
+            try:
+                unquote_to_bytes(part.replace(b"+", b" ")).decode("utf-8")
+            except UnicodeDecodeError:
+                return unquote_to_bytes(name).decode("utf-8", "replace") or "body"
+    return None
+
+
 def _undecodable_part(body: bytes, boundary: bytes) -> str:
     """The name of the first form field (not a file) whose bytes are not UTF-8; the parser does not say."""
     parser = PushMultipartParser(boundary)
@@ -159,6 +175,8 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     content_type, options = request.content_type
     if content_type in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
         body = await request.body()  # kept by the request, so the form is parsed from it again if need be
+        if content_type == RequestEncodingType.URL_ENCODED and (field := _undecodable_field(body)):
+            return [*errors, FieldError(field, N_("is not UTF-8 text"), "invalid_encoding")]
         try:
             form = await request.form()
         except (UnicodeDecodeError, LookupError):

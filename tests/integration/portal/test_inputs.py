@@ -209,6 +209,26 @@ def test_deep_nesting_and_undecodable_forms(client: TestClient, world: World) ->
     token = csrf_token(client)
     response = client.post("/login", files={"workspace": (None, b"acme\xff"), "_csrf_token": (None, token.encode())})
     assert response.status_code == 422 and "workspace" in response.text and "is not UTF-8 text" in response.text
+    # a URL-encoded form, %-escaped or raw: refused, never stored as other characters
+    for encoded in (b"workspace=%FF%FE&email=a%40b.example", b"workspace=\xff\xfe&email=a%40b.example"):
+        response = client.post(
+            "/login",
+            content=encoded + b"&_csrf_token=" + token.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert response.status_code == 422 and "workspace" in response.text and "is not UTF-8 text" in response.text
+
+
+def test_text_that_displays_as_other_text_is_refused(client: TestClient, world: World) -> None:
+    type_id = client.get("/api/interconnect/partner-types", headers=world.a.admin.bearer).json()[0]["id"]
+    for name in ("Shop\u202egnp.exe", "Shop\u2066x\u2069", "Two\u2028lines"):
+        response = client.post(
+            "/api/interconnect/enterprises",
+            headers=world.a.admin.bearer,
+            json={"name": name, "partner_type_id": type_id},
+        )
+        body = problem(response, 422, "validation_failed")
+        assert [(e["field"], e["code"]) for e in body["errors"]] == [("name", "control_character")]
 
 
 def paged_routes(app: Litestar) -> list[RouteCase]:
