@@ -19,6 +19,7 @@ from interconnect.imports.reading import Row
 from interconnect.models import EnterpriseLink, ExternalIdentity, Membership, PartnerTier, PartnerType, Region
 from interconnect.people import NewPerson, normalise_mobile
 from portal.errors import ValidationFailed
+from portal.http.inputs import text_error
 from portal.i18n import N_
 from portal.identity.accounts import normalise_email
 
@@ -95,6 +96,11 @@ def _check_row(row: Row, lookups: _Lookups, errors: list[dict[str, Any]]) -> _Pl
     def fail(column: str, message: str, code: str = "invalid", /, **params: Any) -> None:
         errors.append(_error(n, column, message, code, params))
 
+    for column, value in v.items():  # a file is input like any form: the same text rules
+        if isinstance(value, str) and (refused := text_error(column, value)):
+            fail(column, refused.message, refused.code)
+    if len(errors) > before:
+        return _Plan(n, "error", name=v["name"])
     code = v["code"] or None
     if code and code in lookups.by_code:
         return _Plan(n, "skip", code=code)

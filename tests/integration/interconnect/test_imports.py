@@ -270,6 +270,18 @@ def test_valid_rows_creates_the_good_rows_and_reports_the_rest(client: TestClien
     assert sorted(e["name"] for e in find(client, world.a, tag)) == [f"{tag} Good", f"{tag} Later"]
 
 
+def test_a_file_is_held_to_the_same_text_rules_as_a_form(client: TestClient, world: World) -> None:
+    tag = unique("ctrl")
+    rows = [row(f"{tag} Tab\tName"), row(f"{tag} Fine"), row(f"{tag} Spoof", admin_name="Ann\u202eeL")]
+    ctrl = [row(f"{tag} Ctl\x01Name"), *rows[1:]]  # XLSX cannot even hold a C0 character: CSV only
+    for filename, content in (("partners.csv", csv_bytes(ctrl)), ("partners.xlsx", xlsx_bytes(rows))):
+        job = run_import(client, world.a, filename, content, mode="valid_rows")
+        assert job["status"] == "done"
+        refused = {(e["row"], e["field"], e["code"]) for e in job["errors"]}
+        assert refused == {(2, "name", "control_character"), (4, "admin_name", "control_character")}, job["errors"]
+    assert [e["name"] for e in find(client, world.a, tag)] == [f"{tag} Fine"]
+
+
 def test_running_the_same_file_again_creates_nothing_new(client: TestClient, world: World) -> None:
     tag = unique("again")
     content = csv_bytes(
