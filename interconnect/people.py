@@ -198,8 +198,10 @@ class People:
     async def set_status(self, membership: Membership, status: str) -> Membership:
         if status not in ("active", "disabled"):
             raise ValidationFailed.single("status", N_("must be one of %(choices)s"), choices="active, disabled")
-        if status == membership.status or (status == "active" and membership.status == "invited"):
+        if status == membership.status:
             return membership
+        if status == "active" and membership.status == "invited":  # only the person's own acceptance does that
+            raise Conflict(N_("This person has not accepted the invitation yet"), code="not_accepted")
         if status == "active" and membership.link_id is not None:
             link = await Links(self.session).get(membership.link_id)
             if link.status == "terminated":

@@ -119,6 +119,13 @@ def test_adding_a_known_login_answers_as_for_a_new_email_and_joins_only_with_con
     assert sorted(added_known) == sorted(by_colleague)
     assert added_known["colleague"]["status"] == by_colleague["colleague"]["status"] == "invited"
     assert added_known["setup_url"] and by_colleague["setup_url"]
+    # nor can the manufacturer make the membership active for them
+    forced = client.patch(
+        f"/api/interconnect/users/{added_known['colleague']['id']}",
+        headers=world.a.admin.bearer,
+        json={"status": "active"},
+    )
+    assert forced.status_code == 409 and forced.json()["code"] == "not_accepted"
     assert sign_in(client, world.a.slug, stranger).status_code == 401  # not a member of A yet
 
     # the link is accepted only with the login's own password: the person's consent
