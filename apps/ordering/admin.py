@@ -57,7 +57,10 @@ def money(errors: list[FieldError], name: str, value: Any) -> Decimal | None:
     except (InvalidOperation, ValueError):
         errors.append(FieldError(name, N_("must be a number"), "invalid"))
         return None
-    if not amount.is_finite() or amount < 0 or amount >= MAX_PRICE:
+    if amount.is_finite() and amount >= MAX_PRICE:
+        errors.append(FieldError(name, N_("must be less than %(max)s"), "out_of_range", {"max": f"{MAX_PRICE:,}"}))
+        return None
+    if not amount.is_finite() or amount < 0:
         errors.append(FieldError(name, N_("must be 0 or more"), "out_of_range"))
         return None
     if amount != amount.quantize(PRICE_PLACES):

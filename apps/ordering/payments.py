@@ -36,7 +36,9 @@ MAX_PAYMENT = Decimal(10) ** 13
 
 
 def _check(amount: Decimal, method: str, received_on: date) -> None:
-    if not amount.is_finite() or amount <= 0 or amount >= MAX_PAYMENT:
+    if amount.is_finite() and amount >= MAX_PAYMENT:
+        raise ValidationFailed.single("amount", N_("must be less than %(max)s"), "out_of_range", max=f"{MAX_PAYMENT:,}")
+    if not amount.is_finite() or amount <= 0:
         raise ValidationFailed.single("amount", N_("must be more than 0"), "out_of_range")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValidationFailed.single("amount", N_("may have at most %(places)s decimal places"), places=2)

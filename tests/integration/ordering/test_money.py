@@ -122,3 +122,19 @@ def test_statement_periods(client: TestClient, world: World) -> None:
         ).status_code
         == 403
     )
+
+
+def test_an_amount_too_large_is_called_too_large(client: TestClient, world: World) -> None:
+    huge = "1" + "0" * 40
+    payment = client.post(
+        "/api/partner/ordering/account/payments",
+        headers=world.x.admin.bearer,
+        json={"amount": huge, "received_on": "2026-01-05"},
+    )
+    assert payment.status_code == 422, payment.text
+    assert payment.json()["errors"][0]["message"].startswith("must be less than")
+    limit = client.put(
+        f"/api/ordering/accounts/{world.x.link_id}/credit-limit", headers=world.a.admin.bearer, json={"amount": huge}
+    )
+    assert limit.status_code == 422, limit.text
+    assert limit.json()["errors"][0]["message"].startswith("must be less than")
