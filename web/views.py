@@ -138,9 +138,13 @@ async def login_form(request: Request[Any, Any, Any], next: FromQuery[str | None
     partner_portal = PARTNER_PATH.match(safe_next(next, ""))
     if partner_portal:  # a partner portal page asked for a sign-in: that portal has its own login page
         return Redirect(f"/p/{partner_portal.group(1)}/login?{urlencode({'next': safe_next(next)})}")
-    if request.scope.get("user") is not None:
+    actor: Actor | None = request.scope.get("user")
+    if actor is not None and actor.kind == "internal":
         return Redirect(safe_next(next))
-    return Template("login.html", context={"form": {}, "next": safe_next(next), "error": None})
+    notice = None
+    if actor is not None:  # this browser is signed in to a partner portal: signing in here ends that
+        notice = gettext("You are signed in to a partner portal. Signing in here as staff ends that session.")
+    return Template("login.html", context={"form": {}, "next": safe_next(next), "error": None, "notice": notice})
 
 
 @post("/login", opt=public(), include_in_schema=False)

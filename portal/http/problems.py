@@ -136,6 +136,10 @@ def portal_frame(path: str, actor: Actor | None) -> PortalFrame | None:
     return PortalFrame(actor.tenant_id, actor.tenant_slug, actor.tenant_name)
 
 
+def _is_console(path: str) -> bool:
+    return path == "/console" or path.startswith("/console/")
+
+
 def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     error = to_domain_error(exc)
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
@@ -150,6 +154,10 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
         activate_language(request.scope, request.scope.get("user"))
     if isinstance(error, NotAuthenticated) and request.method in ("GET", "HEAD"):
         return Redirect(path=f"/login?next={quote(request.url.path)}")
+    actor = request.scope.get("user")
+    partner_in_console = actor is not None and actor.kind == "external" and _is_console(request.url.path)
+    if error.status == 403 and request.method in ("GET", "HEAD") and partner_in_console:
+        return Redirect(path=f"/login?next={quote(request.url.path)}")  # the console needs a staff sign-in
     frame = portal_frame(request.url.path, request.scope.get("user"))
     return Template(
         template_name="error.html",

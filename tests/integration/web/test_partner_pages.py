@@ -869,3 +869,12 @@ def test_partner_home_links_only_the_apps_that_open(client: TestClient, world: W
     # another tenant's portal, asked for with this session, shows nothing of this one
     elsewhere = client.get(f"/p/{world.b.slug}/no-such-page", follow_redirects=False)
     assert world.a.name not in elsewhere.text and f"/p/{slug}/" not in elsewhere.text
+
+
+def test_a_partner_session_opening_the_console_is_sent_to_the_staff_sign_in(client: TestClient, world: World) -> None:
+    act_as(client, world.x.admin.cookie)
+    response = client.get("/console/partners", follow_redirects=True)
+    assert response.status_code == 200
+    assert response.url.path == "/login"
+    assert "You are signed in to a partner portal" in response.text
+    assert world.x.admin.email not in response.text
