@@ -612,6 +612,13 @@ async def setup_password(
     return Redirect(f"/p/{portal.slug}/login?{urlencode({'password_set': 1})}")
 
 
+@get("/p/{slug:str}/{rest:path}", opt=requires("partner.profile", "read"), include_in_schema=False)
+async def partner_page_not_found(slug: FromPath[str], rest: FromPath[str]) -> None:
+    """Any other address inside a portal: a 404 that keeps the portal around it (a route, so that the
+    session is read as for every portal page; the router's own 404 knows nobody)."""
+    raise NotFound()
+
+
 PARTNER_PAGES: list[Any] = [
     partner_login_form,
     partner_login,
@@ -628,4 +635,5 @@ PARTNER_PAGES: list[Any] = [
     join_by_code,
     setup_form,
     setup_password,
+    partner_page_not_found,
 ]

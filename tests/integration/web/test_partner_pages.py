@@ -878,3 +878,10 @@ def test_a_partner_session_opening_the_console_is_sent_to_the_staff_sign_in(clie
     assert response.url.path == "/login"
     assert "You are signed in to a partner portal" in response.text
     assert world.x.admin.email not in response.text
+
+
+def test_an_unknown_address_inside_the_portal_keeps_the_portal(client: TestClient, world: World) -> None:
+    act_as(client, world.x.admin.cookie)
+    response = client.get(f"/p/{world.a.slug}/no-such-page/at-all")
+    assert response.status_code == 404
+    assert world.a.name in response.text and f'href="/p/{world.a.slug}/"' in response.text
