@@ -110,10 +110,13 @@ def _rows(job: Any) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
+    from sqlalchemy import select
+
     from interconnect.imports import export_xlsx
     from portal.cli import load_settings, with_services
     from portal.db import migrate
     from portal.db.context import tenant_context
+    from portal.identity.models import Tenant
 
     settings = load_settings()
     migrate.upgrade(settings)
@@ -122,7 +125,8 @@ def cmd_export(args: argparse.Namespace) -> None:
     async def work(services: Any) -> bytes:
         tenant_id = await _tenant_id(services, args.workspace)
         async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
-            return await export_xlsx(session)
+            time_zone = (await session.scalars(select(Tenant.time_zone).where(Tenant.id == tenant_id))).one()
+            return await export_xlsx(session, time_zone)
 
     content = asyncio.run(with_services(settings, work))
     target.write_bytes(content)

@@ -109,11 +109,11 @@ class EnterpriseExportController(Controller):
     tags = ["partner enterprises"]
 
     @get("/", opt=requires("interconnect.enterprises", "export"), media_type=XLSX_MEDIA_TYPE)
-    async def export_enterprises(self, db: DB) -> Response[bytes]:
+    async def export_enterprises(self, db: DB, actor: CurrentActor) -> Response[bytes]:
         """Every enterprise as an XLSX workbook, in the import's columns (it can be imported again)."""
         filename = f"enterprises-{utcnow():%Y%m%d-%H%M}.xlsx"
         return Response(
-            await export_xlsx(db),
+            await export_xlsx(db, actor.time_zone),
             media_type=XLSX_MEDIA_TYPE,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

@@ -90,5 +90,11 @@ def day(context: Any, value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def moment_text(moment: datetime, name: str) -> str:
+    """A moment as plain text in the zone, the zone named: "2026-12-04 09:58 CST" (exports, mails)."""
+    shown = local(moment, name)
+    return f"{shown:%Y-%m-%d %H:%M} {zone_label(shown)}"
+
+
 def today(name: str) -> date:
     return datetime.now(UTC).astimezone(zone(name)).date()

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.agent.models import STAGES, Deal
 from apps.agent.objects import FIELD_NAMES, PARTNER_OBJECT
 from interconnect.models import EnterpriseLink, Membership
+from portal import timezones
 from portal.actor import Actor
 from portal.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
@@ -195,7 +196,7 @@ class Deals:
         cells = []
         for deal in rows:
             values = self.out(deal)
-            cells.append([_cell(values.get(name)) for name in columns])
+            cells.append([_cell(values.get(name), self.actor.time_zone) for name in columns])
         return columns, cells
 
     # --- writing ---
@@ -316,11 +317,11 @@ def plain(number: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, time_zone: str) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return timezones.moment_text(value, time_zone)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -22,6 +22,7 @@ from apps.ordering.catalog import margin
 from apps.ordering.models import Order, OrderApproval, OrderEvent, OrderLine, Shipment, ShipmentLine
 from apps.ordering.models.orders import ORDER_STATUSES
 from interconnect.models import EnterpriseLink
+from portal import timezones
 from portal.actor import Actor
 from portal.errors import NotFound, PermissionDenied
 from portal.i18n import N_
@@ -271,7 +272,7 @@ class Orders:
         cells = []
         for order in orders:
             values = self.summary(order, names)
-            cells.append([_cell(values.get(name)) for name in columns])
+            cells.append([_cell(values.get(name), self.actor.time_zone) for name in columns])
         return columns, cells
 
 
@@ -282,9 +283,9 @@ def _receivable(order: Order) -> bool:
     return order.status in RECEIVABLE_STATUSES
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, time_zone: str) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return timezones.moment_text(value, time_zone)
     return str(value)

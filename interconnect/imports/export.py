@@ -12,10 +12,11 @@ from sqlalchemy.orm import aliased
 
 from interconnect.imports.columns import EXPORT_COLUMNS
 from interconnect.models import EnterpriseLink, ExternalIdentity, Membership, PartnerTier, PartnerType, Region
+from portal import timezones
 from portal.spreadsheets import workbook_bytes
 
 
-async def export_rows(session: AsyncSession) -> list[list[str]]:
+async def export_rows(session: AsyncSession, time_zone: str = timezones.DEFAULT_TIME_ZONE) -> list[list[str]]:
     """Every enterprise of the programme as the columns of EXPORT_COLUMNS (the import's own columns first)."""
     parent = aliased(EnterpriseLink)
     same = EnterpriseLink.tenant_id
@@ -53,12 +54,12 @@ async def export_rows(session: AsyncSession) -> list[list[str]]:
                 "; ".join(a[2] for a in its if a[2]),
                 parent_name or "",
                 link.status,
-                link.created_at.strftime("%Y-%m-%d %H:%M"),
+                timezones.moment_text(link.created_at, time_zone),
             ]
         )
     return rows
 
 
-async def export_xlsx(session: AsyncSession) -> bytes:
-    rows = await export_rows(session)
+async def export_xlsx(session: AsyncSession, time_zone: str = timezones.DEFAULT_TIME_ZONE) -> bytes:
+    rows = await export_rows(session, time_zone)
     return await asyncio.to_thread(workbook_bytes, EXPORT_COLUMNS, rows, "Enterprises")

@@ -4,11 +4,13 @@ console's and the partner portal's pages shown in it with the zone named; days a
 from __future__ import annotations
 
 import html
+import io
 import uuid
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from litestar.testing import TestClient
+from openpyxl import load_workbook
 
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, signup_form, submit
 from tests.world import PASSWORD, World
@@ -140,3 +142,20 @@ def test_days_are_the_tenants_days(client: TestClient, world: World) -> None:
     assert default["end"] == local_day and default["start"] == local_day[:8] + "01"
     account_page = client.get(f"/p/{world.a.slug}/ordering/account").text
     assert f'name="received_on" value="{local_day}"' in account_page
+
+
+def test_exports_write_times_in_the_tenants_zone_named(client: TestClient, world: World) -> None:
+    saved = client.patch("/api/workspace", headers=world.a.admin.bearer, json={"time_zone": "Asia/Shanghai"})
+    assert saved.status_code == 200, saved.text
+    link = client.get(f"/api/interconnect/enterprises/{world.x.link_id}", headers=world.a.admin.bearer).json()
+    order = client.get(f"/api/partner/ordering/orders/{world.ids['ordering_order']}", headers=world.x.admin.bearer)
+    # a token carries its tenant's zone from the session lookup: new sign-ins are not needed
+    for path, who, created in (
+        ("/api/interconnect/enterprises/export", world.a.admin, link["enterprise"]["created_at"]),
+        ("/api/partner/ordering/orders/export.xlsx", world.x.admin, order.json()["created_at"]),
+    ):
+        response = client.get(path, headers=who.bearer)
+        assert response.status_code == 200, response.text
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        cells = {str(c) for row in sheet.iter_rows(values_only=True) for c in row if c}
+        assert shown(created, "Asia/Shanghai", "CST") in cells, (path, sorted(cells)[:20])

@@ -114,11 +114,11 @@ async def import_progress(job_id: FromPath[uuid.UUID], db: DB) -> Template:
 
 
 @get("/console/partners/export.xlsx", opt=requires("interconnect.enterprises", "export"), include_in_schema=False)
-async def export_enterprises_page(db: DB) -> Response[bytes]:
+async def export_enterprises_page(db: DB, actor: CurrentActor) -> Response[bytes]:
     """Every enterprise as an XLSX workbook in the import's columns (it can be imported again)."""
     filename = f"enterprises-{utcnow():%Y%m%d-%H%M}.xlsx"
     return Response(
-        await imports.export_xlsx(db),
+        await imports.export_xlsx(db, actor.time_zone),
         media_type=spreadsheets.XLSX_MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
