@@ -4,6 +4,7 @@ preset partner types. Runs inside the sign-up transaction, after the partner pro
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +13,52 @@ from interconnect.models import PartnerType
 from portal.ids import uuid7
 from portal.permissions import ANY
 from roles.casbin_model import ROLE_PREFIX
-from roles.models import InternalScope, PolicyRule, Role, RoleTemplate
+from roles.models import DataRule, FieldRule, InternalScope, PolicyRule, Role, RoleTemplate
 from roles.presets import PRESET_ROLES, PRESET_TEMPLATES
+
+# role key -> object -> field -> "hidden" or "read_only"
+FieldPresets = Mapping[str, Mapping[str, Mapping[str, str]]]
+# partner type code -> (data level, include sub-enterprises)
+LevelPresets = Mapping[str, tuple[str, bool]]
+
+
+async def seed_app_presets(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    *,
+    grants: Mapping[str, Iterable[tuple[str, str]]],
+    fields: FieldPresets,
+    levels: Mapping[str, LevelPresets],
+) -> None:
+    """What an app gives the preset roles and partner types of a new upstream: grants, field rules, and
+    the data level of each partner type per data-scoped object. Roles or types the upstream does not
+    have are passed over."""
+    await session.flush()
+    roles = {r.key: r.id for r in await session.scalars(select(Role).where(Role.tenant_id == tenant_id))}
+    for key, pairs in grants.items():
+        if key in roles:
+            for obj, action in pairs:
+                session.add(PolicyRule(tenant_id=tenant_id, ptype="p", v0=ROLE_PREFIX + key, v1=obj, v2=action))
+    for key, objects in fields.items():
+        if key in roles:
+            for obj, names in objects.items():
+                for name, access in names.items():
+                    session.add(
+                        FieldRule(tenant_id=tenant_id, role_id=roles[key], object=obj, field=name, access=access)
+                    )
+    types = {t.code: t.id for t in await session.scalars(select(PartnerType).where(PartnerType.tenant_id == tenant_id))}
+    for obj, by_type in levels.items():
+        for code, (level, subtree) in by_type.items():
+            if code in types:
+                session.add(
+                    DataRule(
+                        tenant_id=tenant_id,
+                        object=obj,
+                        partner_type_id=types[code],
+                        level=level,
+                        include_sub_enterprises=subtree,
+                    )
+                )
 
 
 async def seed_roles(session: AsyncSession, tenant_id: uuid.UUID) -> None:
