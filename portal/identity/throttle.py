@@ -98,7 +98,8 @@ class SignInGuard:
         """Count one attempt on each key, committed before anything is verified; over a limit: Throttled.
         Its own transaction: a refused guess must stay counted whatever happens to the caller's."""
         keys = self.keys(login, client)
-        now, cutoff = utcnow(), utcnow() - self.window
+        now = utcnow()
+        cutoff = now - self.window
         waits: list[int] = []
         async with self.db.session(PUBLIC) as session:
             insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
