@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +29,10 @@ from portal.identity.models import Tenant
 from portal.identity.passwords import Passwords
 from portal.identity.throttle import SignInClient, SignInGuard
 from portal.identity.tokens import derive_key
+from portal.permissions import AccessPolicy, Permission
+
+# Connecting one's own workspace to a manufacturer's programme is running one's own partner programme.
+CONNECT_PERMISSION: Permission = ("interconnect.programme", "update")
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
 DEFAULT_LINK_DAYS = 14
@@ -208,8 +213,26 @@ class Accepted:
 class Onboarding:
     """The partner's side of an invitation. Runs its own units of work in the inviting tenant."""
 
-    def __init__(self, db: Database, passwords: Passwords, signer: InvitationSigner, guard: SignInGuard) -> None:
+    def __init__(
+        self,
+        db: Database,
+        passwords: Passwords,
+        signer: InvitationSigner,
+        guard: SignInGuard,
+        permissions: Callable[[], AccessPolicy],
+    ) -> None:
         self.db, self.passwords, self.signer, self.guard = db, passwords, signer, guard
+        self.permissions = permissions
+
+    def may_connect(self, actor: Actor | None, inviting_tenant_id: uuid.UUID) -> bool:
+        """Whether a signed-in person may accept for their own workspace: staff of another tenant who may
+        run its partner programme (the page offers it exactly when this says yes)."""
+        return (
+            actor is not None
+            and actor.kind == "internal"
+            and actor.tenant_id != inviting_tenant_id
+            and self.permissions().allows(actor, CONNECT_PERMISSION)
+        )
 
     async def preview(
         self, token: str | None = None, *, slug: str | None = None, code: str | None = None
@@ -297,11 +320,11 @@ class Onboarding:
     async def connect_tenant(self, token: str, actor: Actor, person: NewPerson, client: SignInClient) -> Accepted:
         """An admin of a tenant on this platform accepts for that tenant: the link records the downstream
         tenant (so the two can sync later) and the admin becomes the enterprise's first partner admin."""
-        if actor.kind != "internal" or "admin" not in actor.roles:
-            raise PermissionDenied(N_("Only an administrator of your company's workspace can connect it"))
         tenant_id, invitation_id = self.signer.read(token)
         if tenant_id == actor.tenant_id:
             raise Conflict(N_("A workspace cannot connect to itself"), code="self_connection")
+        if not self.may_connect(actor, tenant_id):
+            raise PermissionDenied(N_("Only an administrator of your company's workspace can connect it"))
         async with self.db.session(PUBLIC) as session:
             downstream = (await session.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
         async with self.db.session(tenant_context(tenant_id, channel="web")) as session:

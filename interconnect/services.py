@@ -34,7 +34,10 @@ def setup(services: Services) -> None:
     services.extensions["interconnect"] = Interconnect(
         base_url=settings.base_url,
         signer=signer,
-        onboarding=Onboarding(services.db, services.passwords, signer, services.accounts.guard),
+        # the access policy in use is installed by a later component, so it is looked up when asked
+        onboarding=Onboarding(
+            services.db, services.passwords, signer, services.accounts.guard, lambda: services.permissions
+        ),
         access=PartnerAccess(services.db, services.passwords, services.sessions, services.accounts.guard),
     )
 

@@ -19,7 +19,7 @@ from portal.actor import Actor
 from portal.errors import Conflict, ValidationFailed
 from portal.i18n import N_, Msgid
 from portal.identity.models import InternalUser
-from portal.permissions import SIGNED_IN, Permission, ProtectedObject
+from portal.permissions import ADMIN_ROLE, SIGNED_IN, Permission, ProtectedObject
 from roles import snapshot
 from roles.casbin_model import ROLE_PREFIX, USER_PREFIX
 from roles.models import PolicyRule, Role, RoleTemplate
@@ -90,6 +90,11 @@ class RolePolicy:
         if policy is None or not policy.allows(actor.roles, permission):
             return False
         return not actor.preview or self._previewer_may(policy, actor.previewer_roles, permission)
+
+    def acts_for(self, actor: Actor, role_key: str) -> bool:
+        """Whether the actor may take a step assigned to the role `role_key` (an approval step, say): they
+        hold that role, or they are their workspace's administrator, who holds every staff permission."""
+        return role_key in actor.roles or (actor.kind == "internal" and ADMIN_ROLE in actor.roles)
 
     def _previewer_may(self, policy: TenantPolicy, roles: frozenset[str], permission: Permission) -> bool:
         """A preview shows a partner object only when the previewer may read every staff object showing the
@@ -168,6 +173,9 @@ class RolePolicy:
                 select(PolicyRule).where(PolicyRule.ptype == "g", PolicyRule.v0 == subject)
             )
         }
+        own = by is not None and by.kind == "internal" and user_id == by.user_id
+        if own and ADMIN_ROLE in current and ADMIN_ROLE not in wanted:
+            raise Conflict(N_("You cannot remove your own admin role"), code="own_admin_role")
         if by is not None and by.kind == "external":
             if user_id == by.user_id:
                 raise Conflict(N_("You cannot change your own roles"), code="own_roles")

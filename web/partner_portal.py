@@ -391,11 +391,11 @@ def _join_defaults(actor: Actor | None) -> dict[str, str]:
     return {"display_name": actor.display_name, "email": email, "mobile": mobile}
 
 
-async def _connectable(services: Services, actor: Actor | None, inviting: Tenant) -> Tenant | None:
+async def _connectable(
+    services: Services, interconnect: Interconnect, actor: Actor | None, inviting: Tenant
+) -> Tenant | None:
     """The workspace a signed-in internal admin of another tenant could connect instead."""
-    if actor is None or actor.kind != "internal" or actor.tenant_id == inviting.id:
-        return None
-    if not services.permissions.allows(actor, ("interconnect.programme", "update")):
+    if actor is None or not interconnect.onboarding.may_connect(actor, inviting.id):
         return None
     async with services.db.session_for(actor) as session:
         return await session.scalar(select(Tenant).where(Tenant.id == actor.tenant_id))
@@ -424,7 +424,7 @@ async def _join_page(
         except ValidationFailed as error:
             errors = {**field_errors(error), **errors}
     tenant = preview[0] if preview else None
-    connectable = await _connectable(services, actor, tenant) if token is not None and tenant else None
+    connectable = await _connectable(services, interconnect, actor, tenant) if token is not None and tenant else None
     if portal is None and tenant is not None:  # the page wears the inviting portal's name and links
         portal = Workspace(tenant.id, tenant.slug, tenant.name)
     return Template(

@@ -22,8 +22,6 @@ from portal.errors import Conflict, FieldError, PermissionDenied, ValidationFail
 from portal.i18n import N_
 from portal.outbox import publish
 
-ADMIN = "admin"
-
 
 def _announce(orders: Orders, order: Order, action: str) -> None:
     publish(orders.session, f"ordering.order.{action}", "ordering.order", order.id, event_payload(order))
@@ -38,8 +36,8 @@ async def _pending_step(orders: Orders, order: Order) -> OrderApproval | None:
     )
 
 
-def _may_take(step: OrderApproval, actor: Actor) -> bool:
-    return step.role_key == ANY_APPROVER or step.role_key in actor.roles or ADMIN in actor.roles
+def _may_take(orders: Orders, step: OrderApproval) -> bool:
+    return step.role_key == ANY_APPROVER or orders.policy.acts_for(orders.actor, step.role_key)
 
 
 async def approve(orders: Orders, order_id: uuid.UUID, comment: str | None = None) -> Order:
@@ -50,7 +48,7 @@ async def approve(orders: Orders, order_id: uuid.UUID, comment: str | None = Non
     comment = _comment(comment)
     step = await _pending_step(orders, order)
     if step is not None:
-        if not _may_take(step, orders.actor):
+        if not _may_take(orders, step):
             raise PermissionDenied(
                 N_("Step %(step)s of this order's approval is for the role %(role)s"),
                 step=step.step,
@@ -108,7 +106,7 @@ async def reject(orders: Orders, order_id: uuid.UUID, comment: str | None) -> Or
     reason = _reason(comment)
     step = await _pending_step(orders, order)
     if step is not None:
-        if not _may_take(step, orders.actor):
+        if not _may_take(orders, step):
             raise PermissionDenied(
                 N_("Step %(step)s of this order's approval is for the role %(role)s"),
                 step=step.step,

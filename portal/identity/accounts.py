@@ -269,8 +269,6 @@ class Staff:
         if locale is not None:
             user.locale = check_locale(locale)
         if roles is not None:
-            if user.id == actor.user_id and ADMIN_ROLE in actor.roles and ADMIN_ROLE not in roles:
-                raise Conflict(N_("You cannot remove your own admin role"), code="own_admin_role")
             await self.policy.assign(self.session, actor, user.id, "internal", roles)
         if status is not None:
             if status not in ("active", "disabled"):

@@ -18,9 +18,11 @@ from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_
 from tests.world import (
     PASSWORD,
     World,
+    add_user,
     complete_setup,
     partner_type_id,
     partner_web_login,
+    web_login,
 )
 
 SESSION = "portal_session"
@@ -536,6 +538,37 @@ def test_an_admin_of_another_workspace_connects_it(client: TestClient, world: Wo
     act_as(client, world.x.admin.cookie)
     other = create_invitation(client, world)
     assert "Connect " not in page(client, "/join/" + token_of(str(other["url"]))).text
+
+
+def test_who_may_connect_a_workspace_is_the_policys_answer_on_the_page_and_in_the_service(
+    client: TestClient, world: World
+) -> None:
+    """Running the partner programme, not holding a role called "admin", lets staff connect their workspace:
+    the page offers exactly what the service then allows."""
+    b = world.b.admin.bearer
+    runner = {"key": "programme_runner", "name": "Programme runner", "kind": "internal"}
+    assert client.post("/api/roles", headers=b, json=runner).status_code == 201
+    grants = {"grants": [["console", "read"], ["interconnect.programme", "read"], ["interconnect.programme", "update"]]}
+    assert client.patch("/api/roles/programme_runner", headers=b, json=grants).status_code == 200
+    cookies = {}
+    for role in ("programme_runner", "staff"):
+        email = f"{role}-{uuid.uuid4().hex[:6]}@{world.b.slug}.example"
+        add_user(client, world.b.admin, email, role=role)
+        cookies[role] = (email, web_login(client, world.b.slug, email))
+
+    join_path = "/join/" + token_of(str(create_invitation(client, world)["url"]))
+    email, cookie = cookies["staff"]
+    act_as(client, cookie)
+    assert "Connect " not in page(client, join_path).text
+    form = {"action": "connect", "display_name": "Beta staff", "email": email, "password": PASSWORD}
+    refused = submit(client, join_path, form)
+    assert refused.status_code == 403, refused.text
+
+    email, cookie = cookies["programme_runner"]
+    act_as(client, cookie)
+    assert f"Connect {world.b.name}" in text_of(page(client, join_path))
+    response = submit(client, join_path, {**form, "display_name": "Beta runner", "email": email})
+    assert response.status_code in REDIRECTS, response.text
 
 
 # --- Partner portal -----------------------------------------------------------------------------------
