@@ -1,17 +1,23 @@
-"""Interconnect as a component: its models, routes, grants, tenant setup, session loader and demo."""
+"""Interconnect as a component: its models, routes, pages and their templates, grants, tenant setup,
+session loader and demo."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from interconnect.cli import register_cli
 from interconnect.controllers import ADMIN_CONTROLLERS
 from interconnect.demo import load_partners
 from interconnect.import_controllers import IMPORT_CONTROLLERS
+from interconnect.pages import PAGES, TEMPLATE_GLOBALS
 from interconnect.partner_controllers import PARTNER_CONTROLLERS
 from interconnect.programme import seed_programme
 from interconnect.services import DEPENDENCIES, setup
 from portal.components import Component
 from portal.i18n import N_
 from portal.permissions import ProtectedObject
+
+HERE = Path(__file__).resolve().parent
 
 OBJECTS = (
     ProtectedObject("interconnect.programme", N_("Partner programme settings"), ("read", "update")),
@@ -33,7 +39,9 @@ component = Component(
     name="interconnect",
     order=100,
     model_modules=("interconnect.models",),
-    route_handlers=[*ADMIN_CONTROLLERS, *IMPORT_CONTROLLERS, *PARTNER_CONTROLLERS],
+    route_handlers=[*ADMIN_CONTROLLERS, *IMPORT_CONTROLLERS, *PARTNER_CONTROLLERS, *PAGES],
+    template_dir=HERE / "templates",
+    template_globals=TEMPLATE_GLOBALS,
     tenant_setup=seed_programme,
     services_setup=setup,
     objects=OBJECTS,

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import func, select
 
@@ -20,78 +20,18 @@ from portal.errors import Conflict, DomainError, InvalidCredentials, Throttled, 
 from portal.http.context import SESSION_COOKIE, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import LANGUAGE_COOKIE, gettext
-from portal.identity.accounts import Accounts, LoggedIn, NewStaff, SignUp
+from portal.identity.accounts import Accounts, NewStaff, SignUp
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
-from portal.identity.throttle import DEVICE_COOKIE, DEVICE_COOKIE_SECONDS
 from portal.outbox import OutboxEvent
 from portal.permissions import SIGNED_IN, public, requires
-from portal.services import Services
+from portal.ui.cookies import end_session, signed_in_cookies
+from portal.ui.forms import Form, MultiForm, form_value, form_values, safe_next
+from portal.ui.refusals import field_errors, message_of, refusal_of
 from roles.models import Role
 
-Form = URLEncodedBody[dict[str, str]]
-# A form whose checkboxes send one name several times.
-MultiForm = URLEncodedBody[dict[str, str | list[str]]]
 ONE_YEAR = 365 * 24 * 3600
 PARTNER_PATH = re.compile(r"^/p/([a-z0-9][a-z0-9-]{0,39})(?:/|$)")
-
-
-def safe_next(target: str | None, default: str = "/console") -> str:
-    """Only same-site paths: an open redirect would let a phishing link borrow our login page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
-
-
-def field_errors(error: ValidationFailed) -> dict[str, str]:
-    return {e.field: gettext(e.message, **e.params) for e in error.errors}
-
-
-def message_of(error: DomainError) -> str:
-    return gettext(error.detail, **error.params)
-
-
-def refusal_of(error: DomainError) -> str:
-    """One line saying why: a refused form's field messages, or the error's own message."""
-    if isinstance(error, ValidationFailed):
-        return "; ".join(dict.fromkeys(field_errors(error).values()))
-    return message_of(error)
-
-
-def device_cookie(services: ServicesDep, value: str) -> Cookie:
-    """Marks a browser that has signed in before, so others' wrong guesses never lock it out."""
-    return Cookie(
-        key=DEVICE_COOKIE,
-        value=value,
-        max_age=DEVICE_COOKIE_SECONDS,
-        httponly=True,
-        secure=services.settings.secure_cookies,
-        samesite="lax",
-        path="/",
-    )
-
-
-def signed_in_cookies(services: ServicesDep, logged_in: LoggedIn) -> list[Cookie]:
-    return [session_cookie(services, logged_in.opened.credential), device_cookie(services, logged_in.device)]
-
-
-async def end_session(services: Services, actor: Actor | None, reason: str) -> None:
-    """The browser's previous session, replaced by a new one: its cookie is overwritten, so end it too."""
-    if actor is not None and actor.session_id is not None:
-        async with services.db.session_for(actor) as session:
-            await revoke_session(session, actor.session_id, reason)
-
-
-def session_cookie(services: ServicesDep, value: str) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value=value,
-        max_age=services.settings.web_session_seconds,
-        httponly=True,
-        secure=services.settings.secure_cookies,
-        samesite="lax",
-        path="/",
-    )
 
 
 @get("/", opt=public(), include_in_schema=False)
@@ -287,22 +227,6 @@ async def _users_page(
         },
         status_code=status_code,
     )
-
-
-def form_values(data: dict[str, str | list[str]], *names: str) -> list[str]:
-    """Every value sent under any of these names (checkboxes send one name several times)."""
-    found: list[str] = []
-    for name in names:
-        value = data.get(name)
-        for item in [value] if isinstance(value, str) else value or []:
-            if item.strip() and item.strip() not in found:
-                found.append(item.strip())
-    return found
-
-
-def form_value(data: dict[str, str | list[str]], name: str) -> str:
-    value = data.get(name, "")
-    return (value[-1] if value else "") if isinstance(value, list) else value
 
 
 @get("/console/users", opt=requires("staff.users", "read"), include_in_schema=False)

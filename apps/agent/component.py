@@ -11,8 +11,8 @@ from apps.agent.pages import PAGES
 from apps.agent.seed import seed_agent
 from portal.components import Component
 
-# The app's pages live with the web shell's templates (they extend its base.html), in their own folder.
-TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "agent"
+# its templates are named "agent/…": one loader serves every component's folder
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 component = Component(
     name="agent",

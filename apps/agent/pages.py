@@ -16,15 +16,16 @@ from apps.agent.controllers import xlsx
 from apps.agent.deals import Deals, plain
 from apps.agent.models import STAGES
 from apps.agent.objects import FIELDS, PARTNER_OBJECT
+from interconnect.pages.partner_portal import signed_in_portal
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
 from portal.permissions import requires
+from portal.ui.forms import Form
+from portal.ui.refusals import field_errors
 from roles.access import policy_of
-from web.partner_portal import signed_in_portal
-from web.views import Form, field_errors
 
 AnyRequest = Request[Any, Any, Any]
 PAGE_SIZE = 100
@@ -63,7 +64,7 @@ async def _deals_page(
     stage = stage if stage in STAGES else None
     rows, total = await deals.page(stage, PAGE_SIZE, 0)
     return Template(
-        "deals.html",
+        "agent/deals.html",
         context={
             **around,
             "deals": [deals.out(d) for d in rows],

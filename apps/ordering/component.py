@@ -12,7 +12,8 @@ from apps.ordering.pages import PAGES
 from apps.ordering.seed import seed_ordering
 from portal.components import Component
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates" / "ordering"
+# its templates are named "ordering/…": one loader serves every component's folder
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 component = Component(
     name="ordering",

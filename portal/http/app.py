@@ -31,6 +31,9 @@ from portal.http.problems import handle_exception
 from portal.identity.controllers import AuthController, UsersController
 from portal.identity.tokens import derive_key
 from portal.services import Services
+from portal.ui import TEMPLATE_DIR as KIT_TEMPLATES
+from portal.ui.checks import can
+from portal.ui.labels import label, setting_name
 
 DOCS_PATH = "/api/docs"
 CSRF_COOKIE = "portal_csrf"
@@ -38,7 +41,7 @@ CSRF_COOKIE = "portal_csrf"
 
 def template_environment(components: list[Component]) -> Environment:
     env = Environment(
-        loader=FileSystemLoader([str(c.template_dir) for c in components if c.template_dir]),
+        loader=FileSystemLoader([*(str(c.template_dir) for c in components if c.template_dir), str(KIT_TEMPLATES)]),
         autoescape=select_autoescape(default=True),
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -50,6 +53,8 @@ def template_environment(components: list[Component]) -> Environment:
     env.globals["locale_time_zone"] = lambda: timezones.check_time_zone(None, i18n.current_language())
     env.filters["when"] = timezones.when
     env.filters["day"] = timezones.day
+    # the UI kit's helpers, for every feature's pages
+    env.globals.update(label=label, setting_name=setting_name, can=can)
     for component in components:
         env.globals.update(component.template_globals)
     return env

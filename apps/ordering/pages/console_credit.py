@@ -18,22 +18,15 @@ from apps.ordering.admin import CatalogAdmin
 from apps.ordering.controllers.partner import period, statement_cells
 from apps.ordering.controllers.shared import xlsx
 from apps.ordering.objects import CREDIT
-from apps.ordering.pages.console_shared import (
-    PAGE_SIZE,
-    done_message,
-    form_date,
-    page_helpers,
-    page_number,
-    paging,
-    text,
-    with_query,
-)
+from apps.ordering.pages.console_shared import PAGE_SIZE, done_message, form_date, page_helpers, text, with_query
 from interconnect.models import EnterpriseLink
 from portal.errors import FieldError, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_, gettext
 from portal.permissions import requires
-from web.views import Form, field_errors
+from portal.ui.forms import Form
+from portal.ui.paging import page_number, paging
+from portal.ui.refusals import field_errors
 
 
 async def _credit_page(
@@ -63,7 +56,7 @@ async def _credit_page(
             "rows": rows,
             "total": total,
             "q": search,
-            "paging": paging(number, total, "/console/ordering/credit", {"q": search}),
+            "paging": paging("/console/ordering/credit", {"q": search}, number, total, PAGE_SIZE),
             "row_errors": row_errors or {},
             "notice": done_message(done),
             "section": "credit",

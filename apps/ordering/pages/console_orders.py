@@ -27,8 +27,6 @@ from apps.ordering.pages.console_shared import (
     optional_uuid,
     orders_of,
     page_helpers,
-    page_number,
-    paging,
     raise_if,
     role_namer,
     text,
@@ -38,7 +36,9 @@ from portal.errors import DomainError, FieldError, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
 from portal.permissions import requires
-from web.views import Form, field_errors, refusal_of
+from portal.ui.forms import Form
+from portal.ui.paging import page_number, paging
+from portal.ui.refusals import field_errors, refusal_of
 
 # "submitted" is what waits for the desk, so the queue opens on it.
 QUEUE_FILTERS = ("submitted", "open", *[s for s in ORDER_STATUSES if s != "submitted"], "all")
@@ -75,7 +75,7 @@ async def orders_page(
             "chosen": chosen,
             "filters": QUEUE_FILTERS,
             "enterprises": await enterprise_choices(db),
-            "paging": paging(number, total, "/console/ordering/orders", chosen),
+            "paging": paging("/console/ordering/orders", chosen, number, total, PAGE_SIZE),
             "section": "orders",
         },
     )

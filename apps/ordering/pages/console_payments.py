@@ -30,8 +30,6 @@ from apps.ordering.pages.console_shared import (
     optional_uuid,
     orders_of,
     page_helpers,
-    page_number,
-    paging,
     raise_if,
     text,
     with_query,
@@ -43,7 +41,9 @@ from portal.errors import Conflict, FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
 from portal.permissions import requires
-from web.views import Form, field_errors, refusal_of
+from portal.ui.forms import Form
+from portal.ui.paging import page_number, paging
+from portal.ui.refusals import field_errors, refusal_of
 
 ALLOCATION_FIELD = re.compile(r"^alloc:([0-9a-fA-F-]{36})$")
 
@@ -96,7 +96,7 @@ async def _payments_page(
             "enterprises": await enterprise_choices(db),
             "payer": payer,
             "open_orders": open_orders,
-            "paging": paging(number, total, "/console/ordering/payments", chosen),
+            "paging": paging("/console/ordering/payments", chosen, number, total, PAGE_SIZE),
             "form": {**form, "enterprise_id": str(payer) if payer else ""},
             "errors": errors or {},
             "alert": alert,

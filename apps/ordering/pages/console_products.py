@@ -26,19 +26,19 @@ from apps.ordering.pages.console_shared import (
     form_uuid,
     optional_uuid,
     page_helpers,
-    page_number,
-    paging,
     raise_if,
     text,
     with_query,
 )
+from interconnect.pages.programme_settings import programme_settings
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.permissions import requires
+from portal.ui.forms import Form, MultiForm
+from portal.ui.paging import page_number, paging
+from portal.ui.refusals import field_errors
 from roles.access import check_writable, policy_of
-from web.console.partners.shared import programme_settings
-from web.views import Form, MultiForm, field_errors
 
 PRODUCT_FIELDS = (
     "sku",
@@ -123,7 +123,7 @@ async def _products_page(
             "categories": await _categories(db),
             "costs": rules.get("cost_price") != "hidden",
             "margins": rules.get("margin") != "hidden",
-            "paging": paging(number, total, "/console/ordering/products", chosen),
+            "paging": paging("/console/ordering/products", chosen, number, total, PAGE_SIZE),
             "notice": done_message(done),
             "form": form or {},
             "errors": errors or {},

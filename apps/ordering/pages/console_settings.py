@@ -27,12 +27,13 @@ from apps.ordering.pages.console_shared import (
     staff_roles,
     text,
 )
+from interconnect.pages.programme_settings import programme_settings
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB
 from portal.permissions import requires
-from web.console.partners.shared import programme_settings
-from web.labels import setting_name
-from web.views import Form, field_errors
+from portal.ui.forms import Form
+from portal.ui.labels import setting_name
+from portal.ui.refusals import field_errors
 
 RESERVE_CHOICES = ("submit", "approval")
 OVER_CREDIT_CHOICES = ("refuse", "approval")

@@ -6,7 +6,6 @@ scopes) is the service's, so a refusal reads the same on a page as in the API.""
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date
@@ -30,8 +29,7 @@ from portal.errors import FieldError, ValidationFailed
 from portal.http.inputs import whole_number
 from portal.i18n import N_, gettext
 from roles.access import policy_of
-from web.console.partners.shared import page_links
-from web.console.roles.shared import role_name, roles_by_key, roles_of_kind
+from roles.pages.labels import role_name, roles_by_key, roles_of_kind
 
 AnyRequest = Request[Any, Any, Any]
 PAGE_SIZE = 25
@@ -201,21 +199,6 @@ def form_date(data: Mapping[str, Any], name: str, errors: list[FieldError]) -> d
 def raise_if(errors: list[FieldError]) -> None:
     if errors:
         raise ValidationFailed(errors)
-
-
-def page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 100_000 else 1
-
-
-def paging(number: int, total: int, base: str, query: Mapping[str, Any]) -> dict[str, Any]:
-    """What the pagination partial needs: the page, the number of pages, their links."""
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    kept = {k: str(v) for k, v in query.items() if v not in (None, "")}
-
-    def url(n: int) -> str:
-        return f"{base}?{urlencode({**kept, 'page': n})}"
-
-    return {"page": number, "pages": pages, "links": page_links(number, pages), "url": url}
 
 
 def with_query(path: str, **values: Any) -> str:

@@ -22,8 +22,6 @@ from apps.ordering.pages.console_shared import (
     form_int,
     optional_uuid,
     page_helpers,
-    page_number,
-    paging,
     raise_if,
     text,
     with_query,
@@ -32,7 +30,9 @@ from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_
 from portal.permissions import requires
-from web.views import Form, field_errors
+from portal.ui.forms import Form
+from portal.ui.paging import page_number, paging
+from portal.ui.refusals import field_errors
 
 
 async def _stock_page(
@@ -87,7 +87,7 @@ async def _stock_page(
             "rows": rows,
             "total": total,
             "totals": totals,
-            "paging": paging(number, total, "/console/ordering/stock", query_values),
+            "paging": paging("/console/ordering/stock", query_values, number, total, PAGE_SIZE),
             "row_errors": row_errors or {},
             "notice": done_message(done),
             "form": form or {},

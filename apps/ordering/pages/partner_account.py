@@ -34,6 +34,7 @@ from apps.ordering.pages.partner_shared import (
     render,
 )
 from apps.ordering.payments import METHOD_LABELS, METHODS, Payments
+from interconnect.pages.partner_portal import signed_in_portal
 from interconnect.services import InterconnectDep
 from portal import timezones
 from portal.actor import Actor
@@ -41,8 +42,7 @@ from portal.errors import Conflict, FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_, gettext
 from portal.permissions import requires
-from web.partner_portal import signed_in_portal
-from web.views import Form
+from portal.ui.forms import Form
 
 PAYMENTS_SHOWN = 50
 PAYMENT_FIELDS = ("amount", "received_on", "method", "reference", "note")

@@ -16,14 +16,14 @@ from apps.ordering.addresses import FIELDS, AddressBook, address_out
 from apps.ordering.controllers.partner import own_enterprise
 from apps.ordering.objects import PARTNER_ORDER
 from apps.ordering.pages.partner_shared import base_of, form_errors, render
+from interconnect.pages.partner_portal import signed_in_portal
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
 from portal.permissions import requires
-from web.partner_portal import signed_in_portal
-from web.views import Form
+from portal.ui.forms import Form
 
 DONE_NOTICES = {
     "added": N_("The address is saved."),

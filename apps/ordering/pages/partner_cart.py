@@ -34,15 +34,15 @@ from apps.ordering.pages.partner_shared import (
     render,
     uuid_or_none,
 )
+from interconnect.pages.partner_portal import signed_in_portal
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
 from portal.permissions import requires
+from portal.ui.forms import Form
 from roles.access import policy_of
-from web.partner_portal import signed_in_portal
-from web.views import Form
 
 
 def order_inputs(request: AnyRequest, actor: Actor) -> list[str]:

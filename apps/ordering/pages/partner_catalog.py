@@ -15,16 +15,8 @@ from apps.ordering.cart import Cart
 from apps.ordering.catalog import Catalog, categories_query, category_out
 from apps.ordering.controllers.shared import catalog_of
 from apps.ordering.objects import PARTNER_CATALOG, PARTNER_ORDER
-from apps.ordering.pages.partner_shared import (
-    AnyRequest,
-    base_of,
-    form_errors,
-    may_order,
-    page_number,
-    paging,
-    render,
-    uuid_or_none,
-)
+from apps.ordering.pages.partner_shared import AnyRequest, base_of, form_errors, may_order, render, uuid_or_none
+from interconnect.pages.partner_portal import portal_next, signed_in_portal
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
@@ -32,8 +24,8 @@ from portal.http.deps import DB, CurrentActor
 from portal.http.inputs import whole_number
 from portal.i18n import N_
 from portal.permissions import requires
-from web.partner_portal import portal_next, signed_in_portal
-from web.views import Form
+from portal.ui.forms import Form
+from portal.ui.paging import page_number, paging
 
 PAGE_SIZE = 24
 VIEWS = ("grid", "list")
@@ -80,8 +72,11 @@ async def catalog_page(
     view = view if view in VIEWS else "grid"
     query = {"q": search, "category": category_id or "", "view": "list" if view == "list" else ""}
     path = f"{base_of(around['portal'])}/catalog"
-    pages = paging(path, query, current, total, PAGE_SIZE)
-    views = {v: paging(path, {**query, "view": v if v != "grid" else ""}, current, total, PAGE_SIZE) for v in VIEWS}
+    pages = paging(path, query, current, total, PAGE_SIZE, bare_first=True)
+    views = {
+        v: paging(path, {**query, "view": v if v != "grid" else ""}, current, total, PAGE_SIZE, bare_first=True)
+        for v in VIEWS
+    }
     return render(
         "catalog",
         around,
@@ -91,13 +86,13 @@ async def catalog_page(
         category_id=category_id,
         categories=[category_out(c) for c in await db.scalars(categories_query())],
         view=view,
-        view_urls={v: found["page_url"](current) for v, found in views.items()},
+        view_urls={v: found.url(current) for v, found in views.items()},
         paging=pages,
         in_cart=await in_cart(request, catalog, actor),
         may_order=may_order(request, actor),
         first_quantity=first_quantity,
         added=uuid_or_none(added),
-        back=pages["page_url"](current),
+        back=pages.url(current),
     )
 
 

@@ -28,18 +28,17 @@ from apps.ordering.pages.partner_shared import (
     form_errors,
     limited,
     may,
-    page_number,
-    paging,
     refusal_lines,
     render,
 )
+from interconnect.pages.partner_portal import signed_in_portal
 from interconnect.services import InterconnectDep
 from portal.errors import Conflict, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
 from portal.permissions import requires
-from web.partner_portal import signed_in_portal
-from web.views import Form
+from portal.ui.forms import Form
+from portal.ui.paging import page_number, paging
 
 PAGE_SIZE = 20
 OPEN = "open"
@@ -78,7 +77,7 @@ async def orders_page(
         status=status,
         search=search,
         statuses=[(OPEN, N_("Open")), *((s, LABELS[s]) for s in ORDER_STATUSES)],
-        paging=paging(f"{base_of(around['portal'])}/orders", query, current, total, PAGE_SIZE),
+        paging=paging(f"{base_of(around['portal'])}/orders", query, current, total, PAGE_SIZE, bare_first=True),
         may_export=may(request, actor, PARTNER_ORDER, "export"),
         filtered=bool(status or search),
     )

@@ -6,14 +6,12 @@ those return (a field hidden from the actor is absent there, so it is absent her
 
 from __future__ import annotations
 
-import math
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request
@@ -28,7 +26,6 @@ from portal.actor import Actor
 from portal.errors import DomainError, FieldError, ValidationFailed
 from portal.i18n import N_, gettext
 from roles.access import policy_of
-from web.console.partners.shared import page_links
 
 AnyRequest = Request[Any, Any, Any]
 CENTS = Decimal("0.01")
@@ -143,10 +140,6 @@ def may_order(request: AnyRequest, actor: Actor) -> bool:
     return may(request, actor, PARTNER_ORDER, "create")
 
 
-def page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 0 < int(text) < 100_000 else 1
-
-
 def uuid_or_none(text: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(text) if text else None
@@ -161,18 +154,6 @@ def date_or_none(text: str | None) -> date | None:
         return None
 
 
-def paging(path: str, query: Mapping[str, Any], page: int, total: int, size: int) -> dict[str, Any]:
-    """Page numbers and their links, keeping the other query values."""
-    pages = max(1, math.ceil(total / size))
-    kept = {k: v for k, v in query.items() if v not in (None, "")}
-
-    def page_url(n: int) -> str:
-        values = {**kept, "page": n} if n > 1 else kept
-        return f"{path}?{urlencode(values)}" if values else path
-
-    return {"page": page, "pages": pages, "page_links": page_links(page, pages), "page_url": page_url}
-
-
 def base_of(portal: Workspace) -> str:
     return f"/p/{portal.slug}/ordering"
 
@@ -180,7 +161,7 @@ def base_of(portal: Workspace) -> str:
 def render(name: str, around: dict[str, Any], status_code: int = 200, **values: Any) -> Template:
     """One of the ordering pages, with the helpers every one of them uses."""
     return Template(
-        f"portal/{name}.html",
+        f"ordering/portal/{name}.html",
         context={
             **around,
             "base": base_of(around["portal"]),

@@ -9,18 +9,171 @@ Create Date: 2026-11-23 18:00:00
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from alembic import op
 
 import portal.db.types
 from portal.db import rls
-from roles.presets import PRESET_ROLES, PRESET_TEMPLATES
 
 revision = "0004_roles"
 down_revision = "0003_membership_contacts"
 branch_labels = None
 depends_on = None
+
+
+class _PresetRole(NamedTuple):
+    key: str
+    name: str
+    kind: str
+    description: str
+    apps: tuple[str, ...]
+    grants: tuple[tuple[str, str], ...]
+    scope: str | None
+
+
+# The preset roles and role templates as they were when this revision was written: a migration keeps the
+# rows it inserts, whatever the presets of later versions say.
+PRESET_ROLES: tuple[_PresetRole, ...] = (
+    _PresetRole(
+        key="admin",
+        name="Administrator",
+        kind="internal",
+        description="Everything, including roles",
+        apps=(),
+        grants=(("*", "*"),),
+        scope="all",
+    ),
+    _PresetRole(
+        key="staff",
+        name="Staff member",
+        kind="internal",
+        description="Reads and exports everything",
+        apps=(),
+        grants=(("*", "read"), ("*", "export")),
+        scope="all",
+    ),
+    _PresetRole(
+        key="channel_manager",
+        name="Channel manager",
+        kind="internal",
+        description="Runs the partner programme: enterprises, invitations and their people",
+        apps=(),
+        grants=(
+            ("console", "read"),
+            ("interconnect.programme", "*"),
+            ("interconnect.enterprises", "*"),
+            ("interconnect.invitations", "*"),
+            ("interconnect.users", "*"),
+            ("roles", "read"),
+        ),
+        scope="all",
+    ),
+    _PresetRole(
+        key="order_desk",
+        name="Order desk",
+        kind="internal",
+        description="Handles partners' orders",
+        apps=(),
+        grants=(("console", "read"), ("interconnect.enterprises", "read")),
+        scope="all",
+    ),
+    _PresetRole(
+        key="dispatcher",
+        name="Dispatcher",
+        kind="internal",
+        description="Dispatches service work to service partners",
+        apps=(),
+        grants=(("console", "read"), ("interconnect.enterprises", "read")),
+        scope="team",
+    ),
+    _PresetRole(
+        key="enterprise_admin",
+        name="Enterprise admin",
+        kind="external",
+        description="Manages the enterprise's own colleagues and their roles",
+        apps=("agent", "ordering"),
+        grants=(("partner.profile", "read"), ("partner.colleagues", "*")),
+        scope=None,
+    ),
+    _PresetRole(
+        key="member",
+        name="Member",
+        kind="external",
+        description="Signs in and sees the portal",
+        apps=(),
+        grants=(("partner.profile", "read"),),
+        scope=None,
+    ),
+    _PresetRole(
+        key="dealer_admin",
+        name="Dealer admin",
+        kind="external",
+        description="Runs the dealer's ordering",
+        apps=("ordering",),
+        grants=(("partner.profile", "read"),),
+        scope=None,
+    ),
+    _PresetRole(
+        key="dealer_buyer",
+        name="Dealer buyer",
+        kind="external",
+        description="Places orders",
+        apps=("ordering",),
+        grants=(("partner.profile", "read"),),
+        scope=None,
+    ),
+    _PresetRole(
+        key="deal_registrar",
+        name="Deal registrar",
+        kind="external",
+        description="Registers deals and follows them up; the manufacturer sets their stage and commission",
+        apps=("agent", "notices", "academy"),
+        grants=(("partner.profile", "read"),),
+        scope=None,
+    ),
+    _PresetRole(
+        key="service_engineer",
+        name="Service engineer",
+        kind="external",
+        description="Works on service tickets",
+        apps=(),
+        grants=(("partner.profile", "read"),),
+        scope=None,
+    ),
+)
+PRESET_TEMPLATES: dict[str, tuple[tuple[str, bool, bool, bool], ...]] = {
+    "distributor": (
+        ("enterprise_admin", True, False, True),
+        ("member", True, True, True),
+        ("dealer_admin", True, False, True),
+        ("dealer_buyer", True, True, False),
+    ),
+    "dealer": (
+        ("enterprise_admin", True, False, True),
+        ("member", True, True, True),
+        ("dealer_admin", True, False, True),
+        ("dealer_buyer", True, True, False),
+    ),
+    "store": (
+        ("enterprise_admin", True, False, True),
+        ("member", True, True, True),
+        ("dealer_admin", True, False, True),
+        ("dealer_buyer", True, True, False),
+    ),
+    "service_provider": (
+        ("enterprise_admin", True, False, True),
+        ("member", True, True, True),
+        ("service_engineer", True, False, False),
+    ),
+    "agent": (
+        ("enterprise_admin", True, False, True),
+        ("member", True, True, True),
+        ("deal_registrar", True, True, True),
+    ),
+    "subsidiary": (("enterprise_admin", True, False, True), ("member", True, True, True)),
+}
 
 TABLES = (
     "policy_rules",

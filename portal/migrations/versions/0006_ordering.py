@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import portal.db.types
-from apps.ordering import presets
 from portal.db import rls
 
 TABLES = (
@@ -40,6 +39,65 @@ TABLES = (
     "ordering_shipment_lines",
 )
 OBJECT_PREFIXES = ("ordering.", "partner.ordering.")
+
+# The ordering presets as they were when this revision was written: a migration keeps the rows it
+# inserts, whatever the presets of later versions say.
+GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
+    "dealer_admin": (
+        ("partner.ordering.catalog", "read"),
+        ("partner.ordering.order", "read"),
+        ("partner.ordering.order", "create"),
+        ("partner.ordering.order", "cancel"),
+        ("partner.ordering.order", "receive"),
+        ("partner.ordering.order", "export"),
+        ("partner.ordering.account", "read"),
+        ("partner.ordering.account", "create"),
+        ("partner.ordering.account", "export"),
+    ),
+    "dealer_buyer": (
+        ("partner.ordering.catalog", "read"),
+        ("partner.ordering.order", "read"),
+        ("partner.ordering.order", "create"),
+        ("partner.ordering.order", "cancel"),
+        ("partner.ordering.order", "receive"),
+    ),
+    "order_desk": (
+        ("ordering.catalog", "read"),
+        ("ordering.prices", "read"),
+        ("ordering.stock", "read"),
+        ("ordering.stock", "update"),
+        ("ordering.order", "read"),
+        ("ordering.order", "create"),
+        ("ordering.order", "approve"),
+        ("ordering.order", "ship"),
+        ("ordering.order", "cancel"),
+        ("ordering.order", "export"),
+        ("ordering.payment", "read"),
+        ("ordering.payment", "create"),
+        ("ordering.payment", "approve"),
+        ("ordering.credit", "read"),
+        ("ordering.settings", "read"),
+    ),
+    "channel_manager": (
+        ("ordering.catalog", "read"),
+        ("ordering.prices", "read"),
+        ("ordering.order", "read"),
+        ("ordering.credit", "read"),
+        ("ordering.credit", "update"),
+    ),
+}
+HIDDEN_COSTS: dict[str, tuple[str, ...]] = {
+    "dealer_admin": ("partner.ordering.catalog", "partner.ordering.order"),
+    "dealer_buyer": ("partner.ordering.catalog", "partner.ordering.order"),
+}
+COST_FIELD_NAMES: tuple[str, ...] = ("cost_price", "margin")
+ORDER_LEVELS: dict[str, tuple[str, bool]] = {
+    "dealer": ("enterprise_write", False),
+    "store": ("enterprise_write", False),
+    "distributor": ("enterprise_write", True),
+}
+MAIN_WAREHOUSE = ("MAIN", "Main warehouse")
+FIRST_APPROVAL = ("Order desk review", 1, "order_desk")
 # PostgreSQL draws order and shipment numbers from sequences (apps.ordering.placing.next_number)
 SEQUENCES = ("ordering_order_number_seq", "ordering_shipment_number_seq")
 
@@ -98,7 +156,7 @@ def _existing_tenants_get_presets() -> None:
     now = portal.db.types.utcnow()
     for (tenant_id,) in bind.execute(sa.select(sa.table("tenants", sa.column("id", key)).c.id)).all():
         held = dict(bind.execute(sa.select(roles.c.key, roles.c.id).where(roles.c.tenant_id == tenant_id)).all())
-        for role, grants in presets.GRANTS.items():
+        for role, grants in GRANTS.items():
             if role in held:
                 for obj, action in grants:
                     bind.execute(
@@ -106,10 +164,10 @@ def _existing_tenants_get_presets() -> None:
                             tenant_id=tenant_id, id=uuid.uuid4(), ptype="p", v0="r:" + role, v1=obj, v2=action
                         )
                     )
-        for role, objects in presets.HIDDEN_COSTS.items():
+        for role, objects in HIDDEN_COSTS.items():
             if role in held:
                 for obj in objects:
-                    for name in presets.COST_FIELD_NAMES:
+                    for name in COST_FIELD_NAMES:
                         bind.execute(
                             fields.insert().values(
                                 tenant_id=tenant_id,
@@ -123,7 +181,7 @@ def _existing_tenants_get_presets() -> None:
         types = dict(
             bind.execute(sa.select(types_t.c.code, types_t.c.id).where(types_t.c.tenant_id == tenant_id)).all()
         )
-        for code, (level, subtree) in presets.ORDER_LEVELS.items():
+        for code, (level, subtree) in ORDER_LEVELS.items():
             if code in types:
                 bind.execute(
                     data.insert().values(
@@ -139,7 +197,7 @@ def _existing_tenants_get_presets() -> None:
                     )
                 )
         warehouse_id = uuid.uuid4()
-        code, name = presets.MAIN_WAREHOUSE
+        code, name = MAIN_WAREHOUSE
         bind.execute(
             warehouses.insert().values(
                 tenant_id=tenant_id, id=warehouse_id, code=code, name=name, active=True, created_at=now, updated_at=now
@@ -161,7 +219,7 @@ def _existing_tenants_get_presets() -> None:
                 updated_at=now,
             )
         )
-        rule_name, step, role = presets.FIRST_APPROVAL
+        rule_name, step, role = FIRST_APPROVAL
         bind.execute(
             approval.insert().values(
                 tenant_id=tenant_id,

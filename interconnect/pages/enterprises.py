@@ -1,0 +1,214 @@
+"""Console pages for partner enterprises: search and filters, create (with a first admin), detail, status
+changes, and an external user's status."""
+
+from __future__ import annotations
+
+import uuid
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interconnect import quotas
+from interconnect.links import LinkFilter, Links, NewEnterprise
+from interconnect.models import LINK_STATUSES, LINK_TRANSITIONS
+from interconnect.pages.programme_settings import PARENT_CHOICES, percent, programme_settings
+from interconnect.people import NewPerson, People, create_enterprise
+from interconnect.services import InterconnectDep
+from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.i18n import N_
+from portal.identity.accounts import check_name
+from portal.permissions import requires
+from portal.ui.forms import Form, check_all, form_uuid, required_uuid, uuid_or_none
+from portal.ui.labels import setting_name
+from portal.ui.paging import page_count, page_number, paging
+from portal.ui.refusals import field_errors, message_of
+
+PAGE_SIZE = 20
+
+
+@get("/console/partners", opt=requires("interconnect.enterprises", "read"), include_in_schema=False)
+async def enterprises_page(
+    db: DB,
+    q: FromQuery[str | None] = None,
+    type: FromQuery[str | None] = None,
+    tier: FromQuery[str | None] = None,
+    region: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
+) -> Template:
+    """Search and filters as query parameters, so a filtered page can be bookmarked and shared."""
+    text = (q or "").strip()[:100]
+    chosen = {
+        "q": text,
+        "type": uuid_or_none(type),
+        "tier": uuid_or_none(tier),
+        "region": uuid_or_none(region),
+        "status": status if status in LINK_STATUSES else None,
+    }
+    number = page_number(page)
+    links = Links(db)
+    found = LinkFilter(text or None, chosen["type"], chosen["tier"], chosen["region"], chosen["status"])
+    rows, total = await links.search(found, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    pages = page_count(total, PAGE_SIZE)
+    if number > pages and total:
+        number = pages
+        rows, total = await links.search(found, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    query = {k: str(v) for k, v in chosen.items() if v}
+    usage = await quotas.usage(db)
+    return Template(
+        "console/partners/enterprises.html",
+        context={
+            "rows": rows,
+            "total": total,
+            "paging": paging("/console/partners", query, number, total, PAGE_SIZE),
+            "query": query,
+            "chosen": chosen,
+            "settings": await programme_settings(db),
+            "statuses": LINK_STATUSES,
+            "usage": usage,
+            "percent": percent,
+            "section": "enterprises",
+        },
+    )
+
+
+async def _new_enterprise_page(
+    db: AsyncSession, form: dict[str, str], errors: dict[str, str], alert: str | None = None, status_code: int = 200
+) -> Template:
+    parents, _total = await Links(db).search(LinkFilter(exclude_terminated=True), limit=PARENT_CHOICES)
+    settings = await programme_settings(db)
+    return Template(
+        "console/partners/new_enterprise.html",
+        context={
+            "form": form,
+            "errors": errors,
+            "alert": alert,
+            "settings": settings,
+            "type_options": [(t.id, setting_name(t.name)) for t in settings.types if t.active],
+            "tier_options": [(t.id, setting_name(t.name)) for t in settings.tiers],
+            "region_options": [(r.id, r.name) for r in settings.regions],
+            "parent_options": [(p.id, p.name) for p in parents],
+            "section": "enterprises",
+        },
+        status_code=status_code,
+    )
+
+
+ENTERPRISE_FIELDS = ("name", "code", "partner_type", "tier", "region", "parent", "contact_phone")
+ADMIN_FIELDS = ("admin_name", "admin_email", "admin_mobile", "admin_title")
+# Field names of the services' errors → the form's fields (the first admin's fields are prefixed).
+ADMIN_ERROR_FIELDS = {"display_name": "admin_name", "email": "admin_email", "mobile": "admin_mobile"}
+
+
+@get("/console/partners/new", opt=requires("interconnect.enterprises", "create"), include_in_schema=False)
+async def new_enterprise_form(db: DB, parent: FromQuery[str | None] = None) -> Template:
+    chosen = uuid_or_none(parent)
+    return await _new_enterprise_page(db, {"parent": str(chosen) if chosen else ""}, {})
+
+
+@post("/console/partners/new", opt=requires("interconnect.enterprises", "create"), include_in_schema=False)
+async def create_enterprise_page(
+    data: Form, db: DB, actor: CurrentActor, services: ServicesDep, interconnect: InterconnectDep
+) -> Template:
+    """Create an enterprise directly; with a first admin, show their one-time set-password link."""
+    form = {k: data.get(k, "").strip() for k in (*ENTERPRISE_FIELDS, *ADMIN_FIELDS)}
+    wants_admin = any(form[k] for k in ADMIN_FIELDS)
+    try:
+        async with db.begin_nested():
+            admin = None
+            if wants_admin:
+                admin = NewPerson(
+                    form["admin_name"], form["admin_email"] or None, form["admin_mobile"] or None, form["admin_title"]
+                )
+            check_all(
+                lambda: check_name(form["name"], "name"),
+                lambda: required_uuid(data, "partner_type"),
+                lambda: admin and People(db, services.passwords).validate(admin),
+            )
+            created = await create_enterprise(
+                db,
+                actor,
+                services.passwords,
+                NewEnterprise(
+                    form["name"],
+                    form_uuid(data, "partner_type", "partner_type"),  # type: ignore[arg-type]
+                    form_uuid(data, "tier", "tier"),
+                    form_uuid(data, "region", "region"),
+                    form_uuid(data, "parent", "parent"),
+                    form["code"] or None,
+                    form["contact_phone"] or None,
+                ),
+                admin,
+            )
+    except ValidationFailed as error:
+        errors = {ADMIN_ERROR_FIELDS.get(f, f): m for f, m in field_errors(error).items()}
+        return await _new_enterprise_page(db, form, errors, status_code=422)
+    except NotFound as error:  # the chosen parent enterprise is gone
+        return await _new_enterprise_page(db, form, {"parent": message_of(error)}, status_code=422)
+    except Conflict as error:  # code taken, quota used up, a person already connected, …
+        field = {"enterprise_code_taken": "code", "already_member": "admin_email", "identity_mismatch": "admin_email"}
+        if error.code in field:
+            return await _new_enterprise_page(db, form, {field[error.code]: message_of(error)}, status_code=409)
+        return await _new_enterprise_page(db, form, {}, message_of(error), status_code=error.status)
+    setup_url = interconnect.setup_url(created.setup_credential) if created.setup_credential else None
+    return Template(
+        "console/partners/created.html",
+        context={"link": created.link, "admin": created.admin, "setup_url": setup_url, "section": "enterprises"},
+        status_code=201,
+    )
+
+
+@get(
+    "/console/partners/enterprises/{link_id:uuid}/terminate",
+    opt=requires("interconnect.enterprises", "update"),
+    include_in_schema=False,
+)
+async def terminate_confirmation(link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> Template:
+    link = await Links(db).get(link_id)
+    if "terminated" not in LINK_TRANSITIONS.get(link.status, frozenset()):
+        raise Conflict(
+            N_("An enterprise that is %(current)s cannot become %(target)s"),
+            code="invalid_transition",
+            current=link.status,
+            target="terminated",
+        )
+    _members, members_total = await People(db, services.passwords).list(link.id, limit=1)
+    return Template(
+        "console/partners/terminate.html",
+        context={"link": link, "members_total": members_total, "section": "enterprises"},
+    )
+
+
+@post(
+    "/console/partners/enterprises/{link_id:uuid}/status",
+    opt=requires("interconnect.enterprises", "update"),
+    include_in_schema=False,
+)
+async def enterprise_status(link_id: FromPath[uuid.UUID], data: Form, db: DB, actor: CurrentActor) -> Redirect:
+    """Suspend, reactivate or terminate (terminating only from its confirmation page). Suspending or
+    terminating ends the enterprise's users' sessions at once."""
+    target = data.get("status", "")
+    if target == "terminated" and data.get("confirm") != "yes":
+        await Links(db).get(link_id)
+        return Redirect(f"/console/partners/enterprises/{link_id}/terminate")
+    await Links(db, actor).transition(link_id, target, data.get("reason"))
+    return Redirect(f"/console/partners/enterprises/{link_id}")
+
+
+@post(
+    "/console/partners/users/{membership_id:uuid}/status",
+    opt=requires("interconnect.users", "update"),
+    include_in_schema=False,
+)
+async def external_user_status(
+    membership_id: FromPath[uuid.UUID], data: Form, db: DB, services: ServicesDep
+) -> Redirect:
+    """Disable (ends their sessions at once) or re-enable an external user."""
+    people = People(db, services.passwords)
+    membership = await people.set_status(await people.get(membership_id), data.get("status", ""))
+    if membership.link_id is None:
+        return Redirect("/console/partners")
+    return Redirect(f"/console/partners/enterprises/{membership.link_id}#people")

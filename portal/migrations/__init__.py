@@ -1,0 +1,1 @@
+"""The schema migrations (Alembic): they import nothing above the kernel."""

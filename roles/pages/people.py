@@ -1,0 +1,311 @@
+"""Pages where partner people and their roles meet: the console's enterprise page (its people and the
+partner roles they hold), a partner's home (their roles and the apps they may open) and an enterprise
+admin's colleagues page (adding people and giving them roles).
+
+They live with roles, not with interconnect's pages, because roles sits above interconnect: the lowest
+feature that knows both people and roles.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from typing import Any
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interconnect.links import Links
+from interconnect.models import LINK_TRANSITIONS
+from interconnect.pages.partner_portal import (
+    JOIN_CONFLICT_FIELDS,
+    new_person,
+    person_form,
+    portal_path,
+    signed_in_portal,
+)
+from interconnect.pages.programme_settings import programme_settings
+from interconnect.people import People
+from interconnect.services import InterconnectDep
+from portal.actor import Actor
+from portal.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    ValidationFailed,
+)
+from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.permissions import Permission, requires
+from portal.services import Services
+from portal.ui.forms import Form, MultiForm, form_values
+from portal.ui.refusals import field_errors, message_of, refusal_of
+from roles.models import Role
+from roles.pages.labels import role_name
+from roles.policy import assignable_roles
+from roles.presets import PARTNER_APPS
+
+
+async def _enterprise_page(
+    db: AsyncSession,
+    services: Services,
+    link_id: uuid.UUID,
+    *,
+    role_error: tuple[uuid.UUID, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    links = Links(db)
+    link = await links.get(link_id)
+    members, members_total = await People(db, services.passwords).list(link.id, limit=200)
+    held = await services.permissions.roles_of(db, [m.id for m, _identity in members])
+    partner_roles = list(
+        await db.scalars(select(Role).where(Role.kind == "external").order_by(Role.preset.desc(), Role.name))
+    )
+    roles = {
+        "held": {m.id: sorted(held.get(m.id, frozenset())) for m, _identity in members},
+        "by_key": {r.key: r for r in partner_roles},
+        "choices": partner_roles,
+        "prefix": f"/console/partners/{link.id}/members/",
+        "error_for": role_error[0] if role_error else None,
+        "error": role_error[1] if role_error else None,
+    }
+    return Template(
+        "console/partners/enterprise.html",
+        context={
+            "link": link,
+            "parent": await links.get(link.parent_id) if link.parent_id else None,
+            "children": await links.children(link.id),
+            "history": await links.history_with_names(link.id),
+            "members": members,
+            "members_total": members_total,
+            # the people a preview can be opened as (members are (membership, identity) pairs)
+            "active_members": [m for m, _identity in members if m.status == "active"],
+            "member_roles": roles,
+            "settings": await programme_settings(db),
+            "transitions": LINK_TRANSITIONS.get(link.status, frozenset()),
+            "section": "enterprises",
+        },
+        status_code=status_code,
+    )
+
+
+@get(
+    "/console/partners/enterprises/{link_id:uuid}",
+    opt=requires("interconnect.enterprises", "read"),
+    include_in_schema=False,
+)
+async def enterprise_page(link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> Template:
+    return await _enterprise_page(db, services, link_id)
+
+
+@post(
+    "/console/partners/{link_id:uuid}/members/{membership_id:uuid}/roles",
+    opt=requires("interconnect.users", "update"),
+    include_in_schema=False,
+)
+async def member_roles_page(
+    link_id: FromPath[uuid.UUID],
+    membership_id: FromPath[uuid.UUID],
+    data: MultiForm,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+) -> Template | Redirect:
+    """Replace the partner roles of one person of this enterprise (`roles` checkboxes, or one `role`).
+    The upstream may give any partner role; the role template only limits enterprise admins."""
+    link = await Links(db).get(link_id)
+    membership = await People(db, services.passwords).get(membership_id, link_id=link.id, only_link=True)
+    try:
+        async with db.begin_nested():
+            await services.permissions.assign(db, actor, membership.id, "external", form_values(data, "roles", "role"))
+    except (ValidationFailed, Conflict) as error:
+        role_error = (membership.id, refusal_of(error))
+        return await _enterprise_page(db, services, link.id, role_error=role_error, status_code=error.status)
+    return Redirect(f"/console/partners/enterprises/{link.id}#person-{membership.id}")
+
+
+# Where each partner app opens in the portal, and the permission that first page needs.
+APP_ENTRIES: dict[str, tuple[str, Permission]] = {
+    "agent": ("deals", ("partner.agent.deal", "read")),
+    "ordering": ("ordering/catalog", ("partner.ordering.catalog", "read")),
+}
+
+
+@get("/p/{slug:str}/", opt=requires("partner.profile", "read"), include_in_schema=False)
+async def partner_home(
+    slug: FromPath[str],
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+    welcome: FromQuery[str | None] = None,
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    enterprise = await Links(db).get(actor.enterprise_id) if actor.enterprise_id else None
+    roles = list(await db.scalars(select(Role).where(Role.key.in_(actor.roles), Role.kind == "external")))
+    # an app is listed only where its first page would open for this person (role, app and permission)
+    apps = [
+        (text, portal_path(around["portal"], APP_ENTRIES[key][0]))
+        for key, text in PARTNER_APPS
+        if key in APP_ENTRIES and services.permissions.allows(actor, APP_ENTRIES[key][1])
+    ]
+    return Template(
+        "portal/home.html",
+        context={
+            **around,
+            "enterprise": enterprise,
+            "welcome": welcome,
+            "roles": sorted(roles, key=role_name),
+            "apps": apps,
+        },
+    )
+
+
+# --- Colleagues (enterprise admins) ---------------------------------------------------------------
+
+
+async def _colleagues_page(
+    db: DB,
+    actor: Actor,
+    services: Services,
+    around: dict[str, Any],
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    alert: str | None = None,
+    added: tuple[str, str | None] | None = None,
+    role_error: tuple[uuid.UUID, str] | None = None,
+    status_code: int = 200,
+) -> Template:
+    if actor.enterprise_id is None:
+        raise NotFound()
+    enterprise = await Links(db).get(actor.enterprise_id)
+    people, total = await People(db, services.passwords).list(actor.enterprise_id, limit=200)
+    held = await services.permissions.roles_of(db, [m.id for m, _identity in people])
+    partner_roles = {r.key: r for r in await db.scalars(select(Role).where(Role.kind == "external"))}
+    offered = await assignable_roles(db, actor.partner_type_id)
+    roles = {
+        "held": {
+            m.id: sorted(held.get(m.id, frozenset()), key=lambda k: role_name(partner_roles.get(k))) for m, _i in people
+        },
+        "by_key": partner_roles,
+        "choices": sorted((partner_roles[k] for k in offered if k in partner_roles), key=role_name),
+        "prefix": portal_path(around["portal"], "colleagues/"),
+        "error_for": role_error[0] if role_error else None,
+        "error": role_error[1] if role_error else None,
+    }
+    return Template(
+        "portal/colleagues.html",
+        context={
+            **around,
+            "enterprise": enterprise,
+            "people": people,
+            "total": total,
+            "form": form or {},
+            "errors": errors or {},
+            "alert": alert,
+            "added": added,
+            "roles": roles,
+        },
+        status_code=status_code,
+    )
+
+
+@get("/p/{slug:str}/colleagues", opt=requires("partner.colleagues", "read"), include_in_schema=False)
+async def colleagues_page(
+    slug: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep, interconnect: InterconnectDep
+) -> Template:
+    around = await signed_in_portal(interconnect, slug, actor)
+    return await _colleagues_page(db, actor, services, around)
+
+
+@post("/p/{slug:str}/colleagues", opt=requires("partner.colleagues", "create"), include_in_schema=False)
+async def add_colleague_page(
+    slug: FromPath[str],
+    data: Form,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+) -> Template:
+    """Add a colleague within the quota; a new person gets a one-time set-password link, shown once."""
+    around = await signed_in_portal(interconnect, slug, actor)
+    form = person_form(data, "title", "admin")
+    admin = form["admin"] == "yes"
+    page = functools.partial(_colleagues_page, db, actor, services, around, form=form)
+    try:
+        async with db.begin_nested():
+            _membership, _identity, credential = await People(db, services.passwords).add_colleague(
+                actor, new_person(form), admin=admin
+            )
+    except ValidationFailed as error:
+        return await page(errors=field_errors(error), status_code=422)
+    except Conflict as error:  # quota used up, a person already connected, …
+        if error.code in JOIN_CONFLICT_FIELDS:
+            return await page(errors={JOIN_CONFLICT_FIELDS[error.code]: message_of(error)}, status_code=409)
+        return await page(alert=message_of(error), status_code=error.status)
+    added = (form["display_name"], interconnect.setup_url(credential) if credential else None)
+    return await _colleagues_page(db, actor, services, around, added=added, status_code=201)
+
+
+@post(
+    "/p/{slug:str}/colleagues/{membership_id:uuid}/status",
+    opt=requires("partner.colleagues", "update"),
+    include_in_schema=False,
+)
+async def colleague_status_page(
+    slug: FromPath[str],
+    membership_id: FromPath[uuid.UUID],
+    data: Form,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+) -> Redirect:
+    """Disable (ends their sessions at once) or enable a colleague of one's own enterprise."""
+    portal = (await signed_in_portal(interconnect, slug, actor))["portal"]
+    await People(db, services.passwords).set_colleague_status(actor, membership_id, data.get("status", ""))
+    return Redirect(portal_path(portal, "colleagues"))
+
+
+@post(
+    "/p/{slug:str}/colleagues/{membership_id:uuid}/roles",
+    opt=requires("partner.colleagues", "update"),
+    include_in_schema=False,
+)
+async def colleague_roles_page(
+    slug: FromPath[str],
+    membership_id: FromPath[uuid.UUID],
+    data: MultiForm,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+) -> Template | Redirect:
+    """Change a colleague's roles among those the partner type's template lets an enterprise admin give
+    (`roles` checkboxes, or one `role`). Roles the manufacturer gave outside the template stay."""
+    around = await signed_in_portal(interconnect, slug, actor)
+    if actor.enterprise_id is None:
+        raise NotFound()
+    membership = await People(db, services.passwords).get(membership_id, link_id=actor.enterprise_id, only_link=True)
+    try:
+        async with db.begin_nested():
+            await services.permissions.assign(db, actor, membership.id, "external", form_values(data, "roles", "role"))
+    except DomainError as error:  # refused: not in the template, one's own roles, …
+        return await _colleagues_page(
+            db, actor, services, around, role_error=(membership.id, refusal_of(error)), status_code=error.status
+        )
+    return Redirect(portal_path(around["portal"], "colleagues") + f"#person-{membership.id}")
+
+
+PEOPLE_PAGES: list[Any] = [
+    enterprise_page,
+    member_roles_page,
+    partner_home,
+    colleagues_page,
+    add_colleague_page,
+    colleague_status_page,
+    colleague_roles_page,
+]

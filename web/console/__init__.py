@@ -1,1 +1,0 @@
-"""The admin console's pages, by area of the portal."""
