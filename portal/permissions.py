@@ -101,6 +101,10 @@ class AccessPolicy(Protocol):
         """The role keys each of these users holds."""
         ...
 
+    def forget(self) -> None:
+        """Drop whatever was compiled from the database, so the next request reads it afresh."""
+        ...
+
 
 class SignedInOnly:
     """The policy of a kernel without the roles package: nobody may do anything but be signed in."""
@@ -118,6 +122,9 @@ class SignedInOnly:
 
     async def roles_of(self, session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
         return {}
+
+    def forget(self) -> None:
+        return None
 
 
 async def policy_changed(session: AsyncSession, tenant_id: uuid.UUID) -> None:

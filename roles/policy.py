@@ -59,6 +59,11 @@ class RolePolicy:
             self._compiled[tenant_id] = found
         return found
 
+    def forget(self) -> None:
+        """Compiled policies are keyed by version; a database put back to an earlier state (the test
+        suite does, between tests) could reach the same version with other roles, so start over."""
+        self._compiled.clear()
+
     def current(self, tenant_id: uuid.UUID) -> TenantPolicy:
         """The tenant's policy as this request's session lookup prepared it."""
         return self._compiled[tenant_id]
