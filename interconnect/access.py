@@ -41,6 +41,7 @@ def external_actor(
         display_name=m.display_name,
         email=identity.email or identity.mobile or "",
         enterprise_id=m.link_id,
+        enterprise_name=None if link is None else link.name,
         partner_type_id=None if link is None else link.partner_type_id,
         tier_id=None if link is None else link.tier_id,
         session_id=row.id,
