@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import null, select, update
+from sqlalchemy import Select, bindparam, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor, Channel
@@ -82,6 +83,7 @@ class Sessions:
         self.refresh_lifetime = timedelta(seconds=refresh_seconds)
         self.loaders: dict[str, PrincipalLoader] = {"internal": load_internal}
         self.policy: AccessPolicy = SignedInOnly()
+        self._statement: tuple[AccessPolicy, Select[Any]] | None = None
 
     def register(self, user_kind: str, loader: PrincipalLoader) -> None:
         self.loaders[user_kind] = loader
@@ -123,28 +125,35 @@ class Sessions:
     ) -> tuple[AuthSession, int, dict[str, str], str | None] | None:
         """The session if it may still act, its tenant's policy version, what the tenant's pages show of
         it (time zone, address, name), and the roles its user holds as the access policy reads them."""
-        roles = self.policy.held_roles(AuthSession.user_id)
-        found = await session.execute(
-            select(
-                AuthSession,
-                Tenant.policy_version,
-                Tenant.time_zone,
-                Tenant.slug,
-                Tenant.name,
-                null() if roles is None else roles,
-            )
-            .join(Tenant, Tenant.id == AuthSession.tenant_id)
-            .where(
-                AuthSession.id == session_id,
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > utcnow(),
-                Tenant.status == "active",
-            )
-        )
+        found = await session.execute(self._lookup_statement(), {"session_id": session_id, "now": utcnow()})
         row = found.first()
         if row is None:
             return None
         return row[0], row[1], {"time_zone": row[2], "tenant_slug": row[3], "tenant_name": row[4]}, row[5]
+
+    def _lookup_statement(self) -> Select[Any]:
+        """Built once per access policy: every request runs it, and building it costs more than running it."""
+        if self._statement is None or self._statement[0] is not self.policy:
+            roles = self.policy.held_roles(AuthSession.user_id)
+            statement = (
+                select(
+                    AuthSession,
+                    Tenant.policy_version,
+                    Tenant.time_zone,
+                    Tenant.slug,
+                    Tenant.name,
+                    null() if roles is None else roles,
+                )
+                .join(Tenant, Tenant.id == AuthSession.tenant_id)
+                .where(
+                    AuthSession.id == bindparam("session_id"),
+                    AuthSession.revoked_at.is_(None),
+                    AuthSession.expires_at > bindparam("now"),
+                    Tenant.status == "active",
+                )
+            )
+            self._statement = (self.policy, statement)
+        return self._statement[1]
 
     def lookup(self, credential: str | None, channel: Channel) -> SessionLookup | None:
         """What a cookie ("web") or bearer token ("api") names, read without the database: the tenant to
