@@ -1,7 +1,7 @@
 """Idempotency-Key for creating POSTs.
 
-The key is claimed by inserting its row inside the request's own transaction, under a savepoint, before
-the work is done; the saved response is written in that same transaction. So:
+The key is claimed by inserting its row inside the request's own transaction (one INSERT that does
+nothing when the key is there), before the work is done; the saved response is written in that same transaction. So:
 - a retry after success finds the row and replays the saved response;
 - a concurrent duplicate blocks on the unique key until the first commits, then replays it (PostgreSQL),
   or waits for the write lock and then replays (SQLite);
