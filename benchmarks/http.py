@@ -61,6 +61,8 @@ PRODUCTS = 24
 # The goals, as a share of the reference's req/s (placement also against /me).
 GOALS = {"/me": 0.5, "my orders": 0.3, "catalog": 0.3, "placement": 0.1}
 PLACEMENT_OF_ME = 0.25
+# wrk stops with requests in flight, which the server still answers: a pause keeps rows apart.
+SETTLE = 3
 
 
 @dataclass
@@ -286,10 +288,10 @@ async def measure(
             await wrk(target, 1, args.connections, workdir, **extra)
         servers = workers_of(portal)
         reset_peaks(servers)
-        loads = {
-            label: await wrk(target, args.seconds, args.connections, workdir, **extra)
-            for label, (target, extra) in calls.items()
-        }
+        loads = {}
+        for label, (target, extra) in calls.items():
+            loads[label] = await wrk(target, args.seconds, args.connections, workdir, **extra)
+            await asyncio.sleep(SETTLE)
         out = table(dialect, loads, args.connections, args.seconds)
         peaks = [status_kib(pid, "VmHWM") // 1024 for pid in servers]
         shown = ", ".join(f"{p} MiB" for p in peaks)
