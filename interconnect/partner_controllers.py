@@ -9,8 +9,9 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
+from interconnect.dependencies import DEPENDENCIES, PeopleDep
 from interconnect.invitations import Acceptance
-from interconnect.people import NewPerson, People
+from interconnect.people import NewPerson
 from interconnect.schemas import (
     AcceptedOut,
     AcceptIn,
@@ -148,10 +149,11 @@ class ColleaguesController(Controller):
 
     path = "/api/partner/colleagues"
     tags = ["partner: colleagues"]
+    dependencies = DEPENDENCIES
 
     @get("/", opt=requires("partner.colleagues", "read"))
-    async def list_colleagues(self, db: DB, actor: CurrentActor, services: ServicesDep) -> MemberPage:
-        rows, total = await People(db, services.passwords).list(actor.enterprise_id, limit=200)
+    async def list_colleagues(self, people: PeopleDep, actor: CurrentActor) -> MemberPage:
+        rows, total = await people.list(actor.enterprise_id, limit=200)
         return MemberPage([MemberOut.of(m, i) for m, i in rows], total)
 
     @post("/", opt=requires("partner.colleagues", "create"), status_code=HTTP_201_CREATED)
@@ -159,13 +161,13 @@ class ColleaguesController(Controller):
         self,
         data: JSONBody[ColleagueIn],
         db: DB,
+        people: PeopleDep,
         actor: CurrentActor,
-        services: ServicesDep,
         interconnect: InterconnectDep,
     ) -> InvitedColleagueOut:
         """Add a colleague within the quota. The answer is the same whether or not the person has a
         partner login: a one-time link, to set a password or to accept by signing in."""
-        membership, identity, credential = await People(db, services.passwords).add_colleague(
+        membership, identity, credential = await people.add_colleague(
             actor, NewPerson(data.display_name, data.email, data.mobile, data.title), admin=data.admin
         )
         url = interconnect.setup_url(credential) if credential else None
@@ -176,11 +178,9 @@ class ColleaguesController(Controller):
         self,
         membership_id: FromPath[uuid.UUID],
         data: JSONBody[MemberStatusIn],
-        db: DB,
+        people: PeopleDep,
         actor: CurrentActor,
-        services: ServicesDep,
     ) -> MemberOut:
-        people = People(db, services.passwords)
         membership = await people.set_colleague_status(actor, membership_id, data.status)
         return MemberOut.of(membership, await people.identity_of(membership))
 
