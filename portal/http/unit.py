@@ -18,11 +18,26 @@ def may_write(scope: Scope) -> bool:
 
 
 def uses_db(handler: BaseRouteHandler) -> bool:
-    """Whether the route's handler, or a dependency it takes, asks for the unit of work."""
-    wanted = handler.parsed_fn_signature.parameters
-    if "db" in wanted:
-        return True
-    return any(
-        name in wanted and "db" in inspect.signature(provide.dependency).parameters
-        for name, provide in handler.resolve_dependencies().items()
-    )
+    """Whether the route's handler, or a dependency it takes (at any depth), asks for the unit of work.
+    Worked out once per route: the answer cannot change while the app runs."""
+    known = _USES_DB.get(handler)
+    if known is None:
+        known = _USES_DB[handler] = _reaches_db(handler)
+    return known
+
+
+_USES_DB: dict[BaseRouteHandler, bool] = {}
+
+
+def _reaches_db(handler: BaseRouteHandler) -> bool:
+    providers = handler.resolve_dependencies()
+    wanted, seen = list(handler.parsed_fn_signature.parameters), set()
+    while wanted:
+        name = wanted.pop()
+        if name == "db":
+            return True
+        if name in seen or name not in providers:
+            continue
+        seen.add(name)
+        wanted.extend(inspect.signature(providers[name].dependency).parameters)
+    return False
