@@ -42,6 +42,7 @@ def external_actor(
         email=identity.email or identity.mobile or "",
         enterprise_id=m.link_id,
         enterprise_name=None if link is None else link.name,
+        enterprise_admin=m.is_enterprise_admin,
         partner_type_id=None if link is None else link.partner_type_id,
         tier_id=None if link is None else link.tier_id,
         session_id=row.id,

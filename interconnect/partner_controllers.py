@@ -111,7 +111,7 @@ class PartnerSelfController(Controller):
             actor.email,
             actor.enterprise_id,
             actor.enterprise_name,
-            "enterprise_admin" in actor.roles,
+            actor.enterprise_admin,
             actor.tenant_slug,
         )
 
