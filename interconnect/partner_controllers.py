@@ -8,10 +8,8 @@ from typing import Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy import select
 
 from interconnect.invitations import Acceptance
-from interconnect.models import EnterpriseLink
 from interconnect.people import NewPerson, People
 from interconnect.schemas import (
     AcceptedOut,
@@ -31,7 +29,6 @@ from portal.errors import Conflict, ValidationFailed
 from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
-from portal.identity.models import Tenant
 from portal.identity.schemas import TokenOut
 from portal.identity.sessions import OpenedSession
 from portal.permissions import public, requires
@@ -106,19 +103,15 @@ class PartnerSelfController(Controller):
     tags = ["partner: self"]
 
     @get("/me", opt=requires("partner.profile", "read"))
-    async def me(self, db: DB, actor: CurrentActor) -> PartnerMeOut:
-        enterprise = None
-        if actor.enterprise_id is not None:
-            enterprise = await db.scalar(select(EnterpriseLink.name).where(EnterpriseLink.id == actor.enterprise_id))
-        slug = (await db.scalars(select(Tenant.slug).where(Tenant.id == actor.tenant_id))).one()
+    async def me(self, actor: CurrentActor) -> PartnerMeOut:
         return PartnerMeOut(
             actor.user_id,
             actor.display_name,
             actor.email,
             actor.enterprise_id,
-            enterprise,
+            actor.enterprise_name,
             "enterprise_admin" in actor.roles,
-            slug,
+            actor.tenant_slug,
         )
 
     @get("/workspaces", opt=requires("partner.profile", "read"))
