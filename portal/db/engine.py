@@ -79,10 +79,10 @@ async def read_phase(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """The reads a unit of work makes before work that commits outside it (counting a sign-in attempt,
     portal.identity.throttle): the block runs in a transaction that ends with it, and the unit of work's
     next statement begins the transaction it writes in. Meanwhile the unit of work holds nothing that
-    work could wait for: on SQLite, the one write lock (a reader's snapshot could not turn writer after
-    it either, so the block takes no lock); on any database, a pooled connection (parallel sign-ins each
-    holding one and waiting for a second would empty the pool). On PostgreSQL a unit of work whose
-    session lookup already began its transaction reads in it: rows there wait for no one."""
+    work could wait for: on SQLite, the one write lock (so the block takes none: a snapshot read before
+    another's write could not become a writer anyway); on any database, a pooled connection (parallel
+    sign-ins each holding one and waiting for a second would empty the pool). On PostgreSQL a unit of
+    work whose session lookup already began its transaction reads in it: no row there is waited for."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     if session.in_transaction():
         if sqlite:
