@@ -13,7 +13,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def may_write(scope: Scope) -> bool:
-    """Safe methods only read: on SQLite their transaction takes no write lock."""
+    """Safe methods only read: on SQLite their transaction takes no write lock. A page that must write on
+    a GET (signing a partner in to another portal they serve) says so with `opt={"writes": True}`."""
+    handler = scope.get("route_handler")
+    if handler is not None and handler.opt.get("writes"):
+        return True
     return scope.get("method", "GET") not in SAFE_METHODS
 
 
