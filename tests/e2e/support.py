@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portal.demo import DEMO_PASSWORD
-from tests.cli import portal
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page, Response
@@ -115,30 +114,33 @@ def free_port() -> int:
 
 
 def serve(data_dir: Path) -> Server:
-    """Migrate a fresh embedded database in `data_dir` and load the demo data (`portal demo`), then serve
-    the application there with `portal serve` on a free loopback port; returns once it answers /health."""
+    """Serve the application with `portal serve --demo` on a fresh embedded database in `data_dir` (migrated
+    and loaded with the demo data by that same process) on a free loopback port; returns once it answers
+    /health. One worker process: the journeys need one server, not several, and a single process starts
+    (imports the application) once instead of a supervisor and a worker per core."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    loaded = portal(data_dir, "demo")
-    if loaded.returncode != 0:
-        raise RuntimeError(f"portal demo failed:\n{loaded.stdout}\n{loaded.stderr}")
-    # the environment `portal demo` had (tests/cli.py), so both see the same database
+    # the environment `portal` has in tests/cli.py: an embedded database of its own in the data directory
     env = {**os.environ, "PORTAL_DATA_DIR": str(data_dir), "PORTAL_PASSWORD_PROFILE": "fast"}
     env.pop("PORTAL_DATABASE_URL", None)
     log = data_dir / "server.log"
+    loaded = False
     for attempt in range(3):
         # another process may take the free port before uvicorn binds it: then try another one
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        command = [sys.executable, "-m", "portal.cli", "serve", "--no-migrate", "--host", "127.0.0.1", "--port"]
+        command = [sys.executable, "-m", "portal.cli", "serve", "--workers", "1", "--host", "127.0.0.1"]
+        command += ["--port", str(port), *(["--no-migrate"] if loaded else ["--demo"])]
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [*command, str(port)], env={**env, "PORTAL_BASE_URL": url}, stdout=out, stderr=subprocess.STDOUT
+                command, env={**env, "PORTAL_BASE_URL": url}, stdout=out, stderr=subprocess.STDOUT
             )
         server = Server(url, data_dir, log, process)
         try:
-            _wait_until_healthy(server)
+            _wait_until_healthy(server, timeout=120.0)
         except BaseException:
             server.stop()
+            # the demo is in the database once the process printed its logins (it does so before binding)
+            loaded = loaded or "Serving on" in log.read_text()
             if attempt < 2 and "address already in use" in log.read_text().lower():
                 continue
             raise

@@ -41,7 +41,9 @@ def policy_worlds(draw: st.DrawFn) -> tuple[list[tuple[str, ...]], list[str]]:
     return lines, users + roles + ["u:unknown"]
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Sixty random policies make about 18,000 comparisons with casbin (each enforce() call costs about a
+# millisecond, so the oracle is what this test spends its time on); the test still asks for 10,000.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(policy_worlds())
 def check_index_matches_enforce(world: tuple[list[tuple[str, ...]], list[str]]) -> None:
     lines, subjects = world
