@@ -9,15 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from apps.agent.controllers import xlsx
 from apps.agent.deals import Deals, plain
 from apps.agent.models import STAGES
 from apps.agent.objects import FIELDS, PARTNER_OBJECT
-from interconnect.pages.partner_portal import signed_in_portal
-from interconnect.services import InterconnectDep
+from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
 from portal.actor import Actor
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -51,7 +50,7 @@ async def _deals_page(
     request: AnyRequest,
     db: DB,
     actor: Actor,
-    around: dict[str, Any],
+    portal: PortalContext,
     *,
     stage: str | None = None,
     form: dict[str, str] | None = None,
@@ -66,7 +65,7 @@ async def _deals_page(
     return Template(
         "agent/deals.html",
         context={
-            **around,
+            **portal.frame,
             "deals": [deals.out(d) for d in rows],
             "total": total,
             "stage": stage,
@@ -85,32 +84,28 @@ async def _deals_page(
     )
 
 
-@get("/p/{slug:str}/deals", opt=requires(PARTNER_OBJECT, "read"), include_in_schema=False)
+@get("/deals", opt=requires(PARTNER_OBJECT, "read"), include_in_schema=False)
 async def deals_page(
-    slug: FromPath[str],
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
     stage: FromQuery[str | None] = None,
     created: FromQuery[str | None] = None,
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _deals_page(request, db, actor, around, stage=stage, created=bool(created))
+    return await _deals_page(request, db, actor, portal, stage=stage, created=bool(created))
 
 
-@post("/p/{slug:str}/deals", opt=requires(PARTNER_OBJECT, "create"), include_in_schema=False)
+@post("/deals", opt=requires(PARTNER_OBJECT, "create"), include_in_schema=False)
 async def register_deal_page(
-    slug: FromPath[str],
     data: Form,
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Register a deal for one's own enterprise. A field the form does not offer (hidden or read-only)
     is refused if sent anyway, as in the API."""
-    around = await signed_in_portal(interconnect, slug, actor)
     form = {name: data[name].strip() for name in FORM_FIELDS if name in data}
     values = {name: value for name, value in form.items() if value}
     deals = Deals(db, policy_of(request), actor, PARTNER_OBJECT)
@@ -118,17 +113,14 @@ async def register_deal_page(
         async with db.begin_nested():
             await deals.create(values, owner_id=actor.user_id, enterprise_id=actor.enterprise_id)
     except ValidationFailed as error:
-        return await _deals_page(request, db, actor, around, form=form, errors=field_errors(error), status_code=422)
-    return Redirect(f"/p/{around['portal'].slug}/deals?created=1")
+        return await _deals_page(request, db, actor, portal, form=form, errors=field_errors(error), status_code=422)
+    return Redirect(portal.path("deals?created=1"))
 
 
-@get("/p/{slug:str}/deals/export.xlsx", opt=requires(PARTNER_OBJECT, "export"), include_in_schema=False)
-async def export_deals_page(
-    slug: FromPath[str], request: AnyRequest, db: DB, actor: CurrentActor, interconnect: InterconnectDep
-) -> Response[bytes]:
+@get("/deals/export.xlsx", opt=requires(PARTNER_OBJECT, "export"), include_in_schema=False)
+async def export_deals_page(request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
     """The deals one may read as XLSX, for the browser (the API's export takes a bearer token)."""
-    await signed_in_portal(interconnect, slug, actor)
     return await xlsx(Deals(db, policy_of(request), actor, PARTNER_OBJECT))
 
 
-PAGES = [deals_page, register_deal_page, export_deals_page]
+PAGES = [partner_portal_router([deals_page, register_deal_page, export_deals_page])]

@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from interconnect.access import Workspace
 from interconnect.invitations import Acceptance, Accepted
+from interconnect.pages.workspace import CurrentPortal, partner_portal_router
 from interconnect.people import NewPerson
 from interconnect.services import Interconnect, InterconnectDep
 from portal.actor import Actor
@@ -66,19 +67,6 @@ def portal_next(portal: Workspace, target: str | None) -> str:
     return target if target.startswith(portal_path(portal)) else portal_path(portal)
 
 
-async def signed_in_portal(interconnect: Interconnect, slug: str, actor: Actor) -> dict[str, Any]:
-    """The portal of the path and what its pages show around their content (the workspace switcher).
-
-    A session of another tenant is treated as no session here: the error mapper sends the visitor to
-    this portal's sign-in. Call it before the request's unit of work is first used: these lookups run
-    their own transactions, and on SQLite a second transaction waits for the first one's write lock."""
-    portal = await interconnect.access.workspace(slug)
-    if actor.tenant_id != portal.tenant_id:
-        raise NotAuthenticated()
-    workspaces = await interconnect.access.workspaces_of(actor.identity_id) if actor.identity_id else []
-    return {"portal": portal, "workspaces": workspaces}
-
-
 async def open_web_session(
     services: Services, interconnect: Interconnect, request: AnyRequest, tenant_id: uuid.UUID, identity_id: uuid.UUID
 ) -> Cookie:
@@ -116,47 +104,47 @@ def _login_page(
     )
 
 
-@get("/p/{slug:str}/login", opt=public(), include_in_schema=False)
+@get("/login", opt=public(), include_in_schema=False)
 async def partner_login_form(
-    slug: FromPath[str],
     request: AnyRequest,
     services: ServicesDep,
     interconnect: InterconnectDep,
+    portal: CurrentPortal,
     next: FromQuery[str | None] = None,
     password_set: FromQuery[str | None] = None,
 ) -> Template | Redirect:
-    portal = await interconnect.access.workspace(slug)
-    target = portal_next(portal, next)
+    workspace = portal.workspace
+    target = portal_next(workspace, next)
     actor: Actor | None = request.scope.get("user")
-    if actor is not None and actor.kind == "external" and actor.tenant_id == portal.tenant_id:
+    if actor is not None and actor.kind == "external" and actor.tenant_id == workspace.tenant_id:
         return Redirect(target)
     if actor is not None and actor.kind == "external" and actor.identity_id is not None:
         # Signed in to another manufacturer this person also serves: open this one without a password,
         # as the switcher would. Without a membership here, this portal's sign-in form is shown.
         opened = await interconnect.access.open_session(
-            portal.tenant_id, actor.identity_id, "web", sign_in_client(request)
+            workspace.tenant_id, actor.identity_id, "web", sign_in_client(request)
         )
         if opened is not None:
             await end_session(services, actor, "replaced")
             return Redirect(target, cookies=[session_cookie(services, opened[1].credential)])
     notice = gettext("Your password is set. Sign in with it now.") if password_set else None
-    return _login_page(portal, {}, target, None, notice)
+    return _login_page(workspace, {}, target, None, notice)
 
 
-@post("/p/{slug:str}/login", opt=public(), include_in_schema=False)
+@post("/login", opt=public(), include_in_schema=False)
 async def partner_login(
-    slug: FromPath[str], data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+    data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep, portal: CurrentPortal
 ) -> Template | Redirect:
-    portal = await interconnect.access.workspace(slug)
+    workspace = portal.workspace
     form = {"login": data.get("login", "").strip()}
-    target = portal_next(portal, data.get("next"))
+    target = portal_next(workspace, data.get("next"))
     try:
         signed_in = await interconnect.access.log_in(
-            portal.slug, form["login"], data.get("password", ""), "web", sign_in_client(request)
+            workspace.slug, form["login"], data.get("password", ""), "web", sign_in_client(request)
         )
     except (InvalidCredentials, Throttled) as error:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
-        return _login_page(portal, form, target, message_of(error), status_code=error.status, headers=headers)
+        return _login_page(workspace, form, target, message_of(error), status_code=error.status, headers=headers)
     await end_session(services, request.scope.get("user"), "replaced")
     cookies = [session_cookie(services, signed_in.opened.credential), device_cookie(services, signed_in.device)]
     return Redirect(target, cookies=cookies)
@@ -173,19 +161,18 @@ async def partner_logout(slug: FromPath[str], db: DB, actor: CurrentActor) -> Re
 # --- Workspace switcher ------------------------------------------------------------------
 
 
-@post("/p/{slug:str}/switch", opt=requires("partner.profile", "read"), include_in_schema=False)
+@post("/switch", opt=requires("partner.profile", "read"), include_in_schema=False)
 async def switch_workspace(
-    slug: FromPath[str],
     data: Form,
     actor: CurrentActor,
     request: AnyRequest,
     services: ServicesDep,
     interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Redirect:
     """Open a session in another manufacturer's portal this person works with, without signing in again."""
-    await signed_in_portal(interconnect, slug, actor)
     assert actor.identity_id is not None
-    target = await interconnect.access.workspace(data.get("workspace", "") or slug)
+    target = await interconnect.access.workspace(data.get("workspace", "") or portal.workspace.slug)
     cookie = await open_web_session(services, interconnect, request, target.tenant_id, actor.identity_id)
     return Redirect(portal_path(target), cookies=[cookie])
 
@@ -330,24 +317,23 @@ async def join_by_link(
     return await _accept(data, request, services, interconnect, token=token)
 
 
-@get("/p/{slug:str}/join", opt=public(), include_in_schema=False)
+@get("/join", opt=public(), include_in_schema=False)
 async def join_by_code_form(
-    slug: FromPath[str],
     request: AnyRequest,
     services: ServicesDep,
     interconnect: InterconnectDep,
+    portal: CurrentPortal,
     code: FromQuery[str | None] = None,
 ) -> Template:
-    portal = await interconnect.access.workspace(slug)
-    return await _join_page(services, interconnect, request, portal=portal, code=(code or "").strip()[:40] or None)
+    code = (code or "").strip()[:40] or None
+    return await _join_page(services, interconnect, request, portal=portal.workspace, code=code)
 
 
-@post("/p/{slug:str}/join", opt=public(), include_in_schema=False)
+@post("/join", opt=public(), include_in_schema=False)
 async def join_by_code(
-    slug: FromPath[str], data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+    data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep, portal: CurrentPortal
 ) -> Template | Redirect:
-    portal = await interconnect.access.workspace(slug)
-    return await _accept(data, request, services, interconnect, portal=portal)
+    return await _accept(data, request, services, interconnect, portal=portal.workspace)
 
 
 # --- One-time links: setting a first password, or joining with the login one has ------------------
@@ -430,14 +416,11 @@ async def partner_page_not_found(slug: FromPath[str], rest: FromPath[str]) -> No
 
 
 PARTNER_PAGES: list[Any] = [
-    partner_login_form,
-    partner_login,
+    partner_portal_router([partner_login_form, partner_login, join_by_code_form, join_by_code], public=True),
+    partner_portal_router([switch_workspace]),
     partner_logout,
-    switch_workspace,
     join_by_link_form,
     join_by_link,
-    join_by_code_form,
-    join_by_code,
     setup_form,
     setup_password,
     partner_page_not_found,

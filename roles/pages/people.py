@@ -20,14 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.links import Links
 from interconnect.models import LINK_TRANSITIONS
-from interconnect.pages.partner_portal import (
-    JOIN_CONFLICT_FIELDS,
-    new_person,
-    person_form,
-    portal_path,
-    signed_in_portal,
-)
+from interconnect.pages.partner_portal import JOIN_CONFLICT_FIELDS, new_person, person_form
 from interconnect.pages.programme_settings import programme_settings
+from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
 from interconnect.people import People
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
@@ -133,28 +128,26 @@ APP_ENTRIES: dict[str, tuple[str, Permission]] = {
 }
 
 
-@get("/p/{slug:str}/", opt=requires("partner.profile", "read"), include_in_schema=False)
+@get("/", opt=requires("partner.profile", "read"), include_in_schema=False)
 async def partner_home(
-    slug: FromPath[str],
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
     welcome: FromQuery[str | None] = None,
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
     enterprise = await Links(db).get(actor.enterprise_id) if actor.enterprise_id else None
     roles = list(await db.scalars(select(Role).where(Role.key.in_(actor.roles), Role.kind == "external")))
     # an app is listed only where its first page would open for this person (role, app and permission)
     apps = [
-        (text, portal_path(around["portal"], APP_ENTRIES[key][0]))
+        (text, portal.path(APP_ENTRIES[key][0]))
         for key, text in PARTNER_APPS
         if key in APP_ENTRIES and services.permissions.allows(actor, APP_ENTRIES[key][1])
     ]
     return Template(
         "portal/home.html",
         context={
-            **around,
+            **portal.frame,
             "enterprise": enterprise,
             "welcome": welcome,
             "roles": sorted(roles, key=role_name),
@@ -170,7 +163,7 @@ async def _colleagues_page(
     db: DB,
     actor: Actor,
     services: Services,
-    around: dict[str, Any],
+    portal: PortalContext,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -192,14 +185,14 @@ async def _colleagues_page(
         },
         "by_key": partner_roles,
         "choices": sorted((partner_roles[k] for k in offered if k in partner_roles), key=role_name),
-        "prefix": portal_path(around["portal"], "colleagues/"),
+        "prefix": portal.path("colleagues/"),
         "error_for": role_error[0] if role_error else None,
         "error": role_error[1] if role_error else None,
     }
     return Template(
         "portal/colleagues.html",
         context={
-            **around,
+            **portal.frame,
             "enterprise": enterprise,
             "people": people,
             "total": total,
@@ -213,28 +206,24 @@ async def _colleagues_page(
     )
 
 
-@get("/p/{slug:str}/colleagues", opt=requires("partner.colleagues", "read"), include_in_schema=False)
-async def colleagues_page(
-    slug: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep, interconnect: InterconnectDep
-) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _colleagues_page(db, actor, services, around)
+@get("/colleagues", opt=requires("partner.colleagues", "read"), include_in_schema=False)
+async def colleagues_page(db: DB, actor: CurrentActor, services: ServicesDep, portal: CurrentPortal) -> Template:
+    return await _colleagues_page(db, actor, services, portal)
 
 
-@post("/p/{slug:str}/colleagues", opt=requires("partner.colleagues", "create"), include_in_schema=False)
+@post("/colleagues", opt=requires("partner.colleagues", "create"), include_in_schema=False)
 async def add_colleague_page(
-    slug: FromPath[str],
     data: Form,
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
     interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template:
     """Add a colleague within the quota; a new person gets a one-time set-password link, shown once."""
-    around = await signed_in_portal(interconnect, slug, actor)
     form = person_form(data, "title", "admin")
     admin = form["admin"] == "yes"
-    page = functools.partial(_colleagues_page, db, actor, services, around, form=form)
+    page = functools.partial(_colleagues_page, db, actor, services, portal, form=form)
     try:
         async with db.begin_nested():
             _membership, _identity, credential = await People(db, services.passwords).add_colleague(
@@ -247,46 +236,42 @@ async def add_colleague_page(
             return await page(errors={JOIN_CONFLICT_FIELDS[error.code]: message_of(error)}, status_code=409)
         return await page(alert=message_of(error), status_code=error.status)
     added = (form["display_name"], interconnect.setup_url(credential) if credential else None)
-    return await _colleagues_page(db, actor, services, around, added=added, status_code=201)
+    return await _colleagues_page(db, actor, services, portal, added=added, status_code=201)
 
 
 @post(
-    "/p/{slug:str}/colleagues/{membership_id:uuid}/status",
+    "/colleagues/{membership_id:uuid}/status",
     opt=requires("partner.colleagues", "update"),
     include_in_schema=False,
 )
 async def colleague_status_page(
-    slug: FromPath[str],
     membership_id: FromPath[uuid.UUID],
     data: Form,
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Redirect:
     """Disable (ends their sessions at once) or enable a colleague of one's own enterprise."""
-    portal = (await signed_in_portal(interconnect, slug, actor))["portal"]
     await People(db, services.passwords).set_colleague_status(actor, membership_id, data.get("status", ""))
-    return Redirect(portal_path(portal, "colleagues"))
+    return Redirect(portal.path("colleagues"))
 
 
 @post(
-    "/p/{slug:str}/colleagues/{membership_id:uuid}/roles",
+    "/colleagues/{membership_id:uuid}/roles",
     opt=requires("partner.colleagues", "update"),
     include_in_schema=False,
 )
 async def colleague_roles_page(
-    slug: FromPath[str],
     membership_id: FromPath[uuid.UUID],
     data: MultiForm,
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Change a colleague's roles among those the partner type's template lets an enterprise admin give
     (`roles` checkboxes, or one `role`). Roles the manufacturer gave outside the template stay."""
-    around = await signed_in_portal(interconnect, slug, actor)
     if actor.enterprise_id is None:
         raise NotFound()
     membership = await People(db, services.passwords).get(membership_id, link_id=actor.enterprise_id, only_link=True)
@@ -295,17 +280,15 @@ async def colleague_roles_page(
             await services.permissions.assign(db, actor, membership.id, "external", form_values(data, "roles", "role"))
     except DomainError as error:  # refused: not in the template, one's own roles, …
         return await _colleagues_page(
-            db, actor, services, around, role_error=(membership.id, refusal_of(error)), status_code=error.status
+            db, actor, services, portal, role_error=(membership.id, refusal_of(error)), status_code=error.status
         )
-    return Redirect(portal_path(around["portal"], "colleagues") + f"#person-{membership.id}")
+    return Redirect(portal.path("colleagues") + f"#person-{membership.id}")
 
 
 PEOPLE_PAGES: list[Any] = [
     enterprise_page,
     member_roles_page,
-    partner_home,
-    colleagues_page,
-    add_colleague_page,
-    colleague_status_page,
-    colleague_roles_page,
+    partner_portal_router(
+        [partner_home, colleagues_page, add_colleague_page, colleague_status_page, colleague_roles_page]
+    ),
 ]

@@ -10,5 +10,8 @@ from apps.ordering.pages.partner_addresses import ADDRESS_PAGES
 from apps.ordering.pages.partner_cart import CART_PAGES
 from apps.ordering.pages.partner_catalog import CATALOG_PAGES
 from apps.ordering.pages.partner_orders import ORDER_PAGES
+from interconnect.pages.workspace import partner_portal_router
 
-PARTNER_PAGES: list[Any] = [*CATALOG_PAGES, *CART_PAGES, *ORDER_PAGES, *ACCOUNT_PAGES, *ADDRESS_PAGES]
+PARTNER_PAGES: list[Any] = [
+    partner_portal_router([*CATALOG_PAGES, *CART_PAGES, *ORDER_PAGES, *ACCOUNT_PAGES, *ADDRESS_PAGES])
+]

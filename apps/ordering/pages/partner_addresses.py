@@ -6,7 +6,6 @@ enterprise's address is not found here either."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from litestar import get, post
 from litestar.params import FromPath, FromQuery
@@ -16,8 +15,7 @@ from apps.ordering.addresses import FIELDS, AddressBook, address_out
 from apps.ordering.controllers.partner import own_enterprise
 from apps.ordering.objects import PARTNER_ORDER
 from apps.ordering.pages.partner_shared import base_of, form_errors, render
-from interconnect.pages.partner_portal import signed_in_portal
-from interconnect.services import InterconnectDep
+from interconnect.pages.workspace import CurrentPortal, PortalContext
 from portal.actor import Actor
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -40,7 +38,7 @@ def _form(data: dict[str, str]) -> dict[str, str]:
 async def _book_page(
     db: DB,
     actor: Actor,
-    around: dict[str, Any],
+    portal: PortalContext,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -50,7 +48,7 @@ async def _book_page(
     book = AddressBook(db, own_enterprise(actor))
     return render(
         "addresses",
-        around,
+        portal,
         status_code,
         addresses=[address_out(a) for a in await book.list()],
         form=form or {},
@@ -59,55 +57,46 @@ async def _book_page(
     )
 
 
-@get("/p/{slug:str}/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+@get("/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def addresses_page(
-    slug: FromPath[str], db: DB, actor: CurrentActor, interconnect: InterconnectDep, done: FromQuery[str | None] = None
+    db: DB, actor: CurrentActor, portal: CurrentPortal, done: FromQuery[str | None] = None
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _book_page(db, actor, around, done=done)
+    return await _book_page(db, actor, portal, done=done)
 
 
-@post("/p/{slug:str}/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
-async def add_address_page(
-    slug: FromPath[str], data: Form, db: DB, actor: CurrentActor, interconnect: InterconnectDep
-) -> Template | Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
+@post("/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+async def add_address_page(data: Form, db: DB, actor: CurrentActor, portal: CurrentPortal) -> Template | Redirect:
     form = _form(data)
     try:
         async with db.begin_nested():
             await AddressBook(db, own_enterprise(actor)).create(form, make_default=bool(data.get("is_default")))
     except ValidationFailed as error:
-        return await _book_page(db, actor, around, form=form, errors=form_errors(error), status_code=422)
-    return Redirect(f"{base_of(around['portal'])}/addresses?done=added")
+        return await _book_page(db, actor, portal, form=form, errors=form_errors(error), status_code=422)
+    return Redirect(f"{base_of(portal)}/addresses?done=added")
 
 
 @get(
-    "/p/{slug:str}/ordering/addresses/{address_id:uuid}",
+    "/ordering/addresses/{address_id:uuid}",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
-async def address_page(
-    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
-) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
+async def address_page(address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, portal: CurrentPortal) -> Template:
     found = address_out(await AddressBook(db, own_enterprise(actor)).get(address_id))
-    return render("address", around, address=found, form=found, errors={})
+    return render("address", portal, address=found, form=found, errors={})
 
 
 @post(
-    "/p/{slug:str}/ordering/addresses/{address_id:uuid}",
+    "/ordering/addresses/{address_id:uuid}",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def change_address_page(
-    slug: FromPath[str],
     address_id: FromPath[uuid.UUID],
     data: Form,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
     book = AddressBook(db, own_enterprise(actor))
     found = address_out(await book.get(address_id))
     form = _form(data)
@@ -115,35 +104,33 @@ async def change_address_page(
         async with db.begin_nested():
             await book.update(address_id, form)
     except ValidationFailed as error:
-        return render("address", around, 422, address=found, form=form, errors=form_errors(error))
-    return Redirect(f"{base_of(around['portal'])}/addresses?done=changed")
+        return render("address", portal, 422, address=found, form=form, errors=form_errors(error))
+    return Redirect(f"{base_of(portal)}/addresses?done=changed")
 
 
 @post(
-    "/p/{slug:str}/ordering/addresses/{address_id:uuid}/default",
+    "/ordering/addresses/{address_id:uuid}/default",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def default_address_page(
-    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, portal: CurrentPortal
 ) -> Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
     book = AddressBook(db, own_enterprise(actor))
     await book.make_default(await book.get(address_id))
-    return Redirect(f"{base_of(around['portal'])}/addresses?done=default")
+    return Redirect(f"{base_of(portal)}/addresses?done=default")
 
 
 @post(
-    "/p/{slug:str}/ordering/addresses/{address_id:uuid}/delete",
+    "/ordering/addresses/{address_id:uuid}/delete",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def delete_address_page(
-    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, portal: CurrentPortal
 ) -> Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
     await AddressBook(db, own_enterprise(actor)).delete(address_id)
-    return Redirect(f"{base_of(around['portal'])}/addresses?done=deleted")
+    return Redirect(f"{base_of(portal)}/addresses?done=deleted")
 
 
 ADDRESS_PAGES = [

@@ -34,8 +34,7 @@ from apps.ordering.pages.partner_shared import (
     render,
     uuid_or_none,
 )
-from interconnect.pages.partner_portal import signed_in_portal
-from interconnect.services import InterconnectDep
+from interconnect.pages.workspace import CurrentPortal, PortalContext
 from portal.actor import Actor
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -55,7 +54,7 @@ async def _cart_page(
     request: AnyRequest,
     catalog: Catalog,
     actor: Actor,
-    around: dict[str, Any],
+    portal: PortalContext,
     *,
     form: dict[str, str] | None = None,
     refusal: list[str] | None = None,
@@ -67,7 +66,7 @@ async def _cart_page(
     form = form if form is not None else {"address_id": str(next((a.id for a in book if a.is_default), ""))}
     return render(
         "cart",
-        around,
+        portal,
         status_code,
         items=cart["items"],
         total=cart.get("total"),
@@ -104,26 +103,21 @@ def date_field(text: str, name: str) -> date | None:
     return found
 
 
-@get("/p/{slug:str}/ordering/cart", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
-async def cart_page(
-    slug: FromPath[str], request: AnyRequest, db: DB, actor: CurrentActor, interconnect: InterconnectDep
-) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _cart_page(request, await catalog_of(request, db, actor, PARTNER_CATALOG), actor, around)
+@get("/ordering/cart", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+async def cart_page(request: AnyRequest, db: DB, actor: CurrentActor, portal: CurrentPortal) -> Template:
+    return await _cart_page(request, await catalog_of(request, db, actor, PARTNER_CATALOG), actor, portal)
 
 
-@post("/p/{slug:str}/ordering/cart/{product_id:uuid}", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+@post("/ordering/cart/{product_id:uuid}", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def cart_line_page(
-    slug: FromPath[str],
     product_id: FromPath[uuid.UUID],
     data: Form,
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Set the product's quantity in the cart; the form's remove button takes it out."""
-    around = await signed_in_portal(interconnect, slug, actor)
     catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
     try:
         quantity = 0 if data.get("remove") else quantity_of(data)
@@ -131,21 +125,19 @@ async def cart_line_page(
             await Cart(catalog).set(product_id, quantity)
     except (ValidationFailed, NotFound) as error:  # NotFound: the product left the buyer's catalog
         errors = {product_id: refusal_lines(error)}
-        return await _cart_page(request, catalog, actor, around, line_errors=errors, status_code=error.status)
-    return Redirect(f"{base_of(around['portal'])}/cart")
+        return await _cart_page(request, catalog, actor, portal, line_errors=errors, status_code=error.status)
+    return Redirect(f"{base_of(portal)}/cart")
 
 
-@post("/p/{slug:str}/ordering/cart/checkout", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+@post("/ordering/cart/checkout", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def checkout_page(
-    slug: FromPath[str],
     data: Form,
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Place the order from the cart for one's own enterprise, then show it."""
-    around = await signed_in_portal(interconnect, slug, actor)
     catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
     orders = orders_of(request, db, actor, PARTNER_ORDER)
     form = {name: data.get(name, "") for name in (*ORDER_INPUT_FIELDS, "address_id")}
@@ -171,9 +163,9 @@ async def checkout_page(
             placed = await once(db, actor, request, data.get(KEY_FIELD), create)
     except (ValidationFailed, Conflict) as error:
         return await _cart_page(
-            request, catalog, actor, around, form=form, refusal=refusal_lines(error), status_code=error.status
+            request, catalog, actor, portal, form=form, refusal=refusal_lines(error), status_code=error.status
         )
-    return Redirect(f"{base_of(around['portal'])}/orders/{placed['id']}?placed=1")
+    return Redirect(f"{base_of(portal)}/orders/{placed['id']}?placed=1")
 
 
 CART_PAGES = [cart_page, cart_line_page, checkout_page]

@@ -16,8 +16,8 @@ from apps.ordering.catalog import Catalog, categories_query, category_out
 from apps.ordering.controllers.shared import catalog_of
 from apps.ordering.objects import PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.pages.partner_shared import AnyRequest, base_of, form_errors, may_order, render, uuid_or_none
-from interconnect.pages.partner_portal import portal_next, signed_in_portal
-from interconnect.services import InterconnectDep
+from interconnect.pages.partner_portal import portal_next
+from interconnect.pages.workspace import CurrentPortal, PortalContext
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -47,20 +47,18 @@ def quantity_of(form: dict[str, str], name: str = "quantity") -> int:
     return whole_number(name, form.get(name, "").strip())
 
 
-@get("/p/{slug:str}/ordering/catalog", opt=requires(PARTNER_CATALOG, "read"), include_in_schema=False)
+@get("/ordering/catalog", opt=requires(PARTNER_CATALOG, "read"), include_in_schema=False)
 async def catalog_page(
-    slug: FromPath[str],
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
     q: FromQuery[str | None] = None,
     category: FromQuery[str | None] = None,
     view: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
     added: FromQuery[str | None] = None,
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
     catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
     category_id = uuid_or_none(category)
     current = page_number(page)
@@ -71,7 +69,7 @@ async def catalog_page(
         products, total = await catalog.page(search or None, category_id, PAGE_SIZE, (current - 1) * PAGE_SIZE)
     view = view if view in VIEWS else "grid"
     query = {"q": search, "category": category_id or "", "view": "list" if view == "list" else ""}
-    path = f"{base_of(around['portal'])}/catalog"
+    path = f"{base_of(portal)}/catalog"
     pages = paging(path, query, current, total, PAGE_SIZE, bare_first=True)
     views = {
         v: paging(path, {**query, "view": v if v != "grid" else ""}, current, total, PAGE_SIZE, bare_first=True)
@@ -79,7 +77,7 @@ async def catalog_page(
     }
     return render(
         "catalog",
-        around,
+        portal,
         products=products,
         total=total,
         search=search,
@@ -100,7 +98,7 @@ async def _product_page(
     request: AnyRequest,
     catalog: Catalog,
     actor: Actor,
-    around: dict[str, Any],
+    portal: PortalContext,
     product_id: uuid.UUID,
     *,
     added: bool = False,
@@ -111,7 +109,7 @@ async def _product_page(
     product = (await catalog.present([await catalog.get(product_id)]))[0]
     return render(
         "product",
-        around,
+        portal,
         status_code,
         product=product,
         in_cart=(await in_cart(request, catalog, actor)).get(product_id, 0),
@@ -120,46 +118,42 @@ async def _product_page(
         added=added,
         form=form or {},
         errors=errors or {},
-        back=f"{base_of(around['portal'])}/catalog/{product_id}",
+        back=f"{base_of(portal)}/catalog/{product_id}",
     )
 
 
 @get(
-    "/p/{slug:str}/ordering/catalog/{product_id:uuid}",
+    "/ordering/catalog/{product_id:uuid}",
     opt=requires(PARTNER_CATALOG, "read"),
     include_in_schema=False,
 )
 async def product_page(
-    slug: FromPath[str],
     product_id: FromPath[uuid.UUID],
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
     added: FromQuery[str | None] = None,
 ) -> Template:
     """A product the buyer may see (any other is not found), with its description and price breaks."""
-    around = await signed_in_portal(interconnect, slug, actor)
     catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
-    return await _product_page(request, catalog, actor, around, product_id, added=bool(added))
+    return await _product_page(request, catalog, actor, portal, product_id, added=bool(added))
 
 
 @post(
-    "/p/{slug:str}/ordering/cart/{product_id:uuid}/add",
+    "/ordering/cart/{product_id:uuid}/add",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def add_to_cart_page(
-    slug: FromPath[str],
     product_id: FromPath[uuid.UUID],
     data: Form,
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Add a quantity of the product to what the cart holds of it, then back to the page the form was on."""
-    around = await signed_in_portal(interconnect, slug, actor)
     catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
     cart = Cart(catalog)
     form = {"quantity": data.get("quantity", "").strip()}
@@ -172,9 +166,9 @@ async def add_to_cart_page(
             await cart.set(product_id, held + quantity)
     except ValidationFailed as error:
         return await _product_page(
-            request, catalog, actor, around, product_id, form=form, errors=form_errors(error), status_code=422
+            request, catalog, actor, portal, product_id, form=form, errors=form_errors(error), status_code=422
         )
-    back = portal_next(around["portal"], data.get("back"))
+    back = portal_next(portal.workspace, data.get("back"))
     return Redirect(f"{back}{'&' if '?' in back else '?'}added={product_id}")
 
 
