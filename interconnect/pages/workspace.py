@@ -14,7 +14,7 @@ a visitor without the page's permission is refused exactly as before the workspa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,7 +55,14 @@ def _interconnect(connection: ASGIConnection[Any, Any, Any, Any]) -> Interconnec
     return connection.app.state.services.extensions["interconnect"]
 
 
-async def _signed_in_workspace(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+def _lists_methods(handler: BaseRouteHandler) -> bool:
+    # Litestar's generated OPTIONS handlers only list the allowed methods: they answer as elsewhere.
+    return getattr(handler, "http_methods", None) == {"OPTIONS"}
+
+
+async def _signed_in_workspace(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    if _lists_methods(handler):
+        return
     interconnect = _interconnect(connection)
     workspace = await interconnect.access.workspace(connection.path_params["slug"])
     actor: Actor | None = connection.scope.get("user")
@@ -65,7 +72,9 @@ async def _signed_in_workspace(connection: ASGIConnection[Any, Any, Any, Any], _
     connection.state[STATE_KEY] = PortalContext(workspace, workspaces)
 
 
-async def _public_workspace(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def _public_workspace(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    if _lists_methods(handler):
+        return
     workspace = await _interconnect(connection).access.workspace(connection.path_params["slug"])
     connection.state[STATE_KEY] = PortalContext(workspace)
 
@@ -74,16 +83,22 @@ def provide_portal(request: Request[Any, Any, Any]) -> PortalContext:
     return request.state[STATE_KEY]
 
 
-def partner_portal_router(handlers: Sequence[ControllerRouterHandler], *, public: bool = False) -> Router:
+def partner_portal_router(
+    handlers: Sequence[ControllerRouterHandler],
+    *,
+    public: bool = False,
+    dependencies: Mapping[str, Provide] | None = None,
+) -> Router:
     """The pages of one feature inside the partner portal; their paths are relative to `/p/{slug}`.
 
     `public=True` (sign-in, joining by code): the workspace is looked up, nobody need be signed in to it.
-    The pages' own `opt` (their permission, or `public()`) is checked first, as for every route."""
+    The pages' own `opt` (their permission, or `public()`) is checked first, as for every route.
+    `dependencies`: the feature's services for its partner side, named once for all its pages."""
     return Router(
         path=PORTAL_PATH,
         route_handlers=list(handlers),
         guards=[_public_workspace if public else _signed_in_workspace],
-        dependencies={"portal": Provide(provide_portal, sync_to_thread=False)},
+        dependencies={**(dependencies or {}), "portal": Provide(provide_portal, sync_to_thread=False)},
         include_in_schema=False,
     )
 
