@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.links import Links
@@ -41,6 +41,7 @@ def external_actor(
         display_name=m.display_name,
         email=identity.email or identity.mobile or "",
         enterprise_id=m.link_id,
+        enterprise_name=None if link is None else link.name,
         partner_type_id=None if link is None else link.partner_type_id,
         tier_id=None if link is None else link.tier_id,
         session_id=row.id,
@@ -69,9 +70,23 @@ async def active_membership(
     return None if found is None else (found[0], found[1], found[2])
 
 
+# Every request of a partner runs it: built once.
+_MEMBERSHIP_OF_SESSION = (
+    select(Membership, ExternalIdentity, EnterpriseLink)
+    .join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
+    .outerjoin(EnterpriseLink, EnterpriseLink.id == Membership.link_id)
+    .where(
+        Membership.status == "active",
+        or_(Membership.link_id.is_(None), EnterpriseLink.status == "active"),
+        Membership.id == bindparam("membership_id"),
+    )
+)
+
+
 async def load_external(session: AsyncSession, row: AuthSession, channel: Channel) -> Actor | None:
-    found = await active_membership(session, membership_id=row.user_id)
-    return None if found is None else external_actor(*found, row, channel)
+    """`active_membership()` of the session's user, as the actor."""
+    found = (await session.execute(_MEMBERSHIP_OF_SESSION, {"membership_id": row.user_id})).one_or_none()
+    return None if found is None else external_actor(found[0], found[1], found[2], row, channel)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,11 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from interconnect import quotas
-from interconnect.invitations import Invitations, NewInvitation
-from interconnect.links import LinkFilter, Links, NewEnterprise
+from interconnect.dependencies import DEPENDENCIES, InvitationsDep, LinksDep, PeopleDep, ProgrammeDep
+from interconnect.invitations import NewInvitation
+from interconnect.links import LinkFilter, NewEnterprise
 from interconnect.models import PartnerTier, PartnerType, Region
-from interconnect.people import NewPerson, People, create_enterprise
-from interconnect.programme import Programme
+from interconnect.people import NewPerson, create_enterprise
 from interconnect.schemas import (
     CreatedEnterpriseOut,
     EnterpriseDetailOut,
@@ -49,40 +49,43 @@ def setting_out(item: PartnerType | PartnerTier | Region) -> SettingOut:
 class ProgrammeController(Controller):
     path = "/api/interconnect"
     tags = ["partner programme"]
+    dependencies = DEPENDENCIES
 
     @get("/partner-types", opt=requires("interconnect.programme", "read"))
-    async def list_types(self, db: DB) -> list[SettingOut]:
-        return [setting_out(t) for t in await Programme(db).list(PartnerType)]
+    async def list_types(self, programme: ProgrammeDep) -> list[SettingOut]:
+        return [setting_out(t) for t in await programme.list(PartnerType)]
 
     @post("/partner-types", opt=requires("interconnect.programme", "update"), status_code=HTTP_201_CREATED)
-    async def create_type(self, data: JSONBody[SettingIn], db: DB) -> SettingOut:
-        return setting_out(await Programme(db).create(PartnerType, data.code, data.name))
+    async def create_type(self, data: JSONBody[SettingIn], db: DB, programme: ProgrammeDep) -> SettingOut:
+        return setting_out(await programme.create(PartnerType, data.code, data.name))
 
     @patch("/partner-types/{partner_type_id:uuid}", opt=requires("interconnect.programme", "update"))
     async def update_type(
-        self, partner_type_id: FromPath[uuid.UUID], data: JSONBody[SettingPatch], db: DB
+        self, partner_type_id: FromPath[uuid.UUID], data: JSONBody[SettingPatch], programme: ProgrammeDep
     ) -> SettingOut:
-        return setting_out(await Programme(db).update(PartnerType, partner_type_id, name=data.name, active=data.active))
+        return setting_out(await programme.update(PartnerType, partner_type_id, name=data.name, active=data.active))
 
     @get("/tiers", opt=requires("interconnect.programme", "read"))
-    async def list_tiers(self, db: DB) -> list[SettingOut]:
-        return [setting_out(t) for t in await Programme(db).list(PartnerTier)]
+    async def list_tiers(self, programme: ProgrammeDep) -> list[SettingOut]:
+        return [setting_out(t) for t in await programme.list(PartnerTier)]
 
     @post("/tiers", opt=requires("interconnect.programme", "update"), status_code=HTTP_201_CREATED)
-    async def create_tier(self, data: JSONBody[SettingIn], db: DB) -> SettingOut:
-        return setting_out(await Programme(db).create(PartnerTier, data.code, data.name, data.rank))
+    async def create_tier(self, data: JSONBody[SettingIn], db: DB, programme: ProgrammeDep) -> SettingOut:
+        return setting_out(await programme.create(PartnerTier, data.code, data.name, data.rank))
 
     @patch("/tiers/{tier_id:uuid}", opt=requires("interconnect.programme", "update"))
-    async def update_tier(self, tier_id: FromPath[uuid.UUID], data: JSONBody[SettingPatch], db: DB) -> SettingOut:
-        return setting_out(await Programme(db).update(PartnerTier, tier_id, name=data.name, rank=data.rank))
+    async def update_tier(
+        self, tier_id: FromPath[uuid.UUID], data: JSONBody[SettingPatch], programme: ProgrammeDep
+    ) -> SettingOut:
+        return setting_out(await programme.update(PartnerTier, tier_id, name=data.name, rank=data.rank))
 
     @get("/regions", opt=requires("interconnect.programme", "read"))
-    async def list_regions(self, db: DB) -> list[SettingOut]:
-        return [setting_out(r) for r in await Programme(db).list(Region)]
+    async def list_regions(self, programme: ProgrammeDep) -> list[SettingOut]:
+        return [setting_out(r) for r in await programme.list(Region)]
 
     @post("/regions", opt=requires("interconnect.programme", "update"), status_code=HTTP_201_CREATED)
-    async def create_region(self, data: JSONBody[SettingIn], db: DB) -> SettingOut:
-        return setting_out(await Programme(db).create(Region, data.code, data.name))
+    async def create_region(self, data: JSONBody[SettingIn], db: DB, programme: ProgrammeDep) -> SettingOut:
+        return setting_out(await programme.create(Region, data.code, data.name))
 
     @get("/quota", opt=requires("interconnect.programme", "read"))
     async def quota(self, db: DB) -> QuotaOut:
@@ -93,11 +96,12 @@ class ProgrammeController(Controller):
 class EnterprisesController(Controller):
     path = "/api/interconnect/enterprises"
     tags = ["partner enterprises"]
+    dependencies = DEPENDENCIES
 
     @get("/", opt=requires("interconnect.enterprises", "read"))
     async def list_enterprises(
         self,
-        db: DB,
+        links: LinksDep,
         q: Search = None,
         partner_type_id: FromQuery[uuid.UUID | None] = None,
         tier_id: FromQuery[uuid.UUID | None] = None,
@@ -108,7 +112,7 @@ class EnterprisesController(Controller):
         offset: Offset = 0,
     ) -> EnterprisePage:
         """Search and filter; `under` limits to an enterprise and everything below it."""
-        rows, total = await Links(db).search(
+        rows, total = await links.search(
             LinkFilter(q, partner_type_id, tier_id, region_id, status, under), limit=limit, offset=offset
         )
         return EnterprisePage([EnterpriseOut.of(r) for r in rows], total, limit, offset)
@@ -147,10 +151,11 @@ class EnterprisesController(Controller):
         )
 
     @get("/{link_id:uuid}", opt=requires("interconnect.enterprises", "read"))
-    async def get_enterprise(self, link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> EnterpriseDetailOut:
-        links = Links(db)
+    async def get_enterprise(
+        self, link_id: FromPath[uuid.UUID], links: LinksDep, people: PeopleDep
+    ) -> EnterpriseDetailOut:
         link = await links.get(link_id)
-        members, _total = await People(db, services.passwords).list(link.id, limit=200)
+        members, _total = await people.list(link.id, limit=200)
         return EnterpriseDetailOut(
             EnterpriseOut.of(link),
             [EnterpriseOut.of(c) for c in await links.children(link.id)],
@@ -160,30 +165,30 @@ class EnterprisesController(Controller):
 
     @post("/{link_id:uuid}/status", opt=requires("interconnect.enterprises", "update"), status_code=200)
     async def change_status(
-        self, link_id: FromPath[uuid.UUID], data: JSONBody[StatusIn], db: DB, actor: CurrentActor
+        self, link_id: FromPath[uuid.UUID], data: JSONBody[StatusIn], links: LinksDep
     ) -> EnterpriseOut:
         """Suspend, reactivate or terminate. Suspending or terminating ends its users' sessions at once."""
-        return EnterpriseOut.of(await Links(db, actor).transition(link_id, data.status, data.reason))
+        return EnterpriseOut.of(await links.transition(link_id, data.status, data.reason))
 
     @get("/{link_id:uuid}/users", opt=requires("interconnect.enterprises", "read"))
     async def list_users(
-        self, link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep, limit: Limit = 100, offset: Offset = 0
+        self, link_id: FromPath[uuid.UUID], links: LinksDep, people: PeopleDep, limit: Limit = 100, offset: Offset = 0
     ) -> MemberPage:
-        await Links(db).get(link_id)
-        rows, total = await People(db, services.passwords).list(link_id, limit=limit, offset=offset)
+        await links.get(link_id)
+        rows, total = await people.list(link_id, limit=limit, offset=offset)
         return MemberPage([MemberOut.of(m, i) for m, i in rows], total)
 
 
 class MembersController(Controller):
     path = "/api/interconnect/users"
     tags = ["partner enterprises"]
+    dependencies = DEPENDENCIES
 
     @patch("/{membership_id:uuid}", opt=requires("interconnect.users", "update"))
     async def set_status(
-        self, membership_id: FromPath[uuid.UUID], data: JSONBody[MemberStatusIn], db: DB, services: ServicesDep
+        self, membership_id: FromPath[uuid.UUID], data: JSONBody[MemberStatusIn], people: PeopleDep
     ) -> MemberOut:
         """Disable (ends their sessions at once) or re-enable an external user."""
-        people = People(db, services.passwords)
         membership = await people.set_status(await people.get(membership_id), data.status)
         identity = await people.identity_of(membership)
         return MemberOut.of(membership, identity)
@@ -192,12 +197,13 @@ class MembersController(Controller):
 class InvitationsController(Controller):
     path = "/api/interconnect/invitations"
     tags = ["invitations"]
+    dependencies = DEPENDENCIES
 
     @get("/", opt=requires("interconnect.invitations", "read"))
     async def list_invitations(
-        self, db: DB, interconnect: InterconnectDep, include_inactive: FromQuery[bool] = False
+        self, invitations: InvitationsDep, interconnect: InterconnectDep, include_inactive: FromQuery[bool] = False
     ) -> list[InvitationOut]:
-        rows = await Invitations(db).list(include_inactive=include_inactive)
+        rows = await invitations.list(include_inactive=include_inactive)
         return [
             InvitationOut.of(i, interconnect.invitation_url(i.tenant_id, i.id) if i.kind == "link" else None)
             for i in rows
@@ -205,10 +211,10 @@ class InvitationsController(Controller):
 
     @post("/", opt=requires("interconnect.invitations", "create"), status_code=HTTP_201_CREATED)
     async def create_invitation(
-        self, data: JSONBody[InvitationIn], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+        self, data: JSONBody[InvitationIn], db: DB, invitations: InvitationsDep, interconnect: InterconnectDep
     ) -> InvitationOut:
         """An invitation link (default: one use, 14 days) or an invite code (default: unlimited)."""
-        invitation = await Invitations(db, actor).create(
+        invitation = await invitations.create(
             NewInvitation(
                 data.kind,
                 data.partner_type_id,
@@ -223,8 +229,8 @@ class InvitationsController(Controller):
         return InvitationOut.of(invitation, url)
 
     @post("/{invitation_id:uuid}/revoke", opt=requires("interconnect.invitations", "update"), status_code=200)
-    async def revoke(self, invitation_id: FromPath[uuid.UUID], db: DB) -> InvitationOut:
-        return InvitationOut.of(await Invitations(db).revoke(invitation_id), None)
+    async def revoke(self, invitation_id: FromPath[uuid.UUID], invitations: InvitationsDep) -> InvitationOut:
+        return InvitationOut.of(await invitations.revoke(invitation_id), None)
 
 
 ADMIN_CONTROLLERS = [ProgrammeController, EnterprisesController, MembersController, InvitationsController]

@@ -8,11 +8,10 @@ from typing import Any
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from sqlalchemy import select
 
+from interconnect.dependencies import DEPENDENCIES, PeopleDep
 from interconnect.invitations import Acceptance
-from interconnect.models import EnterpriseLink
-from interconnect.people import NewPerson, People
+from interconnect.people import NewPerson
 from interconnect.schemas import (
     AcceptedOut,
     AcceptIn,
@@ -31,7 +30,6 @@ from portal.errors import Conflict, ValidationFailed
 from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
-from portal.identity.models import Tenant
 from portal.identity.schemas import TokenOut
 from portal.identity.sessions import OpenedSession
 from portal.permissions import public, requires
@@ -106,19 +104,15 @@ class PartnerSelfController(Controller):
     tags = ["partner: self"]
 
     @get("/me", opt=requires("partner.profile", "read"))
-    async def me(self, db: DB, actor: CurrentActor) -> PartnerMeOut:
-        enterprise = None
-        if actor.enterprise_id is not None:
-            enterprise = await db.scalar(select(EnterpriseLink.name).where(EnterpriseLink.id == actor.enterprise_id))
-        slug = (await db.scalars(select(Tenant.slug).where(Tenant.id == actor.tenant_id))).one()
+    async def me(self, actor: CurrentActor) -> PartnerMeOut:
         return PartnerMeOut(
             actor.user_id,
             actor.display_name,
             actor.email,
             actor.enterprise_id,
-            enterprise,
+            actor.enterprise_name,
             "enterprise_admin" in actor.roles,
-            slug,
+            actor.tenant_slug,
         )
 
     @get("/workspaces", opt=requires("partner.profile", "read"))
@@ -155,10 +149,11 @@ class ColleaguesController(Controller):
 
     path = "/api/partner/colleagues"
     tags = ["partner: colleagues"]
+    dependencies = DEPENDENCIES
 
     @get("/", opt=requires("partner.colleagues", "read"))
-    async def list_colleagues(self, db: DB, actor: CurrentActor, services: ServicesDep) -> MemberPage:
-        rows, total = await People(db, services.passwords).list(actor.enterprise_id, limit=200)
+    async def list_colleagues(self, people: PeopleDep, actor: CurrentActor) -> MemberPage:
+        rows, total = await people.list(actor.enterprise_id, limit=200)
         return MemberPage([MemberOut.of(m, i) for m, i in rows], total)
 
     @post("/", opt=requires("partner.colleagues", "create"), status_code=HTTP_201_CREATED)
@@ -166,13 +161,13 @@ class ColleaguesController(Controller):
         self,
         data: JSONBody[ColleagueIn],
         db: DB,
+        people: PeopleDep,
         actor: CurrentActor,
-        services: ServicesDep,
         interconnect: InterconnectDep,
     ) -> InvitedColleagueOut:
         """Add a colleague within the quota. The answer is the same whether or not the person has a
         partner login: a one-time link, to set a password or to accept by signing in."""
-        membership, identity, credential = await People(db, services.passwords).add_colleague(
+        membership, identity, credential = await people.add_colleague(
             actor, NewPerson(data.display_name, data.email, data.mobile, data.title), admin=data.admin
         )
         url = interconnect.setup_url(credential) if credential else None
@@ -183,11 +178,9 @@ class ColleaguesController(Controller):
         self,
         membership_id: FromPath[uuid.UUID],
         data: JSONBody[MemberStatusIn],
-        db: DB,
+        people: PeopleDep,
         actor: CurrentActor,
-        services: ServicesDep,
     ) -> MemberOut:
-        people = People(db, services.passwords)
         membership = await people.set_colleague_status(actor, membership_id, data.status)
         return MemberOut.of(membership, await people.identity_of(membership))
 

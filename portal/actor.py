@@ -20,6 +20,8 @@ class Actor:
     email: str = ""
     roles: frozenset[str] = field(default_factory=frozenset)
     enterprise_id: uuid.UUID | None = None
+    # External users: their enterprise's name, read with the session (None without an enterprise).
+    enterprise_name: str | None = None
     session_id: uuid.UUID | None = None
     locale: str | None = None
     # The tenant as its pages show it, read with the session: its time zone (IANA name) for every time

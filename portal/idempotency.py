@@ -1,7 +1,7 @@
 """Idempotency-Key for creating POSTs.
 
-The key is claimed by inserting its row inside the request's own transaction, under a savepoint, before
-the work is done; the saved response is written in that same transaction. So:
+The key is claimed by inserting its row inside the request's own transaction (one INSERT that does
+nothing when the key is there), before the work is done; the saved response is written in that same transaction. So:
 - a retry after success finds the row and replays the saved response;
 - a concurrent duplicate blocks on the unique key until the first commits, then replays it (PostgreSQL),
   or waits for the write lock and then replays (SQLite);
@@ -20,15 +20,16 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import LargeBinary, String, UniqueConstraint, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
 
 from portal.actor import Actor
 from portal.db.base import Base, TenantOwned
 from portal.db.types import utcnow
 from portal.errors import IdempotencyKeyReused, ValidationFailed
 from portal.i18n import N_
+from portal.ids import uuid7
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
@@ -72,11 +73,26 @@ async def claim(
     """Claim (actor, key) in the session's transaction: the new record, whose response the caller fills
     in before commit, or the response saved by the request that claimed it first."""
     key = validate_key(key)
-    record = IdempotencyRecord(user_id=actor.user_id, key=key, fingerprint=request_fingerprint)
-    try:
-        async with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
+    values = {
+        "id": uuid7(),
+        "tenant_id": actor.tenant_id,
+        "user_id": actor.user_id,
+        "key": key,
+        "fingerprint": request_fingerprint,
+        "status_code": None,
+        "response_body": None,
+        "created_at": utcnow(),
+    }
+    # One statement, no savepoint: a key claimed first (even by a transaction not yet committed, which
+    # this one then waits for) inserts nothing here.
+    insert = postgresql.insert if (await session.connection()).dialect.name == "postgresql" else sqlite.insert
+    claimed = await session.scalar(
+        insert(IdempotencyRecord)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "user_id", "key"])
+        .returning(IdempotencyRecord.id)
+    )
+    if claimed is None:
         existing = (
             await session.execute(
                 select(IdempotencyRecord).where(
@@ -85,9 +101,12 @@ async def claim(
             )
         ).scalar_one()
         if existing.fingerprint != request_fingerprint:
-            raise IdempotencyKeyReused() from None
+            raise IdempotencyKeyReused()
         assert existing.status_code is not None and existing.response_body is not None
         return SavedResponse(existing.status_code, existing.response_body, replayed=True)
+    record = IdempotencyRecord(**values)
+    make_transient_to_detached(record)
+    session.add(record)  # as the row just written: filling in the response updates it
     return record
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
@@ -85,8 +85,14 @@ def audience_matches(actor: Actor, obj: str) -> bool:
 
 
 class AccessPolicy(Protocol):
-    async def prepare(self, session: AsyncSession, actor: Actor, version: int) -> Actor:
-        """The actor with the roles it holds now, the tenant's compiled policy being at `version`."""
+    def held_roles(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[str | None] | None:
+        """What the session lookup's statement reads of the user's roles, handed to `prepare()` (None:
+        nothing to read)."""
+        ...
+
+    async def prepare(self, session: AsyncSession, actor: Actor, version: int, held_roles: str | None = None) -> Actor:
+        """The actor with the roles it holds now (`held_roles` as `held_roles()` read them), the
+        tenant's compiled policy being at `version`."""
         ...
 
     def allows(self, actor: Actor, permission: Permission) -> bool: ...
@@ -101,11 +107,18 @@ class AccessPolicy(Protocol):
         """The role keys each of these users holds."""
         ...
 
+    def forget(self) -> None:
+        """Drop whatever was compiled from the database, so the next request reads it afresh."""
+        ...
+
 
 class SignedInOnly:
     """The policy of a kernel without the roles package: nobody may do anything but be signed in."""
 
-    async def prepare(self, session: AsyncSession, actor: Actor, version: int) -> Actor:
+    def held_roles(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[str | None] | None:
+        return None
+
+    async def prepare(self, session: AsyncSession, actor: Actor, version: int, held_roles: str | None = None) -> Actor:
         return actor
 
     def allows(self, actor: Actor, permission: Permission) -> bool:
@@ -118,6 +131,9 @@ class SignedInOnly:
 
     async def roles_of(self, session: AsyncSession, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, frozenset[str]]:
         return {}
+
+    def forget(self) -> None:
+        return None
 
 
 async def policy_changed(session: AsyncSession, tenant_id: uuid.UUID) -> None:

@@ -85,5 +85,10 @@ class Services:
         self.permissions = policy
         self.sessions.policy = policy
 
+    def forget_database_state(self) -> None:
+        """Forget everything this process keeps in memory about what the database holds (today: the
+        compiled role policies), for when the database was put back to an earlier state underneath it."""
+        self.permissions.forget()
+
     def staff(self, session: AsyncSession) -> Staff:
         return Staff(session, self.passwords, self.permissions)

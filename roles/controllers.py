@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
@@ -202,44 +203,46 @@ class ExplanationOut(msgspec.Struct):
     write: list[ReasonOut]
 
 
-def _admin(db: DB, actor: CurrentActor, services: ServicesDep) -> RoleAdmin:
+def provide_role_admin(db: DB, actor: CurrentActor, services: ServicesDep) -> RoleAdmin:
     return RoleAdmin(db, actor, services.objects)
+
+
+DEPENDENCIES = {"role_admin": Provide(provide_role_admin, sync_to_thread=False)}
+RoleAdminDep = NamedDependency[RoleAdmin]
 
 
 class RolesController(Controller):
     path = "/api/roles"
     tags = ["roles"]
+    dependencies = DEPENDENCIES
 
     @get("/", opt=requires("roles", "read"))
-    async def list_roles(
-        self, db: DB, actor: CurrentActor, services: ServicesDep, kind: FromQuery[str | None] = None
-    ) -> list[RoleOut]:
-        return [RoleOut.of(v) for v in await _admin(db, actor, services).list(kind)]
+    async def list_roles(self, role_admin: RoleAdminDep, kind: FromQuery[str | None] = None) -> list[RoleOut]:
+        return [RoleOut.of(v) for v in await role_admin.list(kind)]
 
     @post("/", opt=requires("roles", "update"), status_code=HTTP_201_CREATED)
-    async def create_role(self, data: JSONBody[RoleIn], db: DB, actor: CurrentActor, services: ServicesDep) -> RoleOut:
+    async def create_role(self, data: JSONBody[RoleIn], db: DB, role_admin: RoleAdminDep) -> RoleOut:
         spec = RoleSpec(data.name, data.description, data.apps, data.grants, data.fields, data.scopes, data.includes)
-        return RoleOut.of(await _admin(db, actor, services).create(data.key, data.kind, spec))
+        return RoleOut.of(await role_admin.create(data.key, data.kind, spec))
 
     @get("/{key:str}", opt=requires("roles", "read"))
-    async def get_role(self, key: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep) -> RoleOut:
-        return RoleOut.of(await _admin(db, actor, services).get(key))
+    async def get_role(self, key: FromPath[str], role_admin: RoleAdminDep) -> RoleOut:
+        return RoleOut.of(await role_admin.get(key))
 
     @patch("/{key:str}", opt=requires("roles", "update"))
-    async def update_role(
-        self, key: FromPath[str], data: JSONBody[RolePatch], db: DB, actor: CurrentActor, services: ServicesDep
-    ) -> RoleOut:
+    async def update_role(self, key: FromPath[str], data: JSONBody[RolePatch], role_admin: RoleAdminDep) -> RoleOut:
         """Change a role; every part given replaces that part. Applies on everyone's next request."""
-        return RoleOut.of(await _admin(db, actor, services).update(key, data.spec()))
+        return RoleOut.of(await role_admin.update(key, data.spec()))
 
     @delete("/{key:str}", opt=requires("roles", "update"), status_code=HTTP_204_NO_CONTENT)
-    async def delete_role(self, key: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep) -> None:
-        await _admin(db, actor, services).delete(key)
+    async def delete_role(self, key: FromPath[str], role_admin: RoleAdminDep) -> None:
+        await role_admin.delete(key)
 
 
 class AccessRulesController(Controller):
     path = "/api/access"
     tags = ["roles"]
+    dependencies = DEPENDENCIES
 
     @get("/objects", opt=requires("roles", "read"))
     async def objects(self, services: ServicesDep) -> CatalogueOut:
@@ -255,10 +258,8 @@ class AccessRulesController(Controller):
         )
 
     @get("/templates/{partner_type_id:uuid}", opt=requires("roles", "read"))
-    async def templates(
-        self, partner_type_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, services: ServicesDep
-    ) -> list[TemplateRowIO]:
-        rows = await _admin(db, actor, services).templates(partner_type_id)
+    async def templates(self, partner_type_id: FromPath[uuid.UUID], role_admin: RoleAdminDep) -> list[TemplateRowIO]:
+        rows = await role_admin.templates(partner_type_id)
         return [TemplateRowIO(r.role_key, r.assignable, r.member_default, r.admin_default) for r in rows]
 
     @put("/templates/{partner_type_id:uuid}", opt=requires("roles", "update"))
@@ -266,24 +267,20 @@ class AccessRulesController(Controller):
         self,
         partner_type_id: FromPath[uuid.UUID],
         data: JSONBody[list[TemplateRowIO]],
-        db: DB,
-        actor: CurrentActor,
-        services: ServicesDep,
+        role_admin: RoleAdminDep,
     ) -> list[TemplateRowIO]:
         wanted = [TemplateRow(r.role_key, r.assignable, r.member_default, r.admin_default) for r in data]
-        rows = await _admin(db, actor, services).set_templates(partner_type_id, wanted)
+        rows = await role_admin.set_templates(partner_type_id, wanted)
         return [TemplateRowIO(r.role_key, r.assignable, r.member_default, r.admin_default) for r in rows]
 
     @get("/data", opt=requires("roles", "read"))
-    async def data_rules(self, db: DB, actor: CurrentActor, services: ServicesDep) -> list[DataRuleOut]:
-        return [DataRuleOut.of(d) for d in await _admin(db, actor, services).data_rules()]
+    async def data_rules(self, role_admin: RoleAdminDep) -> list[DataRuleOut]:
+        return [DataRuleOut.of(d) for d in await role_admin.data_rules()]
 
     @put("/data", opt=requires("roles", "update"))
-    async def set_data_rule(
-        self, data: JSONBody[DataRuleIn], db: DB, actor: CurrentActor, services: ServicesDep
-    ) -> DataRuleOut | None:
+    async def set_data_rule(self, data: JSONBody[DataRuleIn], role_admin: RoleAdminDep) -> DataRuleOut | None:
         """Set one partner type's level for an object, or one enterprise's override; level null removes it."""
-        row = await _admin(db, actor, services).set_data_rule(
+        row = await role_admin.set_data_rule(
             data.object,
             data.level,
             partner_type_id=data.partner_type_id,
@@ -293,39 +290,33 @@ class AccessRulesController(Controller):
         return None if row is None else DataRuleOut.of(row)
 
     @get("/sharing", opt=requires("roles", "read"))
-    async def sharing_rules(self, db: DB, actor: CurrentActor, services: ServicesDep) -> list[SharingOut]:
-        return [SharingOut.of(s) for s in await _admin(db, actor, services).sharing_rules()]
+    async def sharing_rules(self, role_admin: RoleAdminDep) -> list[SharingOut]:
+        return [SharingOut.of(s) for s in await role_admin.sharing_rules()]
 
     @post("/sharing", opt=requires("roles", "update"), status_code=HTTP_201_CREATED)
-    async def add_sharing_rule(
-        self, data: JSONBody[SharingIn], db: DB, actor: CurrentActor, services: ServicesDep
-    ) -> SharingOut:
-        return SharingOut.of(await _admin(db, actor, services).add_sharing_rule(data.spec()))
+    async def add_sharing_rule(self, data: JSONBody[SharingIn], db: DB, role_admin: RoleAdminDep) -> SharingOut:
+        return SharingOut.of(await role_admin.add_sharing_rule(data.spec()))
 
     @put("/sharing/{rule_id:uuid}", opt=requires("roles", "update"))
     async def update_sharing_rule(
         self,
         rule_id: FromPath[uuid.UUID],
         data: JSONBody[SharingIn],
-        db: DB,
-        actor: CurrentActor,
-        services: ServicesDep,
+        role_admin: RoleAdminDep,
     ) -> SharingOut:
-        return SharingOut.of(await _admin(db, actor, services).update_sharing_rule(rule_id, data.spec()))
+        return SharingOut.of(await role_admin.update_sharing_rule(rule_id, data.spec()))
 
     @delete("/sharing/{rule_id:uuid}", opt=requires("roles", "update"), status_code=HTTP_204_NO_CONTENT)
-    async def delete_sharing_rule(
-        self, rule_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, services: ServicesDep
-    ) -> None:
-        await _admin(db, actor, services).delete_sharing_rule(rule_id)
+    async def delete_sharing_rule(self, rule_id: FromPath[uuid.UUID], role_admin: RoleAdminDep) -> None:
+        await role_admin.delete_sharing_rule(rule_id)
 
     @get("/teams", opt=requires("roles", "read"))
-    async def teams(self, db: DB, actor: CurrentActor, services: ServicesDep) -> list[TeamOut]:
-        return [TeamOut(t.id, t.name, users) for t, users in await _admin(db, actor, services).teams()]
+    async def teams(self, role_admin: RoleAdminDep) -> list[TeamOut]:
+        return [TeamOut(t.id, t.name, users) for t, users in await role_admin.teams()]
 
     @post("/teams", opt=requires("roles", "update"), status_code=HTTP_201_CREATED)
-    async def add_team(self, data: JSONBody[TeamIn], db: DB, actor: CurrentActor, services: ServicesDep) -> TeamOut:
-        team = await _admin(db, actor, services).add_team(data.name)
+    async def add_team(self, data: JSONBody[TeamIn], db: DB, role_admin: RoleAdminDep) -> TeamOut:
+        team = await role_admin.add_team(data.name)
         return TeamOut(team.id, team.name, [])
 
     @put("/teams/{team_id:uuid}/members", opt=requires("roles", "update"))
@@ -333,13 +324,10 @@ class AccessRulesController(Controller):
         self,
         team_id: FromPath[uuid.UUID],
         data: JSONBody[TeamMembersIn],
-        db: DB,
-        actor: CurrentActor,
-        services: ServicesDep,
+        role_admin: RoleAdminDep,
     ) -> TeamOut:
-        admin = _admin(db, actor, services)
-        await admin.set_team_members(team_id, data.user_ids)
-        return next(TeamOut(t.id, t.name, users) for t, users in await admin.teams() if t.id == team_id)
+        await role_admin.set_team_members(team_id, data.user_ids)
+        return next(TeamOut(t.id, t.name, users) for t, users in await role_admin.teams() if t.id == team_id)
 
     @get("/explain", opt=requires("roles", "read"))
     async def explain(

@@ -1,6 +1,7 @@
 """The access policy in use: roles stored per tenant, compiled per policy version, asked by the one guard.
 
-Every request's session lookup reads the tenant's policy version and the user's role assignments; the
+Every request's session lookup reads the tenant's policy version and the user's role assignments (in its
+one statement: `RolePolicy.held_roles`); the
 tenant's compiled policy is rebuilt in this process only when the version moved on. So a role given or
 taken away shows on the user's very next request, and a changed role definition in every process.
 """
@@ -11,9 +12,13 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, String, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from portal.actor import Actor
 from portal.errors import Conflict, ValidationFailed
@@ -32,6 +37,46 @@ PREVIEW_PERMISSION: Permission = ("roles", "read")
 
 def user_subject(user_id: uuid.UUID) -> str:
     return f"{USER_PREFIX}{user_id}"
+
+
+class user_subject_of(FunctionElement[str]):
+    """`user_subject()` of a user id column, in SQL."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(user_subject_of, "postgresql")
+def _subject_postgresql(element: user_subject_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"'{USER_PREFIX}' || CAST({compiler.process(element.clauses, **kw)} AS TEXT)"
+
+
+@compiles(user_subject_of, "sqlite")
+def _subject_sqlite(element: user_subject_of, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps a UUID as 32 hex digits; the subject has the usual hyphens
+    x = compiler.process(element.clauses, **kw)
+    parts = " || '-' || ".join(f"substr({x}, {start}, {length})" for start, length in _UUID_GROUPS)
+    return f"'{USER_PREFIX}' || lower({parts})"
+
+
+_UUID_GROUPS = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+
+
+class role_list(FunctionElement[str]):
+    """The values of a column joined by spaces: an aggregate."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(role_list, "postgresql")
+def _list_postgresql(element: role_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ' ')"
+
+
+@compiles(role_list, "sqlite")
+def _list_sqlite(element: role_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ' ')"
 
 
 def viewer_of(actor: Actor) -> Viewer:
@@ -59,16 +104,30 @@ class RolePolicy:
             self._compiled[tenant_id] = found
         return found
 
+    def forget(self) -> None:
+        """Compiled policies are keyed by version; a database put back to an earlier state (the test
+        suite does, between tests) could reach the same version with other roles, so start over."""
+        self._compiled.clear()
+
     def current(self, tenant_id: uuid.UUID) -> TenantPolicy:
         """The tenant's policy as this request's session lookup prepared it."""
         return self._compiled[tenant_id]
 
-    async def prepare(self, session: AsyncSession, actor: Actor, version: int) -> Actor:
+    def held_roles(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[str | None]:
+        """The role keys the user holds, for the session lookup to read in its own statement: one string
+        of "r:<key>" separated by spaces (keys have none), None when they hold no role."""
+        return (
+            select(role_list(PolicyRule.v1))
+            .where(PolicyRule.ptype == "g", PolicyRule.v0 == user_subject_of(user_id))
+            .scalar_subquery()
+        )
+
+    async def prepare(self, session: AsyncSession, actor: Actor, version: int, held_roles: str | None = None) -> Actor:
         policy = await self.compiled(session, actor.tenant_id, version)
         if actor.preview_role is not None:
             held: Iterable[str] = (actor.preview_role,)
         else:
-            held = (await self.roles_of(session, [actor.user_id])).get(actor.user_id, frozenset())
+            held = {role.removeprefix(ROLE_PREFIX) for role in (held_roles or "").split()}
         kind = "external" if actor.kind == "external" else "internal"
         roles = frozenset(k for k in held if k in policy.roles and policy.roles[k].kind == kind)
         actor = replace(actor, roles=roles)

@@ -1,18 +1,22 @@
 """Two tenants, built through the public API, with what each test may touch and must not see.
 
 Tenant A has an admin, a staff member (read-only role) and a disabled user whose credentials were valid
-before it was disabled; tenant B has an admin. Every name is unique per test, so tests share a database.
+before it was disabled; tenant B has an admin. The world is built once per lane and the database put back
+to it before each test that uses it (tests/conftest.py), so its names are the same in every test of a
+lane; what a test makes itself still takes a unique name, as tests without the world share the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.testing import TestClient
+
+from interconnect.imports.background import TASKS_KEY
 
 PASSWORD = "correct horse battery staple"
 
@@ -215,6 +219,22 @@ def add_colleague(client: TestClient, slug: str, enterprise: Enterprise, key: st
     return cred
 
 
+def background_jobs_ended(client: TestClient, within: float = 90.0) -> bool:
+    """Wait until the jobs the app runs in the background (imports) have ended, or `within` seconds have
+    passed; whether they ended. The jobs are tasks on the client's event loop, so this waits on them there
+    rather than polling."""
+    tasks: set[asyncio.Task[Any]] = client.app.state.services.extensions.get(TASKS_KEY, set())
+
+    async def ended() -> bool:
+        loop = asyncio.get_running_loop()  # a task left by an earlier client's loop will never end
+        running = [t for t in tasks if not t.done() and t.get_loop() is loop]
+        if running:
+            await asyncio.wait(running, timeout=within)
+        return all(t.done() for t in running)
+
+    return client.blocking_portal.call(ended)
+
+
 def sample_import_job(client: TestClient, tenant: TenantWorld) -> str:
     """A finished import job of the tenant (one invalid row, so it created nothing)."""
     response = client.post(
@@ -225,12 +245,10 @@ def sample_import_job(client: TestClient, tenant: TenantWorld) -> str:
     )
     assert response.status_code == 202, response.text
     job_id = response.json()["id"]
-    for _ in range(200):
-        job = client.get(f"/api/interconnect/imports/{job_id}", headers=tenant.admin.bearer).json()
-        if job["status"] in ("done", "failed"):
-            return job_id
-        time.sleep(0.05)
-    raise AssertionError(f"import job {job_id} did not finish: {job}")
+    assert background_jobs_ended(client), f"import job {job_id} did not finish"
+    job = client.get(f"/api/interconnect/imports/{job_id}", headers=tenant.admin.bearer).json()
+    assert job["status"] in ("done", "failed"), job
+    return job_id
 
 
 def sample_deal(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> str:

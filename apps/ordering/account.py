@@ -66,9 +66,33 @@ async def credit(
     transaction, so two orders of one enterprise are checked one after the other (PostgreSQL)."""
     query = select(CreditLimit.amount).where(CreditLimit.enterprise_id == enterprise_id)
     limit = await session.scalar(query.with_for_update() if lock else query)
-    return Credit(
-        limit, await balance(session, enterprise_id), await awaiting_approval(session, enterprise_id, leave_out)
+    return await _standing(session, enterprise_id, limit, leave_out)
+
+
+async def credit_to_check(session: AsyncSession, enterprise_id: uuid.UUID, leave_out: uuid.UUID) -> Credit | None:
+    """`credit(lock=True)` for a new order, or None when the enterprise has no limit (nothing to check)."""
+    limit = await session.scalar(
+        select(CreditLimit.amount).where(CreditLimit.enterprise_id == enterprise_id).with_for_update()
     )
+    return None if limit is None else await _standing(session, enterprise_id, limit, leave_out)
+
+
+async def _standing(
+    session: AsyncSession, enterprise_id: uuid.UUID, limit: Decimal | None, leave_out: uuid.UUID | None
+) -> Credit:
+    """The balance and the orders awaiting approval in one statement, after the limit row is locked (a
+    statement of its own, so this one sees whatever the order before it committed)."""
+    entries = select(
+        func.coalesce(func.sum(AccountEntry.debit), ZERO), func.coalesce(func.sum(AccountEntry.credit), ZERO)
+    ).where(AccountEntry.enterprise_id == enterprise_id)
+    waiting = select(func.coalesce(func.sum(Order.total), ZERO)).where(
+        Order.enterprise_id == enterprise_id, Order.status == "submitted"
+    )
+    if leave_out is not None:
+        waiting = waiting.where(Order.id != leave_out)
+    sums = entries.subquery()
+    debit, credit_sum, awaiting = (await session.execute(select(sums.c[0], sums.c[1], waiting.scalar_subquery()))).one()
+    return Credit(limit, Decimal(debit) - Decimal(credit_sum), Decimal(awaiting or ZERO))
 
 
 async def credits(session: AsyncSession, enterprise_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Credit]:

@@ -62,6 +62,13 @@ class Orders:
         self.policy = policy
         self.actor = actor
         self.obj = obj
+        # Orders placed in this request, with what was written with them: presenting one reads nothing.
+        self._placed: dict[uuid.UUID, tuple[list[OrderLine], list[OrderApproval], list[OrderEvent]]] = {}
+
+    def placed(
+        self, order: Order, lines: list[OrderLine], approvals: list[OrderApproval], events: list[OrderEvent]
+    ) -> None:
+        self._placed[order.id] = (lines, approvals, events)
 
     # --- reading ---
 
@@ -144,13 +151,16 @@ class Orders:
         return shown(self.policy, self.actor, self.obj, values)
 
     async def enterprise_names(self, orders: Sequence[Order]) -> dict[uuid.UUID, str]:
-        ids = sorted({o.enterprise_id for o in orders if o.enterprise_id is not None})
-        if not ids:
-            return {}
-        rows = await self.session.execute(
-            select(EnterpriseLink.id, EnterpriseLink.name).where(EnterpriseLink.id.in_(ids))
-        )
-        return {key: name for key, name in rows}
+        known = {}
+        if self.actor.enterprise_id is not None and self.actor.enterprise_name is not None:
+            known[self.actor.enterprise_id] = self.actor.enterprise_name  # read with the session
+        ids = sorted({o.enterprise_id for o in orders if o.enterprise_id is not None} - known.keys())
+        if ids:
+            rows = await self.session.execute(
+                select(EnterpriseLink.id, EnterpriseLink.name).where(EnterpriseLink.id.in_(ids))
+            )
+            known.update({key: name for key, name in rows})
+        return known
 
     def summary(self, order: Order, names: dict[uuid.UUID, str]) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -190,13 +200,23 @@ class Orders:
     async def out(self, order: Order) -> dict[str, Any]:
         """The order with its lines, approval steps, shipments and timeline."""
         names = await self.enterprise_names([order])
-        lines = (await self.lines([order.id]))[order.id]
-        approvals = await self.session.scalars(
-            select(OrderApproval).where(OrderApproval.order_id == order.id).order_by(OrderApproval.step)
-        )
-        events = await self.session.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.at, OrderEvent.id)
-        )
+        placed = self._placed.get(order.id)
+        if placed is not None:  # just placed: no shipments yet
+            lines, approvals, events = placed
+            shipments: list[dict[str, Any]] = []
+        else:
+            lines = (await self.lines([order.id]))[order.id]
+            approvals = list(
+                await self.session.scalars(
+                    select(OrderApproval).where(OrderApproval.order_id == order.id).order_by(OrderApproval.step)
+                )
+            )
+            events = list(
+                await self.session.scalars(
+                    select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.at, OrderEvent.id)
+                )
+            )
+            shipments = await self.shipments(order.id)
         return {
             **self.summary(order, names),
             "lines": [self.line_out(line) for line in lines],
@@ -212,7 +232,7 @@ class Orders:
                 }
                 for a in approvals
             ],
-            "shipments": await self.shipments(order.id),
+            "shipments": shipments,
             "timeline": [
                 {
                     "at": e.at,

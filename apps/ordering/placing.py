@@ -5,7 +5,6 @@ it in the request's transaction: a refusal leaves nothing behind."""
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import account, lifecycle, pricing, stock
 from apps.ordering.addresses import AddressBook, ship_to_text
-from apps.ordering.catalog import Catalog, buyer_of, settings_of
+from apps.ordering.catalog import Audience, Catalog, settings_of
 from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSettings, OrderLine, Product
 from apps.ordering.objects import CATALOG, PARTNER_CATALOG
 from apps.ordering.orders import Orders
@@ -122,13 +121,6 @@ async def destination(
     return found
 
 
-def provisional_number(order_id: uuid.UUID) -> str:
-    """A number unique to the order until the tenant's counter gives it its own: a shared placeholder
-    would make every concurrent placement of the tenant wait on the (tenant_id, number) unique key
-    until the one before it commits."""
-    return "~" + base64.b32encode(order_id.bytes).decode().rstrip("=")
-
-
 # PostgreSQL: a sequence, drawn without a lock that would last until commit (numbers a rolled-back
 # order drew are skipped). SQLite has no sequences, and one writer at a time anyway: the tenant's counter.
 SEQUENCES = {"next_order_number": "ordering_order_number_seq", "next_shipment_number": "ordering_shipment_number_seq"}
@@ -136,7 +128,10 @@ SEQUENCES = {"next_order_number": "ordering_order_number_seq", "next_shipment_nu
 
 async def next_number(orders: Orders, column: str, prefix: str) -> str:
     """The next order or shipment number: increasing, unique, never reused."""
-    session = orders.session
+    return await next_number_in(orders.session, column, prefix)
+
+
+async def next_number_in(session: AsyncSession, column: str, prefix: str) -> str:
     if (await session.connection()).dialect.name == "postgresql":
         value = await session.scalar(select(func.nextval(SEQUENCES[column])))
         return f"{prefix}{int(value or 0):06d}"
@@ -146,6 +141,28 @@ async def next_number(orders: Orders, column: str, prefix: str) -> str:
         await settings_of(session)
         value = await session.scalar(update(OrderingSettings).values({column: counter + 1}).returning(counter))
     return f"{prefix}{int(value) - 1:06d}"
+
+
+async def settings_and_number(session: AsyncSession, column: str, prefix: str) -> tuple[OrderingSettings, str]:
+    """The tenant's ordering settings and the next number, in one statement. A refused order gives its
+    number back on SQLite (the counter's update rolls back) and skips it on PostgreSQL (a sequence)."""
+    if (await session.connection()).dialect.name == "postgresql":
+        row = (await session.execute(select(OrderingSettings, func.nextval(SEQUENCES[column])))).first()
+        if row is None:
+            return await settings_of(session), await next_number_in(session, column, prefix)
+        return row[0], f"{prefix}{int(row[1]):06d}"
+    counter = getattr(OrderingSettings, column)
+    drawn = (
+        await session.execute(
+            update(OrderingSettings)
+            .values({column: counter + 1})
+            .returning(OrderingSettings, counter)
+            .execution_options(populate_existing=True)
+        )
+    ).first()
+    if drawn is None:
+        return await settings_of(session), await next_number_in(session, column, prefix)
+    return drawn[0], f"{prefix}{int(drawn[1]) - 1:06d}"
 
 
 async def place(
@@ -180,16 +197,12 @@ async def place(
     if requested_delivery_date is not None and requested_delivery_date < utcnow().date():
         raise ValidationFailed.single("requested_delivery_date", N_("may not be in the past"), "past")
     wanted = merged(lines)
-    buyer, audience = await buyer_of(session, enterprise_id)
-    if enterprise_id is not None:
-        link = await session.scalar(select(EnterpriseLink.status).where(EnterpriseLink.id == enterprise_id))
-        if link != "active":
-            raise ValidationFailed.single("enterprise_id", N_("The enterprise is not active"), "inactive")
+    buyer, audience = await buyer_for(orders, enterprise_id)
     catalog_obj = PARTNER_CATALOG if actor.kind == "external" else CATALOG
     catalog = Catalog(session, orders.policy, actor, catalog_obj, buyer, audience)
     products = await catalog.visible(list(wanted))
     priced = await pricing.prices(session, buyer, wanted)
-    settings = await settings_of(session)
+    settings, order_number = await settings_and_number(session, "next_order_number", "SO")
     errors: list[FieldError] = []
     for number, (product_id, quantity) in enumerate(wanted.items()):
         field = f"lines[{number}]"
@@ -214,10 +227,9 @@ async def place(
     if errors:
         raise ValidationFailed(errors)
 
-    order_id = uuid7()
     order = Order(
-        id=order_id,
-        number=provisional_number(order_id),
+        id=uuid7(),
+        number=order_number,
         status="draft",
         owner_id=actor.user_id,
         enterprise_id=enterprise_id,
@@ -231,7 +243,8 @@ async def place(
         created_by=actor.user_id,
     )
     total, cost, costed = Decimal(0), Decimal(0), True
-    for number, (product_id, quantity) in enumerate(wanted.items(), start=1):
+    placed: list[OrderLine] = []
+    for line_no, (product_id, quantity) in enumerate(wanted.items(), start=1):
         product, price = products[product_id], priced[product_id]
         line_total = price.unit_price * quantity
         total += line_total
@@ -239,10 +252,10 @@ async def place(
             costed = False
         else:
             cost += product.cost_price * quantity
-        session.add(
+        placed.append(
             OrderLine(
                 order_id=order.id,
-                line_no=number,
+                line_no=line_no,
                 product_id=product_id,
                 sku=product.sku,
                 name=product.name,
@@ -256,21 +269,46 @@ async def place(
         )
     order.total = total
     order.cost_total = cost if costed else None
-    session.add(order)
-    await submit(orders, order, settings, audience.partner_type_id)
-    order.number = await next_number(orders, "next_order_number", "SO")
-    await session.flush()
+    # Written in one flush at the end (one INSERT per table), the number already drawn.
+    with session.no_autoflush:
+        event = lifecycle.move(order, "submit", "submitted", actor)
+        approvals = await submit(orders, order, settings, audience.partner_type_id, wanted)
+    session.add_all([order, *placed, event, *approvals])
     publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
+    await session.flush()
+    orders.placed(order, placed, approvals, [event])
     return order
 
 
-async def submit(orders: Orders, order: Order, settings: OrderingSettings, partner_type_id: uuid.UUID | None) -> None:
-    session, actor = orders.session, orders.actor
-    session.add(lifecycle.move(order, "submit", "submitted", actor))
+async def buyer_for(orders: Orders, enterprise_id: uuid.UUID | None) -> tuple[pricing.Buyer, Audience]:
+    """Whose prices and catalog. A partner ordering for their own enterprise: as their session lookup
+    read it, in this transaction, and found it active; otherwise the enterprise is read and checked."""
+    actor = orders.actor
+    if enterprise_id is None:
+        return pricing.Buyer(), Audience()
+    if actor.kind == "external" and enterprise_id == actor.enterprise_id:
+        return pricing.Buyer(enterprise_id, actor.tier_id), Audience(actor.partner_type_id, actor.tier_id)
+    link = await orders.session.scalar(select(EnterpriseLink).where(EnterpriseLink.id == enterprise_id))
+    if link is None:
+        raise NotFound(N_("No such enterprise"))
+    if link.status != "active":
+        raise ValidationFailed.single("enterprise_id", N_("The enterprise is not active"), "inactive")
+    return pricing.Buyer(link.id, link.tier_id), Audience(link.partner_type_id, link.tier_id)
+
+
+async def submit(
+    orders: Orders,
+    order: Order,
+    settings: OrderingSettings,
+    partner_type_id: uuid.UUID | None,
+    wanted: Mapping[uuid.UUID, int],
+) -> list[OrderApproval]:
+    """The approval steps of a new order (not yet in the session), its credit check, its reservation."""
+    session = orders.session
     steps = await approval_steps(orders, order.total, partner_type_id)
     if order.enterprise_id is not None:
-        standing = await account.credit(session, order.enterprise_id, leave_out=order.id, lock=True)
-        if standing.limit is not None and standing.used + order.total > standing.limit:
+        standing = await account.credit_to_check(session, order.enterprise_id, leave_out=order.id)
+        if standing is not None and standing.limit is not None and standing.used + order.total > standing.limit:
             if settings.over_credit == "refuse":
                 raise CreditLimitExceeded(
                     N_("This order of %(total)s would go over the credit limit of %(limit)s (%(left)s left)"),
@@ -280,12 +318,14 @@ async def submit(orders: Orders, order: Order, settings: OrderingSettings, partn
                 )
             order.over_credit = True
             steps.append((settings.credit_approver_role, "credit"))
-    for number, (role, reason) in enumerate(steps, start=1):
-        session.add(OrderApproval(order_id=order.id, step=number, role_key=role, reason_code=reason))
-    await session.flush()
+    approvals = [
+        OrderApproval(order_id=order.id, step=number, role_key=role, reason_code=reason)
+        for number, (role, reason) in enumerate(steps, start=1)
+    ]
     if settings.reserve_on == "submit" and order.warehouse_id is not None:
-        await stock.reserve(session, order.warehouse_id, await quantities(orders, order))
+        await stock.reserve(session, order.warehouse_id, wanted)
         order.stock_reserved = True
+    return approvals
 
 
 async def approval_steps(orders: Orders, total: Decimal, partner_type_id: uuid.UUID | None) -> list[tuple[str, str]]:

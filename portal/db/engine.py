@@ -51,9 +51,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+# The execution option that says whether a SQLite transaction may write (see `_configure_sqlite`).
+WRITES = "portal_writes"
+
+
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    """SQLite: foreign keys on, WAL, and write transactions that take the write lock when they begin,
-    so two concurrent requests queue instead of failing on a lock upgrade."""
+    """SQLite: foreign keys on, WAL, and transactions that may write take the write lock when they begin,
+    so two concurrent writers queue instead of failing on a lock upgrade. A transaction that only reads
+    (a GET) begins deferred: under WAL it reads its snapshot without waiting for, or holding up, a writer."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -66,7 +71,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES, True) else "BEGIN")
 
 
 class Database:
@@ -81,11 +86,16 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @asynccontextmanager
-    async def session(self, ctx: DbContext) -> AsyncIterator[AsyncSession]:
-        """A unit of work in `ctx`: committed when the block ends, rolled back if it raises."""
+    def open(self, ctx: DbContext, *, write: bool = True) -> AsyncSession:
+        """A session in `ctx` whose transaction begins with its first statement; the caller commits and
+        closes it. `write=False` promises the transaction only reads (on SQLite it then takes no lock)."""
         roles = (self.settings.db_app_role, self.settings.db_system_role)
-        async with self._sessions(info={"ctx": ctx, "db_roles": roles}) as session, session.begin():
+        return self._sessions(info={"ctx": ctx, "db_roles": roles}, execution_options={WRITES: write})
+
+    @asynccontextmanager
+    async def session(self, ctx: DbContext, *, write: bool = True) -> AsyncIterator[AsyncSession]:
+        """A unit of work in `ctx`: committed when the block ends, rolled back if it raises."""
+        async with self.open(ctx, write=write) as session, session.begin():
             yield session
 
     def session_for(self, actor: Actor) -> AbstractAsyncContextManager[AsyncSession]:

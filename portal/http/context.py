@@ -14,9 +14,14 @@ from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
+from portal.db.context import actor_context, tenant_context
+from portal.db.engine import WRITES
+from portal.http.unit import UNIT_STATE, may_write, uses_db
 from portal.i18n import LANGUAGE_COOKIE, activate
+from portal.identity.sessions import SessionLookup, Sessions
 from portal.identity.throttle import DEVICE_COOKIE, SignInClient
 
 SESSION_COOKIE = "portal_session"
@@ -53,29 +58,68 @@ def read_cookies(headers: Headers) -> dict[str, str]:
 
 
 class RequestContextMiddleware(ASGIMiddleware):
+    """Finds the actor and opens the request's unit of work with it: the session is looked up in the
+    tenant its credential names, in the transaction the handler's `db` then uses (portal.http.deps), so
+    a request holds one connection and one transaction. A handler that takes no `db` gets the lookup's
+    transaction ended before it runs."""
+
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         services = Litestar.from_scope(scope).state.services
-        headers = Headers.from_scope(scope)
-        cookies = read_cookies(headers)
         path: str = scope["path"]
+        lookups = [] if path.startswith(_UNAUTHENTICATED_PREFIXES) else self._lookups(services.sessions, scope, path)
         actor: Actor | None = None
-        if not path.startswith(_UNAUTHENTICATED_PREFIXES):
-            if is_api_path(path):
-                authorization = headers.get("authorization", "")
-                scheme, _, token = authorization.partition(" ")
-                if scheme.lower() == "bearer" and token.strip():
-                    actor = await services.sessions.from_bearer(token.strip())
-            else:
-                if path.startswith(PREVIEW_PATH) and cookies.get(PREVIEW_COOKIE):
-                    actor = await services.sessions.from_cookie(cookies[PREVIEW_COOKIE])
-                if actor is None and cookies.get(SESSION_COOKIE):
-                    actor = await services.sessions.from_cookie(cookies[SESSION_COOKIE])
-        scope["user"] = actor
-        scope["auth"] = None
-        activate_language(scope, actor)
-        await next_app(scope, receive, send)
+        session: AsyncSession | None = None
+        writes = may_write(scope)
+        # SQLite has one write lock for the whole database, and a handler may open a unit of work of its
+        # own (a sign-in check, a public lookup) before its first write: a write request reads its session
+        # in a transaction of its own, and the handler's transaction takes the lock with its first statement.
+        split = writes and services.db.dialect == "sqlite"
+        try:
+            for lookup in lookups:
+                if session is None or session.info["ctx"].tenant_id != lookup.tenant_id:
+                    if session is not None:
+                        await session.close()
+                    session = services.db.open(tenant_context(lookup.tenant_id), write=writes)
+                    if split:
+                        await session.connection(execution_options={WRITES: False})
+                actor = await services.sessions.actor_in(session, lookup)
+                if actor is not None:
+                    break
+            if session is not None:
+                if actor is not None and uses_db(scope["route_handler"]):
+                    if split:
+                        await session.commit()
+                    session.info["ctx"] = actor_context(actor)  # the same tenant: the transaction's setup holds
+                    scope.setdefault("state", {})[UNIT_STATE] = session
+                else:
+                    await session.close()
+                    session = None
+            scope["user"] = actor
+            scope["auth"] = None
+            activate_language(scope, actor)
+            await next_app(scope, receive, send)
+        finally:
+            if session is not None:
+                await session.close()  # rolls back whatever the `db` dependency did not commit
+
+    @staticmethod
+    def _lookups(sessions: Sessions, scope: Scope, path: str) -> list[SessionLookup]:
+        """The credentials the request carries, in the order they are tried."""
+        headers = Headers.from_scope(scope)
+        found: list[SessionLookup | None] = []
+        if is_api_path(path):
+            scheme, _, token = headers.get("authorization", "").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                found.append(sessions.lookup(token.strip(), "api"))
+        else:
+            cookies = read_cookies(headers)
+            if path.startswith(PREVIEW_PATH) and cookies.get(PREVIEW_COOKIE):
+                found.append(sessions.lookup(cookies[PREVIEW_COOKIE], "web"))
+            if cookies.get(SESSION_COOKIE):
+                found.append(sessions.lookup(cookies[SESSION_COOKIE], "web"))
+        return [lookup for lookup in found if lookup is not None]
 
 
 def activate_language(scope: Scope, actor: Actor | None) -> str:

@@ -10,9 +10,10 @@ from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
-from portal.db.context import PUBLIC, actor_context
+from portal.db.context import PUBLIC
 from portal.errors import NotAuthenticated
 from portal.http import idempotent
+from portal.http.unit import UNIT_STATE, may_write
 from portal.services import Services
 
 
@@ -29,15 +30,25 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
 
 async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSession]:
     """The unit of work: one transaction in the actor's tenant (the public context when anonymous),
-    committed after the handler returns and rolled back if it raises. A creating POST's Idempotency-Key
-    is claimed in it (portal.http.idempotent)."""
+    committed after the handler returns and rolled back if it raises. For a signed-in actor it is the
+    transaction the session lookup ran in (portal.http.context), so the request holds one connection.
+    A creating POST's Idempotency-Key is claimed in it (portal.http.idempotent)."""
     actor = request.scope.get("user")
-    services: Services = request.app.state.services
-    async with services.db.session(actor_context(actor) if actor else PUBLIC) as session:
+    session: AsyncSession | None = request.scope.get("state", {}).get(UNIT_STATE)
+    if session is None:
+        services: Services = request.app.state.services
+        async with services.db.session(PUBLIC, write=may_write(request.scope)) as public:
+            yield public
+        return
+    try:
         if actor is not None:
             await idempotent.claim(request, session, actor)
         yield session
         idempotent.check_answered(request)
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
 
 
 DEPENDENCIES = {

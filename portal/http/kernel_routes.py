@@ -26,7 +26,7 @@ class Health(msgspec.Struct):
 @get("/health", opt=public(), tags=["system"])
 async def health(services: ServicesDep) -> Health:
     """Liveness and database reachability, for load balancers."""
-    async with services.db.session(PUBLIC) as session:
+    async with services.db.session(PUBLIC, write=False) as session:
         await session.execute(text("SELECT 1"))
     return Health("ok", services.db.dialect)
 

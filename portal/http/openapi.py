@@ -7,6 +7,10 @@ large (413) or of another media type (415); parameters and bodies can be invalid
 missing or ended (401) or lack the permission (403); a path names a record that may not exist (404); a
 write can conflict (409). A route adds what only it gives with `public(401, 429)` or
 `requires(..., problems=(...))`.
+
+Every JSON answer has a declared type (msgspec Structs), so the document shows each field of each 2xx
+response; a file download (a handler whose media type is not JSON) is documented as binary content of
+that media type.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, MediaType
 from litestar.constants import RESERVED_KWARGS
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
@@ -103,6 +107,24 @@ def upload_operation(*fields: str) -> type[Operation]:
     return UploadOperation
 
 
+class _Download(Operation):
+    """Documents a file download's 2xx content as binary (Litestar renders `bytes` as a plain string)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for status, response in (self.responses or {}).items():
+            content = getattr(response, "content", None)
+            if status.startswith("2") and content:
+                for media in content.values():
+                    media.schema = Schema(type=OpenAPIType.STRING, format="binary")
+
+
+def is_download(handler: HTTPRouteHandler) -> bool:
+    media_type = handler.media_type
+    value = media_type.value if isinstance(media_type, MediaType) else str(media_type)
+    return bool(value) and not value.startswith(MediaType.JSON.value) and not value.startswith("text/")
+
+
 def document(app: Litestar) -> None:
     """Declare security and problem responses on every API handler before the document is built."""
     for route in app.routes:
@@ -121,6 +143,8 @@ def document(app: Litestar) -> None:
                     ),
                 )
             handler.responses = responses
+            if is_download(handler) and handler.operation_class is Operation:
+                handler.operation_class = _Download
             if not is_public(handler):
                 handler.security = [{BEARER: []}]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -13,6 +13,20 @@ from portal.identity.models import InternalUser, Tenant
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     pass
+
+
+class Out(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A response body. A field a field rule can hide defaults to msgspec.UNSET, which is left out of
+    the JSON (absent, not null)."""
+
+
+T = TypeVar("T")
+
+
+def typed(values: Any, kind: type[T]) -> T:
+    """What a service presents (dicts, as field rules left them) as the declared response type. A key
+    the type does not declare is refused, so nothing leaves that the API document does not show."""
+    return msgspec.convert(values, kind)
 
 
 def sent(data: msgspec.Struct, *, leave_out: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -13,8 +13,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor, Channel
@@ -38,6 +39,14 @@ class TokenPair:
     refresh_token: str
     expires_in: int
     token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionLookup:
+    tenant_id: uuid.UUID
+    session_id: uuid.UUID
+    channel: Channel
+    check: Callable[[AuthSession], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,7 @@ class Sessions:
         self.refresh_lifetime = timedelta(seconds=refresh_seconds)
         self.loaders: dict[str, PrincipalLoader] = {"internal": load_internal}
         self.policy: AccessPolicy = SignedInOnly()
+        self._statement: tuple[AccessPolicy, Select[Any]] | None = None
 
     def register(self, user_kind: str, loader: PrincipalLoader) -> None:
         self.loaders[user_kind] = loader
@@ -112,56 +122,83 @@ class Sessions:
 
     async def _live_session(
         self, session: AsyncSession, session_id: uuid.UUID
-    ) -> tuple[AuthSession, int, dict[str, str]] | None:
-        """The session if it may still act, its tenant's policy version, and what the tenant's pages show of
-        it (time zone, address, name)."""
-        found = await session.execute(
-            select(AuthSession, Tenant.policy_version, Tenant.time_zone, Tenant.slug, Tenant.name)
-            .join(Tenant, Tenant.id == AuthSession.tenant_id)
-            .where(
-                AuthSession.id == session_id,
-                AuthSession.revoked_at.is_(None),
-                AuthSession.expires_at > utcnow(),
-                Tenant.status == "active",
-            )
-        )
+    ) -> tuple[AuthSession, int, dict[str, str], str | None] | None:
+        """The session if it may still act, its tenant's policy version, what the tenant's pages show of
+        it (time zone, address, name), and the roles its user holds as the access policy reads them."""
+        found = await session.execute(self._lookup_statement(), {"session_id": session_id, "now": utcnow()})
         row = found.first()
         if row is None:
             return None
-        return row[0], row[1], {"time_zone": row[2], "tenant_slug": row[3], "tenant_name": row[4]}
+        return row[0], row[1], {"time_zone": row[2], "tenant_slug": row[3], "tenant_name": row[4]}, row[5]
 
-    async def _actor(
-        self, tenant_id: uuid.UUID, session_id: uuid.UUID, channel: Channel, check: Callable[[AuthSession], bool]
-    ) -> Actor | None:
-        async with self.db.session(tenant_context(tenant_id)) as session:
-            live = await self._live_session(session, session_id)
-            if live is None:
-                return None
-            row, policy_version, tenant = live
-            if row.channel != channel or not check(row):
-                return None
-            loader = self.loaders.get(row.user_kind)
-            actor = None if loader is None else await loader(session, row, channel)
-            if actor is None:
-                return None
-            actor = replace(actor, **tenant)
-            if row.preview_by is not None:
-                actor = replace(actor, preview=True, preview_role=row.preview_role, preview_by=row.preview_by)
-            return await self.policy.prepare(session, actor, policy_version)
+    def _lookup_statement(self) -> Select[Any]:
+        """Built once per access policy: every request runs it, and building it costs more than running it."""
+        if self._statement is None or self._statement[0] is not self.policy:
+            roles = self.policy.held_roles(AuthSession.user_id)
+            statement = (
+                select(
+                    AuthSession,
+                    Tenant.policy_version,
+                    Tenant.time_zone,
+                    Tenant.slug,
+                    Tenant.name,
+                    null() if roles is None else roles,
+                )
+                .join(Tenant, Tenant.id == AuthSession.tenant_id)
+                .where(
+                    AuthSession.id == bindparam("session_id"),
+                    AuthSession.revoked_at.is_(None),
+                    AuthSession.expires_at > bindparam("now"),
+                    Tenant.status == "active",
+                )
+            )
+            self._statement = (self.policy, statement)
+        return self._statement[1]
 
-    async def from_cookie(self, cookie: str | None) -> Actor | None:
-        cred = tokens.parse_credential(cookie)
-        if cred is None:
-            return None
-        return await self._actor(
-            cred.tenant_id, cred.session_id, "web", lambda row: tokens.same_digest(cred.secret, row.secret_hash)
-        )
-
-    async def from_bearer(self, token: str) -> Actor | None:
-        claims = self.access_tokens.read(token)
+    def lookup(self, credential: str | None, channel: Channel) -> SessionLookup | None:
+        """What a cookie ("web") or bearer token ("api") names, read without the database: the tenant to
+        look the session up in, and how to tell the session row is the one the credential was issued for."""
+        if channel == "web":
+            cred = tokens.parse_credential(credential)
+            if cred is None:
+                return None
+            return SessionLookup(
+                cred.tenant_id, cred.session_id, "web", lambda row: tokens.same_digest(cred.secret, row.secret_hash)
+            )
+        claims = self.access_tokens.read(credential or "")
         if claims is None:
             return None
-        return await self._actor(claims.tenant_id, claims.session_id, "api", lambda row: row.user_id == claims.user_id)
+        return SessionLookup(claims.tenant_id, claims.session_id, "api", lambda row: row.user_id == claims.user_id)
+
+    async def actor_in(self, session: AsyncSession, lookup: SessionLookup) -> Actor | None:
+        """The actor the credential names, looked up in `session`, which must run in `lookup.tenant_id`
+        (the request's own unit of work, so the handler reads in the same transaction)."""
+        live = await self._live_session(session, lookup.session_id)
+        if live is None:
+            return None
+        row, policy_version, tenant, held_roles = live
+        if row.channel != lookup.channel or not lookup.check(row):
+            return None
+        loader = self.loaders.get(row.user_kind)
+        actor = None if loader is None else await loader(session, row, lookup.channel)
+        if actor is None:
+            return None
+        actor = replace(actor, **tenant)
+        if row.preview_by is not None:
+            actor = replace(actor, preview=True, preview_role=row.preview_role, preview_by=row.preview_by)
+        return await self.policy.prepare(session, actor, policy_version, held_roles)
+
+    async def _actor(self, lookup: SessionLookup | None) -> Actor | None:
+        if lookup is None:
+            return None
+        async with self.db.session(tenant_context(lookup.tenant_id), write=False) as session:
+            return await self.actor_in(session, lookup)
+
+    async def from_cookie(self, cookie: str | None) -> Actor | None:
+        return await self._actor(self.lookup(cookie, "web"))
+
+    async def from_bearer(self, token: str) -> Actor | None:
+        return await self._actor(self.lookup(token, "api"))
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """Rotate: the presented refresh token is spent and a new pair issued. Presenting a spent token

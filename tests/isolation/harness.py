@@ -262,6 +262,8 @@ def sweep(app: Litestar, client: TestClient, world: World, settings: Settings) -
         ),
     ]
     permissions = app.state.services.permissions
+    # `allows` answers from the policy the app compiled on the tenant's latest request: let there be one
+    assert client.get("/api/me", headers=staff.bearer).status_code == 200
     a_markers = world.a.markers() | world.x.markers() | world.y.markers()
     x_markers = world.x.markers()
     before = tenant_fingerprint(settings, world.a.tenant_id)

@@ -6,38 +6,53 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from apps.ordering import account, placing, workflow
-from apps.ordering.addresses import AddressBook, address_out
-from apps.ordering.cart import Cart
+from apps.ordering.addresses import address_out
 from apps.ordering.catalog import categories_query, category_out
-from apps.ordering.controllers.shared import AnyRequest, catalog_of, orders_of, xlsx
+from apps.ordering.controllers.shared import xlsx
+from apps.ordering.dependencies import (
+    PARTNER_DEPENDENCIES,
+    AddressBookDep,
+    CartDep,
+    CatalogDep,
+    OrdersDep,
+    PaymentsDep,
+    own_enterprise,
+)
 from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_CATALOG, PARTNER_ORDER
-from apps.ordering.payments import Payments
-from apps.ordering.schemas import AddressIn, AddressPatch, CartLineIn, Comment, OrderIn, Page, PaymentIn
+from apps.ordering.schemas import (
+    AccountOut,
+    AddressIn,
+    AddressOut,
+    AddressPatch,
+    CartLineIn,
+    CartOut,
+    CategoryOut,
+    Comment,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    PaymentIn,
+    PaymentOut,
+    PaymentPage,
+    ProductOut,
+    ProductPage,
+    StatementOut,
+)
 from portal import timezones
-from portal.actor import Actor
-from portal.errors import PermissionDenied
 from portal.http.deps import DB, CurrentActor
 from portal.http.inputs import Limit, Offset, Search
-from portal.i18n import N_
-from portal.identity.schemas import sent
+from portal.identity.schemas import sent, typed
 from portal.permissions import requires
 from portal.spreadsheets import XLSX_MEDIA_TYPE
 
 
-def own_enterprise(actor: Actor) -> uuid.UUID:
-    if actor.enterprise_id is None:
-        raise PermissionDenied(N_("Only people of a partner enterprise have an account"), code="no_enterprise")
-    return actor.enterprise_id
-
-
-def statement_out(found: account.Statement) -> dict[str, Any]:
-    return {
+def statement_out(found: account.Statement) -> StatementOut:
+    values = {
         "enterprise_id": found.enterprise_id,
         "start": found.start,
         "end": found.end,
@@ -47,6 +62,7 @@ def statement_out(found: account.Statement) -> dict[str, Any]:
         "closing_balance": found.closing,
         "lines": found.lines,
     }
+    return typed(values, StatementOut)
 
 
 def period(start: date | None, end: date | None, time_zone: str) -> tuple[date, date]:
@@ -79,55 +95,47 @@ class PartnerCatalogController(Controller):
 
     path = "/api/partner/ordering"
     tags = ["partner: ordering"]
+    dependencies = PARTNER_DEPENDENCIES
 
     @get("/catalog", opt=requires(PARTNER_CATALOG, "read"))
     async def list_products(
         self,
-        request: AnyRequest,
-        db: DB,
-        actor: CurrentActor,
+        catalog: CatalogDep,
         search: Search = None,
         category_id: FromQuery[uuid.UUID | None] = None,
         limit: Limit = 24,
         offset: Offset = 0,
-    ) -> Page:
-        catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
+    ) -> ProductPage:
         items, total = await catalog.page(search, category_id, limit, offset)
-        return Page(items, total, limit, offset)
+        return typed({"items": items, "total": total, "limit": limit, "offset": offset}, ProductPage)
 
     @get("/catalog/{product_id:uuid}", opt=requires(PARTNER_CATALOG, "read"))
-    async def get_product(
-        self, product_id: FromPath[uuid.UUID], request: AnyRequest, db: DB, actor: CurrentActor
-    ) -> dict[str, Any]:
-        catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
-        return (await catalog.present([await catalog.get(product_id)]))[0]
+    async def get_product(self, product_id: FromPath[uuid.UUID], catalog: CatalogDep) -> ProductOut:
+        return typed((await catalog.present([await catalog.get(product_id)]))[0], ProductOut)
 
     @get("/categories", opt=requires(PARTNER_CATALOG, "read"))
-    async def list_categories(self, db: DB) -> list[dict[str, Any]]:
-        return [category_out(c) for c in await db.scalars(categories_query())]
+    async def list_categories(self, db: DB) -> list[CategoryOut]:
+        return typed([category_out(c) for c in await db.scalars(categories_query())], list[CategoryOut])
 
     @get("/cart", opt=requires(PARTNER_ORDER, "create"))
-    async def get_cart(self, request: AnyRequest, db: DB, actor: CurrentActor) -> dict[str, Any]:
+    async def get_cart(self, cart: CartDep) -> CartOut:
         """The cart, priced now at the buyer's prices."""
-        return await Cart(await catalog_of(request, db, actor, PARTNER_CATALOG)).out()
+        return typed(await cart.out(), CartOut)
 
     @put("/cart/{product_id:uuid}", opt=requires(PARTNER_ORDER, "create"))
     async def set_cart_line(
         self,
         product_id: FromPath[uuid.UUID],
         data: JSONBody[CartLineIn],
-        request: AnyRequest,
-        db: DB,
-        actor: CurrentActor,
-    ) -> dict[str, Any]:
+        cart: CartDep,
+    ) -> CartOut:
         """Set the product's quantity in the cart (0 takes it out)."""
-        cart = Cart(await catalog_of(request, db, actor, PARTNER_CATALOG))
         await cart.set(product_id, data.quantity)
-        return await cart.out()
+        return typed(await cart.out(), CartOut)
 
     @delete("/cart", opt=requires(PARTNER_ORDER, "create"))
-    async def clear_cart(self, request: AnyRequest, db: DB, actor: CurrentActor) -> None:
-        await Cart(await catalog_of(request, db, actor, PARTNER_CATALOG)).clear()
+    async def clear_cart(self, cart: CartDep) -> None:
+        await cart.clear()
 
 
 class PartnerOrdersController(Controller):
@@ -136,31 +144,29 @@ class PartnerOrdersController(Controller):
 
     path = "/api/partner/ordering/orders"
     tags = ["partner: ordering"]
+    dependencies = PARTNER_DEPENDENCIES
 
     @get("/", opt=requires(PARTNER_ORDER, "read"))
     async def list_orders(
         self,
-        request: AnyRequest,
-        db: DB,
-        actor: CurrentActor,
+        orders: OrdersDep,
         status: FromQuery[str | None] = None,
         search: Search = None,
         limit: Limit = 50,
         offset: Offset = 0,
-    ) -> Page:
+    ) -> OrderPage:
         """Newest first; `status` is one status or "open"; `search` matches the order number."""
-        orders = orders_of(request, db, actor, PARTNER_ORDER)
         rows, total = await orders.page(status, search, None, limit, offset)
-        return Page(await orders.out_many(rows), total, limit, offset)
+        return typed(
+            {"items": await orders.out_many(rows), "total": total, "limit": limit, "offset": offset}, OrderPage
+        )
 
     @post("/", opt=requires(PARTNER_ORDER, "create"))
     async def place_order(
-        self, data: JSONBody[OrderIn], request: AnyRequest, db: DB, actor: CurrentActor
-    ) -> dict[str, Any]:
+        self, data: JSONBody[OrderIn], db: DB, orders: OrdersDep, cart: CartDep, actor: CurrentActor
+    ) -> OrderOut:
         """Place an order for one's enterprise from `lines`, or from the cart (then emptied). Send an
         Idempotency-Key header: a retried submit returns the same order, a concurrent one waits for it."""
-        orders = orders_of(request, db, actor, PARTNER_ORDER)
-        cart = Cart(await catalog_of(request, db, actor, PARTNER_CATALOG))
         lines = (
             [placing.LineIn(line.product_id, line.quantity) for line in data.lines]
             if data.lines is not None
@@ -178,36 +184,29 @@ class PartnerOrdersController(Controller):
         )
         if data.lines is None:
             await cart.clear()
-        return await orders.out(order)
+        return typed(await orders.out(order), OrderOut)
 
     @get("/export.xlsx", opt=requires(PARTNER_ORDER, "export"), media_type=XLSX_MEDIA_TYPE)
-    async def export_orders(self, request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
-        columns, rows = await orders_of(request, db, actor, PARTNER_ORDER).export_rows()
+    async def export_orders(self, orders: OrdersDep) -> Response[bytes]:
+        columns, rows = await orders.export_rows()
         return await xlsx("orders", columns, rows)
 
     @get("/{order_id:uuid}", opt=requires(PARTNER_ORDER, "read"))
-    async def get_order(
-        self, order_id: FromPath[uuid.UUID], request: AnyRequest, db: DB, actor: CurrentActor
-    ) -> dict[str, Any]:
+    async def get_order(self, order_id: FromPath[uuid.UUID], orders: OrdersDep) -> OrderOut:
         """The order with its lines, approval steps, shipments and timeline."""
-        orders = orders_of(request, db, actor, PARTNER_ORDER)
-        return await orders.out(await orders.get(order_id))
+        return typed(await orders.out(await orders.get(order_id)), OrderOut)
 
     @post("/{order_id:uuid}/cancel", opt=requires(PARTNER_ORDER, "cancel"), status_code=200)
-    async def cancel_order(
-        self, order_id: FromPath[uuid.UUID], data: JSONBody[Comment], request: AnyRequest, db: DB, actor: CurrentActor
-    ) -> dict[str, Any]:
+    async def cancel_order(self, order_id: FromPath[uuid.UUID], data: JSONBody[Comment], orders: OrdersDep) -> OrderOut:
         """Cancel an order not yet approved; `comment` says why."""
-        orders = orders_of(request, db, actor, PARTNER_ORDER)
-        return await orders.out(await workflow.cancel(orders, order_id, data.comment))
+        return typed(await orders.out(await workflow.cancel(orders, order_id, data.comment)), OrderOut)
 
     @post("/{order_id:uuid}/receive", opt=requires(PARTNER_ORDER, "receive"), status_code=200)
     async def receive_order(
-        self, order_id: FromPath[uuid.UUID], data: JSONBody[Comment], request: AnyRequest, db: DB, actor: CurrentActor
-    ) -> dict[str, Any]:
+        self, order_id: FromPath[uuid.UUID], data: JSONBody[Comment], orders: OrdersDep
+    ) -> OrderOut:
         """Confirm the goods of a shipped order arrived."""
-        orders = orders_of(request, db, actor, PARTNER_ORDER)
-        return await orders.out(await workflow.receive(orders, order_id, data.comment))
+        return typed(await orders.out(await workflow.receive(orders, order_id, data.comment)), OrderOut)
 
 
 class PartnerAccountController(Controller):
@@ -215,14 +214,15 @@ class PartnerAccountController(Controller):
 
     path = "/api/partner/ordering/account"
     tags = ["partner: ordering"]
+    dependencies = PARTNER_DEPENDENCIES
 
     @get("/", opt=requires(PARTNER_ACCOUNT, "read"))
-    async def get_account(self, db: DB, actor: CurrentActor) -> dict[str, Any]:
+    async def get_account(self, db: DB, actor: CurrentActor) -> AccountOut:
         """Balance owed, credit limit and what is left of it, and orders still to pay."""
         enterprise = own_enterprise(actor)
         standing = await account.credit(db, enterprise)
         open_orders = await account.open_orders(db, enterprise)
-        return {
+        values = {
             "balance": standing.balance,
             "awaiting_approval": standing.awaiting,
             "credit_limit": standing.limit,
@@ -231,11 +231,12 @@ class PartnerAccountController(Controller):
                 {"id": o.id, "number": o.number, "total": o.total, "paid_amount": o.paid_amount} for o in open_orders
             ],
         }
+        return typed(values, AccountOut)
 
     @get("/statement", opt=requires(PARTNER_ACCOUNT, "read"))
     async def get_statement(
         self, db: DB, actor: CurrentActor, start: FromQuery[date | None] = None, end: FromQuery[date | None] = None
-    ) -> dict[str, Any]:
+    ) -> StatementOut:
         """The statement from `start` to `end` (inclusive; this month so far when not given)."""
         first, last = period(start, end, actor.time_zone)
         return statement_out(await account.statement(db, own_enterprise(actor), first, last, actor.time_zone))
@@ -252,19 +253,18 @@ class PartnerAccountController(Controller):
 
     @get("/payments", opt=requires(PARTNER_ACCOUNT, "read"))
     async def list_payments(
-        self, request: AnyRequest, db: DB, actor: CurrentActor, limit: Limit = 50, offset: Offset = 0
-    ) -> Page:
+        self, payments: PaymentsDep, actor: CurrentActor, limit: Limit = 50, offset: Offset = 0
+    ) -> PaymentPage:
         own_enterprise(actor)
-        items, total = await Payments(orders_of(request, db, actor, PARTNER_ORDER)).page(None, None, limit, offset)
-        return Page(items, total, limit, offset)
+        items, total = await payments.page(None, None, limit, offset)
+        return typed({"items": items, "total": total, "limit": limit, "offset": offset}, PaymentPage)
 
     @post("/payments", opt=requires(PARTNER_ACCOUNT, "create"))
     async def report_payment(
-        self, data: JSONBody[PaymentIn], request: AnyRequest, db: DB, actor: CurrentActor
-    ) -> dict[str, Any]:
+        self, data: JSONBody[PaymentIn], db: DB, payments: PaymentsDep, actor: CurrentActor
+    ) -> PaymentOut:
         """Tell the manufacturer about a payment made; it is on the account once they confirm it."""
         enterprise = own_enterprise(actor)
-        payments = Payments(orders_of(request, db, actor, PARTNER_ORDER))
         payment = await payments.create(
             enterprise_id=enterprise,
             amount=data.amount,
@@ -273,7 +273,7 @@ class PartnerAccountController(Controller):
             reference=data.reference,
             note=data.note,
         )
-        return await payments.out(payment)
+        return typed(await payments.out(payment), PaymentOut)
 
 
 class PartnerAddressesController(Controller):
@@ -282,35 +282,36 @@ class PartnerAddressesController(Controller):
 
     path = "/api/partner/ordering/addresses"
     tags = ["partner: ordering"]
+    dependencies = PARTNER_DEPENDENCIES
 
     @get("/", opt=requires(PARTNER_ORDER, "create"))
-    async def list_addresses(self, db: DB, actor: CurrentActor) -> list[dict[str, Any]]:
+    async def list_addresses(self, address_book: AddressBookDep) -> list[AddressOut]:
         """The default first."""
-        return [address_out(a) for a in await AddressBook(db, own_enterprise(actor)).list()]
+        return typed([address_out(a) for a in await address_book.list()], list[AddressOut])
 
     @post("/", opt=requires(PARTNER_ORDER, "create"))
-    async def create_address(self, data: JSONBody[AddressIn], db: DB, actor: CurrentActor) -> dict[str, Any]:
+    async def create_address(self, data: JSONBody[AddressIn], db: DB, address_book: AddressBookDep) -> AddressOut:
         """A new address; the first one, or one sent with `is_default`, becomes the default."""
-        book = AddressBook(db, own_enterprise(actor))
-        return address_out(await book.create(sent(data, leave_out=("is_default",)), make_default=data.is_default))
+        values = sent(data, leave_out=("is_default",))
+        return typed(address_out(await address_book.create(values, make_default=data.is_default)), AddressOut)
 
     @get("/{address_id:uuid}", opt=requires(PARTNER_ORDER, "create"))
-    async def get_address(self, address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor) -> dict[str, Any]:
-        return address_out(await AddressBook(db, own_enterprise(actor)).get(address_id))
+    async def get_address(self, address_id: FromPath[uuid.UUID], address_book: AddressBookDep) -> AddressOut:
+        return typed(address_out(await address_book.get(address_id)), AddressOut)
 
     @patch("/{address_id:uuid}", opt=requires(PARTNER_ORDER, "create"))
     async def update_address(
-        self, address_id: FromPath[uuid.UUID], data: JSONBody[AddressPatch], db: DB, actor: CurrentActor
-    ) -> dict[str, Any]:
+        self, address_id: FromPath[uuid.UUID], data: JSONBody[AddressPatch], address_book: AddressBookDep
+    ) -> AddressOut:
         """Change the address (orders placed before keep their copy); `is_default: true` makes it the
         default."""
-        book = AddressBook(db, own_enterprise(actor))
         values = sent(data, leave_out=("is_default",))
-        return address_out(await book.update(address_id, values, make_default=data.is_default is True))
+        updated = await address_book.update(address_id, values, make_default=data.is_default is True)
+        return typed(address_out(updated), AddressOut)
 
     @delete("/{address_id:uuid}", opt=requires(PARTNER_ORDER, "create"))
-    async def delete_address(self, address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor) -> None:
-        await AddressBook(db, own_enterprise(actor)).delete(address_id)
+    async def delete_address(self, address_id: FromPath[uuid.UUID], address_book: AddressBookDep) -> None:
+        await address_book.delete(address_id)
 
 
 PARTNER_CONTROLLERS = [

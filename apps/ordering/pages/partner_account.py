@@ -15,7 +15,8 @@ from litestar.response import Redirect, Template
 
 from apps.ordering import account
 from apps.ordering.controllers.partner import own_enterprise, period, statement_cells
-from apps.ordering.controllers.shared import orders_of, xlsx
+from apps.ordering.controllers.shared import xlsx
+from apps.ordering.dependencies import orders_of
 from apps.ordering.models import Payment
 from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_ORDER
 from apps.ordering.pages.partner_shared import (

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from apps.ordering.addresses import FIELDS, AddressBook, address_out
-from apps.ordering.controllers.partner import own_enterprise
+from apps.ordering.dependencies import own_enterprise
 from apps.ordering.objects import PARTNER_ORDER
 from apps.ordering.pages.partner_shared import base_of, form_errors, render
 from interconnect.pages.workspace import CurrentPortal, PortalContext

@@ -19,8 +19,7 @@ from apps.ordering import placing
 from apps.ordering.addresses import AddressBook, address_out
 from apps.ordering.cart import Cart
 from apps.ordering.catalog import Catalog
-from apps.ordering.controllers.partner import own_enterprise
-from apps.ordering.controllers.shared import catalog_of, orders_of
+from apps.ordering.dependencies import catalog_of, orders_of, own_enterprise
 from apps.ordering.objects import ORDER_INPUT_FIELDS, PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.pages.partner_catalog import first_quantity, quantity_of
 from apps.ordering.pages.partner_shared import (

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from apps.ordering.cart import Cart
 from apps.ordering.catalog import Catalog, categories_query, category_out
-from apps.ordering.controllers.shared import catalog_of
+from apps.ordering.dependencies import catalog_of
 from apps.ordering.objects import PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.pages.partner_shared import AnyRequest, base_of, form_errors, may_order, render, uuid_or_none
 from interconnect.pages.partner_portal import portal_next

@@ -13,7 +13,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from apps.ordering import workflow
-from apps.ordering.controllers.shared import orders_of, xlsx
+from apps.ordering.controllers.shared import xlsx
+from apps.ordering.dependencies import orders_of
 from apps.ordering.lifecycle import LABELS
 from apps.ordering.models import OrderEvent
 from apps.ordering.models.orders import ORDER_STATUSES

@@ -39,7 +39,7 @@ from tests.spreadsheets import (
     stored_text,
     write_directly,
 )
-from tests.world import TenantWorld, World, unique
+from tests.world import TenantWorld, World, background_jobs_ended, unique
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ["name", "code", "partner_type", "tier", "region", "parent_code", "contact_phone", "admin_name",
@@ -101,7 +101,7 @@ def wait(client: TestClient, tenant: TenantWorld, job_id: str, seen: list[dict[s
             seen.append(job)
         if job["status"] in ("done", "failed"):
             return job
-        time.sleep(0.02)
+        background_jobs_ended(client, within=0.02)  # returns as soon as the job ends
     raise AssertionError(f"import {job_id} did not finish within 90 s: {job}")
 
 

@@ -1,4 +1,5 @@
-"""The OpenAPI document tells the truth: schemathesis generates requests for every operation from the
+"""The OpenAPI document tells the truth: every 2xx answer has a typed schema (each field of a JSON body
+named, a file download binary), and schemathesis generates requests for every operation from the
 document the app serves, sends them in process with a staff token (staff routes) and a partner token
 (partner routes), and checks each answer against what the document promises."""
 
@@ -17,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from portal.spreadsheets import XLSX_MEDIA_TYPE
 from tests.conftest import BASE_URL
 from tests.world import World
 
@@ -24,6 +26,9 @@ EXAMPLES_PER_OPERATION = 2
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Ending the session under test would turn every later request into a 401.
 LEFT_OUT = {("POST", "/api/auth/logout")}
+# Fields that hold any JSON by design: a record's audited snapshot, the facts behind an explanation,
+# the value a sharing rule compares a record's field with.
+FREE_FORM = {("AuditEntryOut", "before"), ("AuditEntryOut", "after"), ("ReasonOut", "detail"), ("SharingOut", "value")}
 
 
 def document_of(client: TestClient) -> dict[str, Any]:
@@ -53,6 +58,103 @@ def test_the_document_declares_bearer_security_and_problem_details(client: TestC
     assert "status_code" not in str(document)  # Litestar's own error body, which the API never sends
     upload = document["paths"]["/api/ordering/price-lists/{price_list_id}/items/import"]["post"]
     assert upload["requestBody"]["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
+
+
+def untyped_parts(schema: dict[str, Any], components: dict[str, Any], where: str, seen: frozenset[str]) -> list[str]:
+    """Where a JSON schema leaves a body's shape open: an object without properties (a bare dict), an
+    empty schema (any), or a string standing for a whole JSON body; nested schemas are searched too."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        if name in seen:
+            return []
+        component = components[name]
+        properties = component.get("properties", {})
+        found = [] if properties else untyped_parts(component, components, name, seen | {name})
+        for field, sub in properties.items():
+            if (name, field) not in FREE_FORM:
+                found += untyped_parts(sub, components, f"{name}.{field}", seen | {name})
+        return found
+    for key in ("oneOf", "anyOf", "allOf"):
+        if key in schema:
+            return [part for sub in schema[key] for part in untyped_parts(sub, components, where, seen)]
+    if schema.get("type") == "array":
+        items = [*schema.get("prefixItems", []), *([schema["items"]] if "items" in schema else [])]
+        return [part for sub in items for part in untyped_parts(sub, components, f"{where}[]", seen)]
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict) and extra:
+        return untyped_parts(extra, components, f"{where}{{}}", seen)
+    if not schema or (schema.get("type") == "object" and not schema.get("properties")):
+        return [where]
+    return [
+        part for sub in schema.get("properties", {}).values() for part in untyped_parts(sub, components, where, seen)
+    ]
+
+
+def untyped_answers(document: dict[str, Any]) -> list[str]:
+    """Operations whose 2xx answer is undocumented or untyped: no content (but a 204), JSON without a
+    schema or with an open shape, or a JSON body documented as a string (Litestar's `bytes`), or a
+    file download not documented as binary."""
+    components = document["components"].get("schemas", {})
+    found = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation.get("responses", {}).items():
+                if not status.startswith("2") or status == "204":
+                    continue
+                at = f"{method.upper()} {path} {status}"
+                if not answer.get("content"):
+                    found.append(f"{at}: no content")
+                for media_type, content in answer.get("content", {}).items():
+                    schema = content.get("schema")
+                    if not schema:
+                        found.append(f"{at}: no schema")
+                    elif "json" not in media_type:
+                        if schema != {"type": "string", "format": "binary"}:
+                            found.append(f"{at}: {media_type} not binary")
+                    elif schema.get("type") == "string":
+                        found.append(f"{at}: a JSON body as a string")
+                    else:
+                        found += [
+                            f"{at}: untyped {part}" for part in untyped_parts(schema, components, "body", frozenset())
+                        ]
+    return found
+
+
+def test_every_answer_declares_its_type(client: TestClient) -> None:
+    document = document_of(client)
+    assert untyped_answers(document) == []
+    order = document["paths"]["/api/partner/ordering/orders"]["post"]["responses"]["201"]
+    assert order["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/OrderOut"}
+    fields = document["components"]["schemas"]["OrderOut"]
+    assert {"number", "total", "lines", "cost_price"} <= set(fields["properties"])
+    assert "cost_price" not in fields["required"]  # a field rule may hide it: absent, not null
+    download = document["paths"]["/api/partner/ordering/orders/export.xlsx"]["get"]["responses"]["200"]["content"]
+    assert download == {XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}
+
+
+def test_an_untyped_answer_is_found() -> None:
+    components = {"Page": {"type": "object", "properties": {"items": {"type": "array", "items": {}}}}}
+    bare = {"type": "object", "additionalProperties": {}}
+    answers = {
+        "/a": {"get": {"responses": {"200": {"content": {"application/json": {"schema": bare}}}}}},
+        "/b": {"post": {"responses": {"201": {"content": {"application/json": {"schema": {"type": "string"}}}}}}},
+        "/c": {
+            "get": {
+                "responses": {
+                    "200": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Page"}}}}
+                }
+            }
+        },
+        "/d": {"get": {"responses": {"200": {"content": {XLSX_MEDIA_TYPE: {"schema": {"type": "string"}}}}}}},
+        "/e": {"get": {"responses": {"200": {"description": "OK"}}}},
+    }
+    assert untyped_answers({"paths": answers, "components": {"schemas": components}}) == [
+        "GET /a 200: untyped body",
+        "POST /b 201: a JSON body as a string",
+        "GET /c 200: untyped Page.items[]",
+        f"GET /d 200: {XLSX_MEDIA_TYPE} not binary",
+        "GET /e 200: no content",
+    ]
 
 
 def exchanges(client: TestClient, operation: Any, headers: dict[str, str], failures: list[str]) -> None:

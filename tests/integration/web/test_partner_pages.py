@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 import uuid
 
 from httpx import Response
@@ -19,6 +18,7 @@ from tests.world import (
     PASSWORD,
     World,
     add_user,
+    background_jobs_ended,
     complete_setup,
     partner_type_id,
     partner_web_login,
@@ -771,12 +771,10 @@ def test_partner_pages_in_chinese(client: TestClient, world: World) -> None:
 
 
 def wait_for_job(client: TestClient, path: str) -> Response:
-    for _ in range(200):
-        response = page(client, path)
-        if 'http-equiv="refresh"' not in response.text:
-            return response
-        time.sleep(0.05)
-    raise AssertionError(f"{path} still running")
+    assert background_jobs_ended(client), f"{path} still running"
+    response = page(client, path)
+    assert 'http-equiv="refresh"' not in response.text, f"{path} still running"
+    return response
 
 
 def test_bulk_import_with_progress_page_and_export(client: TestClient, world: World) -> None:
