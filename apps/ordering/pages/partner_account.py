@@ -16,9 +16,9 @@ from litestar.response import Redirect, Template
 from apps.ordering import account
 from apps.ordering.controllers.partner import own_enterprise, period, statement_cells
 from apps.ordering.controllers.shared import xlsx
-from apps.ordering.dependencies import orders_of
+from apps.ordering.dependencies import PaymentsDep
 from apps.ordering.models import Payment
-from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_ORDER
+from apps.ordering.objects import PARTNER_ACCOUNT
 from apps.ordering.pages.partner_shared import (
     ENTRY_LABELS,
     KEY_FIELD,
@@ -64,6 +64,7 @@ async def _account_page(
     db: DB,
     actor: Actor,
     portal: PortalContext,
+    payments: Payments,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -82,9 +83,7 @@ async def _account_page(
         period_errors.update(form_errors(error))
     if period_errors and status_code == 200:
         status_code = 422
-    payments, payment_total = await Payments(orders_of(request, db, actor, PARTNER_ORDER)).page(
-        None, None, PAYMENTS_SHOWN, 0
-    )
+    shown, payment_total = await payments.page(None, None, PAYMENTS_SHOWN, 0)
     return render(
         "account",
         portal,
@@ -95,7 +94,7 @@ async def _account_page(
         start=begin,
         end=finish,
         period_errors=period_errors,
-        payments=payments,
+        payments=shown,
         payment_total=payment_total,
         entry_labels=ENTRY_LABELS,
         method_labels=METHOD_LABELS,
@@ -117,11 +116,12 @@ async def account_page(
     db: DB,
     actor: CurrentActor,
     portal: CurrentPortal,
+    payments: PaymentsDep,
     start: FromQuery[str | None] = None,
     end: FromQuery[str | None] = None,
     reported: FromQuery[str | None] = None,
 ) -> Template:
-    return await _account_page(request, db, actor, portal, start=start, end=end, reported=bool(reported))
+    return await _account_page(request, db, actor, portal, payments, start=start, end=end, reported=bool(reported))
 
 
 @get(
@@ -171,11 +171,11 @@ async def report_payment_page(
     db: DB,
     actor: CurrentActor,
     portal: CurrentPortal,
+    payments: PaymentsDep,
 ) -> Template | Redirect:
     """Report a payment made for one's own enterprise; the form's key makes a second send harmless."""
     enterprise = own_enterprise(actor)
     form = {name: data.get(name, "") for name in PAYMENT_FIELDS}
-    payments = Payments(orders_of(request, db, actor, PARTNER_ORDER))
 
     async def create() -> dict[str, Any]:
         payment = await payments.create(enterprise_id=enterprise, **payment_values(form))
@@ -185,10 +185,14 @@ async def report_payment_page(
         async with db.begin_nested():
             await once(db, actor, request, data.get(KEY_FIELD), create)
     except ValidationFailed as error:
-        return await _account_page(request, db, actor, portal, form=form, errors=form_errors(error), status_code=422)
+        return await _account_page(
+            request, db, actor, portal, payments, form=form, errors=form_errors(error), status_code=422
+        )
     except Conflict as error:
         errors = {KEY_FIELD: "; ".join(refusal_lines(error))}
-        return await _account_page(request, db, actor, portal, form=form, errors=errors, status_code=error.status)
+        return await _account_page(
+            request, db, actor, portal, payments, form=form, errors=errors, status_code=error.status
+        )
     return Redirect(f"{base_of(portal)}/account?reported=1#payments")
 
 

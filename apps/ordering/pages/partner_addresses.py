@@ -12,13 +12,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from apps.ordering.addresses import FIELDS, AddressBook, address_out
-from apps.ordering.dependencies import own_enterprise
+from apps.ordering.dependencies import AddressBookDep
 from apps.ordering.objects import PARTNER_ORDER
 from apps.ordering.pages.partner_shared import base_of, form_errors, render
 from interconnect.pages.workspace import CurrentPortal, PortalContext
-from portal.actor import Actor
 from portal.errors import ValidationFailed
-from portal.http.deps import DB, CurrentActor
+from portal.http.deps import DB
 from portal.i18n import N_
 from portal.permissions import requires
 from portal.ui.forms import Form
@@ -36,8 +35,7 @@ def _form(data: dict[str, str]) -> dict[str, str]:
 
 
 async def _book_page(
-    db: DB,
-    actor: Actor,
+    book: AddressBook,
     portal: PortalContext,
     *,
     form: dict[str, str] | None = None,
@@ -45,7 +43,6 @@ async def _book_page(
     done: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    book = AddressBook(db, own_enterprise(actor))
     return render(
         "addresses",
         portal,
@@ -59,19 +56,21 @@ async def _book_page(
 
 @get("/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def addresses_page(
-    db: DB, actor: CurrentActor, portal: CurrentPortal, done: FromQuery[str | None] = None
+    portal: CurrentPortal, address_book: AddressBookDep, done: FromQuery[str | None] = None
 ) -> Template:
-    return await _book_page(db, actor, portal, done=done)
+    return await _book_page(address_book, portal, done=done)
 
 
 @post("/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
-async def add_address_page(data: Form, db: DB, actor: CurrentActor, portal: CurrentPortal) -> Template | Redirect:
+async def add_address_page(
+    data: Form, db: DB, portal: CurrentPortal, address_book: AddressBookDep
+) -> Template | Redirect:
     form = _form(data)
     try:
         async with db.begin_nested():
-            await AddressBook(db, own_enterprise(actor)).create(form, make_default=bool(data.get("is_default")))
+            await address_book.create(form, make_default=bool(data.get("is_default")))
     except ValidationFailed as error:
-        return await _book_page(db, actor, portal, form=form, errors=form_errors(error), status_code=422)
+        return await _book_page(address_book, portal, form=form, errors=form_errors(error), status_code=422)
     return Redirect(f"{base_of(portal)}/addresses?done=added")
 
 
@@ -80,8 +79,10 @@ async def add_address_page(data: Form, db: DB, actor: CurrentActor, portal: Curr
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
-async def address_page(address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, portal: CurrentPortal) -> Template:
-    found = address_out(await AddressBook(db, own_enterprise(actor)).get(address_id))
+async def address_page(
+    address_id: FromPath[uuid.UUID], portal: CurrentPortal, address_book: AddressBookDep
+) -> Template:
+    found = address_out(await address_book.get(address_id))
     return render("address", portal, address=found, form=found, errors={})
 
 
@@ -94,15 +95,14 @@ async def change_address_page(
     address_id: FromPath[uuid.UUID],
     data: Form,
     db: DB,
-    actor: CurrentActor,
     portal: CurrentPortal,
+    address_book: AddressBookDep,
 ) -> Template | Redirect:
-    book = AddressBook(db, own_enterprise(actor))
-    found = address_out(await book.get(address_id))
+    found = address_out(await address_book.get(address_id))
     form = _form(data)
     try:
         async with db.begin_nested():
-            await book.update(address_id, form)
+            await address_book.update(address_id, form)
     except ValidationFailed as error:
         return render("address", portal, 422, address=found, form=form, errors=form_errors(error))
     return Redirect(f"{base_of(portal)}/addresses?done=changed")
@@ -114,10 +114,9 @@ async def change_address_page(
     include_in_schema=False,
 )
 async def default_address_page(
-    address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, portal: CurrentPortal
+    address_id: FromPath[uuid.UUID], portal: CurrentPortal, address_book: AddressBookDep
 ) -> Redirect:
-    book = AddressBook(db, own_enterprise(actor))
-    await book.make_default(await book.get(address_id))
+    await address_book.make_default(await address_book.get(address_id))
     return Redirect(f"{base_of(portal)}/addresses?done=default")
 
 
@@ -127,9 +126,9 @@ async def default_address_page(
     include_in_schema=False,
 )
 async def delete_address_page(
-    address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, portal: CurrentPortal
+    address_id: FromPath[uuid.UUID], portal: CurrentPortal, address_book: AddressBookDep
 ) -> Redirect:
-    await AddressBook(db, own_enterprise(actor)).delete(address_id)
+    await address_book.delete(address_id)
     return Redirect(f"{base_of(portal)}/addresses?done=deleted")
 
 

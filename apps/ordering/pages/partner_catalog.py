@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from apps.ordering.cart import Cart
 from apps.ordering.catalog import Catalog, categories_query, category_out
-from apps.ordering.dependencies import catalog_of
+from apps.ordering.dependencies import CartDep, CatalogDep
 from apps.ordering.objects import PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.pages.partner_shared import AnyRequest, base_of, form_errors, may_order, render, uuid_or_none
 from interconnect.pages.partner_portal import portal_next
@@ -37,10 +37,10 @@ def first_quantity(product: dict[str, Any]) -> int:
     return -(-int(product["min_order_quantity"]) // pack) * pack
 
 
-async def in_cart(request: AnyRequest, catalog: Catalog, actor: Actor) -> dict[uuid.UUID, int]:
+async def in_cart(request: AnyRequest, cart: Cart, actor: Actor) -> dict[uuid.UUID, int]:
     if not may_order(request, actor):
         return {}
-    return {line.product_id: line.quantity for line in await Cart(catalog).lines()}
+    return {line.product_id: line.quantity for line in await cart.lines()}
 
 
 def quantity_of(form: dict[str, str], name: str = "quantity") -> int:
@@ -53,13 +53,14 @@ async def catalog_page(
     db: DB,
     actor: CurrentActor,
     portal: CurrentPortal,
+    catalog: CatalogDep,
+    cart: CartDep,
     q: FromQuery[str | None] = None,
     category: FromQuery[str | None] = None,
     view: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
     added: FromQuery[str | None] = None,
 ) -> Template:
-    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
     category_id = uuid_or_none(category)
     current = page_number(page)
     search = (q or "").strip()[:100]
@@ -86,7 +87,7 @@ async def catalog_page(
         view=view,
         view_urls={v: found.url(current) for v, found in views.items()},
         paging=pages,
-        in_cart=await in_cart(request, catalog, actor),
+        in_cart=await in_cart(request, cart, actor),
         may_order=may_order(request, actor),
         first_quantity=first_quantity,
         added=uuid_or_none(added),
@@ -97,6 +98,7 @@ async def catalog_page(
 async def _product_page(
     request: AnyRequest,
     catalog: Catalog,
+    cart: Cart,
     actor: Actor,
     portal: PortalContext,
     product_id: uuid.UUID,
@@ -112,7 +114,7 @@ async def _product_page(
         portal,
         status_code,
         product=product,
-        in_cart=(await in_cart(request, catalog, actor)).get(product_id, 0),
+        in_cart=(await in_cart(request, cart, actor)).get(product_id, 0),
         may_order=may_order(request, actor),
         first_quantity=first_quantity(product),
         added=added,
@@ -130,14 +132,14 @@ async def _product_page(
 async def product_page(
     product_id: FromPath[uuid.UUID],
     request: AnyRequest,
-    db: DB,
     actor: CurrentActor,
     portal: CurrentPortal,
+    catalog: CatalogDep,
+    cart: CartDep,
     added: FromQuery[str | None] = None,
 ) -> Template:
     """A product the buyer may see (any other is not found), with its description and price breaks."""
-    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
-    return await _product_page(request, catalog, actor, portal, product_id, added=bool(added))
+    return await _product_page(request, catalog, cart, actor, portal, product_id, added=bool(added))
 
 
 @post(
@@ -152,10 +154,10 @@ async def add_to_cart_page(
     db: DB,
     actor: CurrentActor,
     portal: CurrentPortal,
+    catalog: CatalogDep,
+    cart: CartDep,
 ) -> Template | Redirect:
     """Add a quantity of the product to what the cart holds of it, then back to the page the form was on."""
-    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
-    cart = Cart(catalog)
     form = {"quantity": data.get("quantity", "").strip()}
     try:
         quantity = quantity_of(form)
@@ -166,7 +168,7 @@ async def add_to_cart_page(
             await cart.set(product_id, held + quantity)
     except ValidationFailed as error:
         return await _product_page(
-            request, catalog, actor, portal, product_id, form=form, errors=form_errors(error), status_code=422
+            request, catalog, cart, actor, portal, product_id, form=form, errors=form_errors(error), status_code=422
         )
     back = portal_next(portal.workspace, data.get("back"))
     return Redirect(f"{back}{'&' if '?' in back else '?'}added={product_id}")

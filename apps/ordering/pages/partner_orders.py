@@ -11,10 +11,11 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import workflow
 from apps.ordering.controllers.shared import xlsx
-from apps.ordering.dependencies import orders_of
+from apps.ordering.dependencies import OrdersDep
 from apps.ordering.lifecycle import LABELS
 from apps.ordering.models import OrderEvent
 from apps.ordering.models.orders import ORDER_STATUSES
@@ -54,14 +55,13 @@ PAGE_ACTIONS = ("cancel", "receive")
 @get("/ordering/orders", opt=requires(PARTNER_ORDER, "read"), include_in_schema=False)
 async def orders_page(
     request: AnyRequest,
-    db: DB,
     actor: CurrentActor,
     portal: CurrentPortal,
+    orders: OrdersDep,
     status: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
 ) -> Template:
-    orders = orders_of(request, db, actor, PARTNER_ORDER)
     status = status if status == OPEN or status in ORDER_STATUSES else None
     search = (q or "").strip()[:40]
     current = page_number(page)
@@ -82,9 +82,9 @@ async def orders_page(
 
 
 @get("/ordering/orders/export.xlsx", opt=requires(PARTNER_ORDER, "export"), include_in_schema=False)
-async def export_orders_page(request: AnyRequest, db: DB, actor: CurrentActor) -> Response[bytes]:
+async def export_orders_page(orders: OrdersDep) -> Response[bytes]:
     """The same workbook as the API's: the orders of the actor's scope, without the hidden fields."""
-    columns, rows = await orders_of(request, db, actor, PARTNER_ORDER).export_rows()
+    columns, rows = await orders.export_rows()
     return await xlsx("orders", columns, rows)
 
 
@@ -126,15 +126,12 @@ async def _order_page(
 @get("/ordering/orders/{order_id:uuid}", opt=requires(PARTNER_ORDER, "read"), include_in_schema=False)
 async def order_page(
     order_id: FromPath[uuid.UUID],
-    request: AnyRequest,
-    db: DB,
-    actor: CurrentActor,
     portal: CurrentPortal,
+    orders: OrdersDep,
     placed: FromQuery[str | None] = None,
     done: FromQuery[str | None] = None,
 ) -> Template:
     """An order of the actor's scope; any other (another enterprise's) is not found."""
-    orders = orders_of(request, db, actor, PARTNER_ORDER)
     return await _order_page(orders, portal, order_id, done="placed" if placed else done)
 
 
@@ -142,12 +139,10 @@ async def _transition(
     action: str,
     order_id: uuid.UUID,
     data: dict[str, str],
-    request: AnyRequest,
-    db: DB,
-    actor: CurrentActor,
+    db: AsyncSession,
+    orders: Orders,
     portal: PortalContext,
 ) -> Template | Redirect:
-    orders = orders_of(request, db, actor, PARTNER_ORDER)
     form = {"comment": data.get("comment", "")}
     try:
         comment = limited(form, {"comment": OrderEvent.__table__.c.comment})["comment"]
@@ -173,13 +168,12 @@ async def _transition(
 async def cancel_order_page(
     order_id: FromPath[uuid.UUID],
     data: Form,
-    request: AnyRequest,
     db: DB,
-    actor: CurrentActor,
+    orders: OrdersDep,
     portal: CurrentPortal,
 ) -> Template | Redirect:
     """Cancel an order not yet approved; the reason is required."""
-    return await _transition("cancel", order_id, data, request, db, actor, portal)
+    return await _transition("cancel", order_id, data, db, orders, portal)
 
 
 @post(
@@ -190,13 +184,12 @@ async def cancel_order_page(
 async def receive_order_page(
     order_id: FromPath[uuid.UUID],
     data: Form,
-    request: AnyRequest,
     db: DB,
-    actor: CurrentActor,
+    orders: OrdersDep,
     portal: CurrentPortal,
 ) -> Template | Redirect:
     """Confirm that the goods of a shipped order arrived."""
-    return await _transition("receive", order_id, data, request, db, actor, portal)
+    return await _transition("receive", order_id, data, db, orders, portal)
 
 
 ORDER_PAGES = [orders_page, export_orders_page, order_page, cancel_order_page, receive_order_page]
