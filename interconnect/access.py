@@ -15,7 +15,8 @@ from interconnect.models import EnterpriseLink, ExternalIdentity, Membership, Se
 from interconnect.people import sign_in_name
 from portal.actor import Actor, Channel
 from portal.db.context import PUBLIC, SYSTEM, tenant_context
-from portal.db.engine import Database
+from portal.db.engine import Database, read_phase
+from portal.db.tenancy import within
 from portal.db.types import utcnow
 from portal.errors import Gone, InvalidCredentials, NotFound
 from portal.i18n import N_
@@ -42,6 +43,7 @@ def external_actor(
         email=identity.email or identity.mobile or "",
         enterprise_id=m.link_id,
         enterprise_name=None if link is None else link.name,
+        enterprise_admin=m.is_enterprise_admin,
         partner_type_id=None if link is None else link.partner_type_id,
         tier_id=None if link is None else link.tier_id,
         session_id=row.id,
@@ -118,21 +120,34 @@ async def identity_named(session: AsyncSession, login: str) -> ExternalIdentity 
 
 
 class PartnerAccess:
-    """Signing partners in and out of upstream portals, and completing one-time set-password links."""
+    """Signing partners in and out of upstream portals, and completing one-time set-password links.
+
+    Every method works in the caller's unit of work (the request's `db`), moving it between the public
+    context, a tenant's and the system context with `within`."""
 
     def __init__(self, db: Database, passwords: Passwords, sessions: Sessions, guard: SignInGuard) -> None:
         self.db, self.passwords, self.sessions = db, passwords, sessions
         self.guard = guard
 
-    async def workspace(self, slug: str) -> Workspace:
-        async with self.db.session(PUBLIC) as session:
+    async def workspace(self, session: AsyncSession, slug: str) -> Workspace:
+        async with within(session, PUBLIC):
             tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug.lower(), Tenant.status == "active"))
         if tenant is None:
             raise NotFound(N_("No such partner portal"))
         return Workspace(tenant.id, tenant.slug, tenant.name)
 
-    async def log_in(self, slug: str, login: str, password: str, channel: Channel, client: SignInClient) -> SignedIn:
-        async with self.db.session(PUBLIC) as session:
+    async def portal_of(self, slug: str, identity_id: uuid.UUID | None) -> tuple[Workspace, list[Workspace]]:
+        """The workspace of a /p/<slug>/ page and those its person may switch to, for code that runs before
+        the request's unit of work (a page guard): its own read-only transaction, which on SQLite takes no
+        lock, so it never waits on the request's writer."""
+        async with self.db.session(PUBLIC, write=False) as session:
+            portal = await self.workspace(session, slug)
+            return portal, await self.workspaces_of(session, identity_id) if identity_id else []
+
+    async def log_in(
+        self, session: AsyncSession, slug: str, login: str, password: str, channel: Channel, client: SignInClient
+    ) -> SignedIn:
+        async with read_phase(session), within(session, PUBLIC):
             tenant_id = await session.scalar(
                 select(Tenant.id).where(Tenant.slug == slug.lower(), Tenant.status == "active")
             )
@@ -141,7 +156,7 @@ class PartnerAccess:
         ok = await self.guard.verify(key, client, identity.password_hash if identity else None, password)
         opened = None
         if ok and tenant_id is not None and identity is not None:
-            opened = await self.open_session(tenant_id, identity.id, channel, client)
+            opened = await self.open_session(session, tenant_id, identity.id, channel, client)
         if opened is None:
             raise InvalidCredentials(
                 N_("The sign-in name or password is not correct, or you have no access to this portal")
@@ -149,11 +164,16 @@ class PartnerAccess:
         return SignedIn(*opened, self.guard.device_cookie(key))
 
     async def open_session(
-        self, tenant_id: uuid.UUID, identity_id: uuid.UUID, channel: Channel, client: SignInClient | None = None
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        identity_id: uuid.UUID,
+        channel: Channel,
+        client: SignInClient | None = None,
     ) -> tuple[Actor, OpenedSession] | None:
         """Open a session in `tenant_id` for this person, if they have an active membership there."""
         client = client or SignInClient()
-        async with self.db.session(tenant_context(tenant_id, channel=channel)) as session:
+        async with within(session, tenant_context(tenant_id, channel=channel)):
             found = await active_membership(session, identity_id=identity_id)
             if found is None:
                 return None
@@ -164,10 +184,10 @@ class PartnerAccess:
             await session.flush()
             return external_actor(membership, identity, link, opened.session, channel), opened
 
-    async def workspaces_of(self, identity_id: uuid.UUID) -> list[Workspace]:
+    async def workspaces_of(self, session: AsyncSession, identity_id: uuid.UUID) -> list[Workspace]:
         """Every upstream this person may switch to. One person's own memberships across tenants: the
         one cross-tenant read the partner portal makes, hence the explicit system context."""
-        async with self.db.session(SYSTEM) as session:
+        async with within(session, SYSTEM):
             rows = await session.execute(
                 select(Tenant.id, Tenant.slug, Tenant.name)
                 .join(Membership, Membership.tenant_id == Tenant.id)
@@ -196,45 +216,51 @@ class PartnerAccess:
 
     @staticmethod
     async def _open_link(session: AsyncSession, cred: tokens.SessionCredential) -> SetupLink:
-        """The link's token, membership and login, if the link can still be used for anything."""
-        row = await session.scalar(select(SetupToken).where(SetupToken.id == cred.session_id))
+        """The link's token, membership and login, if the link can still be used for anything. Read afresh
+        each time: a flow reads the link before the password check and again before it writes."""
+        fresh = {"populate_existing": True}
+        row = await session.scalar(select(SetupToken).where(SetupToken.id == cred.session_id), execution_options=fresh)
         if row is None or not tokens.same_digest(cred.secret, row.secret_hash):
             raise NotFound(N_("This link is not valid"), code="setup_link_invalid")
-        membership = (await session.scalars(select(Membership).where(Membership.id == row.membership_id))).one()
+        membership = (
+            await session.scalars(select(Membership).where(Membership.id == row.membership_id), execution_options=fresh)
+        ).one()
         if row.used_at is not None or membership.status != "invited":
             raise Gone(N_("This link was already used; sign in instead"), code="setup_link_used")
         if row.expires_at < utcnow():
             raise Gone(N_("This link has expired; ask for a new one"), code="setup_link_expired")
         identity = (
-            await session.scalars(select(ExternalIdentity).where(ExternalIdentity.id == membership.identity_id))
+            await session.scalars(
+                select(ExternalIdentity).where(ExternalIdentity.id == membership.identity_id), execution_options=fresh
+            )
         ).one()
         tenant = (await session.scalars(select(Tenant).where(Tenant.id == cred.tenant_id))).one()
         return SetupLink(Workspace(tenant.id, tenant.slug, tenant.name), row, membership, identity)
 
-    async def link_workspace(self, credential: str) -> Workspace | None:
+    async def link_workspace(self, session: AsyncSession, credential: str) -> Workspace | None:
         """The portal a link names, even when the link itself can no longer be used: the way on from it."""
         cred = tokens.parse_credential(credential)
         if cred is None:
             return None
-        async with self.db.session(PUBLIC) as session:
+        async with within(session, PUBLIC):
             tenant = await session.scalar(select(Tenant).where(Tenant.id == cred.tenant_id, Tenant.status == "active"))
         return None if tenant is None else Workspace(tenant.id, tenant.slug, tenant.name)
 
-    async def setup_preview(self, credential: str) -> SetupPreview:
+    async def setup_preview(self, session: AsyncSession, credential: str) -> SetupPreview:
         """Whose link this is and what it is for: setting a first password, or, for a person who has a
         partner login already, joining this portal by signing in with it."""
         cred = self._credential(credential)
-        async with self.db.session(tenant_context(cred.tenant_id, channel="web")) as session:
+        async with within(session, tenant_context(cred.tenant_id, channel="web")):
             link = await self._open_link(session, cred)
             return SetupPreview(link.workspace, link.membership.display_name, link.identity.password_hash is not None)
 
-    async def complete_setup(self, credential: str, password: str) -> Workspace:
+    async def complete_setup(self, session: AsyncSession, credential: str, password: str) -> Workspace:
         """Set the password behind a one-time link, only while the login has none: once the person has
         set one (through this manufacturer's link or another's), every other link answers Gone and
         changes nothing. The membership (and an invited enterprise) become active."""
         cred = self._credential(credential)
         check_strength(password)
-        async with self.db.session(tenant_context(cred.tenant_id, channel="web")) as session:
+        async with within(session, tenant_context(cred.tenant_id, channel="web")):
             link = await self._open_link(session, cred)
             # Conditional on the login having no password yet, so two links used at once set it once.
             done = await session.execute(
@@ -252,16 +278,17 @@ class PartnerAccess:
             return link.workspace
 
     async def accept_with_login(
-        self, credential: str, password: str, client: SignInClient
+        self, session: AsyncSession, credential: str, password: str, client: SignInClient
     ) -> tuple[Workspace, uuid.UUID]:
         """A person who has a partner login accepts this portal's link by proving it: their consent."""
         cred = self._credential(credential)
-        async with self.db.session(tenant_context(cred.tenant_id, channel="web")) as session:
+        link_context = tenant_context(cred.tenant_id, channel="web")
+        async with read_phase(session), within(session, link_context):
             link = await self._open_link(session, cred)
             identity_id, password_hash = link.identity.id, link.identity.password_hash
         if not await self.guard.verify(partner_login(identity_id.hex), client, password_hash, password):
             raise InvalidCredentials(N_("This password is not correct"), code="invalid_credentials")
-        async with self.db.session(tenant_context(cred.tenant_id, channel="web")) as session:
+        async with within(session, link_context):
             link = await self._open_link(session, cred)
             await self._join(session, link, "first admin accepted with their partner login")
             return link.workspace, identity_id

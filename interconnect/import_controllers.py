@@ -14,12 +14,12 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from interconnect.imports import create_job, export_xlsx, get_job, start_job
 from interconnect.models import ImportJob
-from portal.db.types import utcnow
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.permissions import requires
 from portal.spreadsheets import MAX_BYTES, XLSX_MEDIA_TYPE
+from portal.ui.downloads import download, stamped
 
 # The file may be up to MAX_BYTES; the multipart envelope around it needs a little more.
 UPLOAD_BODY_LIMIT = MAX_BYTES + 256 * 1024
@@ -111,12 +111,7 @@ class EnterpriseExportController(Controller):
     @get("/", opt=requires("interconnect.enterprises", "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_enterprises(self, db: DB, actor: CurrentActor) -> Response[bytes]:
         """Every enterprise as an XLSX workbook, in the import's columns (it can be imported again)."""
-        filename = f"enterprises-{utcnow():%Y%m%d-%H%M}.xlsx"
-        return Response(
-            await export_xlsx(db, actor.time_zone),
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return download(await export_xlsx(db, actor.time_zone), stamped("enterprises"))
 
 
 IMPORT_CONTROLLERS: list[type] = [ImportsController, EnterpriseExportController]

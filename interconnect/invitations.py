@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.access import login_key
 from interconnect.links import Links, NewEnterprise
-from interconnect.models import EnterpriseLink, Invitation, Membership, PartnerType
+from interconnect.models import EnterpriseLink, ExternalIdentity, Invitation, Membership, PartnerType
 from interconnect.people import NewPerson, People
 from portal.actor import Actor
 from portal.db.context import PUBLIC, tenant_context
-from portal.db.engine import Database
+from portal.db.engine import read_phase
+from portal.db.tenancy import within
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, Gone, InvalidCredentials, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
@@ -211,17 +212,18 @@ class Accepted:
 
 
 class Onboarding:
-    """The partner's side of an invitation. Runs its own units of work in the inviting tenant."""
+    """The partner's side of an invitation, in the caller's unit of work (the request's `db`), which it
+    moves into the inviting tenant with `within`. Accepting reads everything it checks in a `read_phase`,
+    then counts and checks the first admin's password, and only then writes."""
 
     def __init__(
         self,
-        db: Database,
         passwords: Passwords,
         signer: InvitationSigner,
         guard: SignInGuard,
         permissions: Callable[[], AccessPolicy],
     ) -> None:
-        self.db, self.passwords, self.signer, self.guard = db, passwords, signer, guard
+        self.passwords, self.signer, self.guard = passwords, signer, guard
         self.permissions = permissions
 
     def may_connect(self, actor: Actor | None, inviting_tenant_id: uuid.UUID) -> bool:
@@ -235,10 +237,10 @@ class Onboarding:
         )
 
     async def preview(
-        self, token: str | None = None, *, slug: str | None = None, code: str | None = None
+        self, session: AsyncSession, token: str | None = None, *, slug: str | None = None, code: str | None = None
     ) -> tuple[Tenant, Invitation, PartnerType]:
-        tenant_id, invitation_id = await self._locate(token, slug)
-        async with self.db.session(tenant_context(tenant_id)) as session:
+        tenant_id, invitation_id = await self._locate(session, token, slug)
+        async with within(session, tenant_context(tenant_id)):
             invitations = Invitations(session)
             invitation = await invitations.find(invitation_id, code)
             check_usable(invitation)
@@ -248,10 +250,12 @@ class Onboarding:
             ).one()
             return tenant, invitation, partner_type
 
-    async def _locate(self, token: str | None, slug: str | None) -> tuple[uuid.UUID, uuid.UUID | None]:
+    async def _locate(
+        self, session: AsyncSession, token: str | None, slug: str | None
+    ) -> tuple[uuid.UUID, uuid.UUID | None]:
         if token is not None:
             return self.signer.read(token)
-        async with self.db.session(PUBLIC) as session:
+        async with within(session, PUBLIC):
             tenant_id = await session.scalar(
                 select(Tenant.id).where(Tenant.slug == (slug or "").lower(), Tenant.status == "active")
             )
@@ -259,25 +263,31 @@ class Onboarding:
             raise NotFound(N_("No such partner portal"))
         return tenant_id, None
 
-    async def _prove(self, person: NewPerson, client: SignInClient) -> uuid.UUID | None:
+    async def _login_of(self, session: AsyncSession, person: NewPerson) -> tuple[str, ExternalIdentity | None]:
+        """The sign-in name the first admin's password is counted on, and its login if it has one."""
+        if not person.password:
+            raise ValidationFailed.single("password", N_("is required"), "required")
+        async with within(session, PUBLIC):
+            _name, email, mobile = People(session, self.passwords).validate(person)
+            identity = await People(session, self.passwords).identity_for(email, mobile)
+        return login_key(identity, email or mobile or ""), identity
+
+    async def _prove(
+        self, login: str, identity: ExternalIdentity | None, person: NewPerson, client: SignInClient
+    ) -> uuid.UUID | None:
         """The first admin's password, counted and checked like any sign-in before anything is created:
         for a person who has a partner login it must be that login's, which is their consent to join.
         A new sign-in name is counted too, so the answers cost a guesser the same either way."""
-        if not person.password:
-            raise ValidationFailed.single("password", N_("is required"), "required")
-        async with self.db.session(PUBLIC) as session:
-            _name, email, mobile = People(session, self.passwords).validate(person)
-            identity = await People(session, self.passwords).identity_for(email, mobile)
-        login = login_key(identity, email or mobile or "")
         if identity is None:
             await self.guard.count_attempt(login, client)
             return None
-        if not await self.guard.verify(login, client, identity.password_hash, person.password):
+        if not await self.guard.verify(login, client, identity.password_hash, person.password or ""):
             raise InvalidCredentials(N_("The sign-in name or password is not correct"))
         return identity.id
 
     async def accept(
         self,
+        session: AsyncSession,
         acceptance: Acceptance,
         client: SignInClient,
         *,
@@ -286,11 +296,14 @@ class Onboarding:
         code: str | None = None,
     ) -> Accepted:
         """Create the enterprise (active) and its first admin from a link or a code."""
-        tenant_id, invitation_id = await self._locate(token, slug)
-        async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
-            check_usable(await Invitations(session).find(invitation_id, code))
-        proven = await self._prove(acceptance.person, client)
-        async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
+        async with read_phase(session):
+            tenant_id, invitation_id = await self._locate(session, token, slug)
+            async with within(session, tenant_context(tenant_id, channel="web")):
+                check_usable(await Invitations(session).find(invitation_id, code))
+            login, identity = await self._login_of(session, acceptance.person)
+        proven = await self._prove(login, identity, acceptance.person, client)
+        # a savepoint: a refusal from here on leaves nothing, though the caller answers it and commits
+        async with within(session, tenant_context(tenant_id, channel="web")), session.begin_nested():
             invitations = Invitations(session)
             invitation = await invitations.find(invitation_id, code)
             await invitations.consume(invitation)
@@ -317,7 +330,9 @@ class Onboarding:
             raise InvalidCredentials(N_("The sign-in name or password is not correct"))
         return membership
 
-    async def connect_tenant(self, token: str, actor: Actor, person: NewPerson, client: SignInClient) -> Accepted:
+    async def connect_tenant(
+        self, session: AsyncSession, token: str, actor: Actor, person: NewPerson, client: SignInClient
+    ) -> Accepted:
         """An admin of a tenant on this platform accepts for that tenant: the link records the downstream
         tenant (so the two can sync later) and the admin becomes the enterprise's first partner admin."""
         tenant_id, invitation_id = self.signer.read(token)
@@ -325,12 +340,14 @@ class Onboarding:
             raise Conflict(N_("A workspace cannot connect to itself"), code="self_connection")
         if not self.may_connect(actor, tenant_id):
             raise PermissionDenied(N_("Only an administrator of your company's workspace can connect it"))
-        async with self.db.session(PUBLIC) as session:
-            downstream = (await session.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
-        async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
-            check_usable(await Invitations(session).get(invitation_id))
-        proven = await self._prove(person, client)
-        async with self.db.session(tenant_context(tenant_id, channel="web")) as session:
+        async with read_phase(session):
+            async with within(session, PUBLIC):
+                downstream = (await session.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
+            async with within(session, tenant_context(tenant_id, channel="web")):
+                check_usable(await Invitations(session).get(invitation_id))
+            login, identity = await self._login_of(session, person)
+        proven = await self._prove(login, identity, person, client)
+        async with within(session, tenant_context(tenant_id, channel="web")), session.begin_nested():
             invitations = Invitations(session)
             invitation = await invitations.get(invitation_id)
             await invitations.consume(invitation)

@@ -44,6 +44,7 @@ class PartnerAuthController(Controller):
     async def token(
         self,
         data: JSONBody[PartnerTokenIn],
+        db: DB,
         interconnect: InterconnectDep,
         services: ServicesDep,
         request: Request[Any, Any, Any],
@@ -52,19 +53,20 @@ class PartnerAuthController(Controller):
         `X-Portal-Device` response header is a device credential: sent back on later sign-ins, it keeps
         this client signing in while someone else's wrong guesses hold back other clients."""
         signed_in = await interconnect.access.log_in(
-            data.workspace, data.login, data.password, "api", sign_in_client(request)
+            db, data.workspace, data.login, data.password, "api", sign_in_client(request)
         )
         return token_response(services, signed_in.opened, signed_in.device)
 
     @post("/invitations/accept", opt=public(401, 404, 409, 410, 429), status_code=HTTP_201_CREATED)
     async def accept(
-        self, data: JSONBody[AcceptIn], interconnect: InterconnectDep, request: Request[Any, Any, Any]
+        self, data: JSONBody[AcceptIn], db: DB, interconnect: InterconnectDep, request: Request[Any, Any, Any]
     ) -> AcceptedOut:
         """Accept an invitation link (`token`) or a published code (`workspace` + `code`): creates the
         enterprise and its first admin. A person who has a partner login gives its password."""
         if not data.token and not (data.workspace and data.code):
             raise ValidationFailed.single("token", N_("give an invitation link, or a workspace and an invite code"))
         accepted = await interconnect.onboarding.accept(
+            db,
             Acceptance(
                 data.enterprise_name, NewPerson(data.display_name, data.email, data.mobile, password=data.password)
             ),
@@ -76,15 +78,16 @@ class PartnerAuthController(Controller):
         return AcceptedOut(accepted.tenant_slug, accepted.link.id, accepted.membership.id)
 
     @post("/setup", opt=public(404, 410), status_code=HTTP_204_NO_CONTENT)
-    async def set_password(self, data: JSONBody[SetupIn], interconnect: InterconnectDep) -> None:
+    async def set_password(self, data: JSONBody[SetupIn], db: DB, interconnect: InterconnectDep) -> None:
         """Set the first password of a login from a one-time link. Once the login has a password, every
         link for it answers 410 and changes nothing: the person accepts with `/setup/accept` instead."""
-        await interconnect.access.complete_setup(data.token, data.password)
+        await interconnect.access.complete_setup(db, data.token, data.password)
 
     @post("/setup/accept", opt=public(401, 404, 409, 410, 429), status_code=200)
     async def accept_with_login(
         self,
         data: JSONBody[SetupIn],
+        db: DB,
         interconnect: InterconnectDep,
         services: ServicesDep,
         request: Request[Any, Any, Any],
@@ -92,8 +95,8 @@ class PartnerAuthController(Controller):
         """Accept a one-time link with the password of the partner login one already has: the person
         joins this manufacturer's programme and gets tokens for it."""
         client = sign_in_client(request)
-        workspace, identity_id = await interconnect.access.accept_with_login(data.token, data.password, client)
-        opened = await interconnect.access.open_session(workspace.tenant_id, identity_id, "api", client)
+        workspace, identity_id = await interconnect.access.accept_with_login(db, data.token, data.password, client)
+        opened = await interconnect.access.open_session(db, workspace.tenant_id, identity_id, "api", client)
         if opened is None:
             raise Conflict(N_("You have no access to this partner portal"), code="no_membership")
         return token_response(services, opened[1], None)
@@ -111,27 +114,32 @@ class PartnerSelfController(Controller):
             actor.email,
             actor.enterprise_id,
             actor.enterprise_name,
-            "enterprise_admin" in actor.roles,
+            actor.enterprise_admin,
             actor.tenant_slug,
         )
 
     @get("/workspaces", opt=requires("partner.profile", "read"))
-    async def workspaces(self, actor: CurrentActor, interconnect: InterconnectDep) -> list[WorkspaceOut]:
+    async def workspaces(self, db: DB, actor: CurrentActor, interconnect: InterconnectDep) -> list[WorkspaceOut]:
         """The manufacturers this person works with; switch with /api/partner/workspaces/{slug}/token."""
         assert actor.identity_id is not None
         return [
             WorkspaceOut(w.slug, w.name, w.tenant_id == actor.tenant_id)
-            for w in await interconnect.access.workspaces_of(actor.identity_id)
+            for w in await interconnect.access.workspaces_of(db, actor.identity_id)
         ]
 
     @post("/workspaces/{workspace:str}/token", opt=requires("partner.profile", "read"), status_code=200)
     async def switch(
-        self, workspace: FromPath[str], actor: CurrentActor, interconnect: InterconnectDep, services: ServicesDep
+        self,
+        workspace: FromPath[str],
+        db: DB,
+        actor: CurrentActor,
+        interconnect: InterconnectDep,
+        services: ServicesDep,
     ) -> TokenOut:
         """Tokens for another manufacturer this person works with, without signing in again."""
         assert actor.identity_id is not None
-        target = await interconnect.access.workspace(workspace)
-        opened = await interconnect.access.open_session(target.tenant_id, actor.identity_id, "api")
+        target = await interconnect.access.workspace(db, workspace)
+        opened = await interconnect.access.open_session(db, target.tenant_id, actor.identity_id, "api")
         if opened is None:
             raise Conflict(N_("You have no access to this partner portal"), code="no_membership")
         pair = services.sessions.token_pair(opened[1])

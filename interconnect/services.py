@@ -35,9 +35,7 @@ def setup(services: Services) -> None:
         base_url=settings.base_url,
         signer=signer,
         # the access policy in use is installed by a later component, so it is looked up when asked
-        onboarding=Onboarding(
-            services.db, services.passwords, signer, services.accounts.guard, lambda: services.permissions
-        ),
+        onboarding=Onboarding(services.passwords, signer, services.accounts.guard, lambda: services.permissions),
         access=PartnerAccess(services.db, services.passwords, services.sessions, services.accounts.guard),
     )
 

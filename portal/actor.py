@@ -22,6 +22,9 @@ class Actor:
     enterprise_id: uuid.UUID | None = None
     # External users: their enterprise's name, read with the session (None without an enterprise).
     enterprise_name: str | None = None
+    # External users: whether their membership is their enterprise's administrator (a fact of the
+    # membership shown to them; what they may do is still the roles' answer).
+    enterprise_admin: bool = False
     session_id: uuid.UUID | None = None
     locale: str | None = None
     # The tenant as its pages show it, read with the session: its time zone (IANA name) for every time

@@ -64,6 +64,7 @@ def cmd_db(args: argparse.Namespace) -> None:
 
 def cmd_tenant_create(args: argparse.Namespace) -> None:
     from portal.db import migrate
+    from portal.db.context import PUBLIC
     from portal.identity.accounts import SignUp
 
     settings = load_settings()
@@ -77,9 +78,10 @@ def cmd_tenant_create(args: argparse.Namespace) -> None:
             password, generated = secrets.token_urlsafe(12), True
 
     async def work(services):  # type: ignore[no-untyped-def]
-        return await services.accounts.sign_up(
-            SignUp(args.name, args.slug, args.admin_name, args.admin_email, password, args.locale), "cli"
-        )
+        async with services.db.session(PUBLIC) as session:
+            return await services.accounts.sign_up(
+                session, SignUp(args.name, args.slug, args.admin_name, args.admin_email, password, args.locale), "cli"
+            )
 
     try:
         tenant, admin = asyncio.run(with_services(settings, work))

@@ -52,10 +52,12 @@ async def load_demo(services: Services) -> list[dict[str, str]]:
     for demo in DEMO_TENANTS:
         async with services.db.session(PUBLIC) as session:
             tenant = await session.scalar(select(Tenant).where(Tenant.slug == demo.slug))
-        if tenant is None:
-            tenant, _admin = await services.accounts.sign_up(
-                SignUp(demo.name, demo.slug, demo.admin[0], demo.admin[1], DEMO_PASSWORD, demo.locale), "cli"
-            )
+            if tenant is None:
+                tenant, _admin = await services.accounts.sign_up(
+                    session,
+                    SignUp(demo.name, demo.slug, demo.admin[0], demo.admin[1], DEMO_PASSWORD, demo.locale),
+                    "cli",
+                )
         async with services.db.session(tenant_context(tenant.id, channel="cli")) as session:
             staff = services.staff(session)
             for name, email in demo.staff:

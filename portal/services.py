@@ -61,7 +61,6 @@ class Services:
             settings.refresh_token_seconds,
         )
         accounts = Accounts(
-            db,
             passwords,
             sessions,
             SignInGuard(

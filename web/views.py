@@ -23,6 +23,7 @@ from portal.i18n import LANGUAGE_COOKIE, gettext
 from portal.identity.accounts import Accounts, NewStaff, SignUp
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
+from portal.identity.throttle import staff_login
 from portal.outbox import OutboxEvent
 from portal.permissions import SIGNED_IN, public, requires
 from portal.ui.cookies import end_session, signed_in_cookies
@@ -47,11 +48,12 @@ async def signup_form() -> Template:
 
 
 @post("/signup", opt=public(), include_in_schema=False)
-async def signup(data: Form, services: ServicesDep, request: Request[Any, Any, Any]) -> Template | Redirect:
+async def signup(data: Form, db: DB, services: ServicesDep, request: Request[Any, Any, Any]) -> Template | Redirect:
     fields = ("company_name", "slug", "admin_name", "email", "password", "locale", "time_zone")
     form = {k: data.get(k, "") for k in fields}
     try:
         tenant, admin = await services.accounts.sign_up(
+            db,
             SignUp(
                 form["company_name"],
                 form["slug"],
@@ -63,13 +65,13 @@ async def signup(data: Form, services: ServicesDep, request: Request[Any, Any, A
             ),
             "web",
         )
-        logged_in = await services.accounts.log_in(
-            tenant.slug, admin.email, form["password"], "web", sign_in_client(request)
-        )
+        # the first admin has just chosen the password: signed in with it, not asked for it again
+        login = staff_login(tenant.slug, admin.email)
+        logged_in = await services.accounts.signed_in(db, admin, login, "web", sign_in_client(request))
     except ValidationFailed as error:
         form["password"] = ""
         return Template("signup.html", context={"form": form, "errors": field_errors(error)}, status_code=422)
-    await end_session(services, request.scope.get("user"), "replaced")
+    await end_session(db, request.scope.get("user"), "replaced")
     return Redirect("/console", cookies=signed_in_cookies(services, logged_in))
 
 
@@ -88,12 +90,12 @@ async def login_form(request: Request[Any, Any, Any], next: FromQuery[str | None
 
 
 @post("/login", opt=public(), include_in_schema=False)
-async def login(data: Form, services: ServicesDep, request: Request[Any, Any, Any]) -> Template | Redirect:
+async def login(data: Form, db: DB, services: ServicesDep, request: Request[Any, Any, Any]) -> Template | Redirect:
     form = {k: data.get(k, "").strip() for k in ("workspace", "email")}
     target = safe_next(data.get("next"))
     try:
         logged_in = await services.accounts.log_in(
-            form["workspace"], form["email"], data.get("password", ""), "web", sign_in_client(request)
+            db, form["workspace"], form["email"], data.get("password", ""), "web", sign_in_client(request)
         )
     except (InvalidCredentials, Throttled) as error:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
@@ -103,7 +105,7 @@ async def login(data: Form, services: ServicesDep, request: Request[Any, Any, An
             status_code=error.status,
             headers=headers,
         )
-    await end_session(services, request.scope.get("user"), "replaced")
+    await end_session(db, request.scope.get("user"), "replaced")
     return Redirect(target, cookies=signed_in_cookies(services, logged_in))
 
 

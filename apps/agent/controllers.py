@@ -23,23 +23,18 @@ from apps.agent.schemas import (
     TeamMemberIn,
     TeamMemberOut,
 )
-from portal.db.types import utcnow
 from portal.http.deps import DB, CurrentActor
 from portal.http.inputs import Limit, Offset
 from portal.identity.schemas import sent, typed
 from portal.permissions import requires
 from portal.spreadsheets import XLSX_MEDIA_TYPE, workbook_bytes
+from portal.ui.downloads import download, stamped
 
 
 async def xlsx(deals: Deals) -> Response[bytes]:
     columns, rows = await deals.export_rows()
     content = await asyncio.to_thread(workbook_bytes, columns, rows, "Deals")
-    filename = f"deals-{utcnow():%Y%m%d-%H%M}.xlsx"
-    return Response(
-        content,
-        media_type=XLSX_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return download(content, stamped("deals"))
 
 
 async def page_of(deals: Deals, stage: str | None, limit: int, offset: int) -> DealPage:

@@ -15,12 +15,11 @@ from litestar.response import Redirect, Template
 from interconnect import imports
 from interconnect.pages.programme_settings import percent
 from portal import spreadsheets
-from portal.db.types import utcnow
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_, gettext
 from portal.permissions import requires
-from portal.ui.downloads import download
+from portal.ui.downloads import download, stamped
 from portal.ui.refusals import field_errors
 
 IMPORT_MODES = (
@@ -117,5 +116,4 @@ async def import_progress(job_id: FromPath[uuid.UUID], db: DB) -> Template:
 @get("/console/partners/export.xlsx", opt=requires("interconnect.enterprises", "export"), include_in_schema=False)
 async def export_enterprises_page(db: DB, actor: CurrentActor) -> Response[bytes]:
     """Every enterprise as an XLSX workbook in the import's columns (it can be imported again)."""
-    filename = f"enterprises-{utcnow():%Y%m%d-%H%M}.xlsx"
-    return download(await imports.export_xlsx(db, actor.time_zone), filename)
+    return download(await imports.export_xlsx(db, actor.time_zone), stamped("enterprises"))

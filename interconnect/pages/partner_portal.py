@@ -21,6 +21,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.access import Workspace
 from interconnect.invitations import Acceptance, Accepted
@@ -28,6 +29,8 @@ from interconnect.pages.workspace import CurrentPortal, partner_portal_router
 from interconnect.people import NewPerson
 from interconnect.services import Interconnect, InterconnectDep
 from portal.actor import Actor
+from portal.db.context import actor_context
+from portal.db.tenancy import within
 from portal.errors import (
     Conflict,
     Gone,
@@ -68,12 +71,17 @@ def portal_next(portal: Workspace, target: str | None) -> str:
 
 
 async def open_web_session(
-    services: Services, interconnect: Interconnect, request: AnyRequest, tenant_id: uuid.UUID, identity_id: uuid.UUID
+    db: AsyncSession,
+    services: Services,
+    interconnect: Interconnect,
+    request: AnyRequest,
+    tenant_id: uuid.UUID,
+    identity_id: uuid.UUID,
 ) -> Cookie:
-    opened = await interconnect.access.open_session(tenant_id, identity_id, "web", sign_in_client(request))
+    opened = await interconnect.access.open_session(db, tenant_id, identity_id, "web", sign_in_client(request))
     if opened is None:
         raise Conflict(N_("You have no access to this partner portal"), code="no_membership")
-    await end_session(services, request.scope.get("user"), "replaced")
+    await end_session(db, request.scope.get("user"), "replaced")
     return session_cookie(services, opened[1].credential)
 
 
@@ -104,8 +112,9 @@ def _login_page(
     )
 
 
-@get("/login", opt=public(), include_in_schema=False)
+@get("/login", opt={**public(), "writes": True}, include_in_schema=False)
 async def partner_login_form(
+    db: DB,
     request: AnyRequest,
     services: ServicesDep,
     interconnect: InterconnectDep,
@@ -122,10 +131,10 @@ async def partner_login_form(
         # Signed in to another manufacturer this person also serves: open this one without a password,
         # as the switcher would. Without a membership here, this portal's sign-in form is shown.
         opened = await interconnect.access.open_session(
-            workspace.tenant_id, actor.identity_id, "web", sign_in_client(request)
+            db, workspace.tenant_id, actor.identity_id, "web", sign_in_client(request)
         )
         if opened is not None:
-            await end_session(services, actor, "replaced")
+            await end_session(db, actor, "replaced")
             return Redirect(target, cookies=[session_cookie(services, opened[1].credential)])
     notice = gettext("Your password is set. Sign in with it now.") if password_set else None
     return _login_page(workspace, {}, target, None, notice)
@@ -133,19 +142,24 @@ async def partner_login_form(
 
 @post("/login", opt=public(), include_in_schema=False)
 async def partner_login(
-    data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep, portal: CurrentPortal
+    data: Form,
+    db: DB,
+    request: AnyRequest,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     workspace = portal.workspace
     form = {"login": data.get("login", "").strip()}
     target = portal_next(workspace, data.get("next"))
     try:
         signed_in = await interconnect.access.log_in(
-            workspace.slug, form["login"], data.get("password", ""), "web", sign_in_client(request)
+            db, workspace.slug, form["login"], data.get("password", ""), "web", sign_in_client(request)
         )
     except (InvalidCredentials, Throttled) as error:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
         return _login_page(workspace, form, target, message_of(error), status_code=error.status, headers=headers)
-    await end_session(services, request.scope.get("user"), "replaced")
+    await end_session(db, request.scope.get("user"), "replaced")
     cookies = [session_cookie(services, signed_in.opened.credential), device_cookie(services, signed_in.device)]
     return Redirect(target, cookies=cookies)
 
@@ -164,6 +178,7 @@ async def partner_logout(slug: FromPath[str], db: DB, actor: CurrentActor) -> Re
 @post("/switch", opt=requires("partner.profile", "read"), include_in_schema=False)
 async def switch_workspace(
     data: Form,
+    db: DB,
     actor: CurrentActor,
     request: AnyRequest,
     services: ServicesDep,
@@ -172,8 +187,8 @@ async def switch_workspace(
 ) -> Redirect:
     """Open a session in another manufacturer's portal this person works with, without signing in again."""
     assert actor.identity_id is not None
-    target = await interconnect.access.workspace(data.get("workspace", "") or portal.workspace.slug)
-    cookie = await open_web_session(services, interconnect, request, target.tenant_id, actor.identity_id)
+    target = await interconnect.access.workspace(db, data.get("workspace", "") or portal.workspace.slug)
+    cookie = await open_web_session(db, services, interconnect, request, target.tenant_id, actor.identity_id)
     return Redirect(portal_path(target), cookies=[cookie])
 
 
@@ -189,17 +204,17 @@ def _join_defaults(actor: Actor | None) -> dict[str, str]:
 
 
 async def _connectable(
-    services: Services, interconnect: Interconnect, actor: Actor | None, inviting: Tenant
+    db: AsyncSession, interconnect: Interconnect, actor: Actor | None, inviting: Tenant
 ) -> Tenant | None:
     """The workspace a signed-in internal admin of another tenant could connect instead."""
     if actor is None or not interconnect.onboarding.may_connect(actor, inviting.id):
         return None
-    async with services.db.session_for(actor) as session:
-        return await session.scalar(select(Tenant).where(Tenant.id == actor.tenant_id))
+    async with within(db, actor_context(actor)):
+        return await db.scalar(select(Tenant).where(Tenant.id == actor.tenant_id))
 
 
 async def _join_page(
-    services: Services,
+    db: AsyncSession,
     interconnect: Interconnect,
     request: AnyRequest,
     *,
@@ -214,14 +229,14 @@ async def _join_page(
     preview = None
     errors = dict(errors or {})
     if token is not None:
-        preview = await interconnect.onboarding.preview(token)
+        preview = await interconnect.onboarding.preview(db, token)
     elif code:
         try:
-            preview = await interconnect.onboarding.preview(slug=portal.slug if portal else None, code=code)
+            preview = await interconnect.onboarding.preview(db, slug=portal.slug if portal else None, code=code)
         except ValidationFailed as error:
             errors = {**field_errors(error), **errors}
     tenant = preview[0] if preview else None
-    connectable = await _connectable(services, interconnect, actor, tenant) if token is not None and tenant else None
+    connectable = await _connectable(db, interconnect, actor, tenant) if token is not None and tenant else None
     if portal is None and tenant is not None:  # the page wears the inviting portal's name and links
         portal = Workspace(tenant.id, tenant.slug, tenant.name)
     return Template(
@@ -250,6 +265,7 @@ def _join_errors(error: ValidationFailed | InvalidCredentials | Throttled | Conf
 
 
 async def _accept(
+    db: AsyncSession,
     data: dict[str, str],
     request: AnyRequest,
     services: Services,
@@ -267,15 +283,19 @@ async def _accept(
             if actor is None:
                 raise NotAuthenticated()
             accepted = await interconnect.onboarding.connect_tenant(
-                token, actor, new_person(form, password), sign_in_client(request)
+                db, token, actor, new_person(form, password), sign_in_client(request)
             )
         elif token is not None:
             accepted = await interconnect.onboarding.accept(
-                Acceptance(form["enterprise_name"], new_person(form, password)), sign_in_client(request), token=token
+                db,
+                Acceptance(form["enterprise_name"], new_person(form, password)),
+                sign_in_client(request),
+                token=token,
             )
         else:
             assert portal is not None
             accepted = await interconnect.onboarding.accept(
+                db,
                 Acceptance(form["enterprise_name"], new_person(form, password)),
                 sign_in_client(request),
                 slug=portal.slug,
@@ -285,7 +305,7 @@ async def _accept(
         if isinstance(error, Conflict) and error.code not in JOIN_CONFLICT_FIELDS:
             raise  # quota used up, a workspace connected already, …: the error page says so
         return await _join_page(
-            services,
+            db,
             interconnect,
             request,
             token=token,
@@ -296,50 +316,56 @@ async def _accept(
             status_code=error.status,
         )
     cookie = await open_web_session(
-        services, interconnect, request, accepted.tenant_id, accepted.membership.identity_id
+        db, services, interconnect, request, accepted.tenant_id, accepted.membership.identity_id
     )
     return Redirect(f"/p/{accepted.tenant_slug}/?{urlencode({'welcome': 1})}", cookies=[cookie])
 
 
 @get("/join/{token:str}", opt=public(), include_in_schema=False)
 async def join_by_link_form(
-    token: FromPath[str], request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+    token: FromPath[str], db: DB, request: AnyRequest, interconnect: InterconnectDep
 ) -> Template:
     """Who invites, as which partner type; the form to create the enterprise (or connect a workspace).
     A revoked, expired, used-up or mistyped link is a readable error page."""
-    return await _join_page(services, interconnect, request, token=token)
+    return await _join_page(db, interconnect, request, token=token)
 
 
 @post("/join/{token:str}", opt=public(), include_in_schema=False)
 async def join_by_link(
-    token: FromPath[str], data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+    token: FromPath[str], data: Form, db: DB, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
 ) -> Template | Redirect:
-    return await _accept(data, request, services, interconnect, token=token)
+    return await _accept(db, data, request, services, interconnect, token=token)
 
 
 @get("/join", opt=public(), include_in_schema=False)
 async def join_by_code_form(
+    db: DB,
     request: AnyRequest,
-    services: ServicesDep,
     interconnect: InterconnectDep,
     portal: CurrentPortal,
     code: FromQuery[str | None] = None,
 ) -> Template:
     code = (code or "").strip()[:40] or None
-    return await _join_page(services, interconnect, request, portal=portal.workspace, code=code)
+    return await _join_page(db, interconnect, request, portal=portal.workspace, code=code)
 
 
 @post("/join", opt=public(), include_in_schema=False)
 async def join_by_code(
-    data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep, portal: CurrentPortal
+    data: Form,
+    db: DB,
+    request: AnyRequest,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
-    return await _accept(data, request, services, interconnect, portal=portal.workspace)
+    return await _accept(db, data, request, services, interconnect, portal=portal.workspace)
 
 
 # --- One-time links: setting a first password, or joining with the login one has ------------------
 
 
 async def _setup_page(
+    db: AsyncSession,
     interconnect: Interconnect,
     token: str,
     errors: dict[str, str] | None = None,
@@ -349,12 +375,12 @@ async def _setup_page(
     """The link's form; a used, expired or mistyped link is a page that offers the way on: signing in
     to the portal of the manufacturer the link names."""
     try:
-        preview = await interconnect.access.setup_preview(token)
+        preview = await interconnect.access.setup_preview(db, token)
     except (Gone, NotFound) as error:
         return Template(
             "portal/setup.html",
             context={
-                "portal": await interconnect.access.link_workspace(token),
+                "portal": await interconnect.access.link_workspace(db, token),
                 "unusable": {"title": gettext(error.title), "detail": message_of(error)},
             },
             status_code=error.status,
@@ -374,37 +400,37 @@ async def _setup_page(
 
 
 @get("/setup/{token:str}", opt=public(), include_in_schema=False)
-async def setup_form(token: FromPath[str], interconnect: InterconnectDep) -> Template:
-    return await _setup_page(interconnect, token)
+async def setup_form(token: FromPath[str], db: DB, interconnect: InterconnectDep) -> Template:
+    return await _setup_page(db, interconnect, token)
 
 
 @post("/setup/{token:str}", opt=public(), include_in_schema=False)
 async def setup_password(
-    token: FromPath[str], data: Form, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+    token: FromPath[str], data: Form, db: DB, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
 ) -> Template | Redirect:
     password = data.get("password", "")
     if data.get("action") == "accept":
         try:
             workspace, identity_id = await interconnect.access.accept_with_login(
-                token, password, sign_in_client(request)
+                db, token, password, sign_in_client(request)
             )
         except (InvalidCredentials, Throttled) as error:
             headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
-            return await _setup_page(interconnect, token, {"password": message_of(error)}, error.status, headers)
+            return await _setup_page(db, interconnect, token, {"password": message_of(error)}, error.status, headers)
         except (Gone, NotFound):
-            return await _setup_page(interconnect, token)
-        cookie = await open_web_session(services, interconnect, request, workspace.tenant_id, identity_id)
+            return await _setup_page(db, interconnect, token)
+        cookie = await open_web_session(db, services, interconnect, request, workspace.tenant_id, identity_id)
         return Redirect(f"/p/{workspace.slug}/?{urlencode({'welcome': 1})}", cookies=[cookie])
     if password != data.get("password_confirm", ""):
         errors = {"password_confirm": gettext("The two passwords are not the same")}
-        return await _setup_page(interconnect, token, errors, 422)
+        return await _setup_page(db, interconnect, token, errors, 422)
     try:
-        portal = await interconnect.access.complete_setup(token, password)
+        portal = await interconnect.access.complete_setup(db, token, password)
     except ValidationFailed as error:
-        return await _setup_page(interconnect, token, field_errors(error), 422)
+        return await _setup_page(db, interconnect, token, field_errors(error), 422)
     except (Gone, NotFound) as error:  # the login has a password by now: the page offers to accept with it
         errors = {"password": message_of(error)} if error.code == "password_already_set" else None
-        return await _setup_page(interconnect, token, errors, error.status)
+        return await _setup_page(db, interconnect, token, errors, error.status)
     return Redirect(f"/p/{portal.slug}/login?{urlencode({'password_set': 1})}")
 
 

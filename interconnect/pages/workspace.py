@@ -6,10 +6,10 @@ partner portal") and, unless the pages are public, requires the visitor to be si
 workspace (a session of another tenant counts as none: the error mapper sends the visitor to this
 portal's sign-in). Handlers take the result as `portal: CurrentPortal`.
 
-The lookups run in a guard, not in a dependency: they open their own transactions, and a dependency
-could be resolved alongside the request's unit of work (`db`), which on SQLite holds the one write lock
-from its first statement. Guards run before any dependency, and after the app's permission guard, so
-a visitor without the page's permission is refused exactly as before the workspace is looked at.
+The lookups run in a guard, before any dependency and after the app's permission guard (a visitor
+without the page's permission is refused before the workspace is looked at), in a read-only
+transaction of their own (`PartnerAccess.portal_of`), which on SQLite takes no lock and so never waits
+on the request's unit of work.
 """
 
 from __future__ import annotations
@@ -63,19 +63,20 @@ def _lists_methods(handler: BaseRouteHandler) -> bool:
 async def _signed_in_workspace(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if _lists_methods(handler):
         return
-    interconnect = _interconnect(connection)
-    workspace = await interconnect.access.workspace(connection.path_params["slug"])
     actor: Actor | None = connection.scope.get("user")
+    identity_id = actor.identity_id if actor is not None else None
+    workspace, workspaces = await _interconnect(connection).access.portal_of(
+        connection.path_params["slug"], identity_id
+    )
     if actor is None or actor.tenant_id != workspace.tenant_id:
         raise NotAuthenticated()
-    workspaces = await interconnect.access.workspaces_of(actor.identity_id) if actor.identity_id else []
     connection.state[STATE_KEY] = PortalContext(workspace, workspaces)
 
 
 async def _public_workspace(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if _lists_methods(handler):
         return
-    workspace = await _interconnect(connection).access.workspace(connection.path_params["slug"])
+    workspace, _none = await _interconnect(connection).access.portal_of(connection.path_params["slug"], None)
     connection.state[STATE_KEY] = PortalContext(workspace)
 
 

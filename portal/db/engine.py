@@ -74,6 +74,34 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES, True) else "BEGIN")
 
 
+@asynccontextmanager
+async def read_phase(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """The reads a unit of work makes before work that commits outside it (counting a sign-in attempt,
+    portal.identity.throttle): the block runs in a transaction that ends with it, and the unit of work's
+    next statement begins the transaction it writes in. Meanwhile the unit of work holds nothing that
+    work could wait for: on SQLite, the one write lock (so the block takes none: a snapshot read before
+    another's write could not become a writer anyway); on any database, a pooled connection (parallel
+    sign-ins each holding one and waiting for a second would empty the pool). On PostgreSQL a unit of
+    work whose session lookup already began its transaction reads in it: no row there is waited for."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if session.in_transaction():
+        if sqlite:
+            raise ConfigurationError("a read phase must come before anything else in its unit of work")
+        yield session
+        return
+    if sqlite:
+        await session.connection(execution_options={WRITES: False})
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    if session.new or session.dirty or session.deleted:
+        await session.rollback()
+        raise ConfigurationError("a read phase may not change anything")
+    await session.commit()
+
+
 class Database:
     def __init__(self, settings: Settings, engine: AsyncEngine | None = None) -> None:
         self.settings = settings
@@ -94,9 +122,15 @@ class Database:
 
     @asynccontextmanager
     async def session(self, ctx: DbContext, *, write: bool = True) -> AsyncIterator[AsyncSession]:
-        """A unit of work in `ctx`: committed when the block ends, rolled back if it raises."""
-        async with self.open(ctx, write=write) as session, session.begin():
-            yield session
+        """A unit of work in `ctx`: committed when the block ends, rolled back if it raises (a
+        `read_phase` inside it ends a transaction of its own: the block's later work is committed too)."""
+        async with self.open(ctx, write=write) as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
 
     def session_for(self, actor: Actor) -> AbstractAsyncContextManager[AsyncSession]:
         return self.session(actor_context(actor))

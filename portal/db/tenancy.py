@@ -4,14 +4,21 @@
    model (including relationship loads and bulk statements), so a forgotten filter cannot leak rows.
 2. `before_flush` stamps tenant_id on new rows and refuses a row of another tenant.
 3. `after_begin` hands the context to PostgreSQL (role + app.tenant_id) for row-level security.
+
+`within(session, ctx)` is the one way a unit of work moves to another context for a while, in the same
+transaction (partner sign-in: the login is found in the public context, the session opened in a tenant's).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
 
 from portal.db.base import TenantOwned
@@ -81,14 +88,49 @@ def _stamp_and_check(session: Session, flush_context: Any, instances: Any) -> No
 _SET_CONTEXT = text("SELECT set_config('role', :role, true), set_config('app.tenant_id', :tenant, true)")
 
 
+def _database_context(session: Session) -> dict[str, str]:
+    ctx = context_of(session)
+    app_role, system_role = session.info["db_roles"]
+    return {
+        "role": system_role if ctx.system else app_role,
+        "tenant": "" if ctx.tenant_id is None else str(ctx.tenant_id),
+    }
+
+
 @event.listens_for(TenantSession, "after_begin")
 def _set_database_context(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     """Each PostgreSQL transaction runs as the application role (row-level security applies, no
     BYPASSRLS) with app.tenant_id set, or as the system role whose policies admit every tenant."""
     if connection.dialect.name != "postgresql":
         return
-    ctx = context_of(session)
-    app_role, system_role = session.info["db_roles"]
-    role = system_role if ctx.system else app_role
-    tenant = "" if ctx.tenant_id is None else str(ctx.tenant_id)
-    connection.execute(_SET_CONTEXT, {"role": role, "tenant": tenant})
+    connection.execute(_SET_CONTEXT, _database_context(session))
+
+
+async def _switch(session: AsyncSession, ctx: DbContext) -> None:
+    session.info["ctx"] = ctx
+    if not session.in_transaction():
+        return  # `after_begin` sets the database's side when the transaction begins
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await connection.execute(_SET_CONTEXT, _database_context(session.sync_session))
+
+
+@asynccontextmanager
+async def within(session: AsyncSession, ctx: DbContext) -> AsyncIterator[AsyncSession]:
+    """Run a block of the caller's unit of work in `ctx`, in the same transaction, then return to the
+    context it was in. Changes made so far are flushed first, and the block's are flushed before it
+    ends, so every row is stamped and checked in the context it was made in; on PostgreSQL the role and
+    app.tenant_id follow each switch, so row-level security holds the block to `ctx` as well."""
+    previous = context_of(session.sync_session)
+    await session.flush()
+    await _switch(session, ctx)
+    try:
+        yield session
+        await session.flush()
+    except BaseException:
+        try:
+            await _switch(session, previous)  # a refusal the caller may answer and carry on from
+        except SQLAlchemyError:
+            session.info["ctx"] = previous  # the transaction is broken: it can only be rolled back
+        raise
+    await _switch(session, previous)

@@ -72,9 +72,9 @@ class RequestContextMiddleware(ASGIMiddleware):
         actor: Actor | None = None
         session: AsyncSession | None = None
         writes = may_write(scope)
-        # SQLite has one write lock for the whole database, and a handler may open a unit of work of its
-        # own (a sign-in check, a public lookup) before its first write: a write request reads its session
-        # in a transaction of its own, and the handler's transaction takes the lock with its first statement.
+        # SQLite has one write lock for the whole database, and a sign-in check counts its attempt in a
+        # transaction of its own before the handler's first write (portal.db.engine.read_phase): a write
+        # request reads its session in a transaction of its own, and the handler's takes the lock later.
         split = writes and services.db.dialect == "sqlite"
         try:
             for lookup in lookups:

@@ -13,16 +13,35 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def may_write(scope: Scope) -> bool:
-    """Safe methods only read: on SQLite their transaction takes no write lock."""
+    """Safe methods only read: on SQLite their transaction takes no write lock. A page that must write on
+    a GET (signing a partner in to another portal they serve) says so with `opt={"writes": True}`."""
+    handler = scope.get("route_handler")
+    if handler is not None and handler.opt.get("writes"):
+        return True
     return scope.get("method", "GET") not in SAFE_METHODS
 
 
 def uses_db(handler: BaseRouteHandler) -> bool:
-    """Whether the route's handler, or a dependency it takes, asks for the unit of work."""
-    wanted = handler.parsed_fn_signature.parameters
-    if "db" in wanted:
-        return True
-    return any(
-        name in wanted and "db" in inspect.signature(provide.dependency).parameters
-        for name, provide in handler.resolve_dependencies().items()
-    )
+    """Whether the route's handler, or a dependency it takes (at any depth), asks for the unit of work.
+    Worked out once per route: the answer cannot change while the app runs."""
+    known = _USES_DB.get(handler)
+    if known is None:
+        known = _USES_DB[handler] = _reaches_db(handler)
+    return known
+
+
+_USES_DB: dict[BaseRouteHandler, bool] = {}
+
+
+def _reaches_db(handler: BaseRouteHandler) -> bool:
+    providers = handler.resolve_dependencies()
+    wanted, seen = list(handler.parsed_fn_signature.parameters), set()
+    while wanted:
+        name = wanted.pop()
+        if name == "db":
+            return True
+        if name in seen or name not in providers:
+            continue
+        seen.add(name)
+        wanted.extend(inspect.signature(providers[name].dependency).parameters)
+    return False

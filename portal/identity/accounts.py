@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.actor import Actor, Channel
 from portal.components import TenantSetup
 from portal.db.context import PUBLIC, tenant_context
-from portal.db.engine import Database
+from portal.db.engine import read_phase
+from portal.db.tenancy import within
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, InvalidCredentials, NotFound, ValidationFailed
 from portal.i18n import N_
@@ -95,22 +96,24 @@ class LoggedIn:
 
 
 class Accounts:
+    """Sign-up and signing staff in, in the caller's unit of work (the request's `db`, or the CLI's),
+    which it moves into the tenant concerned with `within`."""
+
     def __init__(
         self,
-        db: Database,
         passwords: Passwords,
         sessions: Sessions,
         guard: SignInGuard,
         tenant_setups: Sequence[TenantSetup] = (),
     ) -> None:
         self.tenant_setups = list(tenant_setups)
-        self.db = db
         self.passwords = passwords
         self.sessions = sessions
         self.guard = guard
 
-    async def sign_up(self, data: SignUp, channel: str = "web") -> tuple[Tenant, InternalUser]:
-        """Create a tenant and its first admin in one transaction: both exist, or neither."""
+    async def sign_up(self, session: AsyncSession, data: SignUp, channel: str = "web") -> tuple[Tenant, InternalUser]:
+        """Create a tenant and its first admin together: both exist, or neither (a savepoint, so a caller
+        that answers the refusal and carries on keeps nothing of it)."""
         errors: list[FieldError] = []
         values: dict[str, str] = {}
         for field, check in (
@@ -130,7 +133,7 @@ class Accounts:
             raise ValidationFailed(errors)
         tenant_id = uuid7()
         try:
-            async with self.db.session(tenant_context(tenant_id, channel=channel)) as session:
+            async with within(session, tenant_context(tenant_id, channel=channel)), session.begin_nested():
                 taken = await session.scalar(
                     select(func.count()).select_from(Tenant).where(Tenant.slug == values["slug"])
                 )
@@ -171,30 +174,31 @@ class Accounts:
         return tenant
 
     async def log_in(
-        self, workspace: str, email: str, password: str, channel: Channel, client: SignInClient
+        self, session: AsyncSession, workspace: str, email: str, password: str, channel: Channel, client: SignInClient
     ) -> LoggedIn:
         workspace, email = workspace.strip().lower(), email.strip().lower()
-        async with self.db.session(PUBLIC) as session:
-            tenant_id = await session.scalar(
-                select(Tenant.id).where(Tenant.slug == workspace, Tenant.status == "active")
-            )
         user_id = password_hash = None
-        if tenant_id is not None:
-            async with self.db.session(tenant_context(tenant_id, channel=channel)) as session:
-                found = (
-                    await session.execute(
-                        select(InternalUser.id, InternalUser.password_hash).where(
-                            InternalUser.email == email, InternalUser.status == "active"
+        async with read_phase(session):
+            async with within(session, PUBLIC):
+                tenant_id = await session.scalar(
+                    select(Tenant.id).where(Tenant.slug == workspace, Tenant.status == "active")
+                )
+            if tenant_id is not None:
+                async with within(session, tenant_context(tenant_id, channel=channel)):
+                    found = (
+                        await session.execute(
+                            select(InternalUser.id, InternalUser.password_hash).where(
+                                InternalUser.email == email, InternalUser.status == "active"
+                            )
                         )
-                    )
-                ).one_or_none()
-                if found is not None:
-                    user_id, password_hash = found
+                    ).one_or_none()
+                    if found is not None:
+                        user_id, password_hash = found
         login = staff_login(workspace, email)
         if not await self.guard.verify(login, client, password_hash, password):
             raise InvalidCredentials()
         assert tenant_id is not None and user_id is not None
-        async with self.db.session(tenant_context(tenant_id, channel=channel)) as session:
+        async with within(session, tenant_context(tenant_id, channel=channel)):
             user = await session.scalar(
                 select(InternalUser).where(InternalUser.id == user_id, InternalUser.status == "active")
             )
@@ -202,12 +206,20 @@ class Accounts:
                 raise InvalidCredentials()
             if self.passwords.needs_rehash(user.password_hash):
                 user.password_hash = self.passwords.hash(password)
+        return await self.signed_in(session, user, login, channel, client)
+
+    async def signed_in(
+        self, session: AsyncSession, user: InternalUser, login: str, channel: Channel, client: SignInClient
+    ) -> LoggedIn:
+        """Open a session for a user who has just proved their password (or, signing up, chosen it);
+        `login` is their sign-in name (`staff_login`), which the new device cookie is bound to."""
+        async with within(session, tenant_context(user.tenant_id, channel=channel)):
             user.last_login_at = utcnow()
             opened = self.sessions.open(
-                session, tenant_id, user.id, "internal", channel, client.user_agent, client.address
+                session, user.tenant_id, user.id, "internal", channel, client.user_agent, client.address
             )
             await session.flush()
-            return LoggedIn(internal_actor(user, opened.session, channel), opened, self.guard.device_cookie(login))
+        return LoggedIn(internal_actor(user, opened.session, channel), opened, self.guard.device_cookie(login))
 
 
 class Staff:

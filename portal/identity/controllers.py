@@ -38,9 +38,10 @@ class AuthController(Controller):
     tags = ["identity"]
 
     @post("/signup", opt=public(), status_code=HTTP_201_CREATED)
-    async def sign_up(self, data: JSONBody[SignUpIn], services: ServicesDep) -> SignUpOut:
+    async def sign_up(self, data: JSONBody[SignUpIn], db: DB, services: ServicesDep) -> SignUpOut:
         """Create a tenant (an upstream manufacturer) and its first admin."""
         tenant, admin = await services.accounts.sign_up(
+            db,
             SignUp(
                 data.company_name, data.slug, data.admin_name, data.email, data.password, data.locale, data.time_zone
             ),
@@ -50,13 +51,13 @@ class AuthController(Controller):
 
     @post("/auth/token", opt=public(401, 429), status_code=200)
     async def token(
-        self, data: JSONBody[TokenIn], services: ServicesDep, request: Request[Any, Any, Any]
+        self, data: JSONBody[TokenIn], db: DB, services: ServicesDep, request: Request[Any, Any, Any]
     ) -> Response[TokenOut]:
         """Exchange workspace, email and password for a short-lived access token and a refresh token.
         The `X-Portal-Device` response header is a device credential: sent back on later sign-ins, it
         keeps this client signing in while someone else's wrong guesses hold back other clients."""
         logged_in = await services.accounts.log_in(
-            data.workspace, data.email, data.password, "api", sign_in_client(request)
+            db, data.workspace, data.email, data.password, "api", sign_in_client(request)
         )
         pair = services.sessions.token_pair(logged_in.opened)
         return Response(

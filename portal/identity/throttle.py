@@ -96,7 +96,9 @@ class SignInGuard:
 
     async def count_attempt(self, login: str, client: SignInClient) -> list[ThrottleKey]:
         """Count one attempt on each key, committed before anything is verified; over a limit: Throttled.
-        Its own transaction: a refused guess must stay counted whatever happens to the caller's."""
+        Its own transaction, because a refused guess must stay counted though the caller's rolls back; the
+        caller makes its reads in a `read_phase` (portal.db.engine) first, so on SQLite its unit of work
+        holds no write lock that this one would wait for."""
         keys = self.keys(login, client)
         now = utcnow()
         cutoff = now - self.window
@@ -121,6 +123,8 @@ class SignInGuard:
         return keys
 
     async def succeeded(self, keys: list[ThrottleKey]) -> None:
+        """Give the attempt back, in its own transaction as it was counted (between the caller's reads
+        and its writes)."""
         async with self.db.session(PUBLIC) as session:
             for k in keys:
                 if k.refundable:

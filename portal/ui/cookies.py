@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from litestar.datastructures import Cookie
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
+from portal.db.context import actor_context
+from portal.db.tenancy import within
 from portal.http.context import SESSION_COOKIE
 from portal.identity.accounts import LoggedIn
 from portal.identity.sessions import revoke_session
@@ -29,10 +32,10 @@ def signed_in_cookies(services: Services, logged_in: LoggedIn) -> list[Cookie]:
     return [session_cookie(services, logged_in.opened.credential), device_cookie(services, logged_in.device)]
 
 
-async def end_session(services: Services, actor: Actor | None, reason: str) -> None:
+async def end_session(session: AsyncSession, actor: Actor | None, reason: str) -> None:
     """The browser's previous session, replaced by a new one: its cookie is overwritten, so end it too."""
     if actor is not None and actor.session_id is not None:
-        async with services.db.session_for(actor) as session:
+        async with within(session, actor_context(actor)):
             await revoke_session(session, actor.session_id, reason)
 
 

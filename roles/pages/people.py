@@ -241,9 +241,7 @@ async def add_colleague_page(
     page = functools.partial(_colleagues_page, db, actor, services, links, people, portal, form=form)
     try:
         async with db.begin_nested():
-            _membership, _identity, credential = await people.add_colleague(
-                actor, new_person(form), admin=admin
-            )
+            _membership, _identity, credential = await people.add_colleague(actor, new_person(form), admin=admin)
     except ValidationFailed as error:
         return await page(errors=field_errors(error), status_code=422)
     except Conflict as error:  # quota used up, a person already connected, …

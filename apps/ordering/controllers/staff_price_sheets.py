@@ -15,7 +15,6 @@ from apps.ordering.controllers.shared import AnyRequest
 from apps.ordering.dependencies import STAFF_DEPENDENCIES, AdminDep
 from apps.ordering.objects import PRICES
 from apps.ordering.schemas import PriceImportOut
-from portal.db.types import utcnow
 from portal.errors import ValidationFailed
 from portal.http.deps import DB
 from portal.http.openapi import upload_operation
@@ -23,6 +22,7 @@ from portal.i18n import N_
 from portal.identity.schemas import typed
 from portal.permissions import requires
 from portal.spreadsheets import MAX_BYTES, XLSX_MEDIA_TYPE
+from portal.ui.downloads import download, stamped
 
 UPLOAD_BODY_LIMIT = MAX_BYTES + 256 * 1024  # the file plus its multipart envelope
 
@@ -36,12 +36,7 @@ class StaffPriceSheetsController(Controller):
     async def export_items(self, price_list_id: FromPath[uuid.UUID], db: DB) -> Response[bytes]:
         """The list's items: sku, name, min_quantity, unit_price (every cell text). Imports back unchanged."""
         content = await price_sheets.export_xlsx(db, price_list_id)
-        filename = f"price-list-{utcnow():%Y%m%d-%H%M}.xlsx"
-        return Response(
-            content,
-            media_type=XLSX_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-        )
+        return download(content, stamped("price-list"))
 
     @post(
         "/{price_list_id:uuid}/items/import",

@@ -31,13 +31,12 @@ from apps.ordering.pages.console_shared import (
     text,
 )
 from interconnect.pages.programme_settings import programme_settings
-from portal.db.types import utcnow
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_, gettext
 from portal.permissions import requires
 from portal.spreadsheets import MAX_BYTES
-from portal.ui.downloads import download
+from portal.ui.downloads import download, stamped
 from portal.ui.forms import Form
 from portal.ui.labels import setting_name
 from portal.ui.refusals import field_errors
@@ -207,7 +206,7 @@ def _row_errors(error: ValidationFailed) -> dict[str, str]:
 )
 async def export_items_page(price_list_id: FromPath[uuid.UUID], db: DB) -> Response[bytes]:
     content = await price_sheets.export_xlsx(db, price_list_id)
-    return download(content, f"price-list-{utcnow():%Y%m%d-%H%M}.xlsx")
+    return download(content, stamped("price-list"))
 
 
 @post(
