@@ -8,26 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar import Response, get, post
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from apps.agent.controllers import xlsx
 from apps.agent.deals import Deals, plain
+from apps.agent.dependencies import PARTNER_DEPENDENCIES, DealsDep
 from apps.agent.models import STAGES
 from apps.agent.objects import FIELDS, PARTNER_OBJECT
-from interconnect.pages.partner_portal import signed_in_portal
-from interconnect.services import InterconnectDep
-from portal.actor import Actor
+from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
 from portal.errors import ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
 from portal.permissions import requires
 from portal.ui.forms import Form
 from portal.ui.refusals import field_errors
-from roles.access import policy_of
 
-AnyRequest = Request[Any, Any, Any]
 PAGE_SIZE = 100
 STAGE_LABELS = {
     "registered": N_("Registered"),
@@ -48,10 +45,8 @@ def display(name: str, value: Any) -> str:
 
 
 async def _deals_page(
-    request: AnyRequest,
-    db: DB,
-    actor: Actor,
-    around: dict[str, Any],
+    deals: Deals,
+    portal: PortalContext,
     *,
     stage: str | None = None,
     form: dict[str, str] | None = None,
@@ -59,14 +54,13 @@ async def _deals_page(
     created: bool = False,
     status_code: int = 200,
 ) -> Template:
-    deals = Deals(db, policy_of(request), actor, PARTNER_OBJECT)
     rules = deals.field_rules()
     stage = stage if stage in STAGES else None
     rows, total = await deals.page(stage, PAGE_SIZE, 0)
     return Template(
         "agent/deals.html",
         context={
-            **around,
+            **portal.frame,
             "deals": [deals.out(d) for d in rows],
             "total": total,
             "stage": stage,
@@ -85,50 +79,40 @@ async def _deals_page(
     )
 
 
-@get("/p/{slug:str}/deals", opt=requires(PARTNER_OBJECT, "read"), include_in_schema=False)
+@get("/deals", opt=requires(PARTNER_OBJECT, "read"), include_in_schema=False)
 async def deals_page(
-    slug: FromPath[str],
-    request: AnyRequest,
-    db: DB,
-    actor: CurrentActor,
-    interconnect: InterconnectDep,
+    deals: DealsDep,
+    portal: CurrentPortal,
     stage: FromQuery[str | None] = None,
     created: FromQuery[str | None] = None,
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _deals_page(request, db, actor, around, stage=stage, created=bool(created))
+    return await _deals_page(deals, portal, stage=stage, created=bool(created))
 
 
-@post("/p/{slug:str}/deals", opt=requires(PARTNER_OBJECT, "create"), include_in_schema=False)
+@post("/deals", opt=requires(PARTNER_OBJECT, "create"), include_in_schema=False)
 async def register_deal_page(
-    slug: FromPath[str],
     data: Form,
-    request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    deals: DealsDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Register a deal for one's own enterprise. A field the form does not offer (hidden or read-only)
     is refused if sent anyway, as in the API."""
-    around = await signed_in_portal(interconnect, slug, actor)
     form = {name: data[name].strip() for name in FORM_FIELDS if name in data}
     values = {name: value for name, value in form.items() if value}
-    deals = Deals(db, policy_of(request), actor, PARTNER_OBJECT)
     try:
         async with db.begin_nested():
             await deals.create(values, owner_id=actor.user_id, enterprise_id=actor.enterprise_id)
     except ValidationFailed as error:
-        return await _deals_page(request, db, actor, around, form=form, errors=field_errors(error), status_code=422)
-    return Redirect(f"/p/{around['portal'].slug}/deals?created=1")
+        return await _deals_page(deals, portal, form=form, errors=field_errors(error), status_code=422)
+    return Redirect(portal.path("deals?created=1"))
 
 
-@get("/p/{slug:str}/deals/export.xlsx", opt=requires(PARTNER_OBJECT, "export"), include_in_schema=False)
-async def export_deals_page(
-    slug: FromPath[str], request: AnyRequest, db: DB, actor: CurrentActor, interconnect: InterconnectDep
-) -> Response[bytes]:
+@get("/deals/export.xlsx", opt=requires(PARTNER_OBJECT, "export"), include_in_schema=False)
+async def export_deals_page(deals: DealsDep) -> Response[bytes]:
     """The deals one may read as XLSX, for the browser (the API's export takes a bearer token)."""
-    await signed_in_portal(interconnect, slug, actor)
-    return await xlsx(Deals(db, policy_of(request), actor, PARTNER_OBJECT))
+    return await xlsx(deals)
 
 
-PAGES = [deals_page, register_deal_page, export_deals_page]
+PAGES = [partner_portal_router([deals_page, register_deal_page, export_deals_page], dependencies=PARTNER_DEPENDENCIES)]

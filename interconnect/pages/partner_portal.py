@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.access import Workspace
 from interconnect.invitations import Acceptance, Accepted
+from interconnect.pages.workspace import CurrentPortal, partner_portal_router
 from interconnect.people import NewPerson
 from interconnect.services import Interconnect, InterconnectDep
 from portal.actor import Actor
 from portal.db.context import actor_context
-from portal.db.engine import read_phase
 from portal.db.tenancy import within
 from portal.errors import (
     Conflict,
@@ -68,17 +68,6 @@ def portal_next(portal: Workspace, target: str | None) -> str:
     """Only pages of this portal: another portal or the console would refuse the new session."""
     target = safe_next(target, "")
     return target if target.startswith(portal_path(portal)) else portal_path(portal)
-
-
-async def signed_in_portal(interconnect: Interconnect, slug: str, actor: Actor) -> dict[str, Any]:
-    """The portal of the path and what its pages show around their content (the workspace switcher).
-
-    A session of another tenant is treated as no session here: the error mapper sends the visitor to
-    this portal's sign-in."""
-    portal, workspaces = await interconnect.access.portal_of(slug, actor.identity_id)
-    if actor.tenant_id != portal.tenant_id:
-        raise NotAuthenticated()
-    return {"portal": portal, "workspaces": workspaces}
 
 
 async def open_web_session(
@@ -123,49 +112,53 @@ def _login_page(
     )
 
 
-@get("/p/{slug:str}/login", opt={**public(), "writes": True}, include_in_schema=False)
+@get("/login", opt={**public(), "writes": True}, include_in_schema=False)
 async def partner_login_form(
-    slug: FromPath[str],
     db: DB,
     request: AnyRequest,
     services: ServicesDep,
     interconnect: InterconnectDep,
+    portal: CurrentPortal,
     next: FromQuery[str | None] = None,
     password_set: FromQuery[str | None] = None,
 ) -> Template | Redirect:
-    portal = await interconnect.access.workspace(db, slug)
-    target = portal_next(portal, next)
+    workspace = portal.workspace
+    target = portal_next(workspace, next)
     actor: Actor | None = request.scope.get("user")
-    if actor is not None and actor.kind == "external" and actor.tenant_id == portal.tenant_id:
+    if actor is not None and actor.kind == "external" and actor.tenant_id == workspace.tenant_id:
         return Redirect(target)
     if actor is not None and actor.kind == "external" and actor.identity_id is not None:
         # Signed in to another manufacturer this person also serves: open this one without a password,
         # as the switcher would. Without a membership here, this portal's sign-in form is shown.
         opened = await interconnect.access.open_session(
-            db, portal.tenant_id, actor.identity_id, "web", sign_in_client(request)
+            db, workspace.tenant_id, actor.identity_id, "web", sign_in_client(request)
         )
         if opened is not None:
             await end_session(db, actor, "replaced")
             return Redirect(target, cookies=[session_cookie(services, opened[1].credential)])
     notice = gettext("Your password is set. Sign in with it now.") if password_set else None
-    return _login_page(portal, {}, target, None, notice)
+    return _login_page(workspace, {}, target, None, notice)
 
 
-@post("/p/{slug:str}/login", opt=public(), include_in_schema=False)
+@post("/login", opt=public(), include_in_schema=False)
 async def partner_login(
-    slug: FromPath[str], data: Form, db: DB, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+    data: Form,
+    db: DB,
+    request: AnyRequest,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
-    async with read_phase(db):  # the sign-in's password check commits its count before anything is written
-        portal = await interconnect.access.workspace(db, slug)
+    workspace = portal.workspace
     form = {"login": data.get("login", "").strip()}
-    target = portal_next(portal, data.get("next"))
+    target = portal_next(workspace, data.get("next"))
     try:
         signed_in = await interconnect.access.log_in(
-            db, portal.slug, form["login"], data.get("password", ""), "web", sign_in_client(request)
+            db, workspace.slug, form["login"], data.get("password", ""), "web", sign_in_client(request)
         )
     except (InvalidCredentials, Throttled) as error:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
-        return _login_page(portal, form, target, message_of(error), status_code=error.status, headers=headers)
+        return _login_page(workspace, form, target, message_of(error), status_code=error.status, headers=headers)
     await end_session(db, request.scope.get("user"), "replaced")
     cookies = [session_cookie(services, signed_in.opened.credential), device_cookie(services, signed_in.device)]
     return Redirect(target, cookies=cookies)
@@ -182,20 +175,19 @@ async def partner_logout(slug: FromPath[str], db: DB, actor: CurrentActor) -> Re
 # --- Workspace switcher ------------------------------------------------------------------
 
 
-@post("/p/{slug:str}/switch", opt=requires("partner.profile", "read"), include_in_schema=False)
+@post("/switch", opt=requires("partner.profile", "read"), include_in_schema=False)
 async def switch_workspace(
-    slug: FromPath[str],
     data: Form,
     db: DB,
     actor: CurrentActor,
     request: AnyRequest,
     services: ServicesDep,
     interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Redirect:
     """Open a session in another manufacturer's portal this person works with, without signing in again."""
-    await signed_in_portal(interconnect, slug, actor)
     assert actor.identity_id is not None
-    target = await interconnect.access.workspace(db, data.get("workspace", "") or slug)
+    target = await interconnect.access.workspace(db, data.get("workspace", "") or portal.workspace.slug)
     cookie = await open_web_session(db, services, interconnect, request, target.tenant_id, actor.identity_id)
     return Redirect(portal_path(target), cookies=[cookie])
 
@@ -345,25 +337,28 @@ async def join_by_link(
     return await _accept(db, data, request, services, interconnect, token=token)
 
 
-@get("/p/{slug:str}/join", opt=public(), include_in_schema=False)
+@get("/join", opt=public(), include_in_schema=False)
 async def join_by_code_form(
-    slug: FromPath[str],
     db: DB,
     request: AnyRequest,
     interconnect: InterconnectDep,
+    portal: CurrentPortal,
     code: FromQuery[str | None] = None,
 ) -> Template:
-    portal = await interconnect.access.workspace(db, slug)
-    return await _join_page(db, interconnect, request, portal=portal, code=(code or "").strip()[:40] or None)
+    code = (code or "").strip()[:40] or None
+    return await _join_page(db, interconnect, request, portal=portal.workspace, code=code)
 
 
-@post("/p/{slug:str}/join", opt=public(), include_in_schema=False)
+@post("/join", opt=public(), include_in_schema=False)
 async def join_by_code(
-    slug: FromPath[str], data: Form, db: DB, request: AnyRequest, services: ServicesDep, interconnect: InterconnectDep
+    data: Form,
+    db: DB,
+    request: AnyRequest,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
-    async with read_phase(db):  # the first admin's password check commits its count before anything is written
-        portal = await interconnect.access.workspace(db, slug)
-    return await _accept(db, data, request, services, interconnect, portal=portal)
+    return await _accept(db, data, request, services, interconnect, portal=portal.workspace)
 
 
 # --- One-time links: setting a first password, or joining with the login one has ------------------
@@ -447,14 +442,11 @@ async def partner_page_not_found(slug: FromPath[str], rest: FromPath[str]) -> No
 
 
 PARTNER_PAGES: list[Any] = [
-    partner_login_form,
-    partner_login,
+    partner_portal_router([partner_login_form, partner_login, join_by_code_form, join_by_code], public=True),
+    partner_portal_router([switch_workspace]),
     partner_logout,
-    switch_workspace,
     join_by_link_form,
     join_by_link,
-    join_by_code_form,
-    join_by_code,
     setup_form,
     setup_password,
     partner_page_not_found,

@@ -12,22 +12,18 @@ import functools
 import uuid
 from typing import Any
 
-from litestar import get, post
+from litestar import Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interconnect.dependencies import DEPENDENCIES, LinksDep, PeopleDep
 from interconnect.links import Links
 from interconnect.models import LINK_TRANSITIONS
-from interconnect.pages.partner_portal import (
-    JOIN_CONFLICT_FIELDS,
-    new_person,
-    person_form,
-    portal_path,
-    signed_in_portal,
-)
+from interconnect.pages.partner_portal import JOIN_CONFLICT_FIELDS, new_person, person_form
 from interconnect.pages.programme_settings import programme_settings
+from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
 from interconnect.people import People
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
@@ -51,14 +47,15 @@ from roles.presets import PARTNER_APPS
 async def _enterprise_page(
     db: AsyncSession,
     services: Services,
+    links: Links,
+    people: People,
     link_id: uuid.UUID,
     *,
     role_error: tuple[uuid.UUID, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    links = Links(db)
     link = await links.get(link_id)
-    members, members_total = await People(db, services.passwords).list(link.id, limit=200)
+    members, members_total = await people.list(link.id, limit=200)
     held = await services.permissions.roles_of(db, [m.id for m, _identity in members])
     partner_roles = list(
         await db.scalars(select(Role).where(Role.kind == "external").order_by(Role.preset.desc(), Role.name))
@@ -96,8 +93,10 @@ async def _enterprise_page(
     opt=requires("interconnect.enterprises", "read"),
     include_in_schema=False,
 )
-async def enterprise_page(link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> Template:
-    return await _enterprise_page(db, services, link_id)
+async def enterprise_page(
+    link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep, links: LinksDep, people: PeopleDep
+) -> Template:
+    return await _enterprise_page(db, services, links, people, link_id)
 
 
 @post(
@@ -112,17 +111,20 @@ async def member_roles_page(
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
+    links: LinksDep,
+    people: PeopleDep,
 ) -> Template | Redirect:
     """Replace the partner roles of one person of this enterprise (`roles` checkboxes, or one `role`).
     The upstream may give any partner role; the role template only limits enterprise admins."""
-    link = await Links(db).get(link_id)
-    membership = await People(db, services.passwords).get(membership_id, link_id=link.id, only_link=True)
+    link = await links.get(link_id)
+    membership = await people.get(membership_id, link_id=link.id, only_link=True)
     try:
         async with db.begin_nested():
             await services.permissions.assign(db, actor, membership.id, "external", form_values(data, "roles", "role"))
     except (ValidationFailed, Conflict) as error:
         role_error = (membership.id, refusal_of(error))
-        return await _enterprise_page(db, services, link.id, role_error=role_error, status_code=error.status)
+        status = error.status
+        return await _enterprise_page(db, services, links, people, link.id, role_error=role_error, status_code=status)
     return Redirect(f"/console/partners/enterprises/{link.id}#person-{membership.id}")
 
 
@@ -133,28 +135,27 @@ APP_ENTRIES: dict[str, tuple[str, Permission]] = {
 }
 
 
-@get("/p/{slug:str}/", opt=requires("partner.profile", "read"), include_in_schema=False)
+@get("/", opt=requires("partner.profile", "read"), include_in_schema=False)
 async def partner_home(
-    slug: FromPath[str],
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
-    interconnect: InterconnectDep,
+    links: LinksDep,
+    portal: CurrentPortal,
     welcome: FromQuery[str | None] = None,
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    enterprise = await Links(db).get(actor.enterprise_id) if actor.enterprise_id else None
+    enterprise = await links.get(actor.enterprise_id) if actor.enterprise_id else None
     roles = list(await db.scalars(select(Role).where(Role.key.in_(actor.roles), Role.kind == "external")))
     # an app is listed only where its first page would open for this person (role, app and permission)
     apps = [
-        (text, portal_path(around["portal"], APP_ENTRIES[key][0]))
+        (text, portal.path(APP_ENTRIES[key][0]))
         for key, text in PARTNER_APPS
         if key in APP_ENTRIES and services.permissions.allows(actor, APP_ENTRIES[key][1])
     ]
     return Template(
         "portal/home.html",
         context={
-            **around,
+            **portal.frame,
             "enterprise": enterprise,
             "welcome": welcome,
             "roles": sorted(roles, key=role_name),
@@ -170,7 +171,9 @@ async def _colleagues_page(
     db: DB,
     actor: Actor,
     services: Services,
-    around: dict[str, Any],
+    links: Links,
+    people: People,
+    portal: PortalContext,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -181,27 +184,28 @@ async def _colleagues_page(
 ) -> Template:
     if actor.enterprise_id is None:
         raise NotFound()
-    enterprise = await Links(db).get(actor.enterprise_id)
-    people, total = await People(db, services.passwords).list(actor.enterprise_id, limit=200)
-    held = await services.permissions.roles_of(db, [m.id for m, _identity in people])
+    enterprise = await links.get(actor.enterprise_id)
+    members, total = await people.list(actor.enterprise_id, limit=200)
+    held = await services.permissions.roles_of(db, [m.id for m, _identity in members])
     partner_roles = {r.key: r for r in await db.scalars(select(Role).where(Role.kind == "external"))}
     offered = await assignable_roles(db, actor.partner_type_id)
     roles = {
         "held": {
-            m.id: sorted(held.get(m.id, frozenset()), key=lambda k: role_name(partner_roles.get(k))) for m, _i in people
+            m.id: sorted(held.get(m.id, frozenset()), key=lambda k: role_name(partner_roles.get(k)))
+            for m, _i in members
         },
         "by_key": partner_roles,
         "choices": sorted((partner_roles[k] for k in offered if k in partner_roles), key=role_name),
-        "prefix": portal_path(around["portal"], "colleagues/"),
+        "prefix": portal.path("colleagues/"),
         "error_for": role_error[0] if role_error else None,
         "error": role_error[1] if role_error else None,
     }
     return Template(
         "portal/colleagues.html",
         context={
-            **around,
+            **portal.frame,
             "enterprise": enterprise,
-            "people": people,
+            "people": members,
             "total": total,
             "form": form or {},
             "errors": errors or {},
@@ -213,33 +217,31 @@ async def _colleagues_page(
     )
 
 
-@get("/p/{slug:str}/colleagues", opt=requires("partner.colleagues", "read"), include_in_schema=False)
+@get("/colleagues", opt=requires("partner.colleagues", "read"), include_in_schema=False)
 async def colleagues_page(
-    slug: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep, interconnect: InterconnectDep
+    db: DB, actor: CurrentActor, services: ServicesDep, links: LinksDep, people: PeopleDep, portal: CurrentPortal
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _colleagues_page(db, actor, services, around)
+    return await _colleagues_page(db, actor, services, links, people, portal)
 
 
-@post("/p/{slug:str}/colleagues", opt=requires("partner.colleagues", "create"), include_in_schema=False)
+@post("/colleagues", opt=requires("partner.colleagues", "create"), include_in_schema=False)
 async def add_colleague_page(
-    slug: FromPath[str],
     data: Form,
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
     interconnect: InterconnectDep,
+    links: LinksDep,
+    people: PeopleDep,
+    portal: CurrentPortal,
 ) -> Template:
     """Add a colleague within the quota; a new person gets a one-time set-password link, shown once."""
-    around = await signed_in_portal(interconnect, slug, actor)
     form = person_form(data, "title", "admin")
     admin = form["admin"] == "yes"
-    page = functools.partial(_colleagues_page, db, actor, services, around, form=form)
+    page = functools.partial(_colleagues_page, db, actor, services, links, people, portal, form=form)
     try:
         async with db.begin_nested():
-            _membership, _identity, credential = await People(db, services.passwords).add_colleague(
-                actor, new_person(form), admin=admin
-            )
+            _membership, _identity, credential = await people.add_colleague(actor, new_person(form), admin=admin)
     except ValidationFailed as error:
         return await page(errors=field_errors(error), status_code=422)
     except Conflict as error:  # quota used up, a person already connected, …
@@ -247,65 +249,63 @@ async def add_colleague_page(
             return await page(errors={JOIN_CONFLICT_FIELDS[error.code]: message_of(error)}, status_code=409)
         return await page(alert=message_of(error), status_code=error.status)
     added = (form["display_name"], interconnect.setup_url(credential) if credential else None)
-    return await _colleagues_page(db, actor, services, around, added=added, status_code=201)
+    return await page(form=None, added=added, status_code=201)
 
 
 @post(
-    "/p/{slug:str}/colleagues/{membership_id:uuid}/status",
+    "/colleagues/{membership_id:uuid}/status",
     opt=requires("partner.colleagues", "update"),
     include_in_schema=False,
 )
 async def colleague_status_page(
-    slug: FromPath[str],
     membership_id: FromPath[uuid.UUID],
     data: Form,
     db: DB,
     actor: CurrentActor,
-    services: ServicesDep,
-    interconnect: InterconnectDep,
+    people: PeopleDep,
+    portal: CurrentPortal,
 ) -> Redirect:
     """Disable (ends their sessions at once) or enable a colleague of one's own enterprise."""
-    portal = (await signed_in_portal(interconnect, slug, actor))["portal"]
-    await People(db, services.passwords).set_colleague_status(actor, membership_id, data.get("status", ""))
-    return Redirect(portal_path(portal, "colleagues"))
+    await people.set_colleague_status(actor, membership_id, data.get("status", ""))
+    return Redirect(portal.path("colleagues"))
 
 
 @post(
-    "/p/{slug:str}/colleagues/{membership_id:uuid}/roles",
+    "/colleagues/{membership_id:uuid}/roles",
     opt=requires("partner.colleagues", "update"),
     include_in_schema=False,
 )
 async def colleague_roles_page(
-    slug: FromPath[str],
     membership_id: FromPath[uuid.UUID],
     data: MultiForm,
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
-    interconnect: InterconnectDep,
+    links: LinksDep,
+    people: PeopleDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Change a colleague's roles among those the partner type's template lets an enterprise admin give
     (`roles` checkboxes, or one `role`). Roles the manufacturer gave outside the template stay."""
-    around = await signed_in_portal(interconnect, slug, actor)
     if actor.enterprise_id is None:
         raise NotFound()
-    membership = await People(db, services.passwords).get(membership_id, link_id=actor.enterprise_id, only_link=True)
+    membership = await people.get(membership_id, link_id=actor.enterprise_id, only_link=True)
     try:
         async with db.begin_nested():
             await services.permissions.assign(db, actor, membership.id, "external", form_values(data, "roles", "role"))
     except DomainError as error:  # refused: not in the template, one's own roles, …
+        role_error = (membership.id, refusal_of(error))
         return await _colleagues_page(
-            db, actor, services, around, role_error=(membership.id, refusal_of(error)), status_code=error.status
+            db, actor, services, links, people, portal, role_error=role_error, status_code=error.status
         )
-    return Redirect(portal_path(around["portal"], "colleagues") + f"#person-{membership.id}")
+    return Redirect(portal.path("colleagues") + f"#person-{membership.id}")
 
 
 PEOPLE_PAGES: list[Any] = [
-    enterprise_page,
-    member_roles_page,
-    partner_home,
-    colleagues_page,
-    add_colleague_page,
-    colleague_status_page,
-    colleague_roles_page,
+    # the console's pages at their full paths, with interconnect's services named once for both
+    Router(path="/", route_handlers=[enterprise_page, member_roles_page], dependencies=DEPENDENCIES),
+    partner_portal_router(
+        [partner_home, colleagues_page, add_colleague_page, colleague_status_page, colleague_roles_page],
+        dependencies=DEPENDENCIES,
+    ),
 ]

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Router
+
+from apps.ordering.dependencies import STAFF_DEPENDENCIES
 from apps.ordering.pages.console_credit import CREDIT_PAGES
 from apps.ordering.pages.console_orders import ORDER_PAGES
 from apps.ordering.pages.console_overview import OVERVIEW_PAGES
@@ -16,12 +19,19 @@ from apps.ordering.pages.console_settings import SETTINGS_PAGES
 from apps.ordering.pages.console_stock import STOCK_PAGES
 
 CONSOLE_PAGES: list[Any] = [
-    *OVERVIEW_PAGES,
-    *ORDER_PAGES,
-    *PRODUCT_PAGES,
-    *PRICE_PAGES,
-    *STOCK_PAGES,
-    *CREDIT_PAGES,
-    *PAYMENT_PAGES,
-    *SETTINGS_PAGES,
+    # at their full paths; the staff side's services (orders, payments, catalog) named once for all
+    Router(
+        path="/",
+        route_handlers=[
+            *OVERVIEW_PAGES,
+            *ORDER_PAGES,
+            *PRODUCT_PAGES,
+            *PRICE_PAGES,
+            *STOCK_PAGES,
+            *CREDIT_PAGES,
+            *PAYMENT_PAGES,
+            *SETTINGS_PAGES,
+        ],
+        dependencies=STAFF_DEPENDENCIES,
+    )
 ]

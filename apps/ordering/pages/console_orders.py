@@ -15,25 +15,23 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import workflow
+from apps.ordering.dependencies import OrdersDep
 from apps.ordering.models.orders import ORDER_STATUSES
 from apps.ordering.objects import ORDER
 from apps.ordering.orders import Orders
 from apps.ordering.pages.console_shared import (
     PAGE_SIZE,
-    AnyRequest,
     done_message,
     enterprise_choices,
     form_int,
     optional_uuid,
-    orders_of,
     page_helpers,
     raise_if,
     role_namer,
     text,
 )
-from portal.actor import Actor
 from portal.errors import DomainError, FieldError, NotFound, ValidationFailed
-from portal.http.deps import DB, CurrentActor
+from portal.http.deps import DB
 from portal.i18n import N_
 from portal.permissions import requires
 from portal.ui.forms import Form
@@ -46,9 +44,8 @@ QUEUE_FILTERS = ("submitted", "open", *[s for s in ORDER_STATUSES if s != "submi
 
 @get("/console/ordering/orders", opt=requires(ORDER, "read"), include_in_schema=False)
 async def orders_page(
-    request: AnyRequest,
     db: DB,
-    actor: CurrentActor,
+    orders: OrdersDep,
     status: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
     enterprise: FromQuery[str | None] = None,
@@ -61,7 +58,6 @@ async def orders_page(
         "enterprise": optional_uuid(enterprise),
     }
     number = page_number(page)
-    orders = orders_of(request, db, actor)
     wanted = None if chosen["status"] == "all" else chosen["status"]
     rows, total = await orders.page(
         wanted, chosen["q"] or None, chosen["enterprise"], PAGE_SIZE, (number - 1) * PAGE_SIZE
@@ -82,9 +78,8 @@ async def orders_page(
 
 
 async def _order_page(
-    request: AnyRequest,
     db: AsyncSession,
-    actor: Actor,
+    orders: Orders,
     order_id: uuid.UUID,
     *,
     done: str | None = None,
@@ -94,7 +89,6 @@ async def _order_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    orders = orders_of(request, db, actor)
     order = await orders.out(await orders.get(order_id))
     skus = {line["id"]: line["sku"] for line in order["lines"]}
     pending = next((a for a in order["approvals"] if a["status"] == "pending"), None)
@@ -122,25 +116,22 @@ async def _order_page(
 @get("/console/ordering/orders/{order_id:uuid}", opt=requires(ORDER, "read"), include_in_schema=False)
 async def order_page(
     order_id: FromPath[uuid.UUID],
-    request: AnyRequest,
     db: DB,
-    actor: CurrentActor,
+    orders: OrdersDep,
     done: FromQuery[str | None] = None,
 ) -> Template:
-    return await _order_page(request, db, actor, order_id, done=done)
+    return await _order_page(db, orders, order_id, done=done)
 
 
 async def _act(
-    request: AnyRequest,
     db: AsyncSession,
-    actor: Actor,
+    orders: Orders,
     order_id: uuid.UUID,
     action: str,
     form: dict[str, str],
     run: Callable[[Orders], Awaitable[str]],
 ) -> Template | Redirect:
     """Run one transition; back to the order with what happened, or its page showing the refusal."""
-    orders = orders_of(request, db, actor)
     await orders.get(order_id)  # outside the actor's scope (or another tenant's): not found, not refused
     try:
         async with db.begin_nested():
@@ -150,9 +141,8 @@ async def _act(
     except DomainError as error:
         errors = field_errors(error) if isinstance(error, ValidationFailed) else {}
         return await _order_page(
-            request,
             db,
-            actor,
+            orders,
             order_id,
             alert=refusal_of(error),
             failed=action,
@@ -164,9 +154,7 @@ async def _act(
 
 
 @post("/console/ordering/orders/{order_id:uuid}/approve", opt=requires(ORDER, "approve"), include_in_schema=False)
-async def approve_page(
-    order_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
-) -> Template | Redirect:
+async def approve_page(order_id: FromPath[uuid.UUID], data: Form, db: DB, orders: OrdersDep) -> Template | Redirect:
     """Take the order's next approval step; the last step approves it."""
     comment = text(data, "comment")
 
@@ -174,52 +162,44 @@ async def approve_page(
         order = await workflow.approve(orders, order_id, comment or None)
         return "approved" if order.status == "approved" else "step"
 
-    return await _act(request, db, actor, order_id, "approve", {"comment": comment}, run)
+    return await _act(db, orders, order_id, "approve", {"comment": comment}, run)
 
 
 @post("/console/ordering/orders/{order_id:uuid}/reject", opt=requires(ORDER, "approve"), include_in_schema=False)
-async def reject_page(
-    order_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
-) -> Template | Redirect:
+async def reject_page(order_id: FromPath[uuid.UUID], data: Form, db: DB, orders: OrdersDep) -> Template | Redirect:
     comment = text(data, "comment")
 
     async def run(orders: Orders) -> str:
         await workflow.reject(orders, order_id, comment)
         return "rejected"
 
-    return await _act(request, db, actor, order_id, "reject", {"comment": comment}, run)
+    return await _act(db, orders, order_id, "reject", {"comment": comment}, run)
 
 
 @post("/console/ordering/orders/{order_id:uuid}/cancel", opt=requires(ORDER, "cancel"), include_in_schema=False)
-async def cancel_page(
-    order_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
-) -> Template | Redirect:
+async def cancel_page(order_id: FromPath[uuid.UUID], data: Form, db: DB, orders: OrdersDep) -> Template | Redirect:
     comment = text(data, "comment")
 
     async def run(orders: Orders) -> str:
         await workflow.cancel(orders, order_id, comment)
         return "cancelled"
 
-    return await _act(request, db, actor, order_id, "cancel", {"comment": comment}, run)
+    return await _act(db, orders, order_id, "cancel", {"comment": comment}, run)
 
 
 @post("/console/ordering/orders/{order_id:uuid}/complete", opt=requires(ORDER, "approve"), include_in_schema=False)
-async def complete_page(
-    order_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
-) -> Template | Redirect:
+async def complete_page(order_id: FromPath[uuid.UUID], data: Form, db: DB, orders: OrdersDep) -> Template | Redirect:
     comment = text(data, "comment")
 
     async def run(orders: Orders) -> str:
         await workflow.complete(orders, order_id, comment or None)
         return "completed"
 
-    return await _act(request, db, actor, order_id, "complete", {"comment": comment}, run)
+    return await _act(db, orders, order_id, "complete", {"comment": comment}, run)
 
 
 @post("/console/ordering/orders/{order_id:uuid}/ship", opt=requires(ORDER, "ship"), include_in_schema=False)
-async def ship_page(
-    order_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
-) -> Template | Redirect:
+async def ship_page(order_id: FromPath[uuid.UUID], data: Form, db: DB, orders: OrdersDep) -> Template | Redirect:
     """A shipment of the quantities typed per line (`lines.<line id>`), with carrier and tracking number
     (or as the manufacturer's own delivery); what is left stays for a later shipment."""
     form: dict[str, Any] = {k: v.strip() for k, v in data.items() if k != "_csrf_token"}
@@ -246,7 +226,7 @@ async def ship_page(
         )
         return "shipped"
 
-    return await _act(request, db, actor, order_id, "ship", form, run)
+    return await _act(db, orders, order_id, "ship", form, run)
 
 
 ORDER_PAGES = [orders_page, order_page, approve_page, reject_page, cancel_page, complete_page, ship_page]

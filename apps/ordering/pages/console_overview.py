@@ -11,10 +11,11 @@ from litestar import get
 from litestar.response import Template
 from sqlalchemy import func, select
 
+from apps.ordering.dependencies import OrdersDep
 from apps.ordering.models import Payment
 from apps.ordering.objects import ORDER, PAYMENT
 from apps.ordering.orders import RECEIVABLE_STATUSES
-from apps.ordering.pages.console_shared import AnyRequest, orders_of, page_helpers
+from apps.ordering.pages.console_shared import AnyRequest, page_helpers
 from portal.db.types import utcnow
 from portal.http.deps import DB, CurrentActor
 from portal.permissions import requires
@@ -49,8 +50,7 @@ def bars(per_day: list[tuple[str, int]]) -> list[dict[str, Any]]:
 
 
 @get("/console/ordering", opt=requires(ORDER, "read"), include_in_schema=False)
-async def overview_page(request: AnyRequest, db: DB, actor: CurrentActor) -> Template:
-    orders = orders_of(request, db, actor)
+async def overview_page(request: AnyRequest, db: DB, actor: CurrentActor, orders: OrdersDep) -> Template:
     scoped = (await orders.query()).subquery()
     now = utcnow()
     today = datetime.combine(now.date(), time.min, tzinfo=UTC)

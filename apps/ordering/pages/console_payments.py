@@ -17,18 +17,17 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import account
+from apps.ordering.dependencies import PaymentsDep
 from apps.ordering.models.money import PAYMENT_STATUSES
 from apps.ordering.objects import PAYMENT
 from apps.ordering.pages.console_shared import (
     PAGE_SIZE,
-    AnyRequest,
     done_message,
     enterprise_choices,
     form_date,
     form_decimal,
     form_uuid,
     optional_uuid,
-    orders_of,
     page_helpers,
     raise_if,
     text,
@@ -61,9 +60,9 @@ def allocations_of(data: Mapping[str, Any], errors: list[FieldError]) -> dict[uu
 
 
 async def _payments_page(
-    request: AnyRequest,
     db: AsyncSession,
     actor: Actor,
+    payments: Payments,
     status: str | None = None,
     enterprise: str | None = None,
     page: str | None = None,
@@ -77,7 +76,6 @@ async def _payments_page(
 ) -> Template:
     chosen = {"status": status if status in PAYMENT_STATUSES else "", "enterprise": optional_uuid(enterprise)}
     number = page_number(page)
-    payments = Payments(orders_of(request, db, actor))
     rows, total = await payments.page(
         chosen["status"] or None, chosen["enterprise"], PAGE_SIZE, (number - 1) * PAGE_SIZE
     )
@@ -110,20 +108,20 @@ async def _payments_page(
 
 @get("/console/ordering/payments", opt=requires(PAYMENT, "read"), include_in_schema=False)
 async def payments_page(
-    request: AnyRequest,
     db: DB,
     actor: CurrentActor,
+    payments: PaymentsDep,
     status: FromQuery[str | None] = None,
     enterprise: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
     done: FromQuery[str | None] = None,
 ) -> Template:
     """`enterprise` also picks the payer of the record form, whose open orders it offers to match."""
-    return await _payments_page(request, db, actor, status, enterprise, page, done=done)
+    return await _payments_page(db, actor, payments, status, enterprise, page, done=done)
 
 
 @post("/console/ordering/payments", opt=requires(PAYMENT, "create"), include_in_schema=False)
-async def record_payment_page(data: Form, request: AnyRequest, db: DB, actor: CurrentActor) -> Template | Redirect:
+async def record_payment_page(data: Form, db: DB, actor: CurrentActor, payments: PaymentsDep) -> Template | Redirect:
     names = ("enterprise_id", "amount", "received_on", "method", "reference", "note")
     form = {name: text(data, name) for name in names}
     form.update({k: text(data, k) for k in data if ALLOCATION_FIELD.match(k)})
@@ -135,7 +133,6 @@ async def record_payment_page(data: Form, request: AnyRequest, db: DB, actor: Cu
     for name, value in (("enterprise_id", enterprise_id), ("amount", amount), ("received_on", received_on)):
         if value is None and not any(e.field == name for e in errors):
             errors.append(FieldError(name, N_("is required"), "required"))
-    payments = Payments(orders_of(request, db, actor))
     try:
         async with db.begin_nested():
             raise_if(errors)
@@ -149,40 +146,38 @@ async def record_payment_page(data: Form, request: AnyRequest, db: DB, actor: Cu
                 allocations=allocations,
             )
     except ValidationFailed as error:
-        return await _payments_page(request, db, actor, form=form, errors=field_errors(error), status_code=422)
+        return await _payments_page(db, actor, payments, form=form, errors=field_errors(error), status_code=422)
     return Redirect(with_query("/console/ordering/payments", enterprise=payment.enterprise_id, done="recorded"))
 
 
 @post("/console/ordering/payments/{payment_id:uuid}/confirm", opt=requires(PAYMENT, "approve"), include_in_schema=False)
 async def confirm_payment_page(
-    payment_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
+    payment_id: FromPath[uuid.UUID], data: Form, db: DB, actor: CurrentActor, payments: PaymentsDep
 ) -> Template | Redirect:
     """Confirm a reported payment; it is matched to the enterprise's oldest open orders."""
-    payments = Payments(orders_of(request, db, actor))
     await payments.get(payment_id)
     try:
         async with db.begin_nested():
             await payments.confirm(payment_id)
     except (ValidationFailed, Conflict) as error:
         return await _payments_page(
-            request, db, actor, "reported", alert=refusal_of(error), alert_payment=payment_id, status_code=error.status
+            db, actor, payments, "reported", alert=refusal_of(error), alert_payment=payment_id, status_code=error.status
         )
     return Redirect(with_query("/console/ordering/payments", status=text(data, "status"), done="confirmed"))
 
 
 @post("/console/ordering/payments/{payment_id:uuid}/reject", opt=requires(PAYMENT, "approve"), include_in_schema=False)
 async def reject_payment_page(
-    payment_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
+    payment_id: FromPath[uuid.UUID], data: Form, db: DB, actor: CurrentActor, payments: PaymentsDep
 ) -> Template | Redirect:
     """Reject a reported payment; `note` says why (required)."""
-    payments = Payments(orders_of(request, db, actor))
     await payments.get(payment_id)
     try:
         async with db.begin_nested():
             await payments.reject(payment_id, text(data, "note"))
     except (ValidationFailed, Conflict) as error:
         return await _payments_page(
-            request, db, actor, "reported", alert=refusal_of(error), alert_payment=payment_id, status_code=error.status
+            db, actor, payments, "reported", alert=refusal_of(error), alert_payment=payment_id, status_code=error.status
         )
     return Redirect(with_query("/console/ordering/payments", status=text(data, "status"), done="payment_rejected"))
 

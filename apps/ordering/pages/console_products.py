@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.admin import CatalogAdmin
 from apps.ordering.catalog import categories_query
+from apps.ordering.dependencies import catalog_of
 from apps.ordering.objects import CATALOG
 from apps.ordering.pages.console_shared import (
     PAGE_SIZE,
     AnyRequest,
-    catalog_of,
     done_message,
     form_int,
     form_uuid,

@@ -17,18 +17,13 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.ordering.catalog import Catalog
 from apps.ordering.lifecycle import LABELS as STATUS_LABELS
-from apps.ordering.objects import ORDER
-from apps.ordering.orders import Orders
 from apps.ordering.payments import METHOD_LABELS
 from apps.ordering.placing import ANY_APPROVER
 from interconnect.models import EnterpriseLink
-from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
 from portal.http.inputs import whole_number
 from portal.i18n import N_, gettext
-from roles.access import policy_of
 from roles.pages.labels import role_name, roles_by_key, roles_of_kind
 
 AnyRequest = Request[Any, Any, Any]
@@ -112,14 +107,6 @@ def percent_of(share: Decimal | None) -> str:
 def page_helpers() -> dict[str, Any]:
     """Functions the ordering templates use (the ordering component declares no template globals)."""
     return {"olabel": ordering_label, "amount": amount, "percent_of": percent_of}
-
-
-def orders_of(request: AnyRequest, db: AsyncSession, actor: Actor) -> Orders:
-    return Orders(db, policy_of(request), actor, ORDER)
-
-
-async def catalog_of(request: AnyRequest, db: AsyncSession, actor: Actor, obj: str) -> Catalog:
-    return await Catalog.for_actor(db, policy_of(request), actor, obj)
 
 
 async def enterprise_choices(db: AsyncSession) -> list[tuple[uuid.UUID, str]]:

@@ -10,15 +10,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Response, get, post
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from apps.ordering import account
 from apps.ordering.controllers.partner import own_enterprise, period, statement_cells
 from apps.ordering.controllers.shared import xlsx
-from apps.ordering.dependencies import orders_of
+from apps.ordering.dependencies import PaymentsDep
 from apps.ordering.models import Payment
-from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_ORDER
+from apps.ordering.objects import PARTNER_ACCOUNT
 from apps.ordering.pages.partner_shared import (
     ENTRY_LABELS,
     KEY_FIELD,
@@ -35,8 +35,7 @@ from apps.ordering.pages.partner_shared import (
     render,
 )
 from apps.ordering.payments import METHOD_LABELS, METHODS, Payments
-from interconnect.pages.partner_portal import signed_in_portal
-from interconnect.services import InterconnectDep
+from interconnect.pages.workspace import CurrentPortal, PortalContext
 from portal import timezones
 from portal.actor import Actor
 from portal.errors import Conflict, FieldError, ValidationFailed
@@ -64,7 +63,8 @@ async def _account_page(
     request: AnyRequest,
     db: DB,
     actor: Actor,
-    around: dict[str, Any],
+    portal: PortalContext,
+    payments: Payments,
     *,
     start: str | None = None,
     end: str | None = None,
@@ -83,12 +83,10 @@ async def _account_page(
         period_errors.update(form_errors(error))
     if period_errors and status_code == 200:
         status_code = 422
-    payments, payment_total = await Payments(orders_of(request, db, actor, PARTNER_ORDER)).page(
-        None, None, PAYMENTS_SHOWN, 0
-    )
+    shown, payment_total = await payments.page(None, None, PAYMENTS_SHOWN, 0)
     return render(
         "account",
-        around,
+        portal,
         status_code,
         standing=await account.credit(db, enterprise),
         open_orders=await account.open_orders(db, enterprise),
@@ -96,7 +94,7 @@ async def _account_page(
         start=begin,
         end=finish,
         period_errors=period_errors,
-        payments=payments,
+        payments=shown,
         payment_total=payment_total,
         entry_labels=ENTRY_LABELS,
         method_labels=METHOD_LABELS,
@@ -112,36 +110,32 @@ async def _account_page(
     )
 
 
-@get("/p/{slug:str}/ordering/account", opt=requires(PARTNER_ACCOUNT, "read"), include_in_schema=False)
+@get("/ordering/account", opt=requires(PARTNER_ACCOUNT, "read"), include_in_schema=False)
 async def account_page(
-    slug: FromPath[str],
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    payments: PaymentsDep,
     start: FromQuery[str | None] = None,
     end: FromQuery[str | None] = None,
     reported: FromQuery[str | None] = None,
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _account_page(request, db, actor, around, start=start, end=end, reported=bool(reported))
+    return await _account_page(request, db, actor, portal, payments, start=start, end=end, reported=bool(reported))
 
 
 @get(
-    "/p/{slug:str}/ordering/account/statement.xlsx",
+    "/ordering/account/statement.xlsx",
     opt=requires(PARTNER_ACCOUNT, "export"),
     include_in_schema=False,
 )
 async def statement_export_page(
-    slug: FromPath[str],
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
     start: FromQuery[str | None] = None,
     end: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The same workbook as the API's statement.xlsx, for the period of the page."""
-    await signed_in_portal(interconnect, slug, actor)
     begin, finish, errors = chosen_period(start, end, actor.time_zone)
     if errors:
         raise ValidationFailed([FieldError(name, message) for name, message in errors.items()])
@@ -170,20 +164,18 @@ def payment_values(form: dict[str, str]) -> dict[str, Any]:
     return {"amount": amount, "received_on": received_on, "method": form["method"].strip(), **texts}
 
 
-@post("/p/{slug:str}/ordering/account/payments", opt=requires(PARTNER_ACCOUNT, "create"), include_in_schema=False)
+@post("/ordering/account/payments", opt=requires(PARTNER_ACCOUNT, "create"), include_in_schema=False)
 async def report_payment_page(
-    slug: FromPath[str],
     data: Form,
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    payments: PaymentsDep,
 ) -> Template | Redirect:
     """Report a payment made for one's own enterprise; the form's key makes a second send harmless."""
-    around = await signed_in_portal(interconnect, slug, actor)
     enterprise = own_enterprise(actor)
     form = {name: data.get(name, "") for name in PAYMENT_FIELDS}
-    payments = Payments(orders_of(request, db, actor, PARTNER_ORDER))
 
     async def create() -> dict[str, Any]:
         payment = await payments.create(enterprise_id=enterprise, **payment_values(form))
@@ -193,11 +185,15 @@ async def report_payment_page(
         async with db.begin_nested():
             await once(db, actor, request, data.get(KEY_FIELD), create)
     except ValidationFailed as error:
-        return await _account_page(request, db, actor, around, form=form, errors=form_errors(error), status_code=422)
+        return await _account_page(
+            request, db, actor, portal, payments, form=form, errors=form_errors(error), status_code=422
+        )
     except Conflict as error:
         errors = {KEY_FIELD: "; ".join(refusal_lines(error))}
-        return await _account_page(request, db, actor, around, form=form, errors=errors, status_code=error.status)
-    return Redirect(f"{base_of(around['portal'])}/account?reported=1#payments")
+        return await _account_page(
+            request, db, actor, portal, payments, form=form, errors=errors, status_code=error.status
+        )
+    return Redirect(f"{base_of(portal)}/account?reported=1#payments")
 
 
 ACCOUNT_PAGES = [account_page, statement_export_page, report_payment_page]

@@ -6,21 +6,18 @@ enterprise's address is not found here either."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from apps.ordering.addresses import FIELDS, AddressBook, address_out
-from apps.ordering.dependencies import own_enterprise
+from apps.ordering.dependencies import AddressBookDep
 from apps.ordering.objects import PARTNER_ORDER
 from apps.ordering.pages.partner_shared import base_of, form_errors, render
-from interconnect.pages.partner_portal import signed_in_portal
-from interconnect.services import InterconnectDep
-from portal.actor import Actor
+from interconnect.pages.workspace import CurrentPortal, PortalContext
 from portal.errors import ValidationFailed
-from portal.http.deps import DB, CurrentActor
+from portal.http.deps import DB
 from portal.i18n import N_
 from portal.permissions import requires
 from portal.ui.forms import Form
@@ -38,19 +35,17 @@ def _form(data: dict[str, str]) -> dict[str, str]:
 
 
 async def _book_page(
-    db: DB,
-    actor: Actor,
-    around: dict[str, Any],
+    book: AddressBook,
+    portal: PortalContext,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     done: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    book = AddressBook(db, own_enterprise(actor))
     return render(
         "addresses",
-        around,
+        portal,
         status_code,
         addresses=[address_out(a) for a in await book.list()],
         form=form or {},
@@ -59,91 +54,82 @@ async def _book_page(
     )
 
 
-@get("/p/{slug:str}/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+@get("/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def addresses_page(
-    slug: FromPath[str], db: DB, actor: CurrentActor, interconnect: InterconnectDep, done: FromQuery[str | None] = None
+    portal: CurrentPortal, address_book: AddressBookDep, done: FromQuery[str | None] = None
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _book_page(db, actor, around, done=done)
+    return await _book_page(address_book, portal, done=done)
 
 
-@post("/p/{slug:str}/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+@post("/ordering/addresses", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def add_address_page(
-    slug: FromPath[str], data: Form, db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    data: Form, db: DB, portal: CurrentPortal, address_book: AddressBookDep
 ) -> Template | Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
     form = _form(data)
     try:
         async with db.begin_nested():
-            await AddressBook(db, own_enterprise(actor)).create(form, make_default=bool(data.get("is_default")))
+            await address_book.create(form, make_default=bool(data.get("is_default")))
     except ValidationFailed as error:
-        return await _book_page(db, actor, around, form=form, errors=form_errors(error), status_code=422)
-    return Redirect(f"{base_of(around['portal'])}/addresses?done=added")
+        return await _book_page(address_book, portal, form=form, errors=form_errors(error), status_code=422)
+    return Redirect(f"{base_of(portal)}/addresses?done=added")
 
 
 @get(
-    "/p/{slug:str}/ordering/addresses/{address_id:uuid}",
+    "/ordering/addresses/{address_id:uuid}",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def address_page(
-    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    address_id: FromPath[uuid.UUID], portal: CurrentPortal, address_book: AddressBookDep
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    found = address_out(await AddressBook(db, own_enterprise(actor)).get(address_id))
-    return render("address", around, address=found, form=found, errors={})
+    found = address_out(await address_book.get(address_id))
+    return render("address", portal, address=found, form=found, errors={})
 
 
 @post(
-    "/p/{slug:str}/ordering/addresses/{address_id:uuid}",
+    "/ordering/addresses/{address_id:uuid}",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def change_address_page(
-    slug: FromPath[str],
     address_id: FromPath[uuid.UUID],
     data: Form,
     db: DB,
-    actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    address_book: AddressBookDep,
 ) -> Template | Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
-    book = AddressBook(db, own_enterprise(actor))
-    found = address_out(await book.get(address_id))
+    found = address_out(await address_book.get(address_id))
     form = _form(data)
     try:
         async with db.begin_nested():
-            await book.update(address_id, form)
+            await address_book.update(address_id, form)
     except ValidationFailed as error:
-        return render("address", around, 422, address=found, form=form, errors=form_errors(error))
-    return Redirect(f"{base_of(around['portal'])}/addresses?done=changed")
+        return render("address", portal, 422, address=found, form=form, errors=form_errors(error))
+    return Redirect(f"{base_of(portal)}/addresses?done=changed")
 
 
 @post(
-    "/p/{slug:str}/ordering/addresses/{address_id:uuid}/default",
+    "/ordering/addresses/{address_id:uuid}/default",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def default_address_page(
-    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    address_id: FromPath[uuid.UUID], portal: CurrentPortal, address_book: AddressBookDep
 ) -> Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
-    book = AddressBook(db, own_enterprise(actor))
-    await book.make_default(await book.get(address_id))
-    return Redirect(f"{base_of(around['portal'])}/addresses?done=default")
+    await address_book.make_default(await address_book.get(address_id))
+    return Redirect(f"{base_of(portal)}/addresses?done=default")
 
 
 @post(
-    "/p/{slug:str}/ordering/addresses/{address_id:uuid}/delete",
+    "/ordering/addresses/{address_id:uuid}/delete",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def delete_address_page(
-    slug: FromPath[str], address_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    address_id: FromPath[uuid.UUID], portal: CurrentPortal, address_book: AddressBookDep
 ) -> Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
-    await AddressBook(db, own_enterprise(actor)).delete(address_id)
-    return Redirect(f"{base_of(around['portal'])}/addresses?done=deleted")
+    await address_book.delete(address_id)
+    return Redirect(f"{base_of(portal)}/addresses?done=deleted")
 
 
 ADDRESS_PAGES = [

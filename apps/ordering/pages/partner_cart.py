@@ -18,9 +18,8 @@ from litestar.response import Redirect, Template
 from apps.ordering import placing
 from apps.ordering.addresses import AddressBook, address_out
 from apps.ordering.cart import Cart
-from apps.ordering.catalog import Catalog
-from apps.ordering.dependencies import catalog_of, orders_of, own_enterprise
-from apps.ordering.objects import ORDER_INPUT_FIELDS, PARTNER_CATALOG, PARTNER_ORDER
+from apps.ordering.dependencies import AddressBookDep, CartDep, OrdersDep
+from apps.ordering.objects import ORDER_INPUT_FIELDS, PARTNER_ORDER
 from apps.ordering.pages.partner_catalog import first_quantity, quantity_of
 from apps.ordering.pages.partner_shared import (
     KEY_FIELD,
@@ -33,8 +32,7 @@ from apps.ordering.pages.partner_shared import (
     render,
     uuid_or_none,
 )
-from interconnect.pages.partner_portal import signed_in_portal
-from interconnect.services import InterconnectDep
+from interconnect.pages.workspace import CurrentPortal, PortalContext
 from portal.actor import Actor
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -52,28 +50,29 @@ def order_inputs(request: AnyRequest, actor: Actor) -> list[str]:
 
 async def _cart_page(
     request: AnyRequest,
-    catalog: Catalog,
+    cart: Cart,
+    address_book: AddressBook,
     actor: Actor,
-    around: dict[str, Any],
+    portal: PortalContext,
     *,
     form: dict[str, str] | None = None,
     refusal: list[str] | None = None,
     line_errors: dict[uuid.UUID, list[str]] | None = None,
     status_code: int = 200,
 ) -> Template:
-    cart = await Cart(catalog).out()
-    book = await AddressBook(catalog.session, own_enterprise(actor)).list()
+    shown = await cart.out()
+    book = await address_book.list()
     form = form if form is not None else {"address_id": str(next((a.id for a in book if a.is_default), ""))}
     return render(
         "cart",
-        around,
+        portal,
         status_code,
-        items=cart["items"],
-        total=cart.get("total"),
-        priced="total" in cart,
-        currency=next((i["product"].get("currency") for i in cart["items"] if i["product"]), None),
-        unavailable=sum(1 for item in cart["items"] if not item["available_to_order"]),
-        wrong_quantity=sum(1 for item in cart["items"] if item["problems"]),
+        items=shown["items"],
+        total=shown.get("total"),
+        priced="total" in shown,
+        currency=next((i["product"].get("currency") for i in shown["items"] if i["product"]), None),
+        unavailable=sum(1 for item in shown["items"] if not item["available_to_order"]),
+        wrong_quantity=sum(1 for item in shown["items"] if item["problems"]),
         inputs=order_inputs(request, actor),
         addresses=[address_out(a) for a in book],
         form=form,
@@ -103,55 +102,53 @@ def date_field(text: str, name: str) -> date | None:
     return found
 
 
-@get("/p/{slug:str}/ordering/cart", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+@get("/ordering/cart", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def cart_page(
-    slug: FromPath[str], request: AnyRequest, db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    request: AnyRequest, actor: CurrentActor, portal: CurrentPortal, cart: CartDep, address_book: AddressBookDep
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    return await _cart_page(request, await catalog_of(request, db, actor, PARTNER_CATALOG), actor, around)
+    return await _cart_page(request, cart, address_book, actor, portal)
 
 
-@post("/p/{slug:str}/ordering/cart/{product_id:uuid}", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+@post("/ordering/cart/{product_id:uuid}", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def cart_line_page(
-    slug: FromPath[str],
     product_id: FromPath[uuid.UUID],
     data: Form,
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    cart: CartDep,
+    address_book: AddressBookDep,
 ) -> Template | Redirect:
     """Set the product's quantity in the cart; the form's remove button takes it out."""
-    around = await signed_in_portal(interconnect, slug, actor)
-    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
     try:
         quantity = 0 if data.get("remove") else quantity_of(data)
         async with db.begin_nested():
-            await Cart(catalog).set(product_id, quantity)
+            await cart.set(product_id, quantity)
     except (ValidationFailed, NotFound) as error:  # NotFound: the product left the buyer's catalog
         errors = {product_id: refusal_lines(error)}
-        return await _cart_page(request, catalog, actor, around, line_errors=errors, status_code=error.status)
-    return Redirect(f"{base_of(around['portal'])}/cart")
+        return await _cart_page(
+            request, cart, address_book, actor, portal, line_errors=errors, status_code=error.status
+        )
+    return Redirect(f"{base_of(portal)}/cart")
 
 
-@post("/p/{slug:str}/ordering/cart/checkout", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
+@post("/ordering/cart/checkout", opt=requires(PARTNER_ORDER, "create"), include_in_schema=False)
 async def checkout_page(
-    slug: FromPath[str],
     data: Form,
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    cart: CartDep,
+    orders: OrdersDep,
+    address_book: AddressBookDep,
 ) -> Template | Redirect:
     """Place the order from the cart for one's own enterprise, then show it."""
-    around = await signed_in_portal(interconnect, slug, actor)
-    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
-    orders = orders_of(request, db, actor, PARTNER_ORDER)
     form = {name: data.get(name, "") for name in (*ORDER_INPUT_FIELDS, "address_id")}
 
     async def create() -> dict[str, Any]:
         # placing checks the fields' rules and lengths, as for the API
-        cart = Cart(catalog)
         order = await placing.place(
             orders,
             await cart.as_order_lines(),
@@ -170,9 +167,16 @@ async def checkout_page(
             placed = await once(db, actor, request, data.get(KEY_FIELD), create)
     except (ValidationFailed, Conflict) as error:
         return await _cart_page(
-            request, catalog, actor, around, form=form, refusal=refusal_lines(error), status_code=error.status
+            request,
+            cart,
+            address_book,
+            actor,
+            portal,
+            form=form,
+            refusal=refusal_lines(error),
+            status_code=error.status,
         )
-    return Redirect(f"{base_of(around['portal'])}/orders/{placed['id']}?placed=1")
+    return Redirect(f"{base_of(portal)}/orders/{placed['id']}?placed=1")
 
 
 CART_PAGES = [cart_page, cart_line_page, checkout_page]

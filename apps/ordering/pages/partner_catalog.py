@@ -13,11 +13,11 @@ from litestar.response import Redirect, Template
 
 from apps.ordering.cart import Cart
 from apps.ordering.catalog import Catalog, categories_query, category_out
-from apps.ordering.dependencies import catalog_of
+from apps.ordering.dependencies import CartDep, CatalogDep
 from apps.ordering.objects import PARTNER_CATALOG, PARTNER_ORDER
 from apps.ordering.pages.partner_shared import AnyRequest, base_of, form_errors, may_order, render, uuid_or_none
-from interconnect.pages.partner_portal import portal_next, signed_in_portal
-from interconnect.services import InterconnectDep
+from interconnect.pages.partner_portal import portal_next
+from interconnect.pages.workspace import CurrentPortal, PortalContext
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -37,31 +37,30 @@ def first_quantity(product: dict[str, Any]) -> int:
     return -(-int(product["min_order_quantity"]) // pack) * pack
 
 
-async def in_cart(request: AnyRequest, catalog: Catalog, actor: Actor) -> dict[uuid.UUID, int]:
+async def in_cart(request: AnyRequest, cart: Cart, actor: Actor) -> dict[uuid.UUID, int]:
     if not may_order(request, actor):
         return {}
-    return {line.product_id: line.quantity for line in await Cart(catalog).lines()}
+    return {line.product_id: line.quantity for line in await cart.lines()}
 
 
 def quantity_of(form: dict[str, str], name: str = "quantity") -> int:
     return whole_number(name, form.get(name, "").strip())
 
 
-@get("/p/{slug:str}/ordering/catalog", opt=requires(PARTNER_CATALOG, "read"), include_in_schema=False)
+@get("/ordering/catalog", opt=requires(PARTNER_CATALOG, "read"), include_in_schema=False)
 async def catalog_page(
-    slug: FromPath[str],
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    catalog: CatalogDep,
+    cart: CartDep,
     q: FromQuery[str | None] = None,
     category: FromQuery[str | None] = None,
     view: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
     added: FromQuery[str | None] = None,
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
     category_id = uuid_or_none(category)
     current = page_number(page)
     search = (q or "").strip()[:100]
@@ -71,7 +70,7 @@ async def catalog_page(
         products, total = await catalog.page(search or None, category_id, PAGE_SIZE, (current - 1) * PAGE_SIZE)
     view = view if view in VIEWS else "grid"
     query = {"q": search, "category": category_id or "", "view": "list" if view == "list" else ""}
-    path = f"{base_of(around['portal'])}/catalog"
+    path = f"{base_of(portal)}/catalog"
     pages = paging(path, query, current, total, PAGE_SIZE, bare_first=True)
     views = {
         v: paging(path, {**query, "view": v if v != "grid" else ""}, current, total, PAGE_SIZE, bare_first=True)
@@ -79,7 +78,7 @@ async def catalog_page(
     }
     return render(
         "catalog",
-        around,
+        portal,
         products=products,
         total=total,
         search=search,
@@ -88,7 +87,7 @@ async def catalog_page(
         view=view,
         view_urls={v: found.url(current) for v, found in views.items()},
         paging=pages,
-        in_cart=await in_cart(request, catalog, actor),
+        in_cart=await in_cart(request, cart, actor),
         may_order=may_order(request, actor),
         first_quantity=first_quantity,
         added=uuid_or_none(added),
@@ -99,8 +98,9 @@ async def catalog_page(
 async def _product_page(
     request: AnyRequest,
     catalog: Catalog,
+    cart: Cart,
     actor: Actor,
-    around: dict[str, Any],
+    portal: PortalContext,
     product_id: uuid.UUID,
     *,
     added: bool = False,
@@ -111,57 +111,53 @@ async def _product_page(
     product = (await catalog.present([await catalog.get(product_id)]))[0]
     return render(
         "product",
-        around,
+        portal,
         status_code,
         product=product,
-        in_cart=(await in_cart(request, catalog, actor)).get(product_id, 0),
+        in_cart=(await in_cart(request, cart, actor)).get(product_id, 0),
         may_order=may_order(request, actor),
         first_quantity=first_quantity(product),
         added=added,
         form=form or {},
         errors=errors or {},
-        back=f"{base_of(around['portal'])}/catalog/{product_id}",
+        back=f"{base_of(portal)}/catalog/{product_id}",
     )
 
 
 @get(
-    "/p/{slug:str}/ordering/catalog/{product_id:uuid}",
+    "/ordering/catalog/{product_id:uuid}",
     opt=requires(PARTNER_CATALOG, "read"),
     include_in_schema=False,
 )
 async def product_page(
-    slug: FromPath[str],
     product_id: FromPath[uuid.UUID],
     request: AnyRequest,
-    db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    catalog: CatalogDep,
+    cart: CartDep,
     added: FromQuery[str | None] = None,
 ) -> Template:
     """A product the buyer may see (any other is not found), with its description and price breaks."""
-    around = await signed_in_portal(interconnect, slug, actor)
-    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
-    return await _product_page(request, catalog, actor, around, product_id, added=bool(added))
+    return await _product_page(request, catalog, cart, actor, portal, product_id, added=bool(added))
 
 
 @post(
-    "/p/{slug:str}/ordering/cart/{product_id:uuid}/add",
+    "/ordering/cart/{product_id:uuid}/add",
     opt=requires(PARTNER_ORDER, "create"),
     include_in_schema=False,
 )
 async def add_to_cart_page(
-    slug: FromPath[str],
     product_id: FromPath[uuid.UUID],
     data: Form,
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    catalog: CatalogDep,
+    cart: CartDep,
 ) -> Template | Redirect:
     """Add a quantity of the product to what the cart holds of it, then back to the page the form was on."""
-    around = await signed_in_portal(interconnect, slug, actor)
-    catalog = await catalog_of(request, db, actor, PARTNER_CATALOG)
-    cart = Cart(catalog)
     form = {"quantity": data.get("quantity", "").strip()}
     try:
         quantity = quantity_of(form)
@@ -172,9 +168,9 @@ async def add_to_cart_page(
             await cart.set(product_id, held + quantity)
     except ValidationFailed as error:
         return await _product_page(
-            request, catalog, actor, around, product_id, form=form, errors=form_errors(error), status_code=422
+            request, catalog, cart, actor, portal, product_id, form=form, errors=form_errors(error), status_code=422
         )
-    back = portal_next(around["portal"], data.get("back"))
+    back = portal_next(portal.workspace, data.get("back"))
     return Redirect(f"{back}{'&' if '?' in back else '?'}added={product_id}")
 
 

@@ -11,10 +11,11 @@ from typing import Any
 from litestar import Response, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import workflow
 from apps.ordering.controllers.shared import xlsx
-from apps.ordering.dependencies import orders_of
+from apps.ordering.dependencies import OrdersDep
 from apps.ordering.lifecycle import LABELS
 from apps.ordering.models import OrderEvent
 from apps.ordering.models.orders import ORDER_STATUSES
@@ -32,8 +33,7 @@ from apps.ordering.pages.partner_shared import (
     refusal_lines,
     render,
 )
-from interconnect.pages.partner_portal import signed_in_portal
-from interconnect.services import InterconnectDep
+from interconnect.pages.workspace import CurrentPortal, PortalContext
 from portal.errors import Conflict, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
@@ -52,19 +52,16 @@ DONE_NOTICES = {
 PAGE_ACTIONS = ("cancel", "receive")
 
 
-@get("/p/{slug:str}/ordering/orders", opt=requires(PARTNER_ORDER, "read"), include_in_schema=False)
+@get("/ordering/orders", opt=requires(PARTNER_ORDER, "read"), include_in_schema=False)
 async def orders_page(
-    slug: FromPath[str],
     request: AnyRequest,
-    db: DB,
     actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    orders: OrdersDep,
     status: FromQuery[str | None] = None,
     q: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
 ) -> Template:
-    around = await signed_in_portal(interconnect, slug, actor)
-    orders = orders_of(request, db, actor, PARTNER_ORDER)
     status = status if status == OPEN or status in ORDER_STATUSES else None
     search = (q or "").strip()[:40]
     current = page_number(page)
@@ -72,25 +69,22 @@ async def orders_page(
     query = {"status": status or "", "q": search}
     return render(
         "orders",
-        around,
+        portal,
         orders=await orders.out_many(rows),
         total=total,
         status=status,
         search=search,
         statuses=[(OPEN, N_("Open")), *((s, LABELS[s]) for s in ORDER_STATUSES)],
-        paging=paging(f"{base_of(around['portal'])}/orders", query, current, total, PAGE_SIZE, bare_first=True),
+        paging=paging(f"{base_of(portal)}/orders", query, current, total, PAGE_SIZE, bare_first=True),
         may_export=may(request, actor, PARTNER_ORDER, "export"),
         filtered=bool(status or search),
     )
 
 
-@get("/p/{slug:str}/ordering/orders/export.xlsx", opt=requires(PARTNER_ORDER, "export"), include_in_schema=False)
-async def export_orders_page(
-    slug: FromPath[str], request: AnyRequest, db: DB, actor: CurrentActor, interconnect: InterconnectDep
-) -> Response[bytes]:
+@get("/ordering/orders/export.xlsx", opt=requires(PARTNER_ORDER, "export"), include_in_schema=False)
+async def export_orders_page(orders: OrdersDep) -> Response[bytes]:
     """The same workbook as the API's: the orders of the actor's scope, without the hidden fields."""
-    await signed_in_portal(interconnect, slug, actor)
-    columns, rows = await orders_of(request, db, actor, PARTNER_ORDER).export_rows()
+    columns, rows = await orders.export_rows()
     return await xlsx("orders", columns, rows)
 
 
@@ -101,7 +95,7 @@ def timeline_entry(entry: dict[str, Any]) -> dict[str, Any]:
 
 async def _order_page(
     orders: Orders,
-    around: dict[str, Any],
+    portal: PortalContext,
     order_id: uuid.UUID,
     *,
     done: str | None = None,
@@ -114,7 +108,7 @@ async def _order_page(
     skus = {line["id"]: f"{line['sku']} {line['name']}" for line in order["lines"]}
     return render(
         "order",
-        around,
+        portal,
         status_code,
         order=order,
         actions=[a for a in order["actions"] if a in PAGE_ACTIONS],
@@ -129,35 +123,26 @@ async def _order_page(
     )
 
 
-@get("/p/{slug:str}/ordering/orders/{order_id:uuid}", opt=requires(PARTNER_ORDER, "read"), include_in_schema=False)
+@get("/ordering/orders/{order_id:uuid}", opt=requires(PARTNER_ORDER, "read"), include_in_schema=False)
 async def order_page(
-    slug: FromPath[str],
     order_id: FromPath[uuid.UUID],
-    request: AnyRequest,
-    db: DB,
-    actor: CurrentActor,
-    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    orders: OrdersDep,
     placed: FromQuery[str | None] = None,
     done: FromQuery[str | None] = None,
 ) -> Template:
     """An order of the actor's scope; any other (another enterprise's) is not found."""
-    around = await signed_in_portal(interconnect, slug, actor)
-    orders = orders_of(request, db, actor, PARTNER_ORDER)
-    return await _order_page(orders, around, order_id, done="placed" if placed else done)
+    return await _order_page(orders, portal, order_id, done="placed" if placed else done)
 
 
 async def _transition(
     action: str,
-    slug: str,
     order_id: uuid.UUID,
     data: dict[str, str],
-    request: AnyRequest,
-    db: DB,
-    actor: CurrentActor,
-    interconnect: InterconnectDep,
+    db: AsyncSession,
+    orders: Orders,
+    portal: PortalContext,
 ) -> Template | Redirect:
-    around = await signed_in_portal(interconnect, slug, actor)
-    orders = orders_of(request, db, actor, PARTNER_ORDER)
     form = {"comment": data.get("comment", "")}
     try:
         comment = limited(form, {"comment": OrderEvent.__table__.c.comment})["comment"]
@@ -168,47 +153,43 @@ async def _transition(
                 await workflow.receive(orders, order_id, comment)
     except ValidationFailed as error:
         errors = {f"{action}.{name}": message for name, message in form_errors(error).items()}
-        return await _order_page(orders, around, order_id, form=form, errors=errors, status_code=422)
+        return await _order_page(orders, portal, order_id, form=form, errors=errors, status_code=422)
     except Conflict as error:  # the order moved on meanwhile, or payments are matched to it
-        return await _order_page(orders, around, order_id, refusal=refusal_lines(error), status_code=error.status)
+        return await _order_page(orders, portal, order_id, refusal=refusal_lines(error), status_code=error.status)
     done = "cancelled" if action == "cancel" else "received"
-    return Redirect(f"{base_of(around['portal'])}/orders/{order_id}?done={done}")
+    return Redirect(f"{base_of(portal)}/orders/{order_id}?done={done}")
 
 
 @post(
-    "/p/{slug:str}/ordering/orders/{order_id:uuid}/cancel",
+    "/ordering/orders/{order_id:uuid}/cancel",
     opt=requires(PARTNER_ORDER, "cancel"),
     include_in_schema=False,
 )
 async def cancel_order_page(
-    slug: FromPath[str],
     order_id: FromPath[uuid.UUID],
     data: Form,
-    request: AnyRequest,
     db: DB,
-    actor: CurrentActor,
-    interconnect: InterconnectDep,
+    orders: OrdersDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Cancel an order not yet approved; the reason is required."""
-    return await _transition("cancel", slug, order_id, data, request, db, actor, interconnect)
+    return await _transition("cancel", order_id, data, db, orders, portal)
 
 
 @post(
-    "/p/{slug:str}/ordering/orders/{order_id:uuid}/receive",
+    "/ordering/orders/{order_id:uuid}/receive",
     opt=requires(PARTNER_ORDER, "receive"),
     include_in_schema=False,
 )
 async def receive_order_page(
-    slug: FromPath[str],
     order_id: FromPath[uuid.UUID],
     data: Form,
-    request: AnyRequest,
     db: DB,
-    actor: CurrentActor,
-    interconnect: InterconnectDep,
+    orders: OrdersDep,
+    portal: CurrentPortal,
 ) -> Template | Redirect:
     """Confirm that the goods of a shipped order arrived."""
-    return await _transition("receive", slug, order_id, data, request, db, actor, interconnect)
+    return await _transition("receive", order_id, data, db, orders, portal)
 
 
 ORDER_PAGES = [orders_page, export_orders_page, order_page, cancel_order_page, receive_order_page]

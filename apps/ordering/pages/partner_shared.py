@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.lifecycle import LABELS
 from apps.ordering.objects import PARTNER_ORDER
-from interconnect.access import Workspace
+from interconnect.pages.workspace import PortalContext
 from portal import idempotency
 from portal.actor import Actor
 from portal.errors import DomainError, FieldError, ValidationFailed
@@ -154,17 +154,17 @@ def date_or_none(text: str | None) -> date | None:
         return None
 
 
-def base_of(portal: Workspace) -> str:
-    return f"/p/{portal.slug}/ordering"
+def base_of(portal: PortalContext) -> str:
+    return portal.path("ordering")
 
 
-def render(name: str, around: dict[str, Any], status_code: int = 200, **values: Any) -> Template:
+def render(name: str, portal: PortalContext, status_code: int = 200, **values: Any) -> Template:
     """One of the ordering pages, with the helpers every one of them uses."""
     return Template(
         f"ordering/portal/{name}.html",
         context={
-            **around,
-            "base": base_of(around["portal"]),
+            **portal.frame,
+            "base": base_of(portal),
             "money": money,
             "image_src": image_src,
             "status_labels": LABELS,
