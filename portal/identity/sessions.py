@@ -191,6 +191,7 @@ class Sessions:
     async def _actor(self, lookup: SessionLookup | None) -> Actor | None:
         if lookup is None:
             return None
+        # for code outside a request (scripts, benchmarks); a request looks its actor up in its own unit of work
         async with self.db.session(tenant_context(lookup.tenant_id), write=False) as session:
             return await self.actor_in(session, lookup)
 
@@ -207,6 +208,7 @@ class Sessions:
         cred = tokens.parse_credential(refresh_token, tokens.REFRESH_PREFIX)
         if cred is None:
             raise invalid
+        # its own unit of work: revoking a session whose spent token came back must outlast the refusal
         async with self.db.session(tenant_context(cred.tenant_id, channel="api")) as session:
             live = await self._live_session(session, cred.session_id)
             if live is None or live[0].channel != "api":
