@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -18,9 +18,9 @@ from portal.actor import Actor
 from portal.audit import AuditEntry
 from portal.errors import Conflict, DomainError, InvalidCredentials, Throttled, ValidationFailed
 from portal.http.context import SESSION_COOKIE, sign_in_client
-from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.deps import DB, STAFF_DEPENDENCIES, CurrentActor, ServicesDep, StaffDep
 from portal.i18n import LANGUAGE_COOKIE, gettext
-from portal.identity.accounts import Accounts, NewStaff, SignUp
+from portal.identity.accounts import Accounts, NewStaff, SignUp, Staff
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
 from portal.identity.throttle import staff_login
@@ -199,7 +199,7 @@ async def console_save_settings(data: Form, db: DB, actor: CurrentActor) -> Temp
 
 async def _users_page(
     db: DB,
-    services: ServicesDep,
+    staff: Staff,
     form: dict[str, Any],
     errors: dict[str, str],
     status_code: int = 200,
@@ -207,7 +207,6 @@ async def _users_page(
     alert: str | None = None,
     alert_user: uuid.UUID | None = None,
 ) -> Template:
-    staff = services.staff(db)
     users, total = await staff.list(limit=200)
     held = await staff.roles_of(users)
     staff_roles = list(
@@ -232,50 +231,49 @@ async def _users_page(
 
 
 @get("/console/users", opt=requires("staff.users", "read"), include_in_schema=False)
-async def console_users(db: DB, services: ServicesDep) -> Template:
-    return await _users_page(db, services, {"roles": ["staff"]}, {})
+async def console_users(db: DB, staff: StaffDep) -> Template:
+    return await _users_page(db, staff, {"roles": ["staff"]}, {})
 
 
 @post("/console/users", opt=requires("staff.users", "create"), include_in_schema=False)
-async def console_add_user(data: MultiForm, db: DB, services: ServicesDep) -> Template | Redirect:
+async def console_add_user(data: MultiForm, db: DB, staff: StaffDep) -> Template | Redirect:
     """Roles come as `roles` checkboxes; a single `role` value is accepted as well."""
     form: dict[str, Any] = {k: form_value(data, k) for k in ("email", "display_name", "password")}
     form["roles"] = form_values(data, "roles", "role") or ["staff"]
     try:
         async with db.begin_nested():
-            await services.staff(db).create(
+            await staff.create(
                 NewStaff(form["email"], form["display_name"], form["password"], roles=tuple(form["roles"]))
             )
     except ValidationFailed as error:  # refused before anything was written
         form["password"] = ""
-        return await _users_page(db, services, form, field_errors(error), 422)
+        return await _users_page(db, staff, form, field_errors(error), 422)
     except DomainError as error:
         form["password"] = ""
-        return await _users_page(db, services, form, {"email": message_of(error)}, error.status)
+        return await _users_page(db, staff, form, {"email": message_of(error)}, error.status)
     return Redirect("/console/users")
 
 
 @post("/console/users/{user_id:uuid}/status", opt=requires("staff.users", "update"), include_in_schema=False)
 async def console_user_status(
-    user_id: FromPath[uuid.UUID], data: Form, db: DB, actor: CurrentActor, services: ServicesDep
+    user_id: FromPath[uuid.UUID], data: Form, actor: CurrentActor, staff: StaffDep
 ) -> Redirect:
-    await services.staff(db).update(actor, user_id, status=data.get("status", ""))
+    await staff.update(actor, user_id, status=data.get("status", ""))
     return Redirect("/console/users")
 
 
 @post("/console/users/{user_id:uuid}/roles", opt=requires("staff.users", "update"), include_in_schema=False)
 async def console_user_roles(
-    user_id: FromPath[uuid.UUID], data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep
+    user_id: FromPath[uuid.UUID], data: MultiForm, db: DB, actor: CurrentActor, staff: StaffDep
 ) -> Template | Redirect:
     """Replace a staff member's roles (`roles` checkboxes, or one `role`)."""
-    staff = services.staff(db)
     await staff.get(user_id)  # another tenant's user, or none: not found
     try:
         async with db.begin_nested():
             await staff.update(actor, user_id, roles=form_values(data, "roles", "role"))
     except (ValidationFailed, Conflict) as error:  # unknown roles; one's own administrator role
         return await _users_page(
-            db, services, {"roles": ["staff"]}, {}, error.status, alert=refusal_of(error), alert_user=user_id
+            db, staff, {"roles": ["staff"]}, {}, error.status, alert=refusal_of(error), alert_user=user_id
         )
     return Redirect(f"/console/users#user-{user_id}")
 
@@ -291,8 +289,10 @@ PAGES = [
     logout,
     switch_language,
     console_home,
-    console_users,
-    console_add_user,
-    console_user_status,
-    console_user_roles,
+    # the staff accounts' pages, which take the staff service named once for them
+    Router(
+        path="/",
+        route_handlers=[console_users, console_add_user, console_user_status, console_user_roles],
+        dependencies=STAFF_DEPENDENCIES,
+    ),
 ]

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Router
+
+from interconnect.dependencies import DEPENDENCIES
 from interconnect.pages.enterprises import (
     create_enterprise_page,
     enterprise_status,
@@ -37,7 +40,7 @@ from interconnect.pages.programme_settings import percent
 
 __all__ = ["PAGES", "TEMPLATE_GLOBALS"]
 
-PAGES: list[Any] = [
+CONSOLE_PAGES: list[Any] = [
     programme_page,
     add_partner_type,
     add_tier,
@@ -57,6 +60,10 @@ PAGES: list[Any] = [
     start_import,
     import_progress,
     export_enterprises_page,
+]
+PAGES: list[Any] = [
+    # the console's pages at their full paths, with interconnect's services named once for all of them
+    Router(path="/", route_handlers=CONSOLE_PAGES, dependencies=DEPENDENCIES),
     *PARTNER_PAGES,
 ]
 TEMPLATE_GLOBALS: dict[str, Any] = {"percent": percent}

@@ -8,13 +8,14 @@ import uuid
 from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect import quotas
+from interconnect.dependencies import LinksDep, PeopleDep, ProgrammeDep
 from interconnect.links import LinkFilter, Links, NewEnterprise
 from interconnect.models import LINK_STATUSES, LINK_TRANSITIONS
 from interconnect.pages.programme_settings import PARENT_CHOICES, percent, programme_settings
-from interconnect.people import NewPerson, People, create_enterprise
+from interconnect.people import NewPerson, create_enterprise
+from interconnect.programme import Programme
 from interconnect.services import InterconnectDep
 from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor, ServicesDep
@@ -32,6 +33,8 @@ PAGE_SIZE = 20
 @get("/console/partners", opt=requires("interconnect.enterprises", "read"), include_in_schema=False)
 async def enterprises_page(
     db: DB,
+    links: LinksDep,
+    programme: ProgrammeDep,
     q: FromQuery[str | None] = None,
     type: FromQuery[str | None] = None,
     tier: FromQuery[str | None] = None,
@@ -49,7 +52,6 @@ async def enterprises_page(
         "status": status if status in LINK_STATUSES else None,
     }
     number = page_number(page)
-    links = Links(db)
     found = LinkFilter(text or None, chosen["type"], chosen["tier"], chosen["region"], chosen["status"])
     rows, total = await links.search(found, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     pages = page_count(total, PAGE_SIZE)
@@ -66,7 +68,7 @@ async def enterprises_page(
             "paging": paging("/console/partners", query, number, total, PAGE_SIZE),
             "query": query,
             "chosen": chosen,
-            "settings": await programme_settings(db),
+            "settings": await programme_settings(programme),
             "statuses": LINK_STATUSES,
             "usage": usage,
             "percent": percent,
@@ -76,10 +78,15 @@ async def enterprises_page(
 
 
 async def _new_enterprise_page(
-    db: AsyncSession, form: dict[str, str], errors: dict[str, str], alert: str | None = None, status_code: int = 200
+    links: Links,
+    programme: Programme,
+    form: dict[str, str],
+    errors: dict[str, str],
+    alert: str | None = None,
+    status_code: int = 200,
 ) -> Template:
-    parents, _total = await Links(db).search(LinkFilter(exclude_terminated=True), limit=PARENT_CHOICES)
-    settings = await programme_settings(db)
+    parents, _total = await links.search(LinkFilter(exclude_terminated=True), limit=PARENT_CHOICES)
+    settings = await programme_settings(programme)
     return Template(
         "console/partners/new_enterprise.html",
         context={
@@ -104,14 +111,23 @@ ADMIN_ERROR_FIELDS = {"display_name": "admin_name", "email": "admin_email", "mob
 
 
 @get("/console/partners/new", opt=requires("interconnect.enterprises", "create"), include_in_schema=False)
-async def new_enterprise_form(db: DB, parent: FromQuery[str | None] = None) -> Template:
+async def new_enterprise_form(
+    links: LinksDep, programme: ProgrammeDep, parent: FromQuery[str | None] = None
+) -> Template:
     chosen = uuid_or_none(parent)
-    return await _new_enterprise_page(db, {"parent": str(chosen) if chosen else ""}, {})
+    return await _new_enterprise_page(links, programme, {"parent": str(chosen) if chosen else ""}, {})
 
 
 @post("/console/partners/new", opt=requires("interconnect.enterprises", "create"), include_in_schema=False)
 async def create_enterprise_page(
-    data: Form, db: DB, actor: CurrentActor, services: ServicesDep, interconnect: InterconnectDep
+    data: Form,
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    interconnect: InterconnectDep,
+    links: LinksDep,
+    people: PeopleDep,
+    programme: ProgrammeDep,
 ) -> Template:
     """Create an enterprise directly; with a first admin, show their one-time set-password link."""
     form = {k: data.get(k, "").strip() for k in (*ENTERPRISE_FIELDS, *ADMIN_FIELDS)}
@@ -126,7 +142,7 @@ async def create_enterprise_page(
             check_all(
                 lambda: check_name(form["name"], "name"),
                 lambda: required_uuid(data, "partner_type"),
-                lambda: admin and People(db, services.passwords).validate(admin),
+                lambda: admin and people.validate(admin),
             )
             created = await create_enterprise(
                 db,
@@ -145,14 +161,16 @@ async def create_enterprise_page(
             )
     except ValidationFailed as error:
         errors = {ADMIN_ERROR_FIELDS.get(f, f): m for f, m in field_errors(error).items()}
-        return await _new_enterprise_page(db, form, errors, status_code=422)
+        return await _new_enterprise_page(links, programme, form, errors, status_code=422)
     except NotFound as error:  # the chosen parent enterprise is gone
-        return await _new_enterprise_page(db, form, {"parent": message_of(error)}, status_code=422)
+        return await _new_enterprise_page(links, programme, form, {"parent": message_of(error)}, status_code=422)
     except Conflict as error:  # code taken, quota used up, a person already connected, …
         field = {"enterprise_code_taken": "code", "already_member": "admin_email", "identity_mismatch": "admin_email"}
         if error.code in field:
-            return await _new_enterprise_page(db, form, {field[error.code]: message_of(error)}, status_code=409)
-        return await _new_enterprise_page(db, form, {}, message_of(error), status_code=error.status)
+            return await _new_enterprise_page(
+                links, programme, form, {field[error.code]: message_of(error)}, status_code=409
+            )
+        return await _new_enterprise_page(links, programme, form, {}, message_of(error), status_code=error.status)
     setup_url = interconnect.setup_url(created.setup_credential) if created.setup_credential else None
     return Template(
         "console/partners/created.html",
@@ -166,8 +184,8 @@ async def create_enterprise_page(
     opt=requires("interconnect.enterprises", "update"),
     include_in_schema=False,
 )
-async def terminate_confirmation(link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> Template:
-    link = await Links(db).get(link_id)
+async def terminate_confirmation(link_id: FromPath[uuid.UUID], links: LinksDep, people: PeopleDep) -> Template:
+    link = await links.get(link_id)
     if "terminated" not in LINK_TRANSITIONS.get(link.status, frozenset()):
         raise Conflict(
             N_("An enterprise that is %(current)s cannot become %(target)s"),
@@ -175,7 +193,7 @@ async def terminate_confirmation(link_id: FromPath[uuid.UUID], db: DB, services:
             current=link.status,
             target="terminated",
         )
-    _members, members_total = await People(db, services.passwords).list(link.id, limit=1)
+    _members, members_total = await people.list(link.id, limit=1)
     return Template(
         "console/partners/terminate.html",
         context={"link": link, "members_total": members_total, "section": "enterprises"},
@@ -187,14 +205,14 @@ async def terminate_confirmation(link_id: FromPath[uuid.UUID], db: DB, services:
     opt=requires("interconnect.enterprises", "update"),
     include_in_schema=False,
 )
-async def enterprise_status(link_id: FromPath[uuid.UUID], data: Form, db: DB, actor: CurrentActor) -> Redirect:
+async def enterprise_status(link_id: FromPath[uuid.UUID], data: Form, links: LinksDep) -> Redirect:
     """Suspend, reactivate or terminate (terminating only from its confirmation page). Suspending or
     terminating ends the enterprise's users' sessions at once."""
     target = data.get("status", "")
     if target == "terminated" and data.get("confirm") != "yes":
-        await Links(db).get(link_id)
+        await links.get(link_id)
         return Redirect(f"/console/partners/enterprises/{link_id}/terminate")
-    await Links(db, actor).transition(link_id, target, data.get("reason"))
+    await links.transition(link_id, target, data.get("reason"))
     return Redirect(f"/console/partners/enterprises/{link_id}")
 
 
@@ -203,11 +221,8 @@ async def enterprise_status(link_id: FromPath[uuid.UUID], data: Form, db: DB, ac
     opt=requires("interconnect.users", "update"),
     include_in_schema=False,
 )
-async def external_user_status(
-    membership_id: FromPath[uuid.UUID], data: Form, db: DB, services: ServicesDep
-) -> Redirect:
+async def external_user_status(membership_id: FromPath[uuid.UUID], data: Form, people: PeopleDep) -> Redirect:
     """Disable (ends their sessions at once) or re-enable an external user."""
-    people = People(db, services.passwords)
     membership = await people.set_status(await people.get(membership_id), data.get("status", ""))
     if membership.link_id is None:
         return Redirect("/console/partners")

@@ -13,10 +13,12 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interconnect.dependencies import InvitationsDep, LinksDep, ProgrammeDep
 from interconnect.invitations import Invitations, NewInvitation, check_limits
 from interconnect.links import LinkFilter, Links
 from interconnect.models import Invitation
 from interconnect.pages.programme_settings import PARENT_CHOICES, programme_settings, qr_svg, tenant_slug
+from interconnect.programme import Programme
 from interconnect.services import InterconnectDep
 from portal.errors import NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -37,6 +39,9 @@ async def _invitations_page(
     db: AsyncSession,
     actor: CurrentActor,
     interconnect: InterconnectDep,
+    invitations: Invitations,
+    links: Links,
+    programme: Programme,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -46,17 +51,16 @@ async def _invitations_page(
 ) -> Template:
     slug = await tenant_slug(db, actor)
     rows = []
-    invitations = await Invitations(db).list()
-    for invitation in invitations:
+    listed = await invitations.list()
+    for invitation in listed:
         if invitation.kind == "link":
             url = interconnect.invitation_url(invitation.tenant_id, invitation.id)
         else:
             url = f"{interconnect.base_url}/p/{slug}/join?{urlencode({'code': invitation.code})}"
         rows.append(InvitationRow(invitation, url, qr_svg(url)))
-    links = Links(db)
     choices, _total = await links.search(LinkFilter(exclude_terminated=True), limit=PARENT_CHOICES)
-    parent_names = await links.names({i.parent_id for i in invitations if i.parent_id})
-    settings = await programme_settings(db)
+    parent_names = await links.names({i.parent_id for i in listed if i.parent_id})
+    settings = await programme_settings(programme)
     return Template(
         "console/partners/invitations.html",
         context={
@@ -79,14 +83,28 @@ async def _invitations_page(
 
 @get("/console/partners/invitations", opt=requires("interconnect.invitations", "read"), include_in_schema=False)
 async def invitations_page(
-    db: DB, actor: CurrentActor, interconnect: InterconnectDep, created: FromQuery[str | None] = None
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+    invitations: InvitationsDep,
+    links: LinksDep,
+    programme: ProgrammeDep,
+    created: FromQuery[str | None] = None,
 ) -> Template:
-    return await _invitations_page(db, actor, interconnect, created=uuid_or_none(created))
+    return await _invitations_page(
+        db, actor, interconnect, invitations, links, programme, created=uuid_or_none(created)
+    )
 
 
 @post("/console/partners/invitations", opt=requires("interconnect.invitations", "create"), include_in_schema=False)
 async def create_invitation_page(
-    data: Form, db: DB, actor: CurrentActor, interconnect: InterconnectDep
+    data: Form,
+    db: DB,
+    actor: CurrentActor,
+    interconnect: InterconnectDep,
+    invitations: InvitationsDep,
+    links: LinksDep,
+    programme: ProgrammeDep,
 ) -> Template | Redirect:
     """An invitation link (default: one use, 14 days) or an invite code (default: unlimited uses)."""
     form = {k: data.get(k, "").strip() for k in ("kind", "partner_type", "tier", "parent", "max_uses", "days", "note")}
@@ -99,7 +117,7 @@ async def create_invitation_page(
                 lambda: read.setdefault("days", form_int({"expires_in_days": form["days"]}, "expires_in_days")),
                 lambda: check_limits(read.get("max_uses"), read.get("days")),
             )
-            invitation = await Invitations(db, actor).create(
+            invitation = await invitations.create(
                 NewInvitation(
                     form["kind"] or "link",
                     read["partner_type"],
@@ -112,10 +130,20 @@ async def create_invitation_page(
             )
     except ValidationFailed as error:
         errors = {"days" if f == "expires_in_days" else f: m for f, m in field_errors(error).items()}
-        return await _invitations_page(db, actor, interconnect, form=form, errors=errors, status_code=422)
+        return await _invitations_page(
+            db, actor, interconnect, invitations, links, programme, form=form, errors=errors, status_code=422
+        )
     except NotFound as error:  # the chosen parent enterprise is gone
         return await _invitations_page(
-            db, actor, interconnect, form=form, errors={"parent": message_of(error)}, status_code=422
+            db,
+            actor,
+            interconnect,
+            invitations,
+            links,
+            programme,
+            form=form,
+            errors={"parent": message_of(error)},
+            status_code=422,
         )
     return Redirect(f"/console/partners/invitations?created={invitation.id}#invitation-{invitation.id}")
 
@@ -125,6 +153,6 @@ async def create_invitation_page(
     opt=requires("interconnect.invitations", "update"),
     include_in_schema=False,
 )
-async def revoke_invitation_page(invitation_id: FromPath[uuid.UUID], db: DB) -> Redirect:
-    await Invitations(db).revoke(invitation_id)
+async def revoke_invitation_page(invitation_id: FromPath[uuid.UUID], invitations: InvitationsDep) -> Redirect:
+    await invitations.revoke(invitation_id)
     return Redirect("/console/partners/invitations")

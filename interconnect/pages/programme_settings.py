@@ -39,8 +39,7 @@ class Settings:
         return {r.id: r.name for r in self.regions}
 
 
-async def programme_settings(db: AsyncSession) -> Settings:
-    programme = Programme(db)
+async def programme_settings(programme: Programme) -> Settings:
     return Settings(await programme.list(PartnerType), await programme.list(PartnerTier), await programme.list(Region))
 
 

@@ -14,6 +14,7 @@ from portal.db.context import PUBLIC
 from portal.errors import NotAuthenticated
 from portal.http import idempotent
 from portal.http.unit import UNIT_STATE, may_write
+from portal.identity.accounts import Staff
 from portal.services import Services
 
 
@@ -51,6 +52,11 @@ async def provide_db(request: Request[Any, Any, Any]) -> AsyncIterator[AsyncSess
         raise
 
 
+def provide_staff(db: NamedDependency[AsyncSession], services: NamedDependency[Services]) -> Staff:
+    """The tenant's staff accounts, for the pages that list or change them."""
+    return services.staff(db)
+
+
 DEPENDENCIES = {
     "services": Provide(provide_services, sync_to_thread=False),
     "actor": Provide(provide_actor, sync_to_thread=False),
@@ -61,3 +67,7 @@ DEPENDENCIES = {
 DB = NamedDependency[AsyncSession]
 CurrentActor = NamedDependency[Actor]
 ServicesDep = NamedDependency[Services]
+
+# Named by the routers whose handlers take the staff accounts (not every route needs them).
+STAFF_DEPENDENCIES = {"staff": Provide(provide_staff, sync_to_thread=False)}
+StaffDep = NamedDependency[Staff]

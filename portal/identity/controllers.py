@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
 from portal.http.context import DEVICE_HEADER, sign_in_client
-from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.deps import DB, STAFF_DEPENDENCIES, CurrentActor, ServicesDep, StaffDep
 from portal.http.inputs import Limit, Offset
 from portal.identity.accounts import Accounts, NewStaff, SignUp
 from portal.identity.models import InternalUser, Tenant
@@ -91,32 +91,30 @@ class AuthController(Controller):
 class UsersController(Controller):
     path = "/api/users"
     tags = ["staff"]
+    dependencies = STAFF_DEPENDENCIES
 
     @get("/", opt=requires("staff.users", "read"))
     async def list_users(
         self,
-        db: DB,
-        services: ServicesDep,
+        staff: StaffDep,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> UserPage:
-        staff = services.staff(db)
         users, total = await staff.list(limit=limit, offset=offset)
         roles = await staff.roles_of(users)
         return UserPage([UserOut.of(u, roles.get(u.id, frozenset())) for u in users], total, limit, offset)
 
     @post("/", opt=requires("staff.users", "create"))
-    async def create_user(self, data: JSONBody[NewUserIn], db: DB, services: ServicesDep) -> UserOut:
-        """Add a staff member. Send an Idempotency-Key header to make retries safe."""
-        staff = services.staff(db)
+    async def create_user(self, data: JSONBody[NewUserIn], db: DB, staff: StaffDep) -> UserOut:
+        """Add a staff member. Send an Idempotency-Key header to make retries safe (the key is claimed
+        in the unit of work, `db`, which is why this handler names it)."""
         user = await staff.create(
             NewStaff(data.email, data.display_name, data.password, tuple(data.roles), data.locale)
         )
         return UserOut.of(user, (await staff.roles_of([user]))[user.id])
 
     @get("/{user_id:uuid}", opt=requires("staff.users", "read"))
-    async def get_user(self, user_id: FromPath[uuid.UUID], db: DB, services: ServicesDep) -> UserOut:
-        staff = services.staff(db)
+    async def get_user(self, user_id: FromPath[uuid.UUID], staff: StaffDep) -> UserOut:
         user = await staff.get(user_id)
         return UserOut.of(user, (await staff.roles_of([user])).get(user.id, frozenset()))
 
@@ -125,12 +123,10 @@ class UsersController(Controller):
         self,
         user_id: FromPath[uuid.UUID],
         data: JSONBody[UserPatchIn],
-        db: DB,
         actor: CurrentActor,
-        services: ServicesDep,
+        staff: StaffDep,
     ) -> UserOut:
         """Change a staff member. Disabling ends all of their sessions and tokens at once."""
-        staff = services.staff(db)
         user: InternalUser = await staff.update(
             actor, user_id, display_name=data.display_name, roles=data.roles, status=data.status, locale=data.locale
         )

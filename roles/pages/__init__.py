@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Router
+
+from interconnect.dependencies import DEPENDENCIES as INTERCONNECT_DEPENDENCIES
+from portal.http.deps import STAFF_DEPENDENCIES
+from roles.controllers import DEPENDENCIES as ROLE_DEPENDENCIES
 from roles.pages.editor import create_role_page, delete_role_page, role_page, roles_page, update_role_page
 from roles.pages.explain import explain_page
 from roles.pages.labels import role_description, role_name, roles_label
@@ -32,7 +37,7 @@ from roles.presets import APP_KEYS
 
 __all__ = ["PAGES", "TEMPLATE_GLOBALS"]
 
-PAGES: list[Any] = [
+CONSOLE_PAGES: list[Any] = [
     roles_page,
     create_role_page,
     templates_page,
@@ -52,6 +57,19 @@ PAGES: list[Any] = [
     role_page,
     update_role_page,
     delete_role_page,
+]
+PAGES: list[Any] = [
+    # the console's pages at their full paths, with the services they take named once for all of them
+    Router(
+        path="/",
+        route_handlers=CONSOLE_PAGES,
+        dependencies={
+            **ROLE_DEPENDENCIES,
+            **STAFF_DEPENDENCIES,
+            "links": INTERCONNECT_DEPENDENCIES["links"],
+            "programme": INTERCONNECT_DEPENDENCIES["programme"],
+        },
+    ),
     *PEOPLE_PAGES,
 ]
 TEMPLATE_GLOBALS: dict[str, Any] = {

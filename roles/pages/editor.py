@@ -10,17 +10,16 @@ from typing import Any
 from litestar import get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.actor import Actor
 from portal.errors import Conflict, ValidationFailed
-from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.deps import DB, ServicesDep
 from portal.i18n import N_, gettext
 from portal.permissions import ANY, requires
 from portal.services import Services
 from portal.ui.forms import MultiForm
 from portal.ui.refusals import message_of
-from roles.admin import RoleSpec, RoleView
+from roles.admin import RoleAdmin, RoleSpec, RoleView
+from roles.controllers import RoleAdminDep
 from roles.models import INTERNAL_SCOPES, ROLE_KINDS
 from roles.pages.labels import (
     RESERVED_KEYS,
@@ -31,7 +30,6 @@ from roles.pages.labels import (
     many,
     one,
     parts,
-    role_admin,
     scoped_objects,
 )
 from roles.presets import PARTNER_APPS
@@ -43,14 +41,12 @@ FIELD_CHOICES = ("read_write", "read_only", "hidden")
 
 
 async def _list_page(
-    db: AsyncSession,
-    actor: Actor,
-    services: Services,
+    role_admin: RoleAdmin,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    views = await role_admin(db, actor, services).list()
+    views = await role_admin.list()
     return Template(
         "console/roles/list.html",
         context={
@@ -66,21 +62,21 @@ async def _list_page(
 
 
 @get("/console/roles", opt=requires("roles", "read"), include_in_schema=False)
-async def roles_page(db: DB, actor: CurrentActor, services: ServicesDep) -> Template:
-    return await _list_page(db, actor, services)
+async def roles_page(role_admin: RoleAdminDep) -> Template:
+    return await _list_page(role_admin)
 
 
 @post("/console/roles", opt=requires("roles", "update"), include_in_schema=False)
-async def create_role_page(data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep) -> Template | Redirect:
+async def create_role_page(data: MultiForm, db: DB, role_admin: RoleAdminDep) -> Template | Redirect:
     form = flat(data, ("key", "name", "kind"))
     form["key"] = form["key"].lower()
     try:
         if form["key"] in RESERVED_KEYS:
             raise ValidationFailed.single("key", N_("is reserved; choose another key"), "reserved")
         async with db.begin_nested():
-            await role_admin(db, actor, services).create(form["key"], form["kind"], RoleSpec(name=form["name"]))
+            await role_admin.create(form["key"], form["kind"], RoleSpec(name=form["name"]))
     except ValidationFailed as error:
-        return await _list_page(db, actor, services, form, errors_of(error), 422)
+        return await _list_page(role_admin, form, errors_of(error), 422)
     return Redirect(f"/console/roles/{form['key']}?created=1")
 
 
@@ -156,9 +152,8 @@ class Draft:
 
 
 async def _editor_page(
-    db: AsyncSession,
-    actor: Actor,
     services: Services,
+    role_admin: RoleAdmin,
     key: str,
     *,
     draft: Draft | None = None,
@@ -167,10 +162,10 @@ async def _editor_page(
     notice: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    views = await role_admin(db, actor, services).list()
+    views = await role_admin.list()
     view = next((v for v in views if v.role.key == key), None)
     if view is None:
-        await role_admin(db, actor, services).get(key)  # raises the readable "No such role"
+        await role_admin.get(key)  # raises the readable "No such role"
     assert view is not None
     role = view.role
     objects = audience_objects(services.objects, role.kind)
@@ -201,9 +196,8 @@ async def _editor_page(
 @get("/console/roles/{key:str}", opt=requires("roles", "read"), include_in_schema=False)
 async def role_page(
     key: FromPath[str],
-    db: DB,
-    actor: CurrentActor,
     services: ServicesDep,
+    role_admin: RoleAdminDep,
     saved: FromQuery[str | None] = None,
     created: FromQuery[str | None] = None,
 ) -> Template:
@@ -212,36 +206,35 @@ async def role_page(
         notice = gettext("The role was created. Choose what it may do, then save.")
     elif saved:
         notice = gettext("Saved. People holding this role have the change on their next page.")
-    return await _editor_page(db, actor, services, key, notice=notice)
+    return await _editor_page(services, role_admin, key, notice=notice)
 
 
 @post("/console/roles/{key:str}", opt=requires("roles", "update"), include_in_schema=False)
 async def update_role_page(
-    key: FromPath[str], data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep
+    key: FromPath[str], data: MultiForm, db: DB, services: ServicesDep, role_admin: RoleAdminDep
 ) -> Template | Redirect:
-    admin = role_admin(db, actor, services)
-    role = (await admin.get(key)).role
+    role = (await role_admin.get(key)).role
     draft = Draft.read(data)
     try:
         async with db.begin_nested():
-            await admin.update(role.key, draft.spec(role.kind))
+            await role_admin.update(role.key, draft.spec(role.kind))
     except ValidationFailed as error:
         page_errors = errors_of(error)
-        return await _editor_page(db, actor, services, role.key, draft=draft, errors=page_errors, status_code=422)
+        return await _editor_page(services, role_admin, role.key, draft=draft, errors=page_errors, status_code=422)
     except Conflict as error:  # the administrator role keeps every permission
         alert = message_of(error)
-        return await _editor_page(db, actor, services, role.key, draft=draft, alert=alert, status_code=error.status)
+        return await _editor_page(services, role_admin, role.key, draft=draft, alert=alert, status_code=error.status)
     return Redirect(f"/console/roles/{role.key}?saved=1")
 
 
 @post("/console/roles/{key:str}/delete", opt=requires("roles", "update"), include_in_schema=False)
 async def delete_role_page(
-    key: FromPath[str], db: DB, actor: CurrentActor, services: ServicesDep
+    key: FromPath[str], db: DB, services: ServicesDep, role_admin: RoleAdminDep
 ) -> Template | Redirect:
     try:
         async with db.begin_nested():
-            await role_admin(db, actor, services).delete(key)
+            await role_admin.delete(key)
     except Conflict as error:  # a preset role, or people still hold it
         alert = message_of(error)
-        return await _editor_page(db, actor, services, key, alert=alert, status_code=error.status)
+        return await _editor_page(services, role_admin, key, alert=alert, status_code=error.status)
     return Redirect("/console/roles")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from interconnect.models import EnterpriseLink, Membership
 from portal.errors import DomainError
-from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.deps import DB, CurrentActor, ServicesDep, StaffDep
 from portal.i18n import N_
 from portal.permissions import requires
 from portal.ui.refusals import message_of
@@ -50,11 +50,12 @@ async def explain_page(
     db: DB,
     actor: CurrentActor,
     services: ServicesDep,
+    staff: StaffDep,
     user_id: FromQuery[str | None] = None,
     object: FromQuery[str | None] = None,
     record_id: FromQuery[str | None] = None,
 ) -> Template:
-    staff, _total = await services.staff(db).list(limit=CHOICES)
+    users, _total = await staff.list(limit=CHOICES)
     people = (
         await db.execute(
             select(Membership.id, Membership.display_name, EnterpriseLink.name)
@@ -77,7 +78,7 @@ async def explain_page(
             except DomainError as exc:
                 error = message_of(exc)
     context: dict[str, Any] = {
-        "staff": staff,
+        "staff": users,
         "people": people,
         "objects": sorted(services.objects.values(), key=lambda o: o.name),
         "form": form,

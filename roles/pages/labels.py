@@ -9,12 +9,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.actor import Actor
 from portal.errors import ValidationFailed
 from portal.i18n import N_, gettext
 from portal.permissions import ANY, STANDARD_ACTIONS, ProtectedObject
-from portal.services import Services
-from roles.admin import RoleAdmin
 from roles.models import Role
 from roles.presets import PARTNER_APPS
 
@@ -139,10 +136,6 @@ def errors_of(error: ValidationFailed) -> dict[str, str]:
         if text not in found.setdefault(e.field, []):
             found[e.field].append(text)
     return {f: "; ".join(messages) for f, messages in found.items()}
-
-
-def role_admin(db: AsyncSession, actor: Actor, services: Services) -> RoleAdmin:
-    return RoleAdmin(db, actor, services.objects)
 
 
 def audience_objects(objects: Mapping[str, ProtectedObject], kind: str) -> list[ProtectedObject]:

@@ -18,13 +18,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interconnect.dependencies import DEPENDENCIES, LinksDep, PeopleDep
+from interconnect.dependencies import DEPENDENCIES, LinksDep, PeopleDep, ProgrammeDep
 from interconnect.links import Links
 from interconnect.models import LINK_TRANSITIONS
 from interconnect.pages.partner_portal import JOIN_CONFLICT_FIELDS, new_person, person_form
 from interconnect.pages.programme_settings import programme_settings
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
 from interconnect.people import People
+from interconnect.programme import Programme
 from interconnect.services import InterconnectDep
 from portal.actor import Actor
 from portal.errors import (
@@ -49,6 +50,7 @@ async def _enterprise_page(
     services: Services,
     links: Links,
     people: People,
+    programme: Programme,
     link_id: uuid.UUID,
     *,
     role_error: tuple[uuid.UUID, str] | None = None,
@@ -80,7 +82,7 @@ async def _enterprise_page(
             # the people a preview can be opened as (members are (membership, identity) pairs)
             "active_members": [m for m, _identity in members if m.status == "active"],
             "member_roles": roles,
-            "settings": await programme_settings(db),
+            "settings": await programme_settings(programme),
             "transitions": LINK_TRANSITIONS.get(link.status, frozenset()),
             "section": "enterprises",
         },
@@ -94,9 +96,14 @@ async def _enterprise_page(
     include_in_schema=False,
 )
 async def enterprise_page(
-    link_id: FromPath[uuid.UUID], db: DB, services: ServicesDep, links: LinksDep, people: PeopleDep
+    link_id: FromPath[uuid.UUID],
+    db: DB,
+    services: ServicesDep,
+    links: LinksDep,
+    people: PeopleDep,
+    programme: ProgrammeDep,
 ) -> Template:
-    return await _enterprise_page(db, services, links, people, link_id)
+    return await _enterprise_page(db, services, links, people, programme, link_id)
 
 
 @post(
@@ -113,6 +120,7 @@ async def member_roles_page(
     services: ServicesDep,
     links: LinksDep,
     people: PeopleDep,
+    programme: ProgrammeDep,
 ) -> Template | Redirect:
     """Replace the partner roles of one person of this enterprise (`roles` checkboxes, or one `role`).
     The upstream may give any partner role; the role template only limits enterprise admins."""
@@ -124,7 +132,9 @@ async def member_roles_page(
     except (ValidationFailed, Conflict) as error:
         role_error = (membership.id, refusal_of(error))
         status = error.status
-        return await _enterprise_page(db, services, links, people, link.id, role_error=role_error, status_code=status)
+        return await _enterprise_page(
+            db, services, links, people, programme, link.id, role_error=role_error, status_code=status
+        )
     return Redirect(f"/console/partners/enterprises/{link.id}#person-{membership.id}")
 
 

@@ -10,23 +10,24 @@ from litestar import get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interconnect.dependencies import LinksDep, ProgrammeDep
 from interconnect.links import LinkFilter, Links
 from interconnect.pages.programme_settings import PARENT_CHOICES, programme_settings
-from portal.actor import Actor
+from interconnect.programme import Programme
 from portal.errors import NotFound, ValidationFailed
-from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.deps import DB, ServicesDep
 from portal.i18n import N_, gettext
 from portal.permissions import requires
 from portal.services import Services
 from portal.ui.forms import MultiForm
 from portal.ui.labels import setting_name
-from roles.admin import SharingSpec
+from roles.admin import RoleAdmin, SharingSpec
+from roles.controllers import RoleAdminDep
 from roles.models import RECORD_ACCESS, SHARING_OPERATORS, SHARING_TARGETS, SharingRule
 from roles.pages.labels import (
     errors_of,
     object_columns,
     one,
-    role_admin,
     role_name,
     roles_label,
     roles_of_kind,
@@ -65,15 +66,17 @@ def value_text(rule: SharingRule) -> str:
 
 async def _sharing_page(
     db: AsyncSession,
-    actor: Actor,
     services: Services,
+    role_admin: RoleAdmin,
+    links: Links,
+    programme: Programme,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    settings = await programme_settings(db)
-    enterprises, _total = await Links(db).search(LinkFilter(exclude_terminated=True), limit=PARENT_CHOICES)
+    settings = await programme_settings(programme)
+    enterprises, _total = await links.search(LinkFilter(exclude_terminated=True), limit=PARENT_CHOICES)
     partner_roles = await roles_of_kind(db, "external")
     targets = {
         "enterprise": [(str(e.id), e.name) for e in enterprises],
@@ -86,7 +89,7 @@ async def _sharing_page(
     return Template(
         "console/roles/sharing.html",
         context={
-            "rules": await role_admin(db, actor, services).sharing_rules(),
+            "rules": await role_admin.sharing_rules(),
             "objects": objects,
             "columns": {o.name: object_columns(o) for o in objects},
             "labels": {o.name: o.label for o in services.objects.values()},
@@ -106,38 +109,58 @@ async def _sharing_page(
 
 
 @get("/console/roles/sharing", opt=requires("roles", "read"), include_in_schema=False)
-async def sharing_page(db: DB, actor: CurrentActor, services: ServicesDep) -> Template:
-    return await _sharing_page(db, actor, services)
+async def sharing_page(
+    db: DB,
+    services: ServicesDep,
+    role_admin: RoleAdminDep,
+    links: LinksDep,
+    programme: ProgrammeDep,
+) -> Template:
+    return await _sharing_page(db, services, role_admin, links, programme)
 
 
 @post("/console/roles/sharing", opt=requires("roles", "update"), include_in_schema=False)
-async def add_sharing_page(data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep) -> Template | Redirect:
+async def add_sharing_page(
+    data: MultiForm,
+    db: DB,
+    services: ServicesDep,
+    role_admin: RoleAdminDep,
+    links: LinksDep,
+    programme: ProgrammeDep,
+) -> Template | Redirect:
     form = {k: one(data, k) for k in (*FORM_FIELDS, "target_kind")}
     try:
         async with db.begin_nested():
-            await role_admin(db, actor, services).add_sharing_rule(spec_of(form))
+            await role_admin.add_sharing_rule(spec_of(form))
     except ValidationFailed as error:
         errors = errors_of(error)
         if "target_kind" in errors:  # the page chooses kind and target in one select
             errors["target"] = "; ".join(filter(None, (errors.pop("target_kind"), errors.get("target"))))
-        return await _sharing_page(db, actor, services, form=form, errors=errors, status_code=422)
+        return await _sharing_page(
+            db, services, role_admin, links, programme, form=form, errors=errors, status_code=422
+        )
     return Redirect("/console/roles/sharing")
 
 
 @post("/console/roles/sharing/toggle", opt=requires("roles", "update"), include_in_schema=False)
-async def toggle_sharing_page(data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep) -> Redirect:
+async def toggle_sharing_page(
+    data: MultiForm,
+    role_admin: RoleAdminDep,
+) -> Redirect:
     """Switch a rule on or off (`rule_id`), keeping everything else of it."""
-    admin = role_admin(db, actor, services)
     rule_id = form_id(data, "rule_id")
-    rule = next((r for r in await admin.sharing_rules() if r.id == rule_id), None)
+    rule = next((r for r in await role_admin.sharing_rules() if r.id == rule_id), None)
     if rule is None:
         raise NotFound(N_("No such sharing rule"))
     kept = {k: getattr(rule, k) for k in SharingSpec.__slots__}
-    await admin.update_sharing_rule(rule_id, SharingSpec(**{**kept, "active": not rule.active}))
+    await role_admin.update_sharing_rule(rule_id, SharingSpec(**{**kept, "active": not rule.active}))
     return Redirect("/console/roles/sharing")
 
 
 @post("/console/roles/sharing/delete", opt=requires("roles", "update"), include_in_schema=False)
-async def delete_sharing_page(data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep) -> Redirect:
-    await role_admin(db, actor, services).delete_sharing_rule(form_id(data, "rule_id"))
+async def delete_sharing_page(
+    data: MultiForm,
+    role_admin: RoleAdminDep,
+) -> Redirect:
+    await role_admin.delete_sharing_rule(form_id(data, "rule_id"))
     return Redirect("/console/roles/sharing")

@@ -6,36 +6,35 @@ import uuid
 
 from litestar import get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.actor import Actor
 from portal.errors import ValidationFailed
-from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.deps import DB, StaffDep
 from portal.i18n import N_
+from portal.identity.accounts import Staff
 from portal.permissions import requires
-from portal.services import Services
 from portal.ui.forms import MultiForm
-from roles.pages.labels import errors_of, many, one, role_admin
+from roles.admin import RoleAdmin
+from roles.controllers import RoleAdminDep
+from roles.pages.labels import errors_of, many, one
 from roles.pages.partner_rules import form_id
 
 STAFF_CHOICES = 500
 
 
 async def _teams_page(
-    db: AsyncSession,
-    actor: Actor,
-    services: Services,
+    role_admin: RoleAdmin,
+    staff: Staff,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     member_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    users, _total = await services.staff(db).list(limit=STAFF_CHOICES)
+    users, _total = await staff.list(limit=STAFF_CHOICES)
     return Template(
         "console/roles/teams.html",
         context={
-            "teams": await role_admin(db, actor, services).teams(),
+            "teams": await role_admin.teams(),
             "users": users,
             "user_names": {u.id: u.display_name for u in users},
             "form": form or {},
@@ -48,23 +47,23 @@ async def _teams_page(
 
 
 @get("/console/roles/teams", opt=requires("roles", "read"), include_in_schema=False)
-async def teams_page(db: DB, actor: CurrentActor, services: ServicesDep) -> Template:
-    return await _teams_page(db, actor, services)
+async def teams_page(role_admin: RoleAdminDep, staff: StaffDep) -> Template:
+    return await _teams_page(role_admin, staff)
 
 
 @post("/console/roles/teams", opt=requires("roles", "update"), include_in_schema=False)
-async def add_team_page(data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep) -> Template | Redirect:
+async def add_team_page(data: MultiForm, db: DB, role_admin: RoleAdminDep, staff: StaffDep) -> Template | Redirect:
     form = {"name": one(data, "name")}
     try:
         async with db.begin_nested():
-            team = await role_admin(db, actor, services).add_team(form["name"])
+            team = await role_admin.add_team(form["name"])
     except ValidationFailed as error:
-        return await _teams_page(db, actor, services, form=form, errors=errors_of(error), status_code=422)
+        return await _teams_page(role_admin, staff, form=form, errors=errors_of(error), status_code=422)
     return Redirect(f"/console/roles/teams#team-{team.id}")
 
 
 @post("/console/roles/teams/members", opt=requires("roles", "update"), include_in_schema=False)
-async def team_members_page(data: MultiForm, db: DB, actor: CurrentActor, services: ServicesDep) -> Template | Redirect:
+async def team_members_page(data: MultiForm, db: DB, role_admin: RoleAdminDep, staff: StaffDep) -> Template | Redirect:
     """Replace a team's members (`team_id`, checkboxes `user_ids`)."""
     team_id = form_id(data, "team_id")
     try:
@@ -75,8 +74,8 @@ async def team_members_page(data: MultiForm, db: DB, actor: CurrentActor, servic
         async with db.begin_nested():
             if user_ids is None:
                 raise ValidationFailed.single("user_ids", N_("No such user"), "not_found")
-            await role_admin(db, actor, services).set_team_members(team_id, user_ids)
+            await role_admin.set_team_members(team_id, user_ids)
     except ValidationFailed as error:
         member_errors = {str(team_id): "; ".join(errors_of(error).values())}
-        return await _teams_page(db, actor, services, member_errors=member_errors, status_code=422)
+        return await _teams_page(role_admin, staff, member_errors=member_errors, status_code=422)
     return Redirect(f"/console/roles/teams#team-{team_id}")

@@ -17,6 +17,7 @@ from apps.ordering.pages.console_prices import PRICE_PAGES
 from apps.ordering.pages.console_products import PRODUCT_PAGES
 from apps.ordering.pages.console_settings import SETTINGS_PAGES
 from apps.ordering.pages.console_stock import STOCK_PAGES
+from interconnect.dependencies import DEPENDENCIES as INTERCONNECT_DEPENDENCIES
 
 CONSOLE_PAGES: list[Any] = [
     # at their full paths; the staff side's services (orders, payments, catalog) named once for all
@@ -32,6 +33,7 @@ CONSOLE_PAGES: list[Any] = [
             *PAYMENT_PAGES,
             *SETTINGS_PAGES,
         ],
-        dependencies=STAFF_DEPENDENCIES,
+        # the programme's partner types and tiers, shown on several pages, come from interconnect's provider
+        dependencies={**STAFF_DEPENDENCIES, "programme": INTERCONNECT_DEPENDENCIES["programme"]},
     )
 ]

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import account
-from apps.ordering.admin import CatalogAdmin
 from apps.ordering.controllers.partner import period, statement_cells
 from apps.ordering.controllers.shared import xlsx
+from apps.ordering.dependencies import AdminDep
 from apps.ordering.objects import CREDIT
 from apps.ordering.pages.console_shared import PAGE_SIZE, done_message, form_date, page_helpers, text, with_query
 from interconnect.models import EnterpriseLink
@@ -73,14 +73,16 @@ async def credit_page(
 
 
 @post("/console/ordering/credit/{enterprise_id:uuid}", opt=requires(CREDIT, "update"), include_in_schema=False)
-async def credit_limit_page(enterprise_id: FromPath[uuid.UUID], data: Form, db: DB) -> Template | Redirect:
+async def credit_limit_page(
+    enterprise_id: FromPath[uuid.UUID], data: Form, db: DB, admin: AdminDep
+) -> Template | Redirect:
     """Set the limit to `amount`; the "remove" button (or a blank amount) leaves the enterprise without one."""
     await _enterprise(db, enterprise_id)
     q, page = text(data, "q"), text(data, "page")
     amount = None if text(data, "remove") else text(data, "amount").replace(",", "") or None
     try:
         async with db.begin_nested():
-            await CatalogAdmin(db).set_credit_limit(enterprise_id, amount)  # type: ignore[arg-type]
+            await admin.set_credit_limit(enterprise_id, amount)  # type: ignore[arg-type]
     except ValidationFailed as error:
         message = "; ".join(field_errors(error).values())
         return await _credit_page(db, q, page, row_errors={enterprise_id: message}, status_code=422)

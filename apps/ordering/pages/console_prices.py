@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import price_sheets
 from apps.ordering.admin import CatalogAdmin
+from apps.ordering.dependencies import AdminDep
 from apps.ordering.models import PriceList, PriceListItem, Product
 from apps.ordering.objects import PRICES
 from apps.ordering.pages.console_shared import (
@@ -30,7 +31,9 @@ from apps.ordering.pages.console_shared import (
     raise_if,
     text,
 )
+from interconnect.dependencies import ProgrammeDep
 from interconnect.pages.programme_settings import programme_settings
+from interconnect.programme import Programme
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_, gettext
@@ -55,6 +58,7 @@ class SheetForm:
 
 async def _lists_page(
     db: AsyncSession,
+    programme: Programme,
     *,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -66,7 +70,7 @@ async def _lists_page(
             await db.execute(select(PriceListItem.price_list_id, func.count()).group_by(PriceListItem.price_list_id))
         ).all()
     )
-    settings = await programme_settings(db)
+    settings = await programme_settings(programme)
     enterprises = await enterprise_choices(db)
     return Template(
         "ordering/console/price_lists.html",
@@ -87,12 +91,12 @@ async def _lists_page(
 
 
 @get("/console/ordering/price-lists", opt=requires(PRICES, "read"), include_in_schema=False)
-async def price_lists_page(db: DB) -> Template:
-    return await _lists_page(db)
+async def price_lists_page(db: DB, programme: ProgrammeDep) -> Template:
+    return await _lists_page(db, programme)
 
 
 @post("/console/ordering/price-lists", opt=requires(PRICES, "create"), include_in_schema=False)
-async def create_price_list_page(data: Form, db: DB) -> Template | Redirect:
+async def create_price_list_page(data: Form, db: DB, admin: AdminDep, programme: ProgrammeDep) -> Template | Redirect:
     names = ("name", "kind", "tier_id", "enterprise_id", "currency", "valid_from", "valid_to")
     form = {name: text(data, name) for name in names}
     errors: list[FieldError] = []
@@ -104,14 +108,16 @@ async def create_price_list_page(data: Form, db: DB) -> Template | Redirect:
     try:
         async with db.begin_nested():
             raise_if(errors)
-            created = await CatalogAdmin(db).create_price_list(values)
+            created = await admin.create_price_list(values)
     except ValidationFailed as error:
-        return await _lists_page(db, form=form, errors=field_errors(error), status_code=422)
+        return await _lists_page(db, programme, form=form, errors=field_errors(error), status_code=422)
     return Redirect(f"/console/ordering/price-lists/{created.id}?done=created")
 
 
 async def _list_page(
     db: AsyncSession,
+    admin: CatalogAdmin,
+    programme: Programme,
     list_id: uuid.UUID,
     *,
     done: str | None = None,
@@ -120,7 +126,6 @@ async def _list_page(
     sheet_errors: list[tuple[bool, str]] | None = None,
     status_code: int = 200,
 ) -> Template:
-    admin = CatalogAdmin(db)
     price_list = await admin.price_list(list_id)
     items = await admin.items(list_id)
     if rows is None:
@@ -132,7 +137,7 @@ async def _list_page(
     products = await db.execute(
         select(Product.id, Product.sku, Product.name).order_by(Product.sku).limit(PRODUCT_CHOICES)
     )
-    settings = await programme_settings(db)
+    settings = await programme_settings(programme)
     return Template(
         "ordering/console/price_list.html",
         context={
@@ -154,17 +159,24 @@ async def _list_page(
 
 
 @get("/console/ordering/price-lists/{price_list_id:uuid}", opt=requires(PRICES, "read"), include_in_schema=False)
-async def price_list_page(price_list_id: FromPath[uuid.UUID], db: DB, done: FromQuery[str | None] = None) -> Template:
-    return await _list_page(db, price_list_id, done=done)
+async def price_list_page(
+    price_list_id: FromPath[uuid.UUID],
+    db: DB,
+    admin: AdminDep,
+    programme: ProgrammeDep,
+    done: FromQuery[str | None] = None,
+) -> Template:
+    return await _list_page(db, admin, programme, price_list_id, done=done)
 
 
 @post(
     "/console/ordering/price-lists/{price_list_id:uuid}/items", opt=requires(PRICES, "update"), include_in_schema=False
 )
-async def replace_items_page(price_list_id: FromPath[uuid.UUID], data: Form, db: DB) -> Template | Redirect:
+async def replace_items_page(
+    price_list_id: FromPath[uuid.UUID], data: Form, db: DB, admin: AdminDep, programme: ProgrammeDep
+) -> Template | Redirect:
     """The editor's rows (`product:<n>`, `qty:<n>`, `price:<n>`) become the list's items; a row without
     a product is left out."""
-    admin = CatalogAdmin(db)
     await admin.price_list(price_list_id)
     numbers = sorted({int(m.group(2)) for k in data if (m := ROW_FIELD.match(k))})
     rows = [{f: text(data, f"{f}:{n}") for f in ("product", "qty", "price")} for n in numbers]
@@ -184,7 +196,9 @@ async def replace_items_page(price_list_id: FromPath[uuid.UUID], data: Form, db:
             raise_if(errors)
             await admin.replace_items(price_list_id, items)  # type: ignore[arg-type]
     except ValidationFailed as error:
-        return await _list_page(db, price_list_id, rows=rows, errors=_row_errors(error), status_code=422)
+        return await _list_page(
+            db, admin, programme, price_list_id, rows=rows, errors=_row_errors(error), status_code=422
+        )
     return Redirect(f"/console/ordering/price-lists/{price_list_id}?done=saved")
 
 
@@ -216,9 +230,9 @@ async def export_items_page(price_list_id: FromPath[uuid.UUID], db: DB) -> Respo
     request_max_body_size=UPLOAD_BODY_LIMIT,
 )
 async def import_items_page(
-    price_list_id: FromPath[uuid.UUID], data: MultipartBody[SheetForm], db: DB
+    price_list_id: FromPath[uuid.UUID], data: MultipartBody[SheetForm], db: DB, admin: AdminDep, programme: ProgrammeDep
 ) -> Template | Redirect:
-    await CatalogAdmin(db).price_list(price_list_id)
+    await admin.price_list(price_list_id)
     try:
         async with db.begin_nested():
             if data.file is None or not data.file.filename:
@@ -228,7 +242,7 @@ async def import_items_page(
             await price_sheets.import_items(db, price_list_id, data.file.filename, content)
     except ValidationFailed as error:
         problems = [(e.field == "file", gettext(e.message, **e.params)) for e in error.errors]
-        return await _list_page(db, price_list_id, sheet_errors=problems, status_code=422)
+        return await _list_page(db, admin, programme, price_list_id, sheet_errors=problems, status_code=422)
     return Redirect(f"/console/ordering/price-lists/{price_list_id}?done=imported")
 
 

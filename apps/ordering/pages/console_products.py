@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.admin import CatalogAdmin
 from apps.ordering.catalog import categories_query
-from apps.ordering.dependencies import catalog_of
+from apps.ordering.dependencies import AdminDep, catalog_of
 from apps.ordering.objects import CATALOG
 from apps.ordering.pages.console_shared import (
     PAGE_SIZE,
@@ -30,7 +30,9 @@ from apps.ordering.pages.console_shared import (
     text,
     with_query,
 )
+from interconnect.dependencies import ProgrammeDep
 from interconnect.pages.programme_settings import programme_settings
+from interconnect.programme import Programme
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB, CurrentActor
@@ -137,6 +139,8 @@ async def _product_page(
     request: AnyRequest,
     db: AsyncSession,
     actor: Actor,
+    admin: CatalogAdmin,
+    programme: Programme,
     product_id: uuid.UUID | None,
     *,
     done: str | None = None,
@@ -145,7 +149,6 @@ async def _product_page(
     audience_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
-    admin = CatalogAdmin(db)
     product, shown, audiences = None, {}, []
     if product_id is not None:
         product = await admin.product(product_id)
@@ -154,7 +157,7 @@ async def _product_page(
     if form is None:
         form = {name: shown.get(name) for name in PRODUCT_FIELDS} if product else {"unit": "pcs", "listed": True}
         form = {k: "" if v is None else v for k, v in form.items()}
-    settings = await programme_settings(db)
+    settings = await programme_settings(programme)
     return Template(
         "ordering/console/product.html",
         context={
@@ -178,22 +181,28 @@ async def _product_page(
 
 
 @get("/console/ordering/products/new", opt=requires(CATALOG, "create"), include_in_schema=False)
-async def new_product_page(request: AnyRequest, db: DB, actor: CurrentActor) -> Template:
-    return await _product_page(request, db, actor, None)
+async def new_product_page(
+    request: AnyRequest, db: DB, actor: CurrentActor, admin: AdminDep, programme: ProgrammeDep
+) -> Template:
+    return await _product_page(request, db, actor, admin, programme, None)
 
 
 @post("/console/ordering/products", opt=requires(CATALOG, "create"), include_in_schema=False)
-async def create_product_page(data: Form, request: AnyRequest, db: DB, actor: CurrentActor) -> Template | Redirect:
+async def create_product_page(
+    data: Form, request: AnyRequest, db: DB, actor: CurrentActor, admin: AdminDep, programme: ProgrammeDep
+) -> Template | Redirect:
     fields = writable_fields(request, actor)
     form = {name: text(data, name) for name in fields}
     try:
         async with db.begin_nested():
             values = product_values(data, fields)
             check_writable(policy_of(request), actor, CATALOG, values)
-            product = await CatalogAdmin(db).create_product(values)
+            product = await admin.create_product(values)
     except ValidationFailed as error:
         form["listed"] = form.get("listed") in ("on", "true", "1")
-        return await _product_page(request, db, actor, None, form=form, errors=field_errors(error), status_code=422)
+        return await _product_page(
+            request, db, actor, admin, programme, None, form=form, errors=field_errors(error), status_code=422
+        )
     return Redirect(f"/console/ordering/products/{product.id}?done=created")
 
 
@@ -203,27 +212,35 @@ async def product_page(
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
+    admin: AdminDep,
+    programme: ProgrammeDep,
     done: FromQuery[str | None] = None,
 ) -> Template:
-    return await _product_page(request, db, actor, product_id, done=done)
+    return await _product_page(request, db, actor, admin, programme, product_id, done=done)
 
 
 @post("/console/ordering/products/{product_id:uuid}", opt=requires(CATALOG, "update"), include_in_schema=False)
 async def update_product_page(
-    product_id: FromPath[uuid.UUID], data: Form, request: AnyRequest, db: DB, actor: CurrentActor
+    product_id: FromPath[uuid.UUID],
+    data: Form,
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    admin: AdminDep,
+    programme: ProgrammeDep,
 ) -> Template | Redirect:
-    await CatalogAdmin(db).product(product_id)
+    await admin.product(product_id)
     fields = writable_fields(request, actor)
     form: dict[str, Any] = {name: text(data, name) for name in fields}
     try:
         async with db.begin_nested():
             values = product_values(data, fields)
             check_writable(policy_of(request), actor, CATALOG, values)
-            await CatalogAdmin(db).update_product(product_id, values)
+            await admin.update_product(product_id, values)
     except ValidationFailed as error:
         form["listed"] = form.get("listed") in ("on", "true", "1")
         return await _product_page(
-            request, db, actor, product_id, form=form, errors=field_errors(error), status_code=422
+            request, db, actor, admin, programme, product_id, form=form, errors=field_errors(error), status_code=422
         )
     return Redirect(f"/console/ordering/products/{product_id}?done=saved")
 
@@ -232,10 +249,16 @@ async def update_product_page(
     "/console/ordering/products/{product_id:uuid}/visibility", opt=requires(CATALOG, "update"), include_in_schema=False
 )
 async def visibility_page(
-    product_id: FromPath[uuid.UUID], data: MultiForm, request: AnyRequest, db: DB, actor: CurrentActor
+    product_id: FromPath[uuid.UUID],
+    data: MultiForm,
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    admin: AdminDep,
+    programme: ProgrammeDep,
 ) -> Template | Redirect:
     """`visible` "all" or "some"; audience rows `type:<n>` / `tier:<n>` (a blank row is no audience)."""
-    await CatalogAdmin(db).product(product_id)
+    await admin.product(product_id)
     errors: list[FieldError] = []
     audiences: list[tuple[uuid.UUID | None, uuid.UUID | None]] = []
     rows = sorted({int(m.group(2)) for k in data if (m := AUDIENCE_FIELD.match(k))})
@@ -246,14 +269,18 @@ async def visibility_page(
     try:
         async with db.begin_nested():
             raise_if(errors)
-            await CatalogAdmin(db).set_visibility(product_id, text(data, "visible") != "some", audiences)
+            await admin.set_visibility(product_id, text(data, "visible") != "some", audiences)
     except ValidationFailed as error:
-        return await _product_page(request, db, actor, product_id, audience_errors=field_errors(error), status_code=422)
+        return await _product_page(
+            request, db, actor, admin, programme, product_id, audience_errors=field_errors(error), status_code=422
+        )
     return Redirect(f"/console/ordering/products/{product_id}?done=saved#visibility")
 
 
 @post("/console/ordering/categories", opt=requires(CATALOG, "create"), include_in_schema=False)
-async def create_category_page(data: Form, request: AnyRequest, db: DB, actor: CurrentActor) -> Template | Redirect:
+async def create_category_page(
+    data: Form, request: AnyRequest, db: DB, actor: CurrentActor, admin: AdminDep
+) -> Template | Redirect:
     form = {name: text(data, name) for name in ("code", "name", "parent_id", "sort_order")}
     errors: list[FieldError] = []
     try:
@@ -261,7 +288,7 @@ async def create_category_page(data: Form, request: AnyRequest, db: DB, actor: C
             parent = form_uuid(data, "parent_id", errors)
             order = form_int(data, "sort_order", errors, default=0)
             raise_if(errors)
-            category = await CatalogAdmin(db).create_category(form["code"], form["name"], parent, order or 0)
+            category = await admin.create_category(form["code"], form["name"], parent, order or 0)
     except ValidationFailed as error:
         return await _products_page(request, db, actor, form=form, errors=field_errors(error), status_code=422)
     return Redirect(with_query("/console/ordering/products", category=category.id, done="created"))

@@ -12,8 +12,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.ordering.admin import CatalogAdmin, settings_out
+from apps.ordering.admin import settings_out
 from apps.ordering.catalog import settings_of
+from apps.ordering.dependencies import AdminDep
 from apps.ordering.models import ApprovalRule, Warehouse
 from apps.ordering.objects import SETTINGS
 from apps.ordering.pages.console_shared import (
@@ -27,7 +28,9 @@ from apps.ordering.pages.console_shared import (
     staff_roles,
     text,
 )
+from interconnect.dependencies import ProgrammeDep
 from interconnect.pages.programme_settings import programme_settings
+from interconnect.programme import Programme
 from portal.errors import FieldError, ValidationFailed
 from portal.http.deps import DB
 from portal.permissions import requires
@@ -41,6 +44,7 @@ OVER_CREDIT_CHOICES = ("refuse", "approval")
 
 async def _settings_page(
     db: AsyncSession,
+    programme: Programme,
     *,
     done: str | None = None,
     form: dict[str, str] | None = None,
@@ -50,7 +54,7 @@ async def _settings_page(
     status_code: int = 200,
 ) -> Template:
     current = settings_out(await settings_of(db))
-    programme = await programme_settings(db)
+    settings = await programme_settings(programme)
     rules = list(await db.scalars(select(ApprovalRule).order_by(ApprovalRule.step, ApprovalRule.min_amount)))
     warehouses = list(await db.scalars(select(Warehouse).order_by(Warehouse.code)))
     return Template(
@@ -64,8 +68,8 @@ async def _settings_page(
             "rule_errors": rule_errors or {},
             "roles": await staff_roles(db),
             "role_name_of": await role_namer(db),
-            "types": [(t.id, setting_name(t.name)) for t in programme.types],
-            "type_names": programme.type_names,
+            "types": [(t.id, setting_name(t.name)) for t in settings.types],
+            "type_names": settings.type_names,
             "warehouses": [(w.id, f"{w.code} · {w.name}") for w in warehouses],
             "reserve_choices": RESERVE_CHOICES,
             "over_credit_choices": OVER_CREDIT_CHOICES,
@@ -77,12 +81,12 @@ async def _settings_page(
 
 
 @get("/console/ordering/settings", opt=requires(SETTINGS, "read"), include_in_schema=False)
-async def settings_page(db: DB, done: FromQuery[str | None] = None) -> Template:
-    return await _settings_page(db, done=done)
+async def settings_page(db: DB, programme: ProgrammeDep, done: FromQuery[str | None] = None) -> Template:
+    return await _settings_page(db, programme, done=done)
 
 
 @post("/console/ordering/settings", opt=requires(SETTINGS, "update"), include_in_schema=False)
-async def update_settings_page(data: Form, db: DB) -> Template | Redirect:
+async def update_settings_page(data: Form, db: DB, admin: AdminDep, programme: ProgrammeDep) -> Template | Redirect:
     names = ("reserve_on", "over_credit", "credit_approver_role", "auto_receive_days", "default_warehouse_id")
     form = {name: text(data, name) for name in names}
     errors: list[FieldError] = []
@@ -96,14 +100,14 @@ async def update_settings_page(data: Form, db: DB) -> Template | Redirect:
     try:
         async with db.begin_nested():
             raise_if(errors)
-            await CatalogAdmin(db).update_settings(values)
+            await admin.update_settings(values)
     except ValidationFailed as error:
-        return await _settings_page(db, form=form, errors=field_errors(error), status_code=422)
+        return await _settings_page(db, programme, form=form, errors=field_errors(error), status_code=422)
     return Redirect("/console/ordering/settings?done=saved")
 
 
 @post("/console/ordering/settings/approval-rules", opt=requires(SETTINGS, "update"), include_in_schema=False)
-async def add_rule_page(data: Form, db: DB) -> Template | Redirect:
+async def add_rule_page(data: Form, db: DB, admin: AdminDep, programme: ProgrammeDep) -> Template | Redirect:
     form = {name: text(data, name) for name in ("name", "step", "role_key", "min_amount", "partner_type_id")}
     errors: list[FieldError] = []
     values = {
@@ -116,9 +120,9 @@ async def add_rule_page(data: Form, db: DB) -> Template | Redirect:
     try:
         async with db.begin_nested():
             raise_if(errors)
-            await CatalogAdmin(db).create_approval_rule(values)
+            await admin.create_approval_rule(values)
     except ValidationFailed as error:
-        return await _settings_page(db, rule_form=form, rule_errors=field_errors(error), status_code=422)
+        return await _settings_page(db, programme, rule_form=form, rule_errors=field_errors(error), status_code=422)
     return Redirect("/console/ordering/settings?done=created#rules")
 
 
@@ -127,9 +131,9 @@ async def add_rule_page(data: Form, db: DB) -> Template | Redirect:
     opt=requires(SETTINGS, "update"),
     include_in_schema=False,
 )
-async def delete_rule_page(approval_rule_id: FromPath[uuid.UUID], db: DB) -> Redirect:
+async def delete_rule_page(approval_rule_id: FromPath[uuid.UUID], admin: AdminDep) -> Redirect:
     """Orders placed from now on no longer take this step; orders already placed keep theirs."""
-    await CatalogAdmin(db).delete_approval_rule(approval_rule_id)
+    await admin.delete_approval_rule(approval_rule_id)
     return Redirect("/console/ordering/settings?done=deleted#rules")
 
 

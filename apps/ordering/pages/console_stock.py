@@ -12,8 +12,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import stock
-from apps.ordering.admin import CatalogAdmin
 from apps.ordering.catalog import settings_of
+from apps.ordering.dependencies import AdminDep
 from apps.ordering.models import Product, StockLevel, Warehouse
 from apps.ordering.objects import STOCK
 from apps.ordering.pages.console_shared import (
@@ -115,10 +115,9 @@ async def stock_page(
     include_in_schema=False,
 )
 async def stock_count_page(
-    warehouse_id: FromPath[uuid.UUID], product_id: FromPath[uuid.UUID], data: Form, db: DB
+    warehouse_id: FromPath[uuid.UUID], product_id: FromPath[uuid.UUID], data: Form, db: DB, admin: AdminDep
 ) -> Template | Redirect:
     """A stock count: on hand becomes the number typed."""
-    admin = CatalogAdmin(db)
     await admin.warehouse(warehouse_id)
     product = await admin.product(product_id)
     q, page = text(data, "q"), text(data, "page")
@@ -140,11 +139,11 @@ async def stock_count_page(
 
 
 @post("/console/ordering/warehouses", opt=requires(STOCK, "update"), include_in_schema=False)
-async def create_warehouse_page(data: Form, db: DB) -> Template | Redirect:
+async def create_warehouse_page(data: Form, db: DB, admin: AdminDep) -> Template | Redirect:
     form = {name: text(data, name) for name in ("code", "name")}
     try:
         async with db.begin_nested():
-            created = await CatalogAdmin(db).create_warehouse(form["code"], form["name"])
+            created = await admin.create_warehouse(form["code"], form["name"])
     except ValidationFailed as error:
         return await _stock_page(db, form=form, errors=field_errors(error), status_code=422)
     return Redirect(with_query("/console/ordering/stock", warehouse=created.id, done="created"))
