@@ -401,7 +401,8 @@ def test_where_selects_exactly_what_reasons_grants(db: Lane) -> None:
     check()
     decided, granted = sum(n for n, _ in db.checked), sum(g for _, g in db.checked)
     assert len(db.checked) >= EXAMPLES * 20, len(db.checked)
-    assert granted >= 1_000 and decided - granted >= 1_000, (decided, granted)
+    # both outcomes well represented (about 1,000 of each over 100 worlds; random, so a margin below that)
+    assert granted >= 500 and decided - granted >= 500, (decided, granted)
 
 
 # --- readable examples ---
