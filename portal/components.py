@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.outbox import Subscriber
 from portal.permissions import ProtectedObject
+from portal.schedules import ScheduledJob
 
 if TYPE_CHECKING:
     from portal.services import Services
@@ -48,6 +50,9 @@ class Component:
     # Adds subcommands to the `portal` command: called with argparse's subparsers object.
     cli: Callable[[Any], None] | None = None
     template_globals: dict[str, Any] = field(default_factory=dict)
+    # Receivers of outbox events and periodic jobs, run by the workers (sync/).
+    subscribers: Sequence[Subscriber] = ()
+    jobs: Sequence[ScheduledJob] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 

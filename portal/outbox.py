@@ -4,8 +4,10 @@ describes, so it exists exactly when the change does. Delivery (relay workers) l
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, CheckConstraint, Index, String
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.db.base import Base, TenantOwned
 from portal.db.types import utcnow
 from portal.jsonable import jsonable
+
+if TYPE_CHECKING:
+    from portal.services import Services
 
 
 class OutboxEvent(TenantOwned, Base):
@@ -52,3 +57,37 @@ def publish(
     )
     session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class Event:
+    """An outbox event as a subscriber receives it: plain values, detached from any session. `id` is the
+    idempotency key: delivery is at least once, so a receiver that must not apply an event twice keeps it."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    event_type: str
+    aggregate_type: str
+    aggregate_id: uuid.UUID
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+class PermanentFailure(Exception):
+    """Raised by a subscriber when retrying cannot help (a refused configuration, a 4xx answer): the
+    delivery goes dead at once with this message instead of being retried."""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """A receiver of outbox events that a component registers (`Component.subscribers`); the workers in
+    sync/ deliver each accepted event to it, per aggregate in the order written, retrying on any
+    exception with backoff until a maximum, then recording it dead with the last error.
+
+    `accepts` decides by event type alone, so deciding costs no query; `deliver` gets the application's
+    services (the database, settings, catalogs) and opens whatever transaction it needs in the event's
+    tenant context."""
+
+    name: str
+    accepts: Callable[[str], bool]
+    deliver: Callable[[Services, Event], Awaitable[None]]

@@ -1,0 +1,24 @@
+"""Scheduled jobs: periodic work a component registers (`Component.jobs`), run by the workers in sync/
+exactly once per due time across every worker process, each run recorded with its outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import time, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portal.services import Services
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """`run` does one pass over every tenant (opening the transactions it needs) and returns how many
+    items it handled; raising marks the run failed, and it is retried. A job is due every `every`;
+    with `at`, once a day at that UTC time instead."""
+
+    name: str
+    run: Callable[[Services], Awaitable[int]]
+    every: timedelta = timedelta(days=1)
+    at: time | None = None
