@@ -36,6 +36,7 @@ from portal.permissions import ADMIN_ROLE, SIGNED_IN, public, requires, signed_i
 class AuthController(Controller):
     path = "/api"
     tags = ["identity"]
+    dependencies = STAFF_DEPENDENCIES
 
     @post("/signup", opt=public(), status_code=HTTP_201_CREATED)
     async def sign_up(self, data: JSONBody[SignUpIn], db: DB, services: ServicesDep) -> SignUpOut:
@@ -77,8 +78,8 @@ class AuthController(Controller):
         await revoke_session(db, actor.session_id, "logout")
 
     @get("/me", opt=signed_in("internal"))
-    async def me(self, db: DB, actor: CurrentActor, services: ServicesDep) -> MeOut:
-        user = await services.staff(db).get(actor.user_id)
+    async def me(self, db: DB, actor: CurrentActor, staff: StaffDep) -> MeOut:
+        user = await staff.get(actor.user_id)
         tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
         return MeOut(UserOut.of(user, actor.roles), TenantOut.of(tenant))
 

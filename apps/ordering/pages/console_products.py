@@ -15,8 +15,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.admin import CatalogAdmin
-from apps.ordering.catalog import categories_query
-from apps.ordering.dependencies import AdminDep, catalog_of
+from apps.ordering.catalog import Catalog, categories_query
+from apps.ordering.dependencies import AdminDep, CatalogDep
 from apps.ordering.objects import CATALOG
 from apps.ordering.pages.console_shared import (
     PAGE_SIZE,
@@ -89,18 +89,20 @@ async def products_page(
     request: AnyRequest,
     db: DB,
     actor: CurrentActor,
+    catalog: CatalogDep,
     q: FromQuery[str | None] = None,
     category: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
     done: FromQuery[str | None] = None,
 ) -> Template:
-    return await _products_page(request, db, actor, q, category, page, done=done)
+    return await _products_page(request, db, actor, catalog, q, category, page, done=done)
 
 
 async def _products_page(
     request: AnyRequest,
     db: AsyncSession,
     actor: Actor,
+    catalog: Catalog,
     q: str | None = None,
     category: str | None = None,
     page: str | None = None,
@@ -112,7 +114,6 @@ async def _products_page(
 ) -> Template:
     chosen = {"q": (q or "").strip()[:100], "category": optional_uuid(category)}
     number = page_number(page)
-    catalog = await catalog_of(request, db, actor, CATALOG)
     rows, total = await catalog.page(chosen["q"] or None, chosen["category"], PAGE_SIZE, (number - 1) * PAGE_SIZE)
     rules = policy_of(request).fields(actor, CATALOG)
     return Template(
@@ -140,6 +141,7 @@ async def _product_page(
     db: AsyncSession,
     actor: Actor,
     admin: CatalogAdmin,
+    catalog: Catalog,
     programme: Programme,
     product_id: uuid.UUID | None,
     *,
@@ -152,7 +154,7 @@ async def _product_page(
     product, shown, audiences = None, {}, []
     if product_id is not None:
         product = await admin.product(product_id)
-        shown = (await (await catalog_of(request, db, actor, CATALOG)).present([product]))[0]
+        shown = (await catalog.present([product]))[0]
         audiences = await admin.audiences(product.id)
     if form is None:
         form = {name: shown.get(name) for name in PRODUCT_FIELDS} if product else {"unit": "pcs", "listed": True}
@@ -182,14 +184,20 @@ async def _product_page(
 
 @get("/console/ordering/products/new", opt=requires(CATALOG, "create"), include_in_schema=False)
 async def new_product_page(
-    request: AnyRequest, db: DB, actor: CurrentActor, admin: AdminDep, programme: ProgrammeDep
+    request: AnyRequest, db: DB, actor: CurrentActor, admin: AdminDep, catalog: CatalogDep, programme: ProgrammeDep
 ) -> Template:
-    return await _product_page(request, db, actor, admin, programme, None)
+    return await _product_page(request, db, actor, admin, catalog, programme, None)
 
 
 @post("/console/ordering/products", opt=requires(CATALOG, "create"), include_in_schema=False)
 async def create_product_page(
-    data: Form, request: AnyRequest, db: DB, actor: CurrentActor, admin: AdminDep, programme: ProgrammeDep
+    data: Form,
+    request: AnyRequest,
+    db: DB,
+    actor: CurrentActor,
+    admin: AdminDep,
+    catalog: CatalogDep,
+    programme: ProgrammeDep,
 ) -> Template | Redirect:
     fields = writable_fields(request, actor)
     form = {name: text(data, name) for name in fields}
@@ -201,7 +209,7 @@ async def create_product_page(
     except ValidationFailed as error:
         form["listed"] = form.get("listed") in ("on", "true", "1")
         return await _product_page(
-            request, db, actor, admin, programme, None, form=form, errors=field_errors(error), status_code=422
+            request, db, actor, admin, catalog, programme, None, form=form, errors=field_errors(error), status_code=422
         )
     return Redirect(f"/console/ordering/products/{product.id}?done=created")
 
@@ -213,10 +221,11 @@ async def product_page(
     db: DB,
     actor: CurrentActor,
     admin: AdminDep,
+    catalog: CatalogDep,
     programme: ProgrammeDep,
     done: FromQuery[str | None] = None,
 ) -> Template:
-    return await _product_page(request, db, actor, admin, programme, product_id, done=done)
+    return await _product_page(request, db, actor, admin, catalog, programme, product_id, done=done)
 
 
 @post("/console/ordering/products/{product_id:uuid}", opt=requires(CATALOG, "update"), include_in_schema=False)
@@ -227,6 +236,7 @@ async def update_product_page(
     db: DB,
     actor: CurrentActor,
     admin: AdminDep,
+    catalog: CatalogDep,
     programme: ProgrammeDep,
 ) -> Template | Redirect:
     await admin.product(product_id)
@@ -240,7 +250,16 @@ async def update_product_page(
     except ValidationFailed as error:
         form["listed"] = form.get("listed") in ("on", "true", "1")
         return await _product_page(
-            request, db, actor, admin, programme, product_id, form=form, errors=field_errors(error), status_code=422
+            request,
+            db,
+            actor,
+            admin,
+            catalog,
+            programme,
+            product_id,
+            form=form,
+            errors=field_errors(error),
+            status_code=422,
         )
     return Redirect(f"/console/ordering/products/{product_id}?done=saved")
 
@@ -255,6 +274,7 @@ async def visibility_page(
     db: DB,
     actor: CurrentActor,
     admin: AdminDep,
+    catalog: CatalogDep,
     programme: ProgrammeDep,
 ) -> Template | Redirect:
     """`visible` "all" or "some"; audience rows `type:<n>` / `tier:<n>` (a blank row is no audience)."""
@@ -272,14 +292,22 @@ async def visibility_page(
             await admin.set_visibility(product_id, text(data, "visible") != "some", audiences)
     except ValidationFailed as error:
         return await _product_page(
-            request, db, actor, admin, programme, product_id, audience_errors=field_errors(error), status_code=422
+            request,
+            db,
+            actor,
+            admin,
+            catalog,
+            programme,
+            product_id,
+            audience_errors=field_errors(error),
+            status_code=422,
         )
     return Redirect(f"/console/ordering/products/{product_id}?done=saved#visibility")
 
 
 @post("/console/ordering/categories", opt=requires(CATALOG, "create"), include_in_schema=False)
 async def create_category_page(
-    data: Form, request: AnyRequest, db: DB, actor: CurrentActor, admin: AdminDep
+    data: Form, request: AnyRequest, db: DB, actor: CurrentActor, admin: AdminDep, catalog: CatalogDep
 ) -> Template | Redirect:
     form = {name: text(data, name) for name in ("code", "name", "parent_id", "sort_order")}
     errors: list[FieldError] = []
@@ -290,7 +318,7 @@ async def create_category_page(
             raise_if(errors)
             category = await admin.create_category(form["code"], form["name"], parent, order or 0)
     except ValidationFailed as error:
-        return await _products_page(request, db, actor, form=form, errors=field_errors(error), status_code=422)
+        return await _products_page(request, db, actor, catalog, form=form, errors=field_errors(error), status_code=422)
     return Redirect(with_query("/console/ordering/products", category=category.id, done="created"))
 
 
