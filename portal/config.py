@@ -42,6 +42,9 @@ class Settings:
     db_system_role: str = "portal_system"
     languages: tuple[str, ...] = ("en", "zh_CN")
     default_language: str = "en"
+    # Whether `portal serve` runs the delivery worker inside the web process: "auto" (on for the embedded
+    # SQLite default outside tests, off on PostgreSQL, where `portal worker` runs apart), "true" or "false".
+    worker_in_process: str = "auto"
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -51,6 +54,12 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        if self.worker_in_process == "auto":
+            return self.dialect == "sqlite" and self.environment != "test"
+        return self.worker_in_process == "true"
 
     @property
     def dialect(self) -> str:
@@ -101,6 +110,7 @@ class Settings:
             "password_profile": get("PASSWORD_PROFILE", "strong"),
             "db_app_role": get("DB_APP_ROLE", "portal_app"),
             "db_system_role": get("DB_SYSTEM_ROLE", "portal_system"),
+            "worker_in_process": get("WORKER_IN_PROCESS", "auto").strip().lower(),
         }
         values.update(overrides)
         if "database_url" in overrides:
@@ -114,6 +124,8 @@ class Settings:
             raise ConfigurationError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}")
         if self.password_profile not in PASSWORD_PROFILES:
             raise ConfigurationError(f"PORTAL_PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}")
+        if self.worker_in_process not in ("auto", "true", "false"):
+            raise ConfigurationError("PORTAL_WORKER_IN_PROCESS must be auto, true or false")
         if self.dialect not in ("sqlite", "postgresql"):
             raise ConfigurationError("PORTAL_DATABASE_URL must be a sqlite or postgresql URL")
         if self.is_production:

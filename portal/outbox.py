@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, String
+from sqlalchemy import JSON, BigInteger, FetchedValue, Index, String, false
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,11 +22,22 @@ if TYPE_CHECKING:
 
 
 class OutboxEvent(TenantOwned, Base):
+    """`sequence` is drawn by the database when the row is inserted (a PostgreSQL sequence; on SQLite,
+    whose writers queue for one lock, a trigger takes the next number): events of one aggregate are
+    delivered in its order. `fanned_out` turns true once the workers have made one delivery per
+    accepting subscriber (sync/delivery); each delivery then keeps its own status and attempts."""
+
     __tablename__ = "outbox_events"
     __table_args__ = (
-        Index("ix_outbox_events_pending", "status", "next_attempt_at"),
+        # not led by tenant_id on purpose: the workers fan out across tenants, oldest first
+        Index(
+            "ix_outbox_events_unfanned",
+            "sequence",
+            postgresql_where="NOT fanned_out",
+            sqlite_where="fanned_out = 0",
+        ),
+        Index("ix_outbox_events_sequence", "sequence"),
         Index("ix_outbox_events_tenant_aggregate", "tenant_id", "aggregate_type", "aggregate_id"),
-        CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
     )
 
     event_type: Mapped[str] = mapped_column(String(100))
@@ -34,11 +45,8 @@ class OutboxEvent(TenantOwned, Base):
     aggregate_id: Mapped[uuid.UUID]
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
-    status: Mapped[str] = mapped_column(String(12), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    delivered_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(String(2000))
+    sequence: Mapped[int | None] = mapped_column(BigInteger, server_default=FetchedValue())
+    fanned_out: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 def publish(
