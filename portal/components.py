@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -53,6 +54,9 @@ class Component:
     # Receivers of outbox events and periodic jobs, run by the workers (sync/).
     subscribers: Sequence[Subscriber] = ()
     jobs: Sequence[ScheduledJob] = ()
+    # Background work that lives as long as the web application (entered at startup, left at shutdown),
+    # e.g. the embedded default's in-process delivery worker.
+    lifespan: Callable[[Services], AbstractAsyncContextManager[None]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 

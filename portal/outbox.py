@@ -64,6 +64,8 @@ def publish(
         payload=jsonable(payload),
     )
     session.add(event)
+    # tells a worker in this process (the embedded default's) to look when the unit of work commits
+    session.info["outbox_published"] = True
     return event
 
 

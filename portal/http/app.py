@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar, Router
@@ -58,6 +59,12 @@ def template_environment(components: list[Component]) -> Environment:
     for component in components:
         env.globals.update(component.template_globals)
     return env
+
+
+def _lifespan_of(component: Component, services: Services) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    assert component.lifespan is not None
+    run = component.lifespan
+    return lambda _app: run(services)
 
 
 def create_app(
@@ -129,6 +136,7 @@ def create_app(
         state=State({"services": services}),
         on_startup=[services.db.check_serving_role] if settings.is_production else [],
         on_shutdown=[services.db.dispose],
+        lifespan=[_lifespan_of(c, services) for c in components if c.lifespan is not None],
         debug=False,
     )
     check_routes(app, services.objects)
