@@ -24,12 +24,14 @@ from portal.identity.accounts import Accounts, NewStaff, SignUp, Staff
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
 from portal.identity.throttle import staff_login
-from portal.outbox import OutboxEvent
 from portal.permissions import SIGNED_IN, public, requires
 from portal.ui.cookies import end_session, signed_in_cookies
 from portal.ui.forms import Form, MultiForm, form_value, form_values, safe_next
 from portal.ui.refusals import field_errors, message_of, refusal_of
 from roles.models import Role
+from sync.dependencies import DEPENDENCIES as DELIVERY_DEPENDENCIES
+from sync.dependencies import DeliveriesDep
+from sync.objects import DELIVERY
 
 ONE_YEAR = 365 * 24 * 3600
 PARTNER_PATH = re.compile(r"^/p/([a-z0-9][a-z0-9-]{0,39})(?:/|$)")
@@ -137,7 +139,7 @@ async def switch_language(data: Form, services: ServicesDep, request: Request[An
 
 
 @get("/console", opt=requires("console", "read"), include_in_schema=False)
-async def console_home(db: DB, actor: CurrentActor) -> Template:
+async def console_home(db: DB, actor: CurrentActor, services: ServicesDep, deliveries: DeliveriesDep) -> Template:
     tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
     staff_total = await db.scalar(select(func.count()).select_from(InternalUser)) or 0
     staff_active = (
@@ -146,8 +148,9 @@ async def console_home(db: DB, actor: CurrentActor) -> Template:
     sessions_open = (
         await db.scalar(select(func.count()).select_from(AuthSession).where(AuthSession.revoked_at.is_(None))) or 0
     )
-    events_pending = (
-        await db.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.status == "pending")) or 0
+    # what a channel manager can act on: subscribers whose deliveries fail, each linked to its list
+    failing = (
+        (await deliveries.overview()).failing if services.permissions.allows(actor, (DELIVERY, "read")) else []
     )
     recent = list(
         await db.scalars(select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(10))
@@ -160,8 +163,8 @@ async def console_home(db: DB, actor: CurrentActor) -> Template:
                 "staff_total": staff_total,
                 "staff_active": staff_active,
                 "sessions_open": sessions_open,
-                "events_pending": events_pending,
             },
+            "failing_deliveries": failing,
             "recent": recent,
             "quota": await quotas.usage(db),
         },
@@ -288,7 +291,8 @@ PAGES = [
     login,
     logout,
     switch_language,
-    console_home,
+    # the console home shows the deliveries that fail, from the delivery service's provider
+    Router(path="/", route_handlers=[console_home], dependencies=DELIVERY_DEPENDENCIES),
     # the staff accounts' pages, which take the staff service named once for them
     Router(
         path="/",
