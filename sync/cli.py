@@ -29,9 +29,7 @@ def run_worker(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def work(services: Any) -> None:
-        worker = delivery_worker(
-            services, concurrency=args.concurrency, config=DeliveryConfig(batch_size=args.batch)
-        )
+        worker = delivery_worker(services, concurrency=args.concurrency, config=DeliveryConfig(batch_size=args.batch))
         names = ", ".join(s.name for s in subscribers_of(services)) or "none registered"
         print(f"worker delivering to: {names}; {args.concurrency} batches of {args.batch} at a time", flush=True)
         await run_until_signalled(worker)

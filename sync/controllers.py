@@ -60,7 +60,9 @@ def detail_out(detail: DeliveryDetail) -> DeliveryDetailOut:
 
 def overview_out(overview: Overview) -> OverviewOut:
     return OverviewOut(
-        subscribers=[SubscriberFiguresOut(s.subscriber, s.pending, s.retrying, s.dead, s.delivered) for s in overview.subscribers],
+        subscribers=[
+            SubscriberFiguresOut(s.subscriber, s.pending, s.retrying, s.dead, s.delivered) for s in overview.subscribers
+        ],
         hours=[HourOut(h.start, h.delivered, h.failed) for h in overview.hours],
     )
 

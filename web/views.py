@@ -149,9 +149,7 @@ async def console_home(db: DB, actor: CurrentActor, services: ServicesDep, deliv
         await db.scalar(select(func.count()).select_from(AuthSession).where(AuthSession.revoked_at.is_(None))) or 0
     )
     # what a channel manager can act on: subscribers whose deliveries fail, each linked to its list
-    failing = (
-        (await deliveries.overview()).failing if services.permissions.allows(actor, (DELIVERY, "read")) else []
-    )
+    failing = (await deliveries.overview()).failing if services.permissions.allows(actor, (DELIVERY, "read")) else []
     recent = list(
         await db.scalars(select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc()).limit(10))
     )

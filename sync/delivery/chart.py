@@ -61,7 +61,9 @@ def chart_of(hours: Sequence[HourFigures], time_zone: str) -> Chart:
         bad = plot * h.failed / scale
         stamp = local(h.start, time_zone)
         bars.append(
-            Bar(x, slot - 2, baseline - ok, ok, baseline - ok - bad, bad, h.delivered, h.failed, stamp.strftime("%H:00"))
+            Bar(
+                x, slot - 2, baseline - ok, ok, baseline - ok - bad, bad, h.delivered, h.failed, stamp.strftime("%H:00")
+            )
         )
         if stamp.hour % 6 == 0:
             labels.append((x, stamp.strftime("%H:00")))

@@ -125,7 +125,7 @@ class DeliveryEngine:
         self.worker_id = worker_id or new_worker_id()
         self.on_new_deliveries = on_new_deliveries
         self.postgres = services.db.dialect == "postgresql"
-        self.rng = random.Random()
+        self.rng = random.Random()  # noqa: S311 (jitter, not a secret)
 
     # fan-out ---------------------------------------------------------------------------------------
 
@@ -226,7 +226,9 @@ class DeliveryEngine:
                         attempts=Delivery.attempts + 1,
                         updated_at=now,
                     )
-                    .returning(Delivery.tenant_id, Delivery.id, Delivery.event_id, Delivery.subscriber, Delivery.attempts)
+                    .returning(
+                        Delivery.tenant_id, Delivery.id, Delivery.event_id, Delivery.subscriber, Delivery.attempts
+                    )
                     .execution_options(synchronize_session=False)
                 )
             ).all()
@@ -370,7 +372,9 @@ class DeliveryEngine:
             await session.execute(insert(DeliveryAttempt), log_rows)
         for row in log_rows:
             if row["outcome"] == "late":
-                log.warning("delivery %s: attempt %s finished after its lease was taken over", row["delivery_id"], row["number"])
+                log.warning(
+                    "delivery %s: attempt %s finished after its lease was taken over", row["delivery_id"], row["number"]
+                )
 
     async def release(self, claimed: Sequence[Claimed]) -> None:
         """Give back claimed deliveries without an attempt (the worker is stopping): claimable at once,

@@ -135,7 +135,7 @@ class Worker:
                 for channel in channels:
                     await conn.add_listener(channel, notified)
                 self.wake()  # anything committed while nobody listened
-                while not self.stopping and not conn.is_closed():
+                while not conn.is_closed():  # noqa: ASYNC110 (asyncpg tells of a lost connection by no event)
                     await asyncio.sleep(1.0)
             except asyncio.CancelledError:
                 raise

@@ -125,4 +125,3 @@ async def replay_page(delivery_id: FromPath[uuid.UUID], deliveries: DeliveriesDe
 
 
 DELIVERY_PAGES = [overview_page, list_page, detail_page, replay_page]
-

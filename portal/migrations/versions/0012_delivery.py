@@ -58,10 +58,10 @@ def upgrade() -> None:
     with rls.as_system_role():
         if postgres:
             op.execute(
-                f"UPDATE outbox_events SET sequence = ordered.n FROM ("
-                f"SELECT tenant_id, id, nextval('{SEQUENCE}') AS n FROM "
-                f"(SELECT tenant_id, id FROM outbox_events ORDER BY occurred_at, id) AS o) AS ordered "
-                f"WHERE outbox_events.tenant_id = ordered.tenant_id AND outbox_events.id = ordered.id"
+                "UPDATE outbox_events SET sequence = ordered.n FROM ("
+                "SELECT tenant_id, id, nextval('outbox_events_sequence_seq') AS n FROM "
+                "(SELECT tenant_id, id FROM outbox_events ORDER BY occurred_at, id) AS o) AS ordered "
+                "WHERE outbox_events.tenant_id = ordered.tenant_id AND outbox_events.id = ordered.id"
             )
         else:
             op.execute(
@@ -144,9 +144,7 @@ def upgrade() -> None:
             postgresql_where=sa.text("status = 'pending'"),
             sqlite_where=sa.text("status = 'pending'"),
         )
-        batch_op.create_index(
-            "ix_outbox_deliveries_tenant_status", ["tenant_id", "status", "subscriber"], unique=False
-        )
+        batch_op.create_index("ix_outbox_deliveries_tenant_status", ["tenant_id", "status", "subscriber"], unique=False)
     op.create_table(
         "outbox_delivery_attempts",
         sa.Column("tenant_id", sa.Uuid(), nullable=False),

@@ -44,9 +44,7 @@ class Recorder:
         return Subscriber(self.name, lambda kind: kind.startswith(self.prefix), deliver)
 
 
-def run_engine(
-    app: Litestar, settings: Settings, work: Callable[[Services, Database], Awaitable[T]]
-) -> T:
+def run_engine(app: Litestar, settings: Settings, work: Callable[[Services, Database], Awaitable[T]]) -> T:
     """`work` with the application's components and a Database of its own, in a fresh event loop."""
 
     async def main() -> T:

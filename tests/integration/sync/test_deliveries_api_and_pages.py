@@ -24,11 +24,15 @@ HOOK = "hook"
 def deliver_some(app: Litestar, settings: Settings, world: World, *, refuse: str | None = "bad") -> Recorder:
     """Tenant A: two events of one aggregate delivered, one refused for good; tenant B: one delivered."""
     recorder = Recorder(HOOK)
-    recorder.fail = lambda e, _n: PermanentFailure("HTTP 404 from the endpoint") if e.payload.get("k") == refuse else None
+    recorder.fail = lambda e, _n: (
+        PermanentFailure("HTTP 404 from the endpoint") if e.payload.get("k") == refuse else None
+    )
 
     async def work(services: Services, db: Database) -> None:
         order = uuid.uuid4()
-        await publish_events(db, world.a.tenant_id, [("test.order", order, {"k": "one"}), ("test.order", order, {"k": "two"})])
+        await publish_events(
+            db, world.a.tenant_id, [("test.order", order, {"k": "one"}), ("test.order", order, {"k": "two"})]
+        )
         await publish_events(db, world.a.tenant_id, [("test.refund", uuid.uuid4(), {"k": "bad"})])
         await publish_events(db, world.b.tenant_id, [("test.order", uuid.uuid4(), {"k": "b-only"})])
         await drain(DeliveryEngine(services, [recorder.subscriber()], FAST))
@@ -71,11 +75,17 @@ def test_staff_list_filter_inspect_and_replay_their_own_deliveries(
     assert refused.status_code == 404 and refused.headers["content-type"].startswith("application/problem+json")
     # reading is not replaying: the read-only staff role may look, not replay
     assert client.get(f"/api/deliveries/{dead['id']}", headers=world.a.others["staff"].bearer).status_code == 200
-    assert client.post(f"/api/deliveries/{dead['id']}/replay", headers=world.a.others["staff"].bearer).status_code == 403
+    assert (
+        client.post(f"/api/deliveries/{dead['id']}/replay", headers=world.a.others["staff"].bearer).status_code == 403
+    )
 
     replayed = client.post(f"/api/deliveries/{dead['id']}/replay", headers=a)
     assert replayed.status_code == 200, replayed.text
-    assert (replayed.json()["status"], replayed.json()["state"], replayed.json()["attempts"]) == ("pending", "pending", 0)
+    assert (replayed.json()["status"], replayed.json()["state"], replayed.json()["attempts"]) == (
+        "pending",
+        "pending",
+        0,
+    )
     again = client.post(f"/api/deliveries/{dead['id']}/replay", headers=a)
     assert (again.status_code, again.json()["code"]) == (409, "delivery_pending")
 
@@ -107,7 +117,11 @@ def test_the_console_shows_failing_deliveries_to_whoever_may_act(
     overview = client.get("/console/deliveries")
     assert overview.status_code == 200 and "<svg" in overview.text and "hook" in overview.text
     listing = client.get("/console/deliveries/list", params={"subscriber": HOOK, "status": "dead"})
-    assert listing.status_code == 200 and "<code>test.refund</code>" in listing.text and "<code>test.order</code>" not in listing.text
+    assert (
+        listing.status_code == 200
+        and "<code>test.refund</code>" in listing.text
+        and "<code>test.order</code>" not in listing.text
+    )
     dead_id = listed(client, world.a.admin.bearer, status="dead")["items"][0]["id"]
     page = client.get(f"/console/deliveries/{dead_id}")
     assert page.status_code == 200 and "HTTP 404 from the endpoint" in html.unescape(page.text)

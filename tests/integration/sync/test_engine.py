@@ -35,7 +35,9 @@ async def attempts_of(db: Database, delivery_id: uuid.UUID) -> list[DeliveryAtte
     async with db.session(SYSTEM) as session:
         return list(
             await session.scalars(
-                select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id).order_by(DeliveryAttempt.number)
+                select(DeliveryAttempt)
+                .where(DeliveryAttempt.delivery_id == delivery_id)
+                .order_by(DeliveryAttempt.number)
             )
         )
 
