@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, exists, false, insert, or_, select, text, tuple_, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, exists, false, insert, or_, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -49,6 +50,10 @@ DELIVERIES_CHANNEL = "portal_deliveries"
 # pg_advisory_xact_lock key of the fan-out ("portal", "fanout")
 FAN_OUT_LOCK = 0x706F7274616C0001
 ERROR_LENGTH = 2000
+CLAIM_PLAN = (
+    "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), "
+    "set_config('enable_seqscan', 'off', true)"
+)
 
 
 @dataclass(frozen=True)
@@ -172,12 +177,19 @@ class DeliveryEngine:
                 if subscriber.accepts(row.event_type)
             ]
             if made:
-                await session.execute(insert(Delivery), made)
+                await session.execute(insert(Delivery.__table__), made)
                 if self.postgres:
                     await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": DELIVERIES_CHANNEL})
+            # by sequence (indexed, drawn once per event); one array parameter on PostgreSQL
+            sequences = [r.sequence for r in rows]
+            chosen = (
+                OutboxEvent.sequence == any_(bindparam("sequences", sequences, type_=ARRAY(BigInteger)))
+                if self.postgres
+                else OutboxEvent.sequence.in_(sequences)
+            )
             await session.execute(
                 update(OutboxEvent)
-                .where(tuple_(OutboxEvent.tenant_id, OutboxEvent.id).in_([(r.tenant_id, r.id) for r in rows]))
+                .where(chosen, OutboxEvent.fanned_out == false())
                 .values(fanned_out=True)
                 .execution_options(synchronize_session=False)
             )
@@ -203,15 +215,23 @@ class DeliveryEngine:
             Delivery.next_attempt_at <= now,
             or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
         )
+        # in the order of the due index, so the scan stops at the batch's last delivery: a delivery
+        # waiting behind an earlier one of its line costs one probe of the line index
         query = (
             select(Delivery.tenant_id, Delivery.id, Delivery.lease_owner, Delivery.attempts, Delivery.lease_expires_at)
             .where(claimable, ~waits_in_line)
-            .order_by(Delivery.next_attempt_at, Delivery.sequence)
+            .order_by(Delivery.next_attempt_at)
             .limit(self.config.batch_size)
         )
         if self.postgres:
             query = query.with_for_update(skip_locked=True, of=Delivery)
         async with self.services.db.session(SYSTEM) as session:
+            if self.postgres:
+                # The plan this claim needs whatever the statistics say (a fresh or just-filled table has
+                # none worth the name): walk the due index, probe the line index per row. A hash or merge
+                # anti-join reads every pending delivery on every claim; a sequential scan on the inner
+                # side reads them for every row.
+                await session.execute(text(CLAIM_PLAN))
             candidates = (await session.execute(query)).all()
             if not candidates:
                 return []

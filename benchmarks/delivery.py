@@ -1,0 +1,240 @@
+"""Delivery of outbox events on PostgreSQL, each figure beside its goal, in one run:
+
+    .venv/bin/python -m benchmarks.delivery [--url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--writes 2000] [--events 5000] [--samples 200] [--concurrency 4] [--batch 10] [--keep]
+
+A scratch database (dropped at the end unless --keep), migrated; one tenant; the workers connect through
+a login that is only a member of the application's roles, as in production.
+
+    write cost    one transaction inserting a row, with its outbox event (publish) against the same
+                  insert without it, alternating, --writes each (goal: at most 1.3 times)
+    throughput    --events events delivered to a local receiver (HTTP on a loopback port, always 200)
+                  by 1 and then 2 worker processes at --batch per claim and --concurrency batches in
+                  flight each, from the moment the workers are ready (goal: ≥ 1,000 events/s with 2)
+    latency       with the queue idle and one worker listening, --samples single events, each from its
+                  commit to its receipt (goal: median ≤ 100 ms)
+    memory        the peak resident memory (VmHWM) of each worker process
+
+The worker processes are tests/delivery_runner.py: the engine and worker `portal worker` runs, with a
+subscriber that POSTs each event to the receiver (tests/receiver.py, a thread of this process).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import text
+
+from benchmarks.support import scratch_database, serving_login
+from portal.config import Settings, normalise_database_url
+from portal.db import migrate
+from portal.db.context import PUBLIC, tenant_context
+from portal.db.engine import Database
+from portal.outbox import publish
+from tests.receiver import Ledger, running_receiver
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = "bench_changes"
+
+
+def settings_for(url: str) -> Settings:
+    return Settings.from_env({}, database_url=url, environment="test", password_profile="fast")
+
+
+async def make_tenant(db: Database) -> uuid.UUID:
+    tenant_id = uuid.uuid4()
+    async with db.session(PUBLIC) as session:
+        await session.execute(
+            text(
+                "INSERT INTO tenants (id, slug, name, status, default_locale, created_at, updated_at) "
+                "VALUES (:id, :slug, 'Bench', 'active', 'en', now(), now())"
+            ),
+            {"id": tenant_id, "slug": f"bench-{tenant_id.hex[:8]}"},
+        )
+    return tenant_id
+
+
+async def write_cost(db: Database, tenant_id: uuid.UUID, writes: int) -> tuple[float, float]:
+    """Median milliseconds per transaction: (insert only, insert + outbox event)."""
+    ctx = tenant_context(tenant_id)
+    insert = text(f"INSERT INTO {TABLE} (tenant_id, id, value) VALUES (:t, :i, :v)")  # noqa: S608 (a constant)
+    plain: list[float] = []
+    with_event: list[float] = []
+    for i in range(writes * 2):
+        evented = i % 2 == 1
+        started = time.perf_counter()
+        async with db.session(ctx) as session:
+            row_id = uuid.uuid4()
+            await session.execute(insert, {"t": tenant_id, "i": row_id, "v": i})
+            if evented:
+                publish(session, "bench.changed", "bench", row_id, {"value": i})
+        (with_event if evented else plain).append((time.perf_counter() - started) * 1000)
+    return statistics.median(plain), statistics.median(with_event)
+
+
+async def publish_many(db: Database, tenant_id: uuid.UUID, count: int, kind: str = "fault.bench") -> None:
+    ctx = tenant_context(tenant_id)
+    for start in range(0, count, 500):
+        async with db.session(ctx) as session:
+            for i in range(start, min(count, start + 500)):
+                publish(session, kind, "bench", uuid.uuid4(), {"i": i})
+
+
+def start_worker(url: str, receiver: str, args: argparse.Namespace) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.delivery_runner",
+            "--database-url",
+            url,
+            "--receiver",
+            receiver,
+            "--concurrency",
+            str(args.concurrency),
+            "--batch",
+            str(args.batch),
+            "--timeout",
+            "10",
+            "--poll",
+            "1.0",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    if not line.startswith("ready"):
+        raise RuntimeError(line + process.stdout.read())
+    return process
+
+
+def stop(processes: list[subprocess.Popen[str]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.communicate(timeout=60)
+
+
+def peak_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def throughput(
+    db: Database, tenant_id: uuid.UUID, url: str, workers: int, args: argparse.Namespace
+) -> tuple[float, list[float]]:
+    ledger = Ledger()
+    await publish_many(db, tenant_id, args.events)
+    with running_receiver(ledger) as receiver:
+        processes = [await asyncio.to_thread(start_worker, url, receiver, args) for _ in range(workers)]
+        started = time.monotonic()
+        deadline = started + 600
+        while len(ledger.applied) < args.events and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        took = time.monotonic() - started
+        peaks = [peak_mib(p.pid) for p in processes]
+        stop(processes)
+    if len(ledger.applied) < args.events:
+        raise RuntimeError(f"only {len(ledger.applied)} of {args.events} events arrived")
+    return args.events / took, peaks
+
+
+async def latency(db: Database, tenant_id: uuid.UUID, ledger: Ledger, samples: int) -> list[float]:
+    ctx = tenant_context(tenant_id)
+    found: list[float] = []
+    for i in range(samples):
+        async with db.session(ctx) as session:
+            event = publish(session, "fault.latency", "bench", uuid.uuid4(), {"i": i})
+            await session.flush()
+            event_id = str(event.id)
+        committed = time.monotonic()
+        while event_id not in ledger.applied:  # noqa: ASYNC110 (the receiver is a thread)
+            await asyncio.sleep(0.001)
+        found.append((ledger.applied[event_id] - committed) * 1000)
+        await asyncio.sleep(0.02)  # an idle queue between samples
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--writes", type=int, default=2000)
+    parser.add_argument("--events", type=int, default=5000)
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    server = normalise_database_url(args.url)
+    name = f"portal_bench_delivery_{os.getpid()}"
+    with scratch_database(server, name, reuse=False, keep=args.keep) as owner_url:
+        migrate.upgrade(settings_for(owner_url))
+        asyncio.run(_table(owner_url))
+        asyncio.run(_run(owner_url, args))
+
+
+async def _table(owner_url: str) -> None:
+    db = Database(settings_for(owner_url))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(f"CREATE TABLE {TABLE} (tenant_id uuid, id uuid, value integer, PRIMARY KEY (tenant_id, id))")
+            )
+            await conn.execute(text(f"GRANT SELECT, INSERT ON {TABLE} TO portal_app, portal_system"))
+    finally:
+        await db.dispose()
+
+
+async def _run(owner_url: str, args: argparse.Namespace) -> None:
+    async with serving_login(owner_url) as url:
+        db = Database(settings_for(url))
+        try:
+            owner = Database(settings_for(owner_url))
+            tenant_id = await make_tenant(owner)
+            await owner.dispose()
+            plain, evented = await write_cost(db, tenant_id, args.writes)
+            rate_1, peaks_1 = await throughput(db, tenant_id, url, 1, args)
+            rate_2, peaks_2 = await throughput(db, tenant_id, url, 2, args)
+            ledger = Ledger()
+            with running_receiver(ledger) as receiver:
+                worker = await asyncio.to_thread(start_worker, url, receiver, args)
+                await asyncio.sleep(1.0)
+                found = await latency(db, tenant_id, ledger, args.samples)
+                stop([worker])
+        finally:
+            await db.dispose()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg()[0]
+    found.sort()
+    p99 = found[min(len(found) - 1, int(len(found) * 0.99))]
+    print(f"\nPostgreSQL delivery, {cores} cores (load average {load:.1f} when done)")
+    print(f"{'':<44} {'figure':>14}   goal")
+    print(f"{'write: insert only, median per transaction':<44} {plain:>11.2f} ms")
+    print(f"{'write: insert + outbox event':<44} {evented:>11.2f} ms")
+    print(f"{'write: ratio':<44} {evented / plain:>13.2f}x   ≤ 1.3x")
+    label = f"batch {args.batch}, {args.concurrency} in flight each"
+    print(f"{'throughput, 1 worker process (' + label + ')':<44} {rate_1:>9.0f} ev/s")
+    print(f"{'throughput, 2 worker processes':<44} {rate_2:>9.0f} ev/s   ≥ 1,000 ev/s")
+    print(f"{'latency commit→receipt, idle queue: median':<44} {statistics.median(found):>11.1f} ms   ≤ 100 ms")
+    print(f"{'latency commit→receipt, idle queue: p99':<44} {p99:>11.1f} ms")
+    print(f"{'peak RSS per worker (1-worker run)':<44} {', '.join(f'{p:.0f}' for p in peaks_1):>10} MiB")
+    print(f"{'peak RSS per worker (2-worker run)':<44} {', '.join(f'{p:.0f}' for p in peaks_2):>10} MiB")
+
+
+if __name__ == "__main__":
+    main()
