@@ -29,6 +29,7 @@ from tests.world import World
 
 FAULT_EVENTS = int(os.environ.get("PORTAL_FAULT_EVENTS", "1000"))
 AGGREGATES = 200
+KIND = "fault.happened"  # what tests/delivery_runner.py's subscriber takes
 ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -49,7 +50,8 @@ async def publish_fault_events(settings: Settings, tenants: list[str]) -> set[st
             for tenant, rows in by_tenant.items():
                 async with db.session(tenant_context(uuid.UUID(tenant))) as session:
                     events = [
-                        publish(session, "fault.happened", "fault.aggregate", aggregate, {"n": n}) for aggregate, n in rows
+                        publish(session, "fault.happened", "fault.aggregate", aggregate, {"n": n})
+                        for aggregate, n in rows
                     ]
                     await session.flush()
                     ids |= {str(event.id) for event in events}
