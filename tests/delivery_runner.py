@@ -53,7 +53,8 @@ async def main(args: argparse.Namespace) -> None:
         retry_cap_seconds=1.0,
     )
     limits = httpx.Limits(max_connections=args.batch * args.concurrency, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=60.0, limits=limits)  # the engine bounds each attempt as client:
+    # the engine bounds each attempt with its own timeout
+    async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
         worker = delivery_worker(
             services,
             concurrency=args.concurrency,
