@@ -349,6 +349,45 @@ def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterpr
     }
 
 
+def sample_delivery(client: TestClient, tenant: TenantWorld) -> str:
+    """A delivered delivery of the tenant's latest outbox event, as a worker leaves one (subscriber "world")."""
+    from sqlalchemy import select
+
+    from portal.db.context import SYSTEM
+    from portal.db.engine import Database
+    from portal.outbox import OutboxEvent
+    from sync.delivery.models import Delivery
+    from tests.db import run_with_database
+
+    async def work(db: Database) -> str:
+        async with db.session(SYSTEM) as session:
+            event = (
+                await session.scalars(
+                    select(OutboxEvent)
+                    .where(OutboxEvent.tenant_id == uuid.UUID(tenant.tenant_id))
+                    .order_by(OutboxEvent.sequence.desc())
+                    .limit(1)
+                )
+            ).one()
+            delivery = Delivery(
+                tenant_id=event.tenant_id,
+                event_id=event.id,
+                subscriber="world",
+                event_type=event.event_type,
+                aggregate_type=event.aggregate_type,
+                aggregate_id=event.aggregate_id,
+                sequence=event.sequence,
+                status="delivered",
+                attempts=1,
+                delivered_at=event.occurred_at,
+            )
+            session.add(delivery)
+            await session.flush()
+            return str(delivery.id)
+
+    return run_with_database(client.app.state.services.settings, work)
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -395,4 +434,5 @@ def build_world(client: TestClient) -> World:
         "import_job": sample_import_job(client, a),
         **{f"ordering_{k}": v for k, v in sample_ordering(client, a, x).items()},
     }
+    ids["delivery"] = sample_delivery(client, a)
     return World(a, tenants[1], x, y, ids)

@@ -54,6 +54,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "warehouse_id": lambda w: w.ids["ordering_warehouse"],
     "approval_rule_id": lambda w: w.ids["ordering_approval_rule"],
     "enterprise_id": lambda w: w.x.link_id,
+    "delivery_id": lambda w: w.ids["delivery"],
 }
 
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
