@@ -396,25 +396,6 @@ class DeliveryEngine:
                     "delivery %s: attempt %s finished after its lease was taken over", row["delivery_id"], row["number"]
                 )
 
-    async def release(self, claimed: Sequence[Claimed]) -> None:
-        """Give back claimed deliveries without an attempt (the worker is stopping): claimable at once,
-        and the attempt it had counted is not counted."""
-        if not claimed:
-            return
-        async with self.services.db.session(SYSTEM) as session:
-            for c in claimed:
-                await session.execute(
-                    update(Delivery)
-                    .where(
-                        Delivery.tenant_id == c.tenant_id,
-                        Delivery.id == c.id,
-                        Delivery.attempts == c.attempt,
-                        Delivery.lease_owner == self.worker_id,
-                    )
-                    .values(attempts=Delivery.attempts - 1, lease_owner=None, lease_expires_at=None)
-                    .execution_options(synchronize_session=False)
-                )
-
     async def deliver_batch(self) -> int:
         """Claim a batch, run its attempts side by side (one per aggregate line, so order holds) and
         record them; how many were claimed."""

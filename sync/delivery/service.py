@@ -69,8 +69,9 @@ class DeliveryDetail:
 
 
 def state_of(delivery: Delivery) -> str:
+    """Retrying: pending after a failed attempt (its error kept until it is delivered or replayed)."""
     if delivery.status == "pending":
-        return "retrying" if delivery.attempts > 0 and delivery.lease_owner is None else "pending"
+        return "retrying" if delivery.last_error is not None else "pending"
     return delivery.status
 
 
@@ -84,8 +85,8 @@ class Deliveries:
         rows = await self.session.execute(
             select(
                 Delivery.subscriber,
-                func.sum(case((pending & (Delivery.attempts == 0), 1), else_=0)),
-                func.sum(case((pending & (Delivery.attempts > 0), 1), else_=0)),
+                func.sum(case((pending & Delivery.last_error.is_(None), 1), else_=0)),
+                func.sum(case((pending & Delivery.last_error.is_not(None), 1), else_=0)),
                 func.sum(case((Delivery.status == "dead", 1), else_=0)),
                 func.sum(case((Delivery.status == "delivered", 1), else_=0)),
             )
@@ -123,9 +124,9 @@ class Deliveries:
         if filters.subscriber:
             query = query.where(Delivery.subscriber == filters.subscriber)
         if filters.state == "pending":
-            query = query.where(Delivery.status == "pending", Delivery.attempts == 0)
+            query = query.where(Delivery.status == "pending", Delivery.last_error.is_(None))
         elif filters.state == "retrying":
-            query = query.where(Delivery.status == "pending", Delivery.attempts > 0)
+            query = query.where(Delivery.status == "pending", Delivery.last_error.is_not(None))
         elif filters.state in ("delivered", "dead"):
             query = query.where(Delivery.status == filters.state)
         if filters.event_type:
@@ -186,6 +187,7 @@ class Deliveries:
                 status="pending",
                 attempts=0,
                 next_attempt_at=now,
+                last_error=None,  # what went wrong stays in the attempt log
                 lease_owner=None,
                 lease_expires_at=None,
                 delivered_at=None,
