@@ -14,9 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar.testing import TestClient
-
 from interconnect.imports.background import TASKS_KEY
+from litestar.testing import TestClient
 
 PASSWORD = "correct horse battery staple"
 

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.context import SYSTEM
 from portal.db.types import utcnow
+from portal.i18n import N_
 from portal.ids import uuid7
 from portal.schedules import ScheduledJob
 from portal.services import Services
@@ -39,7 +40,8 @@ log = logging.getLogger("sync.scheduling")
 
 MAX_ATTEMPTS = 5
 LEASE = timedelta(minutes=5)
-WORKER_STOPPED = "the worker running it stopped before it finished (its lease expired)"
+WORKER_STOPPED = N_("The worker running it stopped before it finished (its lease expired)")
+STOPPED_BY_SHUTDOWN = N_("The worker was shut down while running it")
 Clock = Callable[[], datetime]
 
 
@@ -207,7 +209,7 @@ class SchedulerDuty:
             items = await claim.job.run(self.services)
         except asyncio.CancelledError:  # this worker is stopping: the run may be retried at once
             with contextlib.suppress(Exception):
-                await asyncio.shield(self._finish(claim, "failed", None, "the worker was stopped", retry=True))
+                await asyncio.shield(self._finish(claim, "failed", None, STOPPED_BY_SHUTDOWN, retry=True))
             raise
         except Exception as exc:
             log.exception("scheduled job %s failed (attempt %s)", claim.job.name, claim.attempt)

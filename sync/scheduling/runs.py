@@ -47,9 +47,7 @@ class Schedule:
         return job
 
     async def overview(self, now: datetime) -> list[JobView]:
-        latest = (
-            select(JobRun.job, func.max(JobRun.requested_at).label("at")).group_by(JobRun.job).subquery("latest")
-        )
+        latest = select(JobRun.job, func.max(JobRun.requested_at).label("at")).group_by(JobRun.job).subquery("latest")
         last = {
             run.job: run
             for run in await self.session.scalars(

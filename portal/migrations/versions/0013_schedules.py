@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.Column("retry_at", portal.db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("items", sa.Integer(), nullable=True),
         sa.Column("error", sa.String(length=2000), nullable=True),
-        sa.CheckConstraint(
-            "status IN ('queued', 'running', 'ok', 'failed')", name=op.f("ck_job_runs_status")
-        ),
+        sa.CheckConstraint("status IN ('queued', 'running', 'ok', 'failed')", name=op.f("ck_job_runs_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
         sa.UniqueConstraint("job", "due_at", "attempt", name=op.f("uq_job_runs_job")),
     )
