@@ -14,8 +14,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from interconnect.imports.background import TASKS_KEY
 from litestar.testing import TestClient
+from sqlalchemy import select, update
+
+from portal.db.context import SYSTEM
+from portal.db.types import utcnow
+from portal.outbox import Event, OutboxEvent
+from portal.services import Services
 
 PASSWORD = "correct horse battery staple"
 
@@ -219,19 +224,58 @@ def add_colleague(client: TestClient, slug: str, enterprise: Enterprise, key: st
 
 
 def background_jobs_ended(client: TestClient, within: float = 90.0) -> bool:
-    """Wait until the jobs the app runs in the background (imports) have ended, or `within` seconds have
-    passed; whether they ended. The jobs are tasks on the client's event loop, so this waits on them there
-    rather than polling."""
-    tasks: set[asyncio.Task[Any]] = client.app.state.services.extensions.get(TASKS_KEY, set())
+    """Have the work the app leaves to its workers done (today: import jobs, run by a subscriber of
+    `interconnect.import.requested`): every pending outbox event that a registered subscriber accepts is
+    delivered to it, until none is left or `within` seconds have passed; whether none is left. It runs on
+    the client's event loop, with the app's own services, as the in-process worker does.
 
-    async def ended() -> bool:
-        loop = asyncio.get_running_loop()  # a task left by an earlier client's loop will never end
-        running = [t for t in tasks if not t.done() and t.get_loop() is loop]
-        if running:
-            await asyncio.wait(running, timeout=within)
-        return all(t.done() for t in running)
+    The one place tests drive the workers: until the delivery worker runs here, it calls the subscribers
+    as a worker would (and marks the event delivered); then it is the worker's own step, run until idle."""
+    services: Services = client.app.state.services
 
-    return client.blocking_portal.call(ended)
+    async def deliver_all() -> bool:
+        try:
+            async with asyncio.timeout(within):
+                while await deliver_pending(services):
+                    pass
+        except TimeoutError:
+            return False
+        return True
+
+    return client.blocking_portal.call(deliver_all)
+
+
+async def deliver_pending(services: Services) -> int:
+    """One pass over the pending events that some subscriber accepts: each delivered, in the order
+    written; how many."""
+    subscribers = [s for component in services.components for s in component.subscribers]
+    async with services.db.session(SYSTEM) as session:
+        rows = list(
+            await session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.status == "pending")
+                .order_by(OutboxEvent.occurred_at, OutboxEvent.id)
+            )
+        )
+    done = 0
+    for row in rows:
+        accepting = [s for s in subscribers if s.accepts(row.event_type)]
+        if not accepting:
+            continue
+        event = Event(
+            row.id, row.tenant_id, row.event_type, row.aggregate_type, row.aggregate_id, row.payload, row.occurred_at
+        )
+        for subscriber in accepting:
+            await subscriber.deliver(services, event)
+        async with services.db.session(SYSTEM) as session:
+            await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id == row.id)
+                .values(status="delivered", delivered_at=utcnow(), attempts=OutboxEvent.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+        done += 1
+    return done
 
 
 def sample_import_job(client: TestClient, tenant: TenantWorld) -> str:
