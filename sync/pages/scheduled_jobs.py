@@ -48,16 +48,19 @@ async def jobs_page(schedule: ScheduleDep) -> Template:
     return Template("sync/jobs.html", context=_context(views=await schedule.overview(now), now=now))
 
 
-@get("/console/delivery/jobs/{name:str}", opt=requires("delivery.job", "read"), include_in_schema=False)
+@get("/console/delivery/jobs/{job_name:str}", opt=requires("delivery.job", "read"), include_in_schema=False)
 async def job_page(
-    name: FromPath[str], schedule: ScheduleDep, page: FromQuery[str | None] = None, queued: FromQuery[str | None] = None
+    job_name: FromPath[str],
+    schedule: ScheduleDep,
+    page: FromQuery[str | None] = None,
+    queued: FromQuery[str | None] = None,
 ) -> Template:
     now = utcnow()
-    job = schedule.job(name)
+    job = schedule.job(job_name)
     number = page_number(page)
-    runs, total = await schedule.runs(name, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    view = next(v for v in await schedule.overview(now) if v.name == name)
-    path = f"/console/delivery/jobs/{name}"
+    runs, total = await schedule.runs(job_name, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    view = next(v for v in await schedule.overview(now) if v.name == job_name)
+    path = f"/console/delivery/jobs/{job_name}"
     return Template(
         "sync/job.html",
         context=_context(
@@ -72,8 +75,8 @@ async def job_page(
     )
 
 
-@post("/console/delivery/jobs/{name:str}/run", opt=requires("delivery.job", "run"), include_in_schema=False)
-async def run_job_now(name: FromPath[str], data: Form, schedule: ScheduleDep, db: DB) -> Redirect:
+@post("/console/delivery/jobs/{job_name:str}/run", opt=requires("delivery.job", "run"), include_in_schema=False)
+async def run_job_now(job_name: FromPath[str], data: Form, schedule: ScheduleDep, db: DB) -> Redirect:
     """Queue a run now (once per job and minute, whoever asks) and show the job's runs."""
-    _run, created = await schedule.request_run(name, utcnow())
-    return Redirect(f"/console/delivery/jobs/{name}?queued={'new' if created else 'same'}")
+    _run, created = await schedule.request_run(job_name, utcnow())
+    return Redirect(f"/console/delivery/jobs/{job_name}?queued={'new' if created else 'same'}")

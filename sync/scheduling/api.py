@@ -104,21 +104,21 @@ class ScheduledJobsController(Controller):
         latest run. Jobs pass over every tenant: the list is the same for every workspace."""
         return [JobOut.of(view) for view in await schedule.overview(utcnow())]
 
-    @get("/{name:str}/runs", opt=requires("delivery.job", "read"))
+    @get("/{job_name:str}/runs", opt=requires("delivery.job", "read"))
     async def list_runs(
-        self, name: FromPath[str], schedule: ScheduleDep, page: FromQuery[str | None] = None
+        self, job_name: FromPath[str], schedule: ScheduleDep, page: FromQuery[str | None] = None
     ) -> JobRunsOut:
         """A job's runs, newest first: each attempt is a run of its own (a retry or a takeover of the same
         due time has the next `attempt`)."""
         number = page_number(page)
-        runs, total = await schedule.runs(name, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-        return JobRunsOut(name, total, number, PAGE_SIZE, [JobRunOut.of(run) for run in runs])
+        runs, total = await schedule.runs(job_name, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        return JobRunsOut(job_name, total, number, PAGE_SIZE, [JobRunOut.of(run) for run in runs])
 
-    @post("/{name:str}/runs", opt=requires("delivery.job", "run"), status_code=HTTP_202_ACCEPTED)
-    async def run_now(self, name: FromPath[str], schedule: ScheduleDep, db: DB) -> JobRunOut:
+    @post("/{job_name:str}/runs", opt=requires("delivery.job", "run"), status_code=HTTP_202_ACCEPTED)
+    async def run_now(self, job_name: FromPath[str], schedule: ScheduleDep, db: DB) -> JobRunOut:
         """Queue a run of the job now; a worker runs it. Once per job and minute: asking again within the
         same minute answers the same run."""
-        run, _queued = await schedule.request_run(name, utcnow())
+        run, _queued = await schedule.request_run(job_name, utcnow())
         return JobRunOut.of(run)
 
 

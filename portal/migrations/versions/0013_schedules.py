@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("error", sa.String(length=2000), nullable=True),
         sa.CheckConstraint("status IN ('queued', 'running', 'ok', 'failed')", name=op.f("ck_job_runs_status")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),
-        sa.UniqueConstraint("job", "due_at", "attempt", name=op.f("uq_job_runs_job")),
+        sa.UniqueConstraint("job", "due_at", "attempt", name=op.f("uq_job_runs_job_due_at_attempt")),
     )
     op.create_index("ix_job_runs_job_requested", "job_runs", ["job", "requested_at"], unique=False)
     op.create_index("ix_job_runs_status", "job_runs", ["status"], unique=False)
