@@ -8,6 +8,7 @@ from pathlib import Path
 from portal.components import Component
 from portal.i18n import N_
 from portal.permissions import ProtectedObject
+from sync.cli import register as register_cli
 from sync.pages import PAGES
 from sync.scheduling.api import CONTROLLERS
 from sync.scheduling.purge import purge_job
@@ -24,4 +25,5 @@ component = Component(
     template_dir=HERE / "templates",
     objects=OBJECTS,
     jobs=(purge_job(),),
+    cli=register_cli,
 )

@@ -10,6 +10,7 @@ import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -31,6 +32,7 @@ from portal.schedules import ScheduledJob
 from portal.services import Services
 from sync.scheduling import MAX_ATTEMPTS, JobRun, SchedulerDuty, backoff, latest_due, purge_job
 from sync.scheduling.duty import WORKER_STOPPED
+from tests.cli import portal
 from tests.integration.ordering.support import act, build_shop, ok, place
 from tests.integration.web.test_pages import act_as, submit
 from tests.world import World, add_user, credential, unique
@@ -569,3 +571,13 @@ def test_the_stale_imports_job_fails_imports_left_running_by_a_stopped_worker(
     shown = client.get(f"/api/interconnect/imports/{stuck}", headers=world.a.admin.bearer).json()
     assert shown["status"] == "failed" and shown["errors"][0]["code"] == "worker_stopped"
     assert client.get(f"/api/interconnect/imports/{stuck}", headers=world.b.admin.bearer).status_code == 404
+
+
+def test_the_operator_lists_runs_and_runs_a_job_from_the_command_line(tmp_path: Path) -> None:
+    listed = portal(tmp_path, "jobs", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "ordering.auto_receive: daily at 19:00 UTC" in listed.stdout and "sync.outbox_purge" in listed.stdout
+    ran = portal(tmp_path, "jobs", "run", "interconnect.link_expiry")
+    assert ran.returncode == 0 and "interconnect.link_expiry: ok, 0 items" in ran.stdout, ran.stdout + ran.stderr
+    runs = portal(tmp_path, "jobs", "runs", "interconnect.link_expiry")
+    assert "1 runs of interconnect.link_expiry" in runs.stdout and "(run now) attempt 1: ok" in runs.stdout
