@@ -74,7 +74,7 @@ def cmd_import(args: argparse.Namespace) -> None:
         tenant_id = await _tenant_id(services, args.workspace)
         try:
             async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
-                job, rows = await create_job(session, None, path.name, content, args.mode)
+                job, rows = await create_job(session, None, path.name, content, args.mode, queue=False)
         except ValidationFailed as exc:
             sys.stderr.write(f"{path.name} cannot be imported:\n")
             for e in exc.errors:

@@ -8,7 +8,9 @@ from pathlib import Path
 from interconnect.cli import register_cli
 from interconnect.controllers import ADMIN_CONTROLLERS
 from interconnect.demo import load_partners
+from interconnect.expiry import EXPIRY
 from interconnect.import_controllers import IMPORT_CONTROLLERS
+from interconnect.imports import STALE_IMPORTS, SUBSCRIBER
 from interconnect.pages import PAGES, TEMPLATE_GLOBALS
 from interconnect.partner_controllers import PARTNER_CONTROLLERS
 from interconnect.programme import seed_programme
@@ -48,4 +50,6 @@ component = Component(
     dependencies=DEPENDENCIES,
     demo=load_partners,
     cli=register_cli,
+    subscribers=(SUBSCRIBER,),
+    jobs=(EXPIRY, STALE_IMPORTS),
 )

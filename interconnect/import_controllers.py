@@ -12,10 +12,10 @@ from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
 from litestar.status_codes import HTTP_202_ACCEPTED
 
-from interconnect.imports import create_job, export_xlsx, get_job, start_job
+from interconnect.imports import create_job, export_xlsx, get_job
 from interconnect.models import ImportJob
 from portal.errors import ValidationFailed
-from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_
 from portal.permissions import requires
 from portal.spreadsheets import MAX_BYTES, XLSX_MEDIA_TYPE
@@ -81,21 +81,17 @@ class ImportsController(Controller):
         status_code=HTTP_202_ACCEPTED,
         request_max_body_size=UPLOAD_BODY_LIMIT,
     )
-    async def create_import(
-        self, data: MultipartBody[ImportUpload], actor: CurrentActor, services: ServicesDep
-    ) -> ImportJobOut:
+    async def create_import(self, data: MultipartBody[ImportUpload], actor: CurrentActor, db: DB) -> ImportJobOut:
         """Upload a .csv or .xlsx file (field `file`, up to 5 MB and 5,000 rows) of enterprises and their
         first admins; `mode` is `all_or_nothing` (default: one bad row and nothing is imported) or
-        `valid_rows` (the good rows are imported, the others reported). The import runs in the background:
-        follow it at GET /api/interconnect/imports/{id}."""
+        `valid_rows` (the good rows are imported, the others reported). The import runs on a worker once
+        this request has committed: follow it at GET /api/interconnect/imports/{id}."""
         if data.file is None:
             raise ValidationFailed.single("file", N_("is required: upload a .csv or .xlsx file"), "required")
         content = await data.file.read()
         await data.file.close()
-        # Its own unit of work, committed before the background run starts looking for the job.
-        async with services.db.session_for(actor) as session:
-            job, rows = await create_job(session, actor, data.file.filename, content, data.mode)
-        start_job(services, actor.tenant_id, job.id, rows, channel=actor.channel)
+        # the job and the event that has a worker run it commit together, with this request
+        job, _rows = await create_job(db, actor, data.file.filename, content, data.mode, channel=actor.channel)
         return ImportJobOut.of(job)
 
     @get("/{job_id:uuid}", opt=requires("interconnect.enterprises", "read"))

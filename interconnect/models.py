@@ -175,6 +175,8 @@ class Invitation(TenantOwned, Timestamped, Audited, Base):
     max_uses: Mapped[int | None]
     uses: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime | None]
+    # Set by the scheduled expiry job once expires_at has passed (interconnect.expiry).
+    expired_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[uuid.UUID | None]
@@ -228,6 +230,7 @@ class SetupToken(TenantOwned, Base):
     membership_id: Mapped[uuid.UUID]
     secret_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+    expired_at: Mapped[datetime | None]  # set by the scheduled expiry job (interconnect.expiry)
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -249,3 +252,7 @@ class ImportJob(TenantOwned, Base):
     created_by: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # The file's rows as [row number, {column: text}], kept while the job waits for a worker and runs.
+    rows: Mapped[list[Any] | None] = mapped_column(JSON)
+    # While running: the worker's lease, extended as progress is committed; past it, the worker stopped.
+    lease_until: Mapped[datetime | None]

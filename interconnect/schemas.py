@@ -183,6 +183,8 @@ class InvitationOut(msgspec.Struct):
     expires_at: datetime | None
     revoked_at: datetime | None
     note: str | None
+    # when the scheduled expiry job found it past expires_at (listed with include_inactive)
+    expired_at: datetime | None = None
 
     @classmethod
     def of(cls, inv: Invitation, url: str | None) -> InvitationOut:
@@ -199,6 +201,7 @@ class InvitationOut(msgspec.Struct):
             inv.expires_at,
             inv.revoked_at,
             inv.note,
+            inv.expired_at,
         )
 
 

@@ -37,6 +37,8 @@ class Settings:
     login_failures_allowed: int = 5
     login_address_failures_allowed: int = 50
     login_lockout_seconds: int = 15 * 60
+    # Delivered outbox events are purged this many days after delivery (dead ones are kept).
+    outbox_retention_days: int = 30
     password_profile: str = "strong"
     db_app_role: str = "portal_app"
     db_system_role: str = "portal_system"
@@ -107,6 +109,7 @@ class Settings:
             "login_failures_allowed": get_int("LOGIN_FAILURES_ALLOWED", 5),
             "login_address_failures_allowed": get_int("LOGIN_ADDRESS_FAILURES_ALLOWED", 50),
             "login_lockout_seconds": get_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+            "outbox_retention_days": get_int("OUTBOX_RETENTION_DAYS", 30),
             "password_profile": get("PASSWORD_PROFILE", "strong"),
             "db_app_role": get("DB_APP_ROLE", "portal_app"),
             "db_system_role": get("DB_SYSTEM_ROLE", "portal_system"),
@@ -128,6 +131,8 @@ class Settings:
             raise ConfigurationError("PORTAL_WORKER_IN_PROCESS must be auto, true or false")
         if self.dialect not in ("sqlite", "postgresql"):
             raise ConfigurationError("PORTAL_DATABASE_URL must be a sqlite or postgresql URL")
+        if self.outbox_retention_days < 1:
+            raise ConfigurationError("PORTAL_OUTBOX_RETENTION_DAYS must be at least 1")
         if self.is_production:
             if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
                 raise ConfigurationError(

@@ -1,4 +1,5 @@
-"""What roles grant on deliveries: reading them (the overview, the lists, the attempts) and replaying one."""
+"""What roles grant in sync/: reading deliveries (the overview, the lists, the attempts) and replaying one;
+reading the scheduled jobs and their runs, and running one now."""
 
 from __future__ import annotations
 
@@ -6,5 +7,9 @@ from portal.i18n import N_
 from portal.permissions import ProtectedObject
 
 DELIVERY = "delivery.event"
+JOB = "delivery.job"
 
-OBJECTS = (ProtectedObject(DELIVERY, N_("Event deliveries"), ("read", "replay")),)
+OBJECTS = (
+    ProtectedObject(DELIVERY, N_("Event deliveries"), ("read", "replay")),
+    ProtectedObject(JOB, N_("Scheduled jobs"), ("read", "run")),
+)

@@ -62,6 +62,7 @@ async def main(args: argparse.Namespace) -> None:
             subscribers=[receiver_subscriber(args.receiver, client)],
             poll_seconds=args.poll,
             worker_id=f"runner-{os.getpid()}",
+            schedule=False,
         )
         print(f"ready runner-{os.getpid()}", flush=True)
         try:

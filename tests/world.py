@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar.testing import TestClient
+from sqlalchemy import select
 
-from interconnect.imports.background import TASKS_KEY
+from portal.db.context import SYSTEM
+from portal.outbox import OutboxEvent
+from portal.services import Services
+from sync.delivery.engine import DeliveryEngine
+from sync.delivery.worker import subscribers_of
 
 PASSWORD = "correct horse battery staple"
 
@@ -220,19 +225,36 @@ def add_colleague(client: TestClient, slug: str, enterprise: Enterprise, key: st
 
 
 def background_jobs_ended(client: TestClient, within: float = 90.0) -> bool:
-    """Wait until the jobs the app runs in the background (imports) have ended, or `within` seconds have
-    passed; whether they ended. The jobs are tasks on the client's event loop, so this waits on them there
-    rather than polling."""
-    tasks: set[asyncio.Task[Any]] = client.app.state.services.extensions.get(TASKS_KEY, set())
+    """Have the work the app leaves to its workers done (today: import jobs, run by a subscriber of
+    `interconnect.import.requested`): every pending outbox event that a registered subscriber accepts is
+    delivered to it, until none is left or `within` seconds have passed; whether none is left. It runs on
+    the client's event loop, with the app's own services, as the in-process worker does.
 
-    async def ended() -> bool:
-        loop = asyncio.get_running_loop()  # a task left by an earlier client's loop will never end
-        running = [t for t in tasks if not t.done() and t.get_loop() is loop]
-        if running:
-            await asyncio.wait(running, timeout=within)
-        return all(t.done() for t in running)
+    The one place tests drive the workers: the worker's own engine, run until idle (a delivery that failed
+    waits for its retry, as with a worker)."""
+    services: Services = client.app.state.services
 
-    return client.blocking_portal.call(ended)
+    async def deliver_all() -> bool:
+        try:
+            async with asyncio.timeout(within):
+                while await deliver_pending(services):
+                    pass
+        except TimeoutError:
+            return False
+        return True
+
+    return client.blocking_portal.call(deliver_all)
+
+
+async def deliver_pending(services: Services) -> int:
+    """One pass of the delivery worker's own engine over every registered subscriber: new events fanned
+    out, then due deliveries claimed and delivered batch after batch (in the order written per aggregate);
+    how many events and deliveries it handled."""
+    engine = DeliveryEngine(services, subscribers_of(services), worker_id="tests")
+    done = await engine.fan_out()
+    while claimed := await engine.deliver_batch():
+        done += claimed
+    return done
 
 
 def sample_import_job(client: TestClient, tenant: TenantWorld) -> str:
@@ -351,11 +373,8 @@ def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterpr
 
 def sample_delivery(client: TestClient, tenant: TenantWorld) -> str:
     """A delivered delivery of the tenant's latest outbox event, as a worker leaves one (subscriber "world")."""
-    from sqlalchemy import select
 
-    from portal.db.context import SYSTEM
     from portal.db.engine import Database
-    from portal.outbox import OutboxEvent
     from sync.delivery.models import Delivery
     from tests.db import run_with_database
 

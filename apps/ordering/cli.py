@@ -1,6 +1,7 @@
 """`portal ordering auto-receive [--workspace S] [--days N]`: orders shipped longer ago than each
 tenant's setting (or N days) are received on the dealer's behalf, and completed when already paid. Run
-it daily (cron, a systemd timer); the console's order desk can also run it for its own tenant."""
+it by hand when needed: the workers run the same pass daily (the scheduled job `ordering.auto_receive`),
+and the console's order desk can also run it for its own tenant."""
 
 from __future__ import annotations
 
@@ -8,12 +9,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from sqlalchemy import select
-
-from apps.ordering import workflow
-from apps.ordering.system import upstream_orders
-from portal.db.context import PUBLIC, tenant_context
-from portal.identity.models import Tenant
+from apps.ordering.jobs import receive_everywhere
 
 
 def register(sub: Any) -> None:
@@ -33,18 +29,7 @@ def run_auto_receive(args: argparse.Namespace) -> None:
     migrate.upgrade(settings)
 
     async def work(services: Any) -> list[tuple[str, list[str]]]:
-        async with services.db.session(PUBLIC) as session:
-            query = select(Tenant.id, Tenant.slug).order_by(Tenant.slug)
-            if args.workspace:
-                query = query.where(Tenant.slug == args.workspace)
-            tenants = list(await session.execute(query))
-        done = []
-        for tenant_id, slug in tenants:
-            async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
-                orders = await upstream_orders(services, session, tenant_id)
-                received = await workflow.auto_receive(orders, args.days)
-                done.append((slug, [o.number for o in received]))
-        return done
+        return await receive_everywhere(services, workspace=args.workspace, days=args.days, channel="cli")
 
     for slug, numbers in asyncio.run(with_services(settings, work)):
         print(f"{slug}: {len(numbers)} received" + (f" ({', '.join(numbers)})" if numbers else ""))

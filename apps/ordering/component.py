@@ -7,6 +7,7 @@ from pathlib import Path
 from apps.ordering.cli import register as register_cli
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.demo import load_ordering
+from apps.ordering.jobs import AUTO_RECEIVE
 from apps.ordering.objects import OBJECTS
 from apps.ordering.pages import PAGES
 from apps.ordering.seed import seed_ordering
@@ -25,4 +26,5 @@ component = Component(
     tenant_setup=seed_ordering,
     demo=load_ordering,
     cli=register_cli,
+    jobs=(AUTO_RECEIVE,),
 )

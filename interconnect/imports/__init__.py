@@ -10,16 +10,16 @@ exists is skipped, so running the same file again creates nothing new. Rows are 
 function as the API's "create enterprise" (people.create_enterprise): quotas, events and audit entries apply.
 
 The package: columns (the file's columns), reading (CSV/XLSX to rows, through portal.spreadsheets),
-validation (rows to plans), jobs (create, get), running (run_job), background (start_job), export (XLSX of
-the enterprise list).
+validation (rows to plans), jobs (create, get), running (run_job), worker (the subscriber that runs a queued
+job on the workers, and the scheduled job that fails those whose worker stopped), export (XLSX of the
+enterprise list).
 """
 
 from __future__ import annotations
 
-from interconnect.imports.background import TASKS_KEY, start_job
 from interconnect.imports.columns import COLUMNS, EXPORT_COLUMNS, IGNORED_COLUMNS, REQUIRED_COLUMNS
 from interconnect.imports.export import export_rows, export_xlsx
-from interconnect.imports.jobs import MODES, create_job, get_job
+from interconnect.imports.jobs import IMPORT_REQUESTED, MODES, create_job, get_job
 from interconnect.imports.reading import MAX_ROWS, Row, parse_file
 from interconnect.imports.running import (
     MAX_REPORTED_ERRORS,
@@ -29,18 +29,21 @@ from interconnect.imports.running import (
     Progress,
     run_job,
 )
+from interconnect.imports.worker import STALE_IMPORTS, SUBSCRIBER, run_stored_job
 
 __all__ = [
     "COLUMNS",
     "EXPORT_COLUMNS",
     "IGNORED_COLUMNS",
+    "IMPORT_REQUESTED",
     "MAX_REPORTED_ERRORS",
     "MAX_ROWS",
     "MODES",
     "PROGRESS_BATCH",
     "PROGRESS_SECONDS",
     "REQUIRED_COLUMNS",
-    "TASKS_KEY",
+    "STALE_IMPORTS",
+    "SUBSCRIBER",
     "ImportResult",
     "Progress",
     "Row",
@@ -50,5 +53,5 @@ __all__ = [
     "get_job",
     "parse_file",
     "run_job",
-    "start_job",
+    "run_stored_job",
 ]

@@ -15,15 +15,30 @@ from interconnect.models import ImportJob
 from portal.actor import Actor
 from portal.errors import FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
+from portal.outbox import publish
 
 MODES = ("all_or_nothing", "valid_rows")
 
 
+IMPORT_REQUESTED = "interconnect.import.requested"
+
+
 async def create_job(
-    session: AsyncSession, actor: Actor | None, filename: str, content: bytes, mode: str
+    session: AsyncSession,
+    actor: Actor | None,
+    filename: str,
+    content: bytes,
+    mode: str,
+    *,
+    queue: bool = True,
+    channel: str = "api",
 ) -> tuple[ImportJob, list[Row]]:
     """Read the file once and store a queued job; refuses a bad file with field errors (nothing is
-    stored). The rows read are what the run then imports: a file is never parsed twice."""
+    stored). The rows read are what the run then imports: a file is never parsed twice.
+
+    With `queue`, the rows are stored on the job and an `interconnect.import.requested` event is
+    published in the same transaction, so a worker runs the job (interconnect.imports.worker) exactly
+    when the job exists. Without, the caller runs it itself (the command line)."""
     errors: list[FieldError] = []
     if mode not in MODES:
         errors.append(FieldError("mode", N_("must be one of %(choices)s"), "invalid", {"choices": ", ".join(MODES)}))
@@ -42,9 +57,12 @@ async def create_job(
         total_rows=len(rows),
         created_by=actor.user_id if actor is not None else None,
         errors=[],
+        rows=[[row.number, row.values] for row in rows] if queue else None,
     )
     session.add(job)
     await session.flush()
+    if queue:
+        publish(session, IMPORT_REQUESTED, "import_job", job.id, {"job_id": job.id, "channel": channel})
     return job, rows
 
 

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -36,6 +37,8 @@ log = logging.getLogger("interconnect.imports")
 MAX_REPORTED_ERRORS = 1000
 PROGRESS_BATCH = 25  # rows between progress commits
 PROGRESS_SECONDS = 1.0  # ... or this long, whichever comes first
+# A running job's lease: extended with every progress commit; a job past it was left by a stopped worker.
+LEASE = timedelta(minutes=10)
 
 
 @dataclass
@@ -66,7 +69,7 @@ async def run_job(
         claimed = await session.execute(
             update(ImportJob)
             .where(ImportJob.id == job_id, ImportJob.status == "queued")
-            .values(status="running", processed_rows=0)
+            .values(status="running", processed_rows=0, lease_until=utcnow() + LEASE)
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:
@@ -129,7 +132,7 @@ class _Run:
                 await session.execute(
                     update(ImportJob)
                     .where(ImportJob.id == self.job_id)
-                    .values(processed_rows=self.processed)
+                    .values(processed_rows=self.processed, lease_until=utcnow() + LEASE)
                     .execution_options(synchronize_session=False)
                 )
             self.committed, self.last_commit = self.processed, time.monotonic()
@@ -237,6 +240,7 @@ class _Run:
         job.processed_rows = self.processed if status == "failed" else self.total
         job.total_rows = self.total
         job.finished_at = utcnow()
+        job.rows, job.lease_until = None, None  # the file's rows (names, emails) are kept no longer than needed
         await session.flush()
         return job
 

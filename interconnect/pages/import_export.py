@@ -16,7 +16,7 @@ from interconnect import imports
 from interconnect.pages.programme_settings import percent
 from portal import spreadsheets
 from portal.errors import ValidationFailed
-from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_, gettext
 from portal.permissions import requires
 from portal.ui.downloads import download, stamped
@@ -63,22 +63,18 @@ async def import_form() -> Template:
     include_in_schema=False,
     request_max_body_size=UPLOAD_BODY_LIMIT,
 )
-async def start_import(
-    data: MultipartBody[ImportForm], actor: CurrentActor, services: ServicesDep
-) -> Template | Redirect:
-    """Check the file, queue the job and follow it on its progress page (the work runs in the background)."""
+async def start_import(data: MultipartBody[ImportForm], actor: CurrentActor, db: DB) -> Template | Redirect:
+    """Check the file, queue the job and follow it on its progress page (a worker runs it)."""
     form = {"mode": data.mode}
     if data.file is None or not data.file.filename:
         return _import_page(form, {"file": gettext("is required: upload a .csv or .xlsx file")}, 422)
     content = await data.file.read()
     await data.file.close()
     try:
-        # Its own unit of work, committed before the background run looks for the job.
-        async with services.db.session_for(actor) as session:
-            job, rows = await imports.create_job(session, actor, data.file.filename, content, data.mode)
+        # the job and the event that has a worker run it commit together, with this request
+        job, _rows = await imports.create_job(db, actor, data.file.filename, content, data.mode, channel="web")
     except ValidationFailed as error:
         return _import_page(form, field_errors(error), 422)
-    imports.start_job(services, actor.tenant_id, job.id, rows, channel="web")
     return Redirect(f"/console/partners/import/{job.id}")
 
 

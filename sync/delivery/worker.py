@@ -3,8 +3,8 @@ when idle, until it is woken or its poll interval passes.
 
 Wake-ups come from PostgreSQL's LISTEN/NOTIFY (a trigger on outbox_events notifies at commit; fan-out and
 replay notify the deliveries channel), from commits in this very process (the in-process worker of the
-embedded default), and otherwise from the poll. Other duties (the scheduler of sync/scheduling) join by
-being one more `Duty` in the list `Worker` runs.
+embedded default), and otherwise from the poll. The scheduler of sync/scheduling is one more `Duty` in
+the list `Worker` runs.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from sqlalchemy import event as orm_event
 from portal.db.tenancy import TenantSession
 from portal.outbox import Subscriber
 from sync.delivery.engine import DELIVERIES_CHANNEL, OUTBOX_CHANNEL, DeliveryConfig, DeliveryEngine, new_worker_id
+from sync.scheduling.duty import SchedulerDuty
 
 if TYPE_CHECKING:
     from portal.services import Services
@@ -161,9 +162,11 @@ def delivery_worker(
     poll_seconds: float | None = None,
     worker_id: str | None = None,
     extra_duties: Sequence[Duty] = (),
+    schedule: bool = True,
 ) -> Worker:
     """The worker `portal worker` runs: one fan-out duty and `concurrency` delivery duties (each claims
-    and runs a batch at a time), over the subscribers the components register."""
+    and runs a batch at a time), over the subscribers the components register, and the scheduler of the
+    jobs they register (`schedule=False` leaves it out, for a worker that only delivers)."""
     engine = DeliveryEngine(
         services,
         subscribers if subscribers is not None else subscribers_of(services),
@@ -171,6 +174,8 @@ def delivery_worker(
         worker_id or new_worker_id(),
     )
     duties: list[Duty] = [FanOut(engine), *(Deliver(engine) for _ in range(max(1, concurrency))), *extra_duties]
+    if schedule:
+        duties.append(SchedulerDuty(services, engine.worker_id))
     if poll_seconds is None:
         poll_seconds = 2.0 if services.db.dialect == "postgresql" else 0.5
     worker = Worker(services, duties, poll_seconds)

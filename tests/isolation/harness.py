@@ -55,7 +55,11 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "approval_rule_id": lambda w: w.ids["ordering_approval_rule"],
     "enterprise_id": lambda w: w.x.link_id,
     "delivery_id": lambda w: w.ids["delivery"],
+    "job_name": lambda w: "sync.outbox_purge",
 }
+# Parameters naming what the platform shares by every tenant rather than a tenant's record (a scheduled
+# job passes over every tenant): another tenant reaches it too, and must find none of tenant A's data there.
+PLATFORM_WIDE = frozenset({"job_name"})
 
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
 SAMPLE_BODIES: dict[tuple[str, str], Any] = {
@@ -143,7 +147,8 @@ class RouteCase:
 
     @property
     def has_params(self) -> bool:
-        return bool(PARAM.search(self.template))
+        """Whether a path parameter names a tenant's record (what another tenant must not find)."""
+        return any(m.group(1) not in PLATFORM_WIDE for m in PARAM.finditer(self.template))
 
     @property
     def targets_enterprise_record(self) -> bool:

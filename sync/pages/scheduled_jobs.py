@@ -1,0 +1,83 @@
+"""The console's scheduled jobs: each job, its schedule, last run and next due time; a job's runs with
+their outcome; "run now". The same service as the JSON API (sync.scheduling.api)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from portal.db.types import utcnow
+from portal.http.deps import DB
+from portal.i18n import gettext, ngettext
+from portal.permissions import requires
+from portal.schedules import ScheduledJob
+from portal.ui.forms import Form
+from portal.ui.paging import page_number, paging
+from sync.objects import JOB
+from sync.scheduling.api import PAGE_SIZE, ScheduleDep
+from sync.scheduling.duty import MAX_ATTEMPTS
+from sync.scheduling.shown import OWN_MESSAGES, shown_error
+
+
+def schedule_text(job: ScheduledJob) -> str:
+    if job.at is not None:
+        return gettext("Daily at %(time)s UTC", time=job.at.strftime("%H:%M"))
+    minutes = int(job.every / timedelta(minutes=1))
+    if minutes and minutes % 1440 == 0:
+        return ngettext("Every day", "Every %(num)s days", minutes // 1440)
+    if minutes and minutes % 60 == 0:
+        return ngettext("Every hour", "Every %(num)s hours", minutes // 60)
+    return ngettext("Every minute", "Every %(num)s minutes", max(minutes, 1))
+
+
+def error_text(error: str | None) -> str | None:
+    shown = shown_error(error)
+    return gettext(shown) if shown in OWN_MESSAGES else shown
+
+
+def _context(**values: Any) -> dict[str, Any]:
+    return {"schedule_text": schedule_text, "error_text": error_text, "max_attempts": MAX_ATTEMPTS, **values}
+
+
+@get("/console/delivery/jobs", opt=requires(JOB, "read"), include_in_schema=False)
+async def jobs_page(schedule: ScheduleDep) -> Template:
+    now = utcnow()
+    return Template("sync/jobs.html", context=_context(views=await schedule.overview(now), now=now))
+
+
+@get("/console/delivery/jobs/{job_name:str}", opt=requires(JOB, "read"), include_in_schema=False)
+async def job_page(
+    job_name: FromPath[str],
+    schedule: ScheduleDep,
+    page: FromQuery[str | None] = None,
+    queued: FromQuery[str | None] = None,
+) -> Template:
+    now = utcnow()
+    job = schedule.job(job_name)
+    number = page_number(page)
+    runs, total = await schedule.runs(job_name, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    view = next(v for v in await schedule.overview(now) if v.name == job_name)
+    path = f"/console/delivery/jobs/{job_name}"
+    return Template(
+        "sync/job.html",
+        context=_context(
+            job=job,
+            view=view,
+            runs=runs,
+            total=total,
+            now=now,
+            queued=queued,
+            paging=paging(path, {}, number, total, PAGE_SIZE, bare_first=True),
+        ),
+    )
+
+
+@post("/console/delivery/jobs/{job_name:str}/run", opt=requires(JOB, "run"), include_in_schema=False)
+async def run_job_now(job_name: FromPath[str], data: Form, schedule: ScheduleDep, db: DB) -> Redirect:
+    """Queue a run now (once per job and minute, whoever asks) and show the job's runs."""
+    _run, created = await schedule.request_run(job_name, utcnow())
+    return Redirect(f"/console/delivery/jobs/{job_name}?queued={'new' if created else 'same'}")
