@@ -101,6 +101,8 @@ class Settings:
             "password_profile": get("PASSWORD_PROFILE", "strong"),
             "db_app_role": get("DB_APP_ROLE", "portal_app"),
             "db_system_role": get("DB_SYSTEM_ROLE", "portal_system"),
+            # every PORTAL_* variable without its prefix, for the components' own settings
+            "extra": {k.removeprefix("PORTAL_"): v for k, v in env.items() if k.startswith("PORTAL_")},
         }
         values.update(overrides)
         if "database_url" in overrides:
