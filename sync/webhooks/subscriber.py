@@ -17,6 +17,7 @@ nothing worth retrying but some refused (4xx, redirect, forbidden address) → P
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
@@ -56,15 +57,14 @@ async def deliver(services: Services, event: Event) -> None:
         ]
         if not endpoints:
             return
-        attempts = dict(
-            (
-                await session.execute(
-                    select(WebhookDelivery.endpoint_id, func.max(WebhookDelivery.attempt))
-                    .where(WebhookDelivery.event_id == event.id)
-                    .group_by(WebhookDelivery.endpoint_id)
-                )
-            ).tuples()
-        )
+        attempts: dict[uuid.UUID, int] = {
+            endpoint_id: last
+            for endpoint_id, last in await session.execute(
+                select(WebhookDelivery.endpoint_id, func.max(WebhookDelivery.attempt))
+                .where(WebhookDelivery.event_id == event.id)
+                .group_by(WebhookDelivery.endpoint_id)
+            )
+        }
         targets = [webhooks.target(e) for e in endpoints]
     body = body_of(event)
     results = await asyncio.gather(*(webhooks.send(t, event.id, event.event_type, body) for t in targets))
