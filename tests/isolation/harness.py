@@ -54,6 +54,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "warehouse_id": lambda w: w.ids["ordering_warehouse"],
     "approval_rule_id": lambda w: w.ids["ordering_approval_rule"],
     "enterprise_id": lambda w: w.x.link_id,
+    "endpoint_id": lambda w: w.ids["webhook_endpoint"],
+    "delivery_id": lambda w: w.ids["webhook_delivery"],
 }
 
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
@@ -114,6 +116,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/ordering/warehouses"): {"code": "INTRUDER", "name": "Intruder"},
     ("PATCH", "/api/ordering/settings"): {"reserve_on": "submit"},
     ("POST", "/api/ordering/settings/approval-rules"): {"name": "Intruder", "role_key": "admin"},
+    ("PATCH", "/api/webhooks/endpoints/{endpoint_id:uuid}"): {"description": "Intruded", "active": True},
+    ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
