@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
+import time
+from pathlib import Path
 
 import pytest
 
@@ -96,3 +99,17 @@ def test_settings_are_read_from_portal_webhook_variables() -> None:
     assert config.allow_hosts == {"hooks.internal:8080", "127.0.0.1:9"}
     assert config.rotation_overlap.total_seconds() == 7200
     assert config.allows("HOOKS.internal", 8080) and not config.allows("hooks.internal", 443)
+
+
+def test_the_verification_example_in_the_docs_works() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    code = re.search(r"```python\n(.*?)```", docs, re.S)
+    assert code
+    namespace: dict[str, object] = {}
+    exec(compile(code.group(1), "docs/webhooks.md", "exec"), namespace)  # noqa: S102 (our own docs)
+    example = namespace["verify"]
+    assert callable(example)
+    header = signature_header(["whsec_new", "whsec_old"], BODY)
+    assert example("whsec_old", header, BODY) and example("whsec_new", header, BODY)
+    assert not example("whsec_other", header, BODY)
+    assert not example("whsec_new", signature_header(["whsec_new"], BODY, timestamp=int(time.time()) - 301), BODY)
