@@ -108,7 +108,9 @@ def test_refused_addresses_and_missing_types_are_shown_on_the_form(
     assert "Choose at least one event type" in text
     submit(client, "/lang", {"language": "zh_CN", "next": "/console/webhooks"}, form_page="/console")
     zh = client.get("/console/webhooks")
-    assert zh.status_code == 200 and "添加" in zh.text
+    assert zh.status_code == 200 and "添加端点" in zh.text and "合作伙伴下了订单" in zh.text
+    refused = submit(client, "/console/webhooks", {"url": "https://127.0.0.1/", "event_types": ["user.joined"]})
+    assert "解析到 127.0.0.1" in html.unescape(refused.text) and "回环地址" in html.unescape(refused.text)
 
 
 def test_read_only_staff_see_no_forms_and_another_tenant_finds_nothing(
