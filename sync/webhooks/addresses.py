@@ -31,6 +31,8 @@ METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200", "169.254.170.2")
 )
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# A lookup runs while an endpoint is being saved (inside its unit of work): never for long.
+RESOLVE_SECONDS = 5.0
 
 
 class Refused(Exception):
@@ -119,10 +121,11 @@ async def resolve(destination: Destination, config: WebhookConfig) -> Destinatio
         found = [literal]
     else:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                destination.host, destination.port, type=socket.SOCK_STREAM
-            )
-        except (socket.gaierror, UnicodeError):
+            async with asyncio.timeout(RESOLVE_SECONDS):
+                infos = await asyncio.get_running_loop().getaddrinfo(
+                    destination.host, destination.port, type=socket.SOCK_STREAM
+                )
+        except (OSError, UnicodeError, TimeoutError):
             raise Refused(N_("the host %(host)s could not be resolved"), host=destination.host) from None
         found = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not found:

@@ -12,6 +12,7 @@ delivered or dead (with its reasons); the others' aggregates are not held.
 The outcome for the worker: nothing left to retry and nothing refused → delivered; some endpoint
 failed in a way worth retrying (5xx, timeout, connection, TLS) → an exception, retried with backoff;
 nothing worth retrying but some refused (4xx, redirect, forbidden address) → PermanentFailure.
+An endpoint added after the event occurred does not receive it, even when it is retried or replayed.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class DeliveryFailed(Exception):
 async def deliver(services: Services, event: Event) -> None:
     webhooks: Webhooks = services.extensions["webhooks"]
     ctx = tenant_context(event.tenant_id, channel=CHANNEL)
-    async with services.db.session(ctx) as session:
+    async with services.db.session(ctx, write=False) as session:
         answered = set(
             await session.scalars(
                 select(WebhookDelivery.endpoint_id).where(
@@ -53,7 +54,7 @@ async def deliver(services: Services, event: Event) -> None:
         endpoints = [
             e
             for e in await session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True)))
-            if event.event_type in e.event_types and e.id not in answered
+            if event.event_type in e.event_types and e.id not in answered and e.created_at <= event.occurred_at
         ]
         if not endpoints:
             return
