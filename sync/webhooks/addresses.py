@@ -43,6 +43,11 @@ class Refused(Exception):
         self.message, self.params = message, params
 
 
+class Unresolved(Refused):
+    """The host's name could not be looked up: refused when saving, worth retrying when sending (DNS
+    outages pass)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Destination:
     url: str
@@ -126,10 +131,10 @@ async def resolve(destination: Destination, config: WebhookConfig) -> Destinatio
                     destination.host, destination.port, type=socket.SOCK_STREAM
                 )
         except (OSError, UnicodeError, TimeoutError):
-            raise Refused(N_("the host %(host)s could not be resolved"), host=destination.host) from None
+            raise Unresolved(N_("the host %(host)s could not be resolved"), host=destination.host) from None
         found = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
     if not found:
-        raise Refused(N_("the host %(host)s has no address"), host=destination.host)
+        raise Unresolved(N_("the host %(host)s has no address"), host=destination.host)
     for address in found:
         refused = refusal(address)
         if refused:

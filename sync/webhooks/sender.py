@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from sync.webhooks.addresses import Destination, Refused, resolve
+from sync.webhooks.addresses import Destination, Refused, Unresolved, resolve
 from sync.webhooks.config import WebhookConfig
 
 USER_AGENT = "Portal-Webhooks/1"
@@ -71,6 +71,8 @@ async def send(destination: Destination, body: bytes, headers: dict[str, str], c
     started = time.monotonic()
     try:
         destination = await resolve(destination, config)
+    except Unresolved as unresolved:
+        return Result("failed", error=str(unresolved))
     except Refused as refused:
         return Result("refused", error=str(refused))
     url, extra_headers, extensions = _pinned(destination)

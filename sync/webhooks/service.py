@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
+from portal.db.context import actor_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -138,7 +139,7 @@ class Webhooks:
 
     async def ping(self, db: Database, actor: Actor, endpoint_id: uuid.UUID) -> dict[str, Any]:
         """Send a `webhook.ping` to the endpoint now (even a disabled one: it is how one checks a fix)."""
-        async with db.session_for(actor) as session:
+        async with db.session(actor_context(actor), write=False) as session:
             target = self.target(await _endpoint(session, endpoint_id))
         event_id = uuid7()
         data = {"endpoint_id": str(endpoint_id)}
@@ -153,7 +154,7 @@ class Webhooks:
 
     async def replay(self, db: Database, actor: Actor, delivery_id: uuid.UUID) -> dict[str, Any]:
         """Send one logged delivery again, as it was (same event id and body), newly signed."""
-        async with db.session_for(actor) as session:
+        async with db.session(actor_context(actor), write=False) as session:
             original = await _delivery(session, delivery_id)
             endpoint = await _endpoint(session, original.endpoint_id)
             if not endpoint.active:

@@ -412,3 +412,14 @@ def test_event_types_are_the_public_ones(client: TestClient, world: World, hooks
             "/api/webhooks/endpoints", headers=admin, json={"url": receiver.url("/x"), "event_types": chosen}
         )
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "event_types"
+
+
+def test_a_host_that_stops_resolving_is_retried(client: TestClient, world: World, hooks: Webhooks) -> None:
+    """A DNS failure at send time passes: the delivery fails and is retried, it is not refused for good."""
+    admin = world.a.admin.bearer
+    gone = "no-such-host.invalid"
+    hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts | {gone})
+    endpoint = create(client, admin, f"https://{gone}/hook")["endpoint"]
+    hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts - {gone})
+    ping = client.post(f"/api/webhooks/endpoints/{endpoint['id']}/ping", headers=admin).json()
+    assert ping["outcome"] == "failed" and ping["error"] == f"the host {gone} could not be resolved"
