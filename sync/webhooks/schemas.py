@@ -8,20 +8,21 @@ from datetime import datetime
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from portal.http.inputs import Multiline
 from portal.identity.schemas import Strict
 
 
 class EndpointIn(Strict):
     url: str
     event_types: list[str]
-    description: str | None = None
+    description: Multiline | None = None
     active: bool = True
 
 
 class EndpointPatch(Strict):
     url: str | UnsetType = UNSET
     event_types: list[str] | UnsetType = UNSET
-    description: str | UnsetType | None = UNSET
+    description: Multiline | UnsetType | None = UNSET
     active: bool | UnsetType = UNSET
 
 

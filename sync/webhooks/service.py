@@ -148,7 +148,7 @@ class Webhooks:
         result, headers = await self.send(target, event_id, PING, body)
         async with db.session_for(actor) as session:
             row = self.record(session, target, event_id, PING, body, "ping", 1, result, headers)
-            await _after(session, target.id, result)
+            await disable_if_gone(session, target.id, result)
             await session.flush()
             return delivery_out(row)
 
@@ -165,7 +165,7 @@ class Webhooks:
         async with db.session_for(actor) as session:
             attempt = await self.next_attempt(session, event_id, target.id)
             row = self.record(session, target, event_id, event_type, body, "replay", attempt, result, headers)
-            await _after(session, target.id, result)
+            await disable_if_gone(session, target.id, result)
             await session.flush()
             return delivery_out(row)
 
@@ -175,7 +175,7 @@ def _masked(header: str) -> str:
     return ",".join(p if p.startswith("t=") else p.split("=", 1)[0] + "=…" for p in header.split(","))
 
 
-async def _after(session: AsyncSession, endpoint_id: uuid.UUID, result: sender.Result) -> None:
+async def disable_if_gone(session: AsyncSession, endpoint_id: uuid.UUID, result: sender.Result) -> None:
     """A receiver answering 410 Gone says the endpoint is no more: it is disabled, with that reason."""
     if result.gone:
         endpoint = await session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id))

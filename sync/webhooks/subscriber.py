@@ -27,7 +27,7 @@ from portal.db.context import tenant_context
 from portal.outbox import Event, PermanentFailure, Subscriber
 from sync.webhooks.events import is_public
 from sync.webhooks.models import WebhookDelivery, WebhookEndpoint
-from sync.webhooks.service import Webhooks, _after, body_of
+from sync.webhooks.service import Webhooks, body_of, disable_if_gone
 
 if TYPE_CHECKING:
     from portal.services import Services
@@ -73,7 +73,7 @@ async def deliver(services: Services, event: Event) -> None:
         for target, (result, headers) in zip(targets, results, strict=True):
             attempt = attempts.get(target.id, 0) + 1
             webhooks.record(session, target, event.id, event.event_type, body, "event", attempt, result, headers)
-            await _after(session, target.id, result)
+            await disable_if_gone(session, target.id, result)
     failed = [f"{t.url}: {r.error}" for t, (r, _h) in zip(targets, results, strict=True) if r.outcome == "failed"]
     refused = [f"{t.url}: {r.error}" for t, (r, _h) in zip(targets, results, strict=True) if r.outcome == "refused"]
     if failed:
