@@ -114,6 +114,8 @@ class Settings:
             "db_app_role": get("DB_APP_ROLE", "portal_app"),
             "db_system_role": get("DB_SYSTEM_ROLE", "portal_system"),
             "worker_in_process": get("WORKER_IN_PROCESS", "auto").strip().lower(),
+            # every PORTAL_* variable without its prefix, for the components' own settings
+            "extra": {k.removeprefix("PORTAL_"): v for k, v in env.items() if k.startswith("PORTAL_")},
         }
         values.update(overrides)
         if "database_url" in overrides:

@@ -1,29 +1,45 @@
-"""sync/ as a component: the delivery tables and the scheduled job runs, `portal worker` and `portal jobs`,
-the pages and API on deliveries and jobs (with the permissions they need), the outbox purge job, and the
-in-process worker of the embedded default."""
+"""sync/ as a component: the delivery tables, the scheduled job runs and outbound webhooks; `portal worker`
+and `portal jobs`; the pages and API on deliveries, jobs and webhooks (with the permissions they need);
+the outbox purge job, the "webhooks" outbox subscriber, and the in-process worker of the embedded default."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from portal.components import Component
+from portal.services import Services
 from sync.cli import register as register_cli
 from sync.controllers import DeliveriesController
 from sync.delivery.worker import in_process_worker
 from sync.objects import OBJECTS
 from sync.pages import PAGES
+from sync.pages.webhooks import PAGES as WEBHOOK_PAGES
 from sync.scheduling.api import CONTROLLERS as JOB_CONTROLLERS
 from sync.scheduling.purge import purge_job
+from sync.webhooks.config import WebhookConfig
+from sync.webhooks.controllers import CONTROLLERS as WEBHOOK_CONTROLLERS
+from sync.webhooks.objects import OBJECTS as WEBHOOK_OBJECTS
+from sync.webhooks.secrets import SecretBox
+from sync.webhooks.service import Webhooks
+from sync.webhooks.subscriber import SUBSCRIBER as WEBHOOKS
 
 HERE = Path(__file__).resolve().parent
+
+
+def setup(services: Services) -> None:
+    config = WebhookConfig.from_extra(services.settings.extra)
+    services.extensions["webhooks"] = Webhooks(config, SecretBox(services.settings.secret_key))
+
 
 component = Component(
     name="sync",
     order=400,
-    model_modules=("sync.delivery.models", "sync.scheduling.models"),
-    route_handlers=[DeliveriesController, *JOB_CONTROLLERS, *PAGES],
-    objects=OBJECTS,
+    model_modules=("sync.delivery.models", "sync.scheduling.models", "sync.webhooks.models"),
+    route_handlers=[DeliveriesController, *JOB_CONTROLLERS, *WEBHOOK_CONTROLLERS, *PAGES, *WEBHOOK_PAGES],
+    objects=(*OBJECTS, *WEBHOOK_OBJECTS),
     template_dir=HERE / "templates",
+    services_setup=setup,
+    subscribers=(WEBHOOKS,),
     jobs=(purge_job(),),
     cli=register_cli,
     lifespan=in_process_worker,

@@ -69,6 +69,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "data_dir": Path("var/test"),
         # the world's credentials are made once per lane and must outlive it
         "access_token_seconds": 4 * 3600,
+        # the world's webhook endpoint (tests.world.WEBHOOK_URL): a loopback port nobody listens on
+        "extra": {"WEBHOOK_ALLOW_HOSTS": "127.0.0.1:9"},
     }
     values.update(overrides)
     return Settings.from_env({}, database_url=database_url, **values)

@@ -407,6 +407,24 @@ def sample_delivery(client: TestClient, tenant: TenantWorld) -> str:
     return run_with_database(client.app.state.services.settings, work)
 
 
+# Allowlisted for the tests' app (conftest.make_settings): a loopback port nobody listens on.
+WEBHOOK_URL = "http://127.0.0.1:9/world-hook"
+
+
+def sample_webhook(client: TestClient, tenant: TenantWorld) -> dict[str, str]:
+    """A disabled webhook endpoint of tenant A (no event reaches it) and its ping, refused at connecting."""
+    created = client.post(
+        "/api/webhooks/endpoints",
+        headers=tenant.admin.bearer,
+        json={"url": WEBHOOK_URL, "event_types": ["link.terminated"], "active": False},
+    )
+    assert created.status_code == 201, created.text
+    endpoint_id = created.json()["endpoint"]["id"]
+    ping = client.post(f"/api/webhooks/endpoints/{endpoint_id}/ping", headers=tenant.admin.bearer)
+    assert ping.status_code == 200 and ping.json()["outcome"] == "failed", ping.text
+    return {"endpoint": endpoint_id, "delivery": ping.json()["id"]}
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -452,6 +470,7 @@ def build_world(client: TestClient) -> World:
         "partner_type": partner_type_id(client, a.admin),
         "import_job": sample_import_job(client, a),
         **{f"ordering_{k}": v for k, v in sample_ordering(client, a, x).items()},
+        **{f"webhook_{k}": v for k, v in sample_webhook(client, a).items()},
     }
     ids["delivery"] = sample_delivery(client, a)
     return World(a, tenants[1], x, y, ids)

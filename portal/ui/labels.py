@@ -42,6 +42,7 @@ OBJECT_LABELS: dict[str, str] = {
     "ordering_approval_rules": N_("Approval rule"),
     "ordering_cart_lines": N_("Cart line"),
     "ordering_orders": N_("Order"),
+    "webhook_endpoints": N_("Webhook endpoint"),
     "ordering_order_lines": N_("Order line"),
     "ordering_order_approvals": N_("Order approval"),
     "ordering_order_events": N_("Order event"),

@@ -56,6 +56,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "enterprise_id": lambda w: w.x.link_id,
     "delivery_id": lambda w: w.ids["delivery"],
     "job_name": lambda w: "sync.outbox_purge",
+    "endpoint_id": lambda w: w.ids["webhook_endpoint"],
+    "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
 }
 # Parameters naming what the platform shares by every tenant rather than a tenant's record (a scheduled
 # job passes over every tenant): another tenant reaches it too, and must find none of tenant A's data there.
@@ -119,6 +121,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/ordering/warehouses"): {"code": "INTRUDER", "name": "Intruder"},
     ("PATCH", "/api/ordering/settings"): {"reserve_on": "submit"},
     ("POST", "/api/ordering/settings/approval-rules"): {"name": "Intruder", "role_key": "admin"},
+    ("PATCH", "/api/webhooks/endpoints/{endpoint_id:uuid}"): {"description": "Intruded", "active": True},
+    ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")

@@ -211,6 +211,12 @@ CREATING: dict[str, CreatingCase] = {
         "/api/ordering/settings/approval-rules",
         {"name": f"Rule {_code()}", "role_key": "admin", "step": 2},
     ),
+    # the world's allowlisted loopback port (tests.world.WEBHOOK_URL); the saved answer holds the secret
+    "/api/webhooks/endpoints": lambda c, w: (
+        w.a.admin,
+        "/api/webhooks/endpoints",
+        {"url": f"http://127.0.0.1:9/{_code()}", "event_types": ["user.joined"]},
+    ),
 }
 
 

@@ -1,0 +1,1 @@
+"""Outbound webhooks: tenants' HTTPS endpoints subscribed to public event types, each delivery signed."""

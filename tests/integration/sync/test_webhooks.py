@@ -1,0 +1,425 @@
+"""Outbound webhooks through the API and the "webhooks" subscriber, against a receiver on a loopback
+port: signatures, rotation, address checks, redirects, bounded answers, timeouts, reasons, replay, and
+that another tenant sees none of it. The subscriber is called directly with an Event, as the workers do."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+
+from portal.config import Settings
+from portal.db.engine import Database
+from portal.outbox import Event, PermanentFailure
+from sync.webhooks.service import Webhooks
+from sync.webhooks.signing import verify
+from sync.webhooks.subscriber import SUBSCRIBER, DeliveryFailed
+from tests.db import run_with_database
+from tests.integration.sync.receiver import Receiver, start
+from tests.world import World
+
+EVENT = "ordering.order.approved"
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    server = start()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def tls_receiver() -> Iterator[Receiver]:
+    server = start(tls=True)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def hooks(app: Litestar, receiver: Receiver, tls_receiver: Receiver) -> Iterator[Webhooks]:
+    """The app's webhook sender with the receivers' exact host:port allowlisted (and nothing else on
+    the loopback interface), and short timeouts; put back afterwards."""
+    webhooks: Webhooks = app.state.services.extensions["webhooks"]
+    saved = webhooks.config
+    webhooks.config = dataclasses.replace(
+        saved,
+        allow_hosts=frozenset({receiver.host, tls_receiver.host}),
+        read_timeout=1.0,
+        total_timeout=2.0,
+    )
+    receiver.routes.clear()
+    receiver.received.clear()
+    yield webhooks
+    webhooks.config = saved
+
+
+def create(client: TestClient, headers: dict[str, str], url: str, types: list[str] | None = None) -> dict[str, Any]:
+    response = client.post(
+        "/api/webhooks/endpoints", headers=headers, json={"url": url, "event_types": types or [EVENT]}
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def deliver(settings: Settings, hooks: Webhooks, event: Event) -> None:
+    """The subscriber as a worker calls it: its own database in its own loop."""
+
+    async def work(db: Database) -> None:
+        await SUBSCRIBER.deliver(_Services(db, hooks), event)  # type: ignore[arg-type]
+
+    run_with_database(settings, work)
+
+
+@dataclasses.dataclass
+class _Services:
+    db: Database
+    webhooks: Webhooks
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        return {"webhooks": self.webhooks}
+
+
+def event_of(world: World, event_type: str = EVENT, tenant: str | None = None) -> Event:
+    return Event(
+        id=uuid.uuid4(),
+        tenant_id=uuid.UUID(tenant or world.a.tenant_id),
+        event_type=event_type,
+        aggregate_type="ordering.order",
+        aggregate_id=uuid.uuid4(),
+        payload={"number": "SO-1", "total": "120.00"},
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def log(client: TestClient, headers: dict[str, str], **filters: str) -> list[dict[str, Any]]:
+    response = client.get("/api/webhooks/deliveries", headers=headers, params=filters)
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def test_secret_shown_once_and_every_delivery_signed(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver
+) -> None:
+    admin = world.a.admin.bearer
+    created = create(client, admin, receiver.url("/hook"))
+    secret = created["secret"]
+    assert secret.startswith("whsec_") and len(secret) > 40
+    shown = client.get(f"/api/webhooks/endpoints/{created['endpoint']['id']}", headers=admin)
+    assert shown.status_code == 200 and secret not in shown.text
+    assert secret not in client.get("/api/webhooks/endpoints", headers=admin).text
+
+    ping = client.post(f"/api/webhooks/endpoints/{created['endpoint']['id']}/ping", headers=admin)
+    assert ping.status_code == 200, ping.text
+    assert ping.json()["outcome"] == "succeeded" and ping.json()["response_status"] == 200
+    [request] = receiver.at("/hook")
+    header = request.headers["Portal-Signature"]
+    assert request.headers["Portal-Event-Type"] == "webhook.ping"
+    assert request.headers["Portal-Event-Id"] == ping.json()["event_id"]
+    assert json.loads(request.body)["id"] == ping.json()["event_id"]
+    assert verify(secret, header, request.body)
+    assert not verify(secret.replace("whsec_", "whsec_x"), header, request.body)
+    assert not verify(secret, header, request.body + b" ")
+    stamp = int(header.split(",")[0].removeprefix("t="))
+    assert not verify(secret, header, request.body, now=stamp + 301)
+    assert verify(secret, header, request.body, now=stamp + 299)
+    # the log shows that it was signed, not the signature
+    detail = client.get(f"/api/webhooks/deliveries/{ping.json()['id']}", headers=admin).json()
+    assert detail["request_headers"]["Portal-Signature"].startswith(f"t={stamp},v1=")
+    assert header.split("v1=")[1] not in json.dumps(detail)
+
+
+def test_event_body_and_retries_do_not_resend_to_endpoints_that_took_it(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
+) -> None:
+    admin = world.a.admin.bearer
+    create(client, admin, receiver.url("/ok"))
+    create(client, admin, receiver.url("/flaky"))
+    create(client, admin, receiver.url("/other-type"), ["ordering.payment.confirmed"])
+    create(client, world.b.admin.bearer, receiver.url("/tenant-b"))
+    receiver.answer("/flaky", 503, b"busy")
+    event = event_of(world)
+
+    with pytest.raises(DeliveryFailed, match="503"):
+        deliver(settings, hooks, event)
+    assert len(receiver.at("/ok")) == 1 and len(receiver.at("/flaky")) == 1
+    assert not receiver.at("/other-type") and not receiver.at("/tenant-b")
+    body = json.loads(receiver.at("/ok")[0].body)
+    assert body == {
+        "id": str(event.id),
+        "type": EVENT,
+        "occurred_at": event.occurred_at.isoformat().replace("+00:00", "Z"),
+        "tenant": world.a.tenant_id,
+        "aggregate": {"type": "ordering.order", "id": str(event.aggregate_id)},
+        "data": {"number": "SO-1", "total": "120.00"},
+    }
+
+    create(client, admin, receiver.url("/late"))  # added after the event: never receives it
+    receiver.answer("/flaky", 200)
+    deliver(settings, hooks, event)  # the worker's retry
+    assert len(receiver.at("/ok")) == 1, "a retry must not send again to an endpoint that took the event"
+    assert len(receiver.at("/flaky")) == 2
+    assert receiver.at("/flaky")[1].headers["Portal-Event-Id"] == str(event.id)
+    deliver(settings, hooks, event)  # delivered twice by the workers (at least once): nothing more is sent
+    assert len(receiver.received) == 3 and not receiver.at("/late")
+
+    flaky = log(client, admin, event_id=str(event.id))
+    assert sorted((d["url"].rsplit("/", 1)[1], d["attempt"], d["outcome"]) for d in flaky) == [
+        ("flaky", 1, "failed"),
+        ("flaky", 2, "succeeded"),
+        ("ok", 1, "succeeded"),
+    ]
+    assert log(client, admin, event_id=str(event.id), outcome="failed")[0]["error"] == "answered 503"
+    assert log(client, world.b.admin.bearer, event_id=str(event.id)) == []
+
+
+def test_refusals_are_permanent_with_a_clear_reason(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
+) -> None:
+    admin = world.a.admin.bearer
+    bad = create(client, admin, receiver.url("/bad"))["endpoint"]
+    receiver.answer("/bad", 401, b"who are you")
+    with pytest.raises(PermanentFailure, match="401"):
+        deliver(settings, hooks, event_of(world))
+    [row] = log(client, admin, endpoint_id=bad["id"])
+    assert row["outcome"] == "refused" and row["response_status"] == 401
+    assert row["error"] == "answered 401: the receiver refused the request"
+    detail = client.get(f"/api/webhooks/deliveries/{row['id']}", headers=admin).json()
+    assert detail["response_excerpt"] == "who are you"
+
+    # 410 Gone: the endpoint is disabled and nothing more is sent to it
+    client.delete(f"/api/webhooks/endpoints/{bad['id']}", headers=admin)
+    gone = create(client, admin, receiver.url("/gone"))["endpoint"]
+    receiver.answer("/gone", 410)
+    with pytest.raises(PermanentFailure, match="410"):
+        deliver(settings, hooks, event_of(world))
+    shown = client.get(f"/api/webhooks/endpoints/{gone['id']}", headers=admin).json()
+    assert shown["active"] is False and shown["disabled_reason"] == "410 Gone"
+    deliver(settings, hooks, event_of(world))
+    assert len(receiver.at("/gone")) == 1
+
+
+def test_redirects_are_not_followed(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
+) -> None:
+    moved = create(client, world.a.admin.bearer, receiver.url("/moved"))["endpoint"]
+    receiver.answer("/moved", 302, b"", Location="http://169.254.169.254/latest/meta-data/")
+    receiver.answer("/target", 200)
+    with pytest.raises(PermanentFailure, match="redirect"):
+        deliver(settings, hooks, event_of(world))
+    [row] = log(client, world.a.admin.bearer, endpoint_id=moved["id"])
+    assert row["outcome"] == "refused" and "do not follow redirects" in row["error"]
+    assert [r.path for r in receiver.received] == ["/moved"]
+
+
+def test_timeouts_and_unreachable_hosts_are_retried(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
+) -> None:
+    admin = world.a.admin.bearer
+    endpoint = create(client, admin, receiver.url("/slow"))["endpoint"]
+    receiver.answer("/slow", 200, b"late", delay=3.0)
+    started = time.monotonic()
+    with pytest.raises(DeliveryFailed, match="timed out"):
+        deliver(settings, hooks, event_of(world))
+    assert time.monotonic() - started < 2.9
+    [row] = log(client, admin, endpoint_id=endpoint["id"])
+    assert row["error"] == "timed out waiting for the answer" and row["outcome"] == "failed"
+
+    # a port nobody listens on (allowlisted like the receiver's host): could not connect, retried
+    closed = start()
+    closed_url, closed_host = closed.url("/nobody"), closed.host
+    closed.close()
+    hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts | {closed_host})
+    client.patch(f"/api/webhooks/endpoints/{endpoint['id']}", headers=admin, json={"url": closed_url})
+    with pytest.raises(DeliveryFailed, match="could not connect"):
+        deliver(settings, hooks, event_of(world))
+
+
+def test_a_tls_error_is_retried_with_its_reason(
+    client: TestClient, world: World, hooks: Webhooks, tls_receiver: Receiver
+) -> None:
+    admin = world.a.admin.bearer
+    endpoint = create(client, admin, tls_receiver.url("/hook"))["endpoint"]
+    ping = client.post(f"/api/webhooks/endpoints/{endpoint['id']}/ping", headers=admin).json()
+    assert ping["outcome"] == "failed"
+    assert ping["error"].startswith("TLS certificate not accepted: self-signed certificate"), ping["error"]
+    assert not tls_receiver.received
+
+
+def test_a_huge_answer_is_read_only_up_to_the_bound(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver
+) -> None:
+    admin = world.a.admin.bearer
+    endpoint = create(client, admin, receiver.url("/huge"))["endpoint"]
+    receiver.answer("/huge", 200, b"x" * (50 * 1024 * 1024))
+    ping = client.post(f"/api/webhooks/endpoints/{endpoint['id']}/ping", headers=admin).json()
+    assert ping["outcome"] == "succeeded", ping
+    assert ping["latency_ms"] < 1500
+    detail = client.get(f"/api/webhooks/deliveries/{ping['id']}", headers=admin).json()
+    assert detail["response_excerpt"] == "x" * 2000
+
+
+def test_rotation_signs_with_both_secrets_during_the_overlap(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver
+) -> None:
+    admin = world.a.admin.bearer
+    created = create(client, admin, receiver.url("/rotating"))
+    endpoint_id, first = created["endpoint"]["id"], created["secret"]
+    rotated = client.post(f"/api/webhooks/endpoints/{endpoint_id}/rotate-secret", headers=admin)
+    assert rotated.status_code == 200, rotated.text
+    second = rotated.json()["secret"]
+    until = datetime.fromisoformat(rotated.json()["endpoint"]["previous_secret_valid_until"])
+    assert timedelta(hours=23) < until - datetime.now(UTC) <= timedelta(hours=24)
+    client.post(f"/api/webhooks/endpoints/{endpoint_id}/ping", headers=admin)
+    request = receiver.at("/rotating")[-1]
+    assert request.headers["Portal-Signature"].count("v1=") == 2
+    assert verify(first, request.headers["Portal-Signature"], request.body)
+    assert verify(second, request.headers["Portal-Signature"], request.body)
+
+    # once the overlap is over (here: an overlap of nothing), only the newest secret signs
+    hooks.config = dataclasses.replace(hooks.config, rotation_overlap=timedelta(0))
+    third = client.post(f"/api/webhooks/endpoints/{endpoint_id}/rotate-secret", headers=admin).json()["secret"]
+    client.post(f"/api/webhooks/endpoints/{endpoint_id}/ping", headers=admin)
+    request = receiver.at("/rotating")[-1]
+    assert request.headers["Portal-Signature"].count("v1=") == 1
+    assert verify(third, request.headers["Portal-Signature"], request.body)
+    assert not verify(second, request.headers["Portal-Signature"], request.body)
+    assert not verify(first, request.headers["Portal-Signature"], request.body)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://127.0.0.1:8443/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.1.10/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[fd00:ec2::254]/latest",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://localhost/hook",
+        "https://2130706433/hook",
+        "https://0x7f.1/hook",
+        "https://0.0.0.0/hook",
+        "https://100.100.100.200/latest",
+        "https://224.0.0.1/hook",
+        "http://example.com/hook",
+        "https://user:pw@example.com/hook",
+        "ftp://example.com/hook",
+        "https:///hook",
+        "https://no-such-host.invalid/hook",
+    ],
+)
+def test_addresses_webhooks_may_not_reach_are_refused_when_saved(
+    client: TestClient, world: World, hooks: Webhooks, url: str
+) -> None:
+    response = client.post(
+        "/api/webhooks/endpoints", headers=world.a.admin.bearer, json={"url": url, "event_types": [EVENT]}
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "url" and error["code"] == "refused", error
+
+
+def test_addresses_are_checked_again_when_sending(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver
+) -> None:
+    """An endpoint saved while its host passed (allowlisted here; in life: DNS answering a public
+    address) is refused at send time once it resolves to loopback."""
+    admin = world.a.admin.bearer
+    local = f"localhost:{receiver.port}"
+    hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts | {local})
+    endpoint = create(client, admin, f"http://{local}/hook")["endpoint"]
+    hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts - {local})
+    ping = client.post(f"/api/webhooks/endpoints/{endpoint['id']}/ping", headers=admin).json()
+    assert ping["outcome"] == "refused"
+    assert ping["error"] == "the URL must use https"
+    client.patch(f"/api/webhooks/endpoints/{endpoint['id']}", headers=admin, json={"active": False})
+    with_https = client.patch(
+        f"/api/webhooks/endpoints/{endpoint['id']}", headers=admin, json={"url": f"https://{local}/hook"}
+    )
+    assert with_https.status_code == 422 and "loopback" in with_https.text
+    assert not receiver.received
+
+
+def test_replay_sends_the_same_event_again(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
+) -> None:
+    admin = world.a.admin.bearer
+    created = create(client, admin, receiver.url("/replayed"))
+    receiver.answer("/replayed", 500)
+    event = event_of(world)
+    with pytest.raises(DeliveryFailed):
+        deliver(settings, hooks, event)
+    [failed] = log(client, admin, outcome="failed", endpoint_id=created["endpoint"]["id"])
+    receiver.answer("/replayed", 200)
+    replay = client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=admin)
+    assert replay.status_code == 200, replay.text
+    assert replay.json()["trigger"] == "replay" and replay.json()["attempt"] == 2
+    assert replay.json()["outcome"] == "succeeded" and replay.json()["event_id"] == str(event.id)
+    first, again = receiver.at("/replayed")
+    assert first.body == again.body and again.headers["Portal-Event-Id"] == str(event.id)
+    assert verify(created["secret"], again.headers["Portal-Signature"], again.body)
+    # the worker's next attempt finds the event taken: nothing more is sent
+    deliver(settings, hooks, event)
+    assert len(receiver.at("/replayed")) == 2
+    # another tenant cannot replay it, nor read it
+    other = world.b.admin.bearer
+    assert client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=other).status_code == 404
+    assert client.get(f"/api/webhooks/deliveries/{failed['id']}", headers=other).status_code == 404
+    assert len(receiver.at("/replayed")) == 2
+
+
+def test_endpoints_belong_to_their_tenant_and_need_the_permission(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver
+) -> None:
+    created = create(client, world.a.admin.bearer, receiver.url("/mine"))["endpoint"]
+    other, staff = world.b.admin.bearer, world.a.others["staff"].bearer
+    path = f"/api/webhooks/endpoints/{created['id']}"
+    assert client.get("/api/webhooks/endpoints", headers=other).json() == []
+    for method, url in (
+        ("GET", path),
+        ("PATCH", path),
+        ("DELETE", path),
+        ("POST", f"{path}/ping"),
+        ("POST", f"{path}/rotate-secret"),
+    ):
+        answer = client.request(method, url, headers=other, json={"active": False} if method == "PATCH" else None)
+        assert answer.status_code == 404, (method, url, answer.text)
+        # the staff preset reads everything and changes nothing
+        expected = 200 if method == "GET" else 403
+        assert client.request(method, url, headers=staff).status_code == expected, (method, url)
+    assert not receiver.received
+    assert client.get(path, headers=world.a.admin.bearer).json()["active"] is True
+
+
+def test_event_types_are_the_public_ones(client: TestClient, world: World, hooks: Webhooks, receiver: Receiver) -> None:
+    admin = world.a.admin.bearer
+    types = {t["type"]: t["description"] for t in client.get("/api/webhooks/event-types", headers=admin).json()}
+    assert EVENT in types and "user.joined" in types and "webhook.ping" not in types
+    assert not any(t.startswith(("notification.", "import.")) for t in types)
+    for chosen in (["notification.sent"], [], ["webhook.ping"]):
+        response = client.post(
+            "/api/webhooks/endpoints", headers=admin, json={"url": receiver.url("/x"), "event_types": chosen}
+        )
+        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "event_types"
+
+
+def test_a_host_that_stops_resolving_is_retried(client: TestClient, world: World, hooks: Webhooks) -> None:
+    """A DNS failure at send time passes: the delivery fails and is retried, it is not refused for good."""
+    admin = world.a.admin.bearer
+    gone = "no-such-host.invalid"
+    hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts | {gone})
+    endpoint = create(client, admin, f"https://{gone}/hook")["endpoint"]
+    hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts - {gone})
+    ping = client.post(f"/api/webhooks/endpoints/{endpoint['id']}/ping", headers=admin).json()
+    assert ping["outcome"] == "failed" and ping["error"] == f"the host {gone} could not be resolved"
