@@ -9,6 +9,8 @@ from interconnect.cli import register_cli
 from interconnect.controllers import ADMIN_CONTROLLERS
 from interconnect.demo import load_partners
 from interconnect.import_controllers import IMPORT_CONTROLLERS
+from interconnect.notices import KINDS as NOTIFICATION_KINDS
+from interconnect.notices import SUBSCRIBERS
 from interconnect.pages import PAGES, TEMPLATE_GLOBALS
 from interconnect.partner_controllers import PARTNER_CONTROLLERS
 from interconnect.programme import seed_programme
@@ -48,4 +50,6 @@ component = Component(
     dependencies=DEPENDENCIES,
     demo=load_partners,
     cli=register_cli,
+    notification_kinds=NOTIFICATION_KINDS,
+    subscribers=SUBSCRIBERS,
 )

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency, Provide
 
 from interconnect.access import USER_KIND, PartnerAccess, load_external
 from interconnect.invitations import InvitationSigner, Onboarding
+from interconnect.resets import PartnerResets
 from portal.services import Services
 
 
@@ -19,6 +20,7 @@ class Interconnect:
     signer: InvitationSigner
     onboarding: Onboarding
     access: PartnerAccess
+    resets: PartnerResets
 
     def invitation_url(self, tenant_id: Any, invitation_id: Any) -> str:
         return f"{self.base_url}/join/{self.signer.token(tenant_id, invitation_id)}"
@@ -37,6 +39,7 @@ def setup(services: Services) -> None:
         # the access policy in use is installed by a later component, so it is looked up when asked
         onboarding=Onboarding(services.passwords, signer, services.accounts.guard, lambda: services.permissions),
         access=PartnerAccess(services.db, services.passwords, services.sessions, services.accounts.guard),
+        resets=PartnerResets(services.passwords, services.accounts.guard, services.notifications, settings.base_url),
     )
 
 

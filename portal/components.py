@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.notifications.kinds import NotificationKind
 from portal.outbox import Subscriber
 from portal.permissions import ProtectedObject
 from portal.schedules import ScheduledJob
@@ -53,6 +54,9 @@ class Component:
     # Receivers of outbox events and periodic jobs, run by the workers (sync/).
     subscribers: Sequence[Subscriber] = ()
     jobs: Sequence[ScheduledJob] = ()
+    # Kinds of notification to people this package sends (portal.notifications), with their templates
+    # in its template_dir.
+    notification_kinds: Sequence[NotificationKind] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -62,6 +66,7 @@ KERNEL_MODEL_MODULES = (
     "portal.audit",
     "portal.idempotency",
     "portal.outbox",
+    "portal.notifications.models",
 )
 
 

@@ -17,6 +17,7 @@ DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production"
 
 ENVIRONMENTS = ("development", "test", "production")
 PASSWORD_PROFILES = ("strong", "fast")
+SMTP_TLS_MODES = ("starttls", "tls", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +43,30 @@ class Settings:
     db_system_role: str = "portal_system"
     languages: tuple[str, ...] = ("en", "zh_CN")
     default_language: str = "en"
+    # Email to people (notifications): an SMTP server; no host, no email.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_tls: str = "starttls"  # starttls | tls (implicit, usually port 465) | none
+    smtp_timeout_seconds: int = 20
+    # SMS to people: a provider reached by a JSON POST (docs/notifications.md); no URL, no SMS.
+    sms_url: str = ""
+    sms_key: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://") or self.tls_terminated_by_proxy
+
+    @property
+    def email_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(self.sms_url)
 
     @property
     def is_production(self) -> bool:
@@ -101,6 +121,15 @@ class Settings:
             "password_profile": get("PASSWORD_PROFILE", "strong"),
             "db_app_role": get("DB_APP_ROLE", "portal_app"),
             "db_system_role": get("DB_SYSTEM_ROLE", "portal_system"),
+            "smtp_host": get("SMTP_HOST", ""),
+            "smtp_port": get_int("SMTP_PORT", 587),
+            "smtp_username": get("SMTP_USERNAME", ""),
+            "smtp_password": get("SMTP_PASSWORD", ""),
+            "smtp_from": get("SMTP_FROM", ""),
+            "smtp_tls": get("SMTP_TLS", "starttls").strip().lower(),
+            "smtp_timeout_seconds": get_int("SMTP_TIMEOUT_SECONDS", 20),
+            "sms_url": get("SMS_URL", ""),
+            "sms_key": get("SMS_KEY", ""),
         }
         values.update(overrides)
         if "database_url" in overrides:
@@ -116,7 +145,17 @@ class Settings:
             raise ConfigurationError(f"PORTAL_PASSWORD_PROFILE must be one of {', '.join(PASSWORD_PROFILES)}")
         if self.dialect not in ("sqlite", "postgresql"):
             raise ConfigurationError("PORTAL_DATABASE_URL must be a sqlite or postgresql URL")
+        if self.smtp_tls not in SMTP_TLS_MODES:
+            raise ConfigurationError(f"PORTAL_SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}")
+        if self.smtp_host and not self.smtp_from:
+            raise ConfigurationError("PORTAL_SMTP_FROM is required when PORTAL_SMTP_HOST is set")
+        if self.sms_url and not self.sms_url.startswith(("https://", "http://")):
+            raise ConfigurationError("PORTAL_SMS_URL must be an http(s) URL")
         if self.is_production:
+            if self.sms_url.startswith("http://"):
+                raise ConfigurationError("refusing to start in production with an http:// PORTAL_SMS_URL")
+            if self.smtp_host and self.smtp_tls == "none":
+                raise ConfigurationError("refusing to start in production with PORTAL_SMTP_TLS=none")
             if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
                 raise ConfigurationError(
                     "refusing to start in production with the default or a short PORTAL_SECRET_KEY "
