@@ -23,6 +23,7 @@ from interconnect.pages.enterprises import (
     enterprises_page,
     external_user_status,
     new_enterprise_form,
+    resend_setup_link_page,
     terminate_confirmation,
 )
 from interconnect.pages.import_export import export_enterprises_page, import_form, import_progress, start_import
@@ -54,6 +55,7 @@ CONSOLE_PAGES: list[Any] = [
     terminate_confirmation,
     enterprise_status,
     external_user_status,
+    resend_setup_link_page,
     invitations_page,
     create_invitation_page,
     revoke_invitation_page,
