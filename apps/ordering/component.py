@@ -7,6 +7,8 @@ from pathlib import Path
 from apps.ordering.cli import register as register_cli
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.demo import load_ordering
+from apps.ordering.notices import KINDS as NOTIFICATION_KINDS
+from apps.ordering.notices import SUBSCRIBERS
 from apps.ordering.objects import OBJECTS
 from apps.ordering.pages import PAGES
 from apps.ordering.seed import seed_ordering
@@ -25,4 +27,6 @@ component = Component(
     tenant_setup=seed_ordering,
     demo=load_ordering,
     cli=register_cli,
+    notification_kinds=NOTIFICATION_KINDS,
+    subscribers=SUBSCRIBERS,
 )
