@@ -58,12 +58,15 @@ class PartnerResets:
         if found is None or tenant is None:
             return
         membership, identity, _link = found
+        person = recipient(membership, identity, tenant.default_locale)
+        if not self.notifier.can_reach(person):  # no channel: a link nobody receives is not made
+            return
         async with within(session, tenant_context(tenant_id, channel="web")):
             row, secret = await new_reset(session, "external", membership.id)
             link = f"{self.base_url}/p/{tenant.slug}/reset/{reset_credential(tenant_id, row, secret)}"
             await self.notifier.notify(
                 session,
-                recipient(membership, identity, tenant.default_locale),
+                person,
                 PASSWORD_RESET,
                 {
                     "name": membership.display_name,

@@ -123,14 +123,17 @@ class StaffResets:
         if found is None:
             return
         tenant, user = found
+        person = Recipient(
+            "internal", user.id, user.display_name, user.email, None, user.locale or tenant.default_locale
+        )
+        if not self.notifier.can_reach(person):  # no channel: a link nobody receives is not made
+            return
         async with within(session, tenant_context(tenant.id, channel="web")):
             row, secret = await new_reset(session, "internal", user.id)
             link = f"{self.base_url}/reset/{reset_credential(tenant.id, row, secret)}"
             await self.notifier.notify(
                 session,
-                Recipient(
-                    "internal", user.id, user.display_name, user.email, None, user.locale or tenant.default_locale
-                ),
+                person,
                 STAFF_PASSWORD_RESET,
                 {
                     "name": user.display_name,

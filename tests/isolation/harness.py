@@ -30,7 +30,9 @@ from tests.world import Credential, World
 
 # A value of tenant A's for every path parameter a route may have.
 # Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
-ENTERPRISE_OWNED = frozenset({"link_id", "membership_id", "deal_id", "order_id", "enterprise_id", "address_id"})
+ENTERPRISE_OWNED = frozenset(
+    {"link_id", "membership_id", "deal_id", "order_id", "enterprise_id", "address_id", "notification_id"}
+)
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.a.others["staff"].user_id,
     "link_id": lambda w: w.x.link_id,
@@ -54,6 +56,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "warehouse_id": lambda w: w.ids["ordering_warehouse"],
     "approval_rule_id": lambda w: w.ids["ordering_approval_rule"],
     "enterprise_id": lambda w: w.x.link_id,
+    "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
 }
 
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
