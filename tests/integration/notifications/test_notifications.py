@@ -413,3 +413,48 @@ def _events_of(event_type: str):
 async def _expire_resets(db: Database) -> None:
     async with db.session(SYSTEM) as session:
         await session.execute(update(PasswordReset).values(expires_at=utcnow() - timedelta(minutes=1)))
+
+
+def test_a_script_trying_names_from_one_address_is_throttled(
+    database_url: str, smtp: SmtpServer, fresh_world: World
+) -> None:
+    """Each name is new, so only the address's count can stop it."""
+    app = create_app(channel_settings(database_url, smtp, None, login_address_failures_allowed=3))
+    with TestClient(app, base_url=BASE_URL) as client:
+        answers = [
+            _forgot(client, f"/p/{fresh_world.a.slug}/login/forgot", login=f"guess-{n}@guess.example")[0]
+            for n in range(4)
+        ]
+    assert answers == [200, 200, 200, 429]
+
+
+def test_an_expired_link_is_not_sent_and_is_dropped(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer
+) -> None:
+    from portal.notifications.models import Notification
+    from portal.notifications.senders import expire_links
+
+    email = new_email("late")
+    new_enterprise(mail, world, email=email)
+    new_enterprise(mail, world, email=new_email("later"))
+    settings = mail_app.state.services.settings
+
+    async def expire(db: Database) -> int:
+        async with db.session(SYSTEM) as session:
+            await session.execute(
+                update(Notification)
+                .where(Notification.secret_link.is_not(None))
+                .values(link_expires_at=utcnow() - timedelta(seconds=1))
+            )
+        import copy
+
+        services = copy.copy(mail_app.state.services)
+        services.db = db
+        return await expire_links(services)
+
+    # the job drops every expired link still stored; the sender then sends nothing
+    assert run_with_database(settings, expire) == 2
+    assert Workers(mail_app).run() == []
+    assert smtp.mailbox.to(email) == []
+    rows = [n for n in notifications(settings) if n.email and n.email.startswith(("late", "later"))]
+    assert len(rows) == 2 and all(n.secret_link is None and n.email_status == "expired" for n in rows)
