@@ -16,7 +16,7 @@ from interconnect.access import active_membership, identity_named, login_key
 from interconnect.models import ExternalIdentity, Membership
 from interconnect.notices import PASSWORD_RESET, recipient
 from portal.db.context import PUBLIC, SYSTEM, tenant_context
-from portal.db.engine import read_phase
+from portal.db.engine import Database, read_phase
 from portal.db.tenancy import within
 from portal.errors import NotFound
 from portal.i18n import N_
@@ -24,11 +24,11 @@ from portal.identity.models import Tenant
 from portal.identity.passwords import Passwords, check_strength
 from portal.identity.resets import (
     RESET_LIFETIME,
-    new_reset,
+    ResetTarget,
     open_reset,
     parse_reset,
-    reset_credential,
     reset_key,
+    send_reset,
     spend_reset,
 )
 from portal.identity.sessions import revoke_user_sessions
@@ -38,44 +38,48 @@ from portal.notifications.service import Notifier
 
 @dataclass(frozen=True, slots=True)
 class PartnerResets:
+    db: Database
     passwords: Passwords
     guard: SignInGuard
     notifier: Notifier
     base_url: str
 
-    async def ask(self, session: AsyncSession, tenant_id: uuid.UUID, login: str, client: SignInClient) -> None:
-        """Send a reset link to the person this login names, if they may use this portal; answer
-        nothing either way, and count the request under the login's reset key and the address."""
+    async def ask(
+        self, session: AsyncSession, tenant_id: uuid.UUID, login: str, client: SignInClient
+    ) -> ResetTarget | None:
+        """Whom to send a reset link (the person this login names, with an active membership here, whom a
+        channel reaches), or None; the caller answers the same either way and then hands the target to
+        `send_reset` after its answer. Counted under the login's reset key and the address."""
         found = None
         async with read_phase(session):
             async with within(session, PUBLIC):
                 identity = await identity_named(session, login)
                 tenant = await session.scalar(select(Tenant).where(Tenant.id == tenant_id, Tenant.status == "active"))
-            if identity is not None and tenant is not None:
-                async with within(session, tenant_context(tenant_id, channel="web")):
-                    found = await active_membership(session, identity_id=identity.id)
+            async with within(session, tenant_context(tenant_id, channel="web")):
+                found = await active_membership(session, identity_id=identity.id if identity else uuid.UUID(int=0))
         await self.guard.count_attempt(reset_key(login_key(identity, login)), client)
         if found is None or tenant is None:
-            return
+            return None
         membership, identity, _link = found
         person = recipient(membership, identity, tenant.default_locale)
         if not self.notifier.can_reach(person):  # no channel: a link nobody receives is not made
-            return
-        async with within(session, tenant_context(tenant_id, channel="web")):
-            row, secret = await new_reset(session, "external", membership.id)
-            link = f"{self.base_url}/p/{tenant.slug}/reset/{reset_credential(tenant_id, row, secret)}"
-            await self.notifier.notify(
-                session,
-                person,
-                PASSWORD_RESET,
-                {
-                    "name": membership.display_name,
-                    "workspace": tenant.name,
-                    "minutes": int(RESET_LIFETIME.total_seconds() // 60),
-                },
-                link=link,
-                link_expires_at=row.expires_at,
-            )
+            return None
+        return ResetTarget(
+            tenant_id,
+            "external",
+            membership.id,
+            person,
+            PASSWORD_RESET,
+            {
+                "name": membership.display_name,
+                "workspace": tenant.name,
+                "minutes": int(RESET_LIFETIME.total_seconds() // 60),
+            },
+            f"{self.base_url}/p/{tenant.slug}/reset/",
+        )
+
+    async def send(self, target: ResetTarget) -> None:
+        await send_reset(self.db, self.notifier, target)
 
     async def check(self, session: AsyncSession, tenant_id: uuid.UUID, credential: str) -> None:
         """Refuse a link that cannot be used on this portal (another portal's link is simply not valid here)."""

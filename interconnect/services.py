@@ -54,7 +54,9 @@ def setup(services: Services) -> None:
         # the access policy in use is installed by a later component, so it is looked up when asked
         onboarding=Onboarding(services.passwords, signer, services.accounts.guard, lambda: services.permissions),
         access=PartnerAccess(services.db, services.passwords, services.sessions, services.accounts.guard),
-        resets=PartnerResets(services.passwords, services.accounts.guard, services.notifications, settings.base_url),
+        resets=PartnerResets(
+            services.db, services.passwords, services.accounts.guard, services.notifications, settings.base_url
+        ),
         notifier=services.notifications,
     )
 

@@ -62,7 +62,7 @@ class Services:
                 settings.default_language,
             ),
         )
-        self.staff_resets = StaffResets(passwords, accounts.guard, self.notifications, settings.base_url)
+        self.staff_resets = StaffResets(db, passwords, accounts.guard, self.notifications, settings.base_url)
         # Service objects of the packages built on the kernel, keyed by package (set in services_setup).
         self.extensions: dict[str, Any] = {}
 

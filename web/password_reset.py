@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -29,14 +30,16 @@ async def forgot(data: Form, db: DB, services: ServicesDep, request: Request[Any
     form = {k: data.get(k, "").strip() for k in ("workspace", "email")}
     context: dict[str, Any] = {"form": form, "sent": False, "error": None, "channels": services.notifications.channels}
     try:
-        await services.staff_resets.ask(db, form["workspace"], form["email"], sign_in_client(request))
+        target = await services.staff_resets.ask(db, form["workspace"], form["email"], sign_in_client(request))
     except Throttled as error:
         context["error"] = message_of(error)
         return Template(
             "forgot.html", context=context, status_code=429, headers={"Retry-After": str(error.retry_after)}
         )
     context["sent"] = True
-    return Template("forgot.html", context=context)
+    # the link is made and sent after the answer, which so takes the same time for any login
+    background = None if target is None else BackgroundTask(services.staff_resets.send, target)
+    return Template("forgot.html", context=context, background=background)
 
 
 @get("/reset/{token:str}", opt=public(), include_in_schema=False)

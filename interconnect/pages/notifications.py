@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from litestar import Request, get, post
+from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -122,14 +123,16 @@ async def partner_forgot(
         "channels": services.notifications.channels,
     }
     try:
-        await interconnect.resets.ask(db, portal.workspace.tenant_id, form["login"], sign_in_client(request))
+        target = await interconnect.resets.ask(db, portal.workspace.tenant_id, form["login"], sign_in_client(request))
     except Throttled as error:
         context["error"] = message_of(error)
         return Template(
             "portal/forgot.html", context=context, status_code=429, headers={"Retry-After": str(error.retry_after)}
         )
     context["sent"] = True
-    return Template("portal/forgot.html", context=context)
+    # the link is made and sent after the answer, which so takes the same time for any login
+    background = None if target is None else BackgroundTask(interconnect.resets.send, target)
+    return Template("portal/forgot.html", context=context, background=background)
 
 
 @get("/reset/{token:str}", opt=public(), include_in_schema=False)

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.context import PUBLIC, tenant_context
-from portal.db.engine import read_phase
+from portal.db.engine import Database, read_phase
 from portal.db.tenancy import within
 from portal.db.types import utcnow
 from portal.errors import Gone, NotFound
@@ -97,52 +97,79 @@ async def spend_reset(session: AsyncSession, row: PasswordReset) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class ResetTarget:
+    """Whom a reset asked for reaches, found while answering; the link is made and sent afterwards."""
+
+    tenant_id: uuid.UUID
+    user_kind: str
+    user_id: uuid.UUID
+    recipient: Recipient
+    kind: str
+    params: dict[str, object]
+    url_prefix: str  # the link is this followed by its credential
+
+
+async def send_reset(db: Database, notifier: Notifier, target: ResetTarget) -> None:
+    """Make the link and notify the person, in a unit of work of its own: it runs after the answer went
+    out (a background task), so asking answers in the same time whether the login exists or not."""
+    async with db.session(tenant_context(target.tenant_id, channel="web")) as session:
+        row, secret = await new_reset(session, target.user_kind, target.user_id)
+        await notifier.notify(
+            session,
+            target.recipient,
+            target.kind,
+            dict(target.params),
+            link=target.url_prefix + reset_credential(target.tenant_id, row, secret),
+            link_expires_at=row.expires_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class StaffResets:
     """Staff of a workspace resetting their password from the console's sign-in page."""
 
+    db: Database
     passwords: Passwords
     guard: SignInGuard
     notifier: Notifier
     base_url: str
 
-    async def ask(self, session: AsyncSession, workspace: str, email: str, client: SignInClient) -> None:
-        """Send a reset link if the workspace has an active user with this email; answer nothing either way."""
+    async def ask(self, session: AsyncSession, workspace: str, email: str, client: SignInClient) -> ResetTarget | None:
+        """Whom to send a reset link (an active user of the workspace with this email whom a channel
+        reaches), or None; the caller answers the same either way and then hands the target to
+        `send_reset` after its answer. Counted by the guard under the login's reset key."""
         workspace, email = workspace.strip().lower(), email.strip().lower()
         found: tuple[Tenant, InternalUser] | None = None
         async with read_phase(session):
             async with within(session, PUBLIC):
                 tenant = await session.scalar(select(Tenant).where(Tenant.slug == workspace, Tenant.status == "active"))
-            if tenant is not None:
-                async with within(session, tenant_context(tenant.id, channel="web")):
-                    user = await session.scalar(
-                        select(InternalUser).where(InternalUser.email == email, InternalUser.status == "active")
-                    )
-                    if user is not None:
-                        found = (tenant, user)
+            async with within(session, tenant_context(tenant.id if tenant else uuid.UUID(int=0), channel="web")):
+                user = await session.scalar(
+                    select(InternalUser).where(InternalUser.email == email, InternalUser.status == "active")
+                )
+            if tenant is not None and user is not None:
+                found = (tenant, user)
         await self.guard.count_attempt(reset_key(staff_login(workspace, email)), client)
         if found is None:
-            return
+            return None
         tenant, user = found
         person = Recipient(
             "internal", user.id, user.display_name, user.email, None, user.locale or tenant.default_locale
         )
         if not self.notifier.can_reach(person):  # no channel: a link nobody receives is not made
-            return
-        async with within(session, tenant_context(tenant.id, channel="web")):
-            row, secret = await new_reset(session, "internal", user.id)
-            link = f"{self.base_url}/reset/{reset_credential(tenant.id, row, secret)}"
-            await self.notifier.notify(
-                session,
-                person,
-                STAFF_PASSWORD_RESET,
-                {
-                    "name": user.display_name,
-                    "workspace": tenant.name,
-                    "minutes": int(RESET_LIFETIME.total_seconds() // 60),
-                },
-                link=link,
-                link_expires_at=row.expires_at,
-            )
+            return None
+        return ResetTarget(
+            tenant.id,
+            "internal",
+            user.id,
+            person,
+            STAFF_PASSWORD_RESET,
+            {"name": user.display_name, "workspace": tenant.name, "minutes": int(RESET_LIFETIME.total_seconds() // 60)},
+            f"{self.base_url}/reset/",
+        )
+
+    async def send(self, target: ResetTarget) -> None:
+        await send_reset(self.db, self.notifier, target)
 
     async def check(self, session: AsyncSession, credential: str) -> Tenant:
         """The workspace of a link that can still be used (for the page that asks for the new password)."""
