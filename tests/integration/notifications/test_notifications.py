@@ -458,3 +458,37 @@ def test_an_expired_link_is_not_sent_and_is_dropped(
     assert smtp.mailbox.to(email) == []
     rows = [n for n in notifications(settings) if n.email and n.email.startswith(("late", "later"))]
     assert len(rows) == 2 and all(n.secret_link is None and n.email_status == "expired" for n in rows)
+
+
+def test_the_console_says_where_the_link_went_and_sends_a_new_one(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer
+) -> None:
+    mail.cookies.set("portal_session", world.a.admin.cookie)
+    email = new_email("paged")
+    form = {
+        "name": unique("Paged"),
+        "partner_type": partner_type_id(mail, world.a.admin),
+        "admin_name": "Paged Admin",
+        "admin_email": email,
+        "_csrf_token": csrf_token(mail, "/console/partners/new"),
+    }
+    created = mail.post("/console/partners/new", data=form)
+    assert created.status_code == 201, created.text
+    assert "p***@partner.example" in created.text and "/setup/" not in created.text
+    detail = mail.get(f"/console/partners/enterprises/{_link_id(created.text)}")
+    assert "Send a new link" in detail.text
+    membership_id = re.search(r"/console/partners/users/([0-9a-f-]{36})/setup-link", detail.text)
+    assert membership_id
+    again = mail.post(
+        f"/console/partners/users/{membership_id.group(1)}/setup-link",
+        data={"_csrf_token": csrf_token(mail, "/console/partners/new")},
+    )
+    assert again.status_code == 200 and "p***@partner.example" in again.text and "/setup/" not in again.text
+    assert Workers(mail_app).run() == []
+    assert len(smtp.mailbox.to(email)) == 2
+
+
+def _link_id(page: str) -> str:
+    found = re.search(r"/console/partners/enterprises/([0-9a-f-]{36})", page)
+    assert found
+    return found.group(1)
