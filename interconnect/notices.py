@@ -65,14 +65,15 @@ KINDS = (
 
 
 def recipient(membership: Membership, identity: ExternalIdentity, default_locale: str | None = None) -> Recipient:
-    """A partner as notices reach them: the inbox of their membership here, their login's own email and
-    mobile (where a link for that login must go), in their language."""
+    """A partner as notices reach them: the inbox of their membership here, and their login's own email
+    and mobile, in their language. Never the contact details a manufacturer entered on the membership:
+    a link for a global login sent there would let that manufacturer take the login over."""
     return Recipient(
         "external",
         membership.id,
         membership.display_name,
-        identity.email or membership.email,
-        identity.mobile or membership.mobile,
+        identity.email,
+        identity.mobile,
         identity.locale or default_locale,
     )
 

@@ -492,3 +492,47 @@ def _link_id(page: str) -> str:
     found = re.search(r"/console/partners/enterprises/([0-9a-f-]{36})", page)
     assert found
     return found.group(1)
+
+
+def test_a_manufacturer_cannot_route_a_persons_links_to_an_address_it_chose(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer, sms: SmsProvider
+) -> None:
+    """A person's login has only a mobile number. Another manufacturer adds them by that number with an
+    email of its own: their links still go to the login's own number, never to that email."""
+    mobile = new_mobile()
+    new_enterprise(mail, world, mobile=mobile)
+    workers = Workers(mail_app)
+    workers.run()
+    first = re.search(r"https?://\S+/setup/\S+", sms.to(mobile)[-1]["text"])
+    assert first
+    assert (
+        mail.post("/api/partner/setup", json={"token": token_of(first.group(0)), "password": PASSWORD}).status_code
+        == 204
+    )
+
+    trap = new_email("attacker")
+    response = mail.post(
+        "/api/interconnect/enterprises",
+        headers=world.b.admin.bearer,
+        json={
+            "name": unique("Trap"),
+            "partner_type_id": partner_type_id(mail, world.b.admin),
+            "admin": {"display_name": "Victim", "mobile": mobile, "email": trap},
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert trap.split("@")[0][:1] + "***" not in (response.json()["setup_link_sent_to"] or "")
+    workers.run()
+    assert smtp.mailbox.to(trap) == []
+    invitation = re.search(r"https?://\S+/setup/\S+", sms.to(mobile)[-1]["text"])
+    assert invitation and invitation.group(0) != first.group(0)
+    accepted = mail.post(
+        "/api/partner/setup/accept", json={"token": token_of(invitation.group(0)), "password": PASSWORD}
+    )
+    assert accepted.status_code == 200, accepted.text
+
+    _forgot(mail, f"/p/{world.b.slug}/login/forgot", login=mobile)
+    _forgot(mail, f"/p/{world.b.slug}/login/forgot", login=trap)
+    workers.run()
+    assert smtp.mailbox.to(trap) == []
+    assert f"/p/{world.b.slug}/reset/" in sms.to(mobile)[-1]["text"]
