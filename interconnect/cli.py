@@ -97,7 +97,10 @@ def cmd_import(args: argparse.Namespace) -> None:
             _print_errors(job.errors, sys.stderr)
         interconnect = services.extensions["interconnect"]
         if result.setup_links:
-            print("set-password links for the new admins (send each to its admin; valid 7 days, once):")
+            print(
+                "set-password links for the new admins no email or SMS reaches (send each to its admin; valid 7 days,"
+                " once):"
+            )
             for row, login, credential in result.setup_links:
                 print(f"  row {row}  {login}  {interconnect.setup_url(credential)}")
         return 1 if job.errors or job.status != "done" else 0

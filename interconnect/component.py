@@ -10,7 +10,10 @@ from interconnect.controllers import ADMIN_CONTROLLERS
 from interconnect.demo import load_partners
 from interconnect.expiry import EXPIRY
 from interconnect.import_controllers import IMPORT_CONTROLLERS
-from interconnect.imports import STALE_IMPORTS, SUBSCRIBER
+from interconnect.imports import STALE_IMPORTS
+from interconnect.imports import SUBSCRIBER as IMPORTS
+from interconnect.notices import KINDS as NOTIFICATION_KINDS
+from interconnect.notices import SUBSCRIBERS
 from interconnect.pages import PAGES, TEMPLATE_GLOBALS
 from interconnect.partner_controllers import PARTNER_CONTROLLERS
 from interconnect.programme import seed_programme
@@ -50,6 +53,7 @@ component = Component(
     dependencies=DEPENDENCIES,
     demo=load_partners,
     cli=register_cli,
-    subscribers=(SUBSCRIBER,),
     jobs=(EXPIRY, STALE_IMPORTS),
+    notification_kinds=NOTIFICATION_KINDS,
+    subscribers=(IMPORTS, *SUBSCRIBERS),
 )

@@ -13,7 +13,8 @@ from interconnect.dependencies import DEPENDENCIES, InvitationsDep, LinksDep, Pe
 from interconnect.invitations import NewInvitation
 from interconnect.links import LinkFilter, NewEnterprise
 from interconnect.models import PartnerTier, PartnerType, Region
-from interconnect.people import NewPerson, create_enterprise
+from interconnect.notices import Handover
+from interconnect.people import NewPerson, People, create_enterprise
 from interconnect.schemas import (
     CreatedEnterpriseOut,
     EnterpriseDetailOut,
@@ -29,6 +30,7 @@ from interconnect.schemas import (
     SettingIn,
     SettingOut,
     SettingPatch,
+    SetupLinkOut,
     StatusChangeOut,
     StatusIn,
 )
@@ -144,10 +146,15 @@ class EnterprisesController(Controller):
             ),
             None if admin is None else NewPerson(admin.display_name, admin.email, admin.mobile, admin.title),
         )
+        handover = Handover()
+        if created.admin is not None and created.setup_credential:
+            identity = await People(db, services.passwords).identity_of(created.admin)
+            handover = await interconnect.hand_over(db, created.admin, identity, created.setup_credential)
         return CreatedEnterpriseOut(
             EnterpriseOut.of(created.link),
             created.admin.id if created.admin else None,
-            interconnect.setup_url(created.setup_credential) if created.setup_credential else None,
+            handover.url,
+            handover.sent_to,
         )
 
     @get("/{link_id:uuid}", opt=requires("interconnect.enterprises", "read"))
@@ -192,6 +199,17 @@ class MembersController(Controller):
         membership = await people.set_status(await people.get(membership_id), data.status)
         identity = await people.identity_of(membership)
         return MemberOut.of(membership, identity)
+
+    @post("/{membership_id:uuid}/setup-link", opt=requires("interconnect.users", "update"), status_code=200)
+    async def resend_setup_link(
+        self, membership_id: FromPath[uuid.UUID], db: DB, people: PeopleDep, interconnect: InterconnectDep
+    ) -> SetupLinkOut:
+        """A new one-time link for a person who has not accepted yet; their earlier links stop working.
+        Sent to them when email or SMS reaches them (the answer says where, masked), else returned."""
+        membership = await people.get(membership_id)
+        credential = await people.renew_setup_link(membership)
+        handover = await interconnect.hand_over(db, membership, await people.identity_of(membership), credential)
+        return SetupLinkOut(handover.url, handover.sent_to)
 
 
 class InvitationsController(Controller):

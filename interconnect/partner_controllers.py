@@ -178,8 +178,10 @@ class ColleaguesController(Controller):
         membership, identity, credential = await people.add_colleague(
             actor, NewPerson(data.display_name, data.email, data.mobile, data.title), admin=data.admin
         )
-        url = interconnect.setup_url(credential) if credential else None
-        return InvitedColleagueOut(MemberOut.of(membership, identity), url)
+        if credential is None:
+            return InvitedColleagueOut(MemberOut.of(membership, identity), None)
+        handover = await interconnect.hand_over(db, membership, identity, credential)
+        return InvitedColleagueOut(MemberOut.of(membership, identity), handover.url, handover.sent_to)
 
     @patch("/{membership_id:uuid}", opt=requires("partner.colleagues", "update"))
     async def set_status(

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect import quotas
@@ -178,6 +178,18 @@ class People:
         self.session.add(row)
         await self.session.flush()
         return tokens.format_credential(membership.tenant_id, row.id, secret)
+
+    async def renew_setup_link(self, membership: Membership) -> str:
+        """A new one-time link for a person who has not accepted yet; every earlier one stops working."""
+        if membership.status != "invited":
+            raise Conflict(N_("This person has already accepted; they sign in with their password"), code="accepted")
+        await self.session.execute(
+            update(SetupToken)
+            .where(SetupToken.membership_id == membership.id, SetupToken.used_at.is_(None))
+            .values(used_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return await self.setup_link(membership)
 
     async def get(
         self, membership_id: uuid.UUID, *, link_id: uuid.UUID | None = None, only_link: bool = False

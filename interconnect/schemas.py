@@ -100,7 +100,18 @@ class EnterpriseOut(msgspec.Struct):
 class CreatedEnterpriseOut(msgspec.Struct):
     enterprise: EnterpriseOut
     admin_id: uuid.UUID | None = None
+    # the first admin's one-time link: sent to them (`setup_link_sent_to`, masked) when email or SMS
+    # reaches them, else returned here (`setup_url`) to be passed on; never both
     setup_url: str | None = None
+    setup_link_sent_to: str | None = None
+
+
+class SetupLinkOut(msgspec.Struct):
+    """A new one-time link for an invited person (the earlier ones no longer work): sent to them
+    (`sent_to`, masked), or, with no channel reaching them, `setup_url` to pass on."""
+
+    setup_url: str | None = None
+    sent_to: str | None = None
 
 
 class EnterprisePage(msgspec.Struct):
@@ -260,3 +271,4 @@ class ColleagueIn(Strict):
 class InvitedColleagueOut(msgspec.Struct):
     colleague: MemberOut
     setup_url: str | None
+    setup_link_sent_to: str | None = None

@@ -40,6 +40,8 @@ class Actor:
     # External users: their enterprise and everything under it, when the session lookup knows it without
     # asking (an enterprise with nothing under it is its own subtree); None means "list it when needed".
     sub_enterprises: frozenset[uuid.UUID] | None = None
+    # Unread entries of the person's inbox, read with the session (the bell in a page's header).
+    unread_notifications: int = 0
     # An administrator looking through this user's eyes: every write is refused.
     preview: bool = False
     # Previewing one role rather than the user's own roles.

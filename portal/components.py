@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.notifications.kinds import NotificationKind
 from portal.outbox import Subscriber
 from portal.permissions import ProtectedObject
 from portal.schedules import ScheduledJob
@@ -57,6 +58,9 @@ class Component:
     # Background work that lives as long as the web application (entered at startup, left at shutdown),
     # e.g. the embedded default's in-process delivery worker.
     lifespan: Callable[[Services], AbstractAsyncContextManager[None]] | None = None
+    # Kinds of notification to people this package sends (portal.notifications), with their templates
+    # in its template_dir.
+    notification_kinds: Sequence[NotificationKind] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -66,6 +70,7 @@ KERNEL_MODEL_MODULES = (
     "portal.audit",
     "portal.idempotency",
     "portal.outbox",
+    "portal.notifications.models",
 )
 
 

@@ -17,6 +17,7 @@ DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production"
 
 ENVIRONMENTS = ("development", "test", "production")
 PASSWORD_PROFILES = ("strong", "fast")
+SMTP_TLS_MODES = ("starttls", "tls", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +48,30 @@ class Settings:
     # Whether `portal serve` runs the delivery worker inside the web process: "auto" (on for the embedded
     # SQLite default outside tests, off on PostgreSQL, where `portal worker` runs apart), "true" or "false".
     worker_in_process: str = "auto"
+    # Email to people (notifications): an SMTP server; no host, no email.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    smtp_tls: str = "starttls"  # starttls | tls (implicit, usually port 465) | none
+    smtp_timeout_seconds: int = 20
+    # SMS to people: a provider reached by a JSON POST (docs/notifications.md); no URL, no SMS.
+    sms_url: str = ""
+    sms_key: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def secure_cookies(self) -> bool:
         return self.base_url.startswith("https://") or self.tls_terminated_by_proxy
+
+    @property
+    def email_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+    @property
+    def sms_configured(self) -> bool:
+        return bool(self.sms_url)
 
     @property
     def is_production(self) -> bool:
@@ -116,6 +136,15 @@ class Settings:
             "worker_in_process": get("WORKER_IN_PROCESS", "auto").strip().lower(),
             # every PORTAL_* variable without its prefix, for the components' own settings
             "extra": {k.removeprefix("PORTAL_"): v for k, v in env.items() if k.startswith("PORTAL_")},
+            "smtp_host": get("SMTP_HOST", ""),
+            "smtp_port": get_int("SMTP_PORT", 587),
+            "smtp_username": get("SMTP_USERNAME", ""),
+            "smtp_password": get("SMTP_PASSWORD", ""),
+            "smtp_from": get("SMTP_FROM", ""),
+            "smtp_tls": get("SMTP_TLS", "starttls").strip().lower(),
+            "smtp_timeout_seconds": get_int("SMTP_TIMEOUT_SECONDS", 20),
+            "sms_url": get("SMS_URL", ""),
+            "sms_key": get("SMS_KEY", ""),
         }
         values.update(overrides)
         if "database_url" in overrides:
@@ -135,7 +164,17 @@ class Settings:
             raise ConfigurationError("PORTAL_DATABASE_URL must be a sqlite or postgresql URL")
         if self.outbox_retention_days < 1:
             raise ConfigurationError("PORTAL_OUTBOX_RETENTION_DAYS must be at least 1")
+        if self.smtp_tls not in SMTP_TLS_MODES:
+            raise ConfigurationError(f"PORTAL_SMTP_TLS must be one of {', '.join(SMTP_TLS_MODES)}")
+        if self.smtp_host and not self.smtp_from:
+            raise ConfigurationError("PORTAL_SMTP_FROM is required when PORTAL_SMTP_HOST is set")
+        if self.sms_url and not self.sms_url.startswith(("https://", "http://")):
+            raise ConfigurationError("PORTAL_SMS_URL must be an http(s) URL")
         if self.is_production:
+            if self.sms_url.startswith("http://"):
+                raise ConfigurationError("refusing to start in production with an http:// PORTAL_SMS_URL")
+            if self.smtp_host and self.smtp_tls == "none":
+                raise ConfigurationError("refusing to start in production with PORTAL_SMTP_TLS=none")
             if self.secret_key == DEVELOPMENT_SECRET or len(self.secret_key) < 32:
                 raise ConfigurationError(
                     "refusing to start in production with the default or a short PORTAL_SECRET_KEY "

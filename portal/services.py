@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,16 @@ from portal.db.engine import Database
 from portal.i18n import Catalogs
 from portal.identity.accounts import Accounts, Staff
 from portal.identity.passwords import Passwords
+from portal.identity.resets import StaffResets
 from portal.identity.sessions import Sessions
 from portal.identity.throttle import SignInGuard
 from portal.identity.tokens import AccessTokens
+from portal.notifications.kinds import KERNEL_KINDS, Kinds
+from portal.notifications.render import Renderer
+from portal.notifications.service import Notifier
 from portal.permissions import KERNEL_OBJECTS, AccessPolicy, ProtectedObject, SignedInOnly
+
+NOTIFICATION_TEMPLATES = Path(__file__).resolve().parent / "notifications" / "templates"
 
 
 class Services:
@@ -45,6 +52,17 @@ class Services:
             o.name: o for o in (*KERNEL_OBJECTS, *(o for c in components for o in c.objects))
         }
         self.permissions: AccessPolicy = SignedInOnly()
+        # Notifications to people: the kinds the kernel and the components register, rendered from
+        # their templates (portal.notifications).
+        self.notifications = Notifier(
+            settings,
+            Kinds((*KERNEL_KINDS, *(k for c in components for k in c.notification_kinds))),
+            Renderer(
+                [NOTIFICATION_TEMPLATES, *(c.template_dir for c in components if c.template_dir)],
+                settings.default_language,
+            ),
+        )
+        self.staff_resets = StaffResets(db, passwords, accounts.guard, self.notifications, settings.base_url)
         # Service objects of the packages built on the kernel, keyed by package (set in services_setup).
         self.extensions: dict[str, Any] = {}
 

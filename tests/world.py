@@ -471,6 +471,32 @@ def build_world(client: TestClient) -> World:
         "import_job": sample_import_job(client, a),
         **{f"ordering_{k}": v for k, v in sample_ordering(client, a, x).items()},
         **{f"webhook_{k}": v for k, v in sample_webhook(client, a).items()},
+        "notification": sample_notification(client, a, x),
     }
     ids["delivery"] = sample_delivery(client, a)
     return World(a, tenants[1], x, y, ids)
+
+
+def sample_notification(client: TestClient, a: TenantWorld, x: Enterprise) -> str:
+    """An inbox entry of X's colleague (a notice of X's status), written by the notification service as a
+    subscriber would; with no channel configured it reaches the inbox only."""
+    from interconnect.notices import ENTERPRISE_STATUS
+    from portal.db.context import tenant_context
+    from portal.db.engine import Database
+    from portal.notifications.service import Recipient
+    from tests.db import run_with_database
+
+    services = client.app.state.services
+    colleague = x.people["colleague"]
+
+    async def work(db: Database) -> str:
+        async with db.session(tenant_context(uuid.UUID(a.tenant_id), channel="system")) as session:
+            sent = await services.notifications.notify(
+                session,
+                Recipient("external", uuid.UUID(colleague.user_id), "colleague", colleague.email),
+                ENTERPRISE_STATUS,
+                {"name": "colleague", "workspace": a.name, "enterprise": x.name, "status": "active"},
+            )
+            return str(sent.notification.id)
+
+    return run_with_database(services.settings, work)

@@ -1,11 +1,18 @@
-"""The web shell as a component: its pages (landing, sign-up, sign-in, console home, workspace settings,
-staff users), base layouts, error pages, static files and the language catalogs."""
+"""The web shell as a component: its pages (landing, sign-up, sign-in and password reset, console home,
+workspace settings, staff users, the inbox), base layouts, error pages, static files and the language
+catalogs; and the kernel's notifications (API, senders, job)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from portal.components import Component
+from portal.notifications.controllers import CONTROLLERS as NOTIFICATION_CONTROLLERS
+from portal.notifications.senders import SUBSCRIBERS, expire_links
+from portal.schedules import ScheduledJob
+from web.notifications import PAGES as NOTIFICATION_PAGES
+from web.password_reset import PAGES as RESET_PAGES
 from web.views import PAGES
 
 HERE = Path(__file__).resolve().parent
@@ -13,8 +20,12 @@ HERE = Path(__file__).resolve().parent
 component = Component(
     name="web",
     order=1000,
-    route_handlers=PAGES,
+    route_handlers=[*PAGES, *NOTIFICATION_PAGES, *RESET_PAGES, *NOTIFICATION_CONTROLLERS],
     template_dir=HERE / "templates",
     static_dir=HERE / "static",
     catalog_dir=HERE / "i18n",
+    # The kernel's notifications (portal.notifications) are carried by the shell, the one component
+    # every application has: their API, the email and SMS senders, and dropping expired one-time links.
+    subscribers=SUBSCRIBERS,
+    jobs=(ScheduledJob("notifications.expire_links", expire_links, every=timedelta(hours=1)),),
 )

@@ -8,6 +8,8 @@ from apps.ordering.cli import register as register_cli
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.demo import load_ordering
 from apps.ordering.jobs import AUTO_RECEIVE
+from apps.ordering.notices import KINDS as NOTIFICATION_KINDS
+from apps.ordering.notices import SUBSCRIBERS
 from apps.ordering.objects import OBJECTS
 from apps.ordering.pages import PAGES
 from apps.ordering.seed import seed_ordering
@@ -27,4 +29,6 @@ component = Component(
     demo=load_ordering,
     cli=register_cli,
     jobs=(AUTO_RECEIVE,),
+    notification_kinds=NOTIFICATION_KINDS,
+    subscribers=SUBSCRIBERS,
 )

@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from interconnect.imports.reading import Row
 from interconnect.imports.validation import _check_file, _check_quota, _Lookups, _Plan
 from interconnect.links import NewEnterprise
 from interconnect.models import ImportJob
-from interconnect.people import CreatedEnterprise, create_enterprise
+from interconnect.people import CreatedEnterprise, People, create_enterprise
 from portal.actor import Actor, Channel
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
@@ -170,7 +170,16 @@ class _Run:
             plan.code,
             plan.contact_phone,
         )
-        return await create_enterprise(session, self.actor, self.services.passwords, data, plan.admin)
+        made = await create_enterprise(session, self.actor, self.services.passwords, data, plan.admin)
+        if made.admin is not None and made.setup_credential:
+            # the first admin's link goes to them when email or SMS reaches them; else it is listed to pass on
+            identity = await People(session, self.services.passwords).identity_of(made.admin)
+            handover = await self.services.extensions["interconnect"].hand_over(
+                session, made.admin, identity, made.setup_credential
+            )
+            if handover.sent_to is not None:
+                made = replace(made, setup_credential=None)
+        return made
 
     async def _all_or_nothing(self, plans: list[_Plan], skipped: int) -> ImportResult:
         errors: list[dict[str, Any]] = []

@@ -23,10 +23,12 @@ from interconnect.pages.enterprises import (
     enterprises_page,
     external_user_status,
     new_enterprise_form,
+    resend_setup_link_page,
     terminate_confirmation,
 )
 from interconnect.pages.import_export import export_enterprises_page, import_form, import_progress, start_import
 from interconnect.pages.invitations import create_invitation_page, invitations_page, revoke_invitation_page
+from interconnect.pages.notifications import NOTIFICATION_PAGES
 from interconnect.pages.partner_portal import PARTNER_PAGES
 from interconnect.pages.programme import (
     add_partner_type,
@@ -53,6 +55,7 @@ CONSOLE_PAGES: list[Any] = [
     terminate_confirmation,
     enterprise_status,
     external_user_status,
+    resend_setup_link_page,
     invitations_page,
     create_invitation_page,
     revoke_invitation_page,
@@ -64,6 +67,7 @@ CONSOLE_PAGES: list[Any] = [
 PAGES: list[Any] = [
     # the console's pages at their full paths, with interconnect's services named once for all of them
     Router(path="/", route_handlers=CONSOLE_PAGES, dependencies=DEPENDENCIES),
+    *NOTIFICATION_PAGES,
     *PARTNER_PAGES,
 ]
 TEMPLATE_GLOBALS: dict[str, Any] = {"percent": percent}

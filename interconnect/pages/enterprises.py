@@ -13,6 +13,7 @@ from interconnect import quotas
 from interconnect.dependencies import LinksDep, PeopleDep, ProgrammeDep
 from interconnect.links import LinkFilter, Links, NewEnterprise
 from interconnect.models import LINK_STATUSES, LINK_TRANSITIONS
+from interconnect.notices import Handover
 from interconnect.pages.programme_settings import PARENT_CHOICES, percent, programme_settings
 from interconnect.people import NewPerson, create_enterprise
 from interconnect.programme import Programme
@@ -171,10 +172,19 @@ async def create_enterprise_page(
                 links, programme, form, {field[error.code]: message_of(error)}, status_code=409
             )
         return await _new_enterprise_page(links, programme, form, {}, message_of(error), status_code=error.status)
-    setup_url = interconnect.setup_url(created.setup_credential) if created.setup_credential else None
+    handover = Handover()
+    if created.admin is not None and created.setup_credential:
+        identity = await people.identity_of(created.admin)
+        handover = await interconnect.hand_over(db, created.admin, identity, created.setup_credential)
     return Template(
         "console/partners/created.html",
-        context={"link": created.link, "admin": created.admin, "setup_url": setup_url, "section": "enterprises"},
+        context={
+            "link": created.link,
+            "admin": created.admin,
+            "setup_url": handover.url,
+            "sent_to": handover.sent_to,
+            "section": "enterprises",
+        },
         status_code=201,
     )
 
@@ -214,6 +224,30 @@ async def enterprise_status(link_id: FromPath[uuid.UUID], data: Form, links: Lin
         return Redirect(f"/console/partners/enterprises/{link_id}/terminate")
     await links.transition(link_id, target, data.get("reason"))
     return Redirect(f"/console/partners/enterprises/{link_id}")
+
+
+@post(
+    "/console/partners/users/{membership_id:uuid}/setup-link",
+    opt=requires("interconnect.users", "update"),
+    include_in_schema=False,
+)
+async def resend_setup_link_page(
+    membership_id: FromPath[uuid.UUID], db: DB, people: PeopleDep, interconnect: InterconnectDep
+) -> Template:
+    """A new one-time link for a person who has not accepted yet (the earlier ones stop working): sent to
+    them when email or SMS reaches them, else shown once to pass on."""
+    membership = await people.get(membership_id)
+    credential = await people.renew_setup_link(membership)
+    handover = await interconnect.hand_over(db, membership, await people.identity_of(membership), credential)
+    return Template(
+        "console/partners/link_sent.html",
+        context={
+            "person": membership,
+            "setup_url": handover.url,
+            "sent_to": handover.sent_to,
+            "section": "enterprises",
+        },
+    )
 
 
 @post(

@@ -93,3 +93,22 @@ class LoginThrottle(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     attempts: Mapped[int] = mapped_column(default=0)
     window_started_at: Mapped[datetime]
+
+
+class PasswordReset(TenantOwned, Base):
+    """A one-time, short-lived link to choose a new password, sent to the person (never shown): a staff
+    user's (`internal`) or a partner's, through their membership of this tenant (`external`). Only its
+    hash is stored; using it, or asking for a newer one, ends it."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (
+        Index("ix_password_resets_user", "tenant_id", "user_kind", "user_id"),
+        CheckConstraint("user_kind IN ('internal', 'external')", name="user_kind"),
+    )
+
+    user_kind: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[uuid.UUID]
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, null, select, update
+from sqlalchemy import Select, bindparam, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor, Channel
@@ -27,6 +27,7 @@ from portal.i18n import N_
 from portal.identity import tokens
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.ids import uuid7
+from portal.notifications.models import Notification
 from portal.permissions import AccessPolicy, SignedInOnly
 
 # Given the session row, the user it belongs to as an Actor, or None if they may no longer act.
@@ -124,12 +125,14 @@ class Sessions:
         self, session: AsyncSession, session_id: uuid.UUID
     ) -> tuple[AuthSession, int, dict[str, str], str | None] | None:
         """The session if it may still act, its tenant's policy version, what the tenant's pages show of
-        it (time zone, address, name), and the roles its user holds as the access policy reads them."""
+        it (time zone, address, name) and of its user (unread notifications), and the roles its user
+        holds as the access policy reads them."""
         found = await session.execute(self._lookup_statement(), {"session_id": session_id, "now": utcnow()})
         row = found.first()
         if row is None:
             return None
-        return row[0], row[1], {"time_zone": row[2], "tenant_slug": row[3], "tenant_name": row[4]}, row[5]
+        tenant = {"time_zone": row[2], "tenant_slug": row[3], "tenant_name": row[4], "unread_notifications": row[6]}
+        return row[0], row[1], tenant, row[5]
 
     def _lookup_statement(self) -> Select[Any]:
         """Built once per access policy: every request runs it, and building it costs more than running it."""
@@ -143,6 +146,17 @@ class Sessions:
                     Tenant.slug,
                     Tenant.name,
                     null() if roles is None else roles,
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(
+                        Notification.tenant_id == AuthSession.tenant_id,
+                        Notification.recipient_kind == AuthSession.user_kind,
+                        Notification.recipient_id == AuthSession.user_id,
+                        Notification.in_inbox.is_(True),
+                        Notification.read_at.is_(None),
+                    )
+                    .correlate(AuthSession)
+                    .scalar_subquery(),
                 )
                 .join(Tenant, Tenant.id == AuthSession.tenant_id)
                 .where(

@@ -251,14 +251,17 @@ async def add_colleague_page(
     page = functools.partial(_colleagues_page, db, actor, services, links, people, portal, form=form)
     try:
         async with db.begin_nested():
-            _membership, _identity, credential = await people.add_colleague(actor, new_person(form), admin=admin)
+            membership, identity, credential = await people.add_colleague(actor, new_person(form), admin=admin)
+            handover = (
+                None if credential is None else await interconnect.hand_over(db, membership, identity, credential)
+            )
     except ValidationFailed as error:
         return await page(errors=field_errors(error), status_code=422)
     except Conflict as error:  # quota used up, a person already connected, …
         if error.code in JOIN_CONFLICT_FIELDS:
             return await page(errors={JOIN_CONFLICT_FIELDS[error.code]: message_of(error)}, status_code=409)
         return await page(alert=message_of(error), status_code=error.status)
-    added = (form["display_name"], interconnect.setup_url(credential) if credential else None)
+    added = (form["display_name"], handover.url if handover else None, handover.sent_to if handover else None)
     return await page(form=None, added=added, status_code=201)
 
 

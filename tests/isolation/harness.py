@@ -30,7 +30,9 @@ from tests.world import Credential, World
 
 # A value of tenant A's for every path parameter a route may have.
 # Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
-ENTERPRISE_OWNED = frozenset({"link_id", "membership_id", "deal_id", "order_id", "enterprise_id", "address_id"})
+ENTERPRISE_OWNED = frozenset(
+    {"link_id", "membership_id", "deal_id", "order_id", "enterprise_id", "address_id", "notification_id"}
+)
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.a.others["staff"].user_id,
     "link_id": lambda w: w.x.link_id,
@@ -58,6 +60,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "job_name": lambda w: "sync.outbox_purge",
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
+    "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
 }
 # Parameters naming what the platform shares by every tenant rather than a tenant's record (a scheduled
 # job passes over every tenant): another tenant reaches it too, and must find none of tenant A's data there.

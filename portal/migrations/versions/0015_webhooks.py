@@ -1,7 +1,7 @@
 """webhooks: tenants' endpoints (sealed signing secrets, rotation overlap) and the per-request delivery log
 
 Revision ID: 0015_webhooks
-Revises: 0013_schedules
+Revises: 0014_notifications
 Create Date: 2026-12-04 13:00:00
 """
 
@@ -14,7 +14,7 @@ import portal.db.types
 from portal.db import rls
 
 revision = "0015_webhooks"
-down_revision = "0013_schedules"
+down_revision = "0014_notifications"
 branch_labels = None
 depends_on = None
 

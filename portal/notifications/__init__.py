@@ -1,0 +1,1 @@
+"""Notifications to people: the inbox, email and SMS (see docs/notifications.md)."""
