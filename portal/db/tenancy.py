@@ -12,6 +12,7 @@ transaction (partner sign-in: the login is found in the public context, the sess
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
@@ -54,7 +55,24 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers):
             raise TenantViolation("tenant-owned rows queried in the public context")
         return
-    state.statement = state.statement.options(_tenant_criterion(ctx.tenant_id))
+    statement, tenant_id = state.statement, ctx.tenant_id
+    scoped = _SCOPED.get(statement)
+    if scoped is None:
+        scoped = _SCOPED[statement] = {}
+    found = scoped.get(tenant_id)
+    if found is None:
+        found = statement.options(_tenant_criterion(tenant_id))
+        if len(scoped) < _TENANTS_PER_STATEMENT:
+            scoped[tenant_id] = found
+    state.statement = found
+
+
+# A statement built once and run on every request (the session lookup's) keeps its scoped copy per tenant:
+# SQLAlchemy memoises a statement's cache key, which `.options()` would make it compute again on every run
+# (a walk of the whole statement). The copies go with the statement; a statement built per request is
+# collected with its copy as before.
+_SCOPED: weakref.WeakKeyDictionary[Any, dict[uuid.UUID, Any]] = weakref.WeakKeyDictionary()
+_TENANTS_PER_STATEMENT = 256
 
 
 @lru_cache(maxsize=4096)
