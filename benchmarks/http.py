@@ -189,9 +189,10 @@ class Shop:
     lines: list[dict[str, Any]]
 
 
-async def build_shop(base: str, orders: int) -> Shop:
-    """Sign-up, catalog, one dealer with a credit limit, its token, and its first orders."""
-    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+async def build_shop(base: str, orders: int, *, transport: httpx.AsyncBaseTransport | None = None) -> Shop:
+    """Sign-up, catalog, one dealer with a credit limit, its token, and its first orders (through
+    `transport` when given: benchmarks.cpu builds the shop in process)."""
+    async with httpx.AsyncClient(base_url=base, timeout=120, transport=transport) as http:
         signup = {"company_name": "Bench HTTP", "slug": SLUG, "admin_name": "Admin", "email": ADMIN_EMAIL}
         ok(await http.post("/api/signup", json={**signup, "password": PASSWORD}), 201)
         login = {"workspace": SLUG, "email": ADMIN_EMAIL, "password": PASSWORD}

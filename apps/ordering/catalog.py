@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import pricing, stock
@@ -67,13 +67,20 @@ async def buyer_of(session: AsyncSession, enterprise_id: uuid.UUID | None) -> tu
     return pricing.Buyer(link.id, link.tier_id), Audience(link.partner_type_id, link.tier_id)
 
 
+# Statements every catalog page runs, built once (the tenancy hook scopes them; see portal.db.tenancy).
+_SETTINGS = select(OrderingSettings)
+
+
 async def settings_of(session: AsyncSession) -> OrderingSettings:
-    found = await session.scalar(select(OrderingSettings))
+    found = await session.scalar(_SETTINGS)
     if found is None:  # a tenant made before the ordering app was installed, and not migrated since
         found = OrderingSettings()
         session.add(found)
         await session.flush()
     return found
+
+
+_CATEGORY_NAMES = select(Category.id, Category.name).where(Category.id.in_(bindparam("ids", expanding=True)))
 
 
 class Catalog:
@@ -147,7 +154,7 @@ class Catalog:
     async def category_names(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID | None, str]:
         if not ids:
             return {}
-        rows = await self.session.execute(select(Category.id, Category.name).where(Category.id.in_(sorted(set(ids)))))
+        rows = await self.session.execute(_CATEGORY_NAMES, {"ids": sorted(set(ids))})
         return {key: name for key, name in rows}
 
     def out(self, product: Product, price: pricing.Price | None, left: int, category: str | None) -> dict[str, Any]:

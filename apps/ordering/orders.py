@@ -64,6 +64,7 @@ class Orders:
         self.obj = obj
         # Orders placed in this request, with what was written with them: presenting one reads nothing.
         self._placed: dict[uuid.UUID, tuple[list[OrderLine], list[OrderApproval], list[OrderEvent]]] = {}
+        self._actions: dict[str, list[str]] = {}
 
     def placed(
         self, order: Order, lines: list[OrderLine], approvals: list[OrderApproval], events: list[OrderEvent]
@@ -130,7 +131,12 @@ class Orders:
         return self.policy.allows(self.actor, (self.obj, ACTION_PERMISSIONS[action]))
 
     def actions(self, order: Order) -> list[str]:
-        return [a for a in lifecycle.actions_for(order, self.actor) if self.may(a)]
+        """What the actor may do to the order next: it depends only on the order's status (and the actor),
+        so a list of orders works it out once per status."""
+        found = self._actions.get(order.status)
+        if found is None:
+            found = self._actions[order.status] = [a for a in lifecycle.actions_for(order, self.actor) if self.may(a)]
+        return list(found)
 
     def line_out(self, line: OrderLine) -> dict[str, Any]:
         values = {

@@ -16,8 +16,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Date, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import PriceList, PriceListItem
@@ -54,6 +56,41 @@ class _Candidate:
     items: tuple[tuple[int, Decimal], ...]
 
 
+@lru_cache(maxsize=4)
+def _prices_statement(tier: bool, enterprise: bool) -> Select[Any]:
+    """The price lists' items that may price the products, for a buyer with or without a tier and an
+    enterprise: four statements built once (every catalog page, cart and order runs one), the buyer, the
+    products and the day bound per run."""
+    audiences = [PriceList.kind == "base"]
+    if tier:
+        audiences.append(and_(PriceList.kind == "tier", PriceList.tier_id == bindparam("tier_id")))
+    if enterprise:
+        audiences.append(and_(PriceList.kind == "enterprise", PriceList.enterprise_id == bindparam("enterprise_id")))
+    day = bindparam("day", type_=Date)
+    return (
+        select(
+            PriceListItem.product_id,
+            PriceListItem.min_quantity,
+            PriceListItem.unit_price,
+            PriceList.id,
+            PriceList.kind,
+            PriceList.currency,
+            PriceList.valid_from,
+            PriceList.created_at,
+        )
+        .join(
+            PriceList, and_(PriceList.tenant_id == PriceListItem.tenant_id, PriceList.id == PriceListItem.price_list_id)
+        )
+        .where(
+            PriceListItem.product_id.in_(bindparam("products", expanding=True)),
+            PriceList.active.is_(True),
+            or_(*audiences),
+            or_(PriceList.valid_from.is_(None), PriceList.valid_from <= day),
+            or_(PriceList.valid_to.is_(None), PriceList.valid_to >= day),
+        )
+    )
+
+
 def today() -> date:
     return utcnow().date()
 
@@ -70,32 +107,10 @@ async def prices(
     if not wanted:
         return {}
     day = on or today()
-    audiences = [PriceList.kind == "base"]
-    if buyer.tier_id is not None:
-        audiences.append(and_(PriceList.kind == "tier", PriceList.tier_id == buyer.tier_id))
-    if buyer.enterprise_id is not None:
-        audiences.append(and_(PriceList.kind == "enterprise", PriceList.enterprise_id == buyer.enterprise_id))
+    statement = _prices_statement(buyer.tier_id is not None, buyer.enterprise_id is not None)
     rows = await session.execute(
-        select(
-            PriceListItem.product_id,
-            PriceListItem.min_quantity,
-            PriceListItem.unit_price,
-            PriceList.id,
-            PriceList.kind,
-            PriceList.currency,
-            PriceList.valid_from,
-            PriceList.created_at,
-        )
-        .join(
-            PriceList, and_(PriceList.tenant_id == PriceListItem.tenant_id, PriceList.id == PriceListItem.price_list_id)
-        )
-        .where(
-            PriceListItem.product_id.in_(sorted(wanted)),
-            PriceList.active.is_(True),
-            or_(*audiences),
-            or_(PriceList.valid_from.is_(None), PriceList.valid_from <= day),
-            or_(PriceList.valid_to.is_(None), PriceList.valid_to >= day),
-        )
+        statement,
+        {"products": sorted(wanted), "day": day, "tier_id": buyer.tier_id, "enterprise_id": buyer.enterprise_id},
     )
     grouped: dict[uuid.UUID, dict[uuid.UUID, list[tuple[int, Decimal]]]] = defaultdict(lambda: defaultdict(list))
     about: dict[uuid.UUID, tuple[str, str, date, object]] = {}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product, StockLevel
@@ -20,17 +20,20 @@ class OutOfStock(Conflict):
     code, title = "out_of_stock", N_("Not enough stock")
 
 
+# Every catalog page runs it: built once (the tenancy hook scopes it; see portal.db.tenancy).
+_AVAILABLE = select(StockLevel.product_id, StockLevel.on_hand - StockLevel.reserved).where(
+    StockLevel.warehouse_id == bindparam("warehouse_id"),
+    StockLevel.product_id.in_(bindparam("products", expanding=True)),
+)
+
+
 async def available(
     session: AsyncSession, warehouse_id: uuid.UUID | None, product_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, int]:
     """on_hand - reserved per product in the warehouse; products without a stock row have 0."""
     if warehouse_id is None or not product_ids:
         return dict.fromkeys(product_ids, 0)
-    rows = await session.execute(
-        select(StockLevel.product_id, StockLevel.on_hand - StockLevel.reserved).where(
-            StockLevel.warehouse_id == warehouse_id, StockLevel.product_id.in_(product_ids)
-        )
-    )
+    rows = await session.execute(_AVAILABLE, {"warehouse_id": warehouse_id, "products": product_ids})
     found = {product: int(amount) for product, amount in rows}
     return {p: found.get(p, 0) for p in product_ids}
 

@@ -11,8 +11,11 @@ transaction (partner sign-in: the login is found in the public context, the sess
 
 from __future__ import annotations
 
+import uuid
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event, text
@@ -20,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_loader_criteria
+from sqlalchemy.orm.util import LoaderCriteriaOption
 
 from portal.db.base import TenantOwned
 from portal.db.context import DbContext
@@ -51,14 +55,36 @@ def _scope_statement(state: ORMExecuteState) -> None:
         if any(issubclass(mapper.class_, TenantOwned) for mapper in state.all_mappers):
             raise TenantViolation("tenant-owned rows queried in the public context")
         return
-    tenant_id = ctx.tenant_id
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantOwned,
-            lambda cls: cls.tenant_id == tenant_id,
-            include_aliases=True,
-            propagate_to_loaders=True,
-        )
+    statement, tenant_id = state.statement, ctx.tenant_id
+    scoped = _SCOPED.get(statement)
+    if scoped is None:
+        scoped = _SCOPED[statement] = {}
+    found = scoped.get(tenant_id)
+    if found is None:
+        found = statement.options(_tenant_criterion(tenant_id))
+        if len(scoped) < _TENANTS_PER_STATEMENT:
+            scoped[tenant_id] = found
+    state.statement = found
+
+
+# A statement built once and run on every request (the session lookup's) keeps its scoped copy per tenant:
+# SQLAlchemy memoises a statement's cache key, which `.options()` would make it compute again on every run
+# (a walk of the whole statement). The copies go with the statement; a statement built per request is
+# collected with its copy as before.
+_SCOPED: weakref.WeakKeyDictionary[Any, dict[uuid.UUID, Any]] = weakref.WeakKeyDictionary()
+_TENANTS_PER_STATEMENT = 256
+
+
+@lru_cache(maxsize=4096)
+def _tenant_criterion(tenant_id: uuid.UUID) -> LoaderCriteriaOption:
+    """The option that keeps a statement to one tenant. Building it analyses the lambda (most of what the
+    hook costs a statement), so it is built once per tenant; it holds nothing but the tenant's id, which
+    SQLAlchemy binds as a parameter (the compiled statement is the same for every tenant)."""
+    return with_loader_criteria(
+        TenantOwned,
+        lambda cls: cls.tenant_id == tenant_id,
+        include_aliases=True,
+        propagate_to_loaders=True,
     )
 
 

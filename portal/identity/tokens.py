@@ -13,7 +13,11 @@ import hmac
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -86,6 +90,12 @@ class AccessTokens:
             tid={"essential": True},
             sid={"essential": True},
         )
+        # The claims of tokens whose signature was checked: a client sends its token on every request, and
+        # the same string always carries the same signature; the claims (expiry first) are validated anew.
+        self._verified = lru_cache(maxsize=4096)(self._verify)
+
+    def _verify(self, token: str) -> Mapping[str, Any]:
+        return MappingProxyType(jwt.decode(token, self._key, algorithms=ALGORITHMS).claims)
 
     def mint(self, claims: AccessClaims, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -106,9 +116,8 @@ class AccessTokens:
         if len(token) > 2000:
             return None
         try:
-            decoded = jwt.decode(token, self._key, algorithms=ALGORITHMS)
-            self._claims.validate(decoded.claims)
-            c = decoded.claims
+            c = self._verified(token)
+            self._claims.validate(dict(c))
             return AccessClaims(uuid.UUID(c["sub"]), uuid.UUID(c["tid"]), uuid.UUID(c["sid"]), str(c.get("knd")))
         except (JoseError, ValueError, KeyError, TypeError):
             return None
