@@ -253,6 +253,7 @@ class ImportJob(TenantOwned, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
     # The file's rows as [row number, {column: text}], kept while the job waits for a worker and runs.
-    rows: Mapped[list[Any] | None] = mapped_column(JSON)
+    # Deferred: the progress page, polled while the job runs, never loads them.
+    rows: Mapped[list[Any] | None] = mapped_column(JSON, deferred=True)
     # While running: the worker's lease, extended as progress is committed; past it, the worker stopped.
     lease_until: Mapped[datetime | None]

@@ -15,6 +15,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import undefer
 
 from interconnect.imports.errors import _error
 from interconnect.imports.jobs import IMPORT_REQUESTED
@@ -56,7 +57,7 @@ async def run_stored_job(services: Services, tenant_id: uuid.UUID, job_id: uuid.
     before), "stopped" (its worker had died: now failed) or "missing"."""
     now = utcnow()
     async with services.db.session(tenant_context(tenant_id, channel=channel)) as session:
-        job = await session.scalar(select(ImportJob).where(ImportJob.id == job_id))
+        job = await session.scalar(select(ImportJob).where(ImportJob.id == job_id).options(undefer(ImportJob.rows)))
         if job is None:
             return "missing"
         if job.status == "running":

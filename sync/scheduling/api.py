@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,7 @@ ScheduleDep = NamedDependency[Schedule]
 
 
 class JobRunOut(msgspec.Struct):
-    id: str
+    id: uuid.UUID
     job: str
     due_at: datetime  # the due time this run is for (a manual run: the minute it was asked for)
     attempt: int  # 1, then one more for each retry or takeover of the same due time
@@ -52,7 +53,7 @@ class JobRunOut(msgspec.Struct):
     @classmethod
     def of(cls, run: JobRun) -> JobRunOut:
         return cls(
-            str(run.id),
+            run.id,
             run.job,
             run.due_at,
             run.attempt,

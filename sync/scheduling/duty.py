@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,12 +101,42 @@ class SchedulerDuty:
 
     async def claim(self) -> Claim | None:
         now = self.clock()
+        if not await self._anything_to_claim(now):
+            return None  # the usual answer, found without a write transaction (SQLite's one write lock)
         async with self.services.db.session(SYSTEM) as session:
             for find in (self._queued, self._taken_over, self._retried, self._newly_due):
                 claim = await find(session, now)
                 if claim is not None:
                     return claim
         return None
+
+    async def _anything_to_claim(self, now: datetime) -> bool:
+        names = list(self.jobs)
+        async with self.services.db.session(SYSTEM, write=False) as session:
+            waiting = await session.scalar(
+                select(JobRun.id)
+                .where(
+                    JobRun.job.in_(names),
+                    or_(
+                        JobRun.status == "queued",
+                        and_(JobRun.status == "running", JobRun.lease_until < now),
+                        and_(JobRun.status == "failed", JobRun.retry_at <= now),
+                    ),
+                )
+                .limit(1)
+            )
+            if waiting is not None:
+                return True
+            last = dict(
+                (
+                    await session.execute(
+                        select(JobRun.job, func.max(JobRun.due_at))
+                        .where(JobRun.job.in_(names), JobRun.manual.is_(False))
+                        .group_by(JobRun.job)
+                    )
+                ).all()
+            )
+        return any(name not in last or last[name] < latest_due(job, now) for name, job in self.jobs.items())
 
     def _running(self, now: datetime) -> dict[str, object]:
         return {"status": "running", "worker": self.owner, "started_at": now, "lease_until": now + self.lease}
@@ -229,13 +259,16 @@ class SchedulerDuty:
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             now = self.clock()
-            async with self.services.db.session(SYSTEM) as session:
-                await session.execute(
-                    update(JobRun)
-                    .where(JobRun.id == claim.run_id, JobRun.status == "running", JobRun.worker == self.owner)
-                    .values(lease_until=now + self.lease)
-                    .execution_options(synchronize_session=False)
-                )
+            try:
+                async with self.services.db.session(SYSTEM) as session:
+                    await session.execute(
+                        update(JobRun)
+                        .where(JobRun.id == claim.run_id, JobRun.status == "running", JobRun.worker == self.owner)
+                        .values(lease_until=now + self.lease)
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:  # a busy database: the next beat tries again, well within the lease
+                log.warning("could not extend the lease of %s", claim.job.name, exc_info=True)
 
     async def _finish(self, claim: Claim, status: str, items: int | None, error: str | None, *, retry: bool) -> None:
         now = self.clock()

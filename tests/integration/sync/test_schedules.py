@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select, update
+from sqlalchemy.orm import undefer
 
 from apps.ordering.jobs import AUTO_RECEIVE
 from interconnect.expiry import EXPIRY
@@ -505,7 +506,7 @@ def queued_import(settings: Settings, tenant_id: uuid.UUID) -> tuple[uuid.UUID, 
 def import_job(settings: Settings, tenant_id: uuid.UUID, job_id: uuid.UUID) -> ImportJob:
     async def work(services: Services) -> ImportJob:
         async with services.db.session(tenant_context(tenant_id)) as session:
-            job = await session.scalar(select(ImportJob).where(ImportJob.id == job_id))
+            job = await session.scalar(select(ImportJob).where(ImportJob.id == job_id).options(undefer(ImportJob.rows)))
             assert job is not None
             return job
 
