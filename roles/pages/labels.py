@@ -29,6 +29,7 @@ ACTION_LABELS: dict[str, str] = {
     "cancel": N_("Cancel"),
     "ship": N_("Ship"),
     "receive": N_("Confirm receipt"),
+    "replay": N_("Replay"),
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}
