@@ -201,6 +201,14 @@ async def _table(owner_url: str) -> None:
 
 
 async def _run(owner_url: str, args: argparse.Namespace) -> None:
+    """Each figure is printed as soon as it is measured, beside its goal."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"\nPostgreSQL delivery, {cores} cores (load average {os.getloadavg()[0]:.1f} at the start)", flush=True)
+    print(f"{'':<48} {'figure':>14}   goal", flush=True)
+
+    def row(label: str, figure: str, goal: str = "") -> None:
+        print(f"{label:<48} {figure:>14}   {goal}", flush=True)
+
     async with serving_login(owner_url) as url:
         db = Database(settings_for(url))
         try:
@@ -208,32 +216,28 @@ async def _run(owner_url: str, args: argparse.Namespace) -> None:
             tenant_id = await make_tenant(owner)
             await owner.dispose()
             plain, evented = await write_cost(db, tenant_id, args.writes)
+            row("write: insert only, median per transaction", f"{plain:.2f} ms")
+            row("write: insert + outbox event", f"{evented:.2f} ms")
+            row("write: ratio", f"{evented / plain:.2f}x", "<= 1.3x")
             rate_1, peaks_1 = await throughput(db, tenant_id, url, 1, args)
+            row(f"throughput, 1 worker (batch {args.batch}, {args.concurrency} in flight)", f"{rate_1:.0f} ev/s")
             rate_2, peaks_2 = await throughput(db, tenant_id, url, 2, args)
+            row("throughput, 2 worker processes", f"{rate_2:.0f} ev/s", ">= 1,000 ev/s")
+            row("peak RSS per worker (1-worker run)", ", ".join(f"{p:.0f}" for p in peaks_1) + " MiB")
+            row("peak RSS per worker (2-worker run)", ", ".join(f"{p:.0f}" for p in peaks_2) + " MiB")
             ledger = Ledger()
             with running_receiver(ledger) as receiver:
                 worker = await asyncio.to_thread(start_worker, url, receiver, args)
                 await asyncio.sleep(1.0)
                 found = await latency(db, tenant_id, ledger, args.samples)
                 stop([worker])
+            found.sort()
+            p99 = found[min(len(found) - 1, int(len(found) * 0.99))]
+            row("latency commit->receipt, idle queue: median", f"{statistics.median(found):.1f} ms", "<= 100 ms")
+            row("latency commit->receipt, idle queue: p99", f"{p99:.1f} ms")
         finally:
             await db.dispose()
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = os.getloadavg()[0]
-    found.sort()
-    p99 = found[min(len(found) - 1, int(len(found) * 0.99))]
-    print(f"\nPostgreSQL delivery, {cores} cores (load average {load:.1f} when done)")
-    print(f"{'':<44} {'figure':>14}   goal")
-    print(f"{'write: insert only, median per transaction':<44} {plain:>11.2f} ms")
-    print(f"{'write: insert + outbox event':<44} {evented:>11.2f} ms")
-    print(f"{'write: ratio':<44} {evented / plain:>13.2f}x   ≤ 1.3x")
-    label = f"batch {args.batch}, {args.concurrency} in flight each"
-    print(f"{'throughput, 1 worker process (' + label + ')':<44} {rate_1:>9.0f} ev/s")
-    print(f"{'throughput, 2 worker processes':<44} {rate_2:>9.0f} ev/s   ≥ 1,000 ev/s")
-    print(f"{'latency commit→receipt, idle queue: median':<44} {statistics.median(found):>11.1f} ms   ≤ 100 ms")
-    print(f"{'latency commit→receipt, idle queue: p99':<44} {p99:>11.1f} ms")
-    print(f"{'peak RSS per worker (1-worker run)':<44} {', '.join(f'{p:.0f}' for p in peaks_1):>10} MiB")
-    print(f"{'peak RSS per worker (2-worker run)':<44} {', '.join(f'{p:.0f}' for p in peaks_2):>10} MiB")
+    print(f"(load average {os.getloadavg()[0]:.1f} at the end)", flush=True)
 
 
 if __name__ == "__main__":

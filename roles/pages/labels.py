@@ -30,6 +30,7 @@ ACTION_LABELS: dict[str, str] = {
     "ship": N_("Ship"),
     "receive": N_("Confirm receipt"),
     "run": N_("Run"),  # a scheduled job, now (delivery.job)
+    "replay": N_("Replay"),
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}
