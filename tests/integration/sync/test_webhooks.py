@@ -423,3 +423,35 @@ def test_a_host_that_stops_resolving_is_retried(client: TestClient, world: World
     hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts - {gone})
     ping = client.post(f"/api/webhooks/endpoints/{endpoint['id']}/ping", headers=admin).json()
     assert ping["outcome"] == "failed" and ping["error"] == f"the host {gone} could not be resolved"
+
+
+def test_a_change_reaches_the_endpoint_through_the_workers_signed_once(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver
+) -> None:
+    """End to end: the API change writes its event, the worker's own engine fans it out and delivers it
+    to the "webhooks" subscriber, which signs and sends it; a second pass sends nothing more."""
+    from tests.world import background_jobs_ended
+
+    admin = world.a.admin.bearer
+    assert background_jobs_ended(client)  # whatever the world left pending is delivered first
+    created = create(client, admin, receiver.url("/e2e"), ["link.suspended"])
+    changed = client.post(
+        f"/api/interconnect/enterprises/{world.y.link_id}/status", headers=admin, json={"status": "suspended"}
+    )
+    assert changed.status_code == 200, changed.text
+    try:
+        assert background_jobs_ended(client)
+        assert background_jobs_ended(client)
+        [request] = receiver.at("/e2e")
+        body = json.loads(request.body)
+        assert body["type"] == "link.suspended" and request.headers["Portal-Event-Type"] == "link.suspended"
+        assert request.headers["Portal-Event-Id"] == body["id"]
+        assert verify(created["secret"], request.headers["Portal-Signature"], request.body)
+        deliveries = client.get("/api/deliveries", headers=admin, params={"subscriber": "webhooks"}).json()
+        mine = [d for d in deliveries["items"] if d["event_id"] == body["id"]]
+        assert [d["status"] for d in mine] == ["delivered"], deliveries
+    finally:
+        restored = client.post(
+            f"/api/interconnect/enterprises/{world.y.link_id}/status", headers=admin, json={"status": "active"}
+        )
+        assert restored.status_code == 200, restored.text
