@@ -115,7 +115,8 @@ def test_an_expired_lease_is_taken_over_and_the_late_result_is_ignored(
     app: Litestar, settings: Settings, world: World
 ) -> None:
     slow, quick = Recorder("line"), Recorder("line")
-    short = replace(FAST, timeout_seconds=0.1, lease_margin_seconds=0.1)
+    # a lease long enough that a loaded machine still claims twice within it, short enough to wait out
+    short = replace(FAST, timeout_seconds=1.0, lease_margin_seconds=0.5)
 
     async def work(services: Services, db: Database) -> None:
         await publish_events(db, world.a.tenant_id, [("test.a", uuid.uuid4(), {})])
@@ -124,7 +125,7 @@ def test_an_expired_lease_is_taken_over_and_the_late_result_is_ignored(
         await first.fan_out()
         [claimed] = await first.claim()  # ...and the first worker hangs
         assert await second.claim() == []  # leased: nobody else may run it
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.6)
         assert await second.deliver_batch() == 1  # lease expired: taken over and delivered
         late = await first.attempt(claimed)
         await first.finish([replace(late, error="TimeoutError")])

@@ -68,7 +68,13 @@ async def queue_state(settings: Settings) -> dict[str, int]:
                 select(func.count()).select_from(OutboxEvent).where(OutboxEvent.fanned_out.is_(False))
             )
             statuses = dict(
-                (await session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))).all()
+                (
+                    await session.execute(
+                        select(Delivery.status, func.count())
+                        .where(Delivery.subscriber == "receiver")
+                        .group_by(Delivery.status)
+                    )
+                ).all()
             )
             outcomes = dict(
                 (
