@@ -152,6 +152,7 @@ SUBSCRIBERS = (
         "interconnect.enterprise_status_notices",
         lambda event_type: event_type in ("link.established", "link.suspended", "link.terminated"),
         _status_changed,
+        label=N_("Enterprise status notices"),
     ),
 )
 

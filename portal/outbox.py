@@ -101,3 +101,5 @@ class Subscriber:
     name: str
     accepts: Callable[[str], bool]
     deliver: Callable[[Services, Event], Awaitable[None]]
+    # What people call it on the pages (a message to translate, N_()); the name when empty.
+    label: str = ""

@@ -97,4 +97,11 @@ async def _order_notice(services: Services, event: Event) -> None:
             )
 
 
-SUBSCRIBERS = (Subscriber("ordering.order_notices", lambda event_type: event_type in EVENT_KIND, _order_notice),)
+SUBSCRIBERS = (
+    Subscriber(
+        "ordering.order_notices",
+        lambda event_type: event_type in EVENT_KIND,
+        _order_notice,
+        label=N_("Order notices to partners"),
+    ),
+)

@@ -97,7 +97,9 @@ async def deliver(services: Services, event: Event) -> None:
     )
 
 
-SUBSCRIBER = Subscriber("interconnect.imports", lambda event_type: event_type == IMPORT_REQUESTED, deliver)
+SUBSCRIBER = Subscriber(
+    "interconnect.imports", lambda event_type: event_type == IMPORT_REQUESTED, deliver, label=N_("Partner imports")
+)
 
 
 async def fail_stopped_jobs(services: Services) -> int:

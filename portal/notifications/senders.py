@@ -17,6 +17,7 @@ from sqlalchemy import case, select, update
 from portal.config import Settings
 from portal.db.context import SYSTEM, tenant_context
 from portal.db.types import utcnow
+from portal.i18n import N_
 from portal.notifications.models import Notification
 from portal.notifications.service import CREATED
 from portal.outbox import Event, PermanentFailure, Subscriber
@@ -165,8 +166,10 @@ async def deliver_sms(services: Services, event: Event) -> None:
 
 
 SUBSCRIBERS = (
-    Subscriber("notifications.email", lambda event_type: event_type == CREATED, deliver_email),
-    Subscriber("notifications.sms", lambda event_type: event_type == CREATED, deliver_sms),
+    Subscriber(
+        "notifications.email", lambda event_type: event_type == CREATED, deliver_email, label=N_("Email to people")
+    ),
+    Subscriber("notifications.sms", lambda event_type: event_type == CREATED, deliver_sms, label=N_("SMS to people")),
 )
 
 

@@ -9,10 +9,10 @@ from litestar import Router
 
 from sync.dependencies import DEPENDENCIES as DELIVERY_DEPENDENCIES
 from sync.pages.deliveries import DELIVERY_PAGES
-from sync.pages.scheduled_jobs import job_page, jobs_page, run_job_now
+from sync.pages.scheduled_jobs import job_page, jobs_page
 from sync.scheduling.api import DEPENDENCIES as JOB_DEPENDENCIES
 
 PAGES: list[Any] = [
     Router("/", route_handlers=DELIVERY_PAGES, dependencies=DELIVERY_DEPENDENCIES),
-    Router("/", route_handlers=[jobs_page, job_page, run_job_now], dependencies=JOB_DEPENDENCIES),
+    Router("/", route_handlers=[jobs_page, job_page], dependencies=JOB_DEPENDENCIES),
 ]

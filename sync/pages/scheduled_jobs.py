@@ -6,16 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from litestar import get, post
+from litestar import get
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Template
 
 from portal.db.types import utcnow
-from portal.http.deps import DB
 from portal.i18n import gettext, ngettext
 from portal.permissions import requires
 from portal.schedules import ScheduledJob
-from portal.ui.forms import Form
 from portal.ui.paging import page_number, paging
 from sync.objects import JOB
 from sync.scheduling.api import PAGE_SIZE, ScheduleDep
@@ -54,7 +52,6 @@ async def job_page(
     job_name: FromPath[str],
     schedule: ScheduleDep,
     page: FromQuery[str | None] = None,
-    queued: FromQuery[str | None] = None,
 ) -> Template:
     now = utcnow()
     job = schedule.job(job_name)
@@ -70,14 +67,6 @@ async def job_page(
             runs=runs,
             total=total,
             now=now,
-            queued=queued,
             paging=paging(path, {}, number, total, PAGE_SIZE, bare_first=True),
         ),
     )
-
-
-@post("/console/delivery/jobs/{job_name:str}/run", opt=requires(JOB, "run"), include_in_schema=False)
-async def run_job_now(job_name: FromPath[str], data: Form, schedule: ScheduleDep, db: DB) -> Redirect:
-    """Queue a run now (once per job and minute, whoever asks) and show the job's runs."""
-    _run, created = await schedule.request_run(job_name, utcnow())
-    return Redirect(f"/console/delivery/jobs/{job_name}?queued={'new' if created else 'same'}")

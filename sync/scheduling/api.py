@@ -7,14 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery
-from litestar.status_codes import HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.types import utcnow
-from portal.http.deps import DB
 from portal.permissions import requires
 from portal.services import Services
 from portal.ui.paging import page_number
@@ -47,7 +45,6 @@ class JobRunOut(msgspec.Struct):
     started_at: datetime | None
     finished_at: datetime | None
     retry_at: datetime | None  # a failed attempt that will be tried again, and when
-    items: int | None  # how many items the run handled, over every tenant
     error: str | None  # the kind of error (see docs/architecture.md, "Scheduled jobs")
 
     @classmethod
@@ -63,7 +60,6 @@ class JobRunOut(msgspec.Struct):
             run.started_at,
             run.finished_at,
             run.retry_at,
-            run.items,
             shown_error(run.error),
         )
 
@@ -115,13 +111,6 @@ class ScheduledJobsController(Controller):
         number = page_number(page)
         runs, total = await schedule.runs(job_name, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         return JobRunsOut(job_name, total, number, PAGE_SIZE, [JobRunOut.of(run) for run in runs])
-
-    @post("/{job_name:str}/runs", opt=requires(JOB, "run"), status_code=HTTP_202_ACCEPTED)
-    async def run_now(self, job_name: FromPath[str], schedule: ScheduleDep, db: DB) -> JobRunOut:
-        """Queue a run of the job now; a worker runs it. Once per job and minute: asking again within the
-        same minute answers the same run."""
-        run, _queued = await schedule.request_run(job_name, utcnow())
-        return JobRunOut.of(run)
 
 
 CONTROLLERS: list[type] = [ScheduledJobsController]

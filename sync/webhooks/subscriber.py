@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from portal.db.context import tenant_context
+from portal.i18n import N_
 from portal.outbox import Event, PermanentFailure, Subscriber
 from sync.webhooks.events import is_public
 from sync.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -82,4 +83,4 @@ async def deliver(services: Services, event: Event) -> None:
         raise PermanentFailure("; ".join(refused)[:1900])
 
 
-SUBSCRIBER = Subscriber(name=NAME, accepts=is_public, deliver=deliver)
+SUBSCRIBER = Subscriber(name=NAME, accepts=is_public, deliver=deliver, label=N_("Webhooks"))

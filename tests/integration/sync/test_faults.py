@@ -60,7 +60,9 @@ async def publish_fault_events(settings: Settings, tenants: list[str]) -> set[st
     return ids
 
 
-async def queue_state(settings: Settings) -> dict[str, int]:
+async def queue_state(settings: Settings, ids: set[str]) -> dict[str, int]:
+    """Where this run's events stand (`ids`: other tests may have left deliveries of their own)."""
+    mine = [uuid.UUID(i) for i in ids]
     db = Database(settings)
     try:
         async with db.session(SYSTEM) as session:
@@ -71,7 +73,7 @@ async def queue_state(settings: Settings) -> dict[str, int]:
                 (
                     await session.execute(
                         select(Delivery.status, func.count())
-                        .where(Delivery.subscriber == "receiver")
+                        .where(Delivery.subscriber == "receiver", Delivery.event_id.in_(mine))
                         .group_by(Delivery.status)
                     )
                 ).all()
@@ -150,7 +152,7 @@ def test_every_event_arrives_once_in_order_through_faults_and_a_killed_worker(se
             first.wait(10)
             deadline = time.monotonic() + 30 + FAULT_EVENTS / 10
             while time.monotonic() < deadline:
-                state = asyncio.run(queue_state(settings))
+                state = asyncio.run(queue_state(settings, ids))
                 if state["unfanned"] == 0 and not state.get("pending") and len(ledger.applied) >= FAULT_EVENTS:
                     break
                 time.sleep(0.5)
@@ -162,7 +164,7 @@ def test_every_event_arrives_once_in_order_through_faults_and_a_killed_worker(se
             for process in (first, second):
                 if process.poll() is None:
                     process.kill()
-    state = asyncio.run(queue_state(settings))
+    state = asyncio.run(queue_state(settings, ids))
     print(
         f"\n{FAULT_EVENTS} events in {took:.1f} s; receiver: {ledger.failed} failed, {ledger.slow} slow, "
         f"{ledger.duplicates} duplicates; queue: {state}"
