@@ -45,7 +45,9 @@ def main(argv: list[str]) -> int:
     if argv[0] == "run":
         command = [str(BIN / "portal"), "serve", "--demo", *argv[1:]]
     else:
-        command = [str(python), "-m", "pytest", *argv[1:]]
+        # The two database lanes run side by side, one per core (tests/conftest.py groups each lane's
+        # tests, so each process builds one lane's world).
+        command = [str(python), "-m", "pytest", "-n", "2", "--dist", "loadgroup", *argv[1:]]
     return subprocess.call(command)
 
 

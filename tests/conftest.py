@@ -40,6 +40,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if elsewhere:
         config.hook.pytest_deselected(items=elsewhere)
         items[:] = [item for item in items if item not in elsewhere]
+    # Under pytest-xdist's --dist loadgroup, each lane's tests go to one process, which builds that
+    # lane's database and world once; the tests of no lane are spread over whichever is free.
+    for item in items:
+        lane_of = getattr(item, "callspec", None) and item.callspec.params.get("lane")
+        if lane_of:
+            item.add_marker(pytest.mark.xdist_group(lane_of))
 
 
 @pytest.fixture(scope="session")
