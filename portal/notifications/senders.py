@@ -19,6 +19,7 @@ from portal.db.context import SYSTEM, tenant_context
 from portal.db.types import utcnow
 from portal.i18n import N_
 from portal.notifications.models import Notification
+from portal.notifications.render import Rendered
 from portal.notifications.service import CREATED
 from portal.outbox import Event, PermanentFailure, Subscriber
 
@@ -130,6 +131,15 @@ def _params(row: Notification) -> dict[str, Any]:
     return params
 
 
+def _rendered(services: Services, row: Notification) -> Rendered:
+    """The notification in its recipient's language, as its kind's templates render it."""
+    notifier = _notifier(services)
+    kind = notifier.kinds.get(row.kind)
+    if kind is None:
+        raise PermanentFailure(f"no notification kind {row.kind!r} is registered")
+    return notifier.renderer.render(kind, row.locale, _params(row))
+
+
 async def deliver_email(services: Services, event: Event) -> None:
     row = await _load(services, event)
     if row is None or row.email_status != "pending" or not row.email:
@@ -137,11 +147,7 @@ async def deliver_email(services: Services, event: Event) -> None:
     if _expired(row):
         await _record(services, event, "email", "expired")
         return
-    notifier = _notifier(services)
-    kind = notifier.kinds.get(row.kind)
-    if kind is None:
-        raise PermanentFailure(f"no notification kind {row.kind!r} is registered")
-    rendered = notifier.renderer.render(kind, row.locale, _params(row))
+    rendered = _rendered(services, row)
     domain = (services.settings.smtp_from.rpartition("@")[2] or "portal").strip(">")
     await EmailSender(services.settings).send(
         row.email, rendered.subject, rendered.text, rendered.html, make_msgid(row.id.hex, domain=domain)
@@ -156,11 +162,7 @@ async def deliver_sms(services: Services, event: Event) -> None:
     if _expired(row):
         await _record(services, event, "sms", "expired")
         return
-    notifier = _notifier(services)
-    kind = notifier.kinds.get(row.kind)
-    if kind is None:
-        raise PermanentFailure(f"no notification kind {row.kind!r} is registered")
-    rendered = notifier.renderer.render(kind, row.locale, _params(row))
+    rendered = _rendered(services, row)
     await SmsSender(services.settings).send(row.mobile, rendered.sms, str(row.id))
     await _record(services, event, "sms", "sent")
 
