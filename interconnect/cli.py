@@ -17,8 +17,8 @@ BAR_WIDTH = 30
 class ProgressBar:
     """`[#########.....................] 30/100` on one line of stderr, redrawn as rows are processed."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr  # the stderr of the moment, not of the import
         self.drawn = -1
 
     def __call__(self, done: int, total: int) -> None:

@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 from portal.config import Settings
 from portal.db import migrate
 from portal.http.app import create_app
+from tests.db import close_databases
 from tests.lanes import LANES, SKIPPED, postgres_url, private_database
 from tests.snapshot import Snapshot, take_snapshot
 from tests.world import World, build_world
@@ -58,6 +59,7 @@ def database_url(lane: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         url, drop = private_database(url)
     migrate.upgrade(make_settings(url))
     yield url
+    close_databases()
     if drop is not None:
         drop()
     if container is not None:

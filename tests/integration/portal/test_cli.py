@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli import portal
+from tests.cli import portal, portal_process
 
 
 def test_db_upgrade_creates_the_sqlite_file(tmp_path: Path) -> None:
-    result = portal(tmp_path, "db", "upgrade")
+    result = portal_process(tmp_path, "db", "upgrade")  # the command as installed, in a process of its own
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "portal.db").exists()
 
