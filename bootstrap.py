@@ -45,9 +45,9 @@ def main(argv: list[str]) -> int:
     if argv[0] == "run":
         command = [str(BIN / "portal"), "serve", "--demo", *argv[1:]]
     else:
-        # The two database lanes run side by side, one per core (tests/conftest.py groups each lane's
-        # tests, so each process builds one lane's world).
-        command = [str(python), "-m", "pytest", "-n", "2", "--dist", "loadgroup", *argv[1:]]
+        # The two database lanes run side by side, one per core (tests/conftest.py hands each lane's
+        # tests to one process, which builds that lane's world once).
+        command = [str(python), "-m", "pytest", "-n", "2", *argv[1:]]
     return subprocess.call(command)
 
 

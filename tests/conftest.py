@@ -41,12 +41,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if elsewhere:
         config.hook.pytest_deselected(items=elsewhere)
         items[:] = [item for item in items if item not in elsewhere]
-    # Under pytest-xdist's --dist loadgroup, each lane's tests go to one process, which builds that
-    # lane's database and world once; the tests of no lane are spread over whichever is free.
-    for item in items:
-        lane_of = getattr(item, "callspec", None) and item.callspec.params.get("lane")
-        if lane_of:
-            item.add_marker(pytest.mark.xdist_group(lane_of))
+
+
+def work_unit(nodeid: str) -> str:
+    """What one pytest-xdist process takes whole: a lane's tests (so each process builds one lane's world,
+    once), the browser tests (one server, one browser), or a single test of no lane."""
+    if nodeid.startswith("tests/e2e/"):
+        return "browser"
+    ids = nodeid[nodeid.rfind("[") + 1 : -1].split("-") if nodeid.endswith("]") else []
+    return next((lane for lane in LANES if lane in ids), nodeid)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under `pytest -n N`, tests are handed out by work_unit. (pytest-xdist's own loadgroup reads groups
+    off node ids it rewrites, which pytest 9.2 no longer lets it do: the lanes were silently split.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkUnit(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ByWorkUnit(config, log)
 
 
 @pytest.fixture(scope="session")
