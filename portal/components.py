@@ -76,6 +76,7 @@ KERNEL_MODEL_MODULES = (
     "portal.outbox",
     "portal.notifications.models",
     "portal.storage.models",
+    "portal.calendars.models",
 )
 
 

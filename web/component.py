@@ -1,13 +1,16 @@
 """The web shell as a component: its pages (landing, sign-up, sign-in and password reset, console home,
 workspace settings, staff users, the inbox), base layouts, error pages, static files and the language
-catalogs; and the kernel's notifications (API, senders, job) and stored files (serving routes, the
-subscriber that removes a deleted attachment's bytes)."""
+catalogs; and the kernel's notifications (API, senders, job), stored files (serving routes, the
+subscriber that removes a deleted attachment's bytes) and business calendars (API, console page, the
+new tenant's default week)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
 
+from portal.calendars.controllers import CONTROLLERS as CALENDAR_CONTROLLERS
+from portal.calendars.service import seed_calendar
 from portal.components import Component
 from portal.notifications.controllers import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from portal.notifications.senders import SUBSCRIBERS, expire_links
@@ -15,6 +18,7 @@ from portal.permissions import signed_in
 from portal.schedules import ScheduledJob
 from portal.storage.attachments import SUBSCRIBERS as STORAGE_SUBSCRIBERS
 from portal.storage.serving import attachment_route
+from web.calendar import PAGES as CALENDAR_PAGES
 from web.notifications import PAGES as NOTIFICATION_PAGES
 from web.password_reset import PAGES as RESET_PAGES
 from web.views import PAGES
@@ -29,6 +33,8 @@ component = Component(
         *NOTIFICATION_PAGES,
         *RESET_PAGES,
         *NOTIFICATION_CONTROLLERS,
+        *CALENDAR_PAGES,
+        *CALENDAR_CONTROLLERS,
         # stored files, for pages (session cookie) and the API (bearer token); the owning feature decides
         attachment_route("/attachments/{attachment_id:uuid}"),
         attachment_route("/api/attachments/{attachment_id:uuid}", opt=signed_in("internal")),
@@ -40,5 +46,7 @@ component = Component(
     # The kernel's notifications (portal.notifications) are carried by the shell, the one component
     # every application has: their API, the email and SMS senders, and dropping expired one-time links.
     subscribers=(*SUBSCRIBERS, *STORAGE_SUBSCRIBERS),
+    # the kernel's business calendars: a new tenant works Monday to Friday, 09:00 to 18:00
+    tenant_setup=seed_calendar,
     jobs=(ScheduledJob("notifications.expire_links", expire_links, every=timedelta(hours=1)),),
 )
