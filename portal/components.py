@@ -22,6 +22,7 @@ from portal.notifications.kinds import NotificationKind
 from portal.outbox import Subscriber
 from portal.permissions import ProtectedObject
 from portal.schedules import ScheduledJob
+from portal.storage.attachments import AttachmentOwner
 
 if TYPE_CHECKING:
     from portal.services import Services
@@ -61,6 +62,9 @@ class Component:
     # Kinds of notification to people this package sends (portal.notifications), with their templates
     # in its template_dir.
     notification_kinds: Sequence[NotificationKind] = ()
+    # Kinds of record this package attaches files to, each with the check of who may read them
+    # (portal.storage): the kernel serves a file only when its owner says yes.
+    attachment_owners: Sequence[AttachmentOwner] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -71,6 +75,8 @@ KERNEL_MODEL_MODULES = (
     "portal.idempotency",
     "portal.outbox",
     "portal.notifications.models",
+    "portal.storage.models",
+    "portal.calendars.models",
 )
 
 

@@ -18,6 +18,10 @@ DEVELOPMENT_SECRET = "development-secret-do-not-use-in-production"
 ENVIRONMENTS = ("development", "test", "production")
 PASSWORD_PROFILES = ("strong", "fast")
 SMTP_TLS_MODES = ("starttls", "tls", "none")
+STORAGE_BACKENDS = ("local", "s3")
+# The most an upload may be, whatever PORTAL_UPLOAD_MAX_BYTES says: upload routes declare their request
+# body limit when they are defined (portal.storage.uploads.UPLOAD_BODY_LIMIT), before settings are read.
+UPLOAD_CEILING_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +63,14 @@ class Settings:
     # SMS to people: a provider reached by a JSON POST (docs/notifications.md); no URL, no SMS.
     sms_url: str = ""
     sms_key: str = ""
+    # Stored files (portal.storage): on local disk under data_dir/files, or in an S3-compatible bucket.
+    storage_backend: str = "local"
+    upload_max_bytes: int = 10 * 1024 * 1024
+    s3_endpoint: str = ""  # empty: AWS itself (https://s3.<region>.amazonaws.com)
+    s3_bucket: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = ""
+    s3_secret_access_key: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -145,6 +157,13 @@ class Settings:
             "smtp_timeout_seconds": get_int("SMTP_TIMEOUT_SECONDS", 20),
             "sms_url": get("SMS_URL", ""),
             "sms_key": get("SMS_KEY", ""),
+            "storage_backend": get("STORAGE", "local").strip().lower(),
+            "upload_max_bytes": get_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024),
+            "s3_endpoint": get("S3_ENDPOINT", "").rstrip("/"),
+            "s3_bucket": get("S3_BUCKET", ""),
+            "s3_region": get("S3_REGION", "us-east-1"),
+            "s3_access_key_id": get("S3_ACCESS_KEY_ID", ""),
+            "s3_secret_access_key": get("S3_SECRET_ACCESS_KEY", ""),
         }
         values.update(overrides)
         if "database_url" in overrides:
@@ -170,7 +189,27 @@ class Settings:
             raise ConfigurationError("PORTAL_SMTP_FROM is required when PORTAL_SMTP_HOST is set")
         if self.sms_url and not self.sms_url.startswith(("https://", "http://")):
             raise ConfigurationError("PORTAL_SMS_URL must be an http(s) URL")
+        if self.storage_backend not in STORAGE_BACKENDS:
+            raise ConfigurationError(f"PORTAL_STORAGE must be one of {', '.join(STORAGE_BACKENDS)}")
+        if not 1 <= self.upload_max_bytes <= UPLOAD_CEILING_BYTES:
+            raise ConfigurationError(f"PORTAL_UPLOAD_MAX_BYTES must be between 1 and {UPLOAD_CEILING_BYTES}")
+        if self.storage_backend == "s3":
+            missing = [
+                f"PORTAL_{name}"
+                for name, value in (
+                    ("S3_BUCKET", self.s3_bucket),
+                    ("S3_ACCESS_KEY_ID", self.s3_access_key_id),
+                    ("S3_SECRET_ACCESS_KEY", self.s3_secret_access_key),
+                )
+                if not value
+            ]
+            if missing:
+                raise ConfigurationError(f"PORTAL_STORAGE=s3 needs {', '.join(missing)}")
+            if self.s3_endpoint and not self.s3_endpoint.startswith(("https://", "http://")):
+                raise ConfigurationError("PORTAL_S3_ENDPOINT must be an http(s) URL")
         if self.is_production:
+            if self.s3_endpoint.startswith("http://") and self.storage_backend == "s3":
+                raise ConfigurationError("refusing to start in production with an http:// PORTAL_S3_ENDPOINT")
             if self.sms_url.startswith("http://"):
                 raise ConfigurationError("refusing to start in production with an http:// PORTAL_SMS_URL")
             if self.smtp_host and self.smtp_tls == "none":

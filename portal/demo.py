@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from portal.calendars.demo import add_demo_holidays
 from portal.components import load_components
 from portal.db.context import PUBLIC, tenant_context
 from portal.identity.accounts import NewStaff, SignUp
@@ -63,6 +64,7 @@ async def load_demo(services: Services) -> list[dict[str, str]]:
             for name, email in demo.staff:
                 if await session.scalar(select(InternalUser.id).where(InternalUser.email == email)) is None:
                     await staff.create(NewStaff(email, name, DEMO_PASSWORD, ("staff",), demo.locale))
+            await add_demo_holidays(session, demo.slug)
         context["tenants"][demo.slug] = tenant.id
         logins.append(
             {

@@ -22,6 +22,8 @@ from portal.notifications.kinds import KERNEL_KINDS, Kinds
 from portal.notifications.render import Renderer
 from portal.notifications.service import Notifier
 from portal.permissions import KERNEL_OBJECTS, AccessPolicy, ProtectedObject, SignedInOnly
+from portal.storage.attachments import Attachments
+from portal.storage.store import open_store
 
 NOTIFICATION_TEMPLATES = Path(__file__).resolve().parent / "notifications" / "templates"
 
@@ -61,6 +63,11 @@ class Services:
                 [NOTIFICATION_TEMPLATES, *(c.template_dir for c in components if c.template_dir)],
                 settings.default_language,
             ),
+        )
+        # Stored files and who owns them (portal.storage): the store PORTAL_STORAGE names, and each
+        # component's kinds of record with files.
+        self.attachments = Attachments(
+            open_store(settings), (o for c in components for o in c.attachment_owners), settings.upload_max_bytes
         )
         self.staff_resets = StaffResets(db, passwords, accounts.guard, self.notifications, settings.base_url)
         # Service objects of the packages built on the kernel, keyed by package (set in services_setup).

@@ -4,6 +4,8 @@ A `before_send` hook rather than a route middleware: the router answers unknown 
 any route middleware runs, and those pages need the headers too. The policy allows no inline script and
 no inline style anywhere (templates use static files and classes), with one exception: the API's
 interactive documentation, whose vendored RapiDoc writes inline styles; its scripts are still our own.
+A response that brings a policy of its own keeps it: a stored file's, which allows nothing at all
+(portal/storage/serving.py).
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def security_headers(settings: Settings, docs_prefix: str = DOCS_PREFIX) -> Befo
         headers = MutableScopeHeaders.from_message(message)
         path = scope.get("path", "")
         docs = path == docs_prefix or path.startswith(docs_prefix + "/")
-        headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
+        if "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
         for name, value in fixed.items():
             headers[name] = value
 

@@ -61,6 +61,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
+    # a stored file: no feature of the world attaches files yet, so none exists (every caller finds none)
+    "attachment_id": lambda w: w.ids.get("attachment", "01900000-0000-7000-8000-000000000000"),
 }
 # Parameters naming what the platform shares by every tenant rather than a tenant's record (a scheduled
 # job passes over every tenant): another tenant reaches it too, and must find none of tenant A's data there.

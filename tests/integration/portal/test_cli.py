@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +79,15 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
     second = portal(tmp_path, "demo")
     assert second.returncode == 0, second.stderr
     assert second.stdout == first.stdout
+    # each manufacturer's business calendar has its demo holidays, once; Borealis also its 调休 Saturdays
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        calendars = dict(
+            db.execute("SELECT t.slug, c.days FROM business_calendars c JOIN tenants t ON t.id = c.tenant_id")
+        )
+    borealis, acme = json.loads(calendars["borealis-valves"]), json.loads(calendars["acme-pumps"])
+    assert {"day": "2026-10-10", "kind": "workday", "name": "国庆节调休上班", "hours": None} in borealis
+    assert len([d for d in borealis if d["day"] == "2026-10-01"]) == 1
+    assert any(d["name"] == "Christmas Day" for d in acme)
     # the demo history has shipped orders; receiving everything shipped "0 days ago" takes them
     received = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
     assert received.returncode == 0, received.stderr

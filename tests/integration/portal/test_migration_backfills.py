@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -218,3 +219,28 @@ def test_existing_tenants_get_the_deal_registrar_and_the_corrected_templates_unl
             )
         )
         assert {subject for (subject,) in held} == holders
+
+
+def test_tenants_that_exist_get_the_default_business_calendar(empty_url: str) -> None:
+    settings = make_settings(empty_url)
+    migrate.upgrade(settings, "0017_storage")
+    tenant = uuid.uuid4()
+    asyncio.run(
+        _execute(
+            empty_url,
+            [
+                (
+                    "INSERT INTO tenants (id, slug, name, status, default_locale, created_at, updated_at)"
+                    " VALUES (:t, 'calendar', 'Calendar', 'active', 'en', :now, :now)",
+                    {"t": tenant, "now": datetime(2026, 1, 1, tzinfo=UTC)},
+                )
+            ],
+        )
+    )
+    migrate.upgrade(settings)
+    found = asyncio.run(_execute(empty_url, [("SELECT tenant_id, week, days FROM business_calendars", {})]))
+    assert len(found) == 1
+    tenant_id, week, days = found[0]
+    assert str(tenant_id).replace("-", "") == tenant.hex
+    assert (json.loads(week) if isinstance(week, str) else week) == [[[540, 1080]]] * 5 + [[], []]
+    assert (json.loads(days) if isinstance(days, str) else days) == []
