@@ -24,7 +24,8 @@ from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.ids import uuid7
-from portal.outbox import Event
+from portal.outbox import Event, line_name
+from sync.delivery.models import Delivery
 from sync.webhooks import addresses, sender, signing
 from sync.webhooks.addresses import Refused
 from sync.webhooks.config import WebhookConfig
@@ -34,6 +35,8 @@ from sync.webhooks.secrets import SecretBox, new_secret
 
 MAX_DESCRIPTION = 500
 MAX_URL = 2000
+# The outbox subscriber's name; each endpoint's deliveries are its line "webhooks:<endpoint id>".
+SUBSCRIBER_NAME = "webhooks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,8 +331,15 @@ class Endpoints:
         return endpoint
 
     async def delete(self, endpoint_id: uuid.UUID) -> None:
+        """The endpoint, its log and its finished outbox line; a pending delivery of the line may be in a
+        worker's hands: it finds the endpoint gone, sends nothing and ends delivered."""
         endpoint = await self.get(endpoint_id)
         await self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+        await self.session.execute(
+            delete(Delivery).where(
+                Delivery.subscriber == line_name(SUBSCRIBER_NAME, str(endpoint.id)), Delivery.status != "pending"
+            )
+        )
         await self.session.delete(endpoint)
         await self.session.flush()
 
