@@ -348,11 +348,27 @@ class DeliveryEngine:
                     .execution_options(synchronize_session=False)
                 )
                 written |= {(r.tenant_id, r.id) for r in rows}
+            failed = [o.claimed for o in outcomes if o.error is not None]
+            # attempts made before the last replay: the budget and the backoff count from there
+            bases: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+            if failed:
+                bases = {
+                    (r.tenant_id, r.id): r.attempt_base
+                    for r in await session.execute(
+                        select(Delivery.tenant_id, Delivery.id, Delivery.attempt_base).where(
+                            tuple_(Delivery.tenant_id, Delivery.id).in_([(c.tenant_id, c.id) for c in failed])
+                        )
+                    )
+                }
+
+            def tries(c: Claimed) -> int:
+                return c.attempt - bases.get((c.tenant_id, c.id), 0)
+
             for outcome in outcomes:
                 if outcome.error is None:
                     continue
                 c = outcome.claimed
-                dead = outcome.permanent or c.attempt >= self.config.max_attempts
+                dead = outcome.permanent or tries(c) >= self.config.max_attempts
                 result = await session.execute(
                     update(Delivery)
                     .where(
@@ -364,7 +380,7 @@ class DeliveryEngine:
                     )
                     .values(
                         status="dead" if dead else "pending",
-                        next_attempt_at=now if dead else now + retry_delay(c.attempt, self.config, self.rng),
+                        next_attempt_at=now if dead else now + retry_delay(tries(c), self.config, self.rng),
                         last_error=outcome.error,
                         lease_owner=None,
                         lease_expires_at=None,
@@ -382,7 +398,7 @@ class DeliveryEngine:
                 elif outcome.error is None:
                     kind = "delivered"
                 else:
-                    kind = "dead" if outcome.permanent or c.attempt >= self.config.max_attempts else "failed"
+                    kind = "dead" if outcome.permanent or tries(c) >= self.config.max_attempts else "failed"
                 log_rows.append(
                     {
                         "tenant_id": c.tenant_id,

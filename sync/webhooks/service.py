@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
+from portal.audit import record_action
 from portal.db.context import actor_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
@@ -156,7 +157,8 @@ class Webhooks:
             return delivery_out(row)
 
     async def replay(self, db: Database, actor: Actor, delivery_id: uuid.UUID) -> dict[str, Any]:
-        """Send one logged delivery again, as it was (same event id and body), newly signed."""
+        """Send one logged delivery again, as it was (same event id and body), newly signed, numbered
+        after the endpoint's earlier requests for the event; the audit log says who replayed which."""
         async with db.session(actor_context(actor), write=False) as session:
             original = await _delivery(session, delivery_id)
             endpoint = await _endpoint(session, original.endpoint_id)
@@ -169,6 +171,12 @@ class Webhooks:
             attempt = await self.next_attempt(session, event_id, target.id)
             row = self.record(session, target, event_id, event_type, body, "replay", attempt, result, headers)
             await disable_if_gone(session, target.id, result)
+            record_action(
+                session,
+                original,
+                "replay",
+                {"replay_id": row.id, "event_id": event_id, "endpoint_id": target.id, "attempt": attempt},
+            )
             await session.flush()
             return delivery_out(row)
 

@@ -452,6 +452,19 @@ def test_replay_sends_the_same_event_again(
     first, again = receiver.at("/replayed")
     assert first.body == again.body and again.headers["Portal-Event-Id"] == str(event.id)
     assert verify(created["secret"], again.headers["Portal-Signature"], again.body)
+    # the audit log says who sent which delivery again, and as which attempt
+    [audited] = client.get("/api/audit", headers=admin, params={"object_id": failed["id"]}).json()
+    assert (audited["action"], audited["object_type"], audited["actor_id"]) == (
+        "replay",
+        "webhook_deliveries",
+        world.a.admin.user_id,
+    )
+    assert audited["after"] == {
+        "replay_id": replay.json()["id"],
+        "event_id": str(event.id),
+        "endpoint_id": created["endpoint"]["id"],
+        "attempt": 2,
+    }
     # the endpoint's line still retries (at least once: the receiver dedups by the event id), numbered on
     retry_now(settings)
     deliver(client, settings, event)
