@@ -36,6 +36,7 @@ from interconnect.schemas import (
 )
 from interconnect.services import InterconnectDep
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.idempotent import shown_once
 from portal.http.inputs import Limit, Offset, Search
 from portal.permissions import requires
 
@@ -119,7 +120,11 @@ class EnterprisesController(Controller):
         )
         return EnterprisePage([EnterpriseOut.of(r) for r in rows], total, limit, offset)
 
-    @post("/", opt=requires("interconnect.enterprises", "create"), status_code=HTTP_201_CREATED)
+    @post(
+        "/",
+        opt={**requires("interconnect.enterprises", "create"), **shown_once("setup_url")},
+        status_code=HTTP_201_CREATED,
+    )
     async def create_enterprise(
         self,
         data: JSONBody[EnterpriseIn],
