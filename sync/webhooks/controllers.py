@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -88,7 +89,7 @@ class WebhooksController(Controller):
         self,
         endpoints: EndpointsDep,
         endpoint_id: FromQuery[uuid.UUID | None] = None,
-        outcome: FromQuery[str | None] = None,
+        outcome: FromQuery[Literal["succeeded", "failed", "refused"] | None] = None,
         event_type: FromQuery[str | None] = None,
         event_id: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[datetime | None] = None,

@@ -205,6 +205,10 @@ def test_event_body_and_retries_do_not_resend_to_endpoints_that_took_it(
         ("ok", 1, "succeeded"),
     ]
     assert log(client, admin, event_id=str(event.id), outcome="failed")[0]["error"] == "answered 503"
+    # an outcome that does not exist is refused like any bad filter, not ignored
+    bogus = client.get("/api/webhooks/deliveries", headers=admin, params={"outcome": "bogus"})
+    assert bogus.status_code == 422 and bogus.headers["content-type"].startswith("application/problem+json")
+    assert bogus.json()["code"] == "validation_failed" and "outcome" in bogus.text
     assert log(client, world.b.admin.bearer, event_id=str(event.id)) == []
 
 
