@@ -183,7 +183,7 @@ class ColleaguesController(Controller):
         )
         if credential is None:
             return InvitedColleagueOut(MemberOut.of(membership, identity), None)
-        handover = await interconnect.hand_over(db, membership, identity, credential)
+        handover = await interconnect.hand_over(db, membership, identity, credential, by=actor)
         return InvitedColleagueOut(MemberOut.of(membership, identity), handover.url, handover.sent_to)
 
     @patch("/{membership_id:uuid}", opt=requires("partner.colleagues", "update"))

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.context import PUBLIC
 from portal.db.engine import Database
@@ -94,28 +95,40 @@ class SignInGuard:
             keys.append(ThrottleKey(_hash(f"address:{client.address}"), self.per_address, refundable=True))
         return keys
 
+    async def _bump(self, session: AsyncSession, key: ThrottleKey) -> int | None:
+        """One more on `key` in `session`'s transaction; over its limit: the seconds until its window ends."""
+        now = utcnow()
+        stale = LoginThrottle.window_started_at < now - self.window
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(LoginThrottle).values(key=key.key, attempts=1, window_started_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[LoginThrottle.key],
+            set_={
+                "attempts": case((stale, 1), else_=LoginThrottle.attempts + 1),
+                "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at),
+            },
+        ).returning(LoginThrottle.attempts, LoginThrottle.window_started_at)
+        attempts, started = (await session.execute(stmt)).one()
+        return _seconds_until(started + self.window, now) if attempts > key.limit else None
+
     async def _count(self, keys: list[ThrottleKey]) -> dict[str, int]:
         """Count one attempt on each key in a transaction of its own; the keys over their limit, with the
         seconds until their window ends."""
-        now = utcnow()
-        cutoff = now - self.window
         over: dict[str, int] = {}
         async with self.db.session(PUBLIC) as session:
-            insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
             for k in keys:
-                stale = LoginThrottle.window_started_at < cutoff
-                stmt = insert(LoginThrottle).values(key=k.key, attempts=1, window_started_at=now)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[LoginThrottle.key],
-                    set_={
-                        "attempts": case((stale, 1), else_=LoginThrottle.attempts + 1),
-                        "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at),
-                    },
-                ).returning(LoginThrottle.attempts, LoginThrottle.window_started_at)
-                attempts, started = (await session.execute(stmt)).one()
-                if attempts > k.limit:
-                    over[k.key] = _seconds_until(started + self.window, now)
+                wait = await self._bump(session, k)
+                if wait is not None:
+                    over[k.key] = wait
         return over
+
+    async def count_action(self, session: AsyncSession, key: str, limit: int, detail: str | None = None) -> None:
+        """Count one action on `key` (the invitations one person sends) within the window, in the caller's
+        transaction: an action that fails and rolls back is not counted. Over `limit`: Throttled, saying
+        `detail` (a message id with %(seconds)s) if given."""
+        wait = await self._bump(session, ThrottleKey(_hash(f"action:{key}"), limit))
+        if wait is not None:
+            raise Throttled(wait, detail)
 
     async def count_attempt(self, login: str, client: SignInClient) -> list[ThrottleKey]:
         """Count one attempt on each key, committed before anything is verified; over a limit: Throttled.

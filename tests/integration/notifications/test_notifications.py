@@ -267,6 +267,47 @@ def test_preferences_hold_except_for_security_notices(
     assert len(notifications(settings)) == before
 
 
+def test_a_name_chosen_by_an_inviter_reaches_no_one_as_a_link(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer
+) -> None:
+    """A hostile enterprise admin names a colleague "Click http://…": the invitation, sent from the
+    platform's address, shows the name with its link defused, and no control character."""
+    email = new_email("phished")
+    body = {"display_name": "Click http://evil.example/login to keep access", "email": email}
+    added = mail.post("/api/partner/colleagues", headers=world.x.admin.bearer, json=body)
+    assert added.status_code == 201, added.text
+    assert Workers(mail_app).run() == []
+    [message] = smtp.mailbox.to(email)
+    text = smtp.mailbox.text(message)
+    html = next(p.get_content() for p in message.walk() if p.get_content_type() == "text/html")
+    assert "Click http[:]//evil[.]example/login to keep access" in text
+    for part in (text, html, str(message["Subject"])):
+        assert "http://evil" not in part and "evil.example" not in part
+    assert "/setup/" in smtp.mailbox.link_to(email)  # the platform's own link is whole
+
+
+def test_invitations_sent_per_inviter_are_limited(database_url: str, smtp: SmtpServer, fresh_world: World) -> None:
+    """Past PORTAL_INVITATIONS_PER_INVITER invitations sent by email or SMS in the window, an inviter is
+    refused (429, nothing created); another inviter is not."""
+    world = fresh_world
+    settings = channel_settings(database_url, smtp, None, extra={"INVITATIONS_PER_INVITER": "2"})
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        inviter = world.x.admin.bearer
+        before = len(client.get("/api/partner/colleagues", headers=inviter).json()["items"])
+        for n in range(2):
+            body = {"display_name": f"Colleague {n}", "email": new_email("limited")}
+            assert client.post("/api/partner/colleagues", headers=inviter, json=body).status_code == 201
+        refused = client.post(
+            "/api/partner/colleagues", headers=inviter, json={"display_name": "One more", "email": new_email("x")}
+        )
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0, refused.text
+        assert refused.json()["code"] == "too_many_attempts"
+        assert "sent many invitations" in refused.json()["detail"]
+        assert len(client.get("/api/partner/colleagues", headers=inviter).json()["items"]) == before + 2
+        # the manufacturer's admin invites on their own count
+        assert new_enterprise(client, world, email=new_email("first-admin"))["setup_link_sent_to"]
+
+
 # --- password reset -----------------------------------------------------------------------------
 
 
