@@ -4,17 +4,21 @@ would not work or would leak in production."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from portal.components import load_components
 from portal.config import Settings
 from portal.errors import ConfigurationError
+from portal.i18n import Catalogs
 from portal.notifications.kinds import KERNEL_KINDS, Kinds
 from portal.notifications.render import LANGUAGES, Renderer
 from portal.notifications.shown import shown_name
 from portal.services import NOTIFICATION_TEMPLATES
 
 LINK = "https://portal.example/setup/secret-one-time-link"
+WEB_CATALOGS = Path(__file__).resolve().parents[2] / "web" / "i18n"
 
 
 def renderer_and_kinds() -> tuple[Renderer, Kinds]:
@@ -35,6 +39,15 @@ def test_every_kind_renders_every_part_and_the_inbox_never_shows_the_link(langua
             assert LINK in rendered.text and LINK in rendered.html and LINK in rendered.sms, kind.name
         title, body = renderer.inbox(kind, language, {**kind.sample, "link": LINK})
         assert LINK not in title + body and "secret" not in title + body, kind.name
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_kind_has_a_label_of_its_own_in_every_language(language: str) -> None:
+    """The preferences and the template preview list the kinds by label: two alike could not be told apart."""
+    _renderer, kinds = renderer_and_kinds()
+    translations = Catalogs([WEB_CATALOGS], LANGUAGES, "en").translations(language)
+    labels = [translations.gettext(k.label) for k in kinds.all()]
+    assert len(set(labels)) == len(labels), sorted(labels)
 
 
 def test_only_the_html_part_is_escaped() -> None:
