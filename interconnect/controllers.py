@@ -36,6 +36,7 @@ from interconnect.schemas import (
 )
 from interconnect.services import InterconnectDep
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.idempotent import shown_once
 from portal.http.inputs import Limit, Offset, Search
 from portal.permissions import requires
 
@@ -119,7 +120,11 @@ class EnterprisesController(Controller):
         )
         return EnterprisePage([EnterpriseOut.of(r) for r in rows], total, limit, offset)
 
-    @post("/", opt=requires("interconnect.enterprises", "create"), status_code=HTTP_201_CREATED)
+    @post(
+        "/",
+        opt={**requires("interconnect.enterprises", "create"), **shown_once("setup_url")},
+        status_code=HTTP_201_CREATED,
+    )
     async def create_enterprise(
         self,
         data: JSONBody[EnterpriseIn],
@@ -149,7 +154,7 @@ class EnterprisesController(Controller):
         handover = Handover()
         if created.admin is not None and created.setup_credential:
             identity = await People(db, services.passwords).identity_of(created.admin)
-            handover = await interconnect.hand_over(db, created.admin, identity, created.setup_credential)
+            handover = await interconnect.hand_over(db, created.admin, identity, created.setup_credential, by=actor)
         return CreatedEnterpriseOut(
             EnterpriseOut.of(created.link),
             created.admin.id if created.admin else None,
@@ -202,13 +207,20 @@ class MembersController(Controller):
 
     @post("/{membership_id:uuid}/setup-link", opt=requires("interconnect.users", "update"), status_code=200)
     async def resend_setup_link(
-        self, membership_id: FromPath[uuid.UUID], db: DB, people: PeopleDep, interconnect: InterconnectDep
+        self,
+        membership_id: FromPath[uuid.UUID],
+        db: DB,
+        actor: CurrentActor,
+        people: PeopleDep,
+        interconnect: InterconnectDep,
     ) -> SetupLinkOut:
         """A new one-time link for a person who has not accepted yet; their earlier links stop working.
         Sent to them when email or SMS reaches them (the answer says where, masked), else returned."""
         membership = await people.get(membership_id)
         credential = await people.renew_setup_link(membership)
-        handover = await interconnect.hand_over(db, membership, await people.identity_of(membership), credential)
+        handover = await interconnect.hand_over(
+            db, membership, await people.identity_of(membership), credential, by=actor
+        )
         return SetupLinkOut(handover.url, handover.sent_to)
 
 

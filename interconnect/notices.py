@@ -48,7 +48,7 @@ KINDS = (
     ),
     NotificationKind(
         PASSWORD_RESET,
-        N_("Password reset"),
+        N_("Password reset on a partner portal"),
         "notifications/partner_password_reset",
         audience=PARTNERS,
         security=True,

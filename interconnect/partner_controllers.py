@@ -29,6 +29,7 @@ from interconnect.services import InterconnectDep
 from portal.errors import Conflict, ValidationFailed
 from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.idempotent import shown_once
 from portal.i18n import N_
 from portal.identity.schemas import TokenOut
 from portal.identity.sessions import OpenedSession
@@ -164,7 +165,9 @@ class ColleaguesController(Controller):
         rows, total = await people.list(actor.enterprise_id, limit=200)
         return MemberPage([MemberOut.of(m, i) for m, i in rows], total)
 
-    @post("/", opt=requires("partner.colleagues", "create"), status_code=HTTP_201_CREATED)
+    @post(
+        "/", opt={**requires("partner.colleagues", "create"), **shown_once("setup_url")}, status_code=HTTP_201_CREATED
+    )
     async def invite(
         self,
         data: JSONBody[ColleagueIn],
@@ -180,7 +183,7 @@ class ColleaguesController(Controller):
         )
         if credential is None:
             return InvitedColleagueOut(MemberOut.of(membership, identity), None)
-        handover = await interconnect.hand_over(db, membership, identity, credential)
+        handover = await interconnect.hand_over(db, membership, identity, credential, by=actor)
         return InvitedColleagueOut(MemberOut.of(membership, identity), handover.url, handover.sent_to)
 
     @patch("/{membership_id:uuid}", opt=requires("partner.colleagues", "update"))

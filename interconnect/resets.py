@@ -25,9 +25,11 @@ from portal.identity.passwords import Passwords, check_strength
 from portal.identity.resets import (
     RESET_LIFETIME,
     ResetTarget,
+    account_disabled,
+    check_usable,
+    find_reset,
     open_reset,
     parse_reset,
-    reset_key,
     send_reset,
     spend_reset,
 )
@@ -49,7 +51,7 @@ class PartnerResets:
     ) -> ResetTarget | None:
         """Whom to send a reset link (the person this login names, with an active membership here, whom a
         channel reaches), or None; the caller answers the same either way and then hands the target to
-        `send_reset` after its answer. Counted under the login's reset key and the address."""
+        `send_reset` after its answer. Counted by the guard as a reset request (portal.identity.throttle)."""
         found = None
         async with read_phase(session):
             async with within(session, PUBLIC):
@@ -57,8 +59,8 @@ class PartnerResets:
                 tenant = await session.scalar(select(Tenant).where(Tenant.id == tenant_id, Tenant.status == "active"))
             async with within(session, tenant_context(tenant_id, channel="web")):
                 found = await active_membership(session, identity_id=identity.id if identity else uuid.UUID(int=0))
-        await self.guard.count_attempt(reset_key(login_key(identity, login)), client)
-        if found is None or tenant is None:
+        may_send = await self.guard.count_reset_request(login_key(identity, login), client)
+        if found is None or tenant is None or not may_send:
             return None
         membership, identity, _link = found
         person = recipient(membership, identity, tenant.default_locale)
@@ -81,27 +83,38 @@ class PartnerResets:
     async def send(self, target: ResetTarget) -> None:
         await send_reset(self.db, self.notifier, target)
 
-    async def check(self, session: AsyncSession, tenant_id: uuid.UUID, credential: str) -> None:
-        """Refuse a link that cannot be used on this portal (another portal's link is simply not valid here)."""
+    async def check(self, session: AsyncSession, tenant_id: uuid.UUID, credential: str, client: SignInClient) -> None:
+        """Refuse a link that cannot be used on this portal (another portal's link is simply not valid here),
+        or whose person may no longer sign in here. Counted as a try of a link from the client's address;
+        a real link gives the attempt back."""
+        keys = await self.guard.count_link_attempt(client)
+        async with read_phase(session):
+            await self._check(session, tenant_id, credential)
+        await self.guard.succeeded(keys)
+
+    async def _check(self, session: AsyncSession, tenant_id: uuid.UUID, credential: str) -> None:
         cred = parse_reset(credential)
         if cred.tenant_id != tenant_id:
             raise NotFound(N_("This link is not valid"), code="reset_link_invalid")
         async with within(session, tenant_context(tenant_id, channel="web")):
-            row = await open_reset(session, cred, "external")
+            row = await find_reset(session, cred, "external")
             if await active_membership(session, membership_id=row.user_id) is None:
-                raise NotFound(N_("This link is not valid"), code="reset_link_invalid")
+                raise account_disabled()
+        check_usable(row)
 
-    async def complete(self, session: AsyncSession, tenant_id: uuid.UUID, credential: str, password: str) -> None:
+    async def complete(
+        self, session: AsyncSession, tenant_id: uuid.UUID, credential: str, password: str, client: SignInClient
+    ) -> None:
         """Set the login's new password and end every session of the person, on every portal. A person
         no longer active here (a former employee) cannot use a link."""
+        await self.check(session, tenant_id, credential, client)
         check_strength(password)
-        await self.check(session, tenant_id, credential)
         cred = parse_reset(credential)
         async with within(session, tenant_context(tenant_id, channel="web")):
             row = await open_reset(session, cred, "external")
             found = await active_membership(session, membership_id=row.user_id)
             if found is None:
-                raise NotFound(N_("This link is not valid"), code="reset_link_invalid")
+                raise account_disabled()
             await spend_reset(session, row)
             identity_id = found[1].id
         async with within(session, PUBLIC):

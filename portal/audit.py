@@ -1,7 +1,9 @@
 """The audit log: who changed what, in which tenant, through which channel, with before and after.
 
 Entries are written by a flush hook for every model marked `Audited`, inside the same flush and so the
-same transaction as the change: no code path can change an audited row and skip its entry.
+same transaction as the change: no code path can change an audited row and skip its entry. An action
+that is not a row change of its own (replaying a delivery) is written with `record_action`, in the
+unit of work that carries it out, by the same actor and channel.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Index, String, event, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.db.base import Audited, Base, TenantOwned
@@ -68,27 +71,46 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return before, after
 
 
-@event.listens_for(TenantSession, "before_flush")
-def _write_audit_entries(session: Session, flush_context: Any, instances: Any) -> None:
+def _entry(
+    session: Session,
+    tenant_id: uuid.UUID,
+    object_type: str,
+    object_id: uuid.UUID,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditEntry:
     ctx = context_of(session)
     actor = ctx.actor
+    return AuditEntry(
+        tenant_id=tenant_id,
+        actor_kind=actor.kind if actor else "system",
+        actor_id=actor.user_id if actor else None,
+        enterprise_id=actor.enterprise_id if actor else None,
+        channel=ctx.effective_channel,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        before=before,
+        after=after,
+    )
+
+
+def record_action(session: Session | AsyncSession, obj: Any, action: str, details: dict[str, Any]) -> AuditEntry:
+    """An audit entry saying the session's actor did `action` (at most 16 characters) to `obj` (a
+    tenant-owned row), with `details`; written when the unit of work commits."""
+    sync_session = session.sync_session if isinstance(session, AsyncSession) else session
+    entry = _entry(sync_session, obj.tenant_id, obj.__tablename__, obj.id, action, None, jsonable(details))
+    session.add(entry)
+    return entry
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _write_audit_entries(session: Session, flush_context: Any, instances: Any) -> None:
     entries: list[AuditEntry] = []
 
     def add(obj: Any, action: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-        entries.append(
-            AuditEntry(
-                tenant_id=obj.tenant_id,
-                actor_kind=actor.kind if actor else "system",
-                actor_id=actor.user_id if actor else None,
-                enterprise_id=actor.enterprise_id if actor else None,
-                channel=ctx.effective_channel,
-                object_type=obj.__tablename__,
-                object_id=obj.id,
-                action=action,
-                before=before,
-                after=after,
-            )
-        )
+        entries.append(_entry(session, obj.tenant_id, obj.__tablename__, obj.id, action, before, after))
 
     for obj in session.new:
         if isinstance(obj, Audited) and isinstance(obj, TenantOwned):

@@ -84,6 +84,22 @@ class IdempotencyKeyReused(Conflict):
     code, title = "idempotency_key_reused", N_("This Idempotency-Key was already used with a different request")
 
 
+class IdempotentAnswerWithheld(Conflict):
+    """The request under this key was carried out, but its answer carried a secret shown only once, which
+    is never stored to be replayed."""
+
+    code, title = "idempotent_answer_withheld", N_("This request was already carried out")
+
+    def __init__(self) -> None:
+        super().__init__(
+            N_(
+                "A request with this Idempotency-Key was already carried out. Its answer held a secret that is "
+                "shown only once and is not kept, so it cannot be sent again: look the created record up, and "
+                "replace its secret or link if the answer was lost."
+            )
+        )
+
+
 class Throttled(DomainError):
     status, code, title = 429, "too_many_attempts", N_("Too many attempts")
 

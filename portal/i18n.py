@@ -30,6 +30,29 @@ def N_(message: str) -> str:
     return message
 
 
+class InContext(str):
+    """A message id marked where it is written and translated where it is shown (like N_), in a context
+    (a msgctxt): the same English word in another sense is another message with its own translation
+    ("Waiting" for an approval step, 待审批, and for a delivery, 等待投递). `gettext` honours it."""
+
+    context: str
+
+    def __new__(cls, context: str, message: str) -> InContext:
+        marked = super().__new__(cls, message)
+        marked.context = context
+        return marked
+
+
+class lazy:  # read as a namespace: lazy.pgettext(...), which Babel extracts as pgettext
+    """Markers for messages in a context, translated where they are shown. Babel's extraction finds
+    `lazy.pgettext("context", "message")` with its default keywords (the extraction command needs no
+    change)."""
+
+    @staticmethod
+    def pgettext(context: str, message: str) -> str:
+        return InContext(context, message)
+
+
 class Msgid(str):
     """A message parameter that is itself a message (e.g. a preset's name): translated with the
     message it fills, in the language of whoever reads it."""
@@ -112,14 +135,30 @@ def current_language() -> str:
     return _language.get()
 
 
+def _translate(translations: NullTranslations, message: str) -> str:
+    if isinstance(message, InContext):
+        return translations.pgettext(message.context, str(message))
+    return translations.gettext(message)
+
+
 def gettext(message: str, **params: object) -> str:
     translations = _translations.get() or _NO_TRANSLATION
-    text = translations.gettext(message)
+    text = _translate(translations, message)
     if not params:
         return text
-    return text % {k: translations.gettext(v) if isinstance(v, Msgid) else v for k, v in params.items()}
+    return text % {k: _translate(translations, v) if isinstance(v, Msgid | InContext) else v for k, v in params.items()}
+
+
+def pgettext(context: str, message: str, **params: object) -> str:
+    """`message` in the sense `context` names (a msgctxt in the catalogs)."""
+    return gettext(InContext(context, message), **params)
 
 
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
     text = (_translations.get() or _NO_TRANSLATION).ngettext(singular, plural, n)
+    return text % {"num": n, **params}
+
+
+def npgettext(context: str, singular: str, plural: str, n: int, **params: object) -> str:
+    text = (_translations.get() or _NO_TRANSLATION).npgettext(context, singular, plural, n)
     return text % {"num": n, **params}

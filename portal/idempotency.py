@@ -6,7 +6,10 @@ nothing when the key is there), before the work is done; the saved response is w
 - a concurrent duplicate blocks on the unique key until the first commits, then replays it (PostgreSQL),
   or waits for the write lock and then replays (SQLite);
 - a failed attempt rolls back its claim with everything else, and the key can be used again;
-- the same key with a different request is 409.
+- the same key with a different request is 409;
+- an answer that carries a secret shown only once (a webhook endpoint's signing secret, a one-time
+  link) is never stored: the record keeps its status without a body, and a retry with the key is 409
+  `idempotent_answer_withheld` instead of a replay (the work is still done only once).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from sqlalchemy.orm import Mapped, make_transient_to_detached, mapped_column
 from portal.actor import Actor
 from portal.db.base import Base, TenantOwned
 from portal.db.types import utcnow
-from portal.errors import IdempotencyKeyReused, ValidationFailed
+from portal.errors import IdempotencyKeyReused, IdempotentAnswerWithheld, ValidationFailed
 from portal.i18n import N_
 from portal.ids import uuid7
 
@@ -43,6 +46,7 @@ class IdempotencyRecord(TenantOwned, Base):
     key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None]
+    # None once status_code is set: the answer carried a secret and was withheld
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -102,7 +106,9 @@ async def claim(
         ).scalar_one()
         if existing.fingerprint != request_fingerprint:
             raise IdempotencyKeyReused()
-        assert existing.status_code is not None and existing.response_body is not None
+        assert existing.status_code is not None
+        if existing.response_body is None:
+            raise IdempotentAnswerWithheld()
         return SavedResponse(existing.status_code, existing.response_body, replayed=True)
     record = IdempotencyRecord(**values)
     make_transient_to_detached(record)

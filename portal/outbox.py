@@ -103,3 +103,22 @@ class Subscriber:
     deliver: Callable[[Services, Event], Awaitable[None]]
     # What people call it on the pages (a message to translate, N_()); the name when empty.
     label: str = ""
+    # For a subscriber whose receivers are data rather than code (a tenant's webhook endpoints): its
+    # `deliver` opens one line per receiver (sync.delivery.lines.open_lines), deliveries named
+    # "<name>:<key>" that the workers retry, kill and keep in aggregate order each on its own, calling
+    # `deliver_to(services, event, key)`; one receiver failing then holds back no other.
+    deliver_to: Callable[[Services, Event, str], Awaitable[None]] | None = None
+
+
+# Between a subscriber's name and the key of one of its lines, in a delivery's subscriber column.
+LINE_SEPARATOR = ":"
+
+
+def line_name(subscriber: str, key: str) -> str:
+    return f"{subscriber}{LINE_SEPARATOR}{key}"
+
+
+def split_line(name: str) -> tuple[str, str | None]:
+    """A delivery's subscriber column as (subscriber, line key or None)."""
+    subscriber, separator, key = name.partition(LINE_SEPARATOR)
+    return subscriber, (key if separator else None)

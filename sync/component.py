@@ -10,7 +10,7 @@ from portal.components import Component
 from portal.services import Services
 from sync.cli import register as register_cli
 from sync.controllers import DeliveriesController
-from sync.delivery.labels import subscriber_label
+from sync.delivery.labels import subscriber_label, subscriber_line
 from sync.delivery.worker import in_process_worker
 from sync.objects import OBJECTS
 from sync.pages import PAGES
@@ -39,7 +39,7 @@ component = Component(
     route_handlers=[DeliveriesController, *JOB_CONTROLLERS, *WEBHOOK_CONTROLLERS, *PAGES, *WEBHOOK_PAGES],
     objects=(*OBJECTS, *WEBHOOK_OBJECTS),
     template_dir=HERE / "templates",
-    template_globals={"subscriber_label": subscriber_label},
+    template_globals={"subscriber_label": subscriber_label, "subscriber_line": subscriber_line},
     services_setup=setup,
     subscribers=(WEBHOOKS,),
     jobs=(purge_job(),),

@@ -110,6 +110,6 @@ class DeliveriesController(Controller):
 
     @post("/{delivery_id:uuid}/replay", opt=requires(DELIVERY, "replay", problems=(404, 409)), status_code=200)
     async def replay(self, delivery_id: FromPath[uuid.UUID], deliveries: DeliveriesDep) -> DeliveryOut:
-        """Send a dead or delivered delivery again: back to pending with its attempts reset. A delivery
-        still pending is refused (409)."""
+        """Send a dead or delivered delivery again: back to pending with a fresh retry budget, its attempts
+        numbered on (the replay is audited). A delivery still pending is refused (409)."""
         return delivery_out(await deliveries.replay(delivery_id))

@@ -10,7 +10,7 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromPath
 from litestar.response import Template
 
-from portal.errors import Gone, NotFound, Throttled, ValidationFailed
+from portal.errors import DomainError, Gone, NotFound, Throttled, ValidationFailed
 from portal.http.context import sign_in_client
 from portal.http.deps import DB, ServicesDep
 from portal.permissions import public
@@ -42,28 +42,38 @@ async def forgot(data: Form, db: DB, services: ServicesDep, request: Request[Any
     return Template("forgot.html", context=context, background=background)
 
 
+def _refused(error: DomainError) -> Template:
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+    return Template(
+        "reset.html", context={"error": message_of(error), "token": None}, status_code=error.status, headers=headers
+    )
+
+
 @get("/reset/{token:str}", opt=public(), include_in_schema=False)
-async def reset_form(token: FromPath[str], db: DB, services: ServicesDep) -> Template:
+async def reset_form(token: FromPath[str], db: DB, services: ServicesDep, request: Request[Any, Any, Any]) -> Template:
     try:
-        tenant = await services.staff_resets.check(db, token)
-    except (NotFound, Gone) as error:
-        return Template("reset.html", context={"error": message_of(error), "token": None}, status_code=error.status)
+        tenant = await services.staff_resets.check(db, token, sign_in_client(request))
+    except (NotFound, Gone, Throttled) as error:
+        return _refused(error)
     return Template("reset.html", context={"token": token, "workspace": tenant.name, "errors": {}, "error": None})
 
 
 @post("/reset/{token:str}", opt=public(), include_in_schema=False)
-async def reset(token: FromPath[str], data: Form, db: DB, services: ServicesDep) -> Template:
+async def reset(
+    token: FromPath[str], data: Form, db: DB, services: ServicesDep, request: Request[Any, Any, Any]
+) -> Template:
+    client = sign_in_client(request)
     try:
-        tenant = await services.staff_resets.complete(db, token, data.get("password", ""))
+        tenant = await services.staff_resets.complete(db, token, data.get("password", ""), client)
     except ValidationFailed as error:
-        tenant = await services.staff_resets.check(db, token)
+        tenant = await services.staff_resets.check(db, token, client)
         return Template(
             "reset.html",
             context={"token": token, "workspace": tenant.name, "errors": field_errors(error), "error": None},
             status_code=422,
         )
-    except (NotFound, Gone) as error:
-        return Template("reset.html", context={"error": message_of(error), "token": None}, status_code=error.status)
+    except (NotFound, Gone, Throttled) as error:
+        return _refused(error)
     return Template("reset.html", context={"done": True, "slug": tenant.slug, "token": None, "error": None})
 
 

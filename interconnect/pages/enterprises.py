@@ -175,7 +175,7 @@ async def create_enterprise_page(
     handover = Handover()
     if created.admin is not None and created.setup_credential:
         identity = await people.identity_of(created.admin)
-        handover = await interconnect.hand_over(db, created.admin, identity, created.setup_credential)
+        handover = await interconnect.hand_over(db, created.admin, identity, created.setup_credential, by=actor)
     return Template(
         "console/partners/created.html",
         context={
@@ -232,13 +232,13 @@ async def enterprise_status(link_id: FromPath[uuid.UUID], data: Form, links: Lin
     include_in_schema=False,
 )
 async def resend_setup_link_page(
-    membership_id: FromPath[uuid.UUID], db: DB, people: PeopleDep, interconnect: InterconnectDep
+    membership_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, people: PeopleDep, interconnect: InterconnectDep
 ) -> Template:
     """A new one-time link for a person who has not accepted yet (the earlier ones stop working): sent to
     them when email or SMS reaches them, else shown once to pass on."""
     membership = await people.get(membership_id)
     credential = await people.renew_setup_link(membership)
-    handover = await interconnect.hand_over(db, membership, await people.identity_of(membership), credential)
+    handover = await interconnect.hand_over(db, membership, await people.identity_of(membership), credential, by=actor)
     return Template(
         "console/partners/link_sent.html",
         context={

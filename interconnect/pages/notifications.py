@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 
 from interconnect.pages.workspace import CurrentPortal, partner_portal_router
 from interconnect.services import InterconnectDep
-from portal.errors import Gone, NotFound, Throttled, ValidationFailed
+from portal.errors import DomainError, Gone, NotFound, Throttled, ValidationFailed
 from portal.http.context import sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import current_language
@@ -135,39 +135,51 @@ async def partner_forgot(
     return Template("portal/forgot.html", context=context, background=background)
 
 
+def _reset_refused(portal: CurrentPortal, error: DomainError) -> Template:
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
+    return Template(
+        "portal/reset.html",
+        context={**portal.frame, "error": message_of(error), "token": None},
+        status_code=error.status,
+        headers=headers,
+    )
+
+
 @get("/reset/{token:str}", opt=public(), include_in_schema=False)
 async def partner_reset_form(
-    token: FromPath[str], db: DB, interconnect: InterconnectDep, portal: CurrentPortal
+    token: FromPath[str],
+    db: DB,
+    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    request: Request[Any, Any, Any],
 ) -> Template:
     try:
-        await interconnect.resets.check(db, portal.workspace.tenant_id, token)
-    except (NotFound, Gone) as error:
-        return Template(
-            "portal/reset.html",
-            context={**portal.frame, "error": message_of(error), "token": None},
-            status_code=error.status,
-        )
+        await interconnect.resets.check(db, portal.workspace.tenant_id, token, sign_in_client(request))
+    except (NotFound, Gone, Throttled) as error:
+        return _reset_refused(portal, error)
     return Template("portal/reset.html", context={**portal.frame, "token": token, "errors": {}, "error": None})
 
 
 @post("/reset/{token:str}", opt=public(), include_in_schema=False)
 async def partner_reset(
-    token: FromPath[str], data: Form, db: DB, interconnect: InterconnectDep, portal: CurrentPortal
+    token: FromPath[str],
+    data: Form,
+    db: DB,
+    interconnect: InterconnectDep,
+    portal: CurrentPortal,
+    request: Request[Any, Any, Any],
 ) -> Template:
+    client = sign_in_client(request)
     try:
-        await interconnect.resets.complete(db, portal.workspace.tenant_id, token, data.get("password", ""))
+        await interconnect.resets.complete(db, portal.workspace.tenant_id, token, data.get("password", ""), client)
     except ValidationFailed as error:
         return Template(
             "portal/reset.html",
             context={**portal.frame, "token": token, "errors": field_errors(error), "error": None},
             status_code=422,
         )
-    except (NotFound, Gone) as error:
-        return Template(
-            "portal/reset.html",
-            context={**portal.frame, "error": message_of(error), "token": None},
-            status_code=error.status,
-        )
+    except (NotFound, Gone, Throttled) as error:
+        return _reset_refused(portal, error)
     return Template("portal/reset.html", context={**portal.frame, "done": True, "token": None, "error": None})
 
 

@@ -48,7 +48,9 @@ def template_environment(components: list[Component]) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext, npgettext=i18n.npgettext
+    )
     env.globals["current_language"] = i18n.current_language
     env.globals["time_zones"] = timezones.time_zone_names
     env.globals["locale_time_zone"] = lambda: timezones.check_time_zone(None, i18n.current_language())

@@ -5,6 +5,9 @@ POST); `opt={"idempotent": False}` opts a POST out, `opt={"idempotent": True}` o
 request with the header, the unit of work (portal.http.deps.provide_db) claims the key in its own
 transaction before the handler runs; the response class writes the rendered response onto the claim,
 still before commit. A key already answered replays its saved response; see portal.idempotency.
+
+A route whose answer may carry a secret shown only once names its fields with `shown_once(...)` in its
+opt: when any of them is set in the answer, the answer is not stored (a retry with the key is refused).
 """
 
 from __future__ import annotations
@@ -28,6 +31,24 @@ from portal.http.guard import is_public
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 _CLAIM = "portal_idempotency_claim"
+_SHOWN_ONCE = "shown_once"
+
+
+def shown_once(*fields: str) -> dict[str, object]:
+    """Route opt: the answer's top-level `fields` that, when set, hold a secret shown only once (never
+    stored in the idempotency table)."""
+    return {_SHOWN_ONCE: fields}
+
+
+def _carries_secret(handler: BaseRouteHandler, body: bytes) -> bool:
+    fields = handler.opt.get(_SHOWN_ONCE, ())
+    if not fields:
+        return False
+    try:
+        answer = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        return True  # not what the route answers normally: keep nothing
+    return not isinstance(answer, dict) or any(answer.get(f) is not None for f in fields)
 
 
 def is_creating(handler: BaseRouteHandler, path: str) -> bool:
@@ -87,7 +108,9 @@ class PortalResponse(Response[Any]):
         response = super().to_asgi_response(app, request, **kwargs)
         claimed = request.state.get(_CLAIM)
         if claimed is not None and claimed.status_code is None:
-            claimed.status_code, claimed.response_body = response.status_code, response.body
+            withheld = _carries_secret(request.route_handler, response.body)
+            claimed.status_code = response.status_code
+            claimed.response_body = None if withheld else response.body
         return response
 
 

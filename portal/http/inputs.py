@@ -6,6 +6,7 @@ are allowed only in fields some request schema declares `Multiline`; the pages' 
 the API, so a name declared once is multi-line in both.
 Numbers: `Int32` is the range of the database's 32-bit integer columns, and list paging is bounded by
 `Limit` and `Offset`; the bounds are in the schemas, so the OpenAPI document states them.
+Dates: from 1970 to 2100 in any field named like one some route declares a date (portal.http.dates).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from multipart import MultipartSegment, PushMultipartParser  # type: ignore[import-untyped]
 
 from portal.errors import FieldError, ValidationFailed
+from portal.http.dates import app_date_fields, date_error
 from portal.i18n import N_
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -110,9 +112,22 @@ def app_multiline_fields(app: Litestar) -> frozenset[str]:
     return found
 
 
-def _json_errors(value: Any, path: str, multiline: frozenset[str], name: str = "") -> Iterator[FieldError]:
+def _value_error(
+    field: str, name: str, value: str, multiline: frozenset[str], dates: frozenset[str]
+) -> FieldError | None:
+    """What is wrong with one text of the request (`name` its key, `field` where it is): control
+    characters, or a date out of range in a field some route declares a date."""
+    error = text_error(field, value, multiline=name in multiline)
+    if error is None and name in dates:
+        error = date_error(field, value)
+    return error
+
+
+def _json_errors(
+    value: Any, path: str, multiline: frozenset[str], dates: frozenset[str], name: str = ""
+) -> Iterator[FieldError]:
     if isinstance(value, str):
-        error = text_error(path or "body", value, multiline=name in multiline)
+        error = _value_error(path or "body", name, value, multiline, dates)
         if error:
             yield error
     elif isinstance(value, dict):
@@ -122,10 +137,10 @@ def _json_errors(value: Any, path: str, multiline: frozenset[str], name: str = "
             if error:
                 yield error
             else:
-                yield from _json_errors(item, where, multiline, key)
+                yield from _json_errors(item, where, multiline, dates, key)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _json_errors(item, f"{path}[{index}]" if path else f"[{index}]", multiline, name)
+            yield from _json_errors(item, f"{path}[{index}]" if path else f"[{index}]", multiline, dates, name)
 
 
 def _undecodable_field(body: bytes) -> str | None:
@@ -164,8 +179,9 @@ def _undecodable_part(body: bytes, boundary: bytes) -> str:
 
 async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     errors: list[FieldError] = []
+    dates = app_date_fields(request.app)
     for name, value in request.query_params.multi_items():
-        errors.extend(e for e in (text_error(name, name), text_error(name, value)) if e)
+        errors.extend(e for e in (text_error(name, name), _value_error(name, name, value, frozenset(), dates)) if e)
     for name, value in request.scope.get("path_params", {}).items():
         if isinstance(value, str) and (error := text_error(name, value)):
             errors.append(error)
@@ -184,7 +200,7 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
             return [*errors, FieldError(field, N_("is not UTF-8 text"), "invalid_encoding")]
         for name, value in form.multi_items():
             text = value if isinstance(value, str) else value.filename  # an upload's name is kept as text
-            if (error := text_error(name, name)) or (error := text_error(name, text, multiline=name in multiline)):
+            if (error := text_error(name, name)) or (error := _value_error(name, name, text, multiline, dates)):
                 errors.append(error)
         if errors:
             await form.close()  # the handler that would close its uploads is not reached
@@ -196,7 +212,7 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
             raise ClientException(N_("The request body is nested too deeply")) from None
         except SerializationException as error:
             raise ClientException(str(error)) from error
-        errors.extend(_json_errors(data, "", multiline))
+        errors.extend(_json_errors(data, "", multiline, dates))
     return errors
 
 

@@ -1,9 +1,13 @@
 """Resetting a forgotten password with a one-time link sent to the person (never shown to anyone).
 
 Asking always answers the same, whether the login exists or not (no enumeration), and is counted by the
-sign-in guard (portal.identity.throttle) under its own keys, so a script trying names is throttled like
-one guessing passwords. A link is short-lived and single-use; asking again ends the earlier links; using
-one ends every session of the person. The token table serves staff here and partners in interconnect."""
+sign-in guard (portal.identity.throttle) under keys of its own: an address asking too often is refused,
+and past a few links per login in the window no more are sent, silently, so nobody can lock a person out
+(of signing in or of resetting) or flood their mailbox. Trying a link is counted per address like a
+sign-in, and only a wrong one stays counted. A link is short-lived and single-use; asking again ends the
+earlier links; using one ends every session of the person; disabling the person (revoke_user_sessions)
+ends their links, and the page of a link of a disabled person says so instead of asking for a password.
+The token table serves staff here and partners in interconnect."""
 
 from __future__ import annotations
 
@@ -30,11 +34,6 @@ from portal.notifications.kinds import STAFF_PASSWORD_RESET
 from portal.notifications.service import Notifier, Recipient
 
 RESET_LIFETIME = timedelta(minutes=30)
-
-
-def reset_key(login: str) -> str:
-    """The guard's key for asking a reset of `login`: counted apart from its password guesses."""
-    return f"reset:{login}"
 
 
 async def new_reset(session: AsyncSession, user_kind: str, user_id: uuid.UUID) -> tuple[PasswordReset, str]:
@@ -70,17 +69,35 @@ def parse_reset(credential: str) -> tokens.SessionCredential:
     return cred
 
 
-async def open_reset(session: AsyncSession, cred: tokens.SessionCredential, user_kind: str) -> PasswordReset:
-    """The link's row (in the session's tenant), if it may still be used."""
+async def find_reset(session: AsyncSession, cred: tokens.SessionCredential, user_kind: str) -> PasswordReset:
+    """The link's row (in the session's tenant), whether or not it may still be used."""
     row = await session.scalar(
         select(PasswordReset).where(PasswordReset.id == cred.session_id), execution_options={"populate_existing": True}
     )
     if row is None or row.user_kind != user_kind or not tokens.same_digest(cred.secret, row.secret_hash):
         raise NotFound(N_("This link is not valid"), code="reset_link_invalid")
+    return row
+
+
+def check_usable(row: PasswordReset) -> None:
     if row.used_at is not None:
         raise Gone(N_("This link was already used or replaced by a newer one"), code="reset_link_used")
     if row.expires_at <= utcnow():
         raise Gone(N_("This link has expired; ask for a new one"), code="reset_link_expired")
+
+
+def account_disabled() -> Gone:
+    """What the link of a person who may no longer sign in answers (before whether it was used)."""
+    return Gone(
+        N_("This account is disabled, so its password cannot be reset. Ask your administrator to enable it."),
+        code="reset_account_disabled",
+    )
+
+
+async def open_reset(session: AsyncSession, cred: tokens.SessionCredential, user_kind: str) -> PasswordReset:
+    """The link's row (in the session's tenant), if it may still be used."""
+    row = await find_reset(session, cred, user_kind)
+    check_usable(row)
     return row
 
 
@@ -137,7 +154,7 @@ class StaffResets:
     async def ask(self, session: AsyncSession, workspace: str, email: str, client: SignInClient) -> ResetTarget | None:
         """Whom to send a reset link (an active user of the workspace with this email whom a channel
         reaches), or None; the caller answers the same either way and then hands the target to
-        `send_reset` after its answer. Counted by the guard under the login's reset key."""
+        `send_reset` after its answer. Counted by the guard as a reset request (throttle.py)."""
         workspace, email = workspace.strip().lower(), email.strip().lower()
         found: tuple[Tenant, InternalUser] | None = None
         async with read_phase(session):
@@ -149,8 +166,8 @@ class StaffResets:
                 )
             if tenant is not None and user is not None:
                 found = (tenant, user)
-        await self.guard.count_attempt(reset_key(staff_login(workspace, email)), client)
-        if found is None:
+        may_send = await self.guard.count_reset_request(staff_login(workspace, email), client)
+        if found is None or not may_send:
             return None
         tenant, user = found
         person = Recipient(
@@ -171,29 +188,41 @@ class StaffResets:
     async def send(self, target: ResetTarget) -> None:
         await send_reset(self.db, self.notifier, target)
 
-    async def check(self, session: AsyncSession, credential: str) -> Tenant:
-        """The workspace of a link that can still be used (for the page that asks for the new password)."""
-        cred = parse_reset(credential)
-        async with within(session, tenant_context(cred.tenant_id, channel="web")):
-            await open_reset(session, cred, "internal")
-            tenant = await session.scalar(select(Tenant).where(Tenant.id == cred.tenant_id, Tenant.status == "active"))
-        if tenant is None:
-            raise NotFound(N_("This link is not valid"), code="reset_link_invalid")
+    async def check(self, session: AsyncSession, credential: str, client: SignInClient) -> Tenant:
+        """The workspace of a link that can still be used (for the page that asks for the new password).
+        Counted as a try of a link from the client's address; a real link gives the attempt back."""
+        keys = await self.guard.count_link_attempt(client)
+        async with read_phase(session):
+            tenant = await self._check(session, credential)
+        await self.guard.succeeded(keys)
         return tenant
 
-    async def complete(self, session: AsyncSession, credential: str, password: str) -> Tenant:
+    async def _check(self, session: AsyncSession, credential: str) -> Tenant:
+        cred = parse_reset(credential)
+        async with within(session, tenant_context(cred.tenant_id, channel="web")):
+            row = await find_reset(session, cred, "internal")
+            tenant = await session.scalar(select(Tenant).where(Tenant.id == cred.tenant_id, Tenant.status == "active"))
+            user = await session.scalar(select(InternalUser).where(InternalUser.id == row.user_id))
+        if tenant is None or user is None:
+            raise NotFound(N_("This link is not valid"), code="reset_link_invalid")
+        if user.status != "active":
+            raise account_disabled()
+        check_usable(row)
+        return tenant
+
+    async def complete(self, session: AsyncSession, credential: str, password: str, client: SignInClient) -> Tenant:
         """Set the new password, spend the link and end every session of the user. A disabled user's
         link does nothing."""
-        cred = parse_reset(credential)
+        tenant = await self.check(session, credential, client)
         check_strength(password)
-        tenant = await self.check(session, credential)
+        cred = parse_reset(credential)
         async with within(session, tenant_context(cred.tenant_id, channel="web")):
             row = await open_reset(session, cred, "internal")
             user = await session.scalar(
                 select(InternalUser).where(InternalUser.id == row.user_id, InternalUser.status == "active")
             )
             if user is None:
-                raise NotFound(N_("This link is not valid"), code="reset_link_invalid")
+                raise account_disabled()
             await spend_reset(session, row)
             user.password_hash = self.passwords.hash(password)
             await revoke_user_sessions(session, user.id, "password_reset")

@@ -25,7 +25,7 @@ from portal.db.types import utcnow
 from portal.errors import NotAuthenticated
 from portal.i18n import N_
 from portal.identity import tokens
-from portal.identity.models import AuthSession, InternalUser, Tenant
+from portal.identity.models import AuthSession, InternalUser, PasswordReset, Tenant
 from portal.ids import uuid7
 from portal.notifications.models import Notification
 from portal.permissions import AccessPolicy, SignedInOnly
@@ -257,13 +257,26 @@ async def revoke_session(session: AsyncSession, session_id: uuid.UUID, reason: s
 
 
 async def revoke_user_sessions(session: AsyncSession, user_ids: list[uuid.UUID] | uuid.UUID, reason: str) -> int:
-    """End every open session of these users (staff or external memberships) at once."""
+    """End every open session of these users (staff or external memberships) at once, and every password
+    reset link of theirs not yet used: a person disabled and enabled again within a link's lifetime does
+    not find it working again. How many sessions ended."""
     ids = user_ids if isinstance(user_ids, list) else [user_ids]
     if not ids:
         return 0
+    now = utcnow()
     result = await session.execute(
         update(AuthSession)
         .where(AuthSession.user_id.in_(ids), AuthSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason)
+        .values(revoked_at=now, revoked_reason=reason)
+    )
+    await session.execute(
+        update(PasswordReset)
+        .where(
+            PasswordReset.user_kind.in_(("internal", "external")),
+            PasswordReset.user_id.in_(ids),
+            PasswordReset.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.context import PUBLIC
 from portal.db.engine import Database
@@ -94,33 +95,76 @@ class SignInGuard:
             keys.append(ThrottleKey(_hash(f"address:{client.address}"), self.per_address, refundable=True))
         return keys
 
+    async def _bump(self, session: AsyncSession, key: ThrottleKey) -> int | None:
+        """One more on `key` in `session`'s transaction; over its limit: the seconds until its window ends."""
+        now = utcnow()
+        stale = LoginThrottle.window_started_at < now - self.window
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(LoginThrottle).values(key=key.key, attempts=1, window_started_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[LoginThrottle.key],
+            set_={
+                "attempts": case((stale, 1), else_=LoginThrottle.attempts + 1),
+                "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at),
+            },
+        ).returning(LoginThrottle.attempts, LoginThrottle.window_started_at)
+        attempts, started = (await session.execute(stmt)).one()
+        return _seconds_until(started + self.window, now) if attempts > key.limit else None
+
+    async def _count(self, keys: list[ThrottleKey]) -> dict[str, int]:
+        """Count one attempt on each key in a transaction of its own; the keys over their limit, with the
+        seconds until their window ends."""
+        over: dict[str, int] = {}
+        async with self.db.session(PUBLIC) as session:
+            for k in keys:
+                wait = await self._bump(session, k)
+                if wait is not None:
+                    over[k.key] = wait
+        return over
+
+    async def count_action(self, session: AsyncSession, key: str, limit: int, detail: str | None = None) -> None:
+        """Count one action on `key` (the invitations one person sends) within the window, in the caller's
+        transaction: an action that fails and rolls back is not counted. Over `limit`: Throttled, saying
+        `detail` (a message id with %(seconds)s) if given."""
+        wait = await self._bump(session, ThrottleKey(_hash(f"action:{key}"), limit))
+        if wait is not None:
+            raise Throttled(wait, detail)
+
     async def count_attempt(self, login: str, client: SignInClient) -> list[ThrottleKey]:
         """Count one attempt on each key, committed before anything is verified; over a limit: Throttled.
         Its own transaction, because a refused guess must stay counted though the caller's rolls back; the
         caller makes its reads in a `read_phase` (portal.db.engine) first, so on SQLite its unit of work
         holds no write lock that this one would wait for."""
         keys = self.keys(login, client)
-        now = utcnow()
-        cutoff = now - self.window
-        waits: list[int] = []
-        async with self.db.session(PUBLIC) as session:
-            insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-            for k in keys:
-                stale = LoginThrottle.window_started_at < cutoff
-                stmt = insert(LoginThrottle).values(key=k.key, attempts=1, window_started_at=now)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=[LoginThrottle.key],
-                    set_={
-                        "attempts": case((stale, 1), else_=LoginThrottle.attempts + 1),
-                        "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at),
-                    },
-                ).returning(LoginThrottle.attempts, LoginThrottle.window_started_at)
-                attempts, started = (await session.execute(stmt)).one()
-                if attempts > k.limit:
-                    waits.append(_seconds_until(started + self.window, now))
-        if waits:
-            raise Throttled(max(waits))
+        over = await self._count(keys)
+        if over:
+            raise Throttled(max(over.values()))
         return keys
+
+    async def count_link_attempt(self, client: SignInClient) -> list[ThrottleKey]:
+        """Count one try of a one-time link (a password reset's) from the client's address, before the link
+        is checked, as a sign-in is counted before its password: over the address's limit, Throttled. The
+        caller gives the attempt back (`succeeded`) when the link was real, so only guesses stay counted.
+        Apart from the address's sign-in attempts: guessing links locks nobody out of signing in."""
+        keys = [ThrottleKey(_hash(f"link:address:{client.address}"), self.per_address, refundable=True)]
+        over = await self._count(keys if client.address else [])
+        if over:
+            raise Throttled(max(over.values()))
+        return keys if client.address else []
+
+    async def count_reset_request(self, login: str, client: SignInClient) -> bool:
+        """Count a password reset asked for `login`: refused (Throttled) when the client's address asked
+        for too many (whatever the logins); else whether a link may be sent, which is so while fewer than
+        the per-login limit were asked for this login in the window. Past it nothing more is sent, silently
+        (the answer is the same either way): nobody can flood a person's mailbox, and nobody's asking ever
+        refuses the person's own, nor counts on their sign-in (keys of their own, apart from sign-ins)."""
+        address = [ThrottleKey(_hash(f"reset:address:{client.address}"), self.per_address)] if client.address else []
+        per_login = ThrottleKey(_hash(f"reset:login:{login}"), self.per_login)
+        over = await self._count([*address, per_login])
+        refused = [seconds for key, seconds in over.items() if key != per_login.key]
+        if refused:
+            raise Throttled(max(refused))
+        return per_login.key not in over
 
     async def succeeded(self, keys: list[ThrottleKey]) -> None:
         """Give the attempt back, in its own transaction as it was counted (between the caller's reads

@@ -58,7 +58,7 @@ STAFF_PASSWORD_RESET = "staff.password_reset"
 KERNEL_KINDS = (
     NotificationKind(
         STAFF_PASSWORD_RESET,
-        N_("Password reset"),
+        N_("Password reset for console staff"),
         "notifications/password_reset",
         audience=frozenset({"internal"}),
         security=True,

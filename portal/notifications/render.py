@@ -1,5 +1,7 @@
 """Rendering a notification in one language: the email (subject, text, HTML), the SMS and the inbox
-entry, from the kind's template file of that language (portal.notifications.kinds)."""
+entry, from the kind's template file of that language (portal.notifications.kinds). Every text
+parameter but the platform's own link is shown as portal.notifications.shown writes it: names people
+chose never become links or carry control characters."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template
 
 from portal.notifications.kinds import NotificationKind
+from portal.notifications.shown import LINK_PARAM, shown_params
 
 LANGUAGES = ("en", "zh_CN")
 
@@ -47,6 +50,7 @@ class Renderer:
 
     def render(self, kind: NotificationKind, language: str | None, params: Mapping[str, Any]) -> Rendered:
         lang = self.language(language)
+        params = shown_params(params)
         plain = {
             b: self._block(self._plain, kind, lang, b, params) for b in ("subject", "text", "sms", "title", "body")
         }
@@ -55,5 +59,5 @@ class Renderer:
     def inbox(self, kind: NotificationKind, language: str | None, params: Mapping[str, Any]) -> tuple[str, str]:
         """The title and body of an inbox entry (never given the link)."""
         lang = self.language(language)
-        safe = {k: v for k, v in params.items() if k != "link"}
+        safe = shown_params({k: v for k, v in params.items() if k != LINK_PARAM})
         return self._block(self._plain, kind, lang, "title", safe), self._block(self._plain, kind, lang, "body", safe)

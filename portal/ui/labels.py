@@ -5,7 +5,7 @@ Message ids are marked with N_ and translated where shown; packages add their ow
 
 from __future__ import annotations
 
-from portal.i18n import N_, gettext
+from portal.i18n import N_, gettext, lazy
 
 OBJECT_LABELS: dict[str, str] = {
     "internal_users": N_("Staff account"),
@@ -54,7 +54,11 @@ OBJECT_LABELS: dict[str, str] = {
     "ordering_account_entries": N_("Account entry"),
     "ordering_addresses": N_("Address"),
 }
-ACTION_LABELS: dict[str, str] = {"create": N_("Created"), "update": N_("Changed"), "delete": N_("Deleted")}
+ACTION_LABELS: dict[str, str] = {
+    "create": lazy.pgettext("audit action", "Created"),
+    "update": N_("Changed"),
+    "delete": N_("Deleted"),
+}
 CHANNEL_LABELS: dict[str, str] = {"web": N_("Web"), "api": N_("API"), "cli": N_("Command line"), "system": N_("System")}
 # Status of a partner enterprise (enterprise link) and of an external user (membership).
 LINK_STATUS_LABELS: dict[str, str] = {

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.errors import ValidationFailed
-from portal.i18n import N_, gettext
+from portal.i18n import N_, gettext, lazy
 from portal.permissions import ANY, STANDARD_ACTIONS, ProtectedObject
 from roles.models import Role
 from roles.presets import PARTNER_APPS
@@ -19,7 +19,7 @@ from roles.presets import PARTNER_APPS
 RESERVED_KEYS = frozenset({"templates", "data", "sharing", "teams", "new", "preview", "explain", "objects"})
 
 ACTION_LABELS: dict[str, str] = {
-    "read": N_("View"),
+    "read": lazy.pgettext("permission", "View"),
     "create": N_("Create"),
     "update": N_("Change"),
     "delete": N_("Delete"),
@@ -68,7 +68,7 @@ TARGET_LABELS: dict[str, str] = {
     "tier": N_("Tier"),
     "role": N_("Partner role"),
 }
-ACCESS_LABELS: dict[str, str] = {"read": N_("View"), "write": N_("View and change")}
+ACCESS_LABELS: dict[str, str] = {"read": lazy.pgettext("permission", "View"), "write": N_("View and change")}
 APP_LABELS: dict[str, str] = dict(PARTNER_APPS)
 
 _TABLES: dict[str, Mapping[str, str]] = {

@@ -32,6 +32,7 @@ from portal.errors import (
     Conflict,
     DomainError,
     NotFound,
+    Throttled,
     ValidationFailed,
 )
 from portal.http.deps import DB, CurrentActor, ServicesDep
@@ -253,10 +254,14 @@ async def add_colleague_page(
         async with db.begin_nested():
             membership, identity, credential = await people.add_colleague(actor, new_person(form), admin=admin)
             handover = (
-                None if credential is None else await interconnect.hand_over(db, membership, identity, credential)
+                None
+                if credential is None
+                else await interconnect.hand_over(db, membership, identity, credential, by=actor)
             )
     except ValidationFailed as error:
         return await page(errors=field_errors(error), status_code=422)
+    except Throttled as error:  # too many invitations sent lately
+        return await page(alert=message_of(error), status_code=error.status)
     except Conflict as error:  # quota used up, a person already connected, …
         if error.code in JOIN_CONFLICT_FIELDS:
             return await page(errors={JOIN_CONFLICT_FIELDS[error.code]: message_of(error)}, status_code=409)

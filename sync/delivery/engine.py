@@ -24,7 +24,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -36,7 +36,7 @@ from sqlalchemy.orm import aliased
 
 from portal.db.context import SYSTEM
 from portal.db.types import utcnow
-from portal.outbox import Event, OutboxEvent, PermanentFailure, Subscriber
+from portal.outbox import Event, OutboxEvent, PermanentFailure, Subscriber, split_line
 from sync.delivery.models import Delivery, DeliveryAttempt
 
 if TYPE_CHECKING:
@@ -296,11 +296,8 @@ class DeliveryEngine:
     async def attempt(self, claimed: Claimed) -> Outcome:
         started, clock = utcnow(), time.perf_counter()
         error, permanent = None, False
-        subscriber = self.subscribers.get(claimed.subscriber)
         try:
-            if subscriber is None:
-                raise LookupError(f"no subscriber named {claimed.subscriber!r} runs in this worker")
-            await asyncio.wait_for(subscriber.deliver(self.services, claimed.event), self.config.timeout_seconds)
+            await asyncio.wait_for(self._delivering(claimed), self.config.timeout_seconds)
         except PermanentFailure as exc:
             error, permanent = (str(exc) or type(exc).__name__)[:ERROR_LENGTH], True
         except TimeoutError:
@@ -309,6 +306,16 @@ class DeliveryEngine:
             error = _error_text(exc)
         duration = int((time.perf_counter() - clock) * 1000)
         return Outcome(claimed, started, utcnow(), duration, error, permanent)
+
+    def _delivering(self, claimed: Claimed) -> Awaitable[None]:
+        """The subscriber's call for this delivery: `deliver`, or `deliver_to` for one of its own lines."""
+        name, key = split_line(claimed.subscriber)
+        subscriber = self.subscribers.get(name)
+        if subscriber is not None and key is None:
+            return subscriber.deliver(self.services, claimed.event)
+        if subscriber is not None and key is not None and subscriber.deliver_to is not None:
+            return subscriber.deliver_to(self.services, claimed.event, key)
+        raise LookupError(f"no subscriber named {claimed.subscriber!r} runs in this worker")
 
     async def finish(self, outcomes: Sequence[Outcome]) -> None:
         """Write each outcome while its attempt still holds the lease; log every attempt."""
@@ -341,11 +348,27 @@ class DeliveryEngine:
                     .execution_options(synchronize_session=False)
                 )
                 written |= {(r.tenant_id, r.id) for r in rows}
+            failed = [o.claimed for o in outcomes if o.error is not None]
+            # attempts made before the last replay: the budget and the backoff count from there
+            bases: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
+            if failed:
+                bases = {
+                    (r.tenant_id, r.id): r.attempt_base
+                    for r in await session.execute(
+                        select(Delivery.tenant_id, Delivery.id, Delivery.attempt_base).where(
+                            tuple_(Delivery.tenant_id, Delivery.id).in_([(c.tenant_id, c.id) for c in failed])
+                        )
+                    )
+                }
+
+            def tries(c: Claimed) -> int:
+                return c.attempt - bases.get((c.tenant_id, c.id), 0)
+
             for outcome in outcomes:
                 if outcome.error is None:
                     continue
                 c = outcome.claimed
-                dead = outcome.permanent or c.attempt >= self.config.max_attempts
+                dead = outcome.permanent or tries(c) >= self.config.max_attempts
                 result = await session.execute(
                     update(Delivery)
                     .where(
@@ -357,7 +380,7 @@ class DeliveryEngine:
                     )
                     .values(
                         status="dead" if dead else "pending",
-                        next_attempt_at=now if dead else now + retry_delay(c.attempt, self.config, self.rng),
+                        next_attempt_at=now if dead else now + retry_delay(tries(c), self.config, self.rng),
                         last_error=outcome.error,
                         lease_owner=None,
                         lease_expires_at=None,
@@ -375,7 +398,7 @@ class DeliveryEngine:
                 elif outcome.error is None:
                     kind = "delivered"
                 else:
-                    kind = "dead" if outcome.permanent or c.attempt >= self.config.max_attempts else "failed"
+                    kind = "dead" if outcome.permanent or tries(c) >= self.config.max_attempts else "failed"
                 log_rows.append(
                     {
                         "tenant_id": c.tenant_id,

@@ -22,7 +22,9 @@ OUTCOMES = ("delivered", "failed", "dead", "lost", "late")
 class Delivery(TenantOwned, Base):
     """Pending with `lease_owner` set and `lease_expires_at` in the future: a worker is running an attempt.
     `attempts` counts the attempts begun (a claim adds one), so (lease_owner, attempts) names one attempt:
-    a worker writes its result only while both still hold."""
+    a worker writes its result only while both still hold. A replay keeps counting (the attempt log reads
+    on, 1, 2, 3 …) and sets `attempt_base` to the attempts made before it: the retry budget and the
+    backoff count from there."""
 
     __tablename__ = "outbox_deliveries"
     __table_args__ = (
@@ -59,6 +61,7 @@ class Delivery(TenantOwned, Base):
     sequence: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
+    attempt_base: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None]

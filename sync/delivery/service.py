@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.audit import record_action
 from portal.db.types import utcnow
 from portal.errors import Conflict, NotFound
 from portal.i18n import N_
@@ -174,18 +175,20 @@ class Deliveries:
         return DeliveryDetail(delivery, event, attempts)
 
     async def replay(self, delivery_id: uuid.UUID) -> Delivery:
-        """A dead delivery goes back to pending with its attempts reset; a delivered one is sent again.
-        One still pending is refused: it is already going to be delivered."""
+        """A dead delivery goes back to pending with a fresh retry budget; a delivered one is sent again.
+        One still pending is refused: it is already going to be delivered. The attempts go on counting
+        (the log's numbers continue), and the replay is in the audit log: who, when, which delivery."""
         delivery = await self._get(delivery_id)
         if delivery.status == "pending":
             raise Conflict(N_("This delivery is still waiting to be delivered"), code="delivery_pending")
         now = utcnow()
-        await self.session.execute(
+        was = {"status": delivery.status, "attempts": delivery.attempts, "last_error": delivery.last_error}
+        replayed = await self.session.execute(
             update(Delivery)
             .where(Delivery.id == delivery.id, Delivery.status == delivery.status)
             .values(
                 status="pending",
-                attempts=0,
+                attempt_base=Delivery.attempts,
                 next_attempt_at=now,
                 last_error=None,  # what went wrong stays in the attempt log
                 lease_owner=None,
@@ -193,7 +196,16 @@ class Deliveries:
                 delivered_at=None,
                 updated_at=now,
             )
+            .returning(Delivery.id)
             .execution_options(synchronize_session=False)
+        )
+        if replayed.first() is None:  # someone replayed it a moment ago
+            raise Conflict(N_("This delivery is still waiting to be delivered"), code="delivery_pending")
+        record_action(
+            self.session,
+            delivery,
+            "replay",
+            {"event_id": delivery.event_id, "subscriber": delivery.subscriber, "replayed": was},
         )
         await wake_workers(self.session)
         await self.session.refresh(delivery)

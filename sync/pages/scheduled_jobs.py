@@ -16,9 +16,11 @@ from portal.permissions import requires
 from portal.schedules import ScheduledJob
 from portal.ui.paging import page_number, paging
 from sync.objects import JOB
-from sync.scheduling.api import PAGE_SIZE, ScheduleDep
+from sync.scheduling.api import ScheduleDep
 from sync.scheduling.duty import MAX_ATTEMPTS
 from sync.scheduling.shown import OWN_MESSAGES, shown_error
+
+PAGE_SIZE = 20
 
 
 def schedule_text(job: ScheduledJob) -> str:

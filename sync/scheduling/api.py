@@ -9,20 +9,18 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.types import utcnow
+from portal.http.inputs import Limit, Offset
 from portal.permissions import requires
 from portal.services import Services
-from portal.ui.paging import page_number
 from sync.objects import JOB
 from sync.scheduling.duty import registered_jobs
 from sync.scheduling.models import JobRun
 from sync.scheduling.runs import JobView, Schedule
 from sync.scheduling.shown import shown_error
-
-PAGE_SIZE = 20
 
 
 def provide_schedule(request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]) -> Schedule:
@@ -85,10 +83,10 @@ class JobOut(msgspec.Struct):
 
 class JobRunsOut(msgspec.Struct):
     job: str
-    total: int
-    page: int
-    page_size: int
     runs: list[JobRunOut]
+    total: int
+    limit: int
+    offset: int
 
 
 class ScheduledJobsController(Controller):
@@ -104,13 +102,12 @@ class ScheduledJobsController(Controller):
 
     @get("/{job_name:str}/runs", opt=requires(JOB, "read"))
     async def list_runs(
-        self, job_name: FromPath[str], schedule: ScheduleDep, page: FromQuery[str | None] = None
+        self, job_name: FromPath[str], schedule: ScheduleDep, limit: Limit = 50, offset: Offset = 0
     ) -> JobRunsOut:
         """A job's runs, newest first: each attempt is a run of its own (a retry or a takeover of the same
-        due time has the next `attempt`)."""
-        number = page_number(page)
-        runs, total = await schedule.runs(job_name, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-        return JobRunsOut(job_name, total, number, PAGE_SIZE, [JobRunOut.of(run) for run in runs])
+        due time has the next `attempt`). Paged by `limit` and `offset`, as every list of the API."""
+        runs, total = await schedule.runs(job_name, offset=offset, limit=limit)
+        return JobRunsOut(job_name, [JobRunOut.of(run) for run in runs], total, limit, offset)
 
 
 CONTROLLERS: list[type] = [ScheduledJobsController]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.idempotent import shown_once
 from portal.http.inputs import Limit, Offset
 from portal.i18n import gettext
 from portal.identity.schemas import sent, typed
@@ -46,7 +48,7 @@ class WebhooksController(Controller):
     async def list_endpoints(self, endpoints: EndpointsDep) -> list[EndpointOut]:
         return typed([endpoint_out(e) for e in await endpoints.list()], list[EndpointOut])
 
-    @post("/endpoints", opt=requires(ENDPOINT, "create"))
+    @post("/endpoints", opt={**requires(ENDPOINT, "create"), **shown_once("secret")})
     async def create_endpoint(self, data: JSONBody[EndpointIn], db: DB, endpoints: EndpointsDep) -> EndpointCreated:
         """The URL must be https and resolve to public addresses only. The answer carries the endpoint's
         signing secret: it is shown this once. Send an Idempotency-Key header to make retries safe."""
@@ -87,7 +89,7 @@ class WebhooksController(Controller):
         self,
         endpoints: EndpointsDep,
         endpoint_id: FromQuery[uuid.UUID | None] = None,
-        outcome: FromQuery[str | None] = None,
+        outcome: FromQuery[Literal["succeeded", "failed", "refused"] | None] = None,
         event_type: FromQuery[str | None] = None,
         event_id: FromQuery[uuid.UUID | None] = None,
         since: FromQuery[datetime | None] = None,

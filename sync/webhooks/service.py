@@ -18,13 +18,15 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import Actor
+from portal.audit import record_action
 from portal.db.context import actor_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.ids import uuid7
-from portal.outbox import Event
+from portal.outbox import Event, line_name
+from sync.delivery.models import Delivery
 from sync.webhooks import addresses, sender, signing
 from sync.webhooks.addresses import Refused
 from sync.webhooks.config import WebhookConfig
@@ -34,6 +36,8 @@ from sync.webhooks.secrets import SecretBox, new_secret
 
 MAX_DESCRIPTION = 500
 MAX_URL = 2000
+# The outbox subscriber's name; each endpoint's deliveries are its line "webhooks:<endpoint id>".
+SUBSCRIBER_NAME = "webhooks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +157,8 @@ class Webhooks:
             return delivery_out(row)
 
     async def replay(self, db: Database, actor: Actor, delivery_id: uuid.UUID) -> dict[str, Any]:
-        """Send one logged delivery again, as it was (same event id and body), newly signed."""
+        """Send one logged delivery again, as it was (same event id and body), newly signed, numbered
+        after the endpoint's earlier requests for the event; the audit log says who replayed which."""
         async with db.session(actor_context(actor), write=False) as session:
             original = await _delivery(session, delivery_id)
             endpoint = await _endpoint(session, original.endpoint_id)
@@ -166,6 +171,12 @@ class Webhooks:
             attempt = await self.next_attempt(session, event_id, target.id)
             row = self.record(session, target, event_id, event_type, body, "replay", attempt, result, headers)
             await disable_if_gone(session, target.id, result)
+            record_action(
+                session,
+                original,
+                "replay",
+                {"replay_id": row.id, "event_id": event_id, "endpoint_id": target.id, "attempt": attempt},
+            )
             await session.flush()
             return delivery_out(row)
 
@@ -328,8 +339,15 @@ class Endpoints:
         return endpoint
 
     async def delete(self, endpoint_id: uuid.UUID) -> None:
+        """The endpoint, its log and its finished outbox line; a pending delivery of the line may be in a
+        worker's hands: it finds the endpoint gone, sends nothing and ends delivered."""
         endpoint = await self.get(endpoint_id)
         await self.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+        await self.session.execute(
+            delete(Delivery).where(
+                Delivery.subscriber == line_name(SUBSCRIBER_NAME, str(endpoint.id)), Delivery.status != "pending"
+            )
+        )
         await self.session.delete(endpoint)
         await self.session.flush()
 

@@ -94,47 +94,78 @@ def test_catalogs_translate(catalogs: Catalogs) -> None:
 # --- Completeness of the zh_CN catalog -------------------------------------------------------------
 
 
-def extracted_messages() -> dict[str, tuple[str, ...]]:
+def extracted_messages() -> dict[tuple[str | None, str], tuple[str, ...]]:
     """Every message id in the code and templates, as Babel extracts it with babel.cfg's mapping.
 
-    Maps the singular msgid to all its ids (singular and plural) so plural entries are checked too."""
+    Maps (context, singular msgid) to all its ids (singular and plural) so plural entries are checked
+    too, and a message in a context (pgettext, lazy.pgettext) is checked apart from the same words
+    without one."""
     with (ROOT / "babel.cfg").open() as fh:
         method_map, options_map = parse_mapping_cfg(fh, "babel.cfg")
-    found: dict[str, tuple[str, ...]] = {}
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
+    found: dict[tuple[str | None, str], tuple[str, ...]] = {}
+    for _filename, _lineno, message, _comments, context in extract_from_dir(
         ROOT, method_map, options_map, keywords=KEYWORDS
     ):
         ids = (message,) if isinstance(message, str) else tuple(m for m in message if m)
         if ids and ids[0]:
-            found[ids[0]] = ids
+            found[(context, ids[0])] = ids
     return found
 
 
 def test_extraction_finds_messages_in_code_and_templates() -> None:
     messages = extracted_messages()
     assert len(messages) > 50, sorted(messages)
-    assert "Sign in" in messages  # from the templates
-    assert "The workspace, email or password is not correct" in messages  # from portal/errors.py (N_)
-    assert "is not a valid email address" in messages  # from portal/identity (N_)
+    assert (None, "Sign in") in messages  # from the templates
+    assert (None, "The workspace, email or password is not correct") in messages  # from portal/errors.py (N_)
+    assert (None, "is not a valid email address") in messages  # from portal/identity (N_)
+    assert ("delivery state", "Waiting") in messages  # pgettext in a template
+    assert ("approval step", "Waiting") in messages  # lazy.pgettext in code
 
 
 def test_every_message_has_a_chinese_translation() -> None:
     with ZH_CN_PO.open("rb") as fh:
         catalog = read_po(fh, locale="zh_CN")
     problems = []
-    for msgid, ids in sorted(extracted_messages().items()):
-        entry = catalog.get(msgid)
+    for (context, msgid), ids in sorted(extracted_messages().items(), key=lambda item: (item[0][1], item[0][0] or "")):
+        entry = catalog.get(msgid, context=context)
+        shown = f"{msgid!r} in {context!r}" if context else repr(msgid)
         if entry is None:
-            problems.append(f"missing: {msgid!r}")
+            problems.append(f"missing: {shown}")
             continue
         if entry.fuzzy:
-            problems.append(f"fuzzy (not used at run time): {msgid!r}")
+            problems.append(f"fuzzy (not used at run time): {shown}")
         translations = (entry.string,) if isinstance(entry.string, str) else tuple(entry.string)
         if not translations or not all(t.strip() for t in translations):
-            problems.append(f"empty translation: {msgid!r}")
+            problems.append(f"empty translation: {shown}")
             continue
         expected = sorted({p for i in ids for p in PLACEHOLDER.findall(i)})
         for text in translations:
             if sorted(set(PLACEHOLDER.findall(text))) != expected:
-                problems.append(f"placeholders differ: {msgid!r} -> {text!r}")
+                problems.append(f"placeholders differ: {shown} -> {text!r}")
     assert problems == [], "zh_CN catalog incomplete:\n" + "\n".join(problems)
+
+
+# --- One English word, several senses: a message context each ----------------------------------
+
+
+def test_a_word_in_another_sense_is_another_message(catalogs: Catalogs) -> None:
+    """pgettext in templates and code, and lazy.pgettext in label tables (translated where shown), pick
+    the translation of their sense; plain gettext is unchanged."""
+    from portal.http.app import template_environment
+    from portal.i18n import activate, gettext, lazy, pgettext
+    from portal.ui.labels import label
+
+    activate("zh_CN", catalogs.translations("zh_CN"))
+    try:
+        assert pgettext("approval step", "Waiting") == "待审批"
+        assert pgettext("delivery state", "Waiting") == "等待投递"
+        assert gettext(lazy.pgettext("finish time", "Finished")) == "结束时间"
+        assert gettext(label("action", "create")) == "创建"
+        assert gettext("Sign in") == "登录"
+        page = template_environment([]).from_string(
+            '{{ pgettext("creation time", "Created") }}|{{ _(marked) }}|{{ pgettext("job status", "Finished") }}'
+        )
+        assert page.render(marked=lazy.pgettext("price list", "Items")) == "创建时间|价格条目|已完成"
+    finally:
+        activate("en", catalogs.translations("en"))
+    assert pgettext("delivery state", "Waiting") == "Waiting"

@@ -4,16 +4,21 @@ would not work or would leak in production."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from portal.components import load_components
 from portal.config import Settings
 from portal.errors import ConfigurationError
+from portal.i18n import Catalogs
 from portal.notifications.kinds import KERNEL_KINDS, Kinds
 from portal.notifications.render import LANGUAGES, Renderer
+from portal.notifications.shown import shown_name
 from portal.services import NOTIFICATION_TEMPLATES
 
 LINK = "https://portal.example/setup/secret-one-time-link"
+WEB_CATALOGS = Path(__file__).resolve().parents[2] / "web" / "i18n"
 
 
 def renderer_and_kinds() -> tuple[Renderer, Kinds]:
@@ -36,12 +41,61 @@ def test_every_kind_renders_every_part_and_the_inbox_never_shows_the_link(langua
         assert LINK not in title + body and "secret" not in title + body, kind.name
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_kind_has_a_label_of_its_own_in_every_language(language: str) -> None:
+    """The preferences and the template preview list the kinds by label: two alike could not be told apart."""
+    _renderer, kinds = renderer_and_kinds()
+    translations = Catalogs([WEB_CATALOGS], LANGUAGES, "en").translations(language)
+    labels = [translations.gettext(k.label) for k in kinds.all()]
+    assert len(set(labels)) == len(labels), sorted(labels)
+
+
 def test_only_the_html_part_is_escaped() -> None:
     renderer, kinds = renderer_and_kinds()
     kind = kinds["interconnect.set_password"]
     rendered = renderer.render(kind, "en", {**kind.sample, "name": "<b>Tom & Jerry</b>", "link": LINK})
     assert "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt;" in rendered.html
     assert "<b>Tom & Jerry</b>" in rendered.text
+
+
+@pytest.mark.parametrize(
+    ("chosen", "shown"),
+    [
+        ("Click http://evil.example/login now", "Click http[:]//evil[.]example/login now"),
+        ("HTTPS://EVIL.EXAMPLE", "HTTPS[:]//EVIL[.]EXAMPLE"),
+        ("visit www.evil.example", "visit www[.]evil[.]example"),
+        ("evil.example", "evil[.]example"),
+        ("evil\uff0eexample", "evil[.]example"),
+        ("write to bob@evil.cn", "write to bob@evil[.]cn"),
+        ("mailto:bob@evil.cn", "mailto[:]bob@evil[.]cn"),
+        ("javascript:alert(1)", "javascript[:]alert(1)"),
+        ("Li\nWei\r\n\tSales", "Li Wei Sales"),
+        ("Acme\u202egnp.exe", "Acme gnp[.]exe"),
+        ("Zero\u200bwidth\x00\x1b[31m", "Zero width [31m"),
+        ("Li Wei", "Li Wei"),
+        ("李伟 销售部", "李伟 销售部"),
+        ("J.R. Smith", "J.R. Smith"),
+        ("12,800.00", "12,800.00"),
+        ("Note: urgent", "Note: urgent"),
+    ],
+)
+def test_names_people_chose_never_become_links_nor_carry_control_characters(chosen: str, shown: str) -> None:
+    assert shown_name(chosen) == shown
+
+
+def test_every_part_of_a_notification_shows_names_neutralised_but_the_link_as_it_is() -> None:
+    renderer, kinds = renderer_and_kinds()
+    kind = kinds["interconnect.invitation"]
+    hostile = {"name": "Click http://evil.example/x", "workspace": "Acme\nwww.evil.example", "days": 7}
+    for language in LANGUAGES:
+        rendered = renderer.render(kind, language, {**hostile, "link": LINK})
+        for part in ("subject", "text", "html", "sms", "title", "body"):
+            text = getattr(rendered, part)
+            assert "evil.example" not in text and "http://evil" not in text, (language, part, text)
+        assert "http[:]//evil[.]example/x" in rendered.text and LINK in rendered.text and LINK in rendered.html
+        assert "\n" not in rendered.subject
+        title, body = renderer.inbox(kind, language, hostile)
+        assert "evil.example" not in title + body
 
 
 def test_an_unknown_language_falls_back_to_the_default() -> None:

@@ -24,7 +24,7 @@ from interconnect.pages.workspace import PortalContext
 from portal import idempotency
 from portal.actor import Actor
 from portal.errors import DomainError, FieldError, ValidationFailed
-from portal.i18n import N_, gettext
+from portal.i18n import N_, gettext, lazy
 from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -41,7 +41,11 @@ ACTION_LABELS = {
     "complete": N_("Completed"),
     "cancel": N_("Cancelled"),
 }
-APPROVAL_LABELS = {"pending": N_("Waiting"), "approved": N_("Approved"), "rejected": N_("Rejected")}
+APPROVAL_LABELS = {
+    "pending": lazy.pgettext("approval step", "Waiting"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+}
 APPROVAL_REASONS = {"rule": N_("Order review"), "credit": N_("Credit check")}
 PAYMENT_STATUS_LABELS = {"reported": N_("Reported"), "confirmed": N_("Confirmed"), "rejected": N_("Rejected")}
 ENTRY_LABELS = {"order": N_("Order"), "payment": N_("Payment"), "reversal": N_("Cancelled order")}

@@ -267,6 +267,47 @@ def test_preferences_hold_except_for_security_notices(
     assert len(notifications(settings)) == before
 
 
+def test_a_name_chosen_by_an_inviter_reaches_no_one_as_a_link(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer
+) -> None:
+    """A hostile enterprise admin names a colleague "Click http://…": the invitation, sent from the
+    platform's address, shows the name with its link defused, and no control character."""
+    email = new_email("phished")
+    body = {"display_name": "Click http://evil.example/login to keep access", "email": email}
+    added = mail.post("/api/partner/colleagues", headers=world.x.admin.bearer, json=body)
+    assert added.status_code == 201, added.text
+    assert Workers(mail_app).run() == []
+    [message] = smtp.mailbox.to(email)
+    text = smtp.mailbox.text(message)
+    html = next(p.get_content() for p in message.walk() if p.get_content_type() == "text/html")
+    assert "Click http[:]//evil[.]example/login to keep access" in text
+    for part in (text, html, str(message["Subject"])):
+        assert "http://evil" not in part and "evil.example" not in part
+    assert "/setup/" in smtp.mailbox.link_to(email)  # the platform's own link is whole
+
+
+def test_invitations_sent_per_inviter_are_limited(database_url: str, smtp: SmtpServer, fresh_world: World) -> None:
+    """Past PORTAL_INVITATIONS_PER_INVITER invitations sent by email or SMS in the window, an inviter is
+    refused (429, nothing created); another inviter is not."""
+    world = fresh_world
+    settings = channel_settings(database_url, smtp, None, extra={"INVITATIONS_PER_INVITER": "2"})
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        inviter = world.x.admin.bearer
+        before = len(client.get("/api/partner/colleagues", headers=inviter).json()["items"])
+        for n in range(2):
+            body = {"display_name": f"Colleague {n}", "email": new_email("limited")}
+            assert client.post("/api/partner/colleagues", headers=inviter, json=body).status_code == 201
+        refused = client.post(
+            "/api/partner/colleagues", headers=inviter, json={"display_name": "One more", "email": new_email("x")}
+        )
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0, refused.text
+        assert refused.json()["code"] == "too_many_attempts"
+        assert "sent many invitations" in refused.json()["detail"]
+        assert len(client.get("/api/partner/colleagues", headers=inviter).json()["items"]) == before + 2
+        # the manufacturer's admin invites on their own count
+        assert new_enterprise(client, world, email=new_email("first-admin"))["setup_link_sent_to"]
+
+
 # --- password reset -----------------------------------------------------------------------------
 
 
@@ -320,11 +361,97 @@ def test_staff_reset_a_forgotten_password(mail: TestClient, mail_app: Litestar, 
     assert mail.get(f"/reset/{world.a.tenant_id.replace('-', '')}.{uuid.uuid4().hex}.guess").status_code == 404
 
 
-def test_asking_for_resets_is_throttled(mail: TestClient, world: World) -> None:
-    answers = [
-        _forgot(mail, "/login/forgot", workspace=world.a.slug, email="someone@guess.example")[0] for _ in range(6)
-    ]
-    assert answers == [200] * 5 + [429]
+def test_asking_for_resets_again_and_again_locks_nobody_out(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer
+) -> None:
+    """Someone asking for a person's reset over and over is never refused for that person (who may well
+    be asking too), floods no mailbox past a few links per window, and counts nothing on their sign-in."""
+    admin, partner = world.a.admin, world.x.admin
+    settings = mail_app.state.services.settings
+    asked = settings.login_failures_allowed + 3
+    staff = [_forgot(mail, "/login/forgot", workspace=world.a.slug, email=admin.email)[0] for _ in range(asked)]
+    portal = [_forgot(mail, f"/p/{world.a.slug}/login/forgot", login=partner.email)[0] for _ in range(asked)]
+    assert staff == portal == [200] * asked
+    assert Workers(mail_app).run() == []
+    assert len(smtp.mailbox.to(admin.email)) == len(smtp.mailbox.to(partner.email)) == settings.login_failures_allowed
+    # the last link sent still works, and signing in was never locked
+    assert mail.get(f"/reset/{token_of(smtp.mailbox.link_to(admin.email))}").status_code == 200
+    assert mail.get(f"/p/{world.a.slug}/reset/{token_of(smtp.mailbox.link_to(partner.email))}").status_code == 200
+    signed_in = mail.post(
+        "/api/auth/token", json={"workspace": world.a.slug, "email": admin.email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    partner_in = mail.post(
+        "/api/partner/auth/token", json={"workspace": world.a.slug, "login": partner.email, "password": PASSWORD}
+    )
+    assert partner_in.status_code == 200, partner_in.text
+
+
+def test_disabling_a_person_ends_their_reset_links(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer
+) -> None:
+    """A link asked for before the person was disabled is dead for good, even if they are enabled again
+    within its lifetime; while they are disabled its page says so rather than asking for a password."""
+    admin = world.a.admin.bearer
+    staff = world.a.others["staff"]
+    colleague = world.x.people["colleague"]
+    portal = f"/p/{world.a.slug}"
+    _forgot(mail, "/login/forgot", workspace=world.a.slug, email=staff.email)
+    _forgot(mail, f"{portal}/login/forgot", login=colleague.email)
+    assert Workers(mail_app).run() == []
+    staff_page = f"/reset/{token_of(smtp.mailbox.link_to(staff.email))}"
+    partner_page = f"{portal}/reset/{token_of(smtp.mailbox.link_to(colleague.email))}"
+    assert mail.get(staff_page).status_code == mail.get(partner_page).status_code == 200
+
+    staff_user, partner_user = f"/api/users/{staff.user_id}", f"/api/interconnect/users/{colleague.user_id}"
+    for path in (staff_user, partner_user):
+        assert mail.patch(path, headers=admin, json={"status": "disabled"}).status_code == 200
+    for page in (staff_page, partner_page):
+        shown = mail.get(page)
+        assert shown.status_code == 410 and "This account is disabled" in shown.text, shown.text
+        assert 'name="password"' not in shown.text
+        tried = mail.post(page, data={"password": NEW_PASSWORD, "_csrf_token": csrf_token(mail, page)})
+        assert tried.status_code == 410 and "This account is disabled" in tried.text
+
+    for path in (staff_user, partner_user):
+        assert mail.patch(path, headers=admin, json={"status": "active"}).status_code == 200
+    for page in (staff_page, partner_page):
+        shown = mail.get(page)
+        assert shown.status_code == 410 and "already used or replaced" in shown.text, shown.text
+        tried = mail.post(page, data={"password": NEW_PASSWORD, "_csrf_token": csrf_token(mail, page)})
+        assert tried.status_code == 410
+    signed_in = mail.post(
+        "/api/auth/token", json={"workspace": world.a.slug, "email": staff.email, "password": PASSWORD}
+    )
+    assert signed_in.status_code == 200, "the old password still holds: the link changed nothing"
+
+
+def test_guessing_reset_links_is_throttled_per_address(database_url: str, smtp: SmtpServer, fresh_world: World) -> None:
+    """Trying links is counted per address like signing in, and a real link gives its attempt back: only
+    guesses add up, and past the limit every link is refused from that address for the window, while
+    signing in from it still works."""
+    app = create_app(channel_settings(database_url, smtp, None, login_address_failures_allowed=3))
+    world = fresh_world
+    guess = f"{world.a.tenant_id.replace('-', '')}.{uuid.uuid4().hex}.guess"
+    with TestClient(app, base_url=BASE_URL) as client:
+        smtp.mailbox.messages.clear()
+        _forgot(client, "/login/forgot", workspace=world.a.slug, email=world.a.admin.email)
+        assert Workers(app).run() == []
+        real = f"/reset/{token_of(smtp.mailbox.link_to(world.a.admin.email))}"
+        assert [client.get(real).status_code for _ in range(6)] == [200] * 6
+        assert [client.get(f"/reset/{guess}").status_code for _ in range(3)] == [404] * 3
+        refused = client.get(f"/reset/{guess}")
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+        assert "Too many attempts" in refused.text
+        assert client.get(real).status_code == 429
+        assert client.get(f"/p/{world.a.slug}/reset/{guess}").status_code == 429
+        posted = client.post(real, data={"password": NEW_PASSWORD, "_csrf_token": csrf_token(client, "/login")})
+        assert posted.status_code == 429
+        signed_in = client.post(
+            "/api/auth/token",
+            json={"workspace": world.a.slug, "email": world.a.admin.email, "password": PASSWORD},
+        )
+        assert signed_in.status_code == 200, signed_in.text
 
 
 def test_partner_reset_works_on_its_own_portal_only(

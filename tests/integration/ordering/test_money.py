@@ -69,7 +69,7 @@ def test_reported_payments_count_once_confirmed_and_match_orders(client: TestCli
     bogus = client.post(
         "/api/partner/ordering/account/payments",
         headers=dealer.bearer,
-        json={"amount": "12.345", "received_on": "2999-01-01", "method": "gold bars"},
+        json={"amount": "12.345", "received_on": "2099-01-01", "method": "gold bars"},
     )
     assert bogus.status_code == 422
     rejected_one = ok(

@@ -9,11 +9,16 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select
 
 from portal.config import Settings
+from portal.db.context import SYSTEM
+from portal.db.engine import Database
 from portal.http.guard import is_public
+from portal.idempotency import IdempotencyRecord
+from tests.db import run_with_database
 from tests.isolation.harness import tenant_fingerprint
-from tests.world import PASSWORD, Credential, World
+from tests.world import PASSWORD, WEBHOOK_URL, Credential, World, partner_type_id
 
 
 def new_user(email: str) -> dict[str, str]:
@@ -220,17 +225,18 @@ CREATING: dict[str, CreatingCase] = {
 }
 
 
-def creating_routes(app: Litestar) -> list[str]:
-    """Every POST of the API a signed-in actor sends that answers 201, read from the route table."""
-    return sorted(
-        route.path
-        for route in app.routes
+def creating_routes(app: Litestar) -> dict[str, tuple[str, ...]]:
+    """Every POST of the API a signed-in actor sends that answers 201, read from the route table, with the
+    fields of its answer that hold a secret shown only once."""
+    return {
+        route.path: tuple(handler.opt.get("shown_once", ()))
+        for route in sorted(app.routes, key=lambda r: r.path)
         for handler in getattr(route, "route_handlers", ())
         if route.path.startswith("/api/")
         and "POST" in handler.http_methods
         and handler.status_code == 201
         and not is_public(handler)
-    )
+    }
 
 
 def test_every_creating_route_replays_its_saved_response_and_creates_nothing_more(
@@ -240,7 +246,7 @@ def test_every_creating_route_replays_its_saved_response_and_creates_nothing_mor
     assert len(routes) >= 20
     assert not set(routes) - set(CREATING), f"creating routes without a case here: {set(routes) - set(CREATING)}"
     failures = []
-    for template in routes:
+    for template, secrets in routes.items():
         who, path, body = CREATING[template](client, world)
         headers = {**who.bearer, "Idempotency-Key": str(uuid.uuid4())}
         first = client.post(path, headers=headers, json=body)
@@ -249,10 +255,62 @@ def test_every_creating_route_replays_its_saved_response_and_creates_nothing_mor
         again = client.post(path, headers=headers, json=body)
         changed = tenant_fingerprint(settings, world.a.tenant_id) != before
         other = client.post(path, headers=headers, json={**body, "unrelated": 1})
-        if (again.status_code, again.content) != (201, first.content) or changed:
+        if any(first.json().get(field) is not None for field in secrets):
+            # the answer held a secret shown once: not stored, so refused rather than replayed
+            if again.status_code != 409 or again.json()["code"] != "idempotent_answer_withheld" or changed:
+                failures.append(f"{template}: a withheld answer gave {again.status_code} {again.text[:120]}")
+        elif (again.status_code, again.content) != (201, first.content) or changed:
             failures.append(f"{template}: replay {again.status_code} {again.text[:120]}, data changed: {changed}")
         elif again.headers.get("idempotent-replayed") != "true":
             failures.append(f"{template}: replay not marked as such")
         elif other.status_code != 409 or other.json()["code"] != "idempotency_key_reused":
             failures.append(f"{template}: another body with the key gave {other.status_code} {other.text[:120]}")
     assert failures == [], "\n".join(failures)
+
+
+def _stored_answers(settings: Settings) -> list[bytes]:
+    async def work(db: Database) -> list[bytes]:
+        async with db.session(SYSTEM) as session:
+            return [b for b in await session.scalars(select(IdempotencyRecord.response_body)) if b is not None]
+
+    return run_with_database(settings, work)
+
+
+def test_an_answer_with_a_secret_shown_once_is_never_stored(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    """A webhook endpoint's signing secret (or a one-time link) is in the creating answer only: the
+    idempotency table does not keep it, and a retry with the key is refused with a clear problem
+    instead of a replay, still without creating anything twice."""
+    headers = {**world.a.admin.bearer, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"url": WEBHOOK_URL, "event_types": ["link.terminated"], "active": False}
+    before = len(client.get("/api/webhooks/endpoints", headers=world.a.admin.bearer).json())
+    created = client.post("/api/webhooks/endpoints", headers=headers, json=body)
+    assert created.status_code == 201, created.text
+    secret = created.json()["secret"]
+    assert not any(secret.encode() in answer for answer in _stored_answers(settings))
+    again = client.post("/api/webhooks/endpoints", headers=headers, json=body)
+    assert again.status_code == 409 and again.headers["content-type"].startswith("application/problem+json")
+    assert again.json()["code"] == "idempotent_answer_withheld" and "shown only once" in again.json()["detail"]
+    assert secret not in again.text
+    assert len(client.get("/api/webhooks/endpoints", headers=world.a.admin.bearer).json()) == before + 1
+
+    # a first admin's one-time set-password link, when it is returned rather than sent, likewise
+    headers = {**world.a.admin.bearer, "Idempotency-Key": str(uuid.uuid4())}
+    enterprise = {
+        "name": f"Idem {uuid.uuid4().hex[:6]}",
+        "partner_type_id": partner_type_id(client, world.a.admin),
+        "admin": {"display_name": "First Admin", "email": f"{uuid.uuid4().hex[:8]}@first.example"},
+    }
+    made = client.post("/api/interconnect/enterprises", headers=headers, json=enterprise)
+    assert made.status_code == 201, made.text
+    link = made.json()["setup_url"]
+    assert link and not any(link.encode() in answer for answer in _stored_answers(settings))
+    assert client.post("/api/interconnect/enterprises", headers=headers, json=enterprise).status_code == 409
+
+    # an answer without a secret is replayed as before
+    headers = {**world.a.admin.bearer, "Idempotency-Key": str(uuid.uuid4())}
+    enterprise = {"name": f"Idem {uuid.uuid4().hex[:6]}", "partner_type_id": partner_type_id(client, world.a.admin)}
+    first = client.post("/api/interconnect/enterprises", headers=headers, json=enterprise)
+    second = client.post("/api/interconnect/enterprises", headers=headers, json=enterprise)
+    assert first.status_code == second.status_code == 201 and first.json() == second.json()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 import msgspec
@@ -21,6 +22,7 @@ from litestar.testing import TestClient
 from portal.http.inputs import INT32_MAX, INT32_MIN, MULTILINE, request_schemas
 from tests.integration.interconnect.support import accept, create_invitation, token_of
 from tests.integration.portal.test_errors import problem
+from tests.integration.web.test_pages import act_as
 from tests.isolation.harness import RouteCase, route_cases
 from tests.world import World, csrf_token, unique
 
@@ -289,3 +291,43 @@ def test_numbers_fit_their_32_bit_columns(client: TestClient, world: World) -> N
     assert page.status_code == 422, page.text
     assert "must be at most 2147483647" in page.text
     assert msgspec.json.decode(client.get("/api/interconnect/tiers", headers=admin).content)
+
+
+def test_every_date_a_request_sends_is_plausible(app: Litestar, client: TestClient, world: World) -> None:
+    """Every date field of every JSON body and every date query parameter: a year 1 or 9999 is a 422
+    naming the field (out_of_range), before the handler; a date within 1970-2100 passes this check."""
+    checked = 0
+    for method, path, struct, many in json_bodies(app):
+        for f in struct.fields:
+            if not any(isinstance(leaf, mi.DateType | mi.DateTimeType) for leaf, _ in leaves(f.type)):
+                continue
+            for value, refused in (("0001-01-01", True), ("9999-12-31", True), ("2100-12-31", False)):
+                body: Any = {f.encode_name: value}
+                response = client.request(method, path, json=[body] if many else body)
+                errors = response.json().get("errors", []) if response.status_code == 422 else []
+                named = any(e["field"].endswith(f.encode_name) and e["code"] == "out_of_range" for e in errors)
+                assert named == refused, (method, path, f.name, value, response.status_code, response.text)
+            checked += 1
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            for name, parameter in handler.parsed_fn_signature.parameters.items():
+                if name == "data" or not (parameter.is_subclass_of(date) or parameter.is_subclass_of(datetime)):
+                    continue
+                for value in ("0001-01-01", "9999-12-31T23:59:59Z"):
+                    response = client.get(fill(route.path), params={name: value}, headers=world.a.admin.bearer)
+                    assert response.status_code == 422, (route.path, name, value, response.text)
+                    [error] = response.json()["errors"]
+                    assert (error["field"], error["code"]) == (name, "out_of_range"), error
+                    assert error["message"] == "must be a date from 1970-01-01 to 2100-12-31"
+                checked += 1
+    assert checked >= 12
+
+
+def test_pages_refuse_implausible_dates_with_a_readable_answer(client: TestClient, world: World) -> None:
+    """A date filter of a page: a readable 422 naming the field, not a failure (a day after 9999-12-31
+    does not exist) nor a silently ignored filter."""
+    act_as(client, world.a.admin.cookie)
+    for params in ({"until": "9999-12-31"}, {"since": "0001-01-01"}):
+        page = client.get("/console/deliveries/list", params=params)
+        assert page.status_code == 422 and "must be a date from 1970-01-01 to 2100-12-31" in page.text, page.text
+    assert client.get("/console/deliveries/list", params={"until": "2100-12-31"}).status_code == 200

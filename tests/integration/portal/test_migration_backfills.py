@@ -244,3 +244,37 @@ def test_tenants_that_exist_get_the_default_business_calendar(empty_url: str) ->
     assert str(tenant_id).replace("-", "") == tenant.hex
     assert (json.loads(week) if isinstance(week, str) else week) == [[[540, 1080]]] * 5 + [[], []]
     assert (json.loads(days) if isinstance(days, str) else days) == []
+
+
+def test_stored_answers_lose_the_secrets_shown_once(empty_url: str) -> None:
+    """Answers kept for Idempotency-Key replays before 0020 that hold a webhook secret or a one-time link
+    keep their status without their body; the others stay as they were."""
+    settings = make_settings(empty_url)
+    migrate.upgrade(settings, "0019_delivery_replay_count")
+    tenant, user = uuid.uuid4(), uuid.uuid4()
+    now = {"now": datetime(2026, 1, 1, tzinfo=UTC)}
+    answers = {
+        "webhook": b'{"endpoint":{"id":"x"},"secret":"whsec_abc"}',
+        "enterprise": b'{"enterprise":{"id":"x"},"admin_id":"y","setup_url":"https://p.example/setup/abc"}',
+        "sent": b'{"enterprise":{"id":"x"},"admin_id":"y","setup_url":null,"setup_link_sent_to":"a***@b"}',
+        "user": b'{"id":"x","email":"a@b.example"}',
+    }
+    rows: list[tuple[str, dict[str, object]]] = [
+        (
+            "INSERT INTO tenants (id, slug, name, status, default_locale, created_at, updated_at)"
+            " VALUES (:t, 'withheld', 'Withheld', 'active', 'en', :now, :now)",
+            {"t": tenant, **now},
+        )
+    ]
+    for key, body in answers.items():
+        rows.append(
+            (
+                "INSERT INTO idempotency_keys (tenant_id, id, user_id, key, fingerprint, status_code, response_body,"
+                " created_at) VALUES (:t, :id, :u, :key, 'f', 201, :body, :now)",
+                {"t": tenant, "id": uuid.uuid4(), "u": user, "key": key, "body": body, **now},
+            )
+        )
+    asyncio.run(_execute(empty_url, rows))
+    migrate.upgrade(settings)
+    found = dict(asyncio.run(_execute(empty_url, [("SELECT key, response_body FROM idempotency_keys", {})])))
+    assert found == {"webhook": None, "enterprise": None, "sent": answers["sent"], "user": answers["user"]}

@@ -81,17 +81,29 @@ def test_staff_list_filter_inspect_and_replay_their_own_deliveries(
 
     replayed = client.post(f"/api/deliveries/{dead['id']}/replay", headers=a)
     assert replayed.status_code == 200, replayed.text
+    # back to pending; the attempts go on counting
     assert (replayed.json()["status"], replayed.json()["state"], replayed.json()["attempts"]) == (
         "pending",
         "pending",
-        0,
+        1,
     )
     again = client.post(f"/api/deliveries/{dead['id']}/replay", headers=a)
     assert (again.status_code, again.json()["code"]) == (409, "delivery_pending")
+    # who replayed which delivery, and when, is in the audit log
+    [audited] = client.get("/api/audit", headers=a, params={"object_id": dead["id"]}).json()
+    assert (audited["action"], audited["object_type"], audited["actor_id"]) == (
+        "replay",
+        "outbox_deliveries",
+        world.a.admin.user_id,
+    )
+    assert audited["after"]["replayed"] == {"status": "dead", "attempts": 1, "last_error": "HTTP 404 from the endpoint"}
+    assert client.get("/api/audit", headers=b, params={"object_id": dead["id"]}).json() == []
 
-    # the receiver is fixed: the next worker pass delivers the replayed one
+    # the receiver is fixed: the next worker pass delivers the replayed one, as its second attempt
     deliver_some(app, settings, world, refuse=None)
-    assert client.get(f"/api/deliveries/{dead['id']}", headers=a).json()["delivery"]["status"] == "delivered"
+    detail = client.get(f"/api/deliveries/{dead['id']}", headers=a).json()
+    assert detail["delivery"]["status"] == "delivered"
+    assert [(x["number"], x["outcome"]) for x in detail["attempts"]] == [(2, "delivered"), (1, "dead")]
 
     # a delivered one can be sent again
     sent = listed(client, a, status="delivered")["items"][0]

@@ -14,12 +14,13 @@ from litestar import Litestar
 from sqlalchemy import select
 
 from portal.config import Settings
-from portal.db.context import SYSTEM
+from portal.db.context import SYSTEM, tenant_context
 from portal.db.engine import Database
 from portal.outbox import Event, OutboxEvent, PermanentFailure
 from portal.services import Services
 from sync.delivery.engine import DeliveryConfig, DeliveryEngine, retry_delay
 from sync.delivery.models import Delivery, DeliveryAttempt
+from sync.delivery.service import Deliveries
 from tests.integration.sync.support import FAST, Recorder, drain, publish_events, run_engine
 from tests.world import World
 
@@ -86,6 +87,14 @@ def test_failures_back_off_then_go_dead_with_the_last_error(app: Litestar, setti
         assert (dead.status, dead.attempts) == ("dead", 3)
         assert dead.last_error == "ConnectionError: refused, try 3"
         assert [a.outcome for a in await attempts_of(db, dead.id)] == ["failed", "failed", "dead"]
+        # replayed: a fresh budget of attempts, numbered on from the ones before
+        async with db.session(tenant_context(dead.tenant_id)) as session:
+            await Deliveries(session).replay(dead.id)
+        await drain(engine)
+        [dead] = await deliveries_of(db, "always-failing")
+        assert (dead.status, dead.attempts, dead.last_error) == ("dead", 6, "ConnectionError: refused, try 6")
+        logged = [(a.number, a.outcome) for a in await attempts_of(db, dead.id)]
+        assert logged == [(1, "failed"), (2, "failed"), (3, "dead"), (4, "failed"), (5, "failed"), (6, "dead")]
 
     run_engine(app, settings, work)
 

@@ -281,7 +281,14 @@ def test_a_workspace_reads_the_one_schedule_and_the_operator_runs_a_job_now(clie
     assert queued and status == "queued"
     assert with_services(settings, lambda s: SchedulerDuty(s, "w", jobs=[purge]).step())
     runs = client.get("/api/delivery/jobs/sync.outbox_purge/runs", headers=other).json()
+    assert (runs["limit"], runs["offset"]) == (50, 0) and runs["total"] >= 1
     done = next(r for r in runs["runs"] if r["id"] == run_id)
+    # paged by limit and offset like every list of the API: a bad value is refused, not read as the first page
+    one = client.get("/api/delivery/jobs/sync.outbox_purge/runs", headers=other, params={"limit": 1, "offset": 0})
+    assert [r["id"] for r in one.json()["runs"]] == [runs["runs"][0]["id"]]
+    for bad in ({"offset": "abc"}, {"limit": "0"}, {"limit": "abc"}, {"offset": "-1"}):
+        refused = client.get("/api/delivery/jobs/sync.outbox_purge/runs", headers=other, params=bad)
+        assert refused.status_code == 422 and refused.json()["code"] == "validation_failed", (bad, refused.text)
     assert done["status"] == "ok" and done["manual"] and done["finished_at"]
     assert "items" not in done  # a count over every tenant is the operator's (`portal jobs runs`)
 

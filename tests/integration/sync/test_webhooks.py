@@ -1,12 +1,13 @@
 """Outbound webhooks through the API and the "webhooks" subscriber, against a receiver on a loopback
 port: signatures, rotation, address checks, redirects, bounded answers, timeouts, reasons, replay, and
-that another tenant sees none of it. The subscriber is called directly with an Event, as the workers do."""
+that another tenant sees none of it. Events are written to the outbox and delivered by the workers' own
+engine: the subscriber opens one line per endpoint, each retried and dead on its own."""
 
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,16 +16,19 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import update
 
 from portal.config import Settings
+from portal.db.context import SYSTEM, tenant_context
 from portal.db.engine import Database
-from portal.outbox import Event, PermanentFailure
+from portal.outbox import Event, OutboxEvent, publish
+from sync.delivery.models import Delivery
 from sync.webhooks.service import Webhooks
 from sync.webhooks.signing import verify
-from sync.webhooks.subscriber import SUBSCRIBER, DeliveryFailed
 from tests.db import run_with_database
 from tests.integration.sync.receiver import Receiver, start
-from tests.world import World
+from tests.integration.web.test_pages import act_as
+from tests.world import World, background_jobs_ended
 
 EVENT = "ordering.order.approved"
 
@@ -69,23 +73,41 @@ def create(client: TestClient, headers: dict[str, str], url: str, types: list[st
     return response.json()
 
 
-def deliver(settings: Settings, hooks: Webhooks, event: Event) -> None:
-    """The subscriber as a worker calls it: its own database in its own loop."""
+def deliver(client: TestClient, settings: Settings, event: Event) -> None:
+    """The event written to its tenant's outbox (once) and the workers' engine run until nothing is due:
+    the "webhooks" subscriber opens a line per endpoint, and each line's attempt sends one request. A line
+    that failed waits for its retry (`retry_now` makes it due)."""
 
     async def work(db: Database) -> None:
-        await SUBSCRIBER.deliver(_Services(db, hooks), event)  # type: ignore[arg-type]
+        async with db.session(tenant_context(event.tenant_id)) as session:
+            if await session.get(OutboxEvent, (event.tenant_id, event.id)) is None:
+                row = publish(session, event.event_type, event.aggregate_type, event.aggregate_id, event.payload)
+                row.id, row.occurred_at = event.id, event.occurred_at
+
+    run_with_database(settings, work)
+    assert background_jobs_ended(client)
+
+
+def retry_now(settings: Settings) -> None:
+    """Every webhook line waiting for its retry becomes due, as its pause had passed."""
+
+    async def work(db: Database) -> None:
+        async with db.session(SYSTEM) as session:
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.subscriber.startswith("webhooks:"), Delivery.status == "pending")
+                .values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1))
+            )
 
     run_with_database(settings, work)
 
 
-@dataclasses.dataclass
-class _Services:
-    db: Database
-    webhooks: Webhooks
-
-    @property
-    def extensions(self) -> dict[str, Any]:
-        return {"webhooks": self.webhooks}
+def line(client: TestClient, headers: dict[str, str], endpoint_id: str, event: Event) -> dict[str, Any]:
+    """The endpoint's outbox delivery of the event, as staff see it in /api/deliveries."""
+    found = client.get("/api/deliveries", headers=headers, params={"subscriber": f"webhooks:{endpoint_id}"})
+    assert found.status_code == 200, found.text
+    [mine] = [d for d in found.json()["items"] if d["event_id"] == str(event.id)]
+    return mine
 
 
 def event_of(world: World, event_type: str = EVENT, tenant: str | None = None) -> Event:
@@ -141,17 +163,19 @@ def test_event_body_and_retries_do_not_resend_to_endpoints_that_took_it(
     client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
 ) -> None:
     admin = world.a.admin.bearer
-    create(client, admin, receiver.url("/ok"))
-    create(client, admin, receiver.url("/flaky"))
+    ok = create(client, admin, receiver.url("/ok"))["endpoint"]
+    flaky = create(client, admin, receiver.url("/flaky"))["endpoint"]
     create(client, admin, receiver.url("/other-type"), ["ordering.payment.confirmed"])
     create(client, world.b.admin.bearer, receiver.url("/tenant-b"))
     receiver.answer("/flaky", 503, b"busy")
     event = event_of(world)
 
-    with pytest.raises(DeliveryFailed, match="503"):
-        deliver(settings, hooks, event)
+    deliver(client, settings, event)
     assert len(receiver.at("/ok")) == 1 and len(receiver.at("/flaky")) == 1
     assert not receiver.at("/other-type") and not receiver.at("/tenant-b")
+    assert line(client, admin, ok["id"], event)["state"] == "delivered"
+    waiting = line(client, admin, flaky["id"], event)
+    assert waiting["state"] == "retrying" and waiting["last_error"].endswith("/flaky: answered 503"), waiting
     body = json.loads(receiver.at("/ok")[0].body)
     assert body == {
         "id": str(event.id),
@@ -164,21 +188,78 @@ def test_event_body_and_retries_do_not_resend_to_endpoints_that_took_it(
 
     create(client, admin, receiver.url("/late"))  # added after the event: never receives it
     receiver.answer("/flaky", 200)
-    deliver(settings, hooks, event)  # the worker's retry
+    retry_now(settings)
+    deliver(client, settings, event)  # the worker's retry of the failing endpoint's line
     assert len(receiver.at("/ok")) == 1, "a retry must not send again to an endpoint that took the event"
     assert len(receiver.at("/flaky")) == 2
     assert receiver.at("/flaky")[1].headers["Portal-Event-Id"] == str(event.id)
-    deliver(settings, hooks, event)  # delivered twice by the workers (at least once): nothing more is sent
+    assert line(client, admin, flaky["id"], event)["state"] == "delivered"
+    retry_now(settings)
+    deliver(client, settings, event)  # nothing is due any more: nothing more is sent
     assert len(receiver.received) == 3 and not receiver.at("/late")
 
-    flaky = log(client, admin, event_id=str(event.id))
-    assert sorted((d["url"].rsplit("/", 1)[1], d["attempt"], d["outcome"]) for d in flaky) == [
+    logged = log(client, admin, event_id=str(event.id))
+    assert sorted((d["url"].rsplit("/", 1)[1], d["attempt"], d["outcome"]) for d in logged) == [
         ("flaky", 1, "failed"),
         ("flaky", 2, "succeeded"),
         ("ok", 1, "succeeded"),
     ]
     assert log(client, admin, event_id=str(event.id), outcome="failed")[0]["error"] == "answered 503"
+    # an outcome that does not exist is refused like any bad filter, not ignored
+    bogus = client.get("/api/webhooks/deliveries", headers=admin, params={"outcome": "bogus"})
+    assert bogus.status_code == 422 and bogus.headers["content-type"].startswith("application/problem+json")
+    assert bogus.json()["code"] == "validation_failed" and "outcome" in bogus.text
     assert log(client, world.b.admin.bearer, event_id=str(event.id)) == []
+
+
+def test_a_failing_endpoint_holds_back_no_other_and_each_keeps_its_order(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
+) -> None:
+    """Each endpoint is a line of its own: one that fails (or refuses) keeps the aggregate's later events
+    waiting for itself only; the others get them at once, and every endpoint gets them in order."""
+    admin = world.a.admin.bearer
+    good = create(client, admin, receiver.url("/good"))["endpoint"]
+    down = create(client, admin, receiver.url("/down"))["endpoint"]
+    refusing = create(client, admin, receiver.url("/refusing"))["endpoint"]
+    receiver.answer("/down", 503)
+    receiver.answer("/refusing", 400)
+    first = event_of(world)
+    second = dataclasses.replace(first, id=uuid.uuid4(), payload={"number": "SO-1", "total": "99.00"})
+    other = event_of(world)  # another order
+
+    def numbers(path: str) -> list[str]:
+        return [json.loads(r.body)["data"]["total"] for r in receiver.at(path)]
+
+    deliver(client, settings, first)
+    deliver(client, settings, second)
+    deliver(client, settings, other)
+    assert numbers("/good") == ["120.00", "99.00", "120.00"]
+    assert line(client, admin, good["id"], second)["state"] == "delivered"
+    # the endpoint that is down got the order's first event only: the second waits behind it, in its line
+    assert [json.loads(r.body)["id"] for r in receiver.at("/down")] == [str(first.id), str(other.id)]
+    assert line(client, admin, down["id"], first)["state"] == "retrying"
+    assert line(client, admin, down["id"], second)["state"] == "pending"
+    # the refusing one is dead for each event, on its own
+    assert [line(client, admin, refusing["id"], e)["state"] for e in (first, second, other)] == ["dead"] * 3
+    assert line(client, admin, refusing["id"], first)["last_error"].endswith("the receiver refused the request")
+    # the console names the endpoint whose line is dead
+    act_as(client, world.a.admin.cookie)
+    home = html.unescape(client.get("/console").text)
+    assert f'Webhooks <code class="muted">{refusing["id"]}</code>: 3 deliveries failed for good' in home, home
+    # the subscriber's own deliveries (opening the lines) are done
+    parents = client.get("/api/deliveries", headers=admin, params={"subscriber": "webhooks"}).json()["items"]
+    assert {d["status"] for d in parents if d["event_id"] in (str(first.id), str(second.id))} == {"delivered"}
+
+    receiver.answer("/down", 200)
+    retry_now(settings)
+    deliver(client, settings, second)
+    sent = [json.loads(r.body)["id"] for r in receiver.at("/down")]
+    assert sent[:2] == [str(first.id), str(other.id)]
+    again = sent[2:]  # the retries, then the second event once the first is through: never before it
+    assert sorted(again) == sorted([str(first.id), str(second.id), str(other.id)])
+    assert again.index(str(first.id)) < again.index(str(second.id))
+    assert numbers("/good") == ["120.00", "99.00", "120.00"]
+    assert [line(client, admin, down["id"], e)["state"] for e in (first, second, other)] == ["delivered"] * 3
 
 
 def test_refusals_are_permanent_with_a_clear_reason(
@@ -187,8 +268,10 @@ def test_refusals_are_permanent_with_a_clear_reason(
     admin = world.a.admin.bearer
     bad = create(client, admin, receiver.url("/bad"))["endpoint"]
     receiver.answer("/bad", 401, b"who are you")
-    with pytest.raises(PermanentFailure, match="401"):
-        deliver(settings, hooks, event_of(world))
+    event = event_of(world)
+    deliver(client, settings, event)
+    dead = line(client, admin, bad["id"], event)
+    assert dead["state"] == "dead" and "answered 401" in dead["last_error"], dead
     [row] = log(client, admin, endpoint_id=bad["id"])
     assert row["outcome"] == "refused" and row["response_status"] == 401
     assert row["error"] == "answered 401: the receiver refused the request"
@@ -199,11 +282,12 @@ def test_refusals_are_permanent_with_a_clear_reason(
     client.delete(f"/api/webhooks/endpoints/{bad['id']}", headers=admin)
     gone = create(client, admin, receiver.url("/gone"))["endpoint"]
     receiver.answer("/gone", 410)
-    with pytest.raises(PermanentFailure, match="410"):
-        deliver(settings, hooks, event_of(world))
+    event = event_of(world)
+    deliver(client, settings, event)
+    assert "410" in line(client, admin, gone["id"], event)["last_error"]
     shown = client.get(f"/api/webhooks/endpoints/{gone['id']}", headers=admin).json()
     assert shown["active"] is False and shown["disabled_reason"] == "410 Gone"
-    deliver(settings, hooks, event_of(world))
+    deliver(client, settings, event_of(world))
     assert len(receiver.at("/gone")) == 1
 
 
@@ -213,8 +297,9 @@ def test_redirects_are_not_followed(
     moved = create(client, world.a.admin.bearer, receiver.url("/moved"))["endpoint"]
     receiver.answer("/moved", 302, b"", Location="http://169.254.169.254/latest/meta-data/")
     receiver.answer("/target", 200)
-    with pytest.raises(PermanentFailure, match="redirect"):
-        deliver(settings, hooks, event_of(world))
+    event = event_of(world)
+    deliver(client, settings, event)
+    assert "redirect" in line(client, world.a.admin.bearer, moved["id"], event)["last_error"]
     [row] = log(client, world.a.admin.bearer, endpoint_id=moved["id"])
     assert row["outcome"] == "refused" and "do not follow redirects" in row["error"]
     assert [r.path for r in receiver.received] == ["/moved"]
@@ -226,12 +311,13 @@ def test_timeouts_and_unreachable_hosts_are_retried(
     admin = world.a.admin.bearer
     endpoint = create(client, admin, receiver.url("/slow"))["endpoint"]
     receiver.answer("/slow", 200, b"late", delay=3.0)
-    started = time.monotonic()
-    with pytest.raises(DeliveryFailed, match="timed out"):
-        deliver(settings, hooks, event_of(world))
-    assert time.monotonic() - started < 2.9
+    event = event_of(world)
+    deliver(client, settings, event)
+    waiting = line(client, admin, endpoint["id"], event)
+    assert waiting["state"] == "retrying" and "timed out" in waiting["last_error"], waiting
     [row] = log(client, admin, endpoint_id=endpoint["id"])
     assert row["error"] == "timed out waiting for the answer" and row["outcome"] == "failed"
+    assert row["latency_ms"] < 2900
 
     # a port nobody listens on (allowlisted like the receiver's host): could not connect, retried
     closed = start()
@@ -239,8 +325,10 @@ def test_timeouts_and_unreachable_hosts_are_retried(
     closed.close()
     hooks.config = dataclasses.replace(hooks.config, allow_hosts=hooks.config.allow_hosts | {closed_host})
     client.patch(f"/api/webhooks/endpoints/{endpoint['id']}", headers=admin, json={"url": closed_url})
-    with pytest.raises(DeliveryFailed, match="could not connect"):
-        deliver(settings, hooks, event_of(world))
+    retry_now(settings)
+    deliver(client, settings, event)
+    waiting = line(client, admin, endpoint["id"], event)
+    assert waiting["state"] == "retrying" and "could not connect" in waiting["last_error"], waiting
 
 
 def test_a_tls_error_is_retried_with_its_reason(
@@ -358,8 +446,7 @@ def test_replay_sends_the_same_event_again(
     created = create(client, admin, receiver.url("/replayed"))
     receiver.answer("/replayed", 500)
     event = event_of(world)
-    with pytest.raises(DeliveryFailed):
-        deliver(settings, hooks, event)
+    deliver(client, settings, event)
     [failed] = log(client, admin, outcome="failed", endpoint_id=created["endpoint"]["id"])
     receiver.answer("/replayed", 200)
     replay = client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=admin)
@@ -369,14 +456,29 @@ def test_replay_sends_the_same_event_again(
     first, again = receiver.at("/replayed")
     assert first.body == again.body and again.headers["Portal-Event-Id"] == str(event.id)
     assert verify(created["secret"], again.headers["Portal-Signature"], again.body)
-    # the worker's next attempt finds the event taken: nothing more is sent
-    deliver(settings, hooks, event)
-    assert len(receiver.at("/replayed")) == 2
+    # the audit log says who sent which delivery again, and as which attempt
+    [audited] = client.get("/api/audit", headers=admin, params={"object_id": failed["id"]}).json()
+    assert (audited["action"], audited["object_type"], audited["actor_id"]) == (
+        "replay",
+        "webhook_deliveries",
+        world.a.admin.user_id,
+    )
+    assert audited["after"] == {
+        "replay_id": replay.json()["id"],
+        "event_id": str(event.id),
+        "endpoint_id": created["endpoint"]["id"],
+        "attempt": 2,
+    }
+    # the endpoint's line still retries (at least once: the receiver dedups by the event id), numbered on
+    retry_now(settings)
+    deliver(client, settings, event)
+    assert [r.headers["Portal-Event-Id"] for r in receiver.at("/replayed")] == [str(event.id)] * 3
+    assert sorted(d["attempt"] for d in log(client, admin, endpoint_id=created["endpoint"]["id"])) == [1, 2, 3]
     # another tenant cannot replay it, nor read it
     other = world.b.admin.bearer
     assert client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=other).status_code == 404
     assert client.get(f"/api/webhooks/deliveries/{failed['id']}", headers=other).status_code == 404
-    assert len(receiver.at("/replayed")) == 2
+    assert len(receiver.at("/replayed")) == 3
 
 
 def test_endpoints_belong_to_their_tenant_and_need_the_permission(
@@ -430,8 +532,6 @@ def test_a_change_reaches_the_endpoint_through_the_workers_signed_once(
 ) -> None:
     """End to end: the API change writes its event, the worker's own engine fans it out and delivers it
     to the "webhooks" subscriber, which signs and sends it; a second pass sends nothing more."""
-    from tests.world import background_jobs_ended
-
     admin = world.a.admin.bearer
     assert background_jobs_ended(client)  # whatever the world left pending is delivered first
     created = create(client, admin, receiver.url("/e2e"), ["link.suspended"])

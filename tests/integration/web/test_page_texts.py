@@ -141,3 +141,18 @@ def test_chinese_pages_name_things_and_people_apart(client: TestClient, world: W
     enterprise = client.get(f"/console/partners/enterprises/{world.x.link_id}").text
     assert "<dt>创建时间</dt>" in enterprise and "<dt>新建</dt>" not in enterprise
     assert "<th>姓名</th>" in client.get("/console/users").text
+
+
+def test_chinese_pages_give_each_sense_of_a_word_its_own_translation(client: TestClient, world: World) -> None:
+    """One English word in two senses is two messages (a msgctxt each): a delivery waiting to go out is
+    not "awaiting approval", a creation time is not an audit action, a finish time is not a status."""
+    act_as(client, world.a.admin.cookie)
+    switched = submit(client, "/lang", {"language": "zh_CN", "next": "/console"}, form_page="/console")
+    assert switched.status_code in (302, 303), switched.text
+    deliveries = client.get("/console/deliveries/list").text
+    assert "等待投递" in deliveries and "待审批" not in deliveries
+    endpoint = client.get(f"/console/webhooks/{world.ids['webhook_endpoint']}").text
+    assert "<dt>创建时间</dt>" in endpoint and "<dt>新建</dt>" not in endpoint
+    home = client.get("/console").text
+    assert "<td>创建</td>" in home and "<td>新建</td>" not in home  # the audit log's action
+    assert '<th class="num">价格条目</th>' in client.get("/console/ordering/price-lists").text
