@@ -46,6 +46,7 @@ SCOPE_LABELS: dict[str, str] = {
     "": N_("Not set"),
     "own": N_("Own records"),
     "team": N_("Team's records"),
+    "region": N_("Team's regions"),
     "all": N_("All records"),
 }
 FIELD_ACCESS_LABELS: dict[str, str] = {

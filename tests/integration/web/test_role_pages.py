@@ -141,7 +141,7 @@ def test_admin_creates_a_role_and_edits_its_grants_and_fields(client: TestClient
     editor = page(client, f"/console/roles/{key}").text
     assert re.search(r'value="partner.colleagues:read"\s+aria-label="[^"]*"\s+checked', editor)
     assert re.search(r'name="apps" value="agent" checked', editor)
-    assert 'value="service"' not in editor and 'value="academy"' not in editor  # not built: not offered
+    assert 'value="academy"' not in editor and 'value="notices"' not in editor  # not built: not offered
     assert not re.search(r'name="apps" value="ordering" checked', editor)
     assert re.search(r'name="includes" value="member" checked', editor)
     assert "Leads the installers" in editor

@@ -1,0 +1,21 @@
+"""The service app as a component: its tables, objects, routes, page templates, tenant setup and demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apps.service.objects import OBJECTS
+from apps.service.seed import seed_service
+from portal.components import Component
+
+# its templates are named "service/…": one loader serves every component's folder
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+component = Component(
+    name="service",
+    order=320,
+    model_modules=("apps.service.models",),
+    objects=OBJECTS,
+    template_dir=TEMPLATES,
+    tenant_setup=seed_service,
+)
