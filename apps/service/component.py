@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from apps.service.controllers import CONTROLLERS
+from apps.service.notices import KINDS as NOTIFICATION_KINDS
+from apps.service.notices import SUBSCRIBERS
 from apps.service.objects import OBJECTS
 from apps.service.seed import seed_service
 from portal.components import Component
@@ -15,7 +18,10 @@ component = Component(
     name="service",
     order=320,
     model_modules=("apps.service.models",),
+    route_handlers=[*CONTROLLERS],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     tenant_setup=seed_service,
+    notification_kinds=NOTIFICATION_KINDS,
+    subscribers=SUBSCRIBERS,
 )
