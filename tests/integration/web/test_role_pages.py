@@ -655,7 +655,8 @@ def test_partner_home_lists_roles_and_the_apps_they_open(client: TestClient, wor
     assert "Your roles" in home
     assert "Enterprise admin" in home
     assert f'href="/p/{world.a.slug}/ordering/catalog">Ordering</a>' in home
-    for app in ("Service", "Academy", "Announcements"):
+    assert f'href="/p/{world.a.slug}/service">Service</a>' in home  # the world's dealer admins have it
+    for app in ("Academy", "Announcements"):
         assert app not in home  # apps that are not built are not advertised
 
     colleague = world.x.people["colleague"]
@@ -671,3 +672,4 @@ def test_partner_home_lists_roles_and_the_apps_they_open(client: TestClient, wor
     assert "经销商采购员" in member_home and "成员" in member_home  # "Dealer buyer", "Member"
     assert '/ordering/catalog">订货</a>' in member_home  # the app they open: "Ordering", as a link
     assert "商机报备" not in member_home  # "Deal registration": not opened by these roles
+    assert "服务通" not in member_home  # "Service": nor the service app
