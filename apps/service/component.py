@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from apps.service.controllers import CONTROLLERS
+from apps.service.demo import load_service
 from apps.service.notices import KINDS as NOTIFICATION_KINDS
 from apps.service.notices import SUBSCRIBERS
 from apps.service.objects import OBJECTS
@@ -26,6 +27,7 @@ component = Component(
     template_dir=TEMPLATES,
     static_dir=STATIC,
     tenant_setup=seed_service,
+    demo=load_service,
     notification_kinds=NOTIFICATION_KINDS,
     subscribers=SUBSCRIBERS,
 )
