@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
@@ -45,6 +46,11 @@ from portal.ui.refusals import field_errors, refusal_of
 
 TICKETS = "/console/service/tickets"
 DEVICES = "/console/service/devices"
+
+
+def with_query(path: str, values: dict[str, Any]) -> str:
+    kept = {k: str(v) for k, v in values.items() if v not in (None, "")}
+    return f"{path}?{urlencode(kept)}" if kept else path
 
 
 def _day(value: str | None) -> date | None:
@@ -117,6 +123,7 @@ async def tickets_page(
             "partners": await service_partners(db),
             "regions": await regions(db),
             "paging": paging(TICKETS, chosen, number, total, PAGE_SIZE),
+            "export": with_query(f"{TICKETS}/export.xlsx", chosen),
             "section": "tickets",
         },
     )
