@@ -1,5 +1,6 @@
-"""Spreadsheets in and out: the rows of an uploaded CSV or XLSX file, read within fixed bounds, and XLSX
-workbooks of text cells that any stored value can be written into.
+"""Spreadsheets in and out: the rows of an uploaded CSV or XLSX file, read within fixed bounds (and, for an
+import, keyed by the columns its header names: `read_table`), and XLSX workbooks of text cells that any
+stored value can be written into.
 
 An XLSX file is a zip of XML parts, so a few megabytes uploaded can unpack to gigabytes (a
 decompression bomb) or hold millions of cells or texts. Reading therefore never trusts the zip's
@@ -16,7 +17,8 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 from xml.parsers import expat
@@ -96,6 +98,114 @@ def records(filename: str, content: bytes) -> Generator[list[str]]:
     if not content.strip():
         raise file_error(N_("is empty"), "empty")
     return csv_records(content) if kind == "csv" else xlsx_records(content)
+
+
+# --- an import's table ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The columns an import reads: for each, the header titles accepted (matched case-insensitively,
+    spaces and hyphens counting as "_", a trailing "*" ignored), the ones a file must have, titles that
+    are read past (what an export adds for the reader), and the most data rows a file may hold."""
+
+    aliases: Mapping[str, tuple[str, ...]]
+    required: tuple[str, ...]
+    ignored: tuple[str, ...] = ()
+    max_rows: int = 5000
+
+    def column_of(self, title: str) -> str | None:
+        key = header_key(title)
+        for column, accepted in self.aliases.items():
+            if key in (alias.lower() for alias in accepted):
+                return column
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRow:
+    number: int  # the spreadsheet row (the header is row 1)
+    values: dict[str, str]  # column -> text, "" when empty
+
+
+def header_key(title: str) -> str:
+    return re.sub(r"[\s\-]+", "_", title.strip().lower()).rstrip("*").strip("_")
+
+
+def _map_header(cells: list[str], columns: Columns) -> list[str | None]:
+    """The column of each header cell (None: ignored), or a clear error naming every problem."""
+    errors: list[FieldError] = []
+    mapped: list[str | None] = []
+    seen: dict[str, str] = {}
+    for title in cells:
+        key = header_key(title)
+        if not key or key in columns.ignored:
+            mapped.append(None)
+            continue
+        column = columns.column_of(title)
+        if column is None:
+            errors.append(
+                FieldError(
+                    "file",
+                    N_("has an unknown column %(column)s; the columns are: %(known)s"),
+                    "unknown_column",
+                    {"column": repr(title), "known": ", ".join(columns.aliases)},
+                )
+            )
+        elif column in seen:
+            errors.append(
+                FieldError(
+                    "file",
+                    N_("has the column %(column)s twice (%(first)s and %(second)s)"),
+                    "duplicate_column",
+                    {"column": column, "first": repr(seen[column]), "second": repr(title)},
+                )
+            )
+        else:
+            seen[column] = title
+        mapped.append(column)
+    for column in columns.required:
+        if column not in seen:
+            errors.append(FieldError("file", N_("has no %(column)s column"), "missing_column", {"column": column}))
+    if errors:
+        raise ValidationFailed(errors)
+    return mapped
+
+
+def read_table(filename: str, content: bytes, columns: Columns) -> list[SheetRow]:
+    """The data rows of an uploaded file's first sheet keyed by column: the first row that is not blank is
+    the header; blank rows are left out but keep their number. Refuses the file (field "file") for its
+    size, type, header or row count, naming each problem."""
+    rows = records(filename, content)
+    try:
+        return _table_rows(rows, columns)
+    finally:
+        rows.close()
+
+
+def _table_rows(records: Iterator[list[str]], columns: Columns) -> list[SheetRow]:
+    header: list[str | None] | None = None
+    rows: list[SheetRow] = []
+    for number, cells in enumerate(records, start=1):
+        if not any(cells):
+            continue
+        if header is None:
+            while cells and not cells[-1]:
+                cells.pop()
+            header = _map_header(cells, columns)
+            continue
+        values = dict.fromkeys(columns.aliases, "")
+        for column, cell in zip(header, cells, strict=False):
+            if column is not None:
+                values[column] = cell
+        rows.append(SheetRow(number, values))
+        if len(rows) > columns.max_rows:
+            raise file_error(N_("has more than %(max)s rows"), "too_many_rows", max=f"{columns.max_rows:,}")
+    if header is None:
+        raise file_error(N_("is empty"), "empty")
+    if not rows:
+        raise file_error(N_("has a header but no rows"), "empty")
+    return rows
 
 
 # --- CSV ----------------------------------------------------------------------------------------------

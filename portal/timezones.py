@@ -6,7 +6,7 @@ Timestamps are stored in UTC; pages show them in the tenant's zone, with the zon
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -98,3 +98,9 @@ def moment_text(moment: datetime, name: str) -> str:
 
 def today(name: str) -> date:
     return datetime.now(UTC).astimezone(zone(name)).date()
+
+
+def start_of_day(day: date, name: str, *, days: int = 0) -> datetime:
+    """The moment (UTC) the day begins in the zone, `days` later: a filter "from day A to day B" where the
+    tenant is reads created_at >= start_of_day(A) and < start_of_day(B, days=1)."""
+    return datetime.combine(day + timedelta(days=days), time(), tzinfo=zone(name)).astimezone(UTC)

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interconnect.models import EnterpriseLink, PartnerTier, PartnerType
+from interconnect.models import EnterpriseLink, PartnerTier, PartnerType, Region
 from portal.actor import Actor
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
@@ -36,6 +36,7 @@ from roles.models import (
     SharingRule,
     StaffTeam,
     StaffTeamMember,
+    StaffTeamRegion,
 )
 from roles.presets import APP_KEYS
 
@@ -51,7 +52,7 @@ class RoleSpec:
     apps: Sequence[str] | None = None
     grants: Sequence[tuple[str, str]] | None = None
     fields: Mapping[str, Mapping[str, str]] | None = None  # object -> field -> hidden | read_only
-    scopes: Mapping[str, str] | None = None  # internal roles: object (or "*") -> own | team | all
+    scopes: Mapping[str, str] | None = None  # internal roles: object (or "*") -> own | team | region | all
     includes: Sequence[str] | None = None  # keys of roles whose grants this one also has
 
 
@@ -521,6 +522,35 @@ class RoleAdmin:
         for m in await self.session.scalars(select(StaffTeamMember)):
             members.setdefault(m.team_id, []).append(m.user_id)
         return [(t, members[t.id]) for t in teams]
+
+    async def regions(self) -> list[Region]:
+        """The programme's regions, which teams may cover."""
+        return list(await self.session.scalars(select(Region).order_by(Region.name)))
+
+    async def team_regions(self) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """Team id -> the regions it covers (the "region" scope)."""
+        found: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for row in await self.session.scalars(select(StaffTeamRegion)):
+            found.setdefault(row.team_id, []).append(row.region_id)
+        return found
+
+    async def set_team_regions(self, team_id: uuid.UUID, region_ids: Sequence[uuid.UUID]) -> None:
+        """Replace the regions a team covers. Like members, read by each query: no policy rebuild."""
+        if await self.session.scalar(select(StaffTeam.id).where(StaffTeam.id == team_id)) is None:
+            raise NotFound(N_("No such team"))
+        known = set(await self.session.scalars(select(Region.id).where(Region.id.in_(region_ids))))
+        if any(region_id not in known for region_id in region_ids):
+            raise ValidationFailed.single("region_ids", N_("No such region"), "not_found")
+        existing = {
+            r.region_id: r
+            for r in await self.session.scalars(select(StaffTeamRegion).where(StaffTeamRegion.team_id == team_id))
+        }
+        for region_id, row in existing.items():
+            if region_id not in known:
+                await self.session.delete(row)
+        for region_id in known - existing.keys():
+            self.session.add(StaffTeamRegion(team_id=team_id, region_id=region_id))
+        await self.session.flush()
 
     async def add_team(self, name: str) -> StaffTeam:
         name = name.strip()

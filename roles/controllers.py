@@ -155,10 +155,23 @@ class TeamMembersIn(Strict):
     user_ids: list[uuid.UUID]
 
 
+class TeamRegionsIn(Strict):
+    region_ids: list[uuid.UUID]
+
+
 class TeamOut(msgspec.Struct):
     id: uuid.UUID
     name: str
     user_ids: list[uuid.UUID]
+    # the regions whose records the "region" scope opens to the team's members
+    region_ids: list[uuid.UUID] = msgspec.field(default_factory=list)
+
+
+async def _team_out(role_admin: RoleAdmin, team_id: uuid.UUID) -> TeamOut:
+    regions = await role_admin.team_regions()
+    return next(
+        TeamOut(t.id, t.name, users, regions.get(t.id, [])) for t, users in await role_admin.teams() if t.id == team_id
+    )
 
 
 class RolesIn(Strict):
@@ -312,7 +325,8 @@ class AccessRulesController(Controller):
 
     @get("/teams", opt=requires("roles", "read"))
     async def teams(self, role_admin: RoleAdminDep) -> list[TeamOut]:
-        return [TeamOut(t.id, t.name, users) for t, users in await role_admin.teams()]
+        regions = await role_admin.team_regions()
+        return [TeamOut(t.id, t.name, users, regions.get(t.id, [])) for t, users in await role_admin.teams()]
 
     @post("/teams", opt=requires("roles", "update"), status_code=HTTP_201_CREATED)
     async def add_team(self, data: JSONBody[TeamIn], db: DB, role_admin: RoleAdminDep) -> TeamOut:
@@ -327,7 +341,19 @@ class AccessRulesController(Controller):
         role_admin: RoleAdminDep,
     ) -> TeamOut:
         await role_admin.set_team_members(team_id, data.user_ids)
-        return next(TeamOut(t.id, t.name, users) for t, users in await role_admin.teams() if t.id == team_id)
+        return await _team_out(role_admin, team_id)
+
+    @put("/teams/{team_id:uuid}/regions", opt=requires("roles", "update"))
+    async def set_team_regions(
+        self,
+        team_id: FromPath[uuid.UUID],
+        data: JSONBody[TeamRegionsIn],
+        role_admin: RoleAdminDep,
+    ) -> TeamOut:
+        """The regions the team covers: a staff role whose scope on an object is "region" sees the
+        records of those regions (and its holder's own)."""
+        await role_admin.set_team_regions(team_id, data.region_ids)
+        return await _team_out(role_admin, team_id)
 
     @get("/explain", opt=requires("roles", "read"))
     async def explain(

@@ -9,10 +9,11 @@
 - `RoleTemplate`: per partner type, the roles an enterprise admin may hand out and the defaults new
   members and new enterprise admins get.
 - `DataRule`: per object, the partners' data level, set per partner type and overridden per enterprise.
-- `InternalScope`: per internal role and object, own / team / all.
+- `InternalScope`: per internal role and object, own / team / region / all.
 - `SharingRule`: records matching a condition shared with enterprises, partner types, tiers or roles.
 - `RecordTeamMember`: the external team of one record.
 - `StaffTeam` / `StaffTeamMember`: the upstream's own teams, for the "team" scope.
+- `StaffTeamRegion`: the regions a staff team covers, for the "region" scope.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from portal.db.base import Audited, Base, TenantOwned, Timestamped
 ROLE_KINDS = ("internal", "external")
 FIELD_ACCESS = ("hidden", "read_only")
 DATA_LEVELS = ("none", "private", "enterprise_read", "enterprise_write", "public_read", "public_write")
-INTERNAL_SCOPES = ("own", "team", "all")
+INTERNAL_SCOPES = ("own", "team", "region", "all")
 SHARING_TARGETS = ("enterprise", "partner_type", "tier", "role")
 SHARING_OPERATORS = ("eq", "ne", "in", "lt", "le", "gt", "ge")
 RECORD_ACCESS = ("read", "write")
@@ -187,3 +188,18 @@ class StaffTeamMember(TenantOwned, Audited, Base):
 
     team_id: Mapped[uuid.UUID]
     user_id: Mapped[uuid.UUID]
+
+
+class StaffTeamRegion(TenantOwned, Audited, Base):
+    """A region a staff team covers: the "region" scope gives the team's members the records of its
+    regions (of objects whose records have a region: service tickets and devices)."""
+
+    __tablename__ = "staff_team_regions"
+    __table_args__ = (
+        _fk(["team_id"], "staff_teams"),
+        _fk(["region_id"], "regions"),
+        UniqueConstraint("tenant_id", "team_id", "region_id"),
+    )
+
+    team_id: Mapped[uuid.UUID]
+    region_id: Mapped[uuid.UUID]

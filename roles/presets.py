@@ -13,6 +13,7 @@ from portal.permissions import ADMIN_ROLE, ANY
 PARTNER_APPS: tuple[tuple[str, str], ...] = (
     ("agent", N_("Deal registration")),
     ("ordering", N_("Ordering")),
+    ("service", N_("Service")),
 )
 APP_KEYS = tuple(key for key, _label in PARTNER_APPS)
 
@@ -20,6 +21,11 @@ ENTERPRISE_ADMIN = "enterprise_admin"
 MEMBER = "member"
 # Registers deals: what an agent is for (its grants on deals come with the agent app, apps.agent.presets)
 DEAL_REGISTRAR = "deal_registrar"
+# The service app's people (their grants come with it, apps.service.presets): the manufacturer's service
+# manager; a service partner's dispatcher, who takes tickets on and assigns them, and its engineers.
+SERVICE_MANAGER = "service_manager"
+SERVICE_DISPATCHER = "service_dispatcher"
+SERVICE_ENGINEER = "service_engineer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,15 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
         "team",
     ),
     PresetRole(
+        SERVICE_MANAGER,
+        N_("Service manager"),
+        "internal",
+        N_("Runs the service app: tickets, dispatch and devices in every region"),
+        (("console", "read"), ("interconnect.enterprises", "read")),
+        (),
+        "all",
+    ),
+    PresetRole(
         ENTERPRISE_ADMIN,
         N_("Enterprise admin"),
         "external",
@@ -114,19 +129,27 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
         ("agent", "notices", "academy"),
     ),
     PresetRole(
-        "service_engineer",
+        SERVICE_DISPATCHER,
+        N_("Service dispatcher"),
+        "external",
+        N_("Takes on the service tickets dispatched to the enterprise and assigns its engineers"),
+        (("partner.profile", "read"),),
+        ("service",),
+    ),
+    PresetRole(
+        SERVICE_ENGINEER,
         N_("Service engineer"),
         "external",
-        N_("Works on service tickets"),
+        N_("Works on the service tickets assigned to them"),
         (("partner.profile", "read"),),
-        (),
+        ("service",),
     ),
 )
 
 # Per preset partner type: (role, assignable by the enterprise admin, new member default, new admin default).
 # Each type's first admin gets what the type is for: a trading partner orders (the dealer admin role holds
-# everything a buyer does), an agent registers deals; a service provider's app does not exist yet, so the
-# service engineer role is there to hand out but nobody gets it by default.
+# everything a buyer does), an agent registers deals, a service provider dispatches its tickets, and the
+# people it adds after are its engineers.
 _TRADE = (
     (ENTERPRISE_ADMIN, True, False, True),
     (MEMBER, True, True, True),
@@ -136,7 +159,8 @@ _TRADE = (
 _SERVICE = (
     (ENTERPRISE_ADMIN, True, False, True),
     (MEMBER, True, True, True),
-    ("service_engineer", True, False, False),
+    (SERVICE_DISPATCHER, True, False, True),
+    (SERVICE_ENGINEER, True, True, False),
 )
 _AGENT = (
     (ENTERPRISE_ADMIN, True, False, True),

@@ -11,7 +11,9 @@
   record-team rows, their staff-team peers).
 
 External viewers get their level (the enterprise's override, else their partner type's), their record
-teams and the sharing rules aimed at them; internal viewers get the widest scope of their roles.
+teams and the sharing rules aimed at them; internal viewers get what their roles' scopes give together:
+everything ("all"), or their own records plus their teams' ("team") and their teams' regions' ("region",
+on objects whose records have a region_id; elsewhere it gives their own records only).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from interconnect.models import LinkClosure
-from roles.models import DATA_LEVELS, RecordTeamMember, StaffTeamMember
+from roles.models import DATA_LEVELS, RecordTeamMember, StaffTeamMember, StaffTeamRegion
 from roles.records import ScopedRecord
 
 Access = Literal["read", "write"]
@@ -65,7 +67,7 @@ PUBLIC_ACCESS: Mapping[str, frozenset[str]] = {
     "public_read": frozenset({"read"}),
     "public_write": frozenset({"read", "write"}),
 }
-SCOPE_RANK: Mapping[str, int] = {"own": 1, "team": 2, "all": 3}
+SCOPE_RANK: Mapping[str, int] = {"own": 1, "team": 2, "region": 2, "all": 3}
 # Past this many enterprises the subtree is asked from the closure table inside the query rather than
 # listed: each listed id is a bind parameter, and a subtree this wide holds so large a share of the
 # records that reading in created_at order and filtering is the right plan anyway.
@@ -136,7 +138,7 @@ class ObjectRules:
 @dataclass(frozen=True, slots=True)
 class Reason:
     """kind: owner, enterprise, sub_enterprise, public, external_team, sharing_rule (external viewers);
-    staff_own, staff_team, staff_all (internal viewers)."""
+    staff_own, staff_team, staff_region, staff_all (internal viewers)."""
 
     kind: str
     detail: Mapping[str, Any]
@@ -149,6 +151,7 @@ class Facts:
     sub_enterprises: frozenset[uuid.UUID]  # the viewer's enterprise and everything under it (closure)
     team_access: Mapping[uuid.UUID, str]  # record id -> "read" | "write", the viewer's record-team rows
     staff_team_peers: frozenset[uuid.UUID]  # internal: users sharing a staff team with the viewer, viewer included
+    staff_regions: frozenset[uuid.UUID] = frozenset()  # internal: the regions of the viewer's staff teams
 
 
 # --- shared rule resolution (which rules apply; not how a record is matched) ---
@@ -345,6 +348,20 @@ def peers_query(viewer: Viewer) -> Select[uuid.UUID]:
     )
 
 
+def regions_query(viewer: Viewer) -> Select[uuid.UUID]:
+    """The regions of the staff teams the viewer is on."""
+    mine = aliased(StaffTeamMember)
+    return (
+        select(StaffTeamRegion.region_id)
+        .join_from(
+            mine,
+            StaffTeamRegion,
+            and_(StaffTeamRegion.tenant_id == mine.tenant_id, StaffTeamRegion.team_id == mine.team_id),
+        )
+        .where(mine.tenant_id == viewer.tenant_id, mine.user_id == viewer.user_id)
+    )
+
+
 def _python_type(column_type: TypeEngine[Any]) -> type:
     """The Python type of a column's values, looking through type decorators (money, UTC timestamps)."""
     while isinstance(column_type, TypeDecorator):
@@ -444,15 +461,24 @@ def _in_subtree(model: type[ScopedRecord], viewer: Viewer) -> ColumnElement[bool
 
 
 def _internal_where(model: type[ScopedRecord], rules: ObjectRules, viewer: Viewer) -> ColumnElement[bool]:
-    scopes = internal_scopes(rules, viewer)
-    widest = max(scopes.values(), key=SCOPE_RANK.__getitem__, default=None)
-    if widest == "all":
+    scopes = set(internal_scopes(rules, viewer).values())
+    if "all" in scopes:
         return true()
-    if widest == "team":
-        return or_(model.owner_id == viewer.user_id, _InSelect(model.owner_id, peers_query(viewer)))
-    if widest == "own":
-        return model.owner_id == viewer.user_id
-    return false()
+    if not scopes:
+        return false()
+    # "team" and "region" are not wider than one another: each adds its branch to the viewer's own records
+    branches: list[ColumnElement[bool]] = [model.owner_id == viewer.user_id]
+    if "team" in scopes:
+        branches.append(_InSelect(model.owner_id, peers_query(viewer)))
+    region = region_column(model)
+    if "region" in scopes and region is not None:
+        branches.append(_InSelect(region, regions_query(viewer)))
+    return or_(*branches)
+
+
+def region_column(model: type[ScopedRecord]) -> Any:
+    """The records' region, for the "region" scope; None for an object whose records have none."""
+    return getattr(model, "region_id", None)
 
 
 # --- plain Python: the explainer and the reference ---
@@ -530,6 +556,7 @@ def _matches(rule: Sharing, record: Mapping[str, Any]) -> bool:
 def _internal_reasons(rules: ObjectRules, viewer: Viewer, record: Mapping[str, Any], facts: Facts) -> list[Reason]:
     found: list[Reason] = []
     owner = record["owner_id"]
+    region = record.get("region_id")
     for role, scope in internal_scopes(rules, viewer).items():
         detail = {"role": role, "scope": scope}
         if scope == "all":
@@ -538,6 +565,8 @@ def _internal_reasons(rules: ObjectRules, viewer: Viewer, record: Mapping[str, A
             found.append(Reason("staff_own", detail))
         elif scope == "team" and owner in facts.staff_team_peers:
             found.append(Reason("staff_team", detail))
+        elif scope == "region" and region is not None and region in facts.staff_regions:
+            found.append(Reason("staff_region", {**detail, "region_id": region}))
     return found
 
 
@@ -607,7 +636,8 @@ async def facts_for(session: AsyncSession, viewer: Viewer, object_name: str, rec
     """What `reasons()` needs for these records, in at most a few indexed lookups."""
     if viewer.kind == "internal":
         peers = await session.scalars(peers_query(viewer))
-        return Facts(frozenset(), {}, frozenset({viewer.user_id, *peers}))
+        regions = await session.scalars(regions_query(viewer))
+        return Facts(frozenset(), {}, frozenset({viewer.user_id, *peers}), frozenset(regions))
     subtree: frozenset[uuid.UUID] = frozenset()
     if viewer.enterprise_id is not None:
         subtree = frozenset(await session.scalars(subtree_query(viewer)))

@@ -20,6 +20,9 @@ from roles.presets import PRESET_ROLES, PRESET_TEMPLATES
 FieldPresets = Mapping[str, Mapping[str, Mapping[str, str]]]
 # partner type code -> (data level, include sub-enterprises)
 LevelPresets = Mapping[str, tuple[str, bool]]
+# staff role key -> object -> data scope (own, team, region, all): where it differs from the role's scope
+# on every object
+ScopePresets = Mapping[str, Mapping[str, str]]
 
 
 async def seed_app_presets(
@@ -29,10 +32,11 @@ async def seed_app_presets(
     grants: Mapping[str, Iterable[tuple[str, str]]],
     fields: FieldPresets,
     levels: Mapping[str, LevelPresets],
+    scopes: ScopePresets | None = None,
 ) -> None:
-    """What an app gives the preset roles and partner types of a new upstream: grants, field rules, and
-    the data level of each partner type per data-scoped object. Roles or types the upstream does not
-    have are passed over."""
+    """What an app gives the preset roles and partner types of a new upstream: grants, field rules, the
+    data level of each partner type per data-scoped object, and staff roles' scopes on its objects. Roles
+    or types the upstream does not have are passed over."""
     await session.flush()
     roles = {r.key: r.id for r in await session.scalars(select(Role).where(Role.tenant_id == tenant_id))}
     for key, pairs in grants.items():
@@ -46,6 +50,10 @@ async def seed_app_presets(
                     session.add(
                         FieldRule(tenant_id=tenant_id, role_id=roles[key], object=obj, field=name, access=access)
                     )
+    for key, by_object in (scopes or {}).items():
+        if key in roles:
+            for obj, scope in by_object.items():
+                session.add(InternalScope(tenant_id=tenant_id, role_id=roles[key], object=obj, scope=scope))
     types = {t.code: t.id for t in await session.scalars(select(PartnerType).where(PartnerType.tenant_id == tenant_id))}
     for obj, by_type in levels.items():
         for code, (level, subtree) in by_type.items():

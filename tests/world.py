@@ -78,6 +78,9 @@ class World:
     x: Enterprise  # tenant A's dealer X
     y: Enterprise  # tenant A's dealer Y: must never see X's people
     ids: dict[str, str] = field(default_factory=dict)  # other sample records of tenant A
+    # tenant A's service providers as the presets make them: "fixit" (its admin the dispatcher, its
+    # colleague "engineer" an engineer) and "other" (its admin only)
+    service: dict[str, Enterprise] = field(default_factory=dict)
 
 
 def unique(prefix: str) -> str:
@@ -425,6 +428,61 @@ def sample_webhook(client: TestClient, tenant: TenantWorld) -> dict[str, str]:
     return {"endpoint": endpoint_id, "delivery": ping.json()["id"]}
 
 
+def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> dict[str, str]:
+    """A device enterprise X looks after and its ticket, dispatched to X with X's admin as the engineer.
+    Dealer admins may work on their enterprise's tickets and devices here (so another enterprise's admin
+    passes the function check and only the data scope stands in the way)."""
+    admin = tenant.admin.bearer
+    role = client.get("/api/roles/dealer_admin", headers=admin).json()
+    grants = [["partner.service.ticket", "*"], ["partner.service.job", "*"], ["partner.service.device", "read"]]
+    granted = client.patch(
+        "/api/roles/dealer_admin",
+        headers=admin,
+        json={"apps": [*role["apps"], "service"], "grants": [*role["grants"], *grants]},
+    )
+    assert granted.status_code == 200, granted.text
+    dealer = partner_type_id(client, tenant.admin)
+    for obj, level in (
+        ("partner.service.ticket", "enterprise_write"),
+        ("partner.service.job", "private"),
+        ("partner.service.device", "enterprise_read"),
+    ):
+        rule = {"object": obj, "level": level, "partner_type_id": dealer}
+        assert client.put("/api/access/data", headers=admin, json=rule).status_code == 200
+    device = client.post(
+        "/api/service/devices",
+        headers=admin,
+        json={
+            "serial_number": unique("SN"),
+            "product_name": "Harbour pump",
+            "customer_name": "Harbour Hotel",
+            "site_address": "Pier 4",
+            "enterprise_id": enterprise.link_id,
+            "warranty_end": "2099-12-31",
+        },
+    )
+    assert device.status_code == 201, device.text
+    ticket = client.post(
+        "/api/service/tickets",
+        headers=admin,
+        json={
+            "type": "repair",
+            "symptoms": "Harbour pump leaks",
+            "contact_name": "Dock office",
+            "contact_phone": "555-0100",
+            "device_id": device.json()["id"],
+        },
+    )
+    assert ticket.status_code == 201, ticket.text
+    dispatched = client.post(
+        f"/api/service/tickets/{ticket.json()['id']}/dispatch",
+        headers=admin,
+        json={"enterprise_id": enterprise.link_id, "engineer_id": enterprise.admin.user_id},
+    )
+    assert dispatched.status_code == 200, dispatched.text
+    return {"device": device.json()["id"], "ticket": ticket.json()["id"]}
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -472,9 +530,13 @@ def build_world(client: TestClient) -> World:
         **{f"ordering_{k}": v for k, v in sample_ordering(client, a, x).items()},
         **{f"webhook_{k}": v for k, v in sample_webhook(client, a).items()},
         "notification": sample_notification(client, a, x),
+        **{f"service_{k}": v for k, v in sample_service(client, a, x).items()},
     }
     ids["delivery"] = sample_delivery(client, a)
-    return World(a, tenants[1], x, y, ids)
+    fixit = add_enterprise(client, a, "FixIt", "service_provider")
+    add_colleague(client, a.slug, fixit, "engineer")
+    service = {"fixit": fixit, "other": add_enterprise(client, a, "Other Service", "service_provider")}
+    return World(a, tenants[1], x, y, ids, service)
 
 
 def sample_notification(client: TestClient, a: TenantWorld, x: Enterprise) -> str:

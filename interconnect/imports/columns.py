@@ -19,4 +19,3 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 IGNORED_COLUMNS = ("status", "状态", "parent_name", "上级企业名称", "created_at", "创建时间")
 REQUIRED_COLUMNS = ("name", "partner_type")
 EXPORT_COLUMNS = (*COLUMNS, "parent_name", "status", "created_at")
-_HEADER_ALIASES = {alias.lower(): column for column, aliases in COLUMNS.items() for alias in aliases}

@@ -30,6 +30,7 @@ OBJECT_LABELS: dict[str, str] = {
     "record_team_members": N_("Record team member"),
     "staff_teams": N_("Staff team"),
     "staff_team_members": N_("Staff team member"),
+    "staff_team_regions": N_("Staff team region"),
     "agent_deals": N_("Deal"),
     "ordering_categories": N_("Product category"),
     "ordering_products": N_("Product"),
@@ -53,6 +54,9 @@ OBJECT_LABELS: dict[str, str] = {
     "ordering_payment_allocations": N_("Payment allocation"),
     "ordering_account_entries": N_("Account entry"),
     "ordering_addresses": N_("Address"),
+    "service_devices": N_("Device"),
+    "service_tickets": N_("Service ticket"),
+    "service_settings": N_("Service settings"),
 }
 ACTION_LABELS: dict[str, str] = {
     "create": lazy.pgettext("audit action", "Created"),

@@ -32,7 +32,7 @@ from roles.pages.partner_rules import (
 )
 from roles.pages.people import PEOPLE_PAGES
 from roles.pages.sharing import add_sharing_page, delete_sharing_page, sharing_page, toggle_sharing_page
-from roles.pages.teams import add_team_page, team_members_page, teams_page
+from roles.pages.teams import add_team_page, team_members_page, team_regions_page, teams_page
 from roles.presets import APP_KEYS
 
 __all__ = ["PAGES", "TEMPLATE_GLOBALS"]
@@ -54,6 +54,7 @@ CONSOLE_PAGES: list[Any] = [
     add_team_page,
     explain_page,
     team_members_page,
+    team_regions_page,
     role_page,
     update_role_page,
     delete_role_page,

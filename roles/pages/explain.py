@@ -33,6 +33,7 @@ REASONS = {
     "sharing_rule": N_("Sharing rule \u201c%(name)s\u201d (%(access)s)"),
     "staff_own": N_("Their role %(role)s: their own records"),
     "staff_team": N_("Their role %(role)s: their team's records"),
+    "staff_region": N_("Their role %(role)s: their team's regions"),
     "staff_all": N_("Their role %(role)s: all records"),
 }
 

@@ -31,6 +31,13 @@ ACTION_LABELS: dict[str, str] = {
     "receive": N_("Confirm receipt"),
     "run": N_("Run"),  # a scheduled job, now (delivery.job)
     "replay": N_("Replay"),
+    # service tickets: staff dispatch and close them, partners accept, hand back, assign and work on them
+    "dispatch": N_("Dispatch"),
+    "close": N_("Close"),
+    "accept": N_("Accept"),
+    "reject": N_("Reject"),
+    "assign": N_("Assign an engineer"),
+    "work": N_("Work on it"),
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}
@@ -46,6 +53,7 @@ SCOPE_LABELS: dict[str, str] = {
     "": N_("Not set"),
     "own": N_("Own records"),
     "team": N_("Team's records"),
+    "region": N_("Team's regions"),
     "all": N_("All records"),
 }
 FIELD_ACCESS_LABELS: dict[str, str] = {
@@ -182,6 +190,32 @@ COLUMN_LABELS: dict[str, str] = {
     "received_at": N_("Received at"),
     "completed_at": N_("Completed at"),
     "cancelled_at": N_("Cancelled at"),
+    # service tickets and devices
+    "type": N_("Type"),
+    "priority": N_("Priority"),
+    "device_id": N_("Device"),
+    "product_id": N_("Product"),
+    "product_name": N_("Product name"),
+    "serial_number": N_("Serial number"),
+    "region_id": N_("Region"),
+    "dealer_id": N_("Dealer"),
+    "engineer_id": N_("Engineer"),
+    "engineer_name": N_("Engineer's name"),
+    "opened_by": N_("Opened by"),
+    "opened_by_kind": N_("Opened by staff or partner"),
+    "reject_reason": N_("Why it was handed back"),
+    "hold_reason": N_("Why it is on hold"),
+    "cancel_reason": N_("Why it was cancelled"),
+    "reopen_reason": N_("Why it was reopened"),
+    "dispatched_at": N_("Dispatched at"),
+    "accepted_at": N_("Accepted at"),
+    "on_the_way_at": N_("On the way at"),
+    "on_site_at": N_("On site at"),
+    "held_at": N_("Put on hold at"),
+    "resolved_at": N_("Resolved at"),
+    "confirmed_at": N_("Confirmed at"),
+    "closed_at": N_("Closed at"),
+    "reopened_at": N_("Reopened at"),
 }
 
 

@@ -143,6 +143,8 @@ async def member_roles_page(
 APP_ENTRIES: dict[str, tuple[str, Permission]] = {
     "agent": ("deals", ("partner.agent.deal", "read")),
     "ordering": ("ordering/catalog", ("partner.ordering.catalog", "read")),
+    # its first page picks the enterprise's tickets or the person's own; an engineer reads their own
+    "service": ("service", ("partner.service.job", "read")),
 }
 
 

@@ -31,7 +31,17 @@ from tests.world import Credential, World
 # A value of tenant A's for every path parameter a route may have.
 # Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
 ENTERPRISE_OWNED = frozenset(
-    {"link_id", "membership_id", "deal_id", "order_id", "enterprise_id", "address_id", "notification_id"}
+    {
+        "link_id",
+        "membership_id",
+        "deal_id",
+        "order_id",
+        "enterprise_id",
+        "address_id",
+        "notification_id",
+        "ticket_id",
+        "device_id",
+    }
 )
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "user_id": lambda w: w.a.others["staff"].user_id,
@@ -63,11 +73,14 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
     # a stored file: no feature of the world attaches files yet, so none exists (every caller finds none)
     "attachment_id": lambda w: w.ids.get("attachment", "01900000-0000-7000-8000-000000000000"),
+    "ticket_id": lambda w: w.ids["service_ticket"],  # dispatched to X, X's admin its engineer
+    "device_id": lambda w: w.ids["service_device"],  # looked after by X
 }
 # Parameters naming what the platform shares by every tenant rather than a tenant's record (a scheduled
 # job passes over every tenant): another tenant reaches it too, and must find none of tenant A's data there.
 PLATFORM_WIDE = frozenset({"job_name"})
 
+NOBODY = "00000000-0000-7000-8000-000000000000"  # an id no record has
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
 SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/users/{user_id:uuid}"): {"display_name": "Intruder", "status": "disabled"},
@@ -127,6 +140,10 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/ordering/settings"): {"reserve_on": "submit"},
     ("POST", "/api/ordering/settings/approval-rules"): {"name": "Intruder", "role_key": "admin"},
     ("PATCH", "/api/webhooks/endpoints/{endpoint_id:uuid}"): {"description": "Intruded", "active": True},
+    ("PUT", "/api/access/teams/{team_id:uuid}/regions"): {"region_ids": []},
+    ("POST", "/api/service/tickets/{ticket_id:uuid}/dispatch"): {"enterprise_id": NOBODY},
+    ("POST", "/api/service/tickets/{ticket_id:uuid}/reassign"): {"enterprise_id": NOBODY},
+    ("POST", "/api/partner/service/tickets/{ticket_id:uuid}/assign"): {"engineer_id": NOBODY},
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
 }
 

@@ -27,12 +27,13 @@ from tests.world import PASSWORD, World, partner_type_id, unique
 
 
 def test_quota_counts_the_enterprises_and_people_of_each_tenant(client: TestClient, world: World) -> None:
-    # the world: A has dealers X and Y, their two admins and X's colleague; B has nobody yet
+    # the world: A has dealers X and Y, their two admins and X's colleague, and the service partners
+    # FixIt (its admin and engineer) and Other (its admin); B has nobody yet
     assert quota(client, world.a) == {
         "max_enterprises": 50,
-        "enterprises_used": 2,
+        "enterprises_used": 4,
         "max_external_users": 500,
-        "external_users_used": 3,
+        "external_users_used": 6,
     }
     assert quota(client, world.b) == {
         "max_enterprises": 50,

@@ -216,6 +216,16 @@ CREATING: dict[str, CreatingCase] = {
         "/api/ordering/settings/approval-rules",
         {"name": f"Rule {_code()}", "role_key": "admin", "step": 2},
     ),
+    "/api/service/tickets": lambda c, w: (
+        w.a.admin,
+        "/api/service/tickets",
+        {"type": "repair", "symptoms": "Leaks", "contact_name": "Ann Lee", "contact_phone": "1", "address": "Pier 2"},
+    ),
+    "/api/service/devices": lambda c, w: (
+        w.a.admin,
+        "/api/service/devices",
+        {"serial_number": _code(), "product_name": "Pump", "customer_name": "Pier Inn", "site_address": "Pier 3"},
+    ),
     # the world's allowlisted loopback port (tests.world.WEBHOOK_URL); the saved answer holds the secret
     "/api/webhooks/endpoints": lambda c, w: (
         w.a.admin,

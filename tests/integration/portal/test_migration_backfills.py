@@ -154,7 +154,7 @@ def test_existing_tenants_get_the_deal_registrar_and_the_corrected_templates_unl
     assert "deal_registrar" not in _template(empty_url, made["kept"][0], "agent")
 
     migrate.downgrade(settings, "0009_tenant_time_zone")
-    migrate.upgrade(settings)
+    migrate.upgrade(settings, "0010_partner_type_presets")  # what 0010 did (0016 changes the service template)
 
     kept_tenant, _, kept_agent_admin = made["kept"]
     assert _template(empty_url, kept_tenant, "agent") == {
@@ -278,3 +278,88 @@ def test_stored_answers_lose_the_secrets_shown_once(empty_url: str) -> None:
     migrate.upgrade(settings)
     found = dict(asyncio.run(_execute(empty_url, [("SELECT key, response_body FROM idempotency_keys", {})])))
     assert found == {"webhook": None, "enterprise": None, "sent": answers["sent"], "user": answers["user"]}
+
+
+def _plain(value: object) -> str:
+    """A value as text, a JSON list the same on both databases (SQLite hands back its text)."""
+    if isinstance(value, str) and value.startswith("["):
+        value = json.loads(value)
+    return ",".join(value) if isinstance(value, list) else str(value)
+
+
+def _service_presets(url: str, tenant_id: str) -> dict[str, object]:
+    """What the service app's presets are made of in one tenant, as comparable values."""
+    t = {"t": uuid.UUID(tenant_id)}
+    queries = {
+        "roles": "SELECT key, kind, apps FROM roles WHERE tenant_id = :t AND key LIKE '%service%' ORDER BY key",
+        "grants": "SELECT v0, v1, v2 FROM policy_rules WHERE tenant_id = :t AND ptype = 'p'"
+        " AND (v1 LIKE '%service.%' OR v0 IN ('r:service_manager', 'r:service_dispatcher')) ORDER BY v0, v1, v2",
+        "holders": "SELECT v1, count(*) FROM policy_rules WHERE tenant_id = :t AND ptype = 'g'"
+        " AND v1 LIKE 'r:service%' GROUP BY v1 ORDER BY v1",
+        "fields": "SELECT r.key, f.object, f.field, f.access FROM field_rules f JOIN roles r ON r.id = f.role_id"
+        " WHERE f.tenant_id = :t AND f.object LIKE '%service.%' ORDER BY r.key, f.field",
+        "levels": "SELECT d.object, d.level, p.code FROM data_rules d JOIN partner_types p ON p.id = d.partner_type_id"
+        " WHERE d.tenant_id = :t AND d.object LIKE '%service.%' ORDER BY d.object",
+        "scopes": "SELECT r.key, s.object, s.scope FROM internal_scopes s JOIN roles r ON r.id = s.role_id"
+        " WHERE s.tenant_id = :t AND (s.object LIKE 'service.%' OR r.key LIKE 'service%') ORDER BY r.key, s.object",
+    }
+    found: dict[str, object] = {
+        name: [tuple(_plain(v) for v in row) for row in asyncio.run(_execute(url, [(query, t)]))]
+        for name, query in queries.items()
+    }
+    found["template"] = _template(url, tenant_id, "service_provider")
+    return found
+
+
+def test_existing_tenants_get_the_service_presets_and_a_downgrade_takes_them_away(empty_url: str) -> None:
+    settings = make_settings(empty_url)
+    migrate.upgrade(settings)
+    tenants: dict[str, str] = {}
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        for label in ("kept", "custom"):
+            tenant_id, slug, _name, _admin = sign_up(client, label)
+            token, _refresh = api_login(client, slug, f"admin@{slug}.example")
+            admin = {"Authorization": f"Bearer {token}"}
+            types = {t["code"]: t["id"] for t in client.get("/api/interconnect/partner-types", headers=admin).json()}
+            provider = client.post(
+                "/api/interconnect/enterprises",
+                headers=admin,
+                json={
+                    "name": f"{label} service",
+                    "partner_type_id": types["service_provider"],
+                    "admin": {"display_name": "Service admin", "email": f"service@{slug}.example"},
+                },
+            )
+            assert provider.status_code == 201, provider.text
+            tenants[label] = tenant_id
+            if label == "custom":  # a manufacturer that made the service provider template its own
+                rows = [
+                    {"role_key": "enterprise_admin", "assignable": True, "admin_default": True},
+                    {"role_key": "service_engineer", "assignable": True, "member_default": True, "admin_default": True},
+                ]
+                saved = client.put(f"/api/access/templates/{types['service_provider']}", headers=admin, json=rows)
+                assert saved.status_code == 200, saved.text
+    before = {label: _service_presets(empty_url, tenant_id) for label, tenant_id in tenants.items()}
+    kept = before["kept"]
+    assert ("service_dispatcher", "external", "service") in kept["roles"]  # type: ignore[operator]
+    assert ("r:service_dispatcher", "1") in kept["holders"]  # type: ignore[operator]
+    assert kept["template"]["service_dispatcher"] == (True, False, True)  # type: ignore[index]
+    assert ("dispatcher", "service.ticket", "region") in kept["scopes"]  # type: ignore[operator]
+
+    migrate.downgrade(settings, "0020_withhold_stored_secrets")
+    gone = _service_presets(empty_url, tenants["kept"])
+    assert gone["roles"] == [("service_engineer", "external", "")]
+    assert (gone["grants"], gone["fields"], gone["levels"], gone["holders"]) == ([], [], [], [])
+    assert gone["scopes"] == []
+    assert gone["template"] == {
+        "enterprise_admin": (True, False, True),
+        "member": (True, True, True),
+        "service_engineer": (True, False, False),
+    }
+
+    migrate.upgrade(settings)
+    after = {label: _service_presets(empty_url, tenant_id) for label, tenant_id in tenants.items()}
+    assert after["kept"] == before["kept"]  # as a tenant signed up today starts
+    assert after["custom"]["template"] == before["custom"]["template"]  # left as the manufacturer made it
+    # the dispatcher role its admin got on joining went with the downgrade; its own template gives none back
+    assert before["custom"]["holders"] == [("r:service_dispatcher", "1")] and after["custom"]["holders"] == []

@@ -28,6 +28,7 @@ SNAKE_CASE = re.compile(r"(?<![\w.@/-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w@/-])"
 # Words a person typed (or a default the manufacturer keeps), each for its reason:
 TYPED = {
     "colleague",  # the test world's people are named after their email's local part
+    "engineer",
     "staff",
     "disabled",
     "regional_manager",  # the role key field's hint shows what to type there

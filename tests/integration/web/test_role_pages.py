@@ -141,7 +141,7 @@ def test_admin_creates_a_role_and_edits_its_grants_and_fields(client: TestClient
     editor = page(client, f"/console/roles/{key}").text
     assert re.search(r'value="partner.colleagues:read"\s+aria-label="[^"]*"\s+checked', editor)
     assert re.search(r'name="apps" value="agent" checked', editor)
-    assert 'value="service"' not in editor and 'value="academy"' not in editor  # not built: not offered
+    assert 'value="academy"' not in editor and 'value="notices"' not in editor  # not built: not offered
     assert not re.search(r'name="apps" value="ordering" checked', editor)
     assert re.search(r'name="includes" value="member" checked', editor)
     assert "Leads the installers" in editor
@@ -655,7 +655,8 @@ def test_partner_home_lists_roles_and_the_apps_they_open(client: TestClient, wor
     assert "Your roles" in home
     assert "Enterprise admin" in home
     assert f'href="/p/{world.a.slug}/ordering/catalog">Ordering</a>' in home
-    for app in ("Service", "Academy", "Announcements"):
+    assert f'href="/p/{world.a.slug}/service">Service</a>' in home  # the world's dealer admins have it
+    for app in ("Academy", "Announcements"):
         assert app not in home  # apps that are not built are not advertised
 
     colleague = world.x.people["colleague"]
@@ -671,3 +672,4 @@ def test_partner_home_lists_roles_and_the_apps_they_open(client: TestClient, wor
     assert "经销商采购员" in member_home and "成员" in member_home  # "Dealer buyer", "Member"
     assert '/ordering/catalog">订货</a>' in member_home  # the app they open: "Ordering", as a link
     assert "商机报备" not in member_home  # "Deal registration": not opened by these roles
+    assert "服务通" not in member_home  # "Service": nor the service app

@@ -1,0 +1,33 @@
+"""The service app as a component: its tables, objects, routes, page templates, tenant setup and demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apps.service.controllers import CONTROLLERS
+from apps.service.demo import load_service
+from apps.service.notices import KINDS as NOTIFICATION_KINDS
+from apps.service.notices import SUBSCRIBERS
+from apps.service.objects import OBJECTS
+from apps.service.pages import PAGES
+from apps.service.seed import seed_service
+from portal.components import Component
+
+# its templates are named "service/…": one loader serves every component's folder
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# served under /static with every component's (the service pages' stylesheet)
+STATIC = Path(__file__).resolve().parent / "static"
+
+component = Component(
+    name="service",
+    order=320,
+    model_modules=("apps.service.models",),
+    route_handlers=[*CONTROLLERS, *PAGES],
+    objects=OBJECTS,
+    template_dir=TEMPLATES,
+    static_dir=STATIC,
+    tenant_setup=seed_service,
+    demo=load_service,
+    notification_kinds=NOTIFICATION_KINDS,
+    subscribers=SUBSCRIBERS,
+)

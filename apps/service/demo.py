@@ -1,0 +1,369 @@
+"""Demo service for both demo manufacturers: regions, a service manager and (Acme) a dispatcher whose team
+covers one region, a second engineer for each service partner (FixIt for Acme Pumps, 速修服务 for 北辰阀门),
+an installed base of devices from the catalog (some out of warranty), and tickets in every status, moved
+there through the same workflow as the API by the people whose step it is, then dated back over the last
+weeks. Runs after the demo partners and catalogs; skips a tenant that has devices already."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.ordering.models import Product
+from apps.service import workflow
+from apps.service.models import Device, Ticket, TicketEvent
+from apps.service.objects import PARTNER_JOB, PARTNER_TICKET, TICKET
+from apps.service.tickets import Tickets
+from interconnect.models import EnterpriseLink, Membership, Region
+from interconnect.people import NewPerson, People
+from portal.actor import Actor
+from portal.db.context import tenant_context
+from portal.db.types import utcnow
+from portal.demo import DEMO_PASSWORD
+from portal.identity.accounts import NewStaff
+from portal.identity.models import InternalUser, Tenant
+from portal.permissions import ADMIN_ROLE, policy_changed
+from portal.services import Services
+from roles.models import StaffTeam, StaffTeamMember, StaffTeamRegion
+from roles.policy import RolePolicy
+
+
+@dataclass(frozen=True)
+class Plan:
+    partner: str  # the service partner's enterprise code
+    dealers: tuple[str, ...]
+    skus: tuple[str, ...]  # catalog SKU prefixes the devices are of
+    regions: tuple[tuple[str, str], ...]
+    staff: tuple[tuple[str, str, str], ...]  # (name, email, role)
+    team: tuple[str, str, str] | None  # (team name, member email, region code)
+    engineer: tuple[str, str]  # a second engineer: (name, email local part)
+    customers: tuple[tuple[str, str, str], ...]  # (customer, site, region code)
+    # (status, type, priority, symptoms, contact, phone, days ago)
+    tickets: tuple[tuple[str, str, str, str, str, str, int], ...]
+    notes: dict[str, str]
+
+
+ACME = Plan(
+    partner="FX",
+    dealers=("ED", "WD"),
+    skus=("CP-", "SP-"),
+    regions=(("EAST", "East"), ("NORTH", "North")),
+    staff=(
+        ("Sam Service", "sam@acme-pumps.example", "service_manager"),
+        ("Dora Dispatch", "dora@acme-pumps.example", "dispatcher"),
+    ),
+    team=("East service desk", "dora@acme-pumps.example", "EAST"),
+    engineer=("Ivy Installer", "staff2"),
+    customers=(
+        ("Lakeside School", "3 Lake Road, Harbin", "NORTH"),
+        ("Harbour Hotel", "18 Harbour Road, Dalian", "EAST"),
+        ("Green Farm Co-op", "Route 9, Changchun", "NORTH"),
+        ("City Water Works", "1 River Street, Qingdao", "EAST"),
+        ("Sunrise Apartments", "66 Sunrise Avenue, Yantai", "EAST"),
+        ("North Mall", "200 Central Road, Harbin", "NORTH"),
+    ),
+    tickets=(
+        ("new", "repair", "urgent", "Pump stopped, no pressure on floors 5-12", "Mr Zhao", "+86 138 0451 0001", 0),
+        ("new", "maintenance", "normal", "Yearly maintenance due", "Ms Lin", "+86 139 0411 0002", 1),
+        ("dispatched", "repair", "high", "Loud noise from the motor", "Mr Wang", "+86 137 0431 0003", 1),
+        ("accepted", "inspection", "normal", "Inspection before the summer season", "Ms Chen", "+86 136 0532 0004", 2),
+        ("on_the_way", "repair", "high", "Leaking seal at the pump outlet", "Mr Sun", "+86 135 0535 0005", 2),
+        ("on_site", "repair", "normal", "Pressure drops every afternoon", "Ms Zhou", "+86 134 0451 0006", 3),
+        ("on_hold", "repair", "high", "Impeller cracked", "Mr Qian", "+86 133 0411 0007", 5),
+        ("resolved", "maintenance", "low", "Filter change", "Ms Wu", "+86 132 0431 0008", 8),
+        ("confirmed", "installation", "normal", "Install the new booster pump", "Mr Zheng", "+86 131 0532 0009", 12),
+        ("closed", "repair", "normal", "Pump trips the breaker", "Ms Feng", "+86 130 0535 0010", 20),
+        ("closed", "inspection", "low", "Quarterly inspection", "Mr Chu", "+86 158 0451 0011", 30),
+        ("cancelled", "repair", "low", "Noise (customer found a loose cover)", "Ms Wei", "+86 159 0411 0012", 9),
+        (
+            "rejected",
+            "installation",
+            "normal",
+            "Install a second pump in the basement",
+            "Mr Jiang",
+            "+86 150 0431 0013",
+            4,
+        ),
+    ),
+    notes={
+        "reject": "No installer free in that region this week",
+        "hold": "Waiting for a replacement impeller",
+        "resolve": "Replaced the mechanical seal and tested for 30 minutes",
+        "cancel": "The customer fixed it themselves",
+    },
+)
+BOREALIS = Plan(
+    partner="WX",
+    dealers=("DN", "HB"),
+    skus=("ZF-", "DF-"),
+    regions=(("HD", "华东"), ("HB", "华北")),
+    staff=(("孙服务", "sun.fuwu@borealis.example", "service_manager"),),
+    team=None,
+    engineer=("郑工", "staff2"),
+    customers=(
+        ("上海第一水厂", "上海市浦东新区港城路 100 号", "HD"),
+        ("杭州西湖宾馆", "杭州市西湖区北山路 8 号", "HD"),
+        ("天津港物流园", "天津市滨海新区港航路 6 号", "HB"),
+        ("北京朝阳医院", "北京市朝阳区工体南路 8 号", "HB"),
+    ),
+    tickets=(
+        ("new", "repair", "urgent", "阀门无法关闭、管道持续漏水", "李先生", "138 0000 2001", 0),
+        ("dispatched", "maintenance", "normal", "年度保养", "王女士", "139 0000 2002", 1),
+        ("accepted", "repair", "high", "执行器报警", "张先生", "137 0000 2003", 2),
+        ("on_the_way", "inspection", "normal", "汛期前巡检", "赵女士", "136 0000 2004", 2),
+        ("on_site", "repair", "normal", "阀杆渗漏", "刘先生", "135 0000 2005", 3),
+        ("on_hold", "repair", "high", "密封件损坏", "陈女士", "134 0000 2006", 4),
+        ("resolved", "maintenance", "low", "更换密封件", "杨先生", "133 0000 2007", 6),
+        ("confirmed", "installation", "normal", "新装蝶阀", "黄女士", "132 0000 2008", 10),
+        ("closed", "repair", "normal", "电动执行器不动作", "周先生", "131 0000 2009", 18),
+        ("cancelled", "inspection", "low", "客户改期", "吴女士", "130 0000 2010", 7),
+    ),
+    notes={
+        "reject": "本周该区域没有可派的工程师",
+        "hold": "等待备件到货",
+        "resolve": "已更换阀杆密封并试压 30 分钟",
+        "cancel": "客户取消了本次服务",
+    },
+)
+PLANS = {"acme-pumps": ACME, "borealis-valves": BOREALIS}
+# How each status is reached from "new": (step, who takes it)
+PATHS: dict[str, tuple[tuple[str, str], ...]] = {
+    "new": (),
+    "rejected": (("dispatch", "staff"), ("reject", "dispatcher")),
+    "dispatched": (("dispatch", "staff"),),
+    "accepted": (("dispatch", "staff"), ("accept", "dispatcher"), ("assign", "dispatcher")),
+}
+PATHS["on_the_way"] = (*PATHS["accepted"], ("start", "engineer"))
+PATHS["on_site"] = (*PATHS["on_the_way"], ("arrive", "engineer"))
+PATHS["on_hold"] = (*PATHS["on_site"], ("hold", "engineer"))
+PATHS["resolved"] = (*PATHS["on_site"], ("resolve", "engineer"))
+PATHS["confirmed"] = (*PATHS["resolved"], ("confirm", "staff"))
+PATHS["closed"] = (*PATHS["confirmed"], ("close", "staff"))
+PATHS["cancelled"] = (*PATHS["dispatched"], ("cancel", "staff"))
+STAMPS = (
+    "created_at",
+    "dispatched_at",
+    "accepted_at",
+    "on_the_way_at",
+    "on_site_at",
+    "held_at",
+    "resolved_at",
+    "confirmed_at",
+    "closed_at",
+    "cancelled_at",
+)
+
+
+async def load_service(services: Services, context: dict[str, Any]) -> None:
+    for slug, tenant_id in context["tenants"].items():
+        plan = PLANS.get(slug)
+        if plan is None:
+            continue
+        async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
+            links = {link.code: link for link in await session.scalars(select(EnterpriseLink))}
+            partner = links.get(plan.partner)
+            if partner is None:
+                continue
+            tenant_name = await session.scalar(select(Tenant.name).where(Tenant.id == tenant_id))
+            name, local = plan.engineer
+            engineer = f"{local}@{plan.partner.lower()}.{slug}.example"
+            # printed on every run, as the other demo steps print theirs
+            context["logins"].extend(
+                [
+                    *(
+                        {
+                            "workspace": slug,
+                            "email": email,
+                            "password": DEMO_PASSWORD,
+                            "role": "staff",
+                            "tenant": tenant_name,
+                        }
+                        for _name, email, _role in plan.staff
+                    ),
+                    {
+                        "workspace": slug,
+                        "email": engineer,
+                        "password": DEMO_PASSWORD,
+                        "role": "partner",
+                        "tenant": partner.name,
+                    },
+                ]
+            )
+            if await session.scalar(select(Device.id).limit(1)) is not None:
+                continue
+            regions = await _regions(session, plan)
+            await _staff(services, session, tenant_id, plan, regions)
+            await People(session, services.passwords).add(partner.id, NewPerson(name, engineer, password=DEMO_PASSWORD))
+            devices = await _devices(session, tenant_id, plan, links, regions)
+            await policy_changed(session, tenant_id)
+        async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
+            await _tickets(services, session, tenant_id, plan, partner, devices)
+
+
+async def _regions(session: AsyncSession, plan: Plan) -> dict[str, uuid.UUID]:
+    known = {r.code: r.id for r in await session.scalars(select(Region))}
+    for code, name in plan.regions:
+        if code not in known:
+            region = Region(code=code, name=name)
+            session.add(region)
+            await session.flush()
+            known[code] = region.id
+    return known
+
+
+async def _staff(
+    services: Services, session: AsyncSession, tenant_id: uuid.UUID, plan: Plan, regions: dict[str, uuid.UUID]
+) -> None:
+    locale = await session.scalar(select(Tenant.default_locale).where(Tenant.id == tenant_id))
+    staff = services.staff(session)
+    for name, email, role in plan.staff:
+        if await session.scalar(select(InternalUser.id).where(InternalUser.email == email)) is None:
+            await staff.create(NewStaff(email, name, DEMO_PASSWORD, (role,), locale))
+    if plan.team is not None:
+        team_name, member, region = plan.team
+        user_id = await session.scalar(select(InternalUser.id).where(InternalUser.email == member))
+        team = StaffTeam(name=team_name)
+        session.add(team)
+        await session.flush()
+        session.add_all(
+            [
+                StaffTeamMember(team_id=team.id, user_id=user_id),
+                StaffTeamRegion(team_id=team.id, region_id=regions[region]),
+            ]
+        )
+        await session.flush()
+
+
+async def _devices(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    plan: Plan,
+    links: dict[str | None, EnterpriseLink],
+    regions: dict[str, uuid.UUID],
+) -> list[Device]:
+    admin = await session.scalar(select(InternalUser).order_by(InternalUser.created_at, InternalUser.id).limit(1))
+    assert admin is not None
+    products = [
+        p
+        for prefix in plan.skus
+        for p in await session.scalars(
+            select(Product)
+            .where(Product.sku.startswith(prefix), Product.listed.is_(True))
+            .order_by(Product.sku)
+            .limit(6)
+        )
+    ]
+    today = utcnow().date()
+    devices = []
+    for index, (customer, site, region) in enumerate(plan.customers * 2):
+        product = products[index % len(products)] if products else None
+        installed = today - timedelta(days=90 + 97 * index)
+        # every third device's two-year warranty has run out
+        warranty = installed + timedelta(days=730) if index % 3 else date(installed.year, 1, 1) - timedelta(days=1)
+        dealer = links.get(plan.dealers[index % len(plan.dealers)])
+        devices.append(
+            Device(
+                serial_number=f"{plan.partner}-{today.year}-{index + 1:04d}",
+                product_id=product.id if product else None,
+                product_name=product.name if product else "Pump",
+                customer_name=customer,
+                site_address=site if index < len(plan.customers) else f"{site} ({index + 1})",
+                region_id=regions.get(region),
+                install_date=installed,
+                warranty_end=warranty,
+                dealer_id=dealer.id if dealer else None,
+                enterprise_id=links[plan.partner].id,
+                owner_id=admin.id,
+                created_by=admin.id,
+            )
+        )
+    session.add_all(devices)
+    await session.flush()
+    return devices
+
+
+async def _actor_of(
+    session: AsyncSession, policy: RolePolicy, tenant_id: uuid.UUID, membership: Membership, link: EnterpriseLink
+) -> Actor:
+    roles = (await policy.roles_of(session, [membership.id]))[membership.id]
+    return Actor(
+        membership.id,
+        tenant_id,
+        "external",
+        "cli",
+        membership.display_name,
+        roles=roles,
+        enterprise_id=link.id,
+        enterprise_name=link.name,
+        partner_type_id=link.partner_type_id,
+        tier_id=link.tier_id,
+        sub_enterprises=frozenset({link.id}),
+    )
+
+
+async def _tickets(
+    services: Services,
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    plan: Plan,
+    partner: EnterpriseLink,
+    devices: list[Device],
+) -> None:
+    version = await session.scalar(select(Tenant.policy_version).where(Tenant.id == tenant_id)) or 0
+    policy = RolePolicy(services.objects)
+    await policy.compiled(session, tenant_id, version)
+    admin = await session.scalar(select(InternalUser).order_by(InternalUser.created_at, InternalUser.id).limit(1))
+    assert admin is not None
+    staff = Tickets(
+        session,
+        policy,
+        Actor(admin.id, tenant_id, "internal", "cli", admin.display_name, roles=frozenset({ADMIN_ROLE})),
+        TICKET,
+    )
+    members = list(
+        await session.scalars(
+            select(Membership).where(Membership.link_id == partner.id).order_by(Membership.created_at)
+        )
+    )
+    head = next(m for m in members if m.is_enterprise_admin)
+    dispatcher = Tickets(session, policy, await _actor_of(session, policy, tenant_id, head, partner), PARTNER_TICKET)
+    engineers = [m for m in members if not m.is_enterprise_admin and m.status == "active"]
+    for index, (status, kind, priority, symptoms, contact, phone, days) in enumerate(plan.tickets):
+        device = devices[index % len(devices)]
+        ticket = await workflow.open_ticket(
+            staff,
+            workflow.NewTicket(kind, symptoms, contact, phone, priority, device_id=device.id),
+        )
+        worker = engineers[index % len(engineers)] if engineers else head
+        engineer = Tickets(session, policy, await _actor_of(session, policy, tenant_id, worker, partner), PARTNER_JOB)
+        for action, who in PATHS[status]:
+            side = {"staff": staff, "dispatcher": dispatcher, "engineer": engineer}[who]
+            if action == "dispatch":
+                await workflow.dispatch(side, ticket.id, partner.id)
+            elif action == "assign":
+                await workflow.assign(side, ticket.id, worker.id)
+            else:
+                await workflow.move(side, ticket.id, action, plan.notes.get(action))
+        await _date_back(session, ticket.id, days)
+
+
+async def _date_back(session: AsyncSession, ticket_id: uuid.UUID, days: int) -> None:
+    """The demo's tickets spread over past weeks: the ticket and its timeline move back in time."""
+    if days == 0:
+        return
+    shift = timedelta(days=days)
+    await session.flush()
+    ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id))
+    assert ticket is not None
+    for stamp in STAMPS:
+        value = getattr(ticket, stamp)
+        if value is not None:
+            setattr(ticket, stamp, value - shift)
+    for event in await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)):
+        event.at -= shift
+    await session.flush()

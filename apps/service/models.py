@@ -1,0 +1,177 @@
+"""The service app's tables: the installed base (devices), tickets with their timeline, and each tenant's
+service settings (the ticket counter, how long a finished ticket may be reopened)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db.base import Audited, Base, TenantOwned, Timestamped
+from portal.db.types import utcnow
+from roles.records import ScopedRecord
+
+TICKET_TYPES = ("installation", "repair", "maintenance", "inspection")
+PRIORITIES = ("low", "normal", "high", "urgent")
+TICKET_STATUSES = (
+    "new",
+    "dispatched",
+    "accepted",
+    "on_the_way",
+    "on_site",
+    "on_hold",
+    "resolved",
+    "confirmed",
+    "closed",
+    "cancelled",
+)
+
+
+def _fk(columns: list[str], table: str, ondelete: str = "RESTRICT") -> ForeignKeyConstraint:
+    """A same-tenant reference: the composite key makes a cross-tenant link impossible in the schema."""
+    return ForeignKeyConstraint(["tenant_id", *columns], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete)
+
+
+def _in(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    return CheckConstraint(f"{column} IN ({', '.join(repr(v) for v in values)})", name=column)
+
+
+class ServiceSettings(TenantOwned, Timestamped, Audited, Base):
+    """One per tenant: the counter that numbers its tickets, and for how many days after a ticket is
+    resolved staff may reopen it."""
+
+    __tablename__ = "service_settings"
+    __table_args__ = (UniqueConstraint("tenant_id"), CheckConstraint("reopen_days >= 0", name="reopen_days"))
+    # drawing a number is bookkeeping, not a change anybody decided
+    __audit_ignore__ = frozenset({"updated_at", "next_ticket_number"})
+
+    next_ticket_number: Mapped[int] = mapped_column(default=1)
+    reopen_days: Mapped[int] = mapped_column(default=14)
+
+
+class Device(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
+    """A product installed at a customer's site. enterprise_id is the service partner that looks after it
+    (its people see the device), dealer_id the enterprise that sold it; product_id the catalog's product
+    when there is one (product_name is its name then, or the name as given). owner_id is who recorded it."""
+
+    __tablename__ = "service_devices"
+    __table_args__ = (
+        _fk(["enterprise_id"], "enterprise_links"),
+        _fk(["dealer_id"], "enterprise_links"),
+        _fk(["region_id"], "regions"),
+        _fk(["product_id"], "ordering_products"),
+        UniqueConstraint("tenant_id", "serial_number"),
+    )
+
+    product_id: Mapped[uuid.UUID | None]
+    product_name: Mapped[str] = mapped_column(String(200))
+    serial_number: Mapped[str] = mapped_column(String(80))
+    customer_name: Mapped[str] = mapped_column(String(200))
+    site_address: Mapped[str] = mapped_column(String(500))
+    region_id: Mapped[uuid.UUID | None]
+    install_date: Mapped[date | None] = mapped_column(Date())
+    warranty_end: Mapped[date | None] = mapped_column(Date())
+    dealer_id: Mapped[uuid.UUID | None]
+    created_by: Mapped[uuid.UUID]
+
+
+# The three indexes roles.scopes.where() is planned against (see roles.records), and the region's, which
+# the staff "region" scope reads by.
+Index("ix_service_devices_enterprise", Device.tenant_id, Device.enterprise_id, Device.created_at.desc())
+Index("ix_service_devices_owner", Device.tenant_id, Device.owner_id, Device.created_at.desc())
+Index("ix_service_devices_created", Device.tenant_id, Device.created_at.desc())
+Index("ix_service_devices_region", Device.tenant_id, Device.region_id, Device.created_at.desc())
+
+
+class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
+    """A service request. enterprise_id is the service partner it is dispatched to (NULL while it waits
+    for dispatch: partners never see it then); owner_id the engineer assigned (a partner membership),
+    else whoever opened it. Status moves only through apps.service.workflow, whose table is
+    apps.service.lifecycle: every UPDATE of a ticket carries its status as read (the mapper's version
+    column), so of two transitions made at once from the same status only the first goes through.
+
+    under_warranty is decided from the device when the ticket is opened (NULL: no device). The contact's
+    phone and the address are the customer's: a partner sees them only once it has accepted the ticket."""
+
+    __tablename__ = "service_tickets"
+    __table_args__ = (
+        _fk(["enterprise_id"], "enterprise_links"),
+        _fk(["device_id"], "service_devices"),
+        _fk(["region_id"], "regions"),
+        _fk(["engineer_id"], "memberships"),
+        UniqueConstraint("tenant_id", "number"),
+        _in("type", TICKET_TYPES),
+        _in("priority", PRIORITIES),
+        _in("status", TICKET_STATUSES),
+    )
+
+    number: Mapped[str] = mapped_column(String(20))
+    type: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    device_id: Mapped[uuid.UUID | None]
+    # copied from the device when opened, so the ticket reads the same if the device is edited later
+    product_name: Mapped[str | None] = mapped_column(String(200))
+    serial_number: Mapped[str | None] = mapped_column(String(80))
+    under_warranty: Mapped[bool | None]
+    symptoms: Mapped[str] = mapped_column(String(2000))
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_phone: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(500))
+    region_id: Mapped[uuid.UUID | None]
+    engineer_id: Mapped[uuid.UUID | None]
+    engineer_name: Mapped[str | None] = mapped_column(String(200))
+    opened_by: Mapped[uuid.UUID]
+    opened_by_kind: Mapped[str] = mapped_column(String(12))  # internal | external
+    # why it was last rejected, held, cancelled or reopened, and how it was resolved
+    reject_reason: Mapped[str | None] = mapped_column(String(1000))
+    hold_reason: Mapped[str | None] = mapped_column(String(1000))
+    cancel_reason: Mapped[str | None] = mapped_column(String(1000))
+    reopen_reason: Mapped[str | None] = mapped_column(String(1000))
+    resolution: Mapped[str | None] = mapped_column(String(2000))
+    # when each milestone was (last) reached
+    dispatched_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    on_the_way_at: Mapped[datetime | None]
+    on_site_at: Mapped[datetime | None]
+    held_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]
+
+    __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
+
+
+Index("ix_service_tickets_enterprise", Ticket.tenant_id, Ticket.enterprise_id, Ticket.created_at.desc())
+Index("ix_service_tickets_owner", Ticket.tenant_id, Ticket.owner_id, Ticket.created_at.desc())
+Index("ix_service_tickets_created", Ticket.tenant_id, Ticket.created_at.desc())
+Index("ix_service_tickets_region", Ticket.tenant_id, Ticket.region_id, Ticket.created_at.desc())
+Index("ix_service_tickets_status", Ticket.tenant_id, Ticket.status, Ticket.created_at.desc())
+Index("ix_service_tickets_device", Ticket.tenant_id, Ticket.device_id)
+
+
+class TicketEvent(TenantOwned, Base):
+    """The ticket's timeline: every transition, who made it, when and why. enterprise_id is the partner
+    the step concerned (dispatched to, rejected by), engineer_name the engineer assigned by it."""
+
+    __tablename__ = "service_ticket_events"
+    __table_args__ = (
+        _fk(["ticket_id"], "service_tickets", "CASCADE"),
+        Index("ix_service_ticket_events_ticket", "tenant_id", "ticket_id", "at"),
+    )
+
+    ticket_id: Mapped[uuid.UUID]
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor_kind: Mapped[str] = mapped_column(String(12))
+    actor_id: Mapped[uuid.UUID | None]
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    enterprise_id: Mapped[uuid.UUID | None]
+    engineer_name: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(2000))
