@@ -425,6 +425,22 @@ def sample_webhook(client: TestClient, tenant: TenantWorld) -> dict[str, str]:
     return {"endpoint": endpoint_id, "delivery": ping.json()["id"]}
 
 
+def sample_oauth_client(client: TestClient, tenant: TenantWorld) -> str:
+    """A confidential OAuth client of tenant A (an application its partners may sign in to)."""
+    created = client.post(
+        "/api/channels/oauth-clients",
+        headers=tenant.admin.bearer,
+        json={
+            "name": "Harbour planner",
+            "kind": "confidential",
+            "redirect_uris": ["https://planner.example/callback"],
+            "scopes": ["profile", "ordering"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["client"]["id"])
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -472,6 +488,7 @@ def build_world(client: TestClient) -> World:
         **{f"ordering_{k}": v for k, v in sample_ordering(client, a, x).items()},
         **{f"webhook_{k}": v for k, v in sample_webhook(client, a).items()},
         "notification": sample_notification(client, a, x),
+        "oauth_client": sample_oauth_client(client, a),
     }
     ids["delivery"] = sample_delivery(client, a)
     return World(a, tenants[1], x, y, ids)

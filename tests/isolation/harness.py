@@ -61,6 +61,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
+    "client_id": lambda w: w.ids["oauth_client"],  # an OAuth client (application) of tenant A
     # a stored file: no feature of the world attaches files yet, so none exists (every caller finds none)
     "attachment_id": lambda w: w.ids.get("attachment", "01900000-0000-7000-8000-000000000000"),
 }
@@ -128,6 +129,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/ordering/settings/approval-rules"): {"name": "Intruder", "role_key": "admin"},
     ("PATCH", "/api/webhooks/endpoints/{endpoint_id:uuid}"): {"description": "Intruded", "active": True},
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
+    ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
+    ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
