@@ -10,6 +10,7 @@ phone, whose redirect another app could claim) is asked every time (RFC 9700 §4
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from portal.actor import Actor
 from portal.errors import DomainError, PermissionDenied
 from portal.http.context import sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.headers import content_security_policy
 from portal.i18n import N_
 from portal.ids import uuid7
 from portal.permissions import signed_in
@@ -104,6 +106,19 @@ async def _oauth_request(request: AnyRequest, oauth: OAuth) -> PortalOAuth2Reque
         raise AuthorizationRefused(N_("Sign-in for applications needs https.")) from error
 
 
+# a scheme, or a scheme and a host (and port): nothing that could end the directive or start another
+_SOURCE = re.compile(r"[a-z][a-z0-9+.\-]*:(//[A-Za-z0-9.\-]+(:[0-9]+)?|//\[[0-9A-Fa-f:]+\](:[0-9]+)?)?")
+
+
+def form_target(redirect_uri: str) -> tuple[str, ...]:
+    """Where the consent form's answer is redirected, as a CSP source: the redirect URI's origin, or an
+    app's own scheme."""
+    parts = urlsplit(redirect_uri)
+    scheme = parts.scheme.lower()
+    source = f"{scheme}://{parts.netloc.rsplit('@', 1)[-1]}" if scheme in ("http", "https") else f"{scheme}:"
+    return (source,) if _SOURCE.fullmatch(source) else ()
+
+
 def _refuse_preview(actor: Actor) -> None:
     if actor.preview:
         raise PermissionDenied(N_("This is a read-only preview"), code="preview_read_only")
@@ -141,6 +156,7 @@ async def authorize(
             "redirect_host": urlsplit(found.redirect_uri).netloc or urlsplit(found.redirect_uri).scheme,
             "action": f"{request.url.path}?{request.url.query}",
         },
+        headers={"Content-Security-Policy": content_security_policy(form_target(found.redirect_uri))},
     )
 
 

@@ -153,6 +153,8 @@ def test_the_consent_page_speaks_chinese(client: TestClient, world: World) -> No
     page = client.get(url, headers={"Accept-Language": "zh-CN"})
     assert page.status_code == 200
     assert "允许" in page.text and "阿克米伙伴" in page.text and "订货" in page.text
+    # the answer to its form is redirected to the app: the page's policy lets the browser follow it there
+    assert "form-action 'self' com.example.partnerapp:;" in page.headers["content-security-policy"]
     english = client.get(url, headers={"Accept-Language": "en"})
     assert "Allow" in english.text and "Ordering" in english.text
     # the language switch keeps the request
