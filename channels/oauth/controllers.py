@@ -1,20 +1,23 @@
-"""The API under /api/channels/oauth-clients: a workspace's admin registers the applications its partners
-may sign in to, changes or disables them and rotates a confidential client's secret."""
+"""The API of OAuth clients: under /api/channels/oauth-clients a workspace's admin registers the applications
+its partners may sign in to, changes or disables them and rotates a confidential client's secret; under
+/api/partner/oauth-grants a partner sees the applications they are signed in to and signs out of one."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 
 from channels.oauth.clients import client_out
 from channels.oauth.dependencies import DEPENDENCIES, ClientsDep
+from channels.oauth.grants import grants_of, sign_out_of
 from channels.oauth.objects import CLIENT
-from channels.oauth.schemas import ClientCreated, ClientIn, ClientOut, ClientPatch, SecretOut
-from portal.http.deps import DB
+from channels.oauth.schemas import ClientCreated, ClientIn, ClientOut, ClientPatch, GrantOut, SecretOut
+from portal.http.deps import DB, CurrentActor
 from portal.identity.schemas import sent, typed
-from portal.permissions import requires
+from portal.permissions import requires, signed_in
 
 
 class OAuthClientsController(Controller):
@@ -53,4 +56,21 @@ class OAuthClientsController(Controller):
         return typed({"client": client_out(client), "client_secret": secret}, SecretOut)
 
 
-CONTROLLERS = [OAuthClientsController]
+class PartnerGrantsController(Controller):
+    """A partner's own sign-ins to applications in this workspace."""
+
+    path = "/api/partner/oauth-grants"
+    tags = ["partner: self"]
+
+    @get("/", opt=signed_in("external"))
+    async def list_grants(self, db: DB, actor: CurrentActor) -> list[GrantOut]:
+        """The applications this person is signed in to here, newest first."""
+        return typed([asdict(g) for g in await grants_of(db, actor)], list[GrantOut])
+
+    @delete("/{grant_id:uuid}", opt=signed_in("external"))
+    async def sign_out(self, grant_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor) -> None:
+        """Sign out of one application: its tokens stop at once, and it must ask for consent again."""
+        await sign_out_of(db, actor, grant_id)
+
+
+CONTROLLERS = [OAuthClientsController, PartnerGrantsController]

@@ -13,7 +13,7 @@ from litestar.response import Redirect, Template
 
 from channels.oauth.clients import Clients, client_out
 from channels.oauth.dependencies import DEPENDENCIES, ClientsDep
-from channels.oauth.models import OAuthClient
+from channels.oauth.models import CLIENT_CHANNELS, OAuthClient
 from channels.oauth.objects import CLIENT
 from channels.oauth.scopes import SCOPE_KEYS, scope_label
 from channels.oauth.service import OAuth
@@ -22,6 +22,7 @@ from portal.http.deps import CurrentActor, ServicesDep
 from portal.i18n import N_, gettext
 from portal.permissions import requires
 from portal.ui.forms import MultiForm, form_value, form_values
+from portal.ui.labels import label
 from portal.ui.refusals import field_errors
 
 BASE = "/console/channels/oauth-clients"
@@ -29,15 +30,14 @@ KIND_LABELS = {
     "public": N_("Public: an app on phones (no secret; PKCE proves it)"),
     "confidential": N_("Confidential: a server that keeps a secret"),
 }
-CHANNEL_LABELS = {"mobile": N_("Mobile app"), "oauth": N_("Other application")}
 NOTICES = {"updated": N_("The application was saved.")}
 
 
 def _shared() -> dict[str, Any]:
     return {
         "kind_labels": KIND_LABELS,
-        "channel_labels": CHANNEL_LABELS,
-        "channel_choices": [(key, gettext(label)) for key, label in CHANNEL_LABELS.items()],
+        # the channels' names are the audit log's (portal.ui.labels)
+        "channel_choices": [(key, gettext(label("channel", key))) for key in CLIENT_CHANNELS],
         "scope_choices": [(key, scope_label(key)) for key in SCOPE_KEYS],
     }
 

@@ -54,3 +54,17 @@ class ClientCreated(msgspec.Struct):
 class SecretOut(msgspec.Struct):
     client: ClientOut
     client_secret: str
+
+
+class GrantOut(msgspec.Struct):
+    """An application the partner signed in to (a token family of theirs)."""
+
+    id: uuid.UUID
+    client_id: uuid.UUID
+    client_name: str
+    channel: str
+    scopes: list[str]
+    signed_in_at: datetime
+    # until when its refresh token works; each use moves it on
+    valid_until: datetime
+    device: str | None

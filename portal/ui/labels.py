@@ -53,9 +53,18 @@ OBJECT_LABELS: dict[str, str] = {
     "ordering_payment_allocations": N_("Payment allocation"),
     "ordering_account_entries": N_("Account entry"),
     "ordering_addresses": N_("Address"),
+    "oauth_clients": N_("Application (OAuth client)"),
+    "oauth_consents": N_("Consent given to an application"),
 }
 ACTION_LABELS: dict[str, str] = {"create": N_("Created"), "update": N_("Changed"), "delete": N_("Deleted")}
-CHANNEL_LABELS: dict[str, str] = {"web": N_("Web"), "api": N_("API"), "cli": N_("Command line"), "system": N_("System")}
+CHANNEL_LABELS: dict[str, str] = {
+    "web": N_("Web"),
+    "api": N_("API"),
+    "mobile": N_("Mobile app"),
+    "oauth": N_("Other application"),
+    "cli": N_("Command line"),
+    "system": N_("System"),
+}
 # Status of a partner enterprise (enterprise link) and of an external user (membership).
 LINK_STATUS_LABELS: dict[str, str] = {
     "invited": N_("Invited"),

@@ -62,6 +62,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
     "client_id": lambda w: w.ids["oauth_client"],  # an OAuth client (application) of tenant A
+    # a partner's sign-in to an application (a token family): the world has none, so every caller finds none
+    "grant_id": lambda w: w.ids.get("oauth_grant", "01900000-0000-7000-8000-000000000002"),
     # a stored file: no feature of the world attaches files yet, so none exists (every caller finds none)
     "attachment_id": lambda w: w.ids.get("attachment", "01900000-0000-7000-8000-000000000000"),
 }

@@ -160,3 +160,32 @@ def test_the_consent_page_speaks_chinese(client: TestClient, world: World) -> No
     # the language switch keeps the request
     assert f'value="/p/{world.a.slug}/oauth/authorize?' in page.text
     assert quote(world.a.slug) in page.text
+
+
+def test_a_partner_sees_their_apps_and_signs_out_of_one(client: TestClient, world: World) -> None:
+    client_id, secret = register(client, world.a.admin, kind="confidential", name="Harbour planner 2")
+    app = application(client, client_id, secret)
+    sign_in_with(client, app, world.a.slug, world.x.admin.cookie)
+    grants = client.get("/api/partner/oauth-grants", headers=world.x.admin.bearer).json()
+    assert [(g["client_name"], g["channel"], g["scopes"]) for g in grants] == [
+        ("Harbour planner 2", "oauth", ["profile", "ordering"])
+    ]
+    # nobody else's list shows it, and nobody else can end it
+    assert client.get("/api/partner/oauth-grants", headers=world.y.admin.bearer).json() == []
+    grant_id = grants[0]["id"]
+    other = client.delete(f"/api/partner/oauth-grants/{grant_id}", headers=world.y.admin.bearer)
+    assert other.status_code == 404 and app.get("/api/partner/me").status_code == 200
+    # the page lists it; signing out there stops the app at once and forgets the consent
+    browse(client, world.x.admin.cookie)
+    page = client.get(f"/p/{world.a.slug}/apps")
+    assert page.status_code == 200 and "Harbour planner 2" in page.text
+    signed_out = client.post(
+        f"/p/{world.a.slug}/apps/{grant_id}/sign-out",
+        data={"_csrf_token": csrf_token(client, f"/p/{world.a.slug}/apps")},
+        follow_redirects=False,
+    )
+    assert signed_out.status_code in (302, 303), signed_out.text
+    assert app.get("/api/partner/me").status_code == 401
+    assert client.get("/api/partner/oauth-grants", headers=world.x.admin.bearer).json() == []
+    asked = authorize(client, app, world.a.slug, world.x.admin.cookie)
+    assert asked.response.status_code == 303  # the consent page was shown again, and answered
