@@ -17,7 +17,7 @@ from channels.oauth.objects import CLIENT
 from channels.oauth.schemas import ClientCreated, ClientIn, ClientOut, ClientPatch, GrantOut, SecretOut
 from portal.http.deps import DB, CurrentActor
 from portal.identity.schemas import sent, typed
-from portal.permissions import requires, signed_in
+from portal.permissions import not_delegated, requires, signed_in
 
 
 class OAuthClientsController(Controller):
@@ -57,17 +57,17 @@ class OAuthClientsController(Controller):
 
 
 class PartnerGrantsController(Controller):
-    """A partner's own sign-ins to applications in this workspace."""
+    """A partner's own sign-ins to applications in this workspace: theirs to manage, not an application's."""
 
     path = "/api/partner/oauth-grants"
     tags = ["partner: self"]
 
-    @get("/", opt=signed_in("external"))
+    @get("/", opt=not_delegated(signed_in("external")))
     async def list_grants(self, db: DB, actor: CurrentActor) -> list[GrantOut]:
         """The applications this person is signed in to here, newest first."""
         return typed([asdict(g) for g in await grants_of(db, actor)], list[GrantOut])
 
-    @delete("/{grant_id:uuid}", opt=signed_in("external"))
+    @delete("/{grant_id:uuid}", opt=not_delegated(signed_in("external")))
     async def sign_out(self, grant_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor) -> None:
         """Sign out of one application: its tokens stop at once, and it must ask for consent again."""
         await sign_out_of(db, actor, grant_id)

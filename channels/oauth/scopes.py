@@ -1,6 +1,7 @@
 """What an OAuth client may be granted: "profile" (the partner's objects of no app: their profile and
 colleagues) and each partner app by its key (its objects). A scope limits a token; it never adds to what the
-person's roles allow (portal.http.guard)."""
+person's roles allow (portal.http.guard). Routes that mint or manage credentials, or reach other workspaces,
+are never an application's (`portal.permissions.not_delegated`)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def scope_label(key: str) -> str:
 def scope_description(key: str) -> str:
     """What the consent page says an application given this scope may do."""
     if key == PROFILE_SCOPE:
-        return gettext(N_("See your name, your enterprise and your colleagues"))
+        return gettext(N_("Your profile and your colleagues, as far as your role allows"))
     if key not in _LABELS:
         return key
     return gettext(N_("Use the app “%(app)s” as far as your role allows"), app=gettext(_LABELS[key]))

@@ -129,6 +129,15 @@ def test_a_token_reaches_only_the_scopes_granted(client: TestClient, world: Worl
     assert refused.status_code == 403 and refused.json()["code"] == "insufficient_scope"
     # the partner's own token reaches it
     assert client.get("/api/partner/ordering/orders", headers=world.x.admin.bearer).status_code == 200
+    # never an application's, whatever its scopes: other manufacturers, new credentials, the person's apps
+    for method, path in (
+        ("GET", "/api/partner/workspaces"),
+        ("POST", f"/api/partner/workspaces/{world.a.slug}/token"),
+        ("GET", "/api/partner/oauth-grants"),
+    ):
+        answer = app.request(method, path)
+        assert answer.status_code == 403 and answer.json()["code"] == "insufficient_scope", (path, answer.text)
+        assert client.request(method, path, headers=world.x.admin.bearer).status_code == 200, path
 
 
 def test_the_audit_log_names_the_channel(client: TestClient, world: World) -> None:
