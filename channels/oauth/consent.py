@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from authlib.common.urls import add_params_to_uri
 from authlib.oauth2.rfc6749 import OAuth2Error, OAuth2Request
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant
@@ -92,10 +93,15 @@ def _grant(server: WorkspaceServer, request: PortalOAuth2Request, grantor: Grant
     return server.get_consent_grant(request, end_user=grantor)
 
 
-def _after_post(response: Response[bytes]) -> Response[bytes]:
-    """A redirect that answers a form is a 303 (RFC 9700 §4.11): the browser must not post the form again."""
-    if response.status_code == 302:
-        response.status_code = 303
+def _to_client(response: Response[bytes], issuer: str, *, answers_form: bool = False) -> Response[bytes]:
+    """Every answer that goes back to the client names the issuer (RFC 9207), so a client that talks to
+    several authorization servers can tell which one answered (mix-up attacks, RFC 9700 §4.4). A redirect
+    that answers a form is a 303 (RFC 9700 §4.11): the browser must not post the form again."""
+    location = response.headers.get("Location")
+    if location:
+        response.headers["Location"] = add_params_to_uri(location, [("iss", issuer)])
+        if answers_form and response.status_code == 302:
+            response.status_code = 303
     return response
 
 
@@ -146,7 +152,7 @@ async def authorize(
 
     found = await oauth.run(db, actor.tenant_id, portal.workspace.slug, sign_in_client(request), consult)
     if isinstance(found, Response):
-        return found
+        return _to_client(found, oauth.issuer(portal.workspace.slug))
     return Template(
         "channels/portal/consent.html",
         context={
@@ -181,7 +187,8 @@ async def decide(
             _remember(server.session, cast(RegisteredClient, grant.client), actor, normalised(oreq.scope))
         return server.create_authorization_response(oreq, grant_user=grantor if allowed else None, grant=grant)
 
-    return _after_post(await oauth.run(db, actor.tenant_id, portal.workspace.slug, sign_in_client(request), answer))
+    answered = await oauth.run(db, actor.tenant_id, portal.workspace.slug, sign_in_client(request), answer)
+    return _to_client(answered, oauth.issuer(portal.workspace.slug), answers_form=True)
 
 
 PAGES = [partner_portal_router([authorize, decide])]

@@ -214,8 +214,8 @@ class RefreshGrant(RefreshTokenGrant):  # type: ignore[misc]
 
 
 class Revocation(RevocationEndpoint):  # type: ignore[misc]
-    """RFC 7009: a client ends a family by presenting either of its tokens; a token that is unknown, spent
-    or another client's is answered 200 all the same, and nothing happens."""
+    """RFC 7009: a client ends a family by presenting either of its tokens; a token that is unknown or spent
+    is answered 200 all the same and nothing happens; another client's token is refused (invalid_grant)."""
 
     CLIENT_AUTH_METHODS = [*SECRET_METHODS, "none"]
     server: WorkspaceServer

@@ -33,6 +33,7 @@ def test_the_workspace_publishes_its_metadata(client: TestClient, world: World) 
     assert metadata["authorization_endpoint"] == Endpoints(slug).authorize
     assert metadata["token_endpoint"] == Endpoints(slug).token
     assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert metadata["authorization_response_iss_parameter_supported"] is True
     assert metadata["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert "implicit" not in str(metadata) and "password" not in metadata["grant_types_supported"]
     assert client.get("/.well-known/oauth-authorization-server/p/no-such-workspace").status_code == 404
@@ -67,6 +68,7 @@ def test_a_phone_app_signs_a_partner_in_and_acts_with_their_permissions(client: 
     assert answered.status_code == 303, answered.text
     location = answered.headers["location"]
     assert location.startswith(APP_REDIRECT + "?") and f"state={done.state}" in location
+    assert f"iss={quote(f'{BASE_URL}/p/{slug}', safe='')}" in location  # RFC 9207
 
     token = app.fetch_token(Endpoints(slug).token, authorization_response=location, code_verifier=done.verifier)
     assert token["token_type"] == "Bearer" and token["scope"] == "profile ordering"
