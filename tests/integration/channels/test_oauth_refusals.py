@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from channels.oauth.models import AuthorizationCode
+from channels.oauth.purge import purge_codes
 from portal.config import Settings
 from portal.db.context import SYSTEM
 from portal.db.engine import Database
@@ -94,6 +95,21 @@ def test_an_expired_code_is_refused(client: TestClient, world: World, settings: 
     assert oauth_error(lambda: app.fetch_token(token, authorization_response=location, code_verifier=verifier)) == (
         "invalid_grant"
     )
+
+    # kept a day past its expiry (a second use is still recognised), then purged by the scheduled job
+    async def left(db: Database) -> int:
+        async with db.session(SYSTEM) as session:
+            return len((await session.scalars(select(AuthorizationCode))).all())
+
+    services = client.app.state.services
+    assert client.blocking_portal.call(purge_codes, services) == 0 and run_with_database(settings, left) == 1
+
+    async def age(db: Database) -> None:
+        async with db.session(SYSTEM) as session:
+            await session.execute(update(AuthorizationCode).values(expires_at=utcnow() - timedelta(days=2)))
+
+    run_with_database(settings, age)
+    assert client.blocking_portal.call(purge_codes, services) == 1 and run_with_database(settings, left) == 0
 
 
 def test_a_client_of_one_workspace_is_unknown_in_another(client: TestClient, world: World) -> None:
