@@ -130,7 +130,8 @@ def _refuse_preview(actor: Actor) -> None:
         raise PermissionDenied(N_("This is a read-only preview"), code="preview_read_only")
 
 
-@get("/oauth/authorize", opt=signed_in("external"), include_in_schema=False)
+# writes: a remembered consent issues its code at once
+@get("/oauth/authorize", opt={**signed_in("external"), "writes": True}, include_in_schema=False)
 async def authorize(
     request: AnyRequest, db: DB, actor: CurrentActor, portal: CurrentPortal, services: ServicesDep
 ) -> Template | Response[bytes]:
