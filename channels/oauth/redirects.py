@@ -3,7 +3,8 @@ patterns, no prefixes), so what is registered is exactly where codes may go (RFC
 - https, to a host (any client);
 - http to a loopback address, where a native app listens for the redirect on a port of its own (RFC 8252
   §7.3), and an app's own scheme named after a domain it owns, e.g. `com.example.app:/callback` (RFC 8252
-  §7.1): public clients only, since only native apps receive codes that way.
+  §7.1): public clients only, since only native apps receive codes that way. The port of a loopback URI is
+  the one thing a request may change: the system gives the app a free one each time (RFC 8252 §7.3).
 """
 
 from __future__ import annotations
@@ -54,3 +55,18 @@ def checked(uris: list[str], kind: str) -> tuple[list[str], FieldError | None]:
         if problem:
             return kept, FieldError("redirect_uris", problem, "invalid", {"uri": uri})
     return kept, None
+
+
+def same_loopback_but_port(asked: str, registered: str) -> bool:
+    """Whether `asked` is the registered loopback URI on another port (RFC 8252 §7.3)."""
+    try:
+        a, r = urlsplit(asked), urlsplit(registered)
+        a.port, r.port  # noqa: B018  (a malformed port raises here)
+    except ValueError:
+        return False
+    return (
+        a.scheme == r.scheme == "http"
+        and r.hostname in LOOPBACK
+        and a.hostname == r.hostname
+        and (a.path, a.query, a.fragment, a.username, a.password) == (r.path, r.query, r.fragment, None, None)
+    )

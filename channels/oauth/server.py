@@ -37,6 +37,7 @@ from litestar import Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from channels.oauth import redirects
 from channels.oauth.litestar import to_response
 from channels.oauth.models import AuthorizationCode, OAuthClient
 from channels.oauth.scopes import SCOPE_KEYS, normalised
@@ -83,7 +84,12 @@ class RegisteredClient(ClientMixin):  # type: ignore[misc]
         return normalised(asked) if set(asked) <= set(self.row.scopes) else None
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return redirect_uri in self.row.redirect_uris  # exact, whole-string match
+        """Exact, whole-string match; only a phone app's loopback URI may name another port (RFC 8252 §7.3)."""
+        if redirect_uri in self.row.redirect_uris:
+            return True
+        return self.row.kind == "public" and any(
+            redirects.same_loopback_but_port(redirect_uri, uri) for uri in self.row.redirect_uris
+        )
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.row.secret_hash is not None and tokens.same_digest(client_secret, self.row.secret_hash)

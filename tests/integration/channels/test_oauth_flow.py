@@ -200,3 +200,14 @@ def test_a_partner_sees_their_apps_and_signs_out_of_one(client: TestClient, worl
     assert client.get("/api/partner/oauth-grants", headers=world.x.admin.bearer).json() == []
     asked = authorize(client, app, world.a.slug, world.x.admin.cookie)
     assert asked.response.status_code == 303  # the consent page was shown again, and answered
+
+
+def test_a_phone_app_listening_on_loopback_may_use_any_port(client: TestClient, world: World) -> None:
+    client_id, _none = register(client, world.a.admin, redirect_uris=("http://127.0.0.1/oauth/callback",))
+    app = application(client, client_id, redirect_uri="http://127.0.0.1:53122/oauth/callback")
+    token = sign_in_with(client, app, world.a.slug, world.x.admin.cookie)
+    assert token["scope"] == "profile ordering"
+    # only the port: another path or host is another address
+    for elsewhere in ("http://127.0.0.1:53122/other", "http://127.0.0.2:53122/oauth/callback"):
+        stranger = application(client, client_id, redirect_uri=elsewhere)
+        assert authorize(client, stranger, world.a.slug, world.x.admin.cookie).response.status_code == 400
