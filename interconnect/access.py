@@ -72,8 +72,9 @@ async def active_membership(
     return None if found is None else (found[0], found[1], found[2])
 
 
-# Every request of a partner runs it: built once.
-_MEMBERSHIP_OF_SESSION = (
+# `active_membership()` of one membership (bound as "membership_id"), built once: every request of a partner
+# runs it, and so do the OAuth server's synchronous callbacks (channels.oauth), which cannot await.
+MEMBERSHIP_THAT_MAY_ACT = (
     select(Membership, ExternalIdentity, EnterpriseLink)
     .join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
     .outerjoin(EnterpriseLink, EnterpriseLink.id == Membership.link_id)
@@ -87,7 +88,7 @@ _MEMBERSHIP_OF_SESSION = (
 
 async def load_external(session: AsyncSession, row: AuthSession, channel: Channel) -> Actor | None:
     """`active_membership()` of the session's user, as the actor."""
-    found = (await session.execute(_MEMBERSHIP_OF_SESSION, {"membership_id": row.user_id})).one_or_none()
+    found = (await session.execute(MEMBERSHIP_THAT_MAY_ACT, {"membership_id": row.user_id})).one_or_none()
     return None if found is None else external_actor(found[0], found[1], found[2], row, channel)
 
 

@@ -33,7 +33,7 @@ from portal.http.idempotent import shown_once
 from portal.i18n import N_
 from portal.identity.schemas import TokenOut
 from portal.identity.sessions import OpenedSession
-from portal.permissions import public, requires
+from portal.permissions import not_delegated, public, requires
 from portal.services import Services
 
 
@@ -119,7 +119,7 @@ class PartnerSelfController(Controller):
             actor.tenant_slug,
         )
 
-    @get("/workspaces", opt=requires("partner.profile", "read"))
+    @get("/workspaces", opt=not_delegated(requires("partner.profile", "read")))
     async def workspaces(self, db: DB, actor: CurrentActor, interconnect: InterconnectDep) -> list[WorkspaceOut]:
         """The manufacturers this person works with; switch with /api/partner/workspaces/{slug}/token."""
         assert actor.identity_id is not None
@@ -128,7 +128,7 @@ class PartnerSelfController(Controller):
             for w in await interconnect.access.workspaces_of(db, actor.identity_id)
         ]
 
-    @post("/workspaces/{workspace:str}/token", opt=requires("partner.profile", "read"), status_code=200)
+    @post("/workspaces/{workspace:str}/token", opt=not_delegated(requires("partner.profile", "read")), status_code=200)
     async def switch(
         self,
         workspace: FromPath[str],

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 ActorKind = Literal["internal", "external", "system"]
-Channel = Literal["web", "api", "cli", "system"]
+# "api": a token of the password sign-in (POST /api/.../auth/token); "mobile" and "oauth": a token an
+# application got through OAuth (channels/), from a phone app or any other application.
+Channel = Literal["web", "api", "mobile", "oauth", "cli", "system"]
+BEARER_CHANNELS: tuple[Channel, ...] = ("api", "mobile", "oauth")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,3 +52,6 @@ class Actor:
     # The staff user looking, and the roles they hold now: a preview shows no more than they may read.
     preview_by: uuid.UUID | None = None
     previewer_roles: frozenset[str] = field(default_factory=frozenset)
+    # A token an application got through OAuth: the scopes the person granted it (a partner app's key,
+    # or "profile"), beyond which the one guard refuses whatever the roles allow. None: not limited.
+    scopes: frozenset[str] | None = None

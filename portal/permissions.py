@@ -65,6 +65,26 @@ KERNEL_OBJECTS: tuple[ProtectedObject, ...] = (
 )
 
 
+# What an application the person signed in to with OAuth may be granted (channels/): the key of a partner
+# app (its objects: `ProtectedObject.app`), or this scope for the partner's objects of no app (their
+# profile, their colleagues). A token limited to scopes reaches nothing outside them.
+PROFILE_SCOPE = "profile"
+
+
+def scope_of(obj: ProtectedObject) -> str:
+    return obj.app or PROFILE_SCOPE
+
+
+# A route that mints or manages the person's own credentials, or reaches past the workspace (the other
+# manufacturers a partner serves): a token an application got through OAuth never passes it, whatever its
+# scopes, since the application was trusted with this workspace, within its scopes, and nothing more.
+NOT_DELEGATED = "not_delegated"
+
+
+def not_delegated(opt: dict[str, object]) -> dict[str, object]:
+    return {**opt, NOT_DELEGATED: True}
+
+
 def public(*problems: int) -> dict[str, object]:
     """`problems`: error statuses this route gives beyond what its declaration implies (OpenAPI)."""
     return {"public": True, "problems": problems} if problems else {"public": True}

@@ -483,6 +483,22 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
     return {"device": device.json()["id"], "ticket": ticket.json()["id"]}
 
 
+def sample_oauth_client(client: TestClient, tenant: TenantWorld) -> str:
+    """A confidential OAuth client of tenant A (an application its partners may sign in to)."""
+    created = client.post(
+        "/api/channels/oauth-clients",
+        headers=tenant.admin.bearer,
+        json={
+            "name": "Harbour planner",
+            "kind": "confidential",
+            "redirect_uris": ["https://planner.example/callback"],
+            "scopes": ["profile", "ordering"],
+        },
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["client"]["id"])
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -531,6 +547,7 @@ def build_world(client: TestClient) -> World:
         **{f"webhook_{k}": v for k, v in sample_webhook(client, a).items()},
         "notification": sample_notification(client, a, x),
         **{f"service_{k}": v for k, v in sample_service(client, a, x).items()},
+        "oauth_client": sample_oauth_client(client, a),
     }
     ids["delivery"] = sample_delivery(client, a)
     fixit = add_enterprise(client, a, "FixIt", "service_provider")

@@ -11,7 +11,7 @@ from litestar.handlers import BaseRouteHandler
 
 from portal.errors import ConfigurationError, NotAuthenticated, PermissionDenied
 from portal.i18n import N_
-from portal.permissions import SIGNED_IN, ProtectedObject, audience_matches
+from portal.permissions import NOT_DELEGATED, SIGNED_IN, ProtectedObject, audience_matches, scope_of
 
 SAFE_METHODS = ("GET", "HEAD")
 
@@ -36,7 +36,13 @@ async def permission_guard(connection: ASGIConnection, handler: BaseRouteHandler
         raise PermissionDenied()
     if handler.opt.get("audience", actor.kind) != actor.kind:
         raise PermissionDenied()
-    if not connection.app.state.services.permissions.allows(actor, permission):
+    services = connection.app.state.services
+    if actor.scopes is not None and (
+        handler.opt.get(NOT_DELEGATED)
+        or (permission != SIGNED_IN and scope_of(services.objects[permission[0]]) not in actor.scopes)
+    ):
+        raise PermissionDenied(N_("This application was not given access to this"), code="insufficient_scope")
+    if not services.permissions.allows(actor, permission):
         raise PermissionDenied()
 
 

@@ -27,7 +27,16 @@ _POLICY = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
 }
-CONTENT_SECURITY_POLICY = "; ".join(f"{k} {v}" for k, v in _POLICY.items())
+
+
+def content_security_policy(form_action: tuple[str, ...] = ()) -> str:
+    """The policy, with `form_action` sources added for a page whose form ends elsewhere: browsers hold the
+    redirect that answers a form to form-action too (the OAuth consent page's answer goes to the app)."""
+    policy = {**_POLICY, "form-action": " ".join((_POLICY["form-action"], *form_action))}
+    return "; ".join(f"{k} {v}" for k, v in policy.items())
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 DOCS_CONTENT_SECURITY_POLICY = "; ".join(
     f"{k} {v} 'unsafe-inline'" if k == "style-src" else f"{k} {v}" for k, v in _POLICY.items()
 )

@@ -136,6 +136,13 @@ def portal_frame(path: str, actor: Actor | None) -> PortalFrame | None:
     return PortalFrame(actor.tenant_id, actor.tenant_slug, actor.tenant_name)
 
 
+def _path_and_query(request: Request[Any, Any, Any]) -> str:
+    """Where a visitor sent to sign in comes back to: the page with its query (an OAuth authorization
+    request is all query)."""
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
 def _is_console(path: str) -> bool:
     return path == "/console" or path.startswith("/console/")
 
@@ -153,7 +160,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if "language" not in request.scope.get("state", {}):
         activate_language(request.scope, request.scope.get("user"))
     if isinstance(error, NotAuthenticated) and request.method in ("GET", "HEAD"):
-        return Redirect(path=f"/login?next={quote(request.url.path)}")
+        return Redirect(path=f"/login?next={quote(_path_and_query(request))}")
     actor = request.scope.get("user")
     partner_in_console = actor is not None and actor.kind == "external" and _is_console(request.url.path)
     if error.status == 403 and request.method in ("GET", "HEAD") and partner_in_console:

@@ -58,13 +58,15 @@ class AuthSession(TenantOwned, Base):
     """A server-side session: a web login (cookie) or an API token family (access + rotating refresh).
 
     Revoking the row ends the cookie and every access token minted from it at once, because each
-    request looks the session up.
+    request looks the session up. A family an application got through OAuth (channel "mobile" or
+    "oauth") names its client and the scopes the person granted it.
     """
 
     __tablename__ = "auth_sessions"
     __table_args__ = (
         Index("ix_auth_sessions_tenant_user", "tenant_id", "user_id"),
-        CheckConstraint("channel IN ('web', 'api')", name="channel"),
+        Index("ix_auth_sessions_tenant_client", "tenant_id", "client_id"),
+        CheckConstraint("channel IN ('web', 'api', 'mobile', 'oauth')", name="channel"),
     )
 
     user_id: Mapped[uuid.UUID]
@@ -81,6 +83,9 @@ class AuthSession(TenantOwned, Base):
     # A read-only session an administrator opened to see the portal as this user (or as one role).
     preview_by: Mapped[uuid.UUID | None]
     preview_role: Mapped[str | None] = mapped_column(String(40))
+    # OAuth: the client the tokens were issued to, and the granted scopes, space-separated
+    client_id: Mapped[uuid.UUID | None]
+    scope: Mapped[str | None] = mapped_column(String(200))
 
 
 class LoginThrottle(Base):

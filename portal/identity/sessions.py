@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Select, bindparam, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.actor import Actor, Channel
+from portal.actor import BEARER_CHANNELS, Actor, Channel
 from portal.db.context import tenant_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
@@ -99,6 +99,24 @@ class Sessions:
         user_agent: str | None = None,
         ip: str | None = None,
     ) -> OpenedSession:
+        opened = self.issue(tenant_id, user_id, user_kind, channel, user_agent, ip)
+        session.add(opened.session)
+        return opened
+
+    def issue(
+        self,
+        tenant_id: uuid.UUID,
+        user_id: uuid.UUID,
+        user_kind: str,
+        channel: Channel,
+        user_agent: str | None = None,
+        ip: str | None = None,
+        *,
+        client_id: uuid.UUID | None = None,
+        scope: str | None = None,
+    ) -> OpenedSession:
+        """A new session row and its credential, for the caller to add to its unit of work (`open` adds
+        it; the OAuth server adds it from Authlib's synchronous callbacks)."""
         secret = tokens.new_secret()
         lifetime = self.web_lifetime if channel == "web" else self.refresh_lifetime
         row = AuthSession(
@@ -108,13 +126,24 @@ class Sessions:
             user_kind=user_kind,
             channel=channel,
             secret_hash=tokens.digest(secret),
+            generation=0,
             expires_at=utcnow() + lifetime,
             user_agent=(user_agent or "")[:300] or None,
             ip_address=ip,
+            client_id=client_id,
+            scope=scope,
         )
-        session.add(row)
-        prefix = tokens.REFRESH_PREFIX if channel == "api" else ""
+        prefix = "" if channel == "web" else tokens.REFRESH_PREFIX
         return OpenedSession(row, tokens.format_credential(tenant_id, row.id, secret, prefix))
+
+    def rotate(self, row: AuthSession) -> str:
+        """Spend the family's refresh token: a new secret replaces it (the spent one, presented again,
+        reads as reuse) and the family lives on for another refresh lifetime. The new refresh token."""
+        secret = tokens.new_secret()
+        row.secret_hash = tokens.digest(secret)
+        row.generation += 1
+        row.expires_at = utcnow() + self.refresh_lifetime
+        return tokens.format_credential(row.tenant_id, row.id, secret, tokens.REFRESH_PREFIX)
 
     def token_pair(self, opened: OpenedSession) -> TokenPair:
         s = opened.session
@@ -191,13 +220,15 @@ class Sessions:
         if live is None:
             return None
         row, policy_version, tenant, held_roles = live
-        if row.channel != lookup.channel or not lookup.check(row):
+        if not _answers(lookup.channel, row.channel) or not lookup.check(row):
             return None
+        channel: Channel = row.channel  # type: ignore[assignment]  # the table's check constraint holds it
         loader = self.loaders.get(row.user_kind)
-        actor = None if loader is None else await loader(session, row, lookup.channel)
+        actor = None if loader is None else await loader(session, row, channel)
         if actor is None:
             return None
-        actor = replace(actor, **tenant)
+        scopes = None if row.client_id is None else frozenset((row.scope or "").split())
+        actor = replace(actor, **tenant, scopes=scopes)
         if row.preview_by is not None:
             actor = replace(actor, preview=True, preview_role=row.preview_role, preview_by=row.preview_by)
         return await self.policy.prepare(session, actor, policy_version, held_roles)
@@ -236,16 +267,17 @@ class Sessions:
                 reused = True
             else:
                 reused = False
-                secret = tokens.new_secret()
-                row.secret_hash = tokens.digest(secret)
-                row.generation += 1
-                row.expires_at = utcnow() + self.refresh_lifetime
-                credential = tokens.format_credential(row.tenant_id, row.id, secret, tokens.REFRESH_PREFIX)
+                credential = self.rotate(row)
         if reused:  # committed above: the revocation must stick even though this call fails
             raise NotAuthenticated(
                 N_("This refresh token was already used; the session has been ended"), code="refresh_token_reused"
             )
         return self.token_pair(OpenedSession(row, credential))
+
+
+def _answers(credential: Channel, row_channel: str) -> bool:
+    """A cookie opens only a web session; a bearer token any token family, whichever way it was got."""
+    return row_channel == credential or (credential == "api" and row_channel in BEARER_CHANNELS)
 
 
 async def revoke_session(session: AsyncSession, session_id: uuid.UUID, reason: str) -> None:

@@ -14,7 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
@@ -74,6 +74,9 @@ class AccessClaims:
     tenant_id: uuid.UUID
     session_id: uuid.UUID
     kind: str
+    # when a token read was issued and expires (what OAuth introspection reports); minting sets its own
+    issued_at: int = field(default=0, compare=False)
+    expires_at: int = field(default=0, compare=False)
 
 
 class AccessTokens:
@@ -118,6 +121,13 @@ class AccessTokens:
         try:
             c = self._verified(token)
             self._claims.validate(dict(c))
-            return AccessClaims(uuid.UUID(c["sub"]), uuid.UUID(c["tid"]), uuid.UUID(c["sid"]), str(c.get("knd")))
+            return AccessClaims(
+                uuid.UUID(c["sub"]),
+                uuid.UUID(c["tid"]),
+                uuid.UUID(c["sid"]),
+                str(c.get("knd")),
+                int(c.get("iat", 0)),
+                int(c["exp"]),
+            )
         except (JoseError, ValueError, KeyError, TypeError):
             return None

@@ -57,13 +57,22 @@ OBJECT_LABELS: dict[str, str] = {
     "service_devices": N_("Device"),
     "service_tickets": N_("Service ticket"),
     "service_settings": N_("Service settings"),
+    "oauth_clients": N_("Application (OAuth client)"),
+    "oauth_consents": N_("Consent given to an application"),
 }
 ACTION_LABELS: dict[str, str] = {
     "create": lazy.pgettext("audit action", "Created"),
     "update": N_("Changed"),
     "delete": N_("Deleted"),
 }
-CHANNEL_LABELS: dict[str, str] = {"web": N_("Web"), "api": N_("API"), "cli": N_("Command line"), "system": N_("System")}
+CHANNEL_LABELS: dict[str, str] = {
+    "web": N_("Web"),
+    "api": N_("API"),
+    "mobile": N_("Mobile app"),
+    "oauth": N_("Other application"),
+    "cli": N_("Command line"),
+    "system": N_("System"),
+}
 # Status of a partner enterprise (enterprise link) and of an external user (membership).
 LINK_STATUS_LABELS: dict[str, str] = {
     "invited": N_("Invited"),

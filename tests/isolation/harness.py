@@ -71,6 +71,9 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
+    "client_id": lambda w: w.ids["oauth_client"],  # an OAuth client (application) of tenant A
+    # a partner's sign-in to an application (a token family): the world has none, so every caller finds none
+    "grant_id": lambda w: w.ids.get("oauth_grant", "01900000-0000-7000-8000-000000000002"),
     # a stored file: no feature of the world attaches files yet, so none exists (every caller finds none)
     "attachment_id": lambda w: w.ids.get("attachment", "01900000-0000-7000-8000-000000000000"),
     "ticket_id": lambda w: w.ids["service_ticket"],  # dispatched to X, X's admin its engineer
@@ -145,6 +148,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/service/tickets/{ticket_id:uuid}/reassign"): {"enterprise_id": NOBODY},
     ("POST", "/api/partner/service/tickets/{ticket_id:uuid}/assign"): {"engineer_id": NOBODY},
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
+    ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
+    ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")

@@ -232,6 +232,17 @@ CREATING: dict[str, CreatingCase] = {
         "/api/webhooks/endpoints",
         {"url": f"http://127.0.0.1:9/{_code()}", "event_types": ["user.joined"]},
     ),
+    # the saved answer holds a confidential client's secret, as the first answer did
+    "/api/channels/oauth-clients": lambda c, w: (
+        w.a.admin,
+        "/api/channels/oauth-clients",
+        {
+            "name": f"App {_code()}",
+            "kind": "confidential",
+            "redirect_uris": ["https://app.example/cb"],
+            "scopes": ["profile"],
+        },
+    ),
 }
 
 
