@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-ActorKind = Literal["internal", "external", "system"]
+# "customer": a person without an account acting through a link of theirs (a service ticket's progress link).
+ActorKind = Literal["internal", "external", "system", "customer"]
 Channel = Literal["web", "api", "cli", "system"]
 
 

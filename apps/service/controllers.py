@@ -13,13 +13,13 @@ import uuid
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, Response, Router, get, post
+from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from apps.service import lifecycle, workflow
+from apps.service import lifecycle, public, workflow
 from apps.service.dependencies import JOB_DEPENDENCIES, PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, DevicesDep, TicketsDep
 from apps.service.devices import DeviceFilter
 from apps.service.engineers import engineers_of
@@ -30,6 +30,7 @@ from apps.service.schemas import (
     DeviceIn,
     DeviceOut,
     DevicePage,
+    DevicePageOut,
     DispatchIn,
     EngineerOut,
     NoteIn,
@@ -39,7 +40,7 @@ from apps.service.schemas import (
 )
 from apps.service.tickets import TicketFilter, Tickets
 from portal.errors import PermissionDenied, ValidationFailed
-from portal.http.deps import DB, CurrentActor
+from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.inputs import Limit, Offset, Search
 from portal.http.openapi import upload_operation
 from portal.i18n import N_
@@ -258,6 +259,32 @@ class StaffDevicesController(Controller):
     @get("/{device_id:uuid}", opt=requires(DEVICE, "read"))
     async def get_device(self, device_id: FromPath[uuid.UUID], devices: DevicesDep) -> DeviceOut:
         return typed(await devices.out(await devices.get(device_id)), DeviceOut)
+
+    @get("/{device_id:uuid}/public-page", opt=requires(DEVICE, "read"))
+    async def get_public_page(
+        self, device_id: FromPath[uuid.UUID], devices: DevicesDep, services: ServicesDep
+    ) -> DevicePageOut:
+        """The address of the device's public page (what its QR label encodes), or null without one."""
+        device = await devices.get(device_id)
+        return DevicePageOut(url=public.page_url(services.settings.base_url, device))
+
+    @post("/{device_id:uuid}/public-page", opt=requires(DEVICE, "update"), status_code=200)
+    async def new_public_page(
+        self, device_id: FromPath[uuid.UUID], db: DB, devices: DevicesDep, services: ServicesDep
+    ) -> DevicePageOut:
+        """A new address for the device's public page: a label printed before stops working."""
+        device = await devices.writable(device_id)
+        public.new_device_token(device)
+        await db.flush()
+        return DevicePageOut(url=public.page_url(services.settings.base_url, device))
+
+    @delete("/{device_id:uuid}/public-page", opt=requires(DEVICE, "update"), status_code=200)
+    async def revoke_public_page(self, device_id: FromPath[uuid.UUID], db: DB, devices: DevicesDep) -> DevicePageOut:
+        """No public page for the device any more: its label leads nowhere (404)."""
+        device = await devices.writable(device_id)
+        public.revoke_device_token(device)
+        await db.flush()
+        return DevicePageOut(url=None)
 
 
 # --- partners ---
