@@ -39,7 +39,7 @@ from apps.service.schemas import (
     TicketPage,
 )
 from apps.service.tickets import TicketFilter, Tickets
-from portal.errors import PermissionDenied, ValidationFailed
+from portal.errors import NotFound, PermissionDenied, ValidationFailed
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.inputs import Limit, Offset, Search
 from portal.http.openapi import upload_operation
@@ -48,6 +48,7 @@ from portal.identity.schemas import typed
 from portal.permissions import requires
 from portal.spreadsheets import MAX_BYTES, XLSX_MEDIA_TYPE, workbook_bytes
 from portal.ui.downloads import download, stamped
+from portal.ui.qr import qr_png, qr_svg_file
 from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -268,6 +269,16 @@ class StaffDevicesController(Controller):
         device = await devices.get(device_id)
         return DevicePageOut(url=public.page_url(services.settings.base_url, device))
 
+    @get("/{device_id:uuid}/label.svg", opt=requires(DEVICE, "read"), media_type="image/svg+xml")
+    async def label_svg(self, device_id: FromPath[uuid.UUID], devices: DevicesDep, services: ServicesDep) -> bytes:
+        """The QR code of the device's public page, as SVG (404 while it has none)."""
+        return qr_svg_file(_page_url(await devices.get(device_id), services.settings.base_url))
+
+    @get("/{device_id:uuid}/label.png", opt=requires(DEVICE, "read"), media_type="image/png")
+    async def label_png(self, device_id: FromPath[uuid.UUID], devices: DevicesDep, services: ServicesDep) -> bytes:
+        """The QR code of the device's public page, as PNG (404 while it has none)."""
+        return qr_png(_page_url(await devices.get(device_id), services.settings.base_url))
+
     @post("/{device_id:uuid}/public-page", opt=requires(DEVICE, "update"), status_code=200)
     async def new_public_page(
         self, device_id: FromPath[uuid.UUID], db: DB, devices: DevicesDep, services: ServicesDep
@@ -285,6 +296,13 @@ class StaffDevicesController(Controller):
         public.revoke_device_token(device)
         await db.flush()
         return DevicePageOut(url=None)
+
+
+def _page_url(device: Any, base_url: str) -> str:
+    url = public.page_url(base_url, device)
+    if url is None:
+        raise NotFound(N_("This device has no public page yet: make its label first"), code="no_public_page")
+    return url
 
 
 # --- partners ---

@@ -21,6 +21,7 @@ from portal.db.context import SYSTEM
 from portal.db.engine import Database
 from tests.db import run_with_database
 from tests.integration.service.support import STAFF, call, device, fixit, ok, partner_act, staff_act
+from tests.integration.web.test_pages import REDIRECTS, act_as, submit
 from tests.world import World
 
 
@@ -212,3 +213,29 @@ def test_revoked_wrong_and_expired_addresses_are_not_found(client: TestClient, w
     run_with_database(client.app.state.services.settings, expire)
     expired = client.get(f"/service/t/{link}")
     assert expired.status_code == 404 and "not valid" in expired.text
+
+
+def test_staff_print_labels_and_make_or_revoke_their_address(client: TestClient, world: World) -> None:
+    made = device(client, world, serial_number="SN-LABEL-1")
+    label_page = f"/console/service/devices/{made['id']}/label"
+    act_as(client, world.a.admin.cookie)
+    before = client.get(label_page)
+    assert before.status_code == 200 and "Make the label" in before.text and "<svg" not in before.text
+    assert call(client, world.a.admin, "GET", f"{STAFF}/devices/{made['id']}/label.png").status_code == 404
+    sent = submit(client, f"{label_page}/new", {}, form_page=label_page)
+    assert sent.status_code in REDIRECTS, sent.text
+    shown = client.get(label_page)
+    assert "<svg" in shown.text and "SN-LABEL-1" in shown.text and "Revoke the label" in shown.text
+    png = call(client, world.a.admin, "GET", f"{STAFF}/devices/{made['id']}/label.png")
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
+    svg = call(client, world.a.admin, "GET", f"{STAFF}/devices/{made['id']}/label.svg")
+    assert svg.status_code == 200 and b"<svg" in svg.content
+    sheet = client.get("/console/service/devices/labels?q=SN-LABEL")
+    assert sheet.status_code == 200 and sheet.text.count('class="device-label"') == 1
+    revoked = submit(client, f"{label_page}/revoke", {}, form_page=label_page)
+    assert revoked.status_code in REDIRECTS
+    assert call(client, world.a.admin, "GET", f"{STAFF}/devices/{made['id']}/label.svg").status_code == 404
+    # the sheet makes labels for the devices found without one
+    made_all = submit(client, "/console/service/devices/labels?q=SN-LABEL", {}, form_page=label_page)
+    assert made_all.status_code in REDIRECTS
+    assert client.get("/console/service/devices/labels?q=SN-LABEL").text.count('class="device-label"') == 1
