@@ -127,6 +127,7 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     symptoms: Mapped[str] = mapped_column(String(2000))
     contact_name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(500))
     region_id: Mapped[uuid.UUID | None]
     engineer_id: Mapped[uuid.UUID | None]

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.service import lifecycle, workflow
 from apps.service.models import Device, Ticket, TicketEvent
+from apps.service.notices import CUSTOMER_REQUEST
 from apps.service.objects import TICKET
 from apps.service.tickets import Tickets
 from apps.service.workflow import NewTicket
@@ -47,6 +48,7 @@ from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.identity.throttle import SignInClient, SignInGuard
 from portal.identity.tokens import derive_key
+from portal.notifications.service import Notifier, Recipient
 from roles.policy import RolePolicy
 
 PROGRESS_LIFETIME = timedelta(days=180)
@@ -57,6 +59,7 @@ DUPLICATE_WINDOW = timedelta(days=7)
 PER_ADDRESS = 10
 PER_DEVICE = 5
 HONEYPOT = "website"
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()\-]{5,40}$")
 # Whom the timeline shows as acting for a customer: nobody's account.
 CUSTOMER_ID = uuid.UUID(int=0)
@@ -174,6 +177,8 @@ def revoke_device_token(device: Device) -> None:
 class PublicService:
     guard: SignInGuard
     secret_key: str
+    notifier: Notifier
+    base_url: str
 
     # --- the form's token ------------------------------------------------------------------------
 
@@ -227,7 +232,13 @@ class PublicService:
         return DevicePage(tenant, device, address)
 
     async def open(
-        self, session: AsyncSession, policy: RolePolicy, page: DevicePage, form: dict[str, str], client: SignInClient
+        self,
+        session: AsyncSession,
+        policy: RolePolicy,
+        page: DevicePage,
+        form: dict[str, str],
+        client: SignInClient,
+        language: str,
     ) -> Opened:
         """A repair ticket on the page's device, as the customer; or the device's open one."""
         limits = [(f"service-open:device:{page.token}", PER_DEVICE)]
@@ -245,17 +256,41 @@ class PublicService:
                 raise ValidationFailed(
                     [FieldError("contact_phone", N_("may contain only digits, spaces, + - ( ) (5 to 40)"), "invalid")]
                 )
+            email = (form.get("contact_email") or "").strip() or None
+            if email is not None and not _EMAIL.match(email):
+                raise ValidationFailed([FieldError("contact_email", N_("is not an email address"), "invalid")])
             data = NewTicket(
                 type="repair",
                 symptoms=form.get("symptoms", ""),
                 contact_name=form.get("contact_name", ""),
                 contact_phone=phone,
+                contact_email=email,
             )
             ticket = await workflow.open_on_device(Tickets(session, policy, actor, TICKET), data, page.device)
             ticket.progress_nonce = secrets.token_hex(16)
             ticket.progress_expires_at = utcnow() + PROGRESS_LIFETIME
             await session.flush()
-        return Opened(ticket, self.progress_link(ticket), existing=False)
+            link = self.progress_link(ticket)
+            await self._send_link(session, page, ticket, link, language)
+        return Opened(ticket, link, existing=False)
+
+    async def _send_link(
+        self, session: AsyncSession, page: DevicePage, ticket: Ticket, link: str, language: str
+    ) -> None:
+        """The progress link to the contact, by email and SMS (whichever are configured and given), in the
+        language the page was read in; the notice keeps the link only while a channel has to carry it."""
+        person = Recipient(
+            "customer", ticket.id, ticket.contact_name, ticket.contact_email, ticket.contact_phone, language
+        )
+        params = {"name": ticket.contact_name, "number": ticket.number, "product": ticket.product_name or ""}
+        await self.notifier.notify(
+            session,
+            person,
+            CUSTOMER_REQUEST,
+            {**params, "workspace": page.tenant.name},
+            link=f"{self.base_url}/service/t/{link}",
+            link_expires_at=ticket.progress_expires_at,
+        )
 
     async def _open_one(self, session: AsyncSession, device: Device) -> Ticket | None:
         return await session.scalar(

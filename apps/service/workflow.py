@@ -46,6 +46,7 @@ class NewTicket:
     device_id: uuid.UUID | None = None
     address: str | None = None  # the device's site when left out
     region_id: uuid.UUID | None = None  # the device's region when left out
+    contact_email: str | None = None
 
 
 def _text(errors: list[FieldError], field: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
@@ -122,6 +123,7 @@ async def open_on_device(
     contact_name = _text(errors, "contact_name", data.contact_name, 100, required=True)
     contact_phone = _text(errors, "contact_phone", data.contact_phone, 40, required=True)
     address = _text(errors, "address", data.address, 500)
+    contact_email = _text(errors, "contact_email", data.contact_email, 254)
     region_id = data.region_id or (device.region_id if device is not None else None)
     if (
         data.region_id is not None
@@ -148,6 +150,7 @@ async def open_on_device(
         symptoms=symptoms,
         contact_name=contact_name,
         contact_phone=contact_phone,
+        contact_email=contact_email,
         address=address,
         region_id=region_id,
         owner_id=actor.user_id,

@@ -15,6 +15,7 @@ from apps.service.public import HONEYPOT, DevicePage, Progress, PublicService
 from portal.errors import DomainError, NotFound, Throttled, ValidationFailed
 from portal.http.context import sign_in_client
 from portal.http.deps import DB, ServicesDep
+from portal.i18n import current_language
 from portal.permissions import public
 from portal.services import Services
 from portal.ui.forms import Form
@@ -22,11 +23,13 @@ from portal.ui.refusals import field_errors, message_of
 from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]
-FIELDS = ("symptoms", "contact_name", "contact_phone")
+FIELDS = ("symptoms", "contact_name", "contact_phone", "contact_email")
 
 
 def _public(services: Services) -> PublicService:
-    return PublicService(services.accounts.guard, services.settings.secret_key)
+    return PublicService(
+        services.accounts.guard, services.settings.secret_key, services.notifications, services.settings.base_url
+    )
 
 
 def _refused(error: DomainError) -> Template:
@@ -74,7 +77,7 @@ async def open_ticket(
         return _refused(error)
     form = {k: data.get(k, "") for k in FIELDS}
     try:
-        opened = await service.open(db, policy_of(request), page, dict(data), client)
+        opened = await service.open(db, policy_of(request), page, dict(data), client, current_language())
     except ValidationFailed as error:
         return _device(service, page, form, field_errors(error), status=422)
     except Throttled as error:

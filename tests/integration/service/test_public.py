@@ -19,6 +19,7 @@ from apps.service import public
 from apps.service.models import Ticket
 from portal.db.context import SYSTEM
 from portal.db.engine import Database
+from portal.notifications.models import Notification
 from tests.db import run_with_database
 from tests.integration.service.support import STAFF, call, device, fixit, ok, partner_act, staff_act
 from tests.integration.web.test_pages import REDIRECTS, act_as, submit
@@ -239,3 +240,26 @@ def test_staff_print_labels_and_make_or_revoke_their_address(client: TestClient,
     made_all = submit(client, "/console/service/devices/labels?q=SN-LABEL", {}, form_page=label_page)
     assert made_all.status_code in REDIRECTS
     assert client.get("/console/service/devices/labels?q=SN-LABEL").text.count('class="device-label"') == 1
+
+
+def test_the_progress_link_is_sent_to_the_contact(client: TestClient, world: World, quick: None) -> None:
+    address = page_address(client, world)
+    bad = send(client, address, contact_email="not an address")
+    assert bad.status_code == 422 and "is not an email address" in bad.text
+    opened = send(client, address, contact_email="wang@customer.example")
+    assert opened.status_code == 201
+    number = number_of(opened)
+
+    async def notices(db: Database) -> list[Notification]:
+        async with db.session(SYSTEM) as session:
+            rows = await session.scalars(select(Notification).where(Notification.kind == "service.customer_request"))
+            return list(rows)
+
+    sent = [n for n in run_with_database(client.app.state.services.settings, notices) if n.params["number"] == number]
+    assert len(sent) == 1
+    notice = sent[0]
+    assert (notice.recipient_kind, notice.recipient_name) == ("customer", "Ms Wang")
+    settings = client.app.state.services.settings
+    if settings.email_configured:
+        assert notice.email == "wang@customer.example" and progress_link(opened) in (notice.secret_link or "")
+    assert ticket_row(client, number).contact_email == "wang@customer.example"
