@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Literal
 
-ActorKind = Literal["internal", "external", "system"]
+# "customer": a person without an account acting through a link of theirs (a service ticket's progress link).
+ActorKind = Literal["internal", "external", "system", "customer"]
 # "api": a token of the password sign-in (POST /api/.../auth/token); "mobile" and "oauth": a token an
 # application got through OAuth (channels/), from a phone app or any other application.
 Channel = Literal["web", "api", "mobile", "oauth", "cli", "system"]

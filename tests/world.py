@@ -480,7 +480,10 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
         json={"enterprise_id": enterprise.link_id, "engineer_id": enterprise.admin.user_id},
     )
     assert dispatched.status_code == 200, dispatched.text
-    return {"device": device.json()["id"], "ticket": ticket.json()["id"]}
+    page = client.post(f"/api/service/devices/{device.json()['id']}/public-page", headers=admin)
+    assert page.status_code == 200, page.text
+    address = page.json()["url"].split("/service/d/", 1)[1]  # the device's QR page: <tenant>.<token>
+    return {"device": device.json()["id"], "ticket": ticket.json()["id"], "device_page": address}
 
 
 def sample_oauth_client(client: TestClient, tenant: TenantWorld) -> str:

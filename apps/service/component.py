@@ -6,8 +6,8 @@ from pathlib import Path
 
 from apps.service.controllers import CONTROLLERS
 from apps.service.demo import load_service
+from apps.service.notices import CUSTOMER_KINDS, SUBSCRIBERS
 from apps.service.notices import KINDS as NOTIFICATION_KINDS
-from apps.service.notices import SUBSCRIBERS
 from apps.service.objects import OBJECTS
 from apps.service.pages import PAGES
 from apps.service.seed import seed_service
@@ -28,6 +28,6 @@ component = Component(
     static_dir=STATIC,
     tenant_setup=seed_service,
     demo=load_service,
-    notification_kinds=NOTIFICATION_KINDS,
+    notification_kinds=(*NOTIFICATION_KINDS, *CUSTOMER_KINDS),
     subscribers=SUBSCRIBERS,
 )

@@ -13,13 +13,13 @@ import uuid
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, Response, Router, get, post
+from litestar import Controller, Request, Response, Router, delete, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from apps.service import lifecycle, workflow
+from apps.service import lifecycle, public, workflow
 from apps.service.dependencies import JOB_DEPENDENCIES, PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, DevicesDep, TicketsDep
 from apps.service.devices import DeviceFilter
 from apps.service.engineers import engineers_of
@@ -30,6 +30,7 @@ from apps.service.schemas import (
     DeviceIn,
     DeviceOut,
     DevicePage,
+    DevicePageOut,
     DispatchIn,
     EngineerOut,
     NoteIn,
@@ -38,8 +39,8 @@ from apps.service.schemas import (
     TicketPage,
 )
 from apps.service.tickets import TicketFilter, Tickets
-from portal.errors import PermissionDenied, ValidationFailed
-from portal.http.deps import DB, CurrentActor
+from portal.errors import NotFound, PermissionDenied, ValidationFailed
+from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.inputs import Limit, Offset, Search
 from portal.http.openapi import upload_operation
 from portal.i18n import N_
@@ -47,6 +48,7 @@ from portal.identity.schemas import typed
 from portal.permissions import requires
 from portal.spreadsheets import MAX_BYTES, XLSX_MEDIA_TYPE, workbook_bytes
 from portal.ui.downloads import download, stamped
+from portal.ui.qr import qr_png, qr_svg_file
 from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -258,6 +260,49 @@ class StaffDevicesController(Controller):
     @get("/{device_id:uuid}", opt=requires(DEVICE, "read"))
     async def get_device(self, device_id: FromPath[uuid.UUID], devices: DevicesDep) -> DeviceOut:
         return typed(await devices.out(await devices.get(device_id)), DeviceOut)
+
+    @get("/{device_id:uuid}/public-page", opt=requires(DEVICE, "read"))
+    async def get_public_page(
+        self, device_id: FromPath[uuid.UUID], devices: DevicesDep, services: ServicesDep
+    ) -> DevicePageOut:
+        """The address of the device's public page (what its QR label encodes), or null without one."""
+        device = await devices.get(device_id)
+        return DevicePageOut(url=public.page_url(services.settings.base_url, device))
+
+    @get("/{device_id:uuid}/label.svg", opt=requires(DEVICE, "read"), media_type="image/svg+xml")
+    async def label_svg(self, device_id: FromPath[uuid.UUID], devices: DevicesDep, services: ServicesDep) -> bytes:
+        """The QR code of the device's public page, as SVG (404 while it has none)."""
+        return qr_svg_file(_page_url(await devices.get(device_id), services.settings.base_url))
+
+    @get("/{device_id:uuid}/label.png", opt=requires(DEVICE, "read"), media_type="image/png")
+    async def label_png(self, device_id: FromPath[uuid.UUID], devices: DevicesDep, services: ServicesDep) -> bytes:
+        """The QR code of the device's public page, as PNG (404 while it has none)."""
+        return qr_png(_page_url(await devices.get(device_id), services.settings.base_url))
+
+    @post("/{device_id:uuid}/public-page", opt=requires(DEVICE, "update"), status_code=200)
+    async def new_public_page(
+        self, device_id: FromPath[uuid.UUID], db: DB, devices: DevicesDep, services: ServicesDep
+    ) -> DevicePageOut:
+        """A new address for the device's public page: a label printed before stops working."""
+        device = await devices.writable(device_id)
+        public.new_device_token(device)
+        await db.flush()
+        return DevicePageOut(url=public.page_url(services.settings.base_url, device))
+
+    @delete("/{device_id:uuid}/public-page", opt=requires(DEVICE, "update"), status_code=200)
+    async def revoke_public_page(self, device_id: FromPath[uuid.UUID], db: DB, devices: DevicesDep) -> DevicePageOut:
+        """No public page for the device any more: its label leads nowhere (404)."""
+        device = await devices.writable(device_id)
+        public.revoke_device_token(device)
+        await db.flush()
+        return DevicePageOut(url=None)
+
+
+def _page_url(device: Any, base_url: str) -> str:
+    url = public.page_url(base_url, device)
+    if url is None:
+        raise NotFound(N_("This device has no public page yet: make its label first"), code="no_public_page")
+    return url
 
 
 # --- partners ---

@@ -22,7 +22,7 @@ from apps.ordering.models import Product
 from apps.service.models import Device
 from interconnect.models import EnterpriseLink, Region
 from portal.actor import Actor
-from portal.errors import FieldError, NotFound, ValidationFailed
+from portal.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
 from portal.spreadsheets import Columns, SheetRow, read_table
 from roles.access import scoped
@@ -102,6 +102,15 @@ class Devices:
         device = await self.session.scalar((await self.query()).where(Device.id == device_id))
         if device is None:
             raise NotFound(N_("No such device"))
+        return device
+
+    async def writable(self, device_id: uuid.UUID) -> Device:
+        """A device the actor may change: not found outside their read scope, refused outside the write one."""
+        await self.get(device_id)
+        query = await scoped(self.session, select(Device), self.policy, self.actor, self.obj, "write")
+        device = await self.session.scalar(query.where(Device.id == device_id))
+        if device is None:
+            raise PermissionDenied(N_("You may read this device but not change it"), code="record_read_only")
         return device
 
     # --- presenting ---

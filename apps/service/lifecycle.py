@@ -10,6 +10,8 @@ permission each action needs on each side, and the checks the workflow makes bef
     new .. on_hold -cancel-> cancelled
     resolved | confirmed | closed -reopen-> dispatched       (staff, within the tenant's window)
 
+The customer (an actor of kind "customer", through the ticket's progress link) may only confirm.
+
 "Who may" is the side: the manufacturer's staff, the partner the ticket is dispatched to, or both. The
 permission is then the roles package's answer for the actor's object ("service.ticket" for staff,
 "partner.service.ticket" or "partner.service.job" for partners), and the data scope decides whether the
@@ -26,7 +28,7 @@ from portal.actor import Actor
 from portal.errors import Conflict
 from portal.i18n import N_, Msgid
 
-STAFF, PARTNER, BOTH = "staff", "partner", "both"
+STAFF, PARTNER, BOTH, CUSTOMER = "staff", "partner", "both", "customer"
 ACTIVE = ("dispatched", "accepted", "on_the_way", "on_site", "on_hold")
 
 # (from, action, to, who may)
@@ -72,6 +74,8 @@ PERMISSIONS: Mapping[str, tuple[str | None, str | None]] = {
     "cancel": ("cancel", None),
 }
 ACTIONS = tuple(PERMISSIONS)
+# What the customer may do through the ticket's progress link (no role: the link is the permission).
+CUSTOMER_ACTIONS = frozenset({"confirm"})
 # Actions whose note is required: the reason (or, resolving, what was done).
 NOTE_REQUIRED = frozenset({"reject", "hold", "resolve", "reopen", "cancel"})
 # When each status was (last) reached, for the ticket's own columns.
@@ -157,15 +161,19 @@ class TicketChanged(Conflict):
 
 
 def side(actor: Actor) -> str:
+    if actor.kind == "customer":
+        return CUSTOMER
     return PARTNER if actor.kind == "external" else STAFF
 
 
 def step_for(status: str, action: str, actor: Actor) -> Step | None:
     """The step the action takes from this status for this side of the ticket, or None."""
     step = STEPS.get((status, action))
-    if step is None or step.who not in (BOTH, side(actor)):
+    if step is None:
         return None
-    return step
+    if side(actor) == CUSTOMER:  # the customer confirms what staff may confirm for them, nothing else
+        return step if action in CUSTOMER_ACTIONS else None
+    return step if step.who in (BOTH, side(actor)) else None
 
 
 def permission_of(action: str, actor: Actor) -> str | None:

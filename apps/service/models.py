@@ -15,6 +15,7 @@ from roles.records import ScopedRecord
 
 TICKET_TYPES = ("installation", "repair", "maintenance", "inspection")
 PRIORITIES = ("low", "normal", "high", "urgent")
+CHANNELS = ("staff", "partner", "api", "device_page")
 TICKET_STATUSES = (
     "new",
     "dispatched",
@@ -75,6 +76,10 @@ class Device(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     warranty_end: Mapped[date | None] = mapped_column(Date())
     dealer_id: Mapped[uuid.UUID | None]
     created_by: Mapped[uuid.UUID]
+    # The device's public page (its QR label): the random token in its address; NULL: no page (never made,
+    # or revoked by staff). Kept as it is, not hashed: it is printed on the label stuck to the device, and
+    # the label must be printable again.
+    public_token: Mapped[str | None] = mapped_column(String(64))
 
 
 # The three indexes roles.scopes.where() is planned against (see roles.records), and the region's, which
@@ -83,6 +88,7 @@ Index("ix_service_devices_enterprise", Device.tenant_id, Device.enterprise_id, D
 Index("ix_service_devices_owner", Device.tenant_id, Device.owner_id, Device.created_at.desc())
 Index("ix_service_devices_created", Device.tenant_id, Device.created_at.desc())
 Index("ix_service_devices_region", Device.tenant_id, Device.region_id, Device.created_at.desc())
+Index("ix_service_devices_public_token", Device.tenant_id, Device.public_token, unique=True)
 
 
 class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
@@ -105,6 +111,8 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
         _in("type", TICKET_TYPES),
         _in("priority", PRIORITIES),
         _in("status", TICKET_STATUSES),
+        _in("channel", CHANNELS),
+        CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     )
 
     number: Mapped[str] = mapped_column(String(20))
@@ -119,6 +127,7 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     symptoms: Mapped[str] = mapped_column(String(2000))
     contact_name: Mapped[str] = mapped_column(String(100))
     contact_phone: Mapped[str] = mapped_column(String(40))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     address: Mapped[str] = mapped_column(String(500))
     region_id: Mapped[uuid.UUID | None]
     engineer_id: Mapped[uuid.UUID | None]
@@ -142,6 +151,16 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     closed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     reopened_at: Mapped[datetime | None]
+    # How it came: "staff", "partner", "api" or "device_page" (a customer through the device's QR page).
+    channel: Mapped[str] = mapped_column(String(16), default="staff", server_default="staff")
+    # The customer's progress link (a ticket opened on its device page) is signed with the server's key
+    # over the ticket and this nonce (a new nonce ends the old link), and works until progress_expires_at.
+    progress_nonce: Mapped[str | None] = mapped_column(String(32))
+    progress_expires_at: Mapped[datetime | None]
+    # The customer's rating once it is resolved (1-5, once), with a comment.
+    rating: Mapped[int | None]
+    rating_comment: Mapped[str | None] = mapped_column(String(1000))
+    rated_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
 

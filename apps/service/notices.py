@@ -46,6 +46,18 @@ KINDS = (
         ASSIGNED, N_("Service ticket assigned to me"), "service/notifications/assigned", PARTNERS, sample=SAMPLE
     ),
 )
+# To the customer who opened a ticket on a device's page: the progress link (email and SMS only).
+CUSTOMER_REQUEST = "service.customer_request"
+CUSTOMER_KINDS = (
+    NotificationKind(
+        CUSTOMER_REQUEST,
+        N_("Service request received, with its progress link"),
+        "service/notifications/customer_request",
+        frozenset({"customer"}),
+        security=True,  # a customer has no preferences to turn it off with: it goes where it can
+        sample={**SAMPLE, "name": "Ms Wang"},
+    ),
+)
 TO_DISPATCHERS = frozenset({"service.ticket.dispatch", "service.ticket.reassign", "service.ticket.reopen"})
 TO_ENGINEER = frozenset({"service.ticket.dispatch", "service.ticket.reassign", "service.ticket.assign"})
 

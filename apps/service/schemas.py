@@ -161,3 +161,9 @@ class DevicePage(Out, kw_only=True):
 
 class DeviceImportOut(Out, kw_only=True):
     imported: int
+
+
+class DevicePageOut(Out, kw_only=True):
+    """The device's public page: its address (what its QR label encodes), or none once revoked."""
+
+    url: str | None

@@ -25,6 +25,7 @@ from apps.service.objects import DEVICE
 from apps.service.tickets import Tickets
 from interconnect.models import Region
 from portal import timezones
+from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from portal.i18n import N_, Msgid
@@ -45,6 +46,7 @@ class NewTicket:
     device_id: uuid.UUID | None = None
     address: str | None = None  # the device's site when left out
     region_id: uuid.UUID | None = None  # the device's region when left out
+    contact_email: str | None = None
 
 
 def _text(errors: list[FieldError], field: str, value: str | None, limit: int, *, required: bool = False) -> str | None:
@@ -80,9 +82,18 @@ def event_payload(ticket: Ticket, action: str) -> dict[str, object]:
         "number": ticket.number,
         "action": action,
         "status": ticket.status,
+        "channel": ticket.channel,
         "enterprise_id": ticket.enterprise_id,
         "engineer_id": ticket.engineer_id,
     }
+
+
+def channel_of(actor: Actor) -> str:
+    if actor.kind == "customer":
+        return "device_page"
+    if actor.kind == "external":
+        return "partner"
+    return "api" if actor.channel == "api" else "staff"
 
 
 async def open_ticket(tickets: Tickets, data: NewTicket) -> Ticket:
@@ -90,18 +101,29 @@ async def open_ticket(tickets: Tickets, data: NewTicket) -> Ticket:
     today where the tenant is); the address and region are the device's unless given."""
     session, actor = tickets.session, tickets.actor
     errors: list[FieldError] = []
-    _choice(errors, "type", data.type, TICKET_TYPES)
-    _choice(errors, "priority", data.priority, PRIORITIES)
-    symptoms = _text(errors, "symptoms", data.symptoms, 2000, required=True)
-    contact_name = _text(errors, "contact_name", data.contact_name, 100, required=True)
-    contact_phone = _text(errors, "contact_phone", data.contact_phone, 40, required=True)
-    address = _text(errors, "address", data.address, 500)
     device: Device | None = None
     if data.device_id is not None:
         query = await scoped(session, select(Device), tickets.policy, actor, DEVICE)
         device = await session.scalar(query.where(Device.id == data.device_id))
         if device is None:
             errors.append(FieldError("device_id", N_("No such device"), "unknown"))
+    return await open_on_device(tickets, data, device, errors)
+
+
+async def open_on_device(
+    tickets: Tickets, data: NewTicket, device: Device | None, errors: list[FieldError] | None = None
+) -> Ticket:
+    """Open the ticket on a device the caller has already reached (through the actor's scope, or, for a
+    customer, through the device's public page), recording the channel it came by."""
+    session, actor = tickets.session, tickets.actor
+    errors = errors if errors is not None else []
+    _choice(errors, "type", data.type, TICKET_TYPES)
+    _choice(errors, "priority", data.priority, PRIORITIES)
+    symptoms = _text(errors, "symptoms", data.symptoms, 2000, required=True)
+    contact_name = _text(errors, "contact_name", data.contact_name, 100, required=True)
+    contact_phone = _text(errors, "contact_phone", data.contact_phone, 40, required=True)
+    address = _text(errors, "address", data.address, 500)
+    contact_email = _text(errors, "contact_email", data.contact_email, 254)
     region_id = data.region_id or (device.region_id if device is not None else None)
     if (
         data.region_id is not None
@@ -128,12 +150,14 @@ async def open_ticket(tickets: Tickets, data: NewTicket) -> Ticket:
         symptoms=symptoms,
         contact_name=contact_name,
         contact_phone=contact_phone,
+        contact_email=contact_email,
         address=address,
         region_id=region_id,
         owner_id=actor.user_id,
         enterprise_id=None,
         opened_by=actor.user_id,
         opened_by_kind=actor.kind,
+        channel=channel_of(actor),
     )
     session.add(ticket)
     await session.flush()
@@ -322,3 +346,22 @@ async def take(
     if action == "reopen":
         return await reopen(tickets, ticket_id, note)
     return await move(tickets, ticket_id, action, note)
+
+
+async def confirm_by_customer(tickets: Tickets, ticket: Ticket, rating: int, comment: str | None) -> Ticket:
+    """The customer confirms the resolved ticket and rates it, through its progress link (the caller has
+    found the ticket by the link: the link is the customer's permission). The `confirm` transition, made
+    by the customer: on the timeline, audited and published like any other. A ticket is rated once."""
+    if tickets.actor.kind != "customer":
+        raise PermissionDenied()
+    if ticket.rating is not None:
+        raise Conflict(N_("This ticket has already been rated"), code="already_rated")
+    step = lifecycle.check(ticket, "confirm", tickets.actor)
+    errors: list[FieldError] = []
+    if rating not in range(1, 6):
+        errors.append(FieldError("rating", N_("must be a whole number from 1 to 5"), "invalid"))
+    cleaned = _text(errors, "comment", comment, NOTE_LIMIT)
+    if errors:
+        raise ValidationFailed(errors)
+    changes = {"rating": rating, "rating_comment": cleaned, "rated_at": utcnow()}
+    return await _apply(tickets, ticket, step, cleaned, changes)

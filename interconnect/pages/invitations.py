@@ -17,7 +17,7 @@ from interconnect.dependencies import InvitationsDep, LinksDep, ProgrammeDep
 from interconnect.invitations import Invitations, NewInvitation, check_limits
 from interconnect.links import LinkFilter, Links
 from interconnect.models import Invitation
-from interconnect.pages.programme_settings import PARENT_CHOICES, programme_settings, qr_svg, tenant_slug
+from interconnect.pages.programme_settings import PARENT_CHOICES, programme_settings, tenant_slug
 from interconnect.programme import Programme
 from interconnect.services import InterconnectDep
 from portal.errors import NotFound, ValidationFailed
@@ -25,6 +25,7 @@ from portal.http.deps import DB, CurrentActor
 from portal.permissions import requires
 from portal.ui.forms import Form, check_all, form_int, form_uuid, required_uuid, uuid_or_none
 from portal.ui.labels import setting_name
+from portal.ui.qr import qr_svg
 from portal.ui.refusals import field_errors, message_of
 
 

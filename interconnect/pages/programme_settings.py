@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import segno
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,11 +44,6 @@ async def programme_settings(programme: Programme) -> Settings:
 
 def percent(used: int, maximum: int) -> int:
     return 100 if maximum <= 0 else min(100, round(used * 100 / maximum))
-
-
-def qr_svg(url: str) -> str:
-    """An inline SVG QR code (no external image, no script)."""
-    return segno.make(url, error="m").svg_inline(scale=4, title=url)
 
 
 async def tenant_slug(db: AsyncSession, actor: CurrentActor) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -151,6 +152,14 @@ class SignInGuard:
         if over:
             raise Throttled(max(over.values()))
         return keys if client.address else []
+
+    async def count_requests(self, limits: Sequence[tuple[str, int]]) -> None:
+        """Count one request on each (key, limit) of a public form (a device page's ticket), committed on
+        its own like a sign-in attempt, so a refused or failed one stays counted; over a limit: Throttled.
+        Keys of their own (prefixed "public:"): they lock nobody out of signing in."""
+        over = await self._count([ThrottleKey(_hash(f"public:{key}"), limit) for key, limit in limits])
+        if over:
+            raise Throttled(max(over.values()))
 
     async def count_reset_request(self, login: str, client: SignInClient) -> bool:
         """Count a password reset asked for `login`: refused (Throttled) when the client's address asked

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from portal.i18n import N_
 
-Audience = Literal["internal", "external"]
+Audience = Literal["internal", "external", "customer"]
 
 
 @dataclass(frozen=True)

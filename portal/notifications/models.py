@@ -32,7 +32,7 @@ class Notification(TenantOwned, Base):
     __table_args__ = (
         Index("ix_notifications_recipient", "tenant_id", "recipient_kind", "recipient_id", "created_at"),
         Index("uq_notifications_dedup", "tenant_id", "dedup_key", unique=True),
-        CheckConstraint("recipient_kind IN ('internal', 'external')", name="recipient_kind"),
+        CheckConstraint("recipient_kind IN ('internal', 'external', 'customer')", name="recipient_kind"),
         CheckConstraint("email_status IN ('pending', 'sent', 'off', 'expired')", name="email_status"),
         CheckConstraint("sms_status IN ('pending', 'sent', 'off', 'expired')", name="sms_status"),
     )

@@ -25,7 +25,8 @@ from portal.notifications.render import Renderer
 from portal.outbox import publish
 
 CREATED = "notification.created"
-RecipientKind = Literal["internal", "external"]
+# "customer": a person without an account (a service ticket's contact): email and SMS only, no inbox.
+RecipientKind = Literal["internal", "external", "customer"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 Routes are read from the application itself, so a route added by any later change is swept without
 anyone adding a case. A route with a path parameter the harness has no sample for fails loudly
-(add the sample to SAMPLE_PATH_VALUES); it is never silently skipped.
+(add the sample to SAMPLE_PATH_VALUES); it is never silently skipped. Public routes reached by a token in
+their address are sent forged tokens (PUBLIC_FORGERIES) and must find nothing.
 """
 
 from __future__ import annotations
@@ -79,6 +80,22 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "ticket_id": lambda w: w.ids["service_ticket"],  # dispatched to X, X's admin its engineer
     "device_id": lambda w: w.ids["service_device"],  # looked after by X
 }
+# Public routes (no account) reached by a token in their address: each forged address, made from tenant A's
+# real ones, must be "not found" and show nothing of tenant A's. A device page's address is
+# `<tenant>.<token>`, a progress link `<tenant>.<ticket>.<signature>`.
+PUBLIC_FORGERIES: dict[str, Callable[[World], list[str]]] = {
+    "address": lambda w: [
+        f"{uuid.UUID(w.b.tenant_id).hex}.{w.ids['service_device_page'].split('.', 1)[1]}",  # tenant B's id
+        f"{uuid.UUID(w.a.tenant_id).hex}.no-such-token",
+        w.ids["service_device_page"] + "x",
+    ],
+    "link": lambda w: [
+        f"{uuid.UUID(w.a.tenant_id).hex}.{uuid.UUID(w.ids['service_ticket']).hex}.{'0' * 32}",
+        f"{uuid.UUID(w.b.tenant_id).hex}.{uuid.UUID(w.ids['service_ticket']).hex}.{'0' * 32}",
+        f"{uuid.UUID(w.a.tenant_id).hex}.{uuid.UUID(w.ids['service_ticket']).hex}",
+    ],
+}
+
 # Parameters naming what the platform shares by every tenant rather than a tenant's record (a scheduled
 # job passes over every tenant): another tenant reaches it too, and must find none of tenant A's data there.
 PLATFORM_WIDE = frozenset({"job_name"})
@@ -186,6 +203,18 @@ class RouteCase:
         return any(m.group(1) in ENTERPRISE_OWNED for m in PARAM.finditer(self.template))
 
 
+def forged_paths(case: RouteCase, world: World) -> list[str]:
+    """A public route's addresses with a forged token (none when its parameters are not tokens)."""
+    names = [m.group(1) for m in PARAM.finditer(case.template)]
+    if not names or any(n not in PUBLIC_FORGERIES for n in names):
+        return []
+    paths = []
+    for name in names:
+        for value in PUBLIC_FORGERIES[name](world):
+            paths.append(PARAM.sub(lambda m, v=value, n=name: v if m.group(1) == n else m.group(0), case.template))
+    return paths
+
+
 def route_cases(app: Litestar) -> list[RouteCase]:
     cases = []
     for route in app.routes:
@@ -207,9 +236,9 @@ class Caller:
         # partner users get a web session only through the partner portal's login page
         return case.api or self.credential is None or bool(self.credential.cookie)
 
-    def send(self, client: TestClient, case: RouteCase, world: World) -> Any:
+    def send(self, client: TestClient, case: RouteCase, world: World, path: str | None = None) -> Any:
         client.cookies.clear()
-        path = case.path(world)
+        path = path or case.path(world)
         body = SAMPLE_BODIES.get((case.method, case.template), {})
         headers: dict[str, str] = {}
         if case.api:
@@ -308,7 +337,15 @@ def sweep(app: Litestar, client: TestClient, world: World, settings: Settings, o
     before = tenant_fingerprint(settings, world.a.tenant_id)
 
     for case in route_cases(app):
-        if case.public or (only is not None and not case.template.startswith(only)):
+        if only is not None and not case.template.startswith(only):
+            continue
+        if case.public:
+            for path in forged_paths(case, world):
+                report.checked += 1
+                response = anonymous.send(client, case, world, path)
+                leaked = sorted(m for m in a_markers if m in response.text and m not in path)
+                if response.status_code != 404 or leaked:
+                    report.fail(case, f"{anonymous.name} at {path}", response, f"not 'not found' {leaked}")
             continue
         report.checked += 1
         for caller, actor in lacking:

@@ -18,7 +18,7 @@ from portal.http.deps import ServicesDep
 from portal.identity.models import InternalUser
 from portal.permissions import SIGNED_IN, requires
 from tests.conftest import BASE_URL
-from tests.isolation.harness import UNSAFE, Caller, route_cases, sweep
+from tests.isolation.harness import UNSAFE, Caller, forged_paths, route_cases, sweep
 from tests.world import World
 
 
@@ -26,6 +26,12 @@ def test_every_route_declares_a_permission_or_is_public(app: Litestar) -> None:
     cases = route_cases(app)
     assert len(cases) >= 15
     assert all(c.public or c.permission for c in cases)
+
+
+def test_the_public_routes_reached_by_a_token_are_swept(app: Litestar, world: World) -> None:
+    swept = {(c.method, c.template) for c in route_cases(app) if forged_paths(c, world)}
+    for method in ("GET", "POST"):
+        assert (method, "/service/d/{address:str}") in swept and (method, "/service/t/{link:str}") in swept
 
 
 def test_every_route_refuses_the_wrong_actors(
