@@ -11,6 +11,8 @@ from apps.service.notices import SUBSCRIBERS
 from apps.service.objects import OBJECTS
 from apps.service.pages import PAGES
 from apps.service.seed import seed_service
+from apps.service.sla import notices as sla_notices
+from apps.service.sla.timers import SLA_TIMERS
 from portal.components import Component
 
 # its templates are named "service/…": one loader serves every component's folder
@@ -28,6 +30,7 @@ component = Component(
     static_dir=STATIC,
     tenant_setup=seed_service,
     demo=load_service,
-    notification_kinds=NOTIFICATION_KINDS,
+    notification_kinds=(*NOTIFICATION_KINDS, *sla_notices.KINDS),
+    jobs=(SLA_TIMERS,),
     subscribers=SUBSCRIBERS,
 )
