@@ -179,6 +179,8 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     next_sla_check_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
+    # the timer job's bookkeeping is not a change anybody made (a missed target is, and is audited)
+    __audit_ignore__ = frozenset({"updated_at", "next_sla_check_at", "response_warned", "resolution_warned"})
 
 
 Index("ix_service_tickets_enterprise", Ticket.tenant_id, Ticket.enterprise_id, Ticket.created_at.desc())

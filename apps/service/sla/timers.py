@@ -6,13 +6,15 @@ come (an indexed range read: tickets with nothing due cost nothing),
   event `service.ticket.sla_breached`) and escalate to the manufacturer's service managers.
 
 Rows are taken FOR UPDATE SKIP LOCKED in batches, each batch in a transaction of its own, so two runs at
-once never handle one ticket twice; the flags written with it, and each notice's dedup key, make a run
-repeated after a failure send nothing twice."""
+once never handle one ticket twice; the flags are committed with the notices they caused, so a run
+repeated after a failure sends nothing twice. (The notices carry no dedup key: the flags already make
+them once, and the key's look-up would be one more round trip per notice.)"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -96,9 +98,14 @@ def _due(ticket: Ticket, target: str) -> tuple[bool, datetime | None, datetime |
     )
 
 
-async def _check(people: _People, ticket: Ticket, now: datetime) -> int:
-    """Warn or mark what has come due on one ticket; how many notices and breaches that made."""
-    session, notifications = people.session, people.services.notifications
+# a notice to send once the batch's marks are written: recipient, kind, parameters
+Notice = tuple[Recipient, str, dict[str, Any]]
+
+
+async def _check(people: _People, ticket: Ticket, now: datetime, notices: list[Notice]) -> int:
+    """Mark what has come due on one ticket, adding the notices it calls for to `notices`; how many
+    warnings and breaches that made."""
+    session = people.session
     done = 0
     params = {
         "workspace": people.tenant.name,
@@ -131,14 +138,14 @@ async def _check(people: _People, ticket: Ticket, now: datetime) -> int:
                 "enterprise_id": ticket.enterprise_id,
             }
             publish(session, "service.ticket.sla_breached", "service.ticket", ticket.id, payload)
-            for person in await people.managers():
-                await notifications.notify(
-                    session,
+            notices += [
+                (
                     person,
                     BREACHED,
                     {**params, "name": person.name, "target": target},
-                    dedup_key=f"sla:{ticket.id.hex}:{target}:breach:{person.id.hex}",
                 )
+                for person in await people.managers()
+            ]
             done += 1
         elif warn_at is not None and not warned and warn_at <= now:
             setattr(ticket, f"{target}_warned", True)
@@ -146,12 +153,12 @@ async def _check(people: _People, ticket: Ticket, now: datetime) -> int:
                 for membership, identity, dispatcher in await people.partner(ticket.enterprise_id):
                     if not dispatcher and membership.id != ticket.engineer_id:
                         continue
-                    await notifications.notify(
-                        session,
-                        recipient(membership, identity, people.tenant.default_locale),
-                        WARNING,
-                        {**params, "name": membership.display_name, "target": target, "due_at": due_at},
-                        dedup_key=f"sla:{ticket.id.hex}:{target}:warning:{membership.id.hex}",
+                    notices.append(
+                        (
+                            recipient(membership, identity, people.tenant.default_locale),
+                            WARNING,
+                            {**params, "name": membership.display_name, "target": target, "due_at": due_at},
+                        )
                     )
             done += 1
     ticket.next_sla_check_at = next_check(ticket)
@@ -173,9 +180,12 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
                 )
             )
             people = _People(services, session, tenant)
+            notices: list[Notice] = []
             for ticket in tickets:
-                done += await _check(people, ticket, now)
-            await session.flush()
+                done += await _check(people, ticket, now, notices)
+            await session.flush()  # the batch's marks in a few statements, before the notices' own
+            for person, kind, params in notices:
+                await services.notifications.notify(session, person, kind, params)
         if len(tickets) < BATCH:
             return done
 
