@@ -24,6 +24,7 @@ from portal.outbox import OutboxEvent
 from portal.services import Services
 from tests.db import run_with_database
 from tests.integration.service.support import STAFF, call, dispatched, fixit, job_act, ok, partner_act
+from tests.integration.web.test_pages import act_as
 from tests.world import World, add_user
 
 ROUND_THE_CLOCK = {"week": {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
@@ -155,3 +156,18 @@ def test_the_breached_filter(client: TestClient, app: Litestar, world: World) ->
     assert all(t["response_breached"] or t["resolution_breached"] for t in listed)
     theirs = ok(call(client, dispatcher, "GET", "/api/partner/service/tickets/", params={"breached": "true"}))
     assert late["id"] in [t["id"] for t in theirs["items"]]
+
+
+def test_the_pages_show_the_time_left_and_filter_on_breached(client: TestClient, app: Litestar, world: World) -> None:
+    ok(call(client, world.a.admin, "PUT", "/api/workspace/calendar", json=ROUND_THE_CLOCK))
+    late = dispatched(client, world)
+    _dispatcher, engineer = fixit(world)
+    act_as(client, world.a.admin.cookie)
+    page = client.get(f"/console/service/tickets/{late['id']}")
+    assert page.status_code == 200 and "Response due" in page.text and "left" in page.text
+    run_timers(app, at(late["dispatched_at"]) + timedelta(minutes=241))
+    listed = client.get("/console/service/tickets", params={"breached": "1"})
+    assert listed.status_code == 200 and late["number"] in listed.text and "Target missed" in listed.text
+    act_as(client, engineer.cookie)
+    jobs = client.get(f"/p/{world.a.slug}/service/jobs")
+    assert jobs.status_code == 200 and "Target missed" in jobs.text
