@@ -12,6 +12,7 @@ from apps.service.objects import OBJECTS
 from apps.service.pages import PAGES
 from apps.service.seed import seed_service
 from apps.service.sla import notices as sla_notices
+from apps.service.sla.api import ServiceLevelsController
 from apps.service.sla.timers import SLA_TIMERS
 from portal.components import Component
 
@@ -24,7 +25,7 @@ component = Component(
     name="service",
     order=320,
     model_modules=("apps.service.models",),
-    route_handlers=[*CONTROLLERS, *PAGES],
+    route_handlers=[*CONTROLLERS, ServiceLevelsController, *PAGES],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     static_dir=STATIC,

@@ -171,3 +171,35 @@ def test_the_pages_show_the_time_left_and_filter_on_breached(client: TestClient,
     act_as(client, engineer.cookie)
     jobs = client.get(f"/p/{world.a.slug}/service/jobs")
     assert jobs.status_code == 200 and "Target missed" in jobs.text
+
+
+def test_the_targets_are_read_and_changed_through_the_api(client: TestClient, world: World) -> None:
+    seeded = ok(call(client, world.a.admin, "GET", f"{STAFF}/sla/"))
+    assert seeded["warning_percent"] == 80 and len(seeded["targets"]) == 16
+    assert seeded["targets"][0] == {
+        "priority": "low",
+        "type": "installation",
+        "response_minutes": 480,
+        "resolution_minutes": 5400,
+    }
+    bad = {
+        "warning_percent": 100,
+        "targets": [
+            {"priority": "soon", "type": "repair", "response_minutes": 60, "resolution_minutes": 0},
+            {"priority": "high", "type": "repair", "response_minutes": 30, "resolution_minutes": 120},
+            {"priority": "high", "type": "repair", "response_minutes": 30, "resolution_minutes": 120},
+        ],
+    }
+    refused = call(client, world.a.admin, "PUT", f"{STAFF}/sla/", json=bad)
+    assert refused.status_code == 422
+    fields = {e["field"] for e in refused.json()["errors"]}
+    assert fields == {"warning_percent", "targets[0].priority", "targets[0].resolution_minutes", "targets[2].type"}
+    assert ok(call(client, world.a.admin, "GET", f"{STAFF}/sla/")) == seeded  # nothing half-written
+    changed = {"warning_percent": 75, "targets": bad["targets"][1:2]}
+    after = ok(call(client, world.a.admin, "PUT", f"{STAFF}/sla/", json=changed))
+    assert after["warning_percent"] == 75
+    assert {"priority": "high", "type": "repair", "response_minutes": 30, "resolution_minutes": 120} in after["targets"]
+    opened = dispatched(client, world, priority="high")
+    assert 0 < opened["response_left_minutes"] <= 30
+    _dispatcher, engineer = fixit(world)
+    assert call(client, engineer, "PUT", f"{STAFF}/sla/", json=changed).status_code in (401, 403)
