@@ -35,6 +35,7 @@ from apps.service.pages.shared import (
     text,
     wanted_status,
 )
+from apps.service.pages.sla import SLA_PAGES
 from apps.service.tickets import TicketFilter, Tickets
 from portal.errors import DomainError, FieldError, ValidationFailed
 from portal.http.deps import DB
@@ -410,6 +411,7 @@ CONSOLE_PAGES: list[Any] = [
             record_device_page,
             import_devices_page,
             export_devices_page,
+            *SLA_PAGES,
         ],
         dependencies=STAFF_DEPENDENCIES,
     )

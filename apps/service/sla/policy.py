@@ -85,10 +85,8 @@ def _minutes(errors: list[FieldError], field: str, value: int) -> None:
         )
 
 
-async def replace(session: AsyncSession, wanted: Levels) -> Levels:
-    """Set the warning share and the targets given (each priority and type at most once; those left out
-    stay as they are). Refused whole, each mistake under its field. Tickets already open keep the targets
-    they were opened with."""
+def mistakes(wanted: Levels) -> list[FieldError]:
+    """Each mistake in the levels, under its field (`targets[2].response_minutes`)."""
     errors: list[FieldError] = []
     if not 1 <= wanted.warning_percent <= 99:
         errors.append(FieldError("warning_percent", N_("must be between 1 and 99"), "out_of_range"))
@@ -106,6 +104,14 @@ async def replace(session: AsyncSession, wanted: Levels) -> Levels:
         seen.add((entry.priority, entry.type))
         _minutes(errors, f"{where}.response_minutes", entry.response_minutes)
         _minutes(errors, f"{where}.resolution_minutes", entry.resolution_minutes)
+    return errors
+
+
+async def replace(session: AsyncSession, wanted: Levels) -> Levels:
+    """Set the warning share and the targets given (each priority and type at most once; those left out
+    stay as they are). Refused whole, each mistake under its field. Tickets already open keep the targets
+    they were opened with."""
+    errors = mistakes(wanted)
     if errors:
         raise ValidationFailed(errors)
     settings = await session.scalar(select(ServiceSettings))

@@ -5,6 +5,7 @@ timer job's warning, breach and escalation (each notice once however often it ru
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from portal.outbox import OutboxEvent
 from portal.services import Services
 from tests.db import run_with_database
 from tests.integration.service.support import STAFF, call, dispatched, fixit, job_act, ok, partner_act
-from tests.integration.web.test_pages import act_as
+from tests.integration.web.test_pages import act_as, submit
 from tests.world import World, add_user
 
 ROUND_THE_CLOCK = {"week": {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}}
@@ -203,3 +204,22 @@ def test_the_targets_are_read_and_changed_through_the_api(client: TestClient, wo
     assert 0 < opened["response_left_minutes"] <= 30
     _dispatcher, engineer = fixit(world)
     assert call(client, engineer, "PUT", f"{STAFF}/sla/", json=changed).status_code in (401, 403)
+
+
+def test_the_console_page_changes_the_targets_with_errors_beside_their_inputs(client: TestClient, world: World) -> None:
+    act_as(client, world.a.admin.cookie)
+    page = client.get("/console/service/sla")
+    assert page.status_code == 200 and 'name="urgent.repair.response" min="1" value="60"' in page.text
+    form = dict(re.findall(r'name="([a-z]+\.[a-z]+\.[a-z]+)" min="1" value="(\d+)"', page.text))
+    assert len(form) == 32
+    refused = submit(client, "/console/service/sla", {**form, "warning_percent": "150", "high.repair.response": "x"})
+    assert refused.status_code == 422
+    assert "must be between 1 and 99" in refused.text and "must be a whole number" in refused.text
+    saved = submit(client, "/console/service/sla", {**form, "warning_percent": "70", "high.repair.response": "45"})
+    assert saved.status_code in (302, 303)
+    assert "The service levels are saved." in client.get(saved.headers["location"]).text
+    levels = ok(call(client, world.a.admin, "GET", f"{STAFF}/sla/"))
+    assert levels["warning_percent"] == 70
+    assert {"priority": "high", "type": "repair", "response_minutes": 45, "resolution_minutes": 960} in levels[
+        "targets"
+    ]
