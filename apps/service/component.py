@@ -11,6 +11,9 @@ from apps.service.notices import KINDS as NOTIFICATION_KINDS
 from apps.service.objects import OBJECTS
 from apps.service.pages import PAGES
 from apps.service.seed import seed_service
+from apps.service.sla import notices as sla_notices
+from apps.service.sla.api import ServiceLevelsController
+from apps.service.sla.timers import SLA_TIMERS
 from portal.components import Component
 
 # its templates are named "service/…": one loader serves every component's folder
@@ -22,12 +25,13 @@ component = Component(
     name="service",
     order=320,
     model_modules=("apps.service.models",),
-    route_handlers=[*CONTROLLERS, *PAGES],
+    route_handlers=[*CONTROLLERS, ServiceLevelsController, *PAGES],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     static_dir=STATIC,
     tenant_setup=seed_service,
     demo=load_service,
-    notification_kinds=(*NOTIFICATION_KINDS, *CUSTOMER_KINDS),
+    notification_kinds=(*NOTIFICATION_KINDS, *CUSTOMER_KINDS, *sla_notices.KINDS),
+    jobs=(SLA_TIMERS,),
     subscribers=SUBSCRIBERS,
 )

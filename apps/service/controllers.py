@@ -156,13 +156,17 @@ class StaffTicketsController(Controller):
         region_id: FromQuery[uuid.UUID | None] = None,
         opened_from: FromQuery[date | None] = None,
         opened_to: FromQuery[date | None] = None,
+        breached: FromQuery[bool | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> TicketPage:
         """Newest first, within the caller's data scope (a dispatcher: their teams' regions). `status` is
         one status or "open" (not yet resolved nor cancelled); `search` a ticket number, serial number or
-        product; the dates are days where the workspace is."""
-        wanted = TicketFilter(status, search, priority, type, enterprise_id, region_id, opened_from, opened_to)
+        product; the dates are days where the workspace is; `breached=true` only those that missed a
+        service-level target."""
+        wanted = TicketFilter(
+            status, search, priority, type, enterprise_id, region_id, opened_from, opened_to, breached or False
+        )
         return await ticket_page(tickets, wanted, limit, offset)
 
     @post("/", opt=requires(TICKET, "create"))
@@ -317,12 +321,15 @@ def _partner_reads(obj: str, label: str) -> list[HTTPRouteHandler]:
         status: FromQuery[str | None] = None,
         search: Search = None,
         priority: FromQuery[str | None] = None,
+        breached: FromQuery[bool | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> TicketPage:
-        """Newest first; `status` one status or "open". The customer's phone and the site address are
-        absent until the ticket is accepted."""
-        return await ticket_page(tickets, TicketFilter(status, search, priority), limit, offset)
+        """Newest first; `status` one status or "open"; `breached=true` only those that missed a
+        service-level target. The customer's phone and the site address are absent until the ticket is
+        accepted."""
+        wanted = TicketFilter(status, search, priority, breached=breached or False)
+        return await ticket_page(tickets, wanted, limit, offset)
 
     @get("/{ticket_id:uuid}", opt=requires(obj, "read"), operation_id=f"{label}_get", name=f"{label}_get")
     async def get_(ticket_id: FromPath[uuid.UUID], tickets: TicketsDep) -> TicketDetailOut:

@@ -122,6 +122,9 @@ ACTION_LABELS = {
     "close": N_("Close"),
     "reopen": N_("Reopen"),
     "cancel": N_("Cancel"),
+    # the timer job's entries (apps.service.sla.timers), not transitions
+    "sla_response": N_("Response target missed"),
+    "sla_resolution": N_("Resolution target missed"),
 }
 ACTION_PAST = {
     "dispatch": N_("dispatched"),

@@ -50,6 +50,26 @@ class ServiceSettings(TenantOwned, Timestamped, Audited, Base):
 
     next_ticket_number: Mapped[int] = mapped_column(default=1)
     reopen_days: Mapped[int] = mapped_column(default=14)
+    # the share of a service-level target after which the partner is warned
+    sla_warning_percent: Mapped[int] = mapped_column(default=80)
+
+
+class SlaTarget(TenantOwned, Timestamped, Audited, Base):
+    """A tenant's service levels for one priority and ticket type, in business minutes on its calendar:
+    response from dispatch to acceptance, resolution from opening to resolution (time on hold left out)."""
+
+    __tablename__ = "service_sla_targets"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "priority", "type"),
+        _in("type", TICKET_TYPES),
+        _in("priority", PRIORITIES),
+        CheckConstraint("response_minutes > 0 AND resolution_minutes > 0", name="minutes"),
+    )
+
+    priority: Mapped[str] = mapped_column(String(8))
+    type: Mapped[str] = mapped_column(String(16))
+    response_minutes: Mapped[int]
+    resolution_minutes: Mapped[int]
 
 
 class Device(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
@@ -161,8 +181,25 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     rating: Mapped[int | None]
     rating_comment: Mapped[str | None] = mapped_column(String(1000))
     rated_at: Mapped[datetime | None]
+    # Service levels (apps.service.sla): the targets copied when the ticket was opened, each target's due
+    # and warning instants while its clock runs (NULL when stopped), whether the warning went and whether
+    # the target was missed; next_sla_check_at is the earliest of the pending instants, which the timer
+    # job selects by (indexed), so it never computes anything for tickets with nothing due.
+    response_minutes: Mapped[int | None]
+    resolution_minutes: Mapped[int | None]
+    response_due_at: Mapped[datetime | None]
+    response_warn_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    resolution_warn_at: Mapped[datetime | None]
+    response_warned: Mapped[bool] = mapped_column(default=False)
+    resolution_warned: Mapped[bool] = mapped_column(default=False)
+    response_breached: Mapped[bool] = mapped_column(default=False)
+    resolution_breached: Mapped[bool] = mapped_column(default=False)
+    next_sla_check_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
+    # the timer job's bookkeeping is not a change anybody made (a missed target is, and is audited)
+    __audit_ignore__ = frozenset({"updated_at", "next_sla_check_at", "response_warned", "resolution_warned"})
 
 
 Index("ix_service_tickets_enterprise", Ticket.tenant_id, Ticket.enterprise_id, Ticket.created_at.desc())
@@ -171,6 +208,28 @@ Index("ix_service_tickets_created", Ticket.tenant_id, Ticket.created_at.desc())
 Index("ix_service_tickets_region", Ticket.tenant_id, Ticket.region_id, Ticket.created_at.desc())
 Index("ix_service_tickets_status", Ticket.tenant_id, Ticket.status, Ticket.created_at.desc())
 Index("ix_service_tickets_device", Ticket.tenant_id, Ticket.device_id)
+Index(
+    "ix_service_tickets_next_sla_check",
+    Ticket.tenant_id,
+    Ticket.next_sla_check_at,
+    postgresql_where=Ticket.next_sla_check_at.is_not(None),
+    sqlite_where=Ticket.next_sla_check_at.is_not(None),
+)
+
+
+class TicketPause(TenantOwned, Base):
+    """An interval the ticket's resolution clock stood still: on hold (waiting for parts), or resolved
+    until it was reopened. ended_at is NULL while it lasts."""
+
+    __tablename__ = "service_ticket_pauses"
+    __table_args__ = (
+        _fk(["ticket_id"], "service_tickets", "CASCADE"),
+        Index("ix_service_ticket_pauses_ticket", "tenant_id", "ticket_id"),
+    )
+
+    ticket_id: Mapped[uuid.UUID]
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class TicketEvent(TenantOwned, Base):

@@ -104,6 +104,14 @@ class TicketOut(Out, kw_only=True):
     cancelled_at: datetime | None
     reopened_at: datetime | None
     actions: list[str]  # the transitions the caller may take now
+    # service levels: due instants, missed or not, business minutes left (negative: overdue by)
+    response_due_at: datetime | None
+    response_breached: bool
+    response_left_minutes: int | None
+    resolution_due_at: datetime | None
+    resolution_breached: bool
+    resolution_left_minutes: int | None
+    sla_paused: bool  # on hold: the resolution clock stands still
 
 
 class TimelineEntryOut(Out, kw_only=True):

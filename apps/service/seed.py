@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.service import presets
 from apps.service.models import ServiceSettings
+from apps.service.sla.policy import WARNING_PERCENT, seed_targets
 from roles.seed import seed_app_presets
 
 
@@ -21,5 +22,8 @@ async def seed_service(session: AsyncSession, tenant_id: uuid.UUID) -> None:
         levels=presets.LEVELS,
         scopes=presets.SCOPES,
     )
-    session.add(ServiceSettings(tenant_id=tenant_id, reopen_days=presets.REOPEN_DAYS))
+    session.add(
+        ServiceSettings(tenant_id=tenant_id, reopen_days=presets.REOPEN_DAYS, sla_warning_percent=WARNING_PERCENT)
+    )
+    seed_targets(session, tenant_id)
     await session.flush()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
@@ -22,9 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.service import lifecycle
 from apps.service.models import PRIORITIES, TICKET_STATUSES, TICKET_TYPES, Ticket, TicketEvent
 from apps.service.objects import OFFER_FIELDS, PARTNER_OFFER
+from apps.service.sla import clock
 from interconnect.models import EnterpriseLink, Region
 from portal import timezones
 from portal.actor import Actor
+from portal.calendars.arithmetic import BusinessCalendar
+from portal.calendars.service import business_calendar
+from portal.db.types import utcnow
 from portal.errors import NotFound, PermissionDenied
 from portal.i18n import N_
 from roles.access import scoped
@@ -67,6 +71,7 @@ class TicketFilter:
     region_id: uuid.UUID | None = None
     opened_from: date | None = None
     opened_to: date | None = None
+    breached: bool = False  # only tickets that missed a service-level target
 
 
 class Tickets:
@@ -78,6 +83,7 @@ class Tickets:
         self.actor = actor
         self.obj = obj
         self._actions: dict[str, list[str]] = {}
+        self._calendar: BusinessCalendar | None = None
 
     # --- reading ---
 
@@ -100,6 +106,8 @@ class Tickets:
             query = query.where(Ticket.status == wanted.status)
         if wanted.priority in PRIORITIES:
             query = query.where(Ticket.priority == wanted.priority)
+        if wanted.breached:
+            query = query.where(or_(Ticket.response_breached, Ticket.resolution_breached))
         if wanted.type in TICKET_TYPES:
             query = query.where(Ticket.type == wanted.type)
         if wanted.enterprise_id is not None:
@@ -245,18 +253,43 @@ class Tickets:
             "cancelled_at": ticket.cancelled_at,
             "reopened_at": ticket.reopened_at,
             "actions": self.actions(ticket),
+            **self.sla(ticket),
         }
         if self.actor.kind == "external":
             del values["reject_reason"]  # why a partner handed it back is between it and the manufacturer
         hidden = self.hidden(ticket)
         return {k: v for k, v in values.items() if k not in hidden}
 
+    def sla(self, ticket: Ticket) -> dict[str, Any]:
+        """Each target's due instant, whether it was missed, and the business minutes left (negative:
+        overdue by; none while its clock does not run)."""
+        response, resolution = (None, None)
+        if self._calendar is not None:
+            response, resolution = clock.left(ticket, self._calendar, utcnow())
+        return {
+            "response_due_at": ticket.response_due_at,
+            "response_breached": ticket.response_breached,
+            "response_left_minutes": _minutes(response),
+            "resolution_due_at": ticket.resolution_due_at,
+            "resolution_breached": ticket.resolution_breached,
+            "resolution_left_minutes": _minutes(resolution),
+            "sla_paused": ticket.status == "on_hold" and ticket.resolution_due_at is not None,
+        }
+
+    async def calendar(self) -> BusinessCalendar:
+        """The tenant's calendar, worked out once for every ticket this answer shows."""
+        if self._calendar is None:
+            self._calendar = await business_calendar(self.session)
+        return self._calendar
+
     async def out_many(self, tickets: Sequence[Ticket]) -> list[dict[str, Any]]:
+        await self.calendar()
         names = await self.names(tickets)
         return [self.summary(t, names) for t in tickets]
 
     async def out(self, ticket: Ticket) -> dict[str, Any]:
         """The ticket with its timeline."""
+        await self.calendar()
         names = await self.names([ticket])
         events = await self.events(ticket)
         event_links = sorted({e.enterprise_id for e in events if e.enterprise_id is not None} - names.keys())
@@ -301,6 +334,11 @@ class Tickets:
             values = self.summary(ticket, names)
             cells.append([_cell(values.get(name), self.actor.time_zone) for name in columns])
         return columns, cells
+
+
+def _minutes(left: timedelta | None) -> int | None:
+    """Whole minutes, rounded towards zero: one second overdue is not yet a minute overdue."""
+    return None if left is None else int(left / timedelta(minutes=1))
 
 
 def _cell(value: Any, time_zone: str) -> str:

@@ -22,6 +22,7 @@ from apps.service.engineers import engineer, service_partner
 from apps.service.lifecycle import Step, TicketChanged
 from apps.service.models import PRIORITIES, TICKET_TYPES, Device, ServiceSettings, Ticket, TicketEvent
 from apps.service.objects import DEVICE
+from apps.service.sla import clock
 from apps.service.tickets import Tickets
 from interconnect.models import Region
 from portal import timezones
@@ -161,6 +162,7 @@ async def open_on_device(
     )
     session.add(ticket)
     await session.flush()
+    await clock.started(session, ticket)
     session.add(_event(tickets, ticket, "open", None, "new"))
     publish(session, "service.ticket.open", "service.ticket", ticket.id, event_payload(ticket, "open"))
     await session.flush()
@@ -234,11 +236,13 @@ async def _apply(
         )
     )
     ticket.status = step.to
+    now = utcnow()
     stamp = lifecycle.STAMPS.get(step.to)
     if stamp is not None and step.to != expected:
-        setattr(ticket, stamp, utcnow())
+        setattr(ticket, stamp, now)
     for name, value in (changes or {}).items():
         setattr(ticket, name, value)
+    await clock.stepped(session, ticket, step.action, expected, now)
     publish(session, f"service.ticket.{step.action}", "service.ticket", ticket.id, event_payload(ticket, step.action))
     try:
         await session.flush()

@@ -35,6 +35,7 @@ from apps.service.pages.shared import (
     text,
     wanted_status,
 )
+from apps.service.pages.sla import SLA_PAGES
 from apps.service.tickets import TicketFilter, Tickets
 from portal.errors import DomainError, FieldError, ValidationFailed
 from portal.http.deps import DB
@@ -69,6 +70,7 @@ def _filters(
     region: str | None,
     opened_from: str | None,
     opened_to: str | None,
+    breached: str | None = None,
 ) -> tuple[dict[str, Any], TicketFilter]:
     """The list's filters as the query string has them (kept in links) and as the service takes them."""
     chosen = {
@@ -80,6 +82,7 @@ def _filters(
         "region": region or "",
         "opened_from": opened_from or "",
         "opened_to": opened_to or "",
+        "breached": "1" if breached else "",
     }
     wanted = TicketFilter(
         status=wanted_status(chosen["status"]),
@@ -90,6 +93,7 @@ def _filters(
         region_id=uuid_or_none(region),
         opened_from=_day(opened_from),
         opened_to=_day(opened_to),
+        breached=bool(breached),
     )
     return chosen, wanted
 
@@ -106,10 +110,11 @@ async def tickets_page(
     region: FromQuery[str | None] = None,
     opened_from: FromQuery[str | None] = None,
     opened_to: FromQuery[str | None] = None,
+    breached: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
 ) -> Template:
     """Filters in the query string, so a filtered list can be bookmarked; open tickets first."""
-    chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to)
+    chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached)
     number = page_number(page)
     rows, total = await tickets.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     return Template(
@@ -140,9 +145,10 @@ async def export_tickets_page(
     region: FromQuery[str | None] = None,
     opened_from: FromQuery[str | None] = None,
     opened_to: FromQuery[str | None] = None,
+    breached: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The list as filtered, without the fields the viewer may not see."""
-    _chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to)
+    _chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached)
     columns, rows = await tickets.export_rows(wanted)
     return await xlsx("tickets", columns, rows)
 
@@ -405,6 +411,7 @@ CONSOLE_PAGES: list[Any] = [
             record_device_page,
             import_devices_page,
             export_devices_page,
+            *SLA_PAGES,
         ],
         dependencies=STAFF_DEPENDENCIES,
     )
