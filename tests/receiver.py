@@ -69,6 +69,9 @@ def running_receiver(ledger: Ledger) -> Iterator[str]:
             pass
 
     class Server(ThreadingHTTPServer):
+        # workers open dozens of connections at once: socketserver's backlog of 5 would refuse some
+        request_queue_size = 128
+
         def handle_error(self, request: object, client_address: object) -> None:
             pass  # a client that gave up (timed out) before the answer: nothing to report
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, and_, any_, bindparam, exists, false, insert, or_, select, text, tuple_, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, false, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -52,7 +52,8 @@ FAN_OUT_LOCK = 0x706F7274616C0001
 ERROR_LENGTH = 2000
 CLAIM_PLAN = (
     "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), "
-    "set_config('enable_seqscan', 'off', true)"
+    "set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), "
+    "set_config('enable_sort', 'off', true)"
 )
 
 
@@ -201,14 +202,20 @@ class DeliveryEngine:
 
     async def claim(self) -> list[Claimed]:
         now = utcnow()
-        earlier = aliased(Delivery)
-        waits_in_line = exists().where(
-            earlier.tenant_id == Delivery.tenant_id,
-            earlier.subscriber == Delivery.subscriber,
-            earlier.aggregate_type == Delivery.aggregate_type,
-            earlier.aggregate_id == Delivery.aggregate_id,
-            earlier.status == "pending",
-            earlier.sequence < Delivery.sequence,
+        line = aliased(Delivery)
+        head_of_line = (
+            select(line.sequence)
+            .where(
+                line.tenant_id == Delivery.tenant_id,
+                line.subscriber == Delivery.subscriber,
+                line.aggregate_type == Delivery.aggregate_type,
+                line.aggregate_id == Delivery.aggregate_id,
+                line.status == "pending",
+            )
+            .order_by(line.sequence)
+            .limit(1)
+            .correlate(Delivery)
+            .scalar_subquery()
         )
         claimable = and_(
             Delivery.status == "pending",
@@ -219,7 +226,7 @@ class DeliveryEngine:
         # waiting behind an earlier one of its line costs one probe of the line index
         query = (
             select(Delivery.tenant_id, Delivery.id, Delivery.lease_owner, Delivery.attempts, Delivery.lease_expires_at)
-            .where(claimable, ~waits_in_line)
+            .where(claimable, Delivery.sequence == head_of_line)
             .order_by(Delivery.next_attempt_at)
             .limit(self.config.batch_size)
         )
