@@ -561,8 +561,9 @@ def _finish_statement(results: list[dict[str, Any]]) -> Any:
             d.c.tenant_id == outcome.c.tenant_id,
             d.c.id == outcome.c.id,
             d.c.attempts == outcome.c.attempts,
+            # Only pending deliveries carry a lease (every write that ends one clears it), so no status test:
+            # with one, stale statistics made the planner probe a status index per row instead of the key.
             d.c.lease_owner == bindparam("owner", type_=d.c.lease_owner.type),
-            d.c.status == "pending",
         )
         .values(
             status=outcome.c.status,
