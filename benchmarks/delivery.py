@@ -16,7 +16,8 @@ a login that is only a member of the application's roles, as in production.
     memory        the peak resident memory (VmHWM) of each worker process
 
 The worker processes are tests/delivery_runner.py: the engine and worker `portal worker` runs, with a
-subscriber that POSTs each event to the receiver (tests/receiver.py, a thread of this process).
+subscriber that POSTs each event to the receiver (tests/receiver.py), which runs in a process of its own:
+as threads of this process it would share one interpreter lock with the measuring loop.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from portal.db import migrate
 from portal.db.context import PUBLIC, tenant_context
 from portal.db.engine import Database
 from portal.outbox import publish
-from tests.receiver import Ledger, running_receiver
+from tests.receiver import Ledger, receiver_process
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "bench_changes"
@@ -140,7 +141,7 @@ async def throughput(
 ) -> tuple[float, list[float]]:
     ledger = Ledger()
     await publish_many(db, tenant_id, args.events)
-    with running_receiver(ledger) as receiver:
+    with receiver_process(ledger) as receiver:
         processes = [await asyncio.to_thread(start_worker, url, receiver, args) for _ in range(workers)]
         started = time.monotonic()
         deadline = started + 600
@@ -163,7 +164,7 @@ async def latency(db: Database, tenant_id: uuid.UUID, ledger: Ledger, samples: i
             await session.flush()
             event_id = str(event.id)
         committed = time.monotonic()
-        while event_id not in ledger.applied:  # noqa: ASYNC110 (the receiver is a thread)
+        while event_id not in ledger.applied:  # noqa: ASYNC110 (a thread copies the receiver's lines)
             await asyncio.sleep(0.001)
         found.append((ledger.applied[event_id] - committed) * 1000)
         await asyncio.sleep(0.02)  # an idle queue between samples
@@ -226,7 +227,7 @@ async def _run(owner_url: str, args: argparse.Namespace) -> None:
             row("peak RSS per worker (1-worker run)", ", ".join(f"{p:.0f}" for p in peaks_1) + " MiB")
             row("peak RSS per worker (2-worker run)", ", ".join(f"{p:.0f}" for p in peaks_2) + " MiB")
             ledger = Ledger()
-            with running_receiver(ledger) as receiver:
+            with receiver_process(ledger) as receiver:
                 worker = await asyncio.to_thread(start_worker, url, receiver, args)
                 await asyncio.sleep(1.0)
                 found = await latency(db, tenant_id, ledger, args.samples)

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import uuid
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Insert, Table, event, insert, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,7 +32,14 @@ from portal.ids import uuid7
 
 
 class TenantSession(Session):
-    """The only session class the application uses; the hooks below are bound to it."""
+    """The only session class the application uses; the hooks below are bound to it. A flush first
+    writes the rows queued with `queue_insert` (an explicit flush, an autoflush, or the one before a
+    savepoint); a commit writes what is still queued."""
+
+    def flush(self, objects: Sequence[object] | None = None) -> None:
+        if not self._flushing:
+            _write_queued(self)
+        super().flush(objects)
 
 
 def context_of(session: Session) -> DbContext:
@@ -92,16 +99,8 @@ def _tenant_criterion(tenant_id: uuid.UUID) -> LoaderCriteriaOption:
 def _stamp_and_check(session: Session, flush_context: Any, instances: Any) -> None:
     ctx = context_of(session)
     for obj in session.new:
-        if not isinstance(obj, TenantOwned):
-            continue
-        if obj.id is None:
-            obj.id = uuid7()
-        if obj.tenant_id is None:
-            if ctx.tenant_id is None:
-                raise TenantViolation(f"{type(obj).__name__} created in the {ctx.label} without tenant_id")
-            obj.tenant_id = ctx.tenant_id  # type: ignore[assignment]
-        elif not ctx.system and obj.tenant_id != ctx.tenant_id:
-            raise TenantViolation(f"{type(obj).__name__} of another tenant refused in {ctx.label}")
+        if isinstance(obj, TenantOwned):
+            _stamp_new(obj, ctx)
     if ctx.system:
         return
     if ctx.public and any(isinstance(o, TenantOwned) for o in (*session.new, *session.dirty, *session.deleted)):
@@ -109,6 +108,70 @@ def _stamp_and_check(session: Session, flush_context: Any, instances: Any) -> No
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, TenantOwned) and obj.tenant_id != ctx.tenant_id:
             raise TenantViolation(f"{type(obj).__name__} of another tenant refused in {ctx.label}")
+
+
+def _stamp_new(obj: TenantOwned, ctx: DbContext) -> None:
+    """A new row gets its id, and its tenant from the context; a row of another tenant is refused (in
+    the public context every tenant's row is another's)."""
+    if obj.id is None:
+        obj.id = uuid7()
+    if obj.tenant_id is None:
+        if ctx.tenant_id is None:
+            raise TenantViolation(f"{type(obj).__name__} created in the {ctx.label} without tenant_id")
+        obj.tenant_id = ctx.tenant_id  # type: ignore[assignment]
+    elif not ctx.system and obj.tenant_id != ctx.tenant_id:
+        raise TenantViolation(f"{type(obj).__name__} of another tenant refused in {ctx.label}")
+
+
+# Rows waiting in `session.info` for the next flush or commit (see `queue_insert`).
+_QUEUED = "queued_inserts"
+
+
+def queue_insert(session: AsyncSession, row: TenantOwned) -> None:
+    """Write a new row with the unit of work, outside the ORM's bookkeeping: it is INSERTed at the
+    session's next flush or commit, with the other rows queued for its table in one statement, stamped and
+    checked like any new row (in the context current when it is written). For rows that are written
+    and then left alone in their transaction (outbox events): the unit of work would cost such a row more
+    than the change it goes with. The row stays transient: changing it after it was written changes
+    nothing, and a rollback forgets the rows not yet written."""
+    session.info.setdefault(_QUEUED, []).append(row)
+
+
+def _write_queued(session: Session) -> None:
+    queued: list[TenantOwned] | None = session.info.pop(_QUEUED, None)
+    if not queued:
+        return
+    ctx = context_of(session)
+    statements: dict[tuple[Any, tuple[str, ...]], list[dict[str, Any]]] = {}
+    for row in queued:
+        _stamp_new(row, ctx)
+        mapper = inspect(type(row))
+        # the attributes given; the columns' defaults fill the others
+        values = {
+            attr.columns[0].key: row.__dict__[attr.key] for attr in mapper.column_attrs if attr.key in row.__dict__
+        }
+        statements.setdefault((mapper.local_table, tuple(values)), []).append(values)
+    connection = session.connection()
+    for (table, _columns), rows in statements.items():
+        connection.execute(_insert_into(table), rows)
+
+
+@lru_cache(maxsize=64)
+def _insert_into(table: Table) -> Insert:
+    """Built once per table: a statement built anew computes its cache key on every execution."""
+    return insert(table)
+
+
+@event.listens_for(TenantSession, "before_commit")
+def _write_queued_before_commit(session: Session) -> None:
+    _write_queued(session)
+
+
+@event.listens_for(TenantSession, "after_soft_rollback")
+def _forget_queued(session: Session, _previous: SessionTransaction) -> None:
+    """A rollback (of a savepoint too: the flush before it wrote what was queued until then) forgets
+    the rows queued since."""
+    session.info.pop(_QUEUED, None)
 
 
 _SET_CONTEXT = text("SELECT set_config('role', :role, true), set_config('app.tenant_id', :tenant, true)")

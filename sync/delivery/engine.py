@@ -11,10 +11,11 @@ Guarantees, on both databases:
 - a result is written only while (lease owner, attempt number) still name the attempt that produced it:
   a worker that finishes after its lease was taken over writes nothing but a "late" line in the log.
 
-PostgreSQL claims with `FOR UPDATE SKIP LOCKED` (workers skip each other's rows instead of queueing);
-SQLite's claim runs under `BEGIN IMMEDIATE` (the database's one write lock), with the same conditional
-UPDATE. Fan-out is serialised on PostgreSQL by a transaction-level advisory lock, so deliveries are
-made in sequence order.
+PostgreSQL claims with `FOR UPDATE SKIP LOCKED` (workers skip each other's rows instead of queueing),
+locking, leasing and reading a batch with its events in one statement; SQLite's claim runs under
+`BEGIN IMMEDIATE` (the database's one write lock), reading the same batch, then leasing it. A batch's
+results are written in one UPDATE and its attempts logged in one INSERT, on both. Fan-out is serialised
+on PostgreSQL by a transaction-level advisory lock, so deliveries are made in sequence order.
 """
 
 from __future__ import annotations
@@ -27,12 +28,30 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import BigInteger, and_, any_, bindparam, exists, false, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Select,
+    and_,
+    any_,
+    bindparam,
+    case,
+    column,
+    false,
+    func,
+    insert,
+    null,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+    values,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from portal.db.context import SYSTEM
 from portal.db.types import utcnow
@@ -52,7 +71,8 @@ FAN_OUT_LOCK = 0x706F7274616C0001
 ERROR_LENGTH = 2000
 CLAIM_PLAN = (
     "SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true), "
-    "set_config('enable_seqscan', 'off', true)"
+    "set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), "
+    "set_config('enable_sort', 'off', true)"
 )
 
 
@@ -101,6 +121,12 @@ class Claimed:
     subscriber: str
     attempt: int
     event: Event
+    # attempts made before the last replay: the retry budget and the backoff count from there
+    attempt_base: int = 0
+
+    @property
+    def tries(self) -> int:
+        return self.attempt - self.attempt_base
 
 
 @dataclass(frozen=True)
@@ -201,92 +227,54 @@ class DeliveryEngine:
 
     async def claim(self) -> list[Claimed]:
         now = utcnow()
-        earlier = aliased(Delivery)
-        waits_in_line = exists().where(
-            earlier.tenant_id == Delivery.tenant_id,
-            earlier.subscriber == Delivery.subscriber,
-            earlier.aggregate_type == Delivery.aggregate_type,
-            earlier.aggregate_id == Delivery.aggregate_id,
-            earlier.status == "pending",
-            earlier.sequence < Delivery.sequence,
-        )
-        claimable = and_(
-            Delivery.status == "pending",
-            Delivery.next_attempt_at <= now,
-            or_(Delivery.lease_expires_at.is_(None), Delivery.lease_expires_at < now),
-        )
-        # in the order of the due index, so the scan stops at the batch's last delivery: a delivery
-        # waiting behind an earlier one of its line costs one probe of the line index
-        query = (
-            select(Delivery.tenant_id, Delivery.id, Delivery.lease_owner, Delivery.attempts, Delivery.lease_expires_at)
-            .where(claimable, ~waits_in_line)
-            .order_by(Delivery.next_attempt_at)
-            .limit(self.config.batch_size)
-        )
-        if self.postgres:
-            query = query.with_for_update(skip_locked=True, of=Delivery)
+        params = {
+            "now": now,
+            "batch": self.config.batch_size,
+            "owner": self.worker_id,
+            "expires": now + self.config.lease,
+        }
         async with self.services.db.session(SYSTEM) as session:
             if self.postgres:
-                # The plan this claim needs whatever the statistics say (a fresh or just-filled table has
-                # none worth the name): walk the due index, probe the line index per row. A hash or merge
-                # anti-join reads every pending delivery on every claim; a sequential scan on the inner
-                # side reads them for every row.
+                # The plan this claim needs whatever the statistics say (a queue table's are stale more often
+                # than not): walk the due index in order, and find each line's head in the line index (the
+                # only index that yields a line in sequence order, so with sorting off nothing else serves).
                 await session.execute(text(CLAIM_PLAN))
-            candidates = (await session.execute(query)).all()
-            if not candidates:
-                return []
-            keys = [(c.tenant_id, c.id) for c in candidates]
-            taken = (
-                await session.execute(
-                    update(Delivery)
-                    .where(tuple_(Delivery.tenant_id, Delivery.id).in_(keys), claimable)
-                    .values(
-                        lease_owner=self.worker_id,
-                        lease_expires_at=now + self.config.lease,
-                        attempts=Delivery.attempts + 1,
-                        updated_at=now,
-                    )
-                    .returning(
-                        Delivery.tenant_id, Delivery.id, Delivery.event_id, Delivery.subscriber, Delivery.attempts
-                    )
-                    .execution_options(synchronize_session=False)
-                )
-            ).all()
-            if not taken:
-                return []
-            took = {(t.tenant_id, t.id) for t in taken}
+                taken = (await session.execute(_CLAIM_PG, params)).all()
+            else:
+                taken = await _claim_sqlite(session, params)
             lost = [
                 {
-                    "tenant_id": c.tenant_id,
-                    "delivery_id": c.id,
-                    "number": c.attempts,
-                    "worker": c.lease_owner,
-                    "started_at": c.lease_expires_at - self.config.lease,
-                    "finished_at": c.lease_expires_at,
+                    "tenant_id": t.tenant_id,
+                    "delivery_id": t.id,
+                    "number": t.attempts - 1,
+                    "worker": t.previous_owner,
+                    "started_at": t.previous_expiry - self.config.lease,
+                    "finished_at": t.previous_expiry,
                     "duration_ms": int(self.config.lease.total_seconds() * 1000),
                     "outcome": "lost",
-                    "error": f"the worker {c.lease_owner} stopped before finishing; its lease expired",
+                    "error": f"the worker {t.previous_owner} stopped before finishing; its lease expired",
                 }
-                for c in candidates
-                if (c.tenant_id, c.id) in took and c.lease_owner is not None and c.lease_expires_at is not None
+                for t in taken
+                if t.previous_owner is not None and t.previous_expiry is not None
             ]
             if lost:
-                await session.execute(insert(DeliveryAttempt), lost)
-            events = {
-                (e.tenant_id, e.id): e
-                for e in await session.scalars(
-                    select(OutboxEvent).where(
-                        tuple_(OutboxEvent.tenant_id, OutboxEvent.id).in_([(t.tenant_id, t.event_id) for t in taken])
-                    )
-                )
-            }
+                await session.execute(insert(_ATTEMPTS), lost)
         return [
             Claimed(
                 t.tenant_id,
                 t.id,
                 t.subscriber,
                 t.attempts,
-                _event_of(events[(t.tenant_id, t.event_id)]),
+                Event(
+                    id=t.event_id,
+                    tenant_id=t.tenant_id,
+                    event_type=t.event_type,
+                    aggregate_type=t.aggregate_type,
+                    aggregate_id=t.aggregate_id,
+                    payload=t.payload,
+                    occurred_at=t.occurred_at,
+                ),
+                t.attempt_base,
             )
             for t in taken
         ]
@@ -318,106 +306,60 @@ class DeliveryEngine:
         raise LookupError(f"no subscriber named {claimed.subscriber!r} runs in this worker")
 
     async def finish(self, outcomes: Sequence[Outcome]) -> None:
-        """Write each outcome while its attempt still holds the lease; log every attempt."""
+        """Write the batch's results in one statement, each only while its attempt still holds the lease,
+        and log every attempt in a second."""
         if not outcomes:
             return
         now = utcnow()
-        log_rows: list[dict[str, Any]] = []
+        kinds = [self._kind(o) for o in outcomes]
+        results = [
+            {
+                "tenant_id": o.claimed.tenant_id,
+                "id": o.claimed.id,
+                "attempts": o.claimed.attempt,
+                "status": "pending" if kind == "failed" else kind,
+                "next_attempt_at": now + retry_delay(o.claimed.tries, self.config, self.rng)
+                if kind == "failed"
+                else now,
+                # never None: SQLAlchemy renders a None in VALUES as a NULL literal, and caches the statement
+                # by its shape alone
+                "last_error": o.error or "",
+            }
+            for o, kind in zip(outcomes, kinds, strict=True)
+        ]
         async with self.services.db.session(SYSTEM) as session:
-            delivered = [o for o in outcomes if o.error is None]
-            written: set[tuple[uuid.UUID, uuid.UUID]] = set()
-            if delivered:
-                rows = await session.execute(
-                    update(Delivery)
-                    .where(
-                        tuple_(Delivery.tenant_id, Delivery.id, Delivery.attempts).in_(
-                            [(o.claimed.tenant_id, o.claimed.id, o.claimed.attempt) for o in delivered]
-                        ),
-                        Delivery.lease_owner == self.worker_id,
-                        Delivery.status == "pending",
-                    )
-                    .values(
-                        status="delivered",
-                        delivered_at=now,
-                        last_error=None,
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        updated_at=now,
-                    )
-                    .returning(Delivery.tenant_id, Delivery.id)
-                    .execution_options(synchronize_session=False)
-                )
-                written |= {(r.tenant_id, r.id) for r in rows}
-            failed = [o.claimed for o in outcomes if o.error is not None]
-            # attempts made before the last replay: the budget and the backoff count from there
-            bases: dict[tuple[uuid.UUID, uuid.UUID], int] = {}
-            if failed:
-                bases = {
-                    (r.tenant_id, r.id): r.attempt_base
-                    for r in await session.execute(
-                        select(Delivery.tenant_id, Delivery.id, Delivery.attempt_base).where(
-                            tuple_(Delivery.tenant_id, Delivery.id).in_([(c.tenant_id, c.id) for c in failed])
-                        )
-                    )
+            written = {
+                (r.tenant_id, r.id)
+                for r in await session.execute(_finish_statement(results), {"owner": self.worker_id, "now": now})
+            }
+            log_rows = [
+                {
+                    "tenant_id": o.claimed.tenant_id,
+                    "delivery_id": o.claimed.id,
+                    "number": o.claimed.attempt,
+                    "worker": self.worker_id,
+                    "started_at": o.started_at,
+                    "finished_at": o.finished_at,
+                    "duration_ms": o.duration_ms,
+                    "outcome": kind if (o.claimed.tenant_id, o.claimed.id) in written else "late",
+                    "error": o.error,
                 }
-
-            def tries(c: Claimed) -> int:
-                return c.attempt - bases.get((c.tenant_id, c.id), 0)
-
-            for outcome in outcomes:
-                if outcome.error is None:
-                    continue
-                c = outcome.claimed
-                dead = outcome.permanent or tries(c) >= self.config.max_attempts
-                result = await session.execute(
-                    update(Delivery)
-                    .where(
-                        Delivery.tenant_id == c.tenant_id,
-                        Delivery.id == c.id,
-                        Delivery.attempts == c.attempt,
-                        Delivery.lease_owner == self.worker_id,
-                        Delivery.status == "pending",
-                    )
-                    .values(
-                        status="dead" if dead else "pending",
-                        next_attempt_at=now if dead else now + retry_delay(tries(c), self.config, self.rng),
-                        last_error=outcome.error,
-                        lease_owner=None,
-                        lease_expires_at=None,
-                        updated_at=now,
-                    )
-                    .returning(Delivery.id)
-                    .execution_options(synchronize_session=False)
-                )
-                if result.first() is not None:
-                    written.add((c.tenant_id, c.id))
-            for outcome in outcomes:
-                c = outcome.claimed
-                if (c.tenant_id, c.id) not in written:
-                    kind = "late"
-                elif outcome.error is None:
-                    kind = "delivered"
-                else:
-                    kind = "dead" if outcome.permanent or tries(c) >= self.config.max_attempts else "failed"
-                log_rows.append(
-                    {
-                        "tenant_id": c.tenant_id,
-                        "delivery_id": c.id,
-                        "number": c.attempt,
-                        "worker": self.worker_id,
-                        "started_at": outcome.started_at,
-                        "finished_at": outcome.finished_at,
-                        "duration_ms": outcome.duration_ms,
-                        "outcome": kind,
-                        "error": outcome.error,
-                    }
-                )
-            await session.execute(insert(DeliveryAttempt), log_rows)
+                for o, kind in zip(outcomes, kinds, strict=True)
+            ]
+            await session.execute(insert(_ATTEMPTS), log_rows)
         for row in log_rows:
             if row["outcome"] == "late":
                 log.warning(
                     "delivery %s: attempt %s finished after its lease was taken over", row["delivery_id"], row["number"]
                 )
+
+    def _kind(self, outcome: Outcome) -> str:
+        """What the attempt comes to if its lease still holds: delivered, failed (to be retried) or dead."""
+        if outcome.error is None:
+            return "delivered"
+        if outcome.permanent or outcome.claimed.tries >= self.config.max_attempts:
+            return "dead"
+        return "failed"
 
     async def deliver_batch(self) -> int:
         """Claim a batch, run its attempts side by side (one per aggregate line, so order holds) and
@@ -430,15 +372,209 @@ class DeliveryEngine:
         return len(claimed)
 
 
-def _event_of(row: OutboxEvent) -> Event:
-    return Event(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        event_type=row.event_type,
-        aggregate_type=row.aggregate_type,
-        aggregate_id=row.aggregate_id,
-        payload=row.payload,
-        occurred_at=row.occurred_at,
+_DELIVERIES = Delivery.__table__
+_ATTEMPTS = DeliveryAttempt.__table__
+_EVENTS = OutboxEvent.__table__
+
+
+def _due() -> Select[Any]:
+    """Due pending deliveries that head their line (tenant, subscriber, aggregate: the lowest pending
+    sequence), in the order of the due index, so the scan stops at the batch's last delivery."""
+    d = _DELIVERIES
+    line = d.alias("line")
+    head_of_line = (
+        select(line.c.sequence)
+        .where(
+            line.c.tenant_id == d.c.tenant_id,
+            line.c.subscriber == d.c.subscriber,
+            line.c.aggregate_type == d.c.aggregate_type,
+            line.c.aggregate_id == d.c.aggregate_id,
+            line.c.status == "pending",
+        )
+        .order_by(line.c.sequence)
+        .limit(1)
+        .correlate(d)
+        .scalar_subquery()
+    )
+    now = bindparam("now", type_=d.c.next_attempt_at.type)
+    return (
+        select(d.c.tenant_id, d.c.id, d.c.lease_owner, d.c.lease_expires_at)
+        .where(
+            d.c.status == "pending",
+            d.c.next_attempt_at <= now,
+            or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now),
+            d.c.sequence == head_of_line,
+        )
+        .order_by(d.c.next_attempt_at)
+        .limit(bindparam("batch", type_=Integer()))
+    )
+
+
+def _lease() -> dict[str, Any]:
+    d = _DELIVERIES
+    now = bindparam("now", type_=d.c.updated_at.type)
+    return {
+        "lease_owner": bindparam("owner", type_=d.c.lease_owner.type),
+        "lease_expires_at": bindparam("expires", type_=d.c.lease_expires_at.type),
+        "attempts": d.c.attempts + 1,
+        "updated_at": now,
+    }
+
+
+def _event_columns(taken: Any) -> list[Any]:
+    e = _EVENTS
+    return [
+        taken.c.tenant_id,
+        taken.c.id,
+        taken.c.event_id,
+        taken.c.subscriber,
+        taken.c.attempts,
+        taken.c.attempt_base,
+        taken.c.previous_owner,
+        taken.c.previous_expiry,
+        e.c.event_type,
+        e.c.aggregate_type,
+        e.c.aggregate_id,
+        e.c.payload,
+        e.c.occurred_at,
+    ]
+
+
+def _claim_postgresql() -> Select[Any]:
+    """The whole claim in one statement: lock a batch (skipping rows other workers hold), lease it, and
+    read its events."""
+    d = _DELIVERIES
+    picked = _due().with_for_update(skip_locked=True, of=d).cte("picked")
+    taken = (
+        update(d)
+        .where(d.c.tenant_id == picked.c.tenant_id, d.c.id == picked.c.id)
+        .values(_lease())
+        .returning(
+            d.c.tenant_id,
+            d.c.id,
+            d.c.event_id,
+            d.c.subscriber,
+            d.c.attempts,
+            d.c.attempt_base,
+            picked.c.lease_owner.label("previous_owner"),
+            picked.c.lease_expires_at.label("previous_expiry"),
+        )
+        .cte("taken")
+    )
+    e = _EVENTS
+    return select(*_event_columns(taken)).join_from(
+        taken, e, and_(e.c.tenant_id == taken.c.tenant_id, e.c.id == taken.c.event_id)
+    )
+
+
+_CLAIM_PG = _claim_postgresql()
+_DUE = _due()
+
+
+async def _claim_sqlite(session: AsyncSession, params: dict[str, Any]) -> Sequence[Any]:
+    """SQLite: the transaction holds the database's one write lock from its start, so the batch read
+    first is still unclaimed when it is leased."""
+    d, e = _DELIVERIES, _EVENTS
+    picked = {(r.tenant_id, r.id): r for r in await session.execute(_DUE, params)}
+    if not picked:
+        return []
+    taken = await session.execute(
+        update(d)
+        .where(tuple_(d.c.tenant_id, d.c.id).in_(list(picked)))
+        .values(_lease())
+        .returning(d.c.tenant_id, d.c.id, d.c.event_id, d.c.subscriber, d.c.attempts, d.c.attempt_base),
+        params,
+    )
+    leased = taken.all()
+    events = {
+        (ev.tenant_id, ev.id): ev
+        for ev in await session.execute(
+            select(
+                e.c.tenant_id,
+                e.c.id,
+                e.c.event_type,
+                e.c.aggregate_type,
+                e.c.aggregate_id,
+                e.c.payload,
+                e.c.occurred_at,
+            ).where(tuple_(e.c.tenant_id, e.c.id).in_({(t.tenant_id, t.event_id) for t in leased}))
+        )
+    }
+    return [
+        _Taken(
+            t.tenant_id,
+            t.id,
+            t.event_id,
+            t.subscriber,
+            t.attempts,
+            t.attempt_base,
+            picked[(t.tenant_id, t.id)].lease_owner,
+            picked[(t.tenant_id, t.id)].lease_expires_at,
+            ev.event_type,
+            ev.aggregate_type,
+            ev.aggregate_id,
+            ev.payload,
+            ev.occurred_at,
+        )
+        for t in leased
+        for ev in (events[(t.tenant_id, t.event_id)],)
+    ]
+
+
+class _Taken(NamedTuple):
+    tenant_id: uuid.UUID
+    id: uuid.UUID
+    event_id: uuid.UUID
+    subscriber: str
+    attempts: int
+    attempt_base: int
+    previous_owner: str | None
+    previous_expiry: datetime | None
+    event_type: str
+    aggregate_type: str
+    aggregate_id: uuid.UUID
+    payload: dict[str, Any]
+    occurred_at: datetime
+
+
+def _finish_statement(results: list[dict[str, Any]]) -> Any:
+    """One UPDATE for a batch's results (a VALUES list joined on the deliveries), written only where
+    (lease owner, attempt number) still name the attempt; returns the deliveries it wrote."""
+    d = _DELIVERIES
+    outcome = (
+        values(
+            column("tenant_id", d.c.tenant_id.type),
+            column("id", d.c.id.type),
+            column("attempts", d.c.attempts.type),
+            column("status", d.c.status.type),
+            column("next_attempt_at", d.c.next_attempt_at.type),
+            column("last_error", d.c.last_error.type),
+            name="outcome",
+        )
+        .data([tuple(r.values()) for r in results])
+        .cte("outcome")
+    )
+    now = bindparam("now", type_=d.c.updated_at.type)
+    return (
+        update(d)
+        .where(
+            d.c.tenant_id == outcome.c.tenant_id,
+            d.c.id == outcome.c.id,
+            d.c.attempts == outcome.c.attempts,
+            # Only pending deliveries carry a lease (every write that ends one clears it), so no status test:
+            # with one, stale statistics made the planner probe a status index per row instead of the key.
+            d.c.lease_owner == bindparam("owner", type_=d.c.lease_owner.type),
+        )
+        .values(
+            status=outcome.c.status,
+            next_attempt_at=outcome.c.next_attempt_at,
+            last_error=func.nullif(outcome.c.last_error, ""),
+            delivered_at=case((outcome.c.status == "delivered", now), else_=null()),
+            lease_owner=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .returning(d.c.tenant_id, d.c.id)
     )
 
 

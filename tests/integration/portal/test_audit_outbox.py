@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portal.config import Settings
 from portal.db.context import tenant_context
 from portal.db.engine import Database
+from portal.errors import TenantViolation
 from portal.outbox import OutboxEvent, publish
 from tests.db import run_with_database
 from tests.world import PASSWORD, World
@@ -72,6 +73,43 @@ def test_outbox_events_commit_and_roll_back_with_the_transaction(settings: Setti
             )
 
     assert run_with_database(settings, work) == 0  # and the other tenant cannot see it
+
+
+def test_events_are_written_with_the_unit_of_work_and_forgotten_with_a_savepoint(
+    settings: Settings, world: World
+) -> None:
+    """Events wait for the next flush or commit (one INSERT for the lot): a query in the same transaction
+    sees them, a rolled-back savepoint forgets those published inside it, and another tenant's context
+    may not publish for this one."""
+    tenant = uuid.UUID(world.a.tenant_id)
+    aggregate = uuid.uuid4()
+
+    async def kinds(db: Database) -> list[str]:
+        async with db.session(tenant_context(tenant)) as session:
+            rows = await session.scalars(
+                select(OutboxEvent).where(OutboxEvent.aggregate_id == aggregate).order_by(OutboxEvent.sequence)
+            )
+            return [r.event_type for r in rows]
+
+    async def work(db: Database) -> list[str]:
+        async with db.session(tenant_context(tenant)) as session:
+            first = publish(session, "demo.first", "demo", aggregate, {})
+            # an ORM query flushes first, so it finds the event published before it
+            found = await session.scalar(select(OutboxEvent.event_type).where(OutboxEvent.id == first.id))
+            assert found == "demo.first"
+            publish(session, "demo.kept", "demo", aggregate, {})
+            with pytest.raises(Boom):
+                async with session.begin_nested():
+                    publish(session, "demo.in_savepoint", "demo", aggregate, {})
+                    raise Boom
+            publish(session, "demo.last", "demo", aggregate, {})
+        with pytest.raises(TenantViolation):
+            async with db.session(tenant_context(uuid.UUID(world.b.tenant_id))) as session:
+                event = publish(session, "demo.elsewhere", "demo", aggregate, {})
+                event.tenant_id = tenant
+        return await kinds(db)
+
+    assert run_with_database(settings, work) == ["demo.first", "demo.kept", "demo.last"]
 
 
 def test_a_user_created_through_the_api_is_audited_in_the_same_transaction(client: TestClient, world: World) -> None:
