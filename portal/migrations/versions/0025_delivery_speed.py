@@ -1,7 +1,7 @@
 """delivery speed: outbox events lose the (tenant, aggregate) index nothing reads, a write fewer per event
 
-Revision ID: 0016_delivery_speed
-Revises: 0023_service_public
+Revision ID: 0025_delivery_speed
+Revises: 0024_service_sla
 Create Date: 2026-12-04 16:30:00
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0016_delivery_speed"
-down_revision = "0023_service_public"
+revision = "0025_delivery_speed"
+down_revision = "0024_service_sla"
 branch_labels = None
 depends_on = None
 
