@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKeyConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db.base import Audited, Base, TenantOwned, Timestamped
+from portal.db.base import MACHINERY, Audited, Base, TenantOwned, Timestamped
 from portal.db.types import utcnow
 from roles.records import ScopedRecord
 
@@ -99,7 +99,7 @@ class Device(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     # The device's public page (its QR label): the random token in its address; NULL: no page (never made,
     # or revoked by staff). Kept as it is, not hashed: it is printed on the label stuck to the device, and
     # the label must be printable again.
-    public_token: Mapped[str | None] = mapped_column(String(64))
+    public_token: Mapped[str | None] = mapped_column(String(64), info=MACHINERY)
 
 
 # The three indexes roles.scopes.where() is planned against (see roles.records), and the region's, which
@@ -175,8 +175,8 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     channel: Mapped[str] = mapped_column(String(16), default="staff", server_default="staff")
     # The customer's progress link (a ticket opened on its device page) is signed with the server's key
     # over the ticket and this nonce (a new nonce ends the old link), and works until progress_expires_at.
-    progress_nonce: Mapped[str | None] = mapped_column(String(32))
-    progress_expires_at: Mapped[datetime | None]
+    progress_nonce: Mapped[str | None] = mapped_column(String(32), info=MACHINERY)
+    progress_expires_at: Mapped[datetime | None] = mapped_column(info=MACHINERY)
     # The customer's rating once it is resolved (1-5, once), with a comment.
     rating: Mapped[int | None]
     rating_comment: Mapped[str | None] = mapped_column(String(1000))
@@ -188,14 +188,14 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     response_minutes: Mapped[int | None]
     resolution_minutes: Mapped[int | None]
     response_due_at: Mapped[datetime | None]
-    response_warn_at: Mapped[datetime | None]
+    response_warn_at: Mapped[datetime | None] = mapped_column(info=MACHINERY)
     resolution_due_at: Mapped[datetime | None]
-    resolution_warn_at: Mapped[datetime | None]
-    response_warned: Mapped[bool] = mapped_column(default=False)
-    resolution_warned: Mapped[bool] = mapped_column(default=False)
+    resolution_warn_at: Mapped[datetime | None] = mapped_column(info=MACHINERY)
+    response_warned: Mapped[bool] = mapped_column(default=False, info=MACHINERY)
+    resolution_warned: Mapped[bool] = mapped_column(default=False, info=MACHINERY)
     response_breached: Mapped[bool] = mapped_column(default=False)
     resolution_breached: Mapped[bool] = mapped_column(default=False)
-    next_sla_check_at: Mapped[datetime | None]
+    next_sla_check_at: Mapped[datetime | None] = mapped_column(info=MACHINERY)
 
     __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
     # the timer job's bookkeeping is not a change anybody made (a missed target is, and is audited)

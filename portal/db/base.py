@@ -26,6 +26,11 @@ NAMING_CONVENTION = {
 }
 
 
+# A column's `info` marking it as the platform's own bookkeeping (a link's token or nonce, a timer's next
+# instant): never offered to people as a field to share by or to show (roles' sharing rules).
+MACHINERY: dict[str, object] = {"machinery": True}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {

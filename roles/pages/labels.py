@@ -216,6 +216,17 @@ COLUMN_LABELS: dict[str, str] = {
     "confirmed_at": N_("Confirmed at"),
     "closed_at": N_("Closed at"),
     "reopened_at": N_("Reopened at"),
+    "contact_email": N_("Contact email"),
+    "channel": N_("Opened through"),
+    "rating": N_("Customer's rating"),
+    "rating_comment": N_("Customer's comment"),
+    "rated_at": N_("Rated at"),
+    "response_minutes": N_("Response target (business minutes)"),
+    "resolution_minutes": N_("Resolution target (business minutes)"),
+    "response_due_at": N_("Response due"),
+    "resolution_due_at": N_("Resolution due"),
+    "response_breached": N_("Response target missed"),
+    "resolution_breached": N_("Resolution target missed"),
 }
 
 
@@ -224,7 +235,11 @@ def object_columns(obj: ProtectedObject) -> list[tuple[str, str]]:
     if obj.model is None:
         return []
     labels = {**COLUMN_LABELS, **dict(obj.fields)}
-    return [(c.name, labels.get(c.name, c.name)) for c in obj.model.__table__.columns if c.name != "tenant_id"]
+    return [
+        (c.name, labels.get(c.name, c.name))
+        for c in obj.model.__table__.columns
+        if c.name != "tenant_id" and not c.info.get("machinery")
+    ]
 
 
 async def roles_of_kind(db: AsyncSession, kind: str) -> list[Role]:

@@ -1,6 +1,7 @@
 /* Small progressive enhancements; every page works without this file.
    - Copy buttons: <button data-copy="element-id" hidden> copies that input's value (shown only with JS).
-   - Read-only link fields select their whole text when focused. */
+   - Read-only link fields select their whole text when focused.
+   - Print buttons: <button data-print hidden> prints the page (shown only with JS). */
 (function () {
   "use strict";
   function copyText(text) {
@@ -36,6 +37,10 @@
           if (source.select) { source.select(); }
         });
       });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () { window.print(); });
     });
     document.querySelectorAll("[data-select-all]").forEach(function (input) {
       input.addEventListener("focus", function () { input.select(); });
