@@ -33,6 +33,13 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # asyncpg reads every TIMESTAMP WITH TIME ZONE as an aware datetime in UTC already: nothing to do
+        # for each value of each row
+        if dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
+
 
 class Money(TypeDecorator[Decimal]):
     """Exact decimal amounts with four places: NUMERIC(18, 4) on PostgreSQL; on SQLite, which has no
@@ -62,3 +69,14 @@ class Money(TypeDecorator[Decimal]):
         if dialect.name == "sqlite":
             return (Decimal(int(value)) / self.SCALE).quantize(self.QUANTUM)
         return Decimal(value).quantize(self.QUANTUM)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.driver != "asyncpg":
+            return super().result_processor(dialect, coltype)
+        quantum = self.QUANTUM
+
+        # asyncpg reads NUMERIC as a Decimal already: only its places to fix, for each value of each row
+        def to_places(value: Decimal | None) -> Decimal | None:
+            return None if value is None else value.quantize(quantum)
+
+        return to_places
