@@ -1,14 +1,15 @@
 """What apps call to apply field rules and data scopes: one place for each.
 
 - `scoped(query, ...)`: the select, narrowed to the records the actor may read (or write).
-- `shown(...)`: a record as a dict without the fields the actor may not see; JSON, pages and exports
-  all render from it, so a hidden field never leaves the server.
+- `shown(...)` (`shown_to(...)` for a list): a record's dict without the fields the actor may not see;
+  JSON, pages and exports all render from it, so a hidden field never leaves the server.
 - `check_writable(...)`: refuses a write naming a hidden or read-only field (never a silent drop).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from litestar import Request
@@ -36,13 +37,31 @@ async def scoped(
     return query.where(await policy.scope(session, actor, obj, access))
 
 
-def shown(policy: RolePolicy, actor: Actor, obj: str, values: Mapping[str, Any]) -> dict[str, Any]:
-    rules = policy.fields(actor, obj)
-    return {k: v for k, v in values.items() if rules.get(k) != "hidden"}
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What one actor may see of one object's records: called with each record's dict (one of the
+    caller's own), it takes out the fields the actor may not see and returns it."""
+
+    hidden: frozenset[str]
+
+    def __call__(self, values: dict[str, Any]) -> dict[str, Any]:
+        for name in self.hidden:
+            values.pop(name, None)
+        return values
+
+
+def shown_to(policy: RolePolicy, actor: Actor, obj: str) -> Shown:
+    """`shown()` worked out once, for the many records of a list."""
+    return Shown(policy.hidden(actor, obj))
+
+
+def shown(policy: RolePolicy, actor: Actor, obj: str, values: dict[str, Any]) -> dict[str, Any]:
+    """`values`, a record's fields in a dict of the caller's own, without the fields the actor may not see."""
+    return shown_to(policy, actor, obj)(values)
 
 
 def hidden_fields(policy: RolePolicy, actor: Actor, obj: str) -> frozenset[str]:
-    return frozenset(k for k, v in policy.fields(actor, obj).items() if v == "hidden")
+    return policy.hidden(actor, obj)
 
 
 def check_writable(policy: RolePolicy, actor: Actor, obj: str, provided: Iterable[str]) -> None:

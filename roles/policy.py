@@ -182,6 +182,12 @@ class RolePolicy:
                     merged[name] = level
         return merged
 
+    def hidden(self, actor: Actor, obj: str) -> frozenset[str]:
+        """The fields of `obj` the actor may not see: what `fields()` hides."""
+        if not actor.preview:
+            return self.current(actor.tenant_id).hidden_fields(actor.roles, obj)
+        return frozenset(k for k, v in self.fields(actor, obj).items() if v == "hidden")
+
     async def scope(self, session: AsyncSession, actor: Actor, obj: str, access: Access) -> ColumnElement[bool]:
         """The data-scope condition of `obj` for this actor, to AND into a select of the object's model
         (see `roles.scopes.scope_condition()` for the lookup it may make first). A preview also keeps to

@@ -42,6 +42,7 @@ class TenantPolicy:
     _grants: dict[frozenset[str], frozenset[Grant]] = field(default_factory=dict)
     _apps: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     _fields: dict[tuple[frozenset[str], str], FieldAccess] = field(default_factory=dict)
+    _hidden: dict[tuple[frozenset[str], str], frozenset[str]] = field(default_factory=dict)
 
     def grants(self, roles: frozenset[str]) -> frozenset[Grant]:
         """Everything a set of roles grants: one union, computed once per distinct set of roles."""
@@ -85,6 +86,14 @@ class TenantPolicy:
                     if None not in levels:
                         found[name] = "hidden" if all(level == "hidden" for level in levels) else "read_only"
             self._fields[key] = found
+        return found
+
+    def hidden_fields(self, roles: frozenset[str], obj: str) -> frozenset[str]:
+        """The fields `field_access()` hides, worked out once per set of roles and object."""
+        key = (roles, obj)
+        found = self._hidden.get(key)
+        if found is None:
+            found = self._hidden[key] = frozenset(k for k, v in self.field_access(roles, obj).items() if v == "hidden")
         return found
 
     def rules_for(self, obj: str) -> ObjectRules:

@@ -10,11 +10,13 @@ write scope is refused (403).
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import lifecycle
@@ -26,7 +28,7 @@ from portal import timezones
 from portal.actor import Actor
 from portal.errors import NotFound, PermissionDenied
 from portal.i18n import N_
-from roles.access import scoped, shown
+from roles.access import Shown, scoped, shown_to
 from roles.policy import RolePolicy
 from roles.scopes import Access
 
@@ -83,22 +85,30 @@ class Orders:
         enterprise_id: uuid.UUID | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> tuple[list[Order], int]:
-        """Newest first; `status` one status or "open" (submitted to shipped)."""
-        query = await self.query()
-        if status == "open":
-            query = query.where(Order.status.in_(("submitted", "approved", "partially_shipped", "shipped")))
-        elif status in ORDER_STATUSES:
-            query = query.where(Order.status == status)
+    ) -> tuple[list[Row[Any]], int]:
+        """Newest first; `status` one status or "open" (submitted to shipped). The orders as rows of what
+        `summary()` reads, and how many there are, in one statement (a second counts them only when the
+        page is past the last order)."""
+        condition = await self.policy.scope(self.session, self.actor, self.obj, "read")
+        kind = "open" if status == "open" else "one" if status in ORDER_STATUSES else None
+        statement = _page_statement(condition, kind, bool(search), enterprise_id is not None)
+        params: dict[str, Any] = {"tenant_id": self.actor.tenant_id, "limit": limit, "offset": offset}
+        if kind == "one":
+            params["status"] = status
         if search:
-            query = query.where(func.lower(Order.number).like(f"%{search.strip().lower()}%"))
+            params["search"] = f"%{search.strip().lower()}%"
         if enterprise_id is not None:
-            query = query.where(Order.enterprise_id == enterprise_id)
-        total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.scalars(
-            query.order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
-        )
-        return list(rows), total
+            params["enterprise_id"] = enterprise_id
+        # Core on the unit of work's connection: the statement names its tenant (see _page_statement)
+        rows = list((await (await self.session.connection()).execute(statement, params)).all())
+        if rows:
+            return rows, rows[0].total_found
+        if offset == 0:
+            return rows, 0
+        listed = statement.with_only_columns(_ORDERS.id).order_by(None).limit(None).offset(None)
+        counted = select(func.count()).select_from(listed.subquery())
+        total = (await (await self.session.connection()).execute(counted, params)).scalar_one()
+        return rows, total
 
     async def get(self, order_id: uuid.UUID) -> Order:
         order = await self.session.scalar((await self.query()).where(Order.id == order_id))
@@ -130,12 +140,12 @@ class Orders:
     def may(self, action: str) -> bool:
         return self.policy.allows(self.actor, (self.obj, ACTION_PERMISSIONS[action]))
 
-    def actions(self, order: Order) -> list[str]:
-        """What the actor may do to the order next: it depends only on the order's status (and the actor),
-        so a list of orders works it out once per status."""
-        found = self._actions.get(order.status)
+    def actions(self, status: str) -> list[str]:
+        """What the actor may do next to an order in `status`: it depends only on the status (and the
+        actor), so a list of orders works it out once per status."""
+        found = self._actions.get(status)
         if found is None:
-            found = self._actions[order.status] = [a for a in lifecycle.actions_for(order, self.actor) if self.may(a)]
+            found = self._actions[status] = [a for a in lifecycle.actions_for(status, self.actor) if self.may(a)]
         return list(found)
 
     def line_out(self, line: OrderLine) -> dict[str, Any]:
@@ -154,13 +164,13 @@ class Orders:
             "cost_price": line.unit_cost,
             "margin": margin(line.unit_price, line.unit_cost),
         }
-        return shown(self.policy, self.actor, self.obj, values)
+        return self.shown(values)
 
-    async def enterprise_names(self, orders: Sequence[Order]) -> dict[uuid.UUID, str]:
+    async def enterprise_names(self, enterprise_ids: Sequence[uuid.UUID | None]) -> dict[uuid.UUID, str]:
         known = {}
         if self.actor.enterprise_id is not None and self.actor.enterprise_name is not None:
             known[self.actor.enterprise_id] = self.actor.enterprise_name  # read with the session
-        ids = sorted({o.enterprise_id for o in orders if o.enterprise_id is not None} - known.keys())
+        ids = sorted({i for i in enterprise_ids if i is not None} - known.keys())
         if ids:
             rows = await self.session.execute(
                 select(EnterpriseLink.id, EnterpriseLink.name).where(EnterpriseLink.id.in_(ids))
@@ -168,44 +178,29 @@ class Orders:
             known.update({key: name for key, name in rows})
         return known
 
-    def summary(self, order: Order, names: dict[uuid.UUID, str]) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "id": order.id,
-            "number": order.number,
-            "status": order.status,
-            "enterprise_id": order.enterprise_id,
-            "enterprise": names.get(order.enterprise_id) if order.enterprise_id else None,
-            "owner_id": order.owner_id,
-            "placed_by_kind": order.placed_by_kind,
-            "currency": order.currency,
-            "total": order.total,
-            "paid_amount": order.paid_amount,
-            "balance_due": order.total - order.paid_amount if _receivable(order) else None,
-            "cost_price": order.cost_total,
-            "margin": margin(order.total, order.cost_total),
-            "over_credit": order.over_credit,
-            "ship_to": order.ship_to,
-            "po_number": order.po_number,
-            "requested_delivery_date": order.requested_delivery_date,
-            "note": order.note,
-            "created_at": order.created_at,
-            "submitted_at": order.submitted_at,
-            "approved_at": order.approved_at,
-            "shipped_at": order.shipped_at,
-            "received_at": order.received_at,
-            "completed_at": order.completed_at,
-            "cancelled_at": order.cancelled_at,
-            "actions": self.actions(order),
-        }
-        return shown(self.policy, self.actor, self.obj, values)
+    @cached_property
+    def shown(self) -> Shown:
+        return shown_to(self.policy, self.actor, self.obj)
 
-    async def out_many(self, orders: Sequence[Order]) -> list[dict[str, Any]]:
-        names = await self.enterprise_names(orders)
-        return [self.summary(o, names) for o in orders]
+    def summary(self, fields: dict[str, Any], names: dict[uuid.UUID, str]) -> dict[str, Any]:
+        """An order as a list shows it, from its `fields` (a dict of the caller's own, by the names a
+        summary gives them: a list's row, or `summary_fields()` of a loaded order)."""
+        enterprise_id, total = fields["enterprise_id"], fields["total"]
+        fields["enterprise"] = names.get(enterprise_id) if enterprise_id else None
+        fields["balance_due"] = total - fields["paid_amount"] if fields["status"] in RECEIVABLE_STATUSES else None
+        if "margin" not in self.shown.hidden:
+            fields["margin"] = margin(total, fields["cost_price"])
+        fields["actions"] = self.actions(fields["status"])
+        return self.shown(fields)
+
+    async def out_many(self, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+        """The orders of a list (`page()`'s rows) as it shows them."""
+        names = await self.enterprise_names([row.enterprise_id for row in rows])
+        return [self.summary(dict(zip(SUMMARY_NAMES, row, strict=False)), names) for row in rows]
 
     async def out(self, order: Order) -> dict[str, Any]:
         """The order with its lines, approval steps, shipments and timeline."""
-        names = await self.enterprise_names([order])
+        names = await self.enterprise_names([order.enterprise_id])
         placed = self._placed.get(order.id)
         if placed is not None:  # just placed: no shipments yet
             lines, approvals, events = placed
@@ -224,7 +219,7 @@ class Orders:
             )
             shipments = await self.shipments(order.id)
         return {
-            **self.summary(order, names),
+            **self.summary(summary_fields(order), names),
             "lines": [self.line_out(line) for line in lines],
             "approvals": [
                 {
@@ -294,19 +289,82 @@ class Orders:
                 (await self.query()).order_by(Order.created_at.desc(), Order.id.desc()).limit(EXPORT_LIMIT)
             )
         )
-        names = await self.enterprise_names(orders)
+        names = await self.enterprise_names([order.enterprise_id for order in orders])
         cells = []
         for order in orders:
-            values = self.summary(order, names)
+            values = self.summary(summary_fields(order), names)
             cells.append([_cell(values.get(name), self.actor.time_zone) for name in columns])
         return columns, cells
 
 
 RECEIVABLE_STATUSES = ("approved", "partially_shipped", "shipped", "received", "completed")
+OPEN_STATUSES = ("submitted", "approved", "partially_shipped", "shipped")
+
+_ORDERS = Order.__table__.c
+# What a list shows of an order, by the name it shows and the order's attribute (the same column).
+_SUMMARY_FIELDS = (
+    ("id", "id"),
+    ("number", "number"),
+    ("status", "status"),
+    ("enterprise_id", "enterprise_id"),
+    ("owner_id", "owner_id"),
+    ("placed_by_kind", "placed_by_kind"),
+    ("currency", "currency"),
+    ("total", "total"),
+    ("paid_amount", "paid_amount"),
+    ("cost_price", "cost_total"),
+    ("over_credit", "over_credit"),
+    ("ship_to", "ship_to"),
+    ("po_number", "po_number"),
+    ("requested_delivery_date", "requested_delivery_date"),
+    ("note", "note"),
+    ("created_at", "created_at"),
+    ("submitted_at", "submitted_at"),
+    ("approved_at", "approved_at"),
+    ("shipped_at", "shipped_at"),
+    ("received_at", "received_at"),
+    ("completed_at", "completed_at"),
+    ("cancelled_at", "cancelled_at"),
+)
+SUMMARY_NAMES = tuple(name for name, _ in _SUMMARY_FIELDS)
+# A list's row: the summary's fields in that order, then how many orders the list has.
+_SUMMARY_COLUMNS = (
+    *(_ORDERS[attribute] for _, attribute in _SUMMARY_FIELDS),
+    func.count().over().label("total_found"),
+)
 
 
-def _receivable(order: Order) -> bool:
-    return order.status in RECEIVABLE_STATUSES
+def summary_fields(order: Order) -> dict[str, Any]:
+    """A loaded order's fields as `Orders.summary()` takes them."""
+    return {name: getattr(order, attribute) for name, attribute in _SUMMARY_FIELDS}
+
+
+# A viewer's list statements, kept with the scope condition they were built on (roles.scopes.where keeps
+# a viewer's condition between requests): building one, and SQLAlchemy working out its cache key, costs
+# more than running it. Every value in them is a parameter but the condition's own.
+_PAGES: weakref.WeakKeyDictionary[ColumnElement[bool], dict[tuple[Any, ...], Select[Any]]] = weakref.WeakKeyDictionary()
+
+
+def _page_statement(condition: ColumnElement[bool], status: str | None, search: bool, enterprise: bool) -> Select[Any]:
+    shape = (status, search, enterprise)
+    built = _PAGES.setdefault(condition, {})
+    statement = built.get(shape)
+    if statement is None:
+        statement = select(*_SUMMARY_COLUMNS).where(_ORDERS.tenant_id == bindparam("tenant_id"), condition)
+        if status == "open":
+            statement = statement.where(_ORDERS.status.in_(OPEN_STATUSES))
+        elif status == "one":
+            statement = statement.where(_ORDERS.status == bindparam("status"))
+        if search:
+            statement = statement.where(func.lower(_ORDERS.number).like(bindparam("search")))
+        if enterprise:
+            statement = statement.where(_ORDERS.enterprise_id == bindparam("enterprise_id"))
+        statement = built[shape] = (
+            statement.order_by(_ORDERS.created_at.desc(), _ORDERS.id.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+    return statement
 
 
 def _cell(value: Any, time_zone: str) -> str:
