@@ -8,18 +8,19 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import pricing, stock
-from apps.ordering.models import Category, OrderingSettings, Product, ProductVisibility
+from apps.ordering.models import Category, OrderingSettings, Product, ProductVisibility, StockLevel
 from interconnect.models import EnterpriseLink
 from portal.actor import Actor
 from portal.errors import NotFound
 from portal.i18n import N_
-from roles.access import shown
+from roles.access import Shown, shown_to
 from roles.policy import RolePolicy
 
 MARGIN_PLACES = Decimal("0.0001")
@@ -35,20 +36,31 @@ class Audience:
     everything: bool = False
 
 
-def visible_to(audience: Audience) -> ColumnElement[bool]:
-    """Listed, and visible to all or to one of the audience's visibility rows (a row names a type, a
-    tier, or both; a blank side matches any)."""
-    if audience.everything:
+_PRODUCTS = Product.__table__.c
+_VISIBILITY = ProductVisibility.__table__.c
+
+
+@lru_cache(maxsize=8)
+def _visible(everything: bool, partner_type: bool, tier: bool) -> ColumnElement[bool]:
+    """What an audience of this shape sees: listed, and visible to all or to one of its visibility rows (a
+    row names a type, a tier, or both; a blank side matches any). The tenant, type and tier are bound per
+    run (`Catalog.params`); in Core, so a Core statement may use it as well as an ORM one."""
+    if everything:
         return true()
-    rows = select(ProductVisibility.product_id).where(
-        or_(ProductVisibility.partner_type_id.is_(None), ProductVisibility.partner_type_id == audience.partner_type_id)
-        if audience.partner_type_id is not None
-        else ProductVisibility.partner_type_id.is_(None),
-        or_(ProductVisibility.tier_id.is_(None), ProductVisibility.tier_id == audience.tier_id)
-        if audience.tier_id is not None
-        else ProductVisibility.tier_id.is_(None),
+    rows = select(_VISIBILITY.product_id).where(
+        _VISIBILITY.tenant_id == bindparam("tenant_id"),
+        or_(_VISIBILITY.partner_type_id.is_(None), _VISIBILITY.partner_type_id == bindparam("partner_type_id"))
+        if partner_type
+        else _VISIBILITY.partner_type_id.is_(None),
+        or_(_VISIBILITY.tier_id.is_(None), _VISIBILITY.tier_id == bindparam("tier_id"))
+        if tier
+        else _VISIBILITY.tier_id.is_(None),
     )
-    return and_(Product.listed.is_(True), or_(Product.visible_to_all.is_(True), Product.id.in_(rows)))
+    return and_(_PRODUCTS.listed.is_(True), or_(_PRODUCTS.visible_to_all.is_(True), _PRODUCTS.id.in_(rows)))
+
+
+def visible_to(audience: Audience) -> ColumnElement[bool]:
+    return _visible(audience.everything, audience.partner_type_id is not None, audience.tier_id is not None)
 
 
 def margin(price: Decimal | None, cost: Decimal | None) -> Decimal | None:
@@ -111,7 +123,18 @@ class Catalog:
         return cls(session, policy, actor, obj, pricing.Buyer(), Audience(everything=True))
 
     def query(self) -> Select[tuple[Product]]:
+        """The products the audience sees; run it with `params`."""
         return select(Product).where(visible_to(self.audience))
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """What the catalog's statements bind: the tenant, and the audience's type and tier."""
+        audience = self.audience
+        return {
+            "tenant_id": self.actor.tenant_id,
+            "partner_type_id": audience.partner_type_id,
+            "tier_id": audience.tier_id,
+        }
 
     async def page(
         self,
@@ -120,18 +143,31 @@ class Catalog:
         limit: int = 24,
         offset: int = 0,
     ) -> tuple[list[dict[str, Any]], int]:
-        query = self.query()
+        """By name; the products with their category's name and what is available in the default
+        warehouse, and how many there are, in one statement (a second counts them only when the page is
+        past the last product), then their prices in another."""
+        statement = _page_statement(visible_to(self.audience), bool(search), category_id is not None)
+        params = {**self.params, "category_id": category_id, "limit": limit, "offset": offset}
         if search:
-            pattern = f"%{search.strip().lower()}%"
-            query = query.where(or_(func.lower(Product.name).like(pattern), func.lower(Product.sku).like(pattern)))
-        if category_id is not None:
-            query = query.where(Product.category_id == category_id)
-        total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = list(await self.session.scalars(query.order_by(Product.name, Product.sku).limit(limit).offset(offset)))
-        return await self.present(rows), total
+            params["search"] = f"%{search.strip().lower()}%"
+        # Core on the unit of work's connection: the statement names its tenant (see _page_statement)
+        connection = await self.session.connection()
+        rows = (await connection.execute(statement, params)).all()
+        if rows:
+            total = rows[0].total_found
+        elif offset == 0:
+            total = 0
+        else:
+            listed = statement.with_only_columns(_PRODUCTS.id).order_by(None).limit(None).offset(None)
+            total = (await connection.execute(select(func.count()).select_from(listed.subquery()), params)).scalar_one()
+        priced = await pricing.prices(self.session, self.buyer, [row.id for row in rows])
+        return [
+            self.out(dict(zip(PRODUCT_NAMES, row, strict=False)), priced.get(row.id), row.available, row.category)
+            for row in rows
+        ], total
 
     async def get(self, product_id: uuid.UUID) -> Product:
-        product = await self.session.scalar(self.query().where(Product.id == product_id))
+        product = await self.session.scalar(self.query().where(Product.id == product_id), self.params)
         if product is None:
             raise NotFound(N_("No such product"))
         return product
@@ -139,7 +175,7 @@ class Catalog:
     async def visible(self, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
         if not product_ids:
             return {}
-        rows = await self.session.scalars(self.query().where(Product.id.in_(sorted(set(product_ids)))))
+        rows = await self.session.scalars(self.query().where(Product.id.in_(sorted(set(product_ids)))), self.params)
         return {p.id: p for p in rows}
 
     async def present(self, products: Sequence[Product]) -> list[dict[str, Any]]:
@@ -149,7 +185,9 @@ class Catalog:
         settings = await settings_of(self.session)
         left = await stock.available(self.session, settings.default_warehouse_id, ids)
         names = await self.category_names([p.category_id for p in products if p.category_id])
-        return [self.out(p, priced.get(p.id), left.get(p.id, 0), names.get(p.category_id)) for p in products]
+        return [
+            self.out(product_fields(p), priced.get(p.id), left.get(p.id, 0), names.get(p.category_id)) for p in products
+        ]
 
     async def category_names(self, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID | None, str]:
         if not ids:
@@ -157,36 +195,101 @@ class Catalog:
         rows = await self.session.execute(_CATEGORY_NAMES, {"ids": sorted(set(ids))})
         return {key: name for key, name in rows}
 
-    def out(self, product: Product, price: pricing.Price | None, left: int, category: str | None) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "id": product.id,
-            "sku": product.sku,
-            "name": product.name,
-            "category_id": product.category_id,
-            "category": category,
-            "unit": product.unit,
-            "pack_size": product.pack_size,
-            "min_order_quantity": product.min_order_quantity,
-            "description": product.description,
-            "image_url": product.image_url,
-            "listed": product.listed,
-            "visible_to_all": product.visible_to_all,
-            "price": None if price is None else price.unit_price,
-            "currency": None if price is None else price.currency,
-            "price_source": None if price is None else price.source,
-            "breaks": [] if price is None else [{"min_quantity": q, "unit_price": p} for q, p in price.breaks],
-            "available": left,
-            "cost_price": product.cost_price,
-            "margin": margin(None if price is None else price.unit_price, product.cost_price),
-        }
+    @cached_property
+    def shown(self) -> Shown:
+        return shown_to(self.policy, self.actor, self.obj)
+
+    def out(
+        self, fields: dict[str, Any], price: pricing.Price | None, left: int, category: str | None
+    ) -> dict[str, Any]:
+        """A product as the actor may see it, from its `fields` (a dict of the caller's own, by the names
+        of PRODUCT_NAMES: a page's row, or `product_fields()` of a loaded product)."""
+        hidden = self.shown.hidden
+        fields["category"] = category
+        fields["available"] = left
+        if price is None:
+            fields.update(price=None, currency=None, price_source=None, breaks=[])
+        else:
+            fields.update(
+                price=price.unit_price,
+                currency=price.currency,
+                price_source=price.source,
+                breaks=[{"min_quantity": q, "unit_price": p} for q, p in price.breaks],
+            )
+        if "margin" not in hidden:
+            fields["margin"] = margin(None if price is None else price.unit_price, fields["cost_price"])
         if self.actor.kind == "external":
-            for staff_only in ("listed", "visible_to_all"):
-                values.pop(staff_only)
-        rules = self.policy.fields(self.actor, self.obj)
-        if rules.get("price") == "hidden":
-            values.pop("breaks")
-            values.pop("price_source")
-        return shown(self.policy, self.actor, self.obj, values)
+            del fields["listed"], fields["visible_to_all"]
+        if "price" in hidden:
+            del fields["breaks"], fields["price_source"]
+        return self.shown(fields)
+
+
+# What a catalog shows of a product, by name (the product's attribute of that name), in a page's order.
+PRODUCT_NAMES = (
+    "id",
+    "sku",
+    "name",
+    "category_id",
+    "unit",
+    "pack_size",
+    "min_order_quantity",
+    "description",
+    "image_url",
+    "listed",
+    "visible_to_all",
+    "cost_price",
+)
+
+
+def product_fields(product: Product) -> dict[str, Any]:
+    """A loaded product's fields as `Catalog.out()` takes them."""
+    return {name: getattr(product, name) for name in PRODUCT_NAMES}
+
+
+_CATEGORIES = Category.__table__
+_STOCK = StockLevel.__table__
+_SETTINGS_TABLE = OrderingSettings.__table__.c
+
+
+@lru_cache(maxsize=32)
+def _page_statement(visible: ColumnElement[bool], search: bool, category: bool) -> Select[Any]:
+    """A page of the catalog: the products `visible` (see `_visible()`) with their category's name and
+    what is available in the default warehouse, each table named with its tenant; the tenant, audience,
+    filters and page are bound per run. Built once per shape: every catalog page runs one, and building it
+    (and SQLAlchemy working out its cache key) costs more than running it."""
+    tenant = bindparam("tenant_id")
+    warehouse = (
+        select(_SETTINGS_TABLE.default_warehouse_id).where(_SETTINGS_TABLE.tenant_id == tenant).scalar_subquery()
+    )
+    joined = Product.__table__.outerjoin(
+        _CATEGORIES, and_(_CATEGORIES.c.tenant_id == _PRODUCTS.tenant_id, _CATEGORIES.c.id == _PRODUCTS.category_id)
+    ).outerjoin(
+        _STOCK,
+        and_(
+            _STOCK.c.tenant_id == _PRODUCTS.tenant_id,
+            _STOCK.c.product_id == _PRODUCTS.id,
+            _STOCK.c.warehouse_id == warehouse,
+        ),
+    )
+    statement = (
+        select(
+            *(_PRODUCTS[name] for name in PRODUCT_NAMES),
+            _CATEGORIES.c.name.label("category"),
+            func.coalesce(_STOCK.c.on_hand - _STOCK.c.reserved, 0).label("available"),
+            func.count().over().label("total_found"),
+        )
+        .select_from(joined)
+        .where(_PRODUCTS.tenant_id == tenant, visible)
+    )
+    if search:
+        pattern = bindparam("search")
+        statement = statement.where(
+            or_(func.lower(_PRODUCTS.name).like(pattern), func.lower(_PRODUCTS.sku).like(pattern))
+        )
+    if category:
+        statement = statement.where(_PRODUCTS.category_id == bindparam("category_id"))
+    return statement.order_by(_PRODUCTS.name, _PRODUCTS.sku).limit(bindparam("limit")).offset(bindparam("offset"))
 
 
 def categories_query() -> Select[tuple[Category]]:
