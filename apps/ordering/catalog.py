@@ -146,11 +146,11 @@ class Catalog:
         """By name; the products with their category's name and what is available in the default
         warehouse, and how many there are, in one statement (a second counts them only when the page is
         past the last product), then their prices in another."""
-        statement = _page_statement(visible_to(self.audience), bool(search), category_id is not None)
+        statement, count = _page_statements(visible_to(self.audience), bool(search), category_id is not None)
         params = {**self.params, "category_id": category_id, "limit": limit, "offset": offset}
         if search:
             params["search"] = f"%{search.strip().lower()}%"
-        # Core on the unit of work's connection: the statement names its tenant (see _page_statement)
+        # Core on the unit of work's connection: the statement names its tenant (see _page_statements)
         connection = await self.session.connection()
         rows = (await connection.execute(statement, params)).all()
         if rows:
@@ -158,8 +158,7 @@ class Catalog:
         elif offset == 0:
             total = 0
         else:
-            listed = statement.with_only_columns(_PRODUCTS.id).order_by(None).limit(None).offset(None)
-            total = (await connection.execute(select(func.count()).select_from(listed.subquery()), params)).scalar_one()
+            total = (await connection.execute(count, params)).scalar_one()
         priced = await pricing.prices(self.session, self.buyer, [row.id for row in rows])
         return [
             self.out(dict(zip(PRODUCT_NAMES, row, strict=False)), priced.get(row.id), row.available, row.category)
@@ -253,12 +252,21 @@ _SETTINGS_TABLE = OrderingSettings.__table__.c
 
 
 @lru_cache(maxsize=32)
-def _page_statement(visible: ColumnElement[bool], search: bool, category: bool) -> Select[Any]:
-    """A page of the catalog: the products `visible` (see `_visible()`) with their category's name and
-    what is available in the default warehouse, each table named with its tenant; the tenant, audience,
-    filters and page are bound per run. Built once per shape: every catalog page runs one, and building it
-    (and SQLAlchemy working out its cache key) costs more than running it."""
+def _page_statements(visible: ColumnElement[bool], search: bool, category: bool) -> tuple[Select[Any], Select[Any]]:
+    """A page of the catalog and its count: the products `visible` (see `_visible()`) with their
+    category's name and what is available in the default warehouse, each table named with its tenant;
+    the tenant, audience, filters and page are bound per run. The page carries the count as a scalar
+    subquery (one round trip; the database counts as it would alone). Built once per shape: every
+    catalog page runs one, and building it (and SQLAlchemy working out its cache key) costs more than
+    running it."""
     tenant = bindparam("tenant_id")
+    where = [_PRODUCTS.tenant_id == tenant, visible]
+    if search:
+        pattern = bindparam("search")
+        where.append(or_(func.lower(_PRODUCTS.name).like(pattern), func.lower(_PRODUCTS.sku).like(pattern)))
+    if category:
+        where.append(_PRODUCTS.category_id == bindparam("category_id"))
+    count = select(func.count()).select_from(Product.__table__).where(*where)
     warehouse = (
         select(_SETTINGS_TABLE.default_warehouse_id).where(_SETTINGS_TABLE.tenant_id == tenant).scalar_subquery()
     )
@@ -272,24 +280,20 @@ def _page_statement(visible: ColumnElement[bool], search: bool, category: bool) 
             _STOCK.c.warehouse_id == warehouse,
         ),
     )
-    statement = (
+    page = (
         select(
             *(_PRODUCTS[name] for name in PRODUCT_NAMES),
             _CATEGORIES.c.name.label("category"),
             func.coalesce(_STOCK.c.on_hand - _STOCK.c.reserved, 0).label("available"),
-            func.count().over().label("total_found"),
+            count.scalar_subquery().label("total_found"),
         )
         .select_from(joined)
-        .where(_PRODUCTS.tenant_id == tenant, visible)
+        .where(*where)
+        .order_by(_PRODUCTS.name, _PRODUCTS.sku)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
-    if search:
-        pattern = bindparam("search")
-        statement = statement.where(
-            or_(func.lower(_PRODUCTS.name).like(pattern), func.lower(_PRODUCTS.sku).like(pattern))
-        )
-    if category:
-        statement = statement.where(_PRODUCTS.category_id == bindparam("category_id"))
-    return statement.order_by(_PRODUCTS.name, _PRODUCTS.sku).limit(bindparam("limit")).offset(bindparam("offset"))
+    return page, count
 
 
 def categories_query() -> Select[tuple[Category]]:

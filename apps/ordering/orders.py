@@ -91,7 +91,7 @@ class Orders:
         page is past the last order)."""
         condition = await self.policy.scope(self.session, self.actor, self.obj, "read")
         kind = "open" if status == "open" else "one" if status in ORDER_STATUSES else None
-        statement = _page_statement(condition, kind, bool(search), enterprise_id is not None)
+        statement, count = _page_statements(condition, kind, bool(search), enterprise_id is not None)
         params: dict[str, Any] = {"tenant_id": self.actor.tenant_id, "limit": limit, "offset": offset}
         if kind == "one":
             params["status"] = status
@@ -99,16 +99,13 @@ class Orders:
             params["search"] = f"%{search.strip().lower()}%"
         if enterprise_id is not None:
             params["enterprise_id"] = enterprise_id
-        # Core on the unit of work's connection: the statement names its tenant (see _page_statement)
+        # Core on the unit of work's connection: the statement names its tenant (see _page_statements)
         rows = list((await (await self.session.connection()).execute(statement, params)).all())
         if rows:
             return rows, rows[0].total_found
         if offset == 0:
             return rows, 0
-        listed = statement.with_only_columns(_ORDERS.id).order_by(None).limit(None).offset(None)
-        counted = select(func.count()).select_from(listed.subquery())
-        total = (await (await self.session.connection()).execute(counted, params)).scalar_one()
-        return rows, total
+        return rows, (await (await self.session.connection()).execute(count, params)).scalar_one()
 
     async def get(self, order_id: uuid.UUID) -> Order:
         order = await self.session.scalar((await self.query()).where(Order.id == order_id))
@@ -327,11 +324,8 @@ _SUMMARY_FIELDS = (
     ("cancelled_at", "cancelled_at"),
 )
 SUMMARY_NAMES = tuple(name for name, _ in _SUMMARY_FIELDS)
-# A list's row: the summary's fields in that order, then how many orders the list has.
-_SUMMARY_COLUMNS = (
-    *(_ORDERS[attribute] for _, attribute in _SUMMARY_FIELDS),
-    func.count().over().label("total_found"),
-)
+# A list's row: the summary's fields in that order (then how many orders the list has).
+_SUMMARY_COLUMNS = tuple(_ORDERS[attribute] for _, attribute in _SUMMARY_FIELDS)
 
 
 def summary_fields(order: Order) -> dict[str, Any]:
@@ -345,26 +339,34 @@ def summary_fields(order: Order) -> dict[str, Any]:
 _PAGES: weakref.WeakKeyDictionary[ColumnElement[bool], dict[tuple[Any, ...], Select[Any]]] = weakref.WeakKeyDictionary()
 
 
-def _page_statement(condition: ColumnElement[bool], status: str | None, search: bool, enterprise: bool) -> Select[Any]:
+def _page_statements(
+    condition: ColumnElement[bool], status: str | None, search: bool, enterprise: bool
+) -> tuple[Select[Any], Select[Any]]:
+    """A page of a list and its count. The page carries the count as a scalar subquery: one round trip,
+    and the database counts as it would alone (a window over the list would carry every row through)."""
     shape = (status, search, enterprise)
     built = _PAGES.setdefault(condition, {})
-    statement = built.get(shape)
-    if statement is None:
-        statement = select(*_SUMMARY_COLUMNS).where(_ORDERS.tenant_id == bindparam("tenant_id"), condition)
+    found = built.get(shape)
+    if found is None:
+        where = [_ORDERS.tenant_id == bindparam("tenant_id"), condition]
         if status == "open":
-            statement = statement.where(_ORDERS.status.in_(OPEN_STATUSES))
+            where.append(_ORDERS.status.in_(OPEN_STATUSES))
         elif status == "one":
-            statement = statement.where(_ORDERS.status == bindparam("status"))
+            where.append(_ORDERS.status == bindparam("status"))
         if search:
-            statement = statement.where(func.lower(_ORDERS.number).like(bindparam("search")))
+            where.append(func.lower(_ORDERS.number).like(bindparam("search")))
         if enterprise:
-            statement = statement.where(_ORDERS.enterprise_id == bindparam("enterprise_id"))
-        statement = built[shape] = (
-            statement.order_by(_ORDERS.created_at.desc(), _ORDERS.id.desc())
+            where.append(_ORDERS.enterprise_id == bindparam("enterprise_id"))
+        count = select(func.count()).select_from(Order.__table__).where(*where)
+        page = (
+            select(*_SUMMARY_COLUMNS, count.scalar_subquery().label("total_found"))
+            .where(*where)
+            .order_by(_ORDERS.created_at.desc(), _ORDERS.id.desc())
             .limit(bindparam("limit"))
             .offset(bindparam("offset"))
         )
-    return statement
+        found = built[shape] = (page, count)
+    return found
 
 
 def _cell(value: Any, time_zone: str) -> str:
