@@ -9,13 +9,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import AccountEntry, CreditLimit, Order, PaymentAllocation
 from apps.ordering.orders import RECEIVABLE_STATUSES
+from portal.db.tenancy import tenant_of
 from portal.errors import ValidationFailed
 from portal.i18n import N_
 from portal.timezones import DEFAULT_TIME_ZONE, zone
@@ -59,22 +61,45 @@ class Credit:
         return None if self.limit is None else self.limit - self.used
 
 
+# An enterprise's limit, plain and locked: built once (every order placed runs one), the enterprise bound.
+_LIMIT = select(CreditLimit.amount).where(CreditLimit.enterprise_id == bindparam("enterprise_id"))
+_LIMIT_LOCKED = _LIMIT.with_for_update()
+
+
 async def credit(
     session: AsyncSession, enterprise_id: uuid.UUID, leave_out: uuid.UUID | None = None, lock: bool = False
 ) -> Credit:
     """The enterprise's limit and what uses it. `lock` takes the limit row for the rest of the
     transaction, so two orders of one enterprise are checked one after the other (PostgreSQL)."""
-    query = select(CreditLimit.amount).where(CreditLimit.enterprise_id == enterprise_id)
-    limit = await session.scalar(query.with_for_update() if lock else query)
+    limit = await session.scalar(_LIMIT_LOCKED if lock else _LIMIT, {"enterprise_id": enterprise_id})
     return await _standing(session, enterprise_id, limit, leave_out)
 
 
 async def credit_to_check(session: AsyncSession, enterprise_id: uuid.UUID, leave_out: uuid.UUID) -> Credit | None:
     """`credit(lock=True)` for a new order, or None when the enterprise has no limit (nothing to check)."""
-    limit = await session.scalar(
-        select(CreditLimit.amount).where(CreditLimit.enterprise_id == enterprise_id).with_for_update()
-    )
+    limit = await session.scalar(_LIMIT_LOCKED, {"enterprise_id": enterprise_id})
     return None if limit is None else await _standing(session, enterprise_id, limit, leave_out)
+
+
+_ENTRIES = AccountEntry.__table__.c
+_ORDERS = Order.__table__.c
+
+
+@lru_cache(maxsize=2)
+def _standing_statement(leaving_out: bool) -> Select[tuple[Decimal, Decimal, Decimal]]:
+    """The sums `_standing()` reads, the tenant, the enterprise (and the order left out) bound per run: in
+    Core, each table named with its tenant, on the unit of work's connection (every order placed runs it)."""
+    tenant, enterprise = bindparam("tenant_id"), bindparam("enterprise_id")
+    entries = select(
+        func.coalesce(func.sum(_ENTRIES.debit), ZERO), func.coalesce(func.sum(_ENTRIES.credit), ZERO)
+    ).where(_ENTRIES.tenant_id == tenant, _ENTRIES.enterprise_id == enterprise)
+    waiting = select(func.coalesce(func.sum(_ORDERS.total), ZERO)).where(
+        _ORDERS.tenant_id == tenant, _ORDERS.enterprise_id == enterprise, _ORDERS.status == "submitted"
+    )
+    if leaving_out:
+        waiting = waiting.where(_ORDERS.id != bindparam("leave_out"))
+    sums = entries.subquery()
+    return select(sums.c[0], sums.c[1], waiting.scalar_subquery())
 
 
 async def _standing(
@@ -82,16 +107,9 @@ async def _standing(
 ) -> Credit:
     """The balance and the orders awaiting approval in one statement, after the limit row is locked (a
     statement of its own, so this one sees whatever the order before it committed)."""
-    entries = select(
-        func.coalesce(func.sum(AccountEntry.debit), ZERO), func.coalesce(func.sum(AccountEntry.credit), ZERO)
-    ).where(AccountEntry.enterprise_id == enterprise_id)
-    waiting = select(func.coalesce(func.sum(Order.total), ZERO)).where(
-        Order.enterprise_id == enterprise_id, Order.status == "submitted"
-    )
-    if leave_out is not None:
-        waiting = waiting.where(Order.id != leave_out)
-    sums = entries.subquery()
-    debit, credit_sum, awaiting = (await session.execute(select(sums.c[0], sums.c[1], waiting.scalar_subquery()))).one()
+    statement = _standing_statement(leave_out is not None)
+    params = {"tenant_id": tenant_of(session), "enterprise_id": enterprise_id, "leave_out": leave_out}
+    debit, credit_sum, awaiting = (await (await session.connection()).execute(statement, params)).one()
     return Credit(limit, Decimal(debit) - Decimal(credit_sum), Decimal(awaiting or ZERO))
 
 

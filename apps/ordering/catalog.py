@@ -18,6 +18,7 @@ from apps.ordering import pricing, stock
 from apps.ordering.models import Category, OrderingSettings, Product, ProductVisibility, StockLevel
 from interconnect.models import EnterpriseLink
 from portal.actor import Actor
+from portal.db.tenancy import tenant_of
 from portal.errors import NotFound
 from portal.i18n import N_
 from roles.access import Shown, shown_to
@@ -61,6 +62,17 @@ def _visible(everything: bool, partner_type: bool, tier: bool) -> ColumnElement[
 
 def visible_to(audience: Audience) -> ColumnElement[bool]:
     return _visible(audience.everything, audience.partner_type_id is not None, audience.tier_id is not None)
+
+
+@lru_cache(maxsize=8)
+def _products_visible(visible: ColumnElement[bool]) -> Select[tuple[Product]]:
+    return select(Product).where(visible)
+
+
+@lru_cache(maxsize=8)
+def _products_by_id(visible: ColumnElement[bool]) -> Select[tuple[Product]]:
+    """Built once per audience shape (see `_visible()`): placing an order and the cart run it each time."""
+    return _products_visible(visible).where(Product.id.in_(bindparam("ids", expanding=True)))
 
 
 def margin(price: Decimal | None, cost: Decimal | None) -> Decimal | None:
@@ -124,14 +136,14 @@ class Catalog:
 
     def query(self) -> Select[tuple[Product]]:
         """The products the audience sees; run it with `params`."""
-        return select(Product).where(visible_to(self.audience))
+        return _products_visible(visible_to(self.audience))
 
     @property
     def params(self) -> dict[str, Any]:
         """What the catalog's statements bind: the tenant, and the audience's type and tier."""
         audience = self.audience
         return {
-            "tenant_id": self.actor.tenant_id,
+            "tenant_id": tenant_of(self.session),
             "partner_type_id": audience.partner_type_id,
             "tier_id": audience.tier_id,
         }
@@ -166,15 +178,16 @@ class Catalog:
         ], total
 
     async def get(self, product_id: uuid.UUID) -> Product:
-        product = await self.session.scalar(self.query().where(Product.id == product_id), self.params)
-        if product is None:
+        found = await self.visible([product_id])
+        if not found:
             raise NotFound(N_("No such product"))
-        return product
+        return found[product_id]
 
     async def visible(self, product_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Product]:
         if not product_ids:
             return {}
-        rows = await self.session.scalars(self.query().where(Product.id.in_(sorted(set(product_ids)))), self.params)
+        statement = _products_by_id(visible_to(self.audience))
+        rows = await self.session.scalars(statement, {**self.params, "ids": sorted(set(product_ids))})
         return {p.id: p for p in rows}
 
     async def present(self, products: Sequence[Product]) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from apps.ordering.models.orders import ORDER_STATUSES
 from interconnect.models import EnterpriseLink
 from portal import timezones
 from portal.actor import Actor
+from portal.db.tenancy import tenant_of
 from portal.errors import NotFound, PermissionDenied
 from portal.i18n import N_
 from roles.access import Shown, scoped, shown_to
@@ -92,7 +93,7 @@ class Orders:
         condition = await self.policy.scope(self.session, self.actor, self.obj, "read")
         kind = "open" if status == "open" else "one" if status in ORDER_STATUSES else None
         statement, count = _page_statements(condition, kind, bool(search), enterprise_id is not None)
-        params: dict[str, Any] = {"tenant_id": self.actor.tenant_id, "limit": limit, "offset": offset}
+        params: dict[str, Any] = {"tenant_id": tenant_of(self.session), "limit": limit, "offset": offset}
         if kind == "one":
             params["status"] = status
         if search:

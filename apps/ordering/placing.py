@@ -10,8 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import account, lifecycle, pricing, stock
@@ -21,7 +23,7 @@ from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSet
 from apps.ordering.objects import CATALOG, PARTNER_CATALOG
 from apps.ordering.orders import Orders
 from interconnect.models import EnterpriseLink
-from portal.db.types import utcnow
+from portal.db.types import Money, utcnow
 from portal.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
 from portal.ids import uuid7
@@ -143,11 +145,16 @@ async def next_number_in(session: AsyncSession, column: str, prefix: str) -> str
     return f"{prefix}{int(value) - 1:06d}"
 
 
+@lru_cache(maxsize=2)
+def _settings_and_next(column: str) -> Select[Any]:
+    return select(OrderingSettings, func.nextval(SEQUENCES[column]))
+
+
 async def settings_and_number(session: AsyncSession, column: str, prefix: str) -> tuple[OrderingSettings, str]:
     """The tenant's ordering settings and the next number, in one statement. A refused order gives its
     number back on SQLite (the counter's update rolls back) and skips it on PostgreSQL (a sequence)."""
     if (await session.connection()).dialect.name == "postgresql":
-        row = (await session.execute(select(OrderingSettings, func.nextval(SEQUENCES[column])))).first()
+        row = (await session.execute(_settings_and_next(column))).first()
         if row is None:
             return await settings_of(session), await next_number_in(session, column, prefix)
         return row[0], f"{prefix}{int(row[1]):06d}"
@@ -328,20 +335,31 @@ async def submit(
     return approvals
 
 
+@lru_cache(maxsize=2)
+def _approval_rules(partner_type: bool) -> Select[tuple[int, str]]:
+    """The steps and roles of the active rules an order of :total for :partner_type_id matches, in the
+    order their steps are decided: built once (every order placed runs it), the order bound per run."""
+    audience = ApprovalRule.partner_type_id.is_(None)
+    if partner_type:
+        audience = or_(audience, ApprovalRule.partner_type_id == bindparam("partner_type_id"))
+    return (
+        select(ApprovalRule.step, ApprovalRule.role_key)
+        .where(
+            and_(ApprovalRule.active.is_(True), ApprovalRule.min_amount <= bindparam("total", type_=Money()), audience)
+        )
+        .order_by(ApprovalRule.step, ApprovalRule.min_amount.desc(), ApprovalRule.id)
+    )
+
+
 async def approval_steps(orders: Orders, total: Decimal, partner_type_id: uuid.UUID | None) -> list[tuple[str, str]]:
     """The role of each step the matching rules ask for, in step order (per step the rule with the
     highest amount wins); with no rule, one step anyone allowed to approve may take."""
-    audience = ApprovalRule.partner_type_id.is_(None)
-    if partner_type_id is not None:
-        audience = or_(audience, ApprovalRule.partner_type_id == partner_type_id)
-    rules = await orders.session.scalars(
-        select(ApprovalRule)
-        .where(and_(ApprovalRule.active.is_(True), ApprovalRule.min_amount <= total, audience))
-        .order_by(ApprovalRule.step, ApprovalRule.min_amount.desc(), ApprovalRule.id)
+    rules = await orders.session.execute(
+        _approval_rules(partner_type_id is not None), {"total": total, "partner_type_id": partner_type_id}
     )
     by_step: dict[int, str] = {}
-    for rule in rules:
-        by_step.setdefault(rule.step, rule.role_key)
+    for step, role_key in rules:
+        by_step.setdefault(step, role_key)
     steps = [(by_step[s], "rule") for s in sorted(by_step)]
     return steps or [(ANY_APPROVER, "rule")]
 

@@ -23,6 +23,7 @@ from sqlalchemy import Date, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import PriceList, PriceListItem
+from portal.db.tenancy import tenant_of
 from portal.db.types import utcnow
 
 RANK = {"enterprise": 3, "tier": 2, "base": 1}
@@ -56,37 +57,41 @@ class _Candidate:
     items: tuple[tuple[int, Decimal], ...]
 
 
+_ITEMS = PriceListItem.__table__.c
+_LISTS = PriceList.__table__.c
+
+
 @lru_cache(maxsize=4)
 def _prices_statement(tier: bool, enterprise: bool) -> Select[Any]:
     """The price lists' items that may price the products, for a buyer with or without a tier and an
-    enterprise: four statements built once (every catalog page, cart and order runs one), the buyer, the
-    products and the day bound per run."""
-    audiences = [PriceList.kind == "base"]
+    enterprise: four statements built once (every catalog page, cart and order runs one), the tenant,
+    the buyer, the products and the day bound per run. In Core, each table named with its tenant: run on
+    the unit of work's connection, it skips the ORM's per-statement work."""
+    audiences = [_LISTS.kind == "base"]
     if tier:
-        audiences.append(and_(PriceList.kind == "tier", PriceList.tier_id == bindparam("tier_id")))
+        audiences.append(and_(_LISTS.kind == "tier", _LISTS.tier_id == bindparam("tier_id")))
     if enterprise:
-        audiences.append(and_(PriceList.kind == "enterprise", PriceList.enterprise_id == bindparam("enterprise_id")))
+        audiences.append(and_(_LISTS.kind == "enterprise", _LISTS.enterprise_id == bindparam("enterprise_id")))
     day = bindparam("day", type_=Date)
     return (
         select(
-            PriceListItem.product_id,
-            PriceListItem.min_quantity,
-            PriceListItem.unit_price,
-            PriceList.id,
-            PriceList.kind,
-            PriceList.currency,
-            PriceList.valid_from,
-            PriceList.created_at,
+            _ITEMS.product_id,
+            _ITEMS.min_quantity,
+            _ITEMS.unit_price,
+            _LISTS.id,
+            _LISTS.kind,
+            _LISTS.currency,
+            _LISTS.valid_from,
+            _LISTS.created_at,
         )
-        .join(
-            PriceList, and_(PriceList.tenant_id == PriceListItem.tenant_id, PriceList.id == PriceListItem.price_list_id)
-        )
+        .join(PriceList.__table__, and_(_LISTS.tenant_id == _ITEMS.tenant_id, _LISTS.id == _ITEMS.price_list_id))
         .where(
-            PriceListItem.product_id.in_(bindparam("products", expanding=True)),
-            PriceList.active.is_(True),
+            _ITEMS.tenant_id == bindparam("tenant_id"),
+            _ITEMS.product_id.in_(bindparam("products", expanding=True)),
+            _LISTS.active.is_(True),
             or_(*audiences),
-            or_(PriceList.valid_from.is_(None), PriceList.valid_from <= day),
-            or_(PriceList.valid_to.is_(None), PriceList.valid_to >= day),
+            or_(_LISTS.valid_from.is_(None), _LISTS.valid_from <= day),
+            or_(_LISTS.valid_to.is_(None), _LISTS.valid_to >= day),
         )
     )
 
@@ -108,9 +113,15 @@ async def prices(
         return {}
     day = on or today()
     statement = _prices_statement(buyer.tier_id is not None, buyer.enterprise_id is not None)
-    rows = await session.execute(
+    rows = await (await session.connection()).execute(
         statement,
-        {"products": sorted(wanted), "day": day, "tier_id": buyer.tier_id, "enterprise_id": buyer.enterprise_id},
+        {
+            "tenant_id": tenant_of(session),
+            "products": sorted(wanted),
+            "day": day,
+            "tier_id": buyer.tier_id,
+            "enterprise_id": buyer.enterprise_id,
+        },
     )
     grouped: dict[uuid.UUID, dict[uuid.UUID, list[tuple[int, Decimal]]]] = defaultdict(lambda: defaultdict(list))
     about: dict[uuid.UUID, tuple[str, str, date, object]] = {}

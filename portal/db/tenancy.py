@@ -7,6 +7,8 @@
 
 `within(session, ctx)` is the one way a unit of work moves to another context for a while, in the same
 transaction (partner sign-in: the login is found in the public context, the session opened in a tenant's).
+A hot read may run in Core on the unit of work's connection instead, naming the tenant `tenant_of(session)`
+gives it in every table it reads (row-level security still holds it on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -47,6 +49,15 @@ def context_of(session: Session) -> DbContext:
     if not isinstance(ctx, DbContext):
         raise TenantViolation("database session opened without a tenancy context")
     return ctx
+
+
+def tenant_of(session: AsyncSession) -> uuid.UUID:
+    """The tenant a Core statement run on this unit of work's connection must name itself (the ORM's
+    criteria do not reach it): refused in the public and system contexts, which have none."""
+    ctx = context_of(session.sync_session)
+    if ctx.tenant_id is None or ctx.system:
+        raise TenantViolation(f"a tenant's rows read in the {ctx.label}")
+    return ctx.tenant_id
 
 
 @event.listens_for(TenantSession, "do_orm_execute")
