@@ -10,6 +10,7 @@ from litestar.params import JSONBody
 from apps.service.objects import TICKET
 from apps.service.sla import policy
 from portal.http.deps import DB
+from portal.http.inputs import Int32
 from portal.identity.schemas import Out, Strict
 from portal.permissions import requires
 
@@ -17,12 +18,12 @@ from portal.permissions import requires
 class TargetIn(Strict):
     priority: str  # low | normal | high | urgent
     type: str  # installation | repair | maintenance | inspection
-    response_minutes: int  # business minutes from dispatch to acceptance
-    resolution_minutes: int  # business minutes from opening to resolution, time on hold left out
+    response_minutes: Int32  # business minutes from dispatch to acceptance
+    resolution_minutes: Int32  # business minutes from opening to resolution, time on hold left out
 
 
 class LevelsIn(Strict):
-    warning_percent: int  # the share of a target after which the partner is warned
+    warning_percent: Int32  # the share of a target after which the partner is warned
     targets: list[TargetIn] = msgspec.field(default_factory=list)
 
 
