@@ -17,10 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import re
-import shutil
-import tempfile
 import warnings
 from contextlib import AsyncExitStack
 from html import unescape
@@ -33,8 +30,8 @@ import httpx
 from benchmarks import http as bench
 from benchmarks.cpu import Statements, asgi_call, measure
 from benchmarks.ordering import PASSWORD, SECRET, ok
-from benchmarks.support import scratch_database, serving_login
-from portal.config import Settings, normalise_database_url
+from benchmarks.support import on_each_database, serving_login
+from portal.config import Settings
 from portal.db import migrate
 
 with warnings.catch_warnings():  # Authlib prefers the httpx2 package; httpx is what the project depends on
@@ -139,24 +136,6 @@ async def run(dialect: str, url: str, workdir: Path, args: argparse.Namespace) -
         print(f"  oauth / password {ratio:>6.2f}x   goal <= {GOAL}x: {'met' if ratio <= GOAL else 'NOT met'}")
 
 
-async def run_sqlite(args: argparse.Namespace) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-channels-sqlite-"))
-    try:
-        await run("sqlite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}", workdir, args)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def run_postgresql(args: argparse.Namespace) -> None:
-    server = normalise_database_url(args.url)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-channels-pg-"))
-    try:
-        with scratch_database(server, f"portal_bench_channels_{os.getpid()}", reuse=False, keep=False) as url:
-            asyncio.run(run("postgresql", url, workdir, args))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
 def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
@@ -165,11 +144,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="even: each row goes first as often")
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    for dialect in args.databases.split(","):
-        if dialect == "sqlite":
-            asyncio.run(run_sqlite(args))
-        else:
-            run_postgresql(args)
+    on_each_database("channels", run, args)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,6 @@ import json
 import logging
 import os
 import pstats
-import shutil
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -38,8 +36,8 @@ from sqlalchemy import event
 
 from benchmarks import http as bench
 from benchmarks.ordering import SECRET
-from benchmarks.support import scratch_database, serving_login
-from portal.config import Settings, normalise_database_url
+from benchmarks.support import on_each_database, serving_login
+from portal.config import Settings
 from portal.db import migrate
 
 Call = Callable[[], Awaitable[int]]
@@ -222,24 +220,6 @@ async def run(dialect: str, url: str, workdir: Path, args: argparse.Namespace) -
             print(await profiled(rows[args.profile][0], args.requests, args.profiler, args.top))
 
 
-async def run_sqlite(args: argparse.Namespace) -> None:
-    workdir = Path(tempfile.mkdtemp(prefix="bench-cpu-sqlite-"))
-    try:
-        await run("sqlite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}", workdir, args)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
-def run_postgresql(args: argparse.Namespace) -> None:
-    server = normalise_database_url(args.url)
-    workdir = Path(tempfile.mkdtemp(prefix="bench-cpu-pg-"))
-    try:
-        with scratch_database(server, f"portal_bench_cpu_{os.getpid()}", reuse=False, keep=False) as url:
-            asyncio.run(run("postgresql", url, workdir, args))
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-
-
 def main() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser()
@@ -254,11 +234,7 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="print each row's SQL")
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
-    for dialect in args.databases.split(","):
-        if dialect == "sqlite":
-            asyncio.run(run_sqlite(args))
-        else:
-            run_postgresql(args)
+    on_each_database("cpu", run, args)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,19 @@ the flag their SQL loads must derive where the application's `Links` keeps it ro
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterator, Iterator
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from portal.config import normalise_database_url
 from portal.db.server import autocommit, on_same_server
 
 # Marks every enterprise of tenant :t that has something under it.
@@ -49,3 +54,21 @@ async def serving_login(url: str) -> AsyncIterator[str]:
         yield make_url(url).set(username=name, password=password).render_as_string(hide_password=False)
     finally:
         await autocommit(url, f"DROP ROLE IF EXISTS {name}")
+
+
+def on_each_database(
+    name: str, run: Callable[[str, str, Path, argparse.Namespace], Awaitable[None]], args: argparse.Namespace
+) -> None:
+    """`run(dialect, url, workdir, args)` once per database of `args.databases`: SQLite as a file in a
+    temporary directory, PostgreSQL as a scratch database on `args.url`; both gone at the end."""
+    for dialect in args.databases.split(","):
+        workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-{dialect}-"))
+        try:
+            if dialect == "sqlite":
+                asyncio.run(run("sqlite", f"sqlite+aiosqlite:///{workdir / 'bench.db'}", workdir, args))
+            else:
+                server = normalise_database_url(args.url)
+                with scratch_database(server, f"portal_bench_{name}_{os.getpid()}", reuse=False, keep=False) as url:
+                    asyncio.run(run("postgresql", url, workdir, args))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
