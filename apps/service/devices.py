@@ -104,6 +104,14 @@ class Devices:
             raise NotFound(N_("No such device"))
         return device
 
+    async def by_serial(self, serial_number: str) -> Device:
+        """The device the actor may see with this serial number (unique per tenant, compared without case)."""
+        query = (await self.query()).where(func.lower(Device.serial_number) == serial_number.strip().lower())
+        device = await self.session.scalar(query)
+        if device is None:
+            raise NotFound(N_("No such device"))
+        return device
+
     async def writable(self, device_id: uuid.UUID) -> Device:
         """A device the actor may change: not found outside their read scope, refused outside the write one."""
         await self.get(device_id)

@@ -37,7 +37,7 @@ from apps.service.pages.shared import (
 )
 from apps.service.pages.sla import SLA_PAGES
 from apps.service.tickets import TicketFilter, Tickets
-from portal.errors import DomainError, FieldError, ValidationFailed
+from portal.errors import DomainError, FieldError, NotFound, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_, gettext
 from portal.permissions import requires
@@ -195,11 +195,10 @@ async def open_ticket_page(data: Form, db: DB, tickets: TicketsDep, devices: Dev
         async with db.begin_nested():
             device_id = None
             if form["serial_number"]:
-                page, _total = await devices.page(DeviceFilter(search=form["serial_number"]), limit=10)
-                found = [d for d in page if d.serial_number.lower() == form["serial_number"].lower()]
-                if not found:
-                    raise ValidationFailed.single("serial_number", N_("No such device"), "unknown")
-                device_id = found[0].id
+                try:
+                    device_id = (await devices.by_serial(form["serial_number"])).id
+                except NotFound:
+                    raise ValidationFailed.single("serial_number", N_("No such device"), "unknown") from None
             ticket = await workflow.open_ticket(
                 tickets,
                 workflow.NewTicket(

@@ -8,7 +8,7 @@ import re
 
 from litestar.testing import TestClient
 
-from tests.integration.service.support import dispatched, fixit, ok
+from tests.integration.service.support import device, dispatched, fixit, ok
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import World, unique
 
@@ -152,3 +152,22 @@ def test_another_enterprise_finds_no_ticket_page(client: TestClient, world: Worl
     assert (
         ok(client.get(f"/api/service/tickets/{ticket['id']}", headers=world.a.admin.bearer))["status"] == "dispatched"
     )
+
+
+def test_the_console_finds_a_device_by_its_whole_serial_number(client: TestClient, world: World) -> None:
+    """The device named exactly (in any case), however many newer ones contain its serial number; a part
+    of a serial number finds none."""
+    prefix = unique("SNX").upper()
+    wanted = device(client, world, serial_number=f"{prefix}-1")
+    for n in range(10, 22):  # newer, and each contains "<prefix>-1"
+        device(client, world, serial_number=f"{prefix}-{n}")
+    act_as(client, world.a.admin.cookie)
+    form = {"type": "repair", "priority": "normal", "symptoms": "Noisy", "contact_name": "Ms Hill"}
+    form["contact_phone"] = "555-0101"
+    new = "/console/service/tickets/new"
+    exact = {**form, "serial_number": f"{prefix}-1".lower()}
+    created = submit(client, "/console/service/tickets", exact, form_page=new)
+    assert created.status_code in REDIRECTS, created.text
+    assert wanted["serial_number"] in page(client, created.headers["location"])
+    partial = submit(client, "/console/service/tickets", {**form, "serial_number": prefix}, form_page=new)
+    assert_readable_page(partial, 422, "No such device")
