@@ -48,7 +48,8 @@ def work_unit(nodeid: str) -> str:
     once), the browser tests (one server, one browser), or a single test of no lane."""
     if nodeid.startswith("tests/e2e/"):
         return "browser"
-    ids = nodeid[nodeid.rfind("[") + 1 : -1].split("-") if nodeid.endswith("]") else []
+    name = nodeid.partition(".py::")[2]  # the parameters' ids follow its first "[" (an id may hold "[" or "::")
+    ids = name[name.index("[") + 1 : -1].split("-") if "[" in name else []
     return next((lane for lane in LANES if lane in ids), nodeid)
 
 
