@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from portal.home import HomeWidget
 from portal.notifications.kinds import NotificationKind
 from portal.outbox import Subscriber
 from portal.permissions import ProtectedObject
@@ -65,6 +66,8 @@ class Component:
     # Kinds of record this package attaches files to, each with the check of who may read them
     # (portal.storage): the kernel serves a file only when its owner says yes.
     attachment_owners: Sequence[AttachmentOwner] = ()
+    # Widgets a partner's home may show (portal.home); each role's admin picks them per channel.
+    home_widgets: Sequence[HomeWidget] = ()
     extra: dict[str, Any] = field(default_factory=dict)
 
 

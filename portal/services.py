@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.components import Component
 from portal.config import Settings
 from portal.db.engine import Database
+from portal.home import HomeWidget
 from portal.i18n import Catalogs
 from portal.identity.accounts import Accounts, Staff
 from portal.identity.passwords import Passwords
@@ -54,6 +55,8 @@ class Services:
             o.name: o for o in (*KERNEL_OBJECTS, *(o for c in components for o in c.objects))
         }
         self.permissions: AccessPolicy = SignedInOnly()
+        # The widgets a partner's home may be composed of (portal.home), in the components' order.
+        self.home_widgets: dict[str, HomeWidget] = {w.key: w for c in components for w in c.home_widgets}
         # Notifications to people: the kinds the kernel and the components register, rendered from
         # their templates (portal.notifications).
         self.notifications = Notifier(

@@ -19,16 +19,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.actor import Actor
 from portal.errors import FieldError, ValidationFailed
 from portal.i18n import N_
+from portal.services import Services
 from roles.policy import RolePolicy
 from roles.scopes import Access
 
 Q = TypeVar("Q", bound=Select[Any])
 
 
-def policy_of(request: Request[Any, Any, Any]) -> RolePolicy:
-    policy = request.app.state.services.permissions
+def role_policy(services: Services) -> RolePolicy:
+    policy = services.permissions
     assert isinstance(policy, RolePolicy)
     return policy
+
+
+def policy_of(request: Request[Any, Any, Any]) -> RolePolicy:
+    return role_policy(request.app.state.services)
 
 
 async def scoped(

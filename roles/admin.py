@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interconnect.models import EnterpriseLink, PartnerTier, PartnerType, Region
 from portal.actor import Actor
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
+from portal.home import CHANNELS, HomeWidget
 from portal.i18n import N_
 from portal.identity.models import InternalUser
 from portal.permissions import ANY, ProtectedObject, policy_changed
@@ -54,6 +55,7 @@ class RoleSpec:
     fields: Mapping[str, Mapping[str, str]] | None = None  # object -> field -> hidden | read_only
     scopes: Mapping[str, str] | None = None  # internal roles: object (or "*") -> own | team | region | all
     includes: Sequence[str] | None = None  # keys of roles whose grants this one also has
+    home: Mapping[str, Sequence[str]] | None = None  # external roles: channel -> widget keys, in order
 
 
 @dataclass
@@ -93,10 +95,17 @@ def _check(errors: list[FieldError], ok: bool, where: str, message: str, **param
 
 
 class RoleAdmin:
-    def __init__(self, session: AsyncSession, actor: Actor, objects: Mapping[str, ProtectedObject]) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        objects: Mapping[str, ProtectedObject],
+        widgets: Mapping[str, HomeWidget] | None = None,
+    ) -> None:
         self.session = session
         self.actor = actor
         self.objects = objects
+        self.widgets = widgets or {}
 
     async def _changed(self) -> None:
         await self.session.flush()
@@ -245,6 +254,13 @@ class RoleAdmin:
             for obj, scope in spec.scopes.items():
                 _check(errors, obj == ANY or obj in self.objects, "scopes", N_("%(key)s is not an object"), key=obj)
                 _check(errors, scope in INTERNAL_SCOPES, "scopes", N_("%(key)s is not a data scope"), key=scope)
+        if spec.home is not None:
+            _check(errors, external or not spec.home, "home", N_("only partner roles have a home page"))
+            for channel, keys in spec.home.items():
+                _check(errors, channel in CHANNELS, "home", N_("%(key)s is not a channel"), key=channel)
+                for key in keys:
+                    _check(errors, key in self.widgets, "home", N_("%(key)s is not a widget"), key=key)
+                _check(errors, len(set(keys)) == len(keys), "home", N_("a widget is shown once"))
         includes: list[Role] = []
         if spec.includes is not None:
             includes = list(await self.session.scalars(select(Role).where(Role.key.in_(spec.includes))))
@@ -263,6 +279,8 @@ class RoleAdmin:
             role.description = spec.description.strip()[:300] or None
         if spec.apps is not None:
             role.apps = sorted(set(spec.apps)) if external else []
+        if spec.home is not None:
+            role.home = {channel: list(keys) for channel, keys in spec.home.items()}
         subject = ROLE_PREFIX + role.key
         if spec.grants is not None:
             await self._replace_rules(subject, "p", {(o, a) for o, a in spec.grants})

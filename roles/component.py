@@ -15,6 +15,7 @@ from roles.pages import PAGES, TEMPLATE_GLOBALS
 from roles.policy import RolePolicy
 from roles.preview import PREVIEW_PAGES
 from roles.seed import seed_roles
+from roles.widgets import WIDGETS
 
 HERE = Path(__file__).resolve().parent
 OBJECTS = (ProtectedObject("roles", N_("Roles and data permissions"), ("read", "update")),)
@@ -33,5 +34,6 @@ component = Component(
     objects=OBJECTS,
     route_handlers=[*ROLE_CONTROLLERS, *PREVIEW_PAGES, *PAGES],
     template_dir=HERE / "templates",
+    home_widgets=WIDGETS,
     template_globals=TEMPLATE_GLOBALS,
 )

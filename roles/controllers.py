@@ -5,6 +5,7 @@ explanations of who may do what."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -16,14 +17,16 @@ from sqlalchemy import select
 
 from interconnect.models import Membership
 from portal.errors import NotFound
+from portal.home import Channel
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.inputs import Multiline
-from portal.i18n import N_
+from portal.i18n import N_, gettext
 from portal.identity.schemas import Strict
 from portal.permissions import requires
 from roles.access import policy_of
 from roles.admin import RoleAdmin, RoleSpec, RoleView, SharingSpec, TemplateRow
 from roles.explain import explain
+from roles.home import ShownWidget, home_of
 from roles.models import DataRule, Role, SharingRule
 from roles.policy import assignable_roles
 from roles.presets import PARTNER_APPS
@@ -39,6 +42,7 @@ class RoleIn(Strict):
     fields: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
     scopes: dict[str, str] = msgspec.field(default_factory=dict)
     includes: list[str] = msgspec.field(default_factory=list)
+    home: dict[str, list[str]] = msgspec.field(default_factory=dict)
 
 
 class RolePatch(Strict):
@@ -49,9 +53,12 @@ class RolePatch(Strict):
     fields: dict[str, dict[str, str]] | None = None
     scopes: dict[str, str] | None = None
     includes: list[str] | None = None
+    home: dict[str, list[str]] | None = None
 
     def spec(self) -> RoleSpec:
-        return RoleSpec(self.name, self.description, self.apps, self.grants, self.fields, self.scopes, self.includes)
+        return RoleSpec(
+            self.name, self.description, self.apps, self.grants, self.fields, self.scopes, self.includes, self.home
+        )
 
 
 class RoleOut(msgspec.Struct):
@@ -67,6 +74,8 @@ class RoleOut(msgspec.Struct):
     scopes: dict[str, str]
     includes: list[str]
     holders: int
+    # partner roles: the home's widget keys per channel; a channel left out shows the default widgets
+    home: dict[str, list[str]]
 
     @classmethod
     def of(cls, v: RoleView) -> RoleOut:
@@ -84,6 +93,7 @@ class RoleOut(msgspec.Struct):
             v.scopes,
             v.includes,
             v.holders,
+            {channel: list(keys) for channel, keys in (r.home or {}).items()},
         )
 
 
@@ -217,7 +227,7 @@ class ExplanationOut(msgspec.Struct):
 
 
 def provide_role_admin(db: DB, actor: CurrentActor, services: ServicesDep) -> RoleAdmin:
-    return RoleAdmin(db, actor, services.objects)
+    return RoleAdmin(db, actor, services.objects, services.home_widgets)
 
 
 DEPENDENCIES = {"role_admin": Provide(provide_role_admin, sync_to_thread=False)}
@@ -235,7 +245,9 @@ class RolesController(Controller):
 
     @post("/", opt=requires("roles", "update"), status_code=HTTP_201_CREATED)
     async def create_role(self, data: JSONBody[RoleIn], db: DB, role_admin: RoleAdminDep) -> RoleOut:
-        spec = RoleSpec(data.name, data.description, data.apps, data.grants, data.fields, data.scopes, data.includes)
+        spec = RoleSpec(
+            data.name, data.description, data.apps, data.grants, data.fields, data.scopes, data.includes, data.home
+        )
         return RoleOut.of(await role_admin.create(data.key, data.kind, spec))
 
     @get("/{key:str}", opt=requires("roles", "read"))
@@ -428,9 +440,63 @@ class MemberRolesController(Controller):
         return await _assign(db, services, actor, await _member(db, membership_id), data.roles)
 
 
+class HomeLinkOut(msgspec.Struct):
+    text: str
+    page: str  # the portal page, a path on this site
+
+
+class HomeBarOut(msgspec.Struct):
+    label: str
+    value: int | Decimal
+
+
+class HomeWidgetOut(msgspec.Struct):
+    key: str
+    kind: str
+    title: str
+    caption: str
+    # the list behind the figure: the portal page and the partner API's list (for the app to open)
+    page: str
+    api: str | None
+    value: int | Decimal | None
+    figure: str  # the value as the portal shows it
+    series: list[HomeBarOut]
+    links: list[HomeLinkOut]
+
+    @classmethod
+    def of(cls, shown: ShownWidget, base: str) -> HomeWidgetOut:
+        w, t = shown.widget, shown.tile
+        return cls(
+            w.key,
+            w.kind,
+            gettext(w.title),
+            gettext(t.caption) if t.caption else "",
+            base + t.page,
+            t.api,
+            t.value,
+            shown.figure,
+            [HomeBarOut(label, value) for label, value in t.series],
+            [HomeLinkOut(gettext(link.text), base + link.page) for link in t.links],
+        )
+
+
+class HomeOut(msgspec.Struct):
+    channel: str
+    widgets: list[HomeWidgetOut]
+
+
 class PartnerRolesController(Controller):
     path = "/api/partner"
     tags = ["partner self-administration"]
+
+    @get("/home", opt=requires("partner.profile", "read"))
+    async def home(
+        self, db: DB, actor: CurrentActor, services: ServicesDep, channel: FromQuery[Channel] = "web"
+    ) -> HomeOut:
+        """The person's home for a channel (web or mobile): the widgets their roles' layouts name that
+        their permissions open, each with its figure and the list behind it, in the person's language."""
+        shown = await home_of(db, actor, services, channel)
+        return HomeOut(channel, [HomeWidgetOut.of(s, f"/p/{actor.tenant_slug}/") for s in shown])
 
     @get("/roles", opt=requires("partner.colleagues", "read"))
     async def assignable(self, db: DB, actor: CurrentActor) -> list[RoleOut]:

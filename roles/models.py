@@ -1,7 +1,7 @@
 """Roles and what they decide, per upstream tenant.
 
 - `Role`: a named set of permissions for staff (internal) or partner people (external); for external
-  roles, the partner apps it opens.
+  roles, the partner apps it opens and the widgets of its people's home per channel.
 - `PolicyRule`: the casbin policy itself, one row per line, the domain being the row's tenant:
   ("p", "r:<role key>", object, action) grants, ("g", "u:<user id>", "r:<role key>") assignments and
   ("g", "r:<role>", "r:<role>") inheritance. Loaded per tenant, never all tenants at once.
@@ -54,6 +54,9 @@ class Role(TenantOwned, Timestamped, Audited, Base):
     description: Mapped[str | None] = mapped_column(String(300))
     apps: Mapped[list[str]] = mapped_column(JSON, default=list)  # partner apps the role opens
     preset: Mapped[bool] = mapped_column(default=False)
+    # external roles: the home's widget keys per channel ("web", "mobile"), in order; a channel left
+    # out shows the default widgets (portal.home)
+    home: Mapped[dict[str, list[str]]] = mapped_column(JSON, default=dict)
 
 
 class PolicyRule(TenantOwned, Audited, Base):

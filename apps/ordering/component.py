@@ -13,6 +13,7 @@ from apps.ordering.notices import SUBSCRIBERS
 from apps.ordering.objects import OBJECTS
 from apps.ordering.pages import PAGES
 from apps.ordering.seed import seed_ordering
+from apps.ordering.widgets import WIDGETS
 from portal.components import Component
 
 # its templates are named "ordering/…": one loader serves every component's folder
@@ -25,6 +26,7 @@ component = Component(
     route_handlers=[*CONTROLLERS, *PAGES],
     objects=OBJECTS,
     template_dir=TEMPLATES,
+    home_widgets=WIDGETS,
     tenant_setup=seed_ordering,
     demo=load_ordering,
     cli=register_cli,

@@ -14,6 +14,7 @@ from apps.service.seed import seed_service
 from apps.service.sla import notices as sla_notices
 from apps.service.sla.api import ServiceLevelsController
 from apps.service.sla.timers import SLA_TIMERS
+from apps.service.widgets import WIDGETS
 from portal.components import Component
 
 # its templates are named "service/…": one loader serves every component's folder
@@ -29,6 +30,7 @@ component = Component(
     objects=OBJECTS,
     template_dir=TEMPLATES,
     static_dir=STATIC,
+    home_widgets=WIDGETS,
     tenant_setup=seed_service,
     demo=load_service,
     notification_kinds=(*NOTIFICATION_KINDS, *CUSTOMER_KINDS, *sla_notices.KINDS),

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.errors import Conflict, ValidationFailed
+from portal.home import CHANNELS
 from portal.http.deps import DB, ServicesDep
 from portal.i18n import N_, gettext
 from portal.permissions import ANY, requires
@@ -94,6 +95,8 @@ class Draft:
     fields: dict[str, dict[str, str]] = field(default_factory=dict)
     scopes: dict[str, str] = field(default_factory=dict)
     includes: set[str] = field(default_factory=set)
+    # partner roles: the composed channels' widget keys in order (a channel left out: not composed)
+    home: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, view: RoleView) -> Draft:
@@ -105,6 +108,7 @@ class Draft:
             fields={o: dict(rules) for o, rules in view.fields.items()},
             scopes=dict(view.scopes),
             includes=set(view.includes),
+            home={channel: list(keys) for channel, keys in (view.role.home or {}).items()},
         )
 
     @classmethod
@@ -136,6 +140,7 @@ class Draft:
             fields=fields,
             scopes=scopes,
             includes=set(many(data, "includes")),
+            home=home_of_form(data),
         )
 
     def spec(self, kind: str) -> RoleSpec:
@@ -148,7 +153,25 @@ class Draft:
             fields=self.fields,
             scopes=None if external else self.scopes,
             includes=sorted(self.includes),
+            home=self.home if external else None,
         )
+
+
+def home_of_form(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The home section: `compose:<channel>` checked composes that channel, from the `home:<channel>:<key>`
+    position selects (a widget without a position is not shown; equal positions keep the list's order)."""
+    home: dict[str, list[str]] = {}
+    for channel in CHANNELS:
+        if not one(data, f"compose:{channel}"):
+            continue
+        placed = []
+        for name in data:
+            prefix = f"home:{channel}:"
+            position = one(data, name) if name.startswith(prefix) else ""
+            if position.isdigit():
+                placed.append((int(position), len(placed), name.removeprefix(prefix)))
+        home[channel] = [key for _position, _seen, key in sorted(placed)]
+    return home
 
 
 async def _editor_page(
@@ -183,6 +206,8 @@ async def _editor_page(
             "scope_choices": ("", *INTERNAL_SCOPES),
             "include_choices": [v.role for v in views if v.role.kind == role.kind and v.role.key != role.key],
             "apps": PARTNER_APPS,
+            "channels": CHANNELS if role.kind == "external" else (),
+            "widgets": list(services.home_widgets.values()),
             "any": ANY,
             "errors": errors or {},
             "alert": alert,

@@ -78,6 +78,7 @@ TARGET_LABELS: dict[str, str] = {
 }
 ACCESS_LABELS: dict[str, str] = {"read": lazy.pgettext("permission", "View"), "write": N_("View and change")}
 APP_LABELS: dict[str, str] = dict(PARTNER_APPS)
+CHANNEL_LABELS: dict[str, str] = {"web": N_("Web portal"), "mobile": N_("Mobile app and mini-program")}
 
 _TABLES: dict[str, Mapping[str, str]] = {
     "action": ACTION_LABELS,
@@ -89,6 +90,7 @@ _TABLES: dict[str, Mapping[str, str]] = {
     "target": TARGET_LABELS,
     "access": ACCESS_LABELS,
     "app": APP_LABELS,
+    "channel": CHANNEL_LABELS,
 }
 
 

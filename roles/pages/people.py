@@ -36,14 +36,14 @@ from portal.errors import (
     ValidationFailed,
 )
 from portal.http.deps import DB, CurrentActor, ServicesDep
-from portal.permissions import Permission, requires
+from portal.permissions import requires
 from portal.services import Services
 from portal.ui.forms import Form, MultiForm, form_values
 from portal.ui.refusals import field_errors, message_of, refusal_of
+from roles.home import home_of
 from roles.models import Role
 from roles.pages.labels import role_name
 from roles.policy import assignable_roles
-from roles.presets import PARTNER_APPS
 
 
 async def _enterprise_page(
@@ -139,15 +139,6 @@ async def member_roles_page(
     return Redirect(f"/console/partners/enterprises/{link.id}#person-{membership.id}")
 
 
-# Where each partner app opens in the portal, and the permission that first page needs.
-APP_ENTRIES: dict[str, tuple[str, Permission]] = {
-    "agent": ("deals", ("partner.agent.deal", "read")),
-    "ordering": ("ordering/catalog", ("partner.ordering.catalog", "read")),
-    # its first page picks the enterprise's tickets or the person's own; an engineer reads their own
-    "service": ("service", ("partner.service.job", "read")),
-}
-
-
 @get("/", opt=requires("partner.profile", "read"), include_in_schema=False)
 async def partner_home(
     db: DB,
@@ -159,12 +150,6 @@ async def partner_home(
 ) -> Template:
     enterprise = await links.get(actor.enterprise_id) if actor.enterprise_id else None
     roles = list(await db.scalars(select(Role).where(Role.key.in_(actor.roles), Role.kind == "external")))
-    # an app is listed only where its first page would open for this person (role, app and permission)
-    apps = [
-        (text, portal.path(APP_ENTRIES[key][0]))
-        for key, text in PARTNER_APPS
-        if key in APP_ENTRIES and services.permissions.allows(actor, APP_ENTRIES[key][1])
-    ]
     return Template(
         "portal/home.html",
         context={
@@ -172,7 +157,7 @@ async def partner_home(
             "enterprise": enterprise,
             "welcome": welcome,
             "roles": sorted(roles, key=role_name),
-            "apps": apps,
+            "widgets": await home_of(db, actor, services, "web"),
         },
     )
 
