@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from interconnect.announcements.api import CONTROLLERS as ANNOUNCEMENT_CONTROLLERS
+from interconnect.announcements.pages import PAGES as ANNOUNCEMENT_PAGES
+from interconnect.announcements.widget import WIDGETS
 from interconnect.cli import register_cli
 from interconnect.controllers import ADMIN_CONTROLLERS
 from interconnect.demo import load_partners
@@ -43,8 +46,15 @@ OBJECTS = (
 component = Component(
     name="interconnect",
     order=100,
-    model_modules=("interconnect.models",),
-    route_handlers=[*ADMIN_CONTROLLERS, *IMPORT_CONTROLLERS, *PARTNER_CONTROLLERS, *PAGES],
+    model_modules=("interconnect.models", "interconnect.announcements.models"),
+    route_handlers=[
+        *ADMIN_CONTROLLERS,
+        *IMPORT_CONTROLLERS,
+        *PARTNER_CONTROLLERS,
+        *ANNOUNCEMENT_CONTROLLERS,
+        *PAGES,
+        *ANNOUNCEMENT_PAGES,
+    ],
     template_dir=HERE / "templates",
     template_globals=TEMPLATE_GLOBALS,
     tenant_setup=seed_programme,
@@ -56,4 +66,5 @@ component = Component(
     jobs=(EXPIRY, STALE_IMPORTS),
     notification_kinds=NOTIFICATION_KINDS,
     subscribers=(IMPORTS, *SUBSCRIBERS),
+    home_widgets=WIDGETS,
 )

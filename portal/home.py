@@ -29,9 +29,10 @@ WidgetKind = Literal["todo", "kpi", "links"]
 
 @dataclass(frozen=True)
 class TileLink:
-    text: str
+    text: str  # a message id, translated where shown, unless `literal` (a title someone typed)
     # relative to the partner workspace: "ordering/orders?status=shipped"
     page: str
+    literal: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Tile:
     # a small chart: (label, figure) oldest first
     series: tuple[tuple[str, int | Decimal], ...] = ()
     links: tuple[TileLink, ...] = ()
+    # what a list widget says when it has no links (a message id)
+    empty: str = ""
 
 
 @dataclass(frozen=True)

@@ -476,7 +476,7 @@ class HomeWidgetOut(msgspec.Struct):
             t.value,
             shown.figure,
             [HomeBarOut(label, value) for label, value in t.series],
-            [HomeLinkOut(gettext(link.text), base + link.page) for link in t.links],
+            [HomeLinkOut(link.text if link.literal else gettext(link.text), base + link.page) for link in t.links],
         )
 
 

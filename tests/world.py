@@ -551,12 +551,21 @@ def build_world(client: TestClient) -> World:
         "notification": sample_notification(client, a, x),
         **{f"service_{k}": v for k, v in sample_service(client, a, x).items()},
         "oauth_client": sample_oauth_client(client, a),
+        "announcement": sample_announcement(client, a),
     }
     ids["delivery"] = sample_delivery(client, a)
     fixit = add_enterprise(client, a, "FixIt", "service_provider")
     add_colleague(client, a.slug, fixit, "engineer")
     service = {"fixit": fixit, "other": add_enterprise(client, a, "Other Service", "service_provider")}
     return World(a, tenants[1], x, y, ids, service)
+
+
+def sample_announcement(client: TestClient, a: TenantWorld) -> str:
+    """An announcement of tenant A's to all its partners."""
+    body = {"title": "Spring prices", "body": "New prices from 1 March.\nSee the catalog."}
+    created = client.post("/api/interconnect/announcements", headers=a.admin.bearer, json=body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
 
 
 def sample_notification(client: TestClient, a: TenantWorld, x: Enterprise) -> str:

@@ -79,6 +79,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "attachment_id": lambda w: w.ids.get("attachment", "01900000-0000-7000-8000-000000000000"),
     "ticket_id": lambda w: w.ids["service_ticket"],  # dispatched to X, X's admin its engineer
     "device_id": lambda w: w.ids["service_device"],  # looked after by X
+    "announcement_id": lambda w: w.ids["announcement"],  # tenant A's, to all its partners
 }
 # Public routes (no account) reached by a token in their address: each forged address, made from tenant A's
 # real ones, must be "not found" and show nothing of tenant A's. A device page's address is

@@ -43,7 +43,7 @@ def test_the_default_home_shows_what_waits_counted_in_the_persons_scope(client: 
     buyer = buyer_of_x(client, world)
     before = home(client, buyer)
     # a dealer buyer orders: the ordering widgets and the apps; no service widget, no deal registration link
-    assert list(before) == ["ordering.to_receive", "ordering.spending", "roles.apps"]
+    assert list(before) == ["ordering.to_receive", "ordering.spending", "interconnect.announcements", "roles.apps"]
     assert [link["page"] for link in before["roles.apps"]["links"]] == [f"/p/{world.a.slug}/ordering/catalog"]
 
     # an order shipped to X counts for X's buyer; one shipped to Y does not

@@ -885,7 +885,7 @@ def test_partner_home_links_only_the_apps_that_open(client: TestClient, world: W
     assert apps == {f"/p/{slug}/ordering/catalog": "Ordering"}, apps  # a dealer buyer orders, registers no deals
     for href in apps:
         assert client.get(href, follow_redirects=False).status_code == 200
-    for unbuilt in ("Service", "Announcements", "Academy"):
+    for unbuilt in ("Service", "Academy"):
         assert unbuilt not in home
 
     # the deal app is not theirs: asking for it is refused inside the portal, with its brand and menu
