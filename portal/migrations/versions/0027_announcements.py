@@ -1,6 +1,6 @@
 """announcements: what a manufacturer tells its partners, to all or to chosen partner types
 
-Revision ID: 0031_announcements
+Revision ID: 0027_announcements
 Revises: 0026_role_home
 Create Date: 2026-12-04 19:00:00
 """
@@ -13,7 +13,7 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0031_announcements"
+revision = "0027_announcements"
 down_revision = "0026_role_home"
 branch_labels = None
 depends_on = None
