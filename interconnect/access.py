@@ -5,9 +5,11 @@ set-password links."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.links import Links
@@ -23,7 +25,7 @@ from portal.i18n import N_
 from portal.identity import tokens
 from portal.identity.models import AuthSession, Tenant
 from portal.identity.passwords import Passwords, check_strength
-from portal.identity.sessions import OpenedSession, Sessions
+from portal.identity.sessions import OpenedSession, Principal, Sessions
 from portal.identity.throttle import SignInClient, SignInGuard, partner_login
 from portal.outbox import publish
 
@@ -90,6 +92,69 @@ async def load_external(session: AsyncSession, row: AuthSession, channel: Channe
     """`active_membership()` of the session's user, as the actor."""
     found = (await session.execute(MEMBERSHIP_THAT_MAY_ACT, {"membership_id": row.user_id})).one_or_none()
     return None if found is None else external_actor(found[0], found[1], found[2], row, channel)
+
+
+_SESSIONS, _MEMBERSHIPS = AuthSession.__table__, Membership.__table__
+_IDENTITIES, _LINKS = ExternalIdentity.__table__, EnterpriseLink.__table__
+
+
+def _external_fields(values: Sequence[Any]) -> dict[str, Any] | None:
+    """`external_actor()` of the values `EXTERNAL_PRINCIPAL` reads: a membership that may act, as
+    `active_membership()` tells it."""
+    (membership_id, display_name, link_id, admin, identity_id, email, mobile, locale) = values[:8]
+    (link_status, link_name, partner_type_id, tier_id, has_sub_enterprises) = values[8:]
+    if membership_id is None or identity_id is None or (link_id is not None and link_status != "active"):
+        return None
+    linked = link_id is not None
+    return {
+        "user_id": membership_id,
+        "kind": "external",
+        "display_name": display_name,
+        "email": email or mobile or "",
+        "enterprise_id": link_id,
+        "enterprise_name": link_name if linked else None,
+        "enterprise_admin": admin,
+        "partner_type_id": partner_type_id if linked else None,
+        "tier_id": tier_id if linked else None,
+        "locale": locale,
+        "identity_id": identity_id,
+        "sub_enterprises": None if not linked or has_sub_enterprises else frozenset({link_id}),
+    }
+
+
+# The session lookup's part (portal.identity.sessions): the membership of a partner's session, read in the
+# same statement as the session on every request.
+EXTERNAL_PRINCIPAL = Principal(
+    join=lambda from_: (
+        from_.outerjoin(
+            _MEMBERSHIPS,
+            and_(
+                _SESSIONS.c.user_kind == USER_KIND,
+                _MEMBERSHIPS.c.tenant_id == _SESSIONS.c.tenant_id,
+                _MEMBERSHIPS.c.id == _SESSIONS.c.user_id,
+                _MEMBERSHIPS.c.status == "active",
+            ),
+        )
+        .outerjoin(_IDENTITIES, _IDENTITIES.c.id == _MEMBERSHIPS.c.identity_id)
+        .outerjoin(_LINKS, and_(_LINKS.c.tenant_id == _MEMBERSHIPS.c.tenant_id, _LINKS.c.id == _MEMBERSHIPS.c.link_id))
+    ),
+    columns=(
+        _MEMBERSHIPS.c.id,
+        _MEMBERSHIPS.c.display_name,
+        _MEMBERSHIPS.c.link_id,
+        _MEMBERSHIPS.c.is_enterprise_admin,
+        _IDENTITIES.c.id,
+        _IDENTITIES.c.email,
+        _IDENTITIES.c.mobile,
+        _IDENTITIES.c.locale,
+        _LINKS.c.status,
+        _LINKS.c.name,
+        _LINKS.c.partner_type_id,
+        _LINKS.c.tier_id,
+        _LINKS.c.has_sub_enterprises,
+    ),
+    actor=_external_fields,
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interconnect.access import USER_KIND, PartnerAccess, load_external
+from interconnect.access import EXTERNAL_PRINCIPAL, USER_KIND, PartnerAccess, load_external
 from interconnect.invitations import InvitationSigner, Onboarding
 from interconnect.models import ExternalIdentity, Membership
 from interconnect.notices import Handover, hand_over_setup_link, recipient
@@ -83,7 +83,7 @@ class Interconnect:
 def setup(services: Services) -> None:
     settings = services.settings
     signer = InvitationSigner(settings.secret_key)
-    services.sessions.register(USER_KIND, load_external)
+    services.sessions.register(USER_KIND, load_external, EXTERNAL_PRINCIPAL)
     services.extensions["interconnect"] = Interconnect(
         base_url=settings.base_url,
         signer=signer,

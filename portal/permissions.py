@@ -105,9 +105,11 @@ def audience_matches(actor: Actor, obj: str) -> bool:
 
 
 class AccessPolicy(Protocol):
-    def held_roles(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[str | None] | None:
-        """What the session lookup's statement reads of the user's roles, handed to `prepare()` (None:
-        nothing to read)."""
+    def held_roles(
+        self, user_id: ColumnElement[uuid.UUID], tenant_id: ColumnElement[uuid.UUID]
+    ) -> ColumnElement[str | None] | None:
+        """What the session lookup's statement reads of the user's roles in the tenant, handed to
+        `prepare()` (None: nothing to read). The statement runs in Core: it names the tenant itself."""
         ...
 
     async def prepare(self, session: AsyncSession, actor: Actor, version: int, held_roles: str | None = None) -> Actor:
@@ -135,7 +137,9 @@ class AccessPolicy(Protocol):
 class SignedInOnly:
     """The policy of a kernel without the roles package: nobody may do anything but be signed in."""
 
-    def held_roles(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[str | None] | None:
+    def held_roles(
+        self, user_id: ColumnElement[uuid.UUID], tenant_id: ColumnElement[uuid.UUID]
+    ) -> ColumnElement[str | None] | None:
         return None
 
     async def prepare(self, session: AsyncSession, actor: Actor, version: int, held_roles: str | None = None) -> Actor:

@@ -113,12 +113,15 @@ class RolePolicy:
         """The tenant's policy as this request's session lookup prepared it."""
         return self._compiled[tenant_id]
 
-    def held_roles(self, user_id: ColumnElement[uuid.UUID]) -> ColumnElement[str | None]:
+    def held_roles(
+        self, user_id: ColumnElement[uuid.UUID], tenant_id: ColumnElement[uuid.UUID]
+    ) -> ColumnElement[str | None]:
         """The role keys the user holds, for the session lookup to read in its own statement: one string
         of "r:<key>" separated by spaces (keys have none), None when they hold no role."""
+        rules = PolicyRule.__table__
         return (
-            select(role_list(PolicyRule.v1))
-            .where(PolicyRule.ptype == "g", PolicyRule.v0 == user_subject_of(user_id))
+            select(role_list(rules.c.v1))
+            .where(rules.c.tenant_id == tenant_id, rules.c.ptype == "g", rules.c.v0 == user_subject_of(user_id))
             .scalar_subquery()
         )
 

@@ -158,23 +158,41 @@ class Catalog:
         """By name; the products with their category's name and what is available in the default
         warehouse, and how many there are, in one statement (a second counts them only when the page is
         past the last product), then their prices in another."""
-        statement, count = _page_statements(visible_to(self.audience), bool(search), category_id is not None)
-        params = {**self.params, "category_id": category_id, "limit": limit, "offset": offset}
+        buyer = self.buyer
+        statement, count = _page_statements(
+            visible_to(self.audience),
+            bool(search),
+            category_id is not None,
+            buyer.tier_id is not None,
+            buyer.enterprise_id is not None,
+        )
+        params = {
+            **self.params,
+            **pricing.price_params(self.session, buyer),
+            "category_id": category_id,
+            "limit": limit,
+            "offset": offset,
+        }
         if search:
             params["search"] = f"%{search.strip().lower()}%"
         # Core on the unit of work's connection: the statement names its tenant (see _page_statements)
         connection = await self.session.connection()
-        rows = (await connection.execute(statement, params)).all()
-        if rows:
-            total = rows[0].total_found
+        products: dict[uuid.UUID, Any] = {}
+        price_rows = []
+        for row in await connection.execute(statement, params):  # a product's row once per item pricing it
+            products.setdefault(row.id, row)
+            if row.price_list_id is not None:
+                price_rows.append((row.id, *row[_PRICE_COLUMNS:]))
+        if products:
+            total = next(iter(products.values())).total_found
         elif offset == 0:
             total = 0
         else:
             total = (await connection.execute(count, params)).scalar_one()
-        priced = await pricing.prices(self.session, self.buyer, [row.id for row in rows])
+        priced = pricing.choose(price_rows, dict.fromkeys(products, 1))
         return [
             self.out(dict(zip(PRODUCT_NAMES, row, strict=False)), priced.get(row.id), row.available, row.category)
-            for row in rows
+            for row in products.values()
         ], total
 
     async def get(self, product_id: uuid.UUID) -> Product:
@@ -264,14 +282,23 @@ _STOCK = StockLevel.__table__
 _SETTINGS_TABLE = OrderingSettings.__table__.c
 
 
+# Where a priced page's row has its price item (`pricing.price_items()` but the product): after the
+# product's columns, its category, what is available and the count.
+_PRICE_COLUMNS = len(PRODUCT_NAMES) + 3
+
+
 @lru_cache(maxsize=32)
-def _page_statements(visible: ColumnElement[bool], search: bool, category: bool) -> tuple[Select[Any], Select[Any]]:
+def _page_statements(
+    visible: ColumnElement[bool], search: bool, category: bool, tier: bool, enterprise: bool
+) -> tuple[Select[Any], Select[Any]]:
     """A page of the catalog and its count: the products `visible` (see `_visible()`) with their
     category's name and what is available in the default warehouse, each table named with its tenant;
-    the tenant, audience, filters and page are bound per run. The page carries the count as a scalar
-    subquery (one round trip; the database counts as it would alone). Built once per shape: every
-    catalog page runs one, and building it (and SQLAlchemy working out its cache key) costs more than
-    running it."""
+    the tenant, audience, buyer, filters and page are bound per run. The page carries the count as a
+    scalar subquery (the database counts as it would alone), and each product comes once per price
+    item that may price it for the buyer (`pricing.price_items()`, for a buyer with or without a tier
+    and an enterprise), so one round trip brings the page priced. Built once per shape: every catalog
+    page runs one, and building it (and SQLAlchemy working out its cache key) costs more than running
+    it."""
     tenant = bindparam("tenant_id")
     where = [_PRODUCTS.tenant_id == tenant, visible]
     if search:
@@ -305,8 +332,15 @@ def _page_statements(visible: ColumnElement[bool], search: bool, category: bool)
         .order_by(_PRODUCTS.name, _PRODUCTS.sku)
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
+        .cte("page")
     )
-    return page, count
+    items = pricing.price_items(tier, enterprise).subquery("prices")
+    priced = (
+        select(page, *(column for column in items.c if column.key != "product_id"))
+        .select_from(page.outerjoin(items, items.c.product_id == page.c.id))
+        .order_by(page.c.name, page.c.sku, page.c.id)
+    )
+    return priced, count
 
 
 def categories_query() -> Select[tuple[Category]]:

@@ -21,7 +21,7 @@ from apps.ordering.orders import Orders
 from apps.ordering.payments import Payments
 from portal.actor import Actor
 from portal.errors import PermissionDenied
-from portal.http.deps import DB, CurrentActor
+from portal.http.deps import DB, provide_actor
 from portal.i18n import N_
 from roles.access import policy_of
 
@@ -42,20 +42,24 @@ def own_enterprise(actor: Actor) -> uuid.UUID:
     return actor.enterprise_id
 
 
-def provide_partner_orders(request: AnyRequest, db: DB, actor: CurrentActor) -> Orders:
-    return orders_of(request, db, actor, PARTNER_ORDER)
+# The providers below read the actor from the request rather than taking the `actor` dependency beside
+# `db`: Litestar resolves dependencies of the same depth in a task group of their own, on every request.
 
 
-def provide_staff_orders(request: AnyRequest, db: DB, actor: CurrentActor) -> Orders:
-    return orders_of(request, db, actor, ORDER)
+def provide_partner_orders(request: AnyRequest, db: DB) -> Orders:
+    return orders_of(request, db, provide_actor(request), PARTNER_ORDER)
 
 
-async def provide_partner_catalog(request: AnyRequest, db: DB, actor: CurrentActor) -> Catalog:
-    return await catalog_of(request, db, actor, PARTNER_CATALOG)
+def provide_staff_orders(request: AnyRequest, db: DB) -> Orders:
+    return orders_of(request, db, provide_actor(request), ORDER)
 
 
-async def provide_staff_catalog(request: AnyRequest, db: DB, actor: CurrentActor) -> Catalog:
-    return await catalog_of(request, db, actor, CATALOG)
+async def provide_partner_catalog(request: AnyRequest, db: DB) -> Catalog:
+    return await catalog_of(request, db, provide_actor(request), PARTNER_CATALOG)
+
+
+async def provide_staff_catalog(request: AnyRequest, db: DB) -> Catalog:
+    return await catalog_of(request, db, provide_actor(request), CATALOG)
 
 
 def provide_cart(catalog: NamedDependency[Catalog]) -> Cart:
@@ -66,9 +70,9 @@ def provide_payments(orders: NamedDependency[Orders]) -> Payments:
     return Payments(orders)
 
 
-def provide_address_book(db: DB, actor: CurrentActor) -> AddressBook:
+def provide_address_book(request: AnyRequest, db: DB) -> AddressBook:
     """The book of the actor's own enterprise."""
-    return AddressBook(db, own_enterprise(actor))
+    return AddressBook(db, own_enterprise(provide_actor(request)))
 
 
 def provide_catalog_admin(db: DB) -> CatalogAdmin:

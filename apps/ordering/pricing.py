@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -62,23 +62,25 @@ _LISTS = PriceList.__table__.c
 
 
 @lru_cache(maxsize=4)
-def _prices_statement(tier: bool, enterprise: bool) -> Select[Any]:
-    """The price lists' items that may price the products, for a buyer with or without a tier and an
-    enterprise: four statements built once (every catalog page, cart and order runs one), the tenant,
-    the buyer, the products and the day bound per run. In Core, each table named with its tenant: run on
-    the unit of work's connection, it skips the ORM's per-statement work."""
+def price_items(tier: bool, enterprise: bool) -> Select[Any]:
+    """The price lists' items that may price a product, for a buyer with or without a tier and an
+    enterprise, as rows `choose()` takes: four statements built once, the tenant ("tenant_id"), the buyer
+    ("buyer_tier_id", "buyer_enterprise_id") and the day ("day") bound per run (`price_params()`). In Core,
+    each table named with its tenant: run on the unit of work's connection, it skips the ORM's
+    per-statement work. A statement narrows it to its products (`_prices_statement`, or a join on
+    `product_id`, as a catalog page does)."""
     audiences = [_LISTS.kind == "base"]
     if tier:
-        audiences.append(and_(_LISTS.kind == "tier", _LISTS.tier_id == bindparam("tier_id")))
+        audiences.append(and_(_LISTS.kind == "tier", _LISTS.tier_id == bindparam("buyer_tier_id")))
     if enterprise:
-        audiences.append(and_(_LISTS.kind == "enterprise", _LISTS.enterprise_id == bindparam("enterprise_id")))
+        audiences.append(and_(_LISTS.kind == "enterprise", _LISTS.enterprise_id == bindparam("buyer_enterprise_id")))
     day = bindparam("day", type_=Date)
     return (
         select(
             _ITEMS.product_id,
             _ITEMS.min_quantity,
             _ITEMS.unit_price,
-            _LISTS.id,
+            _LISTS.id.label("price_list_id"),
             _LISTS.kind,
             _LISTS.currency,
             _LISTS.valid_from,
@@ -87,13 +89,27 @@ def _prices_statement(tier: bool, enterprise: bool) -> Select[Any]:
         .join(PriceList.__table__, and_(_LISTS.tenant_id == _ITEMS.tenant_id, _LISTS.id == _ITEMS.price_list_id))
         .where(
             _ITEMS.tenant_id == bindparam("tenant_id"),
-            _ITEMS.product_id.in_(bindparam("products", expanding=True)),
             _LISTS.active.is_(True),
             or_(*audiences),
             or_(_LISTS.valid_from.is_(None), _LISTS.valid_from <= day),
             or_(_LISTS.valid_to.is_(None), _LISTS.valid_to >= day),
         )
     )
+
+
+@lru_cache(maxsize=4)
+def _prices_statement(tier: bool, enterprise: bool) -> Select[Any]:
+    return price_items(tier, enterprise).where(_ITEMS.product_id.in_(bindparam("products", expanding=True)))
+
+
+def price_params(session: AsyncSession, buyer: Buyer, on: date | None = None) -> dict[str, Any]:
+    """What `price_items()` binds for `buyer` on the day `on` (today when not given)."""
+    return {
+        "tenant_id": tenant_of(session),
+        "day": on or today(),
+        "buyer_tier_id": buyer.tier_id,
+        "buyer_enterprise_id": buyer.enterprise_id,
+    }
 
 
 def today() -> date:
@@ -111,18 +127,14 @@ async def prices(
     wanted = dict(quantities) if isinstance(quantities, Mapping) else dict.fromkeys(quantities, 1)
     if not wanted:
         return {}
-    day = on or today()
     statement = _prices_statement(buyer.tier_id is not None, buyer.enterprise_id is not None)
-    rows = await (await session.connection()).execute(
-        statement,
-        {
-            "tenant_id": tenant_of(session),
-            "products": sorted(wanted),
-            "day": day,
-            "tier_id": buyer.tier_id,
-            "enterprise_id": buyer.enterprise_id,
-        },
-    )
+    params = {**price_params(session, buyer, on), "products": sorted(wanted)}
+    return choose(await (await session.connection()).execute(statement, params), wanted)
+
+
+def choose(rows: Iterable[Sequence[Any]], wanted: Mapping[uuid.UUID, int]) -> dict[uuid.UUID, Price]:
+    """The effective price of each product of `wanted` at its quantity, from the rows of `price_items()`
+    that name it (a product no valid list prices is absent)."""
     grouped: dict[uuid.UUID, dict[uuid.UUID, list[tuple[int, Decimal]]]] = defaultdict(lambda: defaultdict(list))
     about: dict[uuid.UUID, tuple[str, str, date, object]] = {}
     for product_id, min_quantity, unit_price, list_id, kind, currency, valid_from, created_at in rows:
@@ -130,6 +142,8 @@ async def prices(
         about[list_id] = (kind, currency, valid_from or date.min, created_at)
     found: dict[uuid.UUID, Price] = {}
     for product_id, lists in grouped.items():
+        if product_id not in wanted:
+            continue
         candidates = sorted(
             (
                 _Candidate(RANK[about[i][0]], about[i][2], i, about[i][0], about[i][1], tuple(sorted(items)))

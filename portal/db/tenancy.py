@@ -28,6 +28,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_lo
 from sqlalchemy.orm.util import LoaderCriteriaOption
 
 from portal.db.base import TenantOwned
+from portal.db.begin import begin_with
 from portal.db.context import DbContext
 from portal.errors import TenantViolation
 from portal.ids import uuid7
@@ -203,7 +204,14 @@ def _set_database_context(session: Session, transaction: SessionTransaction, con
     BYPASSRLS) with app.tenant_id set, or as the system role whose policies admit every tenant."""
     if connection.dialect.name != "postgresql":
         return
-    connection.execute(_SET_CONTEXT, _database_context(session))
+    values = _database_context(session)
+    if not begin_with(connection, _literal_setup(values)):
+        connection.execute(_SET_CONTEXT, values)
+
+
+def _literal_setup(values: dict[str, str]) -> str:
+    role, tenant = (value.replace("'", "''") for value in (values["role"], values["tenant"]))
+    return f"SELECT set_config('role', '{role}', true), set_config('app.tenant_id', '{tenant}', true)"
 
 
 async def _switch(session: AsyncSession, ctx: DbContext) -> None:

@@ -10,7 +10,6 @@ A response that brings a policy of its own keeps it: a stored file's, which allo
 
 from __future__ import annotations
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 from portal.config import Settings
@@ -45,7 +44,8 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def security_headers(settings: Settings, docs_prefix: str = DOCS_PREFIX) -> BeforeMessageSendHookHandler:
-    """The hook for `Litestar(before_send=[...])`: HSTS only when browsers reach us over TLS."""
+    """The hook for `Litestar(before_send=[...])`: HSTS only when browsers reach us over TLS. The headers are
+    encoded once, here: every response carries them."""
     fixed = {
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "strict-origin-when-cross-origin",
@@ -54,16 +54,29 @@ def security_headers(settings: Settings, docs_prefix: str = DOCS_PREFIX) -> Befo
     }
     if settings.secure_cookies:
         fixed["Strict-Transport-Security"] = HSTS
+    encoded = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in fixed.items()]
+    replaced = frozenset(name for name, _ in encoded)
+    policy, docs_policy = CONTENT_SECURITY_POLICY.encode("latin-1"), DOCS_CONTENT_SECURITY_POLICY.encode("latin-1")
 
     async def add_security_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
-        headers = MutableScopeHeaders.from_message(message)
-        path = scope.get("path", "")
-        docs = path == docs_prefix or path.startswith(docs_prefix + "/")
-        if "Content-Security-Policy" not in headers:
-            headers["Content-Security-Policy"] = DOCS_CONTENT_SECURITY_POLICY if docs else CONTENT_SECURITY_POLICY
-        for name, value in fixed.items():
-            headers[name] = value
+        headers: list[tuple[bytes, bytes]] = []
+        has_policy = False
+        for header in message.get("headers") or ():
+            name = header[0].lower()
+            if name in replaced:
+                continue
+            has_policy = has_policy or name == _CSP
+            headers.append(header)
+        if not has_policy:
+            path = scope.get("path", "")
+            docs = path == docs_prefix or path.startswith(docs_prefix + "/")
+            headers.append((_CSP, docs_policy if docs else policy))
+        headers += encoded
+        message["headers"] = headers
 
     return add_security_headers
+
+
+_CSP = b"content-security-policy"

@@ -222,7 +222,9 @@ class InputCheckMiddleware(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if isinstance(scope.get("route_handler"), HTTPRouteHandler):
+        # most requests bring nothing to check: a GET without query or path parameters
+        brings_input = scope.get("query_string") or scope.get("path_params") or scope.get("method") in _BODY_METHODS
+        if brings_input and isinstance(scope.get("route_handler"), HTTPRouteHandler):
             request: Request[Any, Any, Any] = Request(scope, receive, send)
             errors = await input_errors(request)
             if errors:

@@ -10,17 +10,18 @@ user, suspending a link or revoking a session takes effect on the very next requ
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, null, select, update
+from sqlalchemy import ColumnElement, FromClause, Row, Select, and_, bindparam, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.actor import BEARER_CHANNELS, Actor, Channel
 from portal.db.context import tenant_context
 from portal.db.engine import Database
+from portal.db.tenancy import tenant_of
 from portal.db.types import utcnow
 from portal.errors import NotAuthenticated
 from portal.i18n import N_
@@ -32,6 +33,20 @@ from portal.permissions import AccessPolicy, SignedInOnly
 
 # Given the session row, the user it belongs to as an Actor, or None if they may no longer act.
 PrincipalLoader = Callable[[AsyncSession, AuthSession, Channel], Awaitable[Actor | None]]
+
+_SESSIONS = AuthSession.__table__
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """One kind of user as the session lookup reads it within its own statement: `join` adds the kind's
+    tables to the statement's FROM, outer-joined on a session of that kind (`AuthSession.__table__`, in
+    the session's tenant); `columns` are read from them, and `actor` turns their values (in that order)
+    into what the Actor holds of the user: its fields, None when the user may no longer act."""
+
+    join: Callable[[FromClause], FromClause]
+    columns: tuple[ColumnElement[Any], ...]
+    actor: Callable[[Sequence[Any]], dict[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +62,7 @@ class SessionLookup:
     tenant_id: uuid.UUID
     session_id: uuid.UUID
     channel: Channel
-    check: Callable[[AuthSession], bool]
+    check: Callable[[Any], bool]  # given the session's row (its secret_hash and user_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,29 @@ async def load_internal(session: AsyncSession, row: AuthSession, channel: Channe
     return None if user is None else internal_actor(user, row, channel)
 
 
+def _internal_fields(values: Sequence[Any]) -> dict[str, Any] | None:
+    user_id, display_name, email, locale = values
+    if user_id is None:
+        return None
+    return {"user_id": user_id, "kind": "internal", "display_name": display_name, "email": email, "locale": locale}
+
+
+_USERS = InternalUser.__table__
+INTERNAL_PRINCIPAL = Principal(
+    join=lambda from_: from_.outerjoin(
+        _USERS,
+        and_(
+            _SESSIONS.c.user_kind == "internal",
+            _USERS.c.tenant_id == _SESSIONS.c.tenant_id,
+            _USERS.c.id == _SESSIONS.c.user_id,
+            _USERS.c.status == "active",
+        ),
+    ),
+    columns=(_USERS.c.id, _USERS.c.display_name, _USERS.c.email, _USERS.c.locale),
+    actor=_internal_fields,
+)
+
+
 class Sessions:
     def __init__(self, db: Database, access_tokens: tokens.AccessTokens, web_seconds: int, refresh_seconds: int):
         self.db = db
@@ -83,11 +121,17 @@ class Sessions:
         self.web_lifetime = timedelta(seconds=web_seconds)
         self.refresh_lifetime = timedelta(seconds=refresh_seconds)
         self.loaders: dict[str, PrincipalLoader] = {"internal": load_internal}
+        self.principals: dict[str, Principal] = {"internal": INTERNAL_PRINCIPAL}
         self.policy: AccessPolicy = SignedInOnly()
         self._statement: tuple[AccessPolicy, Select[Any]] | None = None
+        self._request_statement: tuple[AccessPolicy, Select[Any], dict[str, tuple[int, int]]] | None = None
 
-    def register(self, user_kind: str, loader: PrincipalLoader) -> None:
+    def register(self, user_kind: str, loader: PrincipalLoader, principal: Principal) -> None:
+        """A kind of user sessions may belong to: `loader` reads one with the ORM (refreshing a token),
+        `principal` within the session lookup's own statement (every request)."""
         self.loaders[user_kind] = loader
+        self.principals[user_kind] = principal
+        self._request_statement = None
 
     def open(
         self,
@@ -166,7 +210,7 @@ class Sessions:
     def _lookup_statement(self) -> Select[Any]:
         """Built once per access policy: every request runs it, and building it costs more than running it."""
         if self._statement is None or self._statement[0] is not self.policy:
-            roles = self.policy.held_roles(AuthSession.user_id)
+            roles = self.policy.held_roles(AuthSession.user_id, AuthSession.tenant_id)
             statement = (
                 select(
                     AuthSession,
@@ -213,25 +257,96 @@ class Sessions:
             return None
         return SessionLookup(claims.tenant_id, claims.session_id, "api", lambda row: row.user_id == claims.user_id)
 
+    def _actor_statement(self) -> tuple[Select[Any], dict[str, tuple[int, int]]]:
+        """The one statement a request's actor is read with, in Core on the unit of work's connection: the
+        session row (live, of an active tenant), what the tenant's pages show of it, the roles its user
+        holds as the access policy reads them, the user's unread notifications, and the user as each
+        registered kind reads it; and where each kind's columns are in its rows. Built once per access
+        policy and set of kinds."""
+        built = self._request_statement
+        if built is None or built[0] is not self.policy:
+            sessions, tenants = _SESSIONS, Tenant.__table__
+            notifications = Notification.__table__
+            roles = self.policy.held_roles(sessions.c.user_id, sessions.c.tenant_id)
+            unread = (
+                select(func.count())
+                .select_from(notifications)
+                .where(
+                    notifications.c.tenant_id == sessions.c.tenant_id,
+                    notifications.c.recipient_kind == sessions.c.user_kind,
+                    notifications.c.recipient_id == sessions.c.user_id,
+                    notifications.c.in_inbox.is_(True),
+                    notifications.c.read_at.is_(None),
+                )
+                .correlate(sessions)
+                .scalar_subquery()
+            )
+            columns: list[ColumnElement[Any]] = [
+                sessions.c.id,
+                sessions.c.user_id,
+                sessions.c.user_kind,
+                sessions.c.channel,
+                sessions.c.secret_hash,
+                sessions.c.client_id,
+                sessions.c.scope,
+                sessions.c.preview_by,
+                sessions.c.preview_role,
+                tenants.c.policy_version,
+                tenants.c.time_zone,
+                tenants.c.slug,
+                tenants.c.name,
+                (null() if roles is None else roles).label("held_roles"),
+                unread.label("unread"),
+            ]
+            from_: FromClause = sessions.join(tenants, tenants.c.id == sessions.c.tenant_id)
+            places: dict[str, tuple[int, int]] = {}
+            for kind, principal in self.principals.items():
+                from_ = principal.join(from_)
+                places[kind] = (len(columns), len(columns) + len(principal.columns))
+                columns += [c.label(f"{kind}_{i}") for i, c in enumerate(principal.columns)]
+            statement = (
+                select(*columns)
+                .select_from(from_)
+                .where(
+                    sessions.c.tenant_id == bindparam("tenant_id"),
+                    sessions.c.id == bindparam("session_id"),
+                    sessions.c.revoked_at.is_(None),
+                    sessions.c.expires_at > bindparam("now"),
+                    tenants.c.status == "active",
+                )
+            )
+            built = self._request_statement = (self.policy, statement, places)
+        return built[1], built[2]
+
     async def actor_in(self, session: AsyncSession, lookup: SessionLookup) -> Actor | None:
         """The actor the credential names, looked up in `session`, which must run in `lookup.tenant_id`
         (the request's own unit of work, so the handler reads in the same transaction)."""
-        live = await self._live_session(session, lookup.session_id)
-        if live is None:
+        statement, places = self._actor_statement()
+        connection = await session.connection()
+        params = {"tenant_id": tenant_of(session), "session_id": lookup.session_id, "now": utcnow()}
+        row: Row[Any] | None = (await connection.execute(statement, params)).first()
+        if row is None or not _answers(lookup.channel, row.channel) or not lookup.check(row):
             return None
-        row, policy_version, tenant, held_roles = live
-        if not _answers(lookup.channel, row.channel) or not lookup.check(row):
+        place = places.get(row.user_kind)
+        fields = None if place is None else self.principals[row.user_kind].actor(row[place[0] : place[1]])
+        if fields is None:
             return None
-        channel: Channel = row.channel  # type: ignore[assignment]  # the table's check constraint holds it
-        loader = self.loaders.get(row.user_kind)
-        actor = None if loader is None else await loader(session, row, channel)
-        if actor is None:
-            return None
-        scopes = None if row.client_id is None else frozenset((row.scope or "").split())
-        actor = replace(actor, **tenant, scopes=scopes)
-        if row.preview_by is not None:
-            actor = replace(actor, preview=True, preview_role=row.preview_role, preview_by=row.preview_by)
-        return await self.policy.prepare(session, actor, policy_version, held_roles)
+        preview = row.preview_by is not None
+        actor = Actor(
+            tenant_id=lookup.tenant_id,
+            channel=row.channel,
+            session_id=row.id,
+            time_zone=row.time_zone,
+            tenant_slug=row.slug,
+            tenant_name=row.name,
+            unread_notifications=row.unread,
+            scopes=None if row.client_id is None else frozenset((row.scope or "").split()),
+            preview=preview,
+            preview_role=row.preview_role if preview else None,
+            preview_by=row.preview_by,
+            **fields,
+        )
+        return await self.policy.prepare(session, actor, row.policy_version, row.held_roles)
 
     async def _actor(self, lookup: SessionLookup | None) -> Actor | None:
         if lookup is None:

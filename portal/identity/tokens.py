@@ -15,7 +15,6 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -93,12 +92,33 @@ class AccessTokens:
             tid={"essential": True},
             sid={"essential": True},
         )
-        # The claims of tokens whose signature was checked: a client sends its token on every request, and
-        # the same string always carries the same signature; the claims (expiry first) are validated anew.
-        self._verified = lru_cache(maxsize=4096)(self._verify)
+        # Tokens read before, with what their claims say but for the time: a client sends its token on every
+        # request, and the same string always carries the same signature and claims, so each is verified
+        # and validated once; only its time window is checked again on every read.
+        self._read: dict[str, tuple[AccessClaims, float, float]] = {}
 
     def _verify(self, token: str) -> Mapping[str, Any]:
         return MappingProxyType(jwt.decode(token, self._key, algorithms=ALGORITHMS).claims)
+
+    def _first_read(self, token: str) -> tuple[AccessClaims, float, float] | None:
+        """The token's claims, and the window in which it is valid (with the registry's leeway), as the
+        registry finds them now; None if they are not valid now."""
+        try:
+            c = self._verify(token)
+            self._claims.validate(dict(c))
+            claims = AccessClaims(
+                uuid.UUID(c["sub"]),
+                uuid.UUID(c["tid"]),
+                uuid.UUID(c["sid"]),
+                str(c.get("knd")),
+                int(c.get("iat", 0)),
+                int(c["exp"]),
+            )
+        except (JoseError, ValueError, KeyError, TypeError):
+            return None
+        leeway = self._claims.leeway
+        starts = max((c[k] for k in ("iat", "nbf") if k in c), default=float("-inf"))
+        return claims, starts - leeway, c["exp"] + leeway
 
     def mint(self, claims: AccessClaims, now: float | None = None) -> str:
         issued = int(now if now is not None else time.time())
@@ -118,16 +138,18 @@ class AccessTokens:
         """The claims of a valid, unexpired token of ours; None for anything else."""
         if len(token) > 2000:
             return None
-        try:
-            c = self._verified(token)
-            self._claims.validate(dict(c))
-            return AccessClaims(
-                uuid.UUID(c["sub"]),
-                uuid.UUID(c["tid"]),
-                uuid.UUID(c["sid"]),
-                str(c.get("knd")),
-                int(c.get("iat", 0)),
-                int(c["exp"]),
-            )
-        except (JoseError, ValueError, KeyError, TypeError):
-            return None
+        known = self._read.get(token)
+        if known is None:
+            known = self._first_read(token)
+            if known is None:
+                return None
+            if len(self._read) >= _TOKENS_KEPT:
+                self._read.clear()
+            self._read[token] = known
+        claims, starts, ends = known
+        now = int(time.time())  # as the claims registry counts it
+        # the registry's own comparisons: issued (or valid from) no later than now, expiry still ahead
+        return claims if starts <= now < ends else None
+
+
+_TOKENS_KEPT = 4096

@@ -162,11 +162,10 @@ class PartnerOrdersController(Controller):
         )
 
     @post("/", opt=requires(PARTNER_ORDER, "create"))
-    async def place_order(
-        self, data: JSONBody[OrderIn], db: DB, orders: OrdersDep, cart: CartDep, actor: CurrentActor
-    ) -> OrderOut:
+    async def place_order(self, data: JSONBody[OrderIn], db: DB, orders: OrdersDep, cart: CartDep) -> OrderOut:
         """Place an order for one's enterprise from `lines`, or from the cart (then emptied). Send an
         Idempotency-Key header: a retried submit returns the same order, a concurrent one waits for it."""
+        actor = orders.actor  # not a dependency of its own beside `db`: see apps.ordering.dependencies
         lines = (
             [placing.LineIn(line.product_id, line.quantity) for line in data.lines]
             if data.lines is not None

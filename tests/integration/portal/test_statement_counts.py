@@ -1,7 +1,8 @@
 """The work one request does, in SQL statements: a regression here is every request getting slower.
 
 Counted on the application's engine, leaving out what every transaction costs whatever it does (BEGIN,
-COMMIT/ROLLBACK and the tenant set-up for row-level security on PostgreSQL)."""
+COMMIT/ROLLBACK and the tenant set-up for row-level security on PostgreSQL, which travels with the BEGIN
+on the driver's connection and so is not seen here)."""
 
 from __future__ import annotations
 
@@ -46,5 +47,5 @@ def test_statements_per_request(client: TestClient, world: World, app: Litestar)
     with counted(app) as placing:
         ok(place(client, dealer, [(shop.pump, 2), (shop.valve, 10)], key="counted"), 201)
 
-    assert len(placing) <= 15, "\n".join(placing)
-    assert len(me) <= 3, "\n".join(me)
+    assert len(placing) <= 14, "\n".join(placing)
+    assert len(me) <= 1, "\n".join(me)  # the session, its tenant, the user and their roles: one statement

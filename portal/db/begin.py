@@ -1,0 +1,60 @@
+"""Beginning a PostgreSQL transaction together with its set-up, in one round trip.
+
+SQLAlchemy's asyncpg adapter begins a transaction lazily, with a round trip of its own (BEGIN) right before
+the transaction's first statement, and the tenancy set-up (portal.db.tenancy) would be a second one, run
+through SQLAlchemy's statement machinery. Every request pays both, so the set-up travels with the BEGIN in
+one simple-protocol message on the driver's connection, and the adapter is handed a transaction that
+ends with a plain COMMIT or ROLLBACK. Where the adapter would begin differently (an isolation level, a
+read-only or deferrable transaction asked for) or is not asyncpg's, nothing is done here and the caller
+runs its set-up as an ordinary statement.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.util import await_only
+
+
+class _Begun:
+    """What the adapter keeps as its transaction: it only ever commits or rolls it back."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+
+    async def commit(self) -> None:
+        await self._raw.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._raw.execute("ROLLBACK")
+
+
+def begin_with(connection: Connection, setup: str) -> bool:
+    """Begin `connection`'s transaction with `setup` (literal SQL, no parameters) in the same message;
+    False when this connection's transaction must be begun the adapter's own way."""
+    if connection.dialect.driver != "asyncpg":
+        return False
+    adapter = connection.connection.dbapi_connection
+    if (
+        getattr(adapter, "_transaction", True) is not None
+        or getattr(adapter, "isolation_level", True) is not None
+        or getattr(adapter, "readonly", True)
+        or getattr(adapter, "deferrable", True)
+    ):
+        return False
+    await_only(_begin(adapter, setup))
+    return True
+
+
+async def _begin(adapter: Any, setup: str) -> None:
+    raw = adapter._connection
+    async with adapter._execute_mutex:
+        # kept even when the set-up fails: the BEGIN before it holds, and the adapter must roll it back
+        adapter._transaction = _Begun(raw)
+        try:
+            await raw.execute(f"BEGIN; {setup}")
+        except Exception as error:  # the adapter turns the driver's error into the DBAPI's
+            adapter._handle_exception(error)
