@@ -243,6 +243,11 @@ CREATING: dict[str, CreatingCase] = {
             "scopes": ["profile"],
         },
     ),
+    "/api/interconnect/announcements": lambda c, w: (
+        w.a.admin,
+        "/api/interconnect/announcements",
+        {"title": f"Notice {_code()}", "body": "Closed on Monday."},
+    ),
 }
 
 
