@@ -106,8 +106,10 @@ async def brand_stylesheet(db: DB, portal: CurrentPortal) -> Response[str]:
         return Response(brand_css(tenant.brand_colour), media_type="text/css", headers=CACHED)
 
 
-@get("/logo", opt=public(), media_type="application/octet-stream")
-async def brand_logo(db: DB, portal: CurrentPortal, services: ServicesDep) -> Stream | Redirect:
+@get("/logo", opt=public())
+async def brand_logo(db: DB, portal: CurrentPortal, services: ServicesDep) -> Response[Any]:
+    """The tenant's logo, or a redirect to the generic one (one annotation: Litestar renders a union of
+    response classes as data)."""
     async with within(db, tenant_context(portal.workspace.tenant_id, channel="system")):
         tenant = await tenant_of(db, portal.workspace.tenant_id)
         if tenant.brand_logo_id is None:
