@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Response, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.params import MultipartBody
-from litestar.response import Redirect, Stream, Template
+from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_200_OK
 
 from interconnect.pages.workspace import CurrentPortal, partner_portal_router
