@@ -162,6 +162,7 @@ class Workspace:
     tenant_id: uuid.UUID
     slug: str
     name: str
+    sign_in_text: str | None = None  # the manufacturer's words on its partner sign-in pages
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +201,7 @@ class PartnerAccess:
             tenant = await session.scalar(select(Tenant).where(Tenant.slug == slug.lower(), Tenant.status == "active"))
         if tenant is None:
             raise NotFound(N_("No such partner portal"))
-        return Workspace(tenant.id, tenant.slug, tenant.name)
+        return Workspace(tenant.id, tenant.slug, tenant.name, tenant.sign_in_text)
 
     async def portal_of(self, slug: str, identity_id: uuid.UUID | None) -> tuple[Workspace, list[Workspace]]:
         """The workspace of a /p/<slug>/ page and those its person may switch to, for code that runs before

@@ -169,21 +169,36 @@ async def console_home(db: DB, actor: CurrentActor, services: ServicesDep, deliv
     )
 
 
-def _settings_page(
+def settings_page(
     tenant: Tenant,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     saved: bool = False,
+    *,
+    brand_form: dict[str, str] | None = None,
+    brand_errors: dict[str, str] | None = None,
     **kw: Any,
 ) -> Template:
-    context = {"tenant": tenant, "form": form or {"time_zone": tenant.time_zone}, "errors": errors or {}}
+    """The workspace settings page: its time zone, and its brand (web.brand handles the brand's forms)."""
+    brand = brand_form or {
+        "colour": tenant.brand_colour or "",
+        "sign_in_text": tenant.sign_in_text or "",
+        "email_header": tenant.email_header or "",
+    }
+    context = {
+        "tenant": tenant,
+        "form": form or {"time_zone": tenant.time_zone},
+        "errors": errors or {},
+        "brand": brand,
+        "brand_errors": brand_errors or {},
+    }
     return Template("console/workspace.html", context={**context, "saved": saved}, **kw)
 
 
 @get("/console/settings", opt=requires("workspace", "read"), include_in_schema=False)
 async def console_settings(db: DB, actor: CurrentActor, saved: FromQuery[str | None] = None) -> Template:
     tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
-    return _settings_page(tenant, saved=bool(saved))
+    return settings_page(tenant, saved=bool(saved))
 
 
 @post("/console/settings", opt=requires("workspace", "update"), include_in_schema=False)
@@ -194,7 +209,7 @@ async def console_save_settings(data: Form, db: DB, actor: CurrentActor) -> Temp
             await Accounts.set_time_zone(db, actor.tenant_id, form["time_zone"])
     except ValidationFailed as error:
         tenant = (await db.scalars(select(Tenant).where(Tenant.id == actor.tenant_id))).one()
-        return _settings_page(tenant, form, field_errors(error), status_code=422)
+        return settings_page(tenant, form, field_errors(error), status_code=422)
     return Redirect("/console/settings?saved=1")
 
 

@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
 
+from portal.brand import set_brand
 from portal.http.context import DEVICE_HEADER, sign_in_client
 from portal.http.deps import DB, STAFF_DEPENDENCIES, CurrentActor, ServicesDep, StaffDep
 from portal.http.inputs import Limit, Offset
@@ -85,8 +86,23 @@ class AuthController(Controller):
 
     @patch("/workspace", opt=requires("workspace", "update"))
     async def update_workspace(self, data: JSONBody[WorkspacePatchIn], db: DB, actor: CurrentActor) -> TenantOut:
-        """Change the workspace's settings: the time zone its pages show times in."""
-        return TenantOut.of(await Accounts.set_time_zone(db, actor.tenant_id, data.time_zone))
+        """Change the workspace's settings: the time zone its pages show times in, and its brand (colour,
+        partner sign-in text, email header; the logo is `PUT /api/workspace/logo`). Each is checked before
+        any is kept."""
+        async with db.begin_nested():
+            brand = {
+                name: value
+                for name, value in (
+                    ("colour", data.brand_colour),
+                    ("sign_in_text", data.sign_in_text),
+                    ("email_header", data.email_header),
+                )
+                if value is not None
+            }
+            tenant = await set_brand(db, actor.tenant_id, **brand)
+            if data.time_zone is not None:
+                tenant = await Accounts.set_time_zone(db, actor.tenant_id, data.time_zone)
+        return TenantOut.of(tenant)
 
 
 class UsersController(Controller):

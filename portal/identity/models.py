@@ -33,6 +33,12 @@ class Tenant(Timestamped, Base):
     # Bumped whenever who may do what changes; read with the session on every request, so every
     # process rebuilds its compiled policy on the tenant's next request.
     policy_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Its brand (portal.brand): the colour its pages use for links and buttons ("#rrggbb"), its logo (a
+    # stored file), a text on its partner sign-in page and a line heading its emails.
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
+    brand_logo_id: Mapped[uuid.UUID | None]
+    sign_in_text: Mapped[str | None] = mapped_column(String(500))
+    email_header: Mapped[str | None] = mapped_column(String(200))
 
 
 class InternalUser(TenantOwned, Timestamped, Audited, Base):

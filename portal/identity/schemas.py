@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from portal.http.inputs import Multiline
 from portal.identity.models import InternalUser, Tenant
 
 
@@ -50,7 +51,12 @@ class SignUpIn(Strict):
 
 
 class WorkspacePatchIn(Strict):
-    time_zone: str
+    """The settings to change; a setting left out stays as it is, an empty brand value clears it."""
+
+    time_zone: str | None = None
+    brand_colour: str | None = None  # "#rrggbb"
+    sign_in_text: Multiline | None = None
+    email_header: str | None = None
 
 
 class TokenIn(Strict):
@@ -115,10 +121,24 @@ class TenantOut(msgspec.Struct):
     name: str
     status: str
     time_zone: str
+    brand_colour: str | None
+    brand_logo_id: uuid.UUID | None
+    sign_in_text: str | None
+    email_header: str | None
 
     @classmethod
     def of(cls, tenant: Tenant) -> TenantOut:
-        return cls(tenant.id, tenant.slug, tenant.name, tenant.status, tenant.time_zone)
+        return cls(
+            tenant.id,
+            tenant.slug,
+            tenant.name,
+            tenant.status,
+            tenant.time_zone,
+            tenant.brand_colour,
+            tenant.brand_logo_id,
+            tenant.sign_in_text,
+            tenant.email_header,
+        )
 
 
 class SignUpOut(msgspec.Struct):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from email.message import EmailMessage
 from email.utils import make_msgid
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import aiosmtplib
@@ -18,6 +19,7 @@ from portal.config import Settings
 from portal.db.context import SYSTEM, tenant_context
 from portal.db.types import utcnow
 from portal.i18n import N_
+from portal.identity.models import Tenant
 from portal.notifications.models import Notification
 from portal.notifications.render import Rendered
 from portal.notifications.service import CREATED
@@ -99,6 +101,12 @@ async def _load(services: Services, event: Event) -> Notification | None:
         return row
 
 
+async def _email_header(services: Services, tenant_id: uuid.UUID) -> str | None:
+    """The line the tenant puts at the top of its emails (portal.brand), if any."""
+    async with services.db.session(tenant_context(tenant_id, channel="system"), write=False) as session:
+        return await session.scalar(select(Tenant.email_header).where(Tenant.id == tenant_id))
+
+
 async def _record(services: Services, event: Event, channel: str, outcome: str) -> None:
     """Record the channel's outcome and, in the same statement, drop the one-time link once no channel
     still has to deliver it (one row update: two senders finishing at once cannot both keep it)."""
@@ -148,9 +156,13 @@ async def deliver_email(services: Services, event: Event) -> None:
         await _record(services, event, "email", "expired")
         return
     rendered = _rendered(services, row)
+    text, html = rendered.text, rendered.html
+    header = await _email_header(services, event.tenant_id)
+    if header:
+        text, html = f"{header}\n\n{text}", f'<p class="header">{escape(header)}</p>\n{html}'
     domain = (services.settings.smtp_from.rpartition("@")[2] or "portal").strip(">")
     await EmailSender(services.settings).send(
-        row.email, rendered.subject, rendered.text, rendered.html, make_msgid(row.id.hex, domain=domain)
+        row.email, rendered.subject, text, html, make_msgid(row.id.hex, domain=domain)
     )
     await _record(services, event, "email", "sent")
 

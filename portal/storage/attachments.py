@@ -47,6 +47,8 @@ class AttachmentOwner:
 
     type: str
     may_read: ReadCheck
+    # files anyone may fetch without signing in, through `Attachments.open_public` (a tenant's logo)
+    public: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,17 @@ class Attachments:
     async def open(self, db: AsyncSession, actor: Actor, attachment_id: uuid.UUID) -> OpenedAttachment:
         """The attachment and its bytes as chunks. The first chunk is read here, so a missing object is
         an error answer (logged) rather than a response that breaks off after its headers."""
-        attachment = await self.readable(db, actor, attachment_id)
+        return await self._opened(await self.readable(db, actor, attachment_id))
+
+    async def open_public(self, db: AsyncSession, attachment_id: uuid.UUID) -> OpenedAttachment:
+        """A file of an owner registered as public, in the session's tenant; NotFound for any other."""
+        attachment = await db.scalar(select(Attachment).where(Attachment.id == attachment_id))
+        owner = self.owners.get(attachment.owner_type) if attachment is not None else None
+        if attachment is None or owner is None or not owner.public:
+            raise NotFound(N_("No such file"))
+        return await self._opened(attachment)
+
+    async def _opened(self, attachment: Attachment) -> OpenedAttachment:
         chunks = self.store.stream(attachment.key)
         try:
             first = await anext(chunks)

@@ -671,3 +671,18 @@ def test_a_manufacturer_cannot_route_a_persons_links_to_an_address_it_chose(
     workers.run()
     assert smtp.mailbox.to(trap) == []
     assert f"/p/{world.b.slug}/reset/" in sms.to(mobile)[-1]["text"]
+
+
+def test_emails_carry_the_tenants_header_as_text(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer
+) -> None:
+    header = "Acme <b>Pumps</b> · partner desk"
+    saved = mail.patch("/api/workspace", headers=world.a.admin.bearer, json={"email_header": header})
+    assert saved.status_code == 200, saved.text
+    email = new_email("branded")
+    new_enterprise(mail, world, email=email)
+    assert Workers(mail_app).run() == []
+    [message] = smtp.mailbox.to(email)
+    assert smtp.mailbox.text(message).startswith(header)
+    html = next(p for p in message.walk() if p.get_content_type() == "text/html").get_content()
+    assert "Acme &lt;b&gt;Pumps&lt;/b&gt;" in html and "<b>Pumps</b>" not in html
