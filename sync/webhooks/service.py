@@ -166,6 +166,7 @@ class Webhooks:
                 raise Conflict(N_("This endpoint is disabled: enable it before replaying a delivery"), code="disabled")
             target = self.target(endpoint)
             event_id, event_type, body = original.event_id, original.event_type, original.request_body.encode()
+            await _refuse_while_on_its_way(session, event_id, endpoint.id)
         result, headers = await self.send(target, event_id, event_type, body)
         async with db.session_for(actor) as session:
             attempt = await self.next_attempt(session, event_id, target.id)
@@ -179,6 +180,27 @@ class Webhooks:
             )
             await session.flush()
             return delivery_out(row)
+
+
+async def _refuse_while_on_its_way(session: AsyncSession, event_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
+    """An event whose delivery to the endpoint is still pending (a retry scheduled, an attempt under way, or
+    waiting behind an earlier event of its record) will be sent by the workers: sending it by hand as well
+    would deliver it twice, so the replay is refused, saying when the next attempt is due."""
+    line = await session.scalar(
+        select(Delivery).where(
+            Delivery.event_id == event_id, Delivery.subscriber == line_name(SUBSCRIBER_NAME, str(endpoint_id))
+        )
+    )
+    if line is not None and line.status == "pending":
+        raise Conflict(
+            N_(
+                "This event is still on its way to this endpoint: its next attempt is due at %(when)s, so "
+                "sending it again now would deliver it twice. Replay it once that delivery has succeeded or "
+                "failed for good."
+            ),
+            code="delivery_pending",
+            when=line.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        )
 
 
 def _masked(header: str) -> str:

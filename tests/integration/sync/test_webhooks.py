@@ -27,7 +27,7 @@ from sync.webhooks.service import Webhooks
 from sync.webhooks.signing import verify
 from tests.db import run_with_database
 from tests.integration.sync.receiver import Receiver, start
-from tests.integration.web.test_pages import act_as
+from tests.integration.web.test_pages import act_as, submit
 from tests.world import World, background_jobs_ended
 
 EVENT = "ordering.order.approved"
@@ -444,17 +444,37 @@ def test_replay_sends_the_same_event_again(
 ) -> None:
     admin = world.a.admin.bearer
     created = create(client, admin, receiver.url("/replayed"))
+    endpoint_id = created["endpoint"]["id"]
     receiver.answer("/replayed", 500)
     event = event_of(world)
     deliver(client, settings, event)
-    [failed] = log(client, admin, outcome="failed", endpoint_id=created["endpoint"]["id"])
+    [failed] = log(client, admin, outcome="failed", endpoint_id=endpoint_id)
     receiver.answer("/replayed", 200)
+    # while the endpoint's line waits for its retry, sending the event by hand as well would deliver it twice
+    refused = client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "delivery_pending"
+    assert "still on its way to this endpoint" in refused.json()["detail"]
+    assert len(receiver.at("/replayed")) == 1
+    # the page says so too, on the delivery's page
+    act_as(client, world.a.admin.cookie)
+    shown = f"/console/webhooks/deliveries/{failed['id']}"
+    page = submit(client, f"{shown}/replay", {}, form_page=shown)
+    assert page.status_code == 409 and "still on its way to this endpoint" in html.unescape(page.text)
+    client.cookies.clear()
+    # the scheduled retry sends it, once
+    retry_now(settings)
+    deliver(client, settings, event)
+    assert len(receiver.at("/replayed")) == 2
+    assert line(client, admin, endpoint_id, event)["state"] == "delivered"
+    # once the line is through, staff may send it again: the same event, newly signed, numbered on
     replay = client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=admin)
     assert replay.status_code == 200, replay.text
-    assert replay.json()["trigger"] == "replay" and replay.json()["attempt"] == 2
+    assert replay.json()["trigger"] == "replay" and replay.json()["attempt"] == 3
     assert replay.json()["outcome"] == "succeeded" and replay.json()["event_id"] == str(event.id)
-    first, again = receiver.at("/replayed")
-    assert first.body == again.body and again.headers["Portal-Event-Id"] == str(event.id)
+    first, retried, again = receiver.at("/replayed")
+    assert first.body == retried.body == again.body and again.headers["Portal-Event-Id"] == str(event.id)
     assert verify(created["secret"], again.headers["Portal-Signature"], again.body)
     # the audit log says who sent which delivery again, and as which attempt
     [audited] = client.get("/api/audit", headers=admin, params={"object_id": failed["id"]}).json()
@@ -466,14 +486,13 @@ def test_replay_sends_the_same_event_again(
     assert audited["after"] == {
         "replay_id": replay.json()["id"],
         "event_id": str(event.id),
-        "endpoint_id": created["endpoint"]["id"],
-        "attempt": 2,
+        "endpoint_id": endpoint_id,
+        "attempt": 3,
     }
-    # the endpoint's line still retries (at least once: the receiver dedups by the event id), numbered on
-    retry_now(settings)
+    # nothing else goes out for it: the line is delivered, the replay was the one extra request asked for
     deliver(client, settings, event)
     assert [r.headers["Portal-Event-Id"] for r in receiver.at("/replayed")] == [str(event.id)] * 3
-    assert sorted(d["attempt"] for d in log(client, admin, endpoint_id=created["endpoint"]["id"])) == [1, 2, 3]
+    assert sorted(d["attempt"] for d in log(client, admin, endpoint_id=endpoint_id)) == [1, 2, 3]
     # another tenant cannot replay it, nor read it
     other = world.b.admin.bearer
     assert client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=other).status_code == 404
