@@ -5,6 +5,7 @@ engine: the subscriber opens one line per endpoint, each retried and dead on its
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import html
 import json
@@ -16,13 +17,15 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from portal.config import Settings
 from portal.db.context import SYSTEM, tenant_context
 from portal.db.engine import Database
 from portal.outbox import Event, OutboxEvent, publish
+from sync.delivery.engine import DeliveryConfig, DeliveryEngine
 from sync.delivery.models import Delivery
+from sync.delivery.worker import subscribers_of
 from sync.webhooks.service import Webhooks
 from sync.webhooks.signing import verify
 from tests.db import run_with_database
@@ -260,6 +263,61 @@ def test_a_failing_endpoint_holds_back_no_other_and_each_keeps_its_order(
     assert again.index(str(first.id)) < again.index(str(second.id))
     assert numbers("/good") == ["120.00", "99.00", "120.00"]
     assert [line(client, admin, down["id"], e)["state"] for e in (first, second, other)] == ["delivered"] * 3
+
+
+def test_a_slow_endpoint_holds_back_only_its_own_line(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
+) -> None:
+    """Deliveries of one batch run side by side, and the batch is recorded without waiting for a receiver
+    that stalls: the quick endpoint gets an order's two events and another order's event, in order, while
+    the stalling endpoint's first requests are still unanswered; those end by timing out, and only that
+    endpoint's line waits for its retry."""
+    admin = world.a.admin.bearer
+    assert background_jobs_ended(client)  # nothing left over from the world
+    hooks.config = dataclasses.replace(hooks.config, read_timeout=2.5, total_timeout=3.0)
+    quick = create(client, admin, receiver.url("/quick"))["endpoint"]
+    stalling = create(client, admin, receiver.url("/stalling"))["endpoint"]
+    receiver.answer("/stalling", 200, delay=3.0)
+    first = event_of(world)
+    second = dataclasses.replace(first, id=uuid.uuid4(), payload={"number": "SO-1", "total": "99.00"})
+    other = event_of(world)
+    events = (first, second, other)
+
+    async def written(db: Database) -> None:
+        async with db.session(tenant_context(first.tenant_id)) as session:
+            for event in events:
+                row = publish(session, event.event_type, event.aggregate_type, event.aggregate_id, event.payload)
+                row.id, row.occurred_at = event.id, event.occurred_at
+
+    run_with_database(settings, written)
+    services = client.app.state.services
+    engine = DeliveryEngine(services, subscribers_of(services), DeliveryConfig(timeout_seconds=10.0), "tests")
+
+    async def until_quick_has_all() -> list[Delivery]:
+        """Run the engine until the quick endpoint has every event; the stalling line's deliveries then."""
+        async with asyncio.timeout(30):
+            while len(receiver.at("/quick")) < len(events):
+                if not await engine.fan_out() + await engine.deliver_batch():
+                    await asyncio.sleep(0.01)
+        async with services.db.session(SYSTEM, write=False) as session:
+            return list(
+                await session.scalars(select(Delivery).where(Delivery.subscriber == f"webhooks:{stalling['id']}"))
+            )
+
+    stalled = client.blocking_portal.call(until_quick_has_all)
+    quick_totals = [json.loads(r.body)["data"]["total"] for r in receiver.at("/quick")]
+    assert sorted(quick_totals) == ["120.00", "120.00", "99.00"]
+    order_ids = [json.loads(r.body)["id"] for r in receiver.at("/quick")]
+    assert order_ids.index(str(first.id)) < order_ids.index(str(second.id))
+    # the stalling endpoint's first requests are still waiting for their answer, under their lease
+    in_flight = {d.event_id for d in stalled if d.lease_owner is not None and d.last_error is None}
+    assert in_flight == {first.id, other.id}, [(d.event_id, d.lease_owner, d.last_error) for d in stalled]
+    client.blocking_portal.call(engine.settle)
+    assert [line(client, admin, quick["id"], e)["state"] for e in events] == ["delivered"] * 3
+    # they timed out: that line retries, and the order's second event waits behind the first in it only
+    states = [line(client, admin, stalling["id"], e) for e in events]
+    assert [s["state"] for s in states] == ["retrying", "pending", "retrying"]
+    assert "timed out waiting for the answer" in states[0]["last_error"]
 
 
 def test_refusals_are_permanent_with_a_clear_reason(
