@@ -72,11 +72,13 @@ def body_of(event: Event) -> bytes:
 
 
 class Webhooks:
-    """The process-wide part: settings and the key endpoint secrets are sealed with."""
+    """The process-wide part: settings, the key endpoint secrets are sealed with, and the HTTP clients."""
 
     def __init__(self, config: WebhookConfig, box: SecretBox) -> None:
         self.config = config
         self.box = box
+        # kept-alive connections per endpoint host, per event loop (a worker's, a web process's)
+        self.clients = sender.Clients()
 
     def target(self, endpoint: WebhookEndpoint, now: datetime | None = None) -> Target:
         now = now or utcnow()
@@ -98,7 +100,7 @@ class Webhooks:
             destination = addresses.parse(target.url, self.config)
         except Refused as refused:
             return sender.Result("refused", error=str(refused)), headers
-        return await sender.send(destination, body, headers, self.config), headers
+        return await sender.send(destination, body, headers, self.config, self.clients), headers
 
     @staticmethod
     def record(
