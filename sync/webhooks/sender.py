@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from sync.delivery.transport import transport
 from sync.webhooks.addresses import Destination, Refused, Unresolved, resolve
 from sync.webhooks.config import WebhookConfig
 
@@ -95,11 +96,8 @@ class Clients:
             clients.move_to_end(key)
             return client
         per_host = self.connections_per_host
-        client = httpx.AsyncClient(
-            follow_redirects=False,
-            trust_env=False,
-            limits=httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host, keepalive_expiry=30),
-        )
+        limits = httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host, keepalive_expiry=30)
+        client = httpx.AsyncClient(follow_redirects=False, trust_env=False, transport=transport(limits))
         clients[key] = client
         while len(clients) > self.limit:
             _, oldest = clients.popitem(last=False)
