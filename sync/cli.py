@@ -33,7 +33,7 @@ def register_worker(sub: Any) -> None:
 def run_worker(args: argparse.Namespace) -> None:
     from portal.cli import load_settings, with_services
     from sync.delivery.engine import DeliveryConfig
-    from sync.delivery.worker import delivery_worker, run_until_signalled, subscribers_of
+    from sync.delivery.worker import delivery_worker, run_event_loop, run_until_signalled, subscribers_of
 
     if args.concurrency < 1 or args.batch < 1:
         sys.exit("error: --concurrency and --batch must be at least 1")
@@ -47,7 +47,7 @@ def run_worker(args: argparse.Namespace) -> None:
         await run_until_signalled(worker)
         print("worker stopped", flush=True)
 
-    asyncio.run(with_services(settings, work))
+    run_event_loop(with_services(settings, work))
 
 
 def register_jobs(sub: Any) -> None:

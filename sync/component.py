@@ -4,6 +4,8 @@ the outbox purge job, the "webhooks" outbox subscriber, and the in-process worke
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from portal.components import Component
@@ -32,6 +34,17 @@ def setup(services: Services) -> None:
     services.extensions["webhooks"] = Webhooks(config, SecretBox(services.settings.secret_key))
 
 
+@contextlib.asynccontextmanager
+async def lifespan(services: Services) -> AsyncIterator[None]:
+    """The in-process worker (when the settings run one), and the webhook clients' kept-alive connections
+    closed when the application stops."""
+    try:
+        async with in_process_worker(services):
+            yield
+    finally:
+        await services.extensions["webhooks"].clients.aclose()
+
+
 component = Component(
     name="sync",
     order=400,
@@ -44,5 +57,5 @@ component = Component(
     subscribers=(WEBHOOKS,),
     jobs=(purge_job(),),
     cli=register_cli,
-    lifespan=in_process_worker,
+    lifespan=lifespan,
 )

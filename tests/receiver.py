@@ -2,13 +2,17 @@
 dedups by event id (delivery is at least once), checks each aggregate's events arrive in order, and,
 when asked, fails a share of requests at random and sometimes answers too late.
 
-It runs as threads of the calling process (`running_receiver`) or in a process of its own
-(`receiver_process`, for the benchmark: its work then takes no share of the measuring process's
-interpreter lock), started as `python -m tests.receiver`, which prints its address and then one line per
-event applied: the event id and the moment (`time.monotonic()`, one clock for every process)."""
+It runs as threads of the calling process (`running_receiver`, for tests that make it fail or stall) or
+in a process of its own (`receiver_process`, for the benchmark), started as `python -m tests.receiver`:
+there it is a bare asyncio protocol with httptools' parser on uvloop (the parser and loop uvicorn uses),
+keep-alive, answering 200 at once, so that it costs a small fraction of what the workers measured
+against it cost (a threaded `http.server` took a thread per connection and a lock per request). It
+prints its address and then the event id and the moment (`time.monotonic()`, one clock for every
+process) of each event applied, a line each, written out in bulk every few milliseconds."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -21,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -38,6 +43,8 @@ class Ledger:
     rng: random.Random = field(default_factory=lambda: random.Random(13))
     # told of each event applied, with the moment (the receiver process prints it)
     on_applied: Callable[[str, float], None] | None = None
+    # the receiver's process, when it runs in one (receiver_process)
+    process_id: int | None = None
 
     def receive(self, body: dict) -> int:
         with self.lock:
@@ -111,6 +118,7 @@ def receiver_process(ledger: Ledger) -> Iterator[str]:
     assert process.stdout is not None
     stdout = process.stdout
     url = stdout.readline().strip()
+    ledger.process_id = process.pid
 
     def copy() -> None:
         for line in stdout:
@@ -128,14 +136,71 @@ def receiver_process(ledger: Ledger) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def main() -> None:
-    def report(event_id: str, at: float) -> None:
-        sys.stdout.write(f"{event_id} {at!r}\n")
-        sys.stdout.flush()
+class _Answering:
+    """One keep-alive connection of the process receiver: an asyncio protocol fed to httptools' parser."""
 
-    with running_receiver(Ledger(on_applied=report)) as url:
-        print(url, flush=True)
-        threading.Event().wait()  # until SIGTERM
+    ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
+    def __init__(self, seen: set[str], out: list[str]) -> None:
+        import httptools
+
+        self.seen = seen
+        self.out = out
+        self.parser = httptools.HttpRequestParser(self)
+        self.body: list[bytes] = []
+        self.transport: Any = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed_data(data)
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        event_id = json.loads(b"".join(self.body))["id"]
+        self.body.clear()
+        if event_id not in self.seen:
+            self.seen.add(event_id)
+            self.out.append(f"{event_id} {time.monotonic()!r}\n")
+        self.transport.write(self.ANSWER)
+
+    def connection_lost(self, _exc: BaseException | None) -> None:
+        self.transport = None
+
+    def eof_received(self) -> None:
+        return None
+
+    def pause_writing(self) -> None:
+        return None
+
+    def resume_writing(self) -> None:
+        return None
+
+
+async def _serve_process() -> None:
+    seen: set[str] = set()
+    out: list[str] = []
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: _Answering(seen, out), "127.0.0.1", 0, backlog=256)
+    print(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/events", flush=True)
+    while True:
+        await asyncio.sleep(0.002)
+        if out:
+            sys.stdout.write("".join(out))
+            sys.stdout.flush()
+            out.clear()
+
+
+def main() -> None:
+    try:
+        import uvloop
+
+        uvloop.run(_serve_process())
+    except ImportError:
+        asyncio.run(_serve_process())
 
 
 if __name__ == "__main__":

@@ -257,6 +257,7 @@ async def deliver_pending(services: Services) -> int:
     done = await engine.fan_out()
     while claimed := await engine.deliver_batch():
         done += claimed
+    await engine.settle()
     return done
 
 

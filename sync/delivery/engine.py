@@ -32,8 +32,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
     Integer,
     Select,
+    String,
+    Uuid,
     and_,
     any_,
     bindparam,
@@ -88,6 +91,10 @@ class DeliveryConfig:
     retry_base_seconds: float = 10.0
     retry_cap_seconds: float = 3600.0
     fan_out_batch: int = 500
+    # how long a batch's attempts may lag behind its first one before the batch is recorded without them
+    # (deliver_batch), and how many such slow attempts one engine lets run on at most
+    linger_after_seconds: float = 0.25
+    max_lingering: int = 100
 
     @property
     def lease(self) -> timedelta:
@@ -157,6 +164,8 @@ class DeliveryEngine:
         self.on_new_deliveries = on_new_deliveries
         self.postgres = services.db.dialect == "postgresql"
         self.rng = random.Random()  # noqa: S311 (jitter, not a secret)
+        # attempts of earlier batches still running (slow receivers), each recorded when it ends
+        self._lingering: set[asyncio.Future[None]] = set()
 
     # fan-out ---------------------------------------------------------------------------------------
 
@@ -328,10 +337,12 @@ class DeliveryEngine:
             for o, kind in zip(outcomes, kinds, strict=True)
         ]
         async with self.services.db.session(SYSTEM) as session:
-            written = {
-                (r.tenant_id, r.id)
-                for r in await session.execute(_finish_statement(results), {"owner": self.worker_id, "now": now})
-            }
+            if self.postgres:
+                columns = {key: [r[key] for r in results] for key in results[0]}
+                finished = await session.execute(_FINISH_PG, {**columns, "owner": self.worker_id, "now": now})
+            else:
+                finished = await session.execute(_finish_statement(results), {"owner": self.worker_id, "now": now})
+            written = {(r.tenant_id, r.id) for r in finished}
             log_rows = [
                 {
                     "tenant_id": o.claimed.tenant_id,
@@ -362,14 +373,50 @@ class DeliveryEngine:
         return "failed"
 
     async def deliver_batch(self) -> int:
-        """Claim a batch, run its attempts side by side (one per aggregate line, so order holds) and
-        record them; how many were claimed."""
+        """Claim a batch, run its attempts side by side (each heads its own line, so order holds) and
+        record them in one write; how many were claimed.
+
+        A slow receiver holds back its own line only: once the batch's first attempt has ended, the others
+        get `linger_after_seconds` or three times as long as that one took, whichever is longer; what has
+        ended by then is recorded, and the attempts still running go on in the background (still under their
+        lease, bounded by the attempt timeout), each recorded when it ends, while the caller claims the next
+        batch. At most `max_lingering` attempts go on like that; beyond, the next claim waits for one."""
+        while len(self._lingering) >= self.config.max_lingering:
+            await asyncio.wait(self._lingering, return_when=asyncio.FIRST_COMPLETED)
         claimed = await self.claim()
         if not claimed:
             return 0
-        outcomes = await asyncio.gather(*(self.attempt(c) for c in claimed))
-        await self.finish(outcomes)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        running = {asyncio.ensure_future(self.attempt(c)) for c in claimed}
+        done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        if running:
+            window = max(self.config.linger_after_seconds, 3 * (loop.time() - started))
+            more, running = await asyncio.wait(running, timeout=window)
+            done |= more
+        # in the order claimed, as the attempt log has always been written
+        order = {c.id: i for i, c in enumerate(claimed)}
+        await self.finish(sorted((t.result() for t in done), key=lambda o: order[o.claimed.id]))
+        for task in running:
+            self._linger(task)
         return len(claimed)
+
+    def _linger(self, attempt: asyncio.Future[Outcome]) -> None:
+        async def record() -> None:
+            try:
+                await self.finish([await attempt])
+            except Exception:
+                # its lease runs out and another attempt is made: at least once, as after a crash
+                log.exception("recording a slow delivery attempt failed")
+
+        task = asyncio.ensure_future(record())
+        self._lingering.add(task)
+        task.add_done_callback(self._lingering.discard)
+
+    async def settle(self) -> None:
+        """Wait until every attempt still going on in the background has ended and been recorded."""
+        while self._lingering:
+            await asyncio.wait(set(self._lingering))
 
 
 _DELIVERIES = Delivery.__table__
@@ -576,6 +623,36 @@ def _finish_statement(results: list[dict[str, Any]]) -> Any:
         )
         .returning(d.c.tenant_id, d.c.id)
     )
+
+
+# PostgreSQL: the same UPDATE with the batch as one array per column (unnest), so that it is one statement
+# whatever the batch: compiled once and prepared once per connection, where a VALUES list of n rows is a
+# new statement to compile for every batch.
+_FINISH_PG = text(
+    """
+    UPDATE outbox_deliveries AS d
+    SET status = o.status,
+        next_attempt_at = o.next_attempt_at,
+        last_error = nullif(o.last_error, ''),
+        delivered_at = CASE WHEN o.status = 'delivered' THEN :now END,
+        lease_owner = NULL,
+        lease_expires_at = NULL,
+        updated_at = :now
+    FROM unnest(:tenant_id, :id, :attempts, :status, :next_attempt_at, :last_error)
+        AS o(tenant_id, id, attempts, status, next_attempt_at, last_error)
+    WHERE d.tenant_id = o.tenant_id AND d.id = o.id AND d.attempts = o.attempts AND d.lease_owner = :owner
+    RETURNING d.tenant_id, d.id
+    """
+).bindparams(
+    bindparam("tenant_id", type_=ARRAY(Uuid())),
+    bindparam("id", type_=ARRAY(Uuid())),
+    bindparam("attempts", type_=ARRAY(Integer())),
+    bindparam("status", type_=ARRAY(String())),
+    bindparam("next_attempt_at", type_=ARRAY(DateTime(timezone=True))),
+    bindparam("last_error", type_=ARRAY(String())),
+    bindparam("owner", type_=String()),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
 
 
 async def wake_workers(session: AsyncSession) -> None:

@@ -14,10 +14,10 @@ import contextlib
 import fcntl
 import logging
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import event as orm_event
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from portal.services import Services
 
 log = logging.getLogger("portal.worker")
+T = TypeVar("T")
 
 
 class Duty(Protocol):
@@ -60,6 +61,9 @@ class Deliver:
 
     async def step(self) -> bool:
         return await self.engine.deliver_batch() > 0
+
+    async def close(self) -> None:
+        await self.engine.settle()
 
 
 @dataclass
@@ -92,6 +96,9 @@ class Worker:
             if self.services.db.dialect == "postgresql":
                 await stack.enter_async_context(self._listening())
             await asyncio.gather(*(self._loop(duty, event) for duty, event in self._events))
+            # attempts of slow receivers still running in the background end (bounded by the attempt
+            # timeout) and are recorded before the worker stops
+            await asyncio.gather(*(close() for duty in self.duties if (close := getattr(duty, "close", None))))
 
     async def _loop(self, duty: Duty, event: asyncio.Event) -> None:
         while not self.stopping:
@@ -181,6 +188,17 @@ def delivery_worker(
     worker = Worker(services, duties, poll_seconds)
     engine.on_new_deliveries = lambda: worker.wake(DELIVERIES_CHANNEL)
     return worker
+
+
+def run_event_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run a worker process's main coroutine on uvloop when it is installed (it is a dependency on every
+    platform but Windows): a worker's time goes mostly to its event loop's sockets (HTTP and the
+    database), which uvloop runs at a fraction of the CPU of asyncio's pure-Python loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    return uvloop.run(main)
 
 
 async def run_until_signalled(worker: Worker) -> None:

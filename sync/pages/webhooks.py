@@ -12,7 +12,7 @@ from litestar import Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from portal.errors import Conflict, ValidationFailed
+from portal.errors import Conflict, DomainError, ValidationFailed
 from portal.http.deps import CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.permissions import requires
@@ -210,9 +210,26 @@ async def delivery_page(webhook_delivery_id: FromPath[uuid.UUID], endpoints: End
     include_in_schema=False,
 )
 async def replay_page(
-    webhook_delivery_id: FromPath[uuid.UUID], services: ServicesDep, actor: CurrentActor, webhooks: WebhooksDep
-) -> Redirect:
-    sent = await webhooks.replay(services.db, actor, webhook_delivery_id)
+    webhook_delivery_id: FromPath[uuid.UUID],
+    services: ServicesDep,
+    actor: CurrentActor,
+    webhooks: WebhooksDep,
+    endpoints: EndpointsDep,
+) -> Template | Redirect:
+    try:
+        sent = await webhooks.replay(services.db, actor, webhook_delivery_id)
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return Template(
+            "sync/webhooks/delivery.html",
+            context={
+                **_shared(),
+                "delivery": delivery_detail(await endpoints.delivery(webhook_delivery_id)),
+                "refusal": refusal_of(error),
+            },
+            status_code=error.status,
+        )
     return Redirect(f"/console/webhooks/deliveries/{sent['id']}")
 
 

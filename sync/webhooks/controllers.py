@@ -110,7 +110,11 @@ class WebhooksController(Controller):
         """The request as sent (signatures masked) and the start of the answer."""
         return typed(delivery_detail(await endpoints.delivery(webhook_delivery_id)), DeliveryDetail)
 
-    @post("/deliveries/{webhook_delivery_id:uuid}/replay", opt=requires(ENDPOINT, "update"), status_code=200)
+    @post(
+        "/deliveries/{webhook_delivery_id:uuid}/replay",
+        opt=requires(ENDPOINT, "update", problems=(404, 409)),
+        status_code=200,
+    )
     async def replay(
         self,
         webhook_delivery_id: FromPath[uuid.UUID],
@@ -118,7 +122,9 @@ class WebhooksController(Controller):
         actor: CurrentActor,
         webhooks: WebhooksDep,
     ) -> DeliveryOut:
-        """Send the delivery's event again, newly signed, with the same event id; answers the new attempt."""
+        """Send the delivery's event again, newly signed, with the same event id; answers the new attempt.
+        Refused (409) while the event's delivery to the endpoint is still pending (a retry scheduled): the
+        workers will send it, and sending it now as well would deliver it twice."""
         return typed(await webhooks.replay(services.db, actor, webhook_delivery_id), DeliveryOut)
 
 

@@ -8,12 +8,17 @@ connection reaches the checked address and no other. Proxies from the environmen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
+from sync.delivery.transport import transport
 from sync.webhooks.addresses import Destination, Refused, Unresolved, resolve
 from sync.webhooks.config import WebhookConfig
 
@@ -65,9 +70,59 @@ def _reason(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-async def send(destination: Destination, body: bytes, headers: dict[str, str], config: WebhookConfig) -> Result:
-    """POST `body` to the destination, checking its address again first; never raises for the
-    receiver's faults, which come back as a Result with a reason."""
+_Pool = OrderedDict[tuple[Any, ...], httpx.AsyncClient]
+
+
+class Clients:
+    """The HTTP clients requests go out through: one per destination (scheme, host name, checked address,
+    port) and event loop, each with its own pool of kept-alive connections, so an endpoint's next request
+    reuses a connection instead of opening one (and, with https, shaking hands) again. A connection is
+    never shared by two host names on one address: the TLS name it was verified for is part of the key.
+    Clients belong to the event loop that made them (their connections are that loop's sockets); the least
+    recently used are closed beyond `limit` destinations."""
+
+    def __init__(self, limit: int = 256, connections_per_host: int = 10) -> None:
+        self.limit = limit
+        self.connections_per_host = connections_per_host
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Pool] = weakref.WeakKeyDictionary()
+        self._closing: set[asyncio.Task[None]] = set()
+
+    def client_for(self, destination: Destination) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        clients = self._by_loop.setdefault(loop, OrderedDict())
+        key = (destination.scheme, destination.host, destination.address, destination.port)
+        client = clients.get(key)
+        if client is not None:
+            clients.move_to_end(key)
+            return client
+        per_host = self.connections_per_host
+        limits = httpx.Limits(max_connections=per_host, max_keepalive_connections=per_host, keepalive_expiry=30)
+        client = httpx.AsyncClient(follow_redirects=False, trust_env=False, transport=transport(limits))
+        clients[key] = client
+        while len(clients) > self.limit:
+            _, oldest = clients.popitem(last=False)
+            task = loop.create_task(oldest.aclose())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        return client
+
+    async def aclose(self) -> None:
+        """Close the clients of the running event loop."""
+        clients = self._by_loop.pop(asyncio.get_running_loop(), None) or {}
+        for client in clients.values():
+            await client.aclose()
+
+
+async def send(
+    destination: Destination,
+    body: bytes,
+    headers: dict[str, str],
+    config: WebhookConfig,
+    clients: Clients | None = None,
+) -> Result:
+    """POST `body` to the destination, checking its address again first, through a kept-alive client of
+    `clients` (a client of its own when None); never raises for the receiver's faults, which come back as
+    a Result with a reason."""
     started = time.monotonic()
     try:
         destination = await resolve(destination, config)
@@ -79,20 +134,23 @@ async def send(destination: Destination, body: bytes, headers: dict[str, str], c
     sent = {"User-Agent": USER_AGENT, "Content-Type": "application/json", "Accept-Encoding": "identity", **headers}
     timeout = httpx.Timeout(config.read_timeout, connect=config.connect_timeout)
     try:
-        async with asyncio.timeout(config.total_timeout):
-            async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as client:
-                request = client.build_request(
-                    "POST", url, content=body, headers={**sent, **extra_headers}, extensions=extensions
-                )
-                response = await client.send(request, stream=True)
-                try:
-                    kept = bytearray()
-                    async for chunk in response.aiter_raw():
-                        kept += chunk[: config.max_response_bytes - len(kept)]
-                        if len(kept) >= config.max_response_bytes:
-                            break
-                finally:
-                    await response.aclose()
+        async with asyncio.timeout(config.total_timeout), contextlib.AsyncExitStack() as stack:
+            if clients is None:
+                client = await stack.enter_async_context(httpx.AsyncClient(follow_redirects=False, trust_env=False))
+            else:
+                client = clients.client_for(destination)
+            request = client.build_request(
+                "POST", url, content=body, headers={**sent, **extra_headers}, extensions=extensions, timeout=timeout
+            )
+            response = await client.send(request, stream=True, follow_redirects=False)
+            try:
+                kept = bytearray()
+                async for chunk in response.aiter_raw():
+                    kept += chunk[: config.max_response_bytes - len(kept)]
+                    if len(kept) >= config.max_response_bytes:
+                        break
+            finally:
+                await response.aclose()
     except TimeoutError:
         return Result("failed", error=f"no answer within {config.total_timeout:g} s", latency_ms=_since(started))
     except httpx.HTTPError as error:

@@ -72,11 +72,13 @@ def body_of(event: Event) -> bytes:
 
 
 class Webhooks:
-    """The process-wide part: settings and the key endpoint secrets are sealed with."""
+    """The process-wide part: settings, the key endpoint secrets are sealed with, and the HTTP clients."""
 
     def __init__(self, config: WebhookConfig, box: SecretBox) -> None:
         self.config = config
         self.box = box
+        # kept-alive connections per endpoint host, per event loop (a worker's, a web process's)
+        self.clients = sender.Clients()
 
     def target(self, endpoint: WebhookEndpoint, now: datetime | None = None) -> Target:
         now = now or utcnow()
@@ -98,7 +100,7 @@ class Webhooks:
             destination = addresses.parse(target.url, self.config)
         except Refused as refused:
             return sender.Result("refused", error=str(refused)), headers
-        return await sender.send(destination, body, headers, self.config), headers
+        return await sender.send(destination, body, headers, self.config, self.clients), headers
 
     @staticmethod
     def record(
@@ -166,6 +168,7 @@ class Webhooks:
                 raise Conflict(N_("This endpoint is disabled: enable it before replaying a delivery"), code="disabled")
             target = self.target(endpoint)
             event_id, event_type, body = original.event_id, original.event_type, original.request_body.encode()
+            await _refuse_while_on_its_way(session, event_id, endpoint.id)
         result, headers = await self.send(target, event_id, event_type, body)
         async with db.session_for(actor) as session:
             attempt = await self.next_attempt(session, event_id, target.id)
@@ -179,6 +182,27 @@ class Webhooks:
             )
             await session.flush()
             return delivery_out(row)
+
+
+async def _refuse_while_on_its_way(session: AsyncSession, event_id: uuid.UUID, endpoint_id: uuid.UUID) -> None:
+    """An event whose delivery to the endpoint is still pending (a retry scheduled, an attempt under way, or
+    waiting behind an earlier event of its record) will be sent by the workers: sending it by hand as well
+    would deliver it twice, so the replay is refused, saying when the next attempt is due."""
+    line = await session.scalar(
+        select(Delivery).where(
+            Delivery.event_id == event_id, Delivery.subscriber == line_name(SUBSCRIBER_NAME, str(endpoint_id))
+        )
+    )
+    if line is not None and line.status == "pending":
+        raise Conflict(
+            N_(
+                "This event is still on its way to this endpoint: its next attempt is due at %(when)s, so "
+                "sending it again now would deliver it twice. Replay it once that delivery has succeeded or "
+                "failed for good."
+            ),
+            code="delivery_pending",
+            when=line.next_attempt_at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        )
 
 
 def _masked(header: str) -> str:

@@ -72,5 +72,6 @@ async def drain(*engines: DeliveryEngine, rounds: int = 200) -> None:
         for engine in engines:
             did += await engine.fan_out()
             did += await engine.deliver_batch()
+            await engine.settle()
         if not did:
             return

@@ -5,6 +5,7 @@ engine: the subscriber opens one line per endpoint, each retried and dead on its
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import html
 import json
@@ -16,18 +17,20 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from portal.config import Settings
 from portal.db.context import SYSTEM, tenant_context
 from portal.db.engine import Database
 from portal.outbox import Event, OutboxEvent, publish
+from sync.delivery.engine import DeliveryConfig, DeliveryEngine
 from sync.delivery.models import Delivery
+from sync.delivery.worker import subscribers_of
 from sync.webhooks.service import Webhooks
 from sync.webhooks.signing import verify
 from tests.db import run_with_database
 from tests.integration.sync.receiver import Receiver, start
-from tests.integration.web.test_pages import act_as
+from tests.integration.web.test_pages import act_as, submit
 from tests.world import World, background_jobs_ended
 
 EVENT = "ordering.order.approved"
@@ -262,6 +265,61 @@ def test_a_failing_endpoint_holds_back_no_other_and_each_keeps_its_order(
     assert [line(client, admin, down["id"], e)["state"] for e in (first, second, other)] == ["delivered"] * 3
 
 
+def test_a_slow_endpoint_holds_back_only_its_own_line(
+    client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
+) -> None:
+    """Deliveries of one batch run side by side, and the batch is recorded without waiting for a receiver
+    that stalls: the quick endpoint gets an order's two events and another order's event, in order, while
+    the stalling endpoint's first requests are still unanswered; those end by timing out, and only that
+    endpoint's line waits for its retry."""
+    admin = world.a.admin.bearer
+    assert background_jobs_ended(client)  # nothing left over from the world
+    hooks.config = dataclasses.replace(hooks.config, read_timeout=2.5, total_timeout=3.0)
+    quick = create(client, admin, receiver.url("/quick"))["endpoint"]
+    stalling = create(client, admin, receiver.url("/stalling"))["endpoint"]
+    receiver.answer("/stalling", 200, delay=3.0)
+    first = event_of(world)
+    second = dataclasses.replace(first, id=uuid.uuid4(), payload={"number": "SO-1", "total": "99.00"})
+    other = event_of(world)
+    events = (first, second, other)
+
+    async def written(db: Database) -> None:
+        async with db.session(tenant_context(first.tenant_id)) as session:
+            for event in events:
+                row = publish(session, event.event_type, event.aggregate_type, event.aggregate_id, event.payload)
+                row.id, row.occurred_at = event.id, event.occurred_at
+
+    run_with_database(settings, written)
+    services = client.app.state.services
+    engine = DeliveryEngine(services, subscribers_of(services), DeliveryConfig(timeout_seconds=10.0), "tests")
+
+    async def until_quick_has_all() -> list[Delivery]:
+        """Run the engine until the quick endpoint has every event; the stalling line's deliveries then."""
+        async with asyncio.timeout(30):
+            while len(receiver.at("/quick")) < len(events):
+                if not await engine.fan_out() + await engine.deliver_batch():
+                    await asyncio.sleep(0.01)
+        async with services.db.session(SYSTEM, write=False) as session:
+            return list(
+                await session.scalars(select(Delivery).where(Delivery.subscriber == f"webhooks:{stalling['id']}"))
+            )
+
+    stalled = client.blocking_portal.call(until_quick_has_all)
+    quick_totals = [json.loads(r.body)["data"]["total"] for r in receiver.at("/quick")]
+    assert sorted(quick_totals) == ["120.00", "120.00", "99.00"]
+    order_ids = [json.loads(r.body)["id"] for r in receiver.at("/quick")]
+    assert order_ids.index(str(first.id)) < order_ids.index(str(second.id))
+    # the stalling endpoint's first requests are still waiting for their answer, under their lease
+    in_flight = {d.event_id for d in stalled if d.lease_owner is not None and d.last_error is None}
+    assert in_flight == {first.id, other.id}, [(d.event_id, d.lease_owner, d.last_error) for d in stalled]
+    client.blocking_portal.call(engine.settle)
+    assert [line(client, admin, quick["id"], e)["state"] for e in events] == ["delivered"] * 3
+    # they timed out: that line retries, and the order's second event waits behind the first in it only
+    states = [line(client, admin, stalling["id"], e) for e in events]
+    assert [s["state"] for s in states] == ["retrying", "pending", "retrying"]
+    assert "timed out waiting for the answer" in states[0]["last_error"]
+
+
 def test_refusals_are_permanent_with_a_clear_reason(
     client: TestClient, world: World, hooks: Webhooks, receiver: Receiver, settings: Settings
 ) -> None:
@@ -444,17 +502,37 @@ def test_replay_sends_the_same_event_again(
 ) -> None:
     admin = world.a.admin.bearer
     created = create(client, admin, receiver.url("/replayed"))
+    endpoint_id = created["endpoint"]["id"]
     receiver.answer("/replayed", 500)
     event = event_of(world)
     deliver(client, settings, event)
-    [failed] = log(client, admin, outcome="failed", endpoint_id=created["endpoint"]["id"])
+    [failed] = log(client, admin, outcome="failed", endpoint_id=endpoint_id)
     receiver.answer("/replayed", 200)
+    # while the endpoint's line waits for its retry, sending the event by hand as well would deliver it twice
+    refused = client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=admin)
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "delivery_pending"
+    assert "still on its way to this endpoint" in refused.json()["detail"]
+    assert len(receiver.at("/replayed")) == 1
+    # the page says so too, on the delivery's page
+    act_as(client, world.a.admin.cookie)
+    shown = f"/console/webhooks/deliveries/{failed['id']}"
+    page = submit(client, f"{shown}/replay", {}, form_page=shown)
+    assert page.status_code == 409 and "still on its way to this endpoint" in html.unescape(page.text)
+    client.cookies.clear()
+    # the scheduled retry sends it, once
+    retry_now(settings)
+    deliver(client, settings, event)
+    assert len(receiver.at("/replayed")) == 2
+    assert line(client, admin, endpoint_id, event)["state"] == "delivered"
+    # once the line is through, staff may send it again: the same event, newly signed, numbered on
     replay = client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=admin)
     assert replay.status_code == 200, replay.text
-    assert replay.json()["trigger"] == "replay" and replay.json()["attempt"] == 2
+    assert replay.json()["trigger"] == "replay" and replay.json()["attempt"] == 3
     assert replay.json()["outcome"] == "succeeded" and replay.json()["event_id"] == str(event.id)
-    first, again = receiver.at("/replayed")
-    assert first.body == again.body and again.headers["Portal-Event-Id"] == str(event.id)
+    first, retried, again = receiver.at("/replayed")
+    assert first.body == retried.body == again.body and again.headers["Portal-Event-Id"] == str(event.id)
     assert verify(created["secret"], again.headers["Portal-Signature"], again.body)
     # the audit log says who sent which delivery again, and as which attempt
     [audited] = client.get("/api/audit", headers=admin, params={"object_id": failed["id"]}).json()
@@ -466,14 +544,13 @@ def test_replay_sends_the_same_event_again(
     assert audited["after"] == {
         "replay_id": replay.json()["id"],
         "event_id": str(event.id),
-        "endpoint_id": created["endpoint"]["id"],
-        "attempt": 2,
+        "endpoint_id": endpoint_id,
+        "attempt": 3,
     }
-    # the endpoint's line still retries (at least once: the receiver dedups by the event id), numbered on
-    retry_now(settings)
+    # nothing else goes out for it: the line is delivered, the replay was the one extra request asked for
     deliver(client, settings, event)
     assert [r.headers["Portal-Event-Id"] for r in receiver.at("/replayed")] == [str(event.id)] * 3
-    assert sorted(d["attempt"] for d in log(client, admin, endpoint_id=created["endpoint"]["id"])) == [1, 2, 3]
+    assert sorted(d["attempt"] for d in log(client, admin, endpoint_id=endpoint_id)) == [1, 2, 3]
     # another tenant cannot replay it, nor read it
     other = world.b.admin.bearer
     assert client.post(f"/api/webhooks/deliveries/{failed['id']}/replay", headers=other).status_code == 404
