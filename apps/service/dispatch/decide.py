@@ -1,16 +1,16 @@
 """The dispatch decision: which rule matches a ticket and which of its partners it chooses.
 
-Three statements whatever the number of rules and partners: the product line of the ticket's device, the
-matching rules in order with their active partners (one indexed read, conditions in SQL), and the load and
-rating of the first matching rule's partners (grouped over their tickets by the enterprise index). A rule
-whose partners are all inactive or at their cap does not match: the next one is tried."""
+One statement whatever the number of rules and partners (see `decide`). A rule whose partners are all
+inactive or at their cap does not match: the next one is tried."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product
@@ -49,77 +49,99 @@ def ranked(prefer: str, candidates: list[Candidate]) -> list[Candidate]:
     return sorted(candidates, key=by_rating if prefer == "rating" else by_load)
 
 
-async def product_line(session: AsyncSession, ticket: Ticket) -> uuid.UUID | None:
-    """The catalog category of the ticket's device's product (None: no device, or not from the catalog)."""
-    if ticket.device_id is None:
-        return None
-    return await session.scalar(
+def _conditions(has_region: bool, has_device: bool) -> list[Any]:
+    """What a rule must say to match the ticket (bound per ticket: its type, region and device)."""
+    line = (
         select(Product.category_id)
         .join(Device, (Device.tenant_id == Product.tenant_id) & (Device.product_id == Product.id))
-        .where(Device.id == ticket.device_id)
+        .where(Device.id == bindparam("device_id"))
+        .scalar_subquery()
     )
-
-
-async def standing(session: AsyncSession, partners: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, float | None]]:
-    """Each partner's open tickets (dispatched to it and not yet resolved) and mean customer rating."""
-    if not partners:
-        return {}
-    rows = await session.execute(
-        select(
-            Ticket.enterprise_id,
-            func.count().filter(Ticket.status.in_(ACTIVE)),
-            func.avg(Ticket.rating),
-        )
-        .where(Ticket.enterprise_id.in_(partners))
-        .group_by(Ticket.enterprise_id)
-    )
-    return {key: (int(load or 0), float(rating) if rating is not None else None) for key, load, rating in rows}
-
-
-async def decide(session: AsyncSession, ticket: Ticket) -> Decision | None:
-    """The first matching rule with an eligible partner, and the partner it chooses; None: no rule
-    matches (the ticket waits for staff)."""
-    line = await product_line(session, ticket)
     conditions = [
         DispatchRule.active,
-        or_(DispatchRule.ticket_type.is_(None), DispatchRule.ticket_type == ticket.type),
-        DispatchRule.region_id.is_(None)
-        if ticket.region_id is None
-        else or_(DispatchRule.region_id.is_(None), DispatchRule.region_id == ticket.region_id),
-        DispatchRule.category_id.is_(None)
-        if line is None
-        else or_(DispatchRule.category_id.is_(None), DispatchRule.category_id == line),
+        or_(DispatchRule.ticket_type.is_(None), DispatchRule.ticket_type == bindparam("ticket_type")),
+        or_(DispatchRule.region_id.is_(None), DispatchRule.region_id == bindparam("region_id"))
+        if has_region
+        else DispatchRule.region_id.is_(None),
+        or_(DispatchRule.category_id.is_(None), DispatchRule.category_id == line)
+        if has_device
+        else DispatchRule.category_id.is_(None),
     ]
-    rows = await session.execute(
-        select(
-            DispatchRule.id,
-            DispatchRule.name,
-            DispatchRule.prefer,
-            DispatchRule.max_open,
-            EnterpriseLink.id,
-            EnterpriseLink.name,
-        )
-        .join(
-            DispatchRulePartner,
-            (DispatchRulePartner.tenant_id == DispatchRule.tenant_id)
-            & (DispatchRulePartner.rule_id == DispatchRule.id),
-        )
+    return conditions
+
+
+@cache
+def _statement(has_region: bool, has_device: bool) -> Select[Any]:
+    """The decision's one statement, built once per shape (with or without a region, a device) and bound
+    per ticket, so SQLAlchemy compiles it once: the first matching rule from `offset`, its active partners,
+    and each partner's open tickets and mean rating, grouped over the partner's tickets (the enterprise
+    index)."""
+    conditions = _conditions(has_region, has_device)
+    matching = (
+        select(DispatchRule.id, DispatchRule.name, DispatchRule.prefer, DispatchRule.max_open, DispatchRule.position)
+        .where(*conditions)
+        .order_by(DispatchRule.position, DispatchRule.id)
+        .limit(1)
+        .offset(bindparam("offset"))
+        .subquery()
+    )
+    partners = (
+        select(matching, EnterpriseLink.id.label("link_id"), EnterpriseLink.name.label("link_name"))
+        .join(DispatchRulePartner, DispatchRulePartner.rule_id == matching.c.id)
         .join(
             EnterpriseLink,
             (EnterpriseLink.tenant_id == DispatchRulePartner.tenant_id)
             & (EnterpriseLink.id == DispatchRulePartner.enterprise_id),
         )
-        .where(*conditions, EnterpriseLink.status == "active")
-        .order_by(DispatchRule.position, DispatchRule.id)
+        .where(EnterpriseLink.status == "active")
+        .subquery()
     )
-    rules: dict[uuid.UUID, tuple[str, str, int | None, list[tuple[uuid.UUID, str]]]] = {}
-    for rule_id, name, prefer, cap, link_id, link_name in rows:
-        rules.setdefault(rule_id, (name, prefer, cap, []))[3].append((link_id, link_name))
-    for rule_id, (name, prefer, cap, partners) in rules.items():  # in the rules' order
-        known = await standing(session, [key for key, _name in partners])
-        candidates = [Candidate(key, partner, *known.get(key, (0, None))) for key, partner in partners]
-        eligible = [c for c in candidates if cap is None or c.open_tickets < cap]
-        if eligible:
-            best = ranked(prefer, eligible)
-            return Decision(rule_id, name, best[0], tuple(best))
-    return None
+    return (
+        select(
+            partners.c.id,
+            partners.c.name,
+            partners.c.prefer,
+            partners.c.max_open,
+            partners.c.link_id,
+            partners.c.link_name,
+            func.count(Ticket.id).filter(Ticket.status.in_(ACTIVE)),
+            func.avg(Ticket.rating),
+        )
+        .select_from(partners)
+        .outerjoin(Ticket, Ticket.enterprise_id == partners.c.link_id)
+        .group_by(*partners.c)
+        .order_by(partners.c.position, partners.c.id)
+    )
+
+
+@cache
+def _matching(has_region: bool, has_device: bool) -> Select[Any]:
+    """How many rules match the ticket."""
+    return select(func.count()).where(*_conditions(has_region, has_device))
+
+
+async def decide(session: AsyncSession, ticket: Ticket) -> Decision | None:
+    """The first matching rule with an eligible partner, and the partner it chooses; None: no rule
+    matches (the ticket waits for staff). One statement for the first matching rule; the next one is read
+    only when every partner of that one is inactive or at its cap."""
+    shape = (ticket.region_id is not None, ticket.device_id is not None)
+    values: dict[str, Any] = {"ticket_type": ticket.type}
+    if ticket.region_id is not None:
+        values["region_id"] = ticket.region_id
+    if ticket.device_id is not None:
+        values["device_id"] = ticket.device_id
+    offset = 0
+    while True:
+        rows = (await session.execute(_statement(*shape), {**values, "offset": offset})).all()
+        rules: dict[uuid.UUID, tuple[str, str, int | None, list[Candidate]]] = {}
+        for rule_id, name, prefer, cap, link_id, link_name, open_tickets, mean in rows:
+            candidate = Candidate(link_id, link_name, int(open_tickets or 0), float(mean) if mean is not None else None)
+            rules.setdefault(rule_id, (name, prefer, cap, []))[3].append(candidate)
+        for rule_id, (name, prefer, cap, candidates) in rules.items():  # in the rules' order
+            eligible = [c for c in candidates if cap is None or c.open_tickets < cap]
+            if eligible:
+                best = ranked(prefer, eligible)
+                return Decision(rule_id, name, best[0], tuple(best))
+        offset += 1
+        if offset >= (await session.scalar(_matching(*shape), values) or 0):
+            return None  # no more matching rules
