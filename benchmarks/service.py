@@ -26,7 +26,9 @@ rules of 5 partners each over those regions, 10 product lines and the ticket typ
 naming regions the ticket is not in; the one that matches names 50 partners, and catch-all rules follow
 it. Timed: --decisions decisions for a new ticket on a device of that product line, each its own read of
 the rules and the partners' load and rating, through the serving login (row-level security on). Goal
-(issue 14): median 2 ms or less."""
+(issue 14): median 2 ms or less. Measured beside the SLA run above (load average 9.2): median 5.74 ms,
+95th percentile 14.2 ms, a SELECT 1 on the same connection 0.41 ms; alone, under a load average of 8 to
+10, medians of 9 to 13 ms."""
 
 from __future__ import annotations
 
