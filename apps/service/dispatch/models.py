@@ -48,7 +48,7 @@ class DispatchRule(TenantOwned, Timestamped, Audited, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
 
-class DispatchRulePartner(TenantOwned, Base):
+class DispatchRulePartner(TenantOwned, Audited, Base):
     """A service partner a rule may choose."""
 
     __tablename__ = "service_dispatch_rule_partners"

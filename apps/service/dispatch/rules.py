@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Category
@@ -176,8 +176,16 @@ def _write(rule: DispatchRule, data: RuleIn, name: str) -> None:
 
 
 async def _set_partners(session: AsyncSession, rule: DispatchRule, partners: list[uuid.UUID]) -> None:
-    await session.execute(delete(DispatchRulePartner).where(DispatchRulePartner.rule_id == rule.id))
-    session.add_all([DispatchRulePartner(rule_id=rule.id, enterprise_id=key) for key in partners])
+    """The rule's partners as given: those dropped deleted and those added inserted, one by one, so the
+    audit log has each."""
+    held = {
+        p.enterprise_id: p
+        for p in await session.scalars(select(DispatchRulePartner).where(DispatchRulePartner.rule_id == rule.id))
+    }
+    for key, row in held.items():
+        if key not in partners:
+            await session.delete(row)
+    session.add_all([DispatchRulePartner(rule_id=rule.id, enterprise_id=key) for key in partners if key not in held])
 
 
 async def create(session: AsyncSession, data: RuleIn) -> RuleView:
