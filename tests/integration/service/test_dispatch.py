@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
+from apps.service import public
 from apps.service.dispatch.closing import auto_close
 from apps.service.models import Ticket
 from apps.service.public import PublicService
@@ -37,6 +38,7 @@ from tests.integration.service.support import (
     partner_act,
     staff_act,
 )
+from tests.integration.service.test_public import number_of, page_address, progress_link, send
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import World, background_jobs_ended, unique
 
@@ -466,3 +468,26 @@ def test_the_partner_takes_from_the_pool_on_its_page(client: TestClient, app: Li
     assert "You took the ticket" in client.get(taken.headers["location"]).text
     late = submit(client, f"{base}/{ticket['id']}/take", {}, form_page=base)
     assert_readable_page(late, 409, "took it first")
+
+
+def test_a_customers_request_is_dispatched_by_the_rules(
+    client: TestClient, app: Litestar, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(public, "MIN_FILL", timedelta(0))
+    clear_rules(client, world)
+    settings = {"auto_dispatch": True, "auto_close_days": 7}
+    ok(call(client, world.a.admin, "PUT", f"{STAFF}/dispatch/settings", json=settings))
+    rule(client, world, "Customer repairs", [fixit_id(world)], ticket_type="repair")
+    opened = send(client, page_address(client, world))
+    assert opened.status_code == 201, opened.text
+    number = number_of(opened)
+    found = ok(call(client, world.a.admin, "GET", f"{STAFF}/tickets", params={"search": number, "status": "all"}))
+    (ticket,) = found["items"]
+    assert (ticket["status"], ticket["enterprise_id"]) == ("dispatched", fixit_id(world))
+    seen = ok(call(client, world.a.admin, "GET", f"{STAFF}/tickets/{ticket['id']}"))
+    assert [(e["action"], e["by_kind"], e["rule"]) for e in seen["timeline"]] == [
+        ("open", "customer", None),
+        ("dispatch", "system", "Customer repairs"),
+    ]
+    progress = client.get(f"/service/t/{progress_link(opened)}")
+    assert progress.status_code == 200 and "A service partner is being arranged" in progress.text
