@@ -38,6 +38,7 @@ from tests.integration.service.support import (
     partner_act,
     staff_act,
 )
+from tests.integration.service.test_pages import in_chinese
 from tests.integration.service.test_public import number_of, page_address, progress_link, send
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import World, background_jobs_ended, unique
@@ -417,6 +418,8 @@ def test_the_console_edits_rules_and_dispatches_by_them(client: TestClient, app:
     )
     rules = ok(call(client, world.a.admin, "GET", RULES))
     assert [r["name"] for r in rules] == ["Console rule", "Second rule"]
+    shown = client.get("/console/service/dispatch").text
+    assert "Console rule" in shown and world.service["fixit"].name in shown and "The fewest open tickets" in shown
     moved = submit(
         client,
         f"/console/service/dispatch/rules/{rules[1]['id']}/move",
@@ -450,6 +453,9 @@ def test_the_console_edits_rules_and_dispatches_by_them(client: TestClient, app:
         client, f"/console/service/dispatch/rules/{rules[0]['id']}/delete", {}, form_page="/console/service/dispatch"
     )
     assert deleted.status_code in REDIRECTS
+    in_chinese(client, "/console/service/dispatch")
+    chinese = client.get("/console/service/dispatch").text
+    assert "派单规则" in chinese and "未完成工单最少" in chinese
     # tenant B's admin finds none of it
     act_as(client, world.b.admin.cookie)
     assert client.get(f"/console/service/dispatch/rules/{rules[1]['id']}").status_code == 404
