@@ -484,7 +484,18 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
     page = client.post(f"/api/service/devices/{device.json()['id']}/public-page", headers=admin)
     assert page.status_code == 200, page.text
     address = page.json()["url"].split("/service/d/", 1)[1]  # the device's QR page: <tenant>.<token>
-    return {"device": device.json()["id"], "ticket": ticket.json()["id"], "device_page": address}
+    rule = client.post(
+        "/api/service/dispatch/rules",
+        headers=admin,
+        json={"name": "Harbour repairs", "partner_ids": [enterprise.link_id], "ticket_type": "repair"},
+    )
+    assert rule.status_code == 201, rule.text
+    return {
+        "device": device.json()["id"],
+        "ticket": ticket.json()["id"],
+        "device_page": address,
+        "dispatch_rule": rule.json()["id"],
+    }
 
 
 def sample_oauth_client(client: TestClient, tenant: TenantWorld) -> str:

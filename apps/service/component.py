@@ -6,6 +6,8 @@ from pathlib import Path
 
 from apps.service.controllers import CONTROLLERS
 from apps.service.demo import load_service
+from apps.service.dispatch import closing
+from apps.service.dispatch.api import DISPATCH_CONTROLLERS
 from apps.service.notices import CUSTOMER_KINDS, SUBSCRIBERS
 from apps.service.notices import KINDS as NOTIFICATION_KINDS
 from apps.service.objects import OBJECTS
@@ -25,15 +27,15 @@ STATIC = Path(__file__).resolve().parent / "static"
 component = Component(
     name="service",
     order=320,
-    model_modules=("apps.service.models",),
-    route_handlers=[*CONTROLLERS, ServiceLevelsController, *PAGES],
+    model_modules=("apps.service.models", "apps.service.dispatch.models"),
+    route_handlers=[*CONTROLLERS, ServiceLevelsController, *DISPATCH_CONTROLLERS, *PAGES],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     static_dir=STATIC,
     home_widgets=WIDGETS,
     tenant_setup=seed_service,
     demo=load_service,
-    notification_kinds=(*NOTIFICATION_KINDS, *CUSTOMER_KINDS, *sla_notices.KINDS),
-    jobs=(SLA_TIMERS,),
-    subscribers=SUBSCRIBERS,
+    notification_kinds=(*NOTIFICATION_KINDS, *CUSTOMER_KINDS, *sla_notices.KINDS, *closing.KINDS),
+    jobs=(SLA_TIMERS, closing.AUTO_CLOSE),
+    subscribers=(*SUBSCRIBERS, *closing.SUBSCRIBERS),
 )

@@ -131,7 +131,7 @@ def _assign_route(opt: dict[str, object], name: str, description: str) -> HTTPRo
     )
 
 
-STAFF_ACTIONS = ("dispatch", "reassign", "hold", "resume", "confirm", "close", "reopen", "cancel")
+STAFF_ACTIONS = ("dispatch", "pool", "reassign", "hold", "resume", "confirm", "close", "reopen", "cancel")
 PARTNER_ACTIONS = ("accept", "reject", "assign", "start", "arrive", "hold", "resume", "resolve")
 JOB_ACTIONS = ("accept", "start", "arrive", "hold", "resume", "resolve")
 
@@ -157,15 +157,17 @@ class StaffTicketsController(Controller):
         opened_from: FromQuery[date | None] = None,
         opened_to: FromQuery[date | None] = None,
         breached: FromQuery[bool | None] = None,
+        queue: FromQuery[str | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> TicketPage:
         """Newest first, within the caller's data scope (a dispatcher: their teams' regions). `status` is
         one status or "open" (not yet resolved nor cancelled); `search` a ticket number, serial number or
         product; the dates are days where the workspace is; `breached=true` only those that missed a
-        service-level target."""
+        service-level target; `queue=staff` the new tickets no dispatch rule matched, `queue=pool` those in
+        the open pool."""
         wanted = TicketFilter(
-            status, search, priority, type, enterprise_id, region_id, opened_from, opened_to, breached or False
+            status, search, priority, type, enterprise_id, region_id, opened_from, opened_to, breached or False, queue
         )
         return await ticket_page(tickets, wanted, limit, offset)
 
@@ -183,6 +185,7 @@ class StaffTicketsController(Controller):
                 device_id=data.device_id,
                 address=data.address,
                 region_id=data.region_id,
+                contact_email=data.contact_email,
             ),
         )
         return typed(await tickets.out(ticket), TicketDetailOut)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product
 from apps.service import workflow
+from apps.service.dispatch.models import DispatchRule, DispatchRulePartner
 from apps.service.models import Device, Ticket, TicketEvent
 from apps.service.objects import PARTNER_JOB, PARTNER_TICKET, TICKET
 from apps.service.tickets import Tickets
@@ -200,9 +201,19 @@ async def load_service(services: Services, context: dict[str, Any]) -> None:
             await _staff(services, session, tenant_id, plan, regions)
             await People(session, services.passwords).add(partner.id, NewPerson(name, engineer, password=DEMO_PASSWORD))
             devices = await _devices(session, tenant_id, plan, links, regions)
+            await _dispatch_rule(session, partner)
             await policy_changed(session, tenant_id)
         async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
             await _tickets(services, session, tenant_id, plan, partner, devices)
+
+
+async def _dispatch_rule(session: AsyncSession, partner: EnterpriseLink) -> None:
+    """One rule to try "Dispatch by the rules" with: repairs go to the plan's partner, the least loaded."""
+    rule = DispatchRule(position=1, name=f"Repairs: {partner.name}", ticket_type="repair", prefer="load")
+    session.add(rule)
+    await session.flush()
+    session.add(DispatchRulePartner(rule_id=rule.id, enterprise_id=partner.id))
+    await session.flush()
 
 
 async def _regions(session: AsyncSession, plan: Plan) -> dict[str, uuid.UUID]:

@@ -9,6 +9,8 @@ permission each action needs on each side, and the checks the workflow makes bef
     accepted | on_the_way | on_site -hold-> on_hold -resume-> accepted   (waiting for parts)
     new .. on_hold -cancel-> cancelled
     resolved | confirmed | closed -reopen-> dispatched       (staff, within the tenant's window)
+    new -pool-> new                                          (staff: into the open pool of its region)
+    new -take-> accepted                                     (a partner of its region takes it from the pool)
 
 The customer (an actor of kind "customer", through the ticket's progress link) may only confirm.
 
@@ -34,6 +36,8 @@ ACTIVE = ("dispatched", "accepted", "on_the_way", "on_site", "on_hold")
 # (from, action, to, who may)
 TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("new", "dispatch", "dispatched", STAFF),
+    ("new", "pool", "new", STAFF),
+    ("new", "take", "accepted", PARTNER),
     *((status, "reassign", "dispatched", STAFF) for status in ACTIVE),
     ("dispatched", "accept", "accepted", PARTNER),
     ("dispatched", "reject", "new", PARTNER),
@@ -59,6 +63,8 @@ TABLE: tuple[tuple[str, str, str, str], ...] = (
 # action -> (staff permission on "service.ticket", partner permission on the partner's ticket object)
 PERMISSIONS: Mapping[str, tuple[str | None, str | None]] = {
     "dispatch": ("dispatch", None),
+    "pool": ("dispatch", None),
+    "take": (None, "accept"),
     "reassign": ("dispatch", None),
     "accept": (None, "accept"),
     "reject": (None, "reject"),
@@ -109,6 +115,8 @@ LABELS = {
 ACTION_LABELS = {
     "open": N_("Opened"),
     "dispatch": N_("Dispatch"),
+    "pool": N_("Put in the open pool"),
+    "take": N_("Take from the pool"),
     "reassign": N_("Dispatch to another partner"),
     "accept": N_("Accept"),
     "reject": N_("Reject"),
@@ -125,9 +133,13 @@ ACTION_LABELS = {
     # the timer job's entries (apps.service.sla.timers), not transitions
     "sla_response": N_("Response target missed"),
     "sla_resolution": N_("Resolution target missed"),
+    # dispatch by rules that found no partner: the ticket waits for staff
+    "unmatched": N_("No dispatch rule matched"),
 }
 ACTION_PAST = {
     "dispatch": N_("dispatched"),
+    "pool": N_("put in the open pool"),
+    "take": N_("taken from the pool"),
     "reassign": N_("dispatched to another partner"),
     "accept": N_("accepted"),
     "reject": N_("rejected"),

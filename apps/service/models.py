@@ -44,7 +44,11 @@ class ServiceSettings(TenantOwned, Timestamped, Audited, Base):
     resolved staff may reopen it."""
 
     __tablename__ = "service_settings"
-    __table_args__ = (UniqueConstraint("tenant_id"), CheckConstraint("reopen_days >= 0", name="reopen_days"))
+    __table_args__ = (
+        UniqueConstraint("tenant_id"),
+        CheckConstraint("reopen_days >= 0", name="reopen_days"),
+        CheckConstraint("auto_close_days IS NULL OR auto_close_days > 0", name="auto_close_days"),
+    )
     # drawing a number is bookkeeping, not a change anybody decided
     __audit_ignore__ = frozenset({"updated_at", "next_ticket_number"})
 
@@ -52,6 +56,10 @@ class ServiceSettings(TenantOwned, Timestamped, Audited, Base):
     reopen_days: Mapped[int] = mapped_column(default=14)
     # the share of a service-level target after which the partner is warned
     sla_warning_percent: Mapped[int] = mapped_column(default=80)
+    # a new ticket is dispatched by the tenant's rules at once (apps.service.dispatch)
+    auto_dispatch: Mapped[bool] = mapped_column(default=False)
+    # a resolved ticket the customer has not confirmed closes by itself after this many days (NULL: never)
+    auto_close_days: Mapped[int | None] = mapped_column(default=7)
 
 
 class SlaTarget(TenantOwned, Timestamped, Audited, Base):
@@ -196,6 +204,10 @@ class Ticket(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     response_breached: Mapped[bool] = mapped_column(default=False)
     resolution_breached: Mapped[bool] = mapped_column(default=False)
     next_sla_check_at: Mapped[datetime | None] = mapped_column(info=MACHINERY)
+    # Dispatch (apps.service.dispatch): since when the ticket waits in the open pool of its region, for a
+    # partner of that region to take it; since when it waits for staff because no dispatch rule matched.
+    pooled_at: Mapped[datetime | None]
+    unmatched_at: Mapped[datetime | None]
 
     __mapper_args__ = {"version_id_col": status, "version_id_generator": False}
     # the timer job's bookkeeping is not a change anybody made (a missed target is, and is audited)
@@ -208,6 +220,14 @@ Index("ix_service_tickets_created", Ticket.tenant_id, Ticket.created_at.desc())
 Index("ix_service_tickets_region", Ticket.tenant_id, Ticket.region_id, Ticket.created_at.desc())
 Index("ix_service_tickets_status", Ticket.tenant_id, Ticket.status, Ticket.created_at.desc())
 Index("ix_service_tickets_device", Ticket.tenant_id, Ticket.device_id)
+Index(
+    "ix_service_tickets_pool",
+    Ticket.tenant_id,
+    Ticket.region_id,
+    Ticket.pooled_at,
+    postgresql_where=Ticket.pooled_at.is_not(None),
+    sqlite_where=Ticket.pooled_at.is_not(None),
+)
 Index(
     "ix_service_tickets_next_sla_check",
     Ticket.tenant_id,
@@ -253,3 +273,5 @@ class TicketEvent(TenantOwned, Base):
     enterprise_id: Mapped[uuid.UUID | None]
     engineer_name: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(String(2000))
+    # the dispatch rule that chose the partner (its name as it was then)
+    rule_name: Mapped[str | None] = mapped_column(String(100))

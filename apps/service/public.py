@@ -84,7 +84,7 @@ CUSTOMER_ACTION = {
     "reopen": N_("Reopened: the work goes on"),
 }
 # Steps the customer does not see (they change nothing the customer waits for).
-HIDDEN_ACTIONS = frozenset({"assign"})
+HIDDEN_ACTIONS = frozenset({"assign", "pool", "unmatched"})
 
 
 def not_found() -> NotFound:

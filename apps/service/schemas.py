@@ -27,6 +27,7 @@ class TicketIn(Strict):
     device_id: uuid.UUID | None = None
     address: Multiline | None = None
     region_id: uuid.UUID | None = None
+    contact_email: str | None = None  # where the rating link goes on resolution (with the phone, by SMS)
 
 
 class NoteIn(Strict):
@@ -103,6 +104,9 @@ class TicketOut(Out, kw_only=True):
     closed_at: datetime | None
     cancelled_at: datetime | None
     reopened_at: datetime | None
+    pooled_at: datetime | None  # waiting in the open pool of its region since
+    unmatched_at: datetime | None  # no dispatch rule matched: waiting for staff since
+    rating: int | None  # the customer's, 1 to 5
     actions: list[str]  # the transitions the caller may take now
     # service levels: due instants, missed or not, business minutes left (negative: overdue by)
     response_due_at: datetime | None
@@ -124,6 +128,7 @@ class TimelineEntryOut(Out, kw_only=True):
     enterprise: str | None  # the partner the step concerned (dispatched to, rejected by)
     engineer_name: str | None
     note: str | None
+    rule: str | None  # the dispatch rule that chose the partner
 
 
 class TicketDetailOut(TicketOut, kw_only=True):

@@ -72,6 +72,8 @@ class TicketFilter:
     opened_from: date | None = None
     opened_to: date | None = None
     breached: bool = False  # only tickets that missed a service-level target
+    # "staff": new tickets no dispatch rule matched (the staff's queue); "pool": those in the open pool
+    queue: str | None = None
 
 
 class Tickets:
@@ -108,6 +110,10 @@ class Tickets:
             query = query.where(Ticket.priority == wanted.priority)
         if wanted.breached:
             query = query.where(or_(Ticket.response_breached, Ticket.resolution_breached))
+        if wanted.queue == "staff":
+            query = query.where(Ticket.status == "new", Ticket.unmatched_at.is_not(None))
+        elif wanted.queue == "pool":
+            query = query.where(Ticket.status == "new", Ticket.pooled_at.is_not(None))
         if wanted.type in TICKET_TYPES:
             query = query.where(Ticket.type == wanted.type)
         if wanted.enterprise_id is not None:
@@ -252,6 +258,9 @@ class Tickets:
             "closed_at": ticket.closed_at,
             "cancelled_at": ticket.cancelled_at,
             "reopened_at": ticket.reopened_at,
+            "pooled_at": ticket.pooled_at,
+            "unmatched_at": ticket.unmatched_at,
+            "rating": ticket.rating,
             "actions": self.actions(ticket),
             **self.sla(ticket),
         }
@@ -311,6 +320,7 @@ class Tickets:
                     "enterprise": names.get(e.enterprise_id) if e.enterprise_id else None,
                     "engineer_name": e.engineer_name,
                     "note": e.note,
+                    "rule": e.rule_name,
                 }
                 for e in events
             ],

@@ -8,6 +8,7 @@ refused (409), with nothing written."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from apps.service import lifecycle
+from apps.service.dispatch.decide import decide
 from apps.service.engineers import engineer, service_partner
 from apps.service.lifecycle import Step, TicketChanged
 from apps.service.models import PRIORITIES, TICKET_TYPES, Device, ServiceSettings, Ticket, TicketEvent
@@ -33,7 +35,9 @@ from portal.i18n import N_, Msgid
 from portal.outbox import publish
 from roles.access import scoped
 
+STEPS_BY_RULE = lifecycle.STEPS[("new", "dispatch")]
 NOTE_LIMIT = 1000
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 RESOLUTION_LIMIT = 2000
 
 
@@ -125,6 +129,8 @@ async def open_on_device(
     contact_phone = _text(errors, "contact_phone", data.contact_phone, 40, required=True)
     address = _text(errors, "address", data.address, 500)
     contact_email = _text(errors, "contact_email", data.contact_email, 254)
+    if contact_email is not None and not EMAIL.match(contact_email):
+        errors.append(FieldError("contact_email", N_("is not an email address"), "invalid"))
     region_id = data.region_id or (device.region_id if device is not None else None)
     if (
         data.region_id is not None
@@ -166,7 +172,54 @@ async def open_on_device(
     session.add(_event(tickets, ticket, "open", None, "new"))
     publish(session, "service.ticket.open", "service.ticket", ticket.id, event_payload(ticket, "open"))
     await session.flush()
+    settings = await session.scalar(select(ServiceSettings))
+    if settings is not None and settings.auto_dispatch:
+        await by_rules(automation(tickets), ticket)
     return ticket
+
+
+def automation(tickets: Tickets) -> Tickets:
+    """The tenant's own automation acting on its tickets (dispatch by rules, closing by itself): the
+    timeline names no person; the permission was the tenant's, turning the automation on."""
+    actor = tickets.actor
+    system = Actor(
+        user_id=uuid.UUID(int=0),
+        tenant_id=actor.tenant_id,
+        kind="system",
+        channel="system",
+        time_zone=actor.time_zone,
+        tenant_slug=actor.tenant_slug,
+        tenant_name=actor.tenant_name,
+    )
+    return Tickets(tickets.session, tickets.policy, system, tickets.obj)
+
+
+class NoRuleMatched(Conflict):
+    code, title = "no_dispatch_rule", N_("No dispatch rule matches this ticket")
+
+
+async def by_rules(tickets: Tickets, ticket: Ticket, *, strict: bool = False) -> Ticket:
+    """Dispatch a new ticket to the partner the tenant's rules choose, the rule named on the timeline.
+    No rule matches: the ticket waits for staff (marked, with a timeline entry), or, `strict` (staff asked
+    for it), 409 with nothing written."""
+    step = STEPS_BY_RULE
+    if ticket.status != "new":
+        lifecycle.check(ticket, "dispatch", tickets.actor)  # 409 naming the status
+    decision = await decide(tickets.session, ticket)
+    if decision is None:
+        if strict:
+            raise NoRuleMatched(
+                N_("No dispatch rule matches this ticket, or its partners are all busy: dispatch it yourself")
+            )
+        unmatched = lifecycle.Step("new", "unmatched", "new", lifecycle.STAFF)
+        return await apply(tickets, ticket, unmatched, None, {"unmatched_at": utcnow()})
+    return await dispatch_to(tickets, ticket, step, decision.chosen.enterprise_id, rule_name=decision.rule_name)
+
+
+async def dispatch_by_rules(tickets: Tickets, ticket_id: uuid.UUID) -> Ticket:
+    """Staff ask the rules to dispatch a new ticket (permission `dispatch`)."""
+    ticket, _step, _note = await _take(tickets, ticket_id, "dispatch", None)
+    return await by_rules(tickets, ticket, strict=True)
 
 
 def _event(
@@ -179,8 +232,20 @@ def _event(
     *,
     enterprise_id: uuid.UUID | None = None,
     engineer_name: str | None = None,
+    rule_name: str | None = None,
 ) -> TicketEvent:
     actor = tickets.actor
+    if actor.kind == "system":  # the tenant's own automation: dispatch by rules, closing by itself
+        return TicketEvent(
+            ticket_id=ticket.id,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            actor_kind="system",
+            enterprise_id=enterprise_id,
+            note=note,
+            rule_name=rule_name,
+        )
     return TicketEvent(
         ticket_id=ticket.id,
         action=action,
@@ -192,6 +257,7 @@ def _event(
         enterprise_id=enterprise_id,
         engineer_name=engineer_name,
         note=note,
+        rule_name=rule_name,
     )
 
 
@@ -211,7 +277,7 @@ async def _take(
     return ticket, step, cleaned
 
 
-async def _apply(
+async def apply(
     tickets: Tickets,
     ticket: Ticket,
     step: Step,
@@ -220,6 +286,7 @@ async def _apply(
     *,
     enterprise_id: uuid.UUID | None = None,
     engineer_name: str | None = None,
+    rule_name: str | None = None,
 ) -> Ticket:
     session = tickets.session
     expected = ticket.status
@@ -233,10 +300,15 @@ async def _apply(
             note,
             enterprise_id=enterprise_id,
             engineer_name=engineer_name,
+            rule_name=rule_name,
         )
     )
     ticket.status = step.to
     now = utcnow()
+    if step.action != "pool":  # any other step takes it out of the pool
+        ticket.pooled_at = None
+    if step.to != "new":  # dispatched at last: no longer waiting for staff
+        ticket.unmatched_at = None
     stamp = lifecycle.STAMPS.get(step.to)
     if stamp is not None and step.to != expected:
         setattr(ticket, stamp, now)
@@ -262,10 +334,26 @@ async def dispatch(
     note: str | None = None,
     *,
     action: str = "dispatch",
+    rule_name: str | None = None,
 ) -> Ticket:
     """Send the ticket to a service partner (`reassign`: to another one, from wherever it is), optionally
-    naming the engineer; the partner then accepts or rejects it."""
+    naming the engineer; the partner then accepts or rejects it. `rule_name`: the dispatch rule that
+    chose the partner, for the timeline."""
     ticket, step, cleaned = await _take(tickets, ticket_id, action, note)
+    return await dispatch_to(tickets, ticket, step, enterprise_id, engineer_id, cleaned, rule_name=rule_name)
+
+
+async def dispatch_to(
+    tickets: Tickets,
+    ticket: Ticket,
+    step: Step,
+    enterprise_id: uuid.UUID,
+    engineer_id: uuid.UUID | None = None,
+    cleaned: str | None = None,
+    *,
+    rule_name: str | None = None,
+) -> Ticket:
+    """The dispatch step itself, once the caller has checked it may be taken."""
     link = await service_partner(tickets.session, enterprise_id)
     person = None
     if engineer_id is not None:
@@ -277,8 +365,15 @@ async def dispatch(
         "owner_id": person.id if person else ticket.opened_by,
         "dispatched_at": utcnow(),
     }
-    return await _apply(
-        tickets, ticket, step, cleaned, changes, enterprise_id=link.id, engineer_name=person.name if person else None
+    return await apply(
+        tickets,
+        ticket,
+        step,
+        cleaned,
+        changes,
+        enterprise_id=link.id,
+        engineer_name=person.name if person else None,
+        rule_name=rule_name,
     )
 
 
@@ -289,7 +384,7 @@ async def assign(tickets: Tickets, ticket_id: uuid.UUID, engineer_id: uuid.UUID,
     assert ticket.enterprise_id is not None  # a partner reaches only tickets dispatched to it
     person = await engineer(tickets.session, tickets.policy, tickets.actor.tenant_id, ticket.enterprise_id, engineer_id)
     changes = {"engineer_id": person.id, "engineer_name": person.name, "owner_id": person.id}
-    return await _apply(
+    return await apply(
         tickets, ticket, step, cleaned, changes, enterprise_id=ticket.enterprise_id, engineer_name=person.name
     )
 
@@ -306,7 +401,19 @@ async def reopen(tickets: Tickets, ticket_id: uuid.UUID, note: str | None) -> Ti
             days=days,
         )
     changes = {"reopen_reason": cleaned, "reopened_at": utcnow(), "dispatched_at": utcnow()}
-    return await _apply(tickets, ticket, step, cleaned, changes, enterprise_id=ticket.enterprise_id)
+    return await apply(tickets, ticket, step, cleaned, changes, enterprise_id=ticket.enterprise_id)
+
+
+async def to_pool(tickets: Tickets, ticket_id: uuid.UUID, note: str | None = None) -> Ticket:
+    """Put a new ticket in the open pool of its region, where a partner of that region may take it."""
+    ticket, step, cleaned = await _take(tickets, ticket_id, "pool", note)
+    if ticket.region_id is None:
+        raise ValidationFailed.single(
+            "region_id", N_("A ticket needs a region to go to the open pool: its region's partners take it"), "required"
+        )
+    if ticket.pooled_at is not None:
+        raise Conflict(N_("This ticket is already in the open pool"), code="already_pooled")
+    return await apply(tickets, ticket, step, cleaned, {"pooled_at": utcnow(), "unmatched_at": None})
 
 
 # What the other transitions change besides the status, from the note.
@@ -316,7 +423,7 @@ _NOTE_COLUMN = {"reject": "reject_reason", "hold": "hold_reason", "resolve": "re
 async def move(tickets: Tickets, ticket_id: uuid.UUID, action: str, note: str | None = None) -> Ticket:
     """Any transition that needs nothing but a note: accept, reject, start, arrive, hold, resume, resolve,
     confirm, close, cancel."""
-    if action in ("dispatch", "reassign", "assign", "reopen") or action not in lifecycle.PERMISSIONS:
+    if action in ("dispatch", "reassign", "assign", "reopen", "pool", "take") or action not in lifecycle.PERMISSIONS:
         raise ValueError(f"{action} is not a plain transition")
     ticket, step, cleaned = await _take(tickets, ticket_id, action, note)
     changes: dict[str, Any] = {}
@@ -326,7 +433,7 @@ async def move(tickets: Tickets, ticket_id: uuid.UUID, action: str, note: str | 
     if action == "reject":  # back to the manufacturer's queue: the partner and its engineer let go of it
         enterprise_id = ticket.enterprise_id
         changes.update(enterprise_id=None, engineer_id=None, engineer_name=None, owner_id=ticket.opened_by)
-    return await _apply(tickets, ticket, step, cleaned, changes, enterprise_id=enterprise_id)
+    return await apply(tickets, ticket, step, cleaned, changes, enterprise_id=enterprise_id)
 
 
 async def take(
@@ -349,6 +456,8 @@ async def take(
         return await assign(tickets, ticket_id, engineer_id, note)
     if action == "reopen":
         return await reopen(tickets, ticket_id, note)
+    if action == "pool":
+        return await to_pool(tickets, ticket_id, note)
     return await move(tickets, ticket_id, action, note)
 
 
@@ -368,4 +477,4 @@ async def confirm_by_customer(tickets: Tickets, ticket: Ticket, rating: int, com
     if errors:
         raise ValidationFailed(errors)
     changes = {"rating": rating, "rating_comment": cleaned, "rated_at": utcnow()}
-    return await _apply(tickets, ticket, step, cleaned, changes)
+    return await apply(tickets, ticket, step, cleaned, changes)

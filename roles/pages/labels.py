@@ -229,6 +229,8 @@ COLUMN_LABELS: dict[str, str] = {
     "resolution_due_at": N_("Resolution due"),
     "response_breached": N_("Response target missed"),
     "resolution_breached": N_("Resolution target missed"),
+    "pooled_at": N_("In the open pool since"),
+    "unmatched_at": N_("No dispatch rule matched at"),
 }
 
 

@@ -80,6 +80,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "ticket_id": lambda w: w.ids["service_ticket"],  # dispatched to X, X's admin its engineer
     "device_id": lambda w: w.ids["service_device"],  # looked after by X
     "announcement_id": lambda w: w.ids["announcement"],  # tenant A's, to all its partners
+    "dispatch_rule_id": lambda w: w.ids["service_dispatch_rule"],  # may choose X
 }
 # Public routes (no account) reached by a token in their address: each forged address, made from tenant A's
 # real ones, must be "not found" and show nothing of tenant A's. A device page's address is
@@ -165,6 +166,12 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/service/tickets/{ticket_id:uuid}/dispatch"): {"enterprise_id": NOBODY},
     ("POST", "/api/service/tickets/{ticket_id:uuid}/reassign"): {"enterprise_id": NOBODY},
     ("POST", "/api/partner/service/tickets/{ticket_id:uuid}/assign"): {"engineer_id": NOBODY},
+    ("POST", "/api/service/dispatch/rules"): {"name": "Intruder", "partner_ids": [NOBODY]},
+    ("PUT", "/api/service/dispatch/rules/{dispatch_rule_id:uuid}"): {"name": "Intruded", "partner_ids": [NOBODY]},
+    ("PUT", "/api/service/dispatch/rules/order"): {"rule_ids": []},
+    ("PUT", "/api/service/dispatch/settings"): {"auto_dispatch": True, "auto_close_days": 1},
+    ("POST", "/console/service/dispatch/rules"): {"name": "Intruder"},
+    ("POST", "/console/service/dispatch/settings"): {"auto_dispatch": "on", "auto_close_days": "1"},
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
     ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
     ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},

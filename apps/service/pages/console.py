@@ -46,6 +46,7 @@ from portal.ui.paging import page_number, paging
 from portal.ui.refusals import field_errors, refusal_of
 
 TICKETS = "/console/service/tickets"
+QUEUES = ("staff", "pool")
 DEVICES = "/console/service/devices"
 
 
@@ -71,6 +72,7 @@ def _filters(
     opened_from: str | None,
     opened_to: str | None,
     breached: str | None = None,
+    queue: str | None = None,
 ) -> tuple[dict[str, Any], TicketFilter]:
     """The list's filters as the query string has them (kept in links) and as the service takes them."""
     chosen = {
@@ -83,6 +85,7 @@ def _filters(
         "opened_from": opened_from or "",
         "opened_to": opened_to or "",
         "breached": "1" if breached else "",
+        "queue": queue if queue in QUEUES else "",
     }
     wanted = TicketFilter(
         status=wanted_status(chosen["status"]),
@@ -94,6 +97,7 @@ def _filters(
         opened_from=_day(opened_from),
         opened_to=_day(opened_to),
         breached=bool(breached),
+        queue=chosen["queue"] or None,
     )
     return chosen, wanted
 
@@ -111,10 +115,11 @@ async def tickets_page(
     opened_from: FromQuery[str | None] = None,
     opened_to: FromQuery[str | None] = None,
     breached: FromQuery[str | None] = None,
+    queue: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
 ) -> Template:
     """Filters in the query string, so a filtered list can be bookmarked; open tickets first."""
-    chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached)
+    chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached, queue)
     number = page_number(page)
     rows, total = await tickets.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     return Template(
@@ -146,9 +151,10 @@ async def export_tickets_page(
     opened_from: FromQuery[str | None] = None,
     opened_to: FromQuery[str | None] = None,
     breached: FromQuery[str | None] = None,
+    queue: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The list as filtered, without the fields the viewer may not see."""
-    _chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached)
+    _chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached, queue)
     columns, rows = await tickets.export_rows(wanted)
     return await xlsx("tickets", columns, rows)
 
@@ -182,6 +188,7 @@ NEW_FIELDS = (
     "symptoms",
     "contact_name",
     "contact_phone",
+    "contact_email",
     "address",
     "region_id",
 )
@@ -210,6 +217,7 @@ async def open_ticket_page(data: Form, db: DB, tickets: TicketsDep, devices: Dev
                     device_id=device_id,
                     address=form["address"] or None,
                     region_id=uuid_or_none(form["region_id"]),
+                    contact_email=form["contact_email"] or None,
                 ),
             )
     except ValidationFailed as error:
@@ -217,7 +225,7 @@ async def open_ticket_page(data: Form, db: DB, tickets: TicketsDep, devices: Dev
     return Redirect(f"{TICKETS}/{ticket.id}?done=open")
 
 
-async def _ticket_page(
+async def ticket_view(
     db: AsyncSession,
     tickets: Tickets,
     ticket_id: uuid.UUID,
@@ -252,7 +260,7 @@ async def _ticket_page(
 async def ticket_page(
     ticket_id: FromPath[uuid.UUID], db: DB, tickets: TicketsDep, done: FromQuery[str | None] = None
 ) -> Template:
-    return await _ticket_page(db, tickets, ticket_id, done=done)
+    return await ticket_view(db, tickets, ticket_id, done=done)
 
 
 def _action_page(action: str) -> HTTPRouteHandler:
@@ -261,7 +269,7 @@ def _action_page(action: str) -> HTTPRouteHandler:
 
     async def handler(ticket_id: FromPath[uuid.UUID], data: Form, db: DB, tickets: TicketsDep) -> Template | Redirect:
         async def render(**values: Any) -> Template:
-            return await _ticket_page(db, tickets, ticket_id, **values)
+            return await ticket_view(db, tickets, ticket_id, **values)
 
         return await run_action(
             db, tickets, ticket_id, action, data, render, lambda: Redirect(f"{TICKETS}/{ticket_id}?done={action}")

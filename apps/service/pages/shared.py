@@ -42,6 +42,9 @@ _TABLES: dict[str, Mapping[str, str]] = {
 DONE = {
     "open": N_("The ticket is opened. Dispatch it to a service partner."),
     "dispatch": N_("The ticket is dispatched."),
+    "dispatch_rules": N_("The ticket is dispatched to the partner the rules chose."),
+    "pool": N_("The ticket is in the open pool: a partner of its region may take it."),
+    "take": N_("You took the ticket: it is yours."),
     "reassign": N_("The ticket is dispatched to the other partner."),
     "accept": N_("You accepted the ticket."),
     "reject": N_("The ticket is handed back to the manufacturer."),

@@ -36,7 +36,10 @@ from tests.integration.service.support import (
 )
 from tests.world import World
 
-EDGES = {(source, action): to for source, action, to, _who in lifecycle.TABLE}
+# The open pool's two steps have routes and conditions of their own (a region, a partner of it): they are
+# walked by test_dispatch.py.
+POOL = frozenset({"pool", "take"})
+EDGES = {(source, action): to for source, action, to, _who in lifecycle.TABLE if action not in POOL}
 WHO = {(source, action): who for source, action, _to, who in lifecycle.TABLE}
 
 
@@ -121,6 +124,8 @@ def test_every_other_action_is_refused_in_every_status(client: TestClient, world
         seen.add(status)
         for action in lifecycle.ACTIONS:
             if side not in sides_of(action) or WHO.get((status, action)) in (side, lifecycle.BOTH):
+                continue
+            if action == "take":  # the pool's own route (test_dispatch.py)
                 continue
             response = act(client, world, ticket["id"], action, side)
             if side == lifecycle.PARTNER and ticket["enterprise_id"] is None:  # never or no longer theirs
