@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from litestar import Litestar, Request, get, post
+from litestar import Litestar, MediaType, Request, Response, get, post
 from litestar.params import FromQuery
 
 JSCODE2SESSION = "jscode2session"
 TOKEN = "token"
 STABLE_TOKEN = "stable_token"
 PHONE = "getuserphonenumber"
+OUTAGE = 502  # not an errcode of WeChat's: the fake answers a gateway's error page
 
 # tenant A's mini-program in the world (tests.world)
 WORLD_APP_ID = "wx0a1b2c3d4e5f6a7b"
@@ -100,6 +101,7 @@ class FakeWeChat:
         return code
 
     def fail(self, endpoint: str, *errcodes: int) -> None:
+        """The next calls of `endpoint` answer these error codes; `OUTAGE` is a gateway's HTML error page."""
         with self.lock:
             self.failures.setdefault(endpoint, []).extend(errcodes)
 
@@ -117,11 +119,13 @@ class FakeWeChat:
 
     # --- the server's side ----------------------------------------------------------------------------------
 
-    def _failure(self, endpoint: str) -> dict[str, Any] | None:
+    def _failure(self, endpoint: str) -> Any:
         with self.lock:
             self.calls[endpoint] += 1
             queued = self.failures.get(endpoint)
             errcode = queued.pop(0) if queued else None
+        if errcode == OUTAGE:
+            return Response("<html>502 Bad Gateway</html>", status_code=502, media_type=MediaType.HTML)
         return None if errcode is None else error(errcode)
 
     def _issue(self, app_id: str, secret: str, *, force: bool) -> dict[str, Any]:
@@ -149,7 +153,7 @@ class FakeWeChat:
             secret: FromQuery[str] = "",
             js_code: FromQuery[str] = "",
             grant_type: FromQuery[str] = "",
-        ) -> dict:
+        ) -> Any:
             failed = fake._failure(JSCODE2SESSION)
             if failed:
                 return failed
@@ -167,7 +171,7 @@ class FakeWeChat:
         @get("/cgi-bin/token")
         async def token(
             grant_type: FromQuery[str] = "", appid: FromQuery[str] = "", secret: FromQuery[str] = ""
-        ) -> dict:
+        ) -> Any:
             failed = fake._failure(TOKEN)
             if failed:
                 return failed
@@ -177,7 +181,7 @@ class FakeWeChat:
             return fake._issue(appid, secret, force=False)
 
         @post("/cgi-bin/stable_token", status_code=200)
-        async def stable_token(request: Request[Any, Any, Any]) -> dict:
+        async def stable_token(request: Request[Any, Any, Any]) -> Any:
             failed = fake._failure(STABLE_TOKEN)
             if failed:
                 return failed
@@ -188,7 +192,7 @@ class FakeWeChat:
             return fake._issue(str(body.get("appid")), str(body.get("secret")), force=bool(body.get("force_refresh")))
 
         @post("/wxa/business/getuserphonenumber", status_code=200)
-        async def phone_number(request: Request[Any, Any, Any], access_token: FromQuery[str] = "") -> dict:
+        async def phone_number(request: Request[Any, Any, Any], access_token: FromQuery[str] = "") -> Any:
             failed = fake._failure(PHONE)
             if failed:
                 return failed

@@ -28,10 +28,10 @@ from channels.wechat.api import Phone
 from channels.wechat.errors import TOKEN_ERRORS, WeChatError, WeChatRefused
 from channels.wechat.models import MiniProgram, WeChatBinding
 from channels.wechat.service import WeChat
-from interconnect.models import ExternalIdentity
+from interconnect.models import ExternalIdentity, Membership
 from interconnect.services import Interconnect
 from portal.actor import Actor
-from portal.db.context import PUBLIC, tenant_context
+from portal.db.context import tenant_context
 from portal.db.engine import read_phase
 from portal.db.tenancy import within
 from portal.db.types import utcnow
@@ -116,9 +116,13 @@ async def sign_in(
         bound_by = None if exact else "unionid"
     elif asked.phone_code:
         phone = await phone_number(wechat, tenant_id, asked.phone_code)
-        async with read_phase(db), within(db, PUBLIC):
+        # a person this manufacturer knows (a membership, whatever its state) whose sign-in mobile it is
+        async with read_phase(db), within(db, tenant_context(tenant_id, channel=CHANNEL)):
             found_id = await db.scalar(
-                select(ExternalIdentity.id).where(ExternalIdentity.mobile.in_(phone.candidates())).limit(1)
+                select(ExternalIdentity.id)
+                .join(Membership, Membership.identity_id == ExternalIdentity.id)
+                .where(ExternalIdentity.mobile.in_(phone.candidates()))
+                .limit(1)
             )
         if found_id is None:
             raise not_invited()
@@ -139,9 +143,8 @@ async def sign_in(
     if actor is None or opened is None:
         found = await access.open_session(db, tenant_id, identity_id, CHANNEL, client)
         if found is None:
-            # no active membership here: a number never invited, or a person disabled or whose enterprise is
-            # suspended
-            raise not_invited() if bound_by == "phone" else no_access()
+            # the person's membership here is disabled, or their enterprise suspended or terminated
+            raise no_access()
         actor, opened = found
     async with within(db, tenant_context(tenant_id, actor=actor, channel=CHANNEL)):
         if bound_by is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from tests.integration.channels.miniapp import bearer, invite_with_mobile, mini_sign_in, openid, sign_in_path
-from tests.wechat import JSCODE2SESSION, PHONE, STABLE_TOKEN, WORLD_APP_ID, FakeWeChat
+from tests.wechat import JSCODE2SESSION, OUTAGE, PHONE, STABLE_TOKEN, WORLD_APP_ID, FakeWeChat
 from tests.world import World
 
 
@@ -107,3 +107,20 @@ def test_wrong_credentials_of_the_mini_program_are_the_manufacturers_to_fix(
     refused = mini_sign_in(client, world.a.slug, fake_wechat, openid())
     assert refused.status_code == 502, refused.text
     assert refused.json()["code"] == "wechat_refused" and "40125" in refused.json()["detail"]
+
+
+def test_an_outage_of_wechat_is_a_clear_problem_and_writes_nothing(
+    client: TestClient, world: World, fake_wechat: FakeWeChat
+) -> None:
+    fake_wechat.fail(JSCODE2SESSION, OUTAGE)
+    down = mini_sign_in(client, world.a.slug, fake_wechat, openid())
+    assert down.status_code == 503 and down.json()["code"] == "wechat_unavailable", down.text
+    # the token endpoint down while linking by phone: nothing is linked, and the next try goes through
+    partner = invite_with_mobile(client, world.a)
+    me = openid()
+    fake_wechat.fail(STABLE_TOKEN, OUTAGE)
+    down = mini_sign_in(client, world.a.slug, fake_wechat, me, phone=partner.mobile)
+    assert down.status_code == 503 and down.json()["code"] == "wechat_unavailable", down.text
+    not_linked = mini_sign_in(client, world.a.slug, fake_wechat, me)
+    assert not_linked.status_code == 401 and not_linked.json()["code"] == "wechat_not_linked"
+    assert mini_sign_in(client, world.a.slug, fake_wechat, me, phone=partner.mobile).status_code == 200

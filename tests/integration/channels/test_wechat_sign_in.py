@@ -130,7 +130,10 @@ def test_disabled_people_and_suspended_enterprises_are_refused(
     assert refused.status_code == 403 and refused.json()["code"] == "no_access", refused.text
     # nor can the phone number bind a new WeChat account for them
     refused = mini_sign_in(client, world.a.slug, fake_wechat, openid(), phone=other.mobile)
-    assert refused.status_code == 403, refused.text
+    assert refused.status_code == 403 and refused.json()["code"] == "no_access", refused.text
+    # nor their password
+    refused = mini_sign_in(client, world.a.slug, fake_wechat, openid(), login=other.email, password=PASSWORD)
+    assert refused.status_code == 401, refused.text
 
 
 def test_a_workspace_without_an_active_mini_program_signs_nobody_in(
