@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +44,9 @@ from portal.ids import uuid7
 
 CHANNEL = "miniapp"
 MAX_CODE = 256
+# a binding's last sign-in is kept to the day: a mini-program signs in each time it starts, and its session row
+# records each sign-in already, so most sign-ins write nothing but their session
+LAST_SIGN_IN_GRAIN = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +115,9 @@ async def sign_in(
     actor: Actor | None = None
     opened: OpenedSession | None = None
     bound_by: str | None = None
+    last_sign_in_at: datetime | None = None
     if bound is not None:
-        identity_id, exact = bound
+        identity_id, exact, last_sign_in_at = bound
         bound_by = None if exact else "unionid"
     elif asked.phone_code:
         phone = await phone_number(wechat, tenant_id, asked.phone_code)
@@ -146,35 +151,38 @@ async def sign_in(
             # the person's membership here is disabled, or their enterprise suspended or terminated
             raise no_access()
         actor, opened = found
-    async with within(db, tenant_context(tenant_id, actor=actor, channel=CHANNEL)):
-        if bound_by is None:
-            await db.execute(
-                update(WeChatBinding)
-                .where(WeChatBinding.app_id == app_id, WeChatBinding.openid == session.openid)
-                .values(last_sign_in_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        else:
-            await _bind(db, app_id, session.openid, session.unionid, identity_id, bound_by)
+    stale = last_sign_in_at is None or last_sign_in_at < utcnow() - LAST_SIGN_IN_GRAIN
+    if bound_by is not None or stale:
+        async with within(db, tenant_context(tenant_id, actor=actor, channel=CHANNEL)):
+            if bound_by is not None:
+                await _bind(db, app_id, session.openid, session.unionid, identity_id, bound_by)
+            else:
+                await db.execute(
+                    update(WeChatBinding)
+                    .where(WeChatBinding.app_id == app_id, WeChatBinding.openid == session.openid)
+                    .values(last_sign_in_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
     return SignedIn(opened, bound_by)
 
 
 async def _bound_identity(
     db: AsyncSession, app_id: str, openid: str, unionid: str | None
-) -> tuple[uuid.UUID, bool] | None:
+) -> tuple[uuid.UUID, bool, datetime | None] | None:
     """The identity this openid is bound to in the mini-program (exact: True) or, failing that, the one its
-    unionid is bound to through another of the manufacturer's WeChat apps (False)."""
+    unionid is bound to through another of the manufacturer's WeChat apps (False); and the binding's last
+    sign-in."""
     mine = (WeChatBinding.app_id == app_id) & (WeChatBinding.openid == openid)
     matches = mine if unionid is None else mine | (WeChatBinding.unionid == unionid)
     row = (
         await db.execute(
-            select(WeChatBinding.identity_id, WeChatBinding.app_id, WeChatBinding.openid)
+            select(WeChatBinding.identity_id, WeChatBinding.app_id, WeChatBinding.openid, WeChatBinding.last_sign_in_at)
             .where(matches)
             .order_by(case((mine, 0), else_=1))
             .limit(1)
         )
     ).first()
-    return None if row is None else (row[0], row[1] == app_id and row[2] == openid)
+    return None if row is None else (row[0], row[1] == app_id and row[2] == openid, row[3])
 
 
 async def _bind(
