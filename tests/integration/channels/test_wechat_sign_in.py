@@ -5,10 +5,23 @@ mini-program knows nothing of another's partners."""
 
 from __future__ import annotations
 
-from litestar.testing import TestClient
+import asyncio
+import uuid
 
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import func, select
+
+from channels.wechat.models import WeChatBinding
+from channels.wechat.service import WeChat
+from channels.wechat.signin import MiniSignIn, sign_in
+from portal.config import Settings
+from portal.db.context import PUBLIC, tenant_context
+from portal.db.engine import Database
+from portal.identity.throttle import SignInClient
+from tests.db import run_with_database
 from tests.integration.channels.miniapp import bearer, invite_with_mobile, mini_sign_in, new_mobile, openid
-from tests.wechat import FakeWeChat
+from tests.wechat import WORLD_APP_ID, FakeWeChat
 from tests.world import PASSWORD, World
 
 
@@ -156,3 +169,39 @@ def test_a_workspace_without_an_active_mini_program_signs_nobody_in(
     refused = mini_sign_in(client, world.a.slug, fake_wechat, me)
     assert refused.status_code == 404 and refused.json()["code"] == "no_mini_program"
     assert fake_wechat.calls["jscode2session"] == 1  # WeChat is not asked for a disabled mini-program
+
+
+def test_two_first_sign_ins_of_one_account_at_once_link_it_once(
+    client: TestClient, app: Litestar, world: World, settings: Settings, fake_wechat: FakeWeChat
+) -> None:
+    """Two units of work (two requests, or two processes) sign the same new WeChat account in at once, linked
+    through its unionid: both get a session, one link is made, and neither fails on the other's insert."""
+    partner = invite_with_mobile(client, world.a)
+    union = "u" + openid()
+    assert (
+        mini_sign_in(client, world.a.slug, fake_wechat, openid(), unionid=union, phone=partner.mobile).status_code
+        == 200
+    )
+    newcomer = openid()
+    services = app.state.services
+
+    async def work(db: Database) -> tuple[list[str | None], int]:
+        wx = WeChat(services)  # its own client of WeChat, as another process has
+
+        async def one() -> str | None:
+            async with db.session(PUBLIC) as session:
+                code = fake_wechat.login_code(WORLD_APP_ID, newcomer, union)
+                signed = await sign_in(
+                    session, wx, services.extensions["interconnect"], world.a.slug, MiniSignIn(code), SignInClient()
+                )
+                return signed.bound_by
+
+        linked = await asyncio.gather(one(), one())
+        async with db.session(tenant_context(uuid.UUID(world.a.tenant_id)), write=False) as session:
+            links = await session.scalar(
+                select(func.count()).select_from(WeChatBinding).where(WeChatBinding.openid == newcomer)
+            )
+        return list(linked), int(links or 0)
+
+    linked, links = run_with_database(settings, work)
+    assert linked == ["unionid", "unionid"] and links == 1
