@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 from channels.wechat.dependencies import DEPENDENCIES, MiniProgramsDep
 from channels.wechat.models import MiniProgram
 from channels.wechat.objects import MINI_PROGRAM
-from channels.wechat.registration import program_out
+from channels.wechat.registration import MiniPrograms, program_out
 from channels.wechat.schemas import MiniProgramIn, MiniProgramOut, MiniSignInIn, MiniTokenOut
 from channels.wechat.service import WeChat
 from channels.wechat.signin import MiniSignIn, sign_in
@@ -42,9 +42,13 @@ WECHAT_PROBLEMS = {
 }
 
 
-def presented(program: MiniProgram, services: Services, slug: str) -> MiniProgramOut:
+async def presented(program: MiniProgram, mini_programs: MiniPrograms, services: Services) -> MiniProgramOut:
     wechat: WeChat = services.extensions["wechat"]
-    shown = {**program_out(program), "sign_in_url": wechat.sign_in_url(services.settings.base_url, slug)}
+    shown = {
+        **program_out(program),
+        "sign_in_url": wechat.sign_in_url(services.settings.base_url, mini_programs.actor.tenant_slug),
+        "linked_accounts": await mini_programs.linked_accounts(),
+    }
     return typed(shown, MiniProgramOut)
 
 
@@ -57,8 +61,7 @@ class MiniProgramController(Controller):
 
     @get("/", opt=requires(MINI_PROGRAM, "read", problems=(404,)))
     async def get_mini_program(self, mini_programs: MiniProgramsDep, services: ServicesDep) -> MiniProgramOut:
-        program = await mini_programs.get()
-        return presented(program, services, mini_programs.actor.tenant_slug)
+        return await presented(await mini_programs.get(), mini_programs, services)
 
     @put("/", opt=requires(MINI_PROGRAM, "update"))
     async def save_mini_program(
@@ -66,8 +69,7 @@ class MiniProgramController(Controller):
     ) -> MiniProgramOut:
         """Register the mini-program or change it. The secret is sealed at rest and never shown again; leave
         it out to keep the one saved. A new app id or secret forgets the cached WeChat access token."""
-        program = await mini_programs.save(sent(data))
-        return presented(program, services, mini_programs.actor.tenant_slug)
+        return await presented(await mini_programs.save(sent(data)), mini_programs, services)
 
 
 class MiniSignInController(Controller):

@@ -18,6 +18,7 @@ from portal.errors import ValidationFailed
 from portal.http.deps import ServicesDep
 from portal.i18n import N_
 from portal.permissions import requires
+from portal.services import Services
 from portal.ui.forms import MultiForm, form_value
 from portal.ui.refusals import field_errors
 
@@ -27,7 +28,7 @@ NOTICES = {"saved": N_("The mini-program was saved.")}
 
 async def _page(
     mini_programs: MiniPrograms,
-    services: Any,
+    services: Services,
     *,
     form: dict[str, Any] | None = None,
     errors: dict[str, str] | None = None,
@@ -45,6 +46,7 @@ async def _page(
             "errors": errors or {},
             "notice": NOTICES.get(notice or ""),
             "sign_in_url": wechat.sign_in_url(services.settings.base_url, mini_programs.actor.tenant_slug),
+            "linked_accounts": await mini_programs.linked_accounts() if program else 0,
         },
         status_code=status_code,
     )

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from channels.wechat.models import STATUSES, MiniProgram
+from channels.wechat.models import STATUSES, MiniProgram, WeChatBinding
 from channels.wechat.sealing import Sealer
 from portal.actor import Actor
 from portal.db.types import utcnow
@@ -40,6 +40,10 @@ class MiniPrograms:
 
     async def find(self) -> MiniProgram | None:
         return await self.session.scalar(select(MiniProgram))
+
+    async def linked_accounts(self) -> int:
+        """How many WeChat accounts are linked to partners of this workspace."""
+        return int(await self.session.scalar(select(func.count()).select_from(WeChatBinding)) or 0)
 
     async def get(self) -> MiniProgram:
         program = await self.find()

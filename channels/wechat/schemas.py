@@ -28,6 +28,8 @@ class MiniProgramOut(msgspec.Struct):
     updated_at: datetime
     # where the mini-program sends a wx.login code
     sign_in_url: str
+    # WeChat accounts linked to partners of this workspace
+    linked_accounts: int
 
 
 class MiniSignInIn(Strict):

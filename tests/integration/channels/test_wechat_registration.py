@@ -32,7 +32,7 @@ def test_the_secret_is_write_only_and_sealed(client: TestClient, world: World, s
     shown = client.get(API, headers=world.a.admin.bearer)
     assert shown.status_code == 200, shown.text
     body = shown.json()
-    assert body["app_id"] == WORLD_APP_ID and body["status"] == "active"
+    assert body["app_id"] == WORLD_APP_ID and body["status"] == "active" and body["linked_accounts"] == 0
     assert body["sign_in_url"].endswith(f"/api/wechat/{world.a.slug}/mini/sign-in")
     assert WORLD_APP_SECRET not in shown.text and "secret" not in str(body).replace("secret_set_at", "")
     row = stored(settings, world.a.tenant_id)

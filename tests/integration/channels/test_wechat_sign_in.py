@@ -48,6 +48,8 @@ def test_the_phone_number_links_wechat_once_then_wechat_alone_signs_in(
     assert refreshed.status_code == 200, refreshed.text
     assert client.get("/api/partner/me", headers=bearer(refreshed).bearer).status_code == 200
     assert fake_wechat.calls["jscode2session"] == 3 and fake_wechat.calls["getuserphonenumber"] == 1
+    program = client.get("/api/channels/wechat/mini-program", headers=world.a.admin.bearer).json()
+    assert program["linked_accounts"] == 1
     # the audit log names the person and the channel of the binding
     entries = client.get("/api/audit", headers=world.a.admin.bearer, params={"limit": 200}).json()
     binding = next(e for e in entries if e["object_type"] == "wechat_bindings")
