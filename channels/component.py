@@ -1,7 +1,8 @@
 """channels/ as a component: the OAuth 2.1 authorization server through which partners' applications (the
 manufacturer's mobile app, or another application) act for them. Its models, the console pages and API for
 clients, the consent page and the person's connected apps in the partner portal, the protocol endpoints,
-and the job that purges old codes."""
+and the job that purges old codes. And the manufacturer's WeChat mini-program: its registration (console
+page and API) and the sign-in partners use from it."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from channels.oauth.pages import PAGES
 from channels.oauth.partner_pages import PAGES as PARTNER_PAGES
 from channels.oauth.purge import PURGE_CODES
 from channels.oauth.service import OAuth
+from channels.wechat.controllers import CONTROLLERS as WECHAT_CONTROLLERS
+from channels.wechat.objects import OBJECTS as WECHAT_OBJECTS
+from channels.wechat.pages import PAGES as WECHAT_PAGES
+from channels.wechat.service import WeChat, pooled_client
 from portal.components import Component
 from portal.services import Services
 
@@ -23,15 +28,25 @@ HERE = Path(__file__).resolve().parent
 
 def setup(services: Services) -> None:
     services.extensions["oauth"] = OAuth(services.settings, services.sessions)
+    services.extensions["wechat"] = WeChat(services)
 
 
 component = Component(
     name="channels",
     order=350,
-    model_modules=("channels.oauth.models",),
-    route_handlers=[*CONTROLLERS, *ENDPOINTS, *PAGES, *CONSENT_PAGES, *PARTNER_PAGES],
+    model_modules=("channels.oauth.models", "channels.wechat.models"),
+    route_handlers=[
+        *CONTROLLERS,
+        *ENDPOINTS,
+        *PAGES,
+        *CONSENT_PAGES,
+        *PARTNER_PAGES,
+        *WECHAT_CONTROLLERS,
+        *WECHAT_PAGES,
+    ],
     template_dir=HERE / "templates",
-    objects=OBJECTS,
+    objects=(*OBJECTS, *WECHAT_OBJECTS),
     services_setup=setup,
     jobs=(PURGE_CODES,),
+    lifespan=pooled_client,
 )

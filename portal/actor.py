@@ -9,9 +9,10 @@ from typing import Literal
 # "customer": a person without an account acting through a link of theirs (a service ticket's progress link).
 ActorKind = Literal["internal", "external", "system", "customer"]
 # "api": a token of the password sign-in (POST /api/.../auth/token); "mobile" and "oauth": a token an
-# application got through OAuth (channels/), from a phone app or any other application.
-Channel = Literal["web", "api", "mobile", "oauth", "cli", "system"]
-BEARER_CHANNELS: tuple[Channel, ...] = ("api", "mobile", "oauth")
+# application got through OAuth (channels/), from a phone app or any other application; "miniapp": a token
+# the manufacturer's WeChat mini-program got by signing the person in with WeChat (channels/wechat).
+Channel = Literal["web", "api", "mobile", "oauth", "miniapp", "cli", "system"]
+BEARER_CHANNELS: tuple[Channel, ...] = ("api", "mobile", "oauth", "miniapp")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 from portal.config import Settings
 from portal.db import migrate
 from portal.http.app import create_app
+from tests import wechat
 from tests.db import close_databases
 from tests.lanes import LANES, SKIPPED, postgres_url, private_database
 from tests.snapshot import Snapshot, take_snapshot
@@ -93,8 +94,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "data_dir": Path("var/test"),
         # the world's credentials are made once per lane and must outlive it
         "access_token_seconds": 4 * 3600,
-        # the world's webhook endpoint (tests.world.WEBHOOK_URL): a loopback port nobody listens on
-        "extra": {"WEBHOOK_ALLOW_HOSTS": "127.0.0.1:9"},
+        # the world's webhook endpoint (tests.world.WEBHOOK_URL): a loopback port nobody listens on; WeChat:
+        # the fake's address (tests.wechat), served once a test asks for it
+        "extra": {"WEBHOOK_ALLOW_HOSTS": "127.0.0.1:9", "WECHAT_API_BASE": wechat.base_url()},
     }
     values.update(overrides)
     return Settings.from_env({}, database_url=database_url, **values)

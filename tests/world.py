@@ -22,6 +22,7 @@ from portal.outbox import OutboxEvent
 from portal.services import Services
 from sync.delivery.engine import DeliveryEngine
 from sync.delivery.worker import subscribers_of
+from tests.wechat import WORLD_APP_ID, WORLD_APP_SECRET
 
 PASSWORD = "correct horse battery staple"
 
@@ -514,6 +515,16 @@ def sample_oauth_client(client: TestClient, tenant: TenantWorld) -> str:
     return str(created.json()["client"]["id"])
 
 
+def sample_mini_program(client: TestClient, tenant: TenantWorld) -> None:
+    """Tenant A's WeChat mini-program (the fake WeChat server knows its app id and secret)."""
+    saved = client.put(
+        "/api/channels/wechat/mini-program",
+        headers=tenant.admin.bearer,
+        json={"app_id": WORLD_APP_ID, "secret": WORLD_APP_SECRET},
+    )
+    assert saved.status_code == 200, saved.text
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -566,6 +577,7 @@ def build_world(client: TestClient) -> World:
         "announcement": sample_announcement(client, a),
     }
     ids["delivery"] = sample_delivery(client, a)
+    sample_mini_program(client, a)
     fixit = add_enterprise(client, a, "FixIt", "service_provider")
     add_colleague(client, a.slug, fixit, "engineer")
     service = {"fixit": fixit, "other": add_enterprise(client, a, "Other Service", "service_provider")}

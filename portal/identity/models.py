@@ -65,14 +65,15 @@ class AuthSession(TenantOwned, Base):
 
     Revoking the row ends the cookie and every access token minted from it at once, because each
     request looks the session up. A family an application got through OAuth (channel "mobile" or
-    "oauth") names its client and the scopes the person granted it.
+    "oauth") names its client and the scopes the person granted it; one a WeChat mini-program got (channel
+    "miniapp") names no client: it acts as the partner's own sign-in, like a password-issued token.
     """
 
     __tablename__ = "auth_sessions"
     __table_args__ = (
         Index("ix_auth_sessions_tenant_user", "tenant_id", "user_id"),
         Index("ix_auth_sessions_tenant_client", "tenant_id", "client_id"),
-        CheckConstraint("channel IN ('web', 'api', 'mobile', 'oauth')", name="channel"),
+        CheckConstraint("channel IN ('web', 'api', 'mobile', 'oauth', 'miniapp')", name="channel"),
     )
 
     user_id: Mapped[uuid.UUID]

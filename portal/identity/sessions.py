@@ -371,7 +371,9 @@ class Sessions:
         # its own unit of work: revoking a session whose spent token came back must outlast the refusal
         async with self.db.session(tenant_context(cred.tenant_id, channel="api")) as session:
             live = await self._live_session(session, cred.session_id)
-            if live is None or live[0].channel != "api":
+            # an OAuth family rotates through its own token endpoint (channels/oauth); a mini-program's family
+            # is the partner's own sign-in, as a password-issued one is
+            if live is None or live[0].channel not in ("api", "miniapp"):
                 raise invalid
             row = live[0]
             loader = self.loaders.get(row.user_kind)

@@ -59,6 +59,8 @@ OBJECT_LABELS: dict[str, str] = {
     "service_settings": N_("Service settings"),
     "oauth_clients": N_("Application (OAuth client)"),
     "oauth_consents": N_("Consent given to an application"),
+    "wechat_mini_programs": N_("WeChat mini-program"),
+    "wechat_bindings": N_("WeChat sign-in of a partner"),
 }
 ACTION_LABELS: dict[str, str] = {
     "create": lazy.pgettext("audit action", "Created"),
@@ -70,6 +72,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "api": N_("API"),
     "mobile": N_("Mobile app"),
     "oauth": N_("Other application"),
+    "miniapp": N_("WeChat mini-program"),
     "cli": N_("Command line"),
     "system": N_("System"),
 }

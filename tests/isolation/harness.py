@@ -175,6 +175,9 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
     ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
     ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},
+    # another workspace's admin registers a mini-program of its own, and tenant A's stays as it was
+    ("PUT", "/api/channels/wechat/mini-program"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32},
+    ("POST", "/console/channels/wechat"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32, "active": "on"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")

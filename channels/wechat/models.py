@@ -1,0 +1,68 @@
+"""A tenant's WeChat mini-program and the WeChat accounts its partners signed in with.
+
+The app secret and the cached WeChat access token are sealed at rest (channels.wechat.sealing): a copy of the
+database alone gives neither.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db.base import Audited, Base, TenantOwned, Timestamped
+
+STATUSES = ("active", "disabled")
+BOUND_BY = ("phone", "password", "unionid")
+
+
+class MiniProgram(TenantOwned, Timestamped, Audited, Base):
+    """The tenant's one mini-program: its WeChat app id and secret, and the WeChat access token the platform
+    holds for it. The token is refreshed by one process at a time: whoever takes the lease
+    (`refresh_lease_owner` until `refresh_lease_until`) asks WeChat, the others wait for its answer."""
+
+    __tablename__ = "wechat_mini_programs"
+    __table_args__ = (
+        UniqueConstraint("tenant_id"),
+        CheckConstraint("status IN ('active', 'disabled')", name="status"),
+    )
+    __audit_redact__ = frozenset({"secret_sealed", "access_token_sealed"})
+    # the token's refreshes are the platform's bookkeeping, not an administrator's change
+    __audit_ignore__ = frozenset(
+        {"updated_at", "access_token_sealed", "access_token_expires_at", "refresh_lease_owner", "refresh_lease_until"}
+    )
+
+    app_id: Mapped[str] = mapped_column(String(32))
+    secret_sealed: Mapped[str] = mapped_column(Text)
+    secret_set_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    access_token_sealed: Mapped[str | None] = mapped_column(Text)
+    access_token_expires_at: Mapped[datetime | None]
+    refresh_lease_owner: Mapped[str | None] = mapped_column(String(40))
+    refresh_lease_until: Mapped[datetime | None]
+    created_by: Mapped[uuid.UUID | None]
+
+
+class WeChatBinding(TenantOwned, Timestamped, Audited, Base):
+    """A WeChat account (its `openid` in the tenant's mini-program, and its `unionid` across the
+    manufacturer's WeChat apps when WeChat gives one) bound to a partner's global identity: the person signs
+    in with WeChat alone from then on. `bound_by` says how the person proved who they are the first time: their
+    phone number, their password, or a unionid already bound through another of the manufacturer's WeChat apps."""
+
+    __tablename__ = "wechat_bindings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "app_id", "openid"),
+        Index("ix_wechat_bindings_tenant_unionid", "tenant_id", "unionid"),
+        Index("ix_wechat_bindings_tenant_identity", "tenant_id", "identity_id"),
+        CheckConstraint("bound_by IN ('phone', 'password', 'unionid')", name="bound_by"),
+    )
+    __audit_ignore__ = frozenset({"updated_at", "last_sign_in_at"})
+
+    app_id: Mapped[str] = mapped_column(String(32))
+    openid: Mapped[str] = mapped_column(String(64))
+    unionid: Mapped[str | None] = mapped_column(String(64))
+    identity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("external_identities.id", ondelete="RESTRICT"))
+    bound_by: Mapped[str] = mapped_column(String(16))
+    last_sign_in_at: Mapped[datetime | None]

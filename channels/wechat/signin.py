@@ -1,0 +1,225 @@
+"""Signing a partner in from the manufacturer's WeChat mini-program.
+
+The mini-program sends a `wx.login` code; WeChat's `jscode2session` turns it into the person's openid (and
+unionid) in that mini-program. An openid bound to a partner's global identity signs that person in: tokens
+for the partner API, exactly as the password sign-in gives, in a token family of the channel "miniapp".
+
+The first time, the person proves who they are once, and the openid is bound:
+- with the phone-number code of the mini-program's "get phone number" button: WeChat gives the number, which
+  must be the mobile number of a partner login the manufacturer invited; or
+- with their partner login and password (counted by the one sign-in throttle, like every password check).
+A number no invited partner has gets "ask your manufacturer for an invitation". A disabled person, or one
+whose enterprise is suspended, is refused whichever way they come.
+
+Every call to WeChat is made outside a database transaction: the request's unit of work reads in
+`read_phase`s and writes only at the end (the binding and the session), so a slow WeChat holds no lock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.wechat.api import Phone
+from channels.wechat.errors import TOKEN_ERRORS, WeChatError, WeChatRefused
+from channels.wechat.models import MiniProgram, WeChatBinding
+from channels.wechat.service import WeChat
+from interconnect.models import ExternalIdentity, Membership
+from interconnect.services import Interconnect
+from portal.actor import Actor
+from portal.db.context import tenant_context
+from portal.db.engine import read_phase
+from portal.db.tenancy import within
+from portal.db.types import utcnow
+from portal.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from portal.i18n import N_
+from portal.identity.sessions import OpenedSession
+from portal.identity.throttle import SignInClient
+from portal.ids import uuid7
+
+CHANNEL = "miniapp"
+MAX_CODE = 256
+# a binding's last sign-in is kept to the day: a mini-program signs in each time it starts, and its session row
+# records each sign-in already, so most sign-ins write nothing but their session
+LAST_SIGN_IN_GRAIN = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class MiniSignIn:
+    code: str
+    phone_code: str | None = None
+    login: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    opened: OpenedSession
+    # how the WeChat account was bound by this sign-in ("phone", "password", "unionid"), None if it already was
+    bound_by: str | None
+
+
+def not_invited() -> PermissionDenied:
+    return PermissionDenied(
+        N_(
+            "No partner of this manufacturer has this phone number. Ask your manufacturer for an invitation, "
+            "or sign in once with your partner login and password."
+        ),
+        code="not_invited",
+    )
+
+
+def no_access() -> PermissionDenied:
+    return PermissionDenied(
+        N_(
+            "Your access to this partner portal is not active: ask your manufacturer or your enterprise's administrator"
+        ),
+        code="no_access",
+    )
+
+
+async def sign_in(
+    db: AsyncSession, wechat: WeChat, interconnect: Interconnect, slug: str, asked: MiniSignIn, client: SignInClient
+) -> SignedIn:
+    access = interconnect.access
+    if not asked.code.strip() or len(asked.code) > MAX_CODE:
+        raise ValidationFailed.single("code", N_("Send the code wx.login gave"), "required")
+    async with read_phase(db):
+        workspace = await access.workspace(db, slug)
+        tenant_id = workspace.tenant_id
+        async with within(db, tenant_context(tenant_id, channel=CHANNEL)):
+            program = (
+                await db.execute(
+                    select(MiniProgram.app_id, MiniProgram.secret_sealed).where(MiniProgram.status == "active")
+                )
+            ).one_or_none()
+    if program is None:
+        raise NotFound(N_("This partner portal has no WeChat mini-program"), code="no_mini_program")
+    app_id = program.app_id
+    secret = wechat.sealer.unseal(program.secret_sealed)
+    if secret is None:
+        raise WeChatRefused(
+            N_("The mini-program's secret cannot be read with the configured key: enter it again"),
+            code="wechat_secret_unreadable",
+        )
+    session = await wechat.api.code_to_session(app_id, secret, asked.code)
+
+    async with read_phase(db), within(db, tenant_context(tenant_id, channel=CHANNEL)):
+        bound = await _bound_identity(db, app_id, session.openid, session.unionid)
+
+    actor: Actor | None = None
+    opened: OpenedSession | None = None
+    bound_by: str | None = None
+    last_sign_in_at: datetime | None = None
+    if bound is not None:
+        identity_id, exact, last_sign_in_at = bound
+        bound_by = None if exact else "unionid"
+    elif asked.phone_code:
+        phone = await phone_number(wechat, tenant_id, asked.phone_code)
+        # a person this manufacturer knows (a membership, whatever its state) whose sign-in mobile it is
+        async with read_phase(db), within(db, tenant_context(tenant_id, channel=CHANNEL)):
+            found_id = await db.scalar(
+                select(ExternalIdentity.id)
+                .join(Membership, Membership.identity_id == ExternalIdentity.id)
+                .where(ExternalIdentity.mobile.in_(phone.candidates()))
+                .limit(1)
+            )
+        if found_id is None:
+            raise not_invited()
+        identity_id, bound_by = found_id, "phone"
+    elif asked.login and asked.password:
+        signed = await access.log_in(db, slug, asked.login, asked.password, CHANNEL, client)
+        assert signed.actor.identity_id is not None
+        identity_id, actor, opened, bound_by = signed.actor.identity_id, signed.actor, signed.opened, "password"
+    else:
+        raise NotAuthenticated(
+            N_(
+                "This WeChat account is not linked to a partner login yet: call wx.login again and send it with "
+                "the phone number code, or with your partner login and password"
+            ),
+            code="wechat_not_linked",
+        )
+
+    if actor is None or opened is None:
+        found = await access.open_session(db, tenant_id, identity_id, CHANNEL, client)
+        if found is None:
+            # the person's membership here is disabled, or their enterprise suspended or terminated
+            raise no_access()
+        actor, opened = found
+    stale = last_sign_in_at is None or last_sign_in_at < utcnow() - LAST_SIGN_IN_GRAIN
+    if bound_by is not None or stale:
+        async with within(db, tenant_context(tenant_id, actor=actor, channel=CHANNEL)):
+            if bound_by is not None:
+                await _bind(db, app_id, session.openid, session.unionid, identity_id, bound_by)
+            else:
+                await db.execute(
+                    update(WeChatBinding)
+                    .where(WeChatBinding.app_id == app_id, WeChatBinding.openid == session.openid)
+                    .values(last_sign_in_at=utcnow())
+                    .execution_options(synchronize_session=False)
+                )
+    return SignedIn(opened, bound_by)
+
+
+async def _bound_identity(
+    db: AsyncSession, app_id: str, openid: str, unionid: str | None
+) -> tuple[uuid.UUID, bool, datetime | None] | None:
+    """The identity this openid is bound to in the mini-program (exact: True) or, failing that, the one its
+    unionid is bound to through another of the manufacturer's WeChat apps (False); and the binding's last
+    sign-in."""
+    mine = (WeChatBinding.app_id == app_id) & (WeChatBinding.openid == openid)
+    matches = mine if unionid is None else mine | (WeChatBinding.unionid == unionid)
+    row = (
+        await db.execute(
+            select(WeChatBinding.identity_id, WeChatBinding.app_id, WeChatBinding.openid, WeChatBinding.last_sign_in_at)
+            .where(matches)
+            .order_by(case((mine, 0), else_=1))
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1] == app_id and row[2] == openid, row[3])
+
+
+async def _bind(
+    db: AsyncSession, app_id: str, openid: str, unionid: str | None, identity_id: uuid.UUID, bound_by: str
+) -> None:
+    """A savepoint around the insert: two first sign-ins of one WeChat account at once bind it once."""
+    try:
+        async with db.begin_nested():
+            db.add(
+                WeChatBinding(
+                    id=uuid7(),
+                    app_id=app_id,
+                    openid=openid,
+                    unionid=unionid,
+                    identity_id=identity_id,
+                    bound_by=bound_by,
+                    last_sign_in_at=utcnow(),
+                )
+            )
+    except IntegrityError:
+        pass
+
+
+async def phone_number(wechat: WeChat, tenant_id: uuid.UUID, code: str) -> Phone:
+    """The number behind a phone-number code, with the cached access token; a token WeChat calls invalid or
+    expired is refreshed and the question asked once more."""
+    token = await wechat.tokens.current(tenant_id)
+    try:
+        return await wechat.api.phone_number(token, code)
+    except WeChatError as error:
+        if error.errcode not in TOKEN_ERRORS:
+            raise
+    token = await wechat.tokens.current(tenant_id, stale=token)
+    try:
+        return await wechat.api.phone_number(token, code)
+    except WeChatError as error:
+        raise WeChatRefused(
+            N_("WeChat refused the mini-program's access token (error %(errcode)s); try again later"),
+            errcode=error.errcode,
+        ) from error

@@ -1,0 +1,260 @@
+"""A fake of WeChat's server API on a loopback port, for the mini-program's sign-in: `jscode2session`,
+`cgi-bin/token` and `cgi-bin/stable_token` (client_credential), and `wxa/business/getuserphonenumber`, with
+WeChat's error codes. It is an ASGI app served by uvicorn in a thread of the test process.
+
+A test makes what WeChat would have: `login_code(app_id, openid)` is what `wx.login` gives the mini-program,
+`phone_code(app_id, number)` what the "get phone number" button gives; `fail(endpoint, errcode, ...)` makes
+the next calls of an endpoint answer those error codes; `calls[endpoint]` counts the requests received.
+
+The settings of every test app name its address (`base_url()`): the socket is bound when first asked for and
+served once a test asks for the `fake_wechat` fixture (tests/integration/channels/conftest.py), so an app
+whose tests never start it gets "connection refused" from that address, never somebody else's server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import socket
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from litestar import Litestar, MediaType, Request, Response, get, post
+from litestar.params import FromQuery
+
+JSCODE2SESSION = "jscode2session"
+TOKEN = "token"
+STABLE_TOKEN = "stable_token"
+PHONE = "getuserphonenumber"
+OUTAGE = 502  # not an errcode of WeChat's: the fake answers a gateway's error page
+
+# tenant A's mini-program in the world (tests.world)
+WORLD_APP_ID = "wx0a1b2c3d4e5f6a7b"
+WORLD_APP_SECRET = "5f2b9c0e7d1a4b3c8e6f0a9d2c7b1e4f"
+
+_socket: socket.socket | None = None
+
+
+def bound_socket() -> socket.socket:
+    global _socket
+    if _socket is None:
+        _socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        _socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        _socket.bind(("127.0.0.1", 0))
+    return _socket
+
+
+def base_url() -> str:
+    return f"http://127.0.0.1:{bound_socket().getsockname()[1]}"
+
+
+@dataclass
+class Issued:
+    app_id: str
+    expires_at: float  # time.monotonic()
+
+
+@dataclass
+class FakeWeChat:
+    apps: dict[str, str] = field(default_factory=dict)  # app id -> secret
+    login_codes: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)  # code -> app, openid, unionid
+    phone_codes: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # code -> app, number, country code
+    tokens: dict[str, Issued] = field(default_factory=dict)
+    current: dict[str, str] = field(default_factory=dict)  # app id -> its newest token
+    failures: dict[str, list[int]] = field(default_factory=dict)
+    calls: Counter[str] = field(default_factory=Counter)
+    forced: int = 0  # stable_token calls with force_refresh
+    token_lifetime: int = 7200
+    token_latency: float = 0.0  # seconds the token endpoints take (to make refreshers overlap)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- what a test sets up ------------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        with self.lock:
+            self.login_codes.clear()
+            self.phone_codes.clear()
+            self.tokens.clear()
+            self.current.clear()
+            self.failures.clear()
+            self.calls.clear()
+            self.forced = 0
+            self.token_latency = 0.0
+
+    def register(self, app_id: str, secret: str) -> None:
+        self.apps[app_id] = secret
+
+    def login_code(self, app_id: str, openid: str, unionid: str | None = None) -> str:
+        code = secrets.token_hex(16)
+        with self.lock:
+            self.login_codes[code] = (app_id, openid, unionid)
+        return code
+
+    def phone_code(self, app_id: str, number: str, country_code: str = "86") -> str:
+        code = secrets.token_hex(16)
+        with self.lock:
+            self.phone_codes[code] = (app_id, number, country_code)
+        return code
+
+    def fail(self, endpoint: str, *errcodes: int) -> None:
+        """The next calls of `endpoint` answer these error codes; `OUTAGE` is a gateway's HTML error page."""
+        with self.lock:
+            self.failures.setdefault(endpoint, []).extend(errcodes)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far expires now (WeChat answers 42001), though the platform's cache does not know."""
+        with self.lock:
+            for issued in self.tokens.values():
+                issued.expires_at = 0.0
+
+    def forget_tokens(self) -> None:
+        """Every token issued so far becomes unknown (WeChat answers 40001: another server took a new one)."""
+        with self.lock:
+            self.tokens.clear()
+            self.current.clear()
+
+    # --- the server's side ----------------------------------------------------------------------------------
+
+    def _failure(self, endpoint: str) -> Any:
+        with self.lock:
+            self.calls[endpoint] += 1
+            queued = self.failures.get(endpoint)
+            errcode = queued.pop(0) if queued else None
+        if errcode == OUTAGE:
+            return Response("<html>502 Bad Gateway</html>", status_code=502, media_type=MediaType.HTML)
+        return None if errcode is None else error(errcode)
+
+    def _issue(self, app_id: str, secret: str, *, force: bool) -> dict[str, Any]:
+        if self.apps.get(app_id) != secret:
+            return error(40125 if app_id in self.apps else 40013)
+        with self.lock:
+            now = time.monotonic()
+            held = self.current.get(app_id)
+            if held and not force and self.tokens.get(held) and self.tokens[held].expires_at > now:
+                return {"access_token": held, "expires_in": int(self.tokens[held].expires_at - now)}
+            if held:
+                self.tokens.pop(held, None)  # a new token ends the one before it
+            token = "wxat_" + secrets.token_urlsafe(48)
+            self.tokens[token] = Issued(app_id, now + self.token_lifetime)
+            self.current[app_id] = token
+            self.forced += force
+        return {"access_token": token, "expires_in": self.token_lifetime}
+
+    def app(self) -> Litestar:
+        fake = self
+
+        @get("/sns/jscode2session", sync_to_thread=False)
+        def jscode2session(
+            appid: FromQuery[str] = "",
+            secret: FromQuery[str] = "",
+            js_code: FromQuery[str] = "",
+            grant_type: FromQuery[str] = "",
+        ) -> Any:
+            failed = fake._failure(JSCODE2SESSION)
+            if failed:
+                return failed
+            if fake.apps.get(appid) != secret:
+                return error(40125 if appid in fake.apps else 40013)
+            if grant_type != "authorization_code":
+                return error(40002)
+            with fake.lock:
+                found = fake.login_codes.pop(js_code, None)
+            if found is None or found[0] != appid:
+                return error(40029)
+            answer = {"openid": found[1], "session_key": secrets.token_urlsafe(16)}
+            return answer if found[2] is None else {**answer, "unionid": found[2]}
+
+        @get("/cgi-bin/token")
+        async def token(
+            grant_type: FromQuery[str] = "", appid: FromQuery[str] = "", secret: FromQuery[str] = ""
+        ) -> Any:
+            failed = fake._failure(TOKEN)
+            if failed:
+                return failed
+            await asyncio.sleep(fake.token_latency)
+            if grant_type != "client_credential":
+                return error(40002)
+            return fake._issue(appid, secret, force=False)
+
+        @post("/cgi-bin/stable_token", status_code=200)
+        async def stable_token(request: Request[Any, Any, Any]) -> Any:
+            failed = fake._failure(STABLE_TOKEN)
+            if failed:
+                return failed
+            body = await request.json()
+            await asyncio.sleep(fake.token_latency)
+            if body.get("grant_type") != "client_credential":
+                return error(40002)
+            return fake._issue(str(body.get("appid")), str(body.get("secret")), force=bool(body.get("force_refresh")))
+
+        @post("/wxa/business/getuserphonenumber", status_code=200)
+        async def phone_number(request: Request[Any, Any, Any], access_token: FromQuery[str] = "") -> Any:
+            failed = fake._failure(PHONE)
+            if failed:
+                return failed
+            body = await request.json()
+            with fake.lock:
+                issued = fake.tokens.get(access_token)
+                if issued is None:
+                    return error(40001)
+                if issued.expires_at <= time.monotonic():
+                    return error(42001)
+                found = fake.phone_codes.pop(str(body.get("code")), None)
+            if found is None or found[0] != issued.app_id:
+                return error(40029)
+            app_id, number, country = found
+            return {
+                "errcode": 0,
+                "errmsg": "ok",
+                "phone_info": {
+                    "phoneNumber": f"+{country}{number}",
+                    "purePhoneNumber": number,
+                    "countryCode": country,
+                    "watermark": {"timestamp": int(time.time()), "appid": app_id},
+                },
+            }
+
+        return Litestar([jscode2session, token, stable_token, phone_number], openapi_config=None)
+
+
+MESSAGES = {
+    -1: "system error",
+    40001: "invalid credential, access_token is invalid or not latest",
+    40002: "invalid grant_type",
+    40013: "invalid appid",
+    40029: "invalid code",
+    40125: "invalid appsecret",
+    42001: "access_token expired",
+    45011: "api minute-quota reach limit  mustslower  retry next minute",
+}
+
+
+def error(errcode: int) -> dict[str, Any]:
+    return {"errcode": errcode, "errmsg": MESSAGES.get(errcode, "error")}
+
+
+class Running:
+    """The fake served by uvicorn in a daemon thread, on the socket `base_url()` names."""
+
+    def __init__(self) -> None:
+        self.fake = FakeWeChat()
+        config = uvicorn.Config(self.fake.app(), lifespan="off", log_level="warning", access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [bound_socket()]}, daemon=True)
+
+    def start(self) -> FakeWeChat:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the fake WeChat server did not start")
+            time.sleep(0.01)
+        return self.fake
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
