@@ -71,6 +71,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "job_name": lambda w: "sync.outbox_purge",
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
+    "sync_rule_id": lambda w: w.ids["sync_rule"],
+    "sync_conflict_id": lambda w: w.ids["sync_conflict"],
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
     "client_id": lambda w: w.ids["oauth_client"],  # an OAuth client (application) of tenant A
     # a partner's sign-in to an application (a token family): the world has none, so every caller finds none
@@ -166,6 +168,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/partner/service/tickets/{ticket_id:uuid}/assign"): {"engineer_id": NOBODY},
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
     ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
+    ("PATCH", "/api/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded"},
+    ("POST", "/api/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
     ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},
 }
 
