@@ -13,13 +13,14 @@ record (the delivery workers). Under each active rule of the record's object, on
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.models import EnterpriseLink
@@ -32,6 +33,7 @@ from sync.crosstenant.models import SyncApplied, SyncConflict, SyncMapping, Sync
 from sync.crosstenant.objects import SyncObject
 
 CHANNEL = "sync"
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 @dataclass
@@ -77,6 +79,7 @@ async def apply_record(
 ) -> Applied:
     """Apply one upstream record (`None`: it no longer exists) under the rule; `session` is in the
     upstream's context and stays there."""
+    await _serialise(session, rule.id, local_id)
     mapping = await session.scalar(
         select(SyncMapping).where(SyncMapping.rule_id == rule.id, SyncMapping.local_id == local_id).with_for_update()
     )
@@ -147,6 +150,17 @@ async def apply_record(
         details = {"event": event_id, "local": local_id, "peer": peer_id, "before": before, "after": changes}
         record_action(session, rule, "sync.applied", {**details, "held": [h[0] for h in held]})
     return Applied(outcome, [h[0] for h in held])
+
+
+async def _serialise(session: AsyncSession, rule_id: uuid.UUID, local_id: uuid.UUID) -> None:
+    """One application of a record under a rule at a time: a backfill's batch and a change's event are
+    different lines of the workers and may run side by side; without this, both would find no mapping
+    yet and make the partner's record twice (on PostgreSQL; SQLite has one writer). The lock is the
+    transaction's; callers take them in id order (a batch, an event's products), so they never cross."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        digest = hashlib.blake2b(rule_id.bytes + local_id.bytes, digest_size=8).digest()
+        await connection.execute(_LOCK, {"key": int.from_bytes(digest, "big", signed=True)})
 
 
 def _changes(

@@ -22,8 +22,6 @@ from sync.crosstenant.schemas import (
     ConflictOut,
     ConflictPage,
     IncomingOut,
-    LinkOut,
-    ObjectOut,
     PreviewIn,
     PreviewOut,
     ResolveIn,
@@ -31,6 +29,8 @@ from sync.crosstenant.schemas import (
     RuleIn,
     RuleOut,
     RulePatch,
+    SyncLinkOut,
+    SyncObjectOut,
 )
 
 
@@ -42,7 +42,7 @@ class SyncController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/objects", opt=requires(RULE, "read"))
-    async def objects(self, rules: RulesDep) -> list[ObjectOut]:
+    async def objects(self, rules: RulesDep) -> list[SyncObjectOut]:
         """What may travel, with its fields on each side and its default mapping."""
         return typed(
             [
@@ -56,13 +56,13 @@ class SyncController(Controller):
                 }
                 for o in rules.objects.values()
             ],
-            list[ObjectOut],
+            list[SyncObjectOut],
         )
 
     @get("/links", opt=requires(RULE, "read"))
-    async def links(self, rules: RulesDep) -> list[LinkOut]:
+    async def links(self, rules: RulesDep) -> list[SyncLinkOut]:
         """Active partner links whose partner runs its own workspace here."""
-        return typed([{"id": link.id, "name": link.name} for link in await rules.links()], list[LinkOut])
+        return typed([{"id": link.id, "name": link.name} for link in await rules.links()], list[SyncLinkOut])
 
     @get("/rules", opt=requires(RULE, "read"))
     async def list_rules(self, rules: RulesDep, link_id: FromQuery[uuid.UUID | None] = None) -> list[RuleOut]:

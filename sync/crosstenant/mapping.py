@@ -26,6 +26,11 @@ OPERATORS = ("eq", "ne", "prefix", "contains", "in")
 MAX_ENTRIES = 50
 
 
+def scalar(value: Any) -> bool:
+    """Text, a whole number, a boolean or nothing: what a value of a mapping or a filter may be."""
+    return value is None or isinstance(value, str | int | bool)
+
+
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
@@ -62,14 +67,22 @@ def check_mapping(
             item["source"] = source
         if kind == "constant":
             item["value"] = entry.get("value")
+            if not scalar(item["value"]):
+                errors.append(FieldError(f"{at}.value", N_("must be text, a whole number or a yes/no"), "invalid"))
         elif kind == "lookup":
             table = entry.get("table")
             if not isinstance(table, Mapping) or not table:
                 errors.append(FieldError(f"{at}.table", N_("Give at least one pair"), "required"))
+            elif not all(scalar(v) for v in table.values()):
+                errors.append(FieldError(f"{at}.table", N_("must be text, a whole number or a yes/no"), "invalid"))
             else:
                 item["table"] = {str(k): v for k, v in table.items()}
             if entry.get("default") is not None:
                 item["default"] = entry["default"]
+                if not scalar(item["default"]):
+                    errors.append(
+                        FieldError(f"{at}.default", N_("must be text, a whole number or a yes/no"), "invalid")
+                    )
         elif kind == "unit":
             try:
                 factor = Decimal(str(entry.get("factor")))
@@ -108,8 +121,10 @@ def check_filter(conditions: Any, source_fields: Sequence[str]) -> list[dict[str
         if condition.get("op") not in OPERATORS:
             errors.append(FieldError(f"{at}.op", N_("is not a comparison"), "invalid"))
         value = condition.get("value")
-        if condition.get("op") == "in" and not isinstance(value, list):
+        if condition.get("op") == "in" and not (isinstance(value, list) and all(scalar(v) for v in value)):
             errors.append(FieldError(f"{at}.value", N_("must be a list"), "invalid"))
+        elif condition.get("op") != "in" and not scalar(value):
+            errors.append(FieldError(f"{at}.value", N_("must be text, a whole number or a yes/no"), "invalid"))
         clean.append({"field": condition.get("field"), "op": condition.get("op"), "value": value})
     if errors:
         raise ValidationFailed(errors)

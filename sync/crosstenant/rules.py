@@ -209,9 +209,9 @@ class Rules:
         return found
 
     async def resolve(self, conflict_id: uuid.UUID, resolution: Any) -> SyncConflict:
+        conflict = await self.conflict(conflict_id)
         if resolution not in ("upstream", "downstream"):
             raise ValidationFailed([FieldError("resolution", N_("Choose the upstream or the partner"), "invalid")])
-        conflict = await self.conflict(conflict_id)
         if conflict.status != "held":
             raise Conflict(N_("This conflict is resolved already"), code="conflict_resolved")
         rule = await self.get(conflict.rule_id)

@@ -12,6 +12,28 @@ from msgspec import UNSET, UnsetType
 from portal.identity.schemas import Strict
 
 Policy = Literal["upstream", "downstream", "newer", "hold"]
+# a field's value as it travels: text, a whole number, a boolean; decimal numbers as text
+Scalar = str | int | bool | None
+
+
+class MappingEntry(msgspec.Struct, omit_defaults=True):
+    """One target field's value: rename (`source`), constant (`value`), lookup (`source`, `table`,
+    `default`) or unit (`source`, `factor`, `decimals`)."""
+
+    target: str
+    kind: str
+    source: str | None = None
+    value: Scalar = None
+    table: dict[str, Scalar] | None = None
+    default: Scalar = None
+    factor: str | None = None
+    decimals: int | None = None
+
+
+class Condition(msgspec.Struct):
+    field: str
+    op: str
+    value: Scalar | list[Scalar]
 
 
 class RuleIn(Strict):
@@ -41,22 +63,22 @@ class PreviewIn(Strict):
 
 class PreviewOut(msgspec.Struct):
     sample_id: uuid.UUID
-    source: dict[str, Any]
-    target: dict[str, Any]
+    source: dict[str, Scalar]
+    target: dict[str, Scalar]
     # whether the sample passes the filter (and is in the partner's catalog at all)
     passes: bool
 
 
-class ObjectOut(msgspec.Struct):
+class SyncObjectOut(msgspec.Struct):
     name: str
     label: str
     source_fields: list[str]
     target_fields: dict[str, str]
     required_targets: list[str]
-    default_mapping: list[dict[str, Any]]
+    default_mapping: list[MappingEntry]
 
 
-class LinkOut(msgspec.Struct):
+class SyncLinkOut(msgspec.Struct):
     id: uuid.UUID
     name: str
 
@@ -69,8 +91,8 @@ class RuleOut(msgspec.Struct):
     object_label: str
     direction: str
     name: str
-    mapping: list[dict[str, Any]]
-    filter: list[dict[str, Any]]
+    mapping: list[MappingEntry]
+    filter: list[Condition]
     policies: dict[str, str]
     status: str
     activated_at: datetime | None
@@ -104,8 +126,8 @@ class ConflictOut(msgspec.Struct):
     local_id: uuid.UUID
     peer_id: uuid.UUID
     field: str
-    upstream_value: Any
-    downstream_value: Any
+    upstream_value: Scalar
+    downstream_value: Scalar
     event_id: uuid.UUID | None
     status: str
     resolution: str | None
@@ -131,6 +153,6 @@ class IncomingOut(msgspec.Struct):
     object_label: str
     direction: str
     name: str
-    mapping: list[dict[str, Any]]
+    mapping: list[MappingEntry]
     status: str
     mapped: int

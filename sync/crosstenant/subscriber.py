@@ -58,7 +58,7 @@ async def deliver(services: Services, event: Event) -> None:
             )
             if not rules:
                 continue
-            ids = obj.changed_ids(event.event_type, event.aggregate_id, event.payload)
+            ids = sorted(set(obj.changed_ids(event.event_type, event.aggregate_id, event.payload)))
             for rule in rules:
                 if await already_applied(session, rule, event.id):
                     continue

@@ -170,6 +170,8 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
     ("PATCH", "/api/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded"},
     ("POST", "/api/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
+    ("POST", "/console/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
+    ("POST", "/console/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded", "action": "save"},
     ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import TenantWorld, World, background_jobs_ended, connect_workspace, unique
 
 
@@ -184,3 +185,74 @@ def test_rules_are_checked(client: TestClient, world: World) -> None:
     )
     assert not_connected.status_code == 422
     assert not_connected.json()["errors"][0]["code"] == "not_connected"
+
+
+def test_console_pages(client: TestClient, world: World) -> None:
+    """The upstream's rule pages (new rule, mapping editor with preview, activation and progress), the
+    held conflicts, and the partner's page of the rules feeding it; nothing of it for another tenant."""
+    a = world.a
+    made = new_product(client, a, unit="box")
+    north, link_id = connect_workspace(client, a, "north")
+    act_as(client, a.admin.cookie)
+    listing = client.get("/console/sync")
+    assert_readable_page(listing, 200, "Sync rules")
+    assert north.name in listing.text
+    created = submit(client, "/console/sync", {"link_id": link_id, "object": "ordering.product", "name": "To North"})
+    assert created.status_code in REDIRECTS, created.text
+    rule_path = created.headers["location"].split("?")[0]
+    page = client.get(created.headers["location"])
+    assert_readable_page(page, 200, "To North")
+    form = {
+        "name": "To North",
+        "kind.sku": "rename",
+        "source.sku": "sku",
+        "kind.name": "rename",
+        "source.name": "name",
+        "kind.unit": "lookup",
+        "source.unit": "unit",
+        "value.unit": "box=ctn, pcs=ea",
+        "kind.pack_size": "unit",
+        "source.pack_size": "pack_size",
+        "value.pack_size": "3",
+        "policy.name": "hold",
+        "filter_field.0": "sku",
+        "filter_op.0": "eq",
+        "filter_value.0": made["sku"],
+    }
+    preview = submit(client, rule_path, {**form, "action": "preview"})
+    assert_readable_page(preview, 200, "Preview on a sample record")
+    bad = submit(client, rule_path, {**form, "source.unit": "", "action": "save"})
+    assert_readable_page(bad, 422, "Please correct the marked fields.")
+    saved = submit(client, rule_path, {**form, "action": "save"})
+    assert saved.status_code in REDIRECTS, saved.text
+    activated = submit(client, f"{rule_path}/activate", {}, form_page=rule_path)
+    assert activated.status_code in REDIRECTS, activated.text
+    assert background_jobs_ended(client)
+    progress = client.get(rule_path)
+    assert_readable_page(progress, 200, "Backfills")
+    dl = client.get("/api/deliveries", headers=a.admin.bearer, params={"subscriber": "sync"}).json()["items"]
+    assert "Done" in progress.text, [d["last_error"] for d in dl if d["last_error"]]
+    copied = product(client, north, made["sku"])
+    assert copied is not None and copied["unit"] == "ctn" and copied["pack_size"] == 6
+    held = client.get("/console/sync/conflicts")
+    assert_readable_page(held, 200, "Harbour pump (North)")  # the world's held conflict
+    conflict_id = world.ids["sync_conflict"]
+    kept = submit(
+        client,
+        f"/console/sync/conflicts/{conflict_id}/resolve",
+        {"resolution": "downstream"},
+        form_page="/console/sync/conflicts",
+    )
+    assert kept.status_code in REDIRECTS, kept.text
+    assert_readable_page(client.get("/console/sync/conflicts"), 200, "No conflicts.")
+    assert_readable_page(client.get("/console/sync/conflicts?status=resolved"), 200, "kept")
+
+    act_as(client, north.admin.cookie)
+    incoming = client.get("/console/sync/incoming")
+    assert_readable_page(incoming, 200, "To North")
+    assert a.name in incoming.text
+
+    act_as(client, world.b.admin.cookie)
+    assert "To North" not in client.get("/console/sync").text
+    assert "To North" not in client.get("/console/sync/incoming").text
+    assert client.get(rule_path).status_code == 404
