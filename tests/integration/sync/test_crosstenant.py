@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar.testing import TestClient
 
+from tests.integration.ordering.support import price_list
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import TenantWorld, World, background_jobs_ended, connect_workspace, unique
 
@@ -256,3 +257,31 @@ def test_console_pages(client: TestClient, world: World) -> None:
     assert "To North" not in client.get("/console/sync").text
     assert "To North" not in client.get("/console/sync/incoming").text
     assert client.get(rule_path).status_code == 404
+
+
+def test_the_enterprises_price_becomes_the_partners_cost(client: TestClient, world: World) -> None:
+    """The price that applies to the linked enterprise (its own list before the base list) reaches the
+    partner's cost price, and follows the lists as they change."""
+    a = world.a
+    made = new_product(client, a)
+    north, link_id = connect_workspace(client, a, "north")
+    base = price_list(client, a.admin, [{"product_id": made["id"], "unit_price": "100.00"}])
+    active_rule(client, world, link_id)
+    assert product(client, north, made["sku"])["cost_price"] == "100.0000"
+    own = price_list(
+        client, a.admin, [{"product_id": made["id"], "unit_price": "80.00"}], kind="enterprise", enterprise_id=link_id
+    )
+    assert background_jobs_ended(client)
+    assert product(client, north, made["sku"])["cost_price"] == "80.0000"
+    changed = client.put(
+        f"/api/ordering/price-lists/{own}/items",
+        headers=a.admin.bearer,
+        json=[{"product_id": made["id"], "unit_price": "75.50"}],
+    )
+    assert changed.status_code == 200, changed.text
+    assert background_jobs_ended(client)
+    assert product(client, north, made["sku"])["cost_price"] == "75.5000"
+    assert client.delete(f"/api/ordering/price-lists/{own}", headers=a.admin.bearer).status_code == 204
+    assert background_jobs_ended(client)
+    assert product(client, north, made["sku"])["cost_price"] == "100.0000"
+    assert base
