@@ -12,6 +12,7 @@ from portal.services import Services
 from sync.cli import register as register_cli
 from sync.controllers import DeliveriesController
 from sync.crosstenant.controllers import CONTROLLERS as CROSSTENANT_CONTROLLERS
+from sync.crosstenant.demo import load_sync
 from sync.crosstenant.objects import OBJECTS as CROSSTENANT_OBJECTS
 from sync.crosstenant.pages import PAGES as CROSSTENANT_PAGES
 from sync.crosstenant.subscriber import SUBSCRIBER as CROSSTENANT
@@ -62,6 +63,7 @@ component = Component(
     template_globals={"subscriber_label": subscriber_label, "subscriber_line": subscriber_line},
     services_setup=setup,
     subscribers=(WEBHOOKS, CROSSTENANT),
+    demo=load_sync,
     jobs=(purge_job(),),
     cli=register_cli,
     lifespan=in_process_worker,

@@ -285,3 +285,23 @@ def test_the_enterprises_price_becomes_the_partners_cost(client: TestClient, wor
     assert background_jobs_ended(client)
     assert product(client, north, made["sku"])["cost_price"] == "100.0000"
     assert base
+
+
+def test_a_rule_is_paused_before_it_is_deleted(client: TestClient, world: World) -> None:
+    a = world.a
+    made = new_product(client, a)
+    north, link_id = connect_workspace(client, a, "north")
+    rule = active_rule(client, world, link_id)
+    path = f"/api/sync/rules/{rule['id']}"
+    assert client.delete(path, headers=a.admin.bearer).status_code == 409
+    assert client.post(f"{path}/activate", headers=a.admin.bearer).status_code == 409
+    assert client.post(f"{path}/pause", headers=a.admin.bearer).json()["status"] == "paused"
+    renamed = client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"name": "Paused"})
+    assert renamed.status_code == 200
+    assert background_jobs_ended(client)
+    assert product(client, north, made["sku"])["name"] == made["name"]  # a paused rule sends nothing
+    assert client.delete(path, headers=a.admin.bearer).status_code == 204
+    assert client.get(path, headers=a.admin.bearer).status_code == 404
+    assert product(client, north, made["sku"]) is not None  # what it brought over stays
+    staff = client.post(f"{path}/activate", headers=a.others["staff"].bearer)
+    assert staff.status_code in (403, 404)
