@@ -21,6 +21,7 @@ from apps.ordering.catalog import buyer_of, visible_to
 from apps.ordering.models import Category, Product
 from portal.db.tenancy import tenant_of
 from portal.i18n import N_
+from portal.ids import uuid7
 from portal.outbox import publish
 
 PRODUCT_CHANGED = "ordering.product.changed"
@@ -123,35 +124,42 @@ class ProductSync:
     async def count(self, session: AsyncSession) -> int:
         return int(await session.scalar(select(func.count()).select_from(Product)) or 0)
 
-    async def current(self, session: AsyncSession, peer_id: uuid.UUID) -> tuple[dict[str, Any], Any] | None:
-        """The downstream product's mapped fields and when it last changed."""
-        product = await session.scalar(select(Product).where(Product.id == peer_id))
-        if product is None:
-            return None
-        return _fields(product), product.updated_at
+    async def rows(
+        self, session: AsyncSession, peer_ids: Sequence[uuid.UUID], keys: Sequence[str]
+    ) -> tuple[dict[uuid.UUID, Product], dict[str, Product]]:
+        """The downstream products by id (locked), and those whose SKU is among `keys` (to adopt)."""
+        by_id: dict[uuid.UUID, Product] = {}
+        if peer_ids:
+            query = select(Product).where(Product.id.in_(sorted(set(peer_ids)))).order_by(Product.id)
+            by_id = {p.id: p for p in await session.scalars(query.with_for_update())}
+        by_key: dict[str, Product] = {}
+        if keys:
+            wanted = sorted({k[: _TEXT_LIMITS["sku"]] for k in keys})
+            by_key = {p.sku: p for p in await session.scalars(select(Product).where(Product.sku.in_(wanted)))}
+        return by_id, by_key
 
-    async def write(self, session: AsyncSession, peer_id: uuid.UUID | None, values: Mapping[str, Any]) -> Product:
-        """Create or change the downstream product; first sight of a SKU it already has adopts that one."""
-        product = None
-        if peer_id is not None:
-            product = await session.scalar(select(Product).where(Product.id == peer_id).with_for_update())
-        if product is None and values.get("sku"):
-            product = await session.scalar(select(Product).where(Product.sku == str(values["sku"])[:60]))
-        if product is None:
-            product = Product(sku="", name="")
-            session.add(product)
+    key_field = "sku"
+
+    def new_row(self, tenant_id: uuid.UUID) -> Product:
+        return Product(id=uuid7(), tenant_id=tenant_id, sku="", name="", unit="pcs", pack_size=1, min_order_quantity=1)
+
+    def assign(self, product: Product, values: Mapping[str, Any]) -> None:
+        """Set the mapped fields of a downstream product (a sync brings a withdrawn one back)."""
         for name, value in values.items():
             setattr(product, name, _column_value(name, value))
         product.listed = True
-        await session.flush()
-        return product
 
-    async def withdraw(self, session: AsyncSession, peer_id: uuid.UUID) -> Product | None:
-        product = await session.scalar(select(Product).where(Product.id == peer_id).with_for_update())
-        if product is not None and product.listed:
-            product.listed = False
-            await session.flush()
-        return product
+    def values(self, product: Product) -> dict[str, Any]:
+        return _fields(product)
+
+    def changed_at(self, product: Product) -> Any:
+        return product.updated_at
+
+    def withdraw(self, product: Product) -> bool:
+        """Out of the downstream catalog (its orders keep it); whether it was in it."""
+        was = bool(product.listed)
+        product.listed = False
+        return was
 
 
 def _fields(product: Product) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,7 +33,9 @@ from sync.crosstenant.models import SyncApplied, SyncConflict, SyncMapping, Sync
 from sync.crosstenant.objects import SyncObject
 
 CHANNEL = "sync"
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_LOCK = text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, n) ORDER BY n"
+)
 
 
 @dataclass
@@ -67,100 +69,136 @@ def mark_applied(session: AsyncSession, rule: SyncRule, event_id: uuid.UUID, out
     session.add(SyncApplied(rule_id=rule.id, event_id=event_id, outcome=outcome))
 
 
-async def apply_record(
+async def apply_records(
     session: AsyncSession,
     obj: SyncObject,
     rule: SyncRule,
-    local_id: uuid.UUID,
-    record: tuple[dict[str, Any], bool] | None,
+    records: Sequence[tuple[uuid.UUID, tuple[dict[str, Any], bool] | None]],
     *,
     event_id: uuid.UUID | None,
     occurred_at: datetime,
-) -> Applied:
-    """Apply one upstream record (`None`: it no longer exists) under the rule; `session` is in the
-    upstream's context and stays there."""
-    await _serialise(session, rule.id, local_id)
-    mapping = await session.scalar(
-        select(SyncMapping).where(SyncMapping.rule_id == rule.id, SyncMapping.local_id == local_id).with_for_update()
-    )
-    if mapping is not None and occurred_at < mapping.version:
-        return Applied("stale")
-    values, present = record if record is not None else ({}, False)
-    if not present or not passes(rule.filter, values):
-        if mapping is None or mapping.withdrawn:
-            return Applied("skipped")
-        async with within(session, peer_context(rule)):
-            row = await obj.withdraw(session, mapping.peer_id)
-            if row is not None:
-                record_action(session, row, "sync.withdrawn", {"rule": rule.id, "event": event_id, "local": local_id})
-        mapping.withdrawn, mapping.version, mapping.last_event_id = True, occurred_at, event_id
-        record_action(session, rule, "sync.withdrawn", {"event": event_id, "local": local_id, "peer": mapping.peer_id})
-        return Applied("withdrawn")
-    new = apply_mapping(rule.mapping, values, obj.target_fields)
+) -> list[Applied]:
+    """Apply upstream records (`None`: it no longer exists), in id order, under the rule; `session` is
+    in the upstream's context and stays there. A batch costs a few statements, not a few per record:
+    the mappings are read at once, the peer's rows at once, and each side is written in one flush."""
+    records = sorted(records, key=lambda r: r[0])
+    ids = [local_id for local_id, _record in records]
+    await _serialise(session, rule.id, ids)
+    mappings = {
+        m.local_id: m
+        for m in await session.scalars(
+            select(SyncMapping).where(SyncMapping.rule_id == rule.id, SyncMapping.local_id.in_(ids)).with_for_update()
+        )
+    }
     kinds = obj.target_fields
-    held: list[tuple[str, Any, Any]] = []
-    async with within(session, peer_context(rule)):
-        found = await obj.current(session, mapping.peer_id) if mapping is not None else None
-        if mapping is None or found is None:
-            before: dict[str, Any] = {}
-            changes = dict(new)
-            row = await obj.write(session, None, changes)
-            written = {
-                f: normalise(v, kinds[f]) for f, v in (await obj.current(session, row.id) or ({}, None))[0].items()
-            }
-            outcome = "created"
+    results: dict[uuid.UUID, Applied] = {}
+    wanted: dict[uuid.UUID, dict[str, Any]] = {}  # local id -> mapped values, to write
+    withdrawing: list[SyncMapping] = []
+    for local_id, record in records:
+        mapping = mappings.get(local_id)
+        if mapping is not None and occurred_at < mapping.version:
+            results[local_id] = Applied("stale")
+            continue
+        values, present = record if record is not None else ({}, False)
+        if present and passes(rule.filter, values):
+            wanted[local_id] = apply_mapping(rule.mapping, values, kinds)
+        elif mapping is None or mapping.withdrawn:
+            results[local_id] = Applied("skipped")
         else:
-            current = {f: normalise(v, kinds[f]) for f, v in found[0].items()}
-            changes = _changes(rule, mapping, new, current, found[1], occurred_at, held)
-            before = {f: current.get(f) for f in changes}
-            row = None
-            if changes or mapping.withdrawn:
-                row = await obj.write(session, mapping.peer_id, changes)
-            written = {**{f: current.get(f) for f in new}, **changes}
-            outcome = "updated" if changes or mapping.withdrawn else "unchanged"
-        if row is not None:
-            details = {"rule": rule.id, "event": event_id, "local": local_id, "before": before, "after": changes}
-            record_action(session, row, "sync.applied", details)
-        peer_id = row.id if row is not None else mapping.peer_id  # type: ignore[union-attr]
-    if mapping is None:
-        mapping = SyncMapping(
-            rule_id=rule.id,
-            object=rule.object,
-            local_id=local_id,
-            peer_tenant_id=rule.peer_tenant_id,
-            peer_id=peer_id,
-            version=occurred_at,
-            sent=new,
-            written=written,
-            last_event_id=event_id,
+            withdrawing.append(mapping)
+    peer_ids = [m.peer_id for m in mappings.values()]
+    keys = [str(v.get(obj.key_field) or "") for lid, v in wanted.items() if lid not in mappings]
+    outcomes: dict[uuid.UUID, tuple[str, uuid.UUID, dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
+    held: dict[uuid.UUID, list[tuple[str, Any, Any]]] = {}
+    async with within(session, peer_context(rule)):
+        by_id, by_key = await obj.rows(session, peer_ids, [k for k in keys if k])
+        for mapping in withdrawing:
+            row = by_id.get(mapping.peer_id)
+            if row is not None and obj.withdraw(row):
+                record_action(
+                    session, row, "sync.withdrawn", {"rule": rule.id, "event": event_id, "local": mapping.local_id}
+                )
+        for local_id, new in wanted.items():
+            mapping = mappings.get(local_id)
+            row = by_id.get(mapping.peer_id) if mapping is not None else None
+            if row is None:
+                key = str(new.get(obj.key_field) or "")
+                row = by_key.get(key) if key else None
+                if row is None:
+                    row = obj.new_row(rule.peer_tenant_id)
+                    session.add(row)
+                before: dict[str, Any] = {}
+                changes = dict(new)
+                obj.assign(row, changes)
+                if key:
+                    by_key[key] = row
+                outcome = "created"
+            else:
+                current = {f: normalise(v, kinds[f]) for f, v in obj.values(row).items()}
+                found: list[tuple[str, Any, Any]] = []
+                changes = _changes(rule, mapping, new, current, obj.changed_at(row), occurred_at, found)  # type: ignore[arg-type]
+                held[local_id] = found
+                before = {f: current.get(f) for f in changes}
+                outcome = "unchanged"
+                if changes or mapping.withdrawn:  # type: ignore[union-attr]
+                    obj.assign(row, changes)
+                    outcome = "updated"
+            written = {f: normalise(v, kinds[f]) for f, v in obj.values(row).items() if f in new}
+            if outcome != "unchanged":
+                details = {"rule": rule.id, "event": event_id, "local": local_id, "before": before, "after": changes}
+                record_action(session, row, "sync.applied", details)
+            outcomes[local_id] = (outcome, row.id, written, before, changes)
+    for mapping in withdrawing:
+        mapping.withdrawn, mapping.version, mapping.last_event_id = True, occurred_at, event_id
+        record_action(
+            session, rule, "sync.withdrawn", {"event": event_id, "local": mapping.local_id, "peer": mapping.peer_id}
         )
-        session.add(mapping)
-        await session.flush()
-    else:
-        mapping.sent, mapping.written = dict(new), dict(written)
-        mapping.peer_id, mapping.version, mapping.last_event_id, mapping.withdrawn = (
-            peer_id,
-            occurred_at,
-            event_id,
-            False,
-        )
-    for name, upstream_value, downstream_value in held:
-        await _hold(session, rule, mapping, name, upstream_value, downstream_value, event_id)
-    if outcome != "unchanged" or held:
-        details = {"event": event_id, "local": local_id, "peer": peer_id, "before": before, "after": changes}
-        record_action(session, rule, "sync.applied", {**details, "held": [h[0] for h in held]})
-    return Applied(outcome, [h[0] for h in held])
+        results[mapping.local_id] = Applied("withdrawn")
+    for local_id, (outcome, peer_id, written, before, changes) in outcomes.items():
+        new = wanted[local_id]
+        mapping = mappings.get(local_id)
+        if mapping is None:
+            mapping = SyncMapping(
+                rule_id=rule.id,
+                object=rule.object,
+                local_id=local_id,
+                peer_tenant_id=rule.peer_tenant_id,
+                peer_id=peer_id,
+                version=occurred_at,
+                sent=new,
+                written=written,
+                last_event_id=event_id,
+            )
+            session.add(mapping)
+        else:
+            mapping.sent, mapping.written = dict(new), dict(written)
+            mapping.peer_id, mapping.version, mapping.last_event_id = peer_id, occurred_at, event_id
+            mapping.withdrawn = False
+        found = held.get(local_id, [])
+        if found:
+            await session.flush()  # the conflict names the mapping
+        for name, upstream_value, downstream_value in found:
+            await _hold(session, rule, mapping, name, upstream_value, downstream_value, event_id)
+        if outcome != "unchanged" or found:
+            details = {"event": event_id, "local": local_id, "peer": peer_id, "before": before, "after": changes}
+            record_action(session, rule, "sync.applied", {**details, "held": [h[0] for h in found]})
+        results[local_id] = Applied(outcome, [h[0] for h in found])
+    await session.flush()
+    return [results[local_id] for local_id in ids]
 
 
-async def _serialise(session: AsyncSession, rule_id: uuid.UUID, local_id: uuid.UUID) -> None:
+async def _serialise(session: AsyncSession, rule_id: uuid.UUID, local_ids: Sequence[uuid.UUID]) -> None:
     """One application of a record under a rule at a time: a backfill's batch and a change's event are
     different lines of the workers and may run side by side; without this, both would find no mapping
     yet and make the partner's record twice (on PostgreSQL; SQLite has one writer). The lock is the
-    transaction's; callers take them in id order (a batch, an event's products), so they never cross."""
+    transaction's, taken in id order in one statement, so two batches never cross."""
     connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        digest = hashlib.blake2b(rule_id.bytes + local_id.bytes, digest_size=8).digest()
-        await connection.execute(_LOCK, {"key": int.from_bytes(digest, "big", signed=True)})
+    if connection.dialect.name == "postgresql" and local_ids:
+        keys = [
+            int.from_bytes(hashlib.blake2b(rule_id.bytes + i.bytes, digest_size=8).digest(), "big", signed=True)
+            for i in local_ids
+        ]
+        await connection.execute(_LOCK, {"keys": keys})
 
 
 def _changes(
@@ -231,9 +269,11 @@ async def settle(
     if mapping is not None and resolution == "upstream":
         value = conflict.upstream_value
         async with within(session, peer_context(rule)):
-            row = await obj.write(session, mapping.peer_id, {conflict.field: value})
-            details = {"rule": rule.id, "conflict": conflict.id, "field": conflict.field, "after": value}
-            record_action(session, row, "sync.resolved", {**details, "before": conflict.downstream_value})
+            row = (await obj.rows(session, [mapping.peer_id], []))[0].get(mapping.peer_id)
+            if row is not None:
+                obj.assign(row, {conflict.field: value})
+                details = {"rule": rule.id, "conflict": conflict.id, "field": conflict.field, "after": value}
+                record_action(session, row, "sync.resolved", {**details, "before": conflict.downstream_value})
         mapping.written = {**mapping.written, conflict.field: value}
     conflict.status, conflict.resolution, conflict.resolved_at = "resolved", resolution, utcnow()
     record_action(

@@ -29,8 +29,9 @@ OBJECTS = (
 
 
 class SyncObject(Protocol):
-    """read: (id, values, present) per upstream record, in the upstream's context; current: the peer
-    record's mapped values and when it changed; write and withdraw: the peer's row (audited)."""
+    """read: (id, values, present) per upstream record, in the upstream's context; rows: the peer's rows
+    by id (locked) and by key, in the peer's context; new_row, assign, values, changed_at and withdraw work
+    on a peer row without a round trip (sync flushes a batch at once)."""
 
     name: str
     label: str
@@ -55,11 +56,21 @@ class SyncObject(Protocol):
 
     async def count(self, session: AsyncSession) -> int: ...
 
-    async def current(self, session: AsyncSession, peer_id: uuid.UUID) -> tuple[dict[str, Any], datetime] | None: ...
+    key_field: str  # the target field that identifies a record the peer already has (adopted on first sight)
 
-    async def write(self, session: AsyncSession, peer_id: uuid.UUID | None, values: Mapping[str, Any]) -> Any: ...
+    async def rows(
+        self, session: AsyncSession, peer_ids: Sequence[uuid.UUID], keys: Sequence[str]
+    ) -> tuple[dict[uuid.UUID, Any], dict[str, Any]]: ...
 
-    async def withdraw(self, session: AsyncSession, peer_id: uuid.UUID) -> Any: ...
+    def new_row(self, tenant_id: uuid.UUID) -> Any: ...
+
+    def assign(self, row: Any, values: Mapping[str, Any]) -> None: ...
+
+    def values(self, row: Any) -> dict[str, Any]: ...
+
+    def changed_at(self, row: Any) -> datetime: ...
+
+    def withdraw(self, row: Any) -> bool: ...
 
 
 def sync_objects(services: Services) -> dict[str, SyncObject]:

@@ -18,7 +18,7 @@ from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.i18n import N_
 from portal.outbox import Event, Subscriber
-from sync.crosstenant.apply import CHANNEL, already_applied, apply_record, link_allows, mark_applied
+from sync.crosstenant.apply import CHANNEL, already_applied, apply_records, link_allows, mark_applied
 from sync.crosstenant.models import SyncBackfill, SyncRule
 from sync.crosstenant.objects import SyncObject, sync_objects
 
@@ -66,18 +66,15 @@ async def deliver(services: Services, event: Event) -> None:
                     mark_applied(session, rule, event.id, "skipped")
                     continue
                 records = {i: (v, p) for i, v, p in await obj.read(session, rule.link_id, ids, None, len(ids))}
-                outcomes = set()
-                for local_id in ids:
-                    done = await apply_record(
-                        session,
-                        obj,
-                        rule,
-                        local_id,
-                        records.get(local_id),
-                        event_id=event.id,
-                        occurred_at=event.occurred_at,
-                    )
-                    outcomes.add(done.outcome)
+                done = await apply_records(
+                    session,
+                    obj,
+                    rule,
+                    [(i, records.get(i)) for i in ids],
+                    event_id=event.id,
+                    occurred_at=event.occurred_at,
+                )
+                outcomes = {d.outcome for d in done}
                 mark_applied(session, rule, event.id, "applied" if outcomes - {"skipped", "stale"} else "skipped")
 
 
@@ -103,11 +100,15 @@ async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uu
                 backfill.status, backfill.finished_at = "done", utcnow()
                 backfill.total = max(backfill.total, backfill.done)
                 return
-            for local_id, values, present in records:
-                done = await apply_record(
-                    session, obj, rule, local_id, (values, present), event_id=None, occurred_at=backfill.created_at
-                )
-                backfill.applied += done.outcome in ("created", "updated", "withdrawn")
+            done = await apply_records(
+                session,
+                obj,
+                rule,
+                [(i, (values, present)) for i, values, present in records],
+                event_id=None,
+                occurred_at=backfill.created_at,
+            )
+            backfill.applied += sum(d.outcome in ("created", "updated", "withdrawn") for d in done)
             backfill.done += len(records)
             backfill.cursor = records[-1][0]
 
