@@ -1,6 +1,7 @@
 """sync/ as a component: the delivery tables, the scheduled job runs and outbound webhooks; `portal worker`
 and `portal jobs`; the pages and API on deliveries, jobs and webhooks (with the permissions they need);
-the outbox purge job, the "webhooks" outbox subscriber, and the in-process worker of the embedded default."""
+cross-tenant sync rules (sync/crosstenant); the outbox purge job, the "webhooks" and "sync" outbox
+subscribers, and the in-process worker of the embedded default."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from portal.components import Component
 from portal.services import Services
 from sync.cli import register as register_cli
 from sync.controllers import DeliveriesController
+from sync.crosstenant.controllers import CONTROLLERS as CROSSTENANT_CONTROLLERS
+from sync.crosstenant.demo import load_sync
+from sync.crosstenant.objects import OBJECTS as CROSSTENANT_OBJECTS
+from sync.crosstenant.pages import PAGES as CROSSTENANT_PAGES
+from sync.crosstenant.subscriber import SUBSCRIBER as CROSSTENANT
+from sync.crosstenant.subscriber import learn_events
 from sync.delivery.labels import subscriber_label, subscriber_line
 from sync.delivery.worker import in_process_worker
 from sync.objects import OBJECTS
@@ -32,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 def setup(services: Services) -> None:
     config = WebhookConfig.from_extra(services.settings.extra)
     services.extensions["webhooks"] = Webhooks(config, SecretBox(services.settings.secret_key))
+    learn_events(services)
 
 
 @contextlib.asynccontextmanager
@@ -48,13 +56,27 @@ async def lifespan(services: Services) -> AsyncIterator[None]:
 component = Component(
     name="sync",
     order=400,
-    model_modules=("sync.delivery.models", "sync.scheduling.models", "sync.webhooks.models"),
-    route_handlers=[DeliveriesController, *JOB_CONTROLLERS, *WEBHOOK_CONTROLLERS, *PAGES, *WEBHOOK_PAGES],
-    objects=(*OBJECTS, *WEBHOOK_OBJECTS),
+    model_modules=(
+        "sync.delivery.models",
+        "sync.scheduling.models",
+        "sync.webhooks.models",
+        "sync.crosstenant.models",
+    ),
+    route_handlers=[
+        DeliveriesController,
+        *JOB_CONTROLLERS,
+        *WEBHOOK_CONTROLLERS,
+        *CROSSTENANT_CONTROLLERS,
+        *PAGES,
+        *WEBHOOK_PAGES,
+        *CROSSTENANT_PAGES,
+    ],
+    objects=(*OBJECTS, *WEBHOOK_OBJECTS, *CROSSTENANT_OBJECTS),
     template_dir=HERE / "templates",
     template_globals={"subscriber_label": subscriber_label, "subscriber_line": subscriber_line},
     services_setup=setup,
-    subscribers=(WEBHOOKS,),
+    subscribers=(WEBHOOKS, CROSSTENANT),
+    demo=load_sync,
     jobs=(purge_job(),),
     cli=register_cli,
     lifespan=lifespan,

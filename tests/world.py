@@ -575,6 +575,7 @@ def build_world(client: TestClient) -> World:
         **{f"service_{k}": v for k, v in sample_service(client, a, x).items()},
         "oauth_client": sample_oauth_client(client, a),
         "announcement": sample_announcement(client, a),
+        **{f"sync_{k}": v for k, v in sample_sync(client, a).items()},
     }
     ids["delivery"] = sample_delivery(client, a)
     sample_mini_program(client, a)
@@ -590,6 +591,74 @@ def sample_announcement(client: TestClient, a: TenantWorld) -> str:
     created = client.post("/api/interconnect/announcements", headers=a.admin.bearer, json=body)
     assert created.status_code == 201, created.text
     return created.json()["id"]
+
+
+def connect_workspace(client: TestClient, upstream: TenantWorld, label: str) -> tuple[TenantWorld, str]:
+    """A new workspace that is a partner of `upstream` through a link recording it as the partner's own
+    workspace (what accepting an invitation for one's workspace leaves): the workspace and the link."""
+    from portal.db.engine import Database
+    from tests.db import run_with_database
+
+    tenant_id, slug, name, admin_id = sign_up(client, label)
+    downstream = TenantWorld(tenant_id, slug, name, credential(client, slug, admin_id, f"admin@{slug}.example"))
+    created = client.post(
+        "/api/interconnect/enterprises",
+        headers=upstream.admin.bearer,
+        json={"name": name, "partner_type_id": partner_type_id(client, upstream.admin, "distributor")},
+    )
+    assert created.status_code == 201, created.text
+    link_id = created.json()["enterprise"]["id"]
+
+    async def work(db: Database) -> None:
+        from interconnect.models import EnterpriseLink
+        from portal.db.context import tenant_context
+
+        async with db.session(tenant_context(uuid.UUID(upstream.tenant_id), channel="system")) as session:
+            link = (await session.scalars(select(EnterpriseLink).where(EnterpriseLink.id == uuid.UUID(link_id)))).one()
+            link.downstream_tenant_id, link.status = uuid.UUID(tenant_id), "active"
+
+    run_with_database(client.app.state.services.settings, work)
+    return downstream, link_id
+
+
+def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
+    """A draft sync rule of tenant A for a partner that runs its own workspace, and a conflict held under
+    it (as the "sync" subscriber leaves one)."""
+    from portal.db.engine import Database
+    from sync.crosstenant.models import SyncConflict
+    from tests.db import run_with_database
+
+    north, link_id = connect_workspace(client, a, "north")
+    rule = client.post(
+        "/api/sync/rules",
+        headers=a.admin.bearer,
+        json={"link_id": link_id, "object": "ordering.product", "name": "Catalog to North"},
+    )
+    assert rule.status_code == 201, rule.text
+
+    async def work(db: Database) -> str:
+        from portal.db.context import tenant_context
+
+        async with db.session(tenant_context(uuid.UUID(a.tenant_id), channel="system")) as session:
+            conflict = SyncConflict(
+                rule_id=uuid.UUID(rule.json()["id"]),
+                mapping_id=uuid.uuid4(),
+                peer_tenant_id=uuid.UUID(north.tenant_id),
+                local_id=uuid.uuid4(),
+                peer_id=uuid.uuid4(),
+                field="name",
+                upstream_value="Harbour pump",
+                downstream_value="Harbour pump (North)",
+            )
+            session.add(conflict)
+            await session.flush()
+            return str(conflict.id)
+
+    return {
+        "link": link_id,
+        "rule": rule.json()["id"],
+        "conflict": run_with_database(client.app.state.services.settings, work),
+    }
 
 
 def sample_notification(client: TestClient, a: TenantWorld, x: Enterprise) -> str:

@@ -26,6 +26,7 @@ from apps.ordering.models import (
     Warehouse,
 )
 from apps.ordering.models.catalog import PRICE_LIST_KINDS
+from apps.ordering.syncing import prices_changed, product_changed
 from interconnect.models import EnterpriseLink, PartnerTier, PartnerType
 from portal.errors import FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
@@ -147,6 +148,7 @@ class CatalogAdmin:
         product = Product(**await self._product_values(values, None))
         self.session.add(product)
         await self.session.flush()
+        product_changed(self.session, product.id)
         return product
 
     async def update_product(self, product_id: uuid.UUID, values: Mapping[str, Any]) -> Product:
@@ -154,6 +156,7 @@ class CatalogAdmin:
         for name, value in (await self._product_values(values, product)).items():
             setattr(product, name, value)
         await self.session.flush()
+        product_changed(self.session, product.id)
         return product
 
     async def set_visibility(
@@ -180,6 +183,7 @@ class CatalogAdmin:
             self.session.add(ProductVisibility(product_id=product.id, partner_type_id=type_id, tier_id=tier_id))
         product.visible_to_all = visible_to_all
         await self.session.flush()
+        product_changed(self.session, product.id)
         return product
 
     async def audiences(self, product_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -251,7 +255,15 @@ class CatalogAdmin:
         if errors:
             raise ValidationFailed(errors)
         await self.session.flush()
+        prices_changed(self.session, price_list.id, await self._priced(price_list.id))
         return price_list
+
+    async def _priced(self, list_id: uuid.UUID) -> list[uuid.UUID]:
+        return list(
+            await self.session.scalars(
+                select(PriceListItem.product_id).where(PriceListItem.price_list_id == list_id).distinct()
+            )
+        )
 
     async def replace_items(
         self, list_id: uuid.UUID, items: Sequence[tuple[uuid.UUID, int, Any]]
@@ -283,7 +295,9 @@ class CatalogAdmin:
                 clean.append((product_id, quantity, price))
         if errors:
             raise ValidationFailed(errors)
+        before = await self._priced(price_list.id)
         await self.session.execute(delete(PriceListItem).where(PriceListItem.price_list_id == price_list.id))
+        prices_changed(self.session, price_list.id, sorted({*before, *(p for p, _q, _u in clean)}))
         rows = [
             PriceListItem(price_list_id=price_list.id, product_id=p, min_quantity=q, unit_price=u) for p, q, u in clean
         ]
@@ -307,7 +321,9 @@ class CatalogAdmin:
         return [{"product_id": p, "sku": s, "name": n, "min_quantity": q, "unit_price": u} for p, s, n, q, u in rows]
 
     async def delete_price_list(self, list_id: uuid.UUID) -> None:
-        await self.session.delete(await self.price_list(list_id, lock=True))
+        price_list = await self.price_list(list_id, lock=True)
+        prices_changed(self.session, price_list.id, await self._priced(price_list.id))
+        await self.session.delete(price_list)
         await self.session.flush()
 
     # --- warehouses, credit, settings, approval rules ---

@@ -13,6 +13,7 @@ from apps.ordering.notices import SUBSCRIBERS
 from apps.ordering.objects import OBJECTS
 from apps.ordering.pages import PAGES
 from apps.ordering.seed import seed_ordering
+from apps.ordering.syncing import PRODUCTS
 from apps.ordering.widgets import WIDGETS
 from portal.components import Component
 
@@ -33,4 +34,6 @@ component = Component(
     jobs=(AUTO_RECEIVE,),
     notification_kinds=NOTIFICATION_KINDS,
     subscribers=SUBSCRIBERS,
+    # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here)
+    extra={"sync_objects": (PRODUCTS,)},
 )

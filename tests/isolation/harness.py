@@ -71,6 +71,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "job_name": lambda w: "sync.outbox_purge",
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
+    "sync_rule_id": lambda w: w.ids["sync_rule"],
+    "sync_conflict_id": lambda w: w.ids["sync_conflict"],
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
     "client_id": lambda w: w.ids["oauth_client"],  # an OAuth client (application) of tenant A
     # a partner's sign-in to an application (a token family): the world has none, so every caller finds none
@@ -174,6 +176,10 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/console/service/dispatch/settings"): {"auto_dispatch": "on", "auto_close_days": "1"},
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
     ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
+    ("PATCH", "/api/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded"},
+    ("POST", "/api/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
+    ("POST", "/console/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
+    ("POST", "/console/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded", "action": "save"},
     ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},
     # another workspace's admin registers a mini-program of its own, and tenant A's stays as it was
     ("PUT", "/api/channels/wechat/mini-program"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32},

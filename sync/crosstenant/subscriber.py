@@ -1,0 +1,116 @@
+"""The "sync" subscriber: upstream changes of every object an app lets travel, and the backfills that
+activating a rule asks for, applied by the delivery workers (sync/delivery) at least once each; the
+application (sync.crosstenant.apply) makes that exactly once in effect.
+
+An event is applied in one transaction under every active rule of its object (all or nothing: a failure
+leaves the delivery to be retried, and nothing half-written). A backfill is applied in batches, each its
+own transaction that also advances the backfill's cursor and counts, so its progress shows as it goes and
+a worker that takes over after a crash goes on where the last batch ended."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from portal.db.context import tenant_context
+from portal.db.types import utcnow
+from portal.i18n import N_
+from portal.outbox import Event, Subscriber
+from sync.crosstenant.apply import CHANNEL, already_applied, apply_records, link_allows, mark_applied
+from sync.crosstenant.models import SyncBackfill, SyncRule
+from sync.crosstenant.objects import SyncObject, sync_objects
+
+if TYPE_CHECKING:
+    from portal.services import Services
+
+NAME = "sync"
+BACKFILL_REQUESTED = "sync.backfill.requested"
+BATCH = 200
+
+_known: set[str] = set()
+
+
+def accepts(event_type: str) -> bool:
+    return event_type == BACKFILL_REQUESTED or event_type in _known
+
+
+def learn_events(services: Services) -> None:
+    """The event types of the installed apps' objects (read once, when the services are built)."""
+    for obj in sync_objects(services).values():
+        _known.update(obj.events)
+
+
+async def deliver(services: Services, event: Event) -> None:
+    if event.event_type == BACKFILL_REQUESTED:
+        await run_backfill(services, event.tenant_id, uuid.UUID(str(event.payload["backfill"])))
+        return
+    objects = [o for o in sync_objects(services).values() if event.event_type in o.events]
+    async with services.db.session(tenant_context(event.tenant_id, channel=CHANNEL)) as session:
+        for obj in objects:
+            rules = list(
+                await session.scalars(
+                    select(SyncRule)
+                    .where(SyncRule.object == obj.name, SyncRule.status == "active")
+                    .order_by(SyncRule.id)
+                )
+            )
+            if not rules:
+                continue
+            ids = sorted(set(obj.changed_ids(event.event_type, event.aggregate_id, event.payload)))
+            for rule in rules:
+                if await already_applied(session, rule, event.id):
+                    continue
+                if not await link_allows(session, rule):
+                    mark_applied(session, rule, event.id, "skipped")
+                    continue
+                records = {i: (v, p) for i, v, p in await obj.read(session, rule.link_id, ids, None, len(ids))}
+                done = await apply_records(
+                    session,
+                    obj,
+                    rule,
+                    [(i, records.get(i)) for i in ids],
+                    event_id=event.id,
+                    occurred_at=event.occurred_at,
+                )
+                outcomes = {d.outcome for d in done}
+                mark_applied(session, rule, event.id, "applied" if outcomes - {"skipped", "stale"} else "skipped")
+
+
+async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uuid.UUID) -> None:
+    ctx = tenant_context(tenant_id, channel=CHANNEL)
+    while True:
+        async with services.db.session(ctx) as session:
+            backfill = await session.scalar(
+                select(SyncBackfill).where(SyncBackfill.id == backfill_id).with_for_update()
+            )
+            if backfill is None or backfill.status in ("done", "failed"):
+                return
+            rule = await session.scalar(select(SyncRule).where(SyncRule.id == backfill.rule_id))
+            obj: SyncObject | None = sync_objects(services).get(rule.object) if rule is not None else None
+            if rule is None or obj is None or rule.status != "active" or not await link_allows(session, rule):
+                backfill.status, backfill.finished_at = "failed", utcnow()
+                backfill.error = "The rule is not active, or its link no longer names the partner's workspace"
+                return
+            if backfill.status == "queued":
+                backfill.status, backfill.started_at, backfill.total = "running", utcnow(), await obj.count(session)
+            records = await obj.read(session, rule.link_id, None, backfill.cursor, BATCH)
+            if not records:
+                backfill.status, backfill.finished_at = "done", utcnow()
+                backfill.total = max(backfill.total, backfill.done)
+                return
+            done = await apply_records(
+                session,
+                obj,
+                rule,
+                [(i, (values, present)) for i, values, present in records],
+                event_id=None,
+                occurred_at=backfill.created_at,
+            )
+            backfill.applied += sum(d.outcome in ("created", "updated", "withdrawn") for d in done)
+            backfill.done += len(records)
+            backfill.cursor = records[-1][0]
+
+
+SUBSCRIBER = Subscriber(name=NAME, accepts=accepts, deliver=deliver, label=N_("Cross-tenant sync"))
