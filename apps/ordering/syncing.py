@@ -57,6 +57,19 @@ class ProductSync:
         "cost_price": "decimal",
     }
     required_targets = frozenset({"sku", "name"})
+    field_labels = {
+        "sku": N_("SKU"),
+        "name": N_("Name"),
+        "unit": N_("Unit"),
+        "pack_size": N_("Pack size"),
+        "min_order_quantity": N_("Minimum order quantity"),
+        "description": N_("Description"),
+        "image_url": N_("Image address"),
+        "category": N_("Category"),
+        "price": N_("Price"),
+        "currency": N_("Currency"),
+        "cost_price": N_("Cost price"),
+    }
     default_mapping = (
         {"target": "sku", "kind": "rename", "source": "sku"},
         {"target": "name", "kind": "rename", "source": "name"},

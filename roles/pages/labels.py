@@ -38,6 +38,7 @@ ACTION_LABELS: dict[str, str] = {
     "reject": N_("Reject"),
     "assign": N_("Assign an engineer"),
     "work": N_("Work on it"),
+    "resolve": N_("Resolve"),  # a sync conflict
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}

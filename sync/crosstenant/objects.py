@@ -42,6 +42,8 @@ class SyncObject(Protocol):
     target_fields: Mapping[str, str]
     required_targets: frozenset[str]
     default_mapping: Sequence[Mapping[str, Any]]
+    # every source and target field's name as pages show it (a message id)
+    field_labels: Mapping[str, str]
 
     def changed_ids(self, event_type: str, aggregate_id: uuid.UUID, payload: Mapping[str, Any]) -> list[uuid.UUID]: ...
 

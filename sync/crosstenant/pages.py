@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from portal.errors import Conflict, NotFound, ValidationFailed
-from portal.i18n import N_
+from portal.i18n import N_, gettext
 from portal.permissions import requires
 from portal.ui.forms import Form, form_value, uuid_or_none
 from portal.ui.paging import page_number, paging
@@ -43,11 +43,11 @@ POLICY_LABELS = {
 STATUS_LABELS = {"draft": N_("Draft"), "active": N_("Active"), "paused": N_("Paused")}
 BACKFILL_LABELS = {"queued": N_("Queued"), "running": N_("Running"), "done": N_("Done"), "failed": N_("Failed")}
 OPERATOR_LABELS = {
-    "eq": N_("is"),
-    "ne": N_("is not"),
-    "prefix": N_("starts with"),
-    "contains": N_("contains"),
-    "in": N_("is one of (comma-separated)"),
+    "eq": N_("Is"),
+    "ne": N_("Is not"),
+    "prefix": N_("Starts with"),
+    "contains": N_("Contains"),
+    "in": N_("Is one of (comma-separated)"),
 }
 NOTICES = {
     "created": N_("The rule was saved as a draft: check its mapping, then activate it."),
@@ -204,7 +204,7 @@ async def _list_page(
             "rules": shown,
             "link_names": names,
             "links": [(str(item.id), item.name) for item in links],
-            "objects": [(o.name, o.label) for o in rules.objects.values()],
+            "objects": [(o.name, gettext(o.label)) for o in rules.objects.values()],
             "chosen_link": str(link) if link else "",
             "form": form or {},
             "errors": errors or {},
@@ -305,6 +305,7 @@ async def conflicts_page(
         context={
             **_shared(),
             "rows": [{**conflict_out(c), "rule_name": names.get(c.rule_id, "")} for c in rows],
+            "field_labels": {k: v for o in rules.objects.values() for k, v in o.field_labels.items()},
             "total": total,
             "chosen": chosen,
             "notice": NOTICES.get(done or ""),
@@ -325,7 +326,9 @@ async def resolve_page(sync_conflict_id: FromPath[uuid.UUID], data: Form, rules:
 
 @get("/console/sync/incoming", opt=requires(RULE, "read"), include_in_schema=False)
 async def incoming_page(rules: RulesDep) -> Template:
-    return Template("sync/crosstenant/incoming.html", context={**_shared(), "rules": await rules.incoming()})
+    labels = {k: v for o in rules.objects.values() for k, v in o.field_labels.items()}
+    context = {**_shared(), "rules": await rules.incoming(), "field_labels": labels}
+    return Template("sync/crosstenant/incoming.html", context=context)
 
 
 PAGES: list[Any] = [

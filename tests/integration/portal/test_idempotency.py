@@ -18,7 +18,7 @@ from portal.http.guard import is_public
 from portal.idempotency import IdempotencyRecord
 from tests.db import run_with_database
 from tests.isolation.harness import tenant_fingerprint
-from tests.world import PASSWORD, WEBHOOK_URL, Credential, World, partner_type_id
+from tests.world import PASSWORD, WEBHOOK_URL, Credential, World, connect_workspace, partner_type_id
 
 
 def new_user(email: str) -> dict[str, str]:
@@ -242,6 +242,17 @@ CREATING: dict[str, CreatingCase] = {
             "redirect_uris": ["https://app.example/cb"],
             "scopes": ["profile"],
         },
+    ),
+    "/api/service/dispatch/rules": lambda c, w: (
+        w.a.admin,
+        "/api/service/dispatch/rules",
+        {"name": f"Rule {_code()}", "partner_ids": [w.service["fixit"].link_id]},
+    ),
+    # one rule per partner link and object: a partner workspace of its own for this case
+    "/api/sync/rules": lambda c, w: (
+        w.a.admin,
+        "/api/sync/rules",
+        {"link_id": connect_workspace(c, w.a, _code())[1], "object": "ordering.product", "name": "Catalog"},
     ),
     "/api/interconnect/announcements": lambda c, w: (
         w.a.admin,

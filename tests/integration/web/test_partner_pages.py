@@ -125,7 +125,7 @@ def test_console_home_shows_quota_usage(client: TestClient, world: World) -> Non
     act_as(client, world.a.admin.cookie)
     home = page(client, "/console").text
     assert "Interconnect quota" in home
-    assert "4 of 50" in home  # X and Y, the service partners FixIt and Other
+    assert "5 of 50" in home  # X and Y, the service partners FixIt and Other, North (its own workspace)
     assert "6 of 500" in home  # X's admin and colleague, Y's admin, FixIt's admin and engineer, Other's admin
     assert 'role="progressbar"' in home
 
