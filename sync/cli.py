@@ -32,13 +32,14 @@ def register_worker(sub: Any) -> None:
 
 def run_worker(args: argparse.Namespace) -> None:
     from portal.cli import load_settings, with_services
+    from portal.logs import configure_logging
     from sync.delivery.engine import DeliveryConfig
     from sync.delivery.worker import delivery_worker, run_event_loop, run_until_signalled, subscribers_of
 
     if args.concurrency < 1 or args.batch < 1:
         sys.exit("error: --concurrency and --batch must be at least 1")
     settings = load_settings()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def work(services: Any) -> None:
         worker = delivery_worker(services, concurrency=args.concurrency, config=DeliveryConfig(batch_size=args.batch))

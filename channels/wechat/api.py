@@ -64,9 +64,14 @@ class Phone:
     country_code: str
 
     def candidates(self) -> list[str]:
-        """How a partner's mobile number may have been typed when they were invited."""
-        pure = self.pure.strip()
-        return [pure, f"+{self.country_code}{pure}", f"{self.country_code}{pure}"] if self.country_code else [pure]
+        """How this number may be stored for a partner: always in international form (+<code><number>);
+        a mainland China number (+86) also as it is usually typed, without its country code. Never a bare
+        national number of another country (+1 5101234567 is not the Chinese 15101234567), nor the
+        country code without its "+"."""
+        pure, code = self.pure.strip(), self.country_code.strip().lstrip("+")
+        if not pure or not code:
+            return []  # WeChat always names the country; a number without one matches nobody
+        return [f"+{code}{pure}", pure] if code == "86" else [f"+{code}{pure}"]
 
 
 class WeChatApi:

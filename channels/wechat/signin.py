@@ -36,7 +36,7 @@ from portal.db.context import tenant_context
 from portal.db.engine import read_phase
 from portal.db.tenancy import within
 from portal.db.types import utcnow
-from portal.errors import NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from portal.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
 from portal.identity.sessions import OpenedSession
 from portal.identity.throttle import SignInClient
@@ -62,6 +62,13 @@ class SignedIn:
     opened: OpenedSession
     # how the WeChat account was bound by this sign-in ("phone", "password", "unionid"), None if it already was
     bound_by: str | None
+
+
+def ambiguous_phone() -> Conflict:
+    return Conflict(
+        N_("More than one partner login has this phone number. Sign in once with your partner login and password."),
+        code="ambiguous_phone",
+    )
 
 
 def not_invited() -> PermissionDenied:
@@ -123,14 +130,20 @@ async def sign_in(
         phone = await phone_number(wechat, tenant_id, asked.phone_code)
         # a person this manufacturer knows (a membership, whatever its state) whose sign-in mobile it is
         async with read_phase(db), within(db, tenant_context(tenant_id, channel=CHANNEL)):
-            found_id = await db.scalar(
-                select(ExternalIdentity.id)
-                .join(Membership, Membership.identity_id == ExternalIdentity.id)
-                .where(ExternalIdentity.mobile.in_(phone.candidates()))
-                .limit(1)
+            found = list(
+                await db.scalars(
+                    select(ExternalIdentity.id)
+                    .join(Membership, Membership.identity_id == ExternalIdentity.id)
+                    .where(ExternalIdentity.mobile.in_(phone.candidates()))
+                    .distinct()
+                    .limit(2)
+                )
             )
-        if found_id is None:
-            raise not_invited()
+        # two people whose numbers read the same (one typed with +86, one without) are not told apart by
+        # guessing: the person signs in with their password once instead
+        if len(found) != 1:
+            raise not_invited() if not found else ambiguous_phone()
+        found_id = found[0]
         identity_id, bound_by = found_id, "phone"
     elif asked.login and asked.password:
         signed = await access.log_in(db, slug, asked.login, asked.password, CHANNEL, client)

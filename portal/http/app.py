@@ -31,6 +31,7 @@ from portal.http.openapi import COMPONENTS, document
 from portal.http.problems import handle_exception
 from portal.identity.controllers import AuthController, UsersController
 from portal.identity.tokens import derive_key
+from portal.logs import configure_logging
 from portal.services import Services
 from portal.ui import TEMPLATE_DIR as KIT_TEMPLATES
 from portal.ui.checks import can
@@ -76,7 +77,7 @@ def create_app(
     extra_components: Sequence[Component] = (),
 ) -> Litestar:
     settings = settings or Settings.from_env()
-    logging.basicConfig(level=logging.INFO if settings.is_production else logging.WARNING)
+    configure_logging(logging.INFO if settings.is_production else logging.WARNING)
     components = [*load_components(), *extra_components]
     import_models(components)
     catalogs = i18n.Catalogs(

@@ -8,6 +8,8 @@ import logging
 import os
 from typing import Any
 
+from portal.logs import SECRET_BEARING_LOGGERS
+
 APP = "portal.http.app:create_app"
 
 
@@ -41,6 +43,8 @@ def log_config(access_log: bool) -> dict[str, Any]:
         "loggers": {
             "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
             "uvicorn.error": {"level": "INFO"},
+            # request lines of HTTP clients can carry secrets (portal.logs)
+            **{name: {"level": "WARNING"} for name in SECRET_BEARING_LOGGERS},
             "uvicorn.access": {
                 "handlers": ["default"],
                 "level": "INFO" if access_log else "WARNING",

@@ -41,6 +41,9 @@ def test_a_key_that_is_not_a_fernet_key_stops_the_start() -> None:
         Sealer(settings("not-a-key"))
 
 
-def test_a_phone_number_is_looked_up_as_it_may_have_been_typed() -> None:
-    assert Phone("13912345678", "86").candidates() == ["13912345678", "+8613912345678", "8613912345678"]
-    assert Phone("13912345678", "").candidates() == ["13912345678"]
+def test_a_phone_number_is_looked_up_in_its_own_country_only() -> None:
+    assert Phone("13912345678", "86").candidates() == ["+8613912345678", "13912345678"]
+    # a US number whose digits, with its country code, read like a Chinese mobile is that US number only
+    assert Phone("5101234567", "1").candidates() == ["+15101234567"]
+    assert "15101234567" not in Phone("5101234567", "1").candidates()
+    assert Phone("13912345678", "").candidates() == []  # no country: no one

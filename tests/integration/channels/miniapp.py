@@ -58,12 +58,14 @@ def mini_sign_in(
     app_id: str = WORLD_APP_ID,
     unionid: str | None = None,
     phone: str | None = None,
+    country: str = "86",
     **body: str,
 ) -> httpx.Response:
-    """What the mini-program sends: a fresh wx.login code, and the phone number code when `phone` is given."""
+    """What the mini-program sends: a fresh wx.login code, and the phone number code when `phone` is given
+    (WeChat answers it as that number of that country)."""
     sent = {"code": fake.login_code(app_id, openid, unionid), **body}
     if phone is not None:
-        sent["phone_code"] = fake.phone_code(app_id, phone)
+        sent["phone_code"] = fake.phone_code(app_id, phone, country)
     return client.post(sign_in_path(slug), json=sent)
 
 

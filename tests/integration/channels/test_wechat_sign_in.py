@@ -65,6 +65,16 @@ def test_a_number_typed_without_the_country_code_matches_too(
     assert client.get("/api/partner/me", headers=bearer(linked).bearer).json()["membership_id"] == partner.membership_id
 
 
+def test_another_countrys_number_with_the_same_digits_is_not_the_partner(
+    client: TestClient, world: World, fake_wechat: FakeWeChat
+) -> None:
+    """A Chinese mobile typed without +86, 1xxxxxxxxxx, reads like the US number +1 xxxxxxxxxx: the US
+    number's owner is not that partner."""
+    partner = invite_with_mobile(client, world.a, typed_as="{}")
+    us = mini_sign_in(client, world.a.slug, fake_wechat, openid(), phone=partner.mobile[1:], country="1")
+    assert us.status_code == 403 and us.json()["code"] == "not_invited", us.text
+
+
 def test_the_partner_password_links_wechat_once(client: TestClient, world: World, fake_wechat: FakeWeChat) -> None:
     me = openid()
     wrong = mini_sign_in(client, world.a.slug, fake_wechat, me, login=world.x.admin.email, password="not it")
