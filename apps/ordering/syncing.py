@@ -4,7 +4,8 @@ object, listed in the component's `extra["sync_objects"]`, so ordering never imp
 
 Upstream, a product counts as present while it is listed and visible to the enterprise; one that stops
 being present is withdrawn downstream (unlisted: its orders keep it). Downstream, a product is matched
-by the mapping table, or on first sight by its SKU (a product the downstream already had is adopted)."""
+by the mapping table only; a downstream product with the SKU of one being sent for the first time is a clash
+(sync/crosstenant/apply.py), never taken over."""
 
 from __future__ import annotations
 
@@ -140,7 +141,7 @@ class ProductSync:
     async def rows(
         self, session: AsyncSession, peer_ids: Sequence[uuid.UUID], keys: Sequence[str]
     ) -> tuple[dict[uuid.UUID, Product], dict[str, Product]]:
-        """The downstream products by id (locked), and those whose SKU is among `keys` (to adopt)."""
+        """The downstream products by id (locked), and those whose SKU is among `keys` (clashes)."""
         by_id: dict[uuid.UUID, Product] = {}
         if peer_ids:
             query = select(Product).where(Product.id.in_(sorted(set(peer_ids)))).order_by(Product.id)

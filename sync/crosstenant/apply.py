@@ -41,7 +41,8 @@ _LOCK = text(
 @dataclass
 class Applied:
     """What one record's application did: `outcome` is created, updated, unchanged, withdrawn, skipped
-    (filtered out, never mapped) or stale (a later change was applied already)."""
+    (filtered out, never mapped), stale (a later change was applied already) or clash (the partner has a
+    record of its own with the same key, which is never taken over)."""
 
     outcome: str
     held: list[str] = field(default_factory=list)
@@ -110,6 +111,7 @@ async def apply_records(
     keys = [str(v.get(obj.key_field) or "") for lid, v in wanted.items() if lid not in mappings]
     outcomes: dict[uuid.UUID, tuple[str, uuid.UUID, dict[str, Any], dict[str, Any], dict[str, Any]]] = {}
     held: dict[uuid.UUID, list[tuple[str, Any, Any]]] = {}
+    clashes: list[dict[str, Any]] = []
     async with within(session, peer_context(rule)):
         by_id, by_key = await obj.rows(session, peer_ids, [k for k in keys if k])
         for mapping in withdrawing:
@@ -123,10 +125,17 @@ async def apply_records(
             row = by_id.get(mapping.peer_id) if mapping is not None else None
             if row is None:
                 key = str(new.get(obj.key_field) or "")
-                row = by_key.get(key) if key else None
-                if row is None:
-                    row = obj.new_row(rule.peer_tenant_id)
-                    session.add(row)
+                if key and key in by_key:
+                    # the partner has its own record with this key (or another rule's): it is never taken
+                    # over; the clash is recorded on both sides and the record waits for a person to rename
+                    # or remove one of the two
+                    clash = {"rule": rule.id, "event": event_id, "local": local_id, "key": key}
+                    record_action(session, by_key[key], "sync.key_clash", clash)
+                    results[local_id] = Applied("clash")
+                    clashes.append(clash)
+                    continue
+                row = obj.new_row(rule.peer_tenant_id)
+                session.add(row)
                 before: dict[str, Any] = {}
                 changes = dict(new)
                 obj.assign(row, changes)
@@ -148,6 +157,8 @@ async def apply_records(
                 details = {"rule": rule.id, "event": event_id, "local": local_id, "before": before, "after": changes}
                 record_action(session, row, "sync.applied", details)
             outcomes[local_id] = (outcome, row.id, written, before, changes)
+    for clash in clashes:
+        record_action(session, rule, "sync.key_clash", clash)
     for mapping in withdrawing:
         mapping.withdrawn, mapping.version, mapping.last_event_id = True, occurred_at, event_id
         record_action(

@@ -305,3 +305,23 @@ def test_a_rule_is_paused_before_it_is_deleted(client: TestClient, world: World)
     assert product(client, north, made["sku"]) is not None  # what it brought over stays
     staff = client.post(f"{path}/activate", headers=a.others["staff"].bearer)
     assert staff.status_code in (403, 404)
+
+
+def test_a_partners_own_product_with_the_same_sku_is_never_taken_over(client: TestClient, world: World) -> None:
+    a = world.a
+    north, link_id = connect_workspace(client, a, "north")
+    active_rule(client, world, link_id)
+    sku = unique("OWN")
+    own = new_product(client, north, sku=sku, name="North's own gasket")
+    clashing = new_product(client, a, sku=sku, name="Taken over by Alpha")
+    assert background_jobs_ended(client)
+    kept = product(client, north, sku)
+    assert kept is not None and kept["id"] == own["id"] and kept["name"] == "North's own gasket"
+    unlisted = client.patch(f"/api/ordering/products/{clashing['id']}", headers=a.admin.bearer, json={"listed": False})
+    assert unlisted.status_code == 200, unlisted.text
+    assert background_jobs_ended(client)
+    assert product(client, north, sku)["listed"] is True  # the upstream cannot withdraw what it never sent
+    # the clash is on the record, on both sides
+    for tenant in (a, north):
+        entries = client.get("/api/audit", headers=tenant.admin.bearer, params={"limit": 200}).json()
+        assert any(e["action"] == "sync.key_clash" for e in entries), tenant.slug
