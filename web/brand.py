@@ -96,7 +96,8 @@ async def delete_logo(db: DB, actor: CurrentActor, services: ServicesDep) -> Ten
 
 
 # Public: every page links these, the sign-in pages before anyone signs in.
-CACHED = {"Cache-Control": "public, max-age=300"}
+# `private`: the answer may carry the visitor's own cookies (the CSRF cookie), so no shared cache keeps it
+CACHED = {"Cache-Control": "private, max-age=300"}
 
 
 @get("/brand.css", opt=public(), media_type="text/css")
@@ -120,7 +121,14 @@ async def brand_logo(db: DB, portal: CurrentPortal, services: ServicesDep) -> Re
             return Redirect(DEFAULT_LOGO)
     response = attachment_response(opened)
     response.headers.update(CACHED)
+    # the uploaded file's own name is the uploader's business, not every visitor's
+    response.headers["Content-Disposition"] = f'inline; filename="logo{_extension(opened.attachment.name)}"'
     return response
+
+
+def _extension(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:] if dot > 0 and name[dot + 1 :].isalnum() else ""
 
 
 PAGES = [

@@ -69,6 +69,8 @@ def test_a_logo_is_checked_replaced_and_served_to_anyone(client: TestClient, wor
     served = client.get(f"/p/{world.a.slug}/logo")
     assert served.status_code == 200 and served.headers["content-type"] == "image/png"
     assert served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-disposition"] == 'inline; filename="logo.png"'  # not the uploader's name
+    assert served.headers["cache-control"].startswith("private")  # never kept by a shared cache
     assert b"secret note" not in served.content  # re-encoded: the PNG's text chunk is gone
     # another tenant's portal shows its own (the generic) logo; its staff cannot read A's file by id either
     assert client.get(f"/p/{world.b.slug}/logo", follow_redirects=False).status_code in (302, 303)
