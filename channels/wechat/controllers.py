@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get, post, put
+import msgspec
+from litestar import Controller, Request, delete, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
@@ -16,13 +17,13 @@ from channels.wechat.objects import MINI_PROGRAM
 from channels.wechat.registration import MiniPrograms, program_out
 from channels.wechat.schemas import MiniProgramIn, MiniProgramOut, MiniSignInIn, MiniTokenOut
 from channels.wechat.service import WeChat
-from channels.wechat.signin import MiniSignIn, sign_in
+from channels.wechat.signin import MiniSignIn, sign_in, unbind
 from interconnect.services import InterconnectDep
 from portal.http.context import sign_in_client
-from portal.http.deps import DB, ServicesDep
+from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.problems import PROBLEM_JSON, ProblemDetails
 from portal.identity.schemas import sent, typed
-from portal.permissions import public, requires
+from portal.permissions import public, requires, signed_in
 from portal.services import Services
 
 # what WeChat's own trouble becomes (channels.wechat.errors); the kernel's document knows the statuses a caller causes
@@ -72,6 +73,22 @@ class MiniProgramController(Controller):
         return await presented(await mini_programs.save(sent(data)), mini_programs, services)
 
 
+class UnlinkedOut(msgspec.Struct):
+    unlinked: int  # how many WeChat accounts were linked to the person in this workspace
+
+
+class PartnerWeChatController(Controller):
+    path = "/api/partner/wechat"
+    tags = ["partner: access"]
+
+    @delete("/", opt=signed_in("external"), status_code=200)
+    async def unlink(self, db: DB, actor: CurrentActor) -> UnlinkedOut:
+        """Unlink every WeChat account linked to your login in this workspace: the mini-program asks who you
+        are again (phone number or password) the next time. Setting or resetting your password does the same."""
+        assert actor.identity_id is not None
+        return UnlinkedOut(await unbind(db, actor.identity_id))
+
+
 class MiniSignInController(Controller):
     path = "/api/wechat"
     tags = ["partner: access"]
@@ -108,4 +125,4 @@ class MiniSignInController(Controller):
         return MiniTokenOut(pair.access_token, pair.refresh_token, pair.expires_in, linked_by=signed.bound_by)
 
 
-CONTROLLERS = [MiniProgramController, MiniSignInController]
+CONTROLLERS = [MiniProgramController, MiniSignInController, PartnerWeChatController]

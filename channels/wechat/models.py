@@ -58,7 +58,7 @@ class WeChatBinding(TenantOwned, Timestamped, Audited, Base):
         Index("ix_wechat_bindings_tenant_identity", "tenant_id", "identity_id"),
         CheckConstraint("bound_by IN ('phone', 'password', 'unionid')", name="bound_by"),
     )
-    __audit_ignore__ = frozenset({"updated_at", "last_sign_in_at"})
+    __audit_ignore__ = frozenset({"updated_at", "last_sign_in_at", "credential_mark"})
 
     app_id: Mapped[str] = mapped_column(String(32))
     openid: Mapped[str] = mapped_column(String(64))
@@ -66,3 +66,6 @@ class WeChatBinding(TenantOwned, Timestamped, Audited, Base):
     identity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("external_identities.id", ondelete="RESTRICT"))
     bound_by: Mapped[str] = mapped_column(String(16))
     last_sign_in_at: Mapped[datetime | None]
+    # a fingerprint of the person's password hash when the account was bound: a password set or reset
+    # since (a stolen password, a number given to someone else) ends the binding (channels.wechat.signin)
+    credential_mark: Mapped[str | None] = mapped_column(String(32))

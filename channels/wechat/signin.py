@@ -17,6 +17,7 @@ Every call to WeChat is made outside a database transaction: the request's unit 
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -118,13 +119,18 @@ async def sign_in(
 
     async with read_phase(db), within(db, tenant_context(tenant_id, channel=CHANNEL)):
         bound = await _bound_identity(db, app_id, session.openid, session.unionid)
+    if bound is not None and not bound[3]:
+        # the person's password changed since the binding: it ends, and the person proves who they are again
+        async with within(db, tenant_context(tenant_id, channel=CHANNEL)):
+            await unbind(db, bound[0])
+        bound = None
 
     actor: Actor | None = None
     opened: OpenedSession | None = None
     bound_by: str | None = None
     last_sign_in_at: datetime | None = None
     if bound is not None:
-        identity_id, exact, last_sign_in_at = bound
+        identity_id, exact, last_sign_in_at, _current = bound
         bound_by = None if exact else "unionid"
     elif asked.phone_code:
         phone = await phone_number(wechat, tenant_id, asked.phone_code)
@@ -179,29 +185,55 @@ async def sign_in(
     return SignedIn(opened, bound_by)
 
 
+def credential_mark(password_hash: str | None) -> str:
+    """A fingerprint of a password hash (never the hash itself): it changes whenever the password does."""
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:32]
+
+
 async def _bound_identity(
     db: AsyncSession, app_id: str, openid: str, unionid: str | None
-) -> tuple[uuid.UUID, bool, datetime | None] | None:
+) -> tuple[uuid.UUID, bool, datetime | None, bool] | None:
     """The identity this openid is bound to in the mini-program (exact: True) or, failing that, the one its
-    unionid is bound to through another of the manufacturer's WeChat apps (False); and the binding's last
-    sign-in."""
+    unionid is bound to through another of the manufacturer's WeChat apps (False); the binding's last
+    sign-in; and whether the person's password is still the one they had when it was bound."""
     mine = (WeChatBinding.app_id == app_id) & (WeChatBinding.openid == openid)
     matches = mine if unionid is None else mine | (WeChatBinding.unionid == unionid)
     row = (
         await db.execute(
-            select(WeChatBinding.identity_id, WeChatBinding.app_id, WeChatBinding.openid, WeChatBinding.last_sign_in_at)
+            select(
+                WeChatBinding.identity_id,
+                WeChatBinding.app_id,
+                WeChatBinding.openid,
+                WeChatBinding.last_sign_in_at,
+                WeChatBinding.credential_mark,
+                ExternalIdentity.password_hash,
+            )
+            .join(ExternalIdentity, ExternalIdentity.id == WeChatBinding.identity_id)
             .where(matches)
             .order_by(case((mine, 0), else_=1))
             .limit(1)
         )
     ).first()
-    return None if row is None else (row[0], row[1] == app_id and row[2] == openid, row[3])
+    if row is None:
+        return None
+    current = row[4] is not None and row[4] == credential_mark(row[5])
+    return row[0], row[1] == app_id and row[2] == openid, row[3], current
+
+
+async def unbind(db: AsyncSession, identity_id: uuid.UUID) -> int:
+    """End every WeChat binding of the person in this workspace (audited, one by one)."""
+    rows = list(await db.scalars(select(WeChatBinding).where(WeChatBinding.identity_id == identity_id)))
+    for row in rows:
+        await db.delete(row)
+    await db.flush()
+    return len(rows)
 
 
 async def _bind(
     db: AsyncSession, app_id: str, openid: str, unionid: str | None, identity_id: uuid.UUID, bound_by: str
 ) -> None:
     """A savepoint around the insert: two first sign-ins of one WeChat account at once bind it once."""
+    password_hash = await db.scalar(select(ExternalIdentity.password_hash).where(ExternalIdentity.id == identity_id))
     try:
         async with db.begin_nested():
             db.add(
@@ -213,6 +245,7 @@ async def _bind(
                     identity_id=identity_id,
                     bound_by=bound_by,
                     last_sign_in_at=utcnow(),
+                    credential_mark=credential_mark(password_hash),
                 )
             )
     except IntegrityError:

@@ -217,3 +217,37 @@ def test_two_first_sign_ins_of_one_account_at_once_link_it_once(
 
     linked, links = run_with_database(settings, work)
     assert linked == ["unionid", "unionid"] and links == 1
+
+
+def test_a_new_password_or_the_persons_own_unlink_ends_the_wechat_link(
+    client: TestClient, world: World, fake_wechat: FakeWeChat
+) -> None:
+    from interconnect.models import ExternalIdentity
+
+    partner = invite_with_mobile(client, world.a)
+    me = openid()
+    linked = mini_sign_in(client, world.a.slug, fake_wechat, me, phone=partner.mobile)
+    token = bearer(linked)
+    assert mini_sign_in(client, world.a.slug, fake_wechat, me).status_code == 200
+
+    # the person unlinks it themselves: WeChat alone no longer signs them in
+    unlinked = client.delete("/api/partner/wechat", headers=token.bearer)
+    assert unlinked.status_code == 200 and unlinked.json() == {"unlinked": 1}, unlinked.text
+    alone = mini_sign_in(client, world.a.slug, fake_wechat, me)
+    assert alone.status_code == 401 and alone.json()["code"] == "wechat_not_linked"
+
+    # linked again, then the password changes (a reset after a stolen password): the link ends with it
+    assert mini_sign_in(client, world.a.slug, fake_wechat, me, phone=partner.mobile).status_code == 200
+
+    async def new_password(db: Database) -> None:
+        async with db.session(PUBLIC) as session:
+            typed = (partner.mobile, f"+86{partner.mobile}")
+            identity = await session.scalar(select(ExternalIdentity).where(ExternalIdentity.mobile.in_(typed)))
+            assert identity is not None
+            identity.password_hash = "changed-" + (identity.password_hash or "")
+
+    run_with_database(client.app.state.services.settings, new_password)
+    after = mini_sign_in(client, world.a.slug, fake_wechat, me)
+    assert after.status_code == 401 and after.json()["code"] == "wechat_not_linked", after.text
+    # a staff token is not a partner's: nothing to unlink
+    assert client.delete("/api/partner/wechat", headers=world.a.admin.bearer).status_code == 403
