@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 
+from babel.dates import format_date
 from sqlalchemy import case, func, select
 
 from apps.ordering.account import balance
 from apps.ordering.models.orders import Order
 from apps.ordering.objects import PARTNER_ACCOUNT, PARTNER_ORDER
 from portal.home import HomeWidget, Tile, WidgetContext
-from portal.i18n import N_
+from portal.i18n import N_, current_language
 from portal.timezones import zone
 from roles.access import role_policy
 
@@ -75,7 +76,8 @@ async def spending(context: WidgetContext) -> Tile:
         )
     ).one()
     local = [s.astimezone(zone(context.actor.time_zone)) for s in starts[:-1]]
-    series = tuple((f"{d.month}", Decimal(v)) for d, v in zip(local, row, strict=True))
+    language = current_language()
+    series = tuple((format_date(d, "MMM", locale=language), Decimal(v)) for d, v in zip(local, row, strict=True))
     return Tile(
         page="ordering/orders",
         api="/api/partner/ordering/orders",
