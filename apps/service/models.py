@@ -220,6 +220,9 @@ Index("ix_service_tickets_created", Ticket.tenant_id, Ticket.created_at.desc())
 Index("ix_service_tickets_region", Ticket.tenant_id, Ticket.region_id, Ticket.created_at.desc())
 Index("ix_service_tickets_status", Ticket.tenant_id, Ticket.status, Ticket.created_at.desc())
 Index("ix_service_tickets_device", Ticket.tenant_id, Ticket.device_id)
+# A dispatch decision weighs each candidate partner's open tickets and mean rating: read from this index
+# alone, without visiting the tickets (apps/service/dispatch/decide.py).
+Index("ix_service_tickets_partner_load", Ticket.tenant_id, Ticket.enterprise_id, Ticket.status, Ticket.rating)
 Index(
     "ix_service_tickets_pool",
     Ticket.tenant_id,

@@ -74,8 +74,7 @@ def _conditions(has_region: bool, has_device: bool) -> list[Any]:
 def _statement(has_region: bool, has_device: bool) -> Select[Any]:
     """The decision's one statement, built once per shape (with or without a region, a device) and bound
     per ticket, so SQLAlchemy compiles it once: the first matching rule from `offset`, its active partners,
-    and each partner's open tickets and mean rating, grouped over the partner's tickets (the enterprise
-    index)."""
+    and each partner's open tickets and mean rating."""
     conditions = _conditions(has_region, has_device)
     matching = (
         select(DispatchRule.id, DispatchRule.name, DispatchRule.prefer, DispatchRule.max_open, DispatchRule.position)
@@ -96,6 +95,11 @@ def _statement(has_region: bool, has_device: bool) -> Select[Any]:
         .where(EnterpriseLink.status == "active")
         .subquery()
     )
+    # each partner's load in two correlated subqueries read from the partner-load index (SQLite has no
+    # LATERAL): no grouping and no sort of the partners' tickets
+    own = Ticket.enterprise_id == partners.c.link_id
+    open_tickets = select(func.count()).where(own, Ticket.status.in_(ACTIVE)).scalar_subquery()
+    mean_rating = select(func.avg(Ticket.rating)).where(own).scalar_subquery()
     return (
         select(
             partners.c.id,
@@ -104,12 +108,10 @@ def _statement(has_region: bool, has_device: bool) -> Select[Any]:
             partners.c.max_open,
             partners.c.link_id,
             partners.c.link_name,
-            func.count(Ticket.id).filter(Ticket.status.in_(ACTIVE)),
-            func.avg(Ticket.rating),
+            open_tickets,
+            mean_rating,
         )
         .select_from(partners)
-        .outerjoin(Ticket, Ticket.enterprise_id == partners.c.link_id)
-        .group_by(*partners.c)
         .order_by(partners.c.position, partners.c.id)
     )
 
