@@ -38,6 +38,10 @@ ACTION_LABELS: dict[str, str] = {
     "reject": N_("Reject"),
     "assign": N_("Assign an engineer"),
     "work": N_("Work on it"),
+    # leads: partners claim them from a pool and give them back; staff distribute them
+    "claim": N_("Claim"),
+    "return": N_("Give back"),
+    "distribute": N_("Distribute"),
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}

@@ -1,0 +1,27 @@
+"""The two notices of the recycling job: to the holder before a lead goes back, and when it went."""
+
+from __future__ import annotations
+
+from portal.i18n import N_
+from portal.notifications.kinds import NotificationKind
+
+RECYCLE_NOTICE = "agent.lead_recycle_notice"
+RECYCLED = "agent.lead_recycled"
+_SAMPLE = {"name": "Li Wei", "workspace": "Acme Pumps", "company": "Harbour Hotel"}
+
+KINDS = (
+    NotificationKind(
+        RECYCLE_NOTICE,
+        N_("A lead you hold goes back to the pool soon"),
+        "agent/notifications/lead_recycle_notice",
+        frozenset({"external"}),
+        sample={**_SAMPLE, "due_at": "2026-12-04T09:00:00+00:00"},
+    ),
+    NotificationKind(
+        RECYCLED,
+        N_("A lead you held went back to the pool"),
+        "agent/notifications/lead_recycled",
+        frozenset({"external"}),
+        sample=_SAMPLE,
+    ),
+)

@@ -1,0 +1,111 @@
+"""The scheduled job `agent.lead_recycling`: for each lead whose `next_check_at` has come (an indexed
+range: leads with nothing due cost nothing), either warn its holder once that it goes back soon, or take
+it back (into its pool, or to the upstream without one) and tell the holder. Rows are taken FOR UPDATE
+SKIP LOCKED in batches, each batch its own transaction, so two runs at once never handle a lead twice,
+and a claim or follow-up in flight is not overtaken."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.agent.leads import rules
+from apps.agent.leads.models import Lead, LeadEvent, LeadPool
+from apps.agent.leads.notices import RECYCLE_NOTICE, RECYCLED
+from apps.agent.leads.service import release
+from interconnect.models import ExternalIdentity, Membership
+from interconnect.notices import recipient
+from portal.db.context import PUBLIC, tenant_context
+from portal.db.types import utcnow
+from portal.identity.models import Tenant
+from portal.notifications.service import Recipient
+from portal.schedules import ScheduledJob
+from portal.services import Services
+
+BATCH = 500
+
+
+async def _holders(session: AsyncSession, lead: Lead, tenant: Tenant) -> list[Recipient]:
+    """Who hears about the lead: the person who claimed it, else its enterprise's active admins."""
+    query = select(Membership, ExternalIdentity).join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
+    if lead.holder_id is not None:
+        query = query.where(Membership.id == lead.holder_id, Membership.status == "active")
+    else:
+        query = query.where(
+            Membership.link_id == lead.enterprise_id,
+            Membership.status == "active",
+            Membership.is_enterprise_admin.is_(True),
+        )
+    return [recipient(m, i, tenant.default_locale) for m, i in await session.execute(query)]
+
+
+async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) -> int:
+    done = 0
+    while True:
+        async with services.db.session(tenant_context(tenant_id, channel="system")) as session:
+            tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
+            leads = list(
+                await session.scalars(
+                    select(Lead)
+                    .where(Lead.next_check_at.is_not(None), Lead.next_check_at <= now)
+                    .order_by(Lead.next_check_at)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            pool_ids = {lead.pool_id for lead in leads if lead.pool_id}
+            pools = {p.id: p for p in await session.scalars(select(LeadPool).where(LeadPool.id.in_(pool_ids)))}
+            notices: list[tuple[Recipient, str, dict[str, Any]]] = []
+            for lead in leads:
+                pool = pools.get(lead.pool_id) if lead.pool_id else None
+                due = rules.recycle_at(lead)
+                params = {"workspace": tenant.name, "company": lead.company_name}
+                if lead.status != "assigned" or due is None:
+                    lead.next_check_at = None
+                    continue
+                people = await _holders(session, lead, tenant)
+                if due <= now:
+                    former = lead.enterprise_id
+                    release(lead)
+                    session.add(
+                        LeadEvent(lead_id=lead.id, action="recycled", actor_kind="system", enterprise_id=former, at=now)
+                    )
+                    notices += [(p, RECYCLED, {**params, "name": p.name}) for p in people]
+                elif not lead.noticed:
+                    lead.noticed = True
+                    session.add(
+                        LeadEvent(
+                            lead_id=lead.id,
+                            action="noticed",
+                            actor_kind="system",
+                            enterprise_id=lead.enterprise_id,
+                            at=now,
+                        )
+                    )
+                    notices += [
+                        (p, RECYCLE_NOTICE, {**params, "name": p.name, "due_at": due.isoformat()}) for p in people
+                    ]
+                    rules.reschedule(lead, pool)
+                else:
+                    rules.reschedule(lead, pool)
+                done += 1
+            await session.flush()
+            for person, kind, params in notices:
+                await services.notifications.notify(session, person, kind, params)
+        if len(leads) < BATCH:
+            return done
+
+
+async def lead_recycling(services: Services, now: datetime | None = None) -> int:
+    """One pass over every tenant: how many notices and recyclings it made."""
+    moment = now or utcnow()
+    async with services.db.session(PUBLIC) as session:
+        tenants = list(await session.scalars(select(Tenant.id).order_by(Tenant.slug)))
+    return sum([await check_tenant(services, tenant_id, moment) for tenant_id in tenants])
+
+
+LEAD_RECYCLING = ScheduledJob("agent.lead_recycling", lead_recycling, every=timedelta(minutes=5))

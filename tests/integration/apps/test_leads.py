@@ -1,0 +1,358 @@
+"""Leads through HTTP: pools that show only what they open, claims under the pool's limits and cooldown,
+assignment rules (in turn, by capacity, the fallback pool), imports with row-numbered errors, the
+recycling job with its notice, extension requests, the pages, and (PostgreSQL) concurrent claims."""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from apps.agent.leads.recycling import lead_recycling
+from portal.db.context import SYSTEM
+from portal.db.engine import Database
+from portal.notifications.models import Notification
+from portal.services import Services
+from tests.db import run_with_database
+from tests.world import Credential, Enterprise, World, add_colleague, add_enterprise, partner_type_id, unique
+
+STAFF = "/api/agent"
+PARTNER = "/api/partner/agent"
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json() if response.content else None
+
+
+def call(client: TestClient, who: Credential, method: str, path: str, **kwargs: Any) -> Any:
+    return client.request(method, path, headers=who.bearer, **kwargs)
+
+
+def agent(client: TestClient, world: World, label: str = "Agent") -> Enterprise:
+    """An agent enterprise of tenant A: its first admin holds the deal registrar role."""
+    return add_enterprise(client, world.a, label, "agent")
+
+
+def pool(client: TestClient, world: World, **rules: Any) -> dict[str, Any]:
+    body = {"name": unique("Pool"), "partner_type_id": partner_type_id(client, world.a.admin, "agent"), **rules}
+    return ok(call(client, world.a.admin, "POST", f"{STAFF}/lead-pools", json=body), 201)
+
+
+def lead(client: TestClient, world: World, pool_id: str | None = None, **values: Any) -> dict[str, Any]:
+    body = {"company_name": unique("Harbour Hotel"), "phone": "+86 138 0000 2222", "distribute": False, **values}
+    made = ok(call(client, world.a.admin, "POST", f"{STAFF}/leads", json=body), 201)
+    if pool_id is None:
+        return made
+    return ok(call(client, world.a.admin, "POST", f"{STAFF}/leads/{made['id']}/distribute", json={"pool_id": pool_id}))
+
+
+def claim(client: TestClient, who: Credential, lead_id: str) -> Any:
+    return call(client, who, "POST", f"{PARTNER}/pool/{lead_id}/claim")
+
+
+def run_recycling(app: Litestar, now: datetime) -> int:
+    services: Services = app.state.services
+
+    async def work(db: Database) -> int:
+        own = copy.copy(services)
+        own.db = db
+        return await lead_recycling(own, now)
+
+    return run_with_database(services.settings, work)
+
+
+def notices(app: Litestar, kind: str, company: str) -> list[Notification]:
+    async def work(db: Database) -> list[Notification]:
+        async with db.session(SYSTEM, write=False) as session:
+            return list(await session.scalars(select(Notification).where(Notification.kind == kind)))
+
+    return [n for n in run_with_database(app.state.services.settings, work) if n.params.get("company") == company]
+
+
+def test_a_pool_shows_only_the_fields_it_opens_and_a_claim_makes_the_lead_the_partners(
+    client: TestClient, world: World
+) -> None:
+    one, other = agent(client, world), agent(client, world, "Other agent")
+    opened = pool(client, world, visible_fields=["product_line"])
+    made = lead(client, world, opened["id"], product_line="Pumps", email="buyer@harbour.example")
+    assert made["status"] == "pooled" and made["enterprise_id"] is None
+    listed = ok(call(client, one.admin, "GET", f"{PARTNER}/pool"))
+    (item,) = [i for i in listed["items"] if i["id"] == made["id"]]
+    assert item["product_line"] == "Pumps"
+    assert not {"company_name", "phone", "email", "contact_name"} & set(item)  # absent, not null
+    assert made["company_name"] not in str(listed) and "harbour.example" not in str(listed)
+    # the pool's page shows what the API shows
+    page = client.get(f"/p/{world.a.slug}/agent/pool", headers={"Cookie": f"portal_session={one.admin.cookie}"})
+    assert page.status_code == 200 and "Pumps" in page.text and made["company_name"] not in page.text
+
+    held = ok(claim(client, one.admin, made["id"]))
+    assert held["status"] == "assigned" and held["enterprise_id"] == one.link_id and held["company_name"]
+    assert held["holder_id"] == one.admin.user_id
+    again = claim(client, other.admin, made["id"])
+    assert again.status_code == 409 and again.json()["code"] == "lead_taken"
+    mine = ok(call(client, one.admin, "GET", f"{PARTNER}/leads"))
+    assert [i["id"] for i in mine["items"]] == [made["id"]]
+    assert ok(call(client, other.admin, "GET", f"{PARTNER}/leads"))["items"] == []
+    assert call(client, other.admin, "GET", f"{PARTNER}/leads/{made['id']}").status_code == 404
+    assert made["id"] not in str(ok(call(client, one.admin, "GET", f"{PARTNER}/pool")))
+    # a dealer (its role has no lead grants), a staff token and another tenant are refused
+    assert call(client, world.x.admin, "GET", f"{PARTNER}/pool").status_code == 403
+    assert claim(client, world.x.admin, made["id"]).status_code == 403
+    assert call(client, world.b.admin, "GET", f"{STAFF}/leads/{made['id']}").status_code == 404
+    detail = ok(call(client, world.a.admin, "GET", f"{STAFF}/leads/{made['id']}"))
+    assert [e["action"] for e in detail["events"]] == ["created", "pooled", "claimed"]
+
+
+def test_a_pool_of_another_partner_type_or_region_is_not_offered(client: TestClient, world: World) -> None:
+    one = agent(client, world)
+    dealers = pool(client, world, partner_type_id=partner_type_id(client, world.a.admin, "dealer"))
+    made = lead(client, world, dealers["id"])
+    assert made["id"] not in str(ok(call(client, one.admin, "GET", f"{PARTNER}/pool")))
+    refused = claim(client, one.admin, made["id"])
+    assert refused.status_code == 404
+
+
+def test_holding_and_daily_limits_and_the_cooldown(client: TestClient, world: World) -> None:
+    one = agent(client, world)
+    colleague = add_colleague(client, world.a.slug, one, "seller")
+    limited = pool(client, world, enterprise_limit=3, person_limit=2, daily_claim_limit=5, cooldown_days=7)
+    leads = [lead(client, world, limited["id"])["id"] for _ in range(5)]
+    ok(claim(client, one.admin, leads[0]))
+    ok(claim(client, one.admin, leads[1]))
+    over = claim(client, one.admin, leads[2])
+    assert over.status_code == 409 and over.json()["code"] == "lead_limit_reached"
+    assert "2" in over.json()["detail"]
+    ok(claim(client, colleague, leads[2]))
+    full = claim(client, colleague, leads[3])
+    assert full.status_code == 409 and full.json()["code"] == "lead_limit_reached"  # the enterprise's 3
+    # giving one back makes room, but not for the same lead until the cooldown has passed
+    back = ok(call(client, one.admin, "POST", f"{PARTNER}/leads/{leads[0]}/return", json={"note": "Not our area"}))
+    assert back["status"] == "pooled"
+    cooling = claim(client, one.admin, leads[0])
+    assert cooling.status_code == 409 and cooling.json()["code"] == "lead_cooldown"
+    ok(claim(client, one.admin, leads[3]))
+    # a daily limit counts claims made today, whatever was given back since
+    daily = pool(client, world, daily_claim_limit=1)
+    first, second = lead(client, world, daily["id"]), lead(client, world, daily["id"])
+    other = agent(client, world, "Daily agent")
+    ok(claim(client, other.admin, first["id"]))
+    ok(call(client, other.admin, "POST", f"{PARTNER}/leads/{first['id']}/return", json={}))
+    tired = claim(client, other.admin, second["id"])
+    assert tired.status_code == 409 and tired.json()["code"] == "lead_limit_reached"
+
+
+def test_assignment_rules_in_turn_by_capacity_and_the_fallback(client: TestClient, world: World) -> None:
+    admin = world.a.admin
+    first, second = agent(client, world, "Turn one"), agent(client, world, "Turn two")
+    fallback = pool(client, world)
+    line = unique("valves")
+    rules = [
+        {
+            "name": "Valves in turn",
+            "product_line": line,
+            "strategy": "round_robin",
+            "partner_type_id": partner_type_id(client, admin, "agent"),
+            "position": 1,
+        },
+        {"name": "Everything else", "strategy": "pool", "pool_id": fallback["id"], "position": 2},
+    ]
+    made_rules = [ok(call(client, admin, "POST", f"{STAFF}/lead-rules", json=r), 201) for r in rules]
+    try:
+        placed = [
+            ok(
+                call(
+                    client, admin, "POST", f"{STAFF}/leads", json={"company_name": unique("Co"), "product_line": line}
+                ),
+                201,
+            )
+            for _ in range(4)
+        ]
+        holders = [p["enterprise_id"] for p in placed]
+        assert all(p["status"] == "assigned" for p in placed)
+        # the lane's world has no agent besides the two: they take turns
+        assert set(holders) == {first.link_id, second.link_id}
+        assert holders[0] == holders[2] != holders[1] == holders[3]
+        other = ok(
+            call(client, admin, "POST", f"{STAFF}/leads", json={"company_name": unique("Co"), "product_line": "x"}), 201
+        )
+        assert other["status"] == "pooled" and other["pool_id"] == fallback["id"]
+        refused = call(client, admin, "POST", f"{STAFF}/lead-rules", json={"name": "No pool", "strategy": "pool"})
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "pool_id"
+        by_capacity = call(
+            client,
+            admin,
+            "PATCH",
+            f"{STAFF}/lead-rules/{made_rules[0]['id']}",
+            json={"strategy": "capacity", "capacity": 1},
+        )
+        ok(by_capacity)
+        capped = [
+            ok(
+                call(
+                    client, admin, "POST", f"{STAFF}/leads", json={"company_name": unique("Co"), "product_line": line}
+                ),
+                201,
+            )
+            for _ in range(2)
+        ]
+        # both hold a lead already (capacity 1): no room, so the fallback takes them
+        assert all(c["status"] == "pooled" for c in capped)
+    finally:
+        for rule in made_rules:
+            call(client, admin, "DELETE", f"{STAFF}/lead-rules/{rule['id']}")
+
+
+def test_an_import_names_each_bad_row_and_writes_nothing(client: TestClient, world: World) -> None:
+    admin = world.a.admin
+    before = ok(call(client, admin, "GET", f"{STAFF}/leads", params={"limit": 1}))["total"]
+    bad = (
+        "company_name,email,region\nHarbour Hotel,buyer@harbour.example,\n"
+        ",x@y.example,\nLake Inn,not-an-email,NOWHERE\n"
+    )
+    refused = call(
+        client, admin, "POST", f"{STAFF}/leads/import", files={"file": ("leads.csv", bad.encode(), "text/csv")}
+    )
+    assert refused.status_code == 422, refused.text
+    fields = {e["field"] for e in refused.json()["errors"]}
+    assert fields == {"rows[3].company_name", "rows[4].email", "rows[4].region"}
+    assert ok(call(client, admin, "GET", f"{STAFF}/leads", params={"limit": 1}))["total"] == before
+    good = "公司名称,联系人,电话\n海港酒店,王经理,13800001111\n湖畔旅馆,,\n"
+    counts = ok(
+        call(client, admin, "POST", f"{STAFF}/leads/import", files={"file": ("leads.csv", good.encode(), "text/csv")})
+    )
+    assert counts["imported"] == 2
+    assert ok(call(client, admin, "GET", f"{STAFF}/leads", params={"q": "海港酒店"}))["items"][0]["source"] == "import"
+
+
+def test_the_recycling_job_warns_then_takes_the_lead_back(client: TestClient, app: Litestar, world: World) -> None:
+    one = agent(client, world)
+    timed = pool(client, world, follow_up_days=3, convert_days=30, notice_days=1, cooldown_days=2)
+    made = lead(client, world, timed["id"])
+    held = ok(claim(client, one.admin, made["id"]))
+    due = datetime.fromisoformat(held["follow_up_due"])
+    # a follow-up restarts the follow-up deadline
+    ok(
+        call(
+            client,
+            one.admin,
+            "POST",
+            f"{PARTNER}/leads/{made['id']}/follow-ups",
+            json={
+                "kind": "call",
+                "note": "Asked for a quote",
+                "next_step": "Send the quote",
+                "next_date": "2026-12-10",
+            },
+        ),
+        201,
+    )
+    followed = ok(call(client, one.admin, "GET", f"{PARTNER}/leads/{made['id']}"))
+    due = datetime.fromisoformat(followed["follow_up_due"])
+    assert followed["follow_ups"][0]["note"] == "Asked for a quote"
+    run_recycling(app, due - timedelta(hours=30))
+    assert notices(app, "agent.lead_recycle_notice", made["company_name"]) == []
+    run_recycling(app, due - timedelta(hours=12))
+    run_recycling(app, due - timedelta(hours=11))  # once only
+    assert len(notices(app, "agent.lead_recycle_notice", made["company_name"])) == 1
+    assert ok(call(client, one.admin, "GET", f"{PARTNER}/leads/{made['id']}"))["status"] == "assigned"
+    run_recycling(app, due + timedelta(minutes=1))
+    assert call(client, one.admin, "GET", f"{PARTNER}/leads/{made['id']}").status_code == 404
+    assert made["id"] in str(ok(call(client, one.admin, "GET", f"{PARTNER}/pool")))
+    assert len(notices(app, "agent.lead_recycled", made["company_name"])) == 1
+    staff_view = ok(call(client, world.a.admin, "GET", f"{STAFF}/leads/{made['id']}"))
+    assert staff_view["status"] == "pooled" and staff_view["events"][-1]["action"] == "recycled"
+    cooling = claim(client, one.admin, made["id"])
+    assert cooling.status_code == 409 and cooling.json()["code"] == "lead_cooldown"
+
+
+def test_an_extension_the_upstream_approves_moves_the_deadlines(client: TestClient, world: World) -> None:
+    one = agent(client, world)
+    timed = pool(client, world, follow_up_days=5)
+    made = lead(client, world, timed["id"])
+    held = ok(claim(client, one.admin, made["id"]))
+    asked = ok(
+        call(
+            client,
+            one.admin,
+            "POST",
+            f"{PARTNER}/leads/{made['id']}/extension",
+            json={"days": 10, "reason": "Tender next month"},
+        ),
+        201,
+    )
+    twice = call(client, one.admin, "POST", f"{PARTNER}/leads/{made['id']}/extension", json={"days": 3})
+    assert twice.status_code == 409 and twice.json()["code"] == "lead_state"
+    too_long = call(client, one.admin, "POST", f"{PARTNER}/leads/{made['id']}/extension", json={"days": 400})
+    assert too_long.status_code == 422
+    pending = ok(call(client, world.a.admin, "GET", f"{STAFF}/leads/extensions"))
+    assert asked["id"] in [p["id"] for p in pending]
+    assert call(client, world.b.admin, "POST", f"{STAFF}/leads/extensions/{asked['id']}/approve").status_code == 404
+    ok(call(client, world.a.admin, "POST", f"{STAFF}/leads/extensions/{asked['id']}/approve"))
+    after = ok(call(client, one.admin, "GET", f"{PARTNER}/leads/{made['id']}"))
+    moved = datetime.fromisoformat(after["follow_up_due"]) - datetime.fromisoformat(held["follow_up_due"])
+    assert moved == timedelta(days=10)
+    again = call(client, world.a.admin, "POST", f"{STAFF}/leads/extensions/{asked['id']}/reject")
+    assert again.status_code == 409
+    converted = ok(call(client, one.admin, "POST", f"{PARTNER}/leads/{made['id']}/convert"))
+    assert converted["status"] == "converted" and converted["follow_up_due"] is None
+
+
+def test_the_console_and_portal_pages(client: TestClient, world: World) -> None:
+    one = agent(client, world)
+    opened = pool(client, world, visible_fields=["company_name"])
+    made = lead(client, world, opened["id"])
+    staff_cookie = {"Cookie": f"portal_session={world.a.admin.cookie}"}
+    for path in (
+        "/console/agent/leads",
+        "/console/agent/pools",
+        "/console/agent/lead-rules",
+        f"/console/agent/leads/{made['id']}",
+    ):
+        page = client.get(path, headers=staff_cookie)
+        assert page.status_code == 200, (path, page.text[:200])
+    assert made["company_name"] in client.get("/console/agent/leads", headers=staff_cookie).text
+    partner_cookie = {"Cookie": f"portal_session={one.admin.cookie}"}
+    assert made["company_name"] in client.get(f"/p/{world.a.slug}/agent/pool", headers=partner_cookie).text
+    assert (
+        client.get(
+            "/console/agent/leads", headers={"Cookie": f"portal_session={world.a.others['staff'].cookie}"}
+        ).status_code
+        == 200
+    )
+    assert client.get(f"/p/{world.a.slug}/agent/leads", headers=partner_cookie).status_code == 200
+
+
+def _claim_all(client: TestClient, pairs: list[tuple[Credential, str]]) -> list[Any]:
+    with ThreadPoolExecutor(max_workers=len(pairs)) as workers:
+        return list(workers.map(lambda pair: claim(client, pair[0], pair[1]), pairs))
+
+
+@pytest.mark.postgres_only
+def test_twenty_concurrent_claims_of_one_lead_make_one_holder(client: TestClient, world: World) -> None:
+    partners = [agent(client, world, f"Racer {n}") for n in range(4)]
+    opened = pool(client, world)
+    made = lead(client, world, opened["id"])
+    responses = _claim_all(client, [(partners[n % 4].admin, made["id"]) for n in range(20)])
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 19, [r.text for r in responses if r.status_code not in (200, 409)]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"lead_taken"}
+    detail = ok(call(client, world.a.admin, "GET", f"{STAFF}/leads/{made['id']}"))
+    assert [e["action"] for e in detail["events"]].count("claimed") == 1
+
+
+@pytest.mark.postgres_only
+def test_concurrent_claims_of_different_leads_never_pass_the_holding_limit(client: TestClient, world: World) -> None:
+    one = agent(client, world)
+    limited = pool(client, world, enterprise_limit=3)
+    leads = [lead(client, world, limited["id"])["id"] for _ in range(12)]
+    responses = _claim_all(client, [(one.admin, lead_id) for lead_id in leads])
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] * 3 + [409] * 9, [r.text for r in responses if r.status_code not in (200, 409)]
+    assert ok(call(client, one.admin, "GET", f"{PARTNER}/leads"))["total"] == 3
