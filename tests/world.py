@@ -340,7 +340,7 @@ def sample_leads(client: TestClient, tenant: TenantWorld, enterprise: Enterprise
         client.post(
             "/api/agent/lead-rules",
             headers=admin,
-            json={"name": "Harbour leads", "product_line": "harbour", "strategy": "pool", "pool_id": pool["id"]},
+            json={"name": "Harbour leads", "product_line": "Harbour pumps", "strategy": "pool", "pool_id": pool["id"]},
         )
     )
     lead = made(

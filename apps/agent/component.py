@@ -12,6 +12,7 @@ from apps.agent.leads.demo import load_leads
 from apps.agent.leads.notices import KINDS as LEAD_NOTICES
 from apps.agent.leads.pages import LEAD_PAGES
 from apps.agent.leads.recycling import LEAD_RECYCLING
+from apps.agent.leads.reminders import FOLLOW_UP_REMINDERS
 from apps.agent.objects import OBJECTS
 from apps.agent.pages import PAGES
 from apps.agent.seed import seed_agent
@@ -38,5 +39,5 @@ component = Component(
     tenant_setup=seed_agent,
     demo=load_agent,
     notification_kinds=LEAD_NOTICES,
-    jobs=(LEAD_RECYCLING,),
+    jobs=(LEAD_RECYCLING, FOLLOW_UP_REMINDERS),
 )

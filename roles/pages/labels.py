@@ -231,6 +231,15 @@ COLUMN_LABELS: dict[str, str] = {
     "resolution_due_at": N_("Resolution due"),
     "response_breached": N_("Response target missed"),
     "resolution_breached": N_("Resolution target missed"),
+    # leads
+    "source": N_("Source"),
+    "pool_id": N_("Pool"),
+    "holder_id": N_("Holder"),
+    "assigned_at": N_("Assigned at"),
+    "last_follow_up_at": N_("Last follow-up"),
+    "follow_up_due": N_("Follow up by"),
+    "convert_due": N_("Convert by"),
+    "converted_at": N_("Converted at"),
 }
 
 

@@ -34,7 +34,7 @@ from apps.agent.leads.schemas import (
     RuleOut,
     RulePatch,
 )
-from apps.agent.leads.service import OUT_FIELDS, LeadFilter, Leads
+from apps.agent.leads.service import LeadFilter, Leads
 from apps.agent.objects import LEAD_SETUP, PARTNER_LEAD, STAFF_LEAD
 from portal.errors import ValidationFailed
 from portal.http.deps import DB
@@ -116,9 +116,11 @@ async def page_of(leads: Leads, wanted: LeadFilter, limit: int, offset: int) -> 
 
 
 async def xlsx(leads: Leads) -> Response[bytes]:
+    """The leads one may read, in the columns one may see."""
     rows, _total = await leads.page(LeadFilter(), EXPORT_LIMIT, 0)
+    hidden = leads.policy.hidden(leads.actor, leads.obj)
+    columns = [c for c in EXPORT_COLUMNS if c not in hidden]
     shown = leads.out_many(rows)
-    columns = [c for c in EXPORT_COLUMNS if c in OUT_FIELDS and all(c in r for r in shown[:1])]
     content = await asyncio.to_thread(workbook_bytes, columns, [[r.get(c) for c in columns] for r in shown], "Leads")
     return download(content, stamped("leads"))
 

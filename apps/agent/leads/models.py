@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKeyConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.db.base import Audited, Base, TenantOwned, Timestamped
+from portal.db.base import MACHINERY, Audited, Base, TenantOwned, Timestamped
 from portal.db.types import utcnow
 from roles.records import ScopedRecord
 
@@ -145,8 +145,8 @@ class Lead(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     last_follow_up_at: Mapped[datetime | None]
     follow_up_due: Mapped[datetime | None]
     convert_due: Mapped[datetime | None]
-    noticed: Mapped[bool] = mapped_column(default=False)
-    next_check_at: Mapped[datetime | None]
+    noticed: Mapped[bool] = mapped_column(default=False, info=MACHINERY)
+    next_check_at: Mapped[datetime | None] = mapped_column(info=MACHINERY)
     converted_at: Mapped[datetime | None]
     created_by: Mapped[uuid.UUID]
 
@@ -184,6 +184,13 @@ class LeadFollowUp(TenantOwned, Base):
         ForeignKeyConstraint(["tenant_id", "lead_id"], ["agent_leads.tenant_id", "agent_leads.id"], ondelete="CASCADE"),
         CheckConstraint("kind IN ('call', 'visit', 'message')", name="kind"),
         Index("ix_agent_lead_follow_ups_lead", "tenant_id", "lead_id", "created_at"),
+        Index(
+            "ix_agent_lead_follow_ups_remind",
+            "tenant_id",
+            "remind_on",
+            postgresql_where=text("remind_on IS NOT NULL"),
+            sqlite_where=text("remind_on IS NOT NULL"),
+        ),
     )
 
     lead_id: Mapped[uuid.UUID]
@@ -191,6 +198,8 @@ class LeadFollowUp(TenantOwned, Base):
     note: Mapped[str] = mapped_column(String(2000))
     next_step: Mapped[str | None] = mapped_column(String(200))
     next_date: Mapped[date | None] = mapped_column(Date())
+    # the next step's date until its author is reminded (the reminder job reads an index range of it)
+    remind_on: Mapped[date | None] = mapped_column(Date(), info=MACHINERY)
     author_kind: Mapped[str] = mapped_column(String(16))
     author_id: Mapped[uuid.UUID]
     enterprise_id: Mapped[uuid.UUID | None]

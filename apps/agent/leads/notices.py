@@ -7,6 +7,7 @@ from portal.notifications.kinds import NotificationKind
 
 RECYCLE_NOTICE = "agent.lead_recycle_notice"
 RECYCLED = "agent.lead_recycled"
+FOLLOW_UP_DUE = "agent.follow_up_due"
 _SAMPLE = {"name": "Li Wei", "workspace": "Acme Pumps", "company": "Harbour Hotel"}
 
 KINDS = (
@@ -23,5 +24,12 @@ KINDS = (
         "agent/notifications/lead_recycled",
         frozenset({"external"}),
         sample=_SAMPLE,
+    ),
+    NotificationKind(
+        FOLLOW_UP_DUE,
+        N_("The next step of a lead is due"),
+        "agent/notifications/follow_up_due",
+        frozenset({"external", "internal"}),
+        sample={**_SAMPLE, "next_step": "Send the quote", "next_date": "2026-12-04"},
     ),
 )

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Router, get, post
+from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.dependencies import PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, LeadsDep, LeadSetupDep
-from apps.agent.leads.api import UPLOAD_BODY_LIMIT
+from apps.agent.leads.api import UPLOAD_BODY_LIMIT, xlsx
 from apps.agent.leads.models import FOLLOW_UP_KINDS, LEAD_STATUSES, STRATEGIES
 from apps.agent.leads.service import IMPORT_COLUMNS, LeadFilter, Leads
 from apps.agent.objects import LEAD_FIELDS, LEAD_SETUP, PARTNER_LEAD, STAFF_LEAD
@@ -29,6 +29,7 @@ from portal.http.deps import DB
 from portal.i18n import N_, gettext
 from portal.permissions import requires
 from portal.ui.forms import Form, MultiForm, uuid_or_none
+from portal.ui.labels import setting_name
 from portal.ui.paging import page_number, paging
 from portal.ui.refusals import field_errors, refusal_of
 
@@ -90,7 +91,8 @@ async def choices(db: AsyncSession) -> dict[str, list[tuple[str, str]]]:
     """What the console's forms choose from: partners, regions, partner types and tiers."""
 
     async def pairs(query: Any) -> list[tuple[str, str]]:
-        return [(str(key), name) for key, name in await db.execute(query)]
+        # seeded type and tier names are stored in English and shown translated
+        return [(str(key), setting_name(name)) for key, name in await db.execute(query)]
 
     return {
         "enterprises": await pairs(
@@ -190,6 +192,12 @@ async def create_lead_page(data: Form, db: DB, leads: LeadsDep, lead_setup: Lead
     except ValidationFailed as error:
         return await _leads_page(db, leads, lead_setup, form=form, errors=field_errors(error), status_code=422)
     return Redirect(f"{LEADS}?done=created")
+
+
+@get(f"{LEADS}/export.xlsx", opt=requires(STAFF_LEAD, "export"), include_in_schema=False)
+async def export_leads_page(leads: LeadsDep) -> Response[bytes]:
+    """The leads one may read as XLSX, for the browser (the API's export takes a bearer token)."""
+    return await xlsx(leads)
 
 
 @dataclass
@@ -571,6 +579,7 @@ LEAD_PAGES: list[Any] = [
         path="/",
         route_handlers=[
             leads_page,
+            export_leads_page,
             create_lead_page,
             import_leads_page,
             _decide(True),

@@ -401,6 +401,7 @@ class Leads:
             note=note,
             next_step=next_step,
             next_date=next_date,
+            remind_on=next_date,
             author_kind=self.actor.kind,
             author_id=self.actor.user_id,
             enterprise_id=self.actor.enterprise_id,

@@ -1,7 +1,8 @@
 """agent leads: pools and their rules, assignment rules, leads with their events, follow-ups and
 extension requests
 
-Existing tenants get the presets as a new tenant does, frozen here as they are at this revision: the deal
+A follow-up's next step reminds its author on its date (remind_on, indexed while set). Existing tenants
+get the presets as a new tenant does, frozen here as they are at this revision: the deal
 registrar works leads (read, claim, update, return), the channel manager makes, imports and distributes
 them and sets up pools and assignment rules, and the agent partner type sees its enterprise's leads.
 
@@ -338,6 +339,7 @@ def _tables() -> None:
         sa.Column("note", sa.String(length=2000), nullable=False),
         sa.Column("next_step", sa.String(length=200), nullable=True),
         sa.Column("next_date", sa.Date(), nullable=True),
+        sa.Column("remind_on", sa.Date(), nullable=True),
         sa.Column("author_kind", sa.String(length=16), nullable=False),
         sa.Column("author_id", sa.Uuid(), nullable=False),
         sa.Column("enterprise_id", sa.Uuid(), nullable=True),
@@ -356,11 +358,23 @@ def _tables() -> None:
     )
     with op.batch_alter_table("agent_lead_follow_ups", schema=None) as batch_op:
         batch_op.create_index("ix_agent_lead_follow_ups_lead", ["tenant_id", "lead_id", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_agent_lead_follow_ups_remind",
+            ["tenant_id", "remind_on"],
+            unique=False,
+            postgresql_where=sa.text("remind_on IS NOT NULL"),
+            sqlite_where=sa.text("remind_on IS NOT NULL"),
+        )
 
 
 def _drop_tables() -> None:
     with op.batch_alter_table("agent_lead_follow_ups", schema=None) as batch_op:
         batch_op.drop_index("ix_agent_lead_follow_ups_lead")
+        batch_op.drop_index(
+            "ix_agent_lead_follow_ups_remind",
+            postgresql_where=sa.text("remind_on IS NOT NULL"),
+            sqlite_where=sa.text("remind_on IS NOT NULL"),
+        )
 
     op.drop_table("agent_lead_follow_ups")
     with op.batch_alter_table("agent_lead_extensions", schema=None) as batch_op:

@@ -5,6 +5,7 @@ recycling job with its notice, extension requests, the pages, and (PostgreSQL) c
 from __future__ import annotations
 
 import copy
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,8 +16,10 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from apps.agent.leads.recycling import lead_recycling
+from apps.agent.leads.reminders import follow_up_reminders
 from portal.db.context import SYSTEM
 from portal.db.engine import Database
+from portal.db.types import utcnow
 from portal.notifications.models import Notification
 from portal.services import Services
 from tests.db import run_with_database
@@ -358,3 +361,43 @@ def test_concurrent_claims_of_different_leads_never_pass_the_holding_limit(clien
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 3 + [409] * 9, [r.text for r in responses if r.status_code not in (200, 409)]
     assert ok(call(client, one.admin, "GET", f"{PARTNER}/leads"))["total"] == 3
+
+
+def run_reminders(app: Litestar, now: datetime) -> int:
+    services: Services = app.state.services
+
+    async def work(db: Database) -> int:
+        own = copy.copy(services)
+        own.db = db
+        return await follow_up_reminders(own, now)
+
+    return run_with_database(services.settings, work)
+
+
+def test_a_next_step_reminds_its_author_once_on_its_date(client: TestClient, app: Litestar, world: World) -> None:
+    one = agent(client, world)
+    made = lead(client, world, pool(client, world)["id"])
+    ok(claim(client, one.admin, made["id"]))
+    day = (utcnow() + timedelta(days=3)).date()
+    body = {"kind": "visit", "note": "Met the buyer", "next_step": "Send the quote", "next_date": day.isoformat()}
+    ok(call(client, one.admin, "POST", f"{PARTNER}/leads/{made['id']}/follow-ups", json=body), 201)
+    run_reminders(app, utcnow())
+    assert notices(app, "agent.follow_up_due", made["company_name"]) == []
+    on_the_day = datetime.combine(day, datetime.min.time(), tzinfo=utcnow().tzinfo) + timedelta(hours=12)
+    run_reminders(app, on_the_day)
+    run_reminders(app, on_the_day + timedelta(hours=1))
+    (sent,) = notices(app, "agent.follow_up_due", made["company_name"])
+    assert sent.recipient_id == uuid.UUID(one.admin.user_id) and sent.params["next_step"] == "Send the quote"
+
+
+def test_a_pool_of_a_region_is_offered_to_that_regions_partners_only(client: TestClient, world: World) -> None:
+    admin = world.a.admin
+    region = ok(
+        call(client, admin, "POST", "/api/interconnect/regions", json={"code": unique("r"), "name": unique("North")}),
+        201,
+    )
+    one = agent(client, world)
+    regional = pool(client, world, region_id=region["id"])
+    made = lead(client, world, regional["id"])
+    assert made["id"] not in str(ok(call(client, one.admin, "GET", f"{PARTNER}/pool")))
+    assert claim(client, one.admin, made["id"]).status_code == 404
