@@ -362,25 +362,67 @@ async def _setup_page(
     )
 
 
+def _pool_form(pool: Any) -> dict[str, Any]:
+    """A pool as its form shows it (for changing it)."""
+    form: dict[str, Any] = {
+        name: "" if getattr(pool, name) is None else str(getattr(pool, name)) for name in POOL_INPUTS
+    }
+    form["visible_fields"] = list(pool.visible_fields)
+    form["active"] = pool.active
+    return form
+
+
 @get(POOLS, opt=requires(LEAD_SETUP, "read"), include_in_schema=False)
-async def pools_page(db: DB, lead_setup: LeadSetupDep, done: FromQuery[str | None] = None) -> Template:
-    return await _setup_page(db, lead_setup, "agent/leads/console_pools.html", done=done)
+async def pools_page(
+    db: DB, lead_setup: LeadSetupDep, done: FromQuery[str | None] = None, edit: FromQuery[str | None] = None
+) -> Template:
+    """The pools; `edit` fills the form with one of them, to change it."""
+    editing = uuid_or_none(edit)
+    pool = next((p for p in await lead_setup.pools() if p.id == editing), None) if editing else None
+    form = {**_pool_form(pool), "id": str(pool.id)} if pool else None
+    return await _setup_page(db, lead_setup, "agent/leads/console_pools.html", done=done, form=form)
+
+
+def _pool_values(data: MultiForm) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The form as typed (to show it again) and as the service takes it."""
+    form: dict[str, Any] = {name: v.strip() if isinstance(v := data.get(name, ""), str) else "" for name in POOL_INPUTS}
+    chosen = data.get("visible_fields", [])
+    form["visible_fields"] = [chosen] if isinstance(chosen, str) else list(chosen)
+    form["active"] = bool(data.get("active"))
+    values: dict[str, Any] = {name: form[name] for name in POOL_INPUTS if name not in ("partner_type_id", "region_id")}
+    values.update(_ids(form, ("partner_type_id", "region_id")))
+    values["visible_fields"] = form["visible_fields"]
+    values["active"] = form["active"]
+    return form, values
 
 
 @post(POOLS, opt=requires(LEAD_SETUP, "update"), include_in_schema=False)
 async def create_pool_page(data: MultiForm, db: DB, lead_setup: LeadSetupDep) -> Template | Redirect:
     """A pool; the fields shown while unclaimed are the boxes ticked."""
-    form: dict[str, Any] = {name: v.strip() if isinstance(v := data.get(name, ""), str) else "" for name in POOL_INPUTS}
-    chosen = data.get("visible_fields", [])
-    form["visible_fields"] = [chosen] if isinstance(chosen, str) else list(chosen)
+    form: dict[str, Any] = {}
     try:
         async with db.begin_nested():
-            values: dict[str, Any] = {
-                name: form[name] for name in POOL_INPUTS if name not in ("partner_type_id", "region_id")
-            }
-            values.update(_ids(form, ("partner_type_id", "region_id")))
-            values["visible_fields"] = form["visible_fields"]
+            form, values = _pool_values(data)
             await lead_setup.create_pool(values)
+    except ValidationFailed as error:
+        return await _setup_page(
+            db, lead_setup, "agent/leads/console_pools.html", form=form, errors=field_errors(error), status_code=422
+        )
+    return Redirect(f"{POOLS}?done=saved")
+
+
+@post(f"{POOLS}/{{pool_id:uuid}}", opt=requires(LEAD_SETUP, "update"), include_in_schema=False)
+async def update_pool_page(
+    pool_id: FromPath[uuid.UUID], data: MultiForm, db: DB, lead_setup: LeadSetupDep
+) -> Template | Redirect:
+    """Change a pool's rules (they apply to claims from now on, and to deadlines started from now on)."""
+    await lead_setup.pool(pool_id)  # another tenant's pool, or none: not found
+    form: dict[str, Any] = {"id": str(pool_id)}
+    try:
+        async with db.begin_nested():
+            typed_form, values = _pool_values(data)
+            form.update(typed_form)
+            await lead_setup.update_pool(pool_id, values)
     except ValidationFailed as error:
         return await _setup_page(
             db, lead_setup, "agent/leads/console_pools.html", form=form, errors=field_errors(error), status_code=422
@@ -588,6 +630,7 @@ LEAD_PAGES: list[Any] = [
             distribute_page,
             pools_page,
             create_pool_page,
+            update_pool_page,
             rules_page,
             create_rule_page,
             delete_rule_page,

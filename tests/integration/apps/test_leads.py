@@ -23,7 +23,17 @@ from portal.db.types import utcnow
 from portal.notifications.models import Notification
 from portal.services import Services
 from tests.db import run_with_database
-from tests.world import Credential, Enterprise, World, add_colleague, add_enterprise, partner_type_id, unique
+from tests.integration.web.test_pages import act_as, submit
+from tests.world import (
+    Credential,
+    Enterprise,
+    World,
+    add_colleague,
+    add_enterprise,
+    csrf_token,
+    partner_type_id,
+    unique,
+)
 
 STAFF = "/api/agent"
 PARTNER = "/api/partner/agent"
@@ -401,3 +411,86 @@ def test_a_pool_of_a_region_is_offered_to_that_regions_partners_only(client: Tes
     made = lead(client, world, regional["id"])
     assert made["id"] not in str(ok(call(client, one.admin, "GET", f"{PARTNER}/pool")))
     assert claim(client, one.admin, made["id"]).status_code == 404
+
+
+def test_the_console_and_portal_forms_work_and_refuse_readably(client: TestClient, world: World) -> None:
+    one = agent(client, world)
+    act_as(client, world.a.admin.cookie)
+    name = unique("Form pool")
+    agent_type = partner_type_id(client, world.a.admin, "agent")
+    created = submit(
+        client,
+        "/console/agent/pools",
+        {"name": name, "partner_type_id": agent_type, "person_limit": "1", "visible_fields": "company_name"},
+    )
+    assert created.status_code in (302, 303), created.text
+    pools = ok(call(client, world.a.admin, "GET", f"{STAFF}/lead-pools"))
+    (made_pool,) = [p for p in pools if p["name"] == name]
+    assert made_pool["person_limit"] == 1 and made_pool["visible_fields"] == ["company_name"]
+    refused = submit(
+        client,
+        f"/console/agent/pools/{made_pool['id']}",
+        {"name": name, "person_limit": "-3"},
+        form_page="/console/agent/pools",
+    )
+    assert refused.status_code == 422 and "must be between" in refused.text
+    changed = submit(
+        client,
+        f"/console/agent/pools/{made_pool['id']}",
+        {
+            "name": name,
+            "partner_type_id": agent_type,
+            "person_limit": "2",
+            "visible_fields": "company_name",
+            "active": "1",
+        },
+        form_page=f"/console/agent/pools?edit={made_pool['id']}",
+    )
+    assert changed.status_code in (302, 303), changed.text
+    (after,) = [p for p in ok(call(client, world.a.admin, "GET", f"{STAFF}/lead-pools")) if p["name"] == name]
+    assert after["person_limit"] == 2 and after["active"] is True
+    company = unique("Form lead")
+    assert submit(client, "/console/agent/leads", {"company_name": company}).status_code in (302, 303)
+    empty = submit(client, "/console/agent/leads", {"company_name": " "})
+    assert empty.status_code == 422 and "is required" in empty.text
+    (made,) = ok(call(client, world.a.admin, "GET", f"{STAFF}/leads", params={"q": company}))["items"]
+    assert made["status"] == "new"
+    distributed = submit(
+        client,
+        f"/console/agent/leads/{made['id']}/distribute",
+        {"pool_id": made_pool["id"]},
+        form_page=f"/console/agent/leads/{made['id']}",
+    )
+    assert distributed.status_code in (302, 303), distributed.text
+    token = csrf_token(client, "/console/agent/leads")
+    bad = client.post(
+        "/console/agent/leads/import",
+        data={"_csrf_token": token},
+        files={"file": ("leads.csv", b"company_name,email\nLake Inn,not-an-email\n", "text/csv")},
+    )
+    assert bad.status_code == 422 and "Row 2" in bad.text
+    # the partner claims it on the pool page, records a follow-up, and gives it back
+    act_as(client, one.admin.cookie)
+    base = f"/p/{world.a.slug}/agent"
+    claimed = submit(client, f"{base}/pool/{made['id']}/claim", {}, form_page=f"{base}/pool")
+    assert claimed.status_code in (302, 303), claimed.text
+    lead_page = f"{base}/leads/{made['id']}"
+    assert company in client.get(lead_page).text
+    missing = submit(client, f"{lead_page}/follow-ups", {"kind": "call", "note": ""}, form_page=lead_page)
+    assert missing.status_code == 422 and "is required" in missing.text
+    noted = submit(client, f"{lead_page}/follow-ups", {"kind": "call", "note": "Called"}, form_page=lead_page)
+    assert noted.status_code in (302, 303)
+    back = submit(client, f"{lead_page}/return", {"note": "Too far"}, form_page=lead_page)
+    assert back.status_code in (302, 303)
+    assert client.get(lead_page).status_code == 404
+    client.cookies.clear()
+
+
+def test_an_integration_retrying_with_its_idempotency_key_makes_one_lead(client: TestClient, world: World) -> None:
+    body = {"company_name": unique("Retried"), "distribute": False}
+    headers = {**world.a.admin.bearer, "Idempotency-Key": unique("key")}
+    first = ok(client.post(f"{STAFF}/leads", json=body, headers=headers), 201)
+    second = ok(client.post(f"{STAFF}/leads", json=body, headers=headers), 201)
+    assert first["id"] == second["id"]
+    other = client.post(f"{STAFF}/leads", json={**body, "phone": "1"}, headers=headers)
+    assert other.status_code == 409
