@@ -29,7 +29,7 @@ PARTNER_LEAD = "partner.agent.lead"
 STAFF_LEAD = "agent.lead"
 LEAD_SETUP = "agent.lead_setup"  # pools, their rules and the assignment rules
 PARTNER_LEAD_ACTIONS = ("read", "claim", "update", "return")
-STAFF_LEAD_ACTIONS = ("read", "create", "update", "distribute", "import", "export", "approve")
+STAFF_LEAD_ACTIONS = ("read", "create", "update", "distribute", "claim", "import", "export", "approve")
 # The lead's fields field rules (and a pool's rule while it is unclaimed) may hide.
 LEAD_FIELDS: tuple[tuple[str, str], ...] = (
     ("company_name", N_("Company")),

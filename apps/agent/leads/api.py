@@ -205,6 +205,19 @@ class StaffLeadsController(Controller):
         (`pool_id` alone). A partner holding it loses it."""
         return typed(leads.out(await leads.distribute(lead_id, data.enterprise_id, data.pool_id)), LeadOut)
 
+    @post("/{lead_id:uuid}/claim", opt=requires(STAFF_LEAD, "claim"), status_code=200)
+    async def claim(self, lead_id: FromPath[uuid.UUID], db: DB, leads: LeadsDep) -> LeadOut:
+        """Take a pooled lead for oneself, under the pool's person, daily and cooldown rules (409
+        `lead_taken`, `lead_limit_reached`, `lead_cooldown`)."""
+        return typed(leads.out(await leads.claim(lead_id)), LeadOut)
+
+    @post("/{lead_id:uuid}/return", opt=requires(STAFF_LEAD, "claim"), status_code=200)
+    async def give_back(
+        self, lead_id: FromPath[uuid.UUID], data: JSONBody[ReturnIn], db: DB, leads: LeadsDep
+    ) -> LeadOut:
+        """Give a lead one claimed back to its pool."""
+        return typed(leads.out(await leads.give_back(lead_id, data.note)), LeadOut)
+
     @post("/{lead_id:uuid}/follow-ups", opt=requires(STAFF_LEAD, "update"))
     async def follow_up(
         self, lead_id: FromPath[uuid.UUID], data: JSONBody[FollowUpIn], db: DB, leads: LeadsDep

@@ -105,7 +105,8 @@ class AssignmentRule(TenantOwned, Timestamped, Audited, Base):
 class Lead(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     """A lead. Unclaimed (new or pooled) it is the upstream's own (enterprise_id NULL, owned by who made
     it); assigned, enterprise_id is the partner holding it and owner_id the person who claimed it (the
-    upstream's user when the upstream assigned it to the enterprise as a whole, holder_id then NULL).
+    upstream's user when the upstream assigned it to the enterprise as a whole, holder_id then NULL),
+    or, claimed by one of the upstream's staff, enterprise_id NULL and owner_id = holder_id that person.
 
     `follow_up_due` and `convert_due` are when the home pool's rules take it back; `next_check_at` is
     the next instant the recycling job must look at it (the notice, then the recycling): indexed, so a
@@ -119,7 +120,8 @@ class Lead(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
         ),
         CheckConstraint("status IN ('new', 'pooled', 'assigned', 'converted', 'closed')", name="status"),
         CheckConstraint("status <> 'pooled' OR pool_id IS NOT NULL", name="pooled_in_pool"),
-        CheckConstraint("status <> 'assigned' OR enterprise_id IS NOT NULL", name="assigned_to_partner"),
+        # held by a partner enterprise, or claimed by one of the upstream's staff for themselves
+        CheckConstraint("status <> 'assigned' OR enterprise_id IS NOT NULL OR holder_id IS NOT NULL", name="held"),
         Index("ix_agent_leads_pool", "tenant_id", "pool_id", "status"),
         Index(
             "ix_agent_leads_next_check",

@@ -15,14 +15,14 @@ KINDS = (
         RECYCLE_NOTICE,
         N_("A lead you hold goes back to the pool soon"),
         "agent/notifications/lead_recycle_notice",
-        frozenset({"external"}),
+        frozenset({"external", "internal"}),
         sample={**_SAMPLE, "due_at": "2026-12-04T09:00:00+00:00"},
     ),
     NotificationKind(
         RECYCLED,
         N_("A lead you held went back to the pool"),
         "agent/notifications/lead_recycled",
-        frozenset({"external"}),
+        frozenset({"external", "internal"}),
         sample=_SAMPLE,
     ),
     NotificationKind(

@@ -306,6 +306,33 @@ async def distribute_page(
     return Redirect(f"{LEADS}/{lead_id}?done=distributed")
 
 
+def _staff_take(action: str) -> Any:
+    """The console's claim and give-back of a lead, for the staff member themselves."""
+
+    @post(
+        f"{LEADS}/{{lead_id:uuid}}/{action}",
+        opt=requires(STAFF_LEAD, "claim"),
+        include_in_schema=False,
+        name=f"console-lead-{action}",
+    )
+    async def handler(
+        lead_id: FromPath[uuid.UUID], db: DB, leads: LeadsDep, lead_setup: LeadSetupDep
+    ) -> Template | Redirect:
+        try:
+            async with db.begin_nested():
+                if action == "claim":
+                    await leads.claim(lead_id)
+                else:
+                    await leads.give_back(lead_id)
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            return await _lead_page(db, leads, lead_setup, lead_id, refusal=refusal_of(error), status_code=error.status)
+        return Redirect(f"{LEADS}/{lead_id}?done={'claimed' if action == 'claim' else 'returned'}")
+
+    return handler
+
+
 # --- console: pools and assignment rules ---
 
 POOL_INPUTS = (
@@ -628,6 +655,8 @@ LEAD_PAGES: list[Any] = [
             _decide(False),
             lead_page,
             distribute_page,
+            _staff_take("claim"),
+            _staff_take("return"),
             pools_page,
             create_pool_page,
             update_pool_page,

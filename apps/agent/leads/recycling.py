@@ -21,7 +21,7 @@ from interconnect.models import ExternalIdentity, Membership
 from interconnect.notices import recipient
 from portal.db.context import PUBLIC, tenant_context
 from portal.db.types import utcnow
-from portal.identity.models import Tenant
+from portal.identity.models import InternalUser, Tenant
 from portal.notifications.service import Recipient
 from portal.schedules import ScheduledJob
 from portal.services import Services
@@ -30,7 +30,17 @@ BATCH = 500
 
 
 async def _holders(session: AsyncSession, lead: Lead, tenant: Tenant) -> list[Recipient]:
-    """Who hears about the lead: the person who claimed it, else its enterprise's active admins."""
+    """Who hears about the lead: the person who claimed it (a partner, or one of the upstream's staff),
+    else its enterprise's active admins."""
+    if lead.enterprise_id is None and lead.holder_id is not None:
+        user = await session.scalar(
+            select(InternalUser).where(InternalUser.id == lead.holder_id, InternalUser.status == "active")
+        )
+        if user is None:
+            return []
+        return [
+            Recipient("internal", user.id, user.display_name, user.email, None, user.locale or tenant.default_locale)
+        ]
     query = select(Membership, ExternalIdentity).join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
     if lead.holder_id is not None:
         query = query.where(Membership.id == lead.holder_id, Membership.status == "active")
@@ -70,9 +80,18 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
                 people = await _holders(session, lead, tenant)
                 if due <= now:
                     former = lead.enterprise_id
+                    # a staff member who lost it is named, as the one whose cooldown starts
+                    lost_by = lead.holder_id if former is None else None
                     release(lead)
                     session.add(
-                        LeadEvent(lead_id=lead.id, action="recycled", actor_kind="system", enterprise_id=former, at=now)
+                        LeadEvent(
+                            lead_id=lead.id,
+                            action="recycled",
+                            actor_kind="system",
+                            actor_id=lost_by,
+                            enterprise_id=former,
+                            at=now,
+                        )
                     )
                     notices += [(p, RECYCLED, {**params, "name": p.name}) for p in people]
                 elif not lead.noticed:

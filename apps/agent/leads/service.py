@@ -465,20 +465,25 @@ class Leads:
         rows = await self.session.scalars(query.order_by(Lead.created_at, Lead.id).limit(limit).offset(offset))
         return [self.pool_out(lead, pools[lead.pool_id]) for lead in rows if lead.pool_id], total, pools
 
-    async def _lock_enterprise(self, enterprise_id: uuid.UUID) -> None:
-        """Claims of one enterprise, one at a time until the transaction ends (PostgreSQL; on SQLite a
-        writing transaction already holds the database's one write lock)."""
+    async def _lock_claimer(self, claimer: uuid.UUID | None) -> None:
+        """Claims of one enterprise (or one staff member), one at a time until the transaction ends
+        (PostgreSQL; on SQLite a writing transaction already holds the database's one write lock)."""
         if self.session.bind.dialect.name == "postgresql":
-            await self.session.execute(
-                select(func.pg_advisory_xact_lock(func.hashtext(f"agent.claim:{enterprise_id}")))
-            )
+            await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"agent.claim:{claimer}"))))
 
     async def claim(self, lead_id: uuid.UUID) -> Lead:
+        """Take a lead from a pool. A partner claims for its enterprise from the pools its type and region
+        may claim from; the upstream's staff claim for themselves from any active pool, under the same
+        person, daily and cooldown rules (the enterprise limit is the partners')."""
         actor = self.actor
-        if actor.enterprise_id is None:
+        staff = actor.kind == "internal"
+        if not staff and actor.enterprise_id is None:
             raise NotFound(N_("No such lead in your pools"))
-        pools = await self.eligible_pools()
-        await self._lock_enterprise(actor.enterprise_id)
+        if staff:
+            pools = {p.id: p for p in await self.session.scalars(select(LeadPool).where(LeadPool.active.is_(True)))}
+        else:
+            pools = await self.eligible_pools()
+        await self._lock_claimer(actor.user_id if staff else actor.enterprise_id)
         lead = await self.session.scalar(
             select(Lead)
             .where(Lead.id == lead_id, Lead.pool_id.in_(list(pools)))
@@ -492,17 +497,17 @@ class Leads:
         pool = pools[lead.pool_id]
         now = utcnow()
         await self._check_limits(lead, pool, now)
-        lead.status, lead.enterprise_id = "assigned", actor.enterprise_id
+        lead.status, lead.enterprise_id = "assigned", None if staff else actor.enterprise_id
         lead.owner_id = lead.holder_id = actor.user_id
         rules.start_clock(lead, pool, now)
-        self._event(lead, "claimed", actor.enterprise_id)
+        self._event(lead, "claimed", lead.enterprise_id)
         await self.session.flush()
         return lead
 
     async def _check_limits(self, lead: Lead, pool: LeadPool, now: datetime) -> None:
         actor = self.actor
         held = select(func.count()).select_from(Lead).where(Lead.pool_id == pool.id, Lead.status == "assigned")
-        if pool.enterprise_limit is not None:
+        if pool.enterprise_limit is not None and actor.enterprise_id is not None:
             count = await self.session.scalar(held.where(Lead.enterprise_id == actor.enterprise_id)) or 0
             if count >= pool.enterprise_limit:
                 raise LeadLimitReached(
@@ -527,23 +532,33 @@ class Leads:
                     N_("You claimed %(limit)s leads today, as many as a day allows"), limit=pool.daily_claim_limit
                 )
         if pool.cooldown_days:
+            # who lost it: the partner enterprise, or (held by the upstream's staff) the person
+            lost_by = (
+                LeadEvent.enterprise_id == actor.enterprise_id
+                if actor.enterprise_id is not None
+                else (LeadEvent.enterprise_id.is_(None) & (LeadEvent.actor_id == actor.user_id))
+            )
             last = await self.session.scalar(
                 select(func.max(LeadEvent.at)).where(
-                    LeadEvent.lead_id == lead.id,
-                    LeadEvent.action.in_(("returned", "recycled")),
-                    LeadEvent.enterprise_id == actor.enterprise_id,
+                    LeadEvent.lead_id == lead.id, LeadEvent.action.in_(("returned", "recycled")), lost_by
                 )
             )
             if last is not None and last > now - timedelta(days=pool.cooldown_days):
                 raise LeadCooldown(
-                    N_("Your enterprise gave this lead back or lost it less than %(days)s days ago"),
+                    N_("Your enterprise gave this lead back or lost it less than %(days)s days ago")
+                    if actor.enterprise_id is not None
+                    else N_("You gave this lead back or lost it less than %(days)s days ago"),
                     days=pool.cooldown_days,
                 )
 
     async def give_back(self, lead_id: uuid.UUID, note: str | None = None) -> Lead:
-        """The partner hands a lead it holds back: into its pool, or to the upstream without one."""
+        """The holder hands a lead back: into its pool, or to the upstream without one. A partner gives
+        back what its enterprise holds; a staff member what they claimed themselves."""
         lead = await self.get(lead_id, "write", lock=True)
-        if lead.status != "assigned" or lead.enterprise_id != self.actor.enterprise_id:
+        if self.actor.kind == "internal":
+            if lead.status != "assigned" or lead.enterprise_id is not None or lead.holder_id != self.actor.user_id:
+                raise LeadStateRefused(N_("Only a lead you claimed is given back"))
+        elif lead.status != "assigned" or lead.enterprise_id != self.actor.enterprise_id:
             raise LeadStateRefused(N_("Only a lead your enterprise holds is given back"))
         released_by = lead.enterprise_id
         release(lead)
@@ -578,5 +593,6 @@ class Leads:
 def release(lead: Lead) -> None:
     """The lead leaves its holder: back into its pool, or to the upstream (new) without one."""
     lead.status = "pooled" if lead.pool_id is not None else "new"
+    lead.noticed = False
     lead.enterprise_id, lead.holder_id, lead.owner_id = None, None, lead.created_by
     rules.stop_clock(lead)

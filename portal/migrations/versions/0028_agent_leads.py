@@ -62,7 +62,10 @@ PARTNER_LEAD = "partner.agent.lead"
 GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     "deal_registrar": tuple((PARTNER_LEAD, a) for a in ("read", "claim", "update", "return")),
     "channel_manager": (
-        *(("agent.lead", a) for a in ("read", "create", "update", "distribute", "import", "export", "approve")),
+        *(
+            ("agent.lead", a)
+            for a in ("read", "create", "update", "distribute", "claim", "import", "export", "approve")
+        ),
         ("agent.lead_setup", "read"),
         ("agent.lead_setup", "update"),
     ),
@@ -228,7 +231,8 @@ def _tables() -> None:
         sa.Column("created_at", portal.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", portal.db.types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status <> 'assigned' OR enterprise_id IS NOT NULL", name=op.f("ck_agent_leads_assigned_to_partner")
+            "status <> 'assigned' OR enterprise_id IS NOT NULL OR holder_id IS NOT NULL",
+            name=op.f("ck_agent_leads_held"),
         ),
         sa.CheckConstraint("status <> 'pooled' OR pool_id IS NOT NULL", name=op.f("ck_agent_leads_pooled_in_pool")),
         sa.CheckConstraint(

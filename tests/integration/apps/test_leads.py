@@ -494,3 +494,28 @@ def test_an_integration_retrying_with_its_idempotency_key_makes_one_lead(client:
     assert first["id"] == second["id"]
     other = client.post(f"{STAFF}/leads", json={**body, "phone": "1"}, headers=headers)
     assert other.status_code == 409
+
+
+def test_the_upstreams_staff_claim_under_the_same_rules(client: TestClient, app: Litestar, world: World) -> None:
+    admin = world.a.admin
+    timed = pool(client, world, person_limit=1, cooldown_days=5, follow_up_days=2)
+    first, second = lead(client, world, timed["id"]), lead(client, world, timed["id"])
+    mine = ok(call(client, admin, "POST", f"{STAFF}/leads/{first['id']}/claim"))
+    assert mine["status"] == "assigned" and mine["enterprise_id"] is None and mine["holder_id"] == admin.user_id
+    over = call(client, admin, "POST", f"{STAFF}/leads/{second['id']}/claim")
+    assert over.status_code == 409 and over.json()["code"] == "lead_limit_reached"
+    # partners never see a lead the upstream's staff hold
+    one = agent(client, world)
+    assert call(client, one.admin, "GET", f"{PARTNER}/leads/{first['id']}").status_code == 404
+    assert first["id"] not in str(ok(call(client, one.admin, "GET", f"{PARTNER}/pool")))
+    # recycled on time, with a notice to the staff member, who then waits out the cooldown
+    due = datetime.fromisoformat(mine["follow_up_due"])
+    run_recycling(app, due + timedelta(minutes=1))
+    assert len(notices(app, "agent.lead_recycled", first["company_name"])) == 1
+    cooling = call(client, admin, "POST", f"{STAFF}/leads/{first['id']}/claim")
+    assert cooling.status_code == 409 and cooling.json()["code"] == "lead_cooldown"
+    ok(call(client, admin, "POST", f"{STAFF}/leads/{second['id']}/claim"))
+    back = ok(call(client, admin, "POST", f"{STAFF}/leads/{second['id']}/return", json={}))
+    assert back["status"] == "pooled"
+    refused = call(client, admin, "POST", f"{STAFF}/leads/{second['id']}/return", json={})
+    assert refused.status_code == 409 and refused.json()["code"] == "lead_state"
