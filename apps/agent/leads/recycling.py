@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.leads import rules
@@ -29,28 +29,55 @@ from portal.services import Services
 BATCH = 500
 
 
-async def _holders(session: AsyncSession, lead: Lead, tenant: Tenant) -> list[Recipient]:
-    """Who hears about the lead: the person who claimed it (a partner, or one of the upstream's staff),
-    else its enterprise's active admins."""
-    if lead.enterprise_id is None and lead.holder_id is not None:
-        user = await session.scalar(
-            select(InternalUser).where(InternalUser.id == lead.holder_id, InternalUser.status == "active")
-        )
-        if user is None:
-            return []
-        return [
-            Recipient("internal", user.id, user.display_name, user.email, None, user.locale or tenant.default_locale)
-        ]
-    query = select(Membership, ExternalIdentity).join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
-    if lead.holder_id is not None:
-        query = query.where(Membership.id == lead.holder_id, Membership.status == "active")
-    else:
-        query = query.where(
-            Membership.link_id == lead.enterprise_id,
-            Membership.status == "active",
-            Membership.is_enterprise_admin.is_(True),
-        )
-    return [recipient(m, i, tenant.default_locale) for m, i in await session.execute(query)]
+class _People:
+    """Who hears about a batch's leads, read before any of them changes (three statements a batch, none
+    per lead): the person who claimed each (a partner, or one of the upstream's staff), else the holding
+    enterprise's active admins."""
+
+    def __init__(self) -> None:
+        self.staff: dict[uuid.UUID, Recipient] = {}
+        self.partners: dict[uuid.UUID, Recipient] = {}
+        self.admins: dict[uuid.UUID, list[Recipient]] = {}
+
+    @classmethod
+    async def of(cls, session: AsyncSession, leads: list[Lead], tenant: Tenant) -> _People:
+        people = cls()
+        locale = tenant.default_locale
+        held = [lead for lead in leads if lead.status == "assigned"]
+        staff_ids = {lead.holder_id for lead in held if lead.enterprise_id is None and lead.holder_id}
+        partner_ids = {lead.holder_id for lead in held if lead.enterprise_id is not None and lead.holder_id}
+        link_ids = {lead.enterprise_id for lead in held if lead.enterprise_id is not None and not lead.holder_id}
+        if staff_ids:
+            for user in await session.scalars(
+                select(InternalUser).where(InternalUser.id.in_(staff_ids), InternalUser.status == "active")
+            ):
+                people.staff[user.id] = Recipient(
+                    "internal", user.id, user.display_name, user.email, None, user.locale or locale
+                )
+        if partner_ids or link_ids:
+            query = (
+                select(Membership, ExternalIdentity)
+                .join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
+                .where(Membership.status == "active")
+            )
+            wanted = []
+            if partner_ids:
+                wanted.append(Membership.id.in_(partner_ids))
+            if link_ids:
+                wanted.append(Membership.link_id.in_(link_ids) & Membership.is_enterprise_admin.is_(True))
+            for membership, identity in await session.execute(query.where(or_(*wanted))):
+                person = recipient(membership, identity, locale)
+                if membership.id in partner_ids:
+                    people.partners[membership.id] = person
+                if membership.link_id in link_ids and membership.is_enterprise_admin:
+                    people.admins.setdefault(membership.link_id, []).append(person)
+        return people
+
+    def of_lead(self, lead: Lead) -> list[Recipient]:
+        if lead.holder_id is not None:
+            found = (self.staff if lead.enterprise_id is None else self.partners).get(lead.holder_id)
+            return [found] if found else []
+        return self.admins.get(lead.enterprise_id, []) if lead.enterprise_id else []
 
 
 async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) -> int:
@@ -69,6 +96,7 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
             )
             pool_ids = {lead.pool_id for lead in leads if lead.pool_id}
             pools = {p.id: p for p in await session.scalars(select(LeadPool).where(LeadPool.id.in_(pool_ids)))}
+            everyone = await _People.of(session, leads, tenant)
             notices: list[tuple[Recipient, str, dict[str, Any]]] = []
             for lead in leads:
                 pool = pools.get(lead.pool_id) if lead.pool_id else None
@@ -77,7 +105,7 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
                 if lead.status != "assigned" or due is None:
                     lead.next_check_at = None
                     continue
-                people = await _holders(session, lead, tenant)
+                people = everyone.of_lead(lead)
                 if due <= now:
                     former = lead.enterprise_id
                     # a staff member who lost it is named, as the one whose cooldown starts
