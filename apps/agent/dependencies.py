@@ -30,11 +30,11 @@ def provide_staff_deals(request: AnyRequest, db: DB, actor: CurrentActor) -> Dea
 
 def provide_partner_leads(request: AnyRequest, db: DB, actor: CurrentActor) -> Leads:
     """A partner's leads (their data scope) and the pools their enterprise may claim from."""
-    return Leads(db, policy_of(request), actor, PARTNER_LEAD)
+    return Leads(db, policy_of(request), actor, PARTNER_LEAD, request.app.state.services.notifications)
 
 
 def provide_staff_leads(request: AnyRequest, db: DB, actor: CurrentActor) -> Leads:
-    return Leads(db, policy_of(request), actor, STAFF_LEAD)
+    return Leads(db, policy_of(request), actor, STAFF_LEAD, request.app.state.services.notifications)
 
 
 def provide_lead_setup(db: DB) -> LeadSetup:

@@ -8,9 +8,17 @@ from portal.notifications.kinds import NotificationKind
 RECYCLE_NOTICE = "agent.lead_recycle_notice"
 RECYCLED = "agent.lead_recycled"
 FOLLOW_UP_DUE = "agent.follow_up_due"
+LEADS_ASSIGNED = "agent.leads_assigned"
 _SAMPLE = {"name": "Li Wei", "workspace": "Acme Pumps", "company": "Harbour Hotel"}
 
 KINDS = (
+    NotificationKind(
+        LEADS_ASSIGNED,
+        N_("The manufacturer gave your enterprise leads"),
+        "agent/notifications/leads_assigned",
+        frozenset({"external"}),
+        sample={**_SAMPLE, "count": 3},
+    ),
     NotificationKind(
         RECYCLE_NOTICE,
         N_("A lead you hold goes back to the pool soon"),

@@ -33,12 +33,15 @@ from apps.agent.leads.models import (
     LeadFollowUp,
     LeadPool,
 )
+from apps.agent.leads.notices import LEADS_ASSIGNED
 from apps.agent.objects import LEAD_FIELD_NAMES, PARTNER_LEAD
-from interconnect.models import EnterpriseLink, Region
+from interconnect.models import EnterpriseLink, ExternalIdentity, Membership, Region
+from interconnect.notices import recipient
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
+from portal.notifications.service import Notifier
 from portal.spreadsheets import Columns, read_table
 from roles.access import scoped, shown_to
 from roles.policy import RolePolicy
@@ -159,11 +162,42 @@ class LeadFilter:
 class Leads:
     """The leads `actor` reaches as `obj` ("partner.agent.lead" or "agent.lead")."""
 
-    def __init__(self, session: AsyncSession, policy: RolePolicy, actor: Actor, obj: str) -> None:
+    def __init__(
+        self, session: AsyncSession, policy: RolePolicy, actor: Actor, obj: str, notifier: Notifier | None = None
+    ) -> None:
         self.session = session
         self.policy = policy
         self.actor = actor
         self.obj = obj
+        self.notifier = notifier
+
+    async def _tell_partners(self, leads: Sequence[Lead]) -> None:
+        """The enterprises the upstream just gave leads to hear of it: their active admins, one notice per
+        enterprise however many leads (an import may hand out hundreds)."""
+        given: dict[uuid.UUID, list[Lead]] = {}
+        for lead in leads:
+            if lead.status == "assigned" and lead.enterprise_id is not None:
+                given.setdefault(lead.enterprise_id, []).append(lead)
+        if self.notifier is None or not given:
+            return
+        admins = await self.session.execute(
+            select(Membership, ExternalIdentity)
+            .join(ExternalIdentity, ExternalIdentity.id == Membership.identity_id)
+            .where(
+                Membership.link_id.in_(list(given)),
+                Membership.status == "active",
+                Membership.is_enterprise_admin.is_(True),
+            )
+        )
+        for membership, identity in admins:
+            mine = given[membership.link_id] if membership.link_id else []
+            params = {
+                "name": membership.display_name,
+                "workspace": self.actor.tenant_name,
+                "count": len(mine),
+                "company": mine[0].company_name,
+            }
+            await self.notifier.notify(self.session, recipient(membership, identity), LEADS_ASSIGNED, params)
 
     # --- reading ---
 
@@ -243,6 +277,7 @@ class Leads:
         if distribute:
             await distribute_new(self.session, lead, self.actor.user_id, utcnow())
         await self.session.flush()
+        await self._tell_partners([lead])
         return lead
 
     def _new(self, cleaned: Mapping[str, Any], source: str) -> Lead:
@@ -300,6 +335,7 @@ class Leads:
             if lead.status in ("assigned", "pooled"):
                 counts[lead.status] += 1
         await self.session.flush()
+        await self._tell_partners(leads)
         return counts
 
     async def distribute(self, lead_id: uuid.UUID, enterprise_id: uuid.UUID | None, pool_id: uuid.UUID | None) -> Lead:
@@ -324,6 +360,8 @@ class Leads:
             lead.owner_id, lead.holder_id = self.actor.user_id, None
             rules.start_clock(lead, pool, now)
             self._event(lead, "assigned", link.id)
+            await self.session.flush()
+            await self._tell_partners([lead])
         else:
             assert pool is not None
             lead.status, lead.pool_id, lead.enterprise_id = "pooled", pool.id, None

@@ -519,3 +519,19 @@ def test_the_upstreams_staff_claim_under_the_same_rules(client: TestClient, app:
     assert back["status"] == "pooled"
     refused = call(client, admin, "POST", f"{STAFF}/leads/{second['id']}/return", json={})
     assert refused.status_code == 409 and refused.json()["code"] == "lead_state"
+
+
+def test_an_enterprise_given_leads_hears_of_it_once_per_handing(
+    client: TestClient, app: Litestar, world: World
+) -> None:
+    one = agent(client, world)
+    made = lead(client, world)
+    ok(
+        call(
+            client, world.a.admin, "POST", f"{STAFF}/leads/{made['id']}/distribute", json={"enterprise_id": one.link_id}
+        )
+    )
+    (sent,) = notices(app, "agent.leads_assigned", made["company_name"])
+    assert sent.recipient_id == uuid.UUID(one.admin.user_id) and sent.params["count"] == 1
+    mine = ok(call(client, one.admin, "GET", f"{PARTNER}/leads"))
+    assert [i["id"] for i in mine["items"]] == [made["id"]] and mine["items"][0]["holder_id"] is None
