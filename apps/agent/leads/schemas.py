@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from msgspec import UNSET, UnsetType
 
-from portal.http.inputs import Multiline
+from portal.http.inputs import Int32, Multiline
 from portal.identity.schemas import Out, Strict
 
 
@@ -40,12 +40,12 @@ class FollowUpIn(Strict):
 
 
 class ReturnIn(Strict):
-    note: str | None = None
+    note: Multiline | None = None
 
 
 class ExtensionIn(Strict):
-    days: int
-    reason: str | None = None
+    days: Int32
+    reason: Multiline | None = None
 
 
 class LeadOut(Out, kw_only=True):
@@ -134,14 +134,14 @@ class PoolIn(Strict):
     name: str
     partner_type_id: uuid.UUID | None = None
     region_id: uuid.UUID | None = None
-    enterprise_limit: int | None = None
-    person_limit: int | None = None
-    daily_claim_limit: int | None = None
+    enterprise_limit: Int32 | None = None
+    person_limit: Int32 | None = None
+    daily_claim_limit: Int32 | None = None
     visible_fields: list[str] | UnsetType = UNSET
-    cooldown_days: int = 0
-    follow_up_days: int | None = None
-    convert_days: int | None = None
-    notice_days: int = 1
+    cooldown_days: Int32 = 0
+    follow_up_days: Int32 | None = None
+    convert_days: Int32 | None = None
+    notice_days: Int32 = 1
     active: bool = True
 
 
@@ -149,14 +149,14 @@ class PoolPatch(Strict):
     name: str | UnsetType = UNSET
     partner_type_id: uuid.UUID | UnsetType | None = UNSET
     region_id: uuid.UUID | UnsetType | None = UNSET
-    enterprise_limit: int | UnsetType | None = UNSET
-    person_limit: int | UnsetType | None = UNSET
-    daily_claim_limit: int | UnsetType | None = UNSET
+    enterprise_limit: Int32 | UnsetType | None = UNSET
+    person_limit: Int32 | UnsetType | None = UNSET
+    daily_claim_limit: Int32 | UnsetType | None = UNSET
     visible_fields: list[str] | UnsetType = UNSET
-    cooldown_days: int | UnsetType = UNSET
-    follow_up_days: int | UnsetType | None = UNSET
-    convert_days: int | UnsetType | None = UNSET
-    notice_days: int | UnsetType = UNSET
+    cooldown_days: Int32 | UnsetType = UNSET
+    follow_up_days: Int32 | UnsetType | None = UNSET
+    convert_days: Int32 | UnsetType | None = UNSET
+    notice_days: Int32 | UnsetType = UNSET
     active: bool | UnsetType = UNSET
 
 
@@ -181,12 +181,12 @@ class RuleIn(Strict):
 
     name: str
     strategy: str = "round_robin"
-    position: int | UnsetType = UNSET
+    position: Int32 | UnsetType = UNSET
     region_id: uuid.UUID | None = None
     product_line: str | None = None
     partner_type_id: uuid.UUID | None = None
     tier_id: uuid.UUID | None = None
-    capacity: int | None = None
+    capacity: Int32 | None = None
     pool_id: uuid.UUID | None = None
     active: bool = True
 
@@ -194,12 +194,12 @@ class RuleIn(Strict):
 class RulePatch(Strict):
     name: str | UnsetType = UNSET
     strategy: str | UnsetType = UNSET
-    position: int | UnsetType = UNSET
+    position: Int32 | UnsetType = UNSET
     region_id: uuid.UUID | UnsetType | None = UNSET
     product_line: str | UnsetType | None = UNSET
     partner_type_id: uuid.UUID | UnsetType | None = UNSET
     tier_id: uuid.UUID | UnsetType | None = UNSET
-    capacity: int | UnsetType | None = UNSET
+    capacity: Int32 | UnsetType | None = UNSET
     pool_id: uuid.UUID | UnsetType | None = UNSET
     active: bool | UnsetType = UNSET
 
