@@ -301,6 +301,69 @@ def sample_deal(client: TestClient, tenant: TenantWorld, enterprise: Enterprise)
     return deal.json()["id"]
 
 
+def sample_leads(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> dict[str, str]:
+    """Tenant A's lead set-up: a pool for agents (dealers may not claim from it) with a follow-up deadline,
+    an assignment rule into it, and a lead assigned by hand to enterprise X with that pool as its home,
+    on which X's admin asked for more time. Dealer admins work their enterprise's leads here (so another
+    enterprise's admin passes the function check and only the data scope stands in the way)."""
+    admin = tenant.admin.bearer
+
+    def made(response: Any, status: int = 201) -> Any:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    role = made(client.get("/api/roles/dealer_admin", headers=admin), 200)
+    made(
+        client.patch(
+            "/api/roles/dealer_admin",
+            headers=admin,
+            json={"apps": sorted({*role["apps"], "agent"}), "grants": [*role["grants"], ["partner.agent.lead", "*"]]},
+        ),
+        200,
+    )
+    rule = {
+        "object": "partner.agent.lead",
+        "level": "enterprise_write",
+        "partner_type_id": partner_type_id(client, tenant.admin),
+    }
+    made(client.put("/api/access/data", headers=admin, json=rule), 200)
+    pool = made(
+        client.post(
+            "/api/agent/lead-pools",
+            headers=admin,
+            json={
+                "name": "Harbour pool",
+                "partner_type_id": partner_type_id(client, tenant.admin, "agent"),
+                "follow_up_days": 7,
+            },
+        )
+    )
+    lead_rule = made(
+        client.post(
+            "/api/agent/lead-rules",
+            headers=admin,
+            json={"name": "Harbour leads", "product_line": "Harbour pumps", "strategy": "pool", "pool_id": pool["id"]},
+        )
+    )
+    lead = made(
+        client.post("/api/agent/leads", headers=admin, json={"company_name": "Harbour Yacht Club", "distribute": False})
+    )
+    made(
+        client.post(
+            f"/api/agent/leads/{lead['id']}/distribute",
+            headers=admin,
+            json={"enterprise_id": enterprise.link_id, "pool_id": pool["id"]},
+        ),
+        200,
+    )
+    extension = made(
+        client.post(
+            f"/api/partner/agent/leads/{lead['id']}/extension", headers=enterprise.admin.bearer, json={"days": 5}
+        )
+    )
+    return {"lead": lead["id"], "pool": pool["id"], "rule": lead_rule["id"], "extension": extension["id"]}
+
+
 def sample_sharing_rule(client: TestClient, tenant: TenantWorld) -> str:
     """A sharing rule of tenant A on the first data-scoped partner object."""
     objects = client.get("/api/access/objects", headers=tenant.admin.bearer).json()["objects"]
@@ -576,6 +639,7 @@ def build_world(client: TestClient) -> World:
         "oauth_client": sample_oauth_client(client, a),
         "announcement": sample_announcement(client, a),
         **{f"sync_{k}": v for k, v in sample_sync(client, a).items()},
+        **{f"lead_{k}": v for k, v in sample_leads(client, a, x).items()},
     }
     ids["delivery"] = sample_delivery(client, a)
     sample_mini_program(client, a)

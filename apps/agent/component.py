@@ -3,24 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from apps.agent.controllers import CONTROLLERS
 from apps.agent.demo import load_deals
+from apps.agent.leads.api import LEAD_CONTROLLERS
+from apps.agent.leads.demo import load_leads
+from apps.agent.leads.notices import KINDS as LEAD_NOTICES
+from apps.agent.leads.pages import LEAD_PAGES
+from apps.agent.leads.recycling import LEAD_RECYCLING
+from apps.agent.leads.reminders import FOLLOW_UP_REMINDERS
 from apps.agent.objects import OBJECTS
 from apps.agent.pages import PAGES
 from apps.agent.seed import seed_agent
 from portal.components import Component
+from portal.services import Services
 
 # its templates are named "agent/…": one loader serves every component's folder
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
+
+async def load_agent(services: Services, context: dict[str, Any]) -> None:
+    """The demo deals, then the demo leads (their admins' role comes with the deals)."""
+    await load_deals(services, context)
+    await load_leads(services, context)
+
+
 component = Component(
     name="agent",
     order=300,
-    model_modules=("apps.agent.models",),
-    route_handlers=[*CONTROLLERS, *PAGES],
+    model_modules=("apps.agent.models", "apps.agent.leads.models"),
+    route_handlers=[*CONTROLLERS, *LEAD_CONTROLLERS, *PAGES, *LEAD_PAGES],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     tenant_setup=seed_agent,
-    demo=load_deals,
+    demo=load_agent,
+    notification_kinds=LEAD_NOTICES,
+    jobs=(LEAD_RECYCLING, FOLLOW_UP_REMINDERS),
 )

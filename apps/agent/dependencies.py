@@ -9,7 +9,9 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 
 from apps.agent.deals import Deals
-from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
+from apps.agent.leads.service import Leads
+from apps.agent.leads.setup import LeadSetup
+from apps.agent.objects import PARTNER_LEAD, PARTNER_OBJECT, STAFF_LEAD, STAFF_OBJECT
 from portal.http.deps import DB, CurrentActor
 from roles.access import policy_of
 
@@ -26,7 +28,29 @@ def provide_staff_deals(request: AnyRequest, db: DB, actor: CurrentActor) -> Dea
     return Deals(db, policy_of(request), actor, STAFF_OBJECT)
 
 
-PARTNER_DEPENDENCIES = {"deals": Provide(provide_partner_deals, sync_to_thread=False)}
-STAFF_DEPENDENCIES = {"deals": Provide(provide_staff_deals, sync_to_thread=False)}
+def provide_partner_leads(request: AnyRequest, db: DB, actor: CurrentActor) -> Leads:
+    """A partner's leads (their data scope) and the pools their enterprise may claim from."""
+    return Leads(db, policy_of(request), actor, PARTNER_LEAD, request.app.state.services.notifications)
+
+
+def provide_staff_leads(request: AnyRequest, db: DB, actor: CurrentActor) -> Leads:
+    return Leads(db, policy_of(request), actor, STAFF_LEAD, request.app.state.services.notifications)
+
+
+def provide_lead_setup(db: DB) -> LeadSetup:
+    return LeadSetup(db)
+
+
+PARTNER_DEPENDENCIES = {
+    "deals": Provide(provide_partner_deals, sync_to_thread=False),
+    "leads": Provide(provide_partner_leads, sync_to_thread=False),
+}
+STAFF_DEPENDENCIES = {
+    "deals": Provide(provide_staff_deals, sync_to_thread=False),
+    "leads": Provide(provide_staff_leads, sync_to_thread=False),
+    "lead_setup": Provide(provide_lead_setup, sync_to_thread=False),
+}
 
 DealsDep = NamedDependency[Deals]
+LeadsDep = NamedDependency[Leads]
+LeadSetupDep = NamedDependency[LeadSetup]

@@ -3,6 +3,7 @@ upstream staff side ("agent.deal"), the same records and the same fields under b
 
 from __future__ import annotations
 
+from apps.agent.leads.models import Lead
 from apps.agent.models import Deal
 from portal.i18n import N_
 from portal.permissions import ProtectedObject
@@ -24,9 +25,37 @@ FIELDS: tuple[tuple[str, str], ...] = (
 )
 FIELD_NAMES = tuple(name for name, _label in FIELDS)
 
+PARTNER_LEAD = "partner.agent.lead"
+STAFF_LEAD = "agent.lead"
+LEAD_SETUP = "agent.lead_setup"  # pools, their rules and the assignment rules
+PARTNER_LEAD_ACTIONS = ("read", "claim", "update", "return")
+STAFF_LEAD_ACTIONS = ("read", "create", "update", "distribute", "claim", "import", "export", "approve")
+# The lead's fields field rules (and a pool's rule while it is unclaimed) may hide.
+LEAD_FIELDS: tuple[tuple[str, str], ...] = (
+    ("company_name", N_("Company")),
+    ("contact_name", N_("Contact")),
+    ("phone", N_("Phone")),
+    ("email", N_("Email")),
+    ("region_id", N_("Region")),
+    ("product_line", N_("Product line")),
+    ("notes", N_("Notes")),
+)
+LEAD_FIELD_NAMES = tuple(name for name, _label in LEAD_FIELDS)
+
 OBJECTS = (
     ProtectedObject(
         PARTNER_OBJECT, N_("Deals"), ACTIONS, fields=FIELDS, model=Deal, app=APP, staff_view=(STAFF_OBJECT,)
     ),
     ProtectedObject(STAFF_OBJECT, N_("Deals"), ACTIONS, fields=FIELDS, model=Deal),
+    ProtectedObject(
+        PARTNER_LEAD,
+        N_("Leads"),
+        PARTNER_LEAD_ACTIONS,
+        fields=LEAD_FIELDS,
+        model=Lead,
+        app=APP,
+        staff_view=(STAFF_LEAD,),
+    ),
+    ProtectedObject(STAFF_LEAD, N_("Leads"), STAFF_LEAD_ACTIONS, fields=LEAD_FIELDS, model=Lead),
+    ProtectedObject(LEAD_SETUP, N_("Lead pools and assignment rules"), ("read", "update")),
 )

@@ -5,11 +5,30 @@ migration that brought existing tenants to the same start keeps its own frozen c
 
 from __future__ import annotations
 
-from apps.agent.objects import PARTNER_OBJECT
+from apps.agent.objects import (
+    LEAD_SETUP,
+    PARTNER_LEAD,
+    PARTNER_LEAD_ACTIONS,
+    PARTNER_OBJECT,
+    STAFF_LEAD,
+    STAFF_LEAD_ACTIONS,
+)
 from roles.presets import DEAL_REGISTRAR
 
+CHANNEL_MANAGER = "channel_manager"  # the manufacturer's own, a preset staff role
+
+# A deal registrar also works leads: claims them from the pools, follows them up, gives them back. The
+# channel manager makes, imports and distributes leads and sets up pools and assignment rules.
 GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
-    DEAL_REGISTRAR: tuple((PARTNER_OBJECT, action) for action in ("read", "create", "update", "export")),
+    DEAL_REGISTRAR: (
+        *((PARTNER_OBJECT, action) for action in ("read", "create", "update", "export")),
+        *((PARTNER_LEAD, action) for action in PARTNER_LEAD_ACTIONS),
+    ),
+    CHANNEL_MANAGER: (
+        *((STAFF_LEAD, action) for action in STAFF_LEAD_ACTIONS),
+        (LEAD_SETUP, "read"),
+        (LEAD_SETUP, "update"),
+    ),
 }
 # A programme qualifies and wins deals and pays commission: a partner registering a deal does not.
 READ_ONLY_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -17,3 +36,5 @@ READ_ONLY_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # partner type code -> (level, include sub-enterprises): an agent works on its own enterprise's deals
 DEAL_LEVELS: dict[str, tuple[str, bool]] = {"agent": ("enterprise_write", False)}
+# An agent's people see and work their enterprise's leads (a colleague may follow up one claimed by another).
+LEAD_LEVELS: dict[str, tuple[str, bool]] = {"agent": ("enterprise_write", False)}

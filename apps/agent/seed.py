@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent import presets
-from apps.agent.objects import PARTNER_OBJECT
+from apps.agent.objects import PARTNER_LEAD, PARTNER_OBJECT
 from roles.seed import seed_app_presets
 
 
@@ -21,6 +21,6 @@ async def seed_agent(session: AsyncSession, tenant_id: uuid.UUID) -> None:
             key: {obj: dict.fromkeys(names, "read_only") for obj, names in objects.items()}
             for key, objects in presets.READ_ONLY_FIELDS.items()
         },
-        levels={PARTNER_OBJECT: presets.DEAL_LEVELS},
+        levels={PARTNER_OBJECT: presets.DEAL_LEVELS, PARTNER_LEAD: presets.LEAD_LEVELS},
     )
     await session.flush()

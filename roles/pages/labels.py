@@ -39,6 +39,10 @@ ACTION_LABELS: dict[str, str] = {
     "assign": N_("Assign an engineer"),
     "work": N_("Work on it"),
     "resolve": N_("Resolve"),  # a sync conflict
+    # leads: partners claim them from a pool and give them back; staff distribute them
+    "claim": N_("Claim"),
+    "return": N_("Give back"),
+    "distribute": N_("Distribute"),
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}
@@ -232,6 +236,15 @@ COLUMN_LABELS: dict[str, str] = {
     "resolution_breached": N_("Resolution target missed"),
     "pooled_at": N_("In the open pool since"),
     "unmatched_at": N_("No dispatch rule matched at"),
+    # leads
+    "source": N_("Source"),
+    "pool_id": N_("Pool"),
+    "holder_id": N_("Holder"),
+    "assigned_at": N_("Assigned at"),
+    "last_follow_up_at": N_("Last follow-up"),
+    "follow_up_due": N_("Follow up by"),
+    "convert_due": N_("Convert by"),
+    "converted_at": N_("Converted at"),
 }
 
 

@@ -42,6 +42,7 @@ ENTERPRISE_OWNED = frozenset(
         "notification_id",
         "ticket_id",
         "device_id",
+        "lead_id",
     }
 )
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
@@ -83,6 +84,10 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "device_id": lambda w: w.ids["service_device"],  # looked after by X
     "announcement_id": lambda w: w.ids["announcement"],  # tenant A's, to all its partners
     "dispatch_rule_id": lambda w: w.ids["service_dispatch_rule"],  # may choose X
+    "lead_id": lambda w: w.ids["lead_lead"],  # assigned to X by hand, its home pool the agents'
+    "pool_id": lambda w: w.ids["lead_pool"],
+    "lead_rule_id": lambda w: w.ids["lead_rule"],
+    "extension_id": lambda w: w.ids["lead_extension"],  # X's request for more time on that lead
 }
 # Public routes (no account) reached by a token in their address: each forged address, made from tenant A's
 # real ones, must be "not found" and show nothing of tenant A's. A device page's address is
@@ -180,6 +185,15 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
     ("POST", "/console/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
     ("POST", "/console/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded", "action": "save"},
+    ("POST", "/api/agent/leads/{lead_id:uuid}/distribute"): {"pool_id": NOBODY},
+    ("POST", "/api/partner/agent/leads/{lead_id:uuid}/follow-ups"): {"kind": "call", "note": "Intruded"},
+    ("POST", "/api/agent/leads/{lead_id:uuid}/follow-ups"): {"kind": "call", "note": "Intruded"},
+    ("POST", "/api/partner/agent/leads/{lead_id:uuid}/extension"): {"days": 3},
+    ("PATCH", "/api/agent/lead-pools/{pool_id:uuid}"): {"name": "Intruded"},
+    ("PATCH", "/api/agent/lead-rules/{lead_rule_id:uuid}"): {"name": "Intruded"},
+    ("POST", "/api/agent/leads"): {"company_name": "Intruder", "distribute": False},
+    ("POST", "/api/agent/lead-pools"): {"name": "Intruders"},
+    ("POST", "/api/agent/lead-rules"): {"name": "Intruders", "strategy": "round_robin"},
     ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},
     # another workspace's admin registers a mini-program of its own, and tenant A's stays as it was
     ("PUT", "/api/channels/wechat/mini-program"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32},

@@ -235,7 +235,13 @@ def test_preferences_hold_except_for_security_notices(
     )
     assert security.status_code == 409
     staff_kinds = mail.get("/api/notifications/preferences", headers=world.a.admin.bearer).json()["items"]
-    assert [k["kind"] for k in staff_kinds] == ["service.sla_breached", "staff.password_reset"]
+    assert [k["kind"] for k in staff_kinds] == [
+        "agent.follow_up_due",
+        "agent.lead_recycle_notice",
+        "agent.lead_recycled",
+        "service.sla_breached",
+        "staff.password_reset",
+    ]
     # a kind meant for partners is not a staff member's to choose
     assert (
         mail.put(

@@ -88,6 +88,14 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
     assert {"day": "2026-10-10", "kind": "workday", "name": "国庆节调休上班", "hours": None} in borealis
     assert len([d for d in borealis if d["day"] == "2026-10-01"]) == 1
     assert any(d["name"] == "Christmas Day" for d in acme)
+    # each manufacturer's leads: waiting in its pool, held by a partner, and one not placed, once
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        leads = db.execute(
+            "SELECT t.slug, l.status, count(*) FROM agent_leads l JOIN tenants t ON t.id = l.tenant_id"
+            " GROUP BY t.slug, l.status"
+        ).fetchall()
+    for slug in ("acme-pumps", "borealis-valves"):
+        assert {status: n for s, status, n in leads if s == slug} == {"pooled": 6, "assigned": 2, "new": 1}
     # the demo history has shipped orders; receiving everything shipped "0 days ago" takes them
     received = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
     assert received.returncode == 0, received.stderr

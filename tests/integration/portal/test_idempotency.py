@@ -115,8 +115,38 @@ def _code() -> str:
     return f"c{uuid.uuid4().hex[:10]}"
 
 
+def _held_lead(client: TestClient, world: World) -> str:
+    """A new lead of tenant A given to enterprise X, its home pool the world's (a deadline to extend)."""
+    admin = world.a.admin.bearer
+    made = client.post("/api/agent/leads", headers=admin, json={"company_name": _code(), "distribute": False})
+    assert made.status_code == 201, made.text
+    lead_id = made.json()["id"]
+    body = {"enterprise_id": world.x.link_id, "pool_id": world.ids["lead_pool"]}
+    given = client.post(f"/api/agent/leads/{lead_id}/distribute", headers=admin, json=body)
+    assert given.status_code == 200, given.text
+    return str(lead_id)
+
+
 CreatingCase = Callable[[TestClient, World], tuple[Credential, str, dict[str, Any]]]
 CREATING: dict[str, CreatingCase] = {
+    "/api/agent/leads": lambda c, w: (w.a.admin, "/api/agent/leads", {"company_name": _code(), "distribute": False}),
+    "/api/agent/lead-pools": lambda c, w: (w.a.admin, "/api/agent/lead-pools", {"name": _code()}),
+    "/api/agent/lead-rules": lambda c, w: (w.a.admin, "/api/agent/lead-rules", {"name": _code()}),
+    "/api/agent/leads/{lead_id:uuid}/follow-ups": lambda c, w: (
+        w.a.admin,
+        f"/api/agent/leads/{w.ids['lead_lead']}/follow-ups",
+        {"kind": "call", "note": _code()},
+    ),
+    "/api/partner/agent/leads/{lead_id:uuid}/follow-ups": lambda c, w: (
+        w.x.admin,
+        f"/api/partner/agent/leads/{w.ids['lead_lead']}/follow-ups",
+        {"kind": "visit", "note": _code()},
+    ),
+    "/api/partner/agent/leads/{lead_id:uuid}/extension": lambda c, w: (
+        w.x.admin,
+        f"/api/partner/agent/leads/{_held_lead(c, w)}/extension",
+        {"days": 3},
+    ),
     "/api/users": lambda c, w: (w.a.admin, "/api/users", new_user(f"{_code()}@a.example")),
     "/api/interconnect/regions": lambda c, w: (
         w.a.admin,

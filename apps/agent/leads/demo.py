@@ -1,0 +1,134 @@
+"""Demo leads: for each demo manufacturer a pool open to every partner type, with its rules set, a
+fallback assignment rule into it, leads waiting in it, two held by the first demo enterprise (one of them
+close to being recycled) and one not yet placed; the partner types without a data level for leads see
+their enterprise's. Runs after the demo deals (whose step gives the demo admins the deal registrar
+role); skips a tenant that has leads already."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.agent.leads import rules
+from apps.agent.leads.models import AssignmentRule, Lead, LeadEvent, LeadPool
+from apps.agent.objects import PARTNER_LEAD
+from interconnect.models import Membership, PartnerType
+from portal.db.context import tenant_context
+from portal.db.types import utcnow
+from portal.identity.models import InternalUser
+from portal.permissions import policy_changed
+from portal.services import Services
+from roles.models import DataRule
+
+LEADS = {
+    "acme-pumps": (
+        ("Riverside Dairy", "Pumps", "Ms Chen"),
+        ("Northgate Mall", "Pumps", "Mr Olsen"),
+        ("Sunrise Hotel", "Boosters", "Ms Park"),
+        ("City Fire Brigade", "Fire pumps", "Chief Adams"),
+        ("Valley Vineyards", "Irrigation", "Mr Rossi"),
+        ("Port Authority", "Pumps", "Ms Ngata"),
+        ("Mountain Spa", "Boosters", "Mr Keller"),
+        ("Old Town Bakery", "Pumps", None),
+        ("Eastside School", "Pumps", "Mr Brown"),
+    ),
+    "borealis-valves": (
+        ("江南纺织厂", "阀门", "陈女士"),
+        ("北城商场", "阀门", "王先生"),
+        ("日出酒店", "调节阀", "朴女士"),
+        ("市消防支队", "消防阀", "李队长"),
+        ("山谷葡萄园", "灌溉", "罗先生"),
+        ("港务集团", "阀门", "赵女士"),
+        ("山间温泉", "调节阀", "孔先生"),
+        ("老城面包房", "阀门", None),
+        ("东区学校", "阀门", "刘老师"),
+    ),
+}
+
+
+async def load_leads(services: Services, context: dict[str, Any]) -> None:
+    for slug, tenant_id in context["tenants"].items():
+        leads = LEADS.get(slug)
+        if leads is None:
+            continue
+        async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
+            if await session.scalar(select(Lead.id).limit(1)) is not None:
+                continue
+            upstream = await session.scalar(select(InternalUser.id).order_by(InternalUser.created_at).limit(1))
+            if upstream is None:
+                continue
+            await _data_levels(session)
+            await _leads(session, upstream, leads)
+            await policy_changed(session, tenant_id)
+
+
+async def _leads(session: AsyncSession, upstream: Any, leads: tuple[tuple[str, str, str | None], ...]) -> None:
+    pool = LeadPool(
+        name="Open leads",
+        enterprise_limit=5,
+        person_limit=3,
+        daily_claim_limit=10,
+        visible_fields=["region_id", "product_line"],
+        cooldown_days=3,
+        follow_up_days=7,
+        convert_days=30,
+        notice_days=2,
+    )
+    session.add(pool)
+    await session.flush()
+    session.add(AssignmentRule(position=100, name="Everything else into the pool", strategy="pool", pool_id=pool.id))
+    first = await session.scalar(
+        select(Membership)
+        .where(Membership.is_enterprise_admin.is_(True), Membership.link_id.is_not(None))
+        .order_by(Membership.created_at, Membership.id)
+        .limit(1)
+    )
+    now = utcnow()
+    for number, (company, line, contact) in enumerate(leads):
+        lead = Lead(
+            company_name=company,
+            product_line=line,
+            contact_name=contact,
+            phone=f"+86 138 0000 {1000 + number}",
+            source="import",
+            status="new",
+            owner_id=upstream,
+            created_by=upstream,
+        )
+        session.add(lead)
+        await session.flush()
+        session.add(LeadEvent(lead_id=lead.id, action="created", actor_kind="internal", actor_id=upstream, at=now))
+        if number == len(leads) - 1:
+            continue  # one not placed yet, for the console's "distribute by hand"
+        if number < 2 and first is not None:
+            lead.status, lead.pool_id, lead.enterprise_id = "assigned", pool.id, first.link_id
+            lead.owner_id = lead.holder_id = first.id
+            # the second was claimed six days ago: its holder is warned and it goes back tomorrow
+            rules.start_clock(lead, pool, now - timedelta(days=6 * number))
+            session.add(
+                LeadEvent(
+                    lead_id=lead.id,
+                    action="claimed",
+                    actor_kind="external",
+                    actor_id=first.id,
+                    enterprise_id=first.link_id,
+                    at=now,
+                )
+            )
+        else:
+            lead.status, lead.pool_id = "pooled", pool.id
+            session.add(LeadEvent(lead_id=lead.id, action="pooled", actor_kind="system", actor_id=upstream, at=now))
+    await session.flush()
+
+
+async def _data_levels(session: AsyncSession) -> None:
+    """Each partner type without a data level for leads (the presets give one to agents only): their
+    enterprise's leads, to work on."""
+    ruled = set(await session.scalars(select(DataRule.partner_type_id).where(DataRule.object == PARTNER_LEAD)))
+    for type_id in await session.scalars(select(PartnerType.id)):
+        if type_id not in ruled:
+            session.add(DataRule(object=PARTNER_LEAD, partner_type_id=type_id, level="enterprise_write"))
+    await session.flush()
