@@ -28,10 +28,11 @@ from tests.world import PASSWORD, World, partner_type_id, unique
 
 def test_quota_counts_the_enterprises_and_people_of_each_tenant(client: TestClient, world: World) -> None:
     # the world: A has dealers X and Y, their two admins and X's colleague, and the service partners
-    # FixIt (its admin and engineer) and Other (its admin); B has nobody yet
+    # FixIt (its admin and engineer) and Other (its admin), and North, a partner running its own workspace
+    # (no people of A's: its people are its workspace's); B has nobody yet
     assert quota(client, world.a) == {
         "max_enterprises": 50,
-        "enterprises_used": 4,
+        "enterprises_used": 5,
         "max_external_users": 500,
         "external_users_used": 6,
     }
