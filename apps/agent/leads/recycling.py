@@ -19,11 +19,11 @@ from apps.agent.leads.notices import RECYCLE_NOTICE, RECYCLED
 from apps.agent.leads.service import release
 from interconnect.models import ExternalIdentity, Membership
 from interconnect.notices import recipient
-from portal.db.context import PUBLIC, tenant_context
+from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.identity.models import InternalUser, Tenant
 from portal.notifications.service import Recipient
-from portal.schedules import ScheduledJob
+from portal.schedules import ScheduledJob, for_each_tenant
 from portal.services import Services
 
 BATCH = 500
@@ -150,9 +150,7 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
 async def lead_recycling(services: Services, now: datetime | None = None) -> int:
     """One pass over every tenant: how many notices and recyclings it made."""
     moment = now or utcnow()
-    async with services.db.session(PUBLIC) as session:
-        tenants = list(await session.scalars(select(Tenant.id).order_by(Tenant.slug)))
-    return sum([await check_tenant(services, tenant_id, moment) for tenant_id in tenants])
+    return await for_each_tenant(services, lambda tenant_id: check_tenant(services, tenant_id, moment))
 
 
 LEAD_RECYCLING = ScheduledJob("agent.lead_recycling", lead_recycling, every=timedelta(minutes=5))

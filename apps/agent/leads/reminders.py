@@ -17,11 +17,11 @@ from apps.agent.leads.models import Lead, LeadFollowUp
 from apps.agent.leads.notices import FOLLOW_UP_DUE
 from interconnect.models import ExternalIdentity, Membership
 from interconnect.notices import recipient
-from portal.db.context import PUBLIC, tenant_context
+from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.identity.models import InternalUser, Tenant
 from portal.notifications.service import Recipient
-from portal.schedules import ScheduledJob
+from portal.schedules import ScheduledJob, for_each_tenant
 from portal.services import Services
 
 BATCH = 500
@@ -90,9 +90,7 @@ async def _author(session: AsyncSession, entry: LeadFollowUp, tenant: Tenant) ->
 async def follow_up_reminders(services: Services, now: datetime | None = None) -> int:
     """One pass over every tenant: how many follow-ups it handled."""
     moment = now or utcnow()
-    async with services.db.session(PUBLIC) as session:
-        tenants = list(await session.scalars(select(Tenant.id).order_by(Tenant.slug)))
-    return sum([await remind_tenant(services, tenant_id, moment) for tenant_id in tenants])
+    return await for_each_tenant(services, lambda tenant_id: remind_tenant(services, tenant_id, moment))
 
 
 FOLLOW_UP_REMINDERS = ScheduledJob("agent.follow_up_reminders", follow_up_reminders, every=timedelta(hours=1))

@@ -24,14 +24,14 @@ from apps.service.objects import TICKET
 from apps.service.public import PROGRESS_LIFETIME, PublicService
 from apps.service.tickets import Tickets
 from portal.actor import Actor
-from portal.db.context import PUBLIC, tenant_context
+from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.notifications.kinds import NotificationKind
 from portal.notifications.service import Recipient
 from portal.outbox import Event, Subscriber
-from portal.schedules import ScheduledJob
+from portal.schedules import ScheduledJob, for_each_tenant
 from roles.policy import RolePolicy
 
 if TYPE_CHECKING:
@@ -152,9 +152,7 @@ async def close_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
 async def auto_close(services: Services, now: datetime | None = None) -> int:
     """One pass over every tenant: how many tickets it closed."""
     moment = now or utcnow()
-    async with services.db.session(PUBLIC) as session:
-        tenants = list(await session.scalars(select(Tenant.id).order_by(Tenant.slug)))
-    return sum([await close_tenant(services, tenant_id, moment) for tenant_id in tenants])
+    return await for_each_tenant(services, lambda tenant_id: close_tenant(services, tenant_id, moment))
 
 
 AUTO_CLOSE = ScheduledJob("service.auto_close", auto_close, every=timedelta(minutes=15))

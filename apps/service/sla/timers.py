@@ -25,12 +25,12 @@ from apps.service.sla.clock import RESOLUTION_RUNNING, RESPONSE_RUNNING, next_ch
 from apps.service.sla.notices import BREACHED, WARNING
 from interconnect.models import EnterpriseLink, ExternalIdentity, Membership
 from interconnect.notices import recipient
-from portal.db.context import PUBLIC, tenant_context
+from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.identity.models import InternalUser, Tenant
 from portal.notifications.service import Recipient
 from portal.outbox import publish
-from portal.schedules import ScheduledJob
+from portal.schedules import ScheduledJob, for_each_tenant
 from portal.services import Services
 from roles.casbin_model import ROLE_PREFIX, USER_PREFIX
 from roles.models import PolicyRule
@@ -193,9 +193,7 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
 async def sla_timers(services: Services, now: datetime | None = None) -> int:
     """One pass over every tenant: how many warnings and breaches it handled."""
     moment = now or utcnow()
-    async with services.db.session(PUBLIC) as session:
-        tenants = list(await session.scalars(select(Tenant.id).order_by(Tenant.slug)))
-    return sum([await check_tenant(services, tenant_id, moment) for tenant_id in tenants])
+    return await for_each_tenant(services, lambda tenant_id: check_tenant(services, tenant_id, moment))
 
 
 SLA_TIMERS = ScheduledJob("service.sla_timers", sla_timers, every=timedelta(minutes=1))
