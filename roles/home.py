@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from portal.actor import Actor
 from portal.home import Channel, HomeWidget, Tile, WidgetContext
 from portal.services import Services
+from portal.ui.numbers import money
 from roles.models import Role
 
 KIND_ORDER = ("todo", "kpi", "links")
-CENTS = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -43,10 +43,8 @@ class ShownWidget:
 
 
 def figure(value: int | Decimal | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value.quantize(CENTS, rounding=ROUND_HALF_UP):,.2f}"
+    if value is None or isinstance(value, Decimal):
+        return money(value)
     return f"{value:,}"
 
 

@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -25,10 +25,10 @@ from portal import idempotency
 from portal.actor import Actor
 from portal.errors import DomainError, FieldError, ValidationFailed
 from portal.i18n import N_, gettext, lazy
+from portal.ui.numbers import money
 from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]
-CENTS = Decimal("0.01")
 KEY_FIELD = "key"
 
 ACTION_LABELS = {
@@ -67,13 +67,6 @@ FIELD_LABELS = {
     "end": N_("To"),
     KEY_FIELD: N_("Form"),
 }
-
-
-def money(value: Decimal | None) -> str:
-    """Two decimals, rounded half up, with thousands separated; never through a float."""
-    if value is None:
-        return ""
-    return f"{value.quantize(CENTS, rounding=ROUND_HALF_UP):,.2f}"
 
 
 def image_src(url: str | None) -> str | None:
