@@ -40,8 +40,7 @@ class AnnouncementOut(msgspec.Struct):
     withdrawn_at: datetime | None
 
     @classmethod
-    def of(cls, a: Announcement) -> AnnouncementOut:
-        types = [uuid.UUID(t) for t in a.partner_type_ids or []]
+    def of(cls, a: Announcement, types: list[uuid.UUID]) -> AnnouncementOut:
         return cls(a.id, a.title, a.body, types, a.published_at, a.expires_at, a.withdrawn_at)
 
 
@@ -85,19 +84,22 @@ class AnnouncementsController(Controller):
     ) -> AnnouncementPage:
         """Newest first, withdrawn and expired ones included."""
         rows, total = await announcements.page(limit, offset)
-        return AnnouncementPage([AnnouncementOut.of(a) for a in rows], total)
+        audiences = await announcements.audiences([a.id for a in rows])
+        return AnnouncementPage([AnnouncementOut.of(a, audiences[a.id]) for a in rows], total)
 
     @post("/", opt=requires(PROGRAMME, "update"), status_code=HTTP_201_CREATED)
     async def publish(self, data: JSONBody[AnnouncementIn], db: DB, announcements: AnnouncementsDep) -> AnnouncementOut:
         """Publish now to every partner, or to the partner types named. An `Idempotency-Key` makes a
         retried request publish once."""
         new = NewAnnouncement(data.title, data.body, data.partner_type_ids, data.until)
-        return AnnouncementOut.of(await announcements.publish(new))
+        published = await announcements.publish(new)
+        return AnnouncementOut.of(published, sorted(set(data.partner_type_ids)))
 
     @post("/{announcement_id:uuid}/withdraw", opt=requires(PROGRAMME, "update"), status_code=200)
     async def withdraw(self, announcement_id: FromPath[uuid.UUID], announcements: AnnouncementsDep) -> AnnouncementOut:
         """Partners stop seeing it at once; it stays in this list."""
-        return AnnouncementOut.of(await announcements.withdraw(announcement_id))
+        withdrawn = await announcements.withdraw(announcement_id)
+        return AnnouncementOut.of(withdrawn, (await announcements.audiences([withdrawn.id]))[withdrawn.id])
 
 
 class PartnerAnnouncementsController(Controller):

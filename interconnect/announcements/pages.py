@@ -63,9 +63,10 @@ async def _console_page(
         "console/partners/announcements.html",
         context={
             "rows": rows,
+            "audiences": await announcements.audiences([a.id for a in rows]),
             "total": total,
             "types": types,
-            "type_names": {str(type_id): name for type_id, name in types},
+            "type_names": dict(types),
             "form": form or {},
             "errors": errors or {},
             "alert": alert,

@@ -5,10 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interconnect.announcements.models import Announcement
+from interconnect.announcements.models import Announcement, AnnouncementAudience
 from interconnect.models import PartnerType
 from portal.actor import Actor
 from portal.db.types import utcnow
@@ -72,16 +72,27 @@ class Announcements:
         if errors:
             raise ValidationFailed(errors)
         announcement = Announcement(
-            title=title,
-            body=body,
-            partner_type_ids=sorted(str(i) for i in wanted),
-            published_at=now,
-            expires_at=expires_at,
-            created_by=self.actor.user_id,
+            title=title, body=body, published_at=now, expires_at=expires_at, created_by=self.actor.user_id
         )
         self.session.add(announcement)
         await self.session.flush()
+        for type_id in sorted(wanted):
+            self.session.add(AnnouncementAudience(announcement_id=announcement.id, partner_type_id=type_id))
+        await self.session.flush()
         return announcement
+
+    async def audiences(self, announcement_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[uuid.UUID]]:
+        """The partner types each announcement is addressed to (none listed: every partner)."""
+        found: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in announcement_ids}
+        if announcement_ids:
+            rows = await self.session.execute(
+                select(AnnouncementAudience.announcement_id, AnnouncementAudience.partner_type_id)
+                .where(AnnouncementAudience.announcement_id.in_(announcement_ids))
+                .order_by(AnnouncementAudience.partner_type_id)
+            )
+            for announcement_id, type_id in rows:
+                found[announcement_id].append(type_id)
+        return found
 
     async def withdraw(self, announcement_id: uuid.UUID) -> Announcement:
         query = select(Announcement).where(Announcement.id == announcement_id).with_for_update()
@@ -97,28 +108,29 @@ class Announcements:
     # the partners' side
 
     def _current(self) -> Select[tuple[Announcement]]:
-        """What this partner person may read now: published to every partner or to their type, not
-        withdrawn, not expired."""
+        """What this partner person may read now: published to every partner or to their enterprise's type,
+        not withdrawn, not expired."""
         now = utcnow()
+        addressed = AnnouncementAudience.announcement_id == Announcement.id
         return select(Announcement).where(
             Announcement.withdrawn_at.is_(None),
             or_(Announcement.expires_at.is_(None), Announcement.expires_at > now),
             Announcement.published_at <= now,
+            or_(
+                ~exists().where(addressed),
+                exists().where(addressed, AnnouncementAudience.partner_type_id == self.actor.partner_type_id),
+            ),
         )
 
     async def current(self, limit: int = 50, offset: int = 0) -> tuple[list[Announcement], int]:
-        """Newest first. The audience is matched here rather than in SQL (a JSON list, read the same on
-        SQLite and PostgreSQL): current announcements are few, the expired and withdrawn are left out first."""
-        query = self._current().order_by(Announcement.published_at.desc(), Announcement.id.desc())
-        rows = [a for a in await self.session.scalars(query) if self.addressed(a)]
-        return rows[offset : offset + limit], len(rows)
-
-    def addressed(self, announcement: Announcement) -> bool:
-        types = announcement.partner_type_ids or []
-        return not types or (self.actor.partner_type_id is not None and str(self.actor.partner_type_id) in types)
+        """Newest first."""
+        query = self._current()
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        newest = query.order_by(Announcement.published_at.desc(), Announcement.id.desc())
+        return list(await self.session.scalars(newest.limit(limit).offset(offset))), total
 
     async def read(self, announcement_id: uuid.UUID) -> Announcement:
         found = await self.session.scalar(self._current().where(Announcement.id == announcement_id))
-        if found is None or not self.addressed(found):
+        if found is None:
             raise NotFound(N_("No such announcement"))
         return found
