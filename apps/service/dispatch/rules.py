@@ -71,17 +71,30 @@ class RuleView:
 async def listed(session: AsyncSession) -> list[RuleView]:
     """Every rule in the order they are tried, with the names of what they name."""
     rules = list(await session.scalars(select(DispatchRule).order_by(DispatchRule.position, DispatchRule.id)))
+    return await _views(session, rules, 1)
+
+
+async def one(session: AsyncSession, rule_id: uuid.UUID) -> RuleView:
+    rule = await session.scalar(select(DispatchRule).where(DispatchRule.id == rule_id))
+    if rule is None:
+        raise NotFound(N_("No such dispatch rule"))
+    before = (DispatchRule.position < rule.position) | (
+        (DispatchRule.position == rule.position) & (DispatchRule.id < rule.id)
+    )
+    tried_before = await session.scalar(select(func.count()).select_from(DispatchRule).where(before)) or 0
+    return (await _views(session, [rule], tried_before + 1))[0]
+
+
+async def _views(session: AsyncSession, rules: list[DispatchRule], first_position: int) -> list[RuleView]:
+    """The rules (consecutive in the order they are tried, the first at `first_position`) with the names of
+    their region, product line and partners."""
     if not rules:
         return []
-    regions = {key: name for key, name in await session.execute(select(Region.id, Region.name))}
-    wanted = {r.category_id for r in rules if r.category_id is not None}
-    categories = (
-        {
-            key: name
-            for key, name in await session.execute(select(Category.id, Category.name).where(Category.id.in_(wanted)))
-        }
-        if wanted
-        else {}
+    region_ids = {r.region_id for r in rules if r.region_id is not None}
+    category_ids = {r.category_id for r in rules if r.category_id is not None}
+    regions = dict((await session.execute(select(Region.id, Region.name).where(Region.id.in_(region_ids)))).all())
+    categories = dict(
+        (await session.execute(select(Category.id, Category.name).where(Category.id.in_(category_ids)))).all()
     )
     partners: dict[uuid.UUID, list[tuple[uuid.UUID, str]]] = {}
     rows = await session.execute(
@@ -91,6 +104,7 @@ async def listed(session: AsyncSession) -> list[RuleView]:
             (EnterpriseLink.tenant_id == DispatchRulePartner.tenant_id)
             & (EnterpriseLink.id == DispatchRulePartner.enterprise_id),
         )
+        .where(DispatchRulePartner.rule_id.in_([r.id for r in rules]))
         .order_by(EnterpriseLink.name)
     )
     for rule_id, key, name in rows:
@@ -98,7 +112,7 @@ async def listed(session: AsyncSession) -> list[RuleView]:
     return [
         RuleView(
             r.id,
-            index + 1,
+            first_position + index,
             r.name,
             r.region_id,
             regions.get(r.region_id) if r.region_id else None,
@@ -112,13 +126,6 @@ async def listed(session: AsyncSession) -> list[RuleView]:
         )
         for index, r in enumerate(rules)
     ]
-
-
-async def one(session: AsyncSession, rule_id: uuid.UUID) -> RuleView:
-    found = next((r for r in await listed(session) if r.id == rule_id), None)
-    if found is None:
-        raise NotFound(N_("No such dispatch rule"))
-    return found
 
 
 async def _checked(session: AsyncSession, data: RuleIn) -> tuple[str, list[uuid.UUID]]:
