@@ -29,10 +29,12 @@ def new_mobile() -> str:
     return "139" + "".join(random.choices("0123456789", k=8))
 
 
-def invite_with_mobile(client: TestClient, tenant: TenantWorld, *, typed_as: str = "+86{}") -> Partner:
-    """A dealer whose admin the manufacturer invited with a mobile number (typed as `typed_as` says) and who set
-    a password through the one-time link."""
-    mobile = new_mobile()
+def invite_with_mobile(
+    client: TestClient, tenant: TenantWorld, *, typed_as: str = "+86{}", mobile: str | None = None
+) -> Partner:
+    """A dealer whose admin the manufacturer invited with a mobile number (a new one unless given, typed as
+    `typed_as` says) and who set a password through the one-time link."""
+    mobile = mobile or new_mobile()
     email = f"wx-{uuid.uuid4().hex[:8]}@partner.example"
     made = client.post(
         "/api/interconnect/enterprises",

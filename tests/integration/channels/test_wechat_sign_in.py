@@ -75,6 +75,14 @@ def test_another_countrys_number_with_the_same_digits_is_not_the_partner(
     assert us.status_code == 403 and us.json()["code"] == "not_invited", us.text
 
 
+def test_a_number_two_partners_share_links_neither(client: TestClient, world: World, fake_wechat: FakeWeChat) -> None:
+    """The same mobile typed once with +86 and once without belongs to two logins: WeChat does not guess."""
+    first = invite_with_mobile(client, world.a)
+    invite_with_mobile(client, world.a, typed_as="{}", mobile=first.mobile)
+    shared = mini_sign_in(client, world.a.slug, fake_wechat, openid(), phone=first.mobile)
+    assert shared.status_code == 409 and shared.json()["code"] == "ambiguous_phone", shared.text
+
+
 def test_the_partner_password_links_wechat_once(client: TestClient, world: World, fake_wechat: FakeWeChat) -> None:
     me = openid()
     wrong = mini_sign_in(client, world.a.slug, fake_wechat, me, login=world.x.admin.email, password="not it")
