@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from portal.actor import Actor
 from portal.config import Settings
-from portal.db import tenancy
+from portal.db import limits, tenancy
 from portal.db.context import DbContext, actor_context
 from portal.errors import ConfigurationError
 
@@ -42,6 +42,7 @@ def ensure_sqlite_directory(database_url: str) -> None:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    limits.install()
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         ensure_sqlite_directory(settings.database_url)
