@@ -7,11 +7,12 @@ import uuid
 from litestar import Controller, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
+from msgspec import UNSET
 
 from interconnect import quotas
 from interconnect.dependencies import DEPENDENCIES, InvitationsDep, LinksDep, PeopleDep, ProgrammeDep
 from interconnect.invitations import NewInvitation
-from interconnect.links import LinkFilter, NewEnterprise
+from interconnect.links import EnterpriseChanges, LinkFilter, NewEnterprise
 from interconnect.models import PartnerTier, PartnerType, Region
 from interconnect.notices import Handover
 from interconnect.people import NewPerson, People, create_enterprise
@@ -21,6 +22,7 @@ from interconnect.schemas import (
     EnterpriseIn,
     EnterpriseOut,
     EnterprisePage,
+    EnterprisePatch,
     InvitationIn,
     InvitationOut,
     MemberOut,
@@ -174,6 +176,14 @@ class EnterprisesController(Controller):
             [StatusChangeOut.of(c) for c in await links.history(link.id)],
             [MemberOut.of(m, i) for m, i in members],
         )
+
+    @patch("/{link_id:uuid}", opt=requires("interconnect.enterprises", "update"))
+    async def update_enterprise(
+        self, link_id: FromPath[uuid.UUID], data: JSONBody[EnterprisePatch], links: LinksDep
+    ) -> EnterpriseOut:
+        """Change the name, partner type, tier, region, code or phone; only the fields given change."""
+        given = {name: value for name in data.__struct_fields__ if (value := getattr(data, name)) is not UNSET}
+        return EnterpriseOut.of(await links.update(link_id, EnterpriseChanges(**given)))
 
     @post("/{link_id:uuid}/status", opt=requires("interconnect.enterprises", "update"), status_code=200)
     async def change_status(

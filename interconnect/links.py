@@ -51,6 +51,26 @@ class NewEnterprise:
     downstream_tenant_id: uuid.UUID | None = None
 
 
+class _Keep:
+    """A field an edit leaves as it is (None clears a field that may be empty)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP = _Keep()
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseChanges:
+    name: str | _Keep = KEEP
+    partner_type_id: uuid.UUID | _Keep = KEEP
+    tier_id: uuid.UUID | _Keep | None = KEEP
+    region_id: uuid.UUID | _Keep | None = KEEP
+    code: str | _Keep | None = KEEP
+    contact_phone: str | _Keep | None = KEEP
+
+
 @dataclass(frozen=True, slots=True)
 class LinkFilter:
     text: str | None = None
@@ -111,6 +131,53 @@ class Links:
         await self.session.flush()
         await self._add_to_tree(link)
         self._record(link, None, status, None)
+        return link
+
+    async def update(self, link_id: uuid.UUID, changes: EnterpriseChanges) -> EnterpriseLink:
+        """Change an enterprise's details (its CRM account's name and code with it), one field checked
+        like at creation. The tree and the status have their own operations; a terminated enterprise is
+        history and keeps the details it ended with. Announced as `link.updated` with what changed."""
+        link = await self.get(link_id)
+        if link.status == "terminated":
+            raise Conflict(N_("A terminated enterprise cannot be changed"), code="enterprise_terminated")
+        wanted = {
+            "name": changes.name if isinstance(changes.name, _Keep) else check_name(changes.name, "name"),
+            "partner_type_id": changes.partner_type_id,
+            "tier_id": changes.tier_id,
+            "region_id": changes.region_id,
+            "code": changes.code if isinstance(changes.code, _Keep) else ((changes.code or "").strip() or None),
+            "contact_phone": changes.contact_phone
+            if isinstance(changes.contact_phone, _Keep)
+            else ((changes.contact_phone or "").strip() or None),
+        }
+        after = {key: value for key, value in wanted.items() if not isinstance(value, _Keep)}
+        await self.check_references(
+            after.get("partner_type_id", link.partner_type_id),
+            after.get("tier_id", link.tier_id),  # type: ignore[arg-type]
+            after.get("region_id", link.region_id),  # type: ignore[arg-type]
+        )
+        changed = {key: value for key, value in after.items() if getattr(link, key) != value}
+        code = changed.get("code")
+        if code and await self.session.scalar(
+            select(EnterpriseLink.id).where(EnterpriseLink.code == code, EnterpriseLink.id != link.id)
+        ):
+            raise Conflict(N_("An enterprise with this code already exists"), code="enterprise_code_taken")
+        if not changed:
+            return link
+        before = {key: getattr(link, key) for key in changed}
+        for key, value in changed.items():
+            setattr(link, key, value)
+        if "name" in changed or "code" in changed:
+            account = await self.session.get_one(Account, (link.tenant_id, link.account_id))
+            account.name, account.code = link.name, link.code
+        publish(
+            self.session,
+            "link.updated",
+            "enterprise_link",
+            link.id,
+            {"name": link.name, "changed": {key: [before[key], value] for key, value in changed.items()}},
+        )
+        await self.session.flush()
         return link
 
     async def check_references(

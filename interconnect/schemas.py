@@ -63,6 +63,17 @@ class EnterpriseIn(Strict):
     admin: PersonIn | None = None
 
 
+class EnterprisePatch(Strict):
+    """Only the fields given change; null clears the ones that may be empty."""
+
+    name: str | msgspec.UnsetType = msgspec.UNSET
+    partner_type_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
+    tier_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    region_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    code: str | msgspec.UnsetType | None = msgspec.UNSET
+    contact_phone: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
 class EnterpriseOut(msgspec.Struct):
     id: uuid.UUID
     name: str

@@ -19,6 +19,8 @@ from litestar import Router
 from interconnect.dependencies import DEPENDENCIES
 from interconnect.pages.enterprises import (
     create_enterprise_page,
+    edit_enterprise,
+    edit_enterprise_form,
     enterprise_status,
     enterprises_page,
     external_user_status,
@@ -53,6 +55,8 @@ CONSOLE_PAGES: list[Any] = [
     new_enterprise_form,
     create_enterprise_page,
     terminate_confirmation,
+    edit_enterprise_form,
+    edit_enterprise,
     enterprise_status,
     external_user_status,
     resend_setup_link_page,

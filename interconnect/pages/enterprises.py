@@ -11,7 +11,7 @@ from litestar.response import Redirect, Template
 
 from interconnect import quotas
 from interconnect.dependencies import LinksDep, PeopleDep, ProgrammeDep
-from interconnect.links import LinkFilter, Links, NewEnterprise
+from interconnect.links import EnterpriseChanges, LinkFilter, Links, NewEnterprise
 from interconnect.models import LINK_STATUSES, LINK_TRANSITIONS
 from interconnect.notices import Handover
 from interconnect.pages.programme_settings import PARENT_CHOICES, percent, programme_settings
@@ -261,3 +261,85 @@ async def external_user_status(membership_id: FromPath[uuid.UUID], data: Form, p
     if membership.link_id is None:
         return Redirect("/console/partners")
     return Redirect(f"/console/partners/enterprises/{membership.link_id}#people")
+
+
+EDITABLE_FIELDS = ("name", "code", "partner_type", "tier", "region", "contact_phone")
+
+
+async def _edit_page(
+    link_id: uuid.UUID,
+    links: Links,
+    programme: Programme,
+    form: dict[str, str] | None,
+    errors: dict[str, str],
+    alert: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    link = await links.get(link_id)
+    if form is None:
+        form = {
+            "name": link.name,
+            "code": link.code or "",
+            "partner_type": str(link.partner_type_id),
+            "tier": str(link.tier_id or ""),
+            "region": str(link.region_id or ""),
+            "contact_phone": link.contact_phone or "",
+        }
+    settings = await programme_settings(programme)
+    return Template(
+        "console/partners/edit_enterprise.html",
+        context={
+            "link": link,
+            "form": form,
+            "errors": errors,
+            "alert": alert,
+            "type_options": [
+                (t.id, setting_name(t.name)) for t in settings.types if t.active or t.id == link.partner_type_id
+            ],
+            "tier_options": [(t.id, setting_name(t.name)) for t in settings.tiers],
+            "region_options": [(r.id, r.name) for r in settings.regions],
+            "section": "enterprises",
+        },
+        status_code=status_code,
+    )
+
+
+@get(
+    "/console/partners/enterprises/{link_id:uuid}/edit",
+    opt=requires("interconnect.enterprises", "update"),
+    include_in_schema=False,
+)
+async def edit_enterprise_form(link_id: FromPath[uuid.UUID], links: LinksDep, programme: ProgrammeDep) -> Template:
+    return await _edit_page(link_id, links, programme, None, {})
+
+
+@post(
+    "/console/partners/enterprises/{link_id:uuid}/edit",
+    opt=requires("interconnect.enterprises", "update"),
+    include_in_schema=False,
+)
+async def edit_enterprise(
+    link_id: FromPath[uuid.UUID], data: Form, db: DB, links: LinksDep, programme: ProgrammeDep
+) -> Template | Redirect:
+    form = {k: data.get(k, "").strip() for k in EDITABLE_FIELDS}
+    try:
+        async with db.begin_nested():
+            check_all(lambda: check_name(form["name"], "name"), lambda: required_uuid(data, "partner_type"))
+            await links.update(
+                link_id,
+                EnterpriseChanges(
+                    name=form["name"],
+                    partner_type_id=form_uuid(data, "partner_type", "partner_type"),  # type: ignore[arg-type]
+                    tier_id=form_uuid(data, "tier", "tier"),
+                    region_id=form_uuid(data, "region", "region"),
+                    code=form["code"] or None,
+                    contact_phone=form["contact_phone"] or None,
+                ),
+            )
+    except ValidationFailed as error:
+        return await _edit_page(link_id, links, programme, form, field_errors(error), status_code=422)
+    except Conflict as error:
+        if error.code == "enterprise_code_taken":
+            return await _edit_page(link_id, links, programme, form, {"code": message_of(error)}, status_code=409)
+        return await _edit_page(link_id, links, programme, form, {}, message_of(error), status_code=error.status)
+    return Redirect(f"/console/partners/enterprises/{link_id}")

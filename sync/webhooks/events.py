@@ -14,6 +14,7 @@ PUBLIC_EVENT_TYPES: dict[str, str] = {
     "link.established": N_("A partner enterprise joined the programme or was reactivated"),
     "link.suspended": N_("A partner enterprise was suspended"),
     "link.terminated": N_("A partner enterprise left the programme"),
+    "link.updated": N_("A partner enterprise's name, type, tier, region, code or phone changed"),
     "user.joined": N_("A partner person joined their enterprise's workspace"),
     "user.disabled": N_("A partner person's access was disabled"),
     "user.enabled": N_("A partner person's access was enabled again"),

@@ -7,15 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 from litestar.testing import TestClient
 
+from portal.config import Settings
 from tests.integration.interconnect.support import (
     change_status,
     create_enterprise,
     enterprise,
     new_email,
+    outbox_events,
     search,
     setup_token,
 )
-from tests.world import PASSWORD, World, partner_type_id, unique
+from tests.integration.web.test_pages import act_as
+from tests.world import PASSWORD, World, csrf_token, partner_type_id, unique
 
 
 def parse(moment: str) -> datetime:
@@ -330,3 +333,93 @@ def test_staff_may_read_enterprises_but_not_create_them(client: TestClient, worl
         json={"name": unique("Nope"), "partner_type_id": partner_type_id(client, world.a.admin)},
     )
     assert response.status_code == 403
+
+
+def test_an_admin_changes_an_enterprises_details_and_the_change_is_announced(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    link = create_enterprise(client, world.a, "Before", code=unique("E"), contact_phone="+86 21 1")["enterprise"]
+    region = client.post(
+        "/api/interconnect/regions", headers=world.a.admin.bearer, json={"code": unique("north").lower(), "name": "N"}
+    ).json()["id"]
+    tier = client.get("/api/interconnect/tiers", headers=world.a.admin.bearer).json()[0]["id"]
+    code = unique("NEW")
+    answer = client.patch(
+        f"/api/interconnect/enterprises/{link['id']}",
+        headers=world.a.admin.bearer,
+        json={"name": "  After  ", "region_id": region, "tier_id": tier, "code": code, "contact_phone": None},
+    )
+    assert answer.status_code == 200, answer.text
+    after = answer.json()
+    assert (after["name"], after["region_id"], after["tier_id"], after["code"]) == ("After", region, tier, code)
+    assert enterprise(client, world.a, link["id"])["enterprise"]["name"] == "After"
+    assert search(client, world.a, region_id=region)["total"] == 1
+    # a field left out stays; clearing the region leaves the rest
+    cleared = client.patch(
+        f"/api/interconnect/enterprises/{link['id']}", headers=world.a.admin.bearer, json={"region_id": None}
+    ).json()
+    assert cleared["region_id"] is None and cleared["tier_id"] == tier and cleared["name"] == "After"
+    [first, second] = [
+        e for e in outbox_events(settings, world.a.tenant_id, link["id"]) if e["event_type"] == "link.updated"
+    ]
+    assert first["payload"]["changed"]["name"] == [link["name"], "After"]
+    assert set(first["payload"]["changed"]) == {"name", "region_id", "tier_id", "code", "contact_phone"}
+    assert set(second["payload"]["changed"]) == {"region_id"}
+
+
+def test_a_refused_change_changes_nothing(client: TestClient, world: World) -> None:
+    taken = create_enterprise(client, world.a, "Holder", code=unique("T"))["enterprise"]["code"]
+    link = create_enterprise(client, world.a, "Keeps", code=unique("K"))["enterprise"]
+    b_region = client.post(
+        "/api/interconnect/regions", headers=world.b.admin.bearer, json={"code": unique("b").lower(), "name": "B"}
+    ).json()["id"]
+    url = f"/api/interconnect/enterprises/{link['id']}"
+    for body, status, field_or_code in (
+        ({"name": "Renamed", "code": taken}, 409, "enterprise_code_taken"),
+        ({"name": "Renamed", "region_id": b_region}, 422, "region"),
+        ({"name": "   "}, 422, "name"),
+        ({"name": "Renamed", "contact_phone": "1" * 41}, 422, "contact_phone"),
+        ({"name": "Renamed\u202e"}, 422, "name"),
+        ({"name": "Renamed", "status": "terminated"}, 422, "status"),
+        ({"name": None}, 422, "name"),
+    ):
+        answer = client.patch(url, headers=world.a.admin.bearer, json=body)
+        assert answer.status_code == status, (body, answer.text)
+        problem = answer.json()
+        if status == 409:
+            assert problem["code"] == field_or_code
+        elif status == 422:
+            assert [e["field"] for e in problem["errors"]] == [field_or_code], problem
+    assert enterprise(client, world.a, link["id"])["enterprise"] == link
+
+
+def test_only_the_owning_admin_may_change_an_enterprise(client: TestClient, world: World) -> None:
+    link = create_enterprise(client, world.a, "Guarded")["enterprise"]
+    url = f"/api/interconnect/enterprises/{link['id']}"
+    assert client.patch(url, headers=world.b.admin.bearer, json={"name": "Taken"}).status_code == 404
+    assert client.patch(url, headers=world.a.others["staff"].bearer, json={"name": "Taken"}).status_code == 403
+    assert client.patch(url, headers=world.x.admin.bearer, json={"name": "Taken"}).status_code in (401, 403)
+    change_status(client, world.a, link["id"], "terminated")
+    ended = client.patch(url, headers=world.a.admin.bearer, json={"name": "Again"})
+    assert ended.status_code == 409 and ended.json()["code"] == "enterprise_terminated"
+    assert enterprise(client, world.a, link["id"])["enterprise"]["name"] == link["name"]
+
+
+def test_the_console_edits_an_enterprise_and_shows_mistakes_beside_their_fields(
+    client: TestClient, world: World
+) -> None:
+    link = create_enterprise(client, world.a, "Paged", code=unique("P"))["enterprise"]
+    page_url = f"/console/partners/enterprises/{link['id']}"
+    act_as(client, world.a.admin.cookie)
+    assert f'href="{page_url}/edit"' in client.get(page_url).text
+    form = client.get(f"{page_url}/edit")
+    assert form.status_code == 200 and f'value="{link["name"]}"' in form.text
+    token = csrf_token(client, f"{page_url}/edit")
+    fields = {"partner_type": link["partner_type_id"], "code": link["code"], "_csrf_token": token}
+    bad = client.post(f"{page_url}/edit", data={**fields, "name": ""}, follow_redirects=False)
+    assert bad.status_code == 422 and 'id="name-error"' in bad.text
+    good = client.post(f"{page_url}/edit", data={**fields, "name": "Paged again"}, follow_redirects=False)
+    assert good.status_code in (302, 303) and good.headers["location"] == page_url
+    assert enterprise(client, world.a, link["id"])["enterprise"]["name"] == "Paged again"
+    act_as(client, world.a.others["staff"].cookie)
+    assert client.get(f"{page_url}/edit").status_code == 403
