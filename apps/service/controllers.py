@@ -13,7 +13,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from litestar import Controller, Request, Response, Router, delete, get, post
+from litestar import Controller, Request, Response, Router, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
@@ -226,17 +226,15 @@ class StaffDevicesController(Controller):
 
     @post("/", opt=requires(DEVICE, "create"))
     async def record_device(self, data: JSONBody[DeviceIn], db: DB, devices: DevicesDep) -> DeviceOut:
-        values = {
-            "serial_number": data.serial_number,
-            "customer_name": data.customer_name,
-            "site_address": data.site_address,
-            "sku": data.sku or "",
-            "product_name": data.product_name or "",
-            "install_date": data.install_date.isoformat() if data.install_date else "",
-            "warranty_end": data.warranty_end.isoformat() if data.warranty_end else "",
-        }
-        given = {"region_id": data.region_id, "dealer_id": data.dealer_id, "enterprise_id": data.enterprise_id}
-        device = await devices.create(values, given)
+        device = await devices.create(*_device_values(data))
+        return typed(await devices.out(device), DeviceOut)
+
+    @put("/{device_id:uuid}", opt=requires(DEVICE, "update"))
+    async def update_device(
+        self, device_id: FromPath[uuid.UUID], data: JSONBody[DeviceIn], devices: DevicesDep
+    ) -> DeviceOut:
+        """Every field as when recording it (a field left out is cleared); the same checks apply."""
+        device = await devices.update(device_id, *_device_values(data))
         return typed(await devices.out(device), DeviceOut)
 
     @get("/export.xlsx", opt=requires(DEVICE, "export"), media_type=XLSX_MEDIA_TYPE)
@@ -303,6 +301,20 @@ class StaffDevicesController(Controller):
         public.revoke_device_token(device)
         await db.flush()
         return DevicePageOut(url=None)
+
+
+def _device_values(data: DeviceIn) -> tuple[dict[str, str], dict[str, uuid.UUID | None]]:
+    """A device's fields as the service reads them: text keyed like the import's columns, and ids."""
+    values = {
+        "serial_number": data.serial_number,
+        "customer_name": data.customer_name,
+        "site_address": data.site_address,
+        "sku": data.sku or "",
+        "product_name": data.product_name or "",
+        "install_date": data.install_date.isoformat() if data.install_date else "",
+        "warranty_end": data.warranty_end.isoformat() if data.warranty_end else "",
+    }
+    return values, {"region_id": data.region_id, "dealer_id": data.dealer_id, "enterprise_id": data.enterprise_id}
 
 
 def _page_url(device: Any, base_url: str) -> str:

@@ -171,6 +171,50 @@ class Devices:
         """One device from text values keyed as the import's columns, with its region, dealer and service
         partner `given` by id (region_id, dealer_id, enterprise_id) rather than by code."""
         lookups = await _lookups(self.session, [values])
+        errors = await self._known(given)
+        device = await self._checked(values, lookups, errors, None, given)
+        if errors or device is None:
+            raise ValidationFailed(errors)
+        self.session.add(device)
+        await self.session.flush()
+        return device
+
+    async def update(
+        self, device_id: uuid.UUID, values: Mapping[str, str], given: Mapping[str, uuid.UUID | None]
+    ) -> Device:
+        """Replace what recording one sets (a changed serial number must still be unique); tickets keep
+        the device they were opened on."""
+        device = await self.writable(device_id)
+        lookups = await _lookups(self.session, [values])
+        lookups.taken.discard(device.serial_number.lower())
+        errors = await self._known(given)
+        checked = await self._checked(values, lookups, errors, None, given)
+        if errors or checked is None:
+            raise ValidationFailed(errors)
+        for name in (
+            "serial_number",
+            "product_id",
+            "product_name",
+            "customer_name",
+            "site_address",
+            "region_id",
+            "install_date",
+            "warranty_end",
+            "dealer_id",
+            "enterprise_id",
+        ):
+            setattr(device, name, getattr(checked, name))
+        await self.session.flush()
+        return device
+
+    async def sku_of(self, device: Device) -> str | None:
+        """The catalog SKU the device was recorded with, if it names a product."""
+        if device.product_id is None:
+            return None
+        return await self.session.scalar(select(Product.sku).where(Product.id == device.product_id))
+
+    async def _known(self, given: Mapping[str, uuid.UUID | None]) -> list[FieldError]:
+        """Errors for a region or enterprise named by an id this tenant does not have."""
         errors: list[FieldError] = []
         for name, model, message in (
             ("region_id", Region, N_("No such region")),
@@ -180,12 +224,7 @@ class Devices:
             key = given.get(name)
             if key is not None and await self.session.scalar(select(model.id).where(model.id == key)) is None:
                 errors.append(FieldError(name, message, "unknown"))
-        device = await self._checked(values, lookups, errors, None, given)
-        if errors or device is None:
-            raise ValidationFailed(errors)
-        self.session.add(device)
-        await self.session.flush()
-        return device
+        return errors
 
     async def import_file(self, filename: str, content: bytes) -> int:
         """Every row of the file recorded, or none: a refusal names each bad row (up to MAX_ERRORS)."""

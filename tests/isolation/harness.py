@@ -119,6 +119,12 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/console/settings"): {"time_zone": "Pacific/Apia"},
     ("POST", "/console/users"): {"email": "intruder@x.example", "display_name": "I", "password": "intruder password"},
     ("POST", "/api/interconnect/enterprises/{link_id:uuid}/status"): {"status": "suspended"},
+    ("PATCH", "/api/interconnect/enterprises/{link_id:uuid}"): {"name": "Intruded"},
+    ("PUT", "/api/service/devices/{device_id:uuid}"): {
+        "serial_number": "INTRUDED",
+        "customer_name": "Intruder",
+        "site_address": "Elsewhere",
+    },
     ("PATCH", "/api/interconnect/users/{membership_id:uuid}"): {"status": "disabled"},
     ("PATCH", "/api/partner/colleagues/{membership_id:uuid}"): {"status": "disabled"},
     ("PATCH", "/api/interconnect/partner-types/{partner_type_id:uuid}"): {"name": "Intruded"},

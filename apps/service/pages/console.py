@@ -359,11 +359,7 @@ async def devices_page(
 async def record_device_page(data: Form, db: DB, devices: DevicesDep) -> Template | Redirect:
     form = {name: text(data, name) for name in DEVICE_FIELDS}
     errors: list[FieldError] = []
-    given: dict[str, uuid.UUID | None] = {"dealer_id": None}
-    for name in ("region_id", "enterprise_id"):
-        given[name] = uuid_or_none(form[name])
-        if form[name] and given[name] is None:
-            errors.append(FieldError(name, N_("is not known"), "unknown"))
+    given = {**_given(form, errors), "dealer_id": None}
     try:
         if errors:
             raise ValidationFailed(errors)
@@ -372,6 +368,71 @@ async def record_device_page(data: Form, db: DB, devices: DevicesDep) -> Templat
     except ValidationFailed as error:
         return await _devices_page(db, devices, form=form, errors=field_errors(error), status_code=422)
     return Redirect(f"{DEVICES}?done=recorded&q={form['serial_number']}")
+
+
+def _given(form: dict[str, str], errors: list[FieldError]) -> dict[str, uuid.UUID | None]:
+    """The region and service partner the form names by id (an id that is not one is a field error)."""
+    given: dict[str, uuid.UUID | None] = {}
+    for name in ("region_id", "enterprise_id"):
+        given[name] = uuid_or_none(form[name])
+        if form[name] and given[name] is None:
+            errors.append(FieldError(name, N_("is not known"), "unknown"))
+    return given
+
+
+async def _device_page(
+    db: AsyncSession,
+    devices: Devices,
+    device_id: uuid.UUID,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    notice: str | None = None,
+) -> Template:
+    device = await devices.get(device_id)
+    shown = await devices.out(device)
+    if form is None:
+        form = {name: "" if (v := shown.get(name)) is None else str(v) for name in DEVICE_FIELDS}
+        form["sku"] = await devices.sku_of(device) or ""
+    return Template(
+        "service/console/device.html",
+        context={
+            **page_helpers(),
+            "device": shown,
+            "notice": notice,
+            "form": form,
+            "errors": errors or {},
+            "partners": await service_partners(db),
+            "regions": await regions(db),
+            "section": "devices",
+        },
+        status_code=status_code,
+    )
+
+
+@get(f"{DEVICES}/{{device_id:uuid}}", opt=requires(DEVICE, "read"), include_in_schema=False)
+async def device_page(
+    device_id: FromPath[uuid.UUID], db: DB, devices: DevicesDep, done: FromQuery[str | None] = None
+) -> Template:
+    return await _device_page(db, devices, device_id, notice=done_message(done))
+
+
+@post(f"{DEVICES}/{{device_id:uuid}}", opt=requires(DEVICE, "update"), include_in_schema=False)
+async def update_device_page(
+    device_id: FromPath[uuid.UUID], data: Form, db: DB, devices: DevicesDep
+) -> Template | Redirect:
+    form = {name: text(data, name) for name in DEVICE_FIELDS}
+    errors: list[FieldError] = []
+    device = await devices.get(device_id)
+    given = {**_given(form, errors), "dealer_id": device.dealer_id}
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        async with db.begin_nested():
+            await devices.update(device_id, form, given)
+    except ValidationFailed as error:
+        return await _device_page(db, devices, device_id, form, field_errors(error), status_code=422)
+    return Redirect(f"{DEVICES}/{device_id}?done=saved")
 
 
 @post(
@@ -416,6 +477,8 @@ CONSOLE_PAGES: list[Any] = [
             *(_action_page(action) for action in STAFF_ACTIONS),
             devices_page,
             record_device_page,
+            device_page,
+            update_device_page,
             import_devices_page,
             export_devices_page,
             *SLA_PAGES,

@@ -59,6 +59,7 @@ DONE = {
     "reopen": N_("The ticket is reopened and back with its partner."),
     "cancel": N_("The ticket is cancelled."),
     "recorded": N_("The device is recorded."),
+    "saved": N_("The device is saved."),
     "imported": N_("The file is imported."),
 }
 # The buttons of the forms, where the action's name alone would not say enough.

@@ -10,7 +10,8 @@ from litestar.testing import TestClient
 
 from portal.spreadsheets import workbook_bytes
 from tests.integration.service.support import PARTNER, STAFF, call, device, ok, open_ticket
-from tests.world import World, unique
+from tests.integration.web.test_pages import act_as
+from tests.world import World, csrf_token, unique
 
 
 def upload(client: TestClient, world: World, name: str, content: bytes) -> object:
@@ -124,3 +125,73 @@ def test_a_service_partner_sees_the_devices_it_looks_after(client: TestClient, w
     assert mine["id"] in seen and other["id"] not in seen
     assert call(client, partner.admin, "GET", f"{PARTNER}/devices/{other['id']}").status_code == 404
     assert ok(call(client, partner.people["engineer"], "GET", f"{PARTNER}/devices/{mine['id']}"))["enterprise"]
+
+
+def device_body(recorded: dict[str, object], **changes: object) -> dict[str, object]:
+    keys = ("serial_number", "product_name", "customer_name", "site_address", "region_id", "install_date")
+    body = {k: recorded.get(k) for k in (*keys, "warranty_end", "dealer_id", "enterprise_id")}
+    return {k: v for k, v in {**body, **changes}.items() if v is not None}
+
+
+def test_staff_correct_a_device_and_the_same_checks_apply(client: TestClient, world: World) -> None:
+    admin = world.a.admin
+    recorded = device(client, world)
+    other = device(client, world)
+    partner = world.service["fixit"].link_id
+    url = f"{STAFF}/devices/{recorded['id']}"
+    changed = ok(
+        call(
+            client,
+            admin,
+            "PUT",
+            url,
+            json=device_body(
+                recorded, customer_name="Hillside School", warranty_end="2030-06-30", enterprise_id=partner
+            ),
+        )
+    )
+    assert changed["customer_name"] == "Hillside School" and changed["warranty_end"] == "2030-06-30"
+    assert changed["enterprise_id"] == partner and changed["serial_number"] == recorded["serial_number"]
+    # its own serial number in other letters is still its own; another device's is refused
+    same = ok(
+        call(client, admin, "PUT", url, json=device_body(changed, serial_number=recorded["serial_number"].lower()))
+    )
+    assert same["serial_number"] == recorded["serial_number"].lower()
+    b_region = ok(
+        call(
+            client, world.b.admin, "POST", "/api/interconnect/regions", json={"code": unique("b").lower(), "name": "B"}
+        ),
+        201,
+    )["id"]
+    for changes, field in (
+        ({"serial_number": other["serial_number"]}, "serial_number"),
+        ({"region_id": b_region}, "region_id"),
+        ({"warranty_end": "2000-01-01", "install_date": "2001-01-01"}, "warranty_end"),
+        ({"customer_name": "x" * 201}, "customer_name"),
+    ):
+        refused = call(client, admin, "PUT", url, json=device_body(same, **changes))
+        assert refused.status_code == 422 and field in {e["field"] for e in refused.json()["errors"]}, refused.text
+    assert ok(call(client, admin, "GET", url)) == same
+    # another tenant's staff cannot find it; a partner's token is not staff
+    assert call(client, world.b.admin, "PUT", url, json=device_body(same)).status_code == 404
+    assert call(client, world.service["fixit"].admin, "PUT", url, json=device_body(same)).status_code in (401, 403)
+
+
+def test_the_console_edits_a_device_on_its_own_page(client: TestClient, world: World) -> None:
+    recorded = device(client, world)
+    page_url = f"/console/service/devices/{recorded['id']}"
+    act_as(client, world.a.admin.cookie)
+    assert f'href="{page_url}"' in client.get("/console/service/devices", params={"q": recorded["serial_number"]}).text
+    page = client.get(page_url)
+    assert page.status_code == 200 and f'value="{recorded["customer_name"]}"' in page.text
+    token = csrf_token(client, page_url)
+    form = {k: str(v) for k, v in device_body(recorded).items() if k not in ("dealer_id",)}
+    bad = client.post(page_url, data={**form, "customer_name": "", "_csrf_token": token}, follow_redirects=False)
+    assert bad.status_code == 422 and 'id="customer_name-error"' in bad.text
+    good = client.post(
+        page_url, data={**form, "customer_name": "Renamed", "_csrf_token": token}, follow_redirects=False
+    )
+    assert good.status_code in (302, 303)
+    assert "Renamed" in client.get(good.headers["location"]).text
+    act_as(client, world.b.admin.cookie)
+    assert client.get(page_url).status_code == 404
