@@ -15,6 +15,7 @@ from sync.cli import register as register_cli
 from sync.controllers import DeliveriesController
 from sync.crosstenant.controllers import CONTROLLERS as CROSSTENANT_CONTROLLERS
 from sync.crosstenant.demo import load_sync
+from sync.crosstenant.forgetting import FORGET_APPLIED_JOB
 from sync.crosstenant.objects import OBJECTS as CROSSTENANT_OBJECTS
 from sync.crosstenant.pages import PAGES as CROSSTENANT_PAGES
 from sync.crosstenant.subscriber import SUBSCRIBER as CROSSTENANT
@@ -77,7 +78,7 @@ component = Component(
     services_setup=setup,
     subscribers=(WEBHOOKS, CROSSTENANT),
     demo=load_sync,
-    jobs=(purge_job(),),
+    jobs=(purge_job(), FORGET_APPLIED_JOB),
     cli=register_cli,
     lifespan=lifespan,
 )
