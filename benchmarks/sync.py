@@ -1,0 +1,231 @@
+"""Cross-tenant sync within one deployment on PostgreSQL, each figure beside its goal, in one run:
+
+    .venv/bin/python -m benchmarks.sync [--url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--changes 1000] [--samples 50] [--workers 2] [--concurrency 4] [--batch 10] [--keep]
+
+A scratch database (dropped at the end unless --keep), migrated, with the demo data: Acme Pumps' catalog
+flows to North Supply's own workspace under the demo's active rule. The workers are `portal worker`
+processes connecting through a login that is only a member of the application's roles, as in production.
+
+    propagation   --changes new products published at Acme in one go (each with its event, as the catalog
+                  admin does), then the same products renamed, each applied at North Supply by --workers
+                  worker processes from the moment they are ready (goal: ≥ 300 changes/s with 2 workers)
+    latency       with the queue idle and one worker listening, --samples renames one at a time, each from
+                  its commit to the moment North Supply's product carries the new name (goal: median ≤ 500 ms)
+    memory        the peak resident memory (VmHWM) of each worker process
+
+Not measured here: backfill of 100,000 products, reconciliation (not built), across deployments (not built).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import select, text, update
+
+from apps.ordering.models import Product
+from apps.ordering.syncing import product_changed
+from benchmarks.delivery import peak_mib, stop
+from benchmarks.support import scratch_database, serving_login
+from portal.cli import with_services
+from portal.config import Settings, normalise_database_url
+from portal.db import migrate
+from portal.db.context import PUBLIC, tenant_context
+from portal.demo import load_demo
+from portal.identity.models import Tenant
+from portal.services import Services
+from sync.crosstenant.demo import UPSTREAM, WORKSPACE
+
+ROOT = Path(__file__).resolve().parent.parent
+DOWNSTREAM = WORKSPACE[1]
+
+
+def settings_for(url: str, data_dir: str) -> Settings:
+    return Settings.from_env({}, database_url=url, environment="test", password_profile="fast", data_dir=Path(data_dir))
+
+
+def start_workers(url: str, data_dir: str, count: int, args: argparse.Namespace) -> list[subprocess.Popen[str]]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        "PORTAL_DATABASE_URL": url,
+        "PORTAL_ENV": "test",
+        "PORTAL_DATA_DIR": data_dir,
+    }
+    command = [sys.executable, "-m", "portal.cli", "worker", "--concurrency", str(args.concurrency)]
+    processes = []
+    for _ in range(count):
+        process = subprocess.Popen(
+            [*command, "--batch", str(args.batch)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+        )
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        while line and not line.startswith("worker delivering"):
+            line = process.stdout.readline()
+        if not line:
+            raise RuntimeError("a worker did not start: " + process.stdout.read())
+        processes.append(process)
+    return processes
+
+
+async def tenant_ids(services: Services) -> tuple[uuid.UUID, uuid.UUID]:
+    async with services.db.session(PUBLIC) as session:
+        rows = dict((await session.execute(select(Tenant.slug, Tenant.id))).all())
+    return rows[UPSTREAM], rows[DOWNSTREAM]
+
+
+async def settled(services: Services) -> None:
+    """Wait until nothing waits for delivery (what the demo published included)."""
+    while True:
+        async with services.db.session(PUBLIC) as session:
+            waiting = await session.scalar(
+                text(
+                    "SELECT (SELECT count(*) FROM outbox_events WHERE NOT fanned_out)"
+                    " + (SELECT count(*) FROM outbox_deliveries WHERE status = 'pending')"
+                )
+            )
+        if not waiting:
+            return
+        await asyncio.sleep(0.2)
+
+
+async def downstream_names(services: Services, downstream: uuid.UUID, skus: list[str]) -> dict[str, str]:
+    async with services.db.session(tenant_context(downstream, channel="cli")) as session:
+        rows = await session.execute(select(Product.sku, Product.name).where(Product.sku.in_(skus)))
+        return dict(rows.all())
+
+
+async def publish_products(services: Services, upstream: uuid.UUID, skus: list[str], suffix: str) -> None:
+    """Create the products (or rename them to end in `suffix`), each with its event, 200 per transaction."""
+    for start in range(0, len(skus), 200):
+        chunk = skus[start : start + 200]
+        async with services.db.session(tenant_context(upstream, channel="cli")) as session:
+            found = await session.execute(select(Product.sku, Product.id).where(Product.sku.in_(chunk)))
+            existing = dict(found.all())
+            for sku in chunk:
+                if sku in existing:
+                    await session.execute(
+                        update(Product).where(Product.id == existing[sku]).values(name=f"Bench {sku} {suffix}")
+                    )
+                    product_changed(session, existing[sku])
+                else:
+                    product = Product(sku=sku, name=f"Bench {sku} {suffix}")
+                    session.add(product)
+                    await session.flush()
+                    product_changed(session, product.id)
+
+
+async def propagation(
+    services: Services, serve_url: str, data_dir: str, args: argparse.Namespace, suffix: str, skus: list[str]
+) -> tuple[float, list[float]]:
+    upstream, downstream = await tenant_ids(services)
+    await publish_products(services, upstream, skus, suffix)
+    processes = await asyncio.to_thread(start_workers, serve_url, data_dir, args.workers, args)
+    started = time.monotonic()
+    deadline = started + 900
+    wanted = {sku: f"Bench {sku} {suffix}" for sku in skus}
+    while time.monotonic() < deadline:
+        names = await downstream_names(services, downstream, skus)
+        if all(names.get(sku) == name for sku, name in wanted.items()):
+            break
+        await asyncio.sleep(0.05)
+    took = time.monotonic() - started
+    peaks = [peak_mib(p.pid) for p in processes]
+    await asyncio.to_thread(stop, processes)
+    names = await downstream_names(services, downstream, skus)
+    arrived = sum(names.get(sku) == name for sku, name in wanted.items())
+    if arrived < len(skus):
+        raise RuntimeError(f"only {arrived} of {len(skus)} changes arrived")
+    return len(skus) / took, peaks
+
+
+async def latency(services: Services, serve_url: str, data_dir: str, args: argparse.Namespace) -> list[float]:
+    upstream, downstream = await tenant_ids(services)
+    sku = f"LAT-{uuid.uuid4().hex[:8]}"
+    await publish_products(services, upstream, [sku], "0")
+    processes = await asyncio.to_thread(start_workers, serve_url, data_dir, 1, args)
+    try:
+        while (await downstream_names(services, downstream, [sku])).get(sku) != f"Bench {sku} 0":  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        times = []
+        for sample in range(1, args.samples + 1):
+            await asyncio.sleep(0.2)  # the queue idle again, the worker waiting
+            await publish_products(services, upstream, [sku], str(sample))
+            committed = time.monotonic()
+            arrived = f"Bench {sku} {sample}"
+            while (await downstream_names(services, downstream, [sku])).get(sku) != arrived:  # noqa: ASYNC110
+                await asyncio.sleep(0.002)
+            times.append((time.monotonic() - committed) * 1000)
+        return times
+    finally:
+        await asyncio.to_thread(stop, processes)
+
+
+def line(label: str, figure: str, goal: str, met: bool | None) -> None:
+    verdict = "" if met is None else ("met" if met else "MISSED")
+    print(f"{label:<34} {figure:>16}   goal {goal:<22} {verdict}")
+
+
+async def _run(owner_url: str, args: argparse.Namespace, data_dir: str) -> None:
+    settings = settings_for(owner_url, data_dir)
+    await asyncio.to_thread(migrate.upgrade, settings)
+    async with serving_login(owner_url) as serve_url:
+
+        async def work(services: Services) -> None:
+            await load_demo(services)
+            processes = await asyncio.to_thread(start_workers, serve_url, data_dir, 1, args)
+            await settled(services)  # the demo's own events and the catalog's backfill
+            await asyncio.to_thread(stop, processes)
+            skus = [f"BENCH-{i:06d}" for i in range(args.changes)]
+            created, created_peaks = await propagation(services, serve_url, data_dir, args, "a", skus)
+            await settled(services)
+            renamed, renamed_peaks = await propagation(services, serve_url, data_dir, args, "b", skus)
+            await settled(services)
+            times = await latency(services, serve_url, data_dir, args)
+            print(f"\nsync within one deployment, PostgreSQL, {args.workers} worker processes, batch {args.batch}")
+            line("new products propagated", f"{created:,.0f} /s", "≥ 300 /s", created >= 300)
+            line("renamed products propagated", f"{renamed:,.0f} /s", "≥ 300 /s", renamed >= 300)
+            median = statistics.median(times)
+            p99 = sorted(times)[max(0, int(len(times) * 0.99) - 1)]
+            line("commit to applied, median", f"{median:,.0f} ms", "≤ 500 ms", median <= 500)
+            line("commit to applied, p99", f"{p99:,.0f} ms", "(none)", None)
+            peaks = created_peaks + renamed_peaks
+            line("worker peak memory", f"{max(peaks):,.0f} MiB", "(printed)", None)
+
+        await with_services(settings_for(owner_url, data_dir), work)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--changes", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=10)
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    server = normalise_database_url(args.url)
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-sync-") as data_dir,
+        scratch_database(server, f"portal_bench_sync_{os.getpid()}", reuse=False, keep=args.keep) as url,
+    ):
+        asyncio.run(_run(url, args, data_dir))
+
+
+if __name__ == "__main__":
+    main()
