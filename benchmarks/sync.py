@@ -53,7 +53,11 @@ def settings_for(url: str, data_dir: str) -> Settings:
     return Settings.from_env({}, database_url=url, environment="test", password_profile="fast", data_dir=Path(data_dir))
 
 
-def start_workers(url: str, data_dir: str, count: int, args: argparse.Namespace) -> list[subprocess.Popen[str]]:
+def start_workers(
+    url: str, data_dir: str, count: int, args: argparse.Namespace
+) -> tuple[list[subprocess.Popen[str]], float]:
+    """`count` worker processes, started together; and when the first was ready (from then on it delivers,
+    so a rate is measured from that moment)."""
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
@@ -62,9 +66,8 @@ def start_workers(url: str, data_dir: str, count: int, args: argparse.Namespace)
         "PORTAL_DATA_DIR": data_dir,
     }
     command = [sys.executable, "-m", "portal.cli", "worker", "--concurrency", str(args.concurrency)]
-    processes = []
-    for _ in range(count):
-        process = subprocess.Popen(
+    processes = [
+        subprocess.Popen(
             [*command, "--batch", str(args.batch)],
             env=env,
             stdout=subprocess.PIPE,
@@ -72,14 +75,19 @@ def start_workers(url: str, data_dir: str, count: int, args: argparse.Namespace)
             text=True,
             cwd=ROOT,
         )
+        for _ in range(count)
+    ]
+    first_ready = None
+    for process in processes:
         assert process.stdout is not None
         line = process.stdout.readline()
         while line and not line.startswith("worker delivering"):
             line = process.stdout.readline()
         if not line:
             raise RuntimeError("a worker did not start: " + process.stdout.read())
-        processes.append(process)
-    return processes
+        first_ready = first_ready or time.monotonic()
+    assert first_ready is not None
+    return processes, first_ready
 
 
 async def tenant_ids(services: Services) -> tuple[uuid.UUID, uuid.UUID]:
@@ -134,8 +142,7 @@ async def propagation(
 ) -> tuple[float, list[float]]:
     upstream, downstream = await tenant_ids(services)
     await publish_products(services, upstream, skus, suffix)
-    processes = await asyncio.to_thread(start_workers, serve_url, data_dir, args.workers, args)
-    started = time.monotonic()
+    processes, started = await asyncio.to_thread(start_workers, serve_url, data_dir, args.workers, args)
     deadline = started + 900
     wanted = {sku: f"Bench {sku} {suffix}" for sku in skus}
     while time.monotonic() < deadline:
@@ -157,7 +164,7 @@ async def latency(services: Services, serve_url: str, data_dir: str, args: argpa
     upstream, downstream = await tenant_ids(services)
     sku = f"LAT-{uuid.uuid4().hex[:8]}"
     await publish_products(services, upstream, [sku], "0")
-    processes = await asyncio.to_thread(start_workers, serve_url, data_dir, 1, args)
+    processes, _ready = await asyncio.to_thread(start_workers, serve_url, data_dir, 1, args)
     try:
         while (await downstream_names(services, downstream, [sku])).get(sku) != f"Bench {sku} 0":  # noqa: ASYNC110
             await asyncio.sleep(0.05)
@@ -187,7 +194,7 @@ async def _run(owner_url: str, args: argparse.Namespace, data_dir: str) -> None:
 
         async def work(services: Services) -> None:
             await load_demo(services)
-            processes = await asyncio.to_thread(start_workers, serve_url, data_dir, 1, args)
+            processes, _ready = await asyncio.to_thread(start_workers, serve_url, data_dir, 1, args)
             await settled(services)  # the demo's own events and the catalog's backfill
             await asyncio.to_thread(stop, processes)
             skus = [f"BENCH-{i:06d}" for i in range(args.changes)]
