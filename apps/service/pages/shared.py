@@ -58,6 +58,11 @@ DONE = {
     "close": N_("The ticket is closed."),
     "reopen": N_("The ticket is reopened and back with its partner."),
     "cancel": N_("The ticket is cancelled."),
+    "field_check_in": N_("You are checked in on site."),
+    "field_note": N_("The note is added."),
+    "field_part": N_("The part is recorded and taken out of your stock."),
+    "field_photo": N_("The photo is added."),
+    "field_signature": N_("The customer's signature is saved."),
     "recorded": N_("The device is recorded."),
     "imported": N_("The file is imported."),
 }

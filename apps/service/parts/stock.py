@@ -134,3 +134,11 @@ async def products(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid
     if not ids:
         return {}
     return {p.id: p for p in await session.scalars(select(Product).where(Product.id.in_(sorted(set(ids)))))}
+
+
+async def catalog_choices(session: AsyncSession, limit: int = 500) -> list[tuple[uuid.UUID, str]]:
+    """The catalog's listed products, to ask for as parts: "name (SKU)" by name."""
+    rows = await session.execute(
+        select(Product.id, Product.name, Product.sku).where(Product.listed).order_by(Product.name).limit(limit)
+    )
+    return [(key, f"{name} ({sku})") for key, name, sku in rows]
