@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_200_OK
@@ -232,7 +232,31 @@ class StaffFieldController(Controller):
         return await record_out(tickets, ticket_id, STAFF_FILES)
 
 
+class FieldSettingsIn(Strict):
+    signature_required: bool  # resolving a ticket needs the customer's signature on it first
+
+
+class FieldSettingsOut(Out, kw_only=True):
+    signature_required: bool
+
+
+class FieldSettingsController(Controller):
+    path = "/api/service/field/settings"
+    tags = ["service"]
+
+    @get("/", opt=requires(TICKET, "read"))
+    async def get_field_settings(self, db: DB) -> FieldSettingsOut:
+        return FieldSettingsOut(signature_required=await rules.signature_required(db))
+
+    @put("/", opt=requires("workspace", "update"))
+    async def put_field_settings(self, data: JSONBody[FieldSettingsIn], db: DB) -> FieldSettingsOut:
+        """Whether resolving a ticket needs the customer's signature, drawn on site since it was last
+        dispatched (409 `signature_required` otherwise). Off for every tenant until turned on."""
+        return FieldSettingsOut(signature_required=await rules.set_signature_required(db, data.signature_required))
+
+
 FIELD_CONTROLLERS = [
+    FieldSettingsController,
     _partner_controller("tickets", PARTNER_TICKET),
     _partner_controller("jobs", PARTNER_JOB),
     StaffFieldController,

@@ -10,13 +10,14 @@ import math
 import uuid
 from typing import Any
 
-from litestar import Request, post
+from litestar import Request, Router, post
 from litestar.datastructures import UploadFile
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from apps.service.dependencies import JOB_DEPENDENCIES, PARTNER_DEPENDENCIES, TicketsDep
+from apps.service.field.rules import set_signature_required
 from apps.service.field.steps import FieldWork, Location
 from apps.service.objects import PARTNER_JOB, PARTNER_TICKET
 from apps.service.pages.partner import partner_ticket_page
@@ -28,7 +29,7 @@ from portal.http.deps import DB, ServicesDep
 from portal.i18n import N_
 from portal.permissions import requires
 from portal.storage.uploads import UPLOAD_BODY_LIMIT, read_upload
-from portal.ui.forms import uuid_or_none
+from portal.ui.forms import Form, uuid_or_none
 from portal.ui.refusals import field_errors, refusal_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -129,7 +130,15 @@ def _step_page(way: str, step: str) -> HTTPRouteHandler:
     )(handler)
 
 
+@post("/console/service/field/settings", opt=requires("workspace", "update"), include_in_schema=False)
+async def save_field_settings_page(data: Form, db: DB) -> Redirect:
+    """The checkbox on the console's dispatch page, beside the other service settings."""
+    await set_signature_required(db, text(data, "signature_required") == "on")
+    return Redirect("/console/service/dispatch?done=field_settings")
+
+
 FIELD_PAGES: list[Any] = [
+    Router(path="/", route_handlers=[save_field_settings_page]),
     partner_portal_router([_step_page("tickets", step) for step in STEPS], dependencies=PARTNER_DEPENDENCIES),
     partner_portal_router([_step_page("jobs", step) for step in STEPS], dependencies=JOB_DEPENDENCIES),
 ]

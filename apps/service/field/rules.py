@@ -29,3 +29,14 @@ async def check_signed(session: AsyncSession, ticket: Ticket) -> None:
         query = query.where(FieldEntry.at >= ticket.dispatched_at)
     if await session.scalar(query.limit(1)) is None:
         raise SignatureRequired(N_("Have the customer sign on the screen before you resolve the ticket"))
+
+
+async def set_signature_required(session: AsyncSession, required: bool) -> bool:
+    """Turn the rule on or off (the settings row is audited)."""
+    row = await session.scalar(select(ServiceSettings))
+    if row is None:  # a tenant made before its settings were seeded
+        row = ServiceSettings()
+        session.add(row)
+    row.signature_required = required
+    await session.flush()
+    return row.signature_required

@@ -13,10 +13,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from apps.service.models import ServiceSettings
-from portal.db.context import SYSTEM, tenant_context
+from portal.db.context import SYSTEM
 from portal.db.engine import Database
 from portal.outbox import OutboxEvent
 from tests.db import run_with_database
@@ -87,12 +86,9 @@ def events_of(app: Litestar, ticket_id: str) -> list[str]:
     return run_with_database(app.state.services.settings, work)
 
 
-def require_signature(app: Litestar, world: World, required: bool) -> None:
-    async def work(db: Database) -> None:
-        async with db.session(tenant_context(uuid.UUID(world.a.tenant_id), channel="system")) as session:
-            await session.execute(update(ServiceSettings).values(signature_required=required))
-
-    run_with_database(app.state.services.settings, work)
+def require_signature(client: TestClient, world: World, required: bool) -> None:
+    body = {"signature_required": required}
+    assert ok(call(client, world.a.admin, "PUT", f"{STAFF}/field/settings", json=body)) == body
 
 
 def test_the_engineer_works_a_ticket_on_site_step_by_step(client: TestClient, app: Litestar, world: World) -> None:
@@ -263,9 +259,15 @@ def test_another_enterprise_cannot_work_the_ticket(client: TestClient, world: Wo
     assert [e["kind"] for e in record["entries"]] == ["check_in"]
 
 
-def test_resolving_needs_a_signature_when_the_tenant_says_so(client: TestClient, app: Litestar, world: World) -> None:
+def test_resolving_needs_a_signature_when_the_tenant_says_so(client: TestClient, world: World) -> None:
     _dispatcher, engineer = fixit(world)
-    require_signature(app, world, True)
+    require_signature(client, world, True)
+    # tenant B's rule is its own; a partner may not change it
+    assert ok(call(client, world.b.admin, "GET", f"{STAFF}/field/settings")) == {"signature_required": False}
+    assert call(client, engineer, "PUT", f"{STAFF}/field/settings", json={"signature_required": False}).status_code in (
+        401,
+        403,
+    )
     try:
         ticket = on_site(client, world)
         assert ok(call(client, engineer, "GET", f"{PARTNER}/jobs/{ticket['id']}/field"))["signature_required"] is True
@@ -275,4 +277,4 @@ def test_resolving_needs_a_signature_when_the_tenant_says_so(client: TestClient,
         ok(field(client, engineer, ticket["id"], "signature", files={"file": ("s.png", signature_png(), "image/png")}))
         assert ok(job_act(client, engineer, ticket["id"], "resolve", note="Done"))["status"] == "resolved"
     finally:
-        require_signature(app, world, False)
+        require_signature(client, world, False)

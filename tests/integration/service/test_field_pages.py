@@ -77,6 +77,20 @@ def test_the_engineer_works_on_site_from_the_phone_page(client: TestClient, worl
     act_as(client, world.a.admin.cookie)
     console = page(client, f"/console/service/tickets/{ticket['id']}")
     assert "Work on site" in console and photo_url in console and "Seal replaced" in console
+    # the tenant's rule on signatures, beside the other service settings
+    saved = submit(
+        client, "/console/service/field/settings", {"signature_required": "on"}, form_page="/console/service/dispatch"
+    )
+    assert saved.status_code in REDIRECTS
+    settings = page(client, saved.headers["location"])
+    assert (
+        "The setting for work on site is saved." in settings
+        and 'name="signature_required" value="on" checked' in settings
+    )
+    assert (
+        submit(client, "/console/service/field/settings", {}, form_page="/console/service/dispatch").status_code
+        in REDIRECTS
+    )
     in_chinese(client, f"/console/service/tickets/{ticket['id']}")
     assert "现场工作" in page(client, f"/console/service/tickets/{ticket['id']}")
 
