@@ -8,19 +8,33 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from PIL import Image
 from sqlalchemy import select
 
+from apps.service import public
 from portal.db.context import SYSTEM
 from portal.db.engine import Database
 from portal.outbox import OutboxEvent
 from tests.db import run_with_database
 from tests.files import SVG, jpeg_with_gps
-from tests.integration.service.support import PARTNER, STAFF, call, dispatched, fixit, job_act, ok
+from tests.integration.service.support import (
+    PARTNER,
+    STAFF,
+    call,
+    dispatched,
+    fixit,
+    job_act,
+    ok,
+    partner_act,
+    staff_act,
+)
+from tests.integration.service.test_public import number_of, page_address, progress_link, send, ticket_row
 from tests.world import Credential, World
 
 PRODUCT = "ordering_product"
@@ -278,3 +292,32 @@ def test_resolving_needs_a_signature_when_the_tenant_says_so(client: TestClient,
         assert ok(job_act(client, engineer, ticket["id"], "resolve", note="Done"))["status"] == "resolved"
     finally:
         require_signature(client, world, False)
+
+
+@pytest.fixture
+def instant_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The device page's form may come back at once (its minimum fill time is tested on its own)."""
+    monkeypatch.setattr(public, "MIN_FILL", timedelta(0))
+
+
+def test_the_customers_progress_page_shows_none_of_the_field_work(
+    client: TestClient, world: World, instant_form: None
+) -> None:
+    address = page_address(client, world)
+    opened = send(client, address)
+    assert opened.status_code == 201, opened.text
+    link = progress_link(opened)
+    ticket_id = str(ticket_row(client, number_of(opened)).id)
+    dispatcher, _engineer = fixit(world)
+    ok(staff_act(client, world, ticket_id, "dispatch", enterprise_id=world.service["fixit"].link_id))
+    for action in ("accept", "start"):
+        ok(partner_act(client, dispatcher, ticket_id, action))
+    tickets = f"{PARTNER}/tickets/{ticket_id}"
+    ok(call(client, dispatcher, "POST", f"{tickets}/check-in", json={"latitude": 31.2, "longitude": 121.5}), 201)
+    ok(call(client, dispatcher, "POST", f"{tickets}/notes", json={"text": "Capacitor swapped"}), 201)
+    ok(call(client, dispatcher, "POST", f"{tickets}/photos", **upload(jpeg_with_gps())))
+    client.cookies.clear()
+    progress = client.get(f"/service/t/{link}")
+    assert progress.status_code == 200
+    assert progress.text.count("The engineer is on site") <= 2  # the status, and the one step that says so
+    assert "Capacitor" not in progress.text and "31.2" not in progress.text and "/attachments/" not in progress.text
