@@ -4,7 +4,8 @@ of it for a ticket, and adding to it when the manufacturer ships a request.
 Taking out is one conditional UPDATE (`quantity = quantity - n WHERE quantity >= n`): two engineers
 using the last unit at once cannot both get it, the second finds no row and is refused (409 naming the
 part), with nothing written. On PostgreSQL the second waits for the first's row lock, then re-reads.
-The statement bypasses the ORM, so the use is audited as the ticket's field entry that names it."""
+The statements bypass the ORM, so a use is audited as the ticket's field entry that names it, a
+shipment as the request's change to "shipped" (its lines say what was added)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product
@@ -80,17 +82,26 @@ async def take_out(session: AsyncSession, enterprise_id: uuid.UUID, product: Pro
 async def put_in(
     session: AsyncSession, enterprise_id: uuid.UUID, product_id: uuid.UUID, quantity: int, owner_id: uuid.UUID
 ) -> None:
-    """Add to the partner's stock (a shipment arrived), making its row for a part it never held."""
-    row = await session.scalar(
-        select(PartStock)
+    """Add to the partner's stock (a shipment arrived), making its row for a part it never held. Two
+    shipments of a new part at once both try to make the row: the second's insert fails on the unique
+    key inside its savepoint, and it adds to the row the first made instead."""
+    increase = (
+        update(PartStock)
         .where(PartStock.enterprise_id == enterprise_id, PartStock.product_id == product_id)
-        .with_for_update()
+        .values(quantity=PartStock.quantity + quantity, updated_at=utcnow())
+        .returning(PartStock.id)
+        .execution_options(synchronize_session=False)
     )
-    if row is None:
-        session.add(PartStock(enterprise_id=enterprise_id, product_id=product_id, quantity=quantity, owner_id=owner_id))
-    else:
-        row.quantity = row.quantity + quantity
-    await session.flush()
+    if await session.scalar(increase) is not None:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(
+                PartStock(enterprise_id=enterprise_id, product_id=product_id, quantity=quantity, owner_id=owner_id)
+            )
+            await session.flush()
+    except IntegrityError:
+        await session.scalar(increase)
 
 
 async def stock_rows(

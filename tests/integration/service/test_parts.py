@@ -157,3 +157,34 @@ def test_twenty_uses_of_the_last_units_at_once_never_go_below_zero(client: TestC
     record = ok(call(client, engineer, "GET", f"{PARTNER}/jobs/{ticket['id']}/field"))
     used = [e for e in record["entries"] if e["kind"] == "part"]
     assert sum(e["quantity"] for e in used) == 5 + left
+
+
+@pytest.mark.postgres_only
+def test_shipments_of_a_part_the_partner_never_held_add_up_when_made_at_once(client: TestClient, world: World) -> None:
+    dispatcher, _engineer = fixit(world)
+    product = ok(
+        call(
+            client,
+            world.a.admin,
+            "POST",
+            "/api/ordering/products",
+            json={"sku": f"NEW-{uuid.uuid4().hex[:6]}", "name": "Valve"},
+        ),
+        201,
+    )["id"]
+    made = [
+        ok(call(client, dispatcher, "POST", REQUESTS, json={"lines": [{"product_id": product, "quantity": n}]}), 201)[
+            "id"
+        ]
+        for n in (1, 2, 3, 4, 5)
+    ]
+    for request_id in made:
+        ok(call(client, world.a.admin, "POST", f"{STAFF}/parts/requests/{request_id}/approve", json={}))
+
+    def ship(request_id: str) -> Any:
+        return call(client, world.a.admin, "POST", f"{STAFF}/parts/requests/{request_id}/ship", json={})
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        responses = list(pool.map(ship, made))
+    assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
+    assert held(client, world, product) == 15
