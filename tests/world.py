@@ -499,7 +499,13 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
     passes the function check and only the data scope stands in the way)."""
     admin = tenant.admin.bearer
     role = client.get("/api/roles/dealer_admin", headers=admin).json()
-    grants = [["partner.service.ticket", "*"], ["partner.service.job", "*"], ["partner.service.device", "read"]]
+    grants = [
+        ["partner.service.ticket", "*"],
+        ["partner.service.job", "*"],
+        ["partner.service.device", "read"],
+        ["partner.service.parts", "read"],
+        ["partner.service.part_request", "*"],
+    ]
     granted = client.patch(
         "/api/roles/dealer_admin",
         headers=admin,
@@ -511,6 +517,8 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
         ("partner.service.ticket", "enterprise_write"),
         ("partner.service.job", "private"),
         ("partner.service.device", "enterprise_read"),
+        ("partner.service.parts", "enterprise_read"),
+        ("partner.service.part_request", "enterprise_write"),
     ):
         rule = {"object": obj, "level": level, "partner_type_id": dealer}
         assert client.put("/api/access/data", headers=admin, json=rule).status_code == 200
@@ -642,11 +650,20 @@ def build_world(client: TestClient) -> World:
         **{f"lead_{k}": v for k, v in sample_leads(client, a, x).items()},
     }
     ids["delivery"] = sample_delivery(client, a)
+    ids["service_part_request"] = sample_part_request(client, x, ids["ordering_product"])
     sample_mini_program(client, a)
     fixit = add_enterprise(client, a, "FixIt", "service_provider")
     add_colleague(client, a.slug, fixit, "engineer")
     service = {"fixit": fixit, "other": add_enterprise(client, a, "Other Service", "service_provider")}
     return World(a, tenants[1], x, y, ids, service)
+
+
+def sample_part_request(client: TestClient, enterprise: Enterprise, product_id: str) -> str:
+    """Enterprise X's request for spare parts (it may request them as the service sample grants)."""
+    body = {"lines": [{"product_id": product_id, "quantity": 2}], "note": "For the harbour pump"}
+    made = client.post("/api/partner/service/parts/requests", headers=enterprise.admin.bearer, json=body)
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
 
 
 def sample_announcement(client: TestClient, a: TenantWorld) -> str:

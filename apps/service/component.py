@@ -8,10 +8,14 @@ from apps.service.controllers import CONTROLLERS
 from apps.service.demo import load_service
 from apps.service.dispatch import closing
 from apps.service.dispatch.api import DISPATCH_CONTROLLERS
+from apps.service.field import files
+from apps.service.field.api import FIELD_CONTROLLERS
 from apps.service.notices import CUSTOMER_KINDS, SUBSCRIBERS
 from apps.service.notices import KINDS as NOTIFICATION_KINDS
 from apps.service.objects import OBJECTS
 from apps.service.pages import PAGES
+from apps.service.parts.api import PARTS_CONTROLLERS
+from apps.service.parts.objects import OBJECTS as PARTS_OBJECTS
 from apps.service.seed import seed_service
 from apps.service.sla import notices as sla_notices
 from apps.service.sla.api import ServiceLevelsController
@@ -27,9 +31,24 @@ STATIC = Path(__file__).resolve().parent / "static"
 component = Component(
     name="service",
     order=320,
-    model_modules=("apps.service.models", "apps.service.dispatch.models"),
-    route_handlers=[*CONTROLLERS, ServiceLevelsController, *DISPATCH_CONTROLLERS, *PAGES],
-    objects=OBJECTS,
+    model_modules=(
+        "apps.service.models",
+        "apps.service.dispatch.models",
+        "apps.service.field.models",
+        "apps.service.parts.models",
+    ),
+    route_handlers=[
+        *CONTROLLERS,
+        ServiceLevelsController,
+        *DISPATCH_CONTROLLERS,
+        *FIELD_CONTROLLERS,
+        *PARTS_CONTROLLERS,
+        *PAGES,
+    ],
+    objects=(*OBJECTS, *PARTS_OBJECTS),
+    # a ticket's photos and signature; the real check is installed once the role policy exists
+    attachment_owners=(files.PLACEHOLDER,),
+    services_setup=files.install,
     template_dir=TEMPLATES,
     static_dir=STATIC,
     home_widgets=WIDGETS,

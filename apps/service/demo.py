@@ -11,14 +11,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product
 from apps.service import workflow
 from apps.service.dispatch.models import DispatchRule, DispatchRulePartner
+from apps.service.field.demo import load_field_work
+from apps.service.field.models import FieldEntry
+from apps.service.field.steps import Location
 from apps.service.models import Device, Ticket, TicketEvent
 from apps.service.objects import PARTNER_JOB, PARTNER_TICKET, TICKET
+from apps.service.parts.demo import load_parts
 from apps.service.tickets import Tickets
 from interconnect.models import EnterpriseLink, Membership, Region
 from interconnect.people import NewPerson, People
@@ -47,6 +51,11 @@ class Plan:
     # (status, type, priority, symptoms, contact, phone, days ago)
     tickets: tuple[tuple[str, str, str, str, str, str, int], ...]
     notes: dict[str, str]
+    # spare parts and field work: the notes of the shipped and the waiting parts request, the work note
+    # on the ticket on site, and where that site is
+    parts_notes: tuple[str, str] = ("", "")
+    field_note: str = ""
+    site: tuple[float, float] = (0.0, 0.0)
 
 
 ACME = Plan(
@@ -97,6 +106,9 @@ ACME = Plan(
         "resolve": "Replaced the mechanical seal and tested for 30 minutes",
         "cancel": "The customer fixed it themselves",
     },
+    parts_notes=("Opening stock of seals and bearings", "Seal kits for the summer season"),
+    field_note="The pressure switch sticks when the pump room is hot; cleaned it and replaced the seal.",
+    site=(45.756967, 126.642464),
 )
 BOREALIS = Plan(
     partner="WX",
@@ -130,6 +142,9 @@ BOREALIS = Plan(
         "resolve": "已更换阀杆密封并试压 30 分钟",
         "cancel": "客户取消了本次服务",
     },
+    parts_notes=("首批备件：密封件和阀杆", "夏季检修用的密封套件"),  # noqa: RUF001
+    field_note="阀杆密封老化导致渗漏，已更换密封并紧固压盖。",  # noqa: RUF001
+    site=(39.904211, 116.407395),
 )
 PLANS = {"acme-pumps": ACME, "borealis-valves": BOREALIS}
 # How each status is reached from "new": (step, who takes it)
@@ -344,6 +359,15 @@ async def _tickets(
     head = next(m for m in members if m.is_enterprise_admin)
     dispatcher = Tickets(session, policy, await _actor_of(session, policy, tenant_id, head, partner), PARTNER_TICKET)
     engineers = [m for m in members if not m.is_enterprise_admin and m.status == "active"]
+    parts = list(
+        await session.scalars(
+            select(Product)
+            .where(or_(*(Product.sku.startswith(prefix) for prefix in plan.skus)))
+            .order_by(Product.sku)
+            .limit(3)
+        )
+    )
+    await load_parts(staff, dispatcher, parts, plan.parts_notes)
     for index, (status, kind, priority, symptoms, contact, phone, days) in enumerate(plan.tickets):
         device = devices[index % len(devices)]
         ticket = await workflow.open_ticket(
@@ -360,6 +384,10 @@ async def _tickets(
                 await workflow.assign(side, ticket.id, worker.id)
             else:
                 await workflow.move(side, ticket.id, action, plan.notes.get(action))
+        if status == "on_site":
+            site = Location(*plan.site, accuracy_m=15)
+            part = parts[0] if parts else None
+            await load_field_work(services.attachments, engineer, ticket.id, part, site, plan.field_note)
         await _date_back(session, ticket.id, days)
 
 
@@ -377,4 +405,6 @@ async def _date_back(session: AsyncSession, ticket_id: uuid.UUID, days: int) -> 
             setattr(ticket, stamp, value - shift)
     for event in await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)):
         event.at -= shift
+    for entry in await session.scalars(select(FieldEntry).where(FieldEntry.ticket_id == ticket_id)):
+        entry.at -= shift
     await session.flush()

@@ -135,6 +135,12 @@ ACTION_LABELS = {
     "sla_resolution": N_("Resolution target missed"),
     # dispatch by rules that found no partner: the ticket waits for staff
     "unmatched": N_("No dispatch rule matched"),
+    # the field steps on site (apps.service.field), not transitions
+    "check_in": N_("Checked in on site"),
+    "work_note": N_("Work note"),
+    "part_used": N_("Part used"),
+    "photo": N_("Photo"),
+    "signature": N_("Customer signed"),
 }
 ACTION_PAST = {
     "dispatch": N_("dispatched"),

@@ -60,6 +60,8 @@ class ServiceSettings(TenantOwned, Timestamped, Audited, Base):
     auto_dispatch: Mapped[bool] = mapped_column(default=False)
     # a resolved ticket the customer has not confirmed closes by itself after this many days (NULL: never)
     auto_close_days: Mapped[int | None] = mapped_column(default=7)
+    # resolving a ticket needs the customer's signature on it first (apps.service.field)
+    signature_required: Mapped[bool] = mapped_column(default=False)
 
 
 class SlaTarget(TenantOwned, Timestamped, Audited, Base):

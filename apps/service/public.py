@@ -83,8 +83,9 @@ CUSTOMER_ACTION = {
     "reassign": N_("Another service partner is being arranged"),
     "reopen": N_("Reopened: the work goes on"),
 }
-# Steps the customer does not see (they change nothing the customer waits for).
-HIDDEN_ACTIONS = frozenset({"assign", "pool", "unmatched"})
+# Steps the customer does not see (they change nothing the customer waits for), the engineer's field
+# steps among them: arriving on site already shows.
+HIDDEN_ACTIONS = frozenset({"assign", "pool", "unmatched", "check_in", "work_note", "part_used", "photo", "signature"})
 
 
 def not_found() -> NotFound:

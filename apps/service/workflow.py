@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from apps.service import lifecycle
 from apps.service.dispatch.decide import decide
 from apps.service.engineers import engineer, service_partner
+from apps.service.field.rules import check_signed
 from apps.service.lifecycle import Step, TicketChanged
 from apps.service.models import PRIORITIES, TICKET_TYPES, Device, ServiceSettings, Ticket, TicketEvent
 from apps.service.objects import DEVICE
@@ -426,6 +427,8 @@ async def move(tickets: Tickets, ticket_id: uuid.UUID, action: str, note: str | 
     if action in ("dispatch", "reassign", "assign", "reopen", "pool", "take") or action not in lifecycle.PERMISSIONS:
         raise ValueError(f"{action} is not a plain transition")
     ticket, step, cleaned = await _take(tickets, ticket_id, action, note)
+    if action == "resolve":  # the tenant may require the customer's signature first
+        await check_signed(tickets.session, ticket)
     changes: dict[str, Any] = {}
     if action in _NOTE_COLUMN:
         changes[_NOTE_COLUMN[action]] = cleaned

@@ -43,6 +43,7 @@ ENTERPRISE_OWNED = frozenset(
         "ticket_id",
         "device_id",
         "lead_id",
+        "request_id",
     }
 )
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
@@ -88,6 +89,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "pool_id": lambda w: w.ids["lead_pool"],
     "lead_rule_id": lambda w: w.ids["lead_rule"],
     "extension_id": lambda w: w.ids["lead_extension"],  # X's request for more time on that lead
+    "request_id": lambda w: w.ids["service_part_request"],  # X's parts request
 }
 # Public routes (no account) reached by a token in their address: each forged address, made from tenant A's
 # real ones, must be "not found" and show nothing of tenant A's. A device page's address is
@@ -179,6 +181,11 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/service/tickets/{ticket_id:uuid}/dispatch"): {"enterprise_id": NOBODY},
     ("POST", "/api/service/tickets/{ticket_id:uuid}/reassign"): {"enterprise_id": NOBODY},
     ("POST", "/api/partner/service/tickets/{ticket_id:uuid}/assign"): {"engineer_id": NOBODY},
+    **{
+        ("POST", f"/api/partner/service/{way}/{{ticket_id:uuid}}/{step}"): body
+        for way in ("tickets", "jobs")
+        for step, body in (("notes", {"text": "Intruded"}), ("parts", {"product_id": NOBODY, "quantity": 1}))
+    },
     ("POST", "/api/service/dispatch/rules"): {"name": "Intruder", "partner_ids": [NOBODY]},
     ("PUT", "/api/service/dispatch/rules/{dispatch_rule_id:uuid}"): {"name": "Intruded", "partner_ids": [NOBODY]},
     ("PUT", "/api/service/dispatch/rules/order"): {"rule_ids": []},

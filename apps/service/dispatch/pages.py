@@ -18,6 +18,7 @@ from apps.service import workflow
 from apps.service.dependencies import PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, TicketsDep
 from apps.service.dispatch import pool, rules
 from apps.service.dispatch.models import PREFERENCES
+from apps.service.field.rules import signature_required
 from apps.service.objects import PARTNER_TICKET, TICKET
 from apps.service.pages.console import ticket_view
 from apps.service.pages.shared import PAGE_SIZE, page_helpers, regions, service_partners, text
@@ -44,6 +45,7 @@ DONE = {
     "deleted": N_("The dispatch rule is deleted."),
     "moved": N_("The order of the rules is saved."),
     "settings": N_("The dispatch settings are saved."),
+    "field_settings": N_("The setting for work on site is saved."),
 }
 RULE_FIELDS = ("name", "region_id", "category_id", "ticket_type", "prefer", "max_open", "active")
 
@@ -80,6 +82,7 @@ async def _page(
             "alert": alert,
             "prefer_labels": PREFER_LABELS,
             "section": "dispatch",
+            "signature_required": await signature_required(db),
         },
         status_code=status_code,
     )

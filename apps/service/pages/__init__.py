@@ -2,9 +2,20 @@
 (/console/service/...) and the customer's, without an account (/service/d/..., /service/t/...)."""
 
 from apps.service.dispatch.pages import DISPATCH_PAGES, POOL_PAGES
+from apps.service.field.pages import FIELD_PAGES
 from apps.service.pages.console import CONSOLE_PAGES
 from apps.service.pages.labels import LABEL_PAGES
 from apps.service.pages.partner import PARTNER_PAGES
 from apps.service.pages.public import PUBLIC_PAGES
+from apps.service.parts.pages import PARTS_PAGES
 
-PAGES = [*PARTNER_PAGES, *CONSOLE_PAGES, *DISPATCH_PAGES, *POOL_PAGES, *LABEL_PAGES, *PUBLIC_PAGES]
+PAGES = [
+    *PARTNER_PAGES,
+    *FIELD_PAGES,
+    *CONSOLE_PAGES,
+    *DISPATCH_PAGES,
+    *POOL_PAGES,
+    *LABEL_PAGES,
+    *PUBLIC_PAGES,
+    *PARTS_PAGES,
+]

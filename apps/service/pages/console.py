@@ -22,6 +22,7 @@ from apps.service import lifecycle, workflow
 from apps.service.controllers import STAFF_ACTIONS, UPLOAD_BODY_LIMIT, xlsx
 from apps.service.dependencies import STAFF_DEPENDENCIES, DevicesDep, TicketsDep
 from apps.service.devices import IMPORT_COLUMNS, DeviceFilter, Devices
+from apps.service.field.views import field_view
 from apps.service.objects import DEVICE, TICKET
 from apps.service.pages.shared import (
     PAGE_SIZE,
@@ -244,6 +245,7 @@ async def ticket_view(
         context={
             **page_helpers(),
             "ticket": ticket,
+            "field": await field_view(tickets, ticket, may_work=False),
             "partners": await service_partners(db) if dispatching else [],
             "notice": done_message(done),
             "alert": alert,

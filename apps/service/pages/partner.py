@@ -23,6 +23,7 @@ from apps.service import lifecycle
 from apps.service.controllers import JOB_ACTIONS, PARTNER_ACTIONS, xlsx
 from apps.service.dependencies import JOB_DEPENDENCIES, PARTNER_DEPENDENCIES, TicketsDep
 from apps.service.engineers import engineers_of
+from apps.service.field.views import field_view
 from apps.service.objects import PARTNER_JOB, PARTNER_TICKET
 from apps.service.pages.shared import (
     PAGE_SIZE,
@@ -106,7 +107,7 @@ async def export_tickets_page(tickets: TicketsDep, status: FromQuery[str | None]
     return await xlsx("tickets", columns, rows)
 
 
-async def _ticket_page(
+async def partner_ticket_page(
     request: AnyRequest,
     tickets: Tickets,
     portal: PortalContext,
@@ -133,6 +134,7 @@ async def _ticket_page(
         portal,
         way,
         status_code,
+        field=await field_view(tickets, ticket, may_work=tickets.may("work")),
         ticket=ticket,
         actions=actions,
         engineers=engineers,
@@ -155,7 +157,7 @@ def _detail_page(way: str) -> HTTPRouteHandler:
         done: FromQuery[str | None] = None,
     ) -> Template:
         """A ticket of the actor's scope; any other (another enterprise's) is not found."""
-        return await _ticket_page(request, tickets, portal, way, ticket_id, done=done)
+        return await partner_ticket_page(request, tickets, portal, way, ticket_id, done=done)
 
     handler.__name__ = handler.__qualname__ = f"{way}_ticket_page"
     return get(f"/service/{way}/{{ticket_id:uuid}}", opt=requires(obj, "read"), include_in_schema=False)(handler)
@@ -175,7 +177,7 @@ def _action_page(way: str, action: str) -> HTTPRouteHandler:
         tickets: TicketsDep,
     ) -> Template | Redirect:
         async def render(**values: Any) -> Template:
-            return await _ticket_page(request, tickets, portal, way, ticket_id, **values)
+            return await partner_ticket_page(request, tickets, portal, way, ticket_id, **values)
 
         def done() -> Redirect:
             # handed back, the ticket is no longer the enterprise's: back to the list

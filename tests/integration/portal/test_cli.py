@@ -96,6 +96,21 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
         ).fetchall()
     for slug in ("acme-pumps", "borealis-valves"):
         assert {status: n for s, status, n in leads if s == slug} == {"pooled": 6, "assigned": 2, "new": 1}
+    # each service partner's spare parts (a shipped request stocked it, one waits) and field work on the
+    # ticket on site (a check-in, a note, a part, a photo), once
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        requests = db.execute(
+            "SELECT t.slug, r.status, count(*) FROM service_part_requests r JOIN tenants t ON t.id = r.tenant_id"
+            " GROUP BY t.slug, r.status"
+        ).fetchall()
+        entries = db.execute(
+            "SELECT t.slug, e.kind FROM service_field_entries e JOIN tenants t ON t.id = e.tenant_id ORDER BY e.at"
+        ).fetchall()
+        stocked = db.execute("SELECT count(*) FROM service_part_stock WHERE quantity > 0").fetchone()[0]
+    for slug in ("acme-pumps", "borealis-valves"):
+        assert {status: n for s, status, n in requests if s == slug} == {"shipped": 1, "requested": 1}
+        assert [kind for s, kind in entries if s == slug] == ["check_in", "note", "part", "photo"]
+    assert stocked >= 4
     # the demo history has shipped orders; receiving everything shipped "0 days ago" takes them
     received = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
     assert received.returncode == 0, received.stderr

@@ -17,6 +17,7 @@ from portal.db.engine import Database
 from portal.http.guard import is_public
 from portal.idempotency import IdempotencyRecord
 from tests.db import run_with_database
+from tests.integration.service.test_field import on_site, on_the_way, stocked
 from tests.isolation.harness import tenant_fingerprint
 from tests.world import PASSWORD, WEBHOOK_URL, Credential, World, connect_workspace, partner_type_id
 
@@ -128,6 +129,26 @@ def _held_lead(client: TestClient, world: World) -> str:
 
 
 CreatingCase = Callable[[TestClient, World], tuple[Credential, str, dict[str, Any]]]
+
+
+def _field_case(way: str, step: str) -> Callable[[TestClient, World], tuple[Credential, str, dict[str, Any]]]:
+    """A field step on a ticket FixIt's engineer has on site (checking in: on the way), by its dispatcher
+    (the enterprise's tickets) or its engineer (their own)."""
+
+    def case(c: TestClient, w: World) -> tuple[Credential, str, dict[str, Any]]:
+        fixit = w.service["fixit"]
+        who = fixit.admin if way == "tickets" else fixit.people["engineer"]
+        ticket = on_the_way(c, w) if step == "check-in" else on_site(c, w)
+        body: dict[str, Any] = {"latitude": 31.2, "longitude": 121.5}
+        if step == "notes":
+            body = {"text": "Seal replaced"}
+        elif step == "parts":
+            body = {"product_id": stocked(c, w, 1), "quantity": 1}
+        return who, f"/api/partner/service/{way}/{ticket['id']}/{step}", body
+
+    return case
+
+
 CREATING: dict[str, CreatingCase] = {
     "/api/agent/leads": lambda c, w: (w.a.admin, "/api/agent/leads", {"company_name": _code(), "distribute": False}),
     "/api/agent/lead-pools": lambda c, w: (w.a.admin, "/api/agent/lead-pools", {"name": _code()}),
@@ -283,6 +304,16 @@ CREATING: dict[str, CreatingCase] = {
         w.a.admin,
         "/api/sync/rules",
         {"link_id": connect_workspace(c, w.a, _code())[1], "object": "ordering.product", "name": "Catalog"},
+    ),
+    **{
+        f"/api/partner/service/{way}/{{ticket_id:uuid}}/{step}": _field_case(way, step)
+        for way in ("tickets", "jobs")
+        for step in ("check-in", "notes", "parts")
+    },
+    "/api/partner/service/parts/requests": lambda c, w: (
+        w.service["fixit"].admin,
+        "/api/partner/service/parts/requests",
+        {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}]},
     ),
     "/api/interconnect/announcements": lambda c, w: (
         w.a.admin,
