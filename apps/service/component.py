@@ -13,6 +13,7 @@ from apps.service.notices import KINDS as NOTIFICATION_KINDS
 from apps.service.objects import OBJECTS
 from apps.service.pages import PAGES
 from apps.service.seed import seed_service
+from apps.service.settlement.api import SETTLEMENT_CONTROLLERS
 from apps.service.sla import notices as sla_notices
 from apps.service.sla.api import ServiceLevelsController
 from apps.service.sla.timers import SLA_TIMERS
@@ -27,8 +28,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 component = Component(
     name="service",
     order=320,
-    model_modules=("apps.service.models", "apps.service.dispatch.models"),
-    route_handlers=[*CONTROLLERS, ServiceLevelsController, *DISPATCH_CONTROLLERS, *PAGES],
+    model_modules=("apps.service.models", "apps.service.dispatch.models", "apps.service.settlement.models"),
+    route_handlers=[*CONTROLLERS, ServiceLevelsController, *DISPATCH_CONTROLLERS, *SETTLEMENT_CONTROLLERS, *PAGES],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     static_dir=STATIC,

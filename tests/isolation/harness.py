@@ -43,6 +43,7 @@ ENTERPRISE_OWNED = frozenset(
         "ticket_id",
         "device_id",
         "lead_id",
+        "settlement_id",
     }
 )
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
@@ -60,6 +61,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "team_id": lambda w: w.ids["team"],
     "rule_id": lambda w: w.ids["sharing_rule"],
     "deal_id": lambda w: w.ids["deal"],
+    "settlement_id": lambda w: w.ids["service_settlement"],
+    "line_id": lambda w: w.ids["service_settlement_line"],
     "order_id": lambda w: w.ids["ordering_order"],
     "address_id": lambda w: w.ids["ordering_address"],
     "product_id": lambda w: w.ids["ordering_product"],
