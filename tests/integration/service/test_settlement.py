@@ -16,6 +16,8 @@ import pytest
 from litestar.testing import TestClient
 
 from tests.integration.service.support import PARTNER, STAFF, call, closed, fixit, ok
+from tests.integration.service.test_pages import in_chinese, page
+from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import World
 
 FEES = f"{STAFF}/fees"
@@ -176,3 +178,58 @@ def test_two_runs_at_once_settle_each_ticket_once(client: TestClient, world: Wor
         for line in ok(call(client, world.a.admin, "GET", f"{SETTLEMENTS}/{s['id']}"))["lines"]
     ]
     assert all(settled.count(number) == 1 for number in tickets)
+
+
+def test_the_console_and_the_partner_portal_settle_through_their_pages(client: TestClient, world: World) -> None:
+    act_as(client, world.a.admin.cookie)
+    fees_page = "/console/service/fees"
+    form = {"count": "2", "fees-0-ticket_type": "repair", "fees-0-labour": "99.5", "fees-0-travel": "abc"}
+    refused = submit(client, fees_page, form, form_page=fees_page)
+    assert_readable_page(refused, 422, "must be an amount")
+    form["fees-0-travel"] = "10"
+    saved = submit(client, fees_page, form, form_page=fees_page)
+    assert saved.status_code in REDIRECTS, saved.text
+    assert "99.50" in page(client, saved.headers["location"])
+
+    ticket = closed(client, world)
+    listing = "/console/service/settlements"
+    run_form = {"enterprise_id": world.service["fixit"].link_id, "period_start": today(), "period_end": "soon"}
+    assert_readable_page(submit(client, listing, run_form, form_page=listing), 422, "must be a date")
+    run_form["period_end"] = today()
+    made = submit(client, listing, run_form, form_page=listing)
+    assert made.status_code in REDIRECTS, made.text
+    console = made.headers["location"].split("?")[0]
+    shown = page(client, made.headers["location"])
+    assert ticket["number"] in shown and "109.50" in shown and "The settlement is made" in shown
+
+    dispatcher, _engineer = fixit(world)
+    act_as(client, dispatcher.cookie)
+    mine = f"/p/{world.a.slug}/service/settlements/{console.rsplit('/', 1)[1]}"
+    assert console.rsplit("/", 1)[1] in page(client, f"/p/{world.a.slug}/service/settlements")
+    line_id = ok(call(client, dispatcher, "GET", f"{PARTNER}/settlements/{console.rsplit('/', 1)[1]}"))["lines"][0][
+        "id"
+    ]
+    assert_readable_page(
+        submit(client, f"{mine}/lines/{line_id}/dispute", {"reason": ""}, form_page=mine), 422, "is required"
+    )
+    disputed = submit(client, f"{mine}/lines/{line_id}/dispute", {"reason": "Two visits"}, form_page=mine)
+    assert disputed.status_code in REDIRECTS, disputed.text
+    assert "Two visits" in page(client, disputed.headers["location"])
+    act_as(client, world.service["other"].admin.cookie)
+    assert client.get(mine, follow_redirects=False).status_code in (403, 404)
+
+    act_as(client, world.a.admin.cookie)
+    assert_readable_page(submit(client, f"{console}/approve", {}, form_page=console), 409, "wait for an answer")
+    answered = submit(
+        client,
+        f"{console}/lines/{line_id}/answer",
+        {"decision": "adjust", "answer": "Agreed", "travel": "20"},
+        form_page=console,
+    )
+    assert answered.status_code in REDIRECTS, answered.text
+    approved = submit(client, f"{console}/approve", {}, form_page=console)
+    assert approved.status_code in REDIRECTS, approved.text
+    assert "credited" in page(client, approved.headers["location"])
+    assert client.get(f"{console}/export.xlsx").content.startswith(b"PK")
+    in_chinese(client, listing)
+    assert "结算" in page(client, console)
