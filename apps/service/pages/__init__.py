@@ -1,10 +1,22 @@
 """The service app's pages: the partner portal's (/p/{slug}/service/...), the console's
 (/console/service/...) and the customer's, without an account (/service/d/..., /service/t/...)."""
 
+from apps.service.dashboards.pages import DASHBOARD_PAGES
 from apps.service.dispatch.pages import DISPATCH_PAGES, POOL_PAGES
 from apps.service.pages.console import CONSOLE_PAGES
 from apps.service.pages.labels import LABEL_PAGES
 from apps.service.pages.partner import PARTNER_PAGES
 from apps.service.pages.public import PUBLIC_PAGES
+from apps.service.settlement import pages as settlement
 
-PAGES = [*PARTNER_PAGES, *CONSOLE_PAGES, *DISPATCH_PAGES, *POOL_PAGES, *LABEL_PAGES, *PUBLIC_PAGES]
+PAGES = [
+    *PARTNER_PAGES,
+    *CONSOLE_PAGES,
+    *DISPATCH_PAGES,
+    *POOL_PAGES,
+    *LABEL_PAGES,
+    *PUBLIC_PAGES,
+    *settlement.CONSOLE_PAGES,
+    *settlement.PARTNER_PAGES,
+    *DASHBOARD_PAGES,
+]

@@ -36,7 +36,7 @@ from apps.service.pages.shared import (
     wanted_status,
 )
 from apps.service.pages.sla import SLA_PAGES
-from apps.service.tickets import TicketFilter, Tickets
+from apps.service.tickets import SORTS, TicketFilter, Tickets
 from portal.errors import DomainError, FieldError, NotFound, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_, gettext
@@ -47,6 +47,14 @@ from portal.ui.refusals import field_errors, refusal_of
 
 TICKETS = "/console/service/tickets"
 QUEUES = ("staff", "pool")
+RATINGS = ("1", "2", "3", "4", "5")
+SORT_LABELS = {
+    "newest": N_("Newest first"),
+    "oldest": N_("Oldest first"),
+    "priority": N_("Most urgent first"),
+    "due": N_("Resolution due first"),
+    "number": N_("By number"),
+}
 DEVICES = "/console/service/devices"
 
 
@@ -73,6 +81,8 @@ def _filters(
     opened_to: str | None,
     breached: str | None = None,
     queue: str | None = None,
+    rating: str | None = None,
+    sort: str | None = None,
 ) -> tuple[dict[str, Any], TicketFilter]:
     """The list's filters as the query string has them (kept in links) and as the service takes them."""
     chosen = {
@@ -86,6 +96,8 @@ def _filters(
         "opened_to": opened_to or "",
         "breached": "1" if breached else "",
         "queue": queue if queue in QUEUES else "",
+        "rating": rating if rating in RATINGS else "",
+        "sort": sort if sort in SORTS and sort != "newest" else "",
     }
     wanted = TicketFilter(
         status=wanted_status(chosen["status"]),
@@ -98,6 +110,8 @@ def _filters(
         opened_to=_day(opened_to),
         breached=bool(breached),
         queue=chosen["queue"] or None,
+        rating=int(chosen["rating"]) if chosen["rating"] else None,
+        sort=chosen["sort"] or "newest",
     )
     return chosen, wanted
 
@@ -116,10 +130,14 @@ async def tickets_page(
     opened_to: FromQuery[str | None] = None,
     breached: FromQuery[str | None] = None,
     queue: FromQuery[str | None] = None,
+    rating: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
 ) -> Template:
-    """Filters in the query string, so a filtered list can be bookmarked; open tickets first."""
-    chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached, queue)
+    """Filters and order in the query string, so a filtered list can be bookmarked; open tickets first."""
+    chosen, wanted = _filters(
+        status, q, priority, type, partner, region, opened_from, opened_to, breached, queue, rating, sort
+    )
     number = page_number(page)
     rows, total = await tickets.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     return Template(
@@ -134,6 +152,8 @@ async def tickets_page(
             "regions": await regions(db),
             "paging": paging(TICKETS, chosen, number, total, PAGE_SIZE),
             "export": with_query(f"{TICKETS}/export.xlsx", chosen),
+            "sorts": SORT_LABELS,
+            "ratings": RATINGS,
             "section": "tickets",
         },
     )
@@ -152,9 +172,13 @@ async def export_tickets_page(
     opened_to: FromQuery[str | None] = None,
     breached: FromQuery[str | None] = None,
     queue: FromQuery[str | None] = None,
+    rating: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
 ) -> Response[bytes]:
-    """The list as filtered, without the fields the viewer may not see."""
-    _chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached, queue)
+    """The list as filtered and ordered, without the fields the viewer may not see."""
+    _chosen, wanted = _filters(
+        status, q, priority, type, partner, region, opened_from, opened_to, breached, queue, rating, sort
+    )
     columns, rows = await tickets.export_rows(wanted)
     return await xlsx("tickets", columns, rows)
 
