@@ -343,10 +343,15 @@ class Settlements:
 
     async def approve(self, settlement_id: uuid.UUID) -> Settlement:
         """Final: refused while a dispute is open. The total is credited to the partner's account in the
-        same transaction; the status as read is in the UPDATE (version column), so two approvals at once
-        post once."""
+        same transaction. The settlement is written first, with its status as read (version column), and the
+        disputes counted after: a dispute sent at the same moment either is counted (it committed first) or
+        finds the settlement approved and is refused, and of two approvals at once one posts."""
         settlement = await self.writable(settlement_id)
         self._in_review(settlement)
+        settlement.status = "approved"
+        settlement.approved_at = utcnow()
+        settlement.approved_by = self.actor.user_id
+        await self._touch(settlement)
         open_disputes = await self.session.scalar(
             select(func.count()).where(SettlementLine.settlement_id == settlement.id, SettlementLine.dispute == "open")
         )
@@ -356,10 +361,6 @@ class Settlements:
                 code="disputes_open",
                 count=open_disputes,
             )
-        settlement.status = "approved"
-        settlement.approved_at = utcnow()
-        settlement.approved_by = self.actor.user_id
-        await self._touch(settlement)
         assert settlement.enterprise_id is not None
         if settlement.total > 0:
             self.session.add(
