@@ -365,8 +365,10 @@ async def partner_settlements_page(
     )
 
 
-def _partner_view(portal: PortalContext, settlements: Settlements, settlement_id: uuid.UUID, **values: Any) -> Any:
-    return _settlement_view(
+async def _partner_view(
+    portal: PortalContext, settlements: Settlements, settlement_id: uuid.UUID, **values: Any
+) -> Template:
+    return await _settlement_view(
         settlements,
         settlement_id,
         "service/portal/settlement.html",
