@@ -13,8 +13,7 @@ from apps.service import lifecycle
 from apps.service.dashboards.figures import PERIODS, Figures, figures
 from apps.service.dependencies import STAFF_DEPENDENCIES, TicketsDep
 from apps.service.objects import TICKET
-from apps.service.pages.console import with_query
-from apps.service.pages.shared import page_helpers, service_label
+from apps.service.pages.shared import page_helpers, service_label, with_query
 from portal.i18n import gettext
 from portal.permissions import requires
 from portal.ui.charts import Chart, Point, bar_chart

@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
@@ -25,18 +24,21 @@ from apps.service.devices import IMPORT_COLUMNS, DeviceFilter, Devices
 from apps.service.objects import DEVICE, TICKET
 from apps.service.pages.shared import (
     PAGE_SIZE,
+    SORT_LABELS,
     STATUS_FILTERS,
     done_message,
     page_helpers,
     regions,
     run_action,
     service_partners,
+    sort_filter,
     status_filter,
     text,
     wanted_status,
+    with_query,
 )
 from apps.service.pages.sla import SLA_PAGES
-from apps.service.tickets import SORTS, TicketFilter, Tickets
+from apps.service.tickets import TicketFilter, Tickets
 from portal.errors import DomainError, FieldError, NotFound, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_, gettext
@@ -48,19 +50,7 @@ from portal.ui.refusals import field_errors, refusal_of
 TICKETS = "/console/service/tickets"
 QUEUES = ("staff", "pool")
 RATINGS = ("1", "2", "3", "4", "5")
-SORT_LABELS = {
-    "newest": N_("Newest first"),
-    "oldest": N_("Oldest first"),
-    "priority": N_("Most urgent first"),
-    "due": N_("Resolution due first"),
-    "number": N_("By number"),
-}
 DEVICES = "/console/service/devices"
-
-
-def with_query(path: str, values: dict[str, Any]) -> str:
-    kept = {k: str(v) for k, v in values.items() if v not in (None, "")}
-    return f"{path}?{urlencode(kept)}" if kept else path
 
 
 def _day(value: str | None) -> date | None:
@@ -97,7 +87,7 @@ def _filters(
         "breached": "1" if breached else "",
         "queue": queue if queue in QUEUES else "",
         "rating": rating if rating in RATINGS else "",
-        "sort": sort if sort in SORTS and sort != "newest" else "",
+        "sort": sort_filter(sort),
     }
     wanted = TicketFilter(
         status=wanted_status(chosen["status"]),

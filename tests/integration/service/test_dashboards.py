@@ -11,7 +11,7 @@ import openpyxl
 from litestar.testing import TestClient
 
 from apps.service.models import PRIORITIES
-from tests.integration.service.support import STAFF, call, closed, ok, open_ticket, staff_act
+from tests.integration.service.support import STAFF, call, closed, dispatched, fixit, ok, open_ticket, staff_act
 from tests.integration.service.test_pages import in_chinese, page
 from tests.integration.web.test_pages import act_as
 from tests.world import World
@@ -62,3 +62,21 @@ def test_the_ticket_list_sorts_filters_by_rating_and_exports_what_it_lists(clien
     act_as(client, world.a.admin.cookie)
     shown = page(client, "/console/service/tickets?sort=priority&rating=5&status=all")
     assert "Most urgent first" in shown
+
+
+def test_the_partner_list_filters_orders_and_exports_what_it_lists(client: TestClient, world: World) -> None:
+    urgent = dispatched(client, world, engineer=False, priority="urgent")
+    low = dispatched(client, world, engineer=False, priority="low")
+    dispatcher, _engineer = fixit(world)
+    act_as(client, dispatcher.cookie)
+    base = f"/p/{world.a.slug}/service/tickets"
+    shown = page(client, f"{base}?priority=urgent&sort=oldest&status=all")
+    assert urgent["number"] in shown and low["number"] not in shown and "Oldest first" in shown
+    export = re.search(r'href="([^"]+export\.xlsx[^"]*)"', shown)
+    assert export is not None and "priority=urgent" in export.group(1)
+    sheet = client.get(export.group(1).replace("&amp;", "&"))
+    rows = list(openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert urgent["number"] in {r[0] for r in rows} and low["number"] not in {r[0] for r in rows}
+    # another partner lists neither
+    act_as(client, world.service["other"].admin.cookie)
+    assert urgent["number"] not in page(client, f"{base}?priority=urgent&status=all")
