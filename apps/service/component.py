@@ -13,6 +13,7 @@ from apps.service.notices import KINDS as NOTIFICATION_KINDS
 from apps.service.objects import OBJECTS
 from apps.service.pages import PAGES
 from apps.service.seed import seed_service
+from apps.service.settlement import notices as settlement_notices
 from apps.service.settlement.api import SETTLEMENT_CONTROLLERS
 from apps.service.sla import notices as sla_notices
 from apps.service.sla.api import ServiceLevelsController
@@ -36,7 +37,13 @@ component = Component(
     home_widgets=WIDGETS,
     tenant_setup=seed_service,
     demo=load_service,
-    notification_kinds=(*NOTIFICATION_KINDS, *CUSTOMER_KINDS, *sla_notices.KINDS, *closing.KINDS),
+    notification_kinds=(
+        *NOTIFICATION_KINDS,
+        *CUSTOMER_KINDS,
+        *sla_notices.KINDS,
+        *closing.KINDS,
+        *settlement_notices.KINDS,
+    ),
     jobs=(SLA_TIMERS, closing.AUTO_CLOSE),
-    subscribers=(*SUBSCRIBERS, *closing.SUBSCRIBERS),
+    subscribers=(*SUBSCRIBERS, *closing.SUBSCRIBERS, *settlement_notices.SUBSCRIBERS),
 )

@@ -13,11 +13,13 @@ from typing import Any
 
 import openpyxl
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from tests.integration.service.support import PARTNER, STAFF, call, closed, fixit, ok
 from tests.integration.service.test_pages import in_chinese, page
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
+from tests.notifications import Workers
 from tests.world import World
 
 FEES = f"{STAFF}/fees"
@@ -233,3 +235,20 @@ def test_the_console_and_the_partner_portal_settle_through_their_pages(client: T
     assert client.get(f"{console}/export.xlsx").content.startswith(b"PK")
     in_chinese(client, listing)
     assert "结算" in page(client, console)
+
+
+def test_a_new_settlement_reaches_the_partners_dispatcher_once(client: TestClient, app: Litestar, world: World) -> None:
+    schedule(client, world, {"ticket_type": "repair", "labour": "70"})
+    closed(client, world)
+    made = ok(run(client, world), 201)
+    workers = Workers(app)
+    assert workers.run(only="service.settlement_notices") == []
+    assert Workers(app).run(only="service.settlement_notices") == []  # every event delivered again
+    dispatcher, engineer = fixit(world)
+
+    def notices(person: Any) -> list[str]:
+        items = ok(client.get("/api/partner/notifications", headers=person.bearer))["items"]
+        return [i["title"] for i in items if i["kind"] == "service.settlement_ready" and made["number"] in i["title"]]
+
+    assert notices(dispatcher) == [f"Settlement {made['number']} to review"]
+    assert notices(engineer) == [] and notices(world.service["other"].admin) == [] and notices(world.x.admin) == []
