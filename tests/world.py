@@ -12,6 +12,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar.testing import TestClient
@@ -505,6 +506,7 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
         ["partner.service.device", "read"],
         ["partner.service.parts", "read"],
         ["partner.service.part_request", "*"],
+        ["partner.service.settlement", "*"],
     ]
     granted = client.patch(
         "/api/roles/dealer_admin",
@@ -519,6 +521,7 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
         ("partner.service.device", "enterprise_read"),
         ("partner.service.parts", "enterprise_read"),
         ("partner.service.part_request", "enterprise_write"),
+        ("partner.service.settlement", "enterprise_write"),
     ):
         rule = {"object": obj, "level": level, "partner_type_id": dealer}
         assert client.put("/api/access/data", headers=admin, json=rule).status_code == 200
@@ -562,12 +565,43 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
         json={"name": "Harbour repairs", "partner_ids": [enterprise.link_id], "ticket_type": "repair"},
     )
     assert rule.status_code == 201, rule.text
+    settlement = sample_settlement(client, tenant, enterprise, device.json()["id"])
     return {
         "device": device.json()["id"],
         "ticket": ticket.json()["id"],
         "device_page": address,
         "dispatch_rule": rule.json()["id"],
+        "settlement": settlement["id"],
+        "settlement_line": settlement["lines"][0]["id"],
     }
+
+
+def sample_settlement(client: TestClient, tenant: TenantWorld, enterprise: Enterprise, device_id: str) -> Any:
+    """A settlement in review of enterprise X's one closed ticket, priced by tenant A's fee schedule."""
+    admin = tenant.admin.bearer
+    fees = {"fees": [{"ticket_type": "maintenance", "labour": "80.00", "travel": "20.00", "parts": "15.00"}]}
+    assert client.put("/api/service/fees", headers=admin, json=fees).status_code == 200
+    body = {
+        "type": "maintenance",
+        "symptoms": "Yearly check",
+        "contact_name": "Dock office",
+        "contact_phone": "555-0100",
+    }
+    ticket = client.post("/api/service/tickets", headers=admin, json={**body, "device_id": device_id}).json()["id"]
+    steps = [
+        (admin, "/api/service/tickets", "dispatch", {"enterprise_id": enterprise.link_id}),
+        *((enterprise.admin.bearer, "/api/partner/service/tickets", a, {}) for a in ("accept", "start", "arrive")),
+        (enterprise.admin.bearer, "/api/partner/service/tickets", "resolve", {"note": "Checked"}),
+        (admin, "/api/service/tickets", "close", {}),
+    ]
+    for headers, base, action, step in steps:
+        moved = client.post(f"{base}/{ticket}/{action}", headers=headers, json=step)
+        assert moved.status_code == 200, moved.text
+    today = datetime.now(UTC).date().isoformat()
+    run = {"enterprise_id": enterprise.link_id, "period_start": today, "period_end": today}
+    settlement = client.post("/api/service/settlements", headers=admin, json=run)
+    assert settlement.status_code == 201, settlement.text
+    return settlement.json()
 
 
 def sample_oauth_client(client: TestClient, tenant: TenantWorld) -> str:

@@ -17,6 +17,8 @@ from apps.service.pages import PAGES
 from apps.service.parts.api import PARTS_CONTROLLERS
 from apps.service.parts.objects import OBJECTS as PARTS_OBJECTS
 from apps.service.seed import seed_service
+from apps.service.settlement import notices as settlement_notices
+from apps.service.settlement.api import SETTLEMENT_CONTROLLERS
 from apps.service.sla import notices as sla_notices
 from apps.service.sla.api import ServiceLevelsController
 from apps.service.sla.timers import SLA_TIMERS
@@ -36,6 +38,7 @@ component = Component(
         "apps.service.dispatch.models",
         "apps.service.field.models",
         "apps.service.parts.models",
+        "apps.service.settlement.models",
     ),
     route_handlers=[
         *CONTROLLERS,
@@ -43,6 +46,7 @@ component = Component(
         *DISPATCH_CONTROLLERS,
         *FIELD_CONTROLLERS,
         *PARTS_CONTROLLERS,
+        *SETTLEMENT_CONTROLLERS,
         *PAGES,
     ],
     objects=(*OBJECTS, *PARTS_OBJECTS),
@@ -54,7 +58,13 @@ component = Component(
     home_widgets=WIDGETS,
     tenant_setup=seed_service,
     demo=load_service,
-    notification_kinds=(*NOTIFICATION_KINDS, *CUSTOMER_KINDS, *sla_notices.KINDS, *closing.KINDS),
+    notification_kinds=(
+        *NOTIFICATION_KINDS,
+        *CUSTOMER_KINDS,
+        *sla_notices.KINDS,
+        *closing.KINDS,
+        *settlement_notices.KINDS,
+    ),
     jobs=(SLA_TIMERS, closing.AUTO_CLOSE),
-    subscribers=(*SUBSCRIBERS, *closing.SUBSCRIBERS),
+    subscribers=(*SUBSCRIBERS, *closing.SUBSCRIBERS, *settlement_notices.SUBSCRIBERS),
 )

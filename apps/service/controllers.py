@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, Router, delete, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from apps.service import lifecycle, public, workflow
 from apps.service.dependencies import JOB_DEPENDENCIES, PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, DevicesDep, TicketsDep
@@ -54,6 +54,9 @@ from roles.access import policy_of
 AnyRequest = Request[Any, Any, Any]
 UPLOAD_BODY_LIMIT = MAX_BYTES + 256 * 1024  # the file plus its multipart envelope
 CONFLICT = (409,)
+Rating = Annotated[int | None, QueryParameter(ge=1, le=5)]
+# newest (the default) | oldest | priority | due | number
+Sort = Annotated[Literal["newest", "oldest", "priority", "due", "number"], QueryParameter()]
 
 
 async def xlsx(name: str, columns: list[str], rows: list[list[str]]) -> Response[bytes]:
@@ -158,16 +161,30 @@ class StaffTicketsController(Controller):
         opened_to: FromQuery[date | None] = None,
         breached: FromQuery[bool | None] = None,
         queue: FromQuery[str | None] = None,
+        rating: Rating = None,
+        sort: Sort = "newest",
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> TicketPage:
-        """Newest first, within the caller's data scope (a dispatcher: their teams' regions). `status` is
-        one status or "open" (not yet resolved nor cancelled); `search` a ticket number, serial number or
-        product; the dates are days where the workspace is; `breached=true` only those that missed a
-        service-level target; `queue=staff` the new tickets no dispatch rule matched, `queue=pool` those in
-        the open pool."""
+        """Within the caller's data scope (a dispatcher: their teams' regions). `status` is one status or
+        "open" (not yet resolved nor cancelled); `search` a ticket number, serial number or product; the
+        dates are days where the workspace is; `breached=true` only those that missed a service-level
+        target; `queue=staff` the new tickets no dispatch rule matched, `queue=pool` those in the open pool;
+        `rating` the customer's (1 to 5). `sort`: newest (the default), oldest, priority (urgent first),
+        due (the resolution target that falls first) or number."""
         wanted = TicketFilter(
-            status, search, priority, type, enterprise_id, region_id, opened_from, opened_to, breached or False, queue
+            status,
+            search,
+            priority,
+            type,
+            enterprise_id,
+            region_id,
+            opened_from,
+            opened_to,
+            breached or False,
+            queue,
+            rating,
+            sort,
         )
         return await ticket_page(tickets, wanted, limit, offset)
 
@@ -192,9 +209,37 @@ class StaffTicketsController(Controller):
 
     @get("/export.xlsx", opt=requires(TICKET, "export"), media_type=XLSX_MEDIA_TYPE)
     async def export_tickets(
-        self, tickets: TicketsDep, status: FromQuery[str | None] = None, search: Search = None
+        self,
+        tickets: TicketsDep,
+        status: FromQuery[str | None] = None,
+        search: Search = None,
+        priority: FromQuery[str | None] = None,
+        type: FromQuery[str | None] = None,
+        enterprise_id: FromQuery[uuid.UUID | None] = None,
+        region_id: FromQuery[uuid.UUID | None] = None,
+        opened_from: FromQuery[date | None] = None,
+        opened_to: FromQuery[date | None] = None,
+        breached: FromQuery[bool | None] = None,
+        queue: FromQuery[str | None] = None,
+        rating: Rating = None,
+        sort: Sort = "newest",
     ) -> Response[bytes]:
-        columns, rows = await tickets.export_rows(TicketFilter(status, search))
+        """The list's filters and order, up to 10,000 tickets, without the fields the caller may not see."""
+        wanted = TicketFilter(
+            status,
+            search,
+            priority,
+            type,
+            enterprise_id,
+            region_id,
+            opened_from,
+            opened_to,
+            breached or False,
+            queue,
+            rating,
+            sort,
+        )
+        columns, rows = await tickets.export_rows(wanted)
         return await xlsx("tickets", columns, rows)
 
     @get("/{ticket_id:uuid}", opt=requires(TICKET, "read"))
@@ -337,13 +382,14 @@ def _partner_reads(obj: str, label: str) -> list[HTTPRouteHandler]:
         search: Search = None,
         priority: FromQuery[str | None] = None,
         breached: FromQuery[bool | None] = None,
+        sort: Sort = "newest",
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> TicketPage:
-        """Newest first; `status` one status or "open"; `breached=true` only those that missed a
-        service-level target. The customer's phone and the site address are absent until the ticket is
-        accepted."""
-        wanted = TicketFilter(status, search, priority, breached=breached or False)
+        """`status` one status or "open"; `breached=true` only those that missed a service-level target;
+        `sort` as staff's list (newest first unless said). The customer's phone and the site address are
+        absent until the ticket is accepted."""
+        wanted = TicketFilter(status, search, priority, breached=breached or False, sort=sort)
         return await ticket_page(tickets, wanted, limit, offset)
 
     @get("/{ticket_id:uuid}", opt=requires(obj, "read"), operation_id=f"{label}_get", name=f"{label}_get")

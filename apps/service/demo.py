@@ -2,13 +2,15 @@
 covers one region, a second engineer for each service partner (FixIt for Acme Pumps, 速修服务 for 北辰阀门),
 an installed base of devices from the catalog (some out of warranty), and tickets in every status, moved
 there through the same workflow as the API by the people whose step it is, then dated back over the last
-weeks. Runs after the demo partners and catalogs; skips a tenant that has devices already."""
+weeks; a fee schedule and a settlement of the partner's closed tickets in review, one line disputed. Runs
+after the demo partners and catalogs; skips a tenant that has devices already."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -21,8 +23,11 @@ from apps.service.field.demo import load_field_work
 from apps.service.field.models import FieldEntry
 from apps.service.field.steps import Location
 from apps.service.models import Device, Ticket, TicketEvent
-from apps.service.objects import PARTNER_JOB, PARTNER_TICKET, TICKET
+from apps.service.objects import PARTNER_JOB, PARTNER_SETTLEMENT, PARTNER_TICKET, SETTLEMENT, TICKET
 from apps.service.parts.demo import load_parts
+from apps.service.settlement import fees
+from apps.service.settlement.models import SettlementLine
+from apps.service.settlement.settlements import Settlements
 from apps.service.tickets import Tickets
 from interconnect.models import EnterpriseLink, Membership, Region
 from interconnect.people import NewPerson, People
@@ -56,6 +61,9 @@ class Plan:
     parts_notes: tuple[str, str] = ("", "")
     field_note: str = ""
     site: tuple[float, float] = (0.0, 0.0)
+    # the fee schedule: (ticket type, region code or None, labour, travel, parts under warranty)
+    fees: tuple[tuple[str, str | None, str, str, str], ...] = ()
+    dispute: str = ""  # the partner's reason on the first line of its settlement in review
 
 
 ACME = Plan(
@@ -109,6 +117,14 @@ ACME = Plan(
     parts_notes=("Opening stock of seals and bearings", "Seal kits for the summer season"),
     field_note="The pressure switch sticks when the pump room is hot; cleaned it and replaced the seal.",
     site=(45.756967, 126.642464),
+    fees=(
+        ("installation", None, "300.00", "60.00", "0.00"),
+        ("repair", None, "150.00", "40.00", "60.00"),
+        ("repair", "NORTH", "150.00", "70.00", "60.00"),
+        ("maintenance", None, "100.00", "40.00", "30.00"),
+        ("inspection", None, "80.00", "40.00", "0.00"),
+    ),
+    dispute="The site is 120 km away: the northern travel fee applies",
 )
 BOREALIS = Plan(
     partner="WX",
@@ -145,6 +161,14 @@ BOREALIS = Plan(
     parts_notes=("首批备件：密封件和阀杆", "夏季检修用的密封套件"),  # noqa: RUF001
     field_note="阀杆密封老化导致渗漏，已更换密封并紧固压盖。",  # noqa: RUF001
     site=(39.904211, 116.407395),
+    fees=(
+        ("installation", None, "800.00", "150.00", "0.00"),
+        ("repair", None, "400.00", "100.00", "200.00"),
+        ("repair", "HB", "400.00", "160.00", "200.00"),
+        ("maintenance", None, "300.00", "100.00", "80.00"),
+        ("inspection", None, "200.00", "100.00", "0.00"),
+    ),
+    dispute="需要两次上门 第二次的差旅费未计入",
 )
 PLANS = {"acme-pumps": ACME, "borealis-valves": BOREALIS}
 # How each status is reached from "new": (step, who takes it)
@@ -389,6 +413,34 @@ async def _tickets(
             part = parts[0] if parts else None
             await load_field_work(services.attachments, engineer, ticket.id, part, site, plan.field_note)
         await _date_back(session, ticket.id, days)
+    await _settlement(session, policy, staff.actor, dispatcher.actor, plan, partner)
+
+
+async def _settlement(
+    session: AsyncSession, policy: RolePolicy, staff: Actor, partner_actor: Actor, plan: Plan, partner: EnterpriseLink
+) -> None:
+    """The plan's fee schedule, and a settlement of the partner's closed tickets of the last two months, in
+    review, its first line disputed by the partner."""
+    regions = {r.code: r.id for r in await session.scalars(select(Region))}
+    await fees.replace(
+        session,
+        [
+            fees.FeeIn(kind, regions.get(region) if region else None, Decimal(labour), Decimal(travel), Decimal(parts))
+            for kind, region, labour, travel, parts in plan.fees
+        ],
+    )
+    today = utcnow().date()
+    settlement = await Settlements(session, policy, staff, SETTLEMENT).run(
+        partner.id, today - timedelta(days=60), today
+    )
+    if plan.dispute:
+        line = await session.scalar(
+            select(SettlementLine.id).where(SettlementLine.settlement_id == settlement.id).limit(1)
+        )
+        if line is not None:
+            await Settlements(session, policy, partner_actor, PARTNER_SETTLEMENT).dispute(
+                settlement.id, line, plan.dispute
+            )
 
 
 async def _date_back(session: AsyncSession, ticket_id: uuid.UUID, days: int) -> None:

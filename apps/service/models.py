@@ -50,9 +50,10 @@ class ServiceSettings(TenantOwned, Timestamped, Audited, Base):
         CheckConstraint("auto_close_days IS NULL OR auto_close_days > 0", name="auto_close_days"),
     )
     # drawing a number is bookkeeping, not a change anybody decided
-    __audit_ignore__ = frozenset({"updated_at", "next_ticket_number"})
+    __audit_ignore__ = frozenset({"updated_at", "next_ticket_number", "next_settlement_number"})
 
     next_ticket_number: Mapped[int] = mapped_column(default=1)
+    next_settlement_number: Mapped[int] = mapped_column(default=1)
     reopen_days: Mapped[int] = mapped_column(default=14)
     # the share of a service-level target after which the partner is warned
     sla_warning_percent: Mapped[int] = mapped_column(default=80)

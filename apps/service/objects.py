@@ -19,6 +19,7 @@ once it has taken the work on.
 from __future__ import annotations
 
 from apps.service.models import Device, Ticket
+from apps.service.settlement.models import Settlement
 from portal.i18n import N_
 from portal.permissions import ProtectedObject
 
@@ -28,9 +29,16 @@ PARTNER_TICKET = "partner.service.ticket"
 PARTNER_JOB = "partner.service.job"
 PARTNER_OFFER = "partner.service.offer"
 PARTNER_DEVICE = "partner.service.device"
+PARTNER_SETTLEMENT = "partner.service.settlement"
 
 TICKET = "service.ticket"
 DEVICE = "service.device"
+SETTLEMENT = "service.settlement"
+
+# The manufacturer runs settlements and answers disputes ("update", the fee schedule as well) and approves
+# them, which posts them to the partner's account; the partner reads its own and disputes their lines.
+SETTLEMENT_ACTIONS = ("read", "create", "update", "approve", "export")
+PARTNER_SETTLEMENT_ACTIONS = ("read", "dispute", "export")
 
 TICKET_FIELDS: tuple[tuple[str, str], ...] = (
     ("symptoms", N_("Symptoms")),
@@ -92,6 +100,14 @@ OBJECTS = (
         staff_view=(DEVICE,),
     ),
     ProtectedObject(
+        PARTNER_SETTLEMENT,
+        N_("Service settlements"),
+        PARTNER_SETTLEMENT_ACTIONS,
+        model=Settlement,
+        app=APP,
+        staff_view=(SETTLEMENT,),
+    ),
+    ProtectedObject(
         TICKET,
         N_("Service tickets"),
         ("read", "create", "update", "dispatch", "cancel", "close", "export"),
@@ -105,4 +121,5 @@ OBJECTS = (
         fields=DEVICE_FIELDS,
         model=Device,
     ),
+    ProtectedObject(SETTLEMENT, N_("Service settlements"), SETTLEMENT_ACTIONS, model=Settlement),
 )

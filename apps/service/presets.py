@@ -13,8 +13,12 @@ from apps.service.objects import (
     PARTNER_DEVICE,
     PARTNER_JOB,
     PARTNER_OFFER,
+    PARTNER_SETTLEMENT,
+    PARTNER_SETTLEMENT_ACTIONS,
     PARTNER_TICKET,
     PARTNER_TICKET_ACTIONS,
+    SETTLEMENT,
+    SETTLEMENT_ACTIONS,
     TICKET,
 )
 from roles.presets import SERVICE_DISPATCHER, SERVICE_ENGINEER, SERVICE_MANAGER
@@ -32,10 +36,16 @@ _ENGINEER = (
     (PARTNER_OFFER, "read"),
     (PARTNER_DEVICE, "read"),
 )
+# Settlements: the service manager runs, answers and approves them; the staff dispatcher reads them; the
+# partner's dispatcher reviews and disputes its enterprise's.
 GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
-    SERVICE_MANAGER: _STAFF,
-    DISPATCHER: _STAFF,
-    SERVICE_DISPATCHER: (*((PARTNER_TICKET, action) for action in PARTNER_TICKET_ACTIONS), *_ENGINEER),
+    SERVICE_MANAGER: (*_STAFF, *((SETTLEMENT, action) for action in SETTLEMENT_ACTIONS)),
+    DISPATCHER: (*_STAFF, (SETTLEMENT, "read")),
+    SERVICE_DISPATCHER: (
+        *((PARTNER_TICKET, action) for action in PARTNER_TICKET_ACTIONS),
+        *_ENGINEER,
+        *((PARTNER_SETTLEMENT, action) for action in PARTNER_SETTLEMENT_ACTIONS),
+    ),
     SERVICE_ENGINEER: _ENGINEER,
 }
 # Before a partner accepts a ticket, its people do not see how to reach the customer.
@@ -48,6 +58,7 @@ LEVELS: dict[str, dict[str, tuple[str, bool]]] = {
     PARTNER_TICKET: {"service_provider": ("enterprise_write", False)},
     PARTNER_JOB: {"service_provider": ("private", False)},
     PARTNER_DEVICE: {"service_provider": ("enterprise_read", False)},
+    PARTNER_SETTLEMENT: {"service_provider": ("enterprise_write", False)},
 }
 # The staff dispatcher works the regions of its teams (the service manager, every region: "all").
 SCOPES: dict[str, dict[str, str]] = {DISPATCHER: {TICKET: "region", DEVICE: "region"}}

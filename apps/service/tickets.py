@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.service import lifecycle
@@ -36,6 +36,7 @@ from roles.policy import RolePolicy
 from roles.scopes import Access
 
 OPEN = "open"
+SORTS = ("newest", "oldest", "priority", "due", "number")
 EXPORT_LIMIT = 10_000
 EXPORT_FIELDS = (
     "number",
@@ -74,6 +75,22 @@ class TicketFilter:
     breached: bool = False  # only tickets that missed a service-level target
     # "staff": new tickets no dispatch rule matched (the staff's queue); "pool": those in the open pool
     queue: str | None = None
+    rating: int | None = None  # the customer's rating, 1 to 5
+    sort: str = "newest"  # one of SORTS
+
+
+def _sorted(query: Select[tuple[Ticket]], sort: str) -> Select[tuple[Ticket]]:
+    """The list's order; the id last, so a page boundary never shows a ticket twice or skips one."""
+    if sort == "oldest":
+        return query.order_by(Ticket.created_at, Ticket.id)
+    if sort == "priority":
+        rank = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority)
+        return query.order_by(rank.desc(), Ticket.created_at.desc(), Ticket.id.desc())
+    if sort == "due":  # the resolution target that falls first; none at the end
+        return query.order_by(Ticket.resolution_due_at.is_(None), Ticket.resolution_due_at, Ticket.id)
+    if sort == "number":
+        return query.order_by(Ticket.number, Ticket.id)
+    return query.order_by(Ticket.created_at.desc(), Ticket.id.desc())
 
 
 class Tickets:
@@ -93,12 +110,10 @@ class Tickets:
         return await scoped(self.session, select(Ticket), self.policy, self.actor, self.obj, access)
 
     async def page(self, wanted: TicketFilter, limit: int = 50, offset: int = 0) -> tuple[list[Ticket], int]:
-        """Newest first."""
+        """In the order asked for (newest first unless said otherwise)."""
         query = self.filtered(await self.query(), wanted)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.scalars(
-            query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset)
-        )
+        rows = await self.session.scalars(_sorted(query, wanted.sort).limit(limit).offset(offset))
         return list(rows), total
 
     def filtered(self, query: Select[tuple[Ticket]], wanted: TicketFilter) -> Select[tuple[Ticket]]:
@@ -114,6 +129,8 @@ class Tickets:
             query = query.where(Ticket.status == "new", Ticket.unmatched_at.is_not(None))
         elif wanted.queue == "pool":
             query = query.where(Ticket.status == "new", Ticket.pooled_at.is_not(None))
+        if wanted.rating is not None and 1 <= wanted.rating <= 5:
+            query = query.where(Ticket.rating == wanted.rating)
         if wanted.type in TICKET_TYPES:
             query = query.where(Ticket.type == wanted.type)
         if wanted.enterprise_id is not None:
@@ -334,10 +351,9 @@ class Tickets:
 
     async def export_rows(self, wanted: TicketFilter | None = None) -> tuple[list[str], list[list[str]]]:
         columns = self.export_columns()
-        query = self.filtered(await self.query(), wanted or TicketFilter())
-        tickets = list(
-            await self.session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(EXPORT_LIMIT))
-        )
+        wanted = wanted or TicketFilter()
+        query = self.filtered(await self.query(), wanted)
+        tickets = list(await self.session.scalars(_sorted(query, wanted.sort).limit(EXPORT_LIMIT)))
         names = await self.names(tickets)
         cells = []
         for ticket in tickets:

@@ -43,6 +43,8 @@ ACTION_LABELS: dict[str, str] = {
     "claim": N_("Claim"),
     "return": N_("Give back"),
     "distribute": N_("Distribute"),
+    # service settlements: partners dispute a line
+    "dispute": N_("Dispute"),
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}
@@ -236,6 +238,10 @@ COLUMN_LABELS: dict[str, str] = {
     "resolution_breached": N_("Resolution target missed"),
     "pooled_at": N_("In the open pool since"),
     "unmatched_at": N_("No dispatch rule matched at"),
+    # service settlements
+    "period_start": N_("Period from"),
+    "period_end": N_("Period until"),
+    "approved_by": N_("Approved by"),
     # leads
     "source": N_("Source"),
     "pool_id": N_("Pool"),

@@ -44,6 +44,7 @@ ENTERPRISE_OWNED = frozenset(
         "device_id",
         "lead_id",
         "request_id",
+        "settlement_id",
     }
 )
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
@@ -61,6 +62,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "team_id": lambda w: w.ids["team"],
     "rule_id": lambda w: w.ids["sharing_rule"],
     "deal_id": lambda w: w.ids["deal"],
+    "settlement_id": lambda w: w.ids["service_settlement"],
+    "line_id": lambda w: w.ids["service_settlement_line"],
     "order_id": lambda w: w.ids["ordering_order"],
     "address_id": lambda w: w.ids["ordering_address"],
     "product_id": lambda w: w.ids["ordering_product"],
@@ -190,6 +193,26 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/api/service/dispatch/rules/{dispatch_rule_id:uuid}"): {"name": "Intruded", "partner_ids": [NOBODY]},
     ("PUT", "/api/service/dispatch/rules/order"): {"rule_ids": []},
     ("PUT", "/api/service/dispatch/settings"): {"auto_dispatch": True, "auto_close_days": 1},
+    ("PUT", "/api/service/fees"): {"fees": []},
+    ("POST", "/api/service/settlements"): {
+        "enterprise_id": NOBODY,
+        "period_start": "2026-01-01",
+        "period_end": "2026-01-31",
+    },
+    ("POST", "/api/service/settlements/{settlement_id:uuid}/lines/{line_id:uuid}/answer"): {
+        "decision": "reject",
+        "answer": "Intruded",
+    },
+    ("POST", "/api/partner/service/settlements/{settlement_id:uuid}/lines/{line_id:uuid}/dispute"): {
+        "reason": "Intruded"
+    },
+    ("POST", "/console/service/settlements/{settlement_id:uuid}/lines/{line_id:uuid}/answer"): {
+        "decision": "reject",
+        "answer": "Intruded",
+    },
+    ("POST", "/p/{slug:str}/service/settlements/{settlement_id:uuid}/lines/{line_id:uuid}/dispute"): {
+        "reason": "Intruded"
+    },
     ("POST", "/console/service/dispatch/rules"): {"name": "Intruder"},
     ("POST", "/console/service/dispatch/settings"): {"auto_dispatch": "on", "auto_close_days": "1"},
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},

@@ -5,7 +5,6 @@ Counts come from the actor's order scope, so the page shows what their queue sho
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 
 from litestar import get
 from litestar.response import Template
@@ -19,34 +18,16 @@ from apps.ordering.pages.console_shared import AnyRequest, page_helpers
 from portal.db.types import utcnow
 from portal.http.deps import DB, CurrentActor
 from portal.permissions import requires
+from portal.ui.charts import Chart, Point, bar_chart
 from roles.access import policy_of
 
 CHART_DAYS = 14
 OPEN_STATUSES = ("submitted", "approved", "partially_shipped", "shipped")
-# The chart's drawing box; bars are laid out in it and the SVG scales to the card's width.
-CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 560, 180, 18
 
 
-def bars(per_day: list[tuple[str, int]]) -> list[dict[str, Any]]:
-    """Bar geometry of the chart: one slot per day, heights against the busiest day."""
-    peak = max((n for _day, n in per_day), default=0) or 1
-    slot = CHART_WIDTH / max(1, len(per_day))
-    found = []
-    for index, (day, count) in enumerate(per_day):
-        height = round((CHART_HEIGHT - CHART_TOP) * count / peak, 1)
-        found.append(
-            {
-                "day": day,
-                "label": day[5:],  # MM-DD
-                "count": count,
-                "x": round(index * slot + slot * 0.15, 1),
-                "width": round(slot * 0.7, 1),
-                "y": round(CHART_HEIGHT - height, 1),
-                "height": height,
-                "middle": round(index * slot + slot / 2, 1),
-            }
-        )
-    return found
+def chart_of(per_day: list[tuple[str, int]]) -> Chart:
+    """One bar per day (MM-DD under it), heights against the busiest day: the UI kit's bar chart."""
+    return bar_chart([Point(day[5:], count, title=day) for day, count in per_day])
 
 
 @get("/console/ordering", opt=requires(ORDER, "read"), include_in_schema=False)
@@ -101,8 +82,8 @@ async def overview_page(request: AnyRequest, db: DB, actor: CurrentActor, orders
             "waiting": open_counts.get("submitted", 0),
             "unpaid": unpaid,
             "reported": reported,
-            "bars": bars(per_day),
-            "chart": {"width": CHART_WIDTH, "height": CHART_HEIGHT, "days": CHART_DAYS},
+            "chart": chart_of(per_day),
+            "chart_days": CHART_DAYS,
             "chart_total": sum(n for _d, n in per_day),
             "section": "overview",
         },

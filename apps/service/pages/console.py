@@ -9,7 +9,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from urllib.parse import urlencode
 
 from litestar import Response, Router, get, post
 from litestar.datastructures import UploadFile
@@ -26,15 +25,18 @@ from apps.service.field.views import field_view
 from apps.service.objects import DEVICE, TICKET
 from apps.service.pages.shared import (
     PAGE_SIZE,
+    SORT_LABELS,
     STATUS_FILTERS,
     done_message,
     page_helpers,
     regions,
     run_action,
     service_partners,
+    sort_filter,
     status_filter,
     text,
     wanted_status,
+    with_query,
 )
 from apps.service.pages.sla import SLA_PAGES
 from apps.service.tickets import TicketFilter, Tickets
@@ -48,12 +50,8 @@ from portal.ui.refusals import field_errors, refusal_of
 
 TICKETS = "/console/service/tickets"
 QUEUES = ("staff", "pool")
+RATINGS = ("1", "2", "3", "4", "5")
 DEVICES = "/console/service/devices"
-
-
-def with_query(path: str, values: dict[str, Any]) -> str:
-    kept = {k: str(v) for k, v in values.items() if v not in (None, "")}
-    return f"{path}?{urlencode(kept)}" if kept else path
 
 
 def _day(value: str | None) -> date | None:
@@ -74,6 +72,8 @@ def _filters(
     opened_to: str | None,
     breached: str | None = None,
     queue: str | None = None,
+    rating: str | None = None,
+    sort: str | None = None,
 ) -> tuple[dict[str, Any], TicketFilter]:
     """The list's filters as the query string has them (kept in links) and as the service takes them."""
     chosen = {
@@ -87,6 +87,8 @@ def _filters(
         "opened_to": opened_to or "",
         "breached": "1" if breached else "",
         "queue": queue if queue in QUEUES else "",
+        "rating": rating if rating in RATINGS else "",
+        "sort": sort_filter(sort),
     }
     wanted = TicketFilter(
         status=wanted_status(chosen["status"]),
@@ -99,6 +101,8 @@ def _filters(
         opened_to=_day(opened_to),
         breached=bool(breached),
         queue=chosen["queue"] or None,
+        rating=int(chosen["rating"]) if chosen["rating"] else None,
+        sort=chosen["sort"] or "newest",
     )
     return chosen, wanted
 
@@ -117,10 +121,14 @@ async def tickets_page(
     opened_to: FromQuery[str | None] = None,
     breached: FromQuery[str | None] = None,
     queue: FromQuery[str | None] = None,
+    rating: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
     page: FromQuery[str | None] = None,
 ) -> Template:
-    """Filters in the query string, so a filtered list can be bookmarked; open tickets first."""
-    chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached, queue)
+    """Filters and order in the query string, so a filtered list can be bookmarked; open tickets first."""
+    chosen, wanted = _filters(
+        status, q, priority, type, partner, region, opened_from, opened_to, breached, queue, rating, sort
+    )
     number = page_number(page)
     rows, total = await tickets.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     return Template(
@@ -135,6 +143,8 @@ async def tickets_page(
             "regions": await regions(db),
             "paging": paging(TICKETS, chosen, number, total, PAGE_SIZE),
             "export": with_query(f"{TICKETS}/export.xlsx", chosen),
+            "sorts": SORT_LABELS,
+            "ratings": RATINGS,
             "section": "tickets",
         },
     )
@@ -153,9 +163,13 @@ async def export_tickets_page(
     opened_to: FromQuery[str | None] = None,
     breached: FromQuery[str | None] = None,
     queue: FromQuery[str | None] = None,
+    rating: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
 ) -> Response[bytes]:
-    """The list as filtered, without the fields the viewer may not see."""
-    _chosen, wanted = _filters(status, q, priority, type, partner, region, opened_from, opened_to, breached, queue)
+    """The list as filtered and ordered, without the fields the viewer may not see."""
+    _chosen, wanted = _filters(
+        status, q, priority, type, partner, region, opened_from, opened_to, breached, queue, rating, sort
+    )
     columns, rows = await tickets.export_rows(wanted)
     return await xlsx("tickets", columns, rows)
 

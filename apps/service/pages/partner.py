@@ -24,15 +24,19 @@ from apps.service.controllers import JOB_ACTIONS, PARTNER_ACTIONS, xlsx
 from apps.service.dependencies import JOB_DEPENDENCIES, PARTNER_DEPENDENCIES, TicketsDep
 from apps.service.engineers import engineers_of
 from apps.service.field.views import field_view
+from apps.service.models import PRIORITIES
 from apps.service.objects import PARTNER_JOB, PARTNER_TICKET
 from apps.service.pages.shared import (
     PAGE_SIZE,
+    SORT_LABELS,
     STATUS_FILTERS,
     done_message,
     page_helpers,
     run_action,
+    sort_filter,
     status_filter,
     wanted_status,
+    with_query,
 )
 from apps.service.tickets import TicketFilter, Tickets
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
@@ -76,12 +80,14 @@ def _list_page(way: str) -> HTTPRouteHandler:
         tickets: TicketsDep,
         status: FromQuery[str | None] = None,
         q: FromQuery[str | None] = None,
+        priority: FromQuery[str | None] = None,
+        breached: FromQuery[str | None] = None,
+        sort: FromQuery[str | None] = None,
         page: FromQuery[str | None] = None,
         done: FromQuery[str | None] = None,
     ) -> Template:
-        chosen = {"status": status_filter(status), "q": (q or "").strip()[:40]}
+        chosen, wanted = _filters(status, q, priority, breached, sort)
         number = page_number(page)
-        wanted = TicketFilter(status=wanted_status(chosen["status"]), search=chosen["q"] or None)
         rows, total = await tickets.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
         return _render(
             way,
@@ -93,6 +99,8 @@ def _list_page(way: str) -> HTTPRouteHandler:
             filters=STATUS_FILTERS,
             paging=paging(portal.path(f"service/{way}"), chosen, number, total, PAGE_SIZE, bare_first=True),
             may_export=way == "tickets" and policy_of(request).allows(actor, (obj, "export")),
+            export=with_query(portal.path(f"service/{way}/export.xlsx"), chosen),
+            sorts=SORT_LABELS,
             notice=done_message(done),
         )
 
@@ -101,10 +109,40 @@ def _list_page(way: str) -> HTTPRouteHandler:
 
 
 @get("/service/tickets/export.xlsx", opt=requires(PARTNER_TICKET, "export"), include_in_schema=False)
-async def export_tickets_page(tickets: TicketsDep, status: FromQuery[str | None] = None) -> Response[bytes]:
-    """The same workbook as the API's: the enterprise's tickets without what the viewer may not see."""
-    columns, rows = await tickets.export_rows(TicketFilter(status=wanted_status(status_filter(status))))
+async def export_tickets_page(
+    tickets: TicketsDep,
+    status: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None,
+    priority: FromQuery[str | None] = None,
+    breached: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
+) -> Response[bytes]:
+    """The same workbook as the API's: the enterprise's tickets as the list filters and orders them,
+    without what the viewer may not see."""
+    _chosen, wanted = _filters(status, q, priority, breached, sort)
+    columns, rows = await tickets.export_rows(wanted)
     return await xlsx("tickets", columns, rows)
+
+
+def _filters(
+    status: str | None, q: str | None, priority: str | None, breached: str | None, sort: str | None
+) -> tuple[dict[str, str], TicketFilter]:
+    """The list's filters as its links keep them and as the service takes them."""
+    chosen = {
+        "status": status_filter(status),
+        "q": (q or "").strip()[:40],
+        "priority": priority if priority in PRIORITIES else "",
+        "breached": "1" if breached else "",
+        "sort": sort_filter(sort),
+    }
+    wanted = TicketFilter(
+        status=wanted_status(chosen["status"]),
+        search=chosen["q"] or None,
+        priority=chosen["priority"] or None,
+        breached=bool(chosen["breached"]),
+        sort=chosen["sort"] or "newest",
+    )
+    return chosen, wanted
 
 
 async def partner_ticket_page(

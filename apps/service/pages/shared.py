@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.service import lifecycle, workflow
 from apps.service.models import PRIORITIES, TICKET_STATUSES, TICKET_TYPES
-from apps.service.tickets import OPEN, Tickets
+from apps.service.tickets import OPEN, SORTS, Tickets
 from interconnect.models import EnterpriseLink, PartnerType, Region
 from portal.errors import DomainError, NotFound, ValidationFailed
 from portal.i18n import N_, gettext
@@ -83,6 +84,25 @@ NOTE_LABELS = {
 }
 ALL = "all"
 STATUS_FILTERS = (OPEN, *TICKET_STATUSES, ALL)
+# The lists' orders (apps.service.tickets.SORTS) in words.
+SORT_LABELS = {
+    "newest": N_("Newest first"),
+    "oldest": N_("Oldest first"),
+    "priority": N_("Most urgent first"),
+    "due": N_("Resolution due first"),
+    "number": N_("By number"),
+}
+
+
+def with_query(path: str, values: Mapping[str, Any]) -> str:
+    """A list's address with its filters, the empty ones left out."""
+    kept = {k: str(v) for k, v in values.items() if v not in (None, "")}
+    return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def sort_filter(value: str | None) -> str:
+    """A list's order as chosen, "" for the default (newest first)."""
+    return value if value in SORTS and value != "newest" else ""
 
 
 def service_label(kind: str, code: str | None) -> str:

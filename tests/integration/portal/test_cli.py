@@ -111,6 +111,14 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
         assert {status: n for s, status, n in requests if s == slug} == {"shipped": 1, "requested": 1}
         assert [kind for s, kind in entries if s == slug] == ["check_in", "note", "part", "photo"]
     assert stocked >= 4
+    # each manufacturer's fee schedule and one settlement of its service partner in review, a line disputed
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        settled = db.execute(
+            "SELECT t.slug, s.status, count(l.id), sum(l.dispute = 'open') FROM service_settlements s"
+            " JOIN tenants t ON t.id = s.tenant_id JOIN service_settlement_lines l ON l.settlement_id = s.id"
+            " GROUP BY t.slug, s.status"
+        ).fetchall()
+    assert sorted(settled) == [("acme-pumps", "review", 2, 1), ("borealis-valves", "review", 1, 1)]
     # the demo history has shipped orders; receiving everything shipped "0 days ago" takes them
     received = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
     assert received.returncode == 0, received.stderr

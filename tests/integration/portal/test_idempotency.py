@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Litestar
@@ -299,6 +300,8 @@ CREATING: dict[str, CreatingCase] = {
         "/api/service/dispatch/rules",
         {"name": f"Rule {_code()}", "partner_ids": [w.service["fixit"].link_id]},
     ),
+    # a settlement needs a closed ticket no settlement has: one of its own, of the other service partner
+    "/api/service/settlements": lambda c, w: (w.a.admin, "/api/service/settlements", _settlement_run(c, w)),
     # one rule per partner link and object: a partner workspace of its own for this case
     "/api/sync/rules": lambda c, w: (
         w.a.admin,
@@ -321,6 +324,16 @@ CREATING: dict[str, CreatingCase] = {
         {"title": f"Notice {_code()}", "body": "Closed on Monday."},
     ),
 }
+
+
+def _settlement_run(client: TestClient, world: World) -> dict[str, str]:
+    from tests.integration.service.support import closed
+
+    fees = {"fees": [{"ticket_type": "repair", "labour": "50.00"}, {"ticket_type": "maintenance", "labour": "80.00"}]}
+    assert client.put("/api/service/fees", headers=world.a.admin.bearer, json=fees).status_code == 200
+    closed(client, world, "other")
+    today = datetime.now(UTC).date().isoformat()
+    return {"enterprise_id": world.service["other"].link_id, "period_start": today, "period_end": today}
 
 
 def creating_routes(app: Litestar) -> dict[str, tuple[str, ...]]:

@@ -72,3 +72,15 @@ def dispatched(client: TestClient, world: World, *, engineer: bool = True, **val
     if engineer:
         body["engineer_id"] = fixit(world)[1].user_id
     return ok(staff_act(client, world, ticket["id"], "dispatch", **body))
+
+
+def closed(client: TestClient, world: World, partner: str = "fixit", **values: Any) -> dict[str, Any]:
+    """A ticket dispatched to one of tenant A's service partners, worked by its dispatcher and closed by
+    staff: what a settlement gathers."""
+    ticket = open_ticket(client, world, **values)
+    dispatcher = world.service[partner].admin
+    ok(staff_act(client, world, ticket["id"], "dispatch", enterprise_id=world.service[partner].link_id))
+    for action in ("accept", "start", "arrive"):
+        ok(partner_act(client, dispatcher, ticket["id"], action))
+    ok(partner_act(client, dispatcher, ticket["id"], "resolve", note="Seal replaced"))
+    return ok(staff_act(client, world, ticket["id"], "close"))

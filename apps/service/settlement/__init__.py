@@ -1,0 +1,1 @@
+"""Settlement of service partners' work: fee schedule, settlements, disputes, approval."""

@@ -1,0 +1,69 @@
+"""Bar charts as pages draw them: inline SVG laid out on the server (no script, nothing fetched), each bar
+optionally a link (to the list the figure counts), with the same figures as a table for screen readers
+and copying. `bar_chart()` works out the geometry; the kit's `kit/charts.html` macro draws it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# The drawing box: bars are laid out in it and the SVG scales to its card's width.
+WIDTH, HEIGHT, TOP = 560, 180, 18
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    label: str  # under the bar (short)
+    value: float  # what the height is proportional to
+    shown: str  # the figure written above the bar and in the table
+    href: str | None  # where the bar leads: the list the figure counts
+    title: str  # the bar's tooltip and table row: the full label
+    x: float
+    y: float
+    width: float
+    height: float
+    middle: float
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    bars: list[Bar]
+    width: int = WIDTH
+    height: int = HEIGHT
+
+    @property
+    def empty(self) -> bool:
+        return not any(bar.value for bar in self.bars)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    label: str
+    value: float
+    shown: str | None = None  # the figure as written (the value's whole number if not given)
+    href: str | None = None
+    title: str | None = None  # the full label (the label if not given)
+
+
+def bar_chart(points: Sequence[Point], peak: float | None = None) -> Chart:
+    """One slot per point, heights against the tallest (or `peak`, e.g. 100 for percentages)."""
+    top = peak or max((p.value for p in points), default=0) or 1
+    slot = WIDTH / max(1, len(points))
+    bars = []
+    for index, point in enumerate(points):
+        height = round((HEIGHT - TOP) * max(0.0, min(point.value, top)) / top, 1)
+        bars.append(
+            Bar(
+                label=point.label,
+                value=point.value,
+                shown=point.shown if point.shown is not None else f"{point.value:,.0f}",
+                href=point.href,
+                title=point.title or point.label,
+                x=round(index * slot + slot * 0.15, 1),
+                width=round(slot * 0.7, 1),
+                y=round(HEIGHT - height, 1),
+                height=height,
+                middle=round(index * slot + slot / 2, 1),
+            )
+        )
+    return Chart(bars)
