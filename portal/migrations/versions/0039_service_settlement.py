@@ -8,7 +8,7 @@ settlements, the staff dispatcher reads them, the service dispatcher (partner) r
 exports its enterprise's, and the service provider partner type sees its enterprise's settlements.
 
 Revision ID: 0039_service_settlement
-Revises: 0035_announcement_audiences
+Revises: 0038_service_parts
 Create Date: 2026-12-04 20:45:35
 """
 
