@@ -173,6 +173,9 @@ def test_the_portal_is_served_at_the_domain_without_its_prefix(client: TestClien
     assert away.status_code in (302, 303) and away.headers["location"].startswith("/login?next=")
 
     sign_in_on_domain(client, A_HOST, world.x.admin.email)
+    jar = {(c.name, c.domain): c for c in client.cookies.jar}
+    for name in ("portal_csrf", "portal_session"):  # host-only cookies of the domain
+        assert not jar[(name, WORLD_PARTNER_DOMAIN)].domain_specified
     home = client.get(f"{A_HOST}/")
     assert home.status_code == 200 and world.x.name in home.text, home.text[:400]
     assert f'href="{prefix}' not in home.text and 'href="/ordering/orders"' in home.text
