@@ -20,6 +20,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from litestar.datastructures import Headers
@@ -38,7 +39,6 @@ SHARED_PATHS = frozenset({"/health", "/lang"})
 HOST = re.compile(r"^[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$")
 CACHE_SECONDS = 30.0
 CACHE_ENTRIES = 1024  # hosts remembered at once: any Host header may be sent, the memory stays bounded
-STATE_KEY = "partner_domain"  # the slug of the portal a request's host serves, for the pages that ask
 
 
 def host_name(value: str) -> str | None:
@@ -113,7 +113,9 @@ def outward_location(location: str, slug: str, base_url: str) -> str:
     return location
 
 
+@lru_cache(maxsize=256)
 def prefixed_links(slug: str) -> re.Pattern[bytes]:
+    """The page's own links into the portal: `href`, `action`, `src` starting with /p/<slug>."""
     return re.compile(rb'((?:href|action|src|formaction)=")/p/' + re.escape(slug.encode()) + rb'(?:/|(?=["?#]))')
 
 
@@ -138,7 +140,6 @@ class PartnerDomainMiddleware:
             prefix = path[: len(path) - len(original)]  # the raw path after it keeps its own escapes
             scope["raw_path"] = prefix.encode() + (scope.get("raw_path") or original.encode())
             scope["path"] = path
-        scope.setdefault("state", {})[STATE_KEY] = slug
         await self.app(scope, receive, _Outward(send, slug, self.hosts.base_url))
 
 
