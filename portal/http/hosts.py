@@ -140,15 +140,16 @@ class PartnerDomainMiddleware:
             prefix = path[: len(path) - len(original)]  # the raw path after it keeps its own escapes
             scope["raw_path"] = prefix.encode() + (scope.get("raw_path") or original.encode())
             scope["path"] = path
-        await self.app(scope, receive, _Outward(send, slug, self.hosts.base_url))
+        # a HEAD answer has no body to rewrite, and its length is the GET's
+        await self.app(scope, receive, _Outward(send, slug, self.hosts.base_url, scope.get("method") != "HEAD"))
 
 
 class _Outward:
     """The answer as the partner domain's visitor needs it: redirects and an HTML page's own links
     without the portal's prefix. An HTML body is held until it is whole (pages are small) to be rewritten."""
 
-    def __init__(self, send: Send, slug: str, base_url: str) -> None:
-        self.send, self.slug, self.base_url = send, slug, base_url
+    def __init__(self, send: Send, slug: str, base_url: str, rewrites_body: bool) -> None:
+        self.send, self.slug, self.base_url, self.rewrites_body = send, slug, base_url, rewrites_body
         self.start: Message | None = None
         self.body: list[bytes] = []
 
@@ -161,7 +162,9 @@ class _Outward:
                 for name, value in message.get("headers", [])
             ]
             message = {**message, "headers": headers}
-            if any(n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in headers):
+            if self.rewrites_body and any(
+                n.lower() == b"content-type" and v.startswith(b"text/html") for n, v in headers
+            ):
                 self.start = message
                 return
         elif message["type"] == "http.response.body" and self.start is not None:
