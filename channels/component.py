@@ -1,13 +1,19 @@
 """channels/ as a component: the OAuth 2.1 authorization server through which partners' applications (the
 manufacturer's mobile app, or another application) act for them. Its models, the console pages and API for
 clients, the consent page and the person's connected apps in the partner portal, the protocol endpoints,
-and the job that purges old codes. And the manufacturer's WeChat mini-program: its registration (console
-page and API) and the sign-in partners use from it."""
+and the job that purges old codes. The manufacturer's WeChat mini-program: its registration (console
+page and API) and the sign-in partners use from it. And the tenant's partner domain (console page and API),
+proved with a DNS record, at which its partner portal is served (portal.http.hosts)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from channels.domains.controllers import CONTROLLERS as DOMAIN_CONTROLLERS
+from channels.domains.dependencies import EXTENSION as DOMAINS
+from channels.domains.dependencies import DomainChecks
+from channels.domains.objects import OBJECTS as DOMAIN_OBJECTS
+from channels.domains.pages import PAGES as DOMAIN_PAGES
 from channels.oauth.consent import PAGES as CONSENT_PAGES
 from channels.oauth.controllers import CONTROLLERS
 from channels.oauth.endpoints import ENDPOINTS
@@ -29,12 +35,13 @@ HERE = Path(__file__).resolve().parent
 def setup(services: Services) -> None:
     services.extensions["oauth"] = OAuth(services.settings, services.sessions)
     services.extensions["wechat"] = WeChat(services)
+    services.extensions[DOMAINS] = DomainChecks()
 
 
 component = Component(
     name="channels",
     order=350,
-    model_modules=("channels.oauth.models", "channels.wechat.models"),
+    model_modules=("channels.oauth.models", "channels.wechat.models", "channels.domains.models"),
     route_handlers=[
         *CONTROLLERS,
         *ENDPOINTS,
@@ -43,9 +50,11 @@ component = Component(
         *PARTNER_PAGES,
         *WECHAT_CONTROLLERS,
         *WECHAT_PAGES,
+        *DOMAIN_CONTROLLERS,
+        *DOMAIN_PAGES,
     ],
     template_dir=HERE / "templates",
-    objects=(*OBJECTS, *WECHAT_OBJECTS),
+    objects=(*OBJECTS, *WECHAT_OBJECTS, *DOMAIN_OBJECTS),
     services_setup=setup,
     jobs=(PURGE_CODES,),
     lifespan=pooled_client,

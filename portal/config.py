@@ -33,6 +33,9 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     # TLS ends at a proxy in front of the application, which itself is reached over plain HTTP.
     tls_terminated_by_proxy: bool = False
+    # The proxy in front sets X-Forwarded-Host to the host the browser asked for: only then is that header
+    # read (to find a partner domain); otherwise anyone could send it.
+    trust_forwarded_host: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = 1024 * 1024
@@ -132,6 +135,7 @@ class Settings:
             "secret_key": get("SECRET_KEY", DEVELOPMENT_SECRET),
             "base_url": get("BASE_URL", f"http://{host}:{port}").rstrip("/"),
             "tls_terminated_by_proxy": get_bool("TLS_TERMINATED_BY_PROXY", False),
+            "trust_forwarded_host": get_bool("TRUST_FORWARDED_HOST", False),
             "host": host,
             "port": port,
             "max_body_bytes": get_int("MAX_BODY_BYTES", 1024 * 1024),

@@ -12,6 +12,7 @@ from portal.components import Component
 from portal.config import Settings
 from portal.db.engine import Database
 from portal.home import HomeWidget
+from portal.http.hosts import PartnerHosts
 from portal.i18n import Catalogs
 from portal.identity.accounts import Accounts, Staff
 from portal.identity.passwords import Passwords
@@ -73,6 +74,8 @@ class Services:
             open_store(settings), (o for c in components for o in c.attachment_owners), settings.upload_max_bytes
         )
         self.staff_resets = StaffResets(db, passwords, accounts.guard, self.notifications, settings.base_url)
+        # Which tenant's partner portal a request's host is (portal.http.hosts), remembered briefly.
+        self.partner_hosts = PartnerHosts(db, settings)
         # Service objects of the packages built on the kernel, keyed by package (set in services_setup).
         self.extensions: dict[str, Any] = {}
 
@@ -114,8 +117,10 @@ class Services:
 
     def forget_database_state(self) -> None:
         """Forget everything this process keeps in memory about what the database holds (today: the
-        compiled role policies), for when the database was put back to an earlier state underneath it."""
+        compiled role policies, the partner domains), for when the database was put back to an earlier state
+        underneath it."""
         self.permissions.forget()
+        self.partner_hosts.forget()
 
     def staff(self, session: AsyncSession) -> Staff:
         return Staff(session, self.passwords, self.permissions)

@@ -23,9 +23,11 @@ from portal.outbox import OutboxEvent
 from portal.services import Services
 from sync.delivery.engine import DeliveryEngine
 from sync.delivery.worker import subscribers_of
+from tests import dns
 from tests.wechat import WORLD_APP_ID, WORLD_APP_SECRET
 
 PASSWORD = "correct horse battery staple"
+WORLD_PARTNER_DOMAIN = "partners.alpha-works.example"  # tenant A's verified partner domain
 
 
 @dataclass
@@ -48,10 +50,13 @@ class TenantWorld:
     name: str
     admin: Credential
     others: dict[str, Credential] = field(default_factory=dict)
+    partner_domain: str = ""  # its verified partner domain, if any
 
     def markers(self) -> set[str]:
         """Strings that identify this tenant's data; none may appear in another tenant's responses."""
         found = {self.tenant_id, self.slug, self.name, self.admin.user_id, self.admin.email}
+        if self.partner_domain:
+            found.add(self.partner_domain)
         for cred in self.others.values():
             found |= {cred.user_id, cred.email}
         return found
@@ -630,6 +635,17 @@ def sample_mini_program(client: TestClient, tenant: TenantWorld) -> None:
     assert saved.status_code == 200, saved.text
 
 
+def sample_partner_domain(client: TestClient, tenant: TenantWorld) -> str:
+    """Tenant A's partner domain, verified through its TXT record (tests.dns)."""
+    fake = dns.install(client.app)
+    claimed = client.put("/api/channels/domain", headers=tenant.admin.bearer, json={"domain": WORLD_PARTNER_DOMAIN})
+    assert claimed.status_code == 200, claimed.text
+    fake.publish(claimed.json()["record_name"], claimed.json()["record_value"])
+    verified = client.post("/api/channels/domain/verify", headers=tenant.admin.bearer)
+    assert verified.status_code == 200 and verified.json()["status"] == "verified", verified.text
+    return WORLD_PARTNER_DOMAIN
+
+
 def build_world(client: TestClient) -> World:
     tenants = []
     for label in ("alpha", "beta"):
@@ -686,6 +702,7 @@ def build_world(client: TestClient) -> World:
     ids["delivery"] = sample_delivery(client, a)
     ids["service_part_request"] = sample_part_request(client, x, ids["ordering_product"])
     sample_mini_program(client, a)
+    a.partner_domain = sample_partner_domain(client, a)
     fixit = add_enterprise(client, a, "FixIt", "service_provider")
     add_colleague(client, a.slug, fixit, "engineer")
     service = {"fixit": fixit, "other": add_enterprise(client, a, "Other Service", "service_provider")}

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.domains.service import foreign_redirect
 from channels.oauth import redirects
 from channels.oauth.models import CLIENT_CHANNELS, KINDS, STATUSES, OAuthClient
 from channels.oauth.scopes import SCOPE_KEYS
@@ -125,12 +126,20 @@ class Clients:
             raise ValidationFailed(errors)
         return checked
 
+    async def _no_foreign_domain(self, uris: list[str]) -> None:
+        uri = await foreign_redirect(self.session, self.actor.tenant_id, uris)
+        if uri is not None:
+            raise ValidationFailed.single(
+                "redirect_uris", N_("This address is another workspace's partner domain: %(uri)s"), "foreign", uri=uri
+            )
+
     async def create(self, values: dict[str, Any]) -> tuple[OAuthClient, str | None]:
         """The new client and, for a confidential one, its secret: shown this once, only its hash is kept."""
         kind = values.get("kind")
         if kind not in KINDS:
             raise ValidationFailed.single("kind", N_("Choose a public or a confidential client"))
         checked = self._checked(values, kind, creating=True)
+        await self._no_foreign_domain(checked["redirect_uris"])
         secret = new_secret() if kind == "confidential" else None
         client = OAuthClient(
             id=uuid7(),
@@ -148,6 +157,8 @@ class Clients:
     async def update(self, client_id: uuid.UUID, values: dict[str, Any]) -> OAuthClient:
         client = await self.get(client_id)
         checked = self._checked(values, client.kind, creating=False)
+        if "redirect_uris" in checked:
+            await self._no_foreign_domain(checked["redirect_uris"])
         narrowed = "scopes" in checked and not set(client.scopes) <= set(checked["scopes"])
         disabled = checked.get("status") == "disabled" and client.status != "disabled"
         for name, value in checked.items():

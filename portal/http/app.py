@@ -24,6 +24,7 @@ from portal.http.context import SESSION_COOKIE, RequestContextMiddleware
 from portal.http.deps import DEPENDENCIES
 from portal.http.guard import check_routes, permission_guard
 from portal.http.headers import security_headers
+from portal.http.hosts import PartnerDomainMiddleware
 from portal.http.idempotent import PortalResponse, Replayed, check_creating_routes, replay
 from portal.http.inputs import InputCheckMiddleware
 from portal.http.kernel_routes import KERNEL_ROUTES
@@ -142,6 +143,8 @@ def create_app(
         lifespan=[_lifespan_of(c, services) for c in components if c.lifespan is not None],
         debug=False,
     )
+    # outside the router: a partner domain's paths are mapped before a route is chosen for them
+    app.asgi_handler = PartnerDomainMiddleware(app.asgi_handler, services.partner_hosts)
     check_routes(app, services.objects)
     check_creating_routes(app)
     document(app)

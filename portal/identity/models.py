@@ -39,6 +39,9 @@ class Tenant(Timestamped, Base):
     brand_logo_id: Mapped[uuid.UUID | None]
     sign_in_text: Mapped[str | None] = mapped_column(String(500))
     email_header: Mapped[str | None] = mapped_column(String(200))
+    # The tenant's own host for its partner portal (e.g. portal.acme.example), set once the tenant proved it
+    # holds the domain (channels.domains): a request to it is the partner portal without /p/<slug>.
+    partner_domain: Mapped[str | None] = mapped_column(String(253), unique=True)
 
 
 class InternalUser(TenantOwned, Timestamped, Audited, Base):

@@ -27,7 +27,7 @@ from portal.db.engine import Database
 from portal.http.guard import is_public
 from portal.permissions import SIGNED_IN
 from tests.db import run_with_database
-from tests.world import Credential, World
+from tests.world import WORLD_PARTNER_DOMAIN, Credential, World
 
 # A value of tenant A's for every path parameter a route may have.
 # Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
@@ -234,6 +234,9 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     # another workspace's admin registers a mini-program of its own, and tenant A's stays as it was
     ("PUT", "/api/channels/wechat/mini-program"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32},
     ("POST", "/console/channels/wechat"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32, "active": "on"},
+    # another workspace's admin claims tenant A's verified partner domain: refused, and A's stays as it was
+    ("PUT", "/api/channels/domain"): {"domain": WORLD_PARTNER_DOMAIN},
+    ("POST", "/console/channels/domain"): {"domain": "partners.intruder.example"},
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
