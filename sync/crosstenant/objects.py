@@ -146,6 +146,12 @@ class HandedObject(Protocol):
 
     async def answer(self, session: AsyncSession, source_id: uuid.UUID, handled: Handled) -> Any: ...
 
+    # Optional: `demo(services, pair, hand)` makes the object's demo records between the pair; `hand(object
+    # name, source ids)` hands records of a handed object over at once, as the workers would.
+
+
+Hand = Callable[[str, Sequence[uuid.UUID]], Awaitable[list[str]]]
+
 
 def handed(obj: Any) -> bool:
     """Whether the app applies the object's records itself (a `HandedObject`)."""

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import placing, stock, workflow
 from apps.ordering.models import Order, OrderLine
+from apps.ordering.purchasing.demo import load_purchase_orders
 from apps.ordering.purchasing.models import PURCHASE_STATUSES, PurchaseOrder, PurchaseOrderLine
 from apps.ordering.purchasing.orders import RECEIVED as RECEIPT
 from apps.ordering.purchasing.orders import SENT
@@ -171,6 +172,10 @@ class PurchaseOrderSync:
         except DomainError as error:
             return Outcome("refused", answer={"refusal": refusal_of(error)})
         return Outcome("created", order.id, order, answer=_progress(order, {}))
+
+    async def demo(self, services: Services, pair: Any, hand: Any) -> None:
+        """North Supply's purchase orders to Acme Pumps, one in each state (apps.ordering.purchasing.demo)."""
+        await load_purchase_orders(services, pair, hand)
 
     async def answer(self, session: AsyncSession, source_id: uuid.UUID, handled: Any) -> PurchaseOrder | None:
         """In the partner's workspace: the supplier's answer on the purchase order."""
