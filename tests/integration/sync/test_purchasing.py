@@ -6,12 +6,25 @@ received goods go into the partner's stock. Nobody else sees any of it."""
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select
 
+from portal.config import Settings
+from portal.db.context import SYSTEM
+from portal.db.engine import Database
+from portal.outbox import Event, OutboxEvent
+from portal.services import Services
+from sync.crosstenant.subscriber import deliver
+from tests.db import run_with_database
 from tests.integration.ordering.support import price_list, staff, stock
+from tests.integration.sync.support import run_engine
 from tests.integration.sync.test_crosstenant import active_rule, new_product, product
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import TenantWorld, World, background_jobs_ended, connect_workspace, partner_type_id, unique
@@ -276,14 +289,8 @@ def test_another_manufacturer_of_the_partner_never_sees_its_purchase_orders(clie
 
 
 def _link_workspace(client: TestClient, upstream: TenantWorld, link_id: str, downstream: TenantWorld) -> None:
-    import uuid
-
-    from sqlalchemy import select
-
     from interconnect.models import EnterpriseLink
     from portal.db.context import tenant_context
-    from portal.db.engine import Database
-    from tests.db import run_with_database
 
     async def work(db: Database) -> None:
         async with db.session(tenant_context(uuid.UUID(upstream.tenant_id), channel="system")) as session:
@@ -340,3 +347,43 @@ def test_console_pages(client: TestClient, world: World) -> None:
     po_path = sent.headers["location"].split("?")[0]
     assert client.get(po_path).status_code == 404
     assert "Quay 3" not in client.get("/console/ordering/purchase-orders").text
+
+
+@pytest.mark.postgres_only
+def test_two_workers_delivering_the_same_purchase_order_place_one_sales_order(
+    app: Litestar, settings: Settings, client: TestClient, world: World
+) -> None:
+    """Four deliveries of one purchase order's event at once (a lease taken over while the first worker
+    still runs, say), each in its own transaction: one sales order, one answer, the others find it."""
+    setup = set_up(client, world)
+    po = send(client, setup, world.a.tenant_id, [(setup.mine["id"], 2)])
+
+    async def the_event(db: Database) -> Event:
+        async with db.session(SYSTEM) as session:
+            row = (
+                await session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == uuid.UUID(po["id"])))
+            ).one()
+            return Event(
+                row.id,
+                row.tenant_id,
+                row.event_type,
+                row.aggregate_type,
+                row.aggregate_id,
+                row.payload,
+                row.occurred_at,
+            )
+
+    event = run_with_database(settings, the_event)
+
+    async def race(services: Services, _db: Database) -> list[BaseException | None]:
+        return await asyncio.gather(*(deliver(services, event) for _ in range(4)), return_exceptions=True)
+
+    outcomes = run_engine(app, settings, race)
+    assert any(o is None for o in outcomes), outcomes
+    assert background_jobs_ended(client)  # the workers deliver it once more: nothing changes
+    placed = sales_orders(client, world, po["number"])
+    assert len(placed) == 1, placed
+    back = purchase_order(client, setup, po["id"])
+    assert back["status"] == "submitted" and back["sales_order_number"] == placed[0]["number"]
+    answers = client.get("/api/audit", headers=setup.north.admin.bearer, params={"object_id": po["id"]}).json()
+    assert [e["action"] for e in answers].count("sync.answered") == 1
