@@ -202,7 +202,7 @@ class Rules:
         local_id, source, present = records[0]
         return {
             "sample_id": local_id,
-            "source": source,
+            "source": {name: source.get(name) for name in obj.source_fields},
             "target": apply_mapping(checked["mapping"], source, obj.target_fields),
             "passes": present and passes(checked["filter"], source),
         }

@@ -247,6 +247,18 @@ def test_purchase_orders_are_checked(client: TestClient, world: World) -> None:
     assert huge.status_code == 422, huge.text
     assert client.get("/api/ordering/purchase-orders", headers=north.admin.bearer).json()["total"] == before
 
+    # the rule editor's objects say which way they travel; a preview maps a purchase order of the partner's
+    directions = {o["name"]: o["direction"] for o in client.get("/api/sync/objects", headers=a.admin.bearer).json()}
+    assert directions["ordering.purchase_order"] == "up" and directions["ordering.purchase_order_status"] == "down"
+    po = send(client, setup, a.tenant_id, [(setup.mine["id"], 2)])
+    preview = client.post(
+        "/api/sync/preview",
+        headers=a.admin.bearer,
+        json={"link_id": setup.link_id, "object": "ordering.purchase_order", "sample_id": po["id"]},
+    )
+    assert preview.status_code == 200, preview.text
+    assert preview.json()["target"]["po_number"] == po["number"] and preview.json()["passes"] is True
+
 
 def test_another_manufacturer_of_the_partner_never_sees_its_purchase_orders(client: TestClient, world: World) -> None:
     """North buys from A and from B: B's rules never carry North's order to A, nor A's answer to B."""
