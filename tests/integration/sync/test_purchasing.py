@@ -349,6 +349,9 @@ def test_console_pages(client: TestClient, world: World) -> None:
     page = client.get(sent.headers["location"].split("?")[0])
     assert_readable_page(page, 200, "Awaiting approval")
 
+    incoming = client.get("/console/sync/incoming")
+    assert_readable_page(incoming, 200, "Your records to them")
+
     act_as(client, a.admin.cookie)
     orders = client.get("/console/ordering/orders")
     assert_readable_page(orders, 200, "From purchase order")
