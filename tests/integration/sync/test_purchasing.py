@@ -357,6 +357,11 @@ def test_console_pages(client: TestClient, world: World) -> None:
     assert_readable_page(orders, 200, "From purchase order")
     rules = client.get("/console/sync")
     assert "Purchase orders (From the partner)" in rules.text
+    up = [r for r in client.get("/api/sync/rules", headers=a.admin.bearer).json() if r["direction"] == "up"]
+    assert up and up[0]["object"] == "ordering.purchase_order"
+    rule_page = client.get(f"/console/sync/rules/{up[0]['id']}")
+    assert_readable_page(rule_page, 200, "workspace to you")
+    assert "When both sides changed it" not in rule_page.text
 
     act_as(client, world.b.admin.cookie)
     po_path = sent.headers["location"].split("?")[0]
