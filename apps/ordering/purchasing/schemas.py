@@ -50,7 +50,9 @@ class PurchaseOrderSummaryOut(Out, kw_only=True):
     sales_order_number: str | None  # the supplier's order it became
     total: Decimal | None  # at the supplier's prices
     currency: str | None
-    refusal_code: str | None  # why the supplier refused it: credit_limit_exceeded, unknown_product, …
+    # why the supplier refused it (credit_limit_exceeded, unknown_product, …), or rejected or cancelled
+    # its order (order_rejected, order_cancelled, with what the supplier said)
+    refusal_code: str | None
     refusal: str | None  # the reason, in your language
     receipt_requested_at: datetime | None  # when you said the goods arrived
     received_at: datetime | None  # when the goods went into your stock

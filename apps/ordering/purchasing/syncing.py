@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import placing, stock, workflow
-from apps.ordering.models import Order, OrderLine
+from apps.ordering.models import Order, OrderEvent, OrderLine
 from apps.ordering.purchasing.demo import load_purchase_orders
 from apps.ordering.purchasing.models import PURCHASE_STATUSES, PurchaseOrder, PurchaseOrderLine
 from apps.ordering.purchasing.orders import RECEIVED as RECEIPT
@@ -39,6 +39,7 @@ ORDER_EVENTS = frozenset(
     for s in ("submitted", "approved", "rejected", "partially_shipped", "shipped", "received", "completed", "cancelled")
 )
 RECEIVED = frozenset({"received", "completed"})
+ENDED = ("rejected", "cancelled")
 PRODUCT_OBJECT = "ordering.product"
 
 
@@ -238,10 +239,20 @@ class PurchaseOrderStatusSync:
                 query = query.where(Order.id > after)
         orders = list(await session.scalars(query.order_by(Order.id)))
         shipped: dict[uuid.UUID, dict[str, int]] = {o.id: {} for o in orders}
+        reasons: dict[uuid.UUID, str | None] = {}
         if orders:
             for line in await session.scalars(select(OrderLine).where(OrderLine.order_id.in_(list(shipped)))):
                 shipped[line.order_id][str(line.line_no)] = line.shipped_quantity
-        return [(o.id, {**_progress(o, shipped[o.id])}, True) for o in orders]
+            ended = [o.id for o in orders if o.status in ENDED]
+            if ended:
+                # why the supplier rejected or cancelled it: the comment of that step of its timeline
+                for order_id, comment in await session.execute(
+                    select(OrderEvent.order_id, OrderEvent.comment)
+                    .where(OrderEvent.order_id.in_(ended), OrderEvent.to_status.in_(ENDED))
+                    .order_by(OrderEvent.at)
+                ):
+                    reasons[order_id] = comment
+        return [(o.id, {**_progress(o, shipped[o.id]), "reason": reasons.get(o.id)}, True) for o in orders]
 
     async def count(self, session: AsyncSession, pair: Any) -> int:
         query = select(func.count()).where(Order.enterprise_id == pair.link_id, Order.purchase_order_id.is_not(None))
@@ -292,8 +303,15 @@ async def _follow(session: AsyncSession, order: PurchaseOrder, values: Mapping[s
     if values.get("total") is not None:
         order.total = _decimal(values["total"])
     order.currency = values.get("currency") or order.currency
-    order.refusal = None
-    changed = before != (order.status, order.sales_order_number, order.total, order.currency)
+    reason = values.get("reason")
+    refusal = None
+    if order.status in ENDED and reason:
+        said = {"message": N_("The supplier says: %(reason)s"), "params": {"reason": str(reason)[:1000]}}
+        refusal = {"code": f"order_{order.status}", "messages": [said]}
+    changed = before != (order.status, order.sales_order_number, order.total, order.currency) or (
+        refusal != order.refusal
+    )
+    order.refusal = refusal
     shipped: Mapping[str, int] = values.get("shipped") or {}
     lines = list(
         await session.scalars(

@@ -192,6 +192,7 @@ def test_a_refusal_comes_back_with_the_reason(client: TestClient, world: World) 
     )
     assert limit.status_code == 200, limit.text
     over = send(client, setup, a.tenant_id, [(setup.mine["id"], 4)])
+    within = send(client, setup, a.tenant_id, [(setup.mine["id"], 2)])
     assert background_jobs_ended(client)
     refused = purchase_order(client, setup, unknown["id"])
     assert refused["status"] == "refused" and refused["refusal_code"] == "unknown_product"
@@ -202,6 +203,14 @@ def test_a_refusal_comes_back_with_the_reason(client: TestClient, world: World) 
     assert sales_orders(client, world, unknown["number"]) == [] and sales_orders(client, world, over["number"]) == []
     audit = client.get("/api/audit", headers=a.admin.bearer, params={"limit": 200}).json()
     assert any(e["action"] == "sync.applied" and (e["after"] or {}).get("outcome") == "refused" for e in audit)
+    # placed, then rejected at the supplier: the rejection and what it said come back
+    (so,) = sales_orders(client, world, within["number"])
+    rejected = staff(client, a.admin, "POST", f"/orders/{so['id']}/reject", json={"comment": "Not this month"})
+    assert rejected.status_code == 200, rejected.text
+    assert background_jobs_ended(client)
+    back = purchase_order(client, setup, within["id"])
+    assert back["status"] == "rejected" and back["refusal_code"] == "order_rejected"
+    assert "Not this month" in back["refusal"]
 
 
 def test_purchase_orders_are_checked(client: TestClient, world: World) -> None:
