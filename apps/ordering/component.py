@@ -15,7 +15,8 @@ from apps.ordering.pages import PAGES
 from apps.ordering.purchasing.access import OBJECTS as PURCHASE_OBJECTS
 from apps.ordering.purchasing.controllers import CONTROLLERS as PURCHASE_CONTROLLERS
 from apps.ordering.purchasing.pages import PURCHASE_PAGES
-from apps.ordering.purchasing.syncing import PURCHASE_ORDER_STATUS, PURCHASE_ORDERS
+from apps.ordering.purchasing.progress import PURCHASE_ORDER_STATUS
+from apps.ordering.purchasing.syncing import PURCHASE_ORDERS
 from apps.ordering.seed import seed_ordering
 from apps.ordering.syncing import PRODUCTS
 from apps.ordering.widgets import WIDGETS
