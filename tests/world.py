@@ -754,8 +754,8 @@ def connect_workspace(client: TestClient, upstream: TenantWorld, label: str) -> 
 
 
 def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
-    """A draft sync rule of tenant A for a partner that runs its own workspace, and a conflict held under
-    it (as the "sync" subscriber leaves one)."""
+    """A draft sync rule of tenant A for a partner that runs its own workspace, a conflict held under it
+    (as the "sync" subscriber leaves one), and a purchase order of tenant A's to that workspace."""
     from portal.db.engine import Database
     from sync.crosstenant.models import SyncConflict
     from tests.db import run_with_database
@@ -768,10 +768,20 @@ def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
     )
     assert rule.status_code == 201, rule.text
 
-    async def work(db: Database) -> str:
+    async def work(db: Database) -> tuple[str, str]:
+        from apps.ordering.purchasing.models import PurchaseOrder
         from portal.db.context import tenant_context
 
         async with db.session(tenant_context(uuid.UUID(a.tenant_id), channel="system")) as session:
+            # tenant A buying from North's workspace: a purchase order of A's the supplier has not answered
+            purchase = PurchaseOrder(
+                number="PO900001",
+                supplier_tenant_id=uuid.UUID(north.tenant_id),
+                supplier_name=north.name,
+                ship_to="Harbour Road 1",
+                created_by=uuid.UUID(a.admin.user_id),
+            )
+            session.add(purchase)
             conflict = SyncConflict(
                 rule_id=uuid.UUID(rule.json()["id"]),
                 mapping_id=uuid.uuid4(),
@@ -784,13 +794,10 @@ def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
             )
             session.add(conflict)
             await session.flush()
-            return str(conflict.id)
+            return str(conflict.id), str(purchase.id)
 
-    return {
-        "link": link_id,
-        "rule": rule.json()["id"],
-        "conflict": run_with_database(client.app.state.services.settings, work),
-    }
+    conflict, purchase = run_with_database(client.app.state.services.settings, work)
+    return {"link": link_id, "rule": rule.json()["id"], "conflict": conflict, "purchase_order": purchase}
 
 
 def sample_notification(client: TestClient, a: TenantWorld, x: Enterprise) -> str:

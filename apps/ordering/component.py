@@ -12,6 +12,11 @@ from apps.ordering.notices import KINDS as NOTIFICATION_KINDS
 from apps.ordering.notices import SUBSCRIBERS
 from apps.ordering.objects import OBJECTS
 from apps.ordering.pages import PAGES
+from apps.ordering.purchasing.access import OBJECTS as PURCHASE_OBJECTS
+from apps.ordering.purchasing.controllers import CONTROLLERS as PURCHASE_CONTROLLERS
+from apps.ordering.purchasing.pages import PURCHASE_PAGES
+from apps.ordering.purchasing.progress import PURCHASE_ORDER_STATUS
+from apps.ordering.purchasing.syncing import PURCHASE_ORDERS
 from apps.ordering.seed import seed_ordering
 from apps.ordering.syncing import PRODUCTS
 from apps.ordering.widgets import WIDGETS
@@ -23,9 +28,9 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 component = Component(
     name="ordering",
     order=310,
-    model_modules=("apps.ordering.models",),
-    route_handlers=[*CONTROLLERS, *PAGES],
-    objects=OBJECTS,
+    model_modules=("apps.ordering.models", "apps.ordering.purchasing.models"),
+    route_handlers=[*CONTROLLERS, *PAGES, *PURCHASE_CONTROLLERS, *PURCHASE_PAGES],
+    objects=(*OBJECTS, *PURCHASE_OBJECTS),
     template_dir=TEMPLATES,
     home_widgets=WIDGETS,
     tenant_setup=seed_ordering,
@@ -35,5 +40,5 @@ component = Component(
     notification_kinds=NOTIFICATION_KINDS,
     subscribers=SUBSCRIBERS,
     # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here)
-    extra={"sync_objects": (PRODUCTS,)},
+    extra={"sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS)},
 )

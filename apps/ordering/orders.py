@@ -185,6 +185,8 @@ class Orders:
         summary gives them: a list's row, or `summary_fields()` of a loaded order)."""
         enterprise_id, total = fields["enterprise_id"], fields["total"]
         fields["enterprise"] = names.get(enterprise_id) if enterprise_id else None
+        # placed from the buyer's purchase order in its own workspace (cross-tenant sync): a mark, not its id
+        fields["from_purchase_order"] = fields.get("from_purchase_order") is not None
         fields["balance_due"] = total - fields["paid_amount"] if fields["status"] in RECEIVABLE_STATUSES else None
         if "margin" not in self.shown.hidden:
             fields["margin"] = margin(total, fields["cost_price"])
@@ -312,6 +314,7 @@ _SUMMARY_FIELDS = (
     ("paid_amount", "paid_amount"),
     ("cost_price", "cost_total"),
     ("over_credit", "over_credit"),
+    ("from_purchase_order", "purchase_order_id"),
     ("ship_to", "ship_to"),
     ("po_number", "po_number"),
     ("requested_delivery_date", "requested_delivery_date"),

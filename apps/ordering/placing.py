@@ -182,9 +182,11 @@ async def place(
     po_number: str | None = None,
     requested_delivery_date: date | None = None,
     note: str | None = None,
+    purchase_order_id: uuid.UUID | None = None,
 ) -> Order:
     """A new order for `enterprise_id` (None: the upstream's own), placed and submitted. It ships to
-    `address_id` of the enterprise's address book (copied into the order) or to the `ship_to` typed."""
+    `address_id` of the enterprise's address book (copied into the order) or to the `ship_to` typed.
+    `purchase_order_id`: the buyer's purchase order it is placed from (apps.ordering.purchasing)."""
     session, actor = orders.session, orders.actor
     if actor.kind == "external" and enterprise_id is None:
         raise PermissionDenied(N_("Only people of a partner enterprise can place orders"), code="no_enterprise")
@@ -248,6 +250,7 @@ async def place(
         note=note,
         placed_by_kind=actor.kind,
         created_by=actor.user_id,
+        purchase_order_id=purchase_order_id,
     )
     total, cost, costed = Decimal(0), Decimal(0), True
     placed: list[OrderLine] = []

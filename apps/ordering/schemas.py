@@ -384,6 +384,7 @@ class OrderSummaryOut(Out, kw_only=True):
     cost_price: Decimal | UnsetType | None = UNSET
     margin: Decimal | UnsetType | None = UNSET
     over_credit: bool
+    from_purchase_order: bool = False  # placed from the buyer's purchase order in its own workspace
     ship_to: str | UnsetType | None = UNSET
     po_number: str | UnsetType | None = UNSET
     requested_delivery_date: date | UnsetType | None = UNSET

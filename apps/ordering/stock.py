@@ -106,6 +106,23 @@ async def issue(
             raise OutOfStock(N_("Not enough %(sku)s in the warehouse to ship"), sku=await _sku(session, product_id))
 
 
+async def take_in(session: AsyncSession, warehouse_id: uuid.UUID, quantities: Mapping[uuid.UUID, int]) -> None:
+    """Goods arrive in the warehouse (a purchase order received): on hand grows by each quantity."""
+    for product_id in sorted(quantities):
+        quantity = quantities[product_id]
+        if quantity <= 0:
+            continue
+        result = await session.execute(
+            update(StockLevel)
+            .where(StockLevel.warehouse_id == warehouse_id, StockLevel.product_id == product_id)
+            .values(on_hand=StockLevel.on_hand + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            session.add(StockLevel(warehouse_id=warehouse_id, product_id=product_id, on_hand=quantity, reserved=0))
+    await session.flush()
+
+
 async def set_on_hand(
     session: AsyncSession, warehouse_id: uuid.UUID, product_id: uuid.UUID, on_hand: int
 ) -> StockLevel:

@@ -84,7 +84,7 @@ async def apply_records(
     the mappings are read at once, the peer's rows at once, and each side is written in one flush."""
     records = sorted(records, key=lambda r: r[0])
     ids = [local_id for local_id, _record in records]
-    await _serialise(session, rule.id, ids)
+    await serialise(session, rule.id, ids)
     mappings = {
         m.local_id: m
         for m in await session.scalars(
@@ -198,7 +198,7 @@ async def apply_records(
     return [results[local_id] for local_id in ids]
 
 
-async def _serialise(session: AsyncSession, rule_id: uuid.UUID, local_ids: Sequence[uuid.UUID]) -> None:
+async def serialise(session: AsyncSession, rule_id: uuid.UUID, local_ids: Sequence[uuid.UUID]) -> None:
     """One application of a record under a rule at a time: a backfill's batch and a change's event are
     different lines of the workers and may run side by side; without this, both would find no mapping
     yet and make the partner's record twice (on PostgreSQL; SQLite has one writer). The lock is the

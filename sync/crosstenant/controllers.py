@@ -15,7 +15,7 @@ from portal.i18n import gettext
 from portal.identity.schemas import sent, typed
 from portal.permissions import requires
 from sync.crosstenant.dependencies import DEPENDENCIES, RulesDep
-from sync.crosstenant.objects import CONFLICT, RULE
+from sync.crosstenant.objects import CONFLICT, RULE, direction_of
 from sync.crosstenant.rules import backfill_out, conflict_out, rule_out
 from sync.crosstenant.schemas import (
     BackfillOut,
@@ -49,6 +49,7 @@ class SyncController(Controller):
                 {
                     "name": o.name,
                     "label": gettext(o.label),
+                    "direction": direction_of(o),
                     "source_fields": list(o.source_fields),
                     "target_fields": dict(o.target_fields),
                     "required_targets": sorted(o.required_targets),

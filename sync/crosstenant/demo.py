@@ -1,9 +1,13 @@
 """Demo: North Supply, Acme Pumps' distributor, runs its own workspace; Acme's catalog flows to it under an
-active rule (names held for a person when both sides change them), brought over by the workers' backfill.
-Re-running leaves what exists."""
+active rule (names held for a person when both sides change them), brought over at once by the backfill
+the workers would run. Purchase orders travel up and their progress down under active rules too, and an
+object that has demo records of its own (`demo` on a handed object: North's purchase orders in each
+state) makes them then. Re-running leaves what exists."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -16,18 +20,26 @@ from portal.identity.accounts import SignUp
 from portal.identity.models import Tenant
 from portal.outbox import publish
 from portal.services import Services
+from sync.crosstenant.apply import CHANNEL, serialise
+from sync.crosstenant.handover import hand_over, pair_of
 from sync.crosstenant.models import SyncBackfill, SyncRule
-from sync.crosstenant.objects import sync_objects
-from sync.crosstenant.subscriber import BACKFILL_REQUESTED
+from sync.crosstenant.objects import direction_of, handed, sync_objects
+from sync.crosstenant.subscriber import BACKFILL_REQUESTED, run_backfill
 
 UPSTREAM = "acme-pumps"
 WORKSPACE = ("North Supply", "north-supply", "Nora North", "nora@north-supply.example")
 LINK_CODE = "NS"
+RULE_NAMES = {
+    "ordering.product": "Acme catalog to North Supply",
+    "ordering.purchase_order": "North Supply's purchase orders",
+    "ordering.purchase_order_status": "Progress of North Supply's purchase orders",
+}
 
 
 async def load_sync(services: Services, context: dict[str, Any]) -> None:
     upstream = context["tenants"].get(UPSTREAM)
-    obj = sync_objects(services).get("ordering.product")
+    objects = sync_objects(services)
+    obj = objects.get("ordering.product")
     if upstream is None or obj is None:
         return
     name, slug, admin, email = WORKSPACE
@@ -46,20 +58,42 @@ async def load_sync(services: Services, context: dict[str, Any]) -> None:
         if link is None or await session.scalar(select(SyncRule.id).where(SyncRule.link_id == link.id)):
             return
         link.downstream_tenant_id = tenant.id
-        rule = SyncRule(
-            link_id=link.id,
-            peer_tenant_id=tenant.id,
-            object=obj.name,
-            name="Acme catalog to North Supply",
-            mapping=[dict(e) for e in obj.default_mapping],
-            filter=[],
-            policies={"name": "hold"},
-            status="active",
-            activated_at=utcnow(),
-        )
-        session.add(rule)
+        rules: dict[str, SyncRule] = {}
+        for each in objects.values():
+            rules[each.name] = SyncRule(
+                link_id=link.id,
+                peer_tenant_id=tenant.id,
+                object=each.name,
+                direction=direction_of(each),
+                name=RULE_NAMES.get(each.name, str(each.name)),
+                mapping=[dict(e) for e in each.default_mapping],
+                filter=[],
+                policies={"name": "hold"} if each is obj else {},
+                status="active",
+                activated_at=utcnow(),
+            )
+        session.add_all(rules.values())
         await session.flush()
-        backfill = SyncBackfill(rule_id=rule.id)
+        backfill = SyncBackfill(rule_id=rules[obj.name].id)
         session.add(backfill)
         await session.flush()
-        publish(session, BACKFILL_REQUESTED, "sync.rule", rule.id, {"backfill": str(backfill.id)})
+        publish(session, BACKFILL_REQUESTED, "sync.rule", rules[obj.name].id, {"backfill": str(backfill.id)})
+        backfill_id, rule_ids = backfill.id, {n: r.id for n, r in rules.items()}
+        pair = pair_of(rules[obj.name])
+    # the catalog now, as the workers would bring it (the event finds the backfill done)
+    await run_backfill(services, upstream, backfill_id)
+
+    async def hand(object_name: str, source_ids: Sequence[uuid.UUID]) -> list[str]:
+        async with services.db.session(tenant_context(upstream, channel=CHANNEL)) as session:
+            rule = await session.scalar(select(SyncRule).where(SyncRule.id == rule_ids[object_name]))
+            assert rule is not None
+            ids = sorted(set(source_ids))
+            await serialise(session, rule.id, ids)
+            return await hand_over(
+                session, services, objects[object_name], rule, ids, event_id=None, occurred_at=utcnow()
+            )
+
+    for each in objects.values():
+        make = getattr(each, "demo", None)
+        if handed(each) and make is not None:
+            await make(services, pair, hand)

@@ -16,7 +16,7 @@ from portal.db.base import Audited, Base, TenantOwned, Timestamped
 from portal.db.types import utcnow
 
 RULE_STATUSES = ("draft", "active", "paused")
-DIRECTIONS = ("down",)  # upstream -> downstream; purchasing (up) comes with purchase orders
+DIRECTIONS = ("down", "up")  # down: upstream -> downstream; up: the downstream's records to the upstream
 POLICIES = ("upstream", "downstream", "newer", "hold")
 BACKFILL_STATUSES = ("queued", "running", "done", "failed")
 CONFLICT_STATUSES = ("held", "resolved")
@@ -37,7 +37,7 @@ class SyncRule(TenantOwned, Timestamped, Audited, Base):
         UniqueConstraint("tenant_id", "link_id", "object"),
         Index("ix_sync_rules_peer", "peer_tenant_id", "status"),
         CheckConstraint("status IN ('draft', 'active', 'paused')", name="status"),
-        CheckConstraint("direction IN ('down')", name="direction"),
+        CheckConstraint("direction IN ('down', 'up')", name="direction"),
     )
 
     link_id: Mapped[uuid.UUID]

@@ -22,7 +22,7 @@ from portal.ui.refusals import field_errors, refusal_of
 from sync.crosstenant.dependencies import DEPENDENCIES, RulesDep
 from sync.crosstenant.mapping import KINDS, OPERATORS
 from sync.crosstenant.models import POLICIES, SyncRule
-from sync.crosstenant.objects import CONFLICT, RULE, SyncObject
+from sync.crosstenant.objects import CONFLICT, RULE, SyncObject, direction_of, handed
 from sync.crosstenant.rules import Rules, backfill_out, conflict_out, rule_out
 
 PAGE_SIZE = 50
@@ -34,6 +34,7 @@ KIND_LABELS = {
     "lookup": N_("Look up in a table"),
     "unit": N_("Convert a unit"),
 }
+DIRECTION_LABELS = {"down": N_("To the partner"), "up": N_("From the partner")}
 POLICY_LABELS = {
     "upstream": N_("Upstream wins"),
     "downstream": N_("Partner wins"),
@@ -169,6 +170,7 @@ async def _rule_page(
             "rule": rule_out(rule, rules.objects),
             "link_name": links.get(rule.link_id, ""),
             "object": obj,
+            "handed": handed(obj),  # the app applies its records: no field-by-field conflicts
             "form": editing,
             "errors": row_errors,
             "alert": alert,
@@ -204,7 +206,10 @@ async def _list_page(
             "rules": shown,
             "link_names": names,
             "links": [(str(item.id), item.name) for item in links],
-            "objects": [(o.name, gettext(o.label)) for o in rules.objects.values()],
+            "objects": [
+                (o.name, f"{gettext(o.label)} ({gettext(DIRECTION_LABELS[direction_of(o)])})")
+                for o in rules.objects.values()
+            ],
             "chosen_link": str(link) if link else "",
             "form": form or {},
             "errors": errors or {},

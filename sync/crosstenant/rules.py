@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,17 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.models import EnterpriseLink
 from portal.actor import Actor
-from portal.db.context import SYSTEM
+from portal.db.context import SYSTEM, tenant_context
 from portal.db.tenancy import within
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.outbox import publish
-from sync.crosstenant.apply import settle
+from sync.crosstenant.apply import CHANNEL, settle
 from sync.crosstenant.mapping import apply_mapping, check_filter, check_mapping, check_policies, passes
 from sync.crosstenant.models import SyncBackfill, SyncConflict, SyncMapping, SyncRule
-from sync.crosstenant.objects import SyncObject
+from sync.crosstenant.objects import Pair, SyncObject, direction_of, handed
 from sync.crosstenant.subscriber import BACKFILL_REQUESTED
 
 MAX_NAME = 100
@@ -116,7 +117,13 @@ class Rules:
         ):
             raise Conflict(N_("This partner already has a rule for this object"), code="rule_exists")
         assert link.downstream_tenant_id is not None
-        rule = SyncRule(link_id=link.id, peer_tenant_id=link.downstream_tenant_id, object=obj.name, **checked)
+        rule = SyncRule(
+            link_id=link.id,
+            peer_tenant_id=link.downstream_tenant_id,
+            object=obj.name,
+            direction=direction_of(obj),
+            **checked,
+        )
         self.session.add(rule)
         await self.session.flush()
         return rule
@@ -181,13 +188,21 @@ class Rules:
         checked = self._checked(obj, {**values, "name": "preview"}, None)
         sample = values.get("sample_id")
         ids = [sample] if isinstance(sample, uuid.UUID) else None
-        records = await obj.read(self.session, link.id, ids, None, 1)
+        if handed(obj):
+            # the record is read in its own tenant: the peer's for an object travelling up
+            assert link.downstream_tenant_id is not None
+            pair = Pair(link.id, link.tenant_id, link.downstream_tenant_id)
+            peer = tenant_context(link.downstream_tenant_id, channel=CHANNEL)
+            async with within(self.session, peer) if direction_of(obj) == "up" else nullcontext():
+                records = await obj.read(self.session, pair, ids, None, 1)  # type: ignore[call-arg,arg-type]
+        else:
+            records = await obj.read(self.session, link.id, ids, None, 1)
         if not records:
             raise NotFound(N_("No record to preview the mapping on"))
         local_id, source, present = records[0]
         return {
             "sample_id": local_id,
-            "source": source,
+            "source": {name: source.get(name) for name in obj.source_fields},
             "target": apply_mapping(checked["mapping"], source, obj.target_fields),
             "passes": present and passes(checked["filter"], source),
         }

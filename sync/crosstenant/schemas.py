@@ -72,6 +72,7 @@ class PreviewOut(msgspec.Struct):
 class SyncObjectOut(msgspec.Struct):
     name: str
     label: str
+    direction: str  # down: from you to the partner's workspace; up: from the partner's workspace to you
     source_fields: list[str]
     target_fields: dict[str, str]
     required_targets: list[str]

@@ -18,9 +18,10 @@ from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.i18n import N_
 from portal.outbox import Event, Subscriber
+from sync.crosstenant import handover
 from sync.crosstenant.apply import CHANNEL, already_applied, apply_records, link_allows, mark_applied
 from sync.crosstenant.models import SyncBackfill, SyncRule
-from sync.crosstenant.objects import SyncObject, sync_objects
+from sync.crosstenant.objects import SyncObject, direction_of, handed, sync_objects
 
 if TYPE_CHECKING:
     from portal.services import Services
@@ -47,6 +48,11 @@ async def deliver(services: Services, event: Event) -> None:
         await run_backfill(services, event.tenant_id, uuid.UUID(str(event.payload["backfill"])))
         return
     objects = [o for o in sync_objects(services).values() if event.event_type in o.events]
+    for obj in [o for o in objects if handed(o)]:
+        await handover.deliver(services, obj, event)  # type: ignore[arg-type]
+    objects = [o for o in objects if not handed(o)]
+    if not objects:
+        return
     async with services.db.session(tenant_context(event.tenant_id, channel=CHANNEL)) as session:
         for obj in objects:
             rules = list(
@@ -93,6 +99,28 @@ async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uu
                 backfill.status, backfill.finished_at = "failed", utcnow()
                 backfill.error = "The rule is not active, or its link no longer names the partner's workspace"
                 return
+            if handed(obj):
+                if backfill.status == "queued":
+                    async with handover.on_peer(session, rule, direction_of(obj) == "up"):
+                        total = await obj.count(session, handover.pair_of(rule))  # type: ignore[call-arg]
+                    backfill.status, backfill.started_at, backfill.total = "running", utcnow(), total
+                ids, outcomes = await handover.backfill_batch(
+                    session,
+                    services,
+                    obj,
+                    rule,
+                    backfill.cursor,
+                    BATCH,
+                    backfill.created_at,  # type: ignore[arg-type]
+                )
+                if not ids:
+                    backfill.status, backfill.finished_at = "done", utcnow()
+                    backfill.total = max(backfill.total, backfill.done)
+                    return
+                backfill.applied += sum(o in ("created", "updated", "refused") for o in outcomes)
+                backfill.done += len(ids)
+                backfill.cursor = ids[-1]
+                continue
             if backfill.status == "queued":
                 backfill.status, backfill.started_at, backfill.total = "running", utcnow(), await obj.count(session)
             records = await obj.read(session, rule.link_id, None, backfill.cursor, BATCH)

@@ -54,6 +54,7 @@ class OrderingSettings(TenantOwned, Timestamped, Audited, Base):
     default_warehouse_id: Mapped[uuid.UUID | None]
     next_order_number: Mapped[int] = mapped_column(default=1)
     next_shipment_number: Mapped[int] = mapped_column(default=1)
+    next_purchase_order_number: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class ApprovalRule(TenantOwned, Timestamped, Audited, Base):
@@ -128,6 +129,7 @@ class Order(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
         same_tenant(["enterprise_id"], "enterprise_links"),
         same_tenant(["warehouse_id"], "ordering_warehouses"),
         UniqueConstraint("tenant_id", "number"),
+        UniqueConstraint("tenant_id", "purchase_order_id"),
         Index("ix_ordering_orders_status", "tenant_id", "status", "created_at"),
         CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
         CheckConstraint("total >= 0 AND paid_amount >= 0", name="amounts"),
@@ -146,6 +148,9 @@ class Order(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     # A copy of the address it ships to (from the enterprise's address book, or typed for this order).
     ship_to: Mapped[str | None] = mapped_column(String(500))
     po_number: Mapped[str | None] = mapped_column(String(60))  # the buyer's own purchase order number
+    # The purchase order (in the buyer's own workspace) this order was placed from, by cross-tenant sync:
+    # at most one order per purchase order.
+    purchase_order_id: Mapped[uuid.UUID | None]
     requested_delivery_date: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(String(2000))
     placed_by_kind: Mapped[str] = mapped_column(String(12))  # internal | external

@@ -318,6 +318,8 @@ CREATING: dict[str, CreatingCase] = {
         "/api/partner/service/parts/requests",
         {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}]},
     ),
+    # a purchase order of a partner's own workspace to tenant A, of one of its own products
+    "/api/ordering/purchase-orders": lambda c, w: _purchase_order(c, w),
     "/api/interconnect/announcements": lambda c, w: (
         w.a.admin,
         "/api/interconnect/announcements",
@@ -334,6 +336,18 @@ def _settlement_run(client: TestClient, world: World) -> dict[str, str]:
     closed(client, world, "other")
     today = datetime.now(UTC).date().isoformat()
     return {"enterprise_id": world.service["other"].link_id, "period_start": today, "period_end": today}
+
+
+def _purchase_order(client: TestClient, world: World) -> tuple[Credential, str, dict[str, Any]]:
+    north, _link = connect_workspace(client, world.a, _code())
+    made = client.post("/api/ordering/products", headers=north.admin.bearer, json={"sku": _code(), "name": "Gasket"})
+    assert made.status_code == 201, made.text
+    body = {
+        "supplier_id": world.a.tenant_id,
+        "lines": [{"product_id": made.json()["id"], "quantity": 2}],
+        "ship_to": "Quay 3",
+    }
+    return north.admin, "/api/ordering/purchase-orders", body
 
 
 def creating_routes(app: Litestar) -> dict[str, tuple[str, ...]]:
