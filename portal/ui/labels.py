@@ -64,6 +64,7 @@ OBJECT_LABELS: dict[str, str] = {
     "oauth_clients": N_("Application (OAuth client)"),
     "oauth_consents": N_("Consent given to an application"),
     "wechat_mini_programs": N_("WeChat mini-program"),
+    "wechat_official_accounts": N_("WeChat official account"),
     "wechat_bindings": N_("WeChat sign-in of a partner"),
 }
 ACTION_LABELS: dict[str, str] = {
@@ -77,6 +78,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "mobile": N_("Mobile app"),
     "oauth": N_("Other application"),
     "miniapp": N_("WeChat mini-program"),
+    "official": N_("WeChat official account"),
     "cli": N_("Command line"),
     "system": N_("System"),
 }

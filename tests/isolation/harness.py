@@ -198,6 +198,13 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     # another workspace's admin registers a mini-program of its own, and tenant A's stays as it was
     ("PUT", "/api/channels/wechat/mini-program"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32},
     ("POST", "/console/channels/wechat"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32, "active": "on"},
+    # and an official account of its own
+    ("PUT", "/api/channels/wechat/official-account"): {"app_id": "wx" + "c" * 16, "secret": "d" * 32},
+    ("POST", "/console/channels/wechat/official-account"): {
+        "app_id": "wx" + "c" * 16,
+        "secret": "d" * 32,
+        "active": "on",
+    },
 }
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
@@ -309,8 +316,10 @@ def tenant_fingerprint(settings: Settings, tenant_id: str) -> str:
         digest = hashlib.sha256()
         async with db.session(SYSTEM) as session:
             for table in tables:
+                # a refused request of tenant A's own people still used their session: its last use is no change
+                columns = [c for c in table.c if (table.name, c.name) != ("auth_sessions", "last_used_at")]
                 rows = await session.execute(
-                    select(table).where(table.c.tenant_id == uuid.UUID(tenant_id)).order_by(*table.primary_key)
+                    select(*columns).where(table.c.tenant_id == uuid.UUID(tenant_id)).order_by(*table.primary_key)
                 )
                 digest.update(table.name.encode())
                 for row in rows:
