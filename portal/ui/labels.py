@@ -66,11 +66,13 @@ OBJECT_LABELS: dict[str, str] = {
     "wechat_mini_programs": N_("WeChat mini-program"),
     "wechat_official_accounts": N_("WeChat official account"),
     "wechat_bindings": N_("WeChat sign-in of a partner"),
+    "auth_sessions": N_("Sign-in session"),
 }
 ACTION_LABELS: dict[str, str] = {
     "create": lazy.pgettext("audit action", "Created"),
     "update": N_("Changed"),
     "delete": N_("Deleted"),
+    "sign_out": N_("Signed out"),
 }
 CHANNEL_LABELS: dict[str, str] = {
     "web": N_("Web"),
