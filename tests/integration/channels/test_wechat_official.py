@@ -6,7 +6,12 @@ redirect URI is exact, a code works once, and one manufacturer's official accoun
 from __future__ import annotations
 
 from litestar.testing import TestClient
+from sqlalchemy import select
 
+from interconnect.models import ExternalIdentity
+from portal.db.context import PUBLIC
+from portal.db.engine import Database
+from tests.db import run_with_database
 from tests.integration.channels.miniapp import bearer, invite_with_mobile, mini_sign_in, openid
 from tests.integration.channels.official import (
     OFFICIAL_PATH,
@@ -28,7 +33,7 @@ from tests.wechat import (
     WEB_TOKEN,
     FakeWeChat,
 )
-from tests.world import PASSWORD, World, csrf_token
+from tests.world import PASSWORD, Credential, World, csrf_token, partner_login
 
 
 def test_the_first_time_a_password_links_wechat_then_wechat_alone_signs_in(
@@ -272,3 +277,35 @@ def test_the_registration_keeps_its_secret_and_belongs_to_its_workspace(client: 
     client.cookies.set("portal_session", world.b.admin.cookie)
     at_b = client.get("/console/channels/wechat/official-account")
     assert at_b.status_code == 200 and OFFICIAL_APP_ID not in at_b.text
+
+
+def test_the_link_ends_when_the_person_unlinks_or_their_password_changes(
+    client: TestClient, world: World, fake_wechat: FakeWeChat
+) -> None:
+    register_official_account(client, world.a)
+    partner = invite_with_mobile(client, world.a)
+    me = openid()
+    open_in_wechat(client, world.a.slug, fake_wechat, me)
+    link_with_password(client, world.a.slug, partner.email, PASSWORD)
+    client.cookies.clear()
+    assert open_in_wechat(client, world.a.slug, fake_wechat, me).headers["location"] == f"/p/{world.a.slug}/"
+    token = Credential("", "", *partner_login(client, world.a.slug, partner.email))
+    unlinked = client.delete("/api/partner/wechat", headers=token.bearer)
+    assert unlinked.status_code == 200 and unlinked.json() == {"unlinked": 1}, unlinked.text
+    client.cookies.clear()
+    assert open_in_wechat(client, world.a.slug, fake_wechat, me).headers["location"] == f"/p/{world.a.slug}/wechat/link"
+
+    # linked again, then the password changes (a reset after a stolen password): the link ends with it
+    assert link_with_password(client, world.a.slug, partner.email, PASSWORD).status_code in (302, 303)
+
+    async def new_password(db: Database) -> None:
+        async with db.session(PUBLIC) as session:
+            identity = await session.scalar(select(ExternalIdentity).where(ExternalIdentity.email == partner.email))
+            assert identity is not None
+            identity.password_hash = "changed-" + (identity.password_hash or "")
+
+    run_with_database(client.app.state.services.settings, new_password)
+    client.cookies.clear()
+    after = open_in_wechat(client, world.a.slug, fake_wechat, me)
+    assert after.headers["location"] == f"/p/{world.a.slug}/wechat/link" and not signed_in_page(client, world.a.slug)
+    assert client.get(OFFICIAL_PATH, headers=world.a.admin.bearer).json()["linked_accounts"] == 0
