@@ -25,6 +25,7 @@ from portal.db.base import Base
 from portal.db.context import SYSTEM
 from portal.db.engine import Database
 from portal.http.guard import is_public
+from portal.identity import tokens
 from portal.permissions import SIGNED_IN
 from tests.db import run_with_database
 from tests.world import Credential, World
@@ -88,6 +89,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "pool_id": lambda w: w.ids["lead_pool"],
     "lead_rule_id": lambda w: w.ids["lead_rule"],
     "extension_id": lambda w: w.ids["lead_extension"],  # X's request for more time on that lead
+    # a sign-in session of X's admin (their password-issued tokens): only X's admin may end it
+    "session_id": lambda w: str(session_of(w.x.admin.refresh_token)),
 }
 # Public routes (no account) reached by a token in their address: each forged address, made from tenant A's
 # real ones, must be "not found" and show nothing of tenant A's. A device page's address is
@@ -206,6 +209,13 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
         "active": "on",
     },
 }
+
+
+def session_of(refresh_token: str) -> uuid.UUID:
+    parsed = tokens.parse_credential(refresh_token, tokens.REFRESH_PREFIX)
+    assert parsed is not None
+    return parsed.session_id
+
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
