@@ -1,9 +1,10 @@
 """channels/ as a component: the OAuth 2.1 authorization server through which partners' applications (the
 manufacturer's mobile app, or another application) act for them. Its models, the console pages and API for
 clients, the consent page and the person's connected apps in the partner portal, the protocol endpoints,
-and the job that purges old codes. The manufacturer's WeChat mini-program: its registration (console
-page and API) and the sign-in partners use from it. And the tenant's partner domain (console page and API),
-proved with a DNS record, at which its partner portal is served (portal.http.hosts)."""
+and the job that purges old codes. The manufacturer's WeChat mini-program and official account: their
+registrations (console pages and API), the sign-in partners use from the mini-program, and the partner
+portal's pages signing them in inside the official account. And the tenant's partner domain (console page
+and API), proved with a DNS record, at which its partner portal is served (portal.http.hosts)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from channels.oauth.purge import PURGE_CODES
 from channels.oauth.service import OAuth
 from channels.wechat.controllers import CONTROLLERS as WECHAT_CONTROLLERS
 from channels.wechat.objects import OBJECTS as WECHAT_OBJECTS
+from channels.wechat.official.console import PAGES as OFFICIAL_CONSOLE_PAGES
+from channels.wechat.official.controllers import CONTROLLERS as OFFICIAL_CONTROLLERS
+from channels.wechat.official.portal_pages import PAGES as OFFICIAL_PORTAL_PAGES
 from channels.wechat.pages import PAGES as WECHAT_PAGES
 from channels.wechat.service import WeChat, pooled_client
 from portal.components import Component
@@ -52,6 +56,9 @@ component = Component(
         *WECHAT_PAGES,
         *DOMAIN_CONTROLLERS,
         *DOMAIN_PAGES,
+        *OFFICIAL_CONTROLLERS,
+        *OFFICIAL_CONSOLE_PAGES,
+        *OFFICIAL_PORTAL_PAGES,
     ],
     template_dir=HERE / "templates",
     objects=(*OBJECTS, *WECHAT_OBJECTS, *DOMAIN_OBJECTS),

@@ -10,9 +10,12 @@ from typing import Literal
 ActorKind = Literal["internal", "external", "system", "customer"]
 # "api": a token of the password sign-in (POST /api/.../auth/token); "mobile" and "oauth": a token an
 # application got through OAuth (channels/), from a phone app or any other application; "miniapp": a token
-# the manufacturer's WeChat mini-program got by signing the person in with WeChat (channels/wechat).
-Channel = Literal["web", "api", "mobile", "oauth", "miniapp", "cli", "system"]
+# the manufacturer's WeChat mini-program got by signing the person in with WeChat (channels/wechat); "official": a
+# cookie of the partner portal's pages opened by signing the person in with WeChat inside the manufacturer's
+# official account (WeChat's own browser, channels/wechat/official).
+Channel = Literal["web", "api", "mobile", "oauth", "miniapp", "official", "cli", "system"]
 BEARER_CHANNELS: tuple[Channel, ...] = ("api", "mobile", "oauth", "miniapp")
+COOKIE_CHANNELS: tuple[Channel, ...] = ("web", "official")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +60,6 @@ class Actor:
     # A token an application got through OAuth: the scopes the person granted it (a partner app's key,
     # or "profile"), beyond which the one guard refuses whatever the roles allow. None: not limited.
     scopes: frozenset[str] | None = None
+    # The session's recorded last use is older than a minute: the request records it once it is done
+    # (portal.identity.sessions.Sessions.record_use).
+    session_stale: bool = False

@@ -96,7 +96,11 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "access_token_seconds": 4 * 3600,
         # the world's webhook endpoint (tests.world.WEBHOOK_URL): a loopback port nobody listens on; WeChat:
         # the fake's address (tests.wechat), served once a test asks for it
-        "extra": {"WEBHOOK_ALLOW_HOSTS": "127.0.0.1:9", "WECHAT_API_BASE": wechat.base_url()},
+        "extra": {
+            "WEBHOOK_ALLOW_HOSTS": "127.0.0.1:9",
+            "WECHAT_API_BASE": wechat.base_url(),
+            "WECHAT_OPEN_BASE": wechat.base_url(),
+        },
     }
     values.update(overrides)
     return Settings.from_env({}, database_url=database_url, **values)

@@ -1,10 +1,14 @@
 """A fake of WeChat's server API on a loopback port, for the mini-program's sign-in: `jscode2session`,
-`cgi-bin/token` and `cgi-bin/stable_token` (client_credential), and `wxa/business/getuserphonenumber`, with
-WeChat's error codes. It is an ASGI app served by uvicorn in a thread of the test process.
+`cgi-bin/token` and `cgi-bin/stable_token` (client_credential), and `wxa/business/getuserphonenumber`; and for
+the official account's web authorisation: the page `connect/oauth2/authorize` (WeChat's browser, which sends the
+person back with a code), `sns/oauth2/access_token` and `sns/userinfo`; with WeChat's error codes. It is an ASGI
+app served by uvicorn in a thread of the test process.
 
 A test makes what WeChat would have: `login_code(app_id, openid)` is what `wx.login` gives the mini-program,
-`phone_code(app_id, number)` what the "get phone number" button gives; `fail(endpoint, errcode, ...)` makes
-the next calls of an endpoint answer those error codes; `calls[endpoint]` counts the requests received.
+`phone_code(app_id, number)` what the "get phone number" button gives; `in_browser(openid, unionid)` is who
+is using WeChat's browser when it opens the authorisation page (the official account's codes are for them);
+`fail(endpoint, errcode, ...)` makes the next calls of an endpoint answer those error codes; `calls[endpoint]`
+counts the requests received.
 
 The settings of every test app name its address (`base_url()`): the socket is bound when first asked for and
 served once a test asks for the `fake_wechat` fixture (tests/integration/channels/conftest.py), so an app
@@ -20,21 +24,31 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import uvicorn
 from litestar import Litestar, MediaType, Request, Response, get, post
-from litestar.params import FromQuery
+from litestar.params import FromQuery, QueryParameter
+from litestar.response import Redirect
 
 JSCODE2SESSION = "jscode2session"
 TOKEN = "token"
 STABLE_TOKEN = "stable_token"
 PHONE = "getuserphonenumber"
+AUTHORIZE = "authorize"
+WEB_TOKEN = "oauth2_access_token"
+USERINFO = "userinfo"
 OUTAGE = 502  # not an errcode of WeChat's: the fake answers a gateway's error page
 
 # tenant A's mini-program in the world (tests.world)
 WORLD_APP_ID = "wx0a1b2c3d4e5f6a7b"
 WORLD_APP_SECRET = "5f2b9c0e7d1a4b3c8e6f0a9d2c7b1e4f"
+# the official accounts of tenants A and B (registered by the tests that use them)
+OFFICIAL_APP_ID = "wx1b2c3d4e5f6a7b8c"
+OFFICIAL_APP_SECRET = "6a3c0d1f8e2b5c4d9f7a1b0e3d8c2f5a"
+OTHER_OFFICIAL_APP_ID = "wx2c3d4e5f6a7b8c9d"
+OTHER_OFFICIAL_APP_SECRET = "7b4d1e2a9f3c6d5e0a8b2c1f4e9d3a6b"
 
 _socket: socket.socket | None = None
 
@@ -70,6 +84,13 @@ class FakeWeChat:
     forced: int = 0  # stable_token calls with force_refresh
     token_lifetime: int = 7200
     token_latency: float = 0.0  # seconds the token endpoints take (to make refreshers overlap)
+    # the official accounts' web authorisation: who is in WeChat's browser (their openid in the app asked for,
+    # and their unionid), the codes it gave (code -> app, openid, unionid, scope), those exchanged already, and
+    # the web access tokens it issued (token -> openid, unionid)
+    person: tuple[str, str | None] | None = None
+    web_codes: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
+    spent_codes: set[str] = field(default_factory=set)
+    web_tokens: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- what a test sets up ------------------------------------------------------------------------------
@@ -84,6 +105,10 @@ class FakeWeChat:
             self.calls.clear()
             self.forced = 0
             self.token_latency = 0.0
+            self.person = None
+            self.web_codes.clear()
+            self.spent_codes.clear()
+            self.web_tokens.clear()
 
     def register(self, app_id: str, secret: str) -> None:
         self.apps[app_id] = secret
@@ -98,6 +123,17 @@ class FakeWeChat:
         code = secrets.token_hex(16)
         with self.lock:
             self.phone_codes[code] = (app_id, number, country_code)
+        return code
+
+    def in_browser(self, openid: str, unionid: str | None = None) -> None:
+        """The person using WeChat's browser from now on: the authorisation page gives codes for them."""
+        self.person = (openid, unionid)
+
+    def web_code(self, app_id: str, openid: str, unionid: str | None = None, scope: str = "snsapi_base") -> str:
+        """A code the authorisation page would have given `openid` in the official account `app_id`."""
+        code = secrets.token_hex(16)
+        with self.lock:
+            self.web_codes[code] = (app_id, openid, unionid, scope)
         return code
 
     def fail(self, endpoint: str, *errcodes: int) -> None:
@@ -218,7 +254,77 @@ class FakeWeChat:
                 },
             }
 
-        return Litestar([jscode2session, token, stable_token, phone_number], openapi_config=None)
+        @get("/connect/oauth2/authorize", sync_to_thread=False)
+        def authorize(
+            appid: FromQuery[str] = "",
+            redirect_uri: FromQuery[str] = "",
+            response_type: FromQuery[str] = "",
+            asked_scope: Annotated[str, QueryParameter(name="scope")] = "",
+            sent_state: Annotated[str, QueryParameter(name="state")] = "",
+        ) -> Any:
+            """WeChat's browser: the person (who follows the account, or allowed snsapi_userinfo) goes back to
+            redirect_uri with a code for them and the state as it was sent."""
+            fake.calls[AUTHORIZE] += 1
+            if (
+                appid not in fake.apps
+                or response_type != "code"
+                or asked_scope not in ("snsapi_base", "snsapi_userinfo")
+            ):
+                return Response("<html>参数错误</html>", status_code=400, media_type=MediaType.HTML)
+            if fake.person is None:
+                return Response("<html>请在微信客户端打开链接</html>", status_code=400, media_type=MediaType.HTML)
+            code = fake.web_code(appid, fake.person[0], fake.person[1], asked_scope)
+            separator = "&" if "?" in redirect_uri else "?"
+            return Redirect(f"{redirect_uri}{separator}{urlencode({'code': code, 'state': sent_state})}")
+
+        @get("/sns/oauth2/access_token", sync_to_thread=False)
+        def web_token(
+            appid: FromQuery[str] = "",
+            secret: FromQuery[str] = "",
+            code: FromQuery[str] = "",
+            grant_type: FromQuery[str] = "",
+        ) -> Any:
+            failed = fake._failure(WEB_TOKEN)
+            if failed:
+                return failed
+            if fake.apps.get(appid) != secret:
+                return error(40125 if appid in fake.apps else 40013)
+            if grant_type != "authorization_code":
+                return error(40002)
+            with fake.lock:
+                if code in fake.spent_codes:
+                    return error(40163)
+                found = fake.web_codes.pop(code, None)
+                if found is None or found[0] != appid:
+                    return error(40029)
+                fake.spent_codes.add(code)
+                token = "wxwt_" + secrets.token_urlsafe(32)
+                fake.web_tokens[token] = (found[1], found[2])
+            _app, openid, unionid, scope = found
+            answer = {
+                "access_token": token,
+                "expires_in": 7200,
+                "refresh_token": "wxrt_" + secrets.token_urlsafe(32),
+                "openid": openid,
+                "scope": scope,
+            }
+            # WeChat gives the unionid here only for snsapi_userinfo (and only under an open platform account)
+            return {**answer, "unionid": unionid} if unionid and scope == "snsapi_userinfo" else answer
+
+        @get("/sns/userinfo", sync_to_thread=False)
+        def userinfo(access_token: FromQuery[str] = "", openid: FromQuery[str] = "") -> Any:
+            failed = fake._failure(USERINFO)
+            if failed:
+                return failed
+            found = fake.web_tokens.get(access_token)
+            if found is None or found[0] != openid:
+                return error(40001)
+            answer = {"openid": openid, "nickname": "微信用户", "headimgurl": "", "privilege": []}
+            return answer if found[1] is None else {**answer, "unionid": found[1]}
+
+        return Litestar(
+            [jscode2session, token, stable_token, phone_number, authorize, web_token, userinfo], openapi_config=None
+        )
 
 
 MESSAGES = {
@@ -228,6 +334,7 @@ MESSAGES = {
     40013: "invalid appid",
     40029: "invalid code",
     40125: "invalid appsecret",
+    40163: "code been used",
     42001: "access_token expired",
     45011: "api minute-quota reach limit  mustslower  retry next minute",
 }

@@ -13,6 +13,7 @@ from portal.brand import LOGO
 from portal.calendars.controllers import CONTROLLERS as CALENDAR_CONTROLLERS
 from portal.calendars.service import seed_calendar
 from portal.components import Component
+from portal.identity.session_controllers import CONTROLLERS as SESSION_CONTROLLERS
 from portal.notifications.controllers import CONTROLLERS as NOTIFICATION_CONTROLLERS
 from portal.notifications.senders import SUBSCRIBERS, expire_links
 from portal.permissions import signed_in
@@ -35,6 +36,7 @@ component = Component(
         *NOTIFICATION_PAGES,
         *RESET_PAGES,
         *NOTIFICATION_CONTROLLERS,
+        *SESSION_CONTROLLERS,
         *CALENDAR_PAGES,
         *CALENDAR_CONTROLLERS,
         *BRAND_PAGES,

@@ -36,6 +36,8 @@ from portal.i18n import N_
 
 DEFAULT_BASE = "https://api.weixin.qq.com"
 BASE_SETTING = "WECHAT_API_BASE"
+OPEN_DEFAULT_BASE = "https://open.weixin.qq.com"
+OPEN_BASE_SETTING = "WECHAT_OPEN_BASE"
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 # -1 "system busy": tried BUSY_ATTEMPTS times in all, pausing BUSY_PAUSE, then twice that, ...
 BUSY_ATTEMPTS = 3

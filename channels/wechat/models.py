@@ -1,4 +1,5 @@
-"""A tenant's WeChat mini-program and the WeChat accounts its partners signed in with.
+"""A tenant's WeChat apps (its mini-program and its official account) and the WeChat accounts its partners signed in
+with.
 
 The app secret and the cached WeChat access token are sealed at rest (channels.wechat.sealing): a copy of the
 database alone gives neither.
@@ -18,16 +19,12 @@ STATUSES = ("active", "disabled")
 BOUND_BY = ("phone", "password", "unionid")
 
 
-class MiniProgram(TenantOwned, Timestamped, Audited, Base):
-    """The tenant's one mini-program: its WeChat app id and secret, and the WeChat access token the platform
-    holds for it. The token is refreshed by one process at a time: whoever takes the lease
-    (`refresh_lease_owner` until `refresh_lease_until`) asks WeChat, the others wait for its answer."""
+class WeChatApp:
+    """What the platform keeps of one of the tenant's WeChat apps: its app id and secret, and the WeChat access
+    token it holds for it. The token is refreshed by one process at a time: whoever takes the lease
+    (`refresh_lease_owner` until `refresh_lease_until`) asks WeChat, the others wait for its answer
+    (channels.wechat.tokens)."""
 
-    __tablename__ = "wechat_mini_programs"
-    __table_args__ = (
-        UniqueConstraint("tenant_id"),
-        CheckConstraint("status IN ('active', 'disabled')", name="status"),
-    )
     __audit_redact__ = frozenset({"secret_sealed", "access_token_sealed"})
     # the token's refreshes are the platform's bookkeeping, not an administrator's change
     __audit_ignore__ = frozenset(
@@ -45,11 +42,33 @@ class MiniProgram(TenantOwned, Timestamped, Audited, Base):
     created_by: Mapped[uuid.UUID | None]
 
 
+class MiniProgram(WeChatApp, TenantOwned, Timestamped, Audited, Base):
+    """The tenant's one mini-program."""
+
+    __tablename__ = "wechat_mini_programs"
+    __table_args__ = (
+        UniqueConstraint("tenant_id"),
+        CheckConstraint("status IN ('active', 'disabled')", name="status"),
+    )
+
+
+class OfficialAccount(WeChatApp, TenantOwned, Timestamped, Audited, Base):
+    """The tenant's one official account (公众号, a service account): partners who follow it open the partner
+    portal's pages in WeChat's browser and are signed in with WeChat's web authorisation (channels.wechat.official)."""
+
+    __tablename__ = "wechat_official_accounts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id"),
+        CheckConstraint("status IN ('active', 'disabled')", name="status"),
+    )
+
+
 class WeChatBinding(TenantOwned, Timestamped, Audited, Base):
-    """A WeChat account (its `openid` in the tenant's mini-program, and its `unionid` across the
-    manufacturer's WeChat apps when WeChat gives one) bound to a partner's global identity: the person signs
-    in with WeChat alone from then on. `bound_by` says how the person proved who they are the first time: their
-    phone number, their password, or a unionid already bound through another of the manufacturer's WeChat apps."""
+    """A WeChat account (its `openid` in one of the tenant's WeChat apps, its mini-program or its official
+    account, named by `app_id`; and its `unionid` across the manufacturer's WeChat apps when WeChat gives one)
+    bound to a partner's global identity: the person signs in with WeChat alone from then on. `bound_by` says how
+    the person proved who they are the first time: their phone number, their password, or a unionid already bound
+    through another of the manufacturer's WeChat apps."""
 
     __tablename__ = "wechat_bindings"
     __table_args__ = (

@@ -1,4 +1,5 @@
-"""What roles grant on the tenant's WeChat mini-program: reading its registration and changing it."""
+"""What roles grant on the tenant's WeChat apps (its mini-program and its official account): reading their
+registrations and changing them."""
 
 from __future__ import annotations
 
@@ -7,4 +8,4 @@ from portal.permissions import ProtectedObject
 
 MINI_PROGRAM = "channels.wechat"
 
-OBJECTS = (ProtectedObject(MINI_PROGRAM, N_("WeChat mini-program"), ("read", "update")),)
+OBJECTS = (ProtectedObject(MINI_PROGRAM, N_("WeChat mini-program and official account"), ("read", "update")),)

@@ -48,3 +48,27 @@ class MiniTokenOut(msgspec.Struct):
     token_type: str = "Bearer"
     # how this sign-in linked the WeChat account ("phone", "password", "unionid"); null if it already was
     linked_by: str | None = None
+
+
+class OfficialAccountIn(Strict):
+    # the AppID of the official account (a service account), as WeChat shows it (wx and 16 letters or digits)
+    app_id: str
+    # the AppSecret: required the first time, left out to keep the one saved; never shown again
+    secret: str | UnsetType = UNSET
+    # "disabled" stops partners signing in from the official account (pages already open stay signed in)
+    status: str | UnsetType = UNSET
+
+
+class OfficialAccountOut(msgspec.Struct):
+    app_id: str
+    status: str
+    # when the secret was last saved (the secret itself is write-only)
+    secret_set_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    # the address for the official account's menu: it signs the partner in and opens the partner portal
+    entry_url: str
+    # the domain to register as the web authorisation domain (网页授权域名) in the WeChat admin console
+    authorisation_domain: str
+    # WeChat accounts linked to partners of this workspace through the official account
+    linked_accounts: int

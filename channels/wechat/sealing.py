@@ -1,5 +1,6 @@
-"""Secrets kept at rest sealed with Fernet (AES-128-CBC and HMAC-SHA256): a mini-program's app secret and the
-WeChat access token cached for it.
+"""Secrets kept at rest sealed with Fernet (AES-128-CBC and HMAC-SHA256): a WeChat app's secret and the WeChat
+access token cached for it; and what the official account's sign-in leaves in the browser between two requests
+(channels.wechat.official.browser), which the browser can neither read nor change.
 
 The key comes from configuration: `PORTAL_WECHAT_KEYS`, one or more Fernet keys separated by commas (the first
 seals, every one unseals, so a key is rotated by putting the new one first and re-saving the secrets). Without
@@ -39,9 +40,10 @@ class Sealer:
     def seal(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()
 
-    def unseal(self, sealed: str) -> str | None:
-        """The value, or None when no configured key opens it (the keys were changed without re-saving)."""
+    def unseal(self, sealed: str, *, ttl: int | None = None) -> str | None:
+        """The value, or None when no configured key opens it (the keys were changed without re-saving, or it
+        was tampered with), or when it was sealed more than `ttl` seconds ago."""
         try:
-            return self._fernet.decrypt(sealed.encode()).decode()
-        except InvalidToken:
+            return self._fernet.decrypt(sealed.encode(), ttl=ttl).decode()
+        except (InvalidToken, UnicodeError):
             return None

@@ -118,7 +118,7 @@ async def sign_in(
     session = await wechat.api.code_to_session(app_id, secret, asked.code)
 
     async with read_phase(db), within(db, tenant_context(tenant_id, channel=CHANNEL)):
-        bound = await _bound_identity(db, app_id, session.openid, session.unionid)
+        bound = await bound_identity(db, app_id, session.openid, session.unionid)
     if bound is not None and not bound[3]:
         # the person's password changed since the binding: it ends, and the person proves who they are again
         async with within(db, tenant_context(tenant_id, channel=CHANNEL)):
@@ -170,19 +170,31 @@ async def sign_in(
             # the person's membership here is disabled, or their enterprise suspended or terminated
             raise no_access()
         actor, opened = found
-    stale = last_sign_in_at is None or last_sign_in_at < utcnow() - LAST_SIGN_IN_GRAIN
-    if bound_by is not None or stale:
-        async with within(db, tenant_context(tenant_id, actor=actor, channel=CHANNEL)):
-            if bound_by is not None:
-                await _bind(db, app_id, session.openid, session.unionid, identity_id, bound_by)
-            else:
-                await db.execute(
-                    update(WeChatBinding)
-                    .where(WeChatBinding.app_id == app_id, WeChatBinding.openid == session.openid)
-                    .values(last_sign_in_at=utcnow())
-                    .execution_options(synchronize_session=False)
-                )
+    async with within(db, tenant_context(tenant_id, actor=actor, channel=CHANNEL)):
+        await remember(db, app_id, session.openid, session.unionid, identity_id, bound_by, last_sign_in_at)
     return SignedIn(opened, bound_by)
+
+
+async def remember(
+    db: AsyncSession,
+    app_id: str,
+    openid: str,
+    unionid: str | None,
+    identity_id: uuid.UUID,
+    bound_by: str | None,
+    last_sign_in_at: datetime | None,
+) -> None:
+    """Bind the account (`bound_by`: how this sign-in proved who the person is), or note the sign-in of one
+    bound already, to the day: most sign-ins write nothing but their session."""
+    if bound_by is not None:
+        await bind(db, app_id, openid, unionid, identity_id, bound_by)
+    elif last_sign_in_at is None or last_sign_in_at < utcnow() - LAST_SIGN_IN_GRAIN:
+        await db.execute(
+            update(WeChatBinding)
+            .where(WeChatBinding.app_id == app_id, WeChatBinding.openid == openid)
+            .values(last_sign_in_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
 
 def credential_mark(password_hash: str | None) -> str:
@@ -190,7 +202,7 @@ def credential_mark(password_hash: str | None) -> str:
     return hashlib.sha256((password_hash or "").encode()).hexdigest()[:32]
 
 
-async def _bound_identity(
+async def bound_identity(
     db: AsyncSession, app_id: str, openid: str, unionid: str | None
 ) -> tuple[uuid.UUID, bool, datetime | None, bool] | None:
     """The identity this openid is bound to in the mini-program (exact: True) or, failing that, the one its
@@ -229,7 +241,7 @@ async def unbind(db: AsyncSession, identity_id: uuid.UUID) -> int:
     return len(rows)
 
 
-async def _bind(
+async def bind(
     db: AsyncSession, app_id: str, openid: str, unionid: str | None, identity_id: uuid.UUID, bound_by: str
 ) -> None:
     """A savepoint around the insert: two first sign-ins of one WeChat account at once bind it once."""

@@ -1,4 +1,5 @@
-"""The mini-program's WeChat access token, cached in the database and refreshed by one process at a time.
+"""A WeChat app's access token (the mini-program's, the official account's), cached in the database and refreshed
+by one process at a time.
 
 WeChat limits how often a token may be fetched, and a new token may end the one before it, so a token is
 never fetched per request: every process reads the cached one (sealed at rest) until five minutes before it
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.wechat.api import WeChatApi
 from channels.wechat.errors import WeChatRefused, WeChatUnavailable
-from channels.wechat.models import MiniProgram
+from channels.wechat.models import MiniProgram, OfficialAccount
 from channels.wechat.sealing import Sealer
 from portal.db.context import tenant_context
 from portal.db.engine import Database
@@ -46,12 +47,26 @@ class Cached:
     expires_at: datetime | None
 
 
+App = type[MiniProgram] | type[OfficialAccount]
+# what a workspace without the app, or with a secret no configured key opens, is told
+MISSING = {
+    MiniProgram: (N_("This workspace has no WeChat mini-program"), "no_mini_program"),
+    OfficialAccount: (N_("This workspace has no WeChat official account"), "no_official_account"),
+}
+UNREADABLE = {
+    MiniProgram: N_("The mini-program's secret cannot be read with the configured key: enter it again"),
+    OfficialAccount: N_("The official account's secret cannot be read with the configured key: enter it again"),
+}
+
+
 class AccessTokens:
-    def __init__(self, db: Database, api: WeChatApi, sealer: Sealer) -> None:
-        self.db, self.api, self.sealer = db, api, sealer
+    """The access tokens of one kind of app (`model`: the mini-program, or the official account), a row per tenant."""
+
+    def __init__(self, db: Database, api: WeChatApi, sealer: Sealer, model: App = MiniProgram) -> None:
+        self.db, self.api, self.sealer, self.model = db, api, sealer, model
 
     async def current(self, tenant_id: uuid.UUID, *, stale: str | None = None) -> str:
-        """A live access token of the tenant's mini-program; `stale` is one WeChat just refused, which is
+        """A live access token of the tenant's app; `stale` is one WeChat just refused, which is
         replaced (with WeChat's force_refresh) unless another process has replaced it already."""
         deadline = time.monotonic() + LEASE.total_seconds() + 5
         while True:
@@ -72,32 +87,34 @@ class AccessTokens:
             row = (
                 await session.execute(
                     select(
-                        MiniProgram.id,
-                        MiniProgram.app_id,
-                        MiniProgram.secret_sealed,
-                        MiniProgram.access_token_sealed,
-                        MiniProgram.access_token_expires_at,
-                    ).where(MiniProgram.status == "active")
+                        self.model.id,
+                        self.model.app_id,
+                        self.model.secret_sealed,
+                        self.model.access_token_sealed,
+                        self.model.access_token_expires_at,
+                    ).where(self.model.status == "active")
                 )
             ).one_or_none()
         if row is None:
-            raise NotFound(N_("This workspace has no WeChat mini-program"), code="no_mini_program")
+            detail, code = MISSING[self.model]
+            raise NotFound(detail, code=code)
         return Cached(*row)
 
     async def _take_lease(self, tenant_id: uuid.UUID, cached: Cached, owner: str) -> bool:
         now = utcnow()
+        model = self.model
         same_token = (
-            MiniProgram.access_token_sealed.is_(None)
+            model.access_token_sealed.is_(None)
             if cached.token_sealed is None
-            else MiniProgram.access_token_sealed == cached.token_sealed
+            else model.access_token_sealed == cached.token_sealed
         )
         async with self.db.session(tenant_context(tenant_id, channel="system")) as session:
             taken = await session.execute(
-                update(MiniProgram)
+                update(model)
                 .where(
-                    MiniProgram.id == cached.id,
+                    model.id == cached.id,
                     same_token,
-                    (MiniProgram.refresh_lease_until.is_(None)) | (MiniProgram.refresh_lease_until < now),
+                    (model.refresh_lease_until.is_(None)) | (model.refresh_lease_until < now),
                 )
                 .values(refresh_lease_owner=owner, refresh_lease_until=now + LEASE)
                 .execution_options(synchronize_session=False)
@@ -108,19 +125,16 @@ class AccessTokens:
         try:
             secret = self.sealer.unseal(cached.secret_sealed)
             if secret is None:
-                raise WeChatRefused(
-                    N_("The mini-program's secret cannot be read with the configured key: enter it again"),
-                    code="wechat_secret_unreadable",
-                )
+                raise WeChatRefused(UNREADABLE[self.model], code="wechat_secret_unreadable")
             token = await self.api.access_token(cached.app_id, secret, force_refresh=force)
         except BaseException:
             async with self.db.session(tenant_context(tenant_id, channel="system")) as session:
-                await _release(session, cached.id, owner)
+                await _release(session, self.model, cached.id, owner)
             raise
         async with self.db.session(tenant_context(tenant_id, channel="system")) as session:
             await session.execute(
-                update(MiniProgram)
-                .where(MiniProgram.id == cached.id, MiniProgram.refresh_lease_owner == owner)
+                update(self.model)
+                .where(self.model.id == cached.id, self.model.refresh_lease_owner == owner)
                 .values(
                     access_token_sealed=self.sealer.seal(token.value),
                     access_token_expires_at=utcnow() + token.lifetime,
@@ -132,10 +146,10 @@ class AccessTokens:
         return token.value
 
 
-async def _release(session: AsyncSession, program_id: uuid.UUID, owner: str) -> None:
+async def _release(session: AsyncSession, model: App, program_id: uuid.UUID, owner: str) -> None:
     await session.execute(
-        update(MiniProgram)
-        .where(MiniProgram.id == program_id, MiniProgram.refresh_lease_owner == owner)
+        update(model)
+        .where(model.id == program_id, model.refresh_lease_owner == owner)
         .values(refresh_lease_owner=None, refresh_lease_until=None)
         .execution_options(synchronize_session=False)
     )

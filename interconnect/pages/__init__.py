@@ -41,6 +41,7 @@ from interconnect.pages.programme import (
     update_tier,
 )
 from interconnect.pages.programme_settings import percent
+from interconnect.pages.sessions import SESSION_PAGES
 
 __all__ = ["PAGES", "TEMPLATE_GLOBALS"]
 
@@ -72,6 +73,7 @@ PAGES: list[Any] = [
     # the console's pages at their full paths, with interconnect's services named once for all of them
     Router(path="/", route_handlers=CONSOLE_PAGES, dependencies=DEPENDENCIES),
     *NOTIFICATION_PAGES,
+    *SESSION_PAGES,
     *PARTNER_PAGES,
 ]
 TEMPLATE_GLOBALS: dict[str, Any] = {"percent": percent}

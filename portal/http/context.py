@@ -103,6 +103,9 @@ class RequestContextMiddleware(ASGIMiddleware):
         finally:
             if session is not None:
                 await session.close()  # rolls back whatever the `db` dependency did not commit
+        if actor is not None and actor.session_stale:
+            # after the request's own unit of work, so a read-only request stays read-only and one statement
+            await services.sessions.record_use(actor)
 
     @staticmethod
     def _lookups(sessions: Sessions, scope: Scope, path: str) -> list[SessionLookup]:

@@ -69,14 +69,16 @@ class AuthSession(TenantOwned, Base):
     Revoking the row ends the cookie and every access token minted from it at once, because each
     request looks the session up. A family an application got through OAuth (channel "mobile" or
     "oauth") names its client and the scopes the person granted it; one a WeChat mini-program got (channel
-    "miniapp") names no client: it acts as the partner's own sign-in, like a password-issued token.
+    "miniapp") names no client: it acts as the partner's own sign-in, like a password-issued token. A cookie the
+    partner got by signing in with WeChat inside the manufacturer's official account has the channel "official".
+    `last_used_at` is kept to the minute (portal.identity.sessions.LAST_USE_GRAIN).
     """
 
     __tablename__ = "auth_sessions"
     __table_args__ = (
         Index("ix_auth_sessions_tenant_user", "tenant_id", "user_id"),
         Index("ix_auth_sessions_tenant_client", "tenant_id", "client_id"),
-        CheckConstraint("channel IN ('web', 'api', 'mobile', 'oauth', 'miniapp')", name="channel"),
+        CheckConstraint("channel IN ('web', 'api', 'mobile', 'oauth', 'miniapp', 'official')", name="channel"),
     )
 
     user_id: Mapped[uuid.UUID]
@@ -85,6 +87,7 @@ class AuthSession(TenantOwned, Base):
     secret_hash: Mapped[str] = mapped_column(String(64))
     generation: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(40))

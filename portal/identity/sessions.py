@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, FromClause, Row, Select, and_, bindparam, func, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from portal.actor import BEARER_CHANNELS, Actor, Channel
+from portal.actor import BEARER_CHANNELS, COOKIE_CHANNELS, Actor, Channel
 from portal.db.context import tenant_context
 from portal.db.engine import Database
 from portal.db.tenancy import tenant_of
@@ -35,6 +35,8 @@ from portal.permissions import AccessPolicy, SignedInOnly
 PrincipalLoader = Callable[[AsyncSession, AuthSession, Channel], Awaitable[Actor | None]]
 
 _SESSIONS = AuthSession.__table__
+# how stale a session's last use may be before a request records it again (Sessions.record_use)
+LAST_USE_GRAIN = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +164,9 @@ class Sessions:
         """A new session row and its credential, for the caller to add to its unit of work (`open` adds
         it; the OAuth server adds it from Authlib's synchronous callbacks)."""
         secret = tokens.new_secret()
-        lifetime = self.web_lifetime if channel == "web" else self.refresh_lifetime
+        cookie = channel in COOKIE_CHANNELS
+        lifetime = self.web_lifetime if cookie else self.refresh_lifetime
+        now = utcnow()
         row = AuthSession(
             id=uuid7(),
             tenant_id=tenant_id,
@@ -171,13 +175,15 @@ class Sessions:
             channel=channel,
             secret_hash=tokens.digest(secret),
             generation=0,
-            expires_at=utcnow() + lifetime,
+            created_at=now,
+            last_used_at=now,
+            expires_at=now + lifetime,
             user_agent=(user_agent or "")[:300] or None,
             ip_address=ip,
             client_id=client_id,
             scope=scope,
         )
-        prefix = "" if channel == "web" else tokens.REFRESH_PREFIX
+        prefix = "" if cookie else tokens.REFRESH_PREFIX
         return OpenedSession(row, tokens.format_credential(tenant_id, row.id, secret, prefix))
 
     def rotate(self, row: AuthSession) -> str:
@@ -291,6 +297,7 @@ class Sessions:
                 sessions.c.scope,
                 sessions.c.preview_by,
                 sessions.c.preview_role,
+                sessions.c.last_used_at,
                 tenants.c.policy_version,
                 tenants.c.time_zone,
                 tenants.c.slug,
@@ -344,9 +351,29 @@ class Sessions:
             preview=preview,
             preview_role=row.preview_role if preview else None,
             preview_by=row.preview_by,
+            session_stale=row.last_used_at is None or row.last_used_at < params["now"] - LAST_USE_GRAIN,
             **fields,
         )
         return await self.policy.prepare(session, actor, row.policy_version, row.held_roles)
+
+    async def record_use(self, actor: Actor) -> None:
+        """Note that the actor's session was used now, when the request found its last use older than
+        LAST_USE_GRAIN: a statement of its own after the request's unit of work, and at most one per session
+        per grain in every process together (the condition), so a session used on every request writes
+        about once a minute and a request reading its session stays one statement."""
+        if not actor.session_stale or actor.session_id is None or actor.preview:
+            return
+        now = utcnow()
+        async with self.db.session(tenant_context(actor.tenant_id, channel="system")) as session:
+            await session.execute(
+                update(AuthSession)
+                .where(
+                    AuthSession.id == actor.session_id,
+                    (AuthSession.last_used_at.is_(None)) | (AuthSession.last_used_at < now - LAST_USE_GRAIN),
+                )
+                .values(last_used_at=now)
+                .execution_options(synchronize_session=False)
+            )
 
     async def _actor(self, lookup: SessionLookup | None) -> Actor | None:
         if lookup is None:
@@ -393,8 +420,11 @@ class Sessions:
 
 
 def _answers(credential: Channel, row_channel: str) -> bool:
-    """A cookie opens only a web session; a bearer token any token family, whichever way it was got."""
-    return row_channel == credential or (credential == "api" and row_channel in BEARER_CHANNELS)
+    """A cookie opens only a session of the pages (signed in on the web, or with WeChat in the official account's
+    browser); a bearer token any token family, whichever way it was got."""
+    if credential == "web":
+        return row_channel in COOKIE_CHANNELS
+    return credential == "api" and row_channel in BEARER_CHANNELS
 
 
 async def revoke_session(session: AsyncSession, session_id: uuid.UUID, reason: str) -> None:

@@ -68,12 +68,15 @@ OBJECT_LABELS: dict[str, str] = {
     "oauth_clients": N_("Application (OAuth client)"),
     "oauth_consents": N_("Consent given to an application"),
     "wechat_mini_programs": N_("WeChat mini-program"),
+    "wechat_official_accounts": N_("WeChat official account"),
     "wechat_bindings": N_("WeChat sign-in of a partner"),
+    "auth_sessions": N_("Sign-in session"),
 }
 ACTION_LABELS: dict[str, str] = {
     "create": lazy.pgettext("audit action", "Created"),
     "update": N_("Changed"),
     "delete": N_("Deleted"),
+    "sign_out": N_("Signed out"),
 }
 CHANNEL_LABELS: dict[str, str] = {
     "web": N_("Web"),
@@ -81,6 +84,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "mobile": N_("Mobile app"),
     "oauth": N_("Other application"),
     "miniapp": N_("WeChat mini-program"),
+    "official": N_("WeChat official account"),
     "cli": N_("Command line"),
     "system": N_("System"),
 }

@@ -25,6 +25,7 @@ from portal.db.base import Base
 from portal.db.context import SYSTEM
 from portal.db.engine import Database
 from portal.http.guard import is_public
+from portal.identity import tokens
 from portal.permissions import SIGNED_IN
 from tests.db import run_with_database
 from tests.world import WORLD_PARTNER_DOMAIN, Credential, World
@@ -94,6 +95,8 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "lead_rule_id": lambda w: w.ids["lead_rule"],
     "extension_id": lambda w: w.ids["lead_extension"],  # X's request for more time on that lead
     "request_id": lambda w: w.ids["service_part_request"],  # X's parts request
+    # a sign-in session of X's admin (their password-issued tokens): only X's admin may end it
+    "session_id": lambda w: str(session_of(w.x.admin.refresh_token)),
 }
 # Public routes (no account) reached by a token in their address: each forged address, made from tenant A's
 # real ones, must be "not found" and show nothing of tenant A's. A device page's address is
@@ -238,7 +241,21 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     # another workspace's admin claims tenant A's verified partner domain: refused, and A's stays as it was
     ("PUT", "/api/channels/domain"): {"domain": WORLD_PARTNER_DOMAIN},
     ("POST", "/console/channels/domain"): {"domain": "partners.intruder.example"},
+    # and an official account of its own
+    ("PUT", "/api/channels/wechat/official-account"): {"app_id": "wx" + "c" * 16, "secret": "d" * 32},
+    ("POST", "/console/channels/wechat/official-account"): {
+        "app_id": "wx" + "c" * 16,
+        "secret": "d" * 32,
+        "active": "on",
+    },
 }
+
+
+def session_of(refresh_token: str) -> uuid.UUID:
+    parsed = tokens.parse_credential(refresh_token, tokens.REFRESH_PREFIX)
+    assert parsed is not None
+    return parsed.session_id
+
 
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
@@ -349,8 +366,10 @@ def tenant_fingerprint(settings: Settings, tenant_id: str) -> str:
         digest = hashlib.sha256()
         async with db.session(SYSTEM) as session:
             for table in tables:
+                # a refused request of tenant A's own people still used their session: its last use is no change
+                columns = [c for c in table.c if (table.name, c.name) != ("auth_sessions", "last_used_at")]
                 rows = await session.execute(
-                    select(table).where(table.c.tenant_id == uuid.UUID(tenant_id)).order_by(*table.primary_key)
+                    select(*columns).where(table.c.tenant_id == uuid.UUID(tenant_id)).order_by(*table.primary_key)
                 )
                 digest.update(table.name.encode())
                 for row in rows:

@@ -8,7 +8,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.wechat import WORLD_APP_ID, WORLD_APP_SECRET, FakeWeChat, Running
+from tests.wechat import (
+    OFFICIAL_APP_ID,
+    OFFICIAL_APP_SECRET,
+    OTHER_OFFICIAL_APP_ID,
+    OTHER_OFFICIAL_APP_SECRET,
+    WORLD_APP_ID,
+    WORLD_APP_SECRET,
+    FakeWeChat,
+    Running,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +31,8 @@ def fake_wechat_server() -> Iterator[FakeWeChat]:
     running = Running()
     fake = running.start()
     fake.register(WORLD_APP_ID, WORLD_APP_SECRET)
+    fake.register(OFFICIAL_APP_ID, OFFICIAL_APP_SECRET)
+    fake.register(OTHER_OFFICIAL_APP_ID, OTHER_OFFICIAL_APP_SECRET)
     yield fake
     running.stop()
 

@@ -15,22 +15,24 @@ from sqlalchemy import select, update
 
 from channels.wechat import tokens as token_module
 from channels.wechat.api import WeChatApi
-from channels.wechat.models import MiniProgram
+from channels.wechat.models import MiniProgram, OfficialAccount
 from channels.wechat.sealing import Sealer
-from channels.wechat.tokens import AccessTokens
+from channels.wechat.tokens import AccessTokens, App
 from portal.config import Settings
 from portal.db.context import tenant_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
+from portal.errors import NotFound
 from tests.db import run_with_database
-from tests.wechat import STABLE_TOKEN, WORLD_APP_SECRET, FakeWeChat, base_url
+from tests.integration.channels.official import register_official_account
+from tests.wechat import OFFICIAL_APP_ID, STABLE_TOKEN, WORLD_APP_SECRET, FakeWeChat, base_url
 from tests.world import World
 
 REFRESHERS = 6
 
 
-def keepers(db: Database, settings: Settings) -> list[AccessTokens]:
-    return [AccessTokens(db, WeChatApi(base_url()), Sealer(settings)) for _ in range(REFRESHERS)]
+def keepers(db: Database, settings: Settings, model: App = MiniProgram) -> list[AccessTokens]:
+    return [AccessTokens(db, WeChatApi(base_url()), Sealer(settings), model) for _ in range(REFRESHERS)]
 
 
 def test_concurrent_refreshers_ask_wechat_once(
@@ -77,3 +79,35 @@ def test_a_lease_left_by_a_dead_refresher_is_taken_over_when_it_expires(
     token, waited = run_with_database(settings, work)
     assert token and fake_wechat.calls[STABLE_TOKEN] == 1
     assert 0.5 <= waited < 5  # it waited for the lease to expire, then refreshed
+
+
+def test_the_official_accounts_token_is_cached_and_refreshed_once_on_its_own_row(
+    client: TestClient, world: World, settings: Settings, fake_wechat: FakeWeChat
+) -> None:
+    """The official account's token is kept like the mini-program's, on its own row: neither app's refresh
+    touches the other's token, and tenant B (which has none) is told so."""
+    register_official_account(client, world.a)
+    tenant = uuid.UUID(world.a.tenant_id)
+    fake_wechat.token_latency = 0.3
+
+    async def work(db: Database) -> tuple[list[str], str | None, str | None]:
+        tokens = await asyncio.gather(*(k.current(tenant) for k in keepers(db, settings, OfficialAccount)))
+        async with db.session(tenant_context(tenant), write=False) as session:
+            account = await session.scalar(select(OfficialAccount))
+            program = await session.scalar(select(MiniProgram))
+            assert account is not None and account.refresh_lease_owner is None and account.app_id == OFFICIAL_APP_ID
+            return tokens, account.access_token_sealed, program.access_token_sealed if program else None
+
+    tokens, sealed, mini_sealed = run_with_database(settings, work)
+    assert len(set(tokens)) == 1 and fake_wechat.calls[STABLE_TOKEN] == 1
+    assert sealed is not None and Sealer(settings).unseal(sealed) == tokens[0] and mini_sealed is None
+    assert fake_wechat.current[OFFICIAL_APP_ID] == tokens[0]
+
+    async def at_b(db: Database) -> str:
+        try:
+            await keepers(db, settings, OfficialAccount)[0].current(uuid.UUID(world.b.tenant_id))
+        except NotFound as error:
+            return error.code
+        return "found"
+
+    assert run_with_database(settings, at_b) == "no_official_account"

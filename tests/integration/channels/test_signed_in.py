@@ -1,0 +1,193 @@
+"""A partner sees where they are signed in, on every channel (the web, the password API, an application through
+OAuth, the WeChat mini-program and official account), and signs out of each one; disabling them or suspending
+their enterprise ends every channel at once; the audit log names the channel of each change. Nobody else's
+sessions are ever listed or ended, and reading a session stays free of writes but once a minute."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from litestar.testing import TestClient
+from sqlalchemy import select, update
+
+from portal.config import Settings
+from portal.db.context import SYSTEM
+from portal.db.engine import Database
+from portal.db.types import utcnow
+from portal.identity.models import AuthSession
+from tests.db import run_with_database
+from tests.integration.channels.miniapp import Partner, bearer, invite_with_mobile, mini_sign_in, openid
+from tests.integration.channels.oauth import application, register, sign_in_with
+from tests.integration.channels.official import link_with_password, open_in_wechat, register_official_account
+from tests.wechat import FakeWeChat
+from tests.world import PASSWORD, Credential, World, partner_login, partner_web_login
+
+SESSIONS = "/api/partner/sessions"
+
+
+@dataclass
+class Everywhere:
+    """One partner signed in on every channel: the credential each one holds."""
+
+    partner: Partner
+    web: str  # cookie
+    official: str  # cookie
+    api: Credential
+    miniapp: Credential
+    mobile: Credential
+
+
+def cookie_sees_portal(client: TestClient, slug: str, cookie: str) -> bool:
+    client.cookies.clear()
+    client.cookies.set("portal_session", cookie)
+    seen = client.get(f"/p/{slug}/", follow_redirects=False).status_code == 200
+    client.cookies.clear()
+    return seen
+
+
+def sign_in_everywhere(client: TestClient, world: World, fake: FakeWeChat) -> Everywhere:
+    register_official_account(client, world.a)
+    partner = invite_with_mobile(client, world.a)
+    web = partner_web_login(client, world.a.slug, partner.email)
+    client.cookies.clear()
+    open_in_wechat(client, world.a.slug, fake, openid())
+    linked = link_with_password(client, world.a.slug, partner.email, PASSWORD)
+    assert linked.status_code in (302, 303), linked.text
+    official = client.cookies.get("portal_session")
+    assert official
+    client.cookies.clear()
+    access, refresh = partner_login(client, world.a.slug, partner.email)
+    miniapp = bearer(mini_sign_in(client, world.a.slug, fake, openid(), phone=partner.mobile))
+    client_id, _secret = register(client, world.a.admin)
+    token = sign_in_with(client, application(client, client_id), world.a.slug, web)
+    client.cookies.clear()
+    return Everywhere(
+        partner,
+        web,
+        official,
+        Credential("", "", access, refresh),
+        miniapp,
+        Credential("", "", token["access_token"], token["refresh_token"]),
+    )
+
+
+def test_a_partner_sees_every_channel_and_signs_out_of_each(
+    client: TestClient, world: World, fake_wechat: FakeWeChat
+) -> None:
+    me = sign_in_everywhere(client, world, fake_wechat)
+    listed = client.get(SESSIONS, headers=me.api.bearer)
+    assert listed.status_code == 200, listed.text
+    sessions = listed.json()["sessions"]
+    assert sorted(s["channel"] for s in sessions) == ["api", "miniapp", "mobile", "official", "web"]
+    assert [s["channel"] for s in sessions if s["current"]] == ["api"]
+    assert all(s["created_at"] and s["last_used_at"] and s["user_agent"] for s in sessions)
+    labels = {s["channel"]: s["channel_label"] for s in sessions}
+    assert labels["official"] == "WeChat official account" and labels["miniapp"] == "WeChat mini-program"
+    by_channel = {s["channel"]: s["id"] for s in sessions}
+    # an application's token cannot list or end the person's sessions
+    assert client.get(SESSIONS, headers=me.mobile.bearer).status_code == 403
+    assert client.delete(f"{SESSIONS}/{by_channel['web']}", headers=me.mobile.bearer).status_code == 403
+    # nobody else sees or ends them: a colleague-less other partner, tenant B's admin, another tenant's partner
+    other = invite_with_mobile(client, world.a)
+    other_token = Credential("", "", *partner_login(client, world.a.slug, other.email))
+    theirs = client.get(SESSIONS, headers=other_token.bearer).json()["sessions"]
+    assert [s["id"] for s in theirs] == [s["id"] for s in theirs if s["id"] not in by_channel.values()]
+    assert len(theirs) == 1
+    for outsider in (other_token, world.b.admin, world.a.admin):
+        ended = client.delete(f"{SESSIONS}/{by_channel['web']}", headers=outsider.bearer)
+        assert ended.status_code in (403, 404), ended.text
+    assert client.delete(f"/api/sessions/{by_channel['web']}", headers=world.a.admin.bearer).status_code == 404
+    assert client.delete(f"{SESSIONS}/{uuid.uuid4()}", headers=me.api.bearer).status_code == 404
+    assert cookie_sees_portal(client, world.a.slug, me.web)
+
+    # the person signs out of the mini-program over the API, and of the web from the official account's page
+    assert client.delete(f"{SESSIONS}/{by_channel['miniapp']}", headers=me.api.bearer).status_code == 204
+    assert client.get("/api/partner/me", headers=me.miniapp.bearer).status_code == 401
+    assert client.post("/api/auth/refresh", json={"refresh_token": me.miniapp.refresh_token}).status_code == 401
+    client.cookies.set("portal_session", me.official)
+    page = client.get(f"/p/{world.a.slug}/sessions")
+    assert page.status_code == 200 and "WeChat official account" in page.text and "This browser" in page.text
+    token = page.text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+    done = client.post(
+        f"/p/{world.a.slug}/sessions/{by_channel['web']}/sign-out", data={"_csrf_token": token}, follow_redirects=False
+    )
+    assert done.status_code in (302, 303) and done.headers["location"].endswith("/sessions?done=signed-out")
+    assert not cookie_sees_portal(client, world.a.slug, me.web)
+    assert cookie_sees_portal(client, world.a.slug, me.official)
+    left = client.get(SESSIONS, headers=me.api.bearer).json()["sessions"]
+    assert sorted(s["channel"] for s in left) == ["api", "mobile", "official"]
+    # the audit log names the channel each sign-out was made through, and the channel it ended
+    entries = client.get("/api/audit", headers=world.a.admin.bearer, params={"limit": 200}).json()
+    signed_out = sorted((e["channel"], e["after"]["channel"]) for e in entries if e["action"] == "sign_out")
+    assert signed_out == [("api", "miniapp"), ("official", "web")]
+    assert all(e["actor_id"] == me.partner.membership_id for e in entries if e["action"] == "sign_out")
+    # tenant B's audit log has none of it
+    b_entries = client.get("/api/audit", headers=world.b.admin.bearer, params={"limit": 200}).json()
+    assert not [e for e in b_entries if e["action"] == "sign_out"]
+
+
+def test_disabling_the_person_ends_every_channel_at_once(
+    client: TestClient, world: World, fake_wechat: FakeWeChat
+) -> None:
+    me = sign_in_everywhere(client, world, fake_wechat)
+    disabled = client.patch(
+        f"/api/interconnect/users/{me.partner.membership_id}", headers=world.a.admin.bearer, json={"status": "disabled"}
+    )
+    assert disabled.status_code == 200, disabled.text
+    assert_every_channel_ended(client, world, me)
+
+
+def test_suspending_the_enterprise_ends_every_channel_at_once(
+    client: TestClient, world: World, fake_wechat: FakeWeChat
+) -> None:
+    me = sign_in_everywhere(client, world, fake_wechat)
+    suspended = client.post(
+        f"/api/interconnect/enterprises/{me.partner.link_id}/status",
+        headers=world.a.admin.bearer,
+        json={"status": "suspended"},
+    )
+    assert suspended.status_code == 200, suspended.text
+    assert_every_channel_ended(client, world, me)
+
+
+def assert_every_channel_ended(client: TestClient, world: World, me: Everywhere) -> None:
+    for token in (me.api, me.miniapp, me.mobile):
+        assert client.get("/api/partner/me", headers=token.bearer).status_code == 401
+    assert client.post("/api/auth/refresh", json={"refresh_token": me.miniapp.refresh_token}).status_code == 401
+    assert client.post("/api/auth/refresh", json={"refresh_token": me.api.refresh_token}).status_code == 401
+    for cookie in (me.web, me.official):
+        assert not cookie_sees_portal(client, world.a.slug, cookie)
+    # tenant B's people are untouched
+    assert client.get("/api/interconnect/enterprises", headers=world.b.admin.bearer).status_code == 200
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(client: TestClient, world: World, settings: Settings) -> None:
+    partner = invite_with_mobile(client, world.a)
+    access, _refresh = partner_login(client, world.a.slug, partner.email)
+    token = Credential("", "", access, "")
+    mine = client.get(SESSIONS, headers=token.bearer).json()["sessions"][0]
+    session_id = uuid.UUID(mine["id"])
+
+    def last_used(set_back: timedelta | None = None) -> object:
+        async def work(db: Database) -> object:
+            async with db.session(SYSTEM) as session:
+                if set_back is not None:
+                    await session.execute(
+                        update(AuthSession).where(AuthSession.id == session_id).values(last_used_at=utcnow() - set_back)
+                    )
+                return await session.scalar(select(AuthSession.last_used_at).where(AuthSession.id == session_id))
+
+        return run_with_database(settings, work)
+
+    first = last_used()
+    for _ in range(3):
+        assert client.get("/api/partner/me", headers=token.bearer).status_code == 200
+    assert last_used() == first  # used within the minute: nothing written
+    stale = last_used(timedelta(minutes=5))
+    assert client.get("/api/partner/me", headers=token.bearer).status_code == 200
+    recorded = last_used()
+    assert recorded != stale and recorded > stale  # type: ignore[operator]
+    assert client.get("/api/partner/me", headers=token.bearer).status_code == 200
+    assert last_used() == recorded
