@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from apps.agent.commissions.api import COMMISSION_CONTROLLERS
 from apps.agent.controllers import CONTROLLERS
 from apps.agent.demo import load_deals
+from apps.agent.funds.api import FUND_CONTROLLERS
+from apps.agent.funds.proofs import register_proofs
 from apps.agent.leads.api import LEAD_CONTROLLERS
 from apps.agent.leads.demo import load_leads
 from apps.agent.leads.notices import KINDS as LEAD_NOTICES
@@ -32,12 +35,26 @@ async def load_agent(services: Services, context: dict[str, Any]) -> None:
 component = Component(
     name="agent",
     order=300,
-    model_modules=("apps.agent.models", "apps.agent.leads.models"),
-    route_handlers=[*CONTROLLERS, *LEAD_CONTROLLERS, *PAGES, *LEAD_PAGES],
+    model_modules=(
+        "apps.agent.models",
+        "apps.agent.leads.models",
+        "apps.agent.commissions.models",
+        "apps.agent.funds.models",
+    ),
+    route_handlers=[
+        *CONTROLLERS,
+        *LEAD_CONTROLLERS,
+        *COMMISSION_CONTROLLERS,
+        *FUND_CONTROLLERS,
+        *PAGES,
+        *LEAD_PAGES,
+    ],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     tenant_setup=seed_agent,
     demo=load_agent,
     notification_kinds=LEAD_NOTICES,
     jobs=(LEAD_RECYCLING, FOLLOW_UP_REMINDERS),
+    # a claim's proof is a stored file; who may open it is asked of the role policy the services hold
+    services_setup=register_proofs,
 )

@@ -15,7 +15,7 @@ from portal.db.base import Audited, Base, TenantOwned, Timestamped
 from portal.db.types import utcnow
 
 PAYMENT_STATUSES = ("reported", "confirmed", "rejected")
-ENTRY_KINDS = ("order", "payment", "reversal")
+ENTRY_KINDS = ("order", "payment", "reversal", "commission")
 
 
 class CreditLimit(TenantOwned, Timestamped, Audited, Base):
@@ -78,8 +78,9 @@ class PaymentAllocation(TenantOwned, Base):
 
 
 class AccountEntry(TenantOwned, Base):
-    """One line of an enterprise's account: an approved order (debit), a confirmed payment (credit), or
-    the reversal of an order cancelled after approval (credit). Entries are never changed; the balance
+    """One line of an enterprise's account: an approved order (debit), a confirmed payment (credit),
+    the reversal of an order cancelled after approval (credit), or a commission statement another app
+    approved (credit; a debit when its reversals outweigh it). Entries are never changed; the balance
     at any moment is SUM(debit - credit) up to it."""
 
     __tablename__ = "ordering_account_entries"
@@ -88,7 +89,7 @@ class AccountEntry(TenantOwned, Base):
         same_tenant(["order_id"], "ordering_orders"),
         same_tenant(["payment_id"], "ordering_payments"),
         Index("ix_ordering_account_entries_enterprise", "tenant_id", "enterprise_id", "occurred_at"),
-        CheckConstraint("kind IN ('order', 'payment', 'reversal')", name="kind"),
+        CheckConstraint("kind IN ('order', 'payment', 'reversal', 'commission')", name="kind"),
         CheckConstraint("debit >= 0 AND credit >= 0", name="amounts"),
     )
 

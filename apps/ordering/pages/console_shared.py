@@ -50,6 +50,7 @@ ENTRY_LABELS = {
     "order": N_("Order"),
     "payment": N_("Payment"),
     "reversal": N_("Reversal"),
+    "commission": N_("Commission"),
     "opening": N_("Opening balance"),
     "closing": N_("Closing balance"),
 }

@@ -48,7 +48,12 @@ APPROVAL_LABELS = {
 }
 APPROVAL_REASONS = {"rule": N_("Order review"), "credit": N_("Credit check")}
 PAYMENT_STATUS_LABELS = {"reported": N_("Reported"), "confirmed": N_("Confirmed"), "rejected": N_("Rejected")}
-ENTRY_LABELS = {"order": N_("Order"), "payment": N_("Payment"), "reversal": N_("Cancelled order")}
+ENTRY_LABELS = {
+    "order": N_("Order"),
+    "payment": N_("Payment"),
+    "reversal": N_("Cancelled order"),
+    "commission": N_("Commission"),
+}
 # Services name a form's inputs; a message that is not a sentence of its own reads after its label.
 FIELD_LABELS = {
     "quantity": N_("Quantity"),
