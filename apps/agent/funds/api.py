@@ -158,6 +158,7 @@ class PartnerFundsController(Controller):
     )
     async def claim(self, request: AnyRequest, funds: FundsDep, fund_request_id: FromPath[uuid.UUID]) -> FundRequestOut:
         """Multipart: `file` (the proof: an image or a PDF), `amount` (at most what was approved), `note`."""
+        await funds.get(fund_request_id)  # another enterprise's request is not found, whatever was sent
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
