@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from apps.agent.commissions.api import COMMISSION_CONTROLLERS
+from apps.agent.commissions.demo import load_commissions
 from apps.agent.controllers import CONTROLLERS
 from apps.agent.demo import load_deals
 from apps.agent.funds.api import FUND_CONTROLLERS
+from apps.agent.funds.demo import load_funds
 from apps.agent.funds.proofs import register_proofs
 from apps.agent.leads.api import LEAD_CONTROLLERS
 from apps.agent.leads.demo import load_leads
@@ -27,9 +29,12 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 async def load_agent(services: Services, context: dict[str, Any]) -> None:
-    """The demo deals, then the demo leads (their admins' role comes with the deals)."""
+    """The demo deals, then the demo leads, commissions and funds (their admins' role comes with the
+    deals)."""
     await load_deals(services, context)
     await load_leads(services, context)
+    await load_commissions(services, context)
+    await load_funds(services, context)
 
 
 component = Component(

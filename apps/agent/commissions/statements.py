@@ -50,8 +50,9 @@ class Statements:
     """The statements one actor may reach: a partner their enterprise's (`enterprise_id`), staff all."""
 
     def __init__(
-        self, session: AsyncSession, actor: Actor, enterprise_id: uuid.UUID | None, ledger: Ledger | None
+        self, session: AsyncSession, actor: Actor | None, enterprise_id: uuid.UUID | None, ledger: Ledger | None
     ) -> None:
+        """`actor` None: the demo, which only closes periods."""
         self.session = session
         self.actor = actor
         self.enterprise_id = enterprise_id
@@ -220,6 +221,7 @@ class Statements:
         self, statement_id: uuid.UUID, sources: tuple[str, ...], target: str, note: str | None = None
     ) -> CommissionStatement:
         statement = await self.get(statement_id)
+        assert self.actor is not None
         values: dict[str, object] = {"status": target, "updated_at": utcnow()}
         if self.partner:
             values |= {"reviewed_by": self.actor.user_id, "reviewed_at": utcnow(), "review_note": note}
