@@ -71,7 +71,8 @@ def stage(client: TestClient, tenant: TenantWorld, deal_id: str, to: str) -> Non
 
 
 def rule(client: TestClient, tenant: TenantWorld, rate: str, **conditions: Any) -> dict:
-    body = {"name": f"Rule {uuid.uuid4().hex[:6]}", "rate": rate, **conditions}
+    # before the world's own rule (every partner, 5%, position 0) among rules as specific
+    body = {"name": f"Rule {uuid.uuid4().hex[:6]}", "rate": rate, "position": -1, **conditions}
     return ok(call(client, tenant.admin, "POST", f"{STAFF}/commission-rules", json=body), 201)
 
 
