@@ -7,10 +7,12 @@ from typing import Any
 
 from apps.agent.commissions.api import COMMISSION_CONTROLLERS
 from apps.agent.commissions.demo import load_commissions
+from apps.agent.commissions.pages import COMMISSION_PAGES
 from apps.agent.controllers import CONTROLLERS
 from apps.agent.demo import load_deals
 from apps.agent.funds.api import FUND_CONTROLLERS
 from apps.agent.funds.demo import load_funds
+from apps.agent.funds.pages import FUND_PAGES
 from apps.agent.funds.proofs import register_proofs
 from apps.agent.leads.api import LEAD_CONTROLLERS
 from apps.agent.leads.demo import load_leads
@@ -53,6 +55,8 @@ component = Component(
         *FUND_CONTROLLERS,
         *PAGES,
         *LEAD_PAGES,
+        *COMMISSION_PAGES,
+        *FUND_PAGES,
     ],
     objects=OBJECTS,
     template_dir=TEMPLATES,

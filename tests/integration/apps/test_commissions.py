@@ -224,3 +224,48 @@ def test_bad_rules_periods_and_another_tenants_deal_are_refused(client: TestClie
     stage(client, world.a, huge["id"], "won")
     waiting = ok(call(client, admin, "GET", f"{STAFF}/commission-statements/lines"))
     assert any(float(x["amount"]) >= 99999999999999 for x in waiting if x["deal_id"] == huge["id"])
+
+
+def test_the_pages_show_statements_and_let_the_partner_review_and_the_upstream_approve(
+    client: TestClient, world: World
+) -> None:
+    from tests.integration.web.test_pages import act_as, submit
+
+    one, two = agent(client, world.a), agent(client, world.a, "Second agent")
+    rule(client, world.a, "0.1")
+    won = deal(client, world.a, one, amount="5000")
+    stage(client, world.a, won["id"], "won")
+    act_as(client, world.a.admin.cookie)
+    made = submit(
+        client, "/console/agent/commissions/close", {"period": "2098-10"}, form_page="/console/agent/commissions"
+    )
+    assert made.status_code in (302, 303), made.text
+    bad = submit(client, "/console/agent/commissions/close", {"period": "soon"}, form_page="/console/agent/commissions")
+    assert bad.status_code == 422 and "YYYY-MM" in bad.text
+    page = client.get("/console/agent/commissions")
+    assert page.status_code == 200 and one.name in page.text and "2098-10" in page.text
+    (statement,) = [
+        s
+        for s in ok(
+            call(client, world.a.admin, "GET", f"{STAFF}/commission-statements", params={"enterprise_id": one.link_id})
+        )["items"]
+        if s["period"] == "2098-10"
+    ]
+    portal = f"/p/{world.a.slug}/agent/commissions"
+    act_as(client, one.admin.cookie)
+    mine = client.get(portal)
+    assert mine.status_code == 200 and "2098-10" in mine.text and "500.00" in mine.text
+    detail = client.get(f"{portal}/{statement['id']}")
+    assert detail.status_code == 200 and won["customer_name"] in detail.text
+    accepted = submit(client, f"{portal}/{statement['id']}/accept", {}, form_page=f"{portal}/{statement['id']}")
+    assert accepted.status_code in (302, 303)
+    act_as(client, two.admin.cookie)
+    assert client.get(f"{portal}/{statement['id']}").status_code == 404
+    assert "2098-10" not in client.get(portal).text
+    act_as(client, world.a.admin.cookie)
+    console = f"/console/agent/commissions/{statement['id']}"
+    approved = submit(client, f"{console}/approve", {}, form_page=console)
+    assert approved.status_code in (302, 303)
+    again = submit(client, f"{console}/withdraw", {}, form_page=console)
+    assert again.status_code == 409 and "cannot be changed" in again.text
+    client.cookies.clear()

@@ -155,3 +155,44 @@ def test_concurrent_approvals_beyond_the_budget_pass_exactly_as_many_as_it_affor
     assert float(budget_now(client, world, pot["id"])["reserved"]) == 5000
     approved = ok(call(client, world.a.admin, "GET", f"{STAFF}/fund-requests", params={"status": "approved"}))
     assert len([i for i in approved["items"] if i["id"] in requests]) == 5
+
+
+def test_the_pages_let_a_partner_ask_and_claim_and_the_upstream_approve_and_pay(
+    client: TestClient, world: World
+) -> None:
+    from tests.integration.web.test_pages import act_as, submit
+    from tests.world import csrf_token
+
+    one, other = agent(client, world.a), agent(client, world.a, "Other agent")
+    pot = budget(client, world, "800")
+    portal = f"/p/{world.a.slug}/agent/funds"
+    act_as(client, one.admin.cookie)
+    asked = submit(client, portal, {"amount": "500", "purpose": "Roadshow in Ningbo"})
+    assert asked.status_code in (302, 303), asked.text
+    refused = submit(client, portal, {"amount": "-1", "purpose": "Negative"})
+    assert refused.status_code == 422
+    (made,) = ok(call(client, one.admin, "GET", PARTNER))["items"]
+    act_as(client, other.admin.cookie)
+    assert "Roadshow in Ningbo" not in client.get(portal).text
+    act_as(client, world.a.admin.cookie)
+    console = "/console/agent/funds"
+    assert "Roadshow in Ningbo" in client.get(console).text
+    approved = submit(
+        client, f"{console}/{made['id']}/approve", {"budget_id": pot["id"], "amount": "400"}, form_page=console
+    )
+    assert approved.status_code in (302, 303), approved.text
+    act_as(client, one.admin.cookie)
+    token = csrf_token(client, portal)
+    claimed = client.post(
+        f"{portal}/{made['id']}/claim",
+        data={"amount": "350", "note": "Hall rent", "_csrf_token": token},
+        files={"file": ("rent.pdf", pdf())},
+        follow_redirects=False,
+    )
+    assert claimed.status_code in (302, 303), claimed.text
+    assert "rent.pdf" in client.get(portal).text
+    act_as(client, world.a.admin.cookie)
+    paid = submit(client, f"{console}/{made['id']}/pay", {}, form_page=console)
+    assert paid.status_code in (302, 303)
+    assert ok(call(client, one.admin, "GET", f"{PARTNER}/{made['id']}"))["status"] == "paid"
+    client.cookies.clear()
