@@ -35,6 +35,7 @@ from portal.identity.schemas import sent, typed
 from portal.permissions import requires
 from portal.spreadsheets import XLSX_MEDIA_TYPE, workbook_bytes
 from portal.ui.downloads import download, stamped
+from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]
 LINE_FIELDS = tuple(LineOut.__struct_fields__)
@@ -42,12 +43,14 @@ EXPORT_COLUMNS = ("earned_on", "customer_name", "kind", "deal_amount", "rate", "
 
 
 def provide_staff_statements(request: AnyRequest, db: DB, actor: CurrentActor) -> Statements:
-    return Statements(db, actor, None, ledger_of(request.app.state.services.components))
+    hidden = policy_of(request).hidden(actor, STAFF_COMMISSION)
+    return Statements(db, actor, None, ledger_of(request.app.state.services.components), hidden)
 
 
 def provide_partner_statements(request: AnyRequest, db: DB, actor: CurrentActor) -> Statements:
     """Only the partner's own enterprise's: another enterprise's statement is not found."""
-    return Statements(db, actor, actor.enterprise_id or uuid.UUID(int=0), None)
+    hidden = policy_of(request).hidden(actor, PARTNER_COMMISSION)
+    return Statements(db, actor, actor.enterprise_id or uuid.UUID(int=0), None, hidden)
 
 
 def provide_setup(db: DB) -> CommissionSetup:
@@ -67,36 +70,40 @@ def rule_out(rule: CommissionRule) -> RuleOut:
     return typed({name: getattr(rule, name) for name in RuleOut.__struct_fields__}, RuleOut)
 
 
-def line_out(line: CommissionLine) -> LineOut:
-    return typed({name: getattr(line, name) for name in LINE_FIELDS}, LineOut)
+def line_out(line: CommissionLine, hidden: frozenset[str]) -> LineOut:
+    return typed({name: getattr(line, name) for name in LINE_FIELDS if name not in hidden}, LineOut)
 
 
-def statement_values(statement: CommissionStatement, enterprise_name: str) -> dict[str, Any]:
-    names = (name for name in StatementOut.__struct_fields__ if name != "enterprise_name")
+def statement_values(statement: CommissionStatement, enterprise_name: str, hidden: frozenset[str]) -> dict[str, Any]:
+    names = [name for name in StatementOut.__struct_fields__ if name != "enterprise_name"]
+    if "amount" in hidden:
+        names.remove("total")
     return {**{name: getattr(statement, name) for name in names}, "enterprise_name": enterprise_name}
 
 
 async def statement_detail(statements: Statements, statement_id: uuid.UUID) -> StatementDetailOut:
     statement = await statements.get(statement_id)
     lines = await statements.lines(statement.id)
-    values = statement_values(statement, await statements.enterprise_name(statement.enterprise_id))
-    return typed({**values, "lines": [line_out(line) for line in lines]}, StatementDetailOut)
+    values = statement_values(statement, await statements.enterprise_name(statement.enterprise_id), statements.hidden)
+    return typed({**values, "lines": [line_out(line, statements.hidden) for line in lines]}, StatementDetailOut)
 
 
 async def statement_page(
     statements: Statements, status: str | None, enterprise_id: uuid.UUID | None, limit: int, offset: int
 ) -> StatementPage:
     rows, total = await statements.page(status, enterprise_id, limit, offset)
-    items = [statement_values(s, name) for s, name in rows]
+    items = [statement_values(s, name, statements.hidden) for s, name in rows]
     return typed({"items": items, "total": total, "limit": limit, "offset": offset}, StatementPage)
 
 
 async def statement_xlsx(statements: Statements, statement_id: uuid.UUID) -> Response[bytes]:
     statement = await statements.get(statement_id)
     lines = await statements.lines(statement.id)
-    rows = [[str(getattr(line, c)) for c in EXPORT_COLUMNS] for line in lines]
-    rows.append(["", "", "", "", "", str(statement.total), statement.currency])
-    content = await asyncio.to_thread(workbook_bytes, EXPORT_COLUMNS, rows, f"Commission {statement.period}")
+    columns = [c for c in EXPORT_COLUMNS if c not in statements.hidden]
+    rows = [[str(getattr(line, c)) for c in columns] for line in lines]
+    if "amount" not in statements.hidden:
+        rows.append([str(statement.total) if c == "amount" else "" for c in columns])
+    content = await asyncio.to_thread(workbook_bytes, columns, rows, f"Commission {statement.period}")
     return download(content, stamped(f"commission-{statement.period}"))
 
 
@@ -170,12 +177,13 @@ class StaffStatementsController(Controller):
         added to. Each partner then reviews theirs."""
         made = await statements.close(data.period, data.enterprise_id)
         names = {s.enterprise_id: await statements.enterprise_name(s.enterprise_id) for s in made}
-        return typed({"items": [statement_values(s, names[s.enterprise_id]) for s in made]}, ClosedOut)
+        items = [statement_values(s, names[s.enterprise_id], statements.hidden) for s in made]
+        return typed({"items": items}, ClosedOut)
 
     @get("/lines", opt=requires(STAFF_COMMISSION, "read"))
     async def waiting_lines(self, statements: StatementsDep) -> list[LineOut]:
         """Lines on no statement yet, newest first (at most 200)."""
-        return [line_out(line) for line in await statements.unstated()]
+        return [line_out(line, statements.hidden) for line in await statements.unstated()]
 
     @get("/{statement_id:uuid}", opt=requires(STAFF_COMMISSION, "read"))
     async def get_statement(self, statements: StatementsDep, statement_id: FromPath[uuid.UUID]) -> StatementDetailOut:
@@ -208,7 +216,7 @@ class PartnerCommissionsController(Controller):
     @get("/commissions", opt=requires(PARTNER_COMMISSION, "read"))
     async def my_lines(self, statements: StatementsDep) -> list[LineOut]:
         """The enterprise's lines on no statement yet, newest first."""
-        return [line_out(line) for line in await statements.unstated()]
+        return [line_out(line, statements.hidden) for line in await statements.unstated()]
 
     @get("/commission-statements", opt=requires(PARTNER_COMMISSION, "read"))
     async def my_statements(

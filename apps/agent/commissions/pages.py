@@ -90,6 +90,7 @@ async def _console(
             "statements": rows,
             "total": total,
             "waiting": len(await statements.unstated()),
+            "hidden": statements.hidden,
             "period": f"{utcnow():%Y-%m}",
             "notice": DONE.get(done or ""),
             "form": form or {},
@@ -170,6 +171,7 @@ async def _statement_page(
             "statement": statement,
             "enterprise_name": await statements.enterprise_name(statement.enterprise_id),
             "lines": await statements.lines(statement.id),
+            "hidden": statements.hidden,
             "notice": DONE.get(done or ""),
             "refusal": refusal,
         },
@@ -227,7 +229,13 @@ async def my_commissions_page(statements: StatementsDep, portal: CurrentPortal) 
     rows, _total = await statements.page(None, None, 100, 0)
     return Template(
         "agent/commissions/portal.html",
-        context={**portal.frame, **_labels(), "lines": await statements.unstated(), "statements": rows},
+        context={
+            **portal.frame,
+            **_labels(),
+            "lines": await statements.unstated(),
+            "statements": rows,
+            "hidden": statements.hidden,
+        },
     )
 
 

@@ -56,21 +56,25 @@ class TermsOut(Out):
     deal_type: str | None
 
 
-class LineOut(Out):
+class LineOut(Out, kw_only=True):
+    """`rate` and `amount` are absent where field rules hide them."""
+
     id: uuid.UUID
     deal_id: uuid.UUID
     enterprise_id: uuid.UUID
     kind: str  # earned | reversal
     customer_name: str
     deal_amount: Decimal
-    rate: Decimal
-    amount: Decimal
+    rate: Decimal | UnsetType = UNSET
+    amount: Decimal | UnsetType = UNSET
     currency: str
     earned_on: date
     statement_id: uuid.UUID | None
 
 
-class StatementOut(Out):
+class StatementOut(Out, kw_only=True):
+    """`total` is absent where field rules hide the commission amount."""
+
     id: uuid.UUID
     enterprise_id: uuid.UUID
     enterprise_name: str
@@ -78,7 +82,7 @@ class StatementOut(Out):
     currency: str
     round: int
     status: str  # open | accepted | disputed | approved | withdrawn
-    total: Decimal
+    total: Decimal | UnsetType = UNSET
     lines_count: int
     review_note: str | None
     reviewed_at: datetime | None

@@ -50,13 +50,20 @@ class Statements:
     """The statements one actor may reach: a partner their enterprise's (`enterprise_id`), staff all."""
 
     def __init__(
-        self, session: AsyncSession, actor: Actor | None, enterprise_id: uuid.UUID | None, ledger: Ledger | None
+        self,
+        session: AsyncSession,
+        actor: Actor | None,
+        enterprise_id: uuid.UUID | None,
+        ledger: Ledger | None,
+        hidden: frozenset[str] = frozenset(),
     ) -> None:
-        """`actor` None: the demo, which only closes periods."""
+        """`actor` None: the demo, which only closes periods. `hidden`: the fields (rate, amount) field
+        rules hide from the actor, left out of what they are shown (a hidden amount hides the totals)."""
         self.session = session
         self.actor = actor
         self.enterprise_id = enterprise_id
         self.ledger = ledger
+        self.hidden = hidden
 
     @property
     def partner(self) -> bool:

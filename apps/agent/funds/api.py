@@ -33,18 +33,21 @@ from portal.i18n import N_
 from portal.identity.schemas import sent, typed
 from portal.permissions import requires
 from portal.storage.uploads import UPLOAD_BODY_LIMIT
+from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]
 REQUEST_FIELDS = tuple(n for n in FundRequestOut.__struct_fields__ if n not in ("enterprise_name", "proofs"))
 
 
 def provide_staff_funds(request: AnyRequest, db: DB, actor: CurrentActor) -> Funds:
-    return Funds(db, actor, None, request.app.state.services.attachments)
+    hidden = policy_of(request).hidden(actor, STAFF_FUND)
+    return Funds(db, actor, None, request.app.state.services.attachments, hidden)
 
 
 def provide_partner_funds(request: AnyRequest, db: DB, actor: CurrentActor) -> Funds:
     """Only the partner's own enterprise's requests: another's is not found."""
-    return Funds(db, actor, actor.enterprise_id or uuid.UUID(int=0), request.app.state.services.attachments)
+    hidden = policy_of(request).hidden(actor, PARTNER_FUND)
+    return Funds(db, actor, actor.enterprise_id or uuid.UUID(int=0), request.app.state.services.attachments, hidden)
 
 
 FundsDep = NamedDependency[Funds]
@@ -63,7 +66,7 @@ async def request_out(funds: Funds, found: FundRequest, enterprise_name: str | N
         {"id": a.id, "name": a.name, "content_type": a.content_type, "size": a.size}
         for a in await funds.proofs(found.id)
     ]
-    values = {name: getattr(found, name) for name in REQUEST_FIELDS}
+    values = {name: getattr(found, name) for name in REQUEST_FIELDS if name not in funds.hidden}
     return typed({**values, "enterprise_name": enterprise_name, "proofs": proofs}, FundRequestOut)
 
 

@@ -71,22 +71,24 @@ class ProofOut(Out):
     size: int
 
 
-class FundRequestOut(Out):
+class FundRequestOut(Out, kw_only=True):
+    """An amount field rules hide is absent."""
+
     id: uuid.UUID
     enterprise_id: uuid.UUID
     enterprise_name: str
-    amount: Decimal
+    amount: Decimal | UnsetType = UNSET
     currency: str
     purpose: str
     status: str  # requested | approved | rejected | claimed | paid
     budget_id: uuid.UUID | None
-    approved_amount: Decimal | None
+    approved_amount: Decimal | UnsetType | None = UNSET
     decision_note: str | None
     decided_at: datetime | None
-    claimed_amount: Decimal | None
+    claimed_amount: Decimal | UnsetType | None = UNSET
     claim_note: str | None
     claimed_at: datetime | None
-    paid_amount: Decimal | None
+    paid_amount: Decimal | UnsetType | None = UNSET
     paid_at: datetime | None
     created_at: datetime
     proofs: list[ProofOut] = []

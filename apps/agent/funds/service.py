@@ -53,8 +53,15 @@ def _day(field: str, value: Any) -> date:
 
 class Funds:
     def __init__(
-        self, session: AsyncSession, actor: Actor, enterprise_id: uuid.UUID | None, attachments: Attachments
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        enterprise_id: uuid.UUID | None,
+        attachments: Attachments,
+        hidden: frozenset[str] = frozenset(),
     ) -> None:
+        """`hidden`: the amounts field rules hide from the actor, left out of what they are shown."""
+        self.hidden = hidden
         self.session = session
         self.actor = actor
         self.enterprise_id = enterprise_id

@@ -269,3 +269,26 @@ def test_the_pages_show_statements_and_let_the_partner_review_and_the_upstream_a
     again = submit(client, f"{console}/withdraw", {}, form_page=console)
     assert again.status_code == 409 and "cannot be changed" in again.text
     client.cookies.clear()
+
+
+def test_a_commission_amount_hidden_by_a_field_rule_is_absent_for_the_partner(client: TestClient, world: World) -> None:
+    one = agent(client, world.a)
+    rule(client, world.a, "0.1")
+    stage(client, world.a, deal(client, world.a, one, amount="7000")["id"], "won")
+    (statement,) = close(client, world.a, "2098-09", one)
+    role = ok(call(client, world.a.admin, "GET", "/api/roles/deal_registrar"))
+    fields = {**role["fields"], "partner.agent.commission": {"amount": "hidden", "rate": "hidden"}}
+    ok(call(client, world.a.admin, "PATCH", "/api/roles/deal_registrar", json={"fields": fields}))
+    shown = ok(call(client, one.admin, "GET", f"{PARTNER}/commission-statements/{statement['id']}"))
+    assert "total" not in shown and shown["lines"] and not {"amount", "rate"} & set(shown["lines"][0])
+    assert "700.0000" not in str(shown)  # the deal amount (7000) is not a commission field
+    listed = ok(call(client, one.admin, "GET", f"{PARTNER}/commission-statements"))
+    assert all("total" not in s for s in listed["items"])
+    page = client.get(
+        f"/p/{world.a.slug}/agent/commissions/{statement['id']}",
+        headers={"Cookie": f"portal_session={one.admin.cookie}"},
+    )
+    assert page.status_code == 200 and "700.00" not in page.text
+    # the upstream still sees it
+    staff = ok(call(client, world.a.admin, "GET", f"{STAFF}/commission-statements/{statement['id']}"))
+    assert float(staff["total"]) == 700
