@@ -391,6 +391,63 @@ def sample_sharing_rule(client: TestClient, tenant: TenantWorld) -> str:
     return response.json()["id"]
 
 
+def sample_commissions(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> dict[str, str]:
+    """Tenant A's commissions and funds: a rule, a won deal of enterprise X on X's statement for 2098-12,
+    a fund budget, and X's fund request. Dealer admins review their enterprise's statements and ask for
+    funds here (so another enterprise's admin passes the function check and only the enterprise stands
+    in the way)."""
+    admin = tenant.admin.bearer
+
+    def made(response: Any, status: int = 201) -> Any:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    role = made(client.get("/api/roles/dealer_admin", headers=admin), 200)
+    grants = [*role["grants"], ["partner.agent.commission", "*"], ["partner.agent.fund", "*"]]
+    made(
+        client.patch(
+            "/api/roles/dealer_admin", headers=admin, json={"apps": sorted({*role["apps"], "agent"}), "grants": grants}
+        ),
+        200,
+    )
+    rule = made(client.post("/api/agent/commission-rules", headers=admin, json={"name": "Base", "rate": "0.05"}))
+    deal = made(
+        client.post(
+            "/api/agent/deals",
+            headers=admin,
+            json={"customer_name": "Harbour Marina", "amount": "80000", "enterprise_id": enterprise.link_id},
+        )
+    )
+    made(client.patch(f"/api/agent/deals/{deal['id']}", headers=admin, json={"stage": "won"}), 200)
+    closed = made(
+        client.post(
+            "/api/agent/commission-statements",
+            headers=admin,
+            json={"period": "2098-12", "enterprise_id": enterprise.link_id},
+        )
+    )
+    budget = made(
+        client.post(
+            "/api/agent/fund-budgets",
+            headers=admin,
+            json={"name": "Harbour MDF", "starts_on": "2026-10-01", "ends_on": "2026-12-31", "amount": "50000"},
+        )
+    )
+    request = made(
+        client.post(
+            "/api/partner/agent/fund-requests",
+            headers=enterprise.admin.bearer,
+            json={"amount": "3000", "purpose": "Harbour trade show"},
+        )
+    )
+    return {
+        "rule": rule["id"],
+        "statement": closed["items"][0]["id"],
+        "budget": budget["id"],
+        "request": request["id"],
+    }
+
+
 def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> dict[str, str]:
     """Tenant A's ordering records: a product on the base price list, an address of enterprise X and
     its order waiting for approval, a payment of X, the main warehouse and the first approval rule."""
@@ -698,6 +755,7 @@ def build_world(client: TestClient) -> World:
         "announcement": sample_announcement(client, a),
         **{f"sync_{k}": v for k, v in sample_sync(client, a).items()},
         **{f"lead_{k}": v for k, v in sample_leads(client, a, x).items()},
+        **{f"commission_{k}": v for k, v in sample_commissions(client, a, x).items()},
     }
     ids["delivery"] = sample_delivery(client, a)
     ids["service_part_request"] = sample_part_request(client, x, ids["ordering_product"])

@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from apps.agent.commissions.api import COMMISSION_CONTROLLERS
+from apps.agent.commissions.demo import load_commissions
+from apps.agent.commissions.pages import COMMISSION_PAGES
 from apps.agent.controllers import CONTROLLERS
 from apps.agent.demo import load_deals
+from apps.agent.funds.api import FUND_CONTROLLERS
+from apps.agent.funds.demo import load_funds
+from apps.agent.funds.pages import FUND_PAGES
+from apps.agent.funds.proofs import register_proofs
 from apps.agent.leads.api import LEAD_CONTROLLERS
 from apps.agent.leads.demo import load_leads
 from apps.agent.leads.notices import KINDS as LEAD_NOTICES
@@ -24,20 +31,39 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 async def load_agent(services: Services, context: dict[str, Any]) -> None:
-    """The demo deals, then the demo leads (their admins' role comes with the deals)."""
+    """The demo deals, then the demo leads, commissions and funds (their admins' role comes with the
+    deals)."""
     await load_deals(services, context)
     await load_leads(services, context)
+    await load_commissions(services, context)
+    await load_funds(services, context)
 
 
 component = Component(
     name="agent",
     order=300,
-    model_modules=("apps.agent.models", "apps.agent.leads.models"),
-    route_handlers=[*CONTROLLERS, *LEAD_CONTROLLERS, *PAGES, *LEAD_PAGES],
+    model_modules=(
+        "apps.agent.models",
+        "apps.agent.leads.models",
+        "apps.agent.commissions.models",
+        "apps.agent.funds.models",
+    ),
+    route_handlers=[
+        *CONTROLLERS,
+        *LEAD_CONTROLLERS,
+        *COMMISSION_CONTROLLERS,
+        *FUND_CONTROLLERS,
+        *PAGES,
+        *LEAD_PAGES,
+        *COMMISSION_PAGES,
+        *FUND_PAGES,
+    ],
     objects=OBJECTS,
     template_dir=TEMPLATES,
     tenant_setup=seed_agent,
     demo=load_agent,
     notification_kinds=LEAD_NOTICES,
     jobs=(LEAD_RECYCLING, FOLLOW_UP_REMINDERS),
+    # a claim's proof is a stored file; who may open it is asked of the role policy the services hold
+    services_setup=register_proofs,
 )

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apps.agent.commissions.earning import deal_stage_changed
 from apps.agent.models import STAGES, Deal
 from apps.agent.objects import FIELD_NAMES, PARTNER_OBJECT
 from interconnect.models import EnterpriseLink, Membership
@@ -219,6 +220,7 @@ class Deals:
         deal.stage = given.get("stage") or "registered"
         self.session.add(deal)
         await self.session.flush()
+        await deal_stage_changed(self.session, deal, None)
         await self.session.refresh(deal)
         return deal
 
@@ -231,9 +233,11 @@ class Deals:
             if links["enterprise_id"] is not None:
                 await self._enterprise(links["enterprise_id"])
             deal.enterprise_id = links["enterprise_id"]
+        previous = deal.stage
         for name, value in given.items():
             setattr(deal, name, value)
         await self.session.flush()
+        await deal_stage_changed(self.session, deal, previous)
         await self.session.refresh(deal)
         return deal
 

@@ -42,6 +42,23 @@ LEAD_FIELDS: tuple[tuple[str, str], ...] = (
 )
 LEAD_FIELD_NAMES = tuple(name for name, _label in LEAD_FIELDS)
 
+PARTNER_COMMISSION = "partner.agent.commission"
+STAFF_COMMISSION = "agent.commission"
+PARTNER_COMMISSION_ACTIONS = ("read", "review")
+STAFF_COMMISSION_ACTIONS = ("read", "setup", "approve", "export")
+# What a commission line and statement are paid on: the upstream's to decide, never the partner's.
+COMMISSION_FIELDS: tuple[tuple[str, str], ...] = (("rate", N_("Commission rate")), ("amount", N_("Commission")))
+PARTNER_FUND = "partner.agent.fund"
+STAFF_FUND = "agent.fund"
+PARTNER_FUND_ACTIONS = ("read", "request", "claim")
+STAFF_FUND_ACTIONS = ("read", "budget", "approve", "pay")
+FUND_FIELDS: tuple[tuple[str, str], ...] = (
+    ("amount", N_("Amount asked")),
+    ("approved_amount", N_("Amount approved")),
+    ("claimed_amount", N_("Amount claimed")),
+    ("paid_amount", N_("Amount paid")),
+)
+
 OBJECTS = (
     ProtectedObject(
         PARTNER_OBJECT, N_("Deals"), ACTIONS, fields=FIELDS, model=Deal, app=APP, staff_view=(STAFF_OBJECT,)
@@ -58,4 +75,22 @@ OBJECTS = (
     ),
     ProtectedObject(STAFF_LEAD, N_("Leads"), STAFF_LEAD_ACTIONS, fields=LEAD_FIELDS, model=Lead),
     ProtectedObject(LEAD_SETUP, N_("Lead pools and assignment rules"), ("read", "update")),
+    ProtectedObject(
+        PARTNER_COMMISSION,
+        N_("Commissions"),
+        PARTNER_COMMISSION_ACTIONS,
+        fields=COMMISSION_FIELDS,
+        app=APP,
+        staff_view=(STAFF_COMMISSION,),
+    ),
+    ProtectedObject(STAFF_COMMISSION, N_("Commissions"), STAFF_COMMISSION_ACTIONS, fields=COMMISSION_FIELDS),
+    ProtectedObject(
+        PARTNER_FUND,
+        N_("Market development funds"),
+        PARTNER_FUND_ACTIONS,
+        fields=FUND_FIELDS,
+        app=APP,
+        staff_view=(STAFF_FUND,),
+    ),
+    ProtectedObject(STAFF_FUND, N_("Market development funds"), STAFF_FUND_ACTIONS, fields=FUND_FIELDS),
 )

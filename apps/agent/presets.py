@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from apps.agent.objects import (
     LEAD_SETUP,
+    PARTNER_COMMISSION,
+    PARTNER_COMMISSION_ACTIONS,
+    PARTNER_FUND,
+    PARTNER_FUND_ACTIONS,
     PARTNER_LEAD,
     PARTNER_LEAD_ACTIONS,
     PARTNER_OBJECT,
+    STAFF_COMMISSION,
+    STAFF_COMMISSION_ACTIONS,
+    STAFF_FUND,
+    STAFF_FUND_ACTIONS,
     STAFF_LEAD,
     STAFF_LEAD_ACTIONS,
 )
@@ -18,21 +26,33 @@ from roles.presets import DEAL_REGISTRAR
 CHANNEL_MANAGER = "channel_manager"  # the manufacturer's own, a preset staff role
 
 # A deal registrar also works leads: claims them from the pools, follows them up, gives them back. The
-# channel manager makes, imports and distributes leads and sets up pools and assignment rules.
+# channel manager makes, imports and distributes leads and sets up pools and assignment rules. The registrar
+# reviews the enterprise's commission statements and asks for and claims market development funds; the
+# channel manager sets the commission rules, approves statements, sets fund budgets and decides and pays
+# fund requests.
 GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     DEAL_REGISTRAR: (
         *((PARTNER_OBJECT, action) for action in ("read", "create", "update", "export")),
         *((PARTNER_LEAD, action) for action in PARTNER_LEAD_ACTIONS),
+        *((PARTNER_COMMISSION, action) for action in PARTNER_COMMISSION_ACTIONS),
+        *((PARTNER_FUND, action) for action in PARTNER_FUND_ACTIONS),
     ),
     CHANNEL_MANAGER: (
         *((STAFF_LEAD, action) for action in STAFF_LEAD_ACTIONS),
         (LEAD_SETUP, "read"),
         (LEAD_SETUP, "update"),
+        *((STAFF_COMMISSION, action) for action in STAFF_COMMISSION_ACTIONS),
+        *((STAFF_FUND, action) for action in STAFF_FUND_ACTIONS),
     ),
 }
-# A programme qualifies and wins deals and pays commission: a partner registering a deal does not.
+# A programme qualifies and wins deals and pays commission: a partner registering a deal does not, and
+# never sets what it is paid (a commission, the funds approved and paid).
 READ_ONLY_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
-    DEAL_REGISTRAR: {PARTNER_OBJECT: ("stage", "commission_rate")},
+    DEAL_REGISTRAR: {
+        PARTNER_OBJECT: ("stage", "commission_rate"),
+        PARTNER_COMMISSION: ("rate", "amount"),
+        PARTNER_FUND: ("approved_amount", "paid_amount"),
+    },
 }
 # partner type code -> (level, include sub-enterprises): an agent works on its own enterprise's deals
 DEAL_LEVELS: dict[str, tuple[str, bool]] = {"agent": ("enterprise_write", False)}

@@ -164,6 +164,16 @@ def entry(
     )
 
 
+async def post_commission(session: AsyncSession, enterprise_id: uuid.UUID, description: str, amount: Decimal) -> None:
+    """What the manufacturer owes the enterprise for an approved commission statement: a credit (a debit
+    when the statement's reversals outweigh what it earned). Offered to other apps through the
+    component (`extra["account_ledger"]`), which never import this one."""
+    session.add(
+        entry(enterprise_id, "commission", description[:200], credit=max(amount, ZERO), debit=max(-amount, ZERO))
+    )
+    await session.flush()
+
+
 async def open_orders(session: AsyncSession, enterprise_id: uuid.UUID) -> list[Order]:
     """Orders with something left to pay, oldest first."""
     return list(

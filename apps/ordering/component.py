@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from apps.ordering.account import post_commission
 from apps.ordering.cli import register as register_cli
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.demo import load_ordering
@@ -39,6 +40,7 @@ component = Component(
     jobs=(AUTO_RECEIVE,),
     notification_kinds=NOTIFICATION_KINDS,
     subscribers=SUBSCRIBERS,
-    # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here)
-    extra={"sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS)},
+    # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here), and
+    # the account other apps post to (the agent app's approved commission statements)
+    extra={"sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS), "account_ledger": post_commission},
 )

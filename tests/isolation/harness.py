@@ -46,6 +46,8 @@ ENTERPRISE_OWNED = frozenset(
         "lead_id",
         "request_id",
         "settlement_id",
+        "statement_id",
+        "fund_request_id",
     }
 )
 SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
@@ -97,6 +99,10 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "request_id": lambda w: w.ids["service_part_request"],  # X's parts request
     # a sign-in session of X's admin (their password-issued tokens): only X's admin may end it
     "session_id": lambda w: str(session_of(w.x.admin.refresh_token)),
+    "commission_rule_id": lambda w: w.ids["commission_rule"],
+    "statement_id": lambda w: w.ids["commission_statement"],  # X's commission statement, open
+    "budget_id": lambda w: w.ids["commission_budget"],  # a fund budget for every partner
+    "fund_request_id": lambda w: w.ids["commission_request"],  # X's fund request, waiting
 }
 # Public routes (no account) reached by a token in their address: each forged address, made from tenant A's
 # real ones, must be "not found" and show nothing of tenant A's. A device page's address is
@@ -229,6 +235,21 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/partner/agent/leads/{lead_id:uuid}/follow-ups"): {"kind": "call", "note": "Intruded"},
     ("POST", "/api/agent/leads/{lead_id:uuid}/follow-ups"): {"kind": "call", "note": "Intruded"},
     ("POST", "/api/partner/agent/leads/{lead_id:uuid}/extension"): {"days": 3},
+    ("POST", "/api/agent/commission-rules"): {"name": "Intruded", "rate": "1"},
+    ("PATCH", "/api/agent/commission-rules/{commission_rule_id:uuid}"): {"rate": "1"},
+    ("PUT", "/api/agent/deals/{deal_id:uuid}/commission-terms"): {"deal_type": "renewal"},
+    ("POST", "/api/agent/commission-statements"): {"period": "2098-12"},
+    ("POST", "/api/agent/fund-budgets"): {
+        "name": "Intruded",
+        "starts_on": "2026-01-01",
+        "ends_on": "2026-12-31",
+        "amount": "1",
+    },
+    ("PATCH", "/api/agent/fund-budgets/{budget_id:uuid}"): {"amount": "99999"},
+    ("POST", "/api/agent/fund-requests/{fund_request_id:uuid}/approve"): {"budget_id": NOBODY},
+    ("POST", "/api/agent/fund-requests/{fund_request_id:uuid}/reject"): {"note": "Intruded"},
+    ("POST", "/api/partner/agent/fund-requests"): {"amount": "5", "purpose": "Intruded"},
+    ("POST", "/api/partner/agent/commission-statements/{statement_id:uuid}/dispute"): {"note": "Intruded"},
     ("PATCH", "/api/agent/lead-pools/{pool_id:uuid}"): {"name": "Intruded"},
     ("PATCH", "/api/agent/lead-rules/{lead_rule_id:uuid}"): {"name": "Intruded"},
     ("POST", "/api/agent/leads"): {"company_name": "Intruder", "distribute": False},

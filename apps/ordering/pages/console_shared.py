@@ -51,6 +51,7 @@ ENTRY_LABELS = {
     "payment": N_("Payment"),
     "reversal": N_("Reversal"),
     "settlement": N_("Service settlement"),
+    "commission": N_("Commission"),
     "opening": N_("Opening balance"),
     "closing": N_("Closing balance"),
 }

@@ -53,6 +53,7 @@ ENTRY_LABELS = {
     "payment": N_("Payment"),
     "reversal": N_("Cancelled order"),
     "settlement": N_("Service settlement"),
+    "commission": N_("Commission"),
 }
 # Services name a form's inputs; a message that is not a sentence of its own reads after its label.
 FIELD_LABELS = {

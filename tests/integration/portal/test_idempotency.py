@@ -153,6 +153,26 @@ def _field_case(way: str, step: str) -> Callable[[TestClient, World], tuple[Cred
 CREATING: dict[str, CreatingCase] = {
     "/api/agent/leads": lambda c, w: (w.a.admin, "/api/agent/leads", {"company_name": _code(), "distribute": False}),
     "/api/agent/lead-pools": lambda c, w: (w.a.admin, "/api/agent/lead-pools", {"name": _code()}),
+    "/api/agent/commission-rules": lambda c, w: (
+        w.a.admin,
+        "/api/agent/commission-rules",
+        {"name": _code(), "rate": "0.01"},
+    ),
+    "/api/agent/commission-statements": lambda c, w: (
+        w.a.admin,
+        "/api/agent/commission-statements",
+        {"period": "2098-11", "enterprise_id": w.x.link_id},
+    ),
+    "/api/agent/fund-budgets": lambda c, w: (
+        w.a.admin,
+        "/api/agent/fund-budgets",
+        {"name": _code(), "starts_on": "2026-01-01", "ends_on": "2026-03-31", "amount": "100"},
+    ),
+    "/api/partner/agent/fund-requests": lambda c, w: (
+        w.x.admin,
+        "/api/partner/agent/fund-requests",
+        {"amount": "10", "purpose": _code()},
+    ),
     "/api/agent/lead-rules": lambda c, w: (w.a.admin, "/api/agent/lead-rules", {"name": _code()}),
     "/api/agent/leads/{lead_id:uuid}/follow-ups": lambda c, w: (
         w.a.admin,
