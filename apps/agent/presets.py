@@ -10,15 +10,19 @@ from apps.agent.objects import (
     PARTNER_LEAD,
     PARTNER_LEAD_ACTIONS,
     PARTNER_OBJECT,
+    REGISTRATION_ACTIONS,
     STAFF_LEAD,
     STAFF_LEAD_ACTIONS,
+    STAFF_OBJECT,
+    STAFF_REGISTRATION,
 )
 from roles.presets import DEAL_REGISTRAR
 
 CHANNEL_MANAGER = "channel_manager"  # the manufacturer's own, a preset staff role
 
 # A deal registrar also works leads: claims them from the pools, follows them up, gives them back. The
-# channel manager makes, imports and distributes leads and sets up pools and assignment rules.
+# channel manager makes, imports and distributes leads and sets up pools and assignment rules, decides
+# registrations in conflict and extensions of protection, and reads and moves deals across partners.
 GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     DEAL_REGISTRAR: (
         *((PARTNER_OBJECT, action) for action in ("read", "create", "update", "export")),
@@ -28,9 +32,12 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
         *((STAFF_LEAD, action) for action in STAFF_LEAD_ACTIONS),
         (LEAD_SETUP, "read"),
         (LEAD_SETUP, "update"),
+        *((STAFF_REGISTRATION, action) for action in REGISTRATION_ACTIONS),
+        *((STAFF_OBJECT, action) for action in ("read", "update", "export")),
     ),
 }
-# A programme qualifies and wins deals and pays commission: a partner registering a deal does not.
+# A programme qualifies and wins deals and pays commission: a partner registering a deal does not (the
+# upstream may let a role move the stage by changing this field rule).
 READ_ONLY_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     DEAL_REGISTRAR: {PARTNER_OBJECT: ("stage", "commission_rate")},
 }

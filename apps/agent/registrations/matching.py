@@ -1,0 +1,104 @@
+"""The duplicate check: the CRM accounts a customer's keys meet, and the registrations on them. Each key
+is one equality on its own index of `crm_accounts` (see portal.crm.models), so the check costs the same
+against a thousand accounts or a million; the registrations of the accounts found are one more indexed
+read (`ix_agent_deals_account`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from apps.agent.models import Deal
+from portal.crm.matching import email_key, name_key, phone_key, tax_key
+from portal.crm.models import Account
+
+MAX_ACCOUNTS = 20  # a customer's keys meet a few accounts; more is noise, not a duplicate
+
+
+@dataclass(frozen=True)
+class Keys:
+    name: str | None = None
+    tax_id: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+    @classmethod
+    def of(cls, name: str | None, tax_id: str | None, phone: str | None, email: str | None) -> Keys:
+        return cls(name_key(name), tax_key(tax_id), phone_key(phone), email_key(email))
+
+    def given(self) -> dict[str, str]:
+        return {
+            k: v
+            for k, v in (("name", self.name), ("tax_id", self.tax_id), ("phone", self.phone), ("email", self.email))
+            if v
+        }
+
+    def met(self, account: Account) -> list[str]:
+        """Which of these keys the account shares, strongest first."""
+        held = {"tax_id": account.tax_id, "name": account.name_key, "phone": account.phone, "email": account.email}
+        return [
+            key
+            for key in ("tax_id", "name", "phone", "email")
+            if getattr(self, key) and getattr(self, key) == held[key]
+        ]
+
+
+# tax id and name say "the same company"; a phone or an email shared may be a person who moved on
+STRONG = ("tax_id", "name")
+
+
+@dataclass
+class Found:
+    """An account the keys meet, which keys, and the live registrations on it (conflict, or approved and
+    still protected)."""
+
+    account: Account
+    keys: list[str]
+    registrations: list[Deal] = field(default_factory=list)
+
+    @property
+    def strong(self) -> bool:
+        return any(key in STRONG for key in self.keys)
+
+
+async def find(session: AsyncSession, keys: Keys, now: datetime) -> list[Found]:
+    given = keys.given()
+    if not given:
+        return []
+    columns = {"name": Account.name_key, "tax_id": Account.tax_id, "phone": Account.phone, "email": Account.email}
+    accounts = list(
+        await session.scalars(
+            select(Account)
+            .where(Account.kind == "customer", or_(*(columns[key] == value for key, value in given.items())))
+            .order_by(Account.created_at, Account.id)
+            .limit(MAX_ACCOUNTS)
+        )
+    )
+    if not accounts:
+        return []
+    found = {a.id: Found(a, keys.met(a)) for a in accounts}
+    live = await session.scalars(
+        select(Deal)
+        .where(
+            Deal.account_id.in_(list(found)),
+            or_(Deal.registration == "conflict", (Deal.registration == "approved") & (Deal.protected_until > now)),
+        )
+        .order_by(Deal.created_at, Deal.id)
+    )
+    for deal in live:
+        if deal.account_id is not None:
+            found[deal.account_id].registrations.append(deal)
+    return sorted(found.values(), key=lambda f: (not f.strong, f.account.created_at))
+
+
+async def lock(session: AsyncSession, keys: Keys) -> None:
+    """Registrations sharing a key, one at a time until the transaction ends: PostgreSQL advisory locks
+    taken in one global order (so two registrations never wait on each other in a circle); on SQLite a
+    writing transaction already holds the database's one write lock."""
+    if session.bind.dialect.name != "postgresql":
+        return
+    for key, value in sorted(keys.given().items()):
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"agent.registration:{key}:{value}"))))
