@@ -5,11 +5,14 @@ read (`ix_agent_deals_account`)."""
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from apps.agent.models import Deal
 from portal.crm.matching import email_key, name_key, phone_key, tax_key
@@ -65,40 +68,48 @@ class Found:
 
 
 async def find(session: AsyncSession, keys: Keys, now: datetime) -> list[Found]:
+    """One statement: the accounts the keys meet (each key an equality on its index) and the live
+    registrations on them, strongest match first."""
     given = keys.given()
     if not given:
         return []
     columns = {"name": Account.name_key, "tax_id": Account.tax_id, "phone": Account.phone, "email": Account.email}
-    accounts = list(
-        await session.scalars(
-            select(Account)
-            .where(Account.kind == "customer", or_(*(columns[key] == value for key, value in given.items())))
-            .order_by(Account.created_at, Account.id)
-            .limit(MAX_ACCOUNTS)
-        )
+    met = aliased(
+        Account,
+        select(Account)
+        .where(Account.kind == "customer", or_(*(columns[key] == value for key, value in given.items())))
+        .order_by(Account.created_at, Account.id)
+        .limit(MAX_ACCOUNTS)
+        .subquery(),
     )
-    if not accounts:
-        return []
-    found = {a.id: Found(a, keys.met(a)) for a in accounts}
-    live = await session.scalars(
-        select(Deal)
-        .where(
-            Deal.account_id.in_(list(found)),
-            or_(Deal.registration == "conflict", (Deal.registration == "approved") & (Deal.protected_until > now)),
-        )
-        .order_by(Deal.created_at, Deal.id)
+    live = or_(Deal.registration == "conflict", (Deal.registration == "approved") & (Deal.protected_until > now))
+    rows = await session.execute(
+        select(met, Deal)
+        .outerjoin(Deal, (Deal.tenant_id == met.tenant_id) & (Deal.account_id == met.id) & live)
+        .order_by(met.created_at, met.id, Deal.created_at, Deal.id)
     )
-    for deal in live:
-        if deal.account_id is not None:
-            found[deal.account_id].registrations.append(deal)
+    found: dict[uuid.UUID, Found] = {}
+    for account, deal in rows:
+        entry = found.setdefault(account.id, Found(account, keys.met(account)))
+        if deal is not None:
+            entry.registrations.append(deal)
     return sorted(found.values(), key=lambda f: (not f.strong, f.account.created_at))
 
 
 async def lock(session: AsyncSession, keys: Keys) -> None:
-    """Registrations sharing a key, one at a time until the transaction ends: PostgreSQL advisory locks
-    taken in one global order (so two registrations never wait on each other in a circle); on SQLite a
-    writing transaction already holds the database's one write lock."""
+    """Registrations sharing a key, one at a time until the transaction ends: PostgreSQL advisory locks,
+    taken in one statement in the order of their numbers (so two registrations never wait on each other
+    in a circle); on SQLite a writing transaction already holds the database's one write lock."""
     if session.bind.dialect.name != "postgresql":
         return
-    for key, value in sorted(keys.given().items()):
-        await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(f"agent.registration:{key}:{value}"))))
+    numbers = sorted({_lock_number(f"agent.registration:{key}:{value}") for key, value in keys.given().items()})
+    if numbers:
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(n) FROM unnest(CAST(:numbers AS bigint[])) AS n"),
+            {"numbers": numbers},
+        )
+
+
+def _lock_number(name: str) -> int:
+    """A stable signed 64-bit number for a lock's name."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "big", signed=True)

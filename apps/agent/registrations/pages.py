@@ -2,7 +2,7 @@
 duplicate hints (the form's script asks .../registrations/hints as one types, the page's JSON twin of the
 API's) and lists one's registrations with the protection time left; the console's
 /console/agent/registrations shows the conflict queue (each registration beside what it met, to approve,
-reject or split), the extension requests, the registrations across partners and the programme's days.
+reject or split), the extension requests, the newest deals across partners and the programme's days.
 Both refuse what the API refuses, readably."""
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from apps.agent.dependencies import PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, RegistrationsDep
-from apps.agent.models import Deal
 from apps.agent.objects import PARTNER_OBJECT, STAFF_REGISTRATION
 from apps.agent.pages import STAGE_LABELS
 from apps.agent.registrations.schemas import HintsOut
-from apps.agent.registrations.service import Registrations, time_left
+from apps.agent.registrations.service import Registrations
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
 from portal.db.types import utcnow
 from portal.errors import DomainError, ValidationFailed
@@ -33,6 +32,7 @@ from portal.ui.numbers import money
 from portal.ui.refusals import field_errors, refusal_of
 
 CONSOLE = "/console/agent/registrations"
+PAGE_SIZE = 100  # the newest deals across partners
 FORM_FIELDS = ("customer_name", "tax_id", "phone", "email", "contact_name", "amount", "expected_close", "notes")
 STATE_LABELS = {
     "conflict": N_("Waiting for the manufacturer (conflict)"),
@@ -51,15 +51,23 @@ DONE = {
 }
 
 
-def state_of(deal: Deal) -> str:
-    now = utcnow()
-    if deal.registration == "approved" and time_left(deal, now) is None:
+def state_of(deal: dict[str, Any]) -> str:
+    """A registration's state as its page names it: an approved one past its protection has ended."""
+    if deal.get("registration") == "approved" and _left(deal) is None:
         return "expired"
-    return deal.registration or ""
+    return deal.get("registration") or ""
 
 
-def left_text(deal: Deal) -> str:
-    left = time_left(deal, utcnow())
+def _left(deal: dict[str, Any]) -> timedelta | None:
+    until = deal.get("protected_until")
+    if deal.get("registration") != "approved" or until is None:
+        return None
+    left = until - utcnow()
+    return left if left > timedelta(0) else None
+
+
+def left_text(deal: dict[str, Any]) -> str:
+    left = _left(deal)
     if left is None:
         return "—"
     if left >= timedelta(days=1):
@@ -102,7 +110,8 @@ async def _portal_page(
         context={
             **portal.frame,
             **labels(),
-            "rows": await registrations.mine(),
+            # as the field rules show them: a hidden field is absent
+            "rows": [registrations.out(d) for d in await registrations.mine()],
             "form": form or {},
             "errors": errors or {},
             "refusal": refusal,
@@ -174,16 +183,18 @@ async def _console_page(
     refusal: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    rows = await registrations.mine()
+    rows, total = await registrations.deals.page(None, PAGE_SIZE, 0)
+    pending = [d for d in await registrations.mine() if d.extension == "pending"]
     settings = await registrations.settings()
     return Template(
         "agent/registrations/console_registrations.html",
         context={
             **labels(),
             "queue": await registrations.conflicts(),
-            "extensions": [d for d in rows if d.extension == "pending"],
-            "rows": rows,
-            "names": await registrations.enterprise_names(rows),
+            "extensions": [registrations.out(d) for d in pending],
+            "rows": [registrations.out(d) for d in rows],
+            "total": total,
+            "names": await registrations.enterprise_names([*rows, *pending]),
             "settings": {"protection_days": settings.protection_days, "extension_days": settings.extension_days},
             "errors": errors or {},
             "refusal": refusal,

@@ -47,7 +47,7 @@ class HintOut(Out, kw_only=True):
     another partner protects it until `protected_until`, so the registration would be refused;
     `in_conflict` or `upstream_account`: it would wait for the channel manager."""
 
-    account_name: str
+    account_name: str | None  # told only when met by the name typed, or the partner's own customer
     keys: list[str]
     protected_until: datetime | None
     blocking: bool

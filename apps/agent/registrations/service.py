@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -115,22 +115,24 @@ class Registrations:
     ) -> list[dict[str, Any]]:
         """What the customer typed so far meets: each account with the keys it shares and whether it is
         another partner's protected customer (until when), in conflict, or the upstream's own. Never
-        which partner: only that someone is there."""
+        which partner, nor the name of a customer met only by its tax id, phone or email."""
         keys = Keys.of(name, tax_id, phone, email)
         now = utcnow()
         hints = []
         for found in await matching.find(self.session, keys, now):
             others = [d for d in found.registrations if d.enterprise_id != self.actor.enterprise_id]
             protected = [d.protected_until for d in others if d.registration == "approved" and d.protected_until]
+            yours = any(d.enterprise_id == self.actor.enterprise_id for d in found.registrations)
             hints.append(
                 {
-                    "account_name": found.account.name,
+                    # a name the partner did not type (met by tax id, phone or email) is not told
+                    "account_name": found.account.name if yours or "name" in found.keys else None,
                     "keys": found.keys,
                     "protected_until": max(protected) if protected else None,
                     "blocking": bool(protected) and found.strong,
                     "in_conflict": any(d.registration == "conflict" for d in others),
                     "upstream_account": found.account.enterprise_id is None,
-                    "yours": any(d.enterprise_id == self.actor.enterprise_id for d in found.registrations),
+                    "yours": yours,
                 }
             )
         return hints
@@ -362,9 +364,3 @@ class Registrations:
         query = (await self.deals.query()).where(Deal.registration.is_not(None))
         return list(await self.session.scalars(query.order_by(Deal.created_at.desc(), Deal.id.desc()).limit(limit)))
 
-
-def time_left(deal: Deal, now: datetime) -> timedelta | None:
-    """How long the protection still runs; None when it is not protected (any more)."""
-    if deal.registration != "approved" or deal.protected_until is None or deal.protected_until <= now:
-        return None
-    return deal.protected_until - now

@@ -16,11 +16,14 @@ from litestar.testing import TestClient
 from sqlalchemy import update
 
 from apps.agent.models import Deal
+from portal.config import Settings
 from portal.crm.models import Account
 from portal.db.context import tenant_context
 from portal.db.engine import Database
 from portal.db.types import utcnow
 from tests.db import run_with_database
+from tests.integration.apps.support import Roles
+from tests.integration.apps.test_deals import deal_partners
 from tests.integration.apps.test_leads import agent, claim, lead, notices, pool, run_reminders
 from tests.integration.web.test_pages import act_as, submit
 from tests.world import Credential, Enterprise, World, unique
@@ -89,6 +92,11 @@ def test_an_approved_registration_protects_the_customer_from_another_partner(cli
     (hint,) = hints["hints"]
     assert hint["blocking"] and hint["keys"] == ["name"] and hint["protected_until"]
     assert one.name not in str(hints) and one.link_id not in str(hints)
+    # met by its tax id only, the customer's name is not told
+    by_tax = ok(
+        call(client, other.admin, "GET", f"{PARTNER}/registrations/hints", params={"tax_id": "91310000MA1K2B3C4D"})
+    )
+    assert by_tax["hints"][0]["account_name"] is None and by_tax["hints"][0]["blocking"] and base not in str(by_tax)
     # the protecting partner registers another deal of its customer
     again = register(client, one, customer_name=base)
     assert again["registration"] == "approved" and again["account_id"] == mine["account_id"]
@@ -311,6 +319,24 @@ def test_the_upstream_alone_moves_the_stage_and_sets_commission(client: TestClie
     assert won["stage"] == "won" and ok(call(client, one.admin, "GET", path))["stage"] == "won"
     follow = {"kind": "call", "note": "Thanks"}
     assert call(client, one.admin, "POST", f"{PARTNER}/deals/{made['id']}/follow-ups", json=follow).status_code == 409
+
+
+def test_a_registration_in_conflict_keeps_its_stage_even_where_the_rules_let_partners_move_it(
+    client: TestClient, app: Litestar, settings: Settings, world: World
+) -> None:
+    deal_partners(Roles(app, settings, world.a), world, "private")  # dealers X and Y may set every field
+    phone = f"+86 139 {uuid.uuid4().int % 10**8:08d}"
+    first = register(client, world.y, customer_name=unique("Quay Hotel"), phone=phone)
+    flagged = register(client, world.x, customer_name=unique("Quay Lodge"), phone=phone)
+    assert flagged["registration"] == "conflict"
+    path = "/api/partner/deals"
+    refused = call(client, world.x.admin, "PATCH", f"{path}/{flagged['id']}", json={"stage": "won"})
+    assert refused.status_code == 422 and refused.json()["errors"] == [
+        {"field": "stage", "message": "the stage moves once the registration is approved", "code": "stage_not_allowed"}
+    ]
+    moved = ok(call(client, world.y.admin, "PATCH", f"{path}/{first['id']}", json={"stage": "qualified"}))
+    assert moved["stage"] == "qualified"
+    assert call(client, world.x.admin, "GET", f"{path}/{first['id']}").status_code == 404
 
 
 def test_the_pages_register_with_hints_and_decide_conflicts_side_by_side(client: TestClient, world: World) -> None:

@@ -24,7 +24,7 @@
     box.textContent = "";
     hints.forEach(function (hint) {
       var keys = hint.keys.map(keyLabel).join(", ");
-      var head = hint.account_name + " (" + box.getAttribute("data-known") + " " + keys + ")";
+      var head = box.getAttribute("data-known") + " " + keys + (hint.account_name ? " (" + hint.account_name + ")" : "");
       box.appendChild(line(head, false));
       if (hint.blocking) {
         var until = new Date(hint.protected_until).toLocaleDateString();
