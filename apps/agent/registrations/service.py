@@ -363,4 +363,3 @@ class Registrations:
         """The registrations the actor may read, newest first."""
         query = (await self.deals.query()).where(Deal.registration.is_not(None))
         return list(await self.session.scalars(query.order_by(Deal.created_at.desc(), Deal.id.desc()).limit(limit)))
-
