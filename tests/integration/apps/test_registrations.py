@@ -26,7 +26,7 @@ from tests.integration.apps.support import Roles
 from tests.integration.apps.test_deals import deal_partners
 from tests.integration.apps.test_leads import agent, claim, lead, notices, pool, run_reminders
 from tests.integration.web.test_pages import act_as, submit
-from tests.world import Credential, Enterprise, World, unique
+from tests.world import Credential, Enterprise, World, add_enterprise, unique
 
 PARTNER = "/api/partner/agent"
 STAFF = "/api/agent"
@@ -105,6 +105,12 @@ def test_an_approved_registration_protects_the_customer_from_another_partner(cli
     assert mine["id"] not in call(client, world.b.admin, "GET", f"{STAFF}/registrations").text
     assert call(client, other.admin, "GET", f"/api/partner/deals/{mine['id']}").status_code == 404
     assert base not in call(client, world.b.admin, "GET", f"{STAFF}/registrations/conflicts").text
+    # another tenant's partner registers the same company freely: its own account, nothing of tenant A's
+    elsewhere = add_enterprise(client, world.b, "Agent", "agent")
+    theirs = register(client, elsewhere, customer_name=f"{base} Co., Ltd.", tax_id="91310000MA1K2B3C4D")
+    assert theirs["registration"] == "approved" and theirs["account_id"] != mine["account_id"]
+    hints_b = ok(call(client, elsewhere.admin, "GET", f"{PARTNER}/registrations/hints", params={"customer_name": base}))
+    assert [h["yours"] for h in hints_b["hints"]] == [True] and one.name not in str(hints_b)
 
 
 def test_an_expired_protection_lets_another_partner_register_the_same_account(
