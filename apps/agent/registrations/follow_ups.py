@@ -36,8 +36,8 @@ class DealFollowUps:
         self.deals = deals
 
     async def add(self, deal_id: uuid.UUID, values: Mapping[str, Any]) -> DealFollowUp:
+        deal = await self.deals.writable(deal_id)  # first: another's deal is not found, whatever was sent
         given = follow_up_values(values)
-        deal = await self.deals.writable(deal_id)
         if deal.stage in ("won", "lost") or deal.registration == "rejected":
             raise RegistrationState(N_("A won, lost or rejected deal is not followed up"))
         actor = self.deals.actor

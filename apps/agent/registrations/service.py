@@ -257,11 +257,11 @@ class Registrations:
     async def decide(self, deal_id: uuid.UUID, outcome: str) -> Deal:
         """approve: this registration is protected, those it met lose theirs (or are rejected while in
         conflict); reject: it is not; split: it is protected beside the others, which keep theirs."""
+        deal = await self._locked(deal_id)  # first: another's record is not found, whatever was sent
         if outcome not in OUTCOMES:
             raise ValidationFailed.single(
                 "outcome", N_("must be one of %(choices)s"), "invalid", choices=", ".join(OUTCOMES)
             )
-        deal = await self._locked(deal_id)
         if deal.registration != "conflict":
             raise RegistrationState(N_("Only a registration in conflict is decided"))
         now = utcnow()
