@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import Select, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -67,29 +67,46 @@ class Found:
         return any(key in STRONG for key in self.keys)
 
 
-async def find(session: AsyncSession, keys: Keys, now: datetime) -> list[Found]:
-    """One statement: the accounts the keys meet (each key an equality on its index) and the live
-    registrations on them, strongest match first."""
-    given = keys.given()
-    if not given:
-        return []
-    columns = {"name": Account.name_key, "tax_id": Account.tax_id, "phone": Account.phone, "email": Account.email}
+def _statement() -> Select[tuple[Account, Deal]]:
+    """The one statement of the check, built once (building it costs more than running it): the keys
+    and the clock are its parameters; a key not given is NULL, which equals nothing."""
     met = aliased(
         Account,
         select(Account)
-        .where(Account.kind == "customer", or_(*(columns[key] == value for key, value in given.items())))
+        .where(
+            Account.kind == "customer",
+            or_(
+                Account.name_key == bindparam("name"),
+                Account.tax_id == bindparam("tax_id"),
+                Account.phone == bindparam("phone"),
+                Account.email == bindparam("email"),
+            ),
+        )
         .order_by(Account.created_at, Account.id)
         .limit(MAX_ACCOUNTS)
         .subquery(),
     )
+    now = bindparam("now", type_=Deal.__table__.c.protected_until.type)
     live = or_(Deal.registration == "conflict", (Deal.registration == "approved") & (Deal.protected_until > now))
-    rows = await session.execute(
+    return (
         select(met, Deal)
         .outerjoin(Deal, (Deal.tenant_id == met.tenant_id) & (Deal.account_id == met.id) & live)
         .order_by(met.created_at, met.id, Deal.created_at, Deal.id)
     )
+
+
+FIND = _statement()
+LOCK = text("SELECT pg_advisory_xact_lock(n) FROM unnest(CAST(:numbers AS bigint[])) AS n")
+
+
+async def find(session: AsyncSession, keys: Keys, now: datetime) -> list[Found]:
+    """The accounts the keys meet (each key an equality on its index) with the live registrations on
+    them, strongest match first."""
+    if not keys.given():
+        return []
+    params = {"name": keys.name, "tax_id": keys.tax_id, "phone": keys.phone, "email": keys.email, "now": now}
     found: dict[uuid.UUID, Found] = {}
-    for account, deal in rows:
+    for account, deal in await session.execute(FIND, params):
         entry = found.setdefault(account.id, Found(account, keys.met(account)))
         if deal is not None:
             entry.registrations.append(deal)
@@ -104,10 +121,7 @@ async def lock(session: AsyncSession, keys: Keys) -> None:
         return
     numbers = sorted({_lock_number(f"agent.registration:{key}:{value}") for key, value in keys.given().items()})
     if numbers:
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(n) FROM unnest(CAST(:numbers AS bigint[])) AS n"),
-            {"numbers": numbers},
-        )
+        await session.execute(LOCK, {"numbers": numbers})
 
 
 def _lock_number(name: str) -> int:
