@@ -313,6 +313,22 @@ def test_a_lead_converts_into_an_account_a_contact_and_a_registered_deal_keeping
     assert ok(call(client, one.admin, "GET", f"{PARTNER}/leads/{protected['id']}"))["status"] == "assigned"
 
 
+def test_a_lead_converts_from_its_page_with_an_amount(client: TestClient, world: World) -> None:
+    one = agent(client, world)
+    made = lead(client, world, pool(client, world)["id"])
+    ok(claim(client, one.admin, made["id"]))
+    act_as(client, one.admin.cookie)
+    page = f"/p/{world.a.slug}/agent/leads/{made['id']}"
+    refused = submit(client, f"{page}/convert", {"amount": "-5"}, form_page=page)
+    assert refused.status_code == 422 and "must be between" in refused.text
+    converted = submit(client, f"{page}/convert", {"amount": "4200.50", "tax_id": "91310000MA1K9Z9Z9Z"}, form_page=page)
+    assert converted.status_code in (302, 303), converted.text
+    act_as(client, None)
+    (deal,) = [r for r in ok(call(client, one.admin, "GET", f"{PARTNER}/registrations")) if r["lead_id"] == made["id"]]
+    assert deal["amount"] == "4200.5000" and deal["registration"] == "approved"
+    assert ok(call(client, one.admin, "GET", f"{PARTNER}/leads/{made['id']}"))["status"] == "converted"
+
+
 def test_the_upstream_alone_moves_the_stage_and_sets_commission(client: TestClient, world: World) -> None:
     one = agent(client, world)
     made = register(client, one, customer_name=unique("Pier Inn"))
