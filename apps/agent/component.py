@@ -22,19 +22,24 @@ from apps.agent.leads.recycling import LEAD_RECYCLING
 from apps.agent.leads.reminders import FOLLOW_UP_REMINDERS
 from apps.agent.objects import OBJECTS
 from apps.agent.pages import PAGES
+from apps.agent.registrations.api import REGISTRATION_CONTROLLERS
+from apps.agent.registrations.demo import load_registrations
+from apps.agent.registrations.pages import REGISTRATION_PAGES
 from apps.agent.seed import seed_agent
 from portal.components import Component
 from portal.services import Services
 
 # its templates are named "agent/…": one loader serves every component's folder
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
 
 
 async def load_agent(services: Services, context: dict[str, Any]) -> None:
-    """The demo deals, then the demo leads, commissions and funds (their admins' role comes with the
-    deals)."""
+    """The demo deals, then the demo leads, registrations, commissions and funds (their admins' role comes
+    with the deals)."""
     await load_deals(services, context)
     await load_leads(services, context)
+    await load_registrations(services, context)
     await load_commissions(services, context)
     await load_funds(services, context)
 
@@ -45,21 +50,26 @@ component = Component(
     model_modules=(
         "apps.agent.models",
         "apps.agent.leads.models",
+        "apps.agent.registrations.models",
         "apps.agent.commissions.models",
         "apps.agent.funds.models",
     ),
     route_handlers=[
         *CONTROLLERS,
         *LEAD_CONTROLLERS,
+        *REGISTRATION_CONTROLLERS,
         *COMMISSION_CONTROLLERS,
         *FUND_CONTROLLERS,
         *PAGES,
         *LEAD_PAGES,
+        *REGISTRATION_PAGES,
         *COMMISSION_PAGES,
         *FUND_PAGES,
     ],
     objects=OBJECTS,
     template_dir=TEMPLATES,
+    # served under /static/: the registration form's hint script (agent/registration-hints.js)
+    static_dir=HERE / "static",
     tenant_setup=seed_agent,
     demo=load_agent,
     notification_kinds=LEAD_NOTICES,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -202,9 +202,28 @@ class Deals:
 
     # --- writing ---
 
-    def check_fields(self, provided: Iterable[str]) -> None:
-        """Refuse a write naming a field the actor may not see or change (never dropped silently)."""
-        check_writable(self.policy, self.actor, self.obj, [name for name in provided if name in FIELD_NAMES])
+    def check_fields(self, values: Mapping[str, Any], deal: Deal | None = None) -> None:
+        """Refuse a write naming a field the actor may not see or change (never dropped silently); on the
+        partner side, a stage change of a registration the upstream has not approved (in conflict or
+        rejected) too. Every such field in one answer."""
+        errors: list[FieldError] = []
+        try:
+            check_writable(self.policy, self.actor, self.obj, [name for name in values if name in FIELD_NAMES])
+        except ValidationFailed as refused:
+            errors.extend(refused.errors)
+        if (
+            self.obj == PARTNER_OBJECT
+            and deal is not None
+            and "stage" in values
+            and values["stage"] != deal.stage
+            and deal.registration in ("conflict", "rejected")
+            and not any(e.field == "stage" for e in errors)
+        ):
+            errors.append(
+                FieldError("stage", N_("the stage moves once the registration is approved"), "stage_not_allowed")
+            )
+        if errors:
+            raise ValidationFailed(errors)
 
     async def create(self, values: Mapping[str, Any], *, owner_id: uuid.UUID, enterprise_id: uuid.UUID | None) -> Deal:
         """`values` as given (checked here): the fields the actor sent; the others take their defaults."""
@@ -227,7 +246,7 @@ class Deals:
     async def update(self, deal_id: uuid.UUID, values: Mapping[str, Any], **links: uuid.UUID | None) -> Deal:
         """Change the given fields; `links` (staff only: enterprise_id) moves the deal to a partner."""
         deal = await self.writable(deal_id)
-        self.check_fields(values)
+        self.check_fields(values, deal)
         given = clean(values)
         if "enterprise_id" in links:
             if links["enterprise_id"] is not None:

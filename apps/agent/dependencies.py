@@ -12,6 +12,8 @@ from apps.agent.deals import Deals
 from apps.agent.leads.service import Leads
 from apps.agent.leads.setup import LeadSetup
 from apps.agent.objects import PARTNER_LEAD, PARTNER_OBJECT, STAFF_LEAD, STAFF_OBJECT
+from apps.agent.registrations.follow_ups import DealFollowUps
+from apps.agent.registrations.service import Registrations
 from portal.http.deps import DB, CurrentActor
 from roles.access import policy_of
 
@@ -41,11 +43,26 @@ def provide_lead_setup(db: DB) -> LeadSetup:
     return LeadSetup(db)
 
 
+def provide_registrations(db: DB, deals: NamedDependency[Deals]) -> Registrations:
+    """Registrations through the side's deals: its scope and field rules."""
+    return Registrations(db, deals)
+
+
+def provide_deal_follow_ups(db: DB, deals: NamedDependency[Deals]) -> DealFollowUps:
+    return DealFollowUps(db, deals)
+
+
+SHARED = {
+    "registrations": Provide(provide_registrations, sync_to_thread=False),
+    "deal_follow_ups": Provide(provide_deal_follow_ups, sync_to_thread=False),
+}
 PARTNER_DEPENDENCIES = {
     "deals": Provide(provide_partner_deals, sync_to_thread=False),
     "leads": Provide(provide_partner_leads, sync_to_thread=False),
+    **SHARED,
 }
 STAFF_DEPENDENCIES = {
+    **SHARED,
     "deals": Provide(provide_staff_deals, sync_to_thread=False),
     "leads": Provide(provide_staff_leads, sync_to_thread=False),
     "lead_setup": Provide(provide_lead_setup, sync_to_thread=False),
@@ -54,3 +71,5 @@ STAFF_DEPENDENCIES = {
 DealsDep = NamedDependency[Deals]
 LeadsDep = NamedDependency[Leads]
 LeadSetupDep = NamedDependency[LeadSetup]
+RegistrationsDep = NamedDependency[Registrations]
+DealFollowUpsDep = NamedDependency[DealFollowUps]

@@ -25,6 +25,10 @@ FIELDS: tuple[tuple[str, str], ...] = (
 )
 FIELD_NAMES = tuple(name for name, _label in FIELDS)
 
+# the conflict queue, the decisions on registrations and their extensions, the programme's protection days
+STAFF_REGISTRATION = "agent.registration"
+REGISTRATION_ACTIONS = ("read", "decide", "update")
+
 PARTNER_LEAD = "partner.agent.lead"
 STAFF_LEAD = "agent.lead"
 LEAD_SETUP = "agent.lead_setup"  # pools, their rules and the assignment rules
@@ -64,6 +68,7 @@ OBJECTS = (
         PARTNER_OBJECT, N_("Deals"), ACTIONS, fields=FIELDS, model=Deal, app=APP, staff_view=(STAFF_OBJECT,)
     ),
     ProtectedObject(STAFF_OBJECT, N_("Deals"), ACTIONS, fields=FIELDS, model=Deal),
+    ProtectedObject(STAFF_REGISTRATION, N_("Deal registrations: conflicts and protection"), REGISTRATION_ACTIONS),
     ProtectedObject(
         PARTNER_LEAD,
         N_("Leads"),

@@ -14,22 +14,26 @@ from apps.agent.objects import (
     PARTNER_LEAD,
     PARTNER_LEAD_ACTIONS,
     PARTNER_OBJECT,
+    REGISTRATION_ACTIONS,
     STAFF_COMMISSION,
     STAFF_COMMISSION_ACTIONS,
     STAFF_FUND,
     STAFF_FUND_ACTIONS,
     STAFF_LEAD,
     STAFF_LEAD_ACTIONS,
+    STAFF_OBJECT,
+    STAFF_REGISTRATION,
 )
 from roles.presets import DEAL_REGISTRAR
 
 CHANNEL_MANAGER = "channel_manager"  # the manufacturer's own, a preset staff role
 
 # A deal registrar also works leads: claims them from the pools, follows them up, gives them back. The
-# channel manager makes, imports and distributes leads and sets up pools and assignment rules. The registrar
-# reviews the enterprise's commission statements and asks for and claims market development funds; the
-# channel manager sets the commission rules, approves statements, sets fund budgets and decides and pays
-# fund requests.
+# channel manager makes, imports and distributes leads and sets up pools and assignment rules, decides
+# registrations in conflict and extensions of protection, and reads and moves deals across partners. The
+# registrar reviews the enterprise's commission statements and asks for and claims market development
+# funds; the channel manager sets the commission rules, approves statements, sets fund budgets and decides
+# and pays fund requests.
 GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
     DEAL_REGISTRAR: (
         *((PARTNER_OBJECT, action) for action in ("read", "create", "update", "export")),
@@ -41,12 +45,15 @@ GRANTS: dict[str, tuple[tuple[str, str], ...]] = {
         *((STAFF_LEAD, action) for action in STAFF_LEAD_ACTIONS),
         (LEAD_SETUP, "read"),
         (LEAD_SETUP, "update"),
+        *((STAFF_REGISTRATION, action) for action in REGISTRATION_ACTIONS),
+        *((STAFF_OBJECT, action) for action in ("read", "update", "export")),
         *((STAFF_COMMISSION, action) for action in STAFF_COMMISSION_ACTIONS),
         *((STAFF_FUND, action) for action in STAFF_FUND_ACTIONS),
     ),
 }
 # A programme qualifies and wins deals and pays commission: a partner registering a deal does not, and
-# never sets what it is paid (a commission, the funds approved and paid).
+# never sets what it is paid (a commission, the funds approved and paid); the upstream may let a role move
+# the stage by changing its field rule.
 READ_ONLY_FIELDS: dict[str, dict[str, tuple[str, ...]]] = {
     DEAL_REGISTRAR: {
         PARTNER_OBJECT: ("stage", "commission_rate"),

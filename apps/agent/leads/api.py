@@ -12,7 +12,14 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from apps.agent.dependencies import PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, LeadsDep, LeadSetupDep
+from apps.agent.dependencies import (
+    PARTNER_DEPENDENCIES,
+    STAFF_DEPENDENCIES,
+    LeadsDep,
+    LeadSetupDep,
+    RegistrationsDep,
+)
+from apps.agent.leads.conversion import convert_lead
 from apps.agent.leads.models import AssignmentRule, LeadExtension, LeadPool
 from apps.agent.leads.schemas import (
     DistributeIn,
@@ -36,6 +43,7 @@ from apps.agent.leads.schemas import (
 )
 from apps.agent.leads.service import LeadFilter, Leads
 from apps.agent.objects import LEAD_SETUP, PARTNER_LEAD, STAFF_LEAD
+from apps.agent.registrations.schemas import ConvertedLeadOut, ConvertIn
 from portal.errors import ValidationFailed
 from portal.http.deps import DB
 from portal.http.inputs import Limit, Offset
@@ -318,9 +326,20 @@ class PartnerLeadsController(Controller):
         return typed({n: getattr(entry, n) for n in FollowUpOut.__struct_fields__}, FollowUpOut)
 
     @post("/leads/{lead_id:uuid}/convert", opt=requires(PARTNER_LEAD, "update"), status_code=200)
-    async def convert(self, lead_id: FromPath[uuid.UUID], db: DB, leads: LeadsDep) -> LeadOut:
-        """The lead became business: it is no longer recycled."""
-        return typed(leads.out(await leads.convert(lead_id)), LeadOut)
+    async def convert(
+        self,
+        lead_id: FromPath[uuid.UUID],
+        db: DB,
+        leads: LeadsDep,
+        registrations: RegistrationsDep,
+        data: JSONBody[ConvertIn | None] = None,
+    ) -> ConvertedLeadOut:
+        """The lead became business, in one step: it is no longer recycled, and it is registered as a
+        deal of one's enterprise (the body adds the amount, currency, expected close and tax id) linked
+        to the customer's CRM account and contact, made from the lead when no account matches. 409
+        `customer_protected` if another partner's registration protects the customer (nothing changes)."""
+        lead, deal = await convert_lead(leads, registrations, lead_id, sent(data) if data else {})
+        return typed({**leads.out(lead), "deal": registrations.out(deal)}, ConvertedLeadOut)
 
     @post("/leads/{lead_id:uuid}/extension", opt=requires(PARTNER_LEAD, "update"))
     async def request_extension(

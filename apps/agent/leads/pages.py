@@ -17,8 +17,15 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.agent.dependencies import PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, LeadsDep, LeadSetupDep
+from apps.agent.dependencies import (
+    PARTNER_DEPENDENCIES,
+    STAFF_DEPENDENCIES,
+    LeadsDep,
+    LeadSetupDep,
+    RegistrationsDep,
+)
 from apps.agent.leads.api import UPLOAD_BODY_LIMIT, xlsx
+from apps.agent.leads.conversion import convert_lead
 from apps.agent.leads.models import FOLLOW_UP_KINDS, LEAD_STATUSES, STRATEGIES
 from apps.agent.leads.service import IMPORT_COLUMNS, LeadFilter, Leads
 from apps.agent.objects import LEAD_FIELDS, LEAD_SETUP, PARTNER_LEAD, STAFF_LEAD
@@ -67,7 +74,7 @@ DONE = {
     "claimed": N_("The lead is yours."),
     "returned": N_("The lead is given back."),
     "followed": N_("The follow-up is recorded."),
-    "converted": N_("The lead is marked as converted."),
+    "converted": N_("The lead is converted into a customer account, its contact and a registered deal."),
     "asked": N_("Your request is sent to the manufacturer."),
 }
 LEAD_INPUTS = ("company_name", "contact_name", "phone", "email", "region_id", "product_line", "notes")
@@ -614,7 +621,12 @@ def _lead_action(action: str, permission: str, done: str) -> Any:
         name=f"lead-{action}",
     )
     async def handler(
-        lead_id: FromPath[uuid.UUID], data: Form, db: DB, leads: LeadsDep, portal: CurrentPortal
+        lead_id: FromPath[uuid.UUID],
+        data: Form,
+        db: DB,
+        leads: LeadsDep,
+        registrations: RegistrationsDep,
+        portal: CurrentPortal,
     ) -> Template | Redirect:
         form = {k: v for k, v in data.items() if isinstance(v, str) and not k.startswith("_")}
         try:
@@ -624,7 +636,7 @@ def _lead_action(action: str, permission: str, done: str) -> Any:
                 elif action == "follow-ups":
                     await leads.follow_up(lead_id, form)
                 elif action == "convert":
-                    await leads.convert(lead_id)
+                    await convert_lead(leads, registrations, lead_id, form)
                 else:
                     days = form.get("days", "").strip()
                     if not days.isdigit():

@@ -1,13 +1,17 @@
 """The scheduled job `agent.follow_up_reminders`, every hour: the author of each follow-up whose next
 step's date has come (in the tenant's time zone) is reminded once, while the lead is still being worked
-(held by a partner). Follow-ups with nothing due cost nothing (an index range on `remind_on`); rows are
+(held by someone) or the deal still open (neither won, lost nor rejected). Follow-ups with nothing
+due cost nothing (an index range on `remind_on`); rows are
 taken FOR UPDATE SKIP LOCKED, and `remind_on` is cleared with the reminder it caused, so two runs at once
 or a run repeated after a failure remind nobody twice."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.leads.models import Lead, LeadFollowUp
 from apps.agent.leads.notices import FOLLOW_UP_DUE
+from apps.agent.models import Deal
+from apps.agent.registrations.models import DealFollowUp
 from interconnect.models import ExternalIdentity, Membership
 from interconnect.notices import recipient
 from portal.db.context import tenant_context
@@ -27,36 +33,66 @@ from portal.services import Services
 BATCH = 500
 
 
+@dataclass(frozen=True)
+class Source:
+    """Follow-ups of one kind of record: the table, the record's, and what makes a reminder worth sending."""
+
+    follow_ups: Any
+    records: Any
+    record_key: Any
+    worked: Callable[[Any], bool]
+    company: Callable[[Any], str]
+
+
+SOURCES = (
+    Source(
+        LeadFollowUp, Lead, LeadFollowUp.lead_id, lambda lead: lead.status == "assigned", lambda lead: lead.company_name
+    ),
+    Source(
+        DealFollowUp,
+        Deal,
+        DealFollowUp.deal_id,
+        lambda deal: deal.stage not in ("won", "lost") and deal.registration != "rejected",
+        lambda d: d.customer_name,
+    ),
+)
+
+
 async def remind_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) -> int:
+    done = 0
+    for source in SOURCES:
+        done += await _remind(services, tenant_id, now, source)
+    return done
+
+
+async def _remind(services: Services, tenant_id: uuid.UUID, now: datetime, source: Source) -> int:
     done = 0
     while True:
         async with services.db.session(tenant_context(tenant_id, channel="system")) as session:
             tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
-            try:
-                today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
-            except Exception:  # an unknown zone name: the UTC day
-                today = now.date()
+            today = _today(now, tenant.time_zone)
+            table = source.follow_ups
             rows = list(
                 await session.execute(
-                    select(LeadFollowUp, Lead)
-                    .join(Lead, Lead.id == LeadFollowUp.lead_id)
-                    .where(LeadFollowUp.remind_on.is_not(None), LeadFollowUp.remind_on <= today)
-                    .order_by(LeadFollowUp.remind_on)
+                    select(table, source.records)
+                    .join(source.records, source.records.id == source.record_key)
+                    .where(table.remind_on.is_not(None), table.remind_on <= today)
+                    .order_by(table.remind_on)
                     .limit(BATCH)
-                    .with_for_update(skip_locked=True, of=LeadFollowUp)
+                    .with_for_update(skip_locked=True, of=table)
                 )
             )
             sends: list[tuple[Recipient, dict[str, str]]] = []
-            for entry, lead in rows:
+            for entry, record in rows:
                 entry.remind_on = None
-                if lead.status != "assigned":
-                    continue  # given back, recycled or converted since: nothing left to remind of
+                if not source.worked(record):
+                    continue  # given back, recycled, converted or closed since: nothing left to remind of
                 person = await _author(session, entry, tenant)
                 if person is not None:
                     params = {
                         "name": person.name,
                         "workspace": tenant.name,
-                        "company": lead.company_name,
+                        "company": source.company(record),
                         "next_step": entry.next_step or "",
                         "next_date": entry.next_date.isoformat() if entry.next_date else "",
                     }
@@ -69,7 +105,14 @@ async def remind_tenant(services: Services, tenant_id: uuid.UUID, now: datetime)
             return done
 
 
-async def _author(session: AsyncSession, entry: LeadFollowUp, tenant: Tenant) -> Recipient | None:
+def _today(now: datetime, zone: str) -> date:
+    try:
+        return now.astimezone(ZoneInfo(zone)).date()
+    except Exception:  # an unknown zone name: the UTC day
+        return now.date()
+
+
+async def _author(session: AsyncSession, entry: LeadFollowUp | DealFollowUp, tenant: Tenant) -> Recipient | None:
     if entry.author_kind == "external":
         found = (
             await session.execute(

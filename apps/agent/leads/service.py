@@ -16,17 +16,17 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apps.agent.follow_ups import follow_up_values
 from apps.agent.leads import rules
 from apps.agent.leads.assignment import distribute_new
 from apps.agent.leads.models import (
-    FOLLOW_UP_KINDS,
     Lead,
     LeadEvent,
     LeadExtension,
@@ -407,39 +407,14 @@ class Leads:
     # --- both sides: working on a held lead ---
 
     async def follow_up(self, lead_id: uuid.UUID, values: Mapping[str, Any]) -> LeadFollowUp:
-        errors: list[FieldError] = []
-        kind = values.get("kind")
-        if kind not in FOLLOW_UP_KINDS:
-            errors.append(
-                FieldError("kind", N_("must be one of %(choices)s"), "invalid", {"choices": ", ".join(FOLLOW_UP_KINDS)})
-            )
-        note = (values.get("note") or "").strip()
-        if not note:
-            errors.append(FieldError("note", N_("is required"), "required"))
-        elif len(note) > 2000:
-            errors.append(FieldError("note", N_("may be at most %(max)s characters"), "too_long", {"max": 2000}))
-        next_step = (values.get("next_step") or "").strip() or None
-        if next_step and len(next_step) > 200:
-            errors.append(FieldError("next_step", N_("may be at most %(max)s characters"), "too_long", {"max": 200}))
-        next_date = values.get("next_date")
-        if isinstance(next_date, str):
-            try:
-                next_date = date.fromisoformat(next_date.strip()) if next_date.strip() else None
-            except ValueError:
-                errors.append(FieldError("next_date", N_("must be a date (YYYY-MM-DD)"), "invalid"))
-        if errors:
-            raise ValidationFailed(errors)
+        given = follow_up_values(values)
         lead = await self.get(lead_id, "write", lock=True)
         if lead.status != "assigned":
             raise LeadStateRefused(N_("Only a lead someone holds is followed up"))
         now = utcnow()
         entry = LeadFollowUp(
             lead_id=lead.id,
-            kind=kind,
-            note=note,
-            next_step=next_step,
-            next_date=next_date,
-            remind_on=next_date,
+            **given,
             author_kind=self.actor.kind,
             author_id=self.actor.user_id,
             enterprise_id=self.actor.enterprise_id,

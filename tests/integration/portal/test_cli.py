@@ -119,6 +119,21 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
             " GROUP BY t.slug, s.status"
         ).fetchall()
     assert sorted(settled) == [("acme-pumps", "review", 2, 1), ("borealis-valves", "review", 1, 1)]
+    # each manufacturer's registrations in every state, with their matches, once
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        registrations = db.execute(
+            "SELECT t.slug, d.registration, count(*), count(d.extension) FROM agent_deals d"
+            " JOIN tenants t ON t.id = d.tenant_id WHERE d.registration IS NOT NULL GROUP BY t.slug, d.registration"
+        ).fetchall()
+        matches = dict(
+            db.execute(
+                "SELECT t.slug, count(*) FROM agent_deal_matches m JOIN tenants t ON t.id = m.tenant_id GROUP BY t.slug"
+            ).fetchall()
+        )
+    for slug in ("acme-pumps", "borealis-valves"):
+        states = {state: (n, asked) for s, state, n, asked in registrations if s == slug}
+        assert states == {"approved": (3, 1), "conflict": (2, 0), "rejected": (1, 0)}
+        assert matches[slug] == 2
     # the demo history has shipped orders; receiving everything shipped "0 days ago" takes them
     received = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
     assert received.returncode == 0, received.stderr

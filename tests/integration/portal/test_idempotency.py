@@ -129,6 +129,15 @@ def _held_lead(client: TestClient, world: World) -> str:
     return str(lead_id)
 
 
+def _partner_deal(client: TestClient, world: World) -> str:
+    """A deal of dealer X, which X's admin may follow up."""
+    made = client.post(
+        "/api/partner/deals", headers=world.x.admin.bearer, json={"customer_name": _code(), "amount": "10.00"}
+    )
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
 CreatingCase = Callable[[TestClient, World], tuple[Credential, str, dict[str, Any]]]
 
 
@@ -237,6 +246,21 @@ CREATING: dict[str, CreatingCase] = {
         {"customer_name": "Quay Hotel", "amount": "100.00"},
     ),
     "/api/agent/deals": lambda c, w: (w.a.admin, "/api/agent/deals", {"customer_name": "Pier Inn", "amount": "5.00"}),
+    "/api/partner/agent/registrations": lambda c, w: (
+        w.x.admin,
+        "/api/partner/agent/registrations",
+        {"customer_name": _code(), "amount": "7.00", "phone": "+86 138 0000 1111"},
+    ),
+    "/api/partner/agent/deals/{deal_id:uuid}/follow-ups": lambda c, w: (
+        w.x.admin,
+        f"/api/partner/agent/deals/{_partner_deal(c, w)}/follow-ups",
+        {"kind": "call", "note": _code()},
+    ),
+    "/api/agent/deals/{deal_id:uuid}/follow-ups": lambda c, w: (
+        w.a.admin,
+        f"/api/agent/deals/{_partner_deal(c, w)}/follow-ups",
+        {"kind": "visit", "note": _code()},
+    ),
     "/api/partner/ordering/orders": lambda c, w: (
         w.x.admin,
         "/api/partner/ordering/orders",
