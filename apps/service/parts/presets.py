@@ -1,4 +1,4 @@
-"""What a new upstream starts with on spare parts (migration 0038_service_parts keeps a frozen copy for
+"""What a new upstream starts with on spare parts (migration 0037_service_parts keeps a frozen copy for
 the tenants made before): the service manager reads every partner's stock and approves and ships
 requests, the staff dispatcher reads them; a partner's service dispatcher reads its stock and requests
 parts, its engineers read the stock they use from."""

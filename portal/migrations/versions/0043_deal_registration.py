@@ -7,8 +7,8 @@ Existing accounts get their folded name. Existing tenants get the presets as a n
 here as they are at this revision: the channel manager decides registrations and their extensions and
 reads and moves deals across partners.
 
-Revision ID: 0040_deal_registration
-Revises: 0041_agent_commissions
+Revision ID: 0043_deal_registration
+Revises: 0042_agent_commissions
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -24,8 +24,8 @@ import portal.db.types
 from portal.crm.matching import name_key
 from portal.db import rls
 
-revision = "0040_deal_registration"
-down_revision = "0041_agent_commissions"
+revision = "0043_deal_registration"
+down_revision = "0042_agent_commissions"
 branch_labels = None
 depends_on = None
 

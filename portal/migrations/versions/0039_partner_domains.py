@@ -1,8 +1,8 @@
 """partner domains: a tenant's claim to a host of its own for its partner portal (the TXT record's token,
 until when it may be verified), and the verified host on the tenant registry, unique across tenants
 
-Revision ID: 0043_partner_domains
-Revises: 0039_service_settlement
+Revision ID: 0039_partner_domains
+Revises: 0038_service_settlement
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0043_partner_domains"
-down_revision = "0039_service_settlement"
+revision = "0039_partner_domains"
+down_revision = "0038_service_settlement"
 branch_labels = None
 depends_on = None
 

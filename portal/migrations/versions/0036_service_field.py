@@ -2,7 +2,7 @@
 work notes, parts used, photos and the customer's signature, whose bytes are attachments) and the
 tenant's setting that resolving needs the customer's signature (off for every tenant)
 
-Revision ID: 0037_service_field
+Revision ID: 0036_service_field
 Revises: 0035_announcement_audiences
 Create Date: 2026-12-04 21:00:00
 """
@@ -15,7 +15,7 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0037_service_field"
+revision = "0036_service_field"
 down_revision = "0035_announcement_audiences"
 branch_labels = None
 depends_on = None

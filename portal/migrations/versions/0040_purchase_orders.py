@@ -3,8 +3,8 @@
 Sync rules may travel up (the partner's records to the upstream); a sales order names the purchase
 order it was placed from (at most one each); the ordering settings number purchase orders.
 
-Revision ID: 0044_purchase_orders
-Revises: 0043_partner_domains
+Revision ID: 0040_purchase_orders
+Revises: 0039_partner_domains
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0044_purchase_orders"
-down_revision = "0043_partner_domains"
+revision = "0040_purchase_orders"
+down_revision = "0039_partner_domains"
 branch_labels = None
 depends_on = None
 

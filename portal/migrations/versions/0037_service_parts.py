@@ -6,8 +6,8 @@ service manager reads the stock and approves and ships requests, the staff dispa
 partner's service dispatcher reads its stock and requests parts, its engineers read the stock; service
 providers see their enterprise's stock and requests.
 
-Revision ID: 0038_service_parts
-Revises: 0037_service_field
+Revision ID: 0037_service_parts
+Revises: 0036_service_field
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0038_service_parts"
-down_revision = "0037_service_field"
+revision = "0037_service_parts"
+down_revision = "0036_service_field"
 branch_labels = None
 depends_on = None
 

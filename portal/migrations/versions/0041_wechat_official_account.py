@@ -1,8 +1,8 @@
 """wechat official account: tenants' official accounts (sealed secret, cached access token and its refresh
 lease); cookie sessions of the channel "official"; when each session was last used
 
-Revision ID: 0042_wechat_official_account
-Revises: 0044_purchase_orders
+Revision ID: 0041_wechat_official_account
+Revises: 0040_purchase_orders
 Create Date: 2026-12-04 21:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0042_wechat_official_account"
-down_revision = "0044_purchase_orders"
+revision = "0041_wechat_official_account"
+down_revision = "0040_purchase_orders"
 branch_labels = None
 depends_on = None
 

@@ -7,8 +7,8 @@ does, frozen here as they are at this revision: the service manager runs, answer
 settlements, the staff dispatcher reads them, the service dispatcher (partner) reads, disputes and
 exports its enterprise's, and the service provider partner type sees its enterprise's settlements.
 
-Revision ID: 0039_service_settlement
-Revises: 0038_service_parts
+Revision ID: 0038_service_settlement
+Revises: 0037_service_parts
 Create Date: 2026-12-04 20:45:35
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0039_service_settlement"
-down_revision = "0038_service_parts"
+revision = "0038_service_settlement"
+down_revision = "0037_service_parts"
 branch_labels = None
 depends_on = None
 

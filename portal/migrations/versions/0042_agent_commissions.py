@@ -7,8 +7,8 @@ a new tenant does, frozen here as they are at this revision: the deal registrar 
 statements and requests and claims funds (never setting the amounts it is paid: read-only fields), the
 channel manager sets commission rules, approves statements, sets budgets and decides and pays requests.
 
-Revision ID: 0041_agent_commissions
-Revises: 0042_wechat_official_account
+Revision ID: 0042_agent_commissions
+Revises: 0041_wechat_official_account
 Create Date: 2026-12-04 21:30:00
 """
 
@@ -23,8 +23,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0041_agent_commissions"
-down_revision = "0042_wechat_official_account"
+revision = "0042_agent_commissions"
+down_revision = "0041_wechat_official_account"
 branch_labels = None
 depends_on = None
 
