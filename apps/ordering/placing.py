@@ -284,8 +284,9 @@ async def place(
         event = lifecycle.move(order, "submit", "submitted", actor)
         approvals = await submit(orders, order, settings, audience.partner_type_id, wanted)
     session.add_all([order, *placed, event, *approvals])
-    publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
     await session.flush()
+    # after the flush, so the event goes with the COMMIT (portal.db.tenancy.queue_insert)
+    publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
     orders.placed(order, placed, approvals, [event])
     return order
 

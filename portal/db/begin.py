@@ -1,4 +1,5 @@
-"""Beginning a PostgreSQL transaction together with its set-up, in one round trip.
+"""Beginning a PostgreSQL transaction together with its set-up, and ending it together with its last
+rows, in one round trip each.
 
 SQLAlchemy's asyncpg adapter begins a transaction lazily, with a round trip of its own (BEGIN) right before
 the transaction's first statement, and the tenancy set-up (portal.db.tenancy) would be a second one, run
@@ -7,10 +8,15 @@ one simple-protocol message on the driver's connection, and the adapter is hande
 ends with a plain COMMIT or ROLLBACK. Where the adapter would begin differently (an isolation level, a
 read-only or deferrable transaction asked for) or is not asyncpg's, nothing is done here and the caller
 runs its set-up as an ordinary statement.
+
+The rows a unit of work writes only as it commits (outbox events: portal.db.tenancy.queue_insert) travel
+with the COMMIT the same way (`commit_with`): their INSERT was a round trip of its own on every write that
+publishes an event.
 """
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -20,13 +26,24 @@ from sqlalchemy.util import await_only
 class _Begun:
     """What the adapter keeps as its transaction: it only ever commits or rolls it back."""
 
-    __slots__ = ("_raw",)
+    __slots__ = ("_last", "_raw")
 
     def __init__(self, raw: Any) -> None:
         self._raw = raw
+        self._last: list[str] = []  # statements sent with the COMMIT
 
     async def commit(self) -> None:
-        await self._raw.execute("COMMIT")
+        if not self._last:
+            await self._raw.execute("COMMIT")
+            return
+        try:
+            await self._raw.execute("; ".join([*self._last, "COMMIT"]))
+        except Exception:
+            # a statement before the COMMIT failed, so the COMMIT did not run and the transaction is
+            # aborted: end it, or the connection would go back to the pool inside it
+            with suppress(Exception):
+                await self._raw.execute("ROLLBACK")
+            raise
 
     async def rollback(self) -> None:
         await self._raw.execute("ROLLBACK")
@@ -46,6 +63,20 @@ def begin_with(connection: Connection, setup: str) -> bool:
     ):
         return False
     await_only(_begin(adapter, setup))
+    return True
+
+
+def commit_with(connection: Connection, statement: str) -> bool:
+    """Send `statement` (literal SQL, no parameters) in the same message as the COMMIT of `connection`'s
+    transaction, after what is sent with it so far; False when this transaction was not begun by
+    `begin_with` (the caller then runs the statement as an ordinary one). A rollback drops it. A failing
+    statement fails the commit, and the transaction is rolled back."""
+    if connection.dialect.driver != "asyncpg":
+        return False
+    begun = getattr(connection.connection.dbapi_connection, "_transaction", None)
+    if not isinstance(begun, _Begun):
+        return False
+    begun._last.append(statement)
     return True
 
 

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 from portal.actor import Actor
 from portal.config import Settings
 from portal.db import limits, tenancy
 from portal.db.context import DbContext, actor_context
+from portal.db.write_gate import WriteGate
 from portal.errors import ConfigurationError
 
 # What the login role could do around row-level security: a superuser or a BYPASSRLS role ignores it, and
@@ -58,8 +60,12 @@ WRITES = "portal_writes"
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
     """SQLite: foreign keys on, WAL, and transactions that may write take the write lock when they begin,
-    so two concurrent writers queue instead of failing on a lock upgrade. A transaction that only reads
-    (a GET) begins deferred: under WAL it reads its snapshot without waiting for, or holding up, a writer."""
+    so two concurrent writers queue instead of failing on a lock upgrade; they queue at the write gate
+    first (portal.db.write_gate), in the order they came. A transaction that only reads (a GET) begins
+    deferred: under WAL it reads its snapshot without waiting for, or holding up, a writer."""
+    path = engine.url.database
+    gate = WriteGate(path if path and path != ":memory:" and not path.startswith("file:") else None)
+    _open_gate_as_transactions_end(engine, gate)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -72,7 +78,50 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITES, True) else "BEGIN")
+        if not conn.get_execution_options().get(WRITES, True):
+            conn.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = conn.connection.dbapi_connection
+        await_only(gate.enter(dbapi_connection))
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            gate.leave(dbapi_connection)
+            raise
+
+
+def _open_gate_as_transactions_end(engine: AsyncEngine, gate: WriteGate) -> None:
+    """The gate opens once the transaction has ended (committed, rolled back, or its connection closed):
+    SQLAlchemy's commit event comes before the COMMIT, so the dialect's own calls are wrapped."""
+    dialect = engine.sync_engine.dialect
+    commit, rollback, close, terminate = dialect.do_commit, dialect.do_rollback, dialect.do_close, dialect.do_terminate
+
+    def do_commit(dbapi_connection: Any) -> None:
+        try:
+            commit(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        try:
+            rollback(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    def do_close(dbapi_connection: Any) -> None:
+        try:
+            close(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    def do_terminate(dbapi_connection: Any) -> None:
+        try:
+            terminate(dbapi_connection)
+        finally:
+            gate.leave(dbapi_connection)
+
+    dialect.do_commit, dialect.do_rollback = do_commit, do_rollback  # type: ignore[method-assign]
+    dialect.do_close, dialect.do_terminate = do_close, do_terminate  # type: ignore[method-assign]
 
 
 @asynccontextmanager

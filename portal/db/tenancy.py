@@ -17,9 +17,13 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
+from types import NoneType
 from typing import Any
 
+import msgspec
 from sqlalchemy import Insert, Table, event, insert, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,7 +32,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, with_lo
 from sqlalchemy.orm.util import LoaderCriteriaOption
 
 from portal.db.base import TenantOwned
-from portal.db.begin import begin_with
+from portal.db.begin import begin_with, commit_with
 from portal.db.context import DbContext
 from portal.errors import TenantViolation
 from portal.ids import uuid7
@@ -149,7 +153,7 @@ def queue_insert(session: AsyncSession, row: TenantOwned) -> None:
     session.info.setdefault(_QUEUED, []).append(row)
 
 
-def _write_queued(session: Session) -> None:
+def _write_queued(session: Session, *, committing: bool = False) -> None:
     queued: list[TenantOwned] | None = session.info.pop(_QUEUED, None)
     if not queued:
         return
@@ -164,8 +168,49 @@ def _write_queued(session: Session) -> None:
         }
         statements.setdefault((mapper.local_table, tuple(values)), []).append(values)
     connection = session.connection()
-    for (table, _columns), rows in statements.items():
-        connection.execute(_insert_into(table), rows)
+    # At commit, on a transaction begun with its set-up (portal.db.begin), the rows go with the COMMIT.
+    # A session joined to a transaction it does not own (bound to a connection) does not commit it.
+    deferred = committing and not isinstance(session.bind, Connection)
+    for (table, columns), rows in statements.items():
+        literal = _literal_insert(connection, table, columns, rows) if deferred else None
+        if literal is None or not commit_with(connection, literal):
+            connection.execute(_insert_into(table), rows)
+
+
+# Quotes the rows' JSON in a literal INSERT: dollar quoting takes the text as it is, whatever the server's
+# string settings (no escaping); rows whose text holds the tag go the ordinary way.
+_ROWS_TAG = "$portal_rows$"
+_LITERAL_TYPES = (str, int, uuid.UUID, dict, list, NoneType, Decimal)
+
+
+def _literal_insert(
+    connection: Connection, table: Table, columns: tuple[str, ...], rows: list[dict[str, Any]]
+) -> str | None:
+    """The INSERT of `rows` into `table` as one literal statement: the rows as JSON, which the database
+    turns into the table's row type (json_populate_recordset casts each value as its column's input
+    would), so every value still reaches the database as data, never as SQL. None when a row holds a
+    value this cannot carry as it is (only plain values, UUIDs, aware datetimes and JSON documents
+    qualify) or the table has Python-side defaults the rows leave out."""
+    if any(column.default is not None and column.key not in columns for column in table.columns):
+        return None
+    for row in rows:
+        for value in row.values():
+            if isinstance(value, datetime):
+                if value.tzinfo is None:
+                    return None
+            elif not isinstance(value, _LITERAL_TYPES):
+                return None
+    document = msgspec.json.encode(rows).decode()
+    if _ROWS_TAG in document:
+        return None
+    preparer = connection.dialect.identifier_preparer
+    names = ", ".join(preparer.quote(table.columns[column].name) for column in columns)
+    name = preparer.format_table(table)
+    # names from the table's metadata; the values are data in the one dollar-quoted literal
+    return (
+        f"INSERT INTO {name} ({names}) SELECT {names} "  # noqa: S608
+        f"FROM json_populate_recordset(NULL::{name}, {_ROWS_TAG}{document}{_ROWS_TAG})"
+    )
 
 
 @lru_cache(maxsize=64)
@@ -176,7 +221,7 @@ def _insert_into(table: Table) -> Insert:
 
 @event.listens_for(TenantSession, "before_commit")
 def _write_queued_before_commit(session: Session) -> None:
-    _write_queued(session)
+    _write_queued(session, committing=True)
 
 
 @event.listens_for(TenantSession, "after_soft_rollback")

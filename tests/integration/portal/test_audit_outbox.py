@@ -7,6 +7,7 @@ import uuid
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.config import Settings
 from portal.db.context import tenant_context
@@ -110,6 +111,33 @@ def test_events_are_written_with_the_unit_of_work_and_forgotten_with_a_savepoint
         return await kinds(db)
 
     assert run_with_database(settings, work) == ["demo.first", "demo.kept", "demo.last"]
+
+
+def test_an_event_refused_as_it_commits_takes_its_transaction_with_it(settings: Settings, world: World) -> None:
+    """The events a unit of work publishes last are written as it commits (on PostgreSQL in the COMMIT's
+    own message): one the database refuses fails the commit, nothing of the transaction stays, and the
+    connections go on serving."""
+    tenant = uuid.UUID(world.a.tenant_id)
+    aggregate = uuid.uuid4()
+
+    async def work(db: Database) -> tuple[list[str], list[str]]:
+        with pytest.raises(IntegrityError):
+            async with db.session(tenant_context(tenant)) as session:
+                publish(session, "demo.fine", "demo", aggregate, {"quote": "it's $portal$ \\ 'x'"})
+                refused = publish(session, "demo.refused", "demo", aggregate, {})
+                refused.aggregate_type = None  # type: ignore[assignment]  # NOT NULL
+        for _ in range(3):  # the pool's connections are all usable, none left inside the failed transaction
+            async with db.session(tenant_context(tenant)) as session:
+                publish(session, "demo.after", "demo", aggregate, {"quote": "it's $portal_rows \\ 'x'"})
+        async with db.session(tenant_context(tenant)) as session:
+            rows = list(await session.scalars(select(OutboxEvent).where(OutboxEvent.aggregate_id == aggregate)))
+        async with db.session(tenant_context(uuid.UUID(world.b.tenant_id))) as session:
+            elsewhere = await session.scalars(
+                select(OutboxEvent.event_type).where(OutboxEvent.aggregate_id == aggregate)
+            )
+            return [r.event_type for r in rows if r.payload["quote"] == "it's $portal_rows \\ 'x'"], list(elsewhere)
+
+    assert run_with_database(settings, work) == (["demo.after"] * 3, [])
 
 
 def test_a_user_created_through_the_api_is_audited_in_the_same_transaction(client: TestClient, world: World) -> None:
