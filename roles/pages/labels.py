@@ -45,6 +45,13 @@ ACTION_LABELS: dict[str, str] = {
     "distribute": N_("Distribute"),
     # service settlements: partners dispute a line
     "dispute": N_("Dispute"),
+    # deal registrations, commissions and market development funds
+    "decide": N_("Decide"),
+    "setup": N_("Set up"),
+    "budget": N_("Set budgets"),
+    "pay": N_("Pay"),
+    "request": N_("Ask"),
+    "review": N_("Review"),
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}
@@ -251,6 +258,20 @@ COLUMN_LABELS: dict[str, str] = {
     "follow_up_due": N_("Follow up by"),
     "convert_due": N_("Convert by"),
     "converted_at": N_("Converted at"),
+    # deal registrations
+    "account_id": N_("Customer account"),
+    "contact_id": N_("Contact"),
+    "lead_id": N_("Lead"),
+    "registration": N_("Registration"),
+    "protected_until": N_("Protected until"),
+    "extension": N_("Extension"),
+    "decided_at": N_("Decided at"),
+    "decided_by": N_("Decided by"),
+    "rejected_at": N_("Rejected at"),
+    "note": N_("Note"),
+    # purchase orders
+    "purchase_order_id": N_("Purchase order"),
+    "quantity": N_("Quantity"),
 }
 
 

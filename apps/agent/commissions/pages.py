@@ -22,9 +22,10 @@ from interconnect.pages.workspace import CurrentPortal, partner_portal_router
 from portal.db.types import utcnow
 from portal.errors import DomainError, ValidationFailed
 from portal.http.deps import DB
-from portal.i18n import N_
+from portal.i18n import N_, gettext
 from portal.permissions import requires
 from portal.ui.forms import Form, uuid_or_none
+from portal.ui.labels import setting_name
 from portal.ui.numbers import money
 from portal.ui.refusals import field_errors, refusal_of
 
@@ -77,7 +78,7 @@ async def _console(
     refusal: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    tiers = [(str(i), n) for i, n in await db.execute(select(PartnerTier.id, PartnerTier.name))]
+    tiers = [(str(i), setting_name(n)) for i, n in await db.execute(select(PartnerTier.id, PartnerTier.name))]
     rows, total = await statements.page(None, None, 100, 0)
     return Template(
         "agent/commissions/console.html",
@@ -86,7 +87,7 @@ async def _console(
             "rules": await setup.rules(),
             "tiers": tiers,
             "tier_names": dict(tiers),
-            "deal_types": [(t, DEAL_TYPE_LABELS[t]) for t in DEAL_TYPES],
+            "deal_types": [(t, gettext(DEAL_TYPE_LABELS[t])) for t in DEAL_TYPES],
             "statements": rows,
             "total": total,
             "waiting": len(await statements.unstated()),

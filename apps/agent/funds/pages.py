@@ -25,6 +25,7 @@ from portal.i18n import N_
 from portal.permissions import requires
 from portal.storage.uploads import UPLOAD_BODY_LIMIT
 from portal.ui.forms import Form, uuid_or_none
+from portal.ui.labels import setting_name
 from portal.ui.numbers import money
 from portal.ui.refusals import field_errors, refusal_of
 
@@ -69,7 +70,7 @@ async def _console(
     refusal: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    tiers = [(str(i), n) for i, n in await db.execute(select(PartnerTier.id, PartnerTier.name))]
+    tiers = [(str(i), setting_name(n)) for i, n in await db.execute(select(PartnerTier.id, PartnerTier.name))]
     budgets = await funds.budgets()
     rows, total = await funds.page(None, 100, 0)
     return Template(

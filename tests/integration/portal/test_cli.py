@@ -134,10 +134,11 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
         states = {state: (n, asked) for s, state, n, asked in registrations if s == slug}
         assert states == {"approved": (3, 1), "conflict": (2, 0), "rejected": (1, 0)}
         assert matches[slug] == 2
-    # the demo history has shipped orders; receiving everything shipped "0 days ago" takes them
+    # the demo history has shipped orders (Acme's third is North Supply's shipped purchase order); receiving
+    # everything shipped "0 days ago" takes them
     received = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
     assert received.returncode == 0, received.stderr
-    assert "acme-pumps: 2 received" in received.stdout and "borealis-valves: 1 received" in received.stdout
+    assert "acme-pumps: 3 received" in received.stdout and "borealis-valves: 1 received" in received.stdout
     again = portal(tmp_path, "ordering", "auto-receive", "--days", "0")
     assert "acme-pumps: 0 received" in again.stdout
 

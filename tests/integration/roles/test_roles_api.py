@@ -262,8 +262,17 @@ def preview_as_x_admin(client: TestClient, world: World, cookie: str) -> None:
 
 def test_a_preview_shows_no_more_than_the_previewer_may_read(client: TestClient, world: World) -> None:
     slug = world.a.slug
-    # the preset channel manager may open previews but not read deals or payments (the credit line it may)
-    bearer, cookie = staff_with_role(client, world, "channel_manager")
+    # a channel manager that may open previews but not read deals or payments (the credit line it may): the
+    # preset without its deal and registration grants
+    preset = client.get("/api/roles/channel_manager", headers=world.a.admin.bearer).json()
+    previewer = {
+        "key": "previewer",
+        "name": "Previewer",
+        "kind": "internal",
+        "grants": [g for g in preset["grants"] if g[0] not in ("agent.deal", "agent.registration")],
+    }
+    assert client.post("/api/roles", headers=world.a.admin.bearer, json=previewer).status_code == 201
+    bearer, cookie = staff_with_role(client, world, "previewer")
     assert client.get("/api/agent/deals", headers=bearer).status_code == 403
     assert client.get("/api/ordering/payments", headers=bearer).status_code == 403
     preview_as_x_admin(client, world, cookie)

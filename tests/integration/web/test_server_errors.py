@@ -12,7 +12,7 @@ from portal.http.deps import DB
 from portal.identity.models import InternalUser
 from portal.permissions import public, requires
 from tests.conftest import BASE_URL
-from tests.world import build_world
+from tests.world import api_login, sign_up
 
 
 @get("/broken", opt=public(), include_in_schema=False)
@@ -37,11 +37,13 @@ def test_unexpected_errors_are_friendly_and_roll_back(settings: Settings) -> Non
         assert "secret internal detail" not in page.text and "Traceback" not in page.text
         assert "<h1>" in page.text and 'lang="zh-CN"' in page.text
 
-        world = build_world(client)
-        before = client.get("/api/users", headers=world.a.admin.bearer).json()["total"]
-        api = client.post("/api/broken-write", headers=world.a.admin.bearer)
+        _tenant, slug, _name, _admin = sign_up(client, "broken")
+        token, _refresh = api_login(client, slug, f"admin@{slug}.example")
+        admin = {"Authorization": f"Bearer {token}"}
+        before = client.get("/api/users", headers=admin).json()["total"]
+        api = client.post("/api/broken-write", headers=admin)
         assert api.status_code == 500
         assert api.headers["content-type"].startswith("application/problem+json")
         assert api.json()["code"] == "internal_error"
         assert "secret internal detail" not in api.text
-        assert client.get("/api/users", headers=world.a.admin.bearer).json()["total"] == before
+        assert client.get("/api/users", headers=admin).json()["total"] == before
