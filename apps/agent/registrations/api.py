@@ -33,7 +33,7 @@ from apps.agent.registrations.schemas import (
     SideOut,
 )
 from apps.agent.registrations.service import Registrations
-from portal.http.deps import DB
+from portal.http.deps import DB, ServicesDep
 from portal.identity.schemas import sent, typed
 from portal.permissions import requires
 
@@ -96,6 +96,7 @@ class PartnerRegistrationsController(Controller):
     async def hints(
         self,
         registrations: RegistrationsDep,
+        services: ServicesDep,
         customer_name: Text = None,
         tax_id: Text = None,
         phone: Text = None,
@@ -103,7 +104,9 @@ class PartnerRegistrationsController(Controller):
     ) -> HintsOut:
         """The known customers what was typed so far meets, for the registration form's live hints; the
         other partner is never named."""
-        found = await registrations.hints(*(v[:254] if v else None for v in (customer_name, tax_id, phone, email)))
+        found = await registrations.hints(
+            services.accounts.guard, *(v[:254] if v else None for v in (customer_name, tax_id, phone, email))
+        )
         return typed({"hints": found}, HintsOut)
 
     @post("/registrations/{deal_id:uuid}/extension", opt=requires(PARTNER_OBJECT, "update"), status_code=200)

@@ -23,7 +23,7 @@ from apps.agent.registrations.service import Registrations
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
 from portal.db.types import utcnow
 from portal.errors import DomainError, ValidationFailed
-from portal.http.deps import DB
+from portal.http.deps import DB, ServicesDep
 from portal.i18n import N_, gettext, ngettext
 from portal.identity.schemas import typed
 from portal.permissions import requires
@@ -148,13 +148,16 @@ async def register_page(
 @get("/agent/registrations/hints", opt=requires(PARTNER_OBJECT, "create"), include_in_schema=False)
 async def hints_page(
     registrations: RegistrationsDep,
+    services: ServicesDep,
     customer_name: FromQuery[str | None] = None,
     tax_id: FromQuery[str | None] = None,
     phone: FromQuery[str | None] = None,
     email: FromQuery[str | None] = None,
 ) -> HintsOut:
     """The form's live hints, for the browser's session (the API's twin takes a bearer token)."""
-    found = await registrations.hints(*(v[:254] if v else None for v in (customer_name, tax_id, phone, email)))
+    found = await registrations.hints(
+        services.accounts.guard, *(v[:254] if v else None for v in (customer_name, tax_id, phone, email))
+    )
     return typed({"hints": found}, HintsOut)
 
 

@@ -33,11 +33,17 @@ from portal.crm.models import Account, Contact
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
+from portal.identity.throttle import SignInGuard
 
 OUTCOMES = ("approve", "reject", "split")
 # what a registration is made of besides the deal's own fields
 CUSTOMER_FIELDS = ("tax_id", "phone", "email", "contact_name")
 MAX_DAYS = 3650
+
+
+# Hint requests one person may make in the guard's window: the form asks as one types (a few dozen for
+# one registration); a script guessing keys stops here.
+HINTS_PER_WINDOW = 200
 
 
 class CustomerProtected(Conflict):
@@ -111,11 +117,14 @@ class Registrations:
     # --- the check while typing ---
 
     async def hints(
-        self, name: str | None, tax_id: str | None, phone: str | None, email: str | None
+        self, guard: SignInGuard, name: str | None, tax_id: str | None, phone: str | None, email: str | None
     ) -> list[dict[str, Any]]:
         """What the customer typed so far meets: each account with the keys it shares and whether it is
         another partner's protected customer (until when), in conflict, or the upstream's own. Never
-        which partner, nor the name of a customer met only by its tax id, phone or email."""
+        which partner, nor the name of a customer met only by its tax id, phone or email. Counted per
+        person in the sign-in guard's window (HINTS_PER_WINDOW): a script trying phone numbers one after
+        another would otherwise learn which are customers, and whose protection ends when."""
+        await guard.count_requests([(f"agent-hints:{self.actor.tenant_id}:{self.actor.user_id}", HINTS_PER_WINDOW)])
         keys = Keys.of(name, tax_id, phone, email)
         now = utcnow()
         hints = []

@@ -435,3 +435,20 @@ def test_concurrent_registrations_of_one_customer_give_one_protected_winner(clie
     assert {r.json()["code"] for r in responses if r.status_code == 409} == {"customer_protected"}
     (winner,) = [r.json() for r in responses if r.status_code == 201]
     assert winner["registration"] == "approved"
+
+
+def test_a_person_guessing_customers_through_the_hints_is_stopped(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from apps.agent.registrations import service
+
+    monkeypatch.setattr(service, "HINTS_PER_WINDOW", 3)
+    guesser, typist = agent(client, world, "Guesser"), agent(client, world, "Typist")
+    url = f"{PARTNER}/registrations/hints"
+    for number in range(3):
+        ok(call(client, guesser.admin, "GET", url, params={"phone": f"+86 138 0013 8{number:03d}"}))
+    stopped = call(client, guesser.admin, "GET", url, params={"phone": "+86 138 0013 8003"})
+    assert stopped.status_code == 429 and stopped.json()["code"] == "too_many_attempts"
+    assert int(stopped.headers["retry-after"]) > 0
+    # counted per person: another partner's person typing is not held back
+    ok(call(client, typist.admin, "GET", url, params={"customer_name": "Lakeside"}))
