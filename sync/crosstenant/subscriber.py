@@ -17,7 +17,7 @@ from sqlalchemy import select
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.i18n import N_
-from portal.outbox import Event, Subscriber
+from portal.outbox import Event, Subscriber, publish
 from sync.crosstenant import handover
 from sync.crosstenant.apply import CHANNEL, already_applied, apply_records, link_allows, mark_applied
 from sync.crosstenant.models import SyncBackfill, SyncRule
@@ -33,8 +33,13 @@ BATCH = 200
 _known: set[str] = set()
 
 
+# A partnership (re)established: what its rules skipped while the link did not allow them (a purchase order
+# sent, a product changed while it was suspended) catches up, by a backfill of each active rule.
+LINK_ESTABLISHED = "link.established"
+
+
 def accepts(event_type: str) -> bool:
-    return event_type == BACKFILL_REQUESTED or event_type in _known
+    return event_type in (BACKFILL_REQUESTED, LINK_ESTABLISHED) or event_type in _known
 
 
 def learn_events(services: Services) -> None:
@@ -46,6 +51,9 @@ def learn_events(services: Services) -> None:
 async def deliver(services: Services, event: Event) -> None:
     if event.event_type == BACKFILL_REQUESTED:
         await run_backfill(services, event.tenant_id, uuid.UUID(str(event.payload["backfill"])))
+        return
+    if event.event_type == LINK_ESTABLISHED:
+        await catch_up(services, event.tenant_id, event.aggregate_id)
         return
     objects = [o for o in sync_objects(services).values() if event.event_type in o.events]
     for obj in [o for o in objects if handed(o)]:
@@ -82,6 +90,19 @@ async def deliver(services: Services, event: Event) -> None:
                 )
                 outcomes = {d.outcome for d in done}
                 mark_applied(session, rule, event.id, "applied" if outcomes - {"skipped", "stale"} else "skipped")
+
+
+async def catch_up(services: Services, tenant_id: uuid.UUID, link_id: uuid.UUID) -> None:
+    """A backfill of every active rule of the link, as activating the rule asks for (none: a new link)."""
+    async with services.db.session(tenant_context(tenant_id, channel=CHANNEL)) as session:
+        rules = await session.scalars(
+            select(SyncRule.id).where(SyncRule.link_id == link_id, SyncRule.status == "active").order_by(SyncRule.id)
+        )
+        for rule_id in list(rules):
+            backfill = SyncBackfill(rule_id=rule_id)
+            session.add(backfill)
+            await session.flush()
+            publish(session, BACKFILL_REQUESTED, "sync.rule", rule_id, {"backfill": str(backfill.id)})
 
 
 async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uuid.UUID) -> None:

@@ -416,3 +416,23 @@ def test_two_workers_delivering_the_same_purchase_order_place_one_sales_order(
     assert back["status"] == "submitted" and back["sales_order_number"] == placed[0]["number"]
     answers = client.get("/api/audit", headers=setup.north.admin.bearer, params={"object_id": po["id"]}).json()
     assert [e["action"] for e in answers].count("sync.answered") == 1
+
+
+def test_what_a_suspended_partnership_skipped_catches_up_once_it_is_active_again(
+    client: TestClient, world: World
+) -> None:
+    """A change made while the link does not allow it is skipped (a purchase order sent just before the
+    suspension, a product renamed during it); reactivating backfills every active rule of the link."""
+    a = world.a
+    setup = set_up(client, world)
+    status = f"/api/interconnect/enterprises/{setup.link_id}/status"
+    assert client.post(status, headers=a.admin.bearer, json={"status": "suspended"}).status_code == 200
+    renamed = client.patch(
+        f"/api/ordering/products/{setup.upstream_product['id']}", headers=a.admin.bearer, json={"name": "Lake pump II"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert background_jobs_ended(client)
+    assert product(client, setup.north, setup.mine["sku"])["name"] != "Lake pump II"  # type: ignore[index]
+    assert client.post(status, headers=a.admin.bearer, json={"status": "active"}).status_code == 200
+    assert background_jobs_ended(client)
+    assert product(client, setup.north, setup.mine["sku"])["name"] == "Lake pump II"  # type: ignore[index]
