@@ -9,7 +9,6 @@ scope is refused (403), so a partner learns nothing about records they may not s
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -27,6 +26,7 @@ from portal import timezones
 from portal.actor import Actor
 from portal.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
+from portal.ui.numbers import is_currency
 from roles.access import check_writable, hidden_fields, scoped, shown
 from roles.models import RECORD_ACCESS, RecordTeamMember
 from roles.policy import RolePolicy
@@ -48,7 +48,6 @@ OUT_FIELDS = ("id", *VALUE_FIELDS, "owner_id", "enterprise_id", "created_by", "c
 # Columns of the export, before hidden fields are taken out.
 EXPORT_FIELDS = (*VALUE_FIELDS, "created_at")
 EXPORT_LIMIT = 10_000
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 PLACES = 4
 QUANTUM = Decimal(1).scaleb(-PLACES)  # as stored: a response shows the amount as the database holds it
 MAX_AMOUNT = Decimal(10) ** 14 - QUANTUM  # NUMERIC(18, 4)
@@ -98,8 +97,8 @@ def clean(values: Mapping[str, Any]) -> dict[str, Any]:
             out[name] = _text(errors, name, value, 2000)
         elif name == "currency":
             code = (value or "").strip().upper()
-            if not CURRENCY.match(code):
-                errors.append(FieldError(name, N_("must be a three-letter currency code"), "invalid"))
+            if not is_currency(code):
+                errors.append(FieldError(name, N_("must be a currency code such as CNY or USD"), "invalid"))
             out[name] = code
         elif name == "stage":
             if value not in STAGES:

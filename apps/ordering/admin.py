@@ -30,10 +30,10 @@ from apps.ordering.syncing import prices_changed, product_changed
 from interconnect.models import EnterpriseLink, PartnerTier, PartnerType
 from portal.errors import FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
+from portal.ui.numbers import is_currency
 from roles.models import Role
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
-CURRENCY = re.compile(r"^[A-Z]{3}$")
 PRICE_PLACES = Decimal("0.0001")
 MAX_PRICE = Decimal(10) ** 13
 PRODUCT_TEXT = {"sku": 60, "name": 200, "unit": 20, "description": 5000, "image_url": 500}
@@ -221,8 +221,8 @@ class CatalogAdmin:
                 FieldError("enterprise_id", N_("An enterprise list names an existing enterprise"), "required")
             )
         currency = (values.get("currency") or "").upper()
-        if not CURRENCY.match(currency):
-            errors.append(FieldError("currency", N_("must be a three-letter currency code"), "invalid"))
+        if not is_currency(currency):
+            errors.append(FieldError("currency", N_("must be a currency code such as CNY or USD"), "invalid"))
         start, end = values.get("valid_from"), values.get("valid_to")
         if start and end and end < start:
             errors.append(FieldError("valid_to", N_("must not be before the start"), "invalid"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel.numbers import list_currencies
+
 CENTS = Decimal("0.01")
 
 
@@ -12,3 +14,11 @@ def money(value: Decimal | None) -> str:
     if value is None:
         return ""
     return f"{value.quantize(CENTS, rounding=ROUND_HALF_UP):,.2f}"
+
+
+# ISO 4217 codes, as the locale data Babel ships knows them (CNY, USD, EUR, …).
+CURRENCIES = frozenset(list_currencies())
+
+
+def is_currency(code: str) -> bool:
+    return code in CURRENCIES

@@ -452,3 +452,19 @@ def test_a_person_guessing_customers_through_the_hints_is_stopped(
     assert int(stopped.headers["retry-after"]) > 0
     # counted per person: another partner's person typing is not held back
     ok(call(client, typist.admin, "GET", url, params={"customer_name": "Lakeside"}))
+
+
+def test_a_registration_in_an_unknown_currency_is_refused(client: TestClient, world: World) -> None:
+    one = agent(client, world, "Currency")
+    refused = register(client, one, 422, customer_name=unique("Cur"), currency="ZZZ")
+    assert [e["field"] for e in refused["errors"]] == ["currency"]
+    assert ok(call(client, one.admin, "GET", f"{PARTNER}/registrations")) == []
+    assert register(client, one, customer_name=unique("Cur"), currency="usd")["currency"] == "USD"
+    price_list = call(
+        client,
+        world.a.admin,
+        "POST",
+        "/api/ordering/price-lists",
+        json={"name": "Z", "kind": "base", "currency": "ZZZ"},
+    )
+    assert price_list.status_code == 422 and price_list.json()["errors"][0]["field"] == "currency"
