@@ -134,10 +134,10 @@ class StaffPartsController(Controller):
         db: DB,
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
-        data: JSONBody[DecisionIn],
+        data: JSONBody[DecisionIn | None] = None,
     ) -> PartRequestOut:
         requests = staff_requests(request, db, actor)
-        await requests.decide(request_id, "approve", data.note)
+        await requests.decide(request_id, "approve", data.note if data else None)
         return await request_out(requests, request_id)
 
     @post("/requests/{request_id:uuid}/reject", opt=requires(REQUEST, "approve", problems=CONFLICT), status_code=200)
@@ -147,11 +147,11 @@ class StaffPartsController(Controller):
         db: DB,
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
-        data: JSONBody[DecisionIn],
+        data: JSONBody[DecisionIn | None] = None,
     ) -> PartRequestOut:
         """With the reason in `note` (required)."""
         requests = staff_requests(request, db, actor)
-        await requests.decide(request_id, "reject", data.note)
+        await requests.decide(request_id, "reject", data.note if data else None)
         return await request_out(requests, request_id)
 
     @post("/requests/{request_id:uuid}/ship", opt=requires(REQUEST, "ship", problems=CONFLICT), status_code=200)
@@ -161,11 +161,11 @@ class StaffPartsController(Controller):
         db: DB,
         actor: CurrentActor,
         request_id: FromPath[uuid.UUID],
-        data: JSONBody[DecisionIn],
+        data: JSONBody[DecisionIn | None] = None,
     ) -> PartRequestOut:
         """An approved request is shipped: its lines are added to the partner's stock."""
         requests = staff_requests(request, db, actor)
-        await requests.decide(request_id, "ship", data.note)
+        await requests.decide(request_id, "ship", data.note if data else None)
         return await request_out(requests, request_id)
 
 
