@@ -12,7 +12,7 @@ import asyncio
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from litestar.testing import TestClient
@@ -430,7 +430,12 @@ def sample_commissions(client: TestClient, tenant: TenantWorld, enterprise: Ente
         client.post(
             "/api/agent/fund-budgets",
             headers=admin,
-            json={"name": "Harbour MDF", "starts_on": "2026-10-01", "ends_on": "2026-12-31", "amount": "50000"},
+            json={
+                "name": "Harbour MDF",
+                "starts_on": (date.today() - timedelta(days=30)).isoformat(),
+                "ends_on": (date.today() + timedelta(days=60)).isoformat(),
+                "amount": "50000",
+            },
         )
     )
     request = made(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.agent.amounts import money
 from apps.agent.funds.models import FundBudget, FundRequest
 from interconnect.models import EnterpriseLink, PartnerTier
+from portal import timezones
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.errors import Conflict, NotFound, ValidationFailed
@@ -192,6 +193,15 @@ class Funds:
         )
         if budget.tier_id is not None and budget.tier_id != tier_id:
             raise ValidationFailed.single("budget_id", N_("is another tier's budget"), "wrong_tier")
+        today = timezones.today(self.actor.time_zone)
+        if not budget.starts_on <= today <= budget.ends_on:
+            raise ValidationFailed.single(
+                "budget_id",
+                N_("covers %(start)s to %(end)s, not today"),
+                "out_of_period",
+                start=budget.starts_on.isoformat(),
+                end=budget.ends_on.isoformat(),
+            )
         await self._move(
             found,
             "requested",

@@ -5,6 +5,7 @@ partner claims with proof (checked by content), the upstream pays; the budget is
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,8 +19,14 @@ STAFF = "/api/agent"
 PARTNER = "/api/partner/agent/fund-requests"
 
 
+def current_period() -> dict[str, str]:
+    """A budget period around today, wherever the tenant is."""
+    today = datetime.now(UTC).date()
+    return {"starts_on": (today - timedelta(days=30)).isoformat(), "ends_on": (today + timedelta(days=60)).isoformat()}
+
+
 def budget(client: TestClient, world: World, amount: str, **values: Any) -> dict:
-    body = {"name": unique("Q4 MDF"), "starts_on": "2026-10-01", "ends_on": "2026-12-31", "amount": amount, **values}
+    body = {"name": unique("MDF"), **current_period(), "amount": amount, **values}
     return ok(call(client, world.a.admin, "POST", f"{STAFF}/fund-budgets", json=body), 201)
 
 
@@ -134,6 +141,12 @@ def test_a_tiers_budget_serves_only_that_tier_and_bad_amounts_are_refused(client
     )
     assert rejected["status"] == "rejected"
     assert ok(call(client, plain.admin, "GET", PARTNER))["total"] == 1
+    # a budget whose period has ended (or not begun) is not drawn on
+    ended = budget(client, world, "1000", starts_on="2020-01-01", ends_on="2020-12-31")
+    late = ask(client, plain, "10")
+    refused = approve(client, world.a.admin, late["id"], ended["id"])
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "out_of_period"
+    assert float(budget_now(client, world, ended["id"])["reserved"]) == 0
 
 
 @pytest.mark.postgres_only
