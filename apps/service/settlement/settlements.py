@@ -357,7 +357,7 @@ class Settlements:
         )
         if open_disputes:
             raise Conflict(
-                N_("%(count)s disputed lines wait for an answer before the settlement can be approved."),
+                N_("Disputed lines wait for an answer before the settlement can be approved (%(count)s)."),
                 code="disputes_open",
                 count=open_disputes,
             )
