@@ -25,6 +25,7 @@ from apps.agent.pages import PAGES
 from apps.agent.registrations.api import REGISTRATION_CONTROLLERS
 from apps.agent.registrations.demo import load_registrations
 from apps.agent.registrations.pages import REGISTRATION_PAGES
+from apps.agent.registrations.widgets import WIDGETS as REGISTRATION_WIDGETS
 from apps.agent.seed import seed_agent
 from portal.components import Component
 from portal.services import Services
@@ -74,6 +75,7 @@ component = Component(
     demo=load_agent,
     notification_kinds=LEAD_NOTICES,
     jobs=(LEAD_RECYCLING, FOLLOW_UP_REMINDERS),
+    home_widgets=REGISTRATION_WIDGETS,
     # a claim's proof is a stored file; who may open it is asked of the role policy the services hold
     services_setup=register_proofs,
 )

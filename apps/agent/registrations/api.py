@@ -76,10 +76,13 @@ class PartnerRegistrationsController(Controller):
     dependencies = PARTNER_DEPENDENCIES
 
     @get("/registrations", opt=requires(PARTNER_OBJECT, "read"))
-    async def list_registrations(self, registrations: RegistrationsDep) -> list[RegistrationOut]:
+    async def list_registrations(
+        self, registrations: RegistrationsDep, expiring: FromQuery[bool] = False
+    ) -> list[RegistrationOut]:
         """The registrations one may read (one's enterprise's, by one's data level), newest first, with
-        the end of their protection."""
-        return [registration_out(registrations, d) for d in await registrations.mine()]
+        the end of their protection; `expiring=true`: those whose protection ends within 14 days, the
+        soonest first (what the home's to-do counts)."""
+        return [registration_out(registrations, d) for d in await registrations.mine(expiring=expiring)]
 
     @post("/registrations", opt=requires(PARTNER_OBJECT, "create"))
     async def register(

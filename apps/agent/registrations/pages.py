@@ -104,6 +104,7 @@ async def _portal_page(
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
     status_code: int = 200,
+    expiring: bool = False,
 ) -> Template:
     return Template(
         "agent/registrations/portal_registrations.html",
@@ -111,7 +112,8 @@ async def _portal_page(
             **portal.frame,
             **labels(),
             # as the field rules show them: a hidden field is absent
-            "rows": [registrations.out(d) for d in await registrations.mine()],
+            "rows": [registrations.out(d) for d in await registrations.mine(expiring=expiring)],
+            "expiring": expiring,
             "form": form or {},
             "errors": errors or {},
             "refusal": refusal,
@@ -123,9 +125,13 @@ async def _portal_page(
 
 @get("/agent/registrations", opt=requires(PARTNER_OBJECT, "read"), include_in_schema=False)
 async def registrations_page(
-    registrations: RegistrationsDep, portal: CurrentPortal, done: FromQuery[str | None] = None
+    registrations: RegistrationsDep,
+    portal: CurrentPortal,
+    done: FromQuery[str | None] = None,
+    expiring: FromQuery[str | None] = None,
 ) -> Template:
-    return await _portal_page(registrations, portal, done=done)
+    """`?expiring=1`: only the protections ending within 14 days (the home's to-do links here)."""
+    return await _portal_page(registrations, portal, done=done, expiring=bool(expiring))
 
 
 @post("/agent/registrations", opt=requires(PARTNER_OBJECT, "create"), include_in_schema=False)

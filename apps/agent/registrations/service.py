@@ -15,10 +15,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.deals import Deals, clean
@@ -44,6 +44,19 @@ MAX_DAYS = 3650
 # Hint requests one person may make in the guard's window: the form asks as one types (a few dozen for
 # one registration); a script guessing keys stops here.
 HINTS_PER_WINDOW = 200
+
+
+# A protection ending within this many days is "about to expire": the partner's home shows it as a to-do,
+# while an extension (asked once) can still be decided.
+EXPIRING_DAYS = 14
+
+
+def expiring_soon(now: datetime) -> ColumnElement[bool]:
+    return (
+        (Deal.registration == "approved")
+        & (Deal.protected_until > now)
+        & (Deal.protected_until <= now + timedelta(days=EXPIRING_DAYS))
+    )
 
 
 class CustomerProtected(Conflict):
@@ -368,7 +381,12 @@ class Registrations:
             "extension": deal.extension,
         }
 
-    async def mine(self, limit: int = 100) -> list[Deal]:
-        """The registrations the actor may read, newest first."""
+    async def mine(self, limit: int = 100, *, expiring: bool = False) -> list[Deal]:
+        """The registrations the actor may read, newest first; `expiring`: only the protected ones whose
+        protection ends within EXPIRING_DAYS, the soonest first."""
         query = (await self.deals.query()).where(Deal.registration.is_not(None))
-        return list(await self.session.scalars(query.order_by(Deal.created_at.desc(), Deal.id.desc()).limit(limit)))
+        if expiring:
+            query = query.where(expiring_soon(utcnow())).order_by(Deal.protected_until, Deal.id)
+        else:
+            query = query.order_by(Deal.created_at.desc(), Deal.id.desc())
+        return list(await self.session.scalars(query.limit(limit)))

@@ -468,3 +468,30 @@ def test_a_registration_in_an_unknown_currency_is_refused(client: TestClient, wo
         json={"name": "Z", "kind": "base", "currency": "ZZZ"},
     )
     assert price_list.status_code == 422 and price_list.json()["errors"][0]["field"] == "currency"
+
+
+def test_the_home_counts_the_protections_about_to_end_and_links_to_them(
+    client: TestClient, app: Litestar, world: World
+) -> None:
+    one = agent(client, world, "Soon")
+    ending = register(client, one, customer_name=unique("Ending"))
+    later = register(client, one, customer_name=unique("Later"))
+    assert ending["registration"] == later["registration"] == "approved"
+
+    async def work(session: Any) -> None:
+        soon = utcnow() + timedelta(days=3)
+        await session.execute(update(Deal).where(Deal.id == uuid.UUID(ending["id"])).values(protected_until=soon))
+
+    in_tenant(app, world.a.tenant_id, work)
+    widgets = {w["key"]: w for w in ok(call(client, one.admin, "GET", "/api/partner/home"))["widgets"]}
+    tile = widgets["agent.registrations_expiring"]
+    assert tile["value"] == 1 and tile["page"].endswith("agent/registrations?expiring=1")
+    listed = ok(call(client, one.admin, "GET", f"{PARTNER}/registrations", params={"expiring": "true"}))
+    assert [r["id"] for r in listed] == [ending["id"]]
+    # another partner's person counts only their own
+    other = agent(client, world, "Elsewhere")
+    others = {w["key"]: w for w in ok(call(client, other.admin, "GET", "/api/partner/home"))["widgets"]}
+    assert others["agent.registrations_expiring"]["value"] == 0
+    act_as(client, one.admin.cookie)
+    page = client.get(f"/p/{world.a.slug}/agent/registrations", params={"expiring": "1"})
+    assert page.status_code == 200 and ending["customer_name"] in page.text and later["customer_name"] not in page.text
