@@ -28,12 +28,14 @@ from apps.agent.registrations.schemas import (
     HintsOut,
     RegistrationIn,
     RegistrationOut,
+    RegistrationPage,
     SettingsIn,
     SettingsOut,
-    SideOut,
+    SidePage,
 )
 from apps.agent.registrations.service import Registrations
 from portal.http.deps import DB, ServicesDep
+from portal.http.inputs import Limit, Offset
 from portal.identity.schemas import sent, typed
 from portal.permissions import requires
 
@@ -77,12 +79,19 @@ class PartnerRegistrationsController(Controller):
 
     @get("/registrations", opt=requires(PARTNER_OBJECT, "read"))
     async def list_registrations(
-        self, registrations: RegistrationsDep, expiring: FromQuery[bool] = False
-    ) -> list[RegistrationOut]:
+        self,
+        registrations: RegistrationsDep,
+        expiring: FromQuery[bool] = False,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> RegistrationPage:
         """The registrations one may read (one's enterprise's, by one's data level), newest first, with
         the end of their protection; `expiring=true`: those whose protection ends within 14 days, the
         soonest first (what the home's to-do counts)."""
-        return [registration_out(registrations, d) for d in await registrations.mine(expiring=expiring)]
+        rows, total = await registrations.page(limit, offset, expiring=expiring)
+        return RegistrationPage(
+            items=[registration_out(registrations, d) for d in rows], total=total, limit=limit, offset=offset
+        )
 
     @post("/registrations", opt=requires(PARTNER_OBJECT, "create"))
     async def register(
@@ -138,11 +147,14 @@ class StaffRegistrationsController(Controller):
     dependencies = STAFF_DEPENDENCIES
 
     @get("/registrations", opt=requires(STAFF_REGISTRATION, "read"))
-    async def list_registrations(self, registrations: RegistrationsDep) -> list[SideOut]:
+    async def list_registrations(
+        self, registrations: RegistrationsDep, limit: Limit = 50, offset: Offset = 0
+    ) -> SidePage:
         """Registrations across partners (as far as one's data scope reaches), newest first."""
-        rows = await registrations.mine()
+        rows, total = await registrations.page(limit, offset)
         names = await registrations.enterprise_names(rows)
-        return typed([registrations.side(d, names) for d in rows], list[SideOut])
+        items = [registrations.side(d, names) for d in rows]
+        return typed({"items": items, "total": total, "limit": limit, "offset": offset}, SidePage)
 
     @get("/registrations/conflicts", opt=requires(STAFF_REGISTRATION, "read"))
     async def conflicts(self, registrations: RegistrationsDep) -> list[ConflictOut]:

@@ -29,10 +29,12 @@ from portal.identity.schemas import typed
 from portal.permissions import requires
 from portal.ui.forms import Form
 from portal.ui.numbers import money
+from portal.ui.paging import page_number, paging
 from portal.ui.refusals import field_errors, refusal_of
 
 CONSOLE = "/console/agent/registrations"
-PAGE_SIZE = 100  # the newest deals across partners
+PAGE_SIZE = 50  # deals across partners, newest first
+PORTAL_PAGE = 20  # one's registrations
 FORM_FIELDS = ("customer_name", "tax_id", "phone", "email", "contact_name", "amount", "expected_close", "notes")
 STATE_LABELS = {
     "conflict": N_("Waiting for the manufacturer (conflict)"),
@@ -105,14 +107,21 @@ async def _portal_page(
     refusal: str | None = None,
     status_code: int = 200,
     expiring: bool = False,
+    page: str | None = None,
 ) -> Template:
+    number = page_number(page)
+    rows, total = await registrations.page(PORTAL_PAGE, (number - 1) * PORTAL_PAGE, expiring=expiring)
     return Template(
         "agent/registrations/portal_registrations.html",
         context={
             **portal.frame,
             **labels(),
             # as the field rules show them: a hidden field is absent
-            "rows": [registrations.out(d) for d in await registrations.mine(expiring=expiring)],
+            "rows": [registrations.out(d) for d in rows],
+            "total": total,
+            "paging": paging(
+                portal.path("agent/registrations"), {"expiring": "1" if expiring else ""}, number, total, PORTAL_PAGE
+            ),
             "expiring": expiring,
             "form": form or {},
             "errors": errors or {},
@@ -129,9 +138,10 @@ async def registrations_page(
     portal: CurrentPortal,
     done: FromQuery[str | None] = None,
     expiring: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
 ) -> Template:
     """`?expiring=1`: only the protections ending within 14 days (the home's to-do links here)."""
-    return await _portal_page(registrations, portal, done=done, expiring=bool(expiring))
+    return await _portal_page(registrations, portal, done=done, expiring=bool(expiring), page=page)
 
 
 @post("/agent/registrations", opt=requires(PARTNER_OBJECT, "create"), include_in_schema=False)
@@ -191,9 +201,11 @@ async def _console_page(
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
     status_code: int = 200,
+    page: str | None = None,
 ) -> Template:
-    rows, total = await registrations.deals.page(None, PAGE_SIZE, 0)
-    pending = [d for d in await registrations.mine() if d.extension == "pending"]
+    number = page_number(page)
+    rows, total = await registrations.deals.page(None, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    pending = await registrations.pending_extensions()
     settings = await registrations.settings()
     return Template(
         "agent/registrations/console_registrations.html",
@@ -203,6 +215,7 @@ async def _console_page(
             "extensions": [registrations.out(d) for d in pending],
             "rows": [registrations.out(d) for d in rows],
             "total": total,
+            "paging": paging(CONSOLE, {}, number, total, PAGE_SIZE),
             "names": await registrations.enterprise_names([*rows, *pending]),
             "settings": {"protection_days": settings.protection_days, "extension_days": settings.extension_days},
             "errors": errors or {},
@@ -214,8 +227,10 @@ async def _console_page(
 
 
 @get(CONSOLE, opt=requires(STAFF_REGISTRATION, "read"), include_in_schema=False)
-async def console_page(registrations: RegistrationsDep, done: FromQuery[str | None] = None) -> Template:
-    return await _console_page(registrations, done=done)
+async def console_page(
+    registrations: RegistrationsDep, done: FromQuery[str | None] = None, page: FromQuery[str | None] = None
+) -> Template:
+    return await _console_page(registrations, done=done, page=page)
 
 
 @post(f"{CONSOLE}/{{deal_id:uuid}}/decision", opt=requires(STAFF_REGISTRATION, "decide"), include_in_schema=False)

@@ -115,3 +115,17 @@ class ConvertIn(Strict):
 
 class ConvertedLeadOut(LeadOut, kw_only=True):
     deal: RegistrationOut
+
+
+class RegistrationPage(Out, kw_only=True):
+    items: list[RegistrationOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class SidePage(Out, kw_only=True):
+    items: list[SideOut]
+    total: int
+    limit: int
+    offset: int

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.deals import Deals, clean
@@ -381,12 +381,18 @@ class Registrations:
             "extension": deal.extension,
         }
 
-    async def mine(self, limit: int = 100, *, expiring: bool = False) -> list[Deal]:
-        """The registrations the actor may read, newest first; `expiring`: only the protected ones whose
-        protection ends within EXPIRING_DAYS, the soonest first."""
+    async def page(self, limit: int = 50, offset: int = 0, *, expiring: bool = False) -> tuple[list[Deal], int]:
+        """The registrations the actor may read, newest first, and how many there are; `expiring`: only the
+        protected ones whose protection ends within EXPIRING_DAYS, the soonest first."""
         query = (await self.deals.query()).where(Deal.registration.is_not(None))
         if expiring:
-            query = query.where(expiring_soon(utcnow())).order_by(Deal.protected_until, Deal.id)
-        else:
-            query = query.order_by(Deal.created_at.desc(), Deal.id.desc())
-        return list(await self.session.scalars(query.limit(limit)))
+            query = query.where(expiring_soon(utcnow()))
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        order = (Deal.protected_until, Deal.id) if expiring else (Deal.created_at.desc(), Deal.id.desc())
+        rows = await self.session.scalars(query.order_by(*order).limit(limit).offset(offset))
+        return list(rows), total
+
+    async def pending_extensions(self, limit: int = 100) -> list[Deal]:
+        """Extensions waiting for the upstream, the protection ending soonest first."""
+        query = (await self.deals.query()).where(Deal.extension == "pending")
+        return list(await self.session.scalars(query.order_by(Deal.protected_until, Deal.id).limit(limit)))

@@ -86,7 +86,7 @@ def test_an_approved_registration_protects_the_customer_from_another_partner(cli
     ):
         refused = register(client, other, 409, **values)
         assert refused["code"] == "customer_protected" and str(until.year) in refused["detail"]
-    assert ok(call(client, other.admin, "GET", f"{PARTNER}/registrations")) == []
+    assert ok(call(client, other.admin, "GET", f"{PARTNER}/registrations"))["items"] == []
     # the hints say so while typing, without naming the partner
     hints = ok(call(client, other.admin, "GET", f"{PARTNER}/registrations/hints", params={"customer_name": base}))
     (hint,) = hints["hints"]
@@ -171,7 +171,7 @@ def test_meeting_another_partner_by_phone_or_an_upstream_account_waits_in_the_co
         )
     )
     assert decided["registration"] == "approved" and decided["protected_until"]
-    loser = ok(call(client, one.admin, "GET", f"{PARTNER}/registrations"))
+    loser = ok(call(client, one.admin, "GET", f"{PARTNER}/registrations"))["items"]
     assert datetime.fromisoformat(next(r for r in loser if r["id"] == first["id"])["protected_until"]) <= utcnow()
     again = call(
         client, world.a.admin, "POST", f"{STAFF}/registrations/{flagged['id']}/decision", json={"outcome": "reject"}
@@ -267,7 +267,7 @@ def test_bad_input_is_refused_whole(client: TestClient, world: World) -> None:
         assert refused.status_code in (400, 422), (values, refused.text)
         if field:
             assert field in {e["field"] for e in refused.json().get("errors", [])}, refused.text
-    assert ok(call(client, one.admin, "GET", f"{PARTNER}/registrations")) == []
+    assert ok(call(client, one.admin, "GET", f"{PARTNER}/registrations"))["items"] == []
 
 
 def test_a_lead_converts_into_an_account_a_contact_and_a_registered_deal_keeping_its_history(
@@ -324,7 +324,9 @@ def test_a_lead_converts_from_its_page_with_an_amount(client: TestClient, world:
     converted = submit(client, f"{page}/convert", {"amount": "4200.50", "tax_id": "91310000MA1K9Z9Z9Z"}, form_page=page)
     assert converted.status_code in (302, 303), converted.text
     act_as(client, None)
-    (deal,) = [r for r in ok(call(client, one.admin, "GET", f"{PARTNER}/registrations")) if r["lead_id"] == made["id"]]
+    (deal,) = [
+        r for r in ok(call(client, one.admin, "GET", f"{PARTNER}/registrations"))["items"] if r["lead_id"] == made["id"]
+    ]
     assert deal["amount"] == "4200.5000" and deal["registration"] == "approved"
     assert ok(call(client, one.admin, "GET", f"{PARTNER}/leads/{made['id']}"))["status"] == "converted"
 
@@ -458,7 +460,7 @@ def test_a_registration_in_an_unknown_currency_is_refused(client: TestClient, wo
     one = agent(client, world, "Currency")
     refused = register(client, one, 422, customer_name=unique("Cur"), currency="ZZZ")
     assert [e["field"] for e in refused["errors"]] == ["currency"]
-    assert ok(call(client, one.admin, "GET", f"{PARTNER}/registrations")) == []
+    assert ok(call(client, one.admin, "GET", f"{PARTNER}/registrations"))["items"] == []
     assert register(client, one, customer_name=unique("Cur"), currency="usd")["currency"] == "USD"
     price_list = call(
         client,
@@ -487,7 +489,12 @@ def test_the_home_counts_the_protections_about_to_end_and_links_to_them(
     tile = widgets["agent.registrations_expiring"]
     assert tile["value"] == 1 and tile["page"].endswith("agent/registrations?expiring=1")
     listed = ok(call(client, one.admin, "GET", f"{PARTNER}/registrations", params={"expiring": "true"}))
-    assert [r["id"] for r in listed] == [ending["id"]]
+    assert [r["id"] for r in listed["items"]] == [ending["id"]] and listed["total"] == 1
+    # paged like every list: the second registration on its own page
+    first = ok(call(client, one.admin, "GET", f"{PARTNER}/registrations", params={"limit": 1}))
+    second = ok(call(client, one.admin, "GET", f"{PARTNER}/registrations", params={"limit": 1, "offset": 1}))
+    assert first["total"] == second["total"] == 2
+    assert {first["items"][0]["id"], second["items"][0]["id"]} == {ending["id"], later["id"]}
     # another partner's person counts only their own
     other = agent(client, world, "Elsewhere")
     others = {w["key"]: w for w in ok(call(client, other.admin, "GET", "/api/partner/home"))["widgets"]}
