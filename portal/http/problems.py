@@ -8,7 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import msgspec
 from litestar import MediaType, Request, Response
@@ -143,6 +143,15 @@ def _path_and_query(request: Request[Any, Any, Any]) -> str:
     return f"{request.url.path}?{query}" if query else request.url.path
 
 
+def _form_page(request: Request[Any, Any, Any]) -> str | None:
+    """The page whose form sent what was refused before any handler saw it (the kernel's input checks):
+    a link back to it, where the browser keeps what was typed. Only a page of this site."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if request.method != "POST" or referer.netloc != request.url.netloc or not referer.path.startswith("/"):
+        return None
+    return referer.path + (f"?{referer.query}" if referer.query else "")
+
+
 def _is_console(path: str) -> bool:
     return path == "/console" or path.startswith("/console/")
 
@@ -174,6 +183,7 @@ def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Respons
             "title": gettext(error.title),
             "detail": gettext(error.detail, **error.params) if error.params else gettext(error.detail),
             "errors": [(e.field, gettext(e.message, **e.params)) for e in getattr(error, "errors", [])],
+            "back": _form_page(request) if error.status == 422 else None,
         },
         status_code=error.status,
         headers=headers,

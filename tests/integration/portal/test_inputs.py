@@ -331,3 +331,27 @@ def test_pages_refuse_implausible_dates_with_a_readable_answer(client: TestClien
         page = client.get("/console/deliveries/list", params=params)
         assert page.status_code == 422 and "must be a date from 1970-01-01 to 2100-12-31" in page.text, page.text
     assert client.get("/console/deliveries/list", params={"until": "2100-12-31"}).status_code == 200
+
+
+def test_a_refused_form_leads_back_to_its_page(client: TestClient, world: World) -> None:
+    """Text the kernel refuses before any handler reads the form: the answer names the field as the form
+    sends it and links back to the form's page, where the browser keeps what was typed."""
+    act_as(client, world.a.admin.cookie)
+    form_page = "/console/partners/new"
+    token = csrf_token(client, form_page)
+    refused = client.post(
+        form_page,
+        data={"name": "Bad\x07name", "_csrf_token": token},
+        headers={"Referer": f"{client.base_url}{form_page}?parent="},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    assert "<code>name</code>" in refused.text and f'href="{form_page}?parent="' in refused.text
+    # a page of another site is never linked
+    elsewhere = client.post(
+        form_page,
+        data={"name": "Bad\x07name", "_csrf_token": token},
+        headers={"Referer": "https://evil.example/console/partners/new"},
+        follow_redirects=False,
+    )
+    assert elsewhere.status_code == 422 and "evil.example" not in elsewhere.text
