@@ -80,10 +80,12 @@ def test_a_role_change_through_one_server_is_in_force_on_the_next_request_of_eve
         the request through to validation."""
         start = log.stat().st_size
         answers: dict[int, set[int]] = {}
-        # requests at once, so that an idle worker takes some (one after another, one worker may take all)
+        # requests at once, each on a new connection, so that an idle worker takes some (one after another,
+        # or on kept-alive connections, the process that accepted them may take all)
+        headers = {**staff.bearer, "Connection": "close"}
         with ThreadPoolExecutor(8) as pool:
-            for _ in range(20):
-                list(pool.map(lambda _: server.post("/api/users", headers=staff.bearer, json={}), range(8)))
+            for _ in range(50):
+                list(pool.map(lambda _: server.post("/api/users", headers=headers, json={}), range(8)))
                 for line in log.read_bytes()[start:].decode().splitlines():
                     entry = json.loads(line)
                     if entry.get("path") == "/api/users" and entry.get("method") == "POST":
