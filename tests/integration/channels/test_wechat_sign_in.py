@@ -224,7 +224,9 @@ def test_two_first_sign_ins_of_one_account_at_once_link_it_once(
         return list(linked), int(links or 0)
 
     linked, links = run_with_database(settings, work)
-    assert linked == ["unionid", "unionid"] and links == 1
+    # side by side both link it through the unionid; one that begins after the other committed finds the
+    # link made (bound_by None, as any later sign-in)
+    assert "unionid" in linked and set(linked) <= {"unionid", None} and links == 1
 
 
 def test_a_new_password_or_the_persons_own_unlink_ends_the_wechat_link(
