@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from apps.service.controllers import CONFLICT
@@ -85,6 +86,10 @@ def partner_requests(request: AnyRequest, db: DB, actor: CurrentActor) -> PartRe
     return PartRequests(db, policy_of(request), actor, PARTNER_REQUEST)
 
 
+# Each controller names its side's requests once; handlers take them as `requests`.
+PartRequestsDep = NamedDependency[PartRequests]
+
+
 async def request_page(requests: PartRequests, status: str | None, limit: int, offset: int) -> PartRequestPage:
     rows, total = await requests.page(status, limit, offset)
     items = await requests.out_many(rows)
@@ -99,6 +104,7 @@ async def request_out(requests: PartRequests, request_id: uuid.UUID) -> PartRequ
 class StaffPartsController(Controller):
     path = "/api/service/parts"
     tags = ["service"]
+    dependencies = {"requests": Provide(staff_requests, sync_to_thread=False)}
 
     @get("/stock", opt=requires(STOCK, "read"))
     async def staff_stock(
@@ -111,60 +117,47 @@ class StaffPartsController(Controller):
     @get("/requests", opt=requires(REQUEST, "read"))
     async def staff_part_requests(
         self,
-        request: AnyRequest,
-        db: DB,
-        actor: CurrentActor,
+        requests: PartRequestsDep,
         status: FromQuery[str | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> PartRequestPage:
         """Newest first; `status` requested, approved, shipped or rejected."""
-        return await request_page(staff_requests(request, db, actor), status, limit, offset)
+        return await request_page(requests, status, limit, offset)
 
     @get("/requests/{request_id:uuid}", opt=requires(REQUEST, "read"))
-    async def staff_part_request(
-        self, request: AnyRequest, db: DB, actor: CurrentActor, request_id: FromPath[uuid.UUID]
-    ) -> PartRequestOut:
-        return await request_out(staff_requests(request, db, actor), request_id)
+    async def staff_part_request(self, requests: PartRequestsDep, request_id: FromPath[uuid.UUID]) -> PartRequestOut:
+        return await request_out(requests, request_id)
 
     @post("/requests/{request_id:uuid}/approve", opt=requires(REQUEST, "approve", problems=CONFLICT), status_code=200)
     async def approve_part_request(
         self,
-        request: AnyRequest,
-        db: DB,
-        actor: CurrentActor,
+        requests: PartRequestsDep,
         request_id: FromPath[uuid.UUID],
         data: JSONBody[DecisionIn | None] = None,
     ) -> PartRequestOut:
-        requests = staff_requests(request, db, actor)
         await requests.decide(request_id, "approve", data.note if data else None)
         return await request_out(requests, request_id)
 
     @post("/requests/{request_id:uuid}/reject", opt=requires(REQUEST, "approve", problems=CONFLICT), status_code=200)
     async def reject_part_request(
         self,
-        request: AnyRequest,
-        db: DB,
-        actor: CurrentActor,
+        requests: PartRequestsDep,
         request_id: FromPath[uuid.UUID],
         data: JSONBody[DecisionIn | None] = None,
     ) -> PartRequestOut:
         """With the reason in `note` (required)."""
-        requests = staff_requests(request, db, actor)
         await requests.decide(request_id, "reject", data.note if data else None)
         return await request_out(requests, request_id)
 
     @post("/requests/{request_id:uuid}/ship", opt=requires(REQUEST, "ship", problems=CONFLICT), status_code=200)
     async def ship_part_request(
         self,
-        request: AnyRequest,
-        db: DB,
-        actor: CurrentActor,
+        requests: PartRequestsDep,
         request_id: FromPath[uuid.UUID],
         data: JSONBody[DecisionIn | None] = None,
     ) -> PartRequestOut:
         """An approved request is shipped: its lines are added to the partner's stock."""
-        requests = staff_requests(request, db, actor)
         await requests.decide(request_id, "ship", data.note if data else None)
         return await request_out(requests, request_id)
 
@@ -172,6 +165,7 @@ class StaffPartsController(Controller):
 class PartnerPartsController(Controller):
     path = "/api/partner/service/parts"
     tags = ["service"]
+    dependencies = {"requests": Provide(partner_requests, sync_to_thread=False)}
 
     @get("/stock", opt=requires(PARTNER_STOCK, "read"))
     async def partner_stock(self, request: AnyRequest, db: DB, actor: CurrentActor) -> list[StockOut]:
@@ -182,29 +176,22 @@ class PartnerPartsController(Controller):
     @get("/requests", opt=requires(PARTNER_REQUEST, "read"))
     async def partner_part_requests(
         self,
-        request: AnyRequest,
-        db: DB,
-        actor: CurrentActor,
+        requests: PartRequestsDep,
         status: FromQuery[str | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> PartRequestPage:
-        return await request_page(partner_requests(request, db, actor), status, limit, offset)
+        return await request_page(requests, status, limit, offset)
 
     @post("/requests", opt=requires(PARTNER_REQUEST, "create"))
-    async def request_parts(
-        self, request: AnyRequest, db: DB, actor: CurrentActor, data: JSONBody[PartRequestIn]
-    ) -> PartRequestOut:
+    async def request_parts(self, db: DB, requests: PartRequestsDep, data: JSONBody[PartRequestIn]) -> PartRequestOut:
         """Ask the manufacturer for parts: each line a catalog product and a quantity (1 to 10,000)."""
-        requests = partner_requests(request, db, actor)
         made = await requests.create([Line(line.product_id, line.quantity) for line in data.lines], data.note)
         return await request_out(requests, made.id)
 
     @get("/requests/{request_id:uuid}", opt=requires(PARTNER_REQUEST, "read"))
-    async def partner_part_request(
-        self, request: AnyRequest, db: DB, actor: CurrentActor, request_id: FromPath[uuid.UUID]
-    ) -> PartRequestOut:
-        return await request_out(partner_requests(request, db, actor), request_id)
+    async def partner_part_request(self, requests: PartRequestsDep, request_id: FromPath[uuid.UUID]) -> PartRequestOut:
+        return await request_out(requests, request_id)
 
 
 PARTS_CONTROLLERS = [StaffPartsController, PartnerPartsController]
