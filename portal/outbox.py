@@ -4,7 +4,7 @@ describes, so it exists exactly when the change does. Delivery (relay workers) l
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -116,6 +116,10 @@ class Subscriber:
     # "<name>:<key>" that the workers retry, kill and keep in aggregate order each on its own, calling
     # `deliver_to(services, event, key)`; one receiver failing then holds back no other.
     deliver_to: Callable[[Services, Event, str], Awaitable[None]] | None = None
+    # For a subscriber whose work per event is mostly per transaction (cross-tenant sync): the events of one
+    # tenant that a worker claimed together, applied at once and all or nothing; when it raises, each event
+    # is delivered again on its own through `deliver`, so one that fails holds back no other.
+    deliver_many: Callable[[Services, Sequence[Event]], Awaitable[None]] | None = None
 
 
 # Between a subscriber's name and the key of one of its lines, in a delivery's subscriber column.

@@ -66,6 +66,14 @@ async def already_applied(session: AsyncSession, rule: SyncRule, event_id: uuid.
     ) is not None
 
 
+async def applied_events(session: AsyncSession, rule: SyncRule, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of the events the rule has applied already (or skipped), in one query."""
+    found = await session.scalars(
+        select(SyncApplied.event_id).where(SyncApplied.rule_id == rule.id, SyncApplied.event_id.in_(event_ids))
+    )
+    return set(found)
+
+
 def mark_applied(session: AsyncSession, rule: SyncRule, event_id: uuid.UUID, outcome: str) -> None:
     session.add(SyncApplied(rule_id=rule.id, event_id=event_id, outcome=outcome))
 
@@ -78,10 +86,22 @@ async def apply_records(
     *,
     event_id: uuid.UUID | None,
     occurred_at: datetime,
+    origins: Mapping[uuid.UUID, tuple[uuid.UUID, datetime]] | None = None,
 ) -> list[Applied]:
     """Apply upstream records (`None`: it no longer exists), in id order, under the rule; `session` is
     in the upstream's context and stays there. A batch costs a few statements, not a few per record:
-    the mappings are read at once, the peer's rows at once, and each side is written in one flush."""
+    the mappings are read at once, the peer's rows at once, and each side is written in one flush.
+
+    Each record is applied as of `event_id` at `occurred_at`, or, when several events' records are applied
+    together, of the event `origins` names for it (local id -> event id, when it occurred)."""
+    origins = origins or {}
+
+    def event_of(local_id: uuid.UUID) -> uuid.UUID | None:
+        return origins[local_id][0] if local_id in origins else event_id
+
+    def time_of(local_id: uuid.UUID) -> datetime:
+        return origins[local_id][1] if local_id in origins else occurred_at
+
     records = sorted(records, key=lambda r: r[0])
     ids = [local_id for local_id, _record in records]
     await serialise(session, rule.id, ids)
@@ -97,7 +117,7 @@ async def apply_records(
     withdrawing: list[SyncMapping] = []
     for local_id, record in records:
         mapping = mappings.get(local_id)
-        if mapping is not None and occurred_at < mapping.version:
+        if mapping is not None and time_of(local_id) < mapping.version:
             results[local_id] = Applied("stale")
             continue
         values, present = record if record is not None else ({}, False)
@@ -118,7 +138,10 @@ async def apply_records(
             row = by_id.get(mapping.peer_id)
             if row is not None and obj.withdraw(row):
                 record_action(
-                    session, row, "sync.withdrawn", {"rule": rule.id, "event": event_id, "local": mapping.local_id}
+                    session,
+                    row,
+                    "sync.withdrawn",
+                    {"rule": rule.id, "event": event_of(mapping.local_id), "local": mapping.local_id},
                 )
         for local_id, new in wanted.items():
             mapping = mappings.get(local_id)
@@ -129,7 +152,7 @@ async def apply_records(
                     # the partner has its own record with this key (or another rule's): it is never taken
                     # over; the clash is recorded on both sides and the record waits for a person to rename
                     # or remove one of the two
-                    clash = {"rule": rule.id, "event": event_id, "local": local_id, "key": key}
+                    clash = {"rule": rule.id, "event": event_of(local_id), "local": local_id, "key": key}
                     record_action(session, by_key[key], "sync.key_clash", clash)
                     results[local_id] = Applied("clash")
                     clashes.append(clash)
@@ -145,7 +168,7 @@ async def apply_records(
             else:
                 current = {f: normalise(v, kinds[f]) for f, v in obj.values(row).items()}
                 found: list[tuple[str, Any, Any]] = []
-                changes = _changes(rule, mapping, new, current, obj.changed_at(row), occurred_at, found)  # type: ignore[arg-type]
+                changes = _changes(rule, mapping, new, current, obj.changed_at(row), time_of(local_id), found)  # type: ignore[arg-type]
                 held[local_id] = found
                 before = {f: current.get(f) for f in changes}
                 outcome = "unchanged"
@@ -154,15 +177,16 @@ async def apply_records(
                     outcome = "updated"
             written = {f: normalise(v, kinds[f]) for f, v in obj.values(row).items() if f in new}
             if outcome != "unchanged":
-                details = {"rule": rule.id, "event": event_id, "local": local_id, "before": before, "after": changes}
-                record_action(session, row, "sync.applied", details)
+                details = {"rule": rule.id, "event": event_of(local_id), "local": local_id}
+                record_action(session, row, "sync.applied", {**details, "before": before, "after": changes})
             outcomes[local_id] = (outcome, row.id, written, before, changes)
     for clash in clashes:
         record_action(session, rule, "sync.key_clash", clash)
     for mapping in withdrawing:
-        mapping.withdrawn, mapping.version, mapping.last_event_id = True, occurred_at, event_id
+        local_id = mapping.local_id
+        mapping.withdrawn, mapping.version, mapping.last_event_id = True, time_of(local_id), event_of(local_id)
         record_action(
-            session, rule, "sync.withdrawn", {"event": event_id, "local": mapping.local_id, "peer": mapping.peer_id}
+            session, rule, "sync.withdrawn", {"event": event_of(local_id), "local": local_id, "peer": mapping.peer_id}
         )
         results[mapping.local_id] = Applied("withdrawn")
     for local_id, (outcome, peer_id, written, before, changes) in outcomes.items():
@@ -175,24 +199,24 @@ async def apply_records(
                 local_id=local_id,
                 peer_tenant_id=rule.peer_tenant_id,
                 peer_id=peer_id,
-                version=occurred_at,
+                version=time_of(local_id),
                 sent=new,
                 written=written,
-                last_event_id=event_id,
+                last_event_id=event_of(local_id),
             )
             session.add(mapping)
         else:
             mapping.sent, mapping.written = dict(new), dict(written)
-            mapping.peer_id, mapping.version, mapping.last_event_id = peer_id, occurred_at, event_id
+            mapping.peer_id, mapping.version, mapping.last_event_id = peer_id, time_of(local_id), event_of(local_id)
             mapping.withdrawn = False
         found = held.get(local_id, [])
         if found:
             await session.flush()  # the conflict names the mapping
         for name, upstream_value, downstream_value in found:
-            await _hold(session, rule, mapping, name, upstream_value, downstream_value, event_id)
+            await _hold(session, rule, mapping, name, upstream_value, downstream_value, event_of(local_id))
         if outcome != "unchanged" or found:
-            details = {"event": event_id, "local": local_id, "peer": peer_id, "before": before, "after": changes}
-            record_action(session, rule, "sync.applied", {**details, "held": [h[0] for h in found]})
+            details = {"event": event_of(local_id), "local": local_id, "peer": peer_id, "before": before}
+            record_action(session, rule, "sync.applied", {**details, "after": changes, "held": [h[0] for h in found]})
         results[local_id] = Applied(outcome, [h[0] for h in found])
     await session.flush()
     return [results[local_id] for local_id in ids]

@@ -10,6 +10,8 @@ a worker that takes over after a crash goes on where the last batch ended."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -19,11 +21,13 @@ from portal.db.types import utcnow
 from portal.i18n import N_
 from portal.outbox import Event, Subscriber, publish
 from sync.crosstenant import handover
-from sync.crosstenant.apply import CHANNEL, already_applied, apply_records, link_allows, mark_applied
+from sync.crosstenant.apply import CHANNEL, applied_events, apply_records, link_allows, mark_applied
 from sync.crosstenant.models import SyncBackfill, SyncRule
 from sync.crosstenant.objects import SyncObject, direction_of, handed, sync_objects
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from portal.services import Services
 
 NAME = "sync"
@@ -49,47 +53,79 @@ def learn_events(services: Services) -> None:
 
 
 async def deliver(services: Services, event: Event) -> None:
-    if event.event_type == BACKFILL_REQUESTED:
-        await run_backfill(services, event.tenant_id, uuid.UUID(str(event.payload["backfill"])))
-        return
-    if event.event_type == LINK_ESTABLISHED:
-        await catch_up(services, event.tenant_id, event.aggregate_id)
-        return
-    objects = [o for o in sync_objects(services).values() if event.event_type in o.events]
-    for obj in [o for o in objects if handed(o)]:
-        await handover.deliver(services, obj, event)  # type: ignore[arg-type]
-    objects = [o for o in objects if not handed(o)]
-    if not objects:
-        return
-    async with services.db.session(tenant_context(event.tenant_id, channel=CHANNEL)) as session:
+    await deliver_many(services, [event])
+
+
+async def deliver_many(services: Services, events: Sequence[Event]) -> None:
+    """Events of one tenant claimed together. The upstream changes among them are applied in one
+    transaction (all or nothing); a backfill, a catch-up or a handed record (a purchase order) is each
+    its own work, as when it comes alone."""
+    changes: list[Event] = []
+    for event in events:
+        if event.event_type == BACKFILL_REQUESTED:
+            await run_backfill(services, event.tenant_id, uuid.UUID(str(event.payload["backfill"])))
+        elif event.event_type == LINK_ESTABLISHED:
+            await catch_up(services, event.tenant_id, event.aggregate_id)
+        else:
+            objects = [o for o in sync_objects(services).values() if event.event_type in o.events]
+            for obj in [o for o in objects if handed(o)]:
+                await handover.deliver(services, obj, event)  # type: ignore[arg-type]
+            if any(not handed(o) for o in objects):
+                changes.append(event)
+    if changes:
+        await _apply_changes(services, changes)
+
+
+async def _apply_changes(services: Services, events: Sequence[Event]) -> None:
+    """Under each active rule of their objects, the records the events name, read as they are now and
+    applied together; each record as of the latest event that names it. Each event is then recorded as
+    applied (or skipped) under the rule, so a second delivery changes nothing."""
+    types = {e.event_type for e in events}
+    objects = [o for o in sync_objects(services).values() if not handed(o) and o.events & types]
+    async with services.db.session(tenant_context(events[0].tenant_id, channel=CHANNEL)) as session:
+        rules = await session.scalars(
+            select(SyncRule)
+            .where(SyncRule.object.in_([o.name for o in objects]), SyncRule.status == "active")
+            .order_by(SyncRule.id)
+        )
+        by_object: dict[str, list[SyncRule]] = {}
+        for rule in rules:
+            by_object.setdefault(rule.object, []).append(rule)
         for obj in objects:
-            rules = list(
-                await session.scalars(
-                    select(SyncRule)
-                    .where(SyncRule.object == obj.name, SyncRule.status == "active")
-                    .order_by(SyncRule.id)
-                )
-            )
-            if not rules:
-                continue
-            ids = sorted(set(obj.changed_ids(event.event_type, event.aggregate_id, event.payload)))
-            for rule in rules:
-                if await already_applied(session, rule, event.id):
-                    continue
-                if not await link_allows(session, rule):
-                    mark_applied(session, rule, event.id, "skipped")
-                    continue
-                records = {i: (v, p) for i, v, p in await obj.read(session, rule.link_id, ids, None, len(ids))}
-                done = await apply_records(
-                    session,
-                    obj,
-                    rule,
-                    [(i, records.get(i)) for i in ids],
-                    event_id=event.id,
-                    occurred_at=event.occurred_at,
-                )
-                outcomes = {d.outcome for d in done}
-                mark_applied(session, rule, event.id, "applied" if outcomes - {"skipped", "stale"} else "skipped")
+            for rule in by_object.get(obj.name, []):
+                await _apply_under(session, obj, rule, [e for e in events if e.event_type in obj.events])
+
+
+async def _apply_under(session: AsyncSession, obj: SyncObject, rule: SyncRule, events: Sequence[Event]) -> None:
+    done_before = await applied_events(session, rule, [e.id for e in events])
+    events = [e for e in events if e.id not in done_before]
+    if not events:
+        return
+    if not await link_allows(session, rule):
+        for event in events:
+            mark_applied(session, rule, event.id, "skipped")
+        return
+    origins: dict[uuid.UUID, tuple[uuid.UUID, datetime]] = {}
+    named: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for event in sorted(events, key=lambda e: e.occurred_at):
+        named[event.id] = sorted(set(obj.changed_ids(event.event_type, event.aggregate_id, event.payload)))
+        for local_id in named[event.id]:
+            origins[local_id] = (event.id, event.occurred_at)
+    ids = sorted(origins)
+    records = {i: (v, p) for i, v, p in await obj.read(session, rule.link_id, ids, None, len(ids))}
+    done = await apply_records(
+        session,
+        obj,
+        rule,
+        [(i, records.get(i)) for i in ids],
+        event_id=None,
+        occurred_at=max(e.occurred_at for e in events),
+        origins=origins,
+    )
+    outcomes = dict(zip(ids, (d.outcome for d in done), strict=True))
+    for event in events:
+        moved = {outcomes[i] for i in named[event.id]} - {"skipped", "stale"}
+        mark_applied(session, rule, event.id, "applied" if moved else "skipped")
 
 
 async def catch_up(services: Services, tenant_id: uuid.UUID, link_id: uuid.UUID) -> None:
@@ -162,4 +198,6 @@ async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uu
             backfill.cursor = records[-1][0]
 
 
-SUBSCRIBER = Subscriber(name=NAME, accepts=accepts, deliver=deliver, label=N_("Cross-tenant sync"))
+SUBSCRIBER = Subscriber(
+    name=NAME, accepts=accepts, deliver=deliver, label=N_("Cross-tenant sync"), deliver_many=deliver_many
+)

@@ -388,7 +388,7 @@ class DeliveryEngine:
             return 0
         loop = asyncio.get_running_loop()
         started = loop.time()
-        running = {asyncio.ensure_future(self.attempt(c)) for c in claimed}
+        running = {asyncio.ensure_future(self._attempts(group)) for group in self._groups(claimed)}
         done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
         if running:
             window = max(self.config.linger_after_seconds, 3 * (loop.time() - started))
@@ -396,15 +396,52 @@ class DeliveryEngine:
             done |= more
         # in the order claimed, as the attempt log has always been written
         order = {c.id: i for i, c in enumerate(claimed)}
-        await self.finish(sorted((t.result() for t in done), key=lambda o: order[o.claimed.id]))
+        outcomes = [o for t in done for o in t.result()]
+        await self.finish(sorted(outcomes, key=lambda o: order[o.claimed.id]))
         for task in running:
             self._linger(task)
         return len(claimed)
 
-    def _linger(self, attempt: asyncio.Future[Outcome]) -> None:
+    def _groups(self, claimed: Sequence[Claimed]) -> list[list[Claimed]]:
+        """The batch as the attempts to run side by side: one per delivery, except that the deliveries of a
+        subscriber that applies events together (`deliver_many`) go as one attempt per tenant."""
+        together: dict[tuple[str, uuid.UUID], list[Claimed]] = {}
+        groups: list[list[Claimed]] = []
+        for c in claimed:
+            subscriber = self.subscribers.get(c.subscriber)
+            if subscriber is not None and subscriber.deliver_many is not None:
+                key = (c.subscriber, c.tenant_id)
+                if key not in together:
+                    together[key] = []
+                    groups.append(together[key])
+                together[key].append(c)
+            else:
+                groups.append([c])
+        return groups
+
+    async def _attempts(self, group: Sequence[Claimed]) -> list[Outcome]:
+        """One delivery's attempt, or a group's: applied together, and when that fails, each on its own
+        (side by side), so the failure is the one event's alone and the others are delivered."""
+        if len(group) == 1:
+            return [await self.attempt(group[0])]
+        subscriber = self.subscribers[group[0].subscriber]
+        assert subscriber.deliver_many is not None
+        started, clock = utcnow(), time.perf_counter()
+        try:
+            events = [c.event for c in group]
+            # half an attempt's time, so that trying each on its own after a failure still ends within the lease
+            await asyncio.wait_for(subscriber.deliver_many(self.services, events), self.config.timeout_seconds / 2)
+        except Exception:
+            log.debug("%s: %d events applied together failed; each is tried on its own", subscriber.name, len(group))
+            return list(await asyncio.gather(*(self.attempt(c) for c in group)))
+        duration = int((time.perf_counter() - clock) * 1000)
+        finished = utcnow()
+        return [Outcome(c, started, finished, duration, None) for c in group]
+
+    def _linger(self, attempt: asyncio.Future[list[Outcome]]) -> None:
         async def record() -> None:
             try:
-                await self.finish([await attempt])
+                await self.finish(await attempt)
             except Exception:
                 # its lease runs out and another attempt is made: at least once, as after a crash
                 log.exception("recording a slow delivery attempt failed")

@@ -32,8 +32,10 @@ class Recorder:
     received: list[Event] = field(default_factory=list)
     seen: dict[uuid.UUID, int] = field(default_factory=dict)
     fail: Callable[[Event, int], BaseException | None] = lambda _e, _n: None
+    # with `together`, the subscriber also takes events together (all or nothing); each call's events
+    groups: list[list[Event]] = field(default_factory=list)
 
-    def subscriber(self) -> Subscriber:
+    def subscriber(self, *, together: bool = False) -> Subscriber:
         async def deliver(_services: Services, event: Event) -> None:
             self.seen[event.id] = self.seen.get(event.id, 0) + 1
             problem = self.fail(event, self.seen[event.id])
@@ -41,7 +43,17 @@ class Recorder:
                 raise problem
             self.received.append(event)
 
-        return Subscriber(self.name, lambda kind: kind.startswith(self.prefix), deliver)
+        async def deliver_many(_services: Services, events: Sequence[Event]) -> None:
+            self.groups.append(list(events))
+            for event in events:
+                self.seen[event.id] = self.seen.get(event.id, 0) + 1
+            problems = [p for p in (self.fail(e, self.seen[e.id]) for e in events) if p is not None]
+            if problems:
+                raise problems[0]
+            self.received.extend(events)
+
+        accepts = lambda kind: kind.startswith(self.prefix)  # noqa: E731
+        return Subscriber(self.name, accepts, deliver, deliver_many=deliver_many if together else None)
 
 
 def run_engine(app: Litestar, settings: Settings, work: Callable[[Services, Database], Awaitable[T]]) -> T:

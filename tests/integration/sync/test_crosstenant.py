@@ -325,3 +325,26 @@ def test_a_partners_own_product_with_the_same_sku_is_never_taken_over(client: Te
     for tenant in (a, north):
         entries = client.get("/api/audit", headers=tenant.admin.bearer, params={"limit": 200}).json()
         assert any(e["action"] == "sync.key_clash" for e in entries), tenant.slug
+
+
+def test_changes_applied_together_name_one_product_twice_and_it_arrives_once(client: TestClient, world: World) -> None:
+    """Two new products and a price list naming both, delivered together: each product is made once at
+    the partner, with the list's price, and each event is recorded as applied."""
+    a = world.a
+    north, link_id = connect_workspace(client, a, "north")
+    rule = active_rule(client, world, link_id)
+    first, second = new_product(client, a), new_product(client, a)
+    price_list(
+        client,
+        a.admin,
+        [{"product_id": first["id"], "unit_price": "12.00"}, {"product_id": second["id"], "unit_price": "13.00"}],
+    )
+    assert background_jobs_ended(client)
+    copies = [product(client, north, made["sku"]) for made in (first, second)]
+    assert [c["cost_price"] for c in copies if c] == ["12.0000", "13.0000"]
+    for copy in copies:
+        audit = client.get("/api/audit", headers=north.admin.bearer, params={"object_id": copy["id"]}).json()
+        assert [e["action"] for e in audit].count("create") == 1
+    deliveries = client.get("/api/deliveries", headers=a.admin.bearer, params={"subscriber": "sync"}).json()["items"]
+    assert deliveries and all(d["status"] == "delivered" for d in deliveries)
+    assert client.get(f"/api/sync/rules/{rule['id']}", headers=a.admin.bearer).json()["mapped"] >= 2

@@ -74,6 +74,33 @@ def test_each_accepting_subscriber_gets_every_event_once_in_aggregate_order(
     assert sorted(e.event_type for e in picky.received) == ["test.b", "test.b"]
 
 
+def test_a_subscriber_that_takes_events_together_gets_them_per_tenant_and_one_failure_holds_back_no_other(
+    app: Litestar, settings: Settings, world: World
+) -> None:
+    batch = Recorder("batch")
+    a_ids, b_ids = [uuid.uuid4() for _ in range(5)], [uuid.uuid4() for _ in range(2)]
+    # the third of tenant A's events fails the first two times it is seen: the group it came in fails, the
+    # others of that group are delivered on their own at once, and it is retried alone
+    batch.fail = lambda e, n: RuntimeError("bad record") if e.aggregate_id == a_ids[2] and n <= 2 else None
+
+    async def work(services: Services, db: Database) -> None:
+        await publish_events(db, world.a.tenant_id, [("test.a", i, {}) for i in a_ids])
+        await publish_events(db, world.b.tenant_id, [("test.a", i, {}) for i in b_ids])
+        engine = DeliveryEngine(services, [batch.subscriber(together=True)], FAST)
+        await drain(engine)
+        delivered = await deliveries_of(db, "batch")
+        assert [d.status for d in delivered] == ["delivered"] * 7
+        failing = next(d for d in delivered if d.aggregate_id == a_ids[2])
+        assert [a.outcome for a in await attempts_of(db, failing.id)] == ["failed", "delivered"]
+        other = next(d for d in delivered if d.aggregate_id == a_ids[0])
+        assert [a.outcome for a in await attempts_of(db, other.id)] == ["delivered"]
+
+    run_engine(app, settings, work)
+    assert sorted(len(g) for g in batch.groups) == [2, 5]
+    assert all(len({e.tenant_id for e in group}) == 1 for group in batch.groups)
+    assert sorted(str(e.aggregate_id) for e in batch.received) == sorted(map(str, a_ids + b_ids))
+
+
 def test_failures_back_off_then_go_dead_with_the_last_error(app: Litestar, settings: Settings, world: World) -> None:
     always = Recorder("always-failing")
     always.fail = lambda _e, n: ConnectionError(f"refused, try {n}")
