@@ -1,7 +1,8 @@
 """The audit log: who changed what, in which tenant, through which channel, with before and after.
 
-Entries are written by a flush hook for every model marked `Audited`, inside the same flush and so the
-same transaction as the change: no code path can change an audited row and skip its entry. An action
+Entries are made by a flush hook for every model marked `Audited`, in the same transaction as the change:
+no code path can change an audited row and skip its entry. They are written at the next flush or with the
+COMMIT (`queue_insert`), as nothing in a transaction reads back its own audit entries. An action
 that is not a row change of its own (replaying a delivery) is written with `record_action`, in the
 unit of work that carries it out, by the same actor and channel.
 """
@@ -9,6 +10,7 @@ unit of work that carries it out, by the same actor and channel.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.db.base import Audited, Base, TenantOwned
-from portal.db.tenancy import TenantSession, context_of
+from portal.db.tenancy import TenantSession, context_of, queue_insert
 from portal.db.types import utcnow
 from portal.jsonable import jsonable
 
@@ -84,6 +86,7 @@ def _entry(
     actor = ctx.actor
     return AuditEntry(
         tenant_id=tenant_id,
+        occurred_at=utcnow(),
         actor_kind=actor.kind if actor else "system",
         actor_id=actor.user_id if actor else None,
         enterprise_id=actor.enterprise_id if actor else None,
@@ -101,8 +104,23 @@ def record_action(session: Session | AsyncSession, obj: Any, action: str, detail
     tenant-owned row), with `details`; written when the unit of work commits."""
     sync_session = session.sync_session if isinstance(session, AsyncSession) else session
     entry = _entry(sync_session, obj.tenant_id, obj.__tablename__, obj.id, action, None, jsonable(details))
-    session.add(entry)
+    queue_insert(sync_session, entry)
     return entry
+
+
+def insert_once(session: AsyncSession, rows: Sequence[TenantOwned]) -> None:
+    """New rows written once and left alone in their transaction (an order's lines and first timeline
+    entry), queued with the unit of work's other rows (`queue_insert`) instead of through the ORM's flush;
+    an audited one gets its "create" entry as a flush would give it. Queue them after the rows they refer
+    to were flushed."""
+    sync_session = session.sync_session
+    for row in rows:
+        queue_insert(sync_session, row)
+        if isinstance(row, Audited):
+            queue_insert(
+                sync_session,
+                _entry(sync_session, row.tenant_id, row.__tablename__, row.id, "create", None, _snapshot(row)),
+            )
 
 
 @event.listens_for(TenantSession, "before_flush")
@@ -123,4 +141,5 @@ def _write_audit_entries(session: Session, flush_context: Any, instances: Any) -
     for obj in session.deleted:
         if isinstance(obj, Audited) and isinstance(obj, TenantOwned):
             add(obj, "delete", _snapshot(obj), None)
-    session.add_all(entries)
+    for entry in entries:
+        queue_insert(session, entry)

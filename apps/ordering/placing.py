@@ -23,6 +23,8 @@ from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSet
 from apps.ordering.objects import CATALOG, PARTNER_CATALOG
 from apps.ordering.orders import Orders
 from interconnect.models import EnterpriseLink
+from portal.audit import insert_once
+from portal.db.tenancy import complete
 from portal.db.types import Money, utcnow
 from portal.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
@@ -283,9 +285,10 @@ async def place(
     with session.no_autoflush:
         event = lifecycle.move(order, "submit", "submitted", actor)
         approvals = await submit(orders, order, settings, audience.partner_type_id, wanted)
-    session.add_all([order, *placed, event, *approvals])
-    await session.flush()
-    # after the flush, so the event goes with the COMMIT (portal.db.tenancy.queue_insert)
+    # The order and its steps are flushed with the commit (complete now, for the answer), the lines and the
+    # timeline entry written after them, with the COMMIT (portal.db.tenancy.queue_insert)
+    session.add_all([complete(session, row) for row in (order, *approvals)])
+    insert_once(session, [*placed, event])
     publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
     orders.placed(order, placed, approvals, [event])
     return order

@@ -39,14 +39,16 @@ from portal.ids import uuid7
 
 
 class TenantSession(Session):
-    """The only session class the application uses; the hooks below are bound to it. A flush first
-    writes the rows queued with `queue_insert` (an explicit flush, an autoflush, or the one before a
-    savepoint); a commit writes what is still queued."""
+    """The only session class the application uses; the hooks below are bound to it. A flush (an
+    explicit one, an autoflush, the one before a savepoint or a change of context) writes the ORM's rows,
+    then the rows queued with `queue_insert`, which may refer to them; a commit writes what is still
+    queued with the COMMIT."""
 
     def flush(self, objects: Sequence[object] | None = None) -> None:
-        if not self._flushing:
-            _write_queued(self)
+        nested = self._flushing
         super().flush(objects)
+        if not nested:
+            _write_queued(self)
 
 
 def context_of(session: Session) -> DbContext:
@@ -143,14 +145,41 @@ def _stamp_new(obj: TenantOwned, ctx: DbContext) -> None:
 _QUEUED = "queued_inserts"
 
 
-def queue_insert(session: AsyncSession, row: TenantOwned) -> None:
+def queue_insert(session: Session | AsyncSession, row: TenantOwned) -> None:
     """Write a new row with the unit of work, outside the ORM's bookkeeping: it is INSERTed at the
     session's next flush or commit, with the other rows queued for its table in one statement, stamped and
     checked like any new row (in the context current when it is written). For rows that are written
-    and then left alone in their transaction (outbox events): the unit of work would cost such a row more
-    than the change it goes with. The row stays transient: changing it after it was written changes
-    nothing, and a rollback forgets the rows not yet written."""
+    and then left alone in their transaction, and that no row of the transaction refers to (outbox events,
+    audit entries, an order's lines and timeline): the unit of work would cost such a row more than the
+    change it goes with. The row gets its id, its tenant and its columns' Python-side defaults now (a flush
+    writes the queue before its context changes: `within`). It stays transient:
+    changing it after it was written changes nothing, and a rollback forgets the rows not yet written."""
+    complete(session, row)
     session.info.setdefault(_QUEUED, []).append(row)
+
+
+def complete(session: Session | AsyncSession, row: TenantOwned) -> TenantOwned:
+    """Give a new row its id, its tenant and its columns' Python-side defaults now rather than at its
+    flush, so that it reads complete before it is written (a response presenting what was just made)."""
+    sync_session = session.sync_session if isinstance(session, AsyncSession) else session
+    _stamp_new(row, context_of(sync_session))
+    for column, default in _defaults(type(row)):
+        if column not in row.__dict__:
+            setattr(row, column, default.arg(None) if default.is_callable else default.arg)
+    return row
+
+
+@lru_cache(maxsize=256)
+def _defaults(model: type[TenantOwned]) -> tuple[tuple[str, Any], ...]:
+    """(attribute, default) of the model's columns with a Python-side scalar or callable default."""
+    mapper = inspect(model)
+    return tuple(
+        (attr.key, attr.columns[0].default)
+        for attr in mapper.column_attrs
+        if attr.key != "id"
+        and attr.columns[0].default is not None
+        and (attr.columns[0].default.is_scalar or attr.columns[0].default.is_callable)
+    )
 
 
 def _write_queued(session: Session, *, committing: bool = False) -> None:
@@ -221,6 +250,9 @@ def _insert_into(table: Table) -> Insert:
 
 @event.listens_for(TenantSession, "before_commit")
 def _write_queued_before_commit(session: Session) -> None:
+    # The commit's own flush, made here rather than after this hook, and without writing the queue after it
+    # as other flushes do, so that what it queues (the audit entries of its changes) goes with the COMMIT.
+    Session.flush(session)
     _write_queued(session, committing=True)
 
 
