@@ -22,6 +22,7 @@ from tests.e2e.support import (
     fill_form,
     follow,
     go,
+    horizontal_overflow,
     nav,
     path_of,
     screenshot,
@@ -196,3 +197,18 @@ def test_a_claimed_lead_becomes_a_protected_deal_and_earns_its_commission(open_p
 
     win_the_deal(manager, company)
     commission_on_the_statement(dealer, manager, company)
+
+
+def test_the_partners_agent_pages_fit_a_phone(open_page: Callable[..., Page]) -> None:
+    phone = open_page(phone=True)
+    sign_in_as_partner(phone, EAST_DEALER_ADMIN)
+    for path in ("/pool", "/leads", "/registrations", "/commissions"):
+        go(phone, f"{PORTAL}{path}")
+        assert horizontal_overflow(phone) == 0, f"{path} is wider than the phone"
+    go(phone, f"{PORTAL}/pool")
+    # a pooled lead's card lists what the pool shows of it one under the other, not squeezed side by side
+    fields = table_rows(phone, "Product line:").first.locator('td[data-label="Lead"] div:has(> span.muted)')
+    expect(fields).to_have_count(2)
+    region, line = (fields.nth(n).bounding_box() for n in (0, 1))
+    assert region and line and line["y"] >= region["y"] + region["height"] - 1, (region, line)
+    assert abs(line["x"] - region["x"]) < 1, (region, line)
