@@ -151,7 +151,11 @@ def dispatch_by_rules(manager: Page, number: str) -> None:
 
 
 def assign_engineer(dispatcher: Page, number: str) -> None:
-    go(dispatcher, TICKETS)
+    nav(dispatcher, "Service tickets")
+    assert path_of(dispatcher) == TICKETS  # the enterprise's tickets, for its dispatcher
+    search = dispatcher.get_by_role("search")
+    fill_form(search, {"q": number})
+    submit(search, "Filter")
     follow(dispatcher, number, within="table.list")
     expect(dispatcher.locator("h1")).to_contain_text("Dispatched")
     facts = dispatcher.locator("dl.facts")
@@ -195,7 +199,8 @@ def sign_on_the_screen(phone: Page, signer: str) -> None:
 
 def work_on_site(phone: Page, number: str) -> None:
     """The engineer's whole visit, on the phone."""
-    go(phone, JOBS)
+    nav(phone, "My tickets")  # through the phone's folded menu
+    assert path_of(phone) == JOBS
     fits(phone, "my tickets")
     card = phone.locator("ul.jobs a.job").filter(has_text=number)
     expect(card).to_have_count(1)
