@@ -262,13 +262,25 @@ def table_rows(page: Page, text: str | re.Pattern[str]) -> Locator:
     return page.locator("table.list tbody tr").filter(has_text=text)
 
 
-def staff_api(page: Page, person: Person, path: str) -> Any:
-    """GET a staff API path as `person` (the API takes bearer tokens only, never the page's cookie), for
-    what the console has no page for yet; returns the JSON body."""
+def staff_api(page: Page, person: Person, path: str, *, method: str = "GET", data: Any = None) -> Any:
+    """Call a staff API path as `person` (the API takes bearer tokens only, never the page's cookie), for
+    what the console has no page for yet (GET, or `method` with the JSON body `data`); returns the JSON
+    body."""
     token = page.request.post(
         "/api/auth/token", data={"workspace": person.workspace, "email": person.login, "password": person.password}
     )
     assert token.ok, f"token for {person.login}: {token.status} {token.text()}"
-    answer = page.request.get(path, headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    answer = page.request.fetch(
+        path, method=method, data=data, headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
     assert answer.ok, f"{path}: {answer.status} {answer.text()}"
     return answer.json()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Keep a picture of a key screen in the folder PORTAL_TEST_SHOTS names (nothing without it), to look
+    at what a journey showed; a failing test's pages are kept anyway (conftest)."""
+    folder = os.environ.get("PORTAL_TEST_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
