@@ -285,10 +285,10 @@ async def place(
     with session.no_autoflush:
         event = lifecycle.move(order, "submit", "submitted", actor)
         approvals = await submit(orders, order, settings, audience.partner_type_id, wanted)
-    # The order and its steps are flushed with the commit (complete now, for the answer), the lines and the
-    # timeline entry written after them, with the COMMIT (portal.db.tenancy.queue_insert)
-    session.add_all([complete(session, row) for row in (order, *approvals)])
-    insert_once(session, [*placed, event])
+    # The order is flushed with the commit (complete now, for the answer); its lines, steps and timeline
+    # entry are written after it, with the COMMIT (portal.db.tenancy.queue_insert)
+    session.add(complete(session, order))
+    insert_once(session, [*placed, *approvals, event])
     publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
     orders.placed(order, placed, approvals, [event])
     return order
