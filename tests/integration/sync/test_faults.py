@@ -60,6 +60,25 @@ async def publish_fault_events(settings: Settings, tenants: list[str]) -> set[st
     return ids
 
 
+async def holds_leases(settings: Settings, pid: int) -> bool:
+    """Is the worker process `pid` running an attempt now (a pending delivery under its unexpired lease)?"""
+    db = Database(settings)
+    try:
+        async with db.session(SYSTEM) as session:
+            held = await session.scalar(
+                select(func.count())
+                .select_from(Delivery)
+                .where(
+                    Delivery.status == "pending",
+                    Delivery.lease_owner == f"runner-{pid}",
+                    Delivery.lease_expires_at > func.now(),
+                )
+            )
+        return bool(held)
+    finally:
+        await db.dispose()
+
+
 async def queue_state(settings: Settings, ids: set[str]) -> dict[str, int]:
     """Where this run's events stand (`ids`: other tests may have left deliveries of their own)."""
     mine = [uuid.UUID(i) for i in ids]
@@ -148,7 +167,10 @@ def test_every_event_arrives_once_in_order_through_faults_and_a_killed_worker(se
         try:
             while len(ledger.applied) < FAULT_EVENTS // 3 and time.monotonic() - started < 60:
                 time.sleep(0.05)
-            first.send_signal(signal.SIGKILL)  # mid-run, leases held
+            # mid-run, at a moment the worker holds leases (between two batches it holds none)
+            while not asyncio.run(holds_leases(settings, first.pid)) and time.monotonic() - started < 90:
+                time.sleep(0.01)
+            first.send_signal(signal.SIGKILL)
             first.wait(10)
             deadline = time.monotonic() + 30 + FAULT_EVENTS / 10
             while time.monotonic() < deadline:
