@@ -15,7 +15,7 @@ from sqlalchemy import select
 from apps.agent.commissions.api import PARTNER, STAFF, SetupDep, StatementsDep, statement_xlsx
 from apps.agent.commissions.models import DEAL_TYPES
 from apps.agent.commissions.rules import CommissionSetup
-from apps.agent.commissions.statements import Statements
+from apps.agent.commissions.statements import Statements, last_ended
 from apps.agent.objects import PARTNER_COMMISSION, STAFF_COMMISSION
 from interconnect.models import PartnerTier
 from interconnect.pages.workspace import CurrentPortal, partner_portal_router
@@ -92,7 +92,7 @@ async def _console(
             "total": total,
             "waiting": len(await statements.unstated()),
             "hidden": statements.hidden,
-            "period": f"{utcnow():%Y-%m}",
+            "period": last_ended(utcnow().date()),
             "notice": DONE.get(done or ""),
             "form": form or {},
             "errors": errors or {},

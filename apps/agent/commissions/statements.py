@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
@@ -44,6 +44,27 @@ def period_end(period: str) -> date:
         raise ValidationFailed.single("period", N_("must be a month as YYYY-MM"), "invalid")
     year, month = int(match.group(1)), int(match.group(2))
     return date(year + month // 12, month % 12 + 1, 1)
+
+
+def last_ended(today: date) -> str:
+    """The latest month that has ended on `today` (UTC): the one a statement is made for by default."""
+    first = today.replace(day=1) - timedelta(days=1)
+    return f"{first:%Y-%m}"
+
+
+def ended_period_end(period: str, today: date) -> date:
+    """`period_end`, for a month that has ended: a statement of the month under way (or a later one)
+    would leave out what it has yet to earn, so it is refused, naming the month and when it can be made."""
+    end = period_end(period)
+    if end > today:
+        raise ValidationFailed.single(
+            "period",
+            N_("%(period)s has not ended yet: its statements can be made from %(day)s"),
+            "period_not_ended",
+            period=period,
+            day=end.isoformat(),
+        )
+    return end
 
 
 class Statements:
@@ -129,8 +150,9 @@ class Statements:
     async def close(self, period: str, enterprise_id: uuid.UUID | None = None) -> list[CommissionStatement]:
         """A statement for `period` of each partner (or of `enterprise_id`) with lines not yet on one,
         earned before the period ended: lines of earlier months that missed their statement come along. A
-        partner whose statement of the period is already reviewed or approved keeps its lines for the next."""
-        end = period_end(period)
+        partner whose statement of the period is already reviewed or approved keeps its lines for the next.
+        Only a month that has ended (in UTC, as lines are dated) is closed."""
+        end = ended_period_end(period, utcnow().date())
         if enterprise_id is not None and await self.enterprise_name(enterprise_id) == "":
             raise ValidationFailed.single("enterprise_id", N_("No such enterprise"), "not_found")
         waiting = select(CommissionLine.enterprise_id, CommissionLine.currency).where(
