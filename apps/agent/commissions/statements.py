@@ -26,8 +26,9 @@ from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.i18n import N_
 
 # An app that keeps partners' accounts offers this under `Component.extra["account_ledger"]`:
-# (session, enterprise, description, amount) adds an entry; a positive amount is owed to the partner.
-Ledger = Callable[[AsyncSession, uuid.UUID, str, Decimal], Awaitable[None]]
+# (session, enterprise, description, amount, kind) adds an entry; a positive amount is owed to the
+# partner; the kind is "commission" (an approved statement) or "fund" (a paid fund claim).
+Ledger = Callable[[AsyncSession, uuid.UUID, str, Decimal, str], Awaitable[None]]
 LEDGER_KEY = "account_ledger"
 PERIOD = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
 ZERO = Decimal(0)
@@ -222,7 +223,7 @@ class Statements:
         statement = await self._move(statement_id, ("accepted",), "approved")
         if self.ledger is not None and statement.total != ZERO:
             description = f"Commission {statement.period}" + (f" ({statement.round})" if statement.round > 1 else "")
-            await self.ledger(self.session, statement.enterprise_id, description, statement.total)
+            await self.ledger(self.session, statement.enterprise_id, description, statement.total, "commission")
             statement.posted = True
             await self.session.flush()
         return statement

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.amounts import money
+from apps.agent.commissions.statements import Ledger
 from apps.agent.funds.models import FundBudget, FundRequest
 from interconnect.models import EnterpriseLink, PartnerTier
 from portal import timezones
@@ -30,6 +31,12 @@ from portal.storage.uploads import IMAGES_AND_DOCUMENTS
 
 PROOF = "agent.fund_request"  # the attachment owner type of a claim's proof
 PROOF_USE = IMAGES_AND_DOCUMENTS
+
+
+def ledger_description(found: FundRequest) -> str:
+    """The account entry's words: what the funds were for, and the request they pay."""
+    purpose = " ".join(found.purpose.split())
+    return f"Market development funds: {purpose}"[:180] + f" ({str(found.id)[:8]})"
 
 
 def _text(field: str, value: Any, limit: int, required: bool = False) -> str | None:
@@ -60,9 +67,12 @@ class Funds:
         enterprise_id: uuid.UUID | None,
         attachments: Attachments,
         hidden: frozenset[str] = frozenset(),
+        ledger: Ledger | None = None,
     ) -> None:
-        """`hidden`: the amounts field rules hide from the actor, left out of what they are shown."""
+        """`hidden`: the amounts field rules hide from the actor, left out of what they are shown.
+        `ledger`: the partners' accounts a payment is posted to (the ordering app's, when installed)."""
         self.hidden = hidden
+        self.ledger = ledger
         self.session = session
         self.actor = actor
         self.enterprise_id = enterprise_id
@@ -254,8 +264,10 @@ class Funds:
         return found
 
     async def pay(self, request_id: uuid.UUID, amount: Any = None) -> FundRequest:
-        """Pay a claim (the amount claimed, or less): the budget's paid part grows by it, and what was
-        approved but not paid goes back to the budget."""
+        """Pay a claim (the amount claimed, or less): the budget's paid part grows by it, what was
+        approved but not paid goes back to the budget, and the payment is posted to the partner's account
+        in the same transaction. Only the one payment whose conditional UPDATE moves the request from
+        "claimed" posts it: a second payment, at once or later, is refused before anything is written."""
         found = await self.get(request_id)
         if found.claimed_amount is None or found.approved_amount is None or found.budget_id is None:
             raise Conflict(N_("This request cannot be paid now"), code="fund_request_status")
@@ -275,6 +287,10 @@ class Funds:
         if drawn.rowcount != 1:
             raise Conflict(N_("The budget has not enough left for this request"), code="fund_budget_exhausted")
         await self.session.refresh(found)
+        if self.ledger is not None and part > 0:
+            await self.ledger(self.session, found.enterprise_id, ledger_description(found), part, "fund")
+            found.posted = True
+            await self.session.flush()
         return found
 
     async def _move(self, found: FundRequest, source: str, **values: Any) -> None:
