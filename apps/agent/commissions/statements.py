@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.commissions.models import CommissionLine, CommissionStatement
+from apps.agent.listing import Sorts
 from interconnect.models import EnterpriseLink
 from portal.actor import Actor
 from portal.components import Component
@@ -68,6 +70,47 @@ def ended_period_end(period: str, today: date) -> date:
     return end
 
 
+STATEMENT_SORTS = Sorts(
+    {
+        "newest": (
+            N_("Latest month first"),
+            (CommissionStatement.period.desc(), EnterpriseLink.name, CommissionStatement.round.desc()),
+        ),
+        "oldest": (
+            N_("Earliest month first"),
+            (CommissionStatement.period, EnterpriseLink.name, CommissionStatement.round),
+        ),
+        "partner": (
+            N_("Partner"),
+            (EnterpriseLink.name, CommissionStatement.period.desc(), CommissionStatement.round.desc()),
+        ),
+        "total": (
+            N_("Largest total"),
+            (CommissionStatement.total.desc(), CommissionStatement.period.desc(), CommissionStatement.id),
+        ),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFilter:
+    """What a statement list shows: a status, a partner (staff), months from `first` to `last` (YYYY-MM),
+    a search of the partner's name (staff), an order."""
+
+    status: str | None = None
+    enterprise_id: uuid.UUID | None = None
+    first: str | None = None
+    last: str | None = None
+    search: str | None = None
+    sort: str | None = None
+
+
+def month(text: str | None) -> str | None:
+    """A month typed as a list's filter (YYYY-MM); anything else is no filter."""
+    cleaned = (text or "").strip()[:7]
+    return cleaned if PERIOD.match(cleaned) else None
+
+
 class Statements:
     """The statements one actor may reach: a partner their enterprise's (`enterprise_id`), staff all."""
 
@@ -93,24 +136,39 @@ class Statements:
 
     # --- reading ---
 
+    def sorts(self) -> Sorts:
+        """The orders offered: none by the total when the field rules hide the amounts."""
+        return Sorts(
+            {k: v for k, v in STATEMENT_SORTS.orders.items() if not (k == "total" and "amount" in self.hidden)}
+        )
+
     async def page(
-        self, status: str | None = None, enterprise_id: uuid.UUID | None = None, limit: int = 50, offset: int = 0
+        self,
+        status: str | None = None,
+        enterprise_id: uuid.UUID | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        *,
+        wanted: StatementFilter | None = None,
     ) -> tuple[list[tuple[CommissionStatement, str]], int]:
-        """Newest period first, with the partner's name."""
+        """Newest period first (unless `wanted` orders otherwise), with the partner's name."""
+        wanted = wanted or StatementFilter(status=status, enterprise_id=enterprise_id)
         query = select(CommissionStatement, EnterpriseLink.name).join(
             EnterpriseLink, EnterpriseLink.id == CommissionStatement.enterprise_id
         )
-        wanted = self.enterprise_id or enterprise_id
-        if wanted is not None:
-            query = query.where(CommissionStatement.enterprise_id == wanted)
-        if status:
-            query = query.where(CommissionStatement.status == status)
+        partner = self.enterprise_id or wanted.enterprise_id
+        if partner is not None:
+            query = query.where(CommissionStatement.enterprise_id == partner)
+        if wanted.status:
+            query = query.where(CommissionStatement.status == wanted.status)
+        if wanted.first:
+            query = query.where(CommissionStatement.period >= wanted.first)
+        if wanted.last:
+            query = query.where(CommissionStatement.period <= wanted.last)
+        if wanted.search and not self.partner:
+            query = query.where(func.lower(EnterpriseLink.name).contains(wanted.search.lower(), autoescape=True))
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.execute(
-            query.order_by(CommissionStatement.period.desc(), EnterpriseLink.name, CommissionStatement.round.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        rows = await self.session.execute(query.order_by(*self.sorts().by(wanted.sort)).limit(limit).offset(offset))
         return [(s, name) for s, name in rows], total
 
     async def get(self, statement_id: uuid.UUID) -> CommissionStatement:

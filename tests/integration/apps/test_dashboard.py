@@ -226,3 +226,64 @@ def test_the_lists_search_filter_order_page_and_export_what_they_show(client: Te
     # odd values are no filter, not an error
     assert listed(client, one.admin.cookie, f"{portal}/deals?from=yesterday&sort=%27;&stage=x") >= 2
     client.cookies.clear()
+
+
+def test_statement_and_fund_lists_filter_order_page_and_export(client: TestClient, world: World) -> None:
+    from tests.integration.apps.test_commissions import close_month, deal, rule, stage
+    from tests.integration.apps.test_funds import ask, budget
+
+    one, two = agent(client, world.a, "Statement agent"), agent(client, world.a, "Second agent")
+    rule(client, world.a, "0.1")
+    for partner in (one, two):
+        stage(client, world.a, deal(client, world.a, partner)["id"], "won")
+        close_month(client, world.a, partner)
+    cookie = world.a.admin.cookie
+    console = "/console/agent/commissions"
+    assert listed_in(page(client, cookie, f"{console}?q={one.name}"), "Statements") == 1
+    only_one = page(client, cookie, f"{console}?enterprise={one.link_id}&status=open")
+    assert one.name in table_of(only_one) and two.name not in table_of(only_one)
+    assert listed_in(page(client, cookie, f"{console}?from=2000-01&to=2000-12"), "Statements") == 0
+    act_as(client, cookie)
+    exported = client.get(f"{console}/export.xlsx?enterprise={one.link_id}")
+    rows = list(openpyxl.load_workbook(io.BytesIO(exported.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("period", "round", "partner") and [r[2] for r in rows[1:]] == [one.name]
+    portal = f"/p/{world.a.slug}"
+    mine = page(client, one.admin.cookie, f"{portal}/agent/commissions?status=open&sort=oldest")
+    assert listed_in(mine, "Statements") == 1
+    act_as(client, one.admin.cookie)
+    own = client.get(f"{portal}/agent/commissions/export.xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(own.content)).active.iter_rows(values_only=True))
+    assert [r[2] for r in rows[1:]] == [one.name]
+
+    budget(client, world, "100000")
+    asked = [ask(client, one, str(100 + n), purpose=f"Booth {n} {unique('fair')}") for n in range(3)]
+    theirs = ask(client, two, "50", purpose=unique("Banner"))
+    funds = page(client, cookie, f"/console/agent/funds?q={asked[1]['purpose']}")
+    assert asked[1]["purpose"] in funds and asked[0]["purpose"] not in funds
+    by_partner = page(client, cookie, f"/console/agent/funds?enterprise={one.link_id}&sort=amount")
+    shown = [p for p in re.findall(r"Booth \d [\w-]+", by_partner)]
+    assert shown == [asked[2]["purpose"], asked[1]["purpose"], asked[0]["purpose"]]
+    assert theirs["purpose"] not in by_partner
+    act_as(client, cookie)
+    sheet = client.get(f"/console/agent/funds/export.xlsx?enterprise={two.link_id}")
+    rows = list(openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert [r[2] for r in rows[1:]] == [theirs["purpose"]]
+    mine = page(client, one.admin.cookie, f"{portal}/agent/funds?q=Booth&sort=oldest")
+    assert [p for p in re.findall(r"Booth \d [\w-]+", mine)][:3] == [a["purpose"] for a in asked]
+    assert theirs["purpose"] not in page(client, one.admin.cookie, f"{portal}/agent/funds")
+    act_as(client, two.admin.cookie)
+    sheet = client.get(f"{portal}/agent/funds/export.xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert [r[2] for r in rows[1:]] == [theirs["purpose"]]
+    client.cookies.clear()
+
+
+def table_of(text: str) -> str:
+    found = re.search(r'<table class="list">.*?</table>', text, re.S)
+    return found.group(0) if found else ""
+
+
+def listed_in(text: str, heading: str) -> int:
+    found = re.search(re.escape(heading) + r' <small class="muted">\((\d+)\)</small>', text)
+    assert found, heading
+    return int(found.group(1))
