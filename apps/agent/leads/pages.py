@@ -30,7 +30,7 @@ from apps.agent.leads.conversion import convert_lead
 from apps.agent.leads.models import FOLLOW_UP_KINDS, LEAD_STATUSES, STRATEGIES
 from apps.agent.leads.rules import RECYCLE_REASONS
 from apps.agent.leads.service import ANY_PARTNER, EXTENSION_FILTERS, IMPORT_COLUMNS, LEAD_SORTS, LeadFilter, Leads
-from apps.agent.listing import search, span, with_query
+from apps.agent.listing import Sorts, search, span, with_query
 from apps.agent.objects import LEAD_FIELDS, LEAD_SETUP, PARTNER_LEAD, STAFF_LEAD
 from interconnect.models import EnterpriseLink, PartnerTier, PartnerType, Region
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
@@ -145,14 +145,16 @@ RECYCLE_LABELS = {
 EXTENSION_FILTER_LABELS = {"requested": N_("More time asked"), "granted": N_("More time given")}
 
 
-def lead_filter(query: Mapping[str, str | None], time_zone: str, *, staff: bool) -> tuple[dict[str, str], LeadFilter]:
+def lead_filter(
+    query: Mapping[str, str | None], time_zone: str, *, staff: bool, sorts: Sorts = LEAD_SORTS
+) -> tuple[dict[str, str], LeadFilter]:
     """A lead list's query as chosen (unknown values dropped) and as the service reads it. Partners
     choose no partner, tier, recycling or extension: their list is their own leads."""
     status = query.get("status") or ""
     chosen = {
         "q": search(query.get("q")),
         "status": status if status in LEAD_STATUSES else "",
-        "sort": LEAD_SORTS.chosen(query.get("sort")) if query.get("sort") else "",
+        "sort": str(query.get("sort")) if query.get("sort") in sorts.orders else "",
     }
     period = span(query.get("from"), query.get("to"), time_zone)
     chosen.update(period.query)
@@ -195,7 +197,7 @@ async def _leads_page(
     status_code: int = 200,
 ) -> Template:
     query = query or {}
-    chosen, wanted = lead_filter(query, leads.actor.time_zone, staff=True)
+    chosen, wanted = lead_filter(query, leads.actor.time_zone, staff=True, sorts=leads.sorts())
     number = page_number(query.get("page"))
     rows, total = await leads.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     return Template(
@@ -207,7 +209,7 @@ async def _leads_page(
             "total": total,
             "chosen": chosen,
             "statuses": [(s, STATUS_LABELS[s]) for s in LEAD_STATUSES],
-            "sorts": LEAD_SORTS.labels(),
+            "sorts": leads.sorts().labels(),
             "recycle_labels": RECYCLE_LABELS,
             "extension_filter_labels": EXTENSION_FILTER_LABELS,
             "any_partner": ANY_PARTNER,
@@ -260,7 +262,7 @@ async def create_lead_page(data: Form, db: DB, leads: LeadsDep, lead_setup: Lead
 async def export_leads_page(request: AnyRequest, leads: LeadsDep) -> Response[bytes]:
     """The leads one may read that the list's filters let through, as XLSX, for the browser (the API's
     export takes a bearer token)."""
-    _chosen, wanted = lead_filter(_query(request, LIST_QUERY), leads.actor.time_zone, staff=True)
+    _chosen, wanted = lead_filter(_query(request, LIST_QUERY), leads.actor.time_zone, staff=True, sorts=leads.sorts())
     return await xlsx(leads, wanted)
 
 
@@ -618,7 +620,7 @@ async def my_leads_page(
 ) -> Template:
     """One's leads: search, status, the days they were taken on, an order, pages, and the XLSX."""
     query = _query(request, PARTNER_QUERY)
-    chosen, wanted = lead_filter(query, leads.actor.time_zone, staff=False)
+    chosen, wanted = lead_filter(query, leads.actor.time_zone, staff=False, sorts=leads.sorts())
     number = page_number(query.get("page"))
     rows, total = await leads.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     hidden = leads.policy.hidden(leads.actor, PARTNER_LEAD)
@@ -628,7 +630,7 @@ async def my_leads_page(
         rows=leads.out_many(rows),
         total=total,
         chosen=chosen,
-        sorts=LEAD_SORTS.labels(),
+        sorts=leads.sorts().labels(),
         export_link=with_query(portal.path("agent/leads/export.xlsx"), chosen),
         columns=[
             (name, label) for name, label in LEAD_FIELDS if name not in hidden and name not in ("notes", "region_id")
@@ -672,7 +674,9 @@ async def _my_lead_page(
 @get("/agent/leads/export.xlsx", opt=requires(PARTNER_LEAD, "read"), include_in_schema=False)
 async def export_my_leads_page(request: AnyRequest, leads: LeadsDep) -> Response[bytes]:
     """One's leads that the list's filters let through, in the columns one may see."""
-    _chosen, wanted = lead_filter(_query(request, PARTNER_QUERY), leads.actor.time_zone, staff=False)
+    _chosen, wanted = lead_filter(
+        _query(request, PARTNER_QUERY), leads.actor.time_zone, staff=False, sorts=leads.sorts()
+    )
     return await xlsx(leads, wanted)
 
 

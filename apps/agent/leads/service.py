@@ -163,6 +163,12 @@ LEAD_SORTS = Sorts(
     }
 )
 EXTENSION_FILTERS = ("requested", "granted")
+SEARCHED = {
+    "company_name": Lead.company_name,
+    "contact_name": Lead.contact_name,
+    "phone": Lead.phone,
+    "email": Lead.email,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,16 +241,14 @@ class Leads:
             query = query.where(Lead.status == wanted.status)
         if wanted.pool_id:
             query = query.where(Lead.pool_id == wanted.pool_id)
-        if wanted.search:
-            typed = wanted.search.lower()
-            query = query.where(
-                or_(
-                    func.lower(Lead.company_name).contains(typed, autoescape=True),
-                    func.lower(Lead.contact_name).contains(typed, autoescape=True),
-                    Lead.phone.contains(typed, autoescape=True),
-                    func.lower(Lead.email).contains(typed, autoescape=True),
-                )
-            )
+        hidden = self.policy.hidden(self.actor, self.obj)
+        searched = [
+            func.lower(column).contains((wanted.search or "").lower(), autoescape=True)
+            for name, column in SEARCHED.items()
+            if name not in hidden  # a search never reads what the field rules hide from the actor
+        ]
+        if wanted.search and searched:
+            query = query.where(or_(*searched))
         partner = wanted.enterprise_id
         tier = select(EnterpriseLink.id).where(EnterpriseLink.tier_id == wanted.tier_id)
 
@@ -281,10 +285,15 @@ class Leads:
             query = query.where(*of_partner(Lead.enterprise_id), *wanted.span.where(Lead.assigned_at))
         return query
 
+    def sorts(self) -> Sorts:
+        """The orders offered: none by a field the field rules hide from the actor."""
+        hidden = self.policy.hidden(self.actor, self.obj)
+        return Sorts({k: v for k, v in LEAD_SORTS.orders.items() if not (k == "company" and "company_name" in hidden)})
+
     async def page(self, wanted: LeadFilter, limit: int = 50, offset: int = 0) -> tuple[list[Lead], int]:
         query = await self.filtered(wanted)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.scalars(query.order_by(*LEAD_SORTS.by(wanted.sort)).limit(limit).offset(offset))
+        rows = await self.session.scalars(query.order_by(*self.sorts().by(wanted.sort)).limit(limit).offset(offset))
         return list(rows), total
 
     async def get(self, lead_id: uuid.UUID, access: Access = "read", lock: bool = False) -> Lead:

@@ -287,3 +287,17 @@ def listed_in(text: str, heading: str) -> int:
     found = re.search(re.escape(heading) + r' <small class="muted">\((\d+)\)</small>', text)
     assert found, heading
     return int(found.group(1))
+
+
+def test_a_list_never_searches_or_orders_by_a_field_the_viewer_may_not_see(client: TestClient, world: World) -> None:
+    one = agent(client, world.a, "Hidden agent")
+    made = held_lead(client, world, one)
+    portal = f"/p/{world.a.slug}/agent/leads"
+    assert listed(client, one.admin.cookie, f"{portal}?q=%2B86 138 0000 2222") >= 1
+    role = ok(call(client, world.a.admin, "GET", "/api/roles/deal_registrar"))
+    fields = {**role["fields"], "partner.agent.lead": {"phone": "hidden", "company_name": "hidden"}}
+    ok(call(client, world.a.admin, "PATCH", "/api/roles/deal_registrar", json={"fields": fields}))
+    assert listed(client, one.admin.cookie, f"{portal}?q=%2B86 138 0000 2222") == 0
+    text = page(client, one.admin.cookie, f"{portal}?sort=company")
+    assert 'value="company"' not in text and made["company_name"] not in text
+    client.cookies.clear()
