@@ -167,7 +167,7 @@ def entry(
 POSTED_KINDS = ("commission", "fund")  # what other apps post to an account through the ledger
 
 
-async def post_commission(
+async def post_owed(
     session: AsyncSession, enterprise_id: uuid.UUID, description: str, amount: Decimal, kind: str = "commission"
 ) -> None:
     """What the manufacturer owes the enterprise for an approved commission statement (kind "commission")
