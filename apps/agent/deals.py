@@ -178,11 +178,11 @@ class Deals:
         return await scoped(self.session, select(Deal), self.policy, self.actor, self.obj, access)
 
     async def filtered(self, wanted: DealFilter) -> Select[tuple[Deal]]:
-        """The deals one may read that `wanted` lets through. A search or an order never reads a field
-        the field rules hide from the actor (it would tell what it hides)."""
+        """The deals one may read that `wanted` lets through. A search, a stage filter or an order never
+        reads a field the field rules hide from the actor (it would tell what it hides)."""
         query = await self.query()
         hidden = self.hidden()
-        if wanted.stage:
+        if wanted.stage and "stage" not in hidden:
             query = query.where(Deal.stage == wanted.stage)
         if wanted.registration == REGISTERED:
             query = query.where(Deal.registration.is_not(None))

@@ -68,14 +68,20 @@ class Links:
 
 
 def funnel_chart(
-    funnel: Funnel, links: Links, enterprise: Any = None, tier: Any = None, *, linked: bool = True
+    funnel: Funnel,
+    links: Links,
+    enterprise: Any = None,
+    tier: Any = None,
+    *,
+    linked: bool = True,
+    steps: tuple[tuple[str, str], ...] = STEPS,
 ) -> Chart:
     """Leads, registrations, won: each bar leads to its list (`linked`: a group no list filter names,
     partners of no tier, has none)."""
     return bar_chart(
         [
             Point(gettext(label), getattr(funnel, step), href=links.step(step, enterprise, tier) if linked else None)
-            for step, label in STEPS
+            for step, label in steps
         ]
     )
 
@@ -84,9 +90,11 @@ def _short(name: str) -> str:
     return name if len(name) <= 14 else f"{name[:13]}…"
 
 
-def charts(found: Figures, links: Links, scope: Scope) -> dict[str, Any]:
-    """The page's charts, each with the links of its bars and its table's rows."""
+def charts(found: Figures, links: Links, scope: Scope, stage_hidden: bool = False) -> dict[str, Any]:
+    """The page's charts, each with the links of its bars and its table's rows. A viewer whose field rules
+    hide the deals' stage is shown no "won" step (it would tell the stage)."""
     period = found.period
+    steps = tuple(s for s in STEPS if not (stage_hidden and s[0] == "won"))
     single = found.period.bucket_days == 1
 
     def buckets(counts: list[int], link: Any) -> Chart:
@@ -122,24 +130,25 @@ def charts(found: Figures, links: Links, scope: Scope) -> dict[str, Any]:
     ]
     return {
         "total": found.total,
-        "total_chart": funnel_chart(found.total, links, scope.enterprise_id, scope.tier_id),
+        "total_chart": funnel_chart(found.total, links, scope.enterprise_id, scope.tier_id, steps=steps),
         "tiers": [
             (
                 setting_name(name) if name else gettext("No tier"),
                 funnel,
-                funnel_chart(funnel, links, None, key, linked=key is not None),
+                funnel_chart(funnel, links, None, key, linked=key is not None, steps=steps),
                 key,
             )
             for key, name, funnel in found.tiers
         ],
         "partners": [
-            (p, funnel_chart(p.funnel, links, p.id, None) if index < TOP_PARTNERS else None)
+            (p, funnel_chart(p.funnel, links, p.id, None, steps=steps) if index < TOP_PARTNERS else None)
             for index, p in enumerate(found.partners)
         ],
         "recycled": recycled,
         "extensions": extensions,
         "links": links,
-        "step_names": STEPS,
+        "step_names": steps,
+        "stage_hidden": stage_hidden,
         "short": _short,
         "rate": _rate,
     }
@@ -181,7 +190,7 @@ async def console_dashboard(
     return Template(
         "agent/dashboard/console.html",
         context={
-            **charts(found, links, scope),
+            **charts(found, links, scope, "stage" in deals.hidden()),
             "period": found.period,
             "periods": PERIODS,
             "chosen": {"enterprise": str(scope.enterprise_id or ""), "tier": str(scope.tier_id or "")},
@@ -204,7 +213,7 @@ async def partner_dashboard(
         "agent/dashboard/portal.html",
         context={
             **portal.frame,
-            **charts(found, links, scope),
+            **charts(found, links, scope, "stage" in deals.hidden()),
             "period": found.period,
             "periods": PERIODS,
         },

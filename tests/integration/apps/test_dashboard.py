@@ -300,4 +300,13 @@ def test_a_list_never_searches_or_orders_by_a_field_the_viewer_may_not_see(clien
     assert listed(client, one.admin.cookie, f"{portal}?q=%2B86 138 0000 2222") == 0
     text = page(client, one.admin.cookie, f"{portal}?sort=company")
     assert 'value="company"' not in text and made["company_name"] not in text
+    # a hidden stage: no "won" figure, no filter by stage
+    registered(client, one, won_by=world.a)
+    fields["partner.agent.deal"] = {**fields.get("partner.agent.deal", {}), "stage": "hidden"}
+    ok(call(client, world.a.admin, "PATCH", "/api/roles/deal_registrar", json={"fields": fields}))
+    mine = page(client, one.admin.cookie, f"/p/{world.a.slug}/agent/dashboard")
+    assert [n for _link, n in funnel_row(mine, "Your enterprise")] == [1, 1]
+    assert "Won per registration" not in mine and "stage=won" not in mine
+    deals = f"/p/{world.a.slug}/deals?registration=registered"
+    assert listed(client, one.admin.cookie, f"{deals}&stage=won") == listed(client, one.admin.cookie, deals)
     client.cookies.clear()
