@@ -391,8 +391,39 @@ def sample_sharing_rule(client: TestClient, tenant: TenantWorld) -> str:
     return response.json()["id"]
 
 
+def ended_month(months_ago: int = 1) -> tuple[str, date]:
+    """A month that has ended (UTC), `months_ago` before this one: its "YYYY-MM" and its last day."""
+    first = datetime.now(UTC).date().replace(day=1)
+    for _ in range(months_ago):
+        last = first - timedelta(days=1)
+        first = last.replace(day=1)
+    return f"{first:%Y-%m}", last
+
+
+def date_commissions(client: TestClient, enterprise_id: str, day: date) -> int:
+    """The enterprise's commission lines not on a statement yet, dated `day` as if earned then (only an
+    ended month's statements are made, and a line is dated the day its deal was won): the clock is
+    ours, so the test moves it for these lines. How many were dated."""
+    from sqlalchemy import update
+
+    from apps.agent.commissions.models import CommissionLine
+    from portal.db.engine import Database
+    from tests.db import run_with_database
+
+    async def work(db: Database) -> int:
+        async with db.session(SYSTEM) as session:
+            moved = await session.execute(
+                update(CommissionLine)
+                .where(CommissionLine.enterprise_id == uuid.UUID(enterprise_id), CommissionLine.statement_id.is_(None))
+                .values(earned_on=day)
+            )
+            return moved.rowcount
+
+    return run_with_database(client.app.state.services.settings, work)
+
+
 def sample_commissions(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> dict[str, str]:
-    """Tenant A's commissions and funds: a rule, a won deal of enterprise X on X's statement for 2098-12,
+    """Tenant A's commissions and funds: a rule, a won deal of enterprise X on X's statement of last month,
     a fund budget, and X's fund request. Dealer admins review their enterprise's statements and ask for
     funds here (so another enterprise's admin passes the function check and only the enterprise stands
     in the way)."""
@@ -419,11 +450,13 @@ def sample_commissions(client: TestClient, tenant: TenantWorld, enterprise: Ente
         )
     )
     made(client.patch(f"/api/agent/deals/{deal['id']}", headers=admin, json={"stage": "won"}), 200)
+    period, last_day = ended_month()
+    assert date_commissions(client, enterprise.link_id, last_day) == 1
     closed = made(
         client.post(
             "/api/agent/commission-statements",
             headers=admin,
-            json={"period": "2098-12", "enterprise_id": enterprise.link_id},
+            json={"period": period, "enterprise_id": enterprise.link_id},
         )
     )
     budget = made(

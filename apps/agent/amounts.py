@@ -3,6 +3,7 @@ NUMERIC(18, 4) column holds, never negative, and in whole cents (money) or four 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,10 +25,43 @@ def _number(field: str, value: Any) -> Decimal:
     return number
 
 
+# A power typed as one ("10^20", "10**20", "10²⁰"): read only to say whether it is within range.
+POWER = re.compile(r"^\s*(\d{1,6})\s*(?:\^|\*\*)\s*(\d{1,4})\s*$")
+SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+SUPERSCRIPT_POWER = re.compile(r"^\s*(\d{1,6})([⁰¹²³⁴⁵⁶⁷⁸⁹]{1,4})\s*$")
+
+
+def _power(value: Any) -> Decimal | None:
+    text = str(value) if value is not None else ""
+    found = POWER.match(text) or SUPERSCRIPT_POWER.match(text)
+    if found is None:
+        return None
+    base, exponent = int(found.group(1)), int(found.group(2).translate(SUPERSCRIPTS))
+    if base > 1 and exponent * len(str(base)) > 60:
+        return MAX_MONEY * 10  # beyond any range worth computing
+    return Decimal(base**exponent)
+
+
 def money(field: str, value: Any, *, positive: bool = True) -> Decimal:
-    """An amount of money: more than zero (`positive`) or at least zero, at most MAX_MONEY, cents only."""
-    number = _number(field, value)
+    """An amount of money: more than zero (`positive`) or at least zero, at most MAX_MONEY, cents only.
+    What is not a number is told the range with it; a power typed as one ("10^20") is told it is beyond
+    the range when it is, else to write the amount in digits."""
     low = CENT if positive else Decimal(0)
+    try:
+        number = _number(field, value)
+    except ValidationFailed:
+        power = _power(value)
+        if power is not None and not low <= power <= MAX_MONEY:
+            raise ValidationFailed.single(
+                field, N_("must be between %(low)s and %(high)s"), "out_of_range", low=low, high=MAX_MONEY
+            ) from None
+        raise ValidationFailed.single(
+            field,
+            N_("must be an amount in digits between %(low)s and %(high)s"),
+            "invalid",
+            low=low,
+            high=MAX_MONEY,
+        ) from None
     if not low <= number <= MAX_MONEY:
         raise ValidationFailed.single(
             field, N_("must be between %(low)s and %(high)s"), "out_of_range", low=low, high=MAX_MONEY

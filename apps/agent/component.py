@@ -9,6 +9,7 @@ from apps.agent.commissions.api import COMMISSION_CONTROLLERS
 from apps.agent.commissions.demo import load_commissions
 from apps.agent.commissions.pages import COMMISSION_PAGES
 from apps.agent.controllers import CONTROLLERS
+from apps.agent.dashboard.pages import DASHBOARD_PAGES
 from apps.agent.demo import load_deals
 from apps.agent.funds.api import FUND_CONTROLLERS
 from apps.agent.funds.demo import load_funds
@@ -66,6 +67,7 @@ component = Component(
         *REGISTRATION_PAGES,
         *COMMISSION_PAGES,
         *FUND_PAGES,
+        *DASHBOARD_PAGES,
     ],
     objects=OBJECTS,
     template_dir=TEMPLATES,

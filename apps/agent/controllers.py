@@ -9,7 +9,7 @@ import uuid
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from apps.agent.deals import Deals
+from apps.agent.deals import DealFilter, Deals
 from apps.agent.dependencies import PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, DealsDep
 from apps.agent.objects import PARTNER_OBJECT, STAFF_OBJECT
 from apps.agent.schemas import (
@@ -31,8 +31,8 @@ from portal.spreadsheets import XLSX_MEDIA_TYPE, workbook_bytes
 from portal.ui.downloads import download, stamped
 
 
-async def xlsx(deals: Deals) -> Response[bytes]:
-    columns, rows = await deals.export_rows()
+async def xlsx(deals: Deals, wanted: DealFilter | None = None) -> Response[bytes]:
+    columns, rows = await deals.export_rows(wanted)
     content = await asyncio.to_thread(workbook_bytes, columns, rows, "Deals")
     return download(content, stamped("deals"))
 

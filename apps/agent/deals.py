@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.commissions.earning import deal_stage_changed
+from apps.agent.listing import NEWEST, NO_SPAN, OLDEST, Sorts, Span
 from apps.agent.models import STAGES, Deal
 from apps.agent.objects import FIELD_NAMES, PARTNER_OBJECT
 from interconnect.models import EnterpriseLink, Membership
@@ -51,6 +53,35 @@ EXPORT_LIMIT = 10_000
 PLACES = 4
 QUANTUM = Decimal(1).scaleb(-PLACES)  # as stored: a response shows the amount as the database holds it
 MAX_AMOUNT = Decimal(10) ** 14 - QUANTUM  # NUMERIC(18, 4)
+
+
+REGISTERED = "registered"  # a registration filter: any deal that went through registration
+ANY_PARTNER = "any"  # an enterprise filter: any partner's deal
+DEAL_SORTS = Sorts(
+    {
+        "newest": (NEWEST, (Deal.created_at.desc(), Deal.id.desc())),
+        "oldest": (OLDEST, (Deal.created_at, Deal.id)),
+        "customer": (N_("Customer"), (Deal.customer_name, Deal.id)),
+        "amount": (N_("Largest amount"), (Deal.amount.desc(), Deal.id)),
+        "close": (N_("Expected close"), (Deal.expected_close, Deal.id)),
+        "stage": (N_("Stage"), (Deal.stage, Deal.created_at.desc(), Deal.id)),
+    }
+)
+SORT_FIELDS = {"customer": "customer_name", "amount": "amount", "close": "expected_close", "stage": "stage"}
+
+
+@dataclass(frozen=True, slots=True)
+class DealFilter:
+    """What a deal list shows: a stage, a registration state (or REGISTERED: any), a partner (or
+    ANY_PARTNER) and its tier (staff), the days it was registered, a search of the customer, an order."""
+
+    stage: str | None = None
+    registration: str | None = None
+    enterprise_id: uuid.UUID | str | None = None
+    tier_id: uuid.UUID | None = None
+    span: Span = NO_SPAN
+    search: str | None = None
+    sort: str | None = None
 
 
 def _decimal(errors: list[FieldError], name: str, value: Any, low: Decimal, high: Decimal) -> Decimal | None:
@@ -146,15 +177,49 @@ class Deals:
     async def query(self, access: Access = "read") -> Select[tuple[Deal]]:
         return await scoped(self.session, select(Deal), self.policy, self.actor, self.obj, access)
 
-    async def page(self, stage: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[Deal], int]:
-        """Newest first."""
+    async def filtered(self, wanted: DealFilter) -> Select[tuple[Deal]]:
+        """The deals one may read that `wanted` lets through. A search, a stage filter or an order never
+        reads a field the field rules hide from the actor (it would tell what it hides)."""
         query = await self.query()
-        if stage:
-            query = query.where(Deal.stage == stage)
+        hidden = self.hidden()
+        if wanted.stage and "stage" not in hidden:
+            query = query.where(Deal.stage == wanted.stage)
+        if wanted.registration == REGISTERED:
+            query = query.where(Deal.registration.is_not(None))
+        elif wanted.registration:
+            query = query.where(Deal.registration == wanted.registration)
+        if wanted.enterprise_id == ANY_PARTNER or (wanted.tier_id and not wanted.enterprise_id):
+            query = query.where(Deal.enterprise_id.is_not(None))
+        elif wanted.enterprise_id:
+            query = query.where(Deal.enterprise_id == wanted.enterprise_id)
+        if wanted.tier_id:
+            query = query.where(
+                Deal.enterprise_id.in_(select(EnterpriseLink.id).where(EnterpriseLink.tier_id == wanted.tier_id))
+            )
+        query = query.where(*wanted.span.where(Deal.created_at))
+        typed = (wanted.search or "").lower()
+        searched = [
+            func.lower(column).contains(typed, autoescape=True)
+            for name, column in (("customer_name", Deal.customer_name), ("customer_contact", Deal.customer_contact))
+            if name not in hidden
+        ]
+        if typed and searched:
+            query = query.where(or_(*searched))
+        return query
+
+    def sorts(self) -> Sorts:
+        """The orders the actor may choose: none by a field hidden from them."""
+        hidden = self.hidden()
+        return Sorts({key: value for key, value in DEAL_SORTS.orders.items() if SORT_FIELDS.get(key) not in hidden})
+
+    async def page(
+        self, stage: str | None = None, limit: int = 50, offset: int = 0, *, wanted: DealFilter | None = None
+    ) -> tuple[list[Deal], int]:
+        """Newest first unless `wanted` orders otherwise."""
+        wanted = wanted or DealFilter(stage=stage)
+        query = await self.filtered(wanted)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.scalars(
-            query.order_by(Deal.created_at.desc(), Deal.id.desc()).limit(limit).offset(offset)
-        )
+        rows = await self.session.scalars(query.order_by(*self.sorts().by(wanted.sort)).limit(limit).offset(offset))
         return list(rows), total
 
     async def get(self, deal_id: uuid.UUID) -> Deal:
@@ -187,12 +252,10 @@ class Deals:
         hidden = self.hidden()
         return [name for name in EXPORT_FIELDS if name not in hidden]
 
-    async def export_rows(self) -> tuple[list[str], list[list[str]]]:
-        """The scoped list as text cells, in the columns the actor may see."""
+    async def export_rows(self, wanted: DealFilter | None = None) -> tuple[list[str], list[list[str]]]:
+        """The scoped list (what `wanted` lets through) as text cells, in the columns the actor may see."""
         columns = self.export_columns()
-        rows = await self.session.scalars(
-            (await self.query()).order_by(Deal.created_at.desc(), Deal.id.desc()).limit(EXPORT_LIMIT)
-        )
+        rows, _total = await self.page(limit=EXPORT_LIMIT, wanted=wanted or DealFilter())
         cells = []
         for deal in rows:
             values = self.out(deal)

@@ -164,13 +164,19 @@ def entry(
     )
 
 
-async def post_commission(session: AsyncSession, enterprise_id: uuid.UUID, description: str, amount: Decimal) -> None:
-    """What the manufacturer owes the enterprise for an approved commission statement: a credit (a debit
-    when the statement's reversals outweigh what it earned). Offered to other apps through the
-    component (`extra["account_ledger"]`), which never import this one."""
-    session.add(
-        entry(enterprise_id, "commission", description[:200], credit=max(amount, ZERO), debit=max(-amount, ZERO))
-    )
+POSTED_KINDS = ("commission", "fund")  # what other apps post to an account through the ledger
+
+
+async def post_owed(
+    session: AsyncSession, enterprise_id: uuid.UUID, description: str, amount: Decimal, kind: str = "commission"
+) -> None:
+    """What the manufacturer owes the enterprise for an approved commission statement (kind "commission")
+    or a paid market development fund claim (kind "fund"): a credit (a debit when a statement's reversals
+    outweigh what it earned). Offered to other apps through the component (`extra["account_ledger"]`),
+    which never import this one."""
+    if kind not in POSTED_KINDS:
+        raise ValueError(f"not an entry kind another app posts: {kind}")
+    session.add(entry(enterprise_id, kind, description[:200], credit=max(amount, ZERO), debit=max(-amount, ZERO)))
     await session.flush()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from apps.ordering.account import post_commission
+from apps.ordering.account import post_owed
 from apps.ordering.cli import register as register_cli
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.demo import load_ordering
@@ -42,5 +42,5 @@ component = Component(
     subscribers=SUBSCRIBERS,
     # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here), and
     # the account other apps post to (the agent app's approved commission statements)
-    extra={"sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS), "account_ledger": post_commission},
+    extra={"sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS), "account_ledger": post_owed},
 )

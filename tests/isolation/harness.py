@@ -28,7 +28,7 @@ from portal.http.guard import is_public
 from portal.identity import tokens
 from portal.permissions import SIGNED_IN
 from tests.db import run_with_database
-from tests.world import WORLD_PARTNER_DOMAIN, Credential, World
+from tests.world import WORLD_PARTNER_DOMAIN, Credential, World, ended_month
 
 # A value of tenant A's for every path parameter a route may have.
 # Parameters naming a record of enterprise X: another enterprise of tenant A must find nothing there.
@@ -242,7 +242,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/agent/commission-rules"): {"name": "Intruded", "rate": "1"},
     ("PATCH", "/api/agent/commission-rules/{commission_rule_id:uuid}"): {"rate": "1"},
     ("PUT", "/api/agent/deals/{deal_id:uuid}/commission-terms"): {"deal_type": "renewal"},
-    ("POST", "/api/agent/commission-statements"): {"period": "2098-12"},
+    ("POST", "/api/agent/commission-statements"): {"period": ended_month()[0]},
     ("POST", "/api/agent/fund-budgets"): {
         "name": "Intruded",
         "starts_on": "2026-01-01",

@@ -4,10 +4,12 @@ is shown on the page in words."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy import select
@@ -15,20 +17,25 @@ from sqlalchemy import select
 from apps.agent.commissions.api import PARTNER, STAFF, SetupDep, StatementsDep, statement_xlsx
 from apps.agent.commissions.models import DEAL_TYPES
 from apps.agent.commissions.rules import CommissionSetup
-from apps.agent.commissions.statements import Statements
+from apps.agent.commissions.statements import StatementFilter, Statements, last_ended, month
+from apps.agent.listing import EXPORT_LIMIT, search, with_query
 from apps.agent.objects import PARTNER_COMMISSION, STAFF_COMMISSION
-from interconnect.models import PartnerTier
+from interconnect.models import EnterpriseLink, PartnerTier
 from interconnect.pages.workspace import CurrentPortal, partner_portal_router
 from portal.db.types import utcnow
 from portal.errors import DomainError, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_, gettext
 from portal.permissions import requires
+from portal.spreadsheets import workbook_bytes
+from portal.ui.downloads import download, stamped
 from portal.ui.forms import Form, uuid_or_none
 from portal.ui.labels import setting_name
 from portal.ui.numbers import money
+from portal.ui.paging import page_number, paging
 from portal.ui.refusals import field_errors, refusal_of
 
+AnyRequest = Request[Any, Any, Any]
 CONSOLE = "/console/agent/commissions"
 STATUS_LABELS = {
     "open": N_("Waiting for the partner's review"),
@@ -77,13 +84,25 @@ async def _console(
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
     status_code: int = 200,
+    query: Mapping[str, str | None] | None = None,
 ) -> Template:
     tiers = [(str(i), setting_name(n)) for i, n in await db.execute(select(PartnerTier.id, PartnerTier.name))]
-    rows, total = await statements.page(None, None, 100, 0)
+    query = query or {}
+    chosen, wanted = statement_filter(statements, query)
+    number = page_number(query.get("page"))
+    rows, total = await statements.page(limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, wanted=wanted)
+    partners = [
+        (str(key), name)
+        for key, name in await db.execute(select(EnterpriseLink.id, EnterpriseLink.name).order_by(EnterpriseLink.name))
+    ]
     return Template(
         "agent/commissions/console.html",
         context={
             **_labels(),
+            **_list_context(statements, chosen),
+            "partners": partners,
+            "paging": paging(CONSOLE, chosen, number, total, PAGE_SIZE),
+            "export_link": with_query(f"{CONSOLE}/export.xlsx", chosen),
             "rules": await setup.rules(),
             "tiers": tiers,
             "tier_names": dict(tiers),
@@ -92,7 +111,7 @@ async def _console(
             "total": total,
             "waiting": len(await statements.unstated()),
             "hidden": statements.hidden,
-            "period": f"{utcnow():%Y-%m}",
+            "period": last_ended(utcnow().date()),
             "notice": DONE.get(done or ""),
             "form": form or {},
             "errors": errors or {},
@@ -102,11 +121,78 @@ async def _console(
     )
 
 
+PAGE_SIZE = 50
+CONSOLE_QUERY = ("q", "status", "enterprise", "from", "to", "sort")
+PARTNER_QUERY = ("status", "from", "to", "sort")
+EXPORT_COLUMNS = ("period", "round", "partner", "lines", "total", "currency", "status")
+
+
+def statement_filter(statements: Statements, query: Mapping[str, str | None]) -> tuple[dict[str, str], StatementFilter]:
+    """A statement list's query as chosen (unknown values dropped) and as the service reads it."""
+    status = query.get("status") or ""
+    sorts = statements.sorts()
+    enterprise = None if statements.partner else uuid_or_none(query.get("enterprise"))
+    chosen = {
+        "q": "" if statements.partner else search(query.get("q")),
+        "status": status if status in STATUS_LABELS else "",
+        "enterprise": str(enterprise or ""),
+        "from": month(query.get("from")) or "",
+        "to": month(query.get("to")) or "",
+        "sort": str(query.get("sort")) if query.get("sort") in sorts.orders else "",
+    }
+    wanted = StatementFilter(
+        status=chosen["status"] or None,
+        enterprise_id=enterprise,
+        first=chosen["from"] or None,
+        last=chosen["to"] or None,
+        search=chosen["q"] or None,
+        sort=chosen["sort"] or None,
+    )
+    return chosen, wanted
+
+
+def _list_context(statements: Statements, chosen: Mapping[str, str]) -> dict[str, Any]:
+    return {"chosen": chosen, "sorts": statements.sorts().labels(), "statuses": list(STATUS_LABELS.items())}
+
+
+def _query(request: AnyRequest, names: tuple[str, ...]) -> dict[str, str | None]:
+    return {name: request.query_params.get(name) for name in (*names, "page")}
+
+
+async def statements_xlsx(statements: Statements, query: Mapping[str, str | None]) -> Response[bytes]:
+    """The statements the list's filters let through, with the columns one may see (a hidden amount
+    leaves out the total)."""
+    _chosen, wanted = statement_filter(statements, query)
+    rows, _total = await statements.page(limit=EXPORT_LIMIT, wanted=wanted)
+    columns = [c for c in EXPORT_COLUMNS if not (c == "total" and "amount" in statements.hidden)]
+    cells = []
+    for statement, name in rows:
+        values = {
+            "period": statement.period,
+            "round": statement.round,
+            "partner": name,
+            "lines": statement.lines_count,
+            "total": statement.total,
+            "currency": statement.currency,
+            "status": statement.status,
+        }
+        cells.append([values[c] for c in columns])
+    content = await asyncio.to_thread(workbook_bytes, columns, cells, "Commission statements")
+    return download(content, stamped("commission-statements"))
+
+
 @get(CONSOLE, opt=requires(STAFF_COMMISSION, "read"), include_in_schema=False)
 async def console_page(
-    db: DB, setup: SetupDep, statements: StatementsDep, done: FromQuery[str | None] = None
+    request: AnyRequest, db: DB, setup: SetupDep, statements: StatementsDep, done: FromQuery[str | None] = None
 ) -> Template:
-    return await _console(db, setup, statements, done=done)
+    """The rules, making a month's statements, and the statements: search (partner), filters (status,
+    partner, months), an order, pages and the XLSX of what the filters let through."""
+    return await _console(db, setup, statements, done=done, query=_query(request, CONSOLE_QUERY))
+
+
+@get(f"{CONSOLE}/export.xlsx", opt=requires(STAFF_COMMISSION, "export"), include_in_schema=False)
+async def export_statements_page(request: AnyRequest, statements: StatementsDep) -> Response[bytes]:
+    return await statements_xlsx(statements, _query(request, CONSOLE_QUERY))
 
 
 @post(f"{CONSOLE}/rules", opt=requires(STAFF_COMMISSION, "setup"), include_in_schema=False)
@@ -226,18 +312,31 @@ def _staff_decision(action: str) -> Any:
 
 
 @get("/agent/commissions", opt=requires(PARTNER_COMMISSION, "read"), include_in_schema=False)
-async def my_commissions_page(statements: StatementsDep, portal: CurrentPortal) -> Template:
-    rows, _total = await statements.page(None, None, 100, 0)
+async def my_commissions_page(request: AnyRequest, statements: StatementsDep, portal: CurrentPortal) -> Template:
+    """One's statements (filters: status, months; an order; pages; the XLSX) and the lines waiting."""
+    query = _query(request, PARTNER_QUERY)
+    chosen, wanted = statement_filter(statements, query)
+    number = page_number(query.get("page"))
+    rows, total = await statements.page(limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, wanted=wanted)
     return Template(
         "agent/commissions/portal.html",
         context={
             **portal.frame,
             **_labels(),
+            **_list_context(statements, chosen),
+            "total": total,
+            "paging": paging(portal.path("agent/commissions"), chosen, number, total, PAGE_SIZE),
+            "export_link": with_query(portal.path("agent/commissions/export.xlsx"), chosen),
             "lines": await statements.unstated(),
             "statements": rows,
             "hidden": statements.hidden,
         },
     )
+
+
+@get("/agent/commissions/export.xlsx", opt=requires(PARTNER_COMMISSION, "read"), include_in_schema=False)
+async def my_statements_export_page(request: AnyRequest, statements: StatementsDep) -> Response[bytes]:
+    return await statements_xlsx(statements, _query(request, PARTNER_QUERY))
 
 
 @get("/agent/commissions/{statement_id:uuid}", opt=requires(PARTNER_COMMISSION, "read"), include_in_schema=False)
@@ -295,6 +394,7 @@ COMMISSION_PAGES: list[Any] = [
         path="/",
         route_handlers=[
             console_page,
+            export_statements_page,
             create_rule_page,
             delete_rule_page,
             close_page,
@@ -306,7 +406,14 @@ COMMISSION_PAGES: list[Any] = [
         dependencies=STAFF,
     ),
     partner_portal_router(
-        [my_commissions_page, my_statement_page, my_export_page, _review(True), _review(False)],
+        [
+            my_commissions_page,
+            my_statements_export_page,
+            my_statement_page,
+            my_export_page,
+            _review(True),
+            _review(False),
+        ],
         dependencies=PARTNER,
     ),
 ]

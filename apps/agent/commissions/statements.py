@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.commissions.models import CommissionLine, CommissionStatement
+from apps.agent.listing import Sorts
 from interconnect.models import EnterpriseLink
 from portal.actor import Actor
 from portal.components import Component
@@ -26,8 +28,9 @@ from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.i18n import N_
 
 # An app that keeps partners' accounts offers this under `Component.extra["account_ledger"]`:
-# (session, enterprise, description, amount) adds an entry; a positive amount is owed to the partner.
-Ledger = Callable[[AsyncSession, uuid.UUID, str, Decimal], Awaitable[None]]
+# (session, enterprise, description, amount, kind) adds an entry; a positive amount is owed to the
+# partner; the kind is "commission" (an approved statement) or "fund" (a paid fund claim).
+Ledger = Callable[[AsyncSession, uuid.UUID, str, Decimal, str], Awaitable[None]]
 LEDGER_KEY = "account_ledger"
 PERIOD = re.compile(r"^(20[0-9]{2})-(0[1-9]|1[0-2])$")
 ZERO = Decimal(0)
@@ -44,6 +47,68 @@ def period_end(period: str) -> date:
         raise ValidationFailed.single("period", N_("must be a month as YYYY-MM"), "invalid")
     year, month = int(match.group(1)), int(match.group(2))
     return date(year + month // 12, month % 12 + 1, 1)
+
+
+def last_ended(today: date) -> str:
+    """The latest month that has ended on `today` (UTC): the one a statement is made for by default."""
+    first = today.replace(day=1) - timedelta(days=1)
+    return f"{first:%Y-%m}"
+
+
+def ended_period_end(period: str, today: date) -> date:
+    """`period_end`, for a month that has ended: a statement of the month under way (or a later one)
+    would leave out what it has yet to earn, so it is refused, naming the month and when it can be made."""
+    end = period_end(period)
+    if end > today:
+        raise ValidationFailed.single(
+            "period",
+            N_("%(period)s has not ended yet: its statements can be made from %(day)s"),
+            "period_not_ended",
+            period=period,
+            day=end.isoformat(),
+        )
+    return end
+
+
+STATEMENT_SORTS = Sorts(
+    {
+        "newest": (
+            N_("Latest month first"),
+            (CommissionStatement.period.desc(), EnterpriseLink.name, CommissionStatement.round.desc()),
+        ),
+        "oldest": (
+            N_("Earliest month first"),
+            (CommissionStatement.period, EnterpriseLink.name, CommissionStatement.round),
+        ),
+        "partner": (
+            N_("Partner"),
+            (EnterpriseLink.name, CommissionStatement.period.desc(), CommissionStatement.round.desc()),
+        ),
+        "total": (
+            N_("Largest total"),
+            (CommissionStatement.total.desc(), CommissionStatement.period.desc(), CommissionStatement.id),
+        ),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFilter:
+    """What a statement list shows: a status, a partner (staff), months from `first` to `last` (YYYY-MM),
+    a search of the partner's name (staff), an order."""
+
+    status: str | None = None
+    enterprise_id: uuid.UUID | None = None
+    first: str | None = None
+    last: str | None = None
+    search: str | None = None
+    sort: str | None = None
+
+
+def month(text: str | None) -> str | None:
+    """A month typed as a list's filter (YYYY-MM); anything else is no filter."""
+    cleaned = (text or "").strip()[:7]
+    return cleaned if PERIOD.match(cleaned) else None
 
 
 class Statements:
@@ -71,24 +136,39 @@ class Statements:
 
     # --- reading ---
 
+    def sorts(self) -> Sorts:
+        """The orders offered: none by the total when the field rules hide the amounts."""
+        return Sorts(
+            {k: v for k, v in STATEMENT_SORTS.orders.items() if not (k == "total" and "amount" in self.hidden)}
+        )
+
     async def page(
-        self, status: str | None = None, enterprise_id: uuid.UUID | None = None, limit: int = 50, offset: int = 0
+        self,
+        status: str | None = None,
+        enterprise_id: uuid.UUID | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        *,
+        wanted: StatementFilter | None = None,
     ) -> tuple[list[tuple[CommissionStatement, str]], int]:
-        """Newest period first, with the partner's name."""
+        """Newest period first (unless `wanted` orders otherwise), with the partner's name."""
+        wanted = wanted or StatementFilter(status=status, enterprise_id=enterprise_id)
         query = select(CommissionStatement, EnterpriseLink.name).join(
             EnterpriseLink, EnterpriseLink.id == CommissionStatement.enterprise_id
         )
-        wanted = self.enterprise_id or enterprise_id
-        if wanted is not None:
-            query = query.where(CommissionStatement.enterprise_id == wanted)
-        if status:
-            query = query.where(CommissionStatement.status == status)
+        partner = self.enterprise_id or wanted.enterprise_id
+        if partner is not None:
+            query = query.where(CommissionStatement.enterprise_id == partner)
+        if wanted.status:
+            query = query.where(CommissionStatement.status == wanted.status)
+        if wanted.first:
+            query = query.where(CommissionStatement.period >= wanted.first)
+        if wanted.last:
+            query = query.where(CommissionStatement.period <= wanted.last)
+        if wanted.search and not self.partner:
+            query = query.where(func.lower(EnterpriseLink.name).contains(wanted.search.lower(), autoescape=True))
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.execute(
-            query.order_by(CommissionStatement.period.desc(), EnterpriseLink.name, CommissionStatement.round.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        rows = await self.session.execute(query.order_by(*self.sorts().by(wanted.sort)).limit(limit).offset(offset))
         return [(s, name) for s, name in rows], total
 
     async def get(self, statement_id: uuid.UUID) -> CommissionStatement:
@@ -129,8 +209,9 @@ class Statements:
     async def close(self, period: str, enterprise_id: uuid.UUID | None = None) -> list[CommissionStatement]:
         """A statement for `period` of each partner (or of `enterprise_id`) with lines not yet on one,
         earned before the period ended: lines of earlier months that missed their statement come along. A
-        partner whose statement of the period is already reviewed or approved keeps its lines for the next."""
-        end = period_end(period)
+        partner whose statement of the period is already reviewed or approved keeps its lines for the next.
+        Only a month that has ended (in UTC, as lines are dated) is closed."""
+        end = ended_period_end(period, utcnow().date())
         if enterprise_id is not None and await self.enterprise_name(enterprise_id) == "":
             raise ValidationFailed.single("enterprise_id", N_("No such enterprise"), "not_found")
         waiting = select(CommissionLine.enterprise_id, CommissionLine.currency).where(
@@ -200,7 +281,7 @@ class Statements:
         statement = await self._move(statement_id, ("accepted",), "approved")
         if self.ledger is not None and statement.total != ZERO:
             description = f"Commission {statement.period}" + (f" ({statement.round})" if statement.round > 1 else "")
-            await self.ledger(self.session, statement.enterprise_id, description, statement.total)
+            await self.ledger(self.session, statement.enterprise_id, description, statement.total, "commission")
             statement.posted = True
             await self.session.flush()
         return statement

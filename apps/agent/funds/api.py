@@ -11,6 +11,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
+from apps.agent.commissions.statements import ledger_of
 from apps.agent.funds.models import FundBudget, FundRequest
 from apps.agent.funds.schemas import (
     ApproveIn,
@@ -41,7 +42,8 @@ REQUEST_FIELDS = tuple(n for n in FundRequestOut.__struct_fields__ if n not in (
 
 def provide_staff_funds(request: AnyRequest, db: DB, actor: CurrentActor) -> Funds:
     hidden = policy_of(request).hidden(actor, STAFF_FUND)
-    return Funds(db, actor, None, request.app.state.services.attachments, hidden)
+    services = request.app.state.services
+    return Funds(db, actor, None, services.attachments, hidden, ledger_of(services.components))
 
 
 def provide_partner_funds(request: AnyRequest, db: DB, actor: CurrentActor) -> Funds:

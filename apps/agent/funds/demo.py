@@ -1,6 +1,6 @@
 """Demo market development funds: for each demo manufacturer this quarter's budget, a request of the first
-demo partner waiting for a decision, and one approved and claimed with its proof (a small PDF). Runs
-after the demo deals; skips a tenant that has budgets already."""
+demo partner waiting for a decision, one approved and claimed with its proof (a small PDF), and one paid
+(on the partner's account). Runs after the demo deals; skips a tenant that has budgets already."""
 
 from __future__ import annotations
 
@@ -10,16 +10,17 @@ from typing import Any
 
 from sqlalchemy import select
 
+from apps.agent.commissions.statements import ledger_of
 from apps.agent.funds.models import FundBudget, FundRequest
-from apps.agent.funds.service import PROOF, PROOF_USE
+from apps.agent.funds.service import PROOF, PROOF_USE, ledger_description
 from interconnect.models import Membership
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.services import Services
 
 TEXTS = {
-    "acme-pumps": ("Partner marketing", "Trade show booth in Shanghai", "Co-branded brochures"),
-    "borealis-valves": ("伙伴市场基金", "上海展会展位", "联合品牌宣传册"),
+    "acme-pumps": ("Partner marketing", "Trade show booth in Shanghai", "Co-branded brochures", "Dealer training day"),
+    "borealis-valves": ("伙伴市场基金", "上海展会展位", "联合品牌宣传册", "经销商培训日"),
 }
 PROOF_PDF = (
     b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
@@ -66,7 +67,26 @@ async def load_funds(services: Services, context: dict[str, Any]) -> None:
                 claimed_amount=Decimal(9_500),
                 claimed_at=utcnow(),
             )
-            session.add(claimed)
-            budget.reserved = Decimal(10_000)
+            paid = FundRequest(
+                enterprise_id=admin.link_id,
+                requested_by=admin.id,
+                amount=Decimal(6_000),
+                purpose=texts[3],
+                status="paid",
+                budget_id=budget.id,
+                approved_amount=Decimal(6_000),
+                decided_at=utcnow(),
+                claimed_amount=Decimal(6_000),
+                claimed_at=utcnow(),
+                paid_amount=Decimal(6_000),
+                paid_at=utcnow(),
+            )
+            session.add_all([claimed, paid])
+            budget.reserved, budget.paid = Decimal(16_000), Decimal(6_000)
             await session.flush()
-            await services.attachments.save(session, None, PROOF_PDF, "invoice.pdf", PROOF_USE, PROOF, claimed.id)
+            ledger = ledger_of(services.components)
+            if ledger is not None:
+                await ledger(session, admin.link_id, ledger_description(paid), Decimal(6_000), "fund")
+                paid.posted = True
+            for request in (claimed, paid):
+                await services.attachments.save(session, None, PROOF_PDF, "invoice.pdf", PROOF_USE, PROOF, request.id)

@@ -82,3 +82,5 @@ class FundRequest(TenantOwned, Timestamped, Audited, Base):
     paid_amount: Mapped[Decimal | None]
     paid_by: Mapped[uuid.UUID | None]
     paid_at: Mapped[datetime | None]
+    # the payment is on the partner's account (the ordering app's ledger), posted with the payment
+    posted: Mapped[bool] = mapped_column(default=False)

@@ -4,31 +4,39 @@ shown on the page in words."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 
 from apps.agent.funds.api import PARTNER, STAFF, FundsDep
-from apps.agent.funds.service import Funds
+from apps.agent.funds.service import FundFilter, Funds
+from apps.agent.listing import EXPORT_LIMIT, search, span, with_query
 from apps.agent.objects import PARTNER_FUND, STAFF_FUND
-from interconnect.models import PartnerTier
+from interconnect.models import EnterpriseLink, PartnerTier
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
+from portal import timezones
 from portal.errors import DomainError, ValidationFailed
 from portal.http.deps import DB
 from portal.i18n import N_
 from portal.permissions import requires
+from portal.spreadsheets import workbook_bytes
 from portal.storage.uploads import UPLOAD_BODY_LIMIT
+from portal.ui.downloads import download, stamped
 from portal.ui.forms import Form, uuid_or_none
 from portal.ui.labels import setting_name
 from portal.ui.numbers import money
+from portal.ui.paging import page_number, paging
 from portal.ui.refusals import field_errors, refusal_of
 
+AnyRequest = Request[Any, Any, Any]
 CONSOLE = "/console/agent/funds"
 STATUS_LABELS = {
     "requested": N_("Waiting for a decision"),
@@ -69,14 +77,26 @@ async def _console(
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
     status_code: int = 200,
+    query: Mapping[str, str | None] | None = None,
 ) -> Template:
     tiers = [(str(i), setting_name(n)) for i, n in await db.execute(select(PartnerTier.id, PartnerTier.name))]
     budgets = await funds.budgets()
-    rows, total = await funds.page(None, 100, 0)
+    query = query or {}
+    chosen, wanted = fund_filter(funds, query)
+    number = page_number(query.get("page"))
+    rows, total = await funds.page(limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, wanted=wanted)
+    partners = [
+        (str(key), name)
+        for key, name in await db.execute(select(EnterpriseLink.id, EnterpriseLink.name).order_by(EnterpriseLink.name))
+    ]
     return Template(
         "agent/funds/console.html",
         context={
             **_labels(),
+            **_list_context(funds, chosen),
+            "partners": partners,
+            "paging": paging(CONSOLE, chosen, number, total, PAGE_SIZE),
+            "export_link": with_query(f"{CONSOLE}/export.xlsx", chosen),
             "budgets": budgets,
             "budget_choices": [(str(b.id), f"{b.name} ({money(b.amount - b.reserved)})") for b in budgets],
             "tiers": tiers,
@@ -93,9 +113,79 @@ async def _console(
     )
 
 
+PAGE_SIZE = 50
+CONSOLE_QUERY = ("q", "status", "enterprise", "from", "to", "sort")
+PARTNER_QUERY = ("q", "status", "from", "to", "sort")
+EXPORT_COLUMNS = (
+    "created_at",
+    "partner",
+    "purpose",
+    "amount",
+    "approved_amount",
+    "claimed_amount",
+    "paid_amount",
+    "currency",
+    "status",
+)
+
+
+def fund_filter(funds: Funds, query: Mapping[str, str | None]) -> tuple[dict[str, str], FundFilter]:
+    """A fund request list's query as chosen (unknown values dropped) and as the service reads it."""
+    status = query.get("status") or ""
+    staff = funds.enterprise_id is None
+    enterprise = uuid_or_none(query.get("enterprise")) if staff else None
+    sort = query.get("sort") or ""
+    chosen = {
+        "q": search(query.get("q")),
+        "status": status if status in STATUS_LABELS else "",
+        "enterprise": str(enterprise or ""),
+        "sort": sort if sort in funds.sorts().orders else "",
+    }
+    period = span(query.get("from"), query.get("to"), funds.actor.time_zone)
+    chosen.update(period.query)
+    wanted = FundFilter(
+        status=chosen["status"] or None,
+        enterprise_id=enterprise,
+        span=period,
+        search=chosen["q"] or None,
+        sort=chosen["sort"] or None,
+    )
+    return chosen, wanted
+
+
+def _list_context(funds: Funds, chosen: Mapping[str, str]) -> dict[str, Any]:
+    return {"chosen": chosen, "sorts": funds.sorts().labels(), "statuses": list(STATUS_LABELS.items())}
+
+
+def _query(request: AnyRequest, names: tuple[str, ...]) -> dict[str, str | None]:
+    return {name: request.query_params.get(name) for name in (*names, "page")}
+
+
+async def requests_xlsx(funds: Funds, query: Mapping[str, str | None]) -> Response[bytes]:
+    """The requests the list's filters let through, without the amounts field rules hide."""
+    _chosen, wanted = fund_filter(funds, query)
+    rows, _total = await funds.page(limit=EXPORT_LIMIT, wanted=wanted)
+    columns = [c for c in EXPORT_COLUMNS if c not in funds.hidden]
+    cells = []
+    for found, name in rows:
+        values = {c: getattr(found, c, None) for c in EXPORT_COLUMNS}
+        values["partner"] = name
+        values["created_at"] = timezones.moment_text(found.created_at, funds.actor.time_zone)
+        cells.append(["" if values[c] is None else values[c] for c in columns])
+    content = await asyncio.to_thread(workbook_bytes, columns, cells, "Fund requests")
+    return download(content, stamped("fund-requests"))
+
+
 @get(CONSOLE, opt=requires(STAFF_FUND, "read"), include_in_schema=False)
-async def console_page(db: DB, funds: FundsDep, done: FromQuery[str | None] = None) -> Template:
-    return await _console(db, funds, done=done)
+async def console_page(request: AnyRequest, db: DB, funds: FundsDep, done: FromQuery[str | None] = None) -> Template:
+    """The budgets, and the requests: search (purpose, partner), filters (status, partner, the days
+    asked), an order, pages and the XLSX of what the filters let through."""
+    return await _console(db, funds, done=done, query=_query(request, CONSOLE_QUERY))
+
+
+@get(f"{CONSOLE}/export.xlsx", opt=requires(STAFF_FUND, "read"), include_in_schema=False)
+async def export_requests_page(request: AnyRequest, funds: FundsDep) -> Response[bytes]:
+    return await requests_xlsx(funds, _query(request, CONSOLE_QUERY))
 
 
 @post(f"{CONSOLE}/budgets", opt=requires(STAFF_FUND, "budget"), include_in_schema=False)
@@ -152,14 +242,22 @@ async def _portal(
     errors: dict[str, str] | None = None,
     refusal: str | None = None,
     status_code: int = 200,
+    query: Mapping[str, str | None] | None = None,
 ) -> Template:
-    rows, _total = await funds.page(None, 100, 0)
+    query = query or {}
+    chosen, wanted = fund_filter(funds, query)
+    number = page_number(query.get("page"))
+    rows, total = await funds.page(limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, wanted=wanted)
     proofs = {r.id: await funds.proofs(r.id) for r, _name in rows if r.status in ("claimed", "paid")}
     return Template(
         "agent/funds/portal.html",
         context={
             **portal.frame,
             **_labels(),
+            **_list_context(funds, chosen),
+            "total": total,
+            "paging": paging(portal.path("agent/funds"), chosen, number, total, PAGE_SIZE),
+            "export_link": with_query(portal.path("agent/funds/export.xlsx"), chosen),
             "requests": rows,
             "proofs": proofs,
             "hidden": funds.hidden,
@@ -173,8 +271,17 @@ async def _portal(
 
 
 @get("/agent/funds", opt=requires(PARTNER_FUND, "read"), include_in_schema=False)
-async def my_funds_page(funds: FundsDep, portal: CurrentPortal, done: FromQuery[str | None] = None) -> Template:
-    return await _portal(funds, portal, done=done)
+async def my_funds_page(
+    request: AnyRequest, funds: FundsDep, portal: CurrentPortal, done: FromQuery[str | None] = None
+) -> Template:
+    """One's requests (search of the purpose, status, the days asked, an order, pages, the XLSX), asking
+    and claiming."""
+    return await _portal(funds, portal, done=done, query=_query(request, PARTNER_QUERY))
+
+
+@get("/agent/funds/export.xlsx", opt=requires(PARTNER_FUND, "read"), include_in_schema=False)
+async def my_requests_export_page(request: AnyRequest, funds: FundsDep) -> Response[bytes]:
+    return await requests_xlsx(funds, _query(request, PARTNER_QUERY))
 
 
 @post("/agent/funds", opt=requires(PARTNER_FUND, "request"), include_in_schema=False)
@@ -222,6 +329,7 @@ FUND_PAGES: list[Any] = [
         path="/",
         route_handlers=[
             console_page,
+            export_requests_page,
             create_budget_page,
             _decision("approve", "approve"),
             _decision("reject", "approve"),
@@ -229,5 +337,5 @@ FUND_PAGES: list[Any] = [
         ],
         dependencies=STAFF,
     ),
-    partner_portal_router([my_funds_page, ask_page, claim_page], dependencies=PARTNER),
+    partner_portal_router([my_funds_page, my_requests_export_page, ask_page, claim_page], dependencies=PARTNER),
 ]

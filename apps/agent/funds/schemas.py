@@ -90,6 +90,7 @@ class FundRequestOut(Out, kw_only=True):
     claimed_at: datetime | None
     paid_amount: Decimal | UnsetType | None = UNSET
     paid_at: datetime | None
+    posted: bool = False  # the payment is on the partner's account
     created_at: datetime
     proofs: list[ProofOut] = []
 

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.amounts import money
+from apps.agent.commissions.statements import Ledger
 from apps.agent.funds.models import FundBudget, FundRequest
+from apps.agent.listing import NEWEST, NO_SPAN, OLDEST, Sorts, Span
 from interconnect.models import EnterpriseLink, PartnerTier
 from portal import timezones
 from portal.actor import Actor
@@ -30,6 +33,12 @@ from portal.storage.uploads import IMAGES_AND_DOCUMENTS
 
 PROOF = "agent.fund_request"  # the attachment owner type of a claim's proof
 PROOF_USE = IMAGES_AND_DOCUMENTS
+
+
+def ledger_description(found: FundRequest) -> str:
+    """The account entry's words: what the funds were for, and the request they pay."""
+    purpose = " ".join(found.purpose.split())
+    return f"Market development funds: {purpose}"[:180] + f" ({str(found.id)[:8]})"
 
 
 def _text(field: str, value: Any, limit: int, required: bool = False) -> str | None:
@@ -52,6 +61,30 @@ def _day(field: str, value: Any) -> date:
         raise ValidationFailed.single(field, N_("must be a date (YYYY-MM-DD)"), "invalid") from None
 
 
+FUND_SORTS = Sorts(
+    {
+        "newest": (NEWEST, (FundRequest.created_at.desc(), FundRequest.id.desc())),
+        "oldest": (OLDEST, (FundRequest.created_at, FundRequest.id)),
+        "amount": (N_("Largest amount asked"), (FundRequest.amount.desc(), FundRequest.id)),
+        "partner": (N_("Partner"), (EnterpriseLink.name, FundRequest.created_at.desc(), FundRequest.id)),
+        "status": (N_("Status"), (FundRequest.status, FundRequest.created_at.desc(), FundRequest.id)),
+    }
+)
+SORT_FIELDS = {"amount": "amount"}
+
+
+@dataclass(frozen=True, slots=True)
+class FundFilter:
+    """What a fund request list shows: a status, a partner (staff), the days asked, a search of the
+    purpose (and, staff, the partner's name), an order."""
+
+    status: str | None = None
+    enterprise_id: uuid.UUID | None = None
+    span: Span = NO_SPAN
+    search: str | None = None
+    sort: str | None = None
+
+
 class Funds:
     def __init__(
         self,
@@ -60,9 +93,12 @@ class Funds:
         enterprise_id: uuid.UUID | None,
         attachments: Attachments,
         hidden: frozenset[str] = frozenset(),
+        ledger: Ledger | None = None,
     ) -> None:
-        """`hidden`: the amounts field rules hide from the actor, left out of what they are shown."""
+        """`hidden`: the amounts field rules hide from the actor, left out of what they are shown.
+        `ledger`: the partners' accounts a payment is posted to (the ordering app's, when installed)."""
         self.hidden = hidden
+        self.ledger = ledger
         self.session = session
         self.actor = actor
         self.enterprise_id = enterprise_id
@@ -135,20 +171,33 @@ class Funds:
             query = query.where(FundRequest.enterprise_id == self.enterprise_id)
         return query
 
+    def sorts(self) -> Sorts:
+        """The orders offered: none by an amount the field rules hide."""
+        return Sorts({k: v for k, v in FUND_SORTS.orders.items() if SORT_FIELDS.get(k) not in self.hidden})
+
     async def page(
-        self, status: str | None = None, limit: int = 50, offset: int = 0
+        self, status: str | None = None, limit: int = 50, offset: int = 0, *, wanted: FundFilter | None = None
     ) -> tuple[list[tuple[FundRequest, str]], int]:
+        """Newest first unless `wanted` orders otherwise, with the partner's name."""
+        wanted = wanted or FundFilter(status=status)
         query = (
             self._scoped()
             .add_columns(EnterpriseLink.name)
             .join(EnterpriseLink, EnterpriseLink.id == FundRequest.enterprise_id)
         )
-        if status:
-            query = query.where(FundRequest.status == status)
+        if wanted.status:
+            query = query.where(FundRequest.status == wanted.status)
+        if wanted.enterprise_id is not None and self.enterprise_id is None:
+            query = query.where(FundRequest.enterprise_id == wanted.enterprise_id)
+        query = query.where(*wanted.span.where(FundRequest.created_at))
+        if wanted.search:
+            typed = wanted.search.lower()
+            searched = [func.lower(FundRequest.purpose).contains(typed, autoescape=True)]
+            if self.enterprise_id is None:
+                searched.append(func.lower(EnterpriseLink.name).contains(typed, autoescape=True))
+            query = query.where(or_(*searched))
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.execute(
-            query.order_by(FundRequest.created_at.desc(), FundRequest.id.desc()).limit(limit).offset(offset)
-        )
+        rows = await self.session.execute(query.order_by(*self.sorts().by(wanted.sort)).limit(limit).offset(offset))
         return [(r, name) for r, name in rows], total
 
     async def get(self, request_id: uuid.UUID) -> FundRequest:
@@ -254,8 +303,10 @@ class Funds:
         return found
 
     async def pay(self, request_id: uuid.UUID, amount: Any = None) -> FundRequest:
-        """Pay a claim (the amount claimed, or less): the budget's paid part grows by it, and what was
-        approved but not paid goes back to the budget."""
+        """Pay a claim (the amount claimed, or less): the budget's paid part grows by it, what was
+        approved but not paid goes back to the budget, and the payment is posted to the partner's account
+        in the same transaction. Only the one payment whose conditional UPDATE moves the request from
+        "claimed" posts it: a second payment, at once or later, is refused before anything is written."""
         found = await self.get(request_id)
         if found.claimed_amount is None or found.approved_amount is None or found.budget_id is None:
             raise Conflict(N_("This request cannot be paid now"), code="fund_request_status")
@@ -275,6 +326,10 @@ class Funds:
         if drawn.rowcount != 1:
             raise Conflict(N_("The budget has not enough left for this request"), code="fund_budget_exhausted")
         await self.session.refresh(found)
+        if self.ledger is not None and part > 0:
+            await self.ledger(self.session, found.enterprise_id, ledger_description(found), part, "fund")
+            found.posted = True
+            await self.session.flush()
         return found
 
     async def _move(self, found: FundRequest, source: str, **values: Any) -> None:

@@ -123,9 +123,9 @@ async def page_of(leads: Leads, wanted: LeadFilter, limit: int, offset: int) -> 
     return typed({"items": leads.out_many(rows), "total": total, "limit": limit, "offset": offset}, LeadPage)
 
 
-async def xlsx(leads: Leads) -> Response[bytes]:
-    """The leads one may read, in the columns one may see."""
-    rows, _total = await leads.page(LeadFilter(), EXPORT_LIMIT, 0)
+async def xlsx(leads: Leads, wanted: LeadFilter | None = None) -> Response[bytes]:
+    """The leads one may read (those `wanted` lets through), in the columns one may see."""
+    rows, _total = await leads.page(wanted or LeadFilter(), EXPORT_LIMIT, 0)
     hidden = leads.policy.hidden(leads.actor, leads.obj)
     columns = [c for c in EXPORT_COLUMNS if c not in hidden]
     shown = leads.out_many(rows)

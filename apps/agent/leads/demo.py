@@ -1,8 +1,10 @@
 """Demo leads: for each demo manufacturer a pool open to every partner type, with its rules set, a
 fallback assignment rule into it, leads waiting in it, two held by the first demo enterprise (one of them
-close to being recycled) and one not yet placed; the partner types without a data level for leads see
-their enterprise's. Runs after the demo deals (whose step gives the demo admins the deal registrar
-role); skips a tenant that has leads already."""
+close to being recycled, its holder having asked for more time, the other given more time once) and one
+not yet placed; three of the waiting leads were held by that enterprise before and taken back (two with
+no follow-up in time, one not converted in time), for the dashboard's recycling figures. The partner
+types without a data level for leads see their enterprise's. Runs after the demo deals (whose step gives
+the demo admins the deal registrar role); skips a tenant that has leads already."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.leads import rules
-from apps.agent.leads.models import AssignmentRule, Lead, LeadEvent, LeadPool
+from apps.agent.leads.models import AssignmentRule, Lead, LeadEvent, LeadExtension, LeadPool
 from apps.agent.objects import PARTNER_LEAD
 from interconnect.models import Membership, PartnerType
 from portal.db.context import tenant_context
@@ -118,8 +120,58 @@ async def _leads(session: AsyncSession, upstream: Any, leads: tuple[tuple[str, s
                     at=now,
                 )
             )
+            if number == 0:
+                # more time given once, four days ago
+                given = now - timedelta(days=4)
+                session.add(
+                    LeadExtension(
+                        lead_id=lead.id,
+                        enterprise_id=first.link_id,
+                        requested_by=first.id,
+                        days=7,
+                        reason="Waiting for the customer's budget",
+                        status="approved",
+                        decided_by=upstream,
+                        decided_at=given,
+                        created_at=given - timedelta(hours=3),
+                    )
+                )
+                rules.extended(lead, pool, 7)
+            else:
+                session.add(
+                    LeadExtension(
+                        lead_id=lead.id,
+                        enterprise_id=first.link_id,
+                        requested_by=first.id,
+                        days=5,
+                        reason="The buyer is travelling this week",
+                    )
+                )
         else:
             lead.status, lead.pool_id = "pooled", pool.id
+            if 2 <= number <= 4 and first is not None:
+                # held by the first enterprise before, and taken back by the recycling job
+                claimed, lost = now - timedelta(days=3 * number + 10), now - timedelta(days=3 * number)
+                session.add_all(
+                    [
+                        LeadEvent(
+                            lead_id=lead.id,
+                            action="claimed",
+                            actor_kind="external",
+                            actor_id=first.id,
+                            enterprise_id=first.link_id,
+                            at=claimed,
+                        ),
+                        LeadEvent(
+                            lead_id=lead.id,
+                            action="recycled",
+                            actor_kind="system",
+                            enterprise_id=first.link_id,
+                            note="no_conversion" if number == 4 else "no_follow_up",
+                            at=lost,
+                        ),
+                    ]
+                )
             session.add(LeadEvent(lead_id=lead.id, action="pooled", actor_kind="system", actor_id=upstream, at=now))
     await session.flush()
 

@@ -167,6 +167,8 @@ class LeadEvent(TenantOwned, Base):
         ForeignKeyConstraint(["tenant_id", "lead_id"], ["agent_leads.tenant_id", "agent_leads.id"], ondelete="CASCADE"),
         Index("ix_agent_lead_events_lead", "tenant_id", "lead_id", "at"),
         Index("ix_agent_lead_events_actor", "tenant_id", "actor_id", "action", "at"),
+        # the dashboard's recycling figures: one action over a period
+        Index("ix_agent_lead_events_action", "tenant_id", "action", "at"),
     )
 
     lead_id: Mapped[uuid.UUID]
@@ -174,6 +176,7 @@ class LeadEvent(TenantOwned, Base):
     actor_kind: Mapped[str] = mapped_column(String(16))  # internal | external | system
     actor_id: Mapped[uuid.UUID | None]
     enterprise_id: Mapped[uuid.UUID | None]
+    # a note; for "recycled", why: no_follow_up or no_conversion (the job), redistributed (by hand)
     note: Mapped[str | None] = mapped_column(String(500))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 

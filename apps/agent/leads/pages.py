@@ -7,10 +7,11 @@ refuses exactly what the API refuses."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Response, Router, get, post
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, FromQuery, MultipartBody
 from litestar.response import Redirect, Template
@@ -27,7 +28,9 @@ from apps.agent.dependencies import (
 from apps.agent.leads.api import UPLOAD_BODY_LIMIT, xlsx
 from apps.agent.leads.conversion import convert_lead
 from apps.agent.leads.models import FOLLOW_UP_KINDS, LEAD_STATUSES, STRATEGIES
-from apps.agent.leads.service import IMPORT_COLUMNS, LeadFilter, Leads
+from apps.agent.leads.rules import RECYCLE_REASONS
+from apps.agent.leads.service import ANY_PARTNER, EXTENSION_FILTERS, IMPORT_COLUMNS, LEAD_SORTS, LeadFilter, Leads
+from apps.agent.listing import Sorts, search, span, with_query
 from apps.agent.objects import LEAD_FIELDS, LEAD_SETUP, PARTNER_LEAD, STAFF_LEAD
 from interconnect.models import EnterpriseLink, PartnerTier, PartnerType, Region
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
@@ -40,6 +43,7 @@ from portal.ui.labels import setting_name
 from portal.ui.paging import page_number, paging
 from portal.ui.refusals import field_errors, refusal_of
 
+AnyRequest = Request[Any, Any, Any]
 PAGE_SIZE = 50
 LEADS = "/console/agent/leads"
 POOLS = "/console/agent/pools"
@@ -133,14 +137,58 @@ def _ids(form: dict[str, str], names: tuple[str, ...]) -> dict[str, uuid.UUID | 
 # --- console: leads ---
 
 
+LIST_QUERY = ("q", "status", "enterprise", "tier", "from", "to", "recycled", "extension", "sort")
+RECYCLE_LABELS = {
+    "no_follow_up": N_("Taken back: no follow-up in time"),
+    "no_conversion": N_("Taken back: not converted in time"),
+}
+EXTENSION_FILTER_LABELS = {"requested": N_("More time asked"), "granted": N_("More time given")}
+
+
+def lead_filter(
+    query: Mapping[str, str | None], time_zone: str, *, staff: bool, sorts: Sorts = LEAD_SORTS
+) -> tuple[dict[str, str], LeadFilter]:
+    """A lead list's query as chosen (unknown values dropped) and as the service reads it. Partners
+    choose no partner, tier, recycling or extension: their list is their own leads."""
+    status = query.get("status") or ""
+    chosen = {
+        "q": search(query.get("q")),
+        "status": status if status in LEAD_STATUSES else "",
+        "sort": str(query.get("sort")) if query.get("sort") in sorts.orders else "",
+    }
+    period = span(query.get("from"), query.get("to"), time_zone)
+    chosen.update(period.query)
+    enterprise: uuid.UUID | str | None = None
+    tier = None
+    recycled = extension = ""
+    if staff:
+        typed = query.get("enterprise") or ""
+        enterprise = ANY_PARTNER if typed == ANY_PARTNER else uuid_or_none(typed)
+        tier = uuid_or_none(query.get("tier"))
+        recycled = query.get("recycled") or ""
+        recycled = recycled if recycled in RECYCLE_REASONS else ""
+        extension = query.get("extension") or ""
+        extension = extension if extension in EXTENSION_FILTERS else ""
+        chosen.update(enterprise=str(enterprise or ""), tier=str(tier or ""), recycled=recycled, extension=extension)
+    wanted = LeadFilter(
+        status=chosen["status"] or None,
+        search=chosen["q"] or None,
+        enterprise_id=enterprise,
+        tier_id=tier,
+        span=period,
+        recycled=recycled or None,
+        extension=extension or None,
+        sort=chosen["sort"] or None,
+    )
+    return chosen, wanted
+
+
 async def _leads_page(
     db: AsyncSession,
     leads: Leads,
     lead_setup: Any,
     *,
-    status: str | None = None,
-    q: str | None = None,
-    page: str | None = None,
+    query: Mapping[str, str | None] | None = None,
     done: str | None = None,
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
@@ -148,11 +196,10 @@ async def _leads_page(
     refusal: str | None = None,
     status_code: int = 200,
 ) -> Template:
-    chosen = {"status": status if status in LEAD_STATUSES else "", "q": (q or "").strip()[:80]}
-    number = page_number(page)
-    rows, total = await leads.page(
-        LeadFilter(chosen["status"] or None, search=chosen["q"] or None), PAGE_SIZE, (number - 1) * PAGE_SIZE
-    )
+    query = query or {}
+    chosen, wanted = lead_filter(query, leads.actor.time_zone, staff=True, sorts=leads.sorts())
+    number = page_number(query.get("page"))
+    rows, total = await leads.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     return Template(
         "agent/leads/console_leads.html",
         context={
@@ -162,6 +209,11 @@ async def _leads_page(
             "total": total,
             "chosen": chosen,
             "statuses": [(s, STATUS_LABELS[s]) for s in LEAD_STATUSES],
+            "sorts": leads.sorts().labels(),
+            "recycle_labels": RECYCLE_LABELS,
+            "extension_filter_labels": EXTENSION_FILTER_LABELS,
+            "any_partner": ANY_PARTNER,
+            "export_link": with_query(f"{LEADS}/export.xlsx", chosen),
             "pools": {p.id: p.name for p in await lead_setup.pools()},
             "extensions": await leads.extensions("pending"),
             "paging": paging(LEADS, chosen, number, total, PAGE_SIZE),
@@ -176,17 +228,22 @@ async def _leads_page(
     )
 
 
+def _query(request: AnyRequest, names: tuple[str, ...]) -> dict[str, str | None]:
+    return {name: request.query_params.get(name) for name in (*names, "page")}
+
+
 @get(LEADS, opt=requires(STAFF_LEAD, "read"), include_in_schema=False)
 async def leads_page(
+    request: AnyRequest,
     db: DB,
     leads: LeadsDep,
     lead_setup: LeadSetupDep,
-    status: FromQuery[str | None] = None,
-    q: FromQuery[str | None] = None,
-    page: FromQuery[str | None] = None,
     done: FromQuery[str | None] = None,
 ) -> Template:
-    return await _leads_page(db, leads, lead_setup, status=status, q=q, page=page, done=done)
+    """Search (company, contact, phone, email), filters (status; the partner, or any, and its tier; the
+    days it was taken on, or taken back for a reason, or its holder asked for or was given more time),
+    an order, pages; the export writes what the filters let through."""
+    return await _leads_page(db, leads, lead_setup, query=_query(request, LIST_QUERY), done=done)
 
 
 @post(LEADS, opt=requires(STAFF_LEAD, "create"), include_in_schema=False)
@@ -202,9 +259,11 @@ async def create_lead_page(data: Form, db: DB, leads: LeadsDep, lead_setup: Lead
 
 
 @get(f"{LEADS}/export.xlsx", opt=requires(STAFF_LEAD, "export"), include_in_schema=False)
-async def export_leads_page(leads: LeadsDep) -> Response[bytes]:
-    """The leads one may read as XLSX, for the browser (the API's export takes a bearer token)."""
-    return await xlsx(leads)
+async def export_leads_page(request: AnyRequest, leads: LeadsDep) -> Response[bytes]:
+    """The leads one may read that the list's filters let through, as XLSX, for the browser (the API's
+    export takes a bearer token)."""
+    _chosen, wanted = lead_filter(_query(request, LIST_QUERY), leads.actor.time_zone, staff=True, sorts=leads.sorts())
+    return await xlsx(leads, wanted)
 
 
 @dataclass
@@ -549,17 +608,21 @@ async def claim_page(
     return Redirect(portal.path(f"agent/leads/{lead_id}?done=claimed"))
 
 
+PARTNER_QUERY = ("q", "status", "from", "to", "sort")
+
+
 @get("/agent/leads", opt=requires(PARTNER_LEAD, "read"), include_in_schema=False)
 async def my_leads_page(
+    request: AnyRequest,
     leads: LeadsDep,
     portal: CurrentPortal,
-    status: FromQuery[str | None] = None,
-    page: FromQuery[str | None] = None,
     done: FromQuery[str | None] = None,
 ) -> Template:
-    chosen = {"status": status if status in LEAD_STATUSES else ""}
-    number = page_number(page)
-    rows, total = await leads.page(LeadFilter(chosen["status"] or None), PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    """One's leads: search, status, the days they were taken on, an order, pages, and the XLSX."""
+    query = _query(request, PARTNER_QUERY)
+    chosen, wanted = lead_filter(query, leads.actor.time_zone, staff=False, sorts=leads.sorts())
+    number = page_number(query.get("page"))
+    rows, total = await leads.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     hidden = leads.policy.hidden(leads.actor, PARTNER_LEAD)
     return _render(
         "portal_leads",
@@ -567,6 +630,8 @@ async def my_leads_page(
         rows=leads.out_many(rows),
         total=total,
         chosen=chosen,
+        sorts=leads.sorts().labels(),
+        export_link=with_query(portal.path("agent/leads/export.xlsx"), chosen),
         columns=[
             (name, label) for name, label in LEAD_FIELDS if name not in hidden and name not in ("notes", "region_id")
         ],
@@ -604,6 +669,15 @@ async def _my_lead_page(
         errors=errors or {},
         refusal=refusal,
     )
+
+
+@get("/agent/leads/export.xlsx", opt=requires(PARTNER_LEAD, "read"), include_in_schema=False)
+async def export_my_leads_page(request: AnyRequest, leads: LeadsDep) -> Response[bytes]:
+    """One's leads that the list's filters let through, in the columns one may see."""
+    _chosen, wanted = lead_filter(
+        _query(request, PARTNER_QUERY), leads.actor.time_zone, staff=False, sorts=leads.sorts()
+    )
+    return await xlsx(leads, wanted)
 
 
 @get("/agent/leads/{lead_id:uuid}", opt=requires(PARTNER_LEAD, "read"), include_in_schema=False)
@@ -683,6 +757,7 @@ LEAD_PAGES: list[Any] = [
             pool_page,
             claim_page,
             my_leads_page,
+            export_my_leads_page,
             my_lead_page,
             _lead_action("return", "return", "returned"),
             _lead_action("follow-ups", "update", "followed"),

@@ -110,6 +110,7 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
                     former = lead.enterprise_id
                     # a staff member who lost it is named, as the one whose cooldown starts
                     lost_by = lead.holder_id if former is None else None
+                    reason = rules.recycle_reason(lead)
                     release(lead)
                     session.add(
                         LeadEvent(
@@ -118,6 +119,7 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
                             actor_kind="system",
                             actor_id=lost_by,
                             enterprise_id=former,
+                            note=reason,
                             at=now,
                         )
                     )

@@ -14,6 +14,16 @@ def recycle_at(lead: Lead) -> datetime | None:
     return min(dues) if dues else None
 
 
+RECYCLE_REASONS = ("no_follow_up", "no_conversion")
+
+
+def recycle_reason(lead: Lead) -> str:
+    """Why a lead due back goes: its follow-up deadline came first (or alone), else its conversion's."""
+    if lead.follow_up_due is not None and (lead.convert_due is None or lead.follow_up_due <= lead.convert_due):
+        return "no_follow_up"
+    return "no_conversion"
+
+
 def reschedule(lead: Lead, pool: LeadPool | None) -> None:
     """The next instant the recycling job looks at the lead: the notice first (once), then the recycling."""
     due = recycle_at(lead) if lead.status == "assigned" else None

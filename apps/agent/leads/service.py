@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.follow_ups import follow_up_values
@@ -34,6 +34,7 @@ from apps.agent.leads.models import (
     LeadPool,
 )
 from apps.agent.leads.notices import LEADS_ASSIGNED
+from apps.agent.listing import NEWEST, NO_SPAN, OLDEST, Sorts, Span
 from apps.agent.objects import LEAD_FIELD_NAMES, PARTNER_LEAD
 from interconnect.models import EnterpriseLink, ExternalIdentity, Membership, Region
 from interconnect.notices import recipient
@@ -151,12 +152,41 @@ def _day_start(now: datetime, time_zone: str) -> datetime:
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(now.tzinfo)
 
 
+ANY_PARTNER = "any"  # held by a partner enterprise, whichever
+LEAD_SORTS = Sorts(
+    {
+        "newest": (NEWEST, (Lead.created_at.desc(), Lead.id.desc())),
+        "oldest": (OLDEST, (Lead.created_at, Lead.id)),
+        "company": (N_("Company"), (Lead.company_name, Lead.id)),
+        "assigned": (N_("Latest taken on"), (Lead.assigned_at.desc(), Lead.id.desc())),
+        "status": (N_("Status"), (Lead.status, Lead.created_at.desc(), Lead.id.desc())),
+    }
+)
+EXTENSION_FILTERS = ("requested", "granted")
+SEARCHED = {
+    "company_name": Lead.company_name,
+    "contact_name": Lead.contact_name,
+    "phone": Lead.phone,
+    "email": Lead.email,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class LeadFilter:
+    """What a lead list shows. `enterprise_id` (or ANY_PARTNER) and `tier_id` name the partner; the
+    `span` bounds when the partner took the lead on, or, with `recycled` (a reason), when it was taken
+    back from the partner for that reason, or, with `extension`, when the partner asked for more time
+    ("requested") or was given it ("granted")."""
+
     status: str | None = None
     pool_id: uuid.UUID | None = None
-    enterprise_id: uuid.UUID | None = None
+    enterprise_id: uuid.UUID | str | None = None
     search: str | None = None
+    tier_id: uuid.UUID | None = None
+    span: Span = NO_SPAN
+    recycled: str | None = None
+    extension: str | None = None
+    sort: str | None = None
 
 
 class Leads:
@@ -204,20 +234,66 @@ class Leads:
     async def query(self, access: Access = "read") -> Select[tuple[Lead]]:
         return await scoped(self.session, select(Lead), self.policy, self.actor, self.obj, access)
 
-    async def page(self, wanted: LeadFilter, limit: int = 50, offset: int = 0) -> tuple[list[Lead], int]:
+    async def filtered(self, wanted: LeadFilter) -> Select[tuple[Lead]]:
+        """The leads one may read that `wanted` lets through."""
         query = await self.query()
         if wanted.status:
             query = query.where(Lead.status == wanted.status)
         if wanted.pool_id:
             query = query.where(Lead.pool_id == wanted.pool_id)
-        if wanted.enterprise_id:
-            query = query.where(Lead.enterprise_id == wanted.enterprise_id)
-        if wanted.search:
-            query = query.where(func.lower(Lead.company_name).contains(wanted.search.lower(), autoescape=True))
+        hidden = self.policy.hidden(self.actor, self.obj)
+        searched = [
+            func.lower(column).contains((wanted.search or "").lower(), autoescape=True)
+            for name, column in SEARCHED.items()
+            if name not in hidden  # a search never reads what the field rules hide from the actor
+        ]
+        if wanted.search and searched:
+            query = query.where(or_(*searched))
+        partner = wanted.enterprise_id
+        tier = select(EnterpriseLink.id).where(EnterpriseLink.tier_id == wanted.tier_id)
+
+        def of_partner(column: Any) -> list[ColumnElement[bool]]:
+            conditions = []
+            if partner == ANY_PARTNER or (wanted.tier_id and not partner):
+                conditions.append(column.is_not(None))
+            elif partner:
+                conditions.append(column == partner)
+            if wanted.tier_id:
+                conditions.append(column.in_(tier))
+            return conditions
+
+        if wanted.recycled:
+            query = query.where(
+                Lead.id.in_(
+                    select(LeadEvent.lead_id).where(
+                        LeadEvent.action == "recycled",
+                        LeadEvent.note == wanted.recycled,
+                        *wanted.span.where(LeadEvent.at),
+                        *of_partner(LeadEvent.enterprise_id),
+                    )
+                )
+            )
+        elif wanted.extension:
+            moment = LeadExtension.created_at if wanted.extension == "requested" else LeadExtension.decided_at
+            asked = select(LeadExtension.lead_id).where(
+                *wanted.span.where(moment), *of_partner(LeadExtension.enterprise_id)
+            )
+            if wanted.extension == "granted":
+                asked = asked.where(LeadExtension.status == "approved")
+            query = query.where(Lead.id.in_(asked))
+        else:
+            query = query.where(*of_partner(Lead.enterprise_id), *wanted.span.where(Lead.assigned_at))
+        return query
+
+    def sorts(self) -> Sorts:
+        """The orders offered: none by a field the field rules hide from the actor."""
+        hidden = self.policy.hidden(self.actor, self.obj)
+        return Sorts({k: v for k, v in LEAD_SORTS.orders.items() if not (k == "company" and "company_name" in hidden)})
+
+    async def page(self, wanted: LeadFilter, limit: int = 50, offset: int = 0) -> tuple[list[Lead], int]:
+        query = await self.filtered(wanted)
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = await self.session.scalars(
-            query.order_by(Lead.created_at.desc(), Lead.id.desc()).limit(limit).offset(offset)
-        )
+        rows = await self.session.scalars(query.order_by(*self.sorts().by(wanted.sort)).limit(limit).offset(offset))
         return list(rows), total
 
     async def get(self, lead_id: uuid.UUID, access: Access = "read", lock: bool = False) -> Lead:

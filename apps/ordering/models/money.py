@@ -15,7 +15,7 @@ from portal.db.base import Audited, Base, TenantOwned, Timestamped
 from portal.db.types import utcnow
 
 PAYMENT_STATUSES = ("reported", "confirmed", "rejected")
-ENTRY_KINDS = ("order", "payment", "reversal", "settlement", "commission")
+ENTRY_KINDS = ("order", "payment", "reversal", "settlement", "commission", "fund")
 
 
 class CreditLimit(TenantOwned, Timestamped, Audited, Base):
@@ -79,10 +79,11 @@ class PaymentAllocation(TenantOwned, Base):
 
 class AccountEntry(TenantOwned, Base):
     """One line of an enterprise's account: an approved order (debit), a confirmed payment (credit), the
-    reversal of an order cancelled after approval (credit), a service settlement the manufacturer approved
-    (credit: what it owes the partner for its service work, apps.service.settlement), or a commission
-    statement the agent app approved (credit; a debit when its reversals outweigh it). Entries are never
-    changed; the balance at any moment is SUM(debit - credit) up to it."""
+        reversal of an order cancelled after approval (credit), a service settlement the manufacturer approved
+        (credit: what it owes the partner for its service work, apps.service.settlement), or a commission
+        statement the agent app approved (credit; a debit when its reversals outweigh it), or a market
+    development fund claim the agent app paid (credit). Entries are never
+        changed; the balance at any moment is SUM(debit - credit) up to it."""
 
     __tablename__ = "ordering_account_entries"
     __table_args__ = (
@@ -90,7 +91,7 @@ class AccountEntry(TenantOwned, Base):
         same_tenant(["order_id"], "ordering_orders"),
         same_tenant(["payment_id"], "ordering_payments"),
         Index("ix_ordering_account_entries_enterprise", "tenant_id", "enterprise_id", "occurred_at"),
-        CheckConstraint("kind IN ('order', 'payment', 'reversal', 'settlement', 'commission')", name="kind"),
+        CheckConstraint("kind IN ('order', 'payment', 'reversal', 'settlement', 'commission', 'fund')", name="kind"),
         CheckConstraint("debit >= 0 AND credit >= 0", name="amounts"),
     )
 

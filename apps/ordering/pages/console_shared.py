@@ -52,6 +52,7 @@ ENTRY_LABELS = {
     "reversal": N_("Reversal"),
     "settlement": N_("Service settlement"),
     "commission": N_("Commission"),
+    "fund": N_("Market development funds"),
     "opening": N_("Opening balance"),
     "closing": N_("Closing balance"),
 }

@@ -54,6 +54,7 @@ ENTRY_LABELS = {
     "reversal": N_("Cancelled order"),
     "settlement": N_("Service settlement"),
     "commission": N_("Commission"),
+    "fund": N_("Market development funds"),
 }
 # Services name a form's inputs; a message that is not a sentence of its own reads after its label.
 FIELD_LABELS = {

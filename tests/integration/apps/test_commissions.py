@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import openpyxl
@@ -19,6 +20,8 @@ from tests.world import (
     TenantWorld,
     World,
     complete_setup,
+    date_commissions,
+    ended_month,
     partner_login,
     partner_type_id,
     partner_web_login,
@@ -85,7 +88,16 @@ def close(client: TestClient, tenant: TenantWorld, period: str, partner: Enterpr
     return ok(call(client, tenant.admin, "POST", f"{STAFF}/commission-statements", json=body), 201)["items"]
 
 
-PERIOD = "2098-12"  # every line earned today is before its end
+# Statements are made for months that have ended: lines earned in a test are dated into one of them.
+PERIOD, PERIOD_DAY = ended_month(2)
+LATER, LATER_DAY = ended_month(1)
+
+
+def close_month(client: TestClient, tenant: TenantWorld, partner: Enterprise, months_ago: int = 1) -> list[dict]:
+    """The partner's waiting lines dated into an ended month, and that month's statement made."""
+    period, day = ended_month(months_ago)
+    date_commissions(client, partner.link_id, day)
+    return close(client, tenant, period, partner)
 
 
 def test_the_most_specific_rule_pays_a_won_deal_and_leaving_won_reverses_it(client: TestClient, world: World) -> None:
@@ -134,6 +146,9 @@ def test_a_statement_is_reviewed_approved_posted_and_exported_and_each_line_is_o
     rule(client, world.a, "0.1")
     for partner in (one, two):
         stage(client, world.a, deal(client, world.a, partner, amount="12345.67")["id"], "won")
+    # a line earned this month waits: this month's statement cannot be made yet
+    assert close(client, world.a, PERIOD, one) == []
+    date_commissions(client, one.link_id, PERIOD_DAY)
     (statement,) = close(client, world.a, PERIOD, one)
     assert statement["status"] == "open" and float(statement["total"]) == 1234.57 and statement["lines_count"] == 1
     assert close(client, world.a, PERIOD, one) == []  # nothing more waiting
@@ -174,8 +189,9 @@ def test_a_statement_is_reviewed_approved_posted_and_exported_and_each_line_is_o
     assert cells[0][0] == "earned_on" and any("1234.57" in (r[5] or "") for r in cells[1:])
     # a line earned after approval waits for the next period's statement, never joins this one
     stage(client, world.a, deal(client, world.a, one, amount="1000")["id"], "won")
+    date_commissions(client, one.link_id, LATER_DAY)
     assert close(client, world.a, PERIOD, one) == []
-    (later,) = close(client, world.a, "2099-01", one)
+    (later,) = close(client, world.a, LATER, one)
     assert later["id"] != statement["id"] and later["lines_count"] == 1
     detail = ok(call(client, world.a.admin, "GET", f"{STAFF}/commission-statements/{statement['id']}"))
     assert len(detail["lines"]) == 1
@@ -185,14 +201,14 @@ def test_a_disputed_statement_withdrawn_frees_its_lines_for_the_next(client: Tes
     one = agent(client, world.a)
     rule(client, world.a, "0.01")
     stage(client, world.a, deal(client, world.a, one)["id"], "won")
-    (statement,) = close(client, world.a, "2099-11", one)
+    (statement,) = close_month(client, world.a, one)
     path = f"{PARTNER}/commission-statements/{statement['id']}"
     disputed = ok(call(client, one.admin, "POST", f"{path}/dispute", json={"note": "The rate is wrong"}))
     assert disputed["status"] == "disputed" and disputed["review_note"] == "The rate is wrong"
     staff_path = f"{STAFF}/commission-statements/{statement['id']}"
     ok(call(client, world.a.admin, "POST", f"{staff_path}/withdraw", json={"note": "Corrected"}))
     assert len(lines_of(client, one)) == 1
-    (next_round,) = close(client, world.a, "2099-11", one)
+    (next_round,) = close(client, world.a, LATER, one)
     assert next_round["round"] == 2 and next_round["lines_count"] == 1
 
 
@@ -212,6 +228,13 @@ def test_bad_rules_periods_and_another_tenants_deal_are_refused(client: TestClie
     for period in ("2026-13", "26-01", "2026-1", "x"):
         body = {"period": period}
         assert call(client, admin, "POST", f"{STAFF}/commission-statements", json=body).status_code == 422
+    # a month that has not ended (this one, a later one) has no statement yet: the answer names it
+    this_month = f"{datetime.now(UTC):%Y-%m}"
+    for period in (this_month, "2098-12"):
+        refused = call(client, admin, "POST", f"{STAFF}/commission-statements", json={"period": period})
+        assert refused.status_code == 422, refused.text
+        (error,) = refused.json()["errors"]
+        assert error["field"] == "period" and error["code"] == "period_not_ended" and period in error["message"]
     # tenant B's deal: not found for tenant A's staff
     other = ok(call(client, world.b.admin, "POST", f"{STAFF}/deals", json={"customer_name": "B", "amount": "9"}), 201)
     terms = call(client, admin, "PUT", f"{STAFF}/deals/{other['id']}/commission-terms", json={"deal_type": "renewal"})
@@ -236,32 +259,39 @@ def test_the_pages_show_statements_and_let_the_partner_review_and_the_upstream_a
     won = deal(client, world.a, one, amount="5000")
     stage(client, world.a, won["id"], "won")
     act_as(client, world.a.admin.cookie)
-    made = submit(
+    console_page = client.get("/console/agent/commissions")
+    assert f'value="{LATER}"' in console_page.text  # the form offers the last month that has ended
+    early = submit(
         client, "/console/agent/commissions/close", {"period": "2098-10"}, form_page="/console/agent/commissions"
+    )
+    assert early.status_code == 422 and "2098-10" in early.text and "2098-11-01" in early.text
+    date_commissions(client, one.link_id, PERIOD_DAY)
+    made = submit(
+        client, "/console/agent/commissions/close", {"period": PERIOD}, form_page="/console/agent/commissions"
     )
     assert made.status_code in (302, 303), made.text
     bad = submit(client, "/console/agent/commissions/close", {"period": "soon"}, form_page="/console/agent/commissions")
     assert bad.status_code == 422 and "YYYY-MM" in bad.text
     page = client.get("/console/agent/commissions")
-    assert page.status_code == 200 and one.name in page.text and "2098-10" in page.text
+    assert page.status_code == 200 and one.name in page.text and PERIOD in page.text
     (statement,) = [
         s
         for s in ok(
             call(client, world.a.admin, "GET", f"{STAFF}/commission-statements", params={"enterprise_id": one.link_id})
         )["items"]
-        if s["period"] == "2098-10"
+        if s["period"] == PERIOD
     ]
     portal = f"/p/{world.a.slug}/agent/commissions"
     act_as(client, one.admin.cookie)
     mine = client.get(portal)
-    assert mine.status_code == 200 and "2098-10" in mine.text and "500.00" in mine.text
+    assert mine.status_code == 200 and PERIOD in mine.text and "500.00" in mine.text
     detail = client.get(f"{portal}/{statement['id']}")
     assert detail.status_code == 200 and won["customer_name"] in detail.text
     accepted = submit(client, f"{portal}/{statement['id']}/accept", {}, form_page=f"{portal}/{statement['id']}")
     assert accepted.status_code in (302, 303)
     act_as(client, two.admin.cookie)
     assert client.get(f"{portal}/{statement['id']}").status_code == 404
-    assert "2098-10" not in client.get(portal).text
+    assert statement["id"] not in client.get(portal).text
     act_as(client, world.a.admin.cookie)
     console = f"/console/agent/commissions/{statement['id']}"
     approved = submit(client, f"{console}/approve", {}, form_page=console)
@@ -275,7 +305,7 @@ def test_a_commission_amount_hidden_by_a_field_rule_is_absent_for_the_partner(cl
     one = agent(client, world.a)
     rule(client, world.a, "0.1")
     stage(client, world.a, deal(client, world.a, one, amount="7000")["id"], "won")
-    (statement,) = close(client, world.a, "2098-09", one)
+    (statement,) = close_month(client, world.a, one)
     role = ok(call(client, world.a.admin, "GET", "/api/roles/deal_registrar"))
     fields = {**role["fields"], "partner.agent.commission": {"amount": "hidden", "rate": "hidden"}}
     ok(call(client, world.a.admin, "PATCH", "/api/roles/deal_registrar", json={"fields": fields}))

@@ -54,6 +54,19 @@ def budget_now(client: TestClient, world: World, budget_id: str) -> dict:
     return next(b for b in ok(call(client, world.a.admin, "GET", f"{STAFF}/fund-budgets")) if b["id"] == budget_id)
 
 
+def fund_entries(client: TestClient, world: World, partner: Enterprise) -> list[dict]:
+    path = f"/api/ordering/accounts/{partner.link_id}/statement"
+    return [e for e in ok(call(client, world.a.admin, "GET", path))["lines"] if e["kind"] == "fund"]
+
+
+def claimed_request(client: TestClient, world: World, partner: Enterprise, amount: str) -> dict:
+    """A request of `partner` approved for `amount` on a budget of its own, and claimed in full."""
+    pot = budget(client, world, amount)
+    made = ask(client, partner, amount)
+    ok(approve(client, world.a.admin, made["id"], pot["id"]))
+    return ok(claim(client, partner, made["id"], amount, pdf(), "invoice.pdf"))
+
+
 def test_a_request_is_approved_claimed_with_proof_and_paid_within_its_budget(client: TestClient, world: World) -> None:
     one, other = agent(client, world.a), agent(client, world.a, "Other agent")
     pot = budget(client, world, "10000")
@@ -108,6 +121,11 @@ def test_a_request_is_approved_claimed_with_proof_and_paid_within_its_budget(cli
     after = budget_now(client, world, pot["id"])
     assert (float(after["reserved"]), float(after["paid"])) == (4000, 4000)  # the 1,000 not claimed came back
     assert call(client, world.a.admin, "POST", f"{STAFF}/fund-requests/{made['id']}/pay", json={}).status_code == 409
+    # the payment is on the partner's account, once, and on no one else's
+    assert paid["posted"] is True
+    (entry,) = fund_entries(client, world, one)
+    assert float(entry["credit"]) == 4000 and "Trade show booth" in entry["description"]
+    assert fund_entries(client, world, other) == []
     # the budget cannot shrink below what it holds
     shrink = call(client, world.a.admin, "PATCH", f"{STAFF}/fund-budgets/{pot['id']}", json={"amount": "3999"})
     assert shrink.status_code == 422
@@ -120,9 +138,10 @@ def test_a_tiers_budget_serves_only_that_tier_and_bad_amounts_are_refused(client
     made = ask(client, plain, "10")
     wrong = approve(client, world.a.admin, made["id"], golden["id"])
     assert wrong.status_code == 422 and wrong.json()["errors"][0]["code"] == "wrong_tier"
-    for amount in ("-5", "0", "100000000000000", "1e30", "NaN", "1.001"):
+    for amount in ("-5", "0", "100000000000000", "1e30", "NaN", "1.001", "10^20"):
         response = call(client, plain.admin, "POST", PARTNER, json={"amount": amount, "purpose": "x"})
         assert response.status_code == 422, amount
+
     control = call(client, plain.admin, "POST", PARTNER, json={"amount": "5", "purpose": "bad\x00purpose"})
     assert control.status_code in (400, 422)
     for amount in ("-1", "100000000000000"):
@@ -147,6 +166,47 @@ def test_a_tiers_budget_serves_only_that_tier_and_bad_amounts_are_refused(client
     refused = approve(client, world.a.admin, late["id"], ended["id"])
     assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "out_of_period"
     assert float(budget_now(client, world, ended["id"])["reserved"]) == 0
+
+
+def test_a_paid_claim_shows_on_the_partners_account_page(client: TestClient, world: World) -> None:
+    """Dealer X (whose admin also asks for funds) sees the payment among its account's entries; dealer Y
+    does not, nor does tenant B."""
+    from tests.integration.web.test_pages import act_as, submit
+
+    made = claimed_request(client, world, world.x, "1200")
+    act_as(client, world.a.admin.cookie)
+    paid = submit(client, f"/console/agent/funds/{made['id']}/pay", {}, form_page="/console/agent/funds")
+    assert paid.status_code in (302, 303), paid.text
+    console = client.get(f"/console/ordering/accounts/{world.x.link_id}")
+    assert console.status_code == 200 and "Market development funds" in console.text
+    act_as(client, world.x.admin.cookie)
+    page = client.get(f"/p/{world.a.slug}/ordering/account")
+    assert page.status_code == 200, page.text
+    assert "Market development funds" in page.text and made["id"][:8] in page.text
+    act_as(client, world.y.admin.cookie)
+    assert made["id"][:8] not in client.get(f"/p/{world.a.slug}/ordering/account").text
+    client.cookies.clear()
+    assert fund_entries(client, world, world.x)[-1]["credit"] in ("1200.00", "1200", 1200, "1200.0000")
+    other = ok(call(client, world.b.admin, "GET", f"{STAFF}/fund-requests"))
+    assert made["id"] not in str(other)
+
+
+@pytest.mark.postgres_only
+def test_a_claim_paid_by_several_at_once_is_paid_and_posted_exactly_once(client: TestClient, world: World) -> None:
+    partner = agent(client, world.a)
+    made = claimed_request(client, world, partner, "2500")
+
+    def send(_: int) -> Any:
+        return call(client, world.a.admin, "POST", f"{STAFF}/fund-requests/{made['id']}/pay", json={})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(send, range(8)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [200] + [409] * 7, [r.text for r in responses if r.status_code not in (200, 409)]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"fund_request_status"}
+    (entry,) = fund_entries(client, world, partner)
+    assert float(entry["credit"]) == 2500
+    assert float(budget_now(client, world, made["budget_id"])["paid"]) == 2500
 
 
 @pytest.mark.postgres_only
@@ -184,6 +244,13 @@ def test_the_pages_let_a_partner_ask_and_claim_and_the_upstream_approve_and_pay(
     assert asked.status_code in (302, 303), asked.text
     refused = submit(client, portal, {"amount": "-1", "purpose": "Negative"})
     assert refused.status_code == 422
+    # a huge amount is told the allowed range, not that it is not a number
+    for typed in ("100000000000000000000", "10^20", "1e20"):
+        huge = submit(client, portal, {"amount": typed, "purpose": "Huge"})
+        assert huge.status_code == 422 and "must be a number" not in huge.text
+        assert "must be between 0.01 and 99999999999999.99" in huge.text, typed
+    words = submit(client, portal, {"amount": "lots", "purpose": "Words"})
+    assert words.status_code == 422 and "between 0.01 and 99999999999999.99" in words.text
     (made,) = ok(call(client, one.admin, "GET", PARTNER))["items"]
     act_as(client, other.admin.cookie)
     assert "Roadshow in Ningbo" not in client.get(portal).text

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.cli import portal, portal_process
@@ -96,6 +97,28 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
         ).fetchall()
     for slug in ("acme-pumps", "borealis-valves"):
         assert {status: n for s, status, n in leads if s == slug} == {"pooled": 6, "assigned": 2, "new": 1}
+    # the dashboard's recycling figures (taken back by reason, more time asked and given), last month's
+    # commission statements, and a paid fund claim on the partner's account, once each
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        recycled = db.execute(
+            "SELECT t.slug, e.note, count(*) FROM agent_lead_events e JOIN tenants t ON t.id = e.tenant_id"
+            " WHERE e.action = 'recycled' GROUP BY t.slug, e.note"
+        ).fetchall()
+        extensions = db.execute(
+            "SELECT t.slug, x.status, count(*) FROM agent_lead_extensions x JOIN tenants t ON t.id = x.tenant_id"
+            " GROUP BY t.slug, x.status"
+        ).fetchall()
+        periods = db.execute("SELECT DISTINCT period FROM agent_commission_statements").fetchall()
+        funds = db.execute(
+            "SELECT t.slug, count(*) FROM ordering_account_entries e JOIN tenants t ON t.id = e.tenant_id"
+            " WHERE e.kind = 'fund' GROUP BY t.slug"
+        ).fetchall()
+    for slug in ("acme-pumps", "borealis-valves"):
+        assert {note: n for s, note, n in recycled if s == slug} == {"no_follow_up": 2, "no_conversion": 1}
+        assert {status: n for s, status, n in extensions if s == slug} == {"approved": 1, "pending": 1}
+    last_day = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
+    assert periods == [(f"{last_day:%Y-%m}",)]
+    assert dict(funds) == {"acme-pumps": 1, "borealis-valves": 1}
     # each service partner's spare parts (a shipped request stocked it, one waits) and field work on the
     # ticket on site (a check-in, a note, a part, a photo), once
     with sqlite3.connect(tmp_path / "portal.db") as db:

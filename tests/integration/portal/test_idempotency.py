@@ -20,7 +20,15 @@ from portal.idempotency import IdempotencyRecord
 from tests.db import run_with_database
 from tests.integration.service.test_field import on_site, on_the_way, stocked
 from tests.isolation.harness import tenant_fingerprint
-from tests.world import PASSWORD, WEBHOOK_URL, Credential, World, connect_workspace, partner_type_id
+from tests.world import (
+    PASSWORD,
+    WEBHOOK_URL,
+    Credential,
+    World,
+    connect_workspace,
+    ended_month,
+    partner_type_id,
+)
 
 
 def new_user(email: str) -> dict[str, str]:
@@ -170,7 +178,7 @@ CREATING: dict[str, CreatingCase] = {
     "/api/agent/commission-statements": lambda c, w: (
         w.a.admin,
         "/api/agent/commission-statements",
-        {"period": "2098-11", "enterprise_id": w.x.link_id},
+        {"period": ended_month(2)[0], "enterprise_id": w.x.link_id},
     ),
     "/api/agent/fund-budgets": lambda c, w: (
         w.a.admin,
