@@ -250,6 +250,9 @@ def _insert_into(table: Table) -> Insert:
 
 @event.listens_for(TenantSession, "before_commit")
 def _write_queued_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        session.flush()  # a savepoint released: what it queued is written now, in the context it was made in
+        return
     # The commit's own flush, made here rather than after this hook, and without writing the queue after it
     # as other flushes do, so that what it queues (the audit entries of its changes) goes with the COMMIT.
     Session.flush(session)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from portal.audit import AuditEntry, record_action
 from portal.config import Settings
 from portal.db.context import tenant_context
 from portal.db.engine import Database
+from portal.db.tenancy import within
 from portal.errors import TenantViolation
 from portal.outbox import OutboxEvent, publish
 from tests.db import run_with_database
@@ -156,3 +159,25 @@ def test_signing_in_is_not_recorded_as_a_change_of_the_account(client: TestClien
     api_login(client, world.a.slug, world.a.others["staff"].email)
     entries = client.get(f"/api/audit?object_id={world.a.others['staff'].user_id}", headers=world.a.admin.bearer)
     assert all("last_login_at" not in (e["after"] or {}) or e["action"] == "create" for e in entries.json())
+
+
+def test_an_entry_made_in_a_savepoint_within_another_context_is_written_in_that_context(
+    settings: Settings, world: World
+) -> None:
+    """Audit entries wait for the next flush or the COMMIT; one made inside a savepoint, in a block of another
+    tenant's context, is written as the savepoint is released, there, and not at the commit in the first."""
+    a, b = uuid.UUID(world.a.tenant_id), uuid.UUID(world.b.tenant_id)
+    subject = SimpleNamespace(tenant_id=b, __tablename__="demo_subjects", id=uuid.uuid4())
+
+    async def work(db: Database) -> list[str]:
+        async with db.session(tenant_context(a)) as session, within(session, tenant_context(b)):
+            async with session.begin_nested():
+                record_action(session, subject, "demo.noted", {"n": 1})
+            record_action(session, subject, "demo.after", {"n": 2})
+        async with db.session(tenant_context(b)) as session:
+            rows = await session.scalars(
+                select(AuditEntry.action).where(AuditEntry.object_id == subject.id).order_by(AuditEntry.action)
+            )
+            return list(rows)
+
+    assert run_with_database(settings, work) == ["demo.after", "demo.noted"]
