@@ -43,7 +43,7 @@ def test_the_fee_schedule_is_checked_whole_and_belongs_to_its_tenant(client: Tes
     saved = schedule(
         client,
         world,
-        {"ticket_type": "repair", "labour": "120.50", "travel": "30", "parts": "40"},
+        {"ticket_type": "repair", "labour": "120.50", "travel": "30"},
         {"ticket_type": "maintenance", "labour": "80"},
     )
     assert [(f["ticket_type"], Decimal(str(f["labour"]))) for f in saved] == [
@@ -77,7 +77,7 @@ def test_the_fee_schedule_is_checked_whole_and_belongs_to_its_tenant(client: Tes
 def test_a_settlement_is_disputed_answered_approved_and_credited_to_the_partner(
     client: TestClient, world: World
 ) -> None:
-    schedule(client, world, {"ticket_type": "repair", "labour": "100", "travel": "25", "parts": "40"})
+    schedule(client, world, {"ticket_type": "repair", "labour": "100", "travel": "25"})
     first = closed(client, world)
     second = closed(client, world)
     created = ok(run(client, world), 201)
@@ -144,7 +144,7 @@ def test_a_settlement_is_disputed_answered_approved_and_credited_to_the_partner(
     sheet = call(client, dispatcher, "GET", f"{mine}/export.xlsx")
     assert sheet.status_code == 200
     rows = list(openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("settlement", "partner", "ticket") and rows[-1][9] == f"{total + 35:.2f}"
+    assert rows[0][:3] == ("settlement", "partner", "ticket") and rows[-1][10] == f"{total + 35:.2f}"
 
 
 def test_a_run_is_checked_and_writes_nothing_when_refused(client: TestClient, world: World) -> None:
