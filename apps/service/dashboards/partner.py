@@ -28,7 +28,7 @@ async def partner_dashboard_page(
     chosen = int(days) if days and days.isdigit() and int(days) in PERIODS else PERIODS[1]
     found = await figures(tickets, chosen)
     list_path = portal.path("service/tickets")
-    shown = charts(found, list_path, by_partner=False)
+    shown = charts(found, list_path, name_partner=False)
     period = found.period
     since = {"status": "all", "opened_from": period.start.isoformat(), "opened_to": period.end.isoformat()}
     own = found.partners[0][0] if found.partners else None
