@@ -260,3 +260,22 @@ def test_the_console_corrects_a_partners_stock(client: TestClient, world: World)
     shown = page(client, done.headers["location"])
     assert "The stock is corrected." in shown and "Found one damaged" in shown
     assert held(client, world, product) == before - 1
+
+
+@pytest.mark.postgres_only
+def test_ten_corrections_taking_off_at_once_never_go_below_zero(client: TestClient, world: World) -> None:
+    admin = world.a.admin
+    product = ok(call(client, admin, "POST", "/api/ordering/products", json={"sku": unique("SK"), "name": "Bolt"}), 201)
+    body = {"enterprise_id": world.service["fixit"].link_id, "product_id": product["id"], "reason": "Count"}
+    ok(call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": 4}), 201)
+
+    def take(_index: int) -> Any:
+        return call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": -1})
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(take, range(10)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 4 + [409] * 6, [r.text for r in responses]
+    assert held(client, world, product["id"]) == 0
+    left = sorted(r.json()["quantity_after"] for r in responses if r.status_code == 201)
+    assert left == [0, 1, 2, 3]
