@@ -26,6 +26,10 @@ DEAL_REGISTRAR = "deal_registrar"
 SERVICE_MANAGER = "service_manager"
 SERVICE_DISPATCHER = "service_dispatcher"
 SERVICE_ENGINEER = "service_engineer"
+# A trading partner's people: its admin runs its ordering, its buyers place orders (their grants come with
+# the ordering app, apps.ordering.presets); both open service tickets for the devices it sold.
+DEALER_ADMIN = "dealer_admin"
+DEALER_BUYER = "dealer_buyer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,20 +109,20 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
     ),
     PresetRole(MEMBER, N_("Member"), "external", N_("Signs in and sees the portal"), (("partner.profile", "read"),)),
     PresetRole(
-        "dealer_admin",
+        DEALER_ADMIN,
         N_("Dealer admin"),
         "external",
         N_("Runs the dealer's ordering"),
         (("partner.profile", "read"),),
-        ("ordering",),
+        ("ordering", "service"),
     ),
     PresetRole(
-        "dealer_buyer",
+        DEALER_BUYER,
         N_("Dealer buyer"),
         "external",
         N_("Places orders"),
         (("partner.profile", "read"),),
-        ("ordering",),
+        ("ordering", "service"),
     ),
     PresetRole(
         DEAL_REGISTRAR,
@@ -153,8 +157,8 @@ PRESET_ROLES: tuple[PresetRole, ...] = (
 _TRADE = (
     (ENTERPRISE_ADMIN, True, False, True),
     (MEMBER, True, True, True),
-    ("dealer_admin", True, False, True),
-    ("dealer_buyer", True, True, False),
+    (DEALER_ADMIN, True, False, True),
+    (DEALER_BUYER, True, True, False),
 )
 _SERVICE = (
     (ENTERPRISE_ADMIN, True, False, True),

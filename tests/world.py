@@ -679,7 +679,7 @@ def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterpri
 def sample_settlement(client: TestClient, tenant: TenantWorld, enterprise: Enterprise, device_id: str) -> Any:
     """A settlement in review of enterprise X's one closed ticket, priced by tenant A's fee schedule."""
     admin = tenant.admin.bearer
-    fees = {"fees": [{"ticket_type": "maintenance", "labour": "80.00", "travel": "20.00", "parts": "15.00"}]}
+    fees = {"fees": [{"ticket_type": "maintenance", "labour": "80.00", "travel": "20.00"}]}
     assert client.put("/api/service/fees", headers=admin, json=fees).status_code == 200
     body = {
         "type": "maintenance",

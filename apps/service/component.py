@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from apps.service.controllers import CONTROLLERS
+from apps.service.dealer.api import DEALER_CONTROLLERS
 from apps.service.demo import load_service
 from apps.service.dispatch import closing
 from apps.service.dispatch.api import DISPATCH_CONTROLLERS
@@ -39,6 +40,7 @@ component = Component(
         "apps.service.field.models",
         "apps.service.parts.models",
         "apps.service.settlement.models",
+        "apps.service.dealer.models",
     ),
     route_handlers=[
         *CONTROLLERS,
@@ -47,6 +49,7 @@ component = Component(
         *FIELD_CONTROLLERS,
         *PARTS_CONTROLLERS,
         *SETTLEMENT_CONTROLLERS,
+        *DEALER_CONTROLLERS,
         *PAGES,
     ],
     objects=(*OBJECTS, *PARTS_OBJECTS),

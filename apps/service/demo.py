@@ -2,8 +2,10 @@
 covers one region, a second engineer for each service partner (FixIt for Acme Pumps, 速修服务 for 北辰阀门),
 an installed base of devices from the catalog (some out of warranty), and tickets in every status, moved
 there through the same workflow as the API by the people whose step it is, then dated back over the last
-weeks; a fee schedule and a settlement of the partner's closed tickets in review, one line disputed. Runs
-after the demo partners and catalogs; skips a tenant that has devices already."""
+weeks (the finished ones with a spare part fitted on site); a ticket a dealer opened for a device it sold,
+dispatched and accepted; a fee schedule and a settlement of the partner's closed tickets in review, its
+parts billed at their catalog price, one line disputed. Runs after the demo partners and catalogs; skips a
+tenant that has devices already."""
 
 from __future__ import annotations
 
@@ -18,10 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product
 from apps.service import workflow
+from apps.service.dealer.tickets import DealerTicketIn, DealerTickets
 from apps.service.dispatch.models import DispatchRule, DispatchRulePartner
 from apps.service.field.demo import load_field_work
 from apps.service.field.models import FieldEntry
-from apps.service.field.steps import Location
+from apps.service.field.steps import FieldWork, Location
 from apps.service.models import Device, Ticket, TicketEvent
 from apps.service.objects import PARTNER_JOB, PARTNER_SETTLEMENT, PARTNER_TICKET, SETTLEMENT, TICKET
 from apps.service.parts.demo import load_parts
@@ -61,9 +64,11 @@ class Plan:
     parts_notes: tuple[str, str] = ("", "")
     field_note: str = ""
     site: tuple[float, float] = (0.0, 0.0)
-    # the fee schedule: (ticket type, region code or None, labour, travel, parts under warranty)
-    fees: tuple[tuple[str, str | None, str, str, str], ...] = ()
+    # the fee schedule: (ticket type, region code or None, labour, travel); parts are billed from use
+    fees: tuple[tuple[str, str | None, str, str], ...] = ()
     dispute: str = ""  # the partner's reason on the first line of its settlement in review
+    # the ticket the first dealer opens for a device it sold: (type, priority, symptoms, contact, phone)
+    dealer_ticket: tuple[str, str, str, str, str] | None = None
 
 
 ACME = Plan(
@@ -118,13 +123,14 @@ ACME = Plan(
     field_note="The pressure switch sticks when the pump room is hot; cleaned it and replaced the seal.",
     site=(45.756967, 126.642464),
     fees=(
-        ("installation", None, "300.00", "60.00", "0.00"),
-        ("repair", None, "150.00", "40.00", "60.00"),
-        ("repair", "NORTH", "150.00", "70.00", "60.00"),
-        ("maintenance", None, "100.00", "40.00", "30.00"),
-        ("inspection", None, "80.00", "40.00", "0.00"),
+        ("installation", None, "300.00", "60.00"),
+        ("repair", None, "150.00", "40.00"),
+        ("repair", "NORTH", "150.00", "70.00"),
+        ("maintenance", None, "100.00", "40.00"),
+        ("inspection", None, "80.00", "40.00"),
     ),
     dispute="The site is 120 km away: the northern travel fee applies",
+    dealer_ticket=("repair", "high", "The pump we sold restarts every few minutes", "Mr Gao", "+86 135 0451 0014"),
 )
 BOREALIS = Plan(
     partner="WX",
@@ -162,13 +168,14 @@ BOREALIS = Plan(
     field_note="阀杆密封老化导致渗漏，已更换密封并紧固压盖。",  # noqa: RUF001
     site=(39.904211, 116.407395),
     fees=(
-        ("installation", None, "800.00", "150.00", "0.00"),
-        ("repair", None, "400.00", "100.00", "200.00"),
-        ("repair", "HB", "400.00", "160.00", "200.00"),
-        ("maintenance", None, "300.00", "100.00", "80.00"),
-        ("inspection", None, "200.00", "100.00", "0.00"),
+        ("installation", None, "800.00", "150.00"),
+        ("repair", None, "400.00", "100.00"),
+        ("repair", "HB", "400.00", "160.00"),
+        ("maintenance", None, "300.00", "100.00"),
+        ("inspection", None, "200.00", "100.00"),
     ),
     dispute="需要两次上门 第二次的差旅费未计入",
+    dealer_ticket=("repair", "normal", "我们售出的阀门开关时有异响", "钱先生", "138 0000 2011"),
 )
 PLANS = {"acme-pumps": ACME, "borealis-valves": BOREALIS}
 # How each status is reached from "new": (step, who takes it)
@@ -185,6 +192,8 @@ PATHS["resolved"] = (*PATHS["on_site"], ("resolve", "engineer"))
 PATHS["confirmed"] = (*PATHS["resolved"], ("confirm", "staff"))
 PATHS["closed"] = (*PATHS["confirmed"], ("close", "staff"))
 PATHS["cancelled"] = (*PATHS["dispatched"], ("cancel", "staff"))
+# the statuses whose ticket had a part fitted on site
+FITTED = ("resolved", "confirmed", "closed")
 STAMPS = (
     "created_at",
     "dispatched_at",
@@ -243,7 +252,7 @@ async def load_service(services: Services, context: dict[str, Any]) -> None:
             await _dispatch_rule(session, partner)
             await policy_changed(session, tenant_id)
         async with services.db.session(tenant_context(tenant_id, channel="cli")) as session:
-            await _tickets(services, session, tenant_id, plan, partner, devices)
+            await _tickets(services, session, tenant_id, plan, partner, devices, links.get(plan.dealers[0]))
 
 
 async def _dispatch_rule(session: AsyncSession, partner: EnterpriseLink) -> None:
@@ -363,6 +372,7 @@ async def _tickets(
     plan: Plan,
     partner: EnterpriseLink,
     devices: list[Device],
+    dealer: EnterpriseLink | None,
 ) -> None:
     version = await session.scalar(select(Tenant.policy_version).where(Tenant.id == tenant_id)) or 0
     policy = RolePolicy(services.objects)
@@ -393,7 +403,7 @@ async def _tickets(
     )
     await load_parts(staff, dispatcher, parts, plan.parts_notes)
     for index, (status, kind, priority, symptoms, contact, phone, days) in enumerate(plan.tickets):
-        device = devices[index % len(devices)]
+        device = _device_for(devices, index, status)
         ticket = await workflow.open_ticket(
             staff,
             workflow.NewTicket(kind, symptoms, contact, phone, priority, device_id=device.id),
@@ -408,12 +418,60 @@ async def _tickets(
                 await workflow.assign(side, ticket.id, worker.id)
             else:
                 await workflow.move(side, ticket.id, action, plan.notes.get(action))
+            if action == "arrive" and status in FITTED and len(parts) > 1:
+                # the finished tickets had a part fitted: the settlement bills it (under warranty)
+                await FieldWork(engineer, services.attachments).use_part(ticket.id, parts[1].id, 1)
         if status == "on_site":
             site = Location(*plan.site, accuracy_m=15)
             part = parts[0] if parts else None
             await load_field_work(services.attachments, engineer, ticket.id, part, site, plan.field_note)
         await _date_back(session, ticket.id, days)
+    if dealer is not None and plan.dealer_ticket is not None:
+        await _dealer_ticket(
+            session, policy, tenant_id, plan.dealer_ticket, dealer, devices, staff, dispatcher, partner
+        )
     await _settlement(session, policy, staff.actor, dispatcher.actor, plan, partner)
+
+
+def _device_for(devices: list[Device], index: int, status: str) -> Device:
+    """The ticket's device, in turn; a closed one's under warranty, so its settlement line bills its part."""
+    device = devices[index % len(devices)]
+    if status != "closed":
+        return device
+    today = utcnow().date()
+    ordered = devices[index % len(devices) :] + devices[: index % len(devices)]
+    return next((d for d in ordered if d.warranty_end is not None and d.warranty_end >= today), device)
+
+
+async def _dealer_ticket(
+    session: AsyncSession,
+    policy: RolePolicy,
+    tenant_id: uuid.UUID,
+    wanted: tuple[str, str, str, str, str],
+    dealer: EnterpriseLink,
+    devices: list[Device],
+    staff: Tickets,
+    dispatcher: Tickets,
+    partner: EnterpriseLink,
+) -> None:
+    """The dealer's admin opens a ticket for a device the dealer sold (through the dealer's own service, as
+    the portal does); staff dispatch it to the service partner, which accepts it: the dealer follows it."""
+    device = next((d for d in devices if d.dealer_id == dealer.id), None)
+    head = await session.scalar(
+        select(Membership)
+        .where(Membership.link_id == dealer.id, Membership.is_enterprise_admin.is_(True))
+        .order_by(Membership.created_at)
+        .limit(1)
+    )
+    if device is None or head is None:
+        return
+    kind, priority, symptoms, contact, phone = wanted
+    opener = DealerTickets(session, policy, await _actor_of(session, policy, tenant_id, head, dealer))
+    _opened, ticket = await opener.open(
+        DealerTicketIn(kind, symptoms, contact, phone, priority, serial_number=device.serial_number)
+    )
+    await workflow.dispatch(staff, ticket.id, partner.id)
+    await workflow.move(dispatcher, ticket.id, "accept")
 
 
 async def _settlement(
@@ -425,8 +483,8 @@ async def _settlement(
     await fees.replace(
         session,
         [
-            fees.FeeIn(kind, regions.get(region) if region else None, Decimal(labour), Decimal(travel), Decimal(parts))
-            for kind, region, labour, travel, parts in plan.fees
+            fees.FeeIn(kind, regions.get(region) if region else None, Decimal(labour), Decimal(travel))
+            for kind, region, labour, travel in plan.fees
         ],
     )
     today = utcnow().date()

@@ -10,6 +10,10 @@ level can differ between the two kinds of people a service partner has:
   service providers' level is "own records only". An engineer whose role also grants the first sees
   the enterprise's, as the role says.
 
+"partner.service.dealer_ticket": the tickets a dealer's enterprise opened for the devices it sold, which
+it follows without seeing the service partner's side of them (its records are apps.service.dealer's rows,
+whose enterprise is the dealer, so a data level of its own keeps a dealer to its enterprise's).
+
 "partner.service.offer" holds the field rules of a ticket dispatched to a partner that has not yet
 accepted it: the customer's phone and the site address are hidden there by default (a role that does
 not grant it sees neither before acceptance either), so a partner learns how to reach the customer only
@@ -18,6 +22,7 @@ once it has taken the work on.
 
 from __future__ import annotations
 
+from apps.service.dealer.models import DealerTicket
 from apps.service.models import Device, Ticket
 from apps.service.settlement.models import Settlement
 from portal.i18n import N_
@@ -30,6 +35,7 @@ PARTNER_JOB = "partner.service.job"
 PARTNER_OFFER = "partner.service.offer"
 PARTNER_DEVICE = "partner.service.device"
 PARTNER_SETTLEMENT = "partner.service.settlement"
+PARTNER_DEALER_TICKET = "partner.service.dealer_ticket"
 
 TICKET = "service.ticket"
 DEVICE = "service.device"
@@ -106,6 +112,14 @@ OBJECTS = (
         model=Settlement,
         app=APP,
         staff_view=(SETTLEMENT,),
+    ),
+    ProtectedObject(
+        PARTNER_DEALER_TICKET,
+        N_("Service tickets the enterprise opened"),
+        ("read", "create"),
+        model=DealerTicket,
+        app=APP,
+        staff_view=(TICKET,),
     ),
     ProtectedObject(
         TICKET,

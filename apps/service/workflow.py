@@ -94,6 +94,17 @@ def event_payload(ticket: Ticket, action: str) -> dict[str, object]:
     }
 
 
+# Who owns a ticket nobody of the manufacturer's opened (a dealer's or a customer's), while no engineer has
+# it: nobody. A partner's person who opened it must not reach it through the owner branch of a service
+# partner's data level (its notes, its field work, its steps); they follow it on their own side.
+NOBODY = uuid.UUID(int=0)
+
+
+def owner_of_opener(ticket: Ticket) -> uuid.UUID:
+    """The ticket's owner when no engineer holds it: staff who opened it, else nobody."""
+    return ticket.opened_by if ticket.opened_by_kind == "internal" else NOBODY
+
+
 def channel_of(actor: Actor) -> str:
     if actor.kind == "customer":
         return "device_page"
@@ -161,7 +172,7 @@ async def open_on_device(
         contact_email=contact_email,
         address=address,
         region_id=region_id,
-        owner_id=actor.user_id,
+        owner_id=actor.user_id if actor.kind == "internal" else NOBODY,
         enterprise_id=None,
         opened_by=actor.user_id,
         opened_by_kind=actor.kind,
@@ -363,7 +374,7 @@ async def dispatch_to(
         "enterprise_id": link.id,
         "engineer_id": person.id if person else None,
         "engineer_name": person.name if person else None,
-        "owner_id": person.id if person else ticket.opened_by,
+        "owner_id": person.id if person else owner_of_opener(ticket),
         "dispatched_at": utcnow(),
     }
     return await apply(
@@ -435,7 +446,7 @@ async def move(tickets: Tickets, ticket_id: uuid.UUID, action: str, note: str | 
     enterprise_id = None
     if action == "reject":  # back to the manufacturer's queue: the partner and its engineer let go of it
         enterprise_id = ticket.enterprise_id
-        changes.update(enterprise_id=None, engineer_id=None, engineer_name=None, owner_id=ticket.opened_by)
+        changes.update(enterprise_id=None, engineer_id=None, engineer_name=None, owner_id=owner_of_opener(ticket))
     return await apply(tickets, ticket, step, cleaned, changes, enterprise_id=enterprise_id)
 
 

@@ -59,13 +59,30 @@ def is_creating(handler: BaseRouteHandler, path: str) -> bool:
     return bool(handler.opt.get("idempotent", handler.status_code == HTTP_201_CREATED))
 
 
-def request_fingerprint(method: str, path: str, body: bytes) -> str:
-    """JSON is compared as data (key order and whitespace do not matter); any other body byte for byte."""
+def request_fingerprint(method: str, path: str, body: bytes, content_type: str = "") -> str:
+    """JSON is compared as data (key order and whitespace do not matter); any other body byte for byte,
+    except a multipart body's boundary, which a client draws anew for each attempt: the same upload sent
+    again is the same request."""
+    boundary = _boundary(content_type)
+    if boundary:
+        body = body.replace(b"--" + boundary, b"--")
     try:
         data: Any = msgspec.json.decode(body) if body else None
     except msgspec.DecodeError:
         data = hashlib.sha256(body).hexdigest()
     return idempotency.fingerprint(method, path, data)
+
+
+def _boundary(content_type: str) -> bytes | None:
+    """The boundary of a multipart/* content type, as the body spells it."""
+    kind, _, rest = content_type.partition(";")
+    if not kind.strip().lower().startswith("multipart/"):
+        return None
+    for parameter in rest.split(";"):
+        name, _, value = parameter.strip().partition("=")
+        if name.strip().lower() == "boundary" and value.strip().strip('"'):
+            return value.strip().strip('"').encode("latin-1", "replace")
+    return None
 
 
 class Replayed(Exception):
@@ -79,7 +96,8 @@ async def claim(request: Request[Any, Any, Any], session: AsyncSession, actor: A
     key = request.headers.get(idempotency.HEADER)
     if key is None or not is_creating(request.route_handler, request.url.path):
         return
-    fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
+    content_type = request.headers.get("content-type", "")
+    fingerprint = request_fingerprint(request.method, request.url.path, await request.body(), content_type)
     claimed = await idempotency.claim(session, actor, key, fingerprint)
     if isinstance(claimed, idempotency.SavedResponse):
         raise Replayed(claimed)

@@ -89,6 +89,8 @@ OBJECT_LABELS: dict[str, str] = {
     "service_fees": N_("Service fee"),
     "service_settlements": N_("Service settlement"),
     "service_settlement_lines": N_("Service settlement line"),
+    "service_dealer_tickets": N_("Service ticket opened by a dealer"),
+    "service_stock_adjustments": N_("Spare-parts stock adjustment"),
     "service_sla_targets": N_("Service level target"),
     "sync_rules": N_("Sync rule"),
 }

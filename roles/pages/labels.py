@@ -45,6 +45,8 @@ ACTION_LABELS: dict[str, str] = {
     "distribute": N_("Distribute"),
     # service settlements: partners dispute a line
     "dispute": N_("Dispute"),
+    # spare parts: staff correct a partner's stock
+    "adjust": N_("Adjust"),
     # deal registrations, commissions and market development funds
     "decide": N_("Decide"),
     "setup": N_("Set up"),

@@ -22,16 +22,18 @@ DASHBOARDS = "/console/service/dashboards"
 TICKETS = "/console/service/tickets"
 
 
-def _list(**values: Any) -> str:
-    return with_query(TICKETS, values)
-
-
 def _short(name: str) -> str:
     return name if len(name) <= 12 else f"{name[:11]}…"
 
 
-def charts(found: Figures) -> dict[str, Any]:
-    """The page's charts and the per-partner compliance rows, with the links of each bar."""
+def charts(found: Figures, tickets_path: str = TICKETS, *, name_partner: bool = True) -> dict[str, Any]:
+    """The page's charts and the per-partner compliance rows, with the links of each bar to the ticket
+    list at `tickets_path`. `name_partner` False (a partner's own dashboard): the list is the partner's,
+    so the links name no partner."""
+
+    def _list(partner: Any = None, **values: Any) -> str:
+        return with_query(tickets_path, {**values, "partner": partner if name_partner else None})
+
     period = found.period
     since = {"opened_from": period.start.isoformat(), "opened_to": period.end.isoformat(), "status": "all"}
     by_status = bar_chart(

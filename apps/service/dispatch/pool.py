@@ -69,7 +69,7 @@ async def take(tickets: Tickets, ticket_id: uuid.UUID) -> Ticket:
         "enterprise_id": tickets.actor.enterprise_id,
         "engineer_id": None,
         "engineer_name": None,
-        "owner_id": ticket.opened_by,
+        "owner_id": workflow.owner_of_opener(ticket),
         "dispatched_at": now,
     }
     number = ticket.number  # read now: after a failed flush the row may not be read again

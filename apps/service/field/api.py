@@ -1,8 +1,9 @@
 """The field steps over the JSON API, for both ways a partner reaches tickets (the enterprise's,
 /api/partner/service/tickets, and the engineer's own, /api/partner/service/jobs), and the field record
 for staff (/api/service/tickets/{id}/field). Each step answers the entry it made; check-in, notes and
-parts create one (201, with an Idempotency-Key replayed), a photo or signature is a multipart upload
-answered with its entry (200). Files are fetched from the entry's `url` with the same credentials."""
+parts create one (201), a photo or signature is a multipart upload answered with its entry (200); every
+one of them honours an Idempotency-Key (a retry with the key answers the first entry again, and a photo
+sent twice is stored once). Files are fetched from the entry's `url` with the same credentials."""
 
 from __future__ import annotations
 
@@ -169,7 +170,7 @@ def _partner_controller(way: str, obj: str) -> type[Controller]:
 
         @post(
             "/photos",
-            opt=requires(obj, "work", problems=CONFLICT),
+            opt={**requires(obj, "work", problems=CONFLICT), "idempotent": True},
             operation_id=f"{way}_photo",
             request_max_body_size=UPLOAD_BODY_LIMIT,
             status_code=HTTP_200_OK,
@@ -193,7 +194,7 @@ def _partner_controller(way: str, obj: str) -> type[Controller]:
 
         @post(
             "/signature",
-            opt=requires(obj, "work", problems=CONFLICT),
+            opt={**requires(obj, "work", problems=CONFLICT), "idempotent": True},
             operation_id=f"{way}_signature",
             request_max_body_size=UPLOAD_BODY_LIMIT,
             status_code=HTTP_200_OK,

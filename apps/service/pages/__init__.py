@@ -2,6 +2,8 @@
 (/console/service/...) and the customer's, without an account (/service/d/..., /service/t/...)."""
 
 from apps.service.dashboards.pages import DASHBOARD_PAGES
+from apps.service.dashboards.partner import PARTNER_DASHBOARD_PAGES
+from apps.service.dealer.pages import DEALER_PAGES
 from apps.service.dispatch.pages import DISPATCH_PAGES, POOL_PAGES
 from apps.service.field.pages import FIELD_PAGES
 from apps.service.pages.console import CONSOLE_PAGES
@@ -23,4 +25,6 @@ PAGES = [
     *settlement.CONSOLE_PAGES,
     *settlement.PARTNER_PAGES,
     *DASHBOARD_PAGES,
+    *DEALER_PAGES,
+    *PARTNER_DASHBOARD_PAGES,
 ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from litestar import Response, Router, get, post
@@ -25,8 +24,10 @@ from apps.service.field.views import field_view
 from apps.service.objects import DEVICE, TICKET
 from apps.service.pages.shared import (
     PAGE_SIZE,
+    RATINGS,
     SORT_LABELS,
     STATUS_FILTERS,
+    day_of,
     done_message,
     page_helpers,
     regions,
@@ -50,15 +51,7 @@ from portal.ui.refusals import field_errors, refusal_of
 
 TICKETS = "/console/service/tickets"
 QUEUES = ("staff", "pool")
-RATINGS = ("1", "2", "3", "4", "5")
 DEVICES = "/console/service/devices"
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value.strip()) if value and value.strip() else None
-    except ValueError:
-        return None
 
 
 def _filters(
@@ -97,8 +90,8 @@ def _filters(
         type=chosen["type"] or None,
         enterprise_id=uuid_or_none(partner),
         region_id=uuid_or_none(region),
-        opened_from=_day(opened_from),
-        opened_to=_day(opened_to),
+        opened_from=day_of(opened_from),
+        opened_to=day_of(opened_to),
         breached=bool(breached),
         queue=chosen["queue"] or None,
         rating=int(chosen["rating"]) if chosen["rating"] else None,

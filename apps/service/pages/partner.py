@@ -4,7 +4,8 @@
   the field steps too), with status filter, search, paging and XLSX export;
 - /service/jobs: the engineer's own tickets, made for a phone: open ones first as cards, each with the
   next step as one big button;
-- /service: whichever of the two the person may open.
+- /service/dashboard: the enterprise's figures (apps.service.dashboards.partner);
+- /service: whichever of the two the person may open (a dealer: the tickets it opened, apps.service.dealer).
 
 Both lists and both ticket pages are the same code over the two ways to tickets ("partner.service.ticket"
 and "partner.service.job"): each router names its own `tickets` provider."""
@@ -25,11 +26,13 @@ from apps.service.dependencies import JOB_DEPENDENCIES, PARTNER_DEPENDENCIES, Ti
 from apps.service.engineers import engineers_of
 from apps.service.field.views import field_view
 from apps.service.models import PRIORITIES
-from apps.service.objects import PARTNER_JOB, PARTNER_TICKET
+from apps.service.objects import PARTNER_DEALER_TICKET, PARTNER_JOB, PARTNER_TICKET
 from apps.service.pages.shared import (
     PAGE_SIZE,
+    RATINGS,
     SORT_LABELS,
     STATUS_FILTERS,
+    day_of,
     done_message,
     page_helpers,
     run_action,
@@ -54,11 +57,14 @@ WAYS = {"tickets": (PARTNER_TICKET, PARTNER_ACTIONS), "jobs": (PARTNER_JOB, JOB_
 
 @get("/service", opt=signed_in("external"), include_in_schema=False)
 async def service_home(request: AnyRequest, actor: CurrentActor, portal: CurrentPortal) -> Redirect:
-    """The enterprise's tickets for whoever may read them, else the person's own."""
+    """The enterprise's tickets for whoever may read them, else the person's own, else (a dealer) the
+    tickets the enterprise opened."""
     policy = policy_of(request)
     for way, (obj, _actions) in WAYS.items():
         if policy.allows(actor, (obj, "read")):
             return Redirect(portal.path(f"service/{way}"))
+    if policy.allows(actor, (PARTNER_DEALER_TICKET, "read")):
+        return Redirect(portal.path("service/opened"))
     raise PermissionDenied()
 
 
@@ -85,8 +91,12 @@ def _list_page(way: str) -> HTTPRouteHandler:
         sort: FromQuery[str | None] = None,
         page: FromQuery[str | None] = None,
         done: FromQuery[str | None] = None,
+        opened_from: FromQuery[str | None] = None,
+        opened_to: FromQuery[str | None] = None,
+        rating: FromQuery[str | None] = None,
     ) -> Template:
-        chosen, wanted = _filters(status, q, priority, breached, sort)
+        """`opened_from`, `opened_to` (days) and `rating` come from the dashboard's links."""
+        chosen, wanted = _filters(status, q, priority, breached, sort, opened_from, opened_to, rating)
         number = page_number(page)
         rows, total = await tickets.page(wanted, PAGE_SIZE, (number - 1) * PAGE_SIZE)
         return _render(
@@ -116,24 +126,39 @@ async def export_tickets_page(
     priority: FromQuery[str | None] = None,
     breached: FromQuery[str | None] = None,
     sort: FromQuery[str | None] = None,
+    opened_from: FromQuery[str | None] = None,
+    opened_to: FromQuery[str | None] = None,
+    rating: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """The same workbook as the API's: the enterprise's tickets as the list filters and orders them,
     without what the viewer may not see."""
-    _chosen, wanted = _filters(status, q, priority, breached, sort)
+    _chosen, wanted = _filters(status, q, priority, breached, sort, opened_from, opened_to, rating)
     columns, rows = await tickets.export_rows(wanted)
     return await xlsx("tickets", columns, rows)
 
 
 def _filters(
-    status: str | None, q: str | None, priority: str | None, breached: str | None, sort: str | None
+    status: str | None,
+    q: str | None,
+    priority: str | None,
+    breached: str | None,
+    sort: str | None,
+    opened_from: str | None = None,
+    opened_to: str | None = None,
+    rating: str | None = None,
 ) -> tuple[dict[str, str], TicketFilter]:
-    """The list's filters as its links keep them and as the service takes them."""
+    """The list's filters as its links keep them and as the service takes them (a day or a rating that
+    is not one is left out)."""
+    first, last = day_of(opened_from), day_of(opened_to)
     chosen = {
         "status": status_filter(status),
         "q": (q or "").strip()[:40],
         "priority": priority if priority in PRIORITIES else "",
         "breached": "1" if breached else "",
         "sort": sort_filter(sort),
+        "opened_from": first.isoformat() if first else "",
+        "opened_to": last.isoformat() if last else "",
+        "rating": rating if rating in RATINGS else "",
     }
     wanted = TicketFilter(
         status=wanted_status(chosen["status"]),
@@ -141,6 +166,9 @@ def _filters(
         priority=chosen["priority"] or None,
         breached=bool(chosen["breached"]),
         sort=chosen["sort"] or "newest",
+        opened_from=first,
+        opened_to=last,
+        rating=int(chosen["rating"]) if chosen["rating"] else None,
     )
     return chosen, wanted
 

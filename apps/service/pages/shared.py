@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -92,6 +93,17 @@ SORT_LABELS = {
     "due": N_("Resolution due first"),
     "number": N_("By number"),
 }
+
+
+RATINGS = ("1", "2", "3", "4", "5")  # a list's rating filter, as its links have it
+
+
+def day_of(value: str | None) -> date | None:
+    """A list's day filter (YYYY-MM-DD) as typed; None when it is empty or not a day."""
+    try:
+        return date.fromisoformat(value.strip()) if value and value.strip() else None
+    except ValueError:
+        return None
 
 
 def with_query(path: str, values: Mapping[str, Any]) -> str:

@@ -1,6 +1,8 @@
 """Spare parts over the API. Staff: every partner's stock (`GET /api/service/parts/stock`, optionally one
-partner's) and the requests, approved or rejected (`approve` permission) and shipped (`ship`), which adds
-to the partner's stock. Partners: their enterprise's stock and requests, and a new request."""
+partner's), its corrections (`/api/service/parts/stock/adjustments`: a change with its reason, never
+below zero; permission `adjust`) and the requests, approved or rejected (`approve` permission) and
+shipped (`ship`), which adds to the partner's stock. Partners: their enterprise's stock and requests,
+and a new request."""
 
 from __future__ import annotations
 
@@ -33,6 +35,27 @@ class LineIn(Strict):
 class PartRequestIn(Strict):
     lines: list[LineIn]
     note: Multiline | None = None
+
+
+class AdjustmentIn(Strict):
+    enterprise_id: uuid.UUID  # the service partner
+    product_id: uuid.UUID  # the part, a product of the catalog
+    change: Int32  # added to the stock (negative: taken off); never 0, at most 10,000 either way
+    reason: Multiline  # why: a count, a damaged part, …
+
+
+class AdjustmentOut(Out, kw_only=True):
+    id: uuid.UUID
+    enterprise_id: uuid.UUID
+    enterprise: str
+    product_id: uuid.UUID
+    sku: str
+    name: str
+    change: int
+    quantity_after: int  # what the stock held once adjusted
+    reason: str
+    at: datetime
+    by: str | None
 
 
 class DecisionIn(Strict):
@@ -113,6 +136,20 @@ class StaffPartsController(Controller):
         """Each service partner's spare parts on consignment, by partner and part."""
         rows = await stock.stock_rows(db, policy_of(request), actor, STOCK, enterprise_id)
         return [typed(row, StockOut) for row in rows]
+
+    @get("/stock/adjustments", opt=requires(STOCK, "read"))
+    async def stock_adjustments(self, db: DB, enterprise_id: FromQuery[uuid.UUID | None] = None) -> list[AdjustmentOut]:
+        """The latest 100 corrections of the partners' stock (one partner's with `enterprise_id`), newest
+        first."""
+        return [typed(row, AdjustmentOut) for row in await stock.adjustments(db, enterprise_id)]
+
+    @post("/stock/adjustments", opt=requires(STOCK, "adjust", problems=CONFLICT))
+    async def adjust_stock(self, db: DB, actor: CurrentActor, data: JSONBody[AdjustmentIn]) -> AdjustmentOut:
+        """Correct a partner's stock of one part by `change`, with the reason: 409 `stock_below_zero`
+        naming the part when it would go below zero (nothing written). Audited."""
+        made = await stock.adjust(db, actor, data.enterprise_id, data.product_id, data.change, data.reason)
+        found = await stock.adjustments(db, adjustment_id=made.id)
+        return typed(found[0], AdjustmentOut)
 
     @get("/requests", opt=requires(REQUEST, "read"))
     async def staff_part_requests(

@@ -11,6 +11,7 @@ from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db.base import Audited, Base, TenantOwned, Timestamped
+from portal.db.types import utcnow
 from roles.records import ScopedRecord
 
 REQUEST_STATUSES = ("requested", "approved", "shipped", "rejected")
@@ -83,3 +84,27 @@ class PartRequestLine(TenantOwned, Audited, Base):
     request_id: Mapped[uuid.UUID]
     product_id: Mapped[uuid.UUID]
     quantity: Mapped[int]
+
+
+class StockAdjustment(TenantOwned, Audited, Base):
+    """Staff correct a partner's stock of one part (a count found more or fewer than the books): the change
+    (positive or negative, never 0), the quantity it left, and why. The stock's own row changes in one
+    conditional UPDATE that never takes it below zero; this row, audited, is the record of who did it."""
+
+    __tablename__ = "service_stock_adjustments"
+    __table_args__ = (
+        _fk(["enterprise_id"], "enterprise_links"),
+        _fk(["product_id"], "ordering_products"),
+        CheckConstraint("change <> 0", name="change"),
+        CheckConstraint("quantity_after >= 0", name="quantity_after"),
+        Index("ix_service_stock_adjustments_enterprise", "tenant_id", "enterprise_id", "at"),
+    )
+
+    enterprise_id: Mapped[uuid.UUID]
+    product_id: Mapped[uuid.UUID]
+    change: Mapped[int]
+    quantity_after: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(1000))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[uuid.UUID]
+    actor_name: Mapped[str | None] = mapped_column(String(200))

@@ -1,6 +1,7 @@
 """Spare parts on pages. The console (/console/service/parts): every partner's stock (one partner's with
-the filter) and the requests, each with the decisions it allows now (approve, reject with a reason,
-ship). The partner portal (/p/{slug}/service/parts): the enterprise's stock, its requests and a form to
+the filter), the form correcting it (a change with its reason) with the latest corrections, and the
+requests, each with the decisions it allows now (approve, reject with a reason, ship). The partner
+portal (/p/{slug}/service/parts): the enterprise's stock, its requests and a form to
 ask for more. Both run the same services as the API; a refusal shows the page again with why."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from apps.service.parts import stock
 from apps.service.parts.objects import PARTNER_REQUEST, PARTNER_STOCK, REQUEST, STOCK
 from apps.service.parts.requests import STATUS_LABELS, STEPS, Line, PartRequests
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
-from portal.errors import DomainError, NotFound, ValidationFailed
+from portal.errors import DomainError, FieldError, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor
 from portal.i18n import N_, gettext
 from portal.permissions import requires
@@ -32,6 +33,7 @@ DONE = {
     "approve": N_("The request is approved: ship it when the parts leave."),
     "reject": N_("The request is rejected."),
     "ship": N_("The request is shipped: the parts are in the partner's stock."),
+    "adjusted": N_("The stock is corrected."),
 }
 DECISIONS = ("approve", "reject", "ship")
 DECISION_LABELS = {"approve": N_("Approve"), "reject": N_("Reject"), "ship": N_("Mark as shipped")}
@@ -69,10 +71,12 @@ async def _console_view(
     alert: str | None = None,
     failed: str | None = None,
     errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
     policy = policy_of(request)
     requests = PartRequests(db, policy, actor, REQUEST)
+    may_adjust = policy.allows(actor, (STOCK, "adjust"))
     rows: list[dict[str, Any]] = []
     total = 0
     if requests.may("read"):
@@ -92,6 +96,10 @@ async def _console_view(
             "partners": await service_partners(db),
             "chosen": {"enterprise_id": str(enterprise_id or ""), "status": status or ""},
             "statuses": tuple(STATUS_LABELS),
+            "may_adjust": may_adjust,
+            "products": await stock.catalog_choices(db) if may_adjust else [],
+            "adjustments": await stock.adjustments(db, enterprise_id, limit=20),
+            "form": form or {},
             "notice": _done(done),
             "alert": alert,
             "failed": failed,
@@ -145,6 +153,43 @@ def _decision_page(action: str) -> Any:
     return post(
         f"{CONSOLE}/requests/{{request_id:uuid}}/{action}", opt=requires(REQUEST, permission), include_in_schema=False
     )(handler)
+
+
+@post(f"{CONSOLE}/adjustments", opt=requires(STOCK, "adjust"), include_in_schema=False)
+async def adjust_stock_page(request: AnyRequest, data: Form, db: DB, actor: CurrentActor) -> Template | Redirect:
+    """A correction of one partner's stock of one part; refused whole, with why, the form kept."""
+    form = {name: text(data, name) for name in ("enterprise_id", "product_id", "change", "reason")}
+    raw = form["change"].replace(" ", "")
+    digits = raw.removeprefix("-").removeprefix("+")
+    change = int(raw) if digits.isdigit() and len(digits) <= 6 else 0
+    try:
+        enterprise_id, product_id = uuid_or_none(form["enterprise_id"]), uuid_or_none(form["product_id"])
+        missing = [
+            FieldError(name, message, "required")
+            for name, value, message in (
+                ("enterprise_id", enterprise_id, N_("Choose the service partner")),
+                ("product_id", product_id, N_("Choose the part")),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValidationFailed(missing)
+        assert enterprise_id is not None and product_id is not None
+        async with db.begin_nested():
+            await stock.adjust(db, actor, enterprise_id, product_id, change, form["reason"])
+    except DomainError as error:
+        errors = field_errors(error) if isinstance(error, ValidationFailed) else {}
+        return await _console_view(
+            request,
+            db,
+            actor,
+            alert=refusal_of(error),
+            failed="adjust",
+            errors=errors,
+            form=form,
+            status_code=error.status,
+        )
+    return Redirect(f"{CONSOLE}?done=adjusted")
 
 
 # --- partner portal ---
@@ -220,6 +265,9 @@ async def request_parts_page(
 
 
 PARTS_PAGES: list[Any] = [
-    Router(path="/", route_handlers=[console_parts_page, *(_decision_page(a) for a in DECISIONS)]),
+    Router(
+        path="/",
+        route_handlers=[console_parts_page, adjust_stock_page, *(_decision_page(a) for a in DECISIONS)],
+    ),
     partner_portal_router([partner_parts_page, request_parts_page]),
 ]

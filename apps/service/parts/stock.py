@@ -1,5 +1,6 @@
 """A service partner's spare parts: reading its stock (through the actor's data scope), taking parts out
-of it for a ticket, and adding to it when the manufacturer ships a request.
+of it for a ticket, adding to it when the manufacturer ships a request, and staff's corrections of it
+(`adjust`: a change with its reason, never below zero, recorded as an audited StockAdjustment).
 
 Taking out is one conditional UPDATE (`quantity = quantity - n WHERE quantity >= n`): two engineers
 using the last unit at once cannot both get it, the second finds no row and is refused (409 naming the
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product
-from apps.service.parts.models import PartStock
+from apps.service.parts.models import PartStock, StockAdjustment
 from interconnect.models import EnterpriseLink
 from portal.actor import Actor
 from portal.db.types import utcnow
@@ -28,10 +29,15 @@ from roles.access import scoped
 from roles.policy import RolePolicy
 
 MAX_QUANTITY = 10_000  # of one part in one step: more is a typing mistake, not a repair
+REASON_LIMIT = 1000
 
 
 class PartNotInStock(Conflict):
     code, title = "part_not_in_stock", N_("The part is not in stock")
+
+
+class StockBelowZero(Conflict):
+    code, title = "stock_below_zero", N_("The stock cannot go below zero")
 
 
 async def product_of(session: AsyncSession, product_id: uuid.UUID, field: str = "product_id") -> Product:
@@ -153,3 +159,114 @@ async def catalog_choices(session: AsyncSession, limit: int = 500) -> list[tuple
         select(Product.id, Product.name, Product.sku).where(Product.listed).order_by(Product.name).limit(limit)
     )
     return [(key, f"{name} ({sku})") for key, name, sku in rows]
+
+
+async def adjust(
+    session: AsyncSession,
+    actor: Actor,
+    enterprise_id: uuid.UUID,
+    product_id: uuid.UUID,
+    change: int,
+    reason: str | None,
+) -> StockAdjustment:
+    """Staff correct the partner's stock of a part by `change` (a count found more or fewer), with the
+    reason. One conditional UPDATE that never takes the stock below zero (409 naming the part and what
+    the stock holds otherwise, nothing written); a part the partner never held gets its row when the
+    change adds to it. The adjustment row, audited, says who did it and why."""
+    errors: list[FieldError] = []
+    if change == 0 or not -MAX_QUANTITY <= change <= MAX_QUANTITY:
+        errors.append(
+            FieldError(
+                "change",
+                N_("must be a whole number from -%(max)s to %(max)s, not 0"),
+                "out_of_range",
+                {"max": MAX_QUANTITY},
+            )
+        )
+    text = (reason or "").strip()
+    if not text:
+        errors.append(FieldError("reason", N_("is required"), "required"))
+    elif len(text) > REASON_LIMIT:
+        errors.append(FieldError("reason", N_("may be at most %(max)s characters"), "too_long", {"max": REASON_LIMIT}))
+    partner = await session.scalar(select(EnterpriseLink).where(EnterpriseLink.id == enterprise_id))
+    if partner is None:
+        errors.append(FieldError("enterprise_id", N_("No such partner enterprise"), "unknown"))
+    product = await session.scalar(select(Product).where(Product.id == product_id))
+    if product is None:
+        errors.append(FieldError("product_id", N_("No such product in the catalog"), "unknown"))
+    if errors:
+        raise ValidationFailed(errors)
+    assert product is not None
+    held_row = (PartStock.enterprise_id == enterprise_id, PartStock.product_id == product_id)
+    left = await session.scalar(
+        update(PartStock)
+        .where(*held_row, PartStock.quantity + change >= 0)
+        .values(quantity=PartStock.quantity + change, updated_at=utcnow())
+        .returning(PartStock.quantity)
+        .execution_options(synchronize_session=False)
+    )
+    if left is None:
+        held = await session.scalar(select(PartStock.quantity).where(*held_row))
+        if held is not None or change < 0:
+            raise StockBelowZero(
+                N_("%(part)s (%(sku)s): the stock holds %(held)s, it cannot go down by %(change)s"),
+                part=product.name,
+                sku=product.sku,
+                held=held or 0,
+                change=-change,
+            )
+        await put_in(session, enterprise_id, product_id, change, actor.user_id)
+        left = await session.scalar(select(PartStock.quantity).where(*held_row))
+    adjustment = StockAdjustment(
+        enterprise_id=enterprise_id,
+        product_id=product_id,
+        change=change,
+        quantity_after=int(left or 0),
+        reason=text,
+        actor_id=actor.user_id,
+        actor_name=actor.display_name or actor.email or None,
+    )
+    session.add(adjustment)
+    await session.flush()
+    return adjustment
+
+
+async def adjustments(
+    session: AsyncSession,
+    enterprise_id: uuid.UUID | None = None,
+    limit: int = 100,
+    *,
+    adjustment_id: uuid.UUID | None = None,
+) -> list[dict[str, Any]]:
+    """The latest stock adjustments (one partner's with `enterprise_id`), newest first, with names."""
+    query = (
+        select(StockAdjustment, Product.sku, Product.name, EnterpriseLink.name)
+        .join(Product, (Product.tenant_id == StockAdjustment.tenant_id) & (Product.id == StockAdjustment.product_id))
+        .join(
+            EnterpriseLink,
+            (EnterpriseLink.tenant_id == StockAdjustment.tenant_id)
+            & (EnterpriseLink.id == StockAdjustment.enterprise_id),
+        )
+        .order_by(StockAdjustment.at.desc(), StockAdjustment.id.desc())
+        .limit(limit)
+    )
+    if enterprise_id is not None:
+        query = query.where(StockAdjustment.enterprise_id == enterprise_id)
+    if adjustment_id is not None:
+        query = query.where(StockAdjustment.id == adjustment_id)
+    return [
+        {
+            "id": row.id,
+            "enterprise_id": row.enterprise_id,
+            "enterprise": partner,
+            "product_id": row.product_id,
+            "sku": sku,
+            "name": name,
+            "change": row.change,
+            "quantity_after": row.quantity_after,
+            "reason": row.reason,
+            "at": row.at,
+            "by": row.actor_name,
+        }
+        for row, sku, name, partner in await session.execute(query)
+    ]

@@ -45,7 +45,6 @@ class FeeIn(Strict, kw_only=True):
     region_id: uuid.UUID | None = None  # null: any region (a fee of the ticket's own region comes first)
     labour: Decimal
     travel: Decimal = Decimal(0)
-    parts: Decimal = Decimal(0)  # reimbursed only for a ticket under warranty
 
 
 class FeesIn(Strict):
@@ -59,7 +58,6 @@ class FeeOut(Out, kw_only=True):
     region: str | None
     labour: Decimal
     travel: Decimal
-    parts: Decimal
 
 
 class SettlementIn(Strict):
@@ -93,6 +91,15 @@ class SettlementOut(Out, kw_only=True):
     approved_at: datetime | None
 
 
+class PartUsedOut(Out, kw_only=True):
+    product_id: uuid.UUID | None
+    sku: str | None
+    name: str
+    quantity: int  # fitted on the ticket (its field entries' sum)
+    unit_price: Decimal | None  # the catalog's base price on the day the ticket closed; null: none, billed at 0
+    amount: Decimal
+
+
 class LineOut(Out, kw_only=True):
     id: uuid.UUID
     ticket_id: uuid.UUID
@@ -102,7 +109,8 @@ class LineOut(Out, kw_only=True):
     closed_at: datetime
     labour: Decimal
     travel: Decimal
-    parts: Decimal
+    parts: Decimal  # the parts billed (adjusted by staff where they answered a dispute so)
+    parts_used: list[PartUsedOut]  # empty on a line run before parts were billed from use (a flat amount)
     amount: Decimal
     dispute: str  # none | open | adjusted | rejected
     dispute_reason: str | None
@@ -149,7 +157,7 @@ async def list_fees(db: DB) -> list[FeeOut]:
 async def replace_fees(data: JSONBody[FeesIn], db: DB) -> list[FeeOut]:
     """The whole schedule, refused whole with each mistake under its field (`fees[2].labour`). Settlements
     already run keep their amounts."""
-    await fees.replace(db, [fees.FeeIn(f.ticket_type, f.region_id, f.labour, f.travel, f.parts) for f in data.fees])
+    await fees.replace(db, [fees.FeeIn(f.ticket_type, f.region_id, f.labour, f.travel) for f in data.fees])
     return [typed(fee, FeeOut) for fee in await fees.listed(db)]
 
 

@@ -1,6 +1,7 @@
 """The tenant's fee schedule: per ticket type, and per region where it differs, what a closed ticket
-earns its partner: labour, travel, and the parts reimbursed when the ticket was under warranty. Staff
-replace it whole (the API and the console call these), checked whole, every mistake under its field."""
+earns its partner for labour and travel. The parts are not in it: a settlement bills the parts the ticket
+used, each at its catalog price (apps.service.settlement.parts). Staff replace it whole (the API and the
+console call these), checked whole, every mistake under its field."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ MAX_FEES = 500
 MAX_AMOUNT = Decimal(10) ** 9  # a fee of a billion is a typing mistake, and sums of many stay in Money
 CENTS = Decimal("0.01")
 ZERO = Decimal(0)
-AMOUNTS = ("labour", "travel", "parts")
+AMOUNTS = ("labour", "travel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +33,13 @@ class FeeIn:
     region_id: uuid.UUID | None
     labour: Decimal
     travel: Decimal = ZERO
-    parts: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)
 class Price:
     labour: Decimal
     travel: Decimal
-    parts: Decimal
+    parts: Decimal = ZERO
 
     @property
     def amount(self) -> Decimal:
@@ -76,7 +76,6 @@ async def listed(session: AsyncSession) -> list[dict[str, Any]]:
             "region": region,
             "labour": fee.labour,
             "travel": fee.travel,
-            "parts": fee.parts,
         }
         for fee, region in rows
     ]
@@ -122,7 +121,6 @@ async def replace(session: AsyncSession, fees: Sequence[FeeIn]) -> None:
                 region_id=fee.region_id,
                 labour=fee.labour,
                 travel=fee.travel,
-                parts=fee.parts,
             )
         )
     await session.flush()
@@ -138,11 +136,11 @@ class Schedule:
     async def read(cls, session: AsyncSession) -> Schedule:
         return cls(list(await session.scalars(select(Fee))))
 
-    def price(self, ticket_type: str, region_id: uuid.UUID | None, under_warranty: bool | None) -> Price | None:
-        """The fee of the ticket's type in its region, else of any region; None when there is none. Parts
-        are reimbursed only for a ticket under warranty (outside it the customer pays for them)."""
+    def price(self, ticket_type: str, region_id: uuid.UUID | None) -> Price | None:
+        """The fee of the ticket's type in its region, else of any region; None when there is none. The
+        parts come on top (apps.service.settlement.parts)."""
         fee = self._fees.get((ticket_type, region_id)) if region_id is not None else None
         fee = fee or self._fees.get((ticket_type, None))
         if fee is None:
             return None
-        return Price(fee.labour, fee.travel, fee.parts if under_warranty else ZERO)
+        return Price(fee.labour, fee.travel)

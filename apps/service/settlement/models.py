@@ -28,15 +28,15 @@ def _in(column: str, values: tuple[str, ...]) -> CheckConstraint:
 
 
 class Fee(TenantOwned, Timestamped, Audited, Base):
-    """What the manufacturer pays a partner for one closed ticket of a type: the labour, the travel, and
-    the parts reimbursed when the ticket was under warranty. region_id NULL is the fee of any region; a
-    fee of the ticket's own region comes first."""
+    """What the manufacturer pays a partner for one closed ticket of a type: the labour and the travel
+    (the parts are billed from what the ticket used: SettlementPart). region_id NULL is the fee of any
+    region; a fee of the ticket's own region comes first."""
 
     __tablename__ = "service_fees"
     __table_args__ = (
         _fk(["region_id"], "regions"),
         _in("ticket_type", TICKET_TYPES),
-        CheckConstraint("labour >= 0 AND travel >= 0 AND parts >= 0", name="amounts"),
+        CheckConstraint("labour >= 0 AND travel >= 0", name="amounts"),
         # NULLs are distinct to a unique constraint: "any region" is kept single by the service's check
         UniqueConstraint("tenant_id", "ticket_type", "region_id"),
     )
@@ -45,7 +45,6 @@ class Fee(TenantOwned, Timestamped, Audited, Base):
     region_id: Mapped[uuid.UUID | None]
     labour: Mapped[Decimal]
     travel: Mapped[Decimal]
-    parts: Mapped[Decimal]
 
 
 class Settlement(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
@@ -81,7 +80,9 @@ Index("ix_service_settlements_created", Settlement.tenant_id, Settlement.created
 class SettlementLine(TenantOwned, Timestamped, Audited, Base):
     """One closed ticket in a settlement, priced by the fee schedule when the settlement was run. The
     unique ticket makes a ticket settled exactly once, whatever runs at the same time. A dispute is the
-    partner's reason; staff answer it by adjusting the amounts or rejecting it."""
+    partner's reason; staff answer it by adjusting the amounts or rejecting it. `parts` is the sum of the
+    line's parts (SettlementPart) when it was run; lines run before parts were billed from use have none,
+    their parts amount was the fee schedule's flat one."""
 
     __tablename__ = "service_settlement_lines"
     __table_args__ = (
@@ -109,3 +110,26 @@ class SettlementLine(TenantOwned, Timestamped, Audited, Base):
     disputed_at: Mapped[datetime | None]
     answer: Mapped[str | None] = mapped_column(String(1000))
     answered_at: Mapped[datetime | None]
+
+
+class SettlementPart(TenantOwned, Base):
+    """A part the line's ticket used, as billed: the quantity fitted (the sum of its field entries), the
+    unit price the catalog's base price list gave on the day the ticket closed (None: the catalog had no
+    price for it, billed at 0) and the amount. Reimbursed only for a ticket under warranty: outside it the
+    customer pays for the parts and the line has none. Copied, so the statement reads the same whatever
+    happens to the catalog later."""
+
+    __tablename__ = "service_settlement_parts"
+    __table_args__ = (
+        _fk(["line_id"], "service_settlement_lines", "CASCADE"),
+        Index("ix_service_settlement_parts_line", "tenant_id", "line_id"),
+        CheckConstraint("quantity > 0 AND amount >= 0", name="amounts"),
+    )
+
+    line_id: Mapped[uuid.UUID]
+    product_id: Mapped[uuid.UUID | None]
+    sku: Mapped[str | None] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal | None]
+    amount: Mapped[Decimal]

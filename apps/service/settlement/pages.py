@@ -271,7 +271,7 @@ async def _fees_view(
             }
             for f in await fees.listed(db)
         ]
-        rows += [{"ticket_type": "", "region_id": "", "labour": "", "travel": "", "parts": ""}] * BLANK_FEES
+        rows += [{"ticket_type": "", "region_id": "", "labour": "", "travel": ""}] * BLANK_FEES
     return Template(
         "service/console/fees.html",
         context={

@@ -2,10 +2,13 @@
 "partner.service.settlement"), and their steps:
 
 - run (staff): the partner's closed tickets of the period not yet in any settlement, each priced by the
-  fee schedule, become the lines of a new settlement in review. A ticket is settled exactly once: a line's
+  fee schedule (labour, travel) and the parts it used (apps.service.settlement.parts), become the lines of
+  a new settlement in review. A ticket is settled exactly once: a line's
   ticket is unique, so of two runs at once over the same tickets the second is refused, nothing written;
 - dispute (the partner): a line's amount, with a reason, while the settlement is in review;
 - answer (staff): a disputed line is adjusted (new amounts) or the dispute rejected, with a reply;
+  a dispute and its answer each publish an event the settlement's notices follow (the service managers
+  hear of a dispute, the partner's dispatchers of the answer: apps.service.settlement.notices);
 - approve (staff): with no dispute left open, the settlement is final and its total is credited to the
   partner's account (the ordering app's ledger, apps.ordering.account).
 Every read goes through the actor's data scope; a settlement outside it is "not found"."""
@@ -25,8 +28,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from apps.ordering import account
 from apps.service.models import ServiceSettings, Ticket
+from apps.service.settlement import parts as billing
 from apps.service.settlement.fees import ZERO, Price, Schedule, amount_error
-from apps.service.settlement.models import Settlement, SettlementLine
+from apps.service.settlement.models import Settlement, SettlementLine, SettlementPart
 from interconnect.models import EnterpriseLink
 from portal import timezones
 from portal.actor import Actor
@@ -51,6 +55,7 @@ EXPORT_COLUMNS = (
     "labour",
     "travel",
     "parts",
+    "parts_used",
     "amount",
     "dispute",
     "dispute_reason",
@@ -156,12 +161,26 @@ class Settlements:
         names = await self.names(settlements)
         return [self.summary(s, names) for s in settlements]
 
+    async def parts_of(self, lines: list[SettlementLine]) -> dict[uuid.UUID, list[SettlementPart]]:
+        """The parts each line billed, by name (none for a line run before parts were billed from use)."""
+        found: dict[uuid.UUID, list[SettlementPart]] = {line.id: [] for line in lines}
+        if lines:
+            rows = await self.session.scalars(
+                select(SettlementPart)
+                .where(SettlementPart.line_id.in_(sorted(found)))
+                .order_by(SettlementPart.name, SettlementPart.id)
+            )
+            for part in rows:
+                found[part.line_id].append(part)
+        return found
+
     async def out(self, settlement: Settlement) -> dict[str, Any]:
         lines = await self.lines(settlement)
+        parts = await self.parts_of(lines)
         return {
             **self.summary(settlement, await self.names([settlement])),
             "open_disputes": sum(1 for line in lines if line.dispute == "open"),
-            "lines": [line_out(line) for line in lines],
+            "lines": [line_out(line, parts[line.id]) for line in lines],
         }
 
     def may(self, permission: str) -> bool:
@@ -203,11 +222,16 @@ class Settlements:
             )
         )
         schedule = await Schedule.read(self.session)
-        priced: list[tuple[Any, Price]] = []
+        fees: list[tuple[Any, Price]] = []
         for row in tickets:
-            price = schedule.price(row.type, row.region_id, row.under_warranty)
+            price = schedule.price(row.type, row.region_id)
             if price is not None:
-                priced.append((row, price))
+                fees.append((row, price))
+        used = await billing.billed(self.session, [(r.id, r.under_warranty, r.closed_at.date()) for r, _p in fees])
+        priced: list[tuple[Any, Price, list[billing.BilledPart]]] = []
+        for row, fee in fees:
+            parts = used.get(row.id, [])
+            priced.append((row, Price(fee.labour, fee.travel, sum((p.amount for p in parts), ZERO)), parts))
         if not priced:
             raise ValidationFailed.single(
                 "enterprise_id",
@@ -223,25 +247,40 @@ class Settlements:
                     period_start=start,
                     period_end=end,
                     status="review",
-                    total=sum((price.amount for _row, price in priced), ZERO),
+                    total=sum((price.amount for _row, price, _parts in priced), ZERO),
                 )
                 self.session.add(settlement)
                 await self.session.flush()
-                for row, price in priced:
-                    self.session.add(
-                        SettlementLine(
-                            settlement_id=settlement.id,
-                            ticket_id=row.id,
-                            ticket_number=row.number,
-                            ticket_type=row.type,
-                            under_warranty=row.under_warranty,
-                            closed_at=row.closed_at,
-                            labour=price.labour,
-                            travel=price.travel,
-                            parts=price.parts,
-                            amount=price.amount,
-                        )
+                lines: list[tuple[SettlementLine, list[billing.BilledPart]]] = []
+                for row, price, parts in priced:
+                    line = SettlementLine(
+                        settlement_id=settlement.id,
+                        ticket_id=row.id,
+                        ticket_number=row.number,
+                        ticket_type=row.type,
+                        under_warranty=row.under_warranty,
+                        closed_at=row.closed_at,
+                        labour=price.labour,
+                        travel=price.travel,
+                        parts=price.parts,
+                        amount=price.amount,
                     )
+                    self.session.add(line)
+                    lines.append((line, parts))
+                await self.session.flush()
+                for line, parts in lines:
+                    for part in parts:
+                        self.session.add(
+                            SettlementPart(
+                                line_id=line.id,
+                                product_id=part.product_id,
+                                sku=part.sku,
+                                name=part.name,
+                                quantity=part.quantity,
+                                unit_price=part.unit_price,
+                                amount=part.amount,
+                            )
+                        )
                 await self.session.flush()
         except IntegrityError:
             raise Conflict(
@@ -337,6 +376,14 @@ class Settlements:
             or ZERO
         )
         await self._touch(settlement)
+        publish(
+            self.session,
+            "service.settlement.answered",
+            "service.settlement",
+            settlement.id,
+            {**_payload(settlement), "ticket_number": line.ticket_number, "decision": line.dispute},
+        )
+        await self.session.flush()
         return settlement
 
     # --- approval ---
@@ -384,7 +431,9 @@ class Settlements:
         names = await self.names([settlement])
         partner = names.get(settlement.enterprise_id, "") if settlement.enterprise_id else ""
         rows = []
-        for line in await self.lines(settlement):
+        lines = await self.lines(settlement)
+        parts = await self.parts_of(lines)
+        for line in lines:
             rows.append(
                 [
                     settlement.number,
@@ -396,17 +445,36 @@ class Settlements:
                     f"{line.labour:.2f}",
                     f"{line.travel:.2f}",
                     f"{line.parts:.2f}",
+                    "; ".join(_part_text(part) for part in parts[line.id]),
                     f"{line.amount:.2f}",
                     line.dispute,
                     line.dispute_reason or "",
                     line.answer or "",
                 ]
             )
-        rows.append(["", "", "", "", "", "", "", "", "", f"{settlement.total:.2f}", "", "", ""])
+        rows.append(["", "", "", "", "", "", "", "", "", "", f"{settlement.total:.2f}", "", "", ""])
         return list(EXPORT_COLUMNS), rows
 
 
-def line_out(line: SettlementLine) -> dict[str, Any]:
+def _part_text(part: SettlementPart) -> str:
+    """'Seal kit (SK-1) 2 x 15.00 = 30.00'; without a catalog price '... 2 x - = 0.00'."""
+    unit = "-" if part.unit_price is None else f"{part.unit_price:.2f}"
+    name = f"{part.name} ({part.sku})" if part.sku else part.name
+    return f"{name} {part.quantity} x {unit} = {part.amount:.2f}"
+
+
+def part_out(part: SettlementPart) -> dict[str, Any]:
+    return {
+        "product_id": part.product_id,
+        "sku": part.sku,
+        "name": part.name,
+        "quantity": part.quantity,
+        "unit_price": part.unit_price,
+        "amount": part.amount,
+    }
+
+
+def line_out(line: SettlementLine, parts: list[SettlementPart] | None = None) -> dict[str, Any]:
     return {
         "id": line.id,
         "ticket_id": line.ticket_id,
@@ -417,6 +485,8 @@ def line_out(line: SettlementLine) -> dict[str, Any]:
         "labour": line.labour,
         "travel": line.travel,
         "parts": line.parts,
+        # the parts billed, each at its catalog price; empty for a line whose parts were a flat amount
+        "parts_used": [part_out(part) for part in parts or []],
         "amount": line.amount,
         "dispute": line.dispute,
         "dispute_reason": line.dispute_reason,

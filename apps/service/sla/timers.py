@@ -73,18 +73,22 @@ class _People:
     async def managers(self) -> list[Recipient]:
         """The staff holding the service manager role."""
         if self._managers is None:
-            subjects = await self.session.scalars(
-                select(PolicyRule.v0).where(PolicyRule.ptype == "g", PolicyRule.v1 == ROLE_PREFIX + SERVICE_MANAGER)
-            )
-            ids = [uuid.UUID(s.removeprefix(USER_PREFIX)) for s in subjects if s.startswith(USER_PREFIX)]
-            users = await self.session.scalars(
-                select(InternalUser).where(InternalUser.id.in_(ids), InternalUser.status == "active")
-            )
-            self._managers = [
-                Recipient("internal", u.id, u.display_name, u.email, None, u.locale or self.tenant.default_locale)
-                for u in users
-            ]
+            self._managers = await service_managers(self.session, self.tenant)
         return self._managers
+
+
+async def service_managers(session: AsyncSession, tenant: Tenant) -> list[Recipient]:
+    """The tenant's active staff holding the service manager role, as notices reach them."""
+    subjects = await session.scalars(
+        select(PolicyRule.v0).where(PolicyRule.ptype == "g", PolicyRule.v1 == ROLE_PREFIX + SERVICE_MANAGER)
+    )
+    ids = [uuid.UUID(s.removeprefix(USER_PREFIX)) for s in subjects if s.startswith(USER_PREFIX)]
+    if not ids:
+        return []
+    users = await session.scalars(select(InternalUser).where(InternalUser.id.in_(ids), InternalUser.status == "active"))
+    return [
+        Recipient("internal", u.id, u.display_name, u.email, None, u.locale or tenant.default_locale) for u in users
+    ]
 
 
 def _due(ticket: Ticket, target: str) -> tuple[bool, datetime | None, datetime | None, bool, bool]:

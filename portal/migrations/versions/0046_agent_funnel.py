@@ -17,7 +17,7 @@ from alembic import op
 from portal.db import rls
 
 revision = "0046_agent_funnel"
-down_revision = "0043_deal_registration"
+down_revision = "0044_service_dealer_tickets"
 branch_labels = None
 depends_on = None
 

@@ -119,8 +119,8 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
     last_day = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
     assert periods == [(f"{last_day:%Y-%m}",)]
     assert dict(funds) == {"acme-pumps": 1, "borealis-valves": 1}
-    # each service partner's spare parts (a shipped request stocked it, one waits) and field work on the
-    # ticket on site (a check-in, a note, a part, a photo), once
+    # each service partner's spare parts (a shipped request stocked it, one waits), a part fitted on each
+    # finished ticket and field work on the ticket on site (a check-in, a note, a part, a photo), once
     with sqlite3.connect(tmp_path / "portal.db") as db:
         requests = db.execute(
             "SELECT t.slug, r.status, count(*) FROM service_part_requests r JOIN tenants t ON t.id = r.tenant_id"
@@ -132,7 +132,8 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
         stocked = db.execute("SELECT count(*) FROM service_part_stock WHERE quantity > 0").fetchone()[0]
     for slug in ("acme-pumps", "borealis-valves"):
         assert {status: n for s, status, n in requests if s == slug} == {"shipped": 1, "requested": 1}
-        assert [kind for s, kind in entries if s == slug] == ["check_in", "note", "part", "photo"]
+        finished = {"acme-pumps": 4, "borealis-valves": 3}[slug]
+        assert [kind for s, kind in entries if s == slug] == ["part"] * finished + ["check_in", "note", "part", "photo"]
     assert stocked >= 4
     # each manufacturer's fee schedule and one settlement of its service partner in review, a line disputed
     with sqlite3.connect(tmp_path / "portal.db") as db:
@@ -142,6 +143,18 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
             " GROUP BY t.slug, s.status"
         ).fetchall()
     assert sorted(settled) == [("acme-pumps", "review", 2, 1), ("borealis-valves", "review", 1, 1)]
+    # ... its lines bill the part each ticket used at the catalog's price; a dealer opened a ticket, once
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        billed = db.execute(
+            "SELECT t.slug, count(*), min(p.unit_price IS NOT NULL) FROM service_settlement_parts p"
+            " JOIN tenants t ON t.id = p.tenant_id GROUP BY t.slug"
+        ).fetchall()
+        opened = db.execute(
+            "SELECT t.slug, k.status FROM service_dealer_tickets d JOIN tenants t ON t.id = d.tenant_id"
+            " JOIN service_tickets k ON k.id = d.ticket_id"
+        ).fetchall()
+    assert sorted(billed) == [("acme-pumps", 2, 1), ("borealis-valves", 1, 1)]
+    assert sorted(opened) == [("acme-pumps", "accepted"), ("borealis-valves", "accepted")]
     # each manufacturer's registrations in every state, with their matches, once
     with sqlite3.connect(tmp_path / "portal.db") as db:
         registrations = db.execute(

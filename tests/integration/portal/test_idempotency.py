@@ -370,6 +370,28 @@ CREATING: dict[str, CreatingCase] = {
         "/api/partner/service/parts/requests",
         {"lines": [{"product_id": w.ids["ordering_product"], "quantity": 1}]},
     ),
+    # a correction of FixIt's stock by staff, and a ticket dealer X opens for no device
+    "/api/service/parts/stock/adjustments": lambda c, w: (
+        w.a.admin,
+        "/api/service/parts/stock/adjustments",
+        {
+            "enterprise_id": w.service["fixit"].link_id,
+            "product_id": w.ids["ordering_product"],
+            "change": 1,
+            "reason": _code(),
+        },
+    ),
+    "/api/partner/service/opened-tickets": lambda c, w: (
+        w.x.admin,
+        "/api/partner/service/opened-tickets",
+        {
+            "type": "repair",
+            "symptoms": _code(),
+            "contact_name": "Ms Shore",
+            "contact_phone": "555-0142",
+            "address": "4 Harbour Street",
+        },
+    ),
     # a purchase order of a partner's own workspace to tenant A, of one of its own products
     "/api/ordering/purchase-orders": lambda c, w: _purchase_order(c, w),
     "/api/interconnect/announcements": lambda c, w: (

@@ -80,3 +80,41 @@ def test_the_partner_list_filters_orders_and_exports_what_it_lists(client: TestC
     # another partner lists neither
     act_as(client, world.service["other"].admin.cookie)
     assert urgent["number"] not in page(client, f"{base}?priority=urgent&status=all")
+
+
+def test_a_service_partner_sees_its_own_dashboard_linking_to_its_own_tickets(client: TestClient, world: World) -> None:
+    mine = closed(client, world)
+    theirs = closed(client, world, "other")
+    waiting = dispatched(client, world, engineer=False)
+    dispatcher, engineer = fixit(world)
+    slug = world.a.slug
+    act_as(client, dispatcher.cookie)
+    dashboard = f"/p/{slug}/service/dashboard"
+    assert f'href="{dashboard}"' in page(client, f"/p/{slug}/service/tickets")
+    shown = page(client, f"{dashboard}?days=28").replace("&amp;", "&")
+    assert shown.count("<svg") >= 3 and world.service["other"].name not in shown
+    links = set(re.findall(rf'href="(/p/{slug}/service/tickets\?[^"]+)"', shown))
+    assert links and not any("partner=" in link for link in links)
+    # each figure lists what it counts, and only the enterprise's own tickets
+    periods = [x for x in links if "opened_from" in x and "breached" not in x and "rating" not in x]
+    listed = "".join(page(client, x) for x in periods)
+    assert mine["number"] in listed and theirs["number"] not in listed
+    dispatched_link = next(x for x in links if "status=dispatched" in x)
+    assert waiting["number"] in page(client, dispatched_link)
+    breached = next(x for x in links if "breached=1" in x)
+    assert mine["number"] not in page(client, breached)
+    rated = next(x for x in links if "rating=5" in x)
+    assert "rating=5" in rated and mine["number"] not in page(client, rated)
+    in_chinese(client, dashboard)
+    assert "服务看板" in page(client, dashboard)
+
+    # the other partner's dashboard leads to none of FixIt's tickets
+    act_as(client, world.service["other"].admin.cookie)
+    other = page(client, f"{dashboard}?days=28").replace("&amp;", "&")
+    for link in re.findall(rf'href="(/p/{slug}/service/tickets\?[^"]+)"', other):
+        assert mine["number"] not in page(client, link)
+    # only roles that read the enterprise's tickets; not another tenant's people
+    act_as(client, engineer.cookie)
+    assert client.get(dashboard, follow_redirects=False).status_code == 403
+    act_as(client, world.b.admin.cookie)
+    assert client.get(dashboard, follow_redirects=False).status_code != 200

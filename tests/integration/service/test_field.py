@@ -21,6 +21,7 @@ from apps.service import public
 from portal.db.context import SYSTEM
 from portal.db.engine import Database
 from portal.outbox import OutboxEvent
+from portal.storage.models import Attachment
 from tests.db import run_with_database
 from tests.files import SVG, jpeg_with_gps
 from tests.integration.service.support import (
@@ -35,6 +36,7 @@ from tests.integration.service.support import (
     staff_act,
 )
 from tests.integration.service.test_public import number_of, page_address, progress_link, send, ticket_row
+from tests.integration.service.test_sla import rows
 from tests.world import Credential, World
 
 PRODUCT = "ordering_product"
@@ -321,3 +323,34 @@ def test_the_customers_progress_page_shows_none_of_the_field_work(
     assert progress.status_code == 200
     assert progress.text.count("The engineer is on site") <= 2  # the status, and the one step that says so
     assert "Capacitor" not in progress.text and "31.2" not in progress.text and "/attachments/" not in progress.text
+
+
+def test_a_retried_photo_or_signature_with_its_key_answers_the_first_and_stores_one_file(
+    client: TestClient, app: Litestar, world: World
+) -> None:
+    _dispatcher, engineer = fixit(world)
+    ticket = on_site(client, world)
+    photos = f"{PARTNER}/jobs/{ticket['id']}/photos"
+    key = {**engineer.bearer, "Idempotency-Key": f"photo-{uuid.uuid4().hex}"}
+    first = client.post(photos, headers=key, **upload(jpeg_with_gps()))
+    again = client.post(photos, headers=key, **upload(jpeg_with_gps()))  # a new multipart boundary each time
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
+    other = client.post(photos, headers=key, **upload(jpeg_with_gps(), name="other.jpg"))
+    assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
+
+    signature = f"{PARTNER}/jobs/{ticket['id']}/signature"
+    signed = {**engineer.bearer, "Idempotency-Key": f"signature-{uuid.uuid4().hex}"}
+    form = {"files": {"file": ("sig.png", signature_png(), "image/png")}, "data": {"signer": "Mr Lake"}}
+    once = client.post(signature, headers=signed, **form)
+    twice = client.post(signature, headers=signed, **form)
+    assert once.status_code == twice.status_code == 200 and twice.json()["id"] == once.json()["id"]
+
+    record = ok(call(client, engineer, "GET", f"{PARTNER}/jobs/{ticket['id']}/field"))
+    assert [e["kind"] for e in record["entries"]].count("photo") == 1
+    assert [e["kind"] for e in record["entries"]].count("signature") == 1
+    stored = rows(app, select(Attachment).where(Attachment.owner_id == uuid.UUID(ticket["id"])))
+    assert len(stored) == 2
+    # another enterprise's people cannot replay it: the key is the person's own
+    other_key = {**world.service["other"].admin.bearer, "Idempotency-Key": key["Idempotency-Key"]}
+    assert client.post(photos, headers=other_key, **upload(jpeg_with_gps())).status_code in (403, 404)

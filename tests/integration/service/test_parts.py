@@ -13,7 +13,9 @@ from litestar.testing import TestClient
 
 from tests.integration.service.support import PARTNER, STAFF, call, fixit, ok
 from tests.integration.service.test_field import field, on_site, stocked
-from tests.world import World
+from tests.integration.service.test_pages import page
+from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
+from tests.world import World, unique
 
 REQUESTS = f"{PARTNER}/parts/requests"
 
@@ -189,3 +191,91 @@ def test_shipments_of_a_part_the_partner_never_held_add_up_when_made_at_once(cli
         responses = list(pool.map(ship, made))
     assert [r.status_code for r in responses] == [200] * 5, [r.text for r in responses]
     assert held(client, world, product) == 15
+
+
+ADJUSTMENTS = f"{STAFF}/parts/stock/adjustments"
+
+
+def test_staff_correct_a_partners_stock_with_a_reason_never_below_zero(client: TestClient, world: World) -> None:
+    admin = world.a.admin
+    product = ok(
+        call(client, admin, "POST", "/api/ordering/products", json={"sku": unique("SK"), "name": "Valve"}), 201
+    )
+    fixit_id = world.service["fixit"].link_id
+    body = {"enterprise_id": fixit_id, "product_id": product["id"], "change": 4, "reason": "Counted on the visit"}
+    key = {"Idempotency-Key": unique("adjust")}
+    added = ok(client.post(ADJUSTMENTS, headers={**admin.bearer, **key}, json=body), 201)
+    assert (added["change"], added["quantity_after"], added["reason"]) == (4, 4, "Counted on the visit")
+    again = client.post(ADJUSTMENTS, headers={**admin.bearer, **key}, json=body)
+    assert ok(again, 201)["id"] == added["id"] and held(client, world, product["id"]) == 4  # not added twice
+    taken = ok(call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": -3, "reason": "Two were broken"}), 201)
+    assert taken["quantity_after"] == 1 and held(client, world, product["id"]) == 1
+
+    below = call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": -2, "reason": "Lost"})
+    assert below.status_code == 409 and below.json()["code"] == "stock_below_zero"
+    assert "Valve" in below.json()["detail"] and "holds 1" in below.json()["detail"]
+    never = {**body, "product_id": world.ids["ordering_product"], "enterprise_id": world.service["other"].link_id}
+    assert call(client, admin, "POST", ADJUSTMENTS, json={**never, "change": -1}).status_code == 409
+    bad = call(
+        client,
+        admin,
+        "POST",
+        ADJUSTMENTS,
+        json={**body, "change": 0, "reason": " ", "enterprise_id": str(uuid.uuid4())},
+    )
+    assert {e["field"] for e in bad.json()["errors"]} == {"change", "reason", "enterprise_id"}
+    assert call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": 10**6}).status_code == 422
+    assert held(client, world, product["id"]) == 1  # nothing written by any refusal
+
+    # listed with who did it and why, and audited
+    listed = ok(call(client, admin, "GET", ADJUSTMENTS, params={"enterprise_id": fixit_id}))
+    assert [a["id"] for a in listed[:2]] == [taken["id"], added["id"]] and listed[0]["by"]
+    audit = ok(client.get("/api/audit", headers=admin.bearer, params={"object_id": added["id"]}))
+    assert audit and audit[-1]["action"] == "create" and audit[-1]["after"]["reason"] == "Counted on the visit"
+
+    # only staff whose role grants it; tenant B knows neither the partner nor the part
+    dispatcher, _engineer = fixit(world)
+    for who in (dispatcher, world.a.others["staff"]):
+        assert call(client, who, "POST", ADJUSTMENTS, json=body).status_code == 403
+    assert call(client, world.b.admin, "POST", ADJUSTMENTS, json=body).status_code == 422
+    assert ok(call(client, world.b.admin, "GET", ADJUSTMENTS)) == []
+    assert call(client, dispatcher, "GET", ADJUSTMENTS).status_code == 403
+
+
+def test_the_console_corrects_a_partners_stock(client: TestClient, world: World) -> None:
+    product = stocked(client, world, 2)
+    before = held(client, world, product)
+    act_as(client, world.a.admin.cookie)
+    parts = "/console/service/parts"
+    assert "Correct a partner" in page(client, parts)
+    form = {"enterprise_id": world.service["fixit"].link_id, "product_id": product, "change": "-9999", "reason": "x"}
+    refused = submit(client, f"{parts}/adjustments", form, form_page=parts)
+    assert_readable_page(refused, 409, "cannot go down")
+    missing = submit(client, f"{parts}/adjustments", {**form, "reason": "", "product_id": ""}, form_page=parts)
+    assert_readable_page(missing, 422, "Choose the part")
+    done = submit(
+        client, f"{parts}/adjustments", {**form, "change": "-1", "reason": "Found one damaged"}, form_page=parts
+    )
+    assert done.status_code in REDIRECTS, done.text
+    shown = page(client, done.headers["location"])
+    assert "The stock is corrected." in shown and "Found one damaged" in shown
+    assert held(client, world, product) == before - 1
+
+
+@pytest.mark.postgres_only
+def test_ten_corrections_taking_off_at_once_never_go_below_zero(client: TestClient, world: World) -> None:
+    admin = world.a.admin
+    product = ok(call(client, admin, "POST", "/api/ordering/products", json={"sku": unique("SK"), "name": "Bolt"}), 201)
+    body = {"enterprise_id": world.service["fixit"].link_id, "product_id": product["id"], "reason": "Count"}
+    ok(call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": 4}), 201)
+
+    def take(_index: int) -> Any:
+        return call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": -1})
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        responses = list(pool.map(take, range(10)))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 4 + [409] * 6, [r.text for r in responses]
+    assert held(client, world, product["id"]) == 0
+    left = sorted(r.json()["quantity_after"] for r in responses if r.status_code == 201)
+    assert left == [0, 1, 2, 3]

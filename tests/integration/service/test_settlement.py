@@ -6,6 +6,7 @@ once (PostgreSQL). Tenant B, the other enterprises and the other partner see non
 from __future__ import annotations
 
 import io
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -15,12 +16,19 @@ import openpyxl
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import delete, update
 
-from tests.integration.service.support import PARTNER, STAFF, call, closed, fixit, ok
+from apps.service.settlement.models import SettlementLine, SettlementPart
+from portal.db.context import SYSTEM
+from portal.db.engine import Database
+from tests.db import run_with_database
+from tests.integration.service.support import PARTNER, STAFF, call, closed, device, dispatched, fixit, job_act, ok
+from tests.integration.service.test_field import stocked
 from tests.integration.service.test_pages import in_chinese, page
+from tests.integration.service.test_sla import notices
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.notifications import Workers
-from tests.world import World
+from tests.world import World, add_user, unique
 
 FEES = f"{STAFF}/fees"
 SETTLEMENTS = f"{STAFF}/settlements"
@@ -43,7 +51,7 @@ def test_the_fee_schedule_is_checked_whole_and_belongs_to_its_tenant(client: Tes
     saved = schedule(
         client,
         world,
-        {"ticket_type": "repair", "labour": "120.50", "travel": "30", "parts": "40"},
+        {"ticket_type": "repair", "labour": "120.50", "travel": "30"},
         {"ticket_type": "maintenance", "labour": "80"},
     )
     assert [(f["ticket_type"], Decimal(str(f["labour"]))) for f in saved] == [
@@ -77,7 +85,7 @@ def test_the_fee_schedule_is_checked_whole_and_belongs_to_its_tenant(client: Tes
 def test_a_settlement_is_disputed_answered_approved_and_credited_to_the_partner(
     client: TestClient, world: World
 ) -> None:
-    schedule(client, world, {"ticket_type": "repair", "labour": "100", "travel": "25", "parts": "40"})
+    schedule(client, world, {"ticket_type": "repair", "labour": "100", "travel": "25"})
     first = closed(client, world)
     second = closed(client, world)
     created = ok(run(client, world), 201)
@@ -144,7 +152,7 @@ def test_a_settlement_is_disputed_answered_approved_and_credited_to_the_partner(
     sheet = call(client, dispatcher, "GET", f"{mine}/export.xlsx")
     assert sheet.status_code == 200
     rows = list(openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("settlement", "partner", "ticket") and rows[-1][9] == f"{total + 35:.2f}"
+    assert rows[0][:3] == ("settlement", "partner", "ticket") and rows[-1][10] == f"{total + 35:.2f}"
 
 
 def test_a_run_is_checked_and_writes_nothing_when_refused(client: TestClient, world: World) -> None:
@@ -252,3 +260,129 @@ def test_a_new_settlement_reaches_the_partners_dispatcher_once(client: TestClien
 
     assert notices(dispatcher) == [f"Settlement {made['number']} to review"]
     assert notices(engineer) == [] and notices(world.service["other"].admin) == [] and notices(world.x.admin) == []
+
+
+def priced_part(client: TestClient, world: World, name: str, price: str | None) -> str:
+    """A catalog product of tenant A, on a base price list of its own at `price` (None: no price)."""
+    admin = world.a.admin
+    product = ok(call(client, admin, "POST", "/api/ordering/products", json={"sku": unique("SK"), "name": name}), 201)
+    if price is not None:
+        listed = ok(call(client, admin, "POST", "/api/ordering/price-lists", json={"name": name, "kind": "base"}), 201)
+        items = [{"product_id": product["id"], "unit_price": price}]
+        ok(call(client, admin, "PUT", f"/api/ordering/price-lists/{listed['id']}/items", json=items))
+    return str(product["id"])
+
+
+def worked(client: TestClient, world: World, parts: list[tuple[str, int]], **values: Any) -> dict[str, Any]:
+    """A ticket FixIt's engineer works on site, fitting `parts`, resolved and closed by staff."""
+    _dispatcher, engineer = fixit(world)
+    ticket = dispatched(client, world, **values)
+    for action in ("accept", "start"):
+        ok(job_act(client, engineer, ticket["id"], action))
+    ok(call(client, engineer, "POST", f"{PARTNER}/jobs/{ticket['id']}/check-in", json={}), 201)
+    for product, quantity in parts:
+        body = {"product_id": product, "quantity": quantity}
+        ok(call(client, engineer, "POST", f"{PARTNER}/jobs/{ticket['id']}/parts", json=body), 201)
+    ok(job_act(client, engineer, ticket["id"], "resolve", note="Fixed"))
+    return ok(call(client, world.a.admin, "POST", f"{STAFF}/tickets/{ticket['id']}/close", json={}))
+
+
+def test_a_settlement_bills_the_parts_each_ticket_used_at_the_catalog_price(client: TestClient, world: World) -> None:
+    schedule(client, world, {"ticket_type": "inspection", "labour": "100", "travel": "20"})
+    seal = stocked(client, world, 5, priced_part(client, world, "Seal kit", "15.50"))
+    gasket = stocked(client, world, 2, priced_part(client, world, "Gasket", None))
+    covered = device(client, world)  # under warranty until 2099
+    warranty = worked(client, world, [(seal, 1), (seal, 1), (gasket, 1)], type="inspection", device_id=covered["id"])
+    outside = worked(client, world, [(seal, 1)], type="inspection")  # no device: the customer pays the parts
+    created = ok(run(client, world), 201)
+    lines = {line["ticket_number"]: line for line in created["lines"]}
+    billed = lines[warranty["number"]]
+    used = [
+        (p["name"], p["quantity"], None if p["unit_price"] is None else Decimal(str(p["unit_price"])), p["amount"])
+        for p in billed["parts_used"]
+    ]
+    assert [(n, q, u, Decimal(str(a))) for n, q, u, a in used] == [
+        ("Gasket", 1, None, Decimal(0)),
+        ("Seal kit", 2, Decimal("15.50"), Decimal("31.00")),
+    ]
+    assert (Decimal(str(billed["parts"])), Decimal(str(billed["amount"]))) == (Decimal("31.00"), Decimal("151.00"))
+    plain = lines[outside["number"]]
+    assert plain["parts_used"] == [] and Decimal(str(plain["parts"])) == 0 and Decimal(str(plain["amount"])) == 120
+
+    # the partner reads the same lines, with each part's price, on the API, the page and the export
+    dispatcher, _engineer = fixit(world)
+    mine = f"{PARTNER}/settlements/{created['id']}"
+    assert ok(call(client, dispatcher, "GET", mine))["lines"] == created["lines"]
+    sheet = call(client, dispatcher, "GET", f"{mine}/export.xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert rows[0][8:11] == ("parts", "parts_used", "amount")
+    row = next(r for r in rows if r[2] == warranty["number"])
+    assert "Seal kit" in row[9] and "2 x 15.50 = 31.00" in row[9]
+    act_as(client, dispatcher.cookie)
+    shown = page(client, f"/p/{world.a.slug}/service/settlements/{created['id']}")
+    assert "Seal kit" in shown and "no catalog price" in shown
+
+    # a line run before parts were billed from use (its parts a flat amount) still reads as it was
+    forget_parts(client, billed["id"], Decimal(40))
+    old = next(line for line in ok(call(client, dispatcher, "GET", mine))["lines"] if line["id"] == billed["id"])
+    assert old["parts_used"] == [] and Decimal(str(old["parts"])) == 40
+    act_as(client, world.a.admin.cookie)
+    assert "flat amount" in page(client, f"/console/service/settlements/{created['id']}")
+
+
+def forget_parts(client: TestClient, line_id: str, flat: Decimal) -> None:
+    """Make a line as the settlements run before parts were billed from use left it."""
+    key = uuid.UUID(line_id)
+
+    async def work(db: Database) -> None:
+        async with db.session(SYSTEM) as session:
+            await session.execute(delete(SettlementPart).where(SettlementPart.line_id == key))
+            await session.execute(update(SettlementLine).where(SettlementLine.id == key).values(parts=flat))
+
+    run_with_database(client.app.state.services.settings, work)
+
+
+def test_a_dispute_notifies_the_service_managers_and_its_answer_the_partner(
+    client: TestClient, app: Litestar, world: World
+) -> None:
+    manager = add_user(client, world.a.admin, f"settle-{uuid.uuid4().hex[:6]}@a.example", role="service_manager")
+    schedule(client, world, {"ticket_type": "repair", "labour": "50"})
+    closed(client, world, "other")
+    created = ok(run(client, world, "other"), 201)
+    line = created["lines"][0]
+    partner = world.service["other"].admin
+    base = f"{PARTNER}/settlements/{created['id']}/lines/{line['id']}"
+    ok(call(client, partner, "POST", f"{base}/dispute", json={"reason": "Two visits were needed"}))
+    workers = Workers(app)
+    assert workers.run(only="service.settlement_notices") == []
+    disputed = notices(app, "service.settlement_disputed", created["number"])
+    assert str(manager) in {str(n.recipient_id) for n in disputed}
+    assert all(n.recipient_kind == "internal" for n in disputed)
+    assert all(n.params["reason"] == "Two visits were needed" and n.params["ticket"] for n in disputed)
+    # the partner's people hear nothing of their own dispute, FixIt nothing of another partner's
+    assert "service.settlement_disputed" not in kinds(client, partner)
+    assert "service.settlement_answered" not in kinds(client, fixit(world)[0])
+
+    answer = f"{SETTLEMENTS}/{created['id']}/lines/{line['id']}/answer"
+    ok(
+        call(
+            client,
+            world.a.admin,
+            "POST",
+            answer,
+            json={"decision": "adjust", "answer": "Second visit paid", "travel": "30"},
+        )
+    )
+    assert workers.run(only="service.settlement_notices") == []
+    assert Workers(app).run(only="service.settlement_notices") == []  # every event delivered again
+    assert kinds(client, partner).count("service.settlement_answered") == 1
+    answered = notices(app, "service.settlement_answered", created["number"])
+    assert {n.params["decision"] for n in answered} == {"adjusted"}
+    assert len(notices(app, "service.settlement_disputed", created["number"])) == len(disputed)
+    assert "service.settlement_answered" not in kinds(client, fixit(world)[0])
+    assert "service.settlement_answered" not in kinds(client, world.x.admin)
+
+
+def kinds(client: TestClient, person: Any) -> list[str]:
+    items = ok(client.get("/api/partner/notifications", headers=person.bearer))["items"]
+    return [i["kind"] for i in items]
