@@ -91,6 +91,7 @@ OBJECT_LABELS: dict[str, str] = {
     "service_settlement_lines": N_("Service settlement line"),
     "service_sla_targets": N_("Service level target"),
     "sync_rules": N_("Sync rule"),
+    "sync_peers": N_("Paired deployment"),
 }
 ACTION_LABELS: dict[str, str] = {
     "create": lazy.pgettext("audit action", "Created"),
@@ -104,6 +105,9 @@ ACTION_LABELS: dict[str, str] = {
     "sync.resolved": N_("Sync conflict resolved"),
     "sync.conflict": N_("Sync conflict held"),
     "sync.key_clash": N_("Not synced: the partner has its own record with this key"),
+    "sync.paired": N_("Paired with another deployment"),
+    "sync.unpaired": N_("Unpaired"),
+    "sync.inbound": N_("Received from a paired deployment"),
 }
 CHANNEL_LABELS: dict[str, str] = {
     "web": N_("Web"),

@@ -66,7 +66,7 @@ async def deliver(services: Services, event: Event) -> None:
             rules = list(
                 await session.scalars(
                     select(SyncRule)
-                    .where(SyncRule.object == obj.name, SyncRule.status == "active")
+                    .where(SyncRule.object == obj.name, SyncRule.status == "active", SyncRule.pairing_id.is_(None))
                     .order_by(SyncRule.id)
                 )
             )
@@ -115,6 +115,8 @@ async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uu
             if backfill is None or backfill.status in ("done", "failed"):
                 return
             rule = await session.scalar(select(SyncRule).where(SyncRule.id == backfill.rule_id))
+            if rule is not None and rule.pairing_id is not None:
+                return  # sent to the partner's deployment by the "peers" subscriber (sync.peers)
             obj: SyncObject | None = sync_objects(services).get(rule.object) if rule is not None else None
             if rule is None or obj is None or rule.status != "active" or not await link_allows(session, rule):
                 backfill.status, backfill.finished_at = "failed", utcnow()
