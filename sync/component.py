@@ -27,6 +27,7 @@ from sync.pages import PAGES
 from sync.pages.webhooks import PAGES as WEBHOOK_PAGES
 from sync.peers.controllers import CONTROLLERS as PEER_CONTROLLERS
 from sync.peers.pages import PAGES as PEER_PAGES
+from sync.peers.service import paired_suppliers
 from sync.peers.subscriber import SUBSCRIBER as PEERS
 from sync.scheduling.api import CONTROLLERS as JOB_CONTROLLERS
 from sync.scheduling.purge import purge_job
@@ -87,4 +88,5 @@ component = Component(
     jobs=(purge_job(), FORGET_APPLIED_JOB),
     cli=register_cli,
     lifespan=lifespan,
+    extra={"purchase_suppliers": paired_suppliers},
 )

@@ -100,10 +100,6 @@ class Rules:
         """The pairing a rule of the link sends through (None: the partner's workspace is here)."""
         if link.downstream_tenant_id is not None:
             return None
-        if handed(obj):
-            raise ValidationFailed(
-                [FieldError("object", N_("This object does not travel to a paired deployment"), "not_remote")]
-            )
         return await active_pairing(self.session, link.id)
 
     def _checked(self, obj: SyncObject, values: Mapping[str, Any], current: SyncRule | None) -> dict[str, Any]:
@@ -216,16 +212,17 @@ class Rules:
         `sample_id`, else the first), before the rule is saved."""
         obj = self.object_of(values.get("object"))
         link = await self._link(values.get("link_id"))
-        await self._remote(link, obj)
+        if await self._remote(link, obj) is not None and handed(obj) and direction_of(obj) == "up":
+            raise NotFound(N_("The partner's records are on its own deployment: there is no sample here to preview"))
         checked = self._checked(obj, {**values, "name": "preview"}, None)
         sample = values.get("sample_id")
         ids = [sample] if isinstance(sample, uuid.UUID) else None
         if handed(obj):
             # the record is read in its own tenant: the peer's for an object travelling up
-            assert link.downstream_tenant_id is not None
-            pair = Pair(link.id, link.tenant_id, link.downstream_tenant_id)
-            peer = tenant_context(link.downstream_tenant_id, channel=CHANNEL)
-            async with within(self.session, peer) if direction_of(obj) == "up" else nullcontext():
+            pair = Pair(link.id, link.tenant_id, link.downstream_tenant_id)  # type: ignore[arg-type]
+            up = direction_of(obj) == "up" and link.downstream_tenant_id is not None
+            peer = tenant_context(link.downstream_tenant_id, channel=CHANNEL) if up else None  # type: ignore[arg-type]
+            async with within(self.session, peer) if peer is not None else nullcontext():
                 records = await obj.read(self.session, pair, ids, None, 1)  # type: ignore[call-arg,arg-type]
         else:
             records = await obj.read(self.session, link.id, ids, None, 1)

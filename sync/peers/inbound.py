@@ -33,10 +33,11 @@ from portal.db.context import SYSTEM, tenant_context
 from portal.db.types import utcnow
 from portal.errors import Conflict, DomainError, FieldError, ValidationFailed
 from portal.i18n import N_
-from sync.crosstenant.apply import apply_records
-from sync.crosstenant.mapping import check_policies
+from sync.crosstenant.apply import apply_records, serialise
+from sync.crosstenant.mapping import apply_mapping, check_policies, normalise, passes
 from sync.crosstenant.models import SyncRule
-from sync.crosstenant.objects import handed, sync_objects
+from sync.crosstenant.objects import Handover, Pair, handed, sync_objects
+from sync.peers import wire
 from sync.peers.models import SyncPeer, SyncPeerInbound
 from sync.peers.service import CHANNEL, peer_secret_of
 from sync.webhooks import signing
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
 MAX_BODY = 4 * 1024 * 1024
 MAX_RECORDS = 1000
-KINDS = ("records", "unpaired")
+KINDS = ("records", "handover", "unpaired")
 
 
 class Unsigned(DomainError):
@@ -55,6 +56,12 @@ class Unsigned(DomainError):
 
 class Replayed(Conflict):
     code = "replayed"
+
+
+class NoRule(DomainError):
+    """The partner sent a record no active rule here takes yet: worth retrying (the rule may be activated)."""
+
+    status, code, title = 503, "no_active_rule", N_("No active sync rule here takes this record yet")
 
 
 def _timestamp(header: str) -> int | None:
@@ -112,6 +119,8 @@ async def receive(services: Services, headers: dict[str, str], body: bytes) -> d
         kind = str(document["kind"])
         if kind == "records":
             answer = await _records(session, services, peer, event_id, document)
+        elif kind == "handover":
+            answer = await _handover(session, services, peer, event_id, document)
         else:
             peer.status, peer.unpaired_at = "unpaired", utcnow()
             record_action(session, peer, "sync.unpaired", {"by": "peer", "event": event_id})
@@ -177,6 +186,77 @@ async def _records(
         },
     )
     return {"outcomes": outcomes}
+
+
+async def _handover(
+    session: AsyncSession, services: Services, peer: SyncPeer, event_id: uuid.UUID, document: dict[str, Any]
+) -> dict[str, Any]:
+    """A record the app applies here (sync.crosstenant.objects.HandedObject): a purchase order of the
+    partner's, here the manufacturer's, placed as a sales order under the active rule of the pairing's link
+    (mapped by it here); or the sales order's progress, here the partner's, followed by its purchase order
+    (mapped by the manufacturer's rule before it left). What the app did is the answer."""
+    obj: Any = sync_objects(services).get(str(document.get("object", "")))
+    if obj is None or not handed(obj):
+        raise ValidationFailed([FieldError("object", N_("No such object"), "unknown")])
+    try:
+        source_id = uuid.UUID(str(document.get("source_id")))
+    except ValueError:
+        raise ValidationFailed([FieldError("source_id", N_("is not valid"), "invalid")]) from None
+    values, mapped, translations = document.get("values"), document.get("mapped"), document.get("translations")
+    if not isinstance(values, dict) or not isinstance(mapped, dict) or not isinstance(translations, dict):
+        raise ValidationFailed([FieldError("values", N_("is not valid"), "invalid")])
+    try:
+        translated = {uuid.UUID(str(k)): uuid.UUID(str(v)) for k, v in translations.items()}
+    except ValueError:
+        raise ValidationFailed([FieldError("translations", N_("is not valid"), "invalid")]) from None
+    rule: SyncRule | None = None
+    if peer.role == "upstream":
+        if obj.direction != "up":
+            raise ValidationFailed([FieldError("object", N_("No such object"), "unknown")])
+        rule = await session.scalar(
+            select(SyncRule).where(
+                SyncRule.pairing_id == peer.id,
+                SyncRule.link_id.is_not(None),
+                SyncRule.object == obj.name,
+                SyncRule.status == "active",
+            )
+        )
+        if rule is None or rule.link_id is None:
+            raise NoRule()
+        await serialise(session, rule.id, [source_id])
+        if not passes(rule.filter, values):
+            return {"handled": {"outcome": "skipped"}}
+        mapped = apply_mapping(rule.mapping, values, obj.target_fields)
+        pair = Pair(rule.link_id, peer.tenant_id, peer.peer_tenant_id)
+    else:
+        if obj.direction != "down":
+            raise ValidationFailed([FieldError("object", N_("No such object"), "unknown")])
+        mapped = {k: normalise(v, obj.target_fields[k]) for k, v in mapped.items() if k in obj.target_fields}
+        pair = Pair(peer.id, peer.peer_tenant_id, peer.tenant_id)
+
+    async def translate(_object: str, ids: Any) -> dict[uuid.UUID, uuid.UUID]:
+        return {i: translated[i] for i in ids if i in translated}
+
+    try:
+        done = await obj.apply(session, services, Handover(pair, source_id, values, mapped, None, translate))
+    except (KeyError, ValueError, TypeError, AttributeError):
+        raise ValidationFailed([FieldError("values", N_("is not valid"), "invalid")]) from None
+    details: dict[str, Any] = {
+        "peer": peer.peer_tenant_name,
+        "rule": rule.id if rule is not None else document.get("rule"),
+        "event": event_id,
+        "source": source_id,
+        "target": done.target_id,
+        "outcome": done.outcome,
+    }
+    if done.target_row is not None and done.outcome != "unchanged":
+        record_action(session, done.target_row, "sync.applied", details)
+    if rule is not None and done.outcome != "unchanged":
+        record_action(session, rule, "sync.applied", details)
+    record_action(session, peer, "sync.inbound", details)
+    answer = json.loads(wire.encode(done.answer or {}))
+    handled = {"outcome": done.outcome, "target_id": str(done.target_id) if done.target_id else None, "answer": answer}
+    return {"handled": handled}
 
 
 async def standing_rule(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -60,9 +61,22 @@ class PairingOut(msgspec.Struct):
     secret: str
 
 
+class HandledOut(msgspec.Struct):
+    """What the app did with a record it applies itself: created, updated, unchanged, refused or skipped;
+    the record it made or changed; `answer`, what the sender's record is told, as the app words it (a
+    purchase order: the sales order's progress, or the refusal with its reason)."""
+
+    outcome: str
+    target_id: uuid.UUID | None = None
+    answer: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
 class InboundOut(msgspec.Struct, omit_defaults=True):
     """Per record sent, what applying it did (created, updated, unchanged, withdrawn, skipped, stale,
     clash); `duplicate` when the event was taken before (the first answer, nothing applied again)."""
 
     outcomes: dict[str, str] = msgspec.field(default_factory=dict)
+    # a record the app applied here (a purchase order placed, a sales order's progress followed): its
+    # outcome, the record it made or changed, and what the sender's record is told
+    handled: HandledOut | None = None
     duplicate: bool = False

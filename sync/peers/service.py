@@ -324,3 +324,14 @@ def peer_out(peer: SyncPeer, link_name: str | None = None) -> dict[str, Any]:
         "created_at": peer.created_at,
         "unpaired_at": peer.unpaired_at,
     }
+
+
+async def paired_suppliers(session: AsyncSession, tenant_id: uuid.UUID) -> list[tuple[uuid.UUID, str]]:
+    """The manufacturers this workspace is paired with on other deployments, as purchasing's suppliers
+    (listed in the component's `extra["purchase_suppliers"]`): their workspace's id there and its name."""
+    rows = await session.execute(
+        select(SyncPeer.peer_tenant_id, SyncPeer.peer_tenant_name)
+        .where(SyncPeer.role == "downstream", SyncPeer.status == "active")
+        .order_by(SyncPeer.peer_tenant_name)
+    )
+    return [(peer_tenant_id, name) for peer_tenant_id, name in rows]

@@ -21,13 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from portal.audit import record_action
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.i18n import N_
 from portal.outbox import Event, PermanentFailure, Subscriber
 from sync.crosstenant.mapping import apply_mapping, passes
-from sync.crosstenant.models import SyncBackfill, SyncRule
-from sync.crosstenant.objects import SyncObject, handed, sync_objects
+from sync.crosstenant.models import SyncBackfill, SyncMapping, SyncRule
+from sync.crosstenant.objects import HandedObject, Handled, Pair, SyncObject, direction_of, handed, sync_objects
 from sync.crosstenant.subscriber import BACKFILL_REQUESTED, LINK_ESTABLISHED
 from sync.crosstenant.subscriber import accepts as sync_accepts
 from sync.delivery.lines import open_lines
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 NAME = "peers"
 BATCH = 200
+PRODUCTS = "ordering.product"
 
 
 class PeerUnavailable(Exception):
@@ -71,9 +73,11 @@ async def deliver(services: Services, event: Event) -> None:
             if rule is not None and rule.pairing_id is not None and rule.link_id is not None:
                 keys = [str(rule.pairing_id)]
         else:
-            names = {o.name for o in sync_objects(services).values() if event.event_type in o.events and not handed(o)}
-            for name in sorted(names):
+            objects = [o for o in sync_objects(services).values() if event.event_type in o.events]
+            for name in sorted(o.name for o in objects if direction_of(o) == "down"):
                 keys += [str(r.pairing_id) for r in await _remote_rules(session, name)]
+            for obj in [o for o in objects if handed(o) and direction_of(o) == "up"]:
+                keys += [str(p.id) for p in await _suppliers_of(session, obj, event)]
         if keys:
             await open_lines(session, event, NAME, keys)
 
@@ -98,8 +102,10 @@ async def deliver_to(services: Services, event: Event, key: str) -> None:
     if event.event_type == BACKFILL_REQUESTED:
         await _backfill(services, event, target, uuid.UUID(str(event.payload["backfill"])))
         return
-    objects = [o for o in sync_objects(services).values() if event.event_type in o.events and not handed(o)]
-    for obj in objects:
+    found = [o for o in sync_objects(services).values() if event.event_type in o.events]
+    for obj in [o for o in found if handed(o)]:
+        await _hand_over(services, event, target, obj)  # type: ignore[arg-type]
+    for obj in [o for o in found if not handed(o)]:
         async with services.db.session(ctx, write=False) as session:
             rules = [r for r in await _remote_rules(session, obj.name) if r.pairing_id == pairing_id]
             ids = sorted(set(obj.changed_ids(event.event_type, event.aggregate_id, event.payload)))
@@ -112,6 +118,103 @@ async def deliver_to(services: Services, event: Event, key: str) -> None:
                 event.id if len(rules) == 1 else _derived(event.id, rule.id),
                 document,
             )
+
+
+async def _suppliers_of(session: Any, obj: HandedObject, event: Event) -> list[SyncPeer]:
+    """The pairings (this workspace being the partner) whose manufacturer the record is for: the object's
+    own reading of it, with that manufacturer as the pair's upstream."""
+    peers = await session.scalars(
+        select(SyncPeer).where(SyncPeer.role == "downstream", SyncPeer.status == "active").order_by(SyncPeer.id)
+    )
+    ids = obj.changed_ids(event.event_type, event.aggregate_id, event.payload)
+    return [
+        peer
+        for peer in list(peers)
+        if await obj.read(session, Pair(peer.id, peer.peer_tenant_id, event.tenant_id), ids, None, len(ids))
+    ]
+
+
+async def _hand_over(services: Services, event: Event, target: wire.PeerTarget, obj: HandedObject) -> None:
+    """A record the app applies on the other side: read here, sent, and the answer given back to it here.
+    Upstream (the rule's owner) it is mapped by the rule before it leaves; from the partner, the rule's
+    owner maps it on arrival, and the partner gives the ids of its products the manufacturer's ids, by the
+    mapping table of what the manufacturer's product rule brought here."""
+    ctx = tenant_context(event.tenant_id, channel=CHANNEL)
+    ids = sorted(set(obj.changed_ids(event.event_type, event.aggregate_id, event.payload)))
+    async with services.db.session(ctx, write=False) as session:
+        peer = await session.scalar(select(SyncPeer).where(SyncPeer.id == target.id))
+        if peer is None:
+            return
+        if peer.role == "upstream":
+            rules = [r for r in await _remote_rules(session, obj.name) if r.pairing_id == peer.id]
+            if not rules:
+                return
+            rule = rules[0]
+            assert rule.link_id is not None
+            pair = Pair(rule.link_id, rule.tenant_id, peer.peer_tenant_id)
+        else:
+            rule, pair = None, Pair(peer.id, peer.peer_tenant_id, event.tenant_id)
+        records = await obj.read(session, pair, ids, None, len(ids))
+        documents = []
+        for source_id, values, present in records:
+            mapped: dict[str, Any] = {}
+            if rule is not None:
+                if not present or not passes(rule.filter, values):
+                    continue
+                mapped = apply_mapping(rule.mapping, values, obj.target_fields)
+            elif not present:
+                continue
+            documents.append(
+                {
+                    "object": obj.name,
+                    "rule": str(rule.id) if rule is not None else None,
+                    "occurred_at": event.occurred_at.isoformat(),
+                    "source_id": str(source_id),
+                    "values": values,
+                    "mapped": mapped,
+                    "translations": await _translations(session, peer, values) if rule is None else {},
+                }
+            )
+    for document in documents:
+        answer = await _send(services, event.tenant_id, target, event.id, document, kind="handover")
+        handled = answer.get("handled") if isinstance(answer.get("handled"), dict) else None
+        if handled is None:
+            continue
+        done = Handled(
+            str(handled.get("outcome") or "unchanged"),
+            uuid.UUID(str(handled["target_id"])) if handled.get("target_id") else None,
+            None,
+            handled.get("answer") if isinstance(handled.get("answer"), dict) else {},
+        )
+        async with services.db.session(ctx) as session:
+            row = await obj.answer(session, uuid.UUID(document["source_id"]), done)
+            if row is not None and done.outcome != "unchanged":
+                details = {"peer": target.url, "event": event.id, "outcome": done.outcome, "answer": done.answer}
+                record_action(session, row, "sync.answered", details)
+
+
+async def _translations(session: Any, peer: SyncPeer, values: dict[str, Any]) -> dict[str, str]:
+    """This workspace's products named in the record's lines, to the manufacturer's products they were
+    made from (the mapping table of the rules standing for the manufacturer's here)."""
+    wanted: set[uuid.UUID] = set()
+    for line in values.get("lines") or ():
+        try:
+            wanted.add(uuid.UUID(str(line[0])))
+        except (ValueError, IndexError, TypeError):
+            continue
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(SyncMapping.peer_id, SyncMapping.local_id)
+        .join(SyncRule, SyncRule.id == SyncMapping.rule_id)
+        .where(
+            SyncRule.pairing_id == peer.id,
+            SyncMapping.object == PRODUCTS,
+            SyncMapping.withdrawn.is_(False),
+            SyncMapping.peer_id.in_(sorted(wanted)),
+        )
+    )
+    return {str(mine): str(theirs) for mine, theirs in rows}
 
 
 def _derived(event_id: uuid.UUID, part: uuid.UUID | str) -> uuid.UUID:
@@ -146,9 +249,14 @@ async def _document(
 
 
 async def _send(
-    services: Services, tenant_id: uuid.UUID, target: wire.PeerTarget, event_id: uuid.UUID, document: dict[str, Any]
+    services: Services,
+    tenant_id: uuid.UUID,
+    target: wire.PeerTarget,
+    event_id: uuid.UUID,
+    document: dict[str, Any],
+    kind: str = "records",
 ) -> dict[str, Any]:
-    result = await wire.send_signed(services, target, "records", event_id, document)
+    result = await wire.send_signed(services, target, kind, event_id, document)
     await _contact(services, tenant_id, target.id, result)
     if result.outcome == "failed":
         raise PeerUnavailable(f"{target.url}: {result.error}"[:1900])
@@ -186,6 +294,11 @@ async def _backfill(services: Services, event: Event, target: wire.PeerTarget, b
             if rule is None or obj is None or rule.status != "active" or rule.pairing_id != target.id:
                 backfill.status, backfill.finished_at = "failed", utcnow()
                 backfill.error = "The rule is not active, or no longer sends through this pairing"
+                return
+            if handed(obj):
+                # the records the app applies travel as they change (a purchase order sent before the rule
+                # was active is retried until it is, or replayed from its dead letter)
+                backfill.status, backfill.started_at, backfill.finished_at = "done", utcnow(), utcnow()
                 return
             if backfill.status == "queued":
                 backfill.status, backfill.started_at, backfill.total = "running", utcnow(), await obj.count(session)

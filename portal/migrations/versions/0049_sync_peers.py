@@ -1,5 +1,5 @@
 """sync peers: pairings with other deployments, one-time pairing codes, signed requests taken; rules that
-travel through a pairing
+travel through a pairing; a purchase order's supplier no longer a tenant of this deployment necessarily
 
 Revision ID: 0049_sync_peers
 Revises: 0043_deal_registration
@@ -111,12 +111,26 @@ def upgrade() -> None:
         batch_op.alter_column("peer_tenant_id", existing_type=sa.Uuid(), nullable=True)
         batch_op.create_index("ix_sync_rules_pairing", ["tenant_id", "pairing_id", "remote_rule_id"], unique=False)
 
+    # a purchase order's supplier may run on a paired deployment: its workspace is not a row here
+    with op.batch_alter_table("ordering_purchase_orders", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_ordering_purchase_orders_supplier_tenant_id_tenants", type_="foreignkey")
+
     for table in ("sync_peers", "sync_peer_codes", "sync_peer_inbound"):
         rls.tenant_table(table)
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM sync_rules WHERE pairing_id IS NOT NULL")
+    with rls.as_system_role():
+        op.execute("DELETE FROM ordering_purchase_orders WHERE supplier_tenant_id NOT IN (SELECT id FROM tenants)")
+        op.execute("DELETE FROM sync_rules WHERE pairing_id IS NOT NULL")
+    with op.batch_alter_table("ordering_purchase_orders", schema=None) as batch_op:
+        batch_op.create_foreign_key(
+            "fk_ordering_purchase_orders_supplier_tenant_id_tenants",
+            "tenants",
+            ["supplier_tenant_id"],
+            ["id"],
+            ondelete="RESTRICT",
+        )
     with op.batch_alter_table("sync_rules", schema=None) as batch_op:
         batch_op.drop_index("ix_sync_rules_pairing")
         batch_op.alter_column("peer_tenant_id", existing_type=sa.Uuid(), nullable=False)

@@ -33,6 +33,7 @@ from sync.peers.models import SyncPeer, SyncPeerCode
 from sync.webhooks import signing
 from tests.conftest import make_settings
 from tests.db import run_with_database
+from tests.integration.ordering.support import price_list, staff, stock
 from tests.integration.sync.deployment import Served, free_port
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.lanes import postgres_url, private_database
@@ -505,3 +506,103 @@ def test_a_change_on_both_sides_is_held_there_and_a_dead_letter_is_replayed(
     assert replayed.status_code == 200, replayed.text
     work(client)
     assert products(remote, north, made["sku"])[0]["description"] == "Later"
+
+
+PURCHASE_OBJECTS = ("ordering.purchase_order", "ordering.purchase_order_status")
+
+
+def test_a_purchase_order_placed_on_the_partners_deployment_becomes_a_sales_order_and_its_status_comes_back(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a, b = world.a, world.b
+    north = partner_workspace(remote, "north")
+    link_id, _here, _there = pair(client, upstream, remote, a, north)
+    made = new_product(client, a)
+    price_list(client, a.admin, [{"product_id": made["id"], "unit_price": "50.00"}])
+    warehouse = staff(client, a.admin, "GET", "/warehouses").json()[0]["id"]
+    stock(client, a.admin, warehouse, made["id"], 100)
+    catalog_rule(client, a, link_id)
+    for obj in PURCHASE_OBJECTS:
+        rule = client.post(
+            "/api/sync/rules", headers=a.admin.bearer, json={"link_id": link_id, "object": obj, "name": obj}
+        )
+        assert rule.status_code == 201, rule.text
+        assert client.post(f"/api/sync/rules/{rule.json()['id']}/activate", headers=a.admin.bearer).status_code == 202
+    work(client)
+    mine = products(remote, north, made["sku"])[0]
+    suppliers = remote.client.get("/api/ordering/suppliers", headers=north.admin.bearer).json()
+    assert [(s["tenant_id"], s["name"]) for s in suppliers] == [(a.tenant_id, a.name)]
+
+    own = new_product(remote.client, north, name="North's own gasket")
+    sent = remote.client.post(
+        "/api/ordering/purchase-orders",
+        headers=north.admin.bearer,
+        json={
+            "supplier_id": a.tenant_id,
+            "lines": [{"product_id": mine["id"], "quantity": 4}],
+            "ship_to": "North Supply, Quay 3",
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    po = sent.json()
+    unknown = remote.client.post(
+        "/api/ordering/purchase-orders",
+        headers=north.admin.bearer,
+        json={"supplier_id": a.tenant_id, "lines": [{"product_id": own["id"], "quantity": 1}], "ship_to": "Quay 3"},
+    )
+    assert unknown.status_code == 201, unknown.text
+    work(remote.client)
+    work(client)
+
+    def purchase(po_id: str) -> dict[str, Any]:
+        found = remote.client.get(f"/api/ordering/purchase-orders/{po_id}", headers=north.admin.bearer)
+        assert found.status_code == 200, found.text
+        return found.json()
+
+    def sales(number: str) -> list[dict[str, Any]]:
+        found = client.get("/api/ordering/orders", headers=a.admin.bearer, params={"limit": 200, "status": "all"})
+        return [o for o in found.json()["items"] if o.get("po_number") == number]
+
+    placed = sales(po["number"])
+    assert len(placed) == 1, placed
+    so = placed[0]
+    assert so["enterprise_id"] == link_id and so["total"] == "200.0000"
+    back = purchase(po["id"])
+    assert back["status"] == "submitted" and back["sales_order_number"] == so["number"], back
+    refused = purchase(unknown.json()["id"])
+    assert refused["status"] == "refused" and own["sku"] in refused["refusal"], refused
+    assert sales(unknown.json()["number"]) == []
+
+    # the purchase order's event delivered again: still one sales order
+    deliveries = remote.client.get(
+        "/api/deliveries", headers=north.admin.bearer, params={"aggregate_id": po["id"]}
+    ).json()["items"]
+    peers_lines = [d for d in deliveries if d["subscriber"].startswith("peers:")]
+    assert peers_lines and all(d["status"] == "delivered" for d in peers_lines), deliveries
+    for delivery in peers_lines:
+        assert (
+            remote.client.post(f"/api/deliveries/{delivery['id']}/replay", headers=north.admin.bearer).status_code
+            == 200
+        )
+    work(remote.client)
+    assert len(sales(po["number"])) == 1
+
+    # approval and shipment come back; the goods arrive at North and the receipt goes up
+    assert staff(client, a.admin, "POST", f"/orders/{so['id']}/approve", json={}).status_code == 200
+    work(client)
+    assert purchase(po["id"])["status"] == "approved"
+    shipped = staff(client, a.admin, "POST", f"/orders/{so['id']}/shipments", json={"own_delivery": True})
+    assert shipped.status_code == 201, shipped.text
+    work(client)
+    assert purchase(po["id"])["status"] == "shipped"
+    received = remote.client.post(f"/api/ordering/purchase-orders/{po['id']}/receive", headers=north.admin.bearer)
+    assert received.status_code == 200, received.text
+    work(remote.client)
+    work(client)
+    assert client.get(f"/api/ordering/orders/{so['id']}", headers=a.admin.bearer).json()["status"] == "received"
+    done = purchase(po["id"])
+    assert done["status"] == "received" and done["received_at"] is not None
+
+    # tenant B sees neither order
+    assert client.get(f"/api/ordering/orders/{so['id']}", headers=b.admin.bearer).status_code == 404
+    assert client.get("/api/sync/peers", headers=b.admin.bearer).json() == []
