@@ -356,7 +356,23 @@ def test_the_inbound_endpoint_refuses_what_a_paired_deployment_did_not_sign(
     assert len(products(remote, north, sku)) == 1
     audit = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": there["id"]}).json()
     assert [e["after"]["event"] for e in audit if e["action"] == "sync.inbound"] == [event_id]
-    # hostile input: a control character is refused before anything reads it
+    # hostile input: a number no column holds is refused with the field named, nothing written
+    huge_body, huge_headers = request(event=str(uuid.uuid4()))
+    document = json.loads(huge_body)
+    document["rule"]["fields"] = ["sku", "name", "unit", "pack_size"]
+    document["records"] = [
+        {
+            "id": str(uuid.uuid4()),
+            "present": True,
+            "values": {"sku": unique("H"), "name": "Huge", "unit": "ea", "pack_size": 10**40},
+        }
+    ]
+    huge_body = wire.encode(document)
+    huge_headers[signing.SIGNATURE_HEADER] = signing.signature_header([secret], huge_body)
+    huge = post(huge_body, huge_headers)
+    assert huge.status_code == 422 and "pack_size" in huge.text, huge.text
+    assert products(remote, north, document["records"][0]["values"]["sku"]) == []
+    # a control character is refused before anything reads it
     hostile_body, hostile_headers = request(event=str(uuid.uuid4()))
     hostile = post(hostile_body.replace(b'"Hand"', b'"Ha\\u0000nd"'), hostile_headers)
     assert hostile.status_code in (400, 401, 422), hostile.text
@@ -602,6 +618,28 @@ def test_a_purchase_order_placed_on_the_partners_deployment_becomes_a_sales_orde
     assert client.get(f"/api/ordering/orders/{so['id']}", headers=a.admin.bearer).json()["status"] == "received"
     done = purchase(po["id"])
     assert done["status"] == "received" and done["received_at"] is not None
+
+    # the manufacturer's deployment down while the next purchase order is sent: it waits, then arrives once
+    upstream.stop()
+    try:
+        later = remote.client.post(
+            "/api/ordering/purchase-orders",
+            headers=north.admin.bearer,
+            json={
+                "supplier_id": a.tenant_id,
+                "lines": [{"product_id": mine["id"], "quantity": 2}],
+                "ship_to": "Quay 3",
+            },
+        )
+        assert later.status_code == 201, later.text
+        work(remote.client, passes=3)
+        assert purchase(later.json()["id"])["status"] == "sent"
+    finally:
+        upstream.start()
+    work(remote.client)
+    work(client)
+    assert len(sales(later.json()["number"])) == 1
+    assert purchase(later.json()["id"])["status"] == "submitted"
 
     # tenant B sees neither order
     assert client.get(f"/api/ordering/orders/{so['id']}", headers=b.admin.bearer).status_code == 404
