@@ -378,6 +378,11 @@ def test_the_inbound_endpoint_refuses_what_a_paired_deployment_did_not_sign(
     assert hostile.status_code in (400, 401, 422), hostile.text
     assert json.loads(body)["event"] == event_id
 
+    # once unpaired here, even a well-signed request is refused
+    assert remote.client.post(f"/api/sync/peers/{there['id']}/unpair", headers=north.admin.bearer).status_code == 200
+    after = post(*request(event=str(uuid.uuid4())))
+    assert after.status_code == 401 and after.json()["code"] == "not_paired", after.text
+
 
 def test_a_pairing_code_pairs_once_and_not_after_it_expired(
     client: TestClient, world: World, upstream: Served, remote: Served
