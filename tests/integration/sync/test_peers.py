@@ -593,6 +593,12 @@ def test_a_purchase_order_placed_on_the_partners_deployment_becomes_a_sales_orde
     refused = purchase(unknown.json()["id"])
     assert refused["status"] == "refused" and own["sku"] in refused["refusal"], refused
     assert sales(unknown.json()["number"]) == []
+    # both sides' audit: the sales order applied under the manufacturer's rule, the answer on the purchase order
+    upstream_audit = client.get("/api/audit", headers=a.admin.bearer, params={"object_id": so["id"]}).json()
+    applied = [e for e in upstream_audit if e["action"] == "sync.applied"]
+    assert applied and applied[0]["after"]["peer"] == north.name and applied[0]["after"]["source"] == po["id"]
+    partner_audit = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": po["id"]}).json()
+    assert "sync.answered" in {e["action"] for e in partner_audit}
 
     # the purchase order's event delivered again: still one sales order
     deliveries = remote.client.get(
