@@ -148,7 +148,9 @@ def pair(
 
 
 def products(remote: Served, tenant: TenantWorld, sku: str) -> list[dict[str, Any]]:
-    found = remote.client.get("/api/ordering/products", headers=tenant.admin.bearer, params={"q": sku}).json()["items"]
+    found = remote.client.get("/api/ordering/products", headers=tenant.admin.bearer, params={"search": sku}).json()[
+        "items"
+    ]
     return [p for p in found if p["sku"] == sku]
 
 
