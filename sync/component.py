@@ -25,6 +25,10 @@ from sync.delivery.worker import in_process_worker
 from sync.objects import OBJECTS
 from sync.pages import PAGES
 from sync.pages.webhooks import PAGES as WEBHOOK_PAGES
+from sync.peers.controllers import CONTROLLERS as PEER_CONTROLLERS
+from sync.peers.pages import PAGES as PEER_PAGES
+from sync.peers.service import paired_suppliers
+from sync.peers.subscriber import SUBSCRIBER as PEERS
 from sync.scheduling.api import CONTROLLERS as JOB_CONTROLLERS
 from sync.scheduling.purge import purge_job
 from sync.webhooks.config import WebhookConfig
@@ -62,23 +66,27 @@ component = Component(
         "sync.scheduling.models",
         "sync.webhooks.models",
         "sync.crosstenant.models",
+        "sync.peers.models",
     ),
     route_handlers=[
         DeliveriesController,
         *JOB_CONTROLLERS,
         *WEBHOOK_CONTROLLERS,
         *CROSSTENANT_CONTROLLERS,
+        *PEER_CONTROLLERS,
         *PAGES,
         *WEBHOOK_PAGES,
         *CROSSTENANT_PAGES,
+        *PEER_PAGES,
     ],
     objects=(*OBJECTS, *WEBHOOK_OBJECTS, *CROSSTENANT_OBJECTS),
     template_dir=HERE / "templates",
     template_globals={"subscriber_label": subscriber_label, "subscriber_line": subscriber_line},
     services_setup=setup,
-    subscribers=(WEBHOOKS, CROSSTENANT),
+    subscribers=(WEBHOOKS, CROSSTENANT, PEERS),
     demo=load_sync,
     jobs=(purge_job(), FORGET_APPLIED_JOB),
     cli=register_cli,
     lifespan=lifespan,
+    extra={"purchase_suppliers": paired_suppliers},
 )

@@ -854,6 +854,7 @@ def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
     (as the "sync" subscriber leaves one), and a purchase order of tenant A's to that workspace."""
     from portal.db.engine import Database
     from sync.crosstenant.models import SyncConflict
+    from sync.peers.models import SyncPeer
     from tests.db import run_with_database
 
     north, link_id = connect_workspace(client, a, "north")
@@ -889,11 +890,26 @@ def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
                 downstream_value="Harbour pump (North)",
             )
             session.add(conflict)
+            # tenant A paired, as a partner, with a manufacturer on another deployment
+            peer_id = uuid.uuid4()
+            session.add(
+                SyncPeer(
+                    id=peer_id,
+                    role="downstream",
+                    peer_url="https://portal.elsewhere.example",
+                    peer_tenant_id=uuid.uuid4(),
+                    peer_tenant_name="Elsewhere Pumps",
+                    peer_pairing_id=uuid.uuid4(),
+                    own_secret=box.seal(peer_id, "pssec_world-own"),
+                    peer_secret=box.seal(peer_id, "pssec_world-peer"),
+                )
+            )
             await session.flush()
-            return str(conflict.id), str(purchase.id)
+            return str(conflict.id), str(purchase.id), str(peer_id)
 
-    conflict, purchase = run_with_database(client.app.state.services.settings, work)
-    return {"link": link_id, "rule": rule.json()["id"], "conflict": conflict, "purchase_order": purchase}
+    box = client.app.state.services.extensions["webhooks"].box
+    conflict, purchase, peer = run_with_database(client.app.state.services.settings, work)
+    return {"link": link_id, "rule": rule.json()["id"], "conflict": conflict, "purchase_order": purchase, "peer": peer}
 
 
 def sample_notification(client: TestClient, a: TenantWorld, x: Enterprise) -> str:

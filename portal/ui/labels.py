@@ -93,6 +93,7 @@ OBJECT_LABELS: dict[str, str] = {
     "service_stock_adjustments": N_("Spare-parts stock adjustment"),
     "service_sla_targets": N_("Service level target"),
     "sync_rules": N_("Sync rule"),
+    "sync_peers": N_("Paired deployment"),
 }
 ACTION_LABELS: dict[str, str] = {
     "create": lazy.pgettext("audit action", "Created"),
@@ -106,6 +107,9 @@ ACTION_LABELS: dict[str, str] = {
     "sync.resolved": N_("Sync conflict resolved"),
     "sync.conflict": N_("Sync conflict held"),
     "sync.key_clash": N_("Not synced: the partner has its own record with this key"),
+    "sync.paired": N_("Paired with another deployment"),
+    "sync.unpaired": N_("Unpaired"),
+    "sync.inbound": N_("Received from a paired deployment"),
 }
 CHANNEL_LABELS: dict[str, str] = {
     "web": N_("Web"),

@@ -69,6 +69,7 @@ async def deliver(services: Services, obj: HandedObject, event: Event) -> None:
                     SyncRule.peer_tenant_id == event.tenant_id,
                     SyncRule.object == obj.name,
                     SyncRule.status == "active",
+                    SyncRule.pairing_id.is_(None),
                 )
                 .order_by(SyncRule.id)
             )
@@ -78,7 +79,9 @@ async def deliver(services: Services, obj: HandedObject, event: Event) -> None:
     ids = sorted(set(obj.changed_ids(event.event_type, event.aggregate_id, event.payload)))
     for owner, rule_id in found:
         async with services.db.session(tenant_context(owner, channel=CHANNEL)) as session:
-            query = select(SyncRule).where(SyncRule.object == obj.name, SyncRule.status == "active")
+            query = select(SyncRule).where(
+                SyncRule.object == obj.name, SyncRule.status == "active", SyncRule.pairing_id.is_(None)
+            )
             if rule_id is not None:
                 query = query.where(SyncRule.id == rule_id)
             for rule in await session.scalars(query.order_by(SyncRule.id)):

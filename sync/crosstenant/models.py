@@ -36,12 +36,20 @@ class SyncRule(TenantOwned, Timestamped, Audited, Base):
         same_tenant(["link_id"], "enterprise_links", "RESTRICT"),
         UniqueConstraint("tenant_id", "link_id", "object"),
         Index("ix_sync_rules_peer", "peer_tenant_id", "status"),
+        Index("ix_sync_rules_pairing", "tenant_id", "pairing_id", "remote_rule_id"),
         CheckConstraint("status IN ('draft', 'active', 'paused')", name="status"),
         CheckConstraint("direction IN ('down', 'up')", name="direction"),
     )
 
-    link_id: Mapped[uuid.UUID]
-    peer_tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    # None on a rule kept for a peer deployment's rule (below)
+    link_id: Mapped[uuid.UUID | None]
+    # None when the link's partner runs its workspace on another deployment (`pairing_id` names the pairing)
+    peer_tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    # the pairing (sync.peers) its changes travel through: on the upstream's deployment with its link; on the
+    # partner's deployment, a rule of the partner's own with no link, standing for the upstream's rule
+    # `remote_rule_id` there, under which its changes are applied and mapped (sync.peers.inbound)
+    pairing_id: Mapped[uuid.UUID | None]
+    remote_rule_id: Mapped[uuid.UUID | None]
     object: Mapped[str] = mapped_column(String(60))
     direction: Mapped[str] = mapped_column(String(8), default="down")
     name: Mapped[str] = mapped_column(String(100))

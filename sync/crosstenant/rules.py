@@ -26,6 +26,8 @@ from sync.crosstenant.mapping import apply_mapping, check_filter, check_mapping,
 from sync.crosstenant.models import SyncBackfill, SyncConflict, SyncMapping, SyncRule
 from sync.crosstenant.objects import Pair, SyncObject, direction_of, handed
 from sync.crosstenant.subscriber import BACKFILL_REQUESTED
+from sync.peers.models import SyncPeer
+from sync.peers.service import active_pairing
 
 MAX_NAME = 100
 
@@ -42,16 +44,21 @@ class Rules:
 
     async def links(self) -> list[EnterpriseLink]:
         """Partner links a rule may name: active, with the partner's own workspace on this platform."""
+        paired = select(SyncPeer.link_id).where(SyncPeer.status == "active", SyncPeer.link_id.is_not(None))
         return list(
             await self.session.scalars(
                 select(EnterpriseLink)
-                .where(EnterpriseLink.downstream_tenant_id.is_not(None), EnterpriseLink.status == "active")
+                .where(
+                    EnterpriseLink.status == "active",
+                    EnterpriseLink.downstream_tenant_id.is_not(None) | EnterpriseLink.id.in_(paired),
+                )
                 .order_by(EnterpriseLink.name)
             )
         )
 
     async def list(self, link_id: uuid.UUID | None = None) -> list[SyncRule]:
-        query = select(SyncRule).order_by(SyncRule.created_at)
+        # (a rule with no link stands here for a paired deployment's rule: sync.peers.inbound)
+        query = select(SyncRule).where(SyncRule.link_id.is_not(None)).order_by(SyncRule.created_at)
         if link_id is not None:
             query = query.where(SyncRule.link_id == link_id)
         return list(await self.session.scalars(query))
@@ -75,11 +82,25 @@ class Rules:
             link = await self.session.scalar(select(EnterpriseLink).where(EnterpriseLink.id == link_id))
         if link is None:
             raise ValidationFailed([FieldError("link_id", N_("No such enterprise"), "unknown")])
-        if link.downstream_tenant_id is None or link.status != "active":
+        if link.status != "active" or (
+            link.downstream_tenant_id is None and await active_pairing(self.session, link.id) is None
+        ):
             raise ValidationFailed(
-                [FieldError("link_id", N_("This partner does not run its own workspace here"), "not_connected")]
+                [
+                    FieldError(
+                        "link_id",
+                        N_("This partner does not run its own workspace here or on a paired deployment"),
+                        "not_connected",
+                    )
+                ]
             )
         return link
+
+    async def _remote(self, link: EnterpriseLink, obj: SyncObject) -> SyncPeer | None:
+        """The pairing a rule of the link sends through (None: the partner's workspace is here)."""
+        if link.downstream_tenant_id is not None:
+            return None
+        return await active_pairing(self.session, link.id)
 
     def _checked(self, obj: SyncObject, values: Mapping[str, Any], current: SyncRule | None) -> dict[str, Any]:
         errors: list[FieldError] = []
@@ -116,10 +137,11 @@ class Rules:
             select(SyncRule.id).where(SyncRule.link_id == link.id, SyncRule.object == obj.name)
         ):
             raise Conflict(N_("This partner already has a rule for this object"), code="rule_exists")
-        assert link.downstream_tenant_id is not None
+        pairing = await self._remote(link, obj)
         rule = SyncRule(
             link_id=link.id,
             peer_tenant_id=link.downstream_tenant_id,
+            pairing_id=pairing.id if pairing is not None else None,
             object=obj.name,
             direction=direction_of(obj),
             **checked,
@@ -146,7 +168,12 @@ class Rules:
     async def activate(self, rule_id: uuid.UUID) -> SyncBackfill:
         """Changes flow from now on, and a backfill (a job on the workers) brings over what exists."""
         rule = await self.get(rule_id, lock=True)
-        await self._link(rule.link_id)
+        link = await self._link(rule.link_id)
+        pairing = await self._remote(link, self.object_of(rule.object))
+        if (pairing.id if pairing is not None else None) != rule.pairing_id:
+            raise Conflict(
+                N_("The partner was paired again since this rule was made: make a new rule"), code="repaired"
+            )
         if rule.status == "active":
             raise Conflict(N_("The rule is active already"), code="rule_active")
         rule.status, rule.activated_at = "active", utcnow()
@@ -185,15 +212,17 @@ class Rules:
         `sample_id`, else the first), before the rule is saved."""
         obj = self.object_of(values.get("object"))
         link = await self._link(values.get("link_id"))
+        if await self._remote(link, obj) is not None and handed(obj) and direction_of(obj) == "up":
+            raise NotFound(N_("The partner's records are on its own deployment: there is no sample here to preview"))
         checked = self._checked(obj, {**values, "name": "preview"}, None)
         sample = values.get("sample_id")
         ids = [sample] if isinstance(sample, uuid.UUID) else None
         if handed(obj):
             # the record is read in its own tenant: the peer's for an object travelling up
-            assert link.downstream_tenant_id is not None
-            pair = Pair(link.id, link.tenant_id, link.downstream_tenant_id)
-            peer = tenant_context(link.downstream_tenant_id, channel=CHANNEL)
-            async with within(self.session, peer) if direction_of(obj) == "up" else nullcontext():
+            pair = Pair(link.id, link.tenant_id, link.downstream_tenant_id)  # type: ignore[arg-type]
+            up = direction_of(obj) == "up" and link.downstream_tenant_id is not None
+            peer = tenant_context(link.downstream_tenant_id, channel=CHANNEL) if up else None  # type: ignore[arg-type]
+            async with within(self.session, peer) if peer is not None else nullcontext():
                 records = await obj.read(self.session, pair, ids, None, 1)  # type: ignore[call-arg,arg-type]
         else:
             records = await obj.read(self.session, link.id, ids, None, 1)
@@ -246,7 +275,7 @@ class Rules:
                 await self.session.execute(
                     select(SyncRule, Tenant.name)
                     .join(Tenant, Tenant.id == SyncRule.tenant_id)
-                    .where(SyncRule.peer_tenant_id == me)
+                    .where(SyncRule.peer_tenant_id == me, SyncRule.pairing_id.is_(None))
                     .order_by(Tenant.name, SyncRule.created_at)
                 )
             ).all()
@@ -269,6 +298,7 @@ def rule_out(rule: SyncRule, objects: Mapping[str, SyncObject]) -> dict[str, Any
         "id": rule.id,
         "link_id": rule.link_id,
         "peer_tenant_id": rule.peer_tenant_id,
+        "pairing_id": rule.pairing_id,
         "object": rule.object,
         "object_label": obj.label if obj else rule.object,
         "direction": rule.direction,

@@ -86,8 +86,10 @@ class SyncLinkOut(msgspec.Struct):
 
 class RuleOut(msgspec.Struct):
     id: uuid.UUID
-    link_id: uuid.UUID
-    peer_tenant_id: uuid.UUID
+    link_id: uuid.UUID | None
+    # None when the partner runs its workspace on a paired deployment (`pairing_id`)
+    peer_tenant_id: uuid.UUID | None
+    pairing_id: uuid.UUID | None
     object: str
     object_label: str
     direction: str

@@ -85,7 +85,11 @@ async def _apply_changes(services: Services, events: Sequence[Event]) -> None:
     async with services.db.session(tenant_context(events[0].tenant_id, channel=CHANNEL)) as session:
         rules = await session.scalars(
             select(SyncRule)
-            .where(SyncRule.object.in_([o.name for o in objects]), SyncRule.status == "active")
+            .where(
+                SyncRule.object.in_([o.name for o in objects]),
+                SyncRule.status == "active",
+                SyncRule.pairing_id.is_(None),
+            )
             .order_by(SyncRule.id)
         )
         by_object: dict[str, list[SyncRule]] = {}
@@ -151,6 +155,8 @@ async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uu
             if backfill is None or backfill.status in ("done", "failed"):
                 return
             rule = await session.scalar(select(SyncRule).where(SyncRule.id == backfill.rule_id))
+            if rule is not None and rule.pairing_id is not None:
+                return  # sent to the partner's deployment by the "peers" subscriber (sync.peers)
             obj: SyncObject | None = sync_objects(services).get(rule.object) if rule is not None else None
             if rule is None or obj is None or rule.status != "active" or not await link_allows(session, rule):
                 backfill.status, backfill.finished_at = "failed", utcnow()

@@ -25,7 +25,9 @@ from portal.permissions import requires
 
 
 def provide_purchase_orders(request: Request[Any, Any, Any], db: DB) -> PurchaseOrders:
-    return PurchaseOrders(db, provide_actor(request))
+    components = request.app.state.services.components
+    sources = [c.extra["purchase_suppliers"] for c in components if "purchase_suppliers" in c.extra]
+    return PurchaseOrders(db, provide_actor(request), sources)
 
 
 DEPENDENCIES = {"purchases": Provide(provide_purchase_orders, sync_to_thread=False)}

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from apps.ordering.models.catalog import same_tenant
@@ -36,7 +36,8 @@ class PurchaseOrder(TenantOwned, Timestamped, Audited, Base):
     )
 
     number: Mapped[str] = mapped_column(String(30))
-    supplier_tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    # a workspace of this deployment, or of a deployment this one is paired with (sync.peers): no foreign key
+    supplier_tenant_id: Mapped[uuid.UUID]
     supplier_name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="sent")
     warehouse_id: Mapped[uuid.UUID | None]

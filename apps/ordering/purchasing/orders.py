@@ -6,7 +6,7 @@ names this workspace as the partner's own. A purchase order is written here and 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -52,12 +52,19 @@ class Supplier:
     name: str
 
 
+# Suppliers found elsewhere than in this deployment's partner links: a component lists a function in its
+# `extra["purchase_suppliers"]` (sync lists the manufacturers a workspace is paired with on another
+# deployment); each gives (tenant id, name) pairs, read in the actor's unit of work.
+SupplierSource = Callable[[AsyncSession, uuid.UUID], Awaitable[list[tuple[uuid.UUID, str]]]]
+
+
 class PurchaseOrders:
     """In the request's unit of work (the actor's own workspace)."""
 
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, actor: Actor, sources: Sequence[SupplierSource] = ()) -> None:
         self.session = session
         self.actor = actor
+        self.sources = sources
 
     async def suppliers(self) -> list[Supplier]:
         """Workspaces whose active partner link names this one as the partner's own: read in the system
@@ -75,7 +82,10 @@ class PurchaseOrders:
                     .order_by(Tenant.name)
                 )
             ).all()
-        return [Supplier(tenant_id, name) for tenant_id, name in rows]
+        found = [Supplier(tenant_id, name) for tenant_id, name in rows]
+        for source in self.sources:
+            found += [Supplier(tenant_id, name) for tenant_id, name in await source(self.session, self.actor.tenant_id)]
+        return found
 
     async def page(self, status: str | None, limit: int, offset: int) -> tuple[list[PurchaseOrder], int]:
         query = select(PurchaseOrder)

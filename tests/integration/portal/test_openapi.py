@@ -34,6 +34,7 @@ FREE_FORM = {
     ("ReasonOut", "detail"),
     ("SharingOut", "value"),
     ("EventOut", "payload"),
+    ("HandledOut", "answer"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Cross-tenant sync across two deployments: pairing, signed requests, the inbound endpoint (docs/sync.md)."""

@@ -1,0 +1,91 @@
+"""What goes over the wire between paired deployments: one signed JSON POST, sent the way webhooks are
+(sync.webhooks: checked address, no redirects, bounded answer, timeouts, kept-alive clients) and signed
+the same way (`Portal-Signature: t=…,v1=HMAC-SHA256(secret, "t.body")`), with the receiver's pairing id
+and the event id in headers of their own.
+
+Each side signs with a secret of its own and verifies with the other's: a shared secret per direction,
+exchanged once when the deployments pair. HMAC rather than a key pair because it is what the delivery
+machinery already signs and verifies with (one code path, one tolerance window), and because each side
+keeps the other's secret only to verify: neither can speak for the other to a third party, since the
+secrets name one pairing and nothing else."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sync.webhooks import addresses, sender, signing
+from sync.webhooks.addresses import Refused
+
+if TYPE_CHECKING:
+    from portal.services import Services
+    from sync.webhooks.service import Webhooks
+
+INBOUND_PATH = "/api/sync/inbound"
+PAIRING_PATH = "/api/sync/pairing"
+PAIRING_HEADER = "Portal-Pairing"
+USER_AGENT = "Portal-Sync/1"
+
+
+@dataclass(frozen=True, slots=True)
+class PeerTarget:
+    """What sending to a peer needs, read in a unit of work that is over before the request."""
+
+    id: uuid.UUID
+    url: str
+    peer_pairing_id: uuid.UUID
+    secret: str
+
+
+def encode(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+
+
+def webhooks_of(services: Services) -> Webhooks:
+    return services.extensions["webhooks"]  # type: ignore[no-any-return]
+
+
+async def post(services: Services, url: str, body: bytes, headers: dict[str, str] | None = None) -> sender.Result:
+    """POST `body` to `url` through the webhooks' sender (address checks, pinned address, timeouts)."""
+    webhooks = webhooks_of(services)
+    try:
+        destination = addresses.parse(url, webhooks.config)
+    except Refused as refused:
+        return sender.Result("refused", error=str(refused))
+    sent = {"User-Agent": USER_AGENT, **(headers or {})}
+    return await sender.send(destination, body, sent, webhooks.config, webhooks.clients)
+
+
+async def send_signed(
+    services: Services, target: PeerTarget, kind: str, event_id: uuid.UUID, document: dict[str, Any]
+) -> sender.Result:
+    """One signed request to the peer's inbound endpoint. A nonce makes every attempt's signature its own:
+    a retry is a new request, while the same request sent twice is a replay the receiver refuses."""
+    body = encode(
+        {
+            "kind": kind,
+            "event": str(event_id),
+            "pairing": str(target.peer_pairing_id),
+            "nonce": secrets.token_hex(8),
+            **document,
+        }
+    )
+    headers = {
+        PAIRING_HEADER: str(target.peer_pairing_id),
+        signing.EVENT_ID_HEADER: str(event_id),
+        signing.EVENT_TYPE_HEADER: kind,
+        signing.SIGNATURE_HEADER: signing.signature_header([target.secret], body),
+    }
+    return await post(services, target.url.rstrip("/") + INBOUND_PATH, body, headers)
+
+
+def answer_of(result: sender.Result) -> dict[str, Any]:
+    """The JSON the peer answered (within the sender's excerpt), or an empty document."""
+    try:
+        found = json.loads(result.excerpt or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}

@@ -1,0 +1,659 @@
+"""Cross-tenant sync across two deployments: the test's application (the upstream, Acme) and a second
+deployment of the app with a database of its own, each served on a loopback port. They pair with a
+one-time code; the upstream's products reach the partner's catalog there through the delivery workers
+(signed requests, retries, nothing lost or doubled while the partner's deployment is down); the inbound
+endpoint refuses a wrong, expired or replayed signature and changes nothing; unpairing stops traffic; the
+other tenant of the upstream sees none of it."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from portal.db import migrate
+from portal.db.context import SYSTEM
+from portal.db.engine import Database
+from portal.db.types import utcnow
+from portal.http.app import create_app
+from sync.delivery.engine import DeliveryConfig, DeliveryEngine
+from sync.delivery.worker import subscribers_of
+from sync.peers import wire
+from sync.peers.models import SyncPeer, SyncPeerCode
+from sync.webhooks import signing
+from tests.conftest import make_settings
+from tests.db import run_with_database
+from tests.integration.ordering.support import price_list, staff, stock
+from tests.integration.sync.deployment import Served, free_port
+from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
+from tests.lanes import postgres_url, private_database
+from tests.world import TenantWorld, World, credential, partner_type_id, sign_up, unique
+
+# retries due at once: a test runs the workers pass after pass as a worker's clock would
+RETRY_AT_ONCE = DeliveryConfig(batch_size=10, timeout_seconds=20.0, lease_margin_seconds=5.0, retry_base_seconds=0.0)
+
+
+@pytest.fixture(scope="module")
+def remote(lane: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The partner's deployment: its own database, migrated, served on a loopback port."""
+    drop = None
+    if lane == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('peer') / 'peer.db'}"
+    else:
+        url, _container = postgres_url()
+        url, drop = private_database(url)
+    migrate.upgrade(make_settings(url))
+    port = free_port()
+    settings = make_settings(url, base_url=f"http://127.0.0.1:{port}", extra={"WEBHOOK_ALLOW_HOSTS": "127.0.0.1"})
+    with TestClient(create_app(settings), base_url=f"http://127.0.0.1:{port}") as client:
+        served = Served(client, port)
+        served.start()
+        try:
+            yield served
+        finally:
+            served.stop()
+    if drop is not None:
+        drop()
+
+
+@pytest.fixture
+def upstream(client: TestClient) -> Iterator[Served]:
+    """The test's application served on a loopback port too, allowed to send to loopback addresses (as
+    PORTAL_WEBHOOK_ALLOW_HOSTS allows an on-premises peer)."""
+    webhooks = client.app.state.services.extensions["webhooks"]
+    config = webhooks.config
+    webhooks.config = dataclasses.replace(config, allow_hosts=frozenset({"127.0.0.1"}))
+    served = Served(client)
+    served.start()
+    try:
+        yield served
+    finally:
+        served.stop()
+        webhooks.config = config
+
+
+def work(client: TestClient, passes: int | None = None) -> int:
+    """The delivery workers' own engine on the deployment: until nothing is left to do (or `passes`)."""
+    services = client.app.state.services
+
+    async def run() -> int:
+        engine = DeliveryEngine(services, subscribers_of(services), RETRY_AT_ONCE, worker_id="tests")
+        total = 0
+        for n in range(passes or 500):
+            did = await engine.fan_out()
+            did += await engine.deliver_batch()
+            await engine.settle()
+            total += did
+            if not did and passes is None:
+                break
+            assert n < 499, "the workers never ran out of work"
+        return total
+
+    return client.blocking_portal.call(run)
+
+
+def partner_workspace(remote: Served, label: str) -> TenantWorld:
+    tenant_id, slug, name, admin_id = sign_up(remote.client, label)
+    return TenantWorld(tenant_id, slug, name, credential(remote.client, slug, admin_id, f"admin@{slug}.example"))
+
+
+def remote_link(client: TestClient, upstream: TenantWorld, name: str) -> str:
+    """A partner enterprise of the upstream whose workspace is not on this deployment (active)."""
+    created = client.post(
+        "/api/interconnect/enterprises",
+        headers=upstream.admin.bearer,
+        json={"name": name, "partner_type_id": partner_type_id(client, upstream.admin, "distributor")},
+    )
+    assert created.status_code == 201, created.text
+    link = created.json()["enterprise"]
+    if link["status"] != "active":
+        from interconnect.models import EnterpriseLink
+        from portal.db.context import tenant_context
+
+        async def activate(db: Database) -> None:
+            async with db.session(tenant_context(uuid.UUID(upstream.tenant_id), channel="system")) as session:
+                row = (
+                    await session.scalars(select(EnterpriseLink).where(EnterpriseLink.id == uuid.UUID(link["id"])))
+                ).one()
+                row.status = "active"
+
+        run_with_database(client.app.state.services.settings, activate)
+    return str(link["id"])
+
+
+def pair(
+    client: TestClient, upstream: Served, remote: Served, a: TenantWorld, north: TenantWorld
+) -> tuple[str, dict, dict]:
+    link_id = remote_link(client, a, north.name)
+    code = client.post("/api/sync/peer-codes", headers=a.admin.bearer, json={"link_id": link_id})
+    assert code.status_code == 201, code.text
+    paired = remote.client.post(
+        "/api/sync/peers", headers=north.admin.bearer, json={"upstream_url": upstream.url, "code": code.json()["code"]}
+    )
+    assert paired.status_code == 201, paired.text
+    mine = client.get("/api/sync/peers", headers=a.admin.bearer).json()
+    ours = [p for p in mine if p["link_id"] == link_id]
+    assert len(ours) == 1, mine
+    return link_id, ours[0], paired.json()
+
+
+def products(remote: Served, tenant: TenantWorld, sku: str) -> list[dict[str, Any]]:
+    found = remote.client.get("/api/ordering/products", headers=tenant.admin.bearer, params={"search": sku}).json()[
+        "items"
+    ]
+    return [p for p in found if p["sku"] == sku]
+
+
+def new_product(client: TestClient, tenant: TenantWorld, **values: Any) -> dict[str, Any]:
+    sku = unique("X")
+    made = client.post(
+        "/api/ordering/products",
+        headers=tenant.admin.bearer,
+        json={"sku": sku, "name": f"Pump {sku}", "unit": "pcs", "pack_size": 1, **values},
+    )
+    assert made.status_code == 201, made.text
+    return made.json()
+
+
+def catalog_rule(client: TestClient, a: TenantWorld, link_id: str) -> dict[str, Any]:
+    rule = client.post(
+        "/api/sync/rules",
+        headers=a.admin.bearer,
+        json={"link_id": link_id, "object": "ordering.product", "name": "Catalog over there"},
+    )
+    assert rule.status_code == 201, rule.text
+    activated = client.post(f"/api/sync/rules/{rule.json()['id']}/activate", headers=a.admin.bearer)
+    assert activated.status_code == 202, activated.text
+    return rule.json()
+
+
+def test_two_deployments_pair_and_the_catalog_travels_once(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a, b = world.a, world.b
+    north = partner_workspace(remote, "north")
+    before = new_product(client, a, description="Made before the pairing")
+
+    # tenant B can neither see nor use tenant A's link
+    link_id = remote_link(client, a, north.name)
+    refused = client.post("/api/sync/peer-codes", headers=b.admin.bearer, json={"link_id": link_id})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "link_id"
+    code = client.post("/api/sync/peer-codes", headers=a.admin.bearer, json={"link_id": link_id})
+    assert code.status_code == 201, code.text
+
+    # a wrong code, a URL that is not one, then the right code: paired on both sides
+    wrong = remote.client.post(
+        "/api/sync/peers", headers=north.admin.bearer, json={"upstream_url": upstream.url, "code": "AAAA-BBBB"}
+    )
+    assert wrong.status_code == 422 and wrong.json()["errors"][0]["field"] == "code", wrong.text
+    bad_url = remote.client.post(
+        "/api/sync/peers", headers=north.admin.bearer, json={"upstream_url": "ftp://x", "code": code.json()["code"]}
+    )
+    assert bad_url.status_code == 422 and bad_url.json()["errors"][0]["field"] == "upstream_url", bad_url.text
+    paired = remote.client.post(
+        "/api/sync/peers",
+        headers={**north.admin.bearer, "Idempotency-Key": f"pair-{north.slug}"},
+        json={"upstream_url": upstream.url, "code": code.json()["code"]},
+    )
+    assert paired.status_code == 201, paired.text
+    there = paired.json()
+    assert there["role"] == "downstream" and there["peer_tenant_name"] == a.name and there["status"] == "active"
+    # a retry with the same key is the same pairing, not a second use of the code
+    retried = remote.client.post(
+        "/api/sync/peers",
+        headers={**north.admin.bearer, "Idempotency-Key": f"pair-{north.slug}"},
+        json={"upstream_url": upstream.url, "code": code.json()["code"]},
+    )
+    assert retried.status_code == 201 and retried.json()["id"] == there["id"], retried.text
+    used = remote.client.post(
+        "/api/sync/peers", headers=north.admin.bearer, json={"upstream_url": upstream.url, "code": code.json()["code"]}
+    )
+    assert used.status_code == 422 and used.json()["errors"][0]["field"] == "code", used.text
+    here = [p for p in client.get("/api/sync/peers", headers=a.admin.bearer).json() if p["role"] == "upstream"]
+    assert [(p["link_id"], p["peer_tenant_id"], p["status"]) for p in here] == [(link_id, north.tenant_id, "active")]
+    assert client.get("/api/sync/peers", headers=b.admin.bearer).json() == []
+    assert client.get(f"/api/sync/peers/{here[0]['id']}", headers=b.admin.bearer).status_code == 404
+    assert [link["id"] for link in client.get("/api/sync/links", headers=a.admin.bearer).json()].count(link_id) == 1
+
+    # the catalog rule: what exists comes over (backfill), then each change, once
+    rule = catalog_rule(client, a, link_id)
+    assert rule["pairing_id"] == here[0]["id"] and rule["peer_tenant_id"] is None
+    work(client)
+    detail = client.get(f"/api/sync/rules/{rule['id']}", headers=a.admin.bearer).json()
+    assert detail["backfills"][0]["status"] == "done", detail
+    copied = products(remote, north, before["sku"])
+    assert len(copied) == 1 and copied[0]["name"] == before["name"], copied
+    made = new_product(client, a)
+    renamed = client.patch(f"/api/ordering/products/{before['id']}", headers=a.admin.bearer, json={"name": "Renamed"})
+    assert renamed.status_code == 200, renamed.text
+    work(client)
+    assert len(products(remote, north, made["sku"])) == 1
+    assert products(remote, north, before["sku"])[0]["name"] == "Renamed"
+    audit = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": there["id"]}).json()
+    inbound = [e for e in audit if e["action"] == "sync.inbound"]
+    assert inbound and all(str(e["after"]["rule"]) == rule["id"] for e in inbound), audit
+    assert {e["after"]["peer"] for e in inbound} == {a.name}
+
+    # the partner's deployment down: nothing is lost, nothing doubled once it is back
+    remote.stop()
+    try:
+        while_down = new_product(client, a)
+        changed = client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"name": "Later"})
+        assert changed.status_code == 200, changed.text
+        work(client, passes=3)
+        peer = client.get(f"/api/sync/peers/{here[0]['id']}", headers=a.admin.bearer).json()
+        assert peer["failures"] >= 1 and peer["last_error"], peer
+        pending = client.get(
+            "/api/deliveries",
+            headers=a.admin.bearer,
+            params={"subscriber": f"peers:{here[0]['id']}", "status": "retrying"},
+        ).json()["items"]
+        assert pending, "the changes wait for the partner's deployment"
+    finally:
+        remote.start()
+    assert products(remote, north, while_down["sku"]) == []
+    work(client)
+    assert len(products(remote, north, while_down["sku"])) == 1
+    assert products(remote, north, made["sku"])[0]["name"] == "Later"
+    assert client.get(f"/api/sync/peers/{here[0]['id']}", headers=a.admin.bearer).json()["failures"] == 0
+
+    # tenant B's catalog and rules hold none of it
+    assert client.get("/api/sync/rules", headers=b.admin.bearer).json() == []
+    assert all(
+        p["sku"] != made["sku"] for p in client.get("/api/ordering/products", headers=b.admin.bearer).json()["items"]
+    )
+
+    # unpairing on the partner's side stops traffic both ways
+    unpaired = remote.client.post(f"/api/sync/peers/{there['id']}/unpair", headers=north.admin.bearer)
+    assert unpaired.status_code == 200 and unpaired.json()["status"] == "unpaired", unpaired.text
+    work(remote.client)
+    assert client.get(f"/api/sync/peers/{here[0]['id']}", headers=a.admin.bearer).json()["status"] == "unpaired"
+    client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"name": "After unpairing"})
+    work(client)
+    assert products(remote, north, made["sku"])[0]["name"] == "Later"
+    again = remote.client.post(f"/api/sync/peers/{there['id']}/unpair", headers=north.admin.bearer)
+    assert again.status_code == 409
+
+
+def _upstream_secret(client: TestClient, peer_id: str) -> str:
+    services = client.app.state.services
+
+    async def read(db: Database) -> str:
+        async with db.session(SYSTEM, write=False) as session:
+            peer = (await session.scalars(select(SyncPeer).where(SyncPeer.id == uuid.UUID(peer_id)))).one()
+            return services.extensions["webhooks"].box.open(peer.id, peer.own_secret)
+
+    return run_with_database(services.settings, read)
+
+
+def test_the_inbound_endpoint_refuses_what_a_paired_deployment_did_not_sign(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a = world.a
+    north = partner_workspace(remote, "south")
+    _link, here, there = pair(client, upstream, remote, a, north)
+    secret = _upstream_secret(client, here["id"])
+    sku = unique("S")
+    event_id = str(uuid.uuid4())
+    product_id = str(uuid.uuid4())
+
+    def request(sign_with: str = secret, at: int | None = None, event: str = event_id) -> tuple[bytes, dict[str, str]]:
+        body = wire.encode(
+            {
+                "kind": "records",
+                "event": event,
+                "pairing": there["id"],
+                "nonce": uuid.uuid4().hex,
+                "occurred_at": "2026-12-01T00:00:00+00:00",
+                "rule": {
+                    "id": str(uuid.uuid4()),
+                    "name": "Sent by hand",
+                    "object": "ordering.product",
+                    "fields": ["sku", "name", "unit"],
+                    "policies": {},
+                },
+                "records": [{"id": product_id, "present": True, "values": {"sku": sku, "name": "Hand", "unit": "ea"}}],
+            }
+        )
+        headers = {
+            "Content-Type": "application/json",
+            wire.PAIRING_HEADER: there["id"],
+            signing.EVENT_ID_HEADER: event,
+            signing.SIGNATURE_HEADER: signing.signature_header([sign_with], body, at),
+        }
+        return body, headers
+
+    def post(body: bytes, headers: dict[str, str]) -> Any:
+        return remote.client.post("/api/sync/inbound", content=body, headers=headers)
+
+    wrong = post(*request(sign_with="pssec_not-the-secret"))
+    assert wrong.status_code == 401 and wrong.json()["code"] == "bad_signature", wrong.text
+    expired = post(*request(at=int(time.time()) - 3600))
+    assert expired.status_code == 401 and expired.json()["code"] == "expired_signature", expired.text
+    unknown = request()
+    unknown[1][wire.PAIRING_HEADER] = str(uuid.uuid4())
+    assert post(*unknown).status_code == 401
+    tampered_body, tampered_headers = request()
+    assert post(tampered_body.replace(b'"Hand"', b'"Evil"'), tampered_headers).status_code == 401
+    assert products(remote, north, sku) == []
+
+    body, headers = request()
+    taken = post(body, headers)
+    assert taken.status_code == 200 and taken.json()["outcomes"] == {product_id: "created"}, taken.text
+    replayed = post(body, headers)
+    assert replayed.status_code == 409 and replayed.json()["code"] == "replayed", replayed.text
+    # the sender's retry (signed anew) is answered as the first time, and applies nothing again
+    retry = post(*request())
+    assert retry.status_code == 200 and retry.json() == {"outcomes": {product_id: "created"}, "duplicate": True}
+    assert len(products(remote, north, sku)) == 1
+    audit = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": there["id"]}).json()
+    assert [e["after"]["event"] for e in audit if e["action"] == "sync.inbound"] == [event_id]
+    # hostile input: a number no column holds is refused with the field named, nothing written
+    huge_body, huge_headers = request(event=str(uuid.uuid4()))
+    document = json.loads(huge_body)
+    document["rule"]["fields"] = ["sku", "name", "unit", "pack_size"]
+    document["records"] = [
+        {
+            "id": str(uuid.uuid4()),
+            "present": True,
+            "values": {"sku": unique("H"), "name": "Huge", "unit": "ea", "pack_size": 10**40},
+        }
+    ]
+    huge_body = wire.encode(document)
+    huge_headers[signing.SIGNATURE_HEADER] = signing.signature_header([secret], huge_body)
+    huge = post(huge_body, huge_headers)
+    assert huge.status_code == 422 and "pack_size" in huge.text, huge.text
+    assert products(remote, north, document["records"][0]["values"]["sku"]) == []
+    # a control character is refused before anything reads it
+    hostile_body, hostile_headers = request(event=str(uuid.uuid4()))
+    hostile = post(hostile_body.replace(b'"Hand"', b'"Ha\\u0000nd"'), hostile_headers)
+    assert hostile.status_code in (400, 401, 422), hostile.text
+    assert json.loads(body)["event"] == event_id
+
+    # once unpaired here, even a well-signed request is refused
+    assert remote.client.post(f"/api/sync/peers/{there['id']}/unpair", headers=north.admin.bearer).status_code == 200
+    after = post(*request(event=str(uuid.uuid4())))
+    assert after.status_code == 401 and after.json()["code"] == "not_paired", after.text
+
+
+def test_a_pairing_code_pairs_once_and_not_after_it_expired(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a = world.a
+    west, east = partner_workspace(remote, "west"), partner_workspace(remote, "east")
+    link_id = remote_link(client, a, west.name)
+    code = client.post("/api/sync/peer-codes", headers=a.admin.bearer, json={"link_id": link_id}).json()["code"]
+
+    def redeem(tenant: TenantWorld) -> int:
+        body = {"upstream_url": upstream.url, "code": code}
+        return remote.client.post("/api/sync/peers", headers=tenant.admin.bearer, json=body).status_code
+
+    # two workspaces enter the same code at once: one pairs, the other is told the code is used
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(redeem, [west, east]))
+    assert statuses == [201, 422], statuses
+    assert (
+        len([p for p in client.get("/api/sync/peers", headers=a.admin.bearer).json() if p["link_id"] == link_id]) == 1
+    )
+    again = client.post("/api/sync/peer-codes", headers=a.admin.bearer, json={"link_id": link_id})
+    assert again.status_code == 409 and again.json()["code"] == "paired", again.text
+
+    # an expired code pairs nothing
+    other = remote_link(client, a, "South Elsewhere")
+    expiring = client.post("/api/sync/peer-codes", headers=a.admin.bearer, json={"link_id": other}).json()
+
+    async def expire(db: Database) -> None:
+        async with db.session(SYSTEM) as session:
+            row = (await session.scalars(select(SyncPeerCode).where(SyncPeerCode.link_id == uuid.UUID(other)))).one()
+            row.expires_at = utcnow() - timedelta(seconds=1)
+
+    run_with_database(client.app.state.services.settings, expire)
+    south = partner_workspace(remote, "south")
+    late = remote.client.post(
+        "/api/sync/peers", headers=south.admin.bearer, json={"upstream_url": upstream.url, "code": expiring["code"]}
+    )
+    assert late.status_code == 422 and late.json()["errors"][0]["field"] == "code", late.text
+    assert remote.client.get("/api/sync/peers", headers=south.admin.bearer).json() == []
+
+
+def test_the_paired_deployments_page(client: TestClient, world: World, upstream: Served, remote: Served) -> None:
+    a, b = world.a, world.b
+    north = partner_workspace(remote, "north")
+    link_id = remote_link(client, a, north.name)
+    act_as(client, a.admin.cookie)
+    page = client.get("/console/sync/peers")
+    assert_readable_page(page, 200, "Make a pairing code")
+    assert north.name in page.text
+    bad = submit(client, "/console/sync/peers/codes", {"link_id": ""}, form_page="/console/sync/peers")
+    assert_readable_page(bad, 422, "No such enterprise")
+    made = submit(client, "/console/sync/peers/codes", {"link_id": link_id}, form_page="/console/sync/peers")
+    assert_readable_page(made, 200, "It is shown only now")
+    found = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', made.text)
+    assert found is not None
+
+    # the partner pairs on its own deployment's page
+    act_as(remote.client, north.admin.cookie)
+    wrong = submit(remote.client, "/console/sync/peers", {"upstream_url": upstream.url, "code": "NOPE-NOPE"})
+    assert_readable_page(wrong, 422, "This pairing code is not valid, was used or has expired")
+    paired = submit(remote.client, "/console/sync/peers", {"upstream_url": upstream.url, "code": found.group(1)})
+    assert paired.status_code in REDIRECTS, paired.text
+    shown = remote.client.get(paired.headers["location"])
+    assert_readable_page(shown, 200, "This workspace is paired with the manufacturer&#39;s deployment.")
+    assert a.name in shown.text
+    switched = submit(remote.client, "/lang", {"language": "zh_CN", "next": "/console/sync/peers"}, form_page="/")
+    assert switched.status_code in REDIRECTS, switched.text
+    assert_readable_page(remote.client.get("/console/sync/peers"), 200, "已配对的部署")
+    act_as(remote.client, north.admin.cookie)
+
+    # the manufacturer's page lists it; tenant B's does not
+    listed = client.get("/console/sync/peers")
+    assert_readable_page(listed, 200, remote.url)
+    act_as(client, b.admin.cookie)
+    assert remote.url not in client.get("/console/sync/peers").text
+
+    # unpairing from the manufacturer's page tells the partner's deployment
+    act_as(client, a.admin.cookie)
+    peer = next(p for p in client.get("/api/sync/peers", headers=a.admin.bearer).json() if p["link_id"] == link_id)
+    unpaired = submit(client, f"/console/sync/peers/{peer['id']}/unpair", {}, form_page="/console/sync/peers")
+    assert unpaired.status_code in REDIRECTS, unpaired.text
+    assert_readable_page(client.get(unpaired.headers["location"]), 200, "Unpaired: nothing is sent or taken any more.")
+    work(client)
+    assert [p["status"] for p in remote.client.get("/api/sync/peers", headers=north.admin.bearer).json()] == [
+        "unpaired"
+    ]
+
+
+def test_a_change_on_both_sides_is_held_there_and_a_dead_letter_is_replayed(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a = world.a
+    north = partner_workspace(remote, "north")
+    link_id, here, _there = pair(client, upstream, remote, a, north)
+    made = new_product(client, a)
+    rule = client.post(
+        "/api/sync/rules",
+        headers=a.admin.bearer,
+        json={"link_id": link_id, "object": "ordering.product", "name": "Held names", "policies": {"name": "hold"}},
+    )
+    assert rule.status_code == 201, rule.text
+    assert client.post(f"/api/sync/rules/{rule.json()['id']}/activate", headers=a.admin.bearer).status_code == 202
+    work(client)
+    copy = products(remote, north, made["sku"])[0]
+
+    # both sides rename: the partner keeps its name, and the conflict waits in the partner's own queue
+    mine = remote.client.patch(
+        f"/api/ordering/products/{copy['id']}", headers=north.admin.bearer, json={"name": "North's name"}
+    )
+    assert mine.status_code == 200, mine.text
+    theirs = client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"name": "Acme's name"})
+    assert theirs.status_code == 200, theirs.text
+    work(client)
+    assert products(remote, north, made["sku"])[0]["name"] == "North's name"
+    held = remote.client.get("/api/sync/conflicts", headers=north.admin.bearer, params={"status": "held"}).json()
+    assert [(c["field"], c["upstream_value"], c["downstream_value"]) for c in held["items"]] == [
+        ("name", "Acme's name", "North's name")
+    ], held
+    resolved = remote.client.post(
+        f"/api/sync/conflicts/{held['items'][0]['id']}/resolve",
+        headers=north.admin.bearer,
+        json={"resolution": "upstream"},
+    )
+    assert resolved.status_code == 200, resolved.text
+    assert products(remote, north, made["sku"])[0]["name"] == "Acme's name"
+    # the partner's own rule standing for the manufacturer's is not among its rules
+    assert remote.client.get("/api/sync/rules", headers=north.admin.bearer).json() == []
+
+    # down for longer than the retries: the delivery dies, and staff replay it once the partner is back
+    remote.stop()
+    try:
+        client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"description": "Later"})
+        work(client, passes=RETRY_AT_ONCE.max_attempts + 2)
+    finally:
+        remote.start()
+    dead = client.get(
+        "/api/deliveries", headers=a.admin.bearer, params={"subscriber": f"peers:{here['id']}", "status": "dead"}
+    ).json()["items"]
+    assert len(dead) == 1, dead
+    assert products(remote, north, made["sku"])[0]["description"] != "Later"
+    replayed = client.post(f"/api/deliveries/{dead[0]['id']}/replay", headers=a.admin.bearer)
+    assert replayed.status_code == 200, replayed.text
+    work(client)
+    assert products(remote, north, made["sku"])[0]["description"] == "Later"
+
+
+PURCHASE_OBJECTS = ("ordering.purchase_order", "ordering.purchase_order_status")
+
+
+def test_a_purchase_order_placed_on_the_partners_deployment_becomes_a_sales_order_and_its_status_comes_back(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a, b = world.a, world.b
+    north = partner_workspace(remote, "north")
+    link_id, _here, _there = pair(client, upstream, remote, a, north)
+    made = new_product(client, a)
+    price_list(client, a.admin, [{"product_id": made["id"], "unit_price": "50.00"}])
+    warehouse = staff(client, a.admin, "GET", "/warehouses").json()[0]["id"]
+    stock(client, a.admin, warehouse, made["id"], 100)
+    catalog_rule(client, a, link_id)
+    for obj in PURCHASE_OBJECTS:
+        rule = client.post(
+            "/api/sync/rules", headers=a.admin.bearer, json={"link_id": link_id, "object": obj, "name": obj}
+        )
+        assert rule.status_code == 201, rule.text
+        assert client.post(f"/api/sync/rules/{rule.json()['id']}/activate", headers=a.admin.bearer).status_code == 202
+    work(client)
+    mine = products(remote, north, made["sku"])[0]
+    suppliers = remote.client.get("/api/ordering/suppliers", headers=north.admin.bearer).json()
+    assert [(s["tenant_id"], s["name"]) for s in suppliers] == [(a.tenant_id, a.name)]
+
+    own = new_product(remote.client, north, name="North's own gasket")
+    sent = remote.client.post(
+        "/api/ordering/purchase-orders",
+        headers=north.admin.bearer,
+        json={
+            "supplier_id": a.tenant_id,
+            "lines": [{"product_id": mine["id"], "quantity": 4}],
+            "ship_to": "North Supply, Quay 3",
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    po = sent.json()
+    unknown = remote.client.post(
+        "/api/ordering/purchase-orders",
+        headers=north.admin.bearer,
+        json={"supplier_id": a.tenant_id, "lines": [{"product_id": own["id"], "quantity": 1}], "ship_to": "Quay 3"},
+    )
+    assert unknown.status_code == 201, unknown.text
+    work(remote.client)
+    work(client)
+
+    def purchase(po_id: str) -> dict[str, Any]:
+        found = remote.client.get(f"/api/ordering/purchase-orders/{po_id}", headers=north.admin.bearer)
+        assert found.status_code == 200, found.text
+        return found.json()
+
+    def sales(number: str) -> list[dict[str, Any]]:
+        found = client.get("/api/ordering/orders", headers=a.admin.bearer, params={"limit": 200, "status": "all"})
+        return [o for o in found.json()["items"] if o.get("po_number") == number]
+
+    placed = sales(po["number"])
+    assert len(placed) == 1, placed
+    so = placed[0]
+    assert so["enterprise_id"] == link_id and so["total"] == "200.0000"
+    back = purchase(po["id"])
+    assert back["status"] == "submitted" and back["sales_order_number"] == so["number"], back
+    refused = purchase(unknown.json()["id"])
+    assert refused["status"] == "refused" and own["sku"] in refused["refusal"], refused
+    assert sales(unknown.json()["number"]) == []
+    # both sides' audit: the sales order applied under the manufacturer's rule, the answer on the purchase order
+    upstream_audit = client.get("/api/audit", headers=a.admin.bearer, params={"object_id": so["id"]}).json()
+    applied = [e for e in upstream_audit if e["action"] == "sync.applied"]
+    assert applied and applied[0]["after"]["peer"] == north.name and applied[0]["after"]["source"] == po["id"]
+    partner_audit = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": po["id"]}).json()
+    assert "sync.answered" in {e["action"] for e in partner_audit}
+
+    # the purchase order's event delivered again: still one sales order
+    deliveries = remote.client.get(
+        "/api/deliveries", headers=north.admin.bearer, params={"aggregate_id": po["id"]}
+    ).json()["items"]
+    peers_lines = [d for d in deliveries if d["subscriber"].startswith("peers:")]
+    assert peers_lines and all(d["status"] == "delivered" for d in peers_lines), deliveries
+    for delivery in peers_lines:
+        assert (
+            remote.client.post(f"/api/deliveries/{delivery['id']}/replay", headers=north.admin.bearer).status_code
+            == 200
+        )
+    work(remote.client)
+    assert len(sales(po["number"])) == 1
+
+    # approval and shipment come back; the goods arrive at North and the receipt goes up
+    assert staff(client, a.admin, "POST", f"/orders/{so['id']}/approve", json={}).status_code == 200
+    work(client)
+    assert purchase(po["id"])["status"] == "approved"
+    shipped = staff(client, a.admin, "POST", f"/orders/{so['id']}/shipments", json={"own_delivery": True})
+    assert shipped.status_code == 201, shipped.text
+    work(client)
+    assert purchase(po["id"])["status"] == "shipped"
+    received = remote.client.post(f"/api/ordering/purchase-orders/{po['id']}/receive", headers=north.admin.bearer)
+    assert received.status_code == 200, received.text
+    work(remote.client)
+    work(client)
+    assert client.get(f"/api/ordering/orders/{so['id']}", headers=a.admin.bearer).json()["status"] == "received"
+    done = purchase(po["id"])
+    assert done["status"] == "received" and done["received_at"] is not None
+
+    # the manufacturer's deployment down while the next purchase order is sent: it waits, then arrives once
+    upstream.stop()
+    try:
+        later = remote.client.post(
+            "/api/ordering/purchase-orders",
+            headers=north.admin.bearer,
+            json={
+                "supplier_id": a.tenant_id,
+                "lines": [{"product_id": mine["id"], "quantity": 2}],
+                "ship_to": "Quay 3",
+            },
+        )
+        assert later.status_code == 201, later.text
+        work(remote.client, passes=3)
+        assert purchase(later.json()["id"])["status"] == "sent"
+    finally:
+        upstream.start()
+    work(remote.client)
+    work(client)
+    assert len(sales(later.json()["number"])) == 1
+    assert purchase(later.json()["id"])["status"] == "submitted"
+
+    # tenant B sees neither order
+    assert client.get(f"/api/ordering/orders/{so['id']}", headers=b.admin.bearer).status_code == 404
+    assert client.get("/api/sync/peers", headers=b.admin.bearer).json() == []
