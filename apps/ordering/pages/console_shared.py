@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.lifecycle import LABELS as STATUS_LABELS
+from apps.ordering.orders import ANY_APPROVER
 from apps.ordering.payments import METHOD_LABELS
-from apps.ordering.placing import ANY_APPROVER
 from interconnect.models import EnterpriseLink
 from portal.errors import FieldError, ValidationFailed
 from portal.http.inputs import whole_number
