@@ -262,9 +262,7 @@ def test_flows_refuse_bad_input_and_stay_in_their_tenant(client: TestClient, wor
         refused = call(client, admin, "POST", f"{API}/flows", json=body)
         assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field, (body, refused.text)
     assert call(client, admin, "POST", f"{API}/flows", json={**base, "name": "a\x00b"}).status_code == 422
-    flow = ok(
-        call(client, admin, "POST", f"{API}/flows", json=base, headers={"Idempotency-Key": "f1"}), 201
-    )
+    flow = ok(call(client, admin, "POST", f"{API}/flows", json=base, headers={"Idempotency-Key": "f1"}), 201)
     retried = call(client, admin, "POST", f"{API}/flows", json=base, headers={"Idempotency-Key": "f1"})
     assert retried.status_code == 201 and retried.json()["id"] == flow["id"]
     step = f"{API}/flows/{flow['id']}/steps"
