@@ -409,8 +409,8 @@ class CatalogAdmin:
         return FlowAdmin(self.session, ApprovalKinds([ORDER_APPROVAL]))
 
     async def approval_rules(self) -> list[ApprovalFlowStep]:
-        """Every step of every flow orders go through, by step and amount."""
-        return await self._flows().kind_steps(ORDER_KIND)
+        """The steps of the orders' first flow, by step and amount (other flows: the flow editor)."""
+        return await self._flows().kind_steps(ORDER_KIND, first_only=True)
 
     async def create_approval_rule(self, values: Mapping[str, Any]) -> ApprovalFlowStep:
         """A step of the orders' first flow (made when there is none): orders from its amount on (of its

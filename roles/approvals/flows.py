@@ -254,14 +254,25 @@ class FlowAdmin:
         await self.session.delete(await self.step(step_id, kind, flow_id))
         await self.session.flush()
 
-    async def kind_steps(self, kind: str) -> list[ApprovalFlowStep]:
-        """Every step of every flow of the kind."""
+    async def kind_steps(self, kind: str, *, first_only: bool = False) -> list[ApprovalFlowStep]:
+        """Every step of every flow of the kind (`first_only`: of its first flow by position)."""
+        query = (
+            select(ApprovalFlowStep)
+            .join(ApprovalFlow, ApprovalFlow.id == ApprovalFlowStep.flow_id)
+            .where(ApprovalFlow.kind == kind)
+        )
+        if first_only:
+            first = (
+                select(ApprovalFlow.id)
+                .where(ApprovalFlow.kind == kind)
+                .order_by(ApprovalFlow.position, ApprovalFlow.id)
+                .limit(1)
+                .scalar_subquery()
+            )
+            query = query.where(ApprovalFlow.id == first)
         return list(
             await self.session.scalars(
-                select(ApprovalFlowStep)
-                .join(ApprovalFlow, ApprovalFlow.id == ApprovalFlowStep.flow_id)
-                .where(ApprovalFlow.kind == kind)
-                .order_by(ApprovalFlowStep.step, ApprovalFlowStep.min_amount, ApprovalFlowStep.id)
+                query.order_by(ApprovalFlowStep.step, ApprovalFlowStep.min_amount, ApprovalFlowStep.id)
             )
         )
 
