@@ -515,18 +515,14 @@ class Approvals:
         counts = await self._counts([r.id for r in requests])
         names = await self._enterprise_names([r.enterprise_id for r in requests if r.enterprise_id])
         people = await self._people([s.user_id for s, _r in rows if s.user_id])
+        held = await self.policy.roles_of(self.session, list(delegators)) if delegators else {}
+        own = frozenset(self.actor.roles)
         items = []
         for step, request in rows:
             kind = self.kinds[request.kind]
             behalf = None
-            if (
-                step.status == "pending"
-                and delegators
-                and not self._qualifies(self.actor.user_id, frozenset(self.actor.roles), step)
-            ):
-                behalf = next(iter(delegators.values()))
-                held = await self.policy.roles_of(self.session, list(delegators))
-                behalf = next((n for u, n in delegators.items() if self._qualifies(u, held[u], step)), behalf)
+            if step.status == "pending" and delegators and not self._qualifies(self.actor.user_id, own, step):
+                behalf = next((n for u, n in delegators.items() if self._qualifies(u, held[u], step)), None)
             items.append(
                 {
                     "id": step.id,

@@ -20,6 +20,7 @@ from portal.i18n import N_, gettext
 from portal.identity.models import InternalUser
 from portal.permissions import requires
 from portal.ui.forms import Form
+from portal.ui.labels import setting_name
 from portal.ui.paging import page_number, paging
 from portal.ui.refusals import field_errors, refusal_of
 from roles.approvals.api import DEPENDENCIES, FLOWS, STAFF, ApprovalsDep, DelegationsDep, FlowsDep
@@ -234,7 +235,7 @@ async def end_delegation_page(delegation_id: FromPath[uuid.UUID], delegations: D
 
 async def _choices(db: AsyncSession) -> dict[str, Any]:
     async def pairs(model: Any) -> list[tuple[str, str]]:
-        return [(str(r.id), r.name) for r in await db.scalars(select(model).order_by(model.name))]
+        return [(str(r.id), setting_name(r.name)) for r in await db.scalars(select(model).order_by(model.name))]
 
     return {
         "partner_types": await pairs(PartnerType),
@@ -285,7 +286,7 @@ async def _condition_names(db: AsyncSession) -> dict[str, str]:
     names: dict[str, str] = {}
     for model in (PartnerType, PartnerTier, Region):
         for row in await db.scalars(select(model)):
-            names[str(row.id)] = row.name
+            names[str(row.id)] = setting_name(row.name)
     return names
 
 
