@@ -403,3 +403,46 @@ def test_two_approvers_taking_one_step_at_once_one_wins(client: TestClient, worl
         assert next(a for a in answers if a.status_code == 409).json()["code"] == "approval_step_taken"
         shown = ok(call(client, admin, "GET", f"/api/ordering/orders/{order['id']}"))
         assert [a["status"] for a in shown["approvals"]] == ["approved", "pending"]
+
+
+def test_a_flow_and_a_step_are_chosen_by_the_partners_region_and_tier(client: TestClient, world: World) -> None:
+    shop = build_shop(client, world)
+    admin = world.a.admin
+    desk = person(client, world, "north", "order_desk")
+    region = ok(
+        call(client, admin, "POST", "/api/interconnect/regions", json={"code": unique("N"), "name": "North"}), 201
+    )
+    tier = ok(call(client, admin, "GET", "/api/interconnect/tiers"))[0]
+    links = "/api/interconnect/enterprises"
+    ok(call(client, admin, "PATCH", f"{links}/{world.x.link_id}", json={"region_id": region["id"]}))
+    ok(call(client, admin, "PATCH", f"{links}/{world.y.link_id}", json={"tier_id": tier["id"]}))
+    first = order_flow(client, world)
+    ok(call(client, admin, "PATCH", f"{API}/flows/{first['id']}", json={"name": first["name"], "position": 2}))
+    step = {"name": "Tier check", "step": 2, "role_key": "admin", "tier_id": tier["id"]}
+    ok(call(client, admin, "POST", f"{API}/flows/{first['id']}/steps", json=step), 201)
+    north = ok(
+        call(
+            client,
+            admin,
+            "POST",
+            f"{API}/flows",
+            json={"kind": "ordering.order", "name": "North", "region_id": region["id"]},
+        ),
+        201,
+    )
+    ok(
+        call(
+            client,
+            admin,
+            "POST",
+            f"{API}/flows/{north['id']}/steps",
+            json={"name": "North desk", "user_id": desk.user_id},
+        ),
+        201,
+    )
+
+    from_x = ok(place(client, world.x.admin, [(shop.pump, 1)]), 201)
+    assert [a["role"] for a in from_x["approvals"]] == [f"user:{desk.user_id}"]
+    from_y = ok(place(client, world.y.admin, [(shop.valve, 10)]), 201)
+    assert [a["role"] for a in from_y["approvals"]] == ["order_desk", "admin"]
+    assert ok(call(client, admin, "GET", f"{API}/flows/{north['id']}"))["region_id"] == region["id"]
