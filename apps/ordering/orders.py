@@ -36,8 +36,10 @@ from roles.scopes import Access
 
 # The kind of subject orders are to the approvals engine (roles.approvals): the staff order object.
 ORDER_KIND = "ordering.order"
-# How an approval step that anyone allowed to approve orders may take is shown.
+# How an approval step that anyone allowed to approve orders may take is shown, and one a named person
+# takes (who, the approvals queue says: partners are not told staff members' ids).
 ANY_APPROVER = "*"
+NAMED_PERSON = "person"
 # The permission (on the actor's order object) each transition needs.
 ACTION_PERMISSIONS = {
     "submit": "create",
@@ -232,7 +234,7 @@ class Orders:
             "approvals": [
                 {
                     "step": a.step,
-                    "role": a.role_key or (ANY_APPROVER if a.user_id is None else f"user:{a.user_id}"),
+                    "role": a.role_key or (ANY_APPROVER if a.user_id is None else NAMED_PERSON),
                     "reason": a.reason,
                     "status": a.status,
                     "decided_by": a.decided_by_name,
