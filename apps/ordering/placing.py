@@ -284,7 +284,7 @@ async def place(
     with session.no_autoflush:
         event = lifecycle.move(order, "submit", "submitted", actor)
         request, approvals = await submit(orders, order, settings, audience, wanted)
-    session.add_all([order, *placed, event])
+    session.add_all([order, *placed, event, request, *approvals])
     await session.flush()
     # after the flush, so the events go with the COMMIT (portal.db.tenancy.queue_insert)
     publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
@@ -316,7 +316,7 @@ async def submit(
     audience: Audience,
     wanted: Mapping[uuid.UUID, int],
 ) -> tuple[ApprovalRequest, list[ApprovalRequestStep]]:
-    """The approval request of a new order (not yet flushed: the engine adds it to the session), its
+    """The approval request of a new order and its steps (for the caller to write with the order), its
     credit check, its reservation. The steps are those of the order's approval flow (by amount, partner
     type, tier, region), then the credit approver's when the order goes over the credit limit."""
     session = orders.session
@@ -340,8 +340,9 @@ async def submit(
         audience.partner_type_id,
         audience.tier_id,
     )
+    # written by the caller with the order (the request before its steps), announced after
     request, steps = await open_request(
-        session, orders.actor, ORDER, order.id, order.number, facts, extra, announce=False
+        session, orders.actor, ORDER, order.id, order.number, facts, extra, announce=False, add=False
     )
     if settings.reserve_on == "submit" and order.warehouse_id is not None:
         await stock.reserve(session, order.warehouse_id, wanted)

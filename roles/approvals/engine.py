@@ -143,12 +143,15 @@ async def open_request(
     extra: Sequence[ExtraStep] = (),
     *,
     announce: bool = True,
+    add: bool = True,
 ) -> tuple[ApprovalRequest, list[ApprovalRequestStep]]:
-    """A request on the subject with the steps its flow asks for (and `extra` after them), added to the
-    session. `announce=False`: the caller flushes, then calls `announce()` (its event then goes with the
-    COMMIT)."""
+    """A request on the subject with the steps its flow asks for (and `extra` after them), every column
+    set (they read complete before they are written), added to the session. `add=False`: the caller
+    writes them itself (the request first). `announce=False`: the caller calls `announce_request()` once
+    they are written (after its flush, so the event goes with the COMMIT)."""
     flow_name, planned = await planned_steps(session, kind, facts)
     planned = [*planned, *(PlannedStep(e.name, e.role_key, None, e.reason) for e in extra)]
+    now = utcnow()
     request = ApprovalRequest(
         id=uuid7(),
         kind=kind,
@@ -162,13 +165,24 @@ async def open_request(
         enterprise_id=facts.enterprise_id,
         requested_by=actor.user_id,
         requested_by_name=(actor.display_name or actor.email or None),
+        created_at=now,
+        updated_at=now,
     )
     steps = [
         ApprovalRequestStep(
-            request_id=request.id, step=n, name=p.name, role_key=p.role_key, user_id=p.user_id, reason=p.reason
+            id=uuid7(),
+            request_id=request.id,
+            step=n,
+            name=p.name,
+            role_key=p.role_key,
+            user_id=p.user_id,
+            reason=p.reason,
+            status="pending",
         )
         for n, p in enumerate(planned, start=1)
     ]
+    if not add:
+        return request, steps
     session.add(request)
     session.add_all(steps)
     if announce:
