@@ -10,6 +10,7 @@ from portal.i18n import N_
 from portal.permissions import ProtectedObject
 from portal.services import Services
 from roles import defaults  # noqa: F401  (registers the default-roles flush hook)
+from roles.approvals import component as approvals
 from roles.controllers import ROLE_CONTROLLERS
 from roles.pages import PAGES, TEMPLATE_GLOBALS
 from roles.policy import RolePolicy
@@ -18,22 +19,26 @@ from roles.seed import seed_roles
 from roles.widgets import WIDGETS
 
 HERE = Path(__file__).resolve().parent
-OBJECTS = (ProtectedObject("roles", N_("Roles and data permissions"), ("read", "update")),)
+OBJECTS = (ProtectedObject("roles", N_("Roles and data permissions"), ("read", "update")), *approvals.OBJECTS)
 
 
 def setup(services: Services) -> None:
     services.use_access_policy(RolePolicy(services.objects))
+    approvals.setup(services)
 
 
 component = Component(
     name="roles",
     order=200,
-    model_modules=("roles.models",),
+    model_modules=("roles.models", *approvals.MODEL_MODULES),
     tenant_setup=seed_roles,
     services_setup=setup,
     objects=OBJECTS,
-    route_handlers=[*ROLE_CONTROLLERS, *PREVIEW_PAGES, *PAGES],
+    route_handlers=[*ROLE_CONTROLLERS, *PREVIEW_PAGES, *PAGES, *approvals.ROUTES],
     template_dir=HERE / "templates",
     home_widgets=WIDGETS,
-    template_globals=TEMPLATE_GLOBALS,
+    template_globals={**TEMPLATE_GLOBALS, **approvals.TEMPLATE_GLOBALS},
+    # the approvals engine (roles/approvals): notices to approvers when a step becomes theirs
+    notification_kinds=approvals.NOTIFICATION_KINDS,
+    subscribers=approvals.NOTICE_SUBSCRIBERS,
 )

@@ -540,6 +540,33 @@ def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterpr
     }
 
 
+def sample_approvals(client: TestClient, tenant: TenantWorld, order_id: str) -> dict[str, str]:
+    """Tenant A's approvals: the step of X's order waiting for the admin, the orders' flow and its first
+    step, and the admin's delegation to the staff member for days long ahead."""
+    admin = tenant.admin.bearer
+
+    def made(response: Any, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return response.json()
+
+    items = made(client.get("/api/approvals?limit=200", headers=admin))["items"]
+    (flow,) = made(client.get("/api/approvals/flows?kind=ordering.order", headers=admin))
+    delegation = made(
+        client.post(
+            "/api/approvals/delegations",
+            headers=admin,
+            json={"delegate_id": tenant.others["staff"].user_id, "starts_on": "2099-01-01", "ends_on": "2099-01-10"},
+        ),
+        201,
+    )
+    return {
+        "item": next(i["id"] for i in items if i["subject_id"] == order_id),
+        "flow": flow["id"],
+        "flow_step": flow["steps"][0]["id"],
+        "delegation": delegation["id"],
+    }
+
+
 def sample_delivery(client: TestClient, tenant: TenantWorld) -> str:
     """A delivered delivery of the tenant's latest outbox event, as a worker leaves one (subscriber "world")."""
 
@@ -795,6 +822,7 @@ def build_world(client: TestClient) -> World:
         **{f"lead_{k}": v for k, v in sample_leads(client, a, x).items()},
         **{f"commission_{k}": v for k, v in sample_commissions(client, a, x).items()},
     }
+    ids.update({f"approval_{k}": v for k, v in sample_approvals(client, a, ids["ordering_order"]).items()})
     ids["delivery"] = sample_delivery(client, a)
     ids["service_part_request"] = sample_part_request(client, x, ids["ordering_product"])
     sample_mini_program(client, a)

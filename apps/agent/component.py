@@ -24,6 +24,7 @@ from apps.agent.leads.reminders import FOLLOW_UP_REMINDERS
 from apps.agent.objects import OBJECTS
 from apps.agent.pages import PAGES
 from apps.agent.registrations.api import REGISTRATION_CONTROLLERS
+from apps.agent.registrations.approvals import KINDS as APPROVAL_KINDS
 from apps.agent.registrations.demo import load_registrations
 from apps.agent.registrations.pages import REGISTRATION_PAGES
 from apps.agent.registrations.widgets import WIDGETS as REGISTRATION_WIDGETS
@@ -80,4 +81,6 @@ component = Component(
     home_widgets=REGISTRATION_WIDGETS,
     # a claim's proof is a stored file; who may open it is asked of the role policy the services hold
     services_setup=register_proofs,
+    # registrations in conflict and extension requests go through the approvals engine (roles.approvals)
+    extra={"approval_kinds": APPROVAL_KINDS},
 )

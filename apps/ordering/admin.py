@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from apps.ordering import presets
 from apps.ordering.catalog import settings_of
 from apps.ordering.models import (
-    ApprovalRule,
     Category,
     CreditLimit,
     OrderingSettings,
@@ -26,11 +26,15 @@ from apps.ordering.models import (
     Warehouse,
 )
 from apps.ordering.models.catalog import PRICE_LIST_KINDS
+from apps.ordering.orders import ORDER_KIND
 from apps.ordering.syncing import prices_changed, product_changed
+from apps.ordering.workflow import ORDER_APPROVAL
 from interconnect.models import EnterpriseLink, PartnerTier, PartnerType
 from portal.errors import FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.ui.numbers import is_currency
+from roles.approvals import ApprovalKinds, FlowAdmin
+from roles.approvals.models import ApprovalFlowStep
 from roles.models import Role
 
 CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")
@@ -399,34 +403,38 @@ class CatalogAdmin:
     async def _internal_role(self, key: Any) -> bool:
         return await self.session.scalar(select(Role.id).where(Role.key == key, Role.kind == "internal")) is not None
 
-    async def create_approval_rule(self, values: Mapping[str, Any]) -> ApprovalRule:
+    # --- approval rules: the steps of the order approval flows (roles.approvals) ---
+
+    def _flows(self) -> FlowAdmin:
+        return FlowAdmin(self.session, ApprovalKinds([ORDER_APPROVAL]))
+
+    async def approval_rules(self) -> list[ApprovalFlowStep]:
+        """The steps of the orders' first flow, by step and amount (other flows: the flow editor)."""
+        return await self._flows().kind_steps(ORDER_KIND, first_only=True)
+
+    async def create_approval_rule(self, values: Mapping[str, Any]) -> ApprovalFlowStep:
+        """A step of the orders' first flow (made when there is none): orders from its amount on (of its
+        partner type, if it names one) take it."""
         errors: list[FieldError] = []
-        name = _text(errors, "name", values.get("name"), 100, required=True)
+        _text(errors, "name", values.get("name"), 100, required=True)
         _count(errors, "step", values.get("step"), 1, 20)
-        amount = money(errors, "min_amount", values.get("min_amount"))
+        money(errors, "min_amount", values.get("min_amount"))
         if not await self._internal_role(values.get("role_key")):
             errors.append(FieldError("role_key", N_("No such staff role"), "unknown"))
         if not await _exists(self.session, PartnerType, values.get("partner_type_id")):
             errors.append(FieldError("partner_type_id", N_("No such partner type"), "unknown"))
         if errors:
             raise ValidationFailed(errors)
-        rule = ApprovalRule(
-            name=name,
-            step=values["step"],
-            role_key=values["role_key"],
-            min_amount=amount or Decimal(0),
-            partner_type_id=values.get("partner_type_id"),
-        )
-        self.session.add(rule)
-        await self.session.flush()
-        return rule
+        flows = self._flows()
+        flow = await flows.first_flow(ORDER_KIND, presets.APPROVAL_FLOW)
+        keep = ("name", "step", "role_key", "min_amount", "partner_type_id")
+        return await flows.add_step(flow.id, {k: values.get(k) for k in keep})
 
     async def delete_approval_rule(self, rule_id: uuid.UUID) -> None:
-        rule = await self.session.scalar(select(ApprovalRule).where(ApprovalRule.id == rule_id))
-        if rule is None:
-            raise NotFound(N_("No such approval rule"))
-        await self.session.delete(rule)
-        await self.session.flush()
+        try:
+            await self._flows().delete_step(rule_id, ORDER_KIND)
+        except NotFound:
+            raise NotFound(N_("No such approval rule")) from None
 
 
 def settings_out(settings: OrderingSettings) -> dict[str, Any]:
@@ -454,12 +462,12 @@ def price_list_out(price_list: PriceList) -> dict[str, Any]:
     }
 
 
-def rule_out(rule: ApprovalRule) -> dict[str, Any]:
+def rule_out(rule: ApprovalFlowStep) -> dict[str, Any]:
     return {
         "id": rule.id,
         "name": rule.name,
         "step": rule.step,
-        "role_key": rule.role_key,
+        "role_key": rule.role_key or "",
         "min_amount": rule.min_amount,
         "partner_type_id": rule.partner_type_id,
         "active": rule.active,

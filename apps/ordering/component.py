@@ -21,6 +21,7 @@ from apps.ordering.purchasing.syncing import PURCHASE_ORDERS
 from apps.ordering.seed import seed_ordering
 from apps.ordering.syncing import PRODUCTS
 from apps.ordering.widgets import WIDGETS
+from apps.ordering.workflow import ORDER_APPROVAL
 from portal.components import Component
 
 # its templates are named "ordering/…": one loader serves every component's folder
@@ -41,6 +42,11 @@ component = Component(
     notification_kinds=NOTIFICATION_KINDS,
     subscribers=SUBSCRIBERS,
     # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here), and
-    # the account other apps post to (the agent app's approved commission statements)
-    extra={"sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS), "account_ledger": post_owed},
+    # the account other apps post to (the agent app's approved commission statements), and orders as a
+    # kind of subject of the approvals engine (roles.approvals)
+    extra={
+        "sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS),
+        "account_ledger": post_owed,
+        "approval_kinds": (ORDER_APPROVAL,),
+    },
 )

@@ -30,7 +30,7 @@ from apps.ordering.models import (
     StockLevel,
 )
 from apps.ordering.objects import PARTNER_ORDER
-from apps.ordering.orders import Orders
+from apps.ordering.orders import ORDER_KIND, Orders
 from apps.ordering.payments import Payments
 from apps.ordering.system import upstream_orders
 from interconnect.models import EnterpriseLink, Membership, PartnerTier
@@ -40,6 +40,7 @@ from portal.db.types import utcnow
 from portal.identity.models import InternalUser
 from portal.permissions import policy_changed
 from portal.services import Services
+from roles.approvals.models import ApprovalEvent, ApprovalRequest, ApprovalRequestStep
 from roles.casbin_model import ROLE_PREFIX
 from roles.models import PolicyRule
 from roles.policy import user_subject
@@ -356,3 +357,14 @@ async def _date_back(session: AsyncSession, order_id: uuid.UUID, days: int) -> N
         shipment.shipped_at -= shift
     for entry in await session.scalars(select(AccountEntry).where(AccountEntry.order_id == order_id)):
         entry.occurred_at -= shift
+    # its approval request (roles.approvals) and the steps taken on it
+    for request in await session.scalars(
+        select(ApprovalRequest).where(ApprovalRequest.kind == ORDER_KIND, ApprovalRequest.subject_id == order_id)
+    ):
+        request.created_at -= shift
+        request.decided_at = request.decided_at - shift if request.decided_at else None
+        steps = select(ApprovalRequestStep).where(ApprovalRequestStep.request_id == request.id)
+        for step in await session.scalars(steps):
+            step.decided_at = step.decided_at - shift if step.decided_at else None
+        for event in await session.scalars(select(ApprovalEvent).where(ApprovalEvent.request_id == request.id)):
+            event.at -= shift

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import lifecycle
 from apps.ordering.catalog import margin
-from apps.ordering.models import Order, OrderApproval, OrderEvent, OrderLine, Shipment, ShipmentLine
+from apps.ordering.models import Order, OrderEvent, OrderLine, Shipment, ShipmentLine
 from apps.ordering.models.orders import ORDER_STATUSES
 from interconnect.models import EnterpriseLink
 from portal import timezones
@@ -30,9 +30,16 @@ from portal.db.tenancy import tenant_of
 from portal.errors import NotFound, PermissionDenied
 from portal.i18n import N_
 from roles.access import Shown, scoped, shown_to
+from roles.approvals.models import ApprovalRequest, ApprovalRequestStep
 from roles.policy import RolePolicy
 from roles.scopes import Access
 
+# The kind of subject orders are to the approvals engine (roles.approvals): the staff order object.
+ORDER_KIND = "ordering.order"
+# How an approval step that anyone allowed to approve orders may take is shown, and one a named person
+# takes (who, the approvals queue says: partners are not told staff members' ids).
+ANY_APPROVER = "*"
+NAMED_PERSON = "person"
 # The permission (on the actor's order object) each transition needs.
 ACTION_PERMISSIONS = {
     "submit": "create",
@@ -66,11 +73,11 @@ class Orders:
         self.actor = actor
         self.obj = obj
         # Orders placed in this request, with what was written with them: presenting one reads nothing.
-        self._placed: dict[uuid.UUID, tuple[list[OrderLine], list[OrderApproval], list[OrderEvent]]] = {}
+        self._placed: dict[uuid.UUID, tuple[list[OrderLine], list[ApprovalRequestStep], list[OrderEvent]]] = {}
         self._actions: dict[str, list[str]] = {}
 
     def placed(
-        self, order: Order, lines: list[OrderLine], approvals: list[OrderApproval], events: list[OrderEvent]
+        self, order: Order, lines: list[OrderLine], approvals: list[ApprovalRequestStep], events: list[OrderEvent]
     ) -> None:
         self._placed[order.id] = (lines, approvals, events)
 
@@ -209,7 +216,10 @@ class Orders:
             lines = (await self.lines([order.id]))[order.id]
             approvals = list(
                 await self.session.scalars(
-                    select(OrderApproval).where(OrderApproval.order_id == order.id).order_by(OrderApproval.step)
+                    select(ApprovalRequestStep)
+                    .join(ApprovalRequest, ApprovalRequest.id == ApprovalRequestStep.request_id)
+                    .where(ApprovalRequest.kind == ORDER_KIND, ApprovalRequest.subject_id == order.id)
+                    .order_by(ApprovalRequest.created_at, ApprovalRequestStep.step)
                 )
             )
             events = list(
@@ -224,8 +234,8 @@ class Orders:
             "approvals": [
                 {
                     "step": a.step,
-                    "role": a.role_key,
-                    "reason": a.reason_code,
+                    "role": a.role_key or (ANY_APPROVER if a.user_id is None else NAMED_PERSON),
+                    "reason": a.reason,
                     "status": a.status,
                     "decided_by": a.decided_by_name,
                     "decided_at": a.decided_at,

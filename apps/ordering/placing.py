@@ -13,28 +13,29 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import account, lifecycle, pricing, stock
 from apps.ordering.addresses import AddressBook, ship_to_text
 from apps.ordering.catalog import Audience, Catalog, settings_of
-from apps.ordering.models import ApprovalRule, Order, OrderApproval, OrderingSettings, OrderLine, Product
-from apps.ordering.objects import CATALOG, PARTNER_CATALOG
+from apps.ordering.models import Order, OrderingSettings, OrderLine, Product
+from apps.ordering.objects import CATALOG, ORDER, PARTNER_CATALOG
 from apps.ordering.orders import Orders
 from interconnect.models import EnterpriseLink
 from portal.audit import insert_once
 from portal.db.tenancy import complete
-from portal.db.types import Money, utcnow
+from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
 from portal.ids import uuid7
 from portal.outbox import publish
 from roles.access import check_writable
+from roles.approvals import ExtraStep, Facts, announce_request, open_request
+from roles.approvals.models import ApprovalRequest, ApprovalRequestStep
 
 MAX_LINES = 200
 MAX_QUANTITY = 1_000_000
-ANY_APPROVER = "*"
 
 
 class CreditLimitExceeded(Conflict):
@@ -284,12 +285,13 @@ async def place(
     # Written in one flush at the end (one INSERT per table), the number already drawn.
     with session.no_autoflush:
         event = lifecycle.move(order, "submit", "submitted", actor)
-        approvals = await submit(orders, order, settings, audience.partner_type_id, wanted)
-    # The order is flushed with the commit (complete now, for the answer); its lines, steps and timeline
-    # entry are written after it, with the COMMIT (portal.db.tenancy.queue_insert)
+        request, approvals = await submit(orders, order, settings, audience, wanted)
+    # The order is flushed with the commit (complete now, for the answer); its lines, approval request and
+    # steps and timeline entry are written after it, with the COMMIT (portal.db.tenancy.queue_insert)
     session.add(complete(session, order))
-    insert_once(session, [*placed, *approvals, event])
+    insert_once(session, [*placed, request, *approvals, event])
     publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
+    announce_request(session, request)
     orders.placed(order, placed, approvals, [event])
     return order
 
@@ -314,12 +316,14 @@ async def submit(
     orders: Orders,
     order: Order,
     settings: OrderingSettings,
-    partner_type_id: uuid.UUID | None,
+    audience: Audience,
     wanted: Mapping[uuid.UUID, int],
-) -> list[OrderApproval]:
-    """The approval steps of a new order (not yet in the session), its credit check, its reservation."""
+) -> tuple[ApprovalRequest, list[ApprovalRequestStep]]:
+    """The approval request of a new order and its steps (for the caller to write with the order), its
+    credit check, its reservation. The steps are those of the order's approval flow (by amount, partner
+    type, tier, region), then the credit approver's when the order goes over the credit limit."""
     session = orders.session
-    steps = await approval_steps(orders, order.total, partner_type_id)
+    extra: list[ExtraStep] = []
     if order.enterprise_id is not None:
         standing = await account.credit_to_check(session, order.enterprise_id, leave_out=order.id)
         if standing is not None and standing.limit is not None and standing.used + order.total > standing.limit:
@@ -331,44 +335,22 @@ async def submit(
                     left=max(standing.left or Decimal(0), Decimal(0)),
                 )
             order.over_credit = True
-            steps.append((settings.credit_approver_role, "credit"))
-    approvals = [
-        OrderApproval(order_id=order.id, step=number, role_key=role, reason_code=reason)
-        for number, (role, reason) in enumerate(steps, start=1)
-    ]
+            extra.append(ExtraStep(settings.credit_approver_role, "credit"))
+    facts = Facts(
+        order.total,
+        order.currency,
+        order.enterprise_id,
+        audience.partner_type_id,
+        audience.tier_id,
+    )
+    # written by the caller with the order (the request before its steps), announced after
+    request, steps = await open_request(
+        session, orders.actor, ORDER, order.id, order.number, facts, extra, announce=False, add=False
+    )
     if settings.reserve_on == "submit" and order.warehouse_id is not None:
         await stock.reserve(session, order.warehouse_id, wanted)
         order.stock_reserved = True
-    return approvals
-
-
-@lru_cache(maxsize=2)
-def _approval_rules(partner_type: bool) -> Select[tuple[int, str]]:
-    """The steps and roles of the active rules an order of :total for :partner_type_id matches, in the
-    order their steps are decided: built once (every order placed runs it), the order bound per run."""
-    audience = ApprovalRule.partner_type_id.is_(None)
-    if partner_type:
-        audience = or_(audience, ApprovalRule.partner_type_id == bindparam("partner_type_id"))
-    return (
-        select(ApprovalRule.step, ApprovalRule.role_key)
-        .where(
-            and_(ApprovalRule.active.is_(True), ApprovalRule.min_amount <= bindparam("total", type_=Money()), audience)
-        )
-        .order_by(ApprovalRule.step, ApprovalRule.min_amount.desc(), ApprovalRule.id)
-    )
-
-
-async def approval_steps(orders: Orders, total: Decimal, partner_type_id: uuid.UUID | None) -> list[tuple[str, str]]:
-    """The role of each step the matching rules ask for, in step order (per step the rule with the
-    highest amount wins); with no rule, one step anyone allowed to approve may take."""
-    rules = await orders.session.execute(
-        _approval_rules(partner_type_id is not None), {"total": total, "partner_type_id": partner_type_id}
-    )
-    by_step: dict[int, str] = {}
-    for step, role_key in rules:
-        by_step.setdefault(step, role_key)
-    steps = [(by_step[s], "rule") for s in sorted(by_step)]
-    return steps or [(ANY_APPROVER, "rule")]
+    return request, steps
 
 
 async def quantities(orders: Orders, order: Order, *, unshipped: bool = False) -> Mapping[uuid.UUID, int]:

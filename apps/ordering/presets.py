@@ -69,4 +69,5 @@ ORDER_LEVELS: dict[str, tuple[str, bool]] = {
     "distributor": ("enterprise_write", True),
 }
 MAIN_WAREHOUSE = ("MAIN", "Main warehouse")
+APPROVAL_FLOW = "Order approval"  # the orders' first approval flow (roles.approvals)
 FIRST_APPROVAL = ("Order desk review", 1, "order_desk")  # name, step, role, from amount 0

@@ -1,4 +1,5 @@
-"""What happens to an order after it is placed: approval step by step, rejection, cancellation,
+"""What happens to an order after it is placed: approval step by step (through the approvals engine,
+roles.approvals, whose kind "ordering.order" is defined here), rejection, cancellation,
 shipments (partial or whole), receipt (by the dealer, or automatically after the tenant's number of
 days) and completion. Each one locks the order, checks the transition (apps.ordering.lifecycle), writes
 the timeline, moves stock and the account as it must, and announces itself in the outbox."""
@@ -13,54 +14,50 @@ from sqlalchemy import select
 
 from apps.ordering import account, lifecycle, stock
 from apps.ordering.catalog import settings_of
-from apps.ordering.models import Order, OrderApproval, OrderEvent, Shipment, ShipmentLine
-from apps.ordering.orders import Orders
-from apps.ordering.placing import ANY_APPROVER, event_payload, next_number, quantities, text_field
+from apps.ordering.models import Order, OrderEvent, Shipment, ShipmentLine
+from apps.ordering.objects import ORDER
+from apps.ordering.orders import ORDER_KIND, Orders
+from apps.ordering.placing import event_payload, next_number, quantities, text_field
 from portal.actor import Actor
 from portal.db.types import utcnow
-from portal.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
+from portal.errors import Conflict, FieldError, ValidationFailed
 from portal.i18n import N_
 from portal.outbox import publish
+from roles.approvals import ApprovalKind, ApprovalKinds, Approvals, Decision, withdraw
 
 
 def _announce(orders: Orders, order: Order, action: str) -> None:
     publish(orders.session, f"ordering.order.{action}", "ordering.order", order.id, event_payload(order))
 
 
-async def _pending_step(orders: Orders, order: Order) -> OrderApproval | None:
-    return await orders.session.scalar(
-        select(OrderApproval)
-        .where(OrderApproval.order_id == order.id, OrderApproval.status == "pending")
-        .order_by(OrderApproval.step)
-        .limit(1)
-    )
-
-
-def _may_take(orders: Orders, step: OrderApproval) -> bool:
-    return step.role_key == ANY_APPROVER or orders.policy.acts_for(orders.actor, step.role_key)
+def _engine(orders: Orders) -> Approvals:
+    return Approvals(orders.session, orders.policy, orders.actor, ApprovalKinds([ORDER_APPROVAL]))
 
 
 async def approve(orders: Orders, order_id: uuid.UUID, comment: str | None = None) -> Order:
-    """Take the order's next approval step; the last one approves the order (reserving its stock when
-    the tenant reserves on approval, and putting it on the dealer's account)."""
+    """Take the order's next approval step (roles.approvals); the last one approves the order (reserving
+    its stock when the tenant reserves on approval, and putting it on the dealer's account)."""
     order = await orders.writable(order_id)
     lifecycle.check(order, "approve", orders.actor)
     comment = _comment(comment)
-    step = await _pending_step(orders, order)
-    if step is not None:
-        if not _may_take(orders, step):
-            raise PermissionDenied(
-                N_("Step %(step)s of this order's approval is for the role %(role)s"),
-                step=step.step,
-                role=step.role_key,
-            )
-        step.status, step.decided_at, step.comment = "approved", utcnow(), comment
-        step.decided_by, step.decided_by_name = orders.actor.user_id, orders.actor.display_name or orders.actor.email
-        await orders.session.flush()
-        if await _pending_step(orders, order) is not None:
-            orders.session.add(_step_event(order, orders.actor, step, comment))
-            await orders.session.flush()
-            return order
+    state = {"orders": orders, "order": order}
+    if await _engine(orders).decide_subject(ORDER_KIND, order.id, "approve", comment, state=state) is None:
+        await _approved(orders, order, comment)
+    return order
+
+
+async def reject(orders: Orders, order_id: uuid.UUID, comment: str | None) -> Order:
+    """Refuse the order at its current step (a reason is required); a reservation is released."""
+    order = await orders.writable(order_id)
+    lifecycle.check(order, "reject", orders.actor)
+    reason = _reason(comment)
+    state = {"orders": orders, "order": order}
+    if await _engine(orders).decide_subject(ORDER_KIND, order.id, "reject", reason, state=state) is None:
+        await _rejected(orders, order, reason)
+    return order
+
+
+async def _approved(orders: Orders, order: Order, comment: str | None) -> None:
     settings = await settings_of(orders.session)
     if not order.stock_reserved and settings.reserve_on == "approval" and order.warehouse_id is not None:
         await stock.reserve(orders.session, order.warehouse_id, await quantities(orders, order))
@@ -72,10 +69,16 @@ async def approve(orders: Orders, order_id: uuid.UUID, comment: str | None = Non
         )
     _announce(orders, order, "approved")
     await orders.session.flush()
-    return order
 
 
-def _step_event(order: Order, actor: Actor, step: OrderApproval, comment: str | None) -> OrderEvent:
+async def _rejected(orders: Orders, order: Order, reason: str) -> None:
+    await _release(orders, order)
+    orders.session.add(lifecycle.move(order, "reject", "rejected", orders.actor, reason))
+    _announce(orders, order, "rejected")
+    await orders.session.flush()
+
+
+def _step_event(order: Order, actor: Actor, step: int, comment: str | None) -> OrderEvent:
     return OrderEvent(
         order_id=order.id,
         action="approve_step",
@@ -84,7 +87,7 @@ def _step_event(order: Order, actor: Actor, step: OrderApproval, comment: str | 
         actor_kind=actor.kind,
         actor_id=actor.user_id,
         actor_name=actor.display_name or actor.email or None,
-        comment=comment if comment else f"step {step.step}",
+        comment=comment if comment else f"step {step}",
     )
 
 
@@ -99,26 +102,47 @@ def _reason(comment: str | None) -> str:
     return cleaned
 
 
-async def reject(orders: Orders, order_id: uuid.UUID, comment: str | None) -> Order:
-    """Refuse the order at its current step (a reason is required); a reservation is released."""
-    order = await orders.writable(order_id)
-    lifecycle.check(order, "reject", orders.actor)
-    reason = _reason(comment)
-    step = await _pending_step(orders, order)
-    if step is not None:
-        if not _may_take(orders, step):
-            raise PermissionDenied(
-                N_("Step %(step)s of this order's approval is for the role %(role)s"),
-                step=step.step,
-                role=step.role_key,
-            )
-        step.status, step.decided_at, step.comment = "rejected", utcnow(), reason
-        step.decided_by, step.decided_by_name = orders.actor.user_id, orders.actor.display_name or orders.actor.email
-    await _release(orders, order)
-    orders.session.add(lifecycle.move(order, "reject", "rejected", orders.actor, reason))
-    _announce(orders, order, "rejected")
+# --- orders as a kind of subject of the approvals engine ---
+
+
+async def _check(decision: Decision) -> None:
+    """Before a step is taken from the approvals queue: the order locked, in a state that allows it."""
+    if "order" in decision.state:
+        return
+    orders = Orders(decision.session, decision.policy, decision.actor, ORDER)
+    order = await orders.writable(decision.subject_id)
+    lifecycle.check(order, decision.outcome, decision.actor)
+    if decision.outcome == "approve":
+        decision.comment = _comment(decision.comment)
+    decision.state.update(orders=orders, order=order)
+
+
+async def _on_step(decision: Decision) -> None:
+    orders, order = decision.state["orders"], decision.state["order"]
+    step = decision.step.step if decision.step is not None else 1
+    orders.session.add(_step_event(order, orders.actor, step, decision.comment))
     await orders.session.flush()
-    return order
+
+
+async def _on_approved(decision: Decision) -> None:
+    await _approved(decision.state["orders"], decision.state["order"], decision.comment)
+
+
+async def _on_rejected(decision: Decision) -> None:
+    await _rejected(decision.state["orders"], decision.state["order"], decision.comment or "")
+
+
+ORDER_APPROVAL = ApprovalKind(
+    key=ORDER_KIND,
+    label=N_("Order"),
+    permission=(ORDER, "approve"),
+    link=lambda order_id: f"/console/ordering/orders/{order_id}",
+    check=_check,
+    step_approved=_on_step,
+    approved=_on_approved,
+    rejected=_on_rejected,
+    reason_required=True,
+)
 
 
 async def _release(orders: Orders, order: Order) -> None:
@@ -136,6 +160,7 @@ async def cancel(orders: Orders, order_id: uuid.UUID, comment: str | None) -> Or
     if order.paid_amount > 0:
         raise Conflict(N_("Payments are matched to this order; it cannot be cancelled"), code="order_paid")
     was_approved = order.status == "approved"
+    await withdraw(orders.session, ORDER_KIND, [order.id])
     await _release(orders, order)
     orders.session.add(lifecycle.move(order, "cancel", "cancelled", orders.actor, reason))
     if was_approved and order.enterprise_id is not None:

@@ -74,6 +74,10 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "payment_id": lambda w: w.ids["ordering_payment"],
     "warehouse_id": lambda w: w.ids["ordering_warehouse"],
     "approval_rule_id": lambda w: w.ids["ordering_approval_rule"],
+    "approval_id": lambda w: w.ids["approval_item"],  # the step of X's order waiting for A's admin
+    "flow_id": lambda w: w.ids["approval_flow"],
+    "step_id": lambda w: w.ids["approval_flow_step"],
+    "delegation_id": lambda w: w.ids["approval_delegation"],  # A's admin's, to A's staff member
     "enterprise_id": lambda w: w.x.link_id,
     "delivery_id": lambda w: w.ids["delivery"],
     "job_name": lambda w: "sync.outbox_purge",
@@ -129,6 +133,9 @@ PLATFORM_WIDE = frozenset({"job_name"})
 NOBODY = "00000000-0000-7000-8000-000000000000"  # an id no record has
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.
 SAMPLE_BODIES: dict[tuple[str, str], Any] = {
+    ("PATCH", "/api/approvals/flows/{flow_id:uuid}"): {"name": "Intruded"},
+    ("POST", "/api/approvals/flows/{flow_id:uuid}/steps"): {"name": "Intruder"},
+    ("POST", "/api/approvals/{approval_id:uuid}/comments"): {"comment": "Intruder"},
     ("PATCH", "/api/users/{user_id:uuid}"): {"display_name": "Intruder", "status": "disabled"},
     ("POST", "/api/users"): {"email": "intruder@x.example", "display_name": "I", "password": "intruder password"},
     ("POST", "/console/users/{user_id:uuid}/status"): {"status": "disabled"},

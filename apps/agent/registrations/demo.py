@@ -16,13 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.models import Deal
+from apps.agent.registrations.approvals import EXTENSION_KIND, REGISTRATION_KIND
 from apps.agent.registrations.models import DealMatch
 from interconnect.models import Membership
+from portal.actor import Actor
 from portal.crm.matching import email_key, phone_key, tax_key
 from portal.crm.models import Account, Contact
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.services import Services
+from roles.approvals import Facts, open_request
 
 
 @dataclass(frozen=True)
@@ -137,3 +140,13 @@ async def _load(session: AsyncSession, samples: tuple[Sample, ...], admins: list
         )
     )
     await session.flush()
+    # what waits for the channel manager waits in the approvals queue too (roles.approvals)
+    for deal, (_sample, admin, state, _until, extension) in zip(deals, plan, strict=True):
+        registrar = Actor(
+            user_id=admin.id, tenant_id=admin.tenant_id, kind="external", channel="web", display_name=admin.display_name
+        )
+        facts = Facts(deal.amount, deal.currency, deal.enterprise_id)
+        if state == "conflict":
+            await open_request(session, registrar, REGISTRATION_KIND, deal.id, deal.customer_name, facts)
+        if extension == "pending":
+            await open_request(session, registrar, EXTENSION_KIND, deal.id, deal.customer_name, facts)

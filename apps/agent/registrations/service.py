@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.agent.deals import Deals, clean
 from apps.agent.models import Deal
 from apps.agent.registrations import matching
+from apps.agent.registrations.approvals import EXTENSION_KIND, KINDS, REGISTRATION_KIND
 from apps.agent.registrations.matching import Found, Keys
 from apps.agent.registrations.models import DealMatch, RegistrationSettings
 from interconnect.models import EnterpriseLink
@@ -34,6 +35,7 @@ from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.identity.throttle import SignInGuard
+from roles.approvals import ApprovalKinds, Approvals, Facts, open_request, withdraw
 
 OUTCOMES = ("approve", "reject", "split")
 # what a registration is made of besides the deal's own fields
@@ -57,6 +59,10 @@ def expiring_soon(now: datetime) -> ColumnElement[bool]:
         & (Deal.protected_until > now)
         & (Deal.protected_until <= now + timedelta(days=EXPIRING_DAYS))
     )
+
+
+def _facts(deal: Deal) -> Facts:
+    return Facts(deal.amount, deal.currency, deal.enterprise_id)
 
 
 class CustomerProtected(Conflict):
@@ -203,6 +209,8 @@ class Registrations:
                 DealMatch(deal_id=deal.id, other_deal_id=other, account_id=account_id, key=key)
                 for other, account_id, key in met
             )
+            # the channel manager's decision goes through the approvals engine (its flow, its queue)
+            await open_request(self.session, self.actor, REGISTRATION_KIND, deal.id, deal.customer_name, _facts(deal))
         else:
             deal.registration = "approved"
             deal.protected_until = now + timedelta(days=(await self.settings()).protection_days)
@@ -263,29 +271,63 @@ class Registrations:
             raise RegistrationState(N_("A registration's protection is extended once"))
         deal.extension = "pending"
         await self.session.flush()
+        await open_request(self.session, self.actor, EXTENSION_KIND, deal.id, deal.customer_name, _facts(deal))
         return deal
 
-    async def decide_extension(self, deal_id: uuid.UUID, approve: bool) -> Deal:
+    def _engine(self) -> Approvals:
+        return Approvals(self.session, self.deals.policy, self.actor, ApprovalKinds(KINDS))
+
+    async def extension_waiting(self, deal_id: uuid.UUID) -> Deal:
+        """A deal whose extension waits for a decision, locked."""
         deal = await self._locked(deal_id)
         if deal.extension != "pending":
             raise RegistrationState(N_("No extension of this registration is waiting for a decision"))
+        return deal
+
+    async def decide_extension(self, deal_id: uuid.UUID, approve: bool) -> Deal:
+        """Take the extension request's current step (roles.approvals); its last step settles it."""
+        deal = await self.extension_waiting(deal_id)
+        state = {"deal": deal, "registrations": self}
+        outcome = "approve" if approve else "reject"
+        if await self._engine().decide_subject(EXTENSION_KIND, deal.id, outcome, None, state=state) is None:
+            await self.settle_extension(deal, approve)
+        return deal
+
+    async def settle_extension(self, deal: Deal, approve: bool) -> None:
         deal.extension = "approved" if approve else "rejected"
         if approve and deal.protected_until is not None:
             deal.protected_until += timedelta(days=(await self.settings()).extension_days)
         deal.decided_by, deal.decided_at = self.actor.user_id, utcnow()
         await self.session.flush()
+
+    async def conflicted(self, deal_id: uuid.UUID) -> Deal:
+        """A registration in conflict, locked."""
+        deal = await self._locked(deal_id)  # first: another's record is not found, whatever was sent
+        if deal.registration != "conflict":
+            raise RegistrationState(N_("Only a registration in conflict is decided"))
         return deal
 
     async def decide(self, deal_id: uuid.UUID, outcome: str) -> Deal:
-        """approve: this registration is protected, those it met lose theirs (or are rejected while in
+        """Take the registration's current approval step (roles.approvals); the last step settles it:
+        approve: this registration is protected, those it met lose theirs (or are rejected while in
         conflict); reject: it is not; split: it is protected beside the others, which keep theirs."""
-        deal = await self._locked(deal_id)  # first: another's record is not found, whatever was sent
+        await self._locked(deal_id)  # first: another's record is not found, whatever was sent
         if outcome not in OUTCOMES:
             raise ValidationFailed.single(
                 "outcome", N_("must be one of %(choices)s"), "invalid", choices=", ".join(OUTCOMES)
             )
-        if deal.registration != "conflict":
-            raise RegistrationState(N_("Only a registration in conflict is decided"))
+        deal = await self.conflicted(deal_id)
+        state = {"deal": deal, "registrations": self}
+        engine = self._engine()
+        if outcome == "reject":
+            decided = await engine.decide_subject(REGISTRATION_KIND, deal.id, "reject", None, state=state)
+        else:
+            decided = await engine.decide_subject(REGISTRATION_KIND, deal.id, "approve", None, outcome, state=state)
+        if decided is None:
+            await self.settle(deal, outcome)
+        return deal
+
+    async def settle(self, deal: Deal, outcome: str) -> None:
         now = utcnow()
         deal.decided_by, deal.decided_at = self.actor.user_id, now
         if outcome == "reject":
@@ -297,15 +339,18 @@ class Registrations:
             others = select(DealMatch.other_deal_id).where(
                 DealMatch.deal_id == deal.id, DealMatch.other_deal_id.is_not(None)
             )
+            settled: list[uuid.UUID] = []
             for other in await self.session.scalars(
                 select(Deal).where(Deal.id.in_(others)).with_for_update().execution_options(populate_existing=True)
             ):
                 if other.registration == "conflict":
                     other.registration, other.decided_by, other.decided_at = "rejected", self.actor.user_id, now
+                    settled.append(other.id)
                 elif other.protected_until is not None and other.protected_until > now:
                     other.protected_until = now
+            # their own requests end with them: nothing is left to decide
+            await withdraw(self.session, REGISTRATION_KIND, settled)
         await self.session.flush()
-        return deal
 
     async def _locked(self, deal_id: uuid.UUID) -> Deal:
         """A deal the actor may change (not found or refused otherwise), locked for the transaction."""

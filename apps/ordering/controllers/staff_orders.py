@@ -18,7 +18,7 @@ from apps.ordering.catalog import settings_of
 from apps.ordering.controllers.partner import period, statement_cells, statement_out
 from apps.ordering.controllers.shared import xlsx
 from apps.ordering.dependencies import STAFF_DEPENDENCIES, AdminDep, OrdersDep, PaymentsDep
-from apps.ordering.models import ApprovalRule, CreditLimit
+from apps.ordering.models import CreditLimit
 from apps.ordering.objects import CREDIT, ORDER, PAYMENT, SETTINGS
 from apps.ordering.schemas import (
     AddressOut,
@@ -324,9 +324,8 @@ class StaffSettingsController(Controller):
         return typed(settings_out(await admin.update_settings(sent(data))), SettingsOut)
 
     @get("/approval-rules", opt=requires(SETTINGS, "read"))
-    async def list_rules(self, db: DB) -> list[ApprovalRuleOut]:
-        rules = await db.scalars(select(ApprovalRule).order_by(ApprovalRule.step, ApprovalRule.min_amount))
-        return typed([rule_out(r) for r in rules], list[ApprovalRuleOut])
+    async def list_rules(self, admin: AdminDep) -> list[ApprovalRuleOut]:
+        return typed([rule_out(r) for r in await admin.approval_rules()], list[ApprovalRuleOut])
 
     @post("/approval-rules", opt=requires(SETTINGS, "update"))
     async def create_rule(self, data: JSONBody[ApprovalRuleIn], db: DB, admin: AdminDep) -> ApprovalRuleOut:

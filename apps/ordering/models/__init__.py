@@ -12,10 +12,8 @@ from apps.ordering.models.catalog import (
 from apps.ordering.models.money import AccountEntry, CreditLimit, Payment, PaymentAllocation
 from apps.ordering.models.orders import (
     Address,
-    ApprovalRule,
     CartLine,
     Order,
-    OrderApproval,
     OrderEvent,
     OrderingSettings,
     OrderLine,
@@ -26,12 +24,10 @@ from apps.ordering.models.orders import (
 __all__ = [
     "AccountEntry",
     "Address",
-    "ApprovalRule",
     "CartLine",
     "Category",
     "CreditLimit",
     "Order",
-    "OrderApproval",
     "OrderEvent",
     "OrderLine",
     "OrderingSettings",

@@ -1,4 +1,4 @@
-"""Carts, orders with their lines, approvals and timeline, shipments, and the ordering settings of a
+"""Carts, orders with their lines and timeline, shipments, and the ordering settings of a
 tenant."""
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ ORDER_STATUSES = (
     "completed",
     "cancelled",
 )
-APPROVAL_STATUSES = ("pending", "approved", "rejected")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -36,7 +35,8 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 class OrderingSettings(TenantOwned, Timestamped, Audited, Base):
     """One per tenant. reserve_on: stock is reserved when an order is submitted or when it is approved;
     over_credit: an order over the enterprise's credit is refused, or goes to an extra approval step
-    taken by credit_approver_role. The counters number orders and shipments per tenant."""
+    taken by credit_approver_role (after the steps of its approval flow: roles.approvals). The counters
+    number orders and shipments per tenant."""
 
     __tablename__ = "ordering_settings"
     __table_args__ = (
@@ -55,26 +55,6 @@ class OrderingSettings(TenantOwned, Timestamped, Audited, Base):
     next_order_number: Mapped[int] = mapped_column(default=1)
     next_shipment_number: Mapped[int] = mapped_column(default=1)
     next_purchase_order_number: Mapped[int] = mapped_column(default=1, server_default="1")
-
-
-class ApprovalRule(TenantOwned, Timestamped, Audited, Base):
-    """One approval step for orders from an amount on, for one partner type or all: an order takes every
-    step whose rule it matches, in step order (e.g. step 1 order desk from 0, step 2 admin from 100,000)."""
-
-    __tablename__ = "ordering_approval_rules"
-    __table_args__ = (
-        same_tenant(["partner_type_id"], "partner_types", "CASCADE"),
-        Index("ix_ordering_approval_rules_step", "tenant_id", "step"),
-        CheckConstraint("step >= 1", name="step"),
-        CheckConstraint("min_amount >= 0", name="min_amount"),
-    )
-
-    name: Mapped[str] = mapped_column(String(100))
-    step: Mapped[int] = mapped_column(default=1)
-    role_key: Mapped[str] = mapped_column(String(64))
-    min_amount: Mapped[Decimal] = mapped_column(default=Decimal(0))
-    partner_type_id: Mapped[uuid.UUID | None]
-    active: Mapped[bool] = mapped_column(default=True)
 
 
 class CartLine(TenantOwned, Timestamped, Base):
@@ -194,27 +174,6 @@ class OrderLine(TenantOwned, Audited, Base):
     unit_cost: Mapped[Decimal | None]
     price_source: Mapped[str] = mapped_column(String(12))  # base | tier | enterprise
     shipped_quantity: Mapped[int] = mapped_column(default=0)
-
-
-class OrderApproval(TenantOwned, Base):
-    """One step an order must pass, taken by a holder of role_key (or an administrator)."""
-
-    __tablename__ = "ordering_order_approvals"
-    __table_args__ = (
-        same_tenant(["order_id"], "ordering_orders", "CASCADE"),
-        UniqueConstraint("tenant_id", "order_id", "step"),
-        CheckConstraint(_in("status", APPROVAL_STATUSES), name="status"),
-    )
-
-    order_id: Mapped[uuid.UUID]
-    step: Mapped[int]
-    role_key: Mapped[str] = mapped_column(String(64))
-    reason_code: Mapped[str] = mapped_column(String(20), default="rule")  # rule | credit
-    status: Mapped[str] = mapped_column(String(12), default="pending")
-    decided_by: Mapped[uuid.UUID | None]
-    decided_by_name: Mapped[str | None] = mapped_column(String(200))
-    decided_at: Mapped[datetime | None]
-    comment: Mapped[str | None] = mapped_column(String(1000))
 
 
 class OrderEvent(TenantOwned, Base):

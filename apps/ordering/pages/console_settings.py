@@ -12,10 +12,10 @@ from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from apps.ordering.admin import settings_out
+from apps.ordering.admin import CatalogAdmin, settings_out
 from apps.ordering.catalog import settings_of
 from apps.ordering.dependencies import AdminDep
-from apps.ordering.models import ApprovalRule, Warehouse
+from apps.ordering.models import Warehouse
 from apps.ordering.objects import SETTINGS
 from apps.ordering.pages.console_shared import (
     done_message,
@@ -55,7 +55,7 @@ async def _settings_page(
 ) -> Template:
     current = settings_out(await settings_of(db))
     settings = await programme_settings(programme)
-    rules = list(await db.scalars(select(ApprovalRule).order_by(ApprovalRule.step, ApprovalRule.min_amount)))
+    rules = await CatalogAdmin(db).approval_rules()
     warehouses = list(await db.scalars(select(Warehouse).order_by(Warehouse.code)))
     return Template(
         "ordering/console/settings.html",

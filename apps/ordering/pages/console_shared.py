@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.lifecycle import LABELS as STATUS_LABELS
+from apps.ordering.orders import ANY_APPROVER, NAMED_PERSON
 from apps.ordering.payments import METHOD_LABELS
-from apps.ordering.placing import ANY_APPROVER
 from interconnect.models import EnterpriseLink
 from portal.errors import FieldError, ValidationFailed
 from portal.http.inputs import whole_number
@@ -203,6 +203,8 @@ async def role_namer(db: AsyncSession) -> Callable[[str | None], str]:
     def name_of(key: str | None) -> str:
         if key == ANY_APPROVER:
             return gettext(N_("Any approver"))
+        if key == NAMED_PERSON:
+            return gettext(N_("A named person"))
         return role_name(roles.get(key or "")) or (key or "")
 
     return name_of

@@ -315,6 +315,26 @@ CREATING: dict[str, CreatingCase] = {
         "/api/ordering/payments",
         {"enterprise_id": w.x.link_id, "amount": "2.00", "received_on": "2026-01-05"},
     ),
+    "/api/approvals/flows": lambda c, w: (
+        w.a.admin,
+        "/api/approvals/flows",
+        {"kind": "ordering.order", "name": f"Flow {_code()}", "position": 9},
+    ),
+    "/api/approvals/flows/{flow_id:uuid}/steps": lambda c, w: (
+        w.a.admin,
+        f"/api/approvals/flows/{w.ids['approval_flow']}/steps",
+        {"name": f"Step {_code()}", "step": 3, "role_key": "admin", "min_amount": "1000000"},
+    ),
+    "/api/approvals/delegations": lambda c, w: (
+        w.a.admin,
+        "/api/approvals/delegations",
+        {"delegate_id": w.a.others["staff"].user_id, "starts_on": "2099-02-01", "ends_on": "2099-02-02"},
+    ),
+    "/api/approvals/{approval_id:uuid}/comments": lambda c, w: (
+        w.a.admin,
+        f"/api/approvals/{w.ids['approval_item']}/comments",
+        {"comment": f"Checked {_code()}"},
+    ),
     "/api/ordering/settings/approval-rules": lambda c, w: (
         w.a.admin,
         "/api/ordering/settings/approval-rules",

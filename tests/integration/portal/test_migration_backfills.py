@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import TestClient
@@ -363,3 +364,77 @@ def test_existing_tenants_get_the_service_presets_and_a_downgrade_takes_them_awa
     assert after["custom"]["template"] == before["custom"]["template"]  # left as the manufacturer made it
     # the dispatcher role its admin got on joining went with the downgrade; its own template gives none back
     assert before["custom"]["holders"] == [("r:service_dispatcher", "1")] and after["custom"]["holders"] == []
+
+
+def test_ordering_approvals_and_waiting_registrations_move_onto_the_approvals_engine(empty_url: str) -> None:
+    """0045 turns ordering's approval rules into the steps of a flow and each order's steps into a
+    request (their ids kept), and opens a request for each registration in conflict; its downgrade puts
+    ordering's rows back. Both ways keep what staff see of an order's approval."""
+    settings = make_settings(empty_url)
+    migrate.upgrade(settings)
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        tenant_id, slug, _name, admin_id = sign_up(client, "engine")
+        token, _refresh = api_login(client, slug, f"admin@{slug}.example")
+        admin = {"Authorization": f"Bearer {token}"}
+
+        def made(response: Any, status: int = 201) -> Any:
+            assert response.status_code == status, response.text
+            return response.json()
+
+        rule = {"name": "Second look", "step": 2, "role_key": "admin", "min_amount": "0"}
+        made(client.post("/api/ordering/settings/approval-rules", headers=admin, json=rule))
+        product = made(client.post("/api/ordering/products", headers=admin, json={"sku": "MIG-1", "name": "Pump"}))
+        prices = made(client.post("/api/ordering/price-lists", headers=admin, json={"name": "Base", "kind": "base"}))
+        items = [{"product_id": product["id"], "unit_price": "120.00"}]
+        made(client.put(f"/api/ordering/price-lists/{prices['id']}/items", headers=admin, json=items), 200)
+        warehouse = made(client.get("/api/ordering/warehouses", headers=admin), 200)[0]["id"]
+        stocked = {"on_hand": 10}
+        made(
+            client.put(f"/api/ordering/warehouses/{warehouse}/stock/{product['id']}", headers=admin, json=stocked), 200
+        )
+        body = {"lines": [{"product_id": product["id"], "quantity": 1}], "ship_to": "Pier 4"}
+        waiting, done, cancelled = (
+            made(client.post("/api/ordering/orders", headers=admin, json=body)) for _ in range(3)
+        )
+        made(client.post(f"/api/ordering/orders/{waiting['id']}/approve", headers=admin, json={"comment": "one"}), 200)
+        for _ in range(2):
+            made(client.post(f"/api/ordering/orders/{done['id']}/approve", headers=admin, json={}), 200)
+        made(client.post(f"/api/ordering/orders/{cancelled['id']}/cancel", headers=admin, json={"comment": "no"}), 200)
+        rules = made(client.get("/api/ordering/settings/approval-rules", headers=admin), 200)
+        before = {
+            o["id"]: made(client.get(f"/api/ordering/orders/{o['id']}", headers=admin), 200)["approvals"]
+            for o in (waiting, done, cancelled)
+        }
+
+    migrate.downgrade(settings, "0043_deal_registration")
+    t = {"t": uuid.UUID(tenant_id)}
+    old = asyncio.run(_execute(empty_url, [("SELECT count(*) FROM ordering_order_approvals WHERE tenant_id = :t", t)]))
+    assert old == [(6,)]
+    deal, now = uuid.uuid4(), datetime(2026, 1, 1, tzinfo=UTC)
+    asyncio.run(
+        _execute(
+            empty_url,
+            [
+                (
+                    "INSERT INTO agent_deals (tenant_id, id, owner_id, customer_name, amount, currency, stage,"
+                    " created_by, registration, extension, created_at, updated_at) VALUES (:t, :d, :u, 'Harbour',"
+                    " :amount, 'CNY', 'registered', :u, 'conflict', NULL, :now, :now)",
+                    {**t, "d": deal, "u": uuid.UUID(admin_id), "amount": 10000000, "now": now}
+                    if "sqlite" in empty_url
+                    else {**t, "d": deal, "u": uuid.UUID(admin_id), "amount": 1000, "now": now},
+                )
+            ],
+        )
+    )
+    migrate.upgrade(settings)
+    with TestClient(create_app(settings), base_url=BASE_URL) as client:
+        token, _refresh = api_login(client, slug, f"admin@{slug}.example")
+        admin = {"Authorization": f"Bearer {token}"}
+        assert client.get("/api/ordering/settings/approval-rules", headers=admin).json() == rules
+        for order_id, approvals in before.items():
+            assert client.get(f"/api/ordering/orders/{order_id}", headers=admin).json()["approvals"] == approvals
+        pending = client.get("/api/approvals", headers=admin).json()["items"]
+        assert {(i["subject_id"], i["step"]) for i in pending} == {(waiting["id"], 2), (str(deal), 1)}
+        item = next(i for i in pending if i["subject_id"] == waiting["id"])
+        assert client.post(f"/api/approvals/{item['id']}/approve", headers=admin).status_code == 200
+        assert client.get(f"/api/ordering/orders/{waiting['id']}", headers=admin).json()["status"] == "approved"
