@@ -18,6 +18,7 @@ from sync.crosstenant.demo import load_sync
 from sync.crosstenant.forgetting import FORGET_APPLIED_JOB
 from sync.crosstenant.objects import OBJECTS as CROSSTENANT_OBJECTS
 from sync.crosstenant.pages import PAGES as CROSSTENANT_PAGES
+from sync.crosstenant.reconcile import RECONCILE_JOB
 from sync.crosstenant.subscriber import SUBSCRIBER as CROSSTENANT
 from sync.crosstenant.subscriber import learn_events
 from sync.delivery.labels import subscriber_label, subscriber_line
@@ -78,7 +79,7 @@ component = Component(
     services_setup=setup,
     subscribers=(WEBHOOKS, CROSSTENANT),
     demo=load_sync,
-    jobs=(purge_job(), FORGET_APPLIED_JOB),
+    jobs=(purge_job(), FORGET_APPLIED_JOB, RECONCILE_JOB),
     cli=register_cli,
     lifespan=lifespan,
 )

@@ -818,9 +818,10 @@ def connect_workspace(client: TestClient, upstream: TenantWorld, label: str) -> 
 
 def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
     """A draft sync rule of tenant A for a partner that runs its own workspace, a conflict held under it
-    (as the "sync" subscriber leaves one), and a purchase order of tenant A's to that workspace."""
+    (as the "sync" subscriber leaves one), a finished reconciliation of it with a drift row, and a
+    purchase order of tenant A's to that workspace."""
     from portal.db.engine import Database
-    from sync.crosstenant.models import SyncConflict
+    from sync.crosstenant.models import SyncConflict, SyncDrift, SyncReconciliation
     from tests.db import run_with_database
 
     north, link_id = connect_workspace(client, a, "north")
@@ -856,11 +857,38 @@ def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
                 downstream_value="Harbour pump (North)",
             )
             session.add(conflict)
+            run = SyncReconciliation(
+                rule_id=uuid.UUID(rule.json()["id"]),
+                peer_tenant_id=uuid.UUID(north.tenant_id),
+                status="done",
+                phase="mappings",
+                total=1,
+                done=1,
+                missing=1,
+            )
+            session.add(run)
             await session.flush()
-            return str(conflict.id), str(purchase.id)
+            session.add(
+                SyncDrift(
+                    reconciliation_id=run.id,
+                    rule_id=run.rule_id,
+                    kind="missing",
+                    local_id=uuid.uuid4(),
+                    label="HARBOUR-DRIFT",
+                    fields=[],
+                )
+            )
+            await session.flush()
+            return str(conflict.id), str(purchase.id), str(run.id)
 
-    conflict, purchase = run_with_database(client.app.state.services.settings, work)
-    return {"link": link_id, "rule": rule.json()["id"], "conflict": conflict, "purchase_order": purchase}
+    conflict, purchase, run = run_with_database(client.app.state.services.settings, work)
+    return {
+        "link": link_id,
+        "rule": rule.json()["id"],
+        "conflict": conflict,
+        "purchase_order": purchase,
+        "reconciliation": run,
+    }
 
 
 def sample_notification(client: TestClient, a: TenantWorld, x: Enterprise) -> str:

@@ -78,10 +78,13 @@ async def apply_records(
     *,
     event_id: uuid.UUID | None,
     occurred_at: datetime,
+    resend: Mapping[uuid.UUID, Sequence[str]] | None = None,
 ) -> list[Applied]:
     """Apply upstream records (`None`: it no longer exists), in id order, under the rule; `session` is
     in the upstream's context and stays there. A batch costs a few statements, not a few per record:
-    the mappings are read at once, the peer's rows at once, and each side is written in one flush."""
+    the mappings are read at once, the peer's rows at once, and each side is written in one flush.
+    `resend` names, per record, fields a reconciliation found different: they count as changed upstream
+    (the rule's policy still decides against a change the partner made)."""
     records = sorted(records, key=lambda r: r[0])
     ids = [local_id for local_id, _record in records]
     await serialise(session, rule.id, ids)
@@ -145,7 +148,8 @@ async def apply_records(
             else:
                 current = {f: normalise(v, kinds[f]) for f, v in obj.values(row).items()}
                 found: list[tuple[str, Any, Any]] = []
-                changes = _changes(rule, mapping, new, current, obj.changed_at(row), occurred_at, found)  # type: ignore[arg-type]
+                again = set((resend or {}).get(local_id, ()))
+                changes = _changes(rule, mapping, new, current, obj.changed_at(row), occurred_at, found, again)  # type: ignore[arg-type]
                 held[local_id] = found
                 before = {f: current.get(f) for f in changes}
                 outcome = "unchanged"
@@ -220,13 +224,14 @@ def _changes(
     changed_at: datetime,
     occurred_at: datetime,
     held: list[tuple[str, Any, Any]],
+    again: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The fields to write to the peer's record. A field the upstream did not change since the last sync
     is left as the peer has it; one changed upstream only is written; one changed on both sides (to
     different values) goes by the rule's policy for it."""
     out: dict[str, Any] = {}
     for name, value in new.items():
-        if name in mapping.sent and mapping.sent[name] == value:
+        if name in mapping.sent and mapping.sent[name] == value and name not in again:
             continue  # not changed upstream
         mine = current.get(name)
         if value == mine:

@@ -81,6 +81,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
     "sync_rule_id": lambda w: w.ids["sync_rule"],
     "sync_conflict_id": lambda w: w.ids["sync_conflict"],
+    "sync_reconciliation_id": lambda w: w.ids["sync_reconciliation"],
     "purchase_order_id": lambda w: w.ids["sync_purchase_order"],
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
     "client_id": lambda w: w.ids["oauth_client"],  # an OAuth client (application) of tenant A
