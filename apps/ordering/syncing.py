@@ -154,6 +154,21 @@ class ProductSync:
 
     key_field = "sku"
 
+    async def snapshot(self, session: AsyncSession, peer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        """The downstream products named, as `values` gives them, read without loading or locking them
+        (a reconciliation compares many at once and must not hold up the partner's own changes)."""
+        if not peer_ids:
+            return {}
+        columns = [getattr(Product, name) for name in self.target_fields]
+        rows = await session.execute(select(Product.id, *columns).where(Product.id.in_(sorted(set(peer_ids)))))
+        out: dict[uuid.UUID, dict[str, Any]] = {}
+        for row in rows:
+            values = dict(zip(self.target_fields, row[1:], strict=True))
+            price = values.get("cost_price")
+            values["cost_price"] = None if price is None else str(price)
+            out[row[0]] = values
+        return out
+
     def new_row(self, tenant_id: uuid.UUID) -> Product:
         return Product(id=uuid7(), tenant_id=tenant_id, sku="", name="", unit="pcs", pack_size=1, min_order_quantity=1)
 

@@ -115,15 +115,22 @@ async def start(
 async def peer_values(
     session: AsyncSession, obj: SyncObject, rule: SyncRule, peer_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
-    """The partner's records named (those that exist), each as its mapped target fields hold them."""
+    """The partner's records named (those that exist), each as its mapped target fields hold them: by the
+    object's `snapshot(session, ids)` when it has one (values read without loading or locking a row),
+    else by its `rows`."""
     if not peer_ids:
         return {}
     kinds = obj.target_fields
+    snapshot = getattr(obj, "snapshot", None)  # optional: the values without loading or locking the rows
     async with within(session, peer_context(rule)):
-        by_id, _keys = await obj.rows(session, peer_ids, [])
+        if snapshot is not None:
+            found = await snapshot(session, peer_ids)
+        else:
+            by_id, _keys = await obj.rows(session, peer_ids, [])
+            found = {peer_id: obj.values(row) for peer_id, row in by_id.items()}
         return {
-            peer_id: {f: normalise(v, kinds[f]) for f, v in obj.values(row).items() if f in kinds}
-            for peer_id, row in by_id.items()
+            peer_id: {f: normalise(v, kinds[f]) for f, v in values.items() if f in kinds}
+            for peer_id, values in found.items()
         }
 
 

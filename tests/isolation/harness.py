@@ -229,6 +229,11 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
     ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
     ("PATCH", "/api/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded"},
+    ("PUT", "/api/ordering/purchase-orders/{purchase_order_id:uuid}"): {
+        "lines": [{"product_id": NOBODY, "quantity": 1}],
+        "ship_to": "Intruded",
+    },
+    ("POST", "/console/ordering/purchase-orders/{purchase_order_id:uuid}/edit"): {"ship_to": "Intruded"},
     ("POST", "/api/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
     ("POST", "/console/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
     ("POST", "/console/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded", "action": "save"},

@@ -1,5 +1,5 @@
 """sync reconciliation: comparisons of a rule's mapped records on both sides and the drift they found;
-a partner's pause of a rule feeding its workspace
+a partner's pause of a rule feeding its workspace; purchase orders revised and cancelled through sync
 
 Revision ID: 0050_sync_reconciliation
 Revises: 0043_deal_registration
@@ -25,6 +25,14 @@ RUNNING = "status IN ('queued', 'running')"
 def upgrade() -> None:
     with op.batch_alter_table("sync_rules", schema=None) as batch_op:
         batch_op.add_column(sa.Column("peer_paused_at", portal.db.types.UTCDateTime(timezone=True), nullable=True))
+
+    with op.batch_alter_table("ordering_purchase_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("cancel_requested_at", portal.db.types.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("ordering_purchase_orders", schema=None) as batch_op:
+        batch_op.alter_column("revision", server_default=None)
+    with op.batch_alter_table("ordering_orders", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("purchase_order_revision", sa.Integer(), nullable=True))
 
     op.create_table(
         "sync_reconciliations",
@@ -124,3 +132,8 @@ def downgrade() -> None:
     op.drop_table("sync_reconciliations")
     with op.batch_alter_table("sync_rules", schema=None) as batch_op:
         batch_op.drop_column("peer_paused_at")
+    with op.batch_alter_table("ordering_orders", schema=None) as batch_op:
+        batch_op.drop_column("purchase_order_revision")
+    with op.batch_alter_table("ordering_purchase_orders", schema=None) as batch_op:
+        batch_op.drop_column("cancel_requested_at")
+        batch_op.drop_column("revision")

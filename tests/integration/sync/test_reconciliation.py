@@ -5,13 +5,24 @@ partner pauses a rule for its workspace and it catches up on resume; nobody else
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 from typing import Any
 
 import openpyxl
+import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select
 
+from portal.config import Settings
+from portal.db.context import tenant_context
+from portal.db.engine import Database
+from portal.errors import Conflict
+from portal.services import Services
+from sync.crosstenant.models import SyncRule
+from tests.integration.sync.support import run_engine
 from tests.integration.sync.test_crosstenant import active_rule, new_product, product
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import TenantWorld, World, background_jobs_ended, connect_workspace
@@ -198,3 +209,35 @@ def test_the_daily_job_asks_for_a_run_of_every_active_rule(client: TestClient, w
     assert background_jobs_ended(client)
     done = client.get(f"/api/sync/rules/{rule['id']}/reconciliations", headers=a.admin.bearer).json()
     assert done[0]["status"] == "done" and done[0]["drift"] == 0
+
+
+@pytest.mark.postgres_only
+def test_two_requests_to_reconcile_one_rule_at_once_start_one_run(
+    app: Litestar, settings: Settings, client: TestClient, world: World
+) -> None:
+    """Four requests at once, each in its own transaction: one run, the others refused."""
+    from sync.crosstenant import reconcile as reconciling
+
+    a = world.a
+    new_product(client, a)
+    _north, link_id = connect_workspace(client, a, "north")
+    rule = active_rule(client, world, link_id)
+    tenant, rule_id = uuid.UUID(a.tenant_id), uuid.UUID(rule["id"])
+
+    async def race(services: Services, _db: Database) -> list[str]:
+        async def one() -> str:
+            try:
+                async with services.db.session(tenant_context(tenant, channel="system")) as session:
+                    locked = await session.scalar(select(SyncRule).where(SyncRule.id == rule_id).with_for_update())
+                    await asyncio.sleep(0.05)
+                    await reconciling.start(session, locked)
+            except Conflict:
+                return "refused"
+            return "started"
+
+        return list(await asyncio.gather(*(one() for _ in range(4))))
+
+    assert sorted(run_engine(app, settings, race)) == ["refused", "refused", "refused", "started"]
+    runs = client.get(f"/api/sync/rules/{rule['id']}/reconciliations", headers=a.admin.bearer).json()
+    assert len(runs) == 1
+    assert background_jobs_ended(client)
