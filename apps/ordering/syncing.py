@@ -28,6 +28,7 @@ from portal.outbox import publish
 PRODUCT_CHANGED = "ordering.product.changed"
 PRICES_CHANGED = "ordering.price_list.changed"
 
+_READ = ("id", "sku", "name", "unit", "pack_size", "min_order_quantity", "description", "image_url")
 _TEXT_LIMITS = {"sku": 60, "name": 200, "unit": 20, "image_url": 500, "description": 10_000}
 
 
@@ -99,8 +100,9 @@ class ProductSync:
         present while listed and visible to it."""
         buyer, audience = await buyer_of(session, link_id)
         visible = visible_to(audience).label("visible")
+        # the columns only (a batch reads many products: no loading them as objects)
         query = (
-            select(Product, Category.code, visible)
+            select(*(getattr(Product, c) for c in _READ), Category.code, visible)
             .outerjoin(Category, (Category.tenant_id == Product.tenant_id) & (Category.id == Product.category_id))
             .order_by(Product.id)
         )
@@ -116,23 +118,15 @@ class ProductSync:
             "tier_id": audience.tier_id,
         }
         rows = (await session.execute(query, params)).all()
-        found = await pricing.prices(session, buyer, [p.id for p, _c, _v in rows])
+        found = await pricing.prices(session, buyer, [row.id for row in rows])
         out: list[tuple[uuid.UUID, dict[str, Any], bool]] = []
-        for product, category, shown in rows:
-            price = found.get(product.id)
-            values = {
-                "sku": product.sku,
-                "name": product.name,
-                "unit": product.unit,
-                "pack_size": product.pack_size,
-                "min_order_quantity": product.min_order_quantity,
-                "description": product.description,
-                "image_url": product.image_url,
-                "category": category,
-                "price": str(price.unit_price) if price else None,
-                "currency": price.currency if price else None,
-            }
-            out.append((product.id, values, bool(shown)))
+        for row in rows:
+            price = found.get(row.id)
+            values = {name: getattr(row, name) for name in _READ[1:]}
+            values["category"] = row.code
+            values["price"] = str(price.unit_price) if price else None
+            values["currency"] = price.currency if price else None
+            out.append((row.id, values, bool(row.visible)))
         return out
 
     async def count(self, session: AsyncSession) -> int:
