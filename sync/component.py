@@ -18,6 +18,7 @@ from sync.crosstenant.demo import load_sync
 from sync.crosstenant.forgetting import FORGET_APPLIED_JOB
 from sync.crosstenant.objects import OBJECTS as CROSSTENANT_OBJECTS
 from sync.crosstenant.pages import PAGES as CROSSTENANT_PAGES
+from sync.crosstenant.reconcile import RECONCILE_JOB
 from sync.crosstenant.subscriber import SUBSCRIBER as CROSSTENANT
 from sync.crosstenant.subscriber import learn_events
 from sync.delivery.labels import subscriber_label, subscriber_line
@@ -85,7 +86,7 @@ component = Component(
     services_setup=setup,
     subscribers=(WEBHOOKS, CROSSTENANT, PEERS),
     demo=load_sync,
-    jobs=(purge_job(), FORGET_APPLIED_JOB),
+    jobs=(purge_job(), FORGET_APPLIED_JOB, RECONCILE_JOB),
     cli=register_cli,
     lifespan=lifespan,
     extra={"purchase_suppliers": paired_suppliers},

@@ -879,9 +879,10 @@ def connect_workspace(client: TestClient, upstream: TenantWorld, label: str) -> 
 
 def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
     """A draft sync rule of tenant A for a partner that runs its own workspace, a conflict held under it
-    (as the "sync" subscriber leaves one), and a purchase order of tenant A's to that workspace."""
+    (as the "sync" subscriber leaves one), a finished reconciliation of it with a drift row, and a
+    purchase order of tenant A's to that workspace."""
     from portal.db.engine import Database
-    from sync.crosstenant.models import SyncConflict
+    from sync.crosstenant.models import SyncConflict, SyncDrift, SyncReconciliation
     from sync.peers.models import SyncPeer
     from tests.db import run_with_database
 
@@ -918,6 +919,28 @@ def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
                 downstream_value="Harbour pump (North)",
             )
             session.add(conflict)
+            run = SyncReconciliation(
+                rule_id=uuid.UUID(rule.json()["id"]),
+                peer_tenant_id=uuid.UUID(north.tenant_id),
+                status="done",
+                phase="mappings",
+                total=1,
+                done=1,
+                missing=1,
+            )
+            session.add(run)
+            await session.flush()
+            session.add(
+                SyncDrift(
+                    reconciliation_id=run.id,
+                    rule_id=run.rule_id,
+                    kind="missing",
+                    local_id=uuid.uuid4(),
+                    label="HARBOUR-DRIFT",
+                    fields=[],
+                )
+            )
+            await session.flush()
             # tenant A paired, as a partner, with a manufacturer on another deployment
             peer_id = uuid.uuid4()
             session.add(
@@ -933,11 +956,18 @@ def sample_sync(client: TestClient, a: TenantWorld) -> dict[str, str]:
                 )
             )
             await session.flush()
-            return str(conflict.id), str(purchase.id), str(peer_id)
+            return str(conflict.id), str(purchase.id), str(run.id), str(peer_id)
 
     box = client.app.state.services.extensions["webhooks"].box
-    conflict, purchase, peer = run_with_database(client.app.state.services.settings, work)
-    return {"link": link_id, "rule": rule.json()["id"], "conflict": conflict, "purchase_order": purchase, "peer": peer}
+    conflict, purchase, run, peer = run_with_database(client.app.state.services.settings, work)
+    return {
+        "link": link_id,
+        "rule": rule.json()["id"],
+        "conflict": conflict,
+        "purchase_order": purchase,
+        "reconciliation": run,
+        "peer": peer,
+    }
 
 
 def sample_notification(client: TestClient, a: TenantWorld, x: Enterprise) -> str:

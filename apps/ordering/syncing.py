@@ -28,6 +28,7 @@ from portal.outbox import publish
 PRODUCT_CHANGED = "ordering.product.changed"
 PRICES_CHANGED = "ordering.price_list.changed"
 
+_READ = ("id", "sku", "name", "unit", "pack_size", "min_order_quantity", "description", "image_url")
 _TEXT_LIMITS = {"sku": 60, "name": 200, "unit": 20, "image_url": 500, "description": 10_000}
 
 
@@ -99,8 +100,9 @@ class ProductSync:
         present while listed and visible to it."""
         buyer, audience = await buyer_of(session, link_id)
         visible = visible_to(audience).label("visible")
+        # the columns only (a batch reads many products: no loading them as objects)
         query = (
-            select(Product, Category.code, visible)
+            select(*(getattr(Product, c) for c in _READ), Category.code, visible)
             .outerjoin(Category, (Category.tenant_id == Product.tenant_id) & (Category.id == Product.category_id))
             .order_by(Product.id)
         )
@@ -116,23 +118,15 @@ class ProductSync:
             "tier_id": audience.tier_id,
         }
         rows = (await session.execute(query, params)).all()
-        found = await pricing.prices(session, buyer, [p.id for p, _c, _v in rows])
+        found = await pricing.prices(session, buyer, [row.id for row in rows])
         out: list[tuple[uuid.UUID, dict[str, Any], bool]] = []
-        for product, category, shown in rows:
-            price = found.get(product.id)
-            values = {
-                "sku": product.sku,
-                "name": product.name,
-                "unit": product.unit,
-                "pack_size": product.pack_size,
-                "min_order_quantity": product.min_order_quantity,
-                "description": product.description,
-                "image_url": product.image_url,
-                "category": category,
-                "price": str(price.unit_price) if price else None,
-                "currency": price.currency if price else None,
-            }
-            out.append((product.id, values, bool(shown)))
+        for row in rows:
+            price = found.get(row.id)
+            values = {name: getattr(row, name) for name in _READ[1:]}
+            values["category"] = row.code
+            values["price"] = str(price.unit_price) if price else None
+            values["currency"] = price.currency if price else None
+            out.append((row.id, values, bool(row.visible)))
         return out
 
     async def count(self, session: AsyncSession) -> int:
@@ -153,6 +147,21 @@ class ProductSync:
         return by_id, by_key
 
     key_field = "sku"
+
+    async def snapshot(self, session: AsyncSession, peer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+        """The downstream products named, as `values` gives them, read without loading or locking them
+        (a reconciliation compares many at once and must not hold up the partner's own changes)."""
+        if not peer_ids:
+            return {}
+        columns = [getattr(Product, name) for name in self.target_fields]
+        rows = await session.execute(select(Product.id, *columns).where(Product.id.in_(sorted(set(peer_ids)))))
+        out: dict[uuid.UUID, dict[str, Any]] = {}
+        for row in rows:
+            values = dict(zip(self.target_fields, row[1:], strict=True))
+            price = values.get("cost_price")
+            values["cost_price"] = None if price is None else str(price)
+            out[row[0]] = values
+        return out
 
     def new_row(self, tenant_id: uuid.UUID) -> Product:
         return Product(id=uuid7(), tenant_id=tenant_id, sku="", name="", unit="pcs", pack_size=1, min_order_quantity=1)

@@ -273,6 +273,7 @@ COLUMN_LABELS: dict[str, str] = {
     "note": N_("Note"),
     # purchase orders
     "purchase_order_id": N_("Purchase order"),
+    "purchase_order_revision": N_("Purchase order revision"),
     "quantity": N_("Quantity"),
 }
 

@@ -87,13 +87,16 @@ async def apply_records(
     event_id: uuid.UUID | None,
     occurred_at: datetime,
     origins: Mapping[uuid.UUID, tuple[uuid.UUID, datetime]] | None = None,
+    resend: Mapping[uuid.UUID, Sequence[str]] | None = None,
 ) -> list[Applied]:
     """Apply upstream records (`None`: it no longer exists), in id order, under the rule; `session` is
     in the upstream's context and stays there. A batch costs a few statements, not a few per record:
     the mappings are read at once, the peer's rows at once, and each side is written in one flush.
 
     Each record is applied as of `event_id` at `occurred_at`, or, when several events' records are applied
-    together, of the event `origins` names for it (local id -> event id, when it occurred)."""
+    together, of the event `origins` names for it (local id -> event id, when it occurred). `resend` names,
+    per record, fields a reconciliation found different: they count as changed upstream (the rule's policy
+    still decides against a change the partner made)."""
     origins = origins or {}
 
     def event_of(local_id: uuid.UUID) -> uuid.UUID | None:
@@ -168,7 +171,8 @@ async def apply_records(
             else:
                 current = {f: normalise(v, kinds[f]) for f, v in obj.values(row).items()}
                 found: list[tuple[str, Any, Any]] = []
-                changes = _changes(rule, mapping, new, current, obj.changed_at(row), time_of(local_id), found)  # type: ignore[arg-type]
+                again = set((resend or {}).get(local_id, ()))
+                changes = _changes(rule, mapping, new, current, obj.changed_at(row), time_of(local_id), found, again)  # type: ignore[arg-type]
                 held[local_id] = found
                 before = {f: current.get(f) for f in changes}
                 outcome = "unchanged"
@@ -244,13 +248,14 @@ def _changes(
     changed_at: datetime,
     occurred_at: datetime,
     held: list[tuple[str, Any, Any]],
+    again: set[str] | frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The fields to write to the peer's record. A field the upstream did not change since the last sync
     is left as the peer has it; one changed upstream only is written; one changed on both sides (to
     different values) goes by the rule's policy for it."""
     out: dict[str, Any] = {}
     for name, value in new.items():
-        if name in mapping.sent and mapping.sent[name] == value:
+        if name in mapping.sent and mapping.sent[name] == value and name not in again:
             continue  # not changed upstream
         mine = current.get(name)
         if value == mine:

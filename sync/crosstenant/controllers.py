@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from portal.http.deps import DB
@@ -14,16 +14,23 @@ from portal.http.inputs import Limit, Offset
 from portal.i18n import gettext
 from portal.identity.schemas import sent, typed
 from portal.permissions import requires
+from portal.spreadsheets import XLSX_MEDIA_TYPE
 from sync.crosstenant.dependencies import DEPENDENCIES, RulesDep
 from sync.crosstenant.objects import CONFLICT, RULE, direction_of
+from sync.crosstenant.reconcile import drift_out, reconciliation_out
+from sync.crosstenant.reports import drift_xlsx
 from sync.crosstenant.rules import backfill_out, conflict_out, rule_out
 from sync.crosstenant.schemas import (
     BackfillOut,
     ConflictOut,
     ConflictPage,
+    DriftKind,
+    DriftPage,
     IncomingOut,
     PreviewIn,
     PreviewOut,
+    ReconciliationOut,
+    RepairIn,
     ResolveIn,
     RuleDetail,
     RuleIn,
@@ -112,6 +119,68 @@ class SyncController(Controller):
     async def pause(self, sync_rule_id: FromPath[uuid.UUID], rules: RulesDep) -> RuleOut:
         return typed(rule_out(await rules.pause(sync_rule_id), rules.objects), RuleOut)
 
+    @post(
+        "/rules/{sync_rule_id:uuid}/reconcile",
+        opt={**requires(RULE, "update", problems=(409,)), "idempotent": True},
+        status_code=202,
+    )
+    async def reconcile(self, sync_rule_id: FromPath[uuid.UUID], db: DB, rules: RulesDep) -> ReconciliationOut:
+        """Compare every record the rule maps on both sides, on the workers; follow its progress at
+        `GET /api/sync/reconciliations/{id}`. 409 while a run of the rule is going on."""
+        return typed(reconciliation_out(await rules.reconcile(sync_rule_id)), ReconciliationOut)
+
+    @get("/rules/{sync_rule_id:uuid}/reconciliations", opt=requires(RULE, "read"))
+    async def reconciliations(self, sync_rule_id: FromPath[uuid.UUID], rules: RulesDep) -> list[ReconciliationOut]:
+        """The rule's latest runs, newest first."""
+        rule = await rules.get(sync_rule_id)
+        return typed([reconciliation_out(r) for r in await rules.reconciliations(rule.id)], list[ReconciliationOut])
+
+    @get("/reconciliations/{sync_reconciliation_id:uuid}", opt=requires(RULE, "read"))
+    async def reconciliation(
+        self,
+        sync_reconciliation_id: FromPath[uuid.UUID],
+        rules: RulesDep,
+        kind: FromQuery[DriftKind | None] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> DriftPage:
+        """The run (its progress and counts) and a page of what it found, of one kind or all."""
+        run = await rules.reconciliation(sync_reconciliation_id)
+        rows, total = await rules.drift(run.id, kind, limit, offset)
+        return typed(
+            {
+                "reconciliation": reconciliation_out(run),
+                "items": [drift_out(d) for d in rows],
+                "total": total,
+                "limit": limit,
+                "offset": offset,
+            },
+            DriftPage,
+        )
+
+    @get(
+        "/reconciliations/{sync_reconciliation_id:uuid}/export.xlsx",
+        opt=requires(RULE, "read"),
+        media_type=XLSX_MEDIA_TYPE,
+    )
+    async def export_drift(
+        self, sync_reconciliation_id: FromPath[uuid.UUID], rules: RulesDep, kind: FromQuery[DriftKind | None] = None
+    ) -> Response[bytes]:
+        """What the run found (of one kind or all) as a workbook, one row per differing field."""
+        return await drift_xlsx(rules, sync_reconciliation_id, kind)
+
+    @post(
+        "/reconciliations/{sync_reconciliation_id:uuid}/repair",
+        opt={**requires(RULE, "update", problems=(409,)), "idempotent": True},
+        status_code=202,
+    )
+    async def repair(
+        self, sync_reconciliation_id: FromPath[uuid.UUID], data: JSONBody[RepairIn], db: DB, rules: RulesDep
+    ) -> ReconciliationOut:
+        """Bring what the run found in step, by ordinary sync events the workers apply under the rule's
+        policy (nothing is written directly); a new run afterwards shows what is left."""
+        return typed(reconciliation_out(await rules.repair(sync_reconciliation_id, data.kind)), ReconciliationOut)
+
     @get("/conflicts", opt=requires(CONFLICT, "read"))
     async def conflicts(
         self,
@@ -141,6 +210,18 @@ class SyncController(Controller):
     @get("/incoming", opt=requires(RULE, "read"))
     async def incoming(self, rules: RulesDep) -> list[IncomingOut]:
         """Rules of the workspaces this one is a partner of, feeding this workspace."""
+        return typed(await rules.incoming(), list[IncomingOut])
+
+    @post("/incoming/{sync_rule_id:uuid}/pause", opt=requires(RULE, "update"), status_code=200)
+    async def pause_incoming(self, sync_rule_id: FromPath[uuid.UUID], rules: RulesDep) -> list[IncomingOut]:
+        """Stop a rule for your workspace: nothing new is sent either way until you resume it."""
+        await rules.peer_pause(sync_rule_id)
+        return typed(await rules.incoming(), list[IncomingOut])
+
+    @post("/incoming/{sync_rule_id:uuid}/resume", opt=requires(RULE, "update"), status_code=200)
+    async def resume_incoming(self, sync_rule_id: FromPath[uuid.UUID], rules: RulesDep) -> list[IncomingOut]:
+        """Resume a rule you paused: what changed meanwhile catches up (a backfill, on the workers)."""
+        await rules.peer_resume(sync_rule_id)
         return typed(await rules.incoming(), list[IncomingOut])
 
 

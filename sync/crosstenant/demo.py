@@ -20,6 +20,7 @@ from portal.identity.accounts import SignUp
 from portal.identity.models import Tenant
 from portal.outbox import publish
 from portal.services import Services
+from sync.crosstenant import reconcile
 from sync.crosstenant.apply import CHANNEL, serialise
 from sync.crosstenant.handover import hand_over, pair_of
 from sync.crosstenant.models import SyncBackfill, SyncRule
@@ -97,3 +98,10 @@ async def load_sync(services: Services, context: dict[str, Any]) -> None:
         make = getattr(each, "demo", None)
         if handed(each) and make is not None:
             await make(services, pair, hand)
+
+    # a reconciliation of the catalog, as the workers would carry it out: both sides agree
+    async with services.db.session(tenant_context(upstream, channel=CHANNEL)) as session:
+        rule = await session.scalar(select(SyncRule).where(SyncRule.id == rule_ids[obj.name]).with_for_update())
+        assert rule is not None
+        run_id = (await reconcile.start(session, rule)).id
+    await reconcile.carry_out(services, upstream, run_id)

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db.base import Audited, Base, TenantOwned, Timestamped
@@ -20,6 +20,8 @@ DIRECTIONS = ("down", "up")  # down: upstream -> downstream; up: the downstream'
 POLICIES = ("upstream", "downstream", "newer", "hold")
 BACKFILL_STATUSES = ("queued", "running", "done", "failed")
 CONFLICT_STATUSES = ("held", "resolved")
+RECONCILIATION_STATUSES = ("queued", "running", "done", "failed")
+DRIFT_KINDS = ("missing", "extra", "different")
 
 
 def same_tenant(columns: list[str], table: str, ondelete: str = "CASCADE") -> ForeignKeyConstraint:
@@ -58,6 +60,18 @@ class SyncRule(TenantOwned, Timestamped, Audited, Base):
     policies: Mapped[dict[str, str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(12), default="draft")
     activated_at: Mapped[datetime | None]
+    # the partner paused the rule for its workspace: nothing flows until it resumes it (then a backfill
+    # catches up), whatever the rule's own status
+    peer_paused_at: Mapped[datetime | None]
+
+
+def flowing() -> Any:
+    """The condition on SyncRule under which changes flow: active, and not paused by the partner."""
+    return (SyncRule.status == "active") & SyncRule.peer_paused_at.is_(None)
+
+
+def is_flowing(rule: SyncRule) -> bool:
+    return rule.status == "active" and rule.peer_paused_at is None
 
 
 class SyncBackfill(TenantOwned, Base):
@@ -149,3 +163,74 @@ class SyncConflict(TenantOwned, Base):
     resolved_by: Mapped[uuid.UUID | None]
     resolved_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SyncReconciliation(TenantOwned, Base):
+    """One comparison of every record a rule maps, on both sides, by a digest of the mapped fields:
+    first the upstream's records in id order with the mapping table over the same range (`phase`
+    "source"), then the mapping table's entries beyond the last upstream record (`phase` "mappings");
+    `cursor` is the last id done, so a worker taking over goes on from there. At most one queued or
+    running per rule (a partial unique index)."""
+
+    __tablename__ = "sync_reconciliations"
+    __table_args__ = (
+        same_tenant(["rule_id"], "sync_rules"),
+        Index("ix_sync_reconciliations_rule", "tenant_id", "rule_id", "created_at"),
+        Index(
+            "uq_sync_reconciliations_running",
+            "tenant_id",
+            "rule_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+            sqlite_where=text("status IN ('queued', 'running')"),
+        ),
+        CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
+        CheckConstraint("phase IN ('source', 'mappings')", name="phase"),
+    )
+
+    rule_id: Mapped[uuid.UUID]
+    peer_tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    trigger: Mapped[str] = mapped_column(String(12), default="manual")  # manual | scheduled
+    requested_by: Mapped[uuid.UUID | None]
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    phase: Mapped[str] = mapped_column(String(12), default="source")
+    cursor: Mapped[uuid.UUID | None]
+    total: Mapped[int] = mapped_column(default=0)
+    done: Mapped[int] = mapped_column(default=0)
+    compared: Mapped[int] = mapped_column(default=0)
+    missing: Mapped[int] = mapped_column(default=0)
+    extra: Mapped[int] = mapped_column(default=0)
+    different: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    repair_requested_at: Mapped[datetime | None]
+    repaired: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class SyncDrift(TenantOwned, Base):
+    """A record a reconciliation found out of step: `missing` (the upstream has it, the partner has not),
+    `extra` (the partner has a mapped record whose upstream record is gone or no longer sent) or
+    `different` (the digests differ; `fields` names each differing field with both values)."""
+
+    __tablename__ = "sync_drift"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "reconciliation_id"],
+            ["sync_reconciliations.tenant_id", "sync_reconciliations.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_sync_drift_report", "tenant_id", "reconciliation_id", "kind", "local_id"),
+        CheckConstraint("kind IN ('missing', 'extra', 'different')", name="kind"),
+    )
+
+    reconciliation_id: Mapped[uuid.UUID]
+    rule_id: Mapped[uuid.UUID]
+    kind: Mapped[str] = mapped_column(String(12))
+    local_id: Mapped[uuid.UUID]
+    peer_id: Mapped[uuid.UUID | None]
+    label: Mapped[str | None] = mapped_column(String(200))  # the record's key (a SKU), to find it
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    source_digest: Mapped[str | None] = mapped_column(String(64))
+    peer_digest: Mapped[str | None] = mapped_column(String(64))

@@ -82,6 +82,9 @@ class SyncObject(Protocol):
 
     def withdraw(self, row: Any) -> bool: ...
 
+    # Optional: `snapshot(session, peer_ids)`, the peer's records as `values` gives them, by id, read
+    # without loading or locking them (reconciliation reads many; without it, `rows`).
+
 
 @dataclass(frozen=True, slots=True)
 class Pair:

@@ -21,8 +21,10 @@ from portal.ui.paging import page_number, paging
 from portal.ui.refusals import field_errors, refusal_of
 from sync.crosstenant.dependencies import DEPENDENCIES, RulesDep
 from sync.crosstenant.mapping import KINDS, OPERATORS
-from sync.crosstenant.models import POLICIES, SyncRule
+from sync.crosstenant.models import DRIFT_KINDS, POLICIES, SyncRule
 from sync.crosstenant.objects import CONFLICT, RULE, SyncObject, direction_of, handed
+from sync.crosstenant.reconcile import drift_out, reconcilable, reconciliation_out
+from sync.crosstenant.reports import KIND_LABELS as DRIFT_LABELS
 from sync.crosstenant.rules import Rules, backfill_out, conflict_out, rule_out
 
 PAGE_SIZE = 50
@@ -57,6 +59,10 @@ NOTICES = {
     "paused": N_("The rule is paused: changes are no longer sent."),
     "deleted": N_("The rule was deleted."),
     "resolved": N_("The conflict was resolved."),
+    "reconciling": N_("Both sides are being compared: this page shows the progress."),
+    "repairing": N_("The workers are sending what was found again; compare both sides once more to check."),
+    "peer_paused": N_("The rule is paused for your workspace: nothing new is sent until you resume it."),
+    "peer_resumed": N_("The rule is resumed: what changed meanwhile is being brought over."),
 }
 
 
@@ -68,6 +74,7 @@ def _shared() -> dict[str, Any]:
         "policy_labels": POLICY_LABELS,
         "status_labels": STATUS_LABELS,
         "backfill_labels": BACKFILL_LABELS,
+        "drift_labels": DRIFT_LABELS,
         "operators": OPERATORS,
         "operator_labels": OPERATOR_LABELS,
     }
@@ -152,6 +159,7 @@ async def _rule_page(
     obj = rules.object_of(rule.object)
     links = {link.id: link.name for link in await rules.links()}
     backfills = [backfill_out(b) for b in await rules.backfills(rule.id)]
+    runs = [reconciliation_out(r) for r in await rules.reconciliations(rule.id)]
     editing = form or editor_of(rule, obj)
     # an entry the service refused names its position among the mapped targets: show it on that row
     targets = [t for t in obj.target_fields if editing.get(f"kind.{t}")]
@@ -178,6 +186,9 @@ async def _rule_page(
             "preview": preview,
             "backfills": backfills,
             "running": any(b["status"] in ("queued", "running") for b in backfills),
+            "reconcilable": reconcilable(obj),
+            "runs": runs,
+            "comparing": any(r["status"] in ("queued", "running") for r in runs),
             "mapped": await rules.mapped(rule.id),
             "filter_rows": range(FILTER_ROWS),
         },
@@ -294,6 +305,79 @@ async def delete_page(sync_rule_id: FromPath[uuid.UUID], rules: RulesDep) -> Tem
     return Redirect("/console/sync?done=deleted")
 
 
+@post("/console/sync/rules/{sync_rule_id:uuid}/reconcile", opt=requires(RULE, "update"), include_in_schema=False)
+async def reconcile_page(sync_rule_id: FromPath[uuid.UUID], rules: RulesDep) -> Template | Redirect:
+    try:
+        run = await rules.reconcile(sync_rule_id)
+    except (Conflict, ValidationFailed) as error:
+        return await _rule_page(rules, await rules.get(sync_rule_id), alert=refusal_of(error), status_code=409)
+    return Redirect(f"/console/sync/reconciliations/{run.id}?done=reconciling")
+
+
+async def _report_page(
+    rules: Rules,
+    reconciliation_id: uuid.UUID,
+    kind: str | None,
+    page: str | None,
+    *,
+    notice: str | None = None,
+    alert: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    run = await rules.reconciliation(reconciliation_id)
+    rule = await rules.get(run.rule_id)
+    obj = rules.objects.get(rule.object)
+    chosen = {"kind": kind if kind in DRIFT_KINDS else ""}
+    number = page_number(page)
+    rows, total = await rules.drift(run.id, chosen["kind"] or None, PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    return Template(
+        "sync/crosstenant/reconciliation.html",
+        context={
+            **_shared(),
+            "run": reconciliation_out(run),
+            "rule": rule_out(rule, rules.objects),
+            "rows": [drift_out(d) for d in rows],
+            "field_labels": dict(obj.field_labels) if obj is not None else {},
+            "kinds": DRIFT_KINDS,
+            "total": total,
+            "chosen": chosen,
+            "notice": NOTICES.get(notice or ""),
+            "alert": alert,
+            "paging": paging(f"/console/sync/reconciliations/{run.id}", chosen, number, total, PAGE_SIZE),
+        },
+        status_code=status_code,
+    )
+
+
+@get(
+    "/console/sync/reconciliations/{sync_reconciliation_id:uuid}",
+    opt=requires(RULE, "read"),
+    include_in_schema=False,
+)
+async def reconciliation_page(
+    sync_reconciliation_id: FromPath[uuid.UUID],
+    rules: RulesDep,
+    kind: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
+    done: FromQuery[str | None] = None,
+) -> Template:
+    return await _report_page(rules, sync_reconciliation_id, kind, page, notice=done)
+
+
+@post(
+    "/console/sync/reconciliations/{sync_reconciliation_id:uuid}/repair",
+    opt=requires(RULE, "update"),
+    include_in_schema=False,
+)
+async def repair_page(sync_reconciliation_id: FromPath[uuid.UUID], data: Form, rules: RulesDep) -> Template | Redirect:
+    kind = form_value(data, "kind") or None
+    try:
+        await rules.repair(sync_reconciliation_id, kind)
+    except (Conflict, ValidationFailed) as error:
+        return await _report_page(rules, sync_reconciliation_id, kind, None, alert=refusal_of(error), status_code=409)
+    return Redirect(f"/console/sync/reconciliations/{sync_reconciliation_id}?done=repairing")
+
+
 @get("/console/sync/conflicts", opt=requires(CONFLICT, "read"), include_in_schema=False)
 async def conflicts_page(
     rules: RulesDep,
@@ -330,10 +414,27 @@ async def resolve_page(sync_conflict_id: FromPath[uuid.UUID], data: Form, rules:
 
 
 @get("/console/sync/incoming", opt=requires(RULE, "read"), include_in_schema=False)
-async def incoming_page(rules: RulesDep) -> Template:
+async def incoming_page(rules: RulesDep, done: FromQuery[str | None] = None) -> Template:
     labels = {k: v for o in rules.objects.values() for k, v in o.field_labels.items()}
-    context = {**_shared(), "rules": await rules.incoming(), "field_labels": labels}
+    context = {
+        **_shared(),
+        "rules": await rules.incoming(),
+        "field_labels": labels,
+        "notice": NOTICES.get(done or ""),
+    }
     return Template("sync/crosstenant/incoming.html", context=context)
+
+
+@post("/console/sync/incoming/{sync_rule_id:uuid}/pause", opt=requires(RULE, "update"), include_in_schema=False)
+async def pause_incoming_page(sync_rule_id: FromPath[uuid.UUID], rules: RulesDep) -> Redirect:
+    await rules.peer_pause(sync_rule_id)
+    return Redirect("/console/sync/incoming?done=peer_paused")
+
+
+@post("/console/sync/incoming/{sync_rule_id:uuid}/resume", opt=requires(RULE, "update"), include_in_schema=False)
+async def resume_incoming_page(sync_rule_id: FromPath[uuid.UUID], rules: RulesDep) -> Redirect:
+    await rules.peer_resume(sync_rule_id)
+    return Redirect("/console/sync/incoming?done=peer_resumed")
 
 
 PAGES: list[Any] = [
@@ -350,6 +451,11 @@ PAGES: list[Any] = [
             conflicts_page,
             resolve_page,
             incoming_page,
+            pause_incoming_page,
+            resume_incoming_page,
+            reconcile_page,
+            reconciliation_page,
+            repair_page,
         ],
         dependencies=DEPENDENCIES,
     )

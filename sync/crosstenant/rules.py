@@ -21,9 +21,18 @@ from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.outbox import publish
+from sync.crosstenant import reconcile
 from sync.crosstenant.apply import CHANNEL, settle
 from sync.crosstenant.mapping import apply_mapping, check_filter, check_mapping, check_policies, passes
-from sync.crosstenant.models import SyncBackfill, SyncConflict, SyncMapping, SyncRule
+from sync.crosstenant.models import (
+    DRIFT_KINDS,
+    SyncBackfill,
+    SyncConflict,
+    SyncDrift,
+    SyncMapping,
+    SyncReconciliation,
+    SyncRule,
+)
 from sync.crosstenant.objects import Pair, SyncObject, direction_of, handed
 from sync.crosstenant.subscriber import BACKFILL_REQUESTED
 from sync.peers.models import SyncPeer
@@ -236,6 +245,77 @@ class Rules:
             "passes": present and passes(checked["filter"], source),
         }
 
+    # --- reconciliation ---
+
+    async def reconcile(self, rule_id: uuid.UUID) -> SyncReconciliation:
+        """A run comparing every record the rule maps, carried out by the workers (409 while one runs)."""
+        rule = await self.get(rule_id, lock=True)
+        if not reconcile.reconcilable(self.objects.get(rule.object)):
+            raise Conflict(
+                N_("Records of this object are placed by the app on the other side: there is nothing to compare"),
+                code="not_reconcilable",
+            )
+        await self._link(rule.link_id)
+        return await reconcile.start(self.session, rule, requested_by=self.actor.user_id)
+
+    async def reconciliations(self, rule_id: uuid.UUID, limit: int = 10) -> list[SyncReconciliation]:
+        return list(
+            await self.session.scalars(
+                select(SyncReconciliation)
+                .where(SyncReconciliation.rule_id == rule_id)
+                .order_by(SyncReconciliation.created_at.desc())
+                .limit(limit)
+            )
+        )
+
+    async def reconciliation(self, reconciliation_id: uuid.UUID, lock: bool = False) -> SyncReconciliation:
+        query = select(SyncReconciliation).where(SyncReconciliation.id == reconciliation_id)
+        found = await self.session.scalar(query.with_for_update() if lock else query)
+        if found is None:
+            raise NotFound(N_("No such reconciliation"))
+        return found
+
+    async def drift(
+        self, reconciliation_id: uuid.UUID, kind: str | None, limit: int, offset: int
+    ) -> tuple[list[SyncDrift], int]:
+        run = await self.reconciliation(reconciliation_id)
+        query = select(SyncDrift).where(SyncDrift.reconciliation_id == run.id)
+        if kind is not None:
+            if kind not in DRIFT_KINDS:
+                raise ValidationFailed([FieldError("kind", N_("is not a kind of drift"), "invalid")])
+            query = query.where(SyncDrift.kind == kind)
+        total = int(await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+        ordered = query.order_by(SyncDrift.kind, SyncDrift.local_id)
+        rows = await self.session.scalars(ordered.limit(limit).offset(offset))
+        return list(rows), total
+
+    async def drift_batches(self, reconciliation_id: uuid.UUID, kind: str | None, size: int = 1000) -> Any:
+        """Every drift row of the run (of one kind), in keyset batches: an export's rows."""
+        run = await self.reconciliation(reconciliation_id)
+        after: uuid.UUID | None = None
+        while True:
+            query = select(SyncDrift).where(SyncDrift.reconciliation_id == run.id).order_by(SyncDrift.id).limit(size)
+            if kind is not None:
+                query = query.where(SyncDrift.kind == kind)
+            if after is not None:
+                query = query.where(SyncDrift.id > after)
+            rows = list(await self.session.scalars(query))
+            if not rows:
+                return
+            yield rows
+            after = rows[-1].id
+
+    async def repair(self, reconciliation_id: uuid.UUID, kind: str | None) -> SyncReconciliation:
+        """Ordinary sync events for the run's drift (of one kind, or all), applied by the workers."""
+        if kind is not None and kind not in DRIFT_KINDS:
+            raise ValidationFailed([FieldError("kind", N_("is not a kind of drift"), "invalid")])
+        run = await self.reconciliation(reconciliation_id, lock=True)
+        rule = await self.get(run.rule_id)
+        if rule.status != "active" or rule.peer_paused_at is not None:
+            raise Conflict(N_("Activate the rule before repairing: a paused rule sends nothing"), code="rule_paused")
+        await reconcile.repair(self.session, run, kind)
+        return run
+
     # --- conflicts ---
 
     async def conflicts(self, status: str | None, limit: int, offset: int) -> tuple[list[SyncConflict], int]:
@@ -265,6 +345,43 @@ class Rules:
         return conflict
 
     # --- the downstream's view ---
+
+    async def _incoming_rule(self, rule_id: uuid.UUID) -> SyncRule:
+        """A rule feeding (or taken from) this workspace, locked, read in the system context: only one
+        naming the actor's own workspace as its peer (another's is simply not found)."""
+        async with within(self.session, SYSTEM):
+            rule = await self.session.scalar(
+                select(SyncRule)
+                .where(SyncRule.id == rule_id, SyncRule.peer_tenant_id == self.actor.tenant_id)
+                .with_for_update()
+            )
+        if rule is None:
+            raise NotFound(N_("No such sync rule"))
+        return rule
+
+    async def peer_pause(self, rule_id: uuid.UUID) -> None:
+        """The partner stops the rule for its workspace: nothing new is sent either way until it resumes."""
+        rule = await self._incoming_rule(rule_id)
+        if rule.peer_paused_at is not None:
+            return
+        async with within(self.session, tenant_context(rule.tenant_id, channel=CHANNEL)):
+            rule.peer_paused_at = utcnow()
+            await self.session.flush()
+
+    async def peer_resume(self, rule_id: uuid.UUID) -> None:
+        """The partner resumes the rule: what changed meanwhile catches up by a backfill, as when a
+        partnership is re-established (when the rule itself is active)."""
+        rule = await self._incoming_rule(rule_id)
+        if rule.peer_paused_at is None:
+            return
+        async with within(self.session, tenant_context(rule.tenant_id, channel=CHANNEL)):
+            rule.peer_paused_at = None
+            if rule.status == "active":
+                backfill = SyncBackfill(rule_id=rule.id)
+                self.session.add(backfill)
+                await self.session.flush()
+                publish(self.session, BACKFILL_REQUESTED, "sync.rule", rule.id, {"backfill": str(backfill.id)})
+            await self.session.flush()
 
     async def incoming(self) -> list[dict[str, Any]]:
         """Rules of other workspaces that feed this one: read in the system context, only those whose
@@ -307,6 +424,7 @@ def rule_out(rule: SyncRule, objects: Mapping[str, SyncObject]) -> dict[str, Any
         "filter": rule.filter,
         "policies": {f: rule.policies.get(f, "upstream") for f in (obj.target_fields if obj else rule.policies)},
         "status": rule.status,
+        "paused_by_partner": rule.peer_paused_at is not None,
         "activated_at": rule.activated_at,
         "created_at": rule.created_at,
         "updated_at": rule.updated_at,
@@ -324,6 +442,7 @@ def incoming_out(rule: SyncRule, upstream: str, mapped: int, objects: Mapping[st
         "name": rule.name,
         "mapping": rule.mapping,
         "status": rule.status,
+        "paused_by_you": rule.peer_paused_at is not None,
         "mapped": mapped,
     }
 

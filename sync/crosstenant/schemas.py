@@ -98,6 +98,7 @@ class RuleOut(msgspec.Struct):
     filter: list[Condition]
     policies: dict[str, str]
     status: str
+    paused_by_partner: bool  # the partner paused it for its workspace: nothing flows until it resumes
     activated_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -158,4 +159,64 @@ class IncomingOut(msgspec.Struct):
     name: str
     mapping: list[MappingEntry]
     status: str
+    paused_by_you: bool
     mapped: int
+
+
+DriftKind = Literal["missing", "extra", "different"]
+
+
+class ReconciliationOut(msgspec.Struct):
+    """A comparison of every record a rule maps on both sides; `percent` while it runs. `missing`: sent
+    but not at the partner; `extra`: at the partner but no longer sent; `different`: the digests of the
+    mapped fields differ."""
+
+    id: uuid.UUID
+    rule_id: uuid.UUID
+    trigger: str  # manual | scheduled
+    status: str  # queued | running | done | failed
+    phase: str
+    total: int
+    done: int
+    percent: int
+    compared: int
+    missing: int
+    extra: int
+    different: int
+    drift: int
+    error: str | None
+    repair_requested_at: datetime | None
+    repaired: int  # records a repair has been asked for
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class DriftField(msgspec.Struct):
+    field: str
+    expected: Scalar  # what the rule's mapping gives
+    actual: Scalar  # what the partner's record holds
+
+
+class DriftOut(msgspec.Struct):
+    id: uuid.UUID
+    kind: str
+    local_id: uuid.UUID  # your record
+    peer_id: uuid.UUID | None  # the partner's record
+    label: str | None  # the record's key (a SKU)
+    fields: list[DriftField]
+    source_digest: str | None
+    peer_digest: str | None
+
+
+class DriftPage(msgspec.Struct):
+    reconciliation: ReconciliationOut
+    items: list[DriftOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class RepairIn(Strict):
+    # only this kind of drift; omitted: all of it
+    kind: DriftKind | None = None

@@ -9,6 +9,7 @@ a worker that takes over after a crash goes on where the last batch ended."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -20,10 +21,18 @@ from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.i18n import N_
 from portal.outbox import Event, Subscriber, publish
-from sync.crosstenant import handover
-from sync.crosstenant.apply import CHANNEL, applied_events, apply_records, link_allows, mark_applied
-from sync.crosstenant.models import SyncBackfill, SyncRule
+from sync.crosstenant import handover, reconcile
+from sync.crosstenant.apply import (
+    CHANNEL,
+    already_applied,
+    applied_events,
+    apply_records,
+    link_allows,
+    mark_applied,
+)
+from sync.crosstenant.models import SyncBackfill, SyncRule, flowing, is_flowing
 from sync.crosstenant.objects import SyncObject, direction_of, handed, sync_objects
+from sync.crosstenant.reconcile import RECONCILE_REQUESTED, REPAIR_REQUESTED, SLICE_SECONDS
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,7 +52,9 @@ LINK_ESTABLISHED = "link.established"
 
 
 def accepts(event_type: str) -> bool:
-    return event_type in (BACKFILL_REQUESTED, LINK_ESTABLISHED) or event_type in _known
+    return event_type in (BACKFILL_REQUESTED, LINK_ESTABLISHED, RECONCILE_REQUESTED, REPAIR_REQUESTED) or (
+        event_type in _known
+    )
 
 
 def learn_events(services: Services) -> None:
@@ -66,6 +77,10 @@ async def deliver_many(services: Services, events: Sequence[Event]) -> None:
             await run_backfill(services, event.tenant_id, uuid.UUID(str(event.payload["backfill"])))
         elif event.event_type == LINK_ESTABLISHED:
             await catch_up(services, event.tenant_id, event.aggregate_id)
+        elif event.event_type == RECONCILE_REQUESTED:
+            await reconcile.carry_out(services, event.tenant_id, uuid.UUID(str(event.payload["reconciliation"])))
+        elif event.event_type == REPAIR_REQUESTED:
+            await repair_records(services, event)
         else:
             objects = [o for o in sync_objects(services).values() if event.event_type in o.events]
             for obj in [o for o in objects if handed(o)]:
@@ -87,7 +102,7 @@ async def _apply_changes(services: Services, events: Sequence[Event]) -> None:
             select(SyncRule)
             .where(
                 SyncRule.object.in_([o.name for o in objects]),
-                SyncRule.status == "active",
+                flowing(),
                 SyncRule.pairing_id.is_(None),
             )
             .order_by(SyncRule.id)
@@ -132,11 +147,41 @@ async def _apply_under(session: AsyncSession, obj: SyncObject, rule: SyncRule, e
         mark_applied(session, rule, event.id, "applied" if moved else "skipped")
 
 
+async def repair_records(services: Services, event: Event) -> None:
+    """A reconciliation's repair: the records named applied again under their rule (the fields found
+    different counting as changed upstream), once per event, like any change."""
+    rule_id = uuid.UUID(str(event.payload["rule"]))
+    ids = sorted({uuid.UUID(str(i)) for i in event.payload.get("ids", ())})
+    resend = {uuid.UUID(str(k)): list(v) for k, v in (event.payload.get("fields") or {}).items()}
+    async with services.db.session(tenant_context(event.tenant_id, channel=CHANNEL)) as session:
+        rule = await session.scalar(select(SyncRule).where(SyncRule.id == rule_id, flowing()))
+        obj = sync_objects(services).get(rule.object) if rule is not None else None
+        if rule is None or obj is None or handed(obj) or not ids:
+            return
+        if await already_applied(session, rule, event.id):
+            return
+        if not await link_allows(session, rule):
+            mark_applied(session, rule, event.id, "skipped")
+            return
+        records = {i: (v, p) for i, v, p in await obj.read(session, rule.link_id, ids, None, len(ids))}
+        done = await apply_records(
+            session,
+            obj,
+            rule,
+            [(i, records.get(i)) for i in ids],
+            event_id=event.id,
+            occurred_at=event.occurred_at,
+            resend=resend,
+        )
+        outcomes = {d.outcome for d in done}
+        mark_applied(session, rule, event.id, "applied" if outcomes - {"skipped", "stale"} else "skipped")
+
+
 async def catch_up(services: Services, tenant_id: uuid.UUID, link_id: uuid.UUID) -> None:
     """A backfill of every active rule of the link, as activating the rule asks for (none: a new link)."""
     async with services.db.session(tenant_context(tenant_id, channel=CHANNEL)) as session:
         rules = await session.scalars(
-            select(SyncRule.id).where(SyncRule.link_id == link_id, SyncRule.status == "active").order_by(SyncRule.id)
+            select(SyncRule.id).where(SyncRule.link_id == link_id, flowing()).order_by(SyncRule.id)
         )
         for rule_id in list(rules):
             backfill = SyncBackfill(rule_id=rule_id)
@@ -146,7 +191,10 @@ async def catch_up(services: Services, tenant_id: uuid.UUID, link_id: uuid.UUID)
 
 
 async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uuid.UUID) -> None:
+    """Batch after batch from the cursor; after SLICE_SECONDS a batch's transaction also asks for the
+    rest (the same event again) and the delivery ends, so none outlasts the workers' attempt timeout."""
     ctx = tenant_context(tenant_id, channel=CHANNEL)
+    began = time.monotonic()
     while True:
         async with services.db.session(ctx) as session:
             backfill = await session.scalar(
@@ -158,9 +206,12 @@ async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uu
             if rule is not None and rule.pairing_id is not None:
                 return  # sent to the partner's deployment by the "peers" subscriber (sync.peers)
             obj: SyncObject | None = sync_objects(services).get(rule.object) if rule is not None else None
-            if rule is None or obj is None or rule.status != "active" or not await link_allows(session, rule):
+            if rule is None or obj is None or not is_flowing(rule) or not await link_allows(session, rule):
                 backfill.status, backfill.finished_at = "failed", utcnow()
-                backfill.error = "The rule is not active, or its link no longer names the partner's workspace"
+                backfill.error = (
+                    "The rule is not active (or its partner paused it), "
+                    "or its link no longer names the partner's workspace"
+                )
                 return
             if handed(obj):
                 if backfill.status == "queued":
@@ -183,6 +234,8 @@ async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uu
                 backfill.applied += sum(o in ("created", "updated", "refused") for o in outcomes)
                 backfill.done += len(ids)
                 backfill.cursor = ids[-1]
+                if _sliced(session, began, backfill):
+                    return
                 continue
             if backfill.status == "queued":
                 backfill.status, backfill.started_at, backfill.total = "running", utcnow(), await obj.count(session)
@@ -202,6 +255,16 @@ async def run_backfill(services: Services, tenant_id: uuid.UUID, backfill_id: uu
             backfill.applied += sum(d.outcome in ("created", "updated", "withdrawn") for d in done)
             backfill.done += len(records)
             backfill.cursor = records[-1][0]
+            if _sliced(session, began, backfill):
+                return
+
+
+def _sliced(session: AsyncSession, began: float, backfill: SyncBackfill) -> bool:
+    """Past the slice: the rest is asked for in the batch's own transaction."""
+    if time.monotonic() - began <= SLICE_SECONDS:
+        return False
+    publish(session, BACKFILL_REQUESTED, "sync.rule", backfill.rule_id, {"backfill": str(backfill.id)})
+    return True
 
 
 SUBSCRIBER = Subscriber(

@@ -87,6 +87,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "sync_conflict_id": lambda w: w.ids["sync_conflict"],
     "peer_id": lambda w: w.ids["sync_peer"],
     "sync_peer_id": lambda w: w.ids["sync_peer"],
+    "sync_reconciliation_id": lambda w: w.ids["sync_reconciliation"],
     "purchase_order_id": lambda w: w.ids["sync_purchase_order"],
     "notification_id": lambda w: w.ids["notification"],  # an inbox entry of X's colleague
     "client_id": lambda w: w.ids["oauth_client"],  # an OAuth client (application) of tenant A
@@ -237,6 +238,11 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/console/webhooks/{endpoint_id:uuid}"): {"description": "Intruded", "active": "on"},
     ("PATCH", "/api/channels/oauth-clients/{client_id:uuid}"): {"status": "disabled"},
     ("PATCH", "/api/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded"},
+    ("PUT", "/api/ordering/purchase-orders/{purchase_order_id:uuid}"): {
+        "lines": [{"product_id": NOBODY, "quantity": 1}],
+        "ship_to": "Intruded",
+    },
+    ("POST", "/console/ordering/purchase-orders/{purchase_order_id:uuid}/edit"): {"ship_to": "Intruded"},
     ("POST", "/api/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
     ("POST", "/console/sync/conflicts/{sync_conflict_id:uuid}/resolve"): {"resolution": "upstream"},
     ("POST", "/console/sync/rules/{sync_rule_id:uuid}"): {"name": "Intruded", "action": "save"},

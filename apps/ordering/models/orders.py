@@ -131,6 +131,7 @@ class Order(TenantOwned, ScopedRecord, Timestamped, Audited, Base):
     # The purchase order (in the buyer's own workspace) this order was placed from, by cross-tenant sync:
     # at most one order per purchase order.
     purchase_order_id: Mapped[uuid.UUID | None]
+    purchase_order_revision: Mapped[int | None]  # the purchase order's revision it was placed from
     requested_delivery_date: Mapped[date | None]
     note: Mapped[str | None] = mapped_column(String(2000))
     placed_by_kind: Mapped[str] = mapped_column(String(12))  # internal | external

@@ -7,4 +7,4 @@ from portal.permissions import ProtectedObject
 
 PURCHASE_ORDER = "ordering.purchase_order"
 
-OBJECTS = (ProtectedObject(PURCHASE_ORDER, N_("Purchase orders"), ("read", "create", "receive")),)
+OBJECTS = (ProtectedObject(PURCHASE_ORDER, N_("Purchase orders"), ("read", "create", "update", "cancel", "receive")),)

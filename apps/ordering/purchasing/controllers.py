@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 
@@ -16,6 +16,7 @@ from apps.ordering.purchasing.schemas import (
     PurchaseOrderIn,
     PurchaseOrderOut,
     PurchaseOrderPage,
+    PurchaseOrderRevisionIn,
     SupplierOut,
 )
 from portal.http.deps import DB, provide_actor
@@ -72,6 +73,47 @@ class PurchaseOrdersController(Controller):
         self, purchase_order_id: FromPath[uuid.UUID], purchases: PurchasesDep
     ) -> PurchaseOrderOut:
         order = await purchases.get(purchase_order_id)
+        return typed(purchase_order_out(order, await purchases.lines(order.id)), PurchaseOrderOut)
+
+    @put("/purchase-orders/{purchase_order_id:uuid}", opt=requires(PURCHASE_ORDER, "update", problems=(409,)))
+    async def revise_purchase_order(
+        self, purchase_order_id: FromPath[uuid.UUID], data: JSONBody[PurchaseOrderRevisionIn], purchases: PurchasesDep
+    ) -> PurchaseOrderOut:
+        """Change a purchase order the supplier refused (it is sent again, corrected) or that awaits its
+        approval (its order is replaced by one placed from the change, under the same checks); a refusal
+        comes back with its reason. 409 otherwise."""
+        order, lines = await purchases.revise(
+            purchase_order_id,
+            [LineIn(line.product_id, line.quantity) for line in data.lines],
+            ship_to=data.ship_to,
+            note=data.note,
+            requested_delivery_date=data.requested_delivery_date,
+        )
+        return typed(purchase_order_out(order, lines), PurchaseOrderOut)
+
+    @post(
+        "/purchase-orders/{purchase_order_id:uuid}/resend",
+        opt=requires(PURCHASE_ORDER, "update", problems=(409,)),
+        status_code=200,
+    )
+    async def resend_purchase_order(
+        self, purchase_order_id: FromPath[uuid.UUID], purchases: PurchasesDep
+    ) -> PurchaseOrderOut:
+        """Send a refused purchase order again as it is (409 unless refused)."""
+        order = await purchases.resend(purchase_order_id)
+        return typed(purchase_order_out(order, await purchases.lines(order.id)), PurchaseOrderOut)
+
+    @post(
+        "/purchase-orders/{purchase_order_id:uuid}/cancel",
+        opt=requires(PURCHASE_ORDER, "cancel", problems=(409,)),
+        status_code=200,
+    )
+    async def cancel_purchase_order(
+        self, purchase_order_id: FromPath[uuid.UUID], purchases: PurchasesDep
+    ) -> PurchaseOrderOut:
+        """Cancel a purchase order not yet shipped: a refused one at once; otherwise the supplier cancels
+        its order through its own rules, or its refusal comes back with the reason (409 once shipped)."""
+        order = await purchases.cancel(purchase_order_id)
         return typed(purchase_order_out(order, await purchases.lines(order.id)), PurchaseOrderOut)
 
     @post("/purchase-orders/{purchase_order_id:uuid}/receive", opt=requires(PURCHASE_ORDER, "receive"), status_code=200)

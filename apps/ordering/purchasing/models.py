@@ -52,6 +52,11 @@ class PurchaseOrder(TenantOwned, Timestamped, Audited, Base):
     # the goods arrived: said here, then recorded on the supplier's order, whose status comes back
     receipt_requested_at: Mapped[datetime | None]
     received_at: Mapped[datetime | None]
+    # revised (corrected after a refusal, or edited while awaiting approval) and sent again: the number
+    # of times; the supplier's order is placed anew from the latest revision
+    revision: Mapped[int] = mapped_column(default=0)
+    # the partner asked the supplier to cancel it; the supplier's answer clears it (a refusal says why)
+    cancel_requested_at: Mapped[datetime | None]
 
 
 class PurchaseOrderLine(TenantOwned, Base):

@@ -31,6 +31,13 @@ from portal.outbox import publish
 
 SENT = "ordering.purchase_order.sent"
 RECEIVED = "ordering.purchase_order.received"
+REVISED = "ordering.purchase_order.revised"
+CANCEL_REQUESTED = "ordering.purchase_order.cancel_requested"
+# a purchase order the partner may still revise: refused (corrected and sent again) or awaiting the
+# supplier's approval (the supplier's order is replaced by one placed from the revision)
+REVISABLE = ("refused", "submitted")
+# not yet shipped: the supplier is asked to cancel its order (a refused one is cancelled here at once)
+CANCELLABLE = ("sent", "refused", "submitted", "approved")
 AGGREGATE = "ordering.purchase_order"
 LABELS = {
     "sent": N_("Sent to the supplier"),
@@ -112,22 +119,14 @@ class PurchaseOrders:
             )
         )
 
-    async def create(
+    async def _checked(
         self,
-        supplier_id: Any,
         lines: Sequence[LineIn],
-        *,
         ship_to: str | None,
-        note: str | None = None,
-        requested_delivery_date: date | None = None,
-    ) -> tuple[PurchaseOrder, list[PurchaseOrderLine]]:
-        """A purchase order of this workspace's own listed products, sent to the supplier (the outbox
-        carries it; nothing is written when anything is wrong)."""
-        errors: list[FieldError] = []
-        suppliers = {s.tenant_id: s for s in await self.suppliers()}
-        supplier = suppliers.get(supplier_id) if isinstance(supplier_id, uuid.UUID) else None
-        if supplier is None:
-            errors.append(FieldError("supplier_id", N_("is not one of your suppliers"), "unknown"))
+        note: str | None,
+        requested_delivery_date: date | None,
+        errors: list[FieldError],
+    ) -> tuple[str | None, str | None, dict[uuid.UUID, int], dict[uuid.UUID, Product]]:
         try:
             ship_to = text_field("ship_to", ship_to, 500)
             if ship_to is None:
@@ -153,6 +152,25 @@ class PurchaseOrders:
                 errors.append(FieldError(f"lines[{number}].product_id", N_("No such product"), "unknown"))
         if errors:
             raise ValidationFailed(errors)
+        return ship_to, note, wanted, products
+
+    async def create(
+        self,
+        supplier_id: Any,
+        lines: Sequence[LineIn],
+        *,
+        ship_to: str | None,
+        note: str | None = None,
+        requested_delivery_date: date | None = None,
+    ) -> tuple[PurchaseOrder, list[PurchaseOrderLine]]:
+        """A purchase order of this workspace's own listed products, sent to the supplier (the outbox
+        carries it; nothing is written when anything is wrong)."""
+        errors: list[FieldError] = []
+        suppliers = {s.tenant_id: s for s in await self.suppliers()}
+        supplier = suppliers.get(supplier_id) if isinstance(supplier_id, uuid.UUID) else None
+        if supplier is None:
+            errors.append(FieldError("supplier_id", N_("is not one of your suppliers"), "unknown"))
+        ship_to, note, wanted, products = await self._checked(lines, ship_to, note, requested_delivery_date, errors)
         assert supplier is not None and ship_to is not None
         settings = await settings_of(self.session)
         order = PurchaseOrder(
@@ -184,6 +202,85 @@ class PurchaseOrders:
         publish(self.session, SENT, AGGREGATE, order.id, {"number": order.number})
         await self.session.flush()
         return order, made
+
+    async def _locked(self, purchase_order_id: uuid.UUID) -> PurchaseOrder:
+        found = await self.session.scalar(
+            select(PurchaseOrder).where(PurchaseOrder.id == purchase_order_id).with_for_update()
+        )
+        if found is None:
+            raise NotFound(N_("No such purchase order"))
+        return found
+
+    async def revise(
+        self,
+        purchase_order_id: uuid.UUID,
+        lines: Sequence[LineIn],
+        *,
+        ship_to: str | None,
+        note: str | None = None,
+        requested_delivery_date: date | None = None,
+    ) -> tuple[PurchaseOrder, list[PurchaseOrderLine]]:
+        """New lines and details for a purchase order refused by the supplier (corrected, it is sent
+        again) or awaiting its approval (its order is replaced by one placed from the revision); the
+        supplier's checks apply again, and a refusal comes back with its reason."""
+        order = await self._locked(purchase_order_id)
+        if order.status not in REVISABLE or order.cancel_requested_at is not None:
+            raise Conflict(
+                N_("Only a purchase order refused by the supplier, or awaiting its approval, can be changed"),
+                code="not_revisable",
+            )
+        errors: list[FieldError] = []
+        checked_to, note, wanted, products = await self._checked(lines, ship_to, note, requested_delivery_date, errors)
+        assert checked_to is not None
+        order.ship_to, order.note, order.requested_delivery_date = checked_to, note, requested_delivery_date
+        for line in await self.lines(order.id):
+            await self.session.delete(line)
+        await self.session.flush()
+        made = [
+            PurchaseOrderLine(
+                purchase_order_id=order.id,
+                line_no=line_no,
+                product_id=product_id,
+                sku=products[product_id].sku,
+                name=products[product_id].name,
+                unit=products[product_id].unit,
+                quantity=quantity,
+            )
+            for line_no, (product_id, quantity) in enumerate(wanted.items(), start=1)
+        ]
+        self.session.add_all(made)
+        self._send_again(order)
+        await self.session.flush()
+        return order, made
+
+    async def resend(self, purchase_order_id: uuid.UUID) -> PurchaseOrder:
+        """A refused purchase order sent again as it is (the supplier may have raised a limit since)."""
+        order = await self._locked(purchase_order_id)
+        if order.status != "refused":
+            raise Conflict(N_("Only a purchase order the supplier refused can be sent again"), code="not_refused")
+        self._send_again(order)
+        await self.session.flush()
+        return order
+
+    def _send_again(self, order: PurchaseOrder) -> None:
+        order.revision += 1
+        order.status, order.refusal = "sent", None
+        publish(self.session, REVISED, AGGREGATE, order.id, {"number": order.number, "revision": order.revision})
+
+    async def cancel(self, purchase_order_id: uuid.UUID) -> PurchaseOrder:
+        """Cancel a purchase order not yet shipped: a refused one here at once; otherwise the supplier is
+        asked to cancel its order through its own rules, and its answer (cancelled, or why not) comes
+        back."""
+        order = await self._locked(purchase_order_id)
+        if order.status not in CANCELLABLE:
+            raise Conflict(N_("Only a purchase order not yet shipped can be cancelled"), code="not_cancellable")
+        if order.status == "refused":
+            order.status = "cancelled"
+        elif order.cancel_requested_at is None:
+            order.cancel_requested_at, order.refusal = utcnow(), None
+            publish(self.session, CANCEL_REQUESTED, AGGREGATE, order.id, {"number": order.number})
+        await self.session.flush()
+        return order
 
     async def receive(self, purchase_order_id: uuid.UUID) -> PurchaseOrder:
         """The goods of a shipped purchase order arrived: the supplier's order is received (sync), and its
@@ -243,6 +340,8 @@ def purchase_order_out(order: PurchaseOrder, lines: Sequence[PurchaseOrderLine] 
         "refusal": refusal_text(order.refusal),
         "receipt_requested_at": order.receipt_requested_at,
         "received_at": order.received_at,
+        "revision": order.revision,
+        "cancel_requested_at": order.cancel_requested_at,
         "created_at": order.created_at,
     }
     if lines is not None:

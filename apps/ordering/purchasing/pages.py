@@ -40,6 +40,12 @@ PRODUCT_CHOICES = 500
 
 
 def _notice(done: str | None) -> str | None:
+    if done == "cancel":
+        return gettext(N_("The supplier is asked to cancel its order; its answer shows here."))
+    if done == "cancelled":
+        return gettext(N_("The purchase order is cancelled."))
+    if done == "resent":
+        return gettext(N_("The purchase order is sent to the supplier again."))
     if done == "receipt":
         return gettext(N_("The supplier is told the goods arrived; they go into your stock when it records it."))
     if done == "created":
@@ -82,6 +88,7 @@ async def _new_page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    editing: dict[str, Any] | None = None,
 ) -> Template:
     products = await db.execute(
         select(Product.id, Product.sku, Product.name)
@@ -99,6 +106,8 @@ async def _new_page(
             "form": form or {},
             "errors": errors or {},
             "section": "purchase_orders",
+            "editing": editing,
+            "alert": None,
         },
         status_code=status_code,
     )
@@ -112,11 +121,16 @@ async def new_purchase_order_page(db: DB, purchases: PurchasesDep) -> Template:
 @post("/console/ordering/purchase-orders", opt=requires(PURCHASE_ORDER, "create"), include_in_schema=False)
 async def create_purchase_order_page(data: Form, db: DB, purchases: PurchasesDep) -> Template | Redirect:
     """A new purchase order from the form's rows (a row without a product is left out)."""
+    return await _saved(data, db, purchases, None)
+
+
+async def _saved(data: Form, db: DB, purchases: PurchasesDep, editing: dict[str, Any] | None) -> Template | Redirect:
+    """The form sent: a new purchase order, or the change of `editing`."""
     names = ["supplier_id", "ship_to", "note", "requested_delivery_date"]
     names += [f"{kind}.{n}" for n in range(LINE_ROWS) for kind in ("product", "quantity")]
     form = {name: text(data, name) for name in names}
     errors: list[FieldError] = []
-    supplier = form_uuid(data, "supplier_id", errors)
+    supplier = form_uuid(data, "supplier_id", errors) if editing is None else None
     wanted = form_date(data, "requested_delivery_date", errors)
     lines: list[LineIn] = []
     rows: list[int] = []  # the form row of each line, to show a line's error on its row
@@ -130,9 +144,17 @@ async def create_purchase_order_page(data: Form, db: DB, purchases: PurchasesDep
         if errors:
             raise ValidationFailed(errors)
         async with db.begin_nested():
-            order, _lines = await purchases.create(
-                supplier, lines, ship_to=form["ship_to"], note=form["note"], requested_delivery_date=wanted
-            )
+            if editing is None:
+                order, _lines = await purchases.create(
+                    supplier, lines, ship_to=form["ship_to"], note=form["note"], requested_delivery_date=wanted
+                )
+            else:
+                order, _lines = await purchases.revise(
+                    editing["id"], lines, ship_to=form["ship_to"], note=form["note"], requested_delivery_date=wanted
+                )
+    except Conflict as error:
+        assert editing is not None
+        return await _shown(purchases, editing["id"], alert=refusal_of(error), status_code=409)
     except ValidationFailed as error:
         shown: dict[str, str] = {}
         for key, message in field_errors(error).items():
@@ -142,8 +164,39 @@ async def create_purchase_order_page(data: Form, db: DB, purchases: PurchasesDep
             elif key == "lines":
                 key = "product.0"
             shown[key] = message
-        return await _new_page(db, purchases, form, shown, status_code=422)
-    return Redirect(with_query(f"/console/ordering/purchase-orders/{order.id}", done="created"))
+        return await _new_page(db, purchases, form, shown, status_code=422, editing=editing)
+    done = "created" if editing is None else "resent"
+    return Redirect(with_query(f"/console/ordering/purchase-orders/{order.id}", done=done))
+
+
+@get(
+    "/console/ordering/purchase-orders/{purchase_order_id:uuid}/edit",
+    opt=requires(PURCHASE_ORDER, "update"),
+    include_in_schema=False,
+)
+async def edit_purchase_order_page(purchase_order_id: FromPath[uuid.UUID], db: DB, purchases: PurchasesDep) -> Template:
+    order = await purchases.get(purchase_order_id)
+    lines = await purchases.lines(order.id)
+    form = {
+        "ship_to": order.ship_to,
+        "note": order.note or "",
+        "requested_delivery_date": order.requested_delivery_date.isoformat() if order.requested_delivery_date else "",
+    }
+    for n, line in enumerate(lines[:LINE_ROWS]):
+        form[f"product.{n}"], form[f"quantity.{n}"] = str(line.product_id), str(line.quantity)
+    return await _new_page(db, purchases, form, editing=purchase_order_out(order))
+
+
+@post(
+    "/console/ordering/purchase-orders/{purchase_order_id:uuid}/edit",
+    opt=requires(PURCHASE_ORDER, "update"),
+    include_in_schema=False,
+)
+async def revise_purchase_order_page(
+    purchase_order_id: FromPath[uuid.UUID], data: Form, db: DB, purchases: PurchasesDep
+) -> Template | Redirect:
+    order = await purchases.get(purchase_order_id)
+    return await _saved(data, db, purchases, purchase_order_out(order))
 
 
 @get(
@@ -162,6 +215,28 @@ async def purchase_order_page(
     )
 
 
+async def _shown(purchases: PurchasesDep, purchase_order_id: uuid.UUID, *, alert: str, status_code: int) -> Template:
+    order = await purchases.get(purchase_order_id)
+    shown = purchase_order_out(order, await purchases.lines(order.id))
+    return Template(
+        "ordering/console/purchase_order.html",
+        context={**page_helpers(), "po": shown, "alert": alert, "section": "purchase_orders"},
+        status_code=status_code,
+    )
+
+
+async def _acted(purchases: PurchasesDep, db: DB, purchase_order_id: uuid.UUID, action: str) -> Template | Redirect:
+    try:
+        async with db.begin_nested():
+            order = await getattr(purchases, action)(purchase_order_id)
+    except Conflict as error:
+        return await _shown(purchases, purchase_order_id, alert=refusal_of(error), status_code=409)
+    done = {"receive": "receipt", "resend": "resent"}.get(
+        action, "cancelled" if order.status == "cancelled" else action
+    )
+    return Redirect(with_query(f"/console/ordering/purchase-orders/{purchase_order_id}", done=done))
+
+
 @post(
     "/console/ordering/purchase-orders/{purchase_order_id:uuid}/receive",
     opt=requires(PURCHASE_ORDER, "receive"),
@@ -170,18 +245,29 @@ async def purchase_order_page(
 async def receive_purchase_order_page(
     purchase_order_id: FromPath[uuid.UUID], db: DB, purchases: PurchasesDep
 ) -> Template | Redirect:
-    try:
-        async with db.begin_nested():
-            await purchases.receive(purchase_order_id)
-    except Conflict as error:
-        order = await purchases.get(purchase_order_id)
-        shown = purchase_order_out(order, await purchases.lines(order.id))
-        return Template(
-            "ordering/console/purchase_order.html",
-            context={**page_helpers(), "po": shown, "alert": refusal_of(error), "section": "purchase_orders"},
-            status_code=409,
-        )
-    return Redirect(with_query(f"/console/ordering/purchase-orders/{purchase_order_id}", done="receipt"))
+    return await _acted(purchases, db, purchase_order_id, "receive")
+
+
+@post(
+    "/console/ordering/purchase-orders/{purchase_order_id:uuid}/cancel",
+    opt=requires(PURCHASE_ORDER, "cancel"),
+    include_in_schema=False,
+)
+async def cancel_purchase_order_page(
+    purchase_order_id: FromPath[uuid.UUID], db: DB, purchases: PurchasesDep
+) -> Template | Redirect:
+    return await _acted(purchases, db, purchase_order_id, "cancel")
+
+
+@post(
+    "/console/ordering/purchase-orders/{purchase_order_id:uuid}/resend",
+    opt=requires(PURCHASE_ORDER, "update"),
+    include_in_schema=False,
+)
+async def resend_purchase_order_page(
+    purchase_order_id: FromPath[uuid.UUID], db: DB, purchases: PurchasesDep
+) -> Template | Redirect:
+    return await _acted(purchases, db, purchase_order_id, "resend")
 
 
 PURCHASE_PAGES = [
@@ -193,6 +279,10 @@ PURCHASE_PAGES = [
             create_purchase_order_page,
             purchase_order_page,
             receive_purchase_order_page,
+            cancel_purchase_order_page,
+            resend_purchase_order_page,
+            edit_purchase_order_page,
+            revise_purchase_order_page,
         ],
         dependencies=DEPENDENCIES,
     )

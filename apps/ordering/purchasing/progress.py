@@ -28,6 +28,8 @@ ORDER_EVENTS = frozenset(
 )
 RECEIVED = frozenset({"received", "completed"})
 ENDED = ("rejected", "cancelled")
+# what the supplier answered to a cancellation or a change it could not make: kept while the order goes on
+KEPT_ANSWERS = ("cancel_refused", "revision_refused")
 
 
 class Outcome:
@@ -146,6 +148,8 @@ async def follow(session: AsyncSession, order: PurchaseOrder, values: Mapping[st
     if order.status in ENDED and reason:
         said = {"message": N_("The supplier says: %(reason)s"), "params": {"reason": str(reason)[:1000]}}
         refusal = {"code": f"order_{order.status}", "messages": [said]}
+    if refusal is None and order.status not in ENDED and (order.refusal or {}).get("code") in KEPT_ANSWERS:
+        refusal = order.refusal
     changed = before != (order.status, order.sales_order_number, order.total, order.currency) or (
         refusal != order.refusal
     )

@@ -21,6 +21,16 @@ class PurchaseOrderIn(Strict):
     note: Multiline | None = None
 
 
+class PurchaseOrderRevisionIn(Strict):
+    """New lines and details for a purchase order the supplier refused (sent again) or that awaits its
+    approval (the supplier's order is replaced by one placed from it)."""
+
+    lines: list[LineBody]
+    ship_to: Multiline
+    requested_delivery_date: date | None = None
+    note: Multiline | None = None
+
+
 class SupplierOut(Out, kw_only=True):
     tenant_id: uuid.UUID
     name: str
@@ -56,6 +66,8 @@ class PurchaseOrderSummaryOut(Out, kw_only=True):
     refusal: str | None  # the reason, in your language
     receipt_requested_at: datetime | None  # when you said the goods arrived
     received_at: datetime | None  # when the goods went into your stock
+    revision: int  # times it was changed and sent again
+    cancel_requested_at: datetime | None  # you asked the supplier to cancel; its answer clears it
     created_at: datetime
 
 

@@ -24,8 +24,8 @@ from apps.ordering import placing, workflow
 from apps.ordering.models import Order
 from apps.ordering.purchasing.demo import load_purchase_orders
 from apps.ordering.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from apps.ordering.purchasing.orders import CANCEL_REQUESTED, REVISED, SENT
 from apps.ordering.purchasing.orders import RECEIVED as RECEIPT
-from apps.ordering.purchasing.orders import SENT
 from apps.ordering.purchasing.progress import Outcome, follow, progress_of
 from apps.ordering.system import upstream_orders
 from portal.errors import DomainError, ValidationFailed
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from portal.services import Services
 
 PRODUCT_OBJECT = "ordering.product"
+# the comment on the supplier's order's timeline (kept as written: the supplier's staff read it)
+CANCELLED_BY_PARTNER = "Cancelled by the partner's purchase order"
+REPLACED_BY_REVISION = "Replaced by the partner's revised purchase order"
 
 
 def refusal_of(error: DomainError) -> dict[str, Any]:
@@ -55,7 +58,7 @@ class PurchaseOrderSync:
     name = "ordering.purchase_order"
     label = N_("Purchase orders")
     direction = "up"
-    events = frozenset({SENT, RECEIPT})
+    events = frozenset({SENT, RECEIPT, REVISED, CANCEL_REQUESTED})
     source_fields = ("number", "ship_to", "note", "requested_delivery_date")
     target_fields = {"po_number": "text", "ship_to": "text", "note": "text", "requested_delivery_date": "text"}
     required_targets = frozenset({"ship_to"})
@@ -80,12 +83,12 @@ class PurchaseOrderSync:
         self, session: AsyncSession, pair: Any, ids: Sequence[uuid.UUID] | None, after: uuid.UUID | None, limit: int
     ) -> list[tuple[uuid.UUID, dict[str, Any], bool]]:
         """In the partner's workspace: its purchase orders to this supplier (named, or those still waiting
-        for it after `after`, by id), with their lines."""
+        for it after `after`, by id: sent, or asked to be cancelled), with their lines."""
         query = select(PurchaseOrder).where(PurchaseOrder.supplier_tenant_id == pair.upstream_id)
         if ids is not None:
             query = query.where(PurchaseOrder.id.in_(sorted(ids)))
         else:
-            query = query.where(PurchaseOrder.status == "sent").limit(limit)
+            query = query.where(_waiting()).limit(limit)
             if after is not None:
                 query = query.where(PurchaseOrder.id > after)
         orders = list(await session.scalars(query.order_by(PurchaseOrder.id)))
@@ -109,27 +112,33 @@ class PurchaseOrderSync:
                     else None,
                     "lines": [(str(line.product_id), line.sku, line.quantity) for line in lines[order.id]],
                     "receipt": order.receipt_requested_at is not None,
+                    "revision": order.revision,
+                    "cancel": order.cancel_requested_at is not None,
                 },
-                order.status != "refused",
+                order.status not in ("refused", "cancelled") or order.cancel_requested_at is not None,
             )
             for order in orders
         ]
 
     async def count(self, session: AsyncSession, pair: Any) -> int:
-        query = select(func.count()).where(
-            PurchaseOrder.supplier_tenant_id == pair.upstream_id, PurchaseOrder.status == "sent"
-        )
+        query = select(func.count()).where(PurchaseOrder.supplier_tenant_id == pair.upstream_id, _waiting())
         return int(await session.scalar(query) or 0)
 
     async def apply(self, session: AsyncSession, services: Services, handover: Any) -> Outcome:
         """In the upstream's workspace: the sales order placed for the partner's enterprise, once (the
         mapping table, and the order's own unique reference to the purchase order, say it exists); once
         the partner says the goods arrived, the order is received."""
-        existing = handover.target_id or await session.scalar(
-            select(Order.id).where(Order.purchase_order_id == handover.source_id)
-        )
+        existing = await session.scalar(select(Order).where(Order.purchase_order_id == handover.source_id))
+        revision = int(handover.values.get("revision") or 0)
+        if handover.values.get("cancel"):
+            return await _cancelled(session, services, handover, existing)
+        if existing is not None and (existing.purchase_order_revision or 0) < revision:
+            return await _replaced(session, services, handover, existing)
         if existing is not None:
-            return await _received(session, services, handover, existing)
+            return await _received(session, services, handover, existing.id)
+        return await self._place(session, services, handover)
+
+    async def _place(self, session: AsyncSession, services: Services, handover: Any) -> Outcome:
         wanted: list[tuple[uuid.UUID, str, int]] = [
             (uuid.UUID(product_id), sku, quantity) for product_id, sku, quantity in handover.values["lines"]
         ]
@@ -155,6 +164,7 @@ class PurchaseOrderSync:
                     requested_delivery_date=_date(mapped.get("requested_delivery_date")),
                     purchase_order_id=handover.source_id,
                 )
+                order.purchase_order_revision = int(handover.values.get("revision") or 0)
         except DomainError as error:
             return Outcome("refused", answer={"refusal": refusal_of(error)})
         return Outcome("created", order.id, order, answer=progress_of(order, {}))
@@ -165,16 +175,60 @@ class PurchaseOrderSync:
 
     async def answer(self, session: AsyncSession, source_id: uuid.UUID, handled: Any) -> PurchaseOrder | None:
         """In the partner's workspace: the supplier's answer on the purchase order."""
-        if handled.outcome not in ("created", "refused"):
+        if handled.outcome not in ("created", "refused", "cancelled", "kept"):
             return None
         order = await session.scalar(select(PurchaseOrder).where(PurchaseOrder.id == source_id).with_for_update())
         if order is None:
             return None
         if handled.outcome == "refused":
             order.status, order.refusal = "refused", handled.answer["refusal"]
+        elif handled.outcome == "cancelled":
+            # never placed (or its order cancelled already): cancelled here; an order cancelled now
+            # brings its own status back
+            order.cancel_requested_at = None
+            if order.status in ("sent", "refused"):
+                order.status = "cancelled"
+        elif handled.outcome == "kept":
+            # the supplier could not cancel its order: the purchase order goes on, with the reason
+            order.cancel_requested_at, order.refusal = None, handled.answer["refusal"]
         elif order.status == "sent":
             await follow(session, order, handled.answer)
         return order
+
+
+async def _cancelled(session: AsyncSession, services: Services, handover: Any, order: Order | None) -> Outcome:
+    """The partner asked to cancel: the supplier's order is cancelled through the ordering app's own
+    transition (its reservation released, an approved order's debit reversed), or kept with the reason
+    it cannot be (shipped meanwhile, payments matched)."""
+    if order is None or order.status == "cancelled":
+        return Outcome("cancelled", order.id if order else None, order)
+    orders = await upstream_orders(services, session, handover.pair.upstream_id)
+    try:
+        async with session.begin_nested():
+            await workflow.cancel(orders, order.id, CANCELLED_BY_PARTNER)
+    except DomainError as error:
+        return Outcome("kept", order.id, order, answer={"refusal": {**refusal_of(error), "code": "cancel_refused"}})
+    return Outcome("cancelled", order.id, order)
+
+
+async def _replaced(session: AsyncSession, services: Services, handover: Any, order: Order) -> Outcome:
+    """A revision of a purchase order whose supplier's order awaits approval: that order is cancelled
+    (and no longer answers for the purchase order) and one is placed from the revision, under the same
+    checks; if the revision is refused, the purchase order is refused with the reason. An order taken
+    further meanwhile (approved, shipped) is kept, and the revision refused."""
+    if order.status != "submitted":
+        refusal = {
+            "code": "revision_refused",
+            "messages": [{"message": N_("The supplier has taken the order further; it can no longer be changed"),
+                          "params": {}}],
+        }  # fmt: skip
+        return Outcome("kept", order.id, order, answer={"refusal": refusal})
+    orders = await upstream_orders(services, session, handover.pair.upstream_id)
+    async with session.begin_nested():
+        await workflow.cancel(orders, order.id, REPLACED_BY_REVISION)
+        order.purchase_order_id = None
+        await session.flush()
+    return await PURCHASE_ORDERS._place(session, services, handover)
 
 
 async def _received(session: AsyncSession, services: Services, handover: Any, order_id: uuid.UUID) -> Outcome:
@@ -184,6 +238,11 @@ async def _received(session: AsyncSession, services: Services, handover: Any, or
     orders = await upstream_orders(services, session, handover.pair.upstream_id)
     await workflow.receive(orders, order_id, None)
     return Outcome("updated", order.id, order)
+
+
+def _waiting() -> Any:
+    """Purchase orders waiting for the supplier: sent (or sent again), or asked to be cancelled."""
+    return (PurchaseOrder.status == "sent") | PurchaseOrder.cancel_requested_at.is_not(None)
 
 
 def _date(value: Any) -> date | None:
