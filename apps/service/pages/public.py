@@ -40,7 +40,7 @@ def _refused(error: DomainError) -> Template:
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
     return Template(
         "service/public/refused.html",
-        context={"error": message_of(error)},
+        context={"error": message_of(error), "public_page": True},
         status_code=error.status,
         headers=headers,
     )

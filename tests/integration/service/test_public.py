@@ -230,6 +230,7 @@ def test_revoked_wrong_and_expired_addresses_are_not_found(client: TestClient, w
     run_with_database(client.app.state.services.settings, expire)
     expired = client.get(f"/service/t/{link}")
     assert expired.status_code == 404 and "not valid" in expired.text
+    assert "Sign in" not in expired.text.split("</header>", 1)[0]  # a customer's page: no menu
 
 
 def test_staff_print_labels_and_make_or_revoke_their_address(client: TestClient, world: World) -> None:
