@@ -24,7 +24,7 @@ class DemoTenant:
     name: str
     slug: str
     admin: tuple[str, str]
-    staff: tuple[tuple[str, str], ...]
+    staff: tuple[tuple[str, str, tuple[str, ...]], ...]  # (name, email, role keys)
     locale: str
 
 
@@ -33,14 +33,18 @@ DEMO_TENANTS = (
         "Acme Pumps",
         "acme-pumps",
         ("Ann Admin", "ann@acme-pumps.example"),
-        (("Oscar Orders", "oscar@acme-pumps.example"), ("Chen Channel", "chen@acme-pumps.example")),
+        (
+            ("Oscar Orders", "oscar@acme-pumps.example", ("staff",)),
+            # the preset channel manager (roles/presets.py): the conflict queue, leads and commissions are his
+            ("Chen Channel", "chen@acme-pumps.example", ("staff", "channel_manager")),
+        ),
         "en",
     ),
     DemoTenant(
         "北辰阀门 Borealis Valves",
         "borealis-valves",
         ("王丽", "wang.li@borealis.example"),
-        (("刘洋", "liu.yang@borealis.example"),),
+        (("刘洋", "liu.yang@borealis.example", ("staff",)),),
         "zh_CN",
     ),
 )
@@ -61,9 +65,9 @@ async def load_demo(services: Services) -> list[dict[str, str]]:
                 )
         async with services.db.session(tenant_context(tenant.id, channel="cli")) as session:
             staff = services.staff(session)
-            for name, email in demo.staff:
+            for name, email, roles in demo.staff:
                 if await session.scalar(select(InternalUser.id).where(InternalUser.email == email)) is None:
-                    await staff.create(NewStaff(email, name, DEMO_PASSWORD, ("staff",), demo.locale))
+                    await staff.create(NewStaff(email, name, DEMO_PASSWORD, roles, demo.locale))
             await add_demo_holidays(session, demo.slug)
         context["tenants"][demo.slug] = tenant.id
         logins.append(
@@ -77,7 +81,7 @@ async def load_demo(services: Services) -> list[dict[str, str]]:
         )
         logins.extend(
             {"workspace": demo.slug, "email": email, "password": DEMO_PASSWORD, "role": "staff", "tenant": demo.name}
-            for _name, email in demo.staff
+            for _name, email, _roles in demo.staff
         )
     for component in load_components():
         if component.demo is not None:

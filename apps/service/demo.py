@@ -11,30 +11,34 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product
-from apps.service import workflow
+from apps.service import lifecycle, workflow
 from apps.service.dealer.tickets import DealerTicketIn, DealerTickets
 from apps.service.dispatch.models import DispatchRule, DispatchRulePartner
 from apps.service.field.demo import load_field_work
 from apps.service.field.models import FieldEntry
 from apps.service.field.steps import FieldWork, Location
-from apps.service.models import Device, Ticket, TicketEvent
+from apps.service.models import Device, Ticket, TicketEvent, TicketPause
 from apps.service.objects import PARTNER_JOB, PARTNER_SETTLEMENT, PARTNER_TICKET, SETTLEMENT, TICKET
 from apps.service.parts.demo import load_parts
 from apps.service.settlement import fees
 from apps.service.settlement.models import SettlementLine
 from apps.service.settlement.settlements import Settlements
+from apps.service.sla import clock
+from apps.service.sla.policy import warning_percent
 from apps.service.tickets import Tickets
 from interconnect.models import EnterpriseLink, Membership, Region
 from interconnect.people import NewPerson, People
 from portal.actor import Actor
+from portal.calendars.arithmetic import BusinessCalendar
+from portal.calendars.service import business_calendar
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.demo import DEMO_PASSWORD
@@ -59,8 +63,10 @@ class Plan:
     # (status, type, priority, symptoms, contact, phone, days ago)
     tickets: tuple[tuple[str, str, str, str, str, str, int], ...]
     notes: dict[str, str]
-    # spare parts and field work: the notes of the shipped and the waiting parts request, the work note
-    # on the ticket on site, and where that site is
+    # spare parts and field work: the catalog SKU prefixes of the parts stocked (a product of each, in turn),
+    # the notes of the shipped and the waiting parts request, the work note on the ticket on site, and
+    # where that site is
+    parts: tuple[str, ...] = ()
     parts_notes: tuple[str, str] = ("", "")
     field_note: str = ""
     site: tuple[float, float] = (0.0, 0.0)
@@ -119,7 +125,8 @@ ACME = Plan(
         "resolve": "Replaced the mechanical seal and tested for 30 minutes",
         "cancel": "The customer fixed it themselves",
     },
-    parts_notes=("Opening stock of seals and bearings", "Seal kits for the summer season"),
+    parts=("SG-", "IM-", "SG-"),  # mechanical seals and impellers
+    parts_notes=("Opening stock of seals and impellers", "Seal kits for the summer season"),
     field_note="The pressure switch sticks when the pump room is hot; cleaned it and replaced the seal.",
     site=(45.756967, 126.642464),
     fees=(
@@ -164,7 +171,8 @@ BOREALIS = Plan(
         "resolve": "已更换阀杆密封并试压 30 分钟",
         "cancel": "客户取消了本次服务",
     },
-    parts_notes=("首批备件：密封件和阀杆", "夏季检修用的密封套件"),  # noqa: RUF001
+    parts=("BJ-", "BJ-", "BJ-"),  # seals of three sizes
+    parts_notes=("首批备件：各规格密封件", "夏季检修用的密封套件"),  # noqa: RUF001
     field_note="阀杆密封老化导致渗漏，已更换密封并紧固压盖。",  # noqa: RUF001
     site=(39.904211, 116.407395),
     fees=(
@@ -194,18 +202,6 @@ PATHS["closed"] = (*PATHS["confirmed"], ("close", "staff"))
 PATHS["cancelled"] = (*PATHS["dispatched"], ("cancel", "staff"))
 # the statuses whose ticket had a part fitted on site
 FITTED = ("resolved", "confirmed", "closed")
-STAMPS = (
-    "created_at",
-    "dispatched_at",
-    "accepted_at",
-    "on_the_way_at",
-    "on_site_at",
-    "held_at",
-    "resolved_at",
-    "confirmed_at",
-    "closed_at",
-    "cancelled_at",
-)
 
 
 async def load_service(services: Services, context: dict[str, Any]) -> None:
@@ -393,14 +389,17 @@ async def _tickets(
     head = next(m for m in members if m.is_enterprise_admin)
     dispatcher = Tickets(session, policy, await _actor_of(session, policy, tenant_id, head, partner), PARTNER_TICKET)
     engineers = [m for m in members if not m.is_enterprise_admin and m.status == "active"]
-    parts = list(
-        await session.scalars(
+    parts: list[Product] = []
+    for prefix in plan.parts:
+        taken = [p.id for p in parts]
+        part = await session.scalar(
             select(Product)
-            .where(or_(*(Product.sku.startswith(prefix) for prefix in plan.skus)))
+            .where(Product.sku.startswith(prefix), Product.listed.is_(True), Product.id.not_in(taken))
             .order_by(Product.sku)
-            .limit(3)
+            .limit(1)
         )
-    )
+        if part is not None:
+            parts.append(part)
     await load_parts(staff, dispatcher, parts, plan.parts_notes)
     for index, (status, kind, priority, symptoms, contact, phone, days) in enumerate(plan.tickets):
         device = _device_for(devices, index, status)
@@ -425,7 +424,7 @@ async def _tickets(
             site = Location(*plan.site, accuracy_m=15)
             part = parts[0] if parts else None
             await load_field_work(services.attachments, engineer, ticket.id, part, site, plan.field_note)
-        await _date_back(session, ticket.id, days)
+        await _date_back(session, ticket.id, days, index)
     if dealer is not None and plan.dealer_ticket is not None:
         await _dealer_ticket(
             session, policy, tenant_id, plan.dealer_ticket, dealer, devices, staff, dispatcher, partner
@@ -501,20 +500,102 @@ async def _settlement(
             )
 
 
-async def _date_back(session: AsyncSession, ticket_id: uuid.UUID, days: int) -> None:
-    """The demo's tickets spread over past weeks: the ticket and its timeline move back in time."""
-    if days == 0:
-        return
-    shift = timedelta(days=days)
+# Business minutes each step takes after the one before (the demo's pace); accepting (or handing back) and
+# resolving take a share of the ticket's own targets instead, more than all of it where the demo misses one.
+PACE = {
+    "dispatch": 15,
+    "assign": 10,
+    "start": 60,
+    "arrive": 45,
+    "hold": 60,
+    "confirm": 240,
+    "close": 480,
+    "cancel": 120,
+}
+MET, MISSED = 0.5, 1.4
+
+
+def _misses(index: int) -> tuple[bool, bool]:
+    """Whether the plan's `index`th ticket misses its response, its resolution target: a few of each."""
+    return index % 4 == 0, index % 3 == 1
+
+
+def _moments(
+    calendar: BusinessCalendar, events: list[TicketEvent], ticket: Ticket, opened: datetime, late: tuple[bool, bool]
+) -> list[datetime]:
+    """When each of the ticket's timeline entries happened, the first (its opening) at `opened`."""
+    moments: list[datetime] = []
+    at = opened
+    for event in events:
+        if not moments:
+            at = opened
+        elif event.action in ("accept", "reject") and ticket.response_minutes:
+            at = calendar.add(at, timedelta(minutes=ticket.response_minutes * (MISSED if late[0] else MET)))
+        elif event.action == "resolve" and ticket.resolution_minutes:
+            goal = calendar.add(opened, timedelta(minutes=ticket.resolution_minutes * (MISSED if late[1] else MET)))
+            at = max(goal, calendar.add(at, timedelta(minutes=30)))
+        else:
+            at = calendar.add(at, timedelta(minutes=PACE.get(event.action, 30)))
+        moments.append(at)
+    return moments
+
+
+async def _date_back(session: AsyncSession, ticket_id: uuid.UUID, days: int, index: int) -> None:
+    """The demo's tickets spread over past weeks: the ticket opened about `days` ago and each step of its
+    timeline taken at the demo's pace in business time, its service-level due instants counted from those
+    moments as the clocks count them (apps.service.sla.clock), so some targets are met and some missed. A
+    clock still running past its due instant is left to the timer job, which marks it as it would."""
     await session.flush()
     ticket = await session.scalar(select(Ticket).where(Ticket.id == ticket_id))
     assert ticket is not None
-    for stamp in STAMPS:
-        value = getattr(ticket, stamp)
-        if value is not None:
-            setattr(ticket, stamp, value - shift)
-    for event in await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)):
-        event.at -= shift
-    for entry in await session.scalars(select(FieldEntry).where(FieldEntry.ticket_id == ticket_id)):
-        entry.at -= shift
+    events = list(
+        await session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.at, TicketEvent.id)
+        )
+    )
+    if days == 0 or not events:
+        return
+    calendar = await business_calendar(session)
+    now = utcnow()
+    opened = now - timedelta(days=days)
+    late = _misses(index)
+    moments = _moments(calendar, events, ticket, opened, late)
+    for _ in range(5):  # the last step must lie in the past: start earlier by as much as it overshoots
+        overshoot = moments[-1] - (now - timedelta(minutes=5))
+        if overshoot <= timedelta():
+            break
+        opened -= overshoot + timedelta(hours=1)
+        moments = _moments(calendar, events, ticket, opened, late)
+    ticket.created_at = moments[0]
+    for event, moment in zip(events, moments, strict=True):
+        event.at = moment
+        stamp = lifecycle.STAMPS.get(event.to_status)
+        if stamp is not None and event.to_status != event.from_status:
+            setattr(ticket, stamp, moment)
+        if event.to_status in clock.PAUSED and event.from_status not in clock.PAUSED:
+            for pause in await session.scalars(select(TicketPause).where(TicketPause.ticket_id == ticket_id)):
+                pause.started_at = moment
+        if event.action == "arrive":
+            entries = await session.scalars(
+                select(FieldEntry).where(FieldEntry.ticket_id == ticket_id).order_by(FieldEntry.at, FieldEntry.id)
+            )
+            for number, entry in enumerate(entries, start=1):
+                entry.at = moment + timedelta(minutes=10 * number)
+    percent = await warning_percent(session)
+    clock.schedule_resolution(ticket, calendar, percent, timedelta())
+    if ticket.resolution_due_at is not None and ticket.resolution_warn_at is not None:
+        stopped = ticket.resolved_at or ticket.held_at
+        ticket.resolution_breached = ticket.resolved_at is not None and ticket.resolved_at > ticket.resolution_due_at
+        ticket.resolution_warned = stopped is not None and stopped > ticket.resolution_warn_at
+    if ticket.response_minutes is not None and ticket.dispatched_at is not None:
+        ticket.response_due_at = calendar.add(ticket.dispatched_at, timedelta(minutes=ticket.response_minutes))
+        ticket.response_warn_at = calendar.add(
+            ticket.dispatched_at, timedelta(minutes=ticket.response_minutes) * percent / 100
+        )
+        answered = next((e.at for e in reversed(events) if e.action in ("accept", "reject")), None)
+        ticket.response_breached = (
+            ticket.accepted_at is not None and answered is not None and answered > ticket.response_due_at
+        )
+        ticket.response_warned = answered is not None and answered > ticket.response_warn_at
+    ticket.next_sla_check_at = clock.next_check(ticket)
     await session.flush()

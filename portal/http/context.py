@@ -68,7 +68,10 @@ class RequestContextMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         services = Litestar.from_scope(scope).state.services
         path: str = scope["path"]
-        lookups = [] if path.startswith(_UNAUTHENTICATED_PREFIXES) else self._lookups(services.sessions, scope, path)
+        # a page for anybody that acts for nobody (`opt={"anonymous": True}`: a customer's link) looks no one up
+        handler = scope.get("route_handler")
+        anonymous = path.startswith(_UNAUTHENTICATED_PREFIXES) or (handler is not None and handler.opt.get("anonymous"))
+        lookups = [] if anonymous else self._lookups(services.sessions, scope, path)
         actor: Actor | None = None
         session: AsyncSession | None = None
         writes = may_write(scope)

@@ -1,14 +1,18 @@
 """Bar charts as pages draw them: inline SVG laid out on the server (no script, nothing fetched), each bar
 optionally a link (to the list the figure counts), with the same figures as a table for screen readers
-and copying. `bar_chart()` works out the geometry; the kit's `kit/charts.html` macro draws it."""
+and copying. `bar_chart()` works out the geometry; the kit's `kit/charts.html` macro draws it.
+
+The drawing is as wide as its card and HEIGHT pixels high, never scaled: bars are placed across in
+percent of the width and up in pixels, so every chart's labels are the same size whatever its card's
+width (a scaled drawing wrote them tiny in a narrow card and huge in a wide one)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# The drawing box: bars are laid out in it and the SVG scales to its card's width.
-WIDTH, HEIGHT, TOP = 560, 180, 18
+# Across, in percent of the drawing's width; up, in pixels (TOP leaves room for the figure above a bar).
+WIDTH, HEIGHT, TOP = 100, 180, 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,11 +22,11 @@ class Bar:
     shown: str  # the figure written above the bar and in the table
     href: str | None  # where the bar leads: the list the figure counts
     title: str  # the bar's tooltip and table row: the full label
-    x: float
-    y: float
-    width: float
-    height: float
-    middle: float
+    x: float  # percent of the width
+    y: float  # pixels
+    width: float  # percent of the width
+    height: float  # pixels
+    middle: float  # percent of the width
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,8 @@ class Person:
 ACME = "acme-pumps"
 ACME_ADMIN = Person("Ann Admin", "ann@acme-pumps.example", ACME)
 ACME_ORDER_DESK = Person("Oscar Orders", "oscar@acme-pumps.example", ACME)
+# Holds the preset channel manager role (and reads everything, as staff).
+ACME_CHANNEL_MANAGER = Person("Chen Channel", "chen@acme-pumps.example", ACME)
 EAST_DEALER = "East Dealer"
 # East Dealer's admin holds the preset deal registrar role (the demo gives it to every enterprise admin).
 EAST_DEALER_ADMIN = Person("Eve East", "eve@ed.acme-pumps.example", ACME)

@@ -2,8 +2,8 @@
 sees who it is only then, and converts it into an account, a contact and a protected registered deal;
 West Dealer, registering the same customer, is refused by its name and, by its phone under another name,
 lands in the conflict queue; the channel manager looks at the two side by side and keeps East Dealer's
-(rejecting West Dealer's); the deal is won, and its commission line shows on East Dealer's commissions
-page and, once the month's statements are made, on its statement page."""
+(rejecting West Dealer's) and moves it to won on the same page; its commission line shows on East
+Dealer's commissions page and, once the month's statements are made, on its statement page."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.support import (
     ACME,
-    ACME_ADMIN,
+    ACME_CHANNEL_MANAGER,
     EAST_DEALER,
     EAST_DEALER_ADMIN,
     Person,
@@ -32,9 +32,7 @@ from tests.e2e.support import (
     table_rows,
 )
 
-# The channel manager's work is done by Acme's admin: the demo gives no staff member the preset
-# channel manager role.
-CHANNEL_MANAGER = ACME_ADMIN
+CHANNEL_MANAGER = ACME_CHANNEL_MANAGER
 WEST_DEALER = "West Dealer"
 WEST_DEALER_ADMIN = Person("Will West", "will@wd.acme-pumps.example", ACME)
 PORTAL = f"/p/{ACME}/agent"
@@ -135,13 +133,18 @@ def keep_the_first(manager: Page, company: str, trading_name: str) -> None:
 
 
 def win_the_deal(manager: Page, company: str) -> None:
-    """The console has no page to move a deal's stage: the staff API is what the manufacturer uses."""
-    deals = staff_api(manager, CHANNEL_MANAGER, f"/api/agent/deals?limit=200&q={company}")
-    found = [deal for deal in deals["items"] if deal["customer_name"] == company]
-    assert len(found) == 1, [deal["customer_name"] for deal in deals["items"]]
-    path = f"/api/agent/deals/{found[0]['id']}"
-    won = staff_api(manager, CHANNEL_MANAGER, path, method="PATCH", data={"stage": "won"})
-    assert won["stage"] == "won", won
+    """On the deal registrations page, the deal's own stage form (the deal list is the newest first)."""
+    deals = manager.locator("section").filter(has=manager.get_by_role("heading", name="Deals across partners"))
+    row = deals.locator("tr").filter(has_text=company)
+    form = row.locator("form")
+    expect(form.locator("option")).to_have_text(["Registered", "Qualified", "Won", "Lost"])
+    fill_form(form, {"stage": "won"})
+    submit(form, "Move")
+    expect(manager.get_by_role("status")).to_have_text("The deal's stage is changed.")
+    expect(row.locator('select[name="stage"]')).to_have_value("won")
+    screenshot(manager, "agent-4b-deal-won")
+    deals_found = staff_api(manager, CHANNEL_MANAGER, f"/api/agent/deals?limit=200&q={company}")
+    assert [d["stage"] for d in deals_found["items"] if d["customer_name"] == company] == ["won"]
 
 
 def commission_on_the_statement(dealer: Page, manager: Page, company: str) -> None:

@@ -103,7 +103,12 @@ def open_ticket_as_customer(customer: Page, url: str, serial: str) -> tuple[str,
     main = customer.locator("main")
     expect(customer.locator("h1")).to_have_text("Report a problem with this device")
     expect(main).to_contain_text(serial)
-    expect(main).to_contain_text("Acme Pumps")
+    # the manufacturer's brand heads the page, and no menu: only the language switch
+    header = customer.locator("header")
+    expect(header.locator(".brand")).to_have_text("Acme Pumps")
+    expect(header.locator('img[src="/p/acme-pumps/logo"]')).to_be_visible()
+    expect(header.get_by_role("link")).to_have_count(0)
+    expect(header.get_by_role("button")).to_have_text(["中文"])
     assert horizontal_overflow(customer) == 0, "the device page is wider than the phone"
     form = main.locator("form")
     trap = form.locator('[name="website"]').bounding_box()  # the honeypot is out of a person's sight
@@ -288,6 +293,9 @@ def targets_met_and_closed(manager: Page, number: str) -> None:
     expect(facts).to_contain_text("Response due")
     expect(facts).to_contain_text("Resolution due")
     expect(facts.locator(".sla-breached")).to_have_count(0)  # neither target missed
+    expect(facts.locator(".sla-met")).to_have_text(["Target met", "Target met"])  # each says so
+    expect(manager.locator("ol.timeline")).to_contain_text("The customer confirmed the work")
+    expect(manager.locator("ol.timeline")).not_to_contain_text("Confirm for the customer")
     expect(manager.locator("#field")).to_contain_text("Customer signed: Ms Gao")
     screenshot(manager, "service-7-manager-ticket")
     submit(manager.locator("form.action-close"), "Close")

@@ -173,6 +173,7 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     },
     ("PATCH", "/api/partner/deals/{deal_id:uuid}"): {"customer_name": "Intruded"},
     ("PATCH", "/api/agent/deals/{deal_id:uuid}"): {"customer_name": "Intruded"},
+    ("POST", "/console/agent/registrations/deals/{deal_id:uuid}/stage"): {"stage": "lost"},
     ("POST", "/api/agent/deals/{deal_id:uuid}/team"): {"membership_id": "00000000-0000-7000-8000-000000000000"},
     ("POST", "/api/partner/ordering/orders/{order_id:uuid}/cancel"): {"comment": "Intruded"},
     ("PATCH", "/api/partner/ordering/addresses/{address_id:uuid}"): {"label": "Intruded", "is_default": True},

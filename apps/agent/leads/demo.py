@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.agent.leads import rules
 from apps.agent.leads.models import AssignmentRule, Lead, LeadEvent, LeadExtension, LeadPool
 from apps.agent.objects import PARTNER_LEAD
-from interconnect.models import Membership, PartnerType
+from interconnect.models import Membership, PartnerType, Region
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
 from portal.identity.models import InternalUser
@@ -50,6 +50,17 @@ LEADS = {
     ),
 }
 
+# Each manufacturer's pool and its fallback rule, in its own language, and the regions its leads are in
+# (the service demo's, which it finds by code when it runs after this).
+POOLS = {
+    "acme-pumps": ("Open leads", "Everything else into the pool"),
+    "borealis-valves": ("公共线索池", "其余线索进入公共池"),
+}
+REGIONS = {
+    "acme-pumps": (("EAST", "East"), ("NORTH", "North")),
+    "borealis-valves": (("HD", "华东"), ("HB", "华北")),
+}
+
 
 async def load_leads(services: Services, context: dict[str, Any]) -> None:
     for slug, tenant_id in context["tenants"].items():
@@ -63,13 +74,31 @@ async def load_leads(services: Services, context: dict[str, Any]) -> None:
             if upstream is None:
                 continue
             await _data_levels(session)
-            await _leads(session, upstream, leads)
+            regions = await _regions(session, REGIONS[slug])
+            await _leads(session, upstream, leads, POOLS[slug], regions)
             await policy_changed(session, tenant_id)
 
 
-async def _leads(session: AsyncSession, upstream: Any, leads: tuple[tuple[str, str, str | None], ...]) -> None:
+async def _regions(session: AsyncSession, wanted: tuple[tuple[str, str], ...]) -> list[Any]:
+    known = {r.code: r.id for r in await session.scalars(select(Region))}
+    for code, name in wanted:
+        if code not in known:
+            region = Region(code=code, name=name)
+            session.add(region)
+            await session.flush()
+            known[code] = region.id
+    return [known[code] for code, _name in wanted]
+
+
+async def _leads(
+    session: AsyncSession,
+    upstream: Any,
+    leads: tuple[tuple[str, str, str | None], ...],
+    names: tuple[str, str],
+    regions: list[Any],
+) -> None:
     pool = LeadPool(
-        name="Open leads",
+        name=names[0],
         enterprise_limit=5,
         person_limit=3,
         daily_claim_limit=10,
@@ -81,7 +110,7 @@ async def _leads(session: AsyncSession, upstream: Any, leads: tuple[tuple[str, s
     )
     session.add(pool)
     await session.flush()
-    session.add(AssignmentRule(position=100, name="Everything else into the pool", strategy="pool", pool_id=pool.id))
+    session.add(AssignmentRule(position=100, name=names[1], strategy="pool", pool_id=pool.id))
     first = await session.scalar(
         select(Membership)
         .where(Membership.is_enterprise_admin.is_(True), Membership.link_id.is_not(None))
@@ -95,6 +124,7 @@ async def _leads(session: AsyncSession, upstream: Any, leads: tuple[tuple[str, s
             product_line=line,
             contact_name=contact,
             phone=f"+86 138 0000 {1000 + number}",
+            region_id=regions[number % len(regions)],
             source="import",
             status="new",
             owner_id=upstream,

@@ -16,7 +16,8 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from apps.agent.dependencies import PARTNER_DEPENDENCIES, STAFF_DEPENDENCIES, RegistrationsDep
-from apps.agent.objects import PARTNER_OBJECT, STAFF_REGISTRATION
+from apps.agent.models import STAGES
+from apps.agent.objects import FIELDS, PARTNER_OBJECT, STAFF_OBJECT, STAFF_REGISTRATION
 from apps.agent.pages import STAGE_LABELS
 from apps.agent.registrations.schemas import HintsOut
 from apps.agent.registrations.service import Registrations
@@ -50,6 +51,7 @@ DONE = {
     "asked": N_("The extension is asked for; the manufacturer decides."),
     "decided": N_("The decision is saved."),
     "saved": N_("The protection days are saved."),
+    "staged": N_("The deal's stage is changed."),
 }
 
 
@@ -88,6 +90,17 @@ def labels() -> dict[str, Any]:
         "left_text": left_text,
         "money": money,
     }
+
+
+def _refusal(error: DomainError) -> str:
+    """Why a change was refused, each field named: "Stage: you may not change this field"."""
+    if isinstance(error, ValidationFailed):
+        names = dict(FIELDS)
+        return "; ".join(
+            f"{gettext(names[e.field])}: {gettext(e.message, **e.params)}" if e.field in names else gettext(e.message)
+            for e in error.errors
+        )
+    return refusal_of(error)
 
 
 def _notice(done: str | None) -> str | None:
@@ -207,6 +220,9 @@ async def _console_page(
     rows, total = await registrations.deals.page(None, PAGE_SIZE, (number - 1) * PAGE_SIZE)
     pending = await registrations.pending_extensions()
     settings = await registrations.settings()
+    deals = registrations.deals
+    # the stages the person may move a deal to: every one where their role may change the field
+    may_move = deals.policy.allows(deals.actor, (STAFF_OBJECT, "update")) and deals.field_rules().get("stage") is None
     return Template(
         "agent/registrations/console_registrations.html",
         context={
@@ -218,6 +234,7 @@ async def _console_page(
             "paging": paging(CONSOLE, {}, number, total, PAGE_SIZE),
             "names": await registrations.enterprise_names([*rows, *pending]),
             "settings": {"protection_days": settings.protection_days, "extension_days": settings.extension_days},
+            "stages": STAGES if may_move else (),
             "errors": errors or {},
             "refusal": refusal,
             "notice": _notice(done),
@@ -267,6 +284,22 @@ def _extension_decision(approve: bool) -> Any:
     return handler
 
 
+@post(f"{CONSOLE}/deals/{{deal_id:uuid}}/stage", opt=requires(STAFF_OBJECT, "update"), include_in_schema=False)
+async def stage_page(
+    deal_id: FromPath[uuid.UUID], data: Form, db: DB, registrations: RegistrationsDep
+) -> Template | Redirect:
+    """Move a deal to another stage, as the API's PATCH does: the field rules decide who may (a stage the
+    person may not set is refused, naming the field); a deal becoming won earns its commission."""
+    try:
+        async with db.begin_nested():
+            await registrations.deals.update(deal_id, {"stage": str(data.get("stage") or "")})
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return await _console_page(registrations, refusal=_refusal(error), status_code=error.status)
+    return Redirect(f"{CONSOLE}?done=staged")
+
+
 @post(f"{CONSOLE}/settings", opt=requires(STAFF_REGISTRATION, "update"), include_in_schema=False)
 async def settings_page(data: Form, db: DB, registrations: RegistrationsDep) -> Template | Redirect:
     numbers: dict[str, int] = {}
@@ -295,6 +328,7 @@ REGISTRATION_PAGES: list[Any] = [
             decide_page,
             _extension_decision(True),
             _extension_decision(False),
+            stage_page,
             settings_page,
         ],
         dependencies=STAFF_DEPENDENCIES,

@@ -1,7 +1,8 @@
 """The customer's pages, without an account (apps.service.public): a device's page from its QR label,
 `/service/d/{address}`, with the form to open a repair ticket; and the ticket's progress page,
 `/service/t/{link}`, where the customer follows it and, once resolved, confirms and rates it. A wrong,
-revoked or expired address is "not found" (404)."""
+revoked or expired address is "not found" (404). They wear the manufacturer's brand (`public_brand`: its
+name and logo, no menu of the portal's), whoever opens them."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from roles.access import policy_of
 
 AnyRequest = Request[Any, Any, Any]
 FIELDS = ("symptoms", "contact_name", "contact_phone", "contact_email")
+# The customer's pages act for nobody: whoever else is signed in in the same browser (staff scanning a
+# label) is not looked up, so they see the page as the customer does.
+ANYBODY = {**public(), "anonymous": True}
 
 
 def _public(services: Services) -> PublicService:
@@ -36,7 +40,7 @@ def _refused(error: DomainError) -> Template:
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
     return Template(
         "service/public/refused.html",
-        context={"error": message_of(error)},
+        context={"error": message_of(error), "public_page": True},
         status_code=error.status,
         headers=headers,
     )
@@ -46,6 +50,7 @@ def _device(
     service: PublicService, page: DevicePage, form: dict[str, str], errors: dict[str, str], status: int = 200
 ) -> Template:
     context = {
+        "public_brand": page.tenant,
         "page": page,
         "form": form,
         "errors": errors,
@@ -55,7 +60,7 @@ def _device(
     return Template("service/public/device.html", context=context, status_code=status)
 
 
-@get("/service/d/{address:str}", opt=public(), include_in_schema=False)
+@get("/service/d/{address:str}", opt=ANYBODY, include_in_schema=False)
 async def device_page(address: FromPath[str], db: DB, services: ServicesDep, request: AnyRequest) -> Template:
     service = _public(services)
     try:
@@ -65,7 +70,7 @@ async def device_page(address: FromPath[str], db: DB, services: ServicesDep, req
     return _device(service, page, {}, {})
 
 
-@post("/service/d/{address:str}", opt=public(), include_in_schema=False)
+@post("/service/d/{address:str}", opt=ANYBODY, include_in_schema=False)
 async def open_ticket(
     address: FromPath[str], data: Form, db: DB, services: ServicesDep, request: AnyRequest
 ) -> Template:
@@ -83,6 +88,7 @@ async def open_ticket(
     except Throttled as error:
         return _refused(error)
     context = {
+        "public_brand": page.tenant,
         "page": page,
         "ticket": opened.ticket,
         "link": opened.link,
@@ -93,11 +99,11 @@ async def open_ticket(
 
 
 def _progress_page(progress: Progress, link: str, status: int = 200, **extra: Any) -> Template:
-    context = {"progress": progress, "link": link, "errors": {}, "form": {}, **extra}
+    context = {"public_brand": progress.tenant, "progress": progress, "link": link, "errors": {}, "form": {}, **extra}
     return Template("service/public/progress.html", context=context, status_code=status)
 
 
-@get("/service/t/{link:str}", opt=public(), include_in_schema=False)
+@get("/service/t/{link:str}", opt=ANYBODY, include_in_schema=False)
 async def progress_page(link: FromPath[str], db: DB, services: ServicesDep, request: AnyRequest) -> Template:
     try:
         progress = await _public(services).progress(db, link, sign_in_client(request))
@@ -106,7 +112,7 @@ async def progress_page(link: FromPath[str], db: DB, services: ServicesDep, requ
     return _progress_page(progress, link)
 
 
-@post("/service/t/{link:str}", opt=public(), include_in_schema=False)
+@post("/service/t/{link:str}", opt=ANYBODY, include_in_schema=False)
 async def confirm(link: FromPath[str], data: Form, db: DB, services: ServicesDep, request: AnyRequest) -> Template:
     """Confirm and rate. The page is shown again from the same unit of work: the link was counted once."""
     service = _public(services)

@@ -287,6 +287,9 @@ def test_the_pages_show_statements_and_let_the_partner_review_and_the_upstream_a
     assert mine.status_code == 200 and PERIOD in mine.text and "500.00" in mine.text
     detail = client.get(f"{portal}/{statement['id']}")
     assert detail.status_code == 200 and won["customer_name"] in detail.text
+    # the review: accepting and disputing, each its own form with its own button naming the statement
+    assert "Review this statement" in detail.text and detail.text.count('<textarea name="note" rows="3"') == 1
+    assert ">Accept the statement</button>" in detail.text and ">Dispute the statement</button>" in detail.text
     accepted = submit(client, f"{portal}/{statement['id']}/accept", {}, form_page=f"{portal}/{statement['id']}")
     assert accepted.status_code in (302, 303)
     act_as(client, two.admin.cookie)

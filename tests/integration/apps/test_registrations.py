@@ -16,6 +16,7 @@ from litestar.testing import TestClient
 from sqlalchemy import update
 
 from apps.agent.models import Deal
+from apps.agent.objects import STAFF_OBJECT, STAFF_REGISTRATION
 from portal.config import Settings
 from portal.crm.models import Account
 from portal.db.context import tenant_context
@@ -26,7 +27,7 @@ from tests.integration.apps.support import Roles
 from tests.integration.apps.test_deals import deal_partners
 from tests.integration.apps.test_leads import agent, claim, lead, notices, pool, run_reminders
 from tests.integration.web.test_pages import act_as, submit
-from tests.world import Credential, Enterprise, World, add_enterprise, unique
+from tests.world import Credential, Enterprise, World, add_enterprise, add_user, unique, web_login
 
 PARTNER = "/api/partner/agent"
 STAFF = "/api/agent"
@@ -418,6 +419,55 @@ def test_the_pages_register_with_hints_and_decide_conflicts_side_by_side(client:
     act_as(client, world.b.admin.cookie)
     assert one.name not in client.get("/console/agent/registrations").text
     act_as(client, None)
+
+
+def test_the_console_moves_a_deals_stage_only_where_the_role_may_set_it(
+    client: TestClient, app: Litestar, settings: Settings, world: World
+) -> None:
+    one = agent(client, world)
+    made = register(client, one, customer_name=unique("Quarry Inn"))
+    console = "/console/agent/registrations"
+    action = f"{console}/deals/{made['id']}/stage"
+
+    # the channel manager: a form with every stage, the deal's own chosen; won is set here, never by the partner
+    email = f"cm-{uuid.uuid4().hex[:8]}@acme.example"
+    add_user(client, world.a.admin, email, "channel_manager")
+    act_as(client, web_login(client, world.a.slug, email))
+    page = client.get(console)
+    assert page.status_code == 200 and f'action="{action}"' in page.text
+    assert '<option value="won" >' in page.text and '<option value="registered" selected>' in page.text
+    moved = submit(client, action, {"stage": "won"}, form_page=console)
+    assert moved.status_code in (302, 303) and moved.headers["location"] == f"{console}?done=staged"
+    assert "The deal&#39;s stage is changed." in client.get(moved.headers["location"]).text
+    assert ok(call(client, one.admin, "GET", f"/api/partner/deals/{made['id']}"))["stage"] == "won"
+    unknown = submit(client, action, {"stage": "signed"}, form_page=console)
+    assert unknown.status_code == 422 and "Stage: must be one of registered, qualified, won, lost" in unknown.text
+
+    # a role whose field rule keeps the stage read-only: no form, and a post made anyway is refused by name
+    Roles(app, settings, world.a).define(
+        "deal_clerk",
+        "internal",
+        grants=[(STAFF_OBJECT, "read"), (STAFF_OBJECT, "update"), (STAFF_REGISTRATION, "read")],
+        fields={STAFF_OBJECT: {"stage": "read_only"}},
+        scopes={STAFF_OBJECT: "all"},
+    )
+    clerk = f"clerk-{uuid.uuid4().hex[:8]}@acme.example"
+    add_user(client, world.a.admin, clerk, "deal_clerk")
+    act_as(client, web_login(client, world.a.slug, clerk))
+    page = client.get(console)
+    assert page.status_code == 200 and made["customer_name"] in page.text and f'action="{action}"' not in page.text
+    refused = submit(client, action, {"stage": "lost"}, form_page=console)
+    assert refused.status_code == 422 and "Stage: you may not change this field" in refused.text
+    assert ok(call(client, one.admin, "GET", f"/api/partner/deals/{made['id']}"))["stage"] == "won"
+
+    # a staff member who only reads: no form, refused; the other tenant: not found
+    act_as(client, world.a.others["staff"].cookie)
+    assert f'action="{action}"' not in client.get(console).text
+    assert submit(client, action, {"stage": "lost"}, form_page=console).status_code == 403
+    act_as(client, world.b.admin.cookie)
+    assert submit(client, action, {"stage": "lost"}, form_page=console).status_code == 404
+    act_as(client, None)
+    assert ok(call(client, one.admin, "GET", f"/api/partner/deals/{made['id']}"))["stage"] == "won"
 
 
 @pytest.mark.postgres_only

@@ -206,6 +206,10 @@ def test_the_console_has_a_bell_and_an_inbox(client: TestClient, world: World) -
     client.cookies.set("portal_session", world.a.admin.cookie)
     home = client.get("/console")
     assert 'href="/console/notifications"' in home.text
+    # an inline drawing named by its label, not an emoji a browser without an emoji font shows as a box
+    bell = home.text.split('class="bell"', 1)[1].split("</a>", 1)[0]
+    assert 'aria-label="Notifications' in bell and '<svg class="bell-icon"' in bell and 'aria-hidden="true"' in bell
+    assert "\U0001f514" not in home.text
     inbox = client.get("/console/notifications")
     assert inbox.status_code == 200
     token = csrf_token(client, "/console/notifications")

@@ -89,6 +89,13 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
     assert {"day": "2026-10-10", "kind": "workday", "name": "国庆节调休上班", "hours": None} in borealis
     assert len([d for d in borealis if d["day"] == "2026-10-01"]) == 1
     assert any(d["name"] == "Christmas Day" for d in acme)
+    # Acme's channel manager holds the preset role (the conflict queue and the approvals are his); Borealis has none
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        managers = db.execute(
+            "SELECT t.slug, count(*) FROM policy_rules r JOIN tenants t ON t.id = r.tenant_id"
+            " WHERE r.ptype = 'g' AND r.v1 = 'r:channel_manager' GROUP BY t.slug"
+        ).fetchall()
+    assert managers == [("acme-pumps", 1)]
     # each manufacturer's leads: waiting in its pool, held by a partner, and one not placed, once
     with sqlite3.connect(tmp_path / "portal.db") as db:
         leads = db.execute(
@@ -119,6 +126,13 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
     last_day = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
     assert periods == [(f"{last_day:%Y-%m}",)]
     assert dict(funds) == {"acme-pumps": 1, "borealis-valves": 1}
+    # every lead in a region, in a pool named in the manufacturer's language
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        assert db.execute("SELECT count(*) FROM agent_leads WHERE region_id IS NULL").fetchone() == (0,)
+        pools = db.execute(
+            "SELECT t.slug, p.name FROM agent_lead_pools p JOIN tenants t ON t.id = p.tenant_id ORDER BY t.slug"
+        ).fetchall()
+    assert pools == [("acme-pumps", "Open leads"), ("borealis-valves", "公共线索池")]
     # each service partner's spare parts (a shipped request stocked it, one waits), a part fitted on each
     # finished ticket and field work on the ticket on site (a check-in, a note, a part, a photo), once
     with sqlite3.connect(tmp_path / "portal.db") as db:
@@ -135,6 +149,27 @@ def test_demo_loads_two_manufacturers_and_can_run_twice(tmp_path: Path) -> None:
         finished = {"acme-pumps": 4, "borealis-valves": 3}[slug]
         assert [kind for s, kind in entries if s == slug] == ["part"] * finished + ["check_in", "note", "part", "photo"]
     assert stocked >= 4
+    # the parts are seals and impellers from the catalog's spare parts, not whole pumps or valves
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        skus = {
+            sku
+            for (sku,) in db.execute(
+                "SELECT p.sku FROM service_part_stock s JOIN ordering_products p ON p.id = s.product_id"
+            )
+        }
+    assert skus and all(sku.startswith(("SG-", "IM-", "BJ-")) for sku in skus), skus
+    # each manufacturer's tickets took their steps over hours and days, their due instants counted from
+    # those moments: of the resolved ones some met both targets and some missed one
+    with sqlite3.connect(tmp_path / "portal.db") as db:
+        done = db.execute(
+            "SELECT t.slug, k.response_breached OR k.resolution_breached, k.created_at < k.dispatched_at,"
+            " k.dispatched_at < k.accepted_at, k.accepted_at < k.resolved_at, k.created_at < k.resolution_due_at"
+            " FROM service_tickets k JOIN tenants t ON t.id = k.tenant_id"
+            " WHERE k.status IN ('resolved', 'confirmed', 'closed')"
+        ).fetchall()
+    for slug in ("acme-pumps", "borealis-valves"):
+        mine = [row[1:] for row in done if row[0] == slug]
+        assert {missed for missed, *_ in mine} == {0, 1} and all(all(order) for _m, *order in mine), mine
     # each manufacturer's fee schedule and one settlement of its service partner in review, a line disputed
     with sqlite3.connect(tmp_path / "portal.db") as db:
         settled = db.execute(

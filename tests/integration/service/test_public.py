@@ -95,6 +95,14 @@ def test_a_customer_scans_opens_follows_confirms_and_rates(client: TestClient, w
     client.cookies.clear()
     shown = client.get(f"/service/d/{address}")
     assert shown.status_code == 200 and "Centrifugal pump" in shown.text and "Lakeside School" not in shown.text
+    # the manufacturer's brand heads it, with no menu: nothing to sign in to, even for staff signed in
+    header = shown.text.split("</header>", 1)[0]
+    assert f'src="/p/{world.a.slug}/logo"' in header and world.a.name in header and f"{world.a.name}</title>" in header
+    assert "Sign in" not in header and "Start a programme" not in header and "Partner Portal" not in header
+    act_as(client, world.a.admin.cookie)
+    header = client.get(f"/service/d/{address}").text.split("</header>", 1)[0]
+    assert world.a.name in header and "/console/partners" not in header and "Sign out" not in header
+    client.cookies.clear()
     opened = send(client, address)
     assert opened.status_code == 201, opened.text
     number, link = number_of(opened), progress_link(opened)
@@ -102,6 +110,8 @@ def test_a_customer_scans_opens_follows_confirms_and_rates(client: TestClient, w
     assert (row.status, row.channel, row.type, row.opened_by_kind) == ("new", "device_page", "repair", "customer")
     progress = client.get(f"/service/t/{link}")
     assert progress.status_code == 200 and "We have received your request" in progress.text
+    header = progress.text.split("</header>", 1)[0]
+    assert f'src="/p/{world.a.slug}/logo"' in header and "Sign in" not in header
 
     dispatcher, _engineer = fixit(world)
     ticket_id = str(row.id)
@@ -131,6 +141,12 @@ def test_a_customer_scans_opens_follows_confirms_and_rates(client: TestClient, w
     assert confirming["actor_kind"] == "customer"
     detail = ok(client.get(f"{STAFF}/tickets/{ticket_id}", headers=world.a.admin.bearer))
     assert [e["action"] for e in detail["timeline"]][-1] == "confirm"
+    # the console's ticket page: the customer's own confirmation, and each target met
+    act_as(client, world.a.admin.cookie)
+    page = client.get(f"/console/service/tickets/{ticket_id}").text
+    assert "The customer confirmed the work" in page and "The customer, through the progress link" in page
+    assert "Confirm for the customer" not in page and page.count("Target met") == 2
+    client.cookies.clear()
 
 
 def test_chinese_progress(client: TestClient, world: World, quick: None) -> None:
@@ -214,6 +230,7 @@ def test_revoked_wrong_and_expired_addresses_are_not_found(client: TestClient, w
     run_with_database(client.app.state.services.settings, expire)
     expired = client.get(f"/service/t/{link}")
     assert expired.status_code == 404 and "not valid" in expired.text
+    assert "Sign in" not in expired.text.split("</header>", 1)[0]  # a customer's page: no menu
 
 
 def test_staff_print_labels_and_make_or_revoke_their_address(client: TestClient, world: World) -> None:
@@ -221,7 +238,7 @@ def test_staff_print_labels_and_make_or_revoke_their_address(client: TestClient,
     label_page = f"/console/service/devices/{made['id']}/label"
     act_as(client, world.a.admin.cookie)
     before = client.get(label_page)
-    assert before.status_code == 200 and "Make the label" in before.text and "<svg" not in before.text
+    assert before.status_code == 200 and "Make the label" in before.text and 'class="device-label"' not in before.text
     assert call(client, world.a.admin, "GET", f"{STAFF}/devices/{made['id']}/label.png").status_code == 404
     sent = submit(client, f"{label_page}/new", {}, form_page=label_page)
     assert sent.status_code in REDIRECTS, sent.text
