@@ -102,6 +102,19 @@ def portal_path(path: str, slug: str) -> str:
     return prefix + path
 
 
+def partner_url(base_url: str, slug: str, partner_domain: str | None, path: str = "/") -> str:
+    """The one way a notice (an email, an SMS, a WeChat message) links to a partner portal: `path` as the portal
+    names its pages ("/orders", "/reset/…") or an address shared by every host ("/setup/…", "/join/…"). On the
+    tenant's verified partner domain when it has one (`tenants.partner_domain`, set only once verified), without
+    /p/<slug>, in the scheme of the platform's base URL; otherwise on the platform's base URL, under /p/<slug>."""
+    if not path.startswith("/"):
+        path = "/" + path
+    if partner_domain:
+        scheme = urlsplit(base_url).scheme or "https"
+        return f"{scheme}://{partner_domain}{path}"
+    return base_url.rstrip("/") + portal_path(path, slug)
+
+
 def outward_location(location: str, slug: str, base_url: str) -> str:
     """A redirect's target as the visitor on the partner domain follows it."""
     prefix = f"/p/{slug}"

@@ -70,6 +70,7 @@ OBJECT_LABELS: dict[str, str] = {
     "wechat_mini_programs": N_("WeChat mini-program"),
     "wechat_official_accounts": N_("WeChat official account"),
     "wechat_bindings": N_("WeChat sign-in of a partner"),
+    "wechat_templates": N_("WeChat template message"),
     "auth_sessions": N_("Sign-in session"),
     "agent_deal_terms": N_("Deal commission terms"),
     "agent_registration_settings": N_("Deal registration settings"),

@@ -77,6 +77,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "enterprise_id": lambda w: w.x.link_id,
     "delivery_id": lambda w: w.ids["delivery"],
     "job_name": lambda w: "sync.outbox_purge",
+    "kind": lambda w: "ordering.order_approved",  # a kind of notification (WeChat template messages)
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
     "sync_rule_id": lambda w: w.ids["sync_rule"],
