@@ -98,6 +98,7 @@ ACTION_LABELS: dict[str, str] = {
     "update": N_("Changed"),
     "delete": N_("Deleted"),
     "sign_out": N_("Signed out"),
+    "sign_out_all": N_("Signed out everywhere by an administrator"),
     # what cross-tenant sync records on both sides (docs/sync.md)
     "sync.applied": N_("Brought in step"),
     "sync.withdrawn": N_("Withdrawn by sync"),
