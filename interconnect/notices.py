@@ -105,13 +105,14 @@ async def hand_over_setup_link(
     days: int,
 ) -> Handover:
     """Send a set-password link (or, for a person with a login, an invitation to accept) to the person
-    when a channel reaches them; otherwise give it back for the admin to pass on, as before. The link is
-    on the manufacturer's partner domain when it has one (portal.http.hosts.partner_url)."""
+    when a channel reaches them; otherwise give it back for the admin to pass on, as before (on the platform's
+    address: it works on every host). The link a notice carries is on the manufacturer's partner domain when it
+    has one (portal.http.hosts.partner_url)."""
     tenant = (await session.scalars(select(Tenant).where(Tenant.id == membership.tenant_id))).one()
-    url = partner_url(base_url, tenant.slug, tenant.partner_domain, path)
     person = recipient(membership, identity, tenant.default_locale)
     if not notifier.can_reach(person):
-        return Handover(url=url)
+        return Handover(url=base_url.rstrip("/") + path)
+    url = partner_url(base_url, tenant.slug, tenant.partner_domain, path)
     kind = INVITATION if identity.password_hash is not None else SET_PASSWORD
     await notifier.notify(
         session,
