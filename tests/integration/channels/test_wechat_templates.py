@@ -6,13 +6,21 @@ its delivery; one manufacturer's settings and messages are nothing to the other.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy import select
 
 from channels.wechat.templates import SUBSCRIBERS as TEMPLATE_SENDERS
+from channels.wechat.templates import deliver_wechat
 from portal.config import Settings
+from portal.db.context import SYSTEM
 from portal.db.engine import Database
 from portal.notifications.models import Notification
+from portal.notifications.service import CREATED
+from portal.outbox import Event, OutboxEvent
 from portal.services import Services
 from sync.delivery.engine import DeliveryEngine
 from tests.integration.channels.miniapp import Partner, invite_with_mobile, openid
@@ -311,3 +319,37 @@ def test_the_console_page_maps_a_kind_to_its_template(client: TestClient, world:
     cleared = client.post(action, data={"_csrf_token": token, "template_id": "", "fields": ""}, follow_redirects=False)
     assert cleared.status_code in (302, 303)
     assert client.get(f"{TEMPLATES}/{STATUS_KIND}", headers=world.b.admin.bearer).json()["template_id"] is None
+
+
+def test_senders_that_find_the_token_expired_at_once_refresh_it_once_between_them(
+    client: TestClient, app: Litestar, settings: Settings, world: World, fake_wechat: FakeWeChat
+) -> None:
+    """Each sender stands for a worker process (its own client of WeChat, the same database)."""
+    partner, _me = bound_partner(client, world, fake_wechat)
+    workers = settled(app)
+    map_status_kind(client, world, fake_wechat)
+    change_status(client, world, partner, "suspended")
+    assert notify(workers) == []  # the token is fetched and cached
+    assert fake_wechat.calls[STABLE_TOKEN] == 1
+    for status in ("active", "suspended", "active", "suspended"):
+        change_status(client, world, partner, status)
+    assert workers.run(only=NOTICES) == []
+    fake_wechat.expire_tokens()
+    fake_wechat.token_latency = 0.3  # long enough for every sender to find the token refused
+
+    async def send_together(services: Services, db: Database) -> int:
+        async with db.session(SYSTEM, write=False) as session:
+            pending = set(await session.scalars(select(Notification.id).where(Notification.wechat_status == "pending")))
+            rows = await session.scalars(select(OutboxEvent).where(OutboxEvent.event_type == CREATED))
+            events = [
+                Event(r.id, r.tenant_id, r.event_type, r.aggregate_type, r.aggregate_id, r.payload, r.occurred_at)
+                for r in rows
+                if uuid.UUID(str(r.payload["notification_id"])) in pending
+            ]
+        await asyncio.gather(*(deliver_wechat(services, e) for e in events))
+        return len(events)
+
+    assert run_engine(app, settings, send_together) == 4
+    assert len(fake_wechat.messages) == 5
+    assert fake_wechat.calls[STABLE_TOKEN] == 2 and fake_wechat.forced == 1
+    assert [n.wechat_status for n in on_wechat(settings, partner.membership_id)] == ["sent"] * 5
