@@ -31,7 +31,7 @@ from channels.wechat.official.portal_pages import PAGES as OFFICIAL_PORTAL_PAGES
 from channels.wechat.pages import PAGES as WECHAT_PAGES
 from channels.wechat.service import WeChat, pooled_client
 from channels.wechat.templates import SUBSCRIBERS as TEMPLATE_SENDERS
-from channels.wechat.templates import reach
+from channels.wechat.templates import available, reach
 from portal.components import Component
 from portal.services import Services
 
@@ -43,6 +43,7 @@ def setup(services: Services) -> None:
     services.extensions["wechat"] = WeChat(services)
     # notifications to partners as template messages of the official account (channels.wechat.templates)
     services.notifications.wechat_reach = reach
+    services.notifications.wechat_available = available
     services.extensions[DOMAINS] = DomainChecks()
 
 

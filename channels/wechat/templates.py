@@ -197,6 +197,14 @@ async def reach(session: AsyncSession, recipient: Recipient, kind: str) -> str |
     return found
 
 
+async def available(session: AsyncSession) -> bool:
+    """Whether the session's workspace sends any notification as a template message: an active official account
+    and at least one kind with a template (else partners are not offered the channel)."""
+    account = select(OfficialAccount.id).where(OfficialAccount.status == "active").exists()
+    template = select(WeChatTemplate.id).exists()
+    return bool(await session.scalar(select(account & template)))
+
+
 def message_data(fields: dict[str, str], values: dict[str, Any]) -> dict[str, dict[str, str]]:
     """The template's `data`: each field filled from its source, on one line, shorter than WeChat cuts."""
     return {

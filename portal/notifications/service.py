@@ -60,6 +60,8 @@ class Sent:
 # for one recipient: their openid in the tenant's official account, or None (not bound, no template for
 # the kind, no official account). It runs in the caller's transaction.
 WeChatReach = Callable[[AsyncSession, "Recipient", str], Awaitable[str | None]]
+# Whether the workspace of the session sends any notification as a WeChat template message at all.
+WeChatAvailable = Callable[[AsyncSession], Awaitable[bool]]
 
 
 def mask_email(email: str) -> str:
@@ -81,6 +83,7 @@ class Notifier:
         self.renderer = renderer
         # set by the package that sends WeChat template messages; None: that channel is not offered
         self.wechat_reach: WeChatReach | None = None
+        self.wechat_available: WeChatAvailable | None = None
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -89,10 +92,14 @@ class Notifier:
             c for c, on in (("email", self.settings.email_configured), ("sms", self.settings.sms_configured)) if on
         )
 
-    def offered(self, audience: str) -> tuple[str, ...]:
-        """The delivery channels a person of this audience may choose among (beside the inbox)."""
-        wechat = ("wechat",) if self.wechat_reach is not None and audience == "external" else ()
+    async def offered(self, session: AsyncSession, audience: str) -> tuple[str, ...]:
+        """The delivery channels a person of this audience may choose among here (beside the inbox): email and
+        SMS as configured, and for partners WeChat where the workspace sends template messages."""
+        wechat = ("wechat",) if audience == "external" and await self.wechat_offered(session) else ()
         return (*self.channels, *wechat)
+
+    async def wechat_offered(self, session: AsyncSession) -> bool:
+        return self.wechat_available is not None and await self.wechat_available(session)
 
     def can_reach(self, recipient: Recipient) -> bool:
         """Whether a one-time link for this person can be sent to them rather than shown to an admin."""
@@ -267,11 +274,18 @@ class Preferences:
             )
         )
         stored = {(k, c): e for k, c, e in rows.all()}
-        channels = AUDIENCE_CHANNELS[self._audience()]
+        channels = await self._channels()
         return [
             Choice(kind, {c: kind.security or stored.get((kind.name, c), True) for c in channels})
             for kind in self.notifier.kinds.for_audience(self._audience())
         ]
+
+    async def _channels(self) -> tuple[str, ...]:
+        """What the person chooses among: WeChat only where the workspace sends template messages."""
+        channels = AUDIENCE_CHANNELS[self._audience()]
+        if "wechat" in channels and not await self.notifier.wechat_offered(self.session):
+            channels = tuple(c for c in channels if c != "wechat")
+        return channels
 
     async def save(self, receiving: set[str]) -> None:
         """Every choice at once, from a form: `receiving` holds "kind:channel" for each one received."""
@@ -287,7 +301,7 @@ class Preferences:
         spec = self.notifier.kinds.get(kind)
         if spec is None or self._audience() not in spec.audience:
             raise ValidationFailed.single("kind", N_("is not a kind of notification you receive"), "unknown_kind")
-        channels = AUDIENCE_CHANNELS[self._audience()]
+        channels = await self._channels()
         if channel not in channels:
             raise ValidationFailed.single("channel", N_("must be one of %(choices)s"), choices=", ".join(channels))
         if spec.security and not enabled:

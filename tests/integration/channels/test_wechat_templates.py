@@ -130,6 +130,11 @@ def test_a_kind_without_a_template_or_turned_off_by_the_person_is_not_sent_on_we
     client: TestClient, app: Litestar, settings: Settings, world: World, fake_wechat: FakeWeChat
 ) -> None:
     partner, _me = bound_partner(client, world, fake_wechat)
+    # an official account but no template yet: WeChat is not among the person's choices
+    token, _refresh = partner_login(client, world.a.slug, partner.email)
+    prefs = client.get("/api/partner/notifications/preferences", headers={"Authorization": f"Bearer {token}"})
+    assert "wechat" not in prefs.json()["configured"]
+    assert all("wechat" not in i["channels"] for i in prefs.json()["items"])
     workers = Workers(app)
     change_status(client, world, partner, "suspended")  # no template for the kind yet
     assert notify(workers) == []

@@ -227,7 +227,8 @@ def test_preferences_hold_except_for_security_notices(
     )
     assert off.status_code == 200, off.text
     choice = next(i for i in off.json()["items"] if i["kind"] == ENTERPRISE_STATUS)
-    assert choice["channels"] == {"inbox": True, "email": False, "sms": True, "wechat": True}
+    # no WeChat: this workspace sends no template messages
+    assert choice["channels"] == {"inbox": True, "email": False, "sms": True}
     security = mail.put(
         "/api/partner/notifications/preferences",
         headers=admin.bearer,
