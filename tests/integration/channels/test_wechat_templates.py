@@ -7,6 +7,7 @@ its delivery; one manufacturer's settings and messages are nothing to the other.
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 
 from litestar import Litestar
@@ -35,7 +36,7 @@ from tests.wechat import (
     TEMPLATE_SEND,
     FakeWeChat,
 )
-from tests.world import PASSWORD, WORLD_PARTNER_DOMAIN, World, csrf_token, partner_login
+from tests.world import PASSWORD, WORLD_PARTNER_DOMAIN, World, csrf_token, partner_login, partner_web_login
 
 TEMPLATES = "/api/channels/wechat/official-account/templates"
 STATUS_KIND = "interconnect.enterprise_status"
@@ -155,6 +156,13 @@ def test_a_kind_without_a_template_or_turned_off_by_the_person_is_not_sent_on_we
     )
     assert off.status_code == 200, off.text
     assert next(i for i in off.json()["items"] if i["kind"] == STATUS_KIND)["channels"]["wechat"] is False
+    # the person's preferences page shows the column, the kind's box unticked
+    client.cookies.set("portal_session", partner_web_login(client, world.a.slug, partner.email))
+    page = client.get(f"/p/{world.a.slug}/notifications/preferences")
+    assert page.status_code == 200 and "<th>WeChat</th>" in page.text
+    assert f'value="{STATUS_KIND}:wechat"' in page.text
+    assert re.search(rf'value="{re.escape(STATUS_KIND)}:wechat"[^>]*\n?[^>]*checked', page.text) is None
+    client.cookies.clear()
     change_status(client, world, partner, "suspended")
     assert notify(workers) == []
     assert fake_wechat.messages == [] and on_wechat(settings, partner.membership_id) == []
