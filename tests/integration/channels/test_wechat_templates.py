@@ -131,6 +131,12 @@ def test_a_kind_without_a_template_or_turned_off_by_the_person_is_not_sent_on_we
     client: TestClient, app: Litestar, settings: Settings, world: World, fake_wechat: FakeWeChat
 ) -> None:
     partner, _me = bound_partner(client, world, fake_wechat)
+    # tenant B sends the kind on WeChat: nothing to tenant A's partners
+    register_official_account(client, world.b, OTHER_OFFICIAL_APP_ID, OTHER_OFFICIAL_APP_SECRET)
+    fake_wechat.add_template(OTHER_OFFICIAL_APP_ID, STATUS_TEMPLATE)
+    b_mapping = {"template_id": STATUS_TEMPLATE, "fields": FIELDS}
+    b_saved = client.put(f"{TEMPLATES}/{STATUS_KIND}", headers=world.b.admin.bearer, json=b_mapping)
+    assert b_saved.status_code == 200
     # an official account but no template yet: WeChat is not among the person's choices
     token, _refresh = partner_login(client, world.a.slug, partner.email)
     prefs = client.get("/api/partner/notifications/preferences", headers={"Authorization": f"Bearer {token}"})
