@@ -30,6 +30,8 @@ from channels.wechat.official.controllers import CONTROLLERS as OFFICIAL_CONTROL
 from channels.wechat.official.portal_pages import PAGES as OFFICIAL_PORTAL_PAGES
 from channels.wechat.pages import PAGES as WECHAT_PAGES
 from channels.wechat.service import WeChat, pooled_client
+from channels.wechat.templates import SUBSCRIBERS as TEMPLATE_SENDERS
+from channels.wechat.templates import available, reach
 from portal.components import Component
 from portal.services import Services
 
@@ -39,6 +41,9 @@ HERE = Path(__file__).resolve().parent
 def setup(services: Services) -> None:
     services.extensions["oauth"] = OAuth(services.settings, services.sessions)
     services.extensions["wechat"] = WeChat(services)
+    # notifications to partners as template messages of the official account (channels.wechat.templates)
+    services.notifications.wechat_reach = reach
+    services.notifications.wechat_available = available
     services.extensions[DOMAINS] = DomainChecks()
 
 
@@ -64,5 +69,6 @@ component = Component(
     objects=(*OBJECTS, *WECHAT_OBJECTS, *DOMAIN_OBJECTS),
     services_setup=setup,
     jobs=(PURGE_CODES,),
+    subscribers=TEMPLATE_SENDERS,
     lifespan=pooled_client,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 from msgspec import UNSET
@@ -40,6 +40,8 @@ from interconnect.services import InterconnectDep
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.idempotent import shown_once
 from portal.http.inputs import Limit, Offset, Search
+from portal.identity.session_controllers import SessionsEndedOut
+from portal.identity.signed_in import end_sessions_of
 from portal.permissions import requires
 
 
@@ -232,6 +234,14 @@ class MembersController(Controller):
             db, membership, await people.identity_of(membership), credential, by=actor
         )
         return SetupLinkOut(handover.url, handover.sent_to)
+
+    @delete("/{membership_id:uuid}/sessions", opt=requires("interconnect.users", "update"), status_code=200)
+    async def end_member_sessions(
+        self, membership_id: FromPath[uuid.UUID], db: DB, people: PeopleDep
+    ) -> SessionsEndedOut:
+        """Sign a partner out of this workspace everywhere: every browser, app and WeChat sign-in of theirs here
+        stops working at once (they may sign in again; their other manufacturers' portals are not touched)."""
+        return SessionsEndedOut(await end_sessions_of(db, await people.get(membership_id)))
 
 
 class InvitationsController(Controller):

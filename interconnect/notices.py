@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interconnect.models import EnterpriseLink, ExternalIdentity, Membership
 from portal.db.context import tenant_context
 from portal.db.types import utcnow
+from portal.http.hosts import partner_url
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.notifications.kinds import NotificationKind
@@ -99,15 +100,19 @@ async def hand_over_setup_link(
     notifier: Notifier,
     membership: Membership,
     identity: ExternalIdentity,
-    url: str,
+    base_url: str,
+    path: str,
     days: int,
 ) -> Handover:
     """Send a set-password link (or, for a person with a login, an invitation to accept) to the person
-    when a channel reaches them; otherwise give it back for the admin to pass on, as before."""
+    when a channel reaches them; otherwise give it back for the admin to pass on, as before (on the platform's
+    address: it works on every host). The link a notice carries is on the manufacturer's partner domain when it
+    has one (portal.http.hosts.partner_url)."""
     tenant = (await session.scalars(select(Tenant).where(Tenant.id == membership.tenant_id))).one()
     person = recipient(membership, identity, tenant.default_locale)
     if not notifier.can_reach(person):
-        return Handover(url=url)
+        return Handover(url=base_url.rstrip("/") + path)
+    url = partner_url(base_url, tenant.slug, tenant.partner_domain, path)
     kind = INVITATION if identity.password_hash is not None else SET_PASSWORD
     await notifier.notify(
         session,

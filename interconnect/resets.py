@@ -19,6 +19,7 @@ from portal.db.context import PUBLIC, SYSTEM, tenant_context
 from portal.db.engine import Database, read_phase
 from portal.db.tenancy import within
 from portal.errors import NotFound
+from portal.http.hosts import partner_url
 from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.identity.passwords import Passwords, check_strength
@@ -77,7 +78,7 @@ class PartnerResets:
                 "workspace": tenant.name,
                 "minutes": int(RESET_LIFETIME.total_seconds() // 60),
             },
-            f"{self.base_url}/p/{tenant.slug}/reset/",
+            partner_url(self.base_url, tenant.slug, tenant.partner_domain, "/reset/"),
         )
 
     async def send(self, target: ResetTarget) -> None:

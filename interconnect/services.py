@@ -76,7 +76,7 @@ class Interconnect:
                 N_("You have sent many invitations lately; try again in %(seconds)s seconds"),
             )
         return await hand_over_setup_link(
-            session, self.notifier, membership, identity, self.setup_url(credential), SETUP_LIFETIME.days
+            session, self.notifier, membership, identity, self.base_url, f"/setup/{credential}", SETUP_LIFETIME.days
         )
 
 

@@ -1,12 +1,16 @@
 """A fake of WeChat's server API on a loopback port, for the mini-program's sign-in: `jscode2session`,
 `cgi-bin/token` and `cgi-bin/stable_token` (client_credential), and `wxa/business/getuserphonenumber`; and for
 the official account's web authorisation: the page `connect/oauth2/authorize` (WeChat's browser, which sends the
-person back with a code), `sns/oauth2/access_token` and `sns/userinfo`; with WeChat's error codes. It is an ASGI
+person back with a code), `sns/oauth2/access_token` and `sns/userinfo`; and for its template messages,
+`cgi-bin/message/template/send`; with WeChat's error codes. It is an ASGI
 app served by uvicorn in a thread of the test process.
 
 A test makes what WeChat would have: `login_code(app_id, openid)` is what `wx.login` gives the mini-program,
 `phone_code(app_id, number)` what the "get phone number" button gives; `in_browser(openid, unionid)` is who
 is using WeChat's browser when it opens the authorisation page (the official account's codes are for them);
+`add_template(app_id, template_id)` is a template the manufacturer added in WeChat's admin console,
+`unfollow(app_id, openid)` a person who stopped following the official account (43004), and `messages` the
+template messages received;
 `fail(endpoint, errcode, ...)` makes the next calls of an endpoint answer those error codes; `calls[endpoint]`
 counts the requests received.
 
@@ -39,6 +43,7 @@ PHONE = "getuserphonenumber"
 AUTHORIZE = "authorize"
 WEB_TOKEN = "oauth2_access_token"
 USERINFO = "userinfo"
+TEMPLATE_SEND = "template_send"
 OUTAGE = 502  # not an errcode of WeChat's: the fake answers a gateway's error page
 
 # tenant A's mini-program in the world (tests.world)
@@ -91,6 +96,11 @@ class FakeWeChat:
     web_codes: dict[str, tuple[str, str, str | None, str]] = field(default_factory=dict)
     spent_codes: set[str] = field(default_factory=set)
     web_tokens: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    # template messages: the templates each official account has, who does not follow it, and what was sent
+    # (app id, openid, template id, url, data)
+    templates: set[tuple[str, str]] = field(default_factory=set)
+    unfollowed: set[tuple[str, str]] = field(default_factory=set)
+    messages: list[tuple[str, str, str, str | None, dict[str, Any]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- what a test sets up ------------------------------------------------------------------------------
@@ -109,6 +119,9 @@ class FakeWeChat:
             self.web_codes.clear()
             self.spent_codes.clear()
             self.web_tokens.clear()
+            self.templates.clear()
+            self.unfollowed.clear()
+            self.messages.clear()
 
     def register(self, app_id: str, secret: str) -> None:
         self.apps[app_id] = secret
@@ -135,6 +148,14 @@ class FakeWeChat:
         with self.lock:
             self.web_codes[code] = (app_id, openid, unionid, scope)
         return code
+
+    def add_template(self, app_id: str, template_id: str) -> None:
+        with self.lock:
+            self.templates.add((app_id, template_id))
+
+    def unfollow(self, app_id: str, openid: str) -> None:
+        with self.lock:
+            self.unfollowed.add((app_id, openid))
 
     def fail(self, endpoint: str, *errcodes: int) -> None:
         """The next calls of `endpoint` answer these error codes; `OUTAGE` is a gateway's HTML error page."""
@@ -322,8 +343,37 @@ class FakeWeChat:
             answer = {"openid": openid, "nickname": "微信用户", "headimgurl": "", "privilege": []}
             return answer if found[1] is None else {**answer, "unionid": found[1]}
 
+        @post("/cgi-bin/message/template/send", status_code=200)
+        async def template_send(request: Request[Any, Any, Any], access_token: FromQuery[str] = "") -> Any:
+            failed = fake._failure(TEMPLATE_SEND)
+            if failed:
+                return failed
+            body = await request.json()
+            with fake.lock:
+                issued = fake.tokens.get(access_token)
+                if issued is None:
+                    return error(40001)
+                if issued.expires_at <= time.monotonic():
+                    return error(42001)
+                touser, template_id = str(body.get("touser") or ""), str(body.get("template_id") or "")
+                if not touser:
+                    return error(40003)
+                if (issued.app_id, template_id) not in fake.templates:
+                    return error(40037)
+                if (issued.app_id, touser) in fake.unfollowed:
+                    return error(43004)
+                data = body.get("data")
+                if not isinstance(data, dict) or not all(
+                    isinstance(v, dict) and isinstance(v.get("value"), str) for v in data.values()
+                ):
+                    return error(47001)
+                fake.messages.append((issued.app_id, touser, template_id, body.get("url"), data))
+                msgid = len(fake.messages)
+            return {"errcode": 0, "errmsg": "ok", "msgid": msgid}
+
         return Litestar(
-            [jscode2session, token, stable_token, phone_number, authorize, web_token, userinfo], openapi_config=None
+            [jscode2session, token, stable_token, phone_number, authorize, web_token, userinfo, template_send],
+            openapi_config=None,
         )
 
 
@@ -332,10 +382,14 @@ MESSAGES = {
     40001: "invalid credential, access_token is invalid or not latest",
     40002: "invalid grant_type",
     40013: "invalid appid",
+    40003: "invalid openid",
     40029: "invalid code",
+    40037: "invalid template_id",
     40125: "invalid appsecret",
     40163: "code been used",
     42001: "access_token expired",
+    43004: "require subscribe",
+    47001: "data format error",
     45011: "api minute-quota reach limit  mustslower  retry next minute",
 }
 

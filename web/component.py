@@ -24,6 +24,7 @@ from web.brand import PAGES as BRAND_PAGES
 from web.calendar import PAGES as CALENDAR_PAGES
 from web.notifications import PAGES as NOTIFICATION_PAGES
 from web.password_reset import PAGES as RESET_PAGES
+from web.sessions import PAGES as SESSION_PAGES
 from web.views import PAGES
 
 HERE = Path(__file__).resolve().parent
@@ -35,6 +36,7 @@ component = Component(
         *PAGES,
         *NOTIFICATION_PAGES,
         *RESET_PAGES,
+        *SESSION_PAGES,
         *NOTIFICATION_CONTROLLERS,
         *SESSION_CONTROLLERS,
         *CALENDAR_PAGES,

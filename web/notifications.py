@@ -71,7 +71,7 @@ async def preferences_page(
         "console/notifications/preferences.html",
         context={
             "choices": await services.notifications.preferences(db, actor).choices(),
-            "configured": services.notifications.channels,
+            "configured": await services.notifications.offered(db, "internal"),
             "base": BASE,
             "saved": bool(saved),
         },

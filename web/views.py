@@ -23,6 +23,7 @@ from portal.i18n import LANGUAGE_COOKIE, gettext
 from portal.identity.accounts import Accounts, NewStaff, SignUp, Staff
 from portal.identity.models import AuthSession, InternalUser, Tenant
 from portal.identity.sessions import revoke_session
+from portal.identity.signed_in import end_sessions_of
 from portal.identity.throttle import staff_login
 from portal.permissions import SIGNED_IN, public, requires
 from portal.ui.cookies import end_session, signed_in_cookies
@@ -278,6 +279,13 @@ async def console_user_status(
     return Redirect("/console/users")
 
 
+@post("/console/users/{user_id:uuid}/sign-out", opt=requires("staff.users", "update"), include_in_schema=False)
+async def console_user_sign_out(user_id: FromPath[uuid.UUID], db: DB, staff: StaffDep) -> Redirect:
+    """Sign a staff member out everywhere (they may sign in again)."""
+    await end_sessions_of(db, await staff.get(user_id))
+    return Redirect(f"/console/users#user-{user_id}")
+
+
 @post("/console/users/{user_id:uuid}/roles", opt=requires("staff.users", "update"), include_in_schema=False)
 async def console_user_roles(
     user_id: FromPath[uuid.UUID], data: MultiForm, db: DB, actor: CurrentActor, staff: StaffDep
@@ -309,7 +317,13 @@ PAGES = [
     # the staff accounts' pages, which take the staff service named once for them
     Router(
         path="/",
-        route_handlers=[console_users, console_add_user, console_user_status, console_user_roles],
+        route_handlers=[
+            console_users,
+            console_add_user,
+            console_user_status,
+            console_user_roles,
+            console_user_sign_out,
+        ],
         dependencies=STAFF_DEPENDENCIES,
     ),
 ]

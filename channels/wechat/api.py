@@ -164,6 +164,21 @@ class WeChatApi:
             raise WeChatUnavailable(N_("WeChat cannot be reached; try again in a moment"))
         return Phone(pure, str(info.get("countryCode") or ""))  # type: ignore[union-attr]
 
+    async def send_template(
+        self, access_token: str, openid: str, template_id: str, url: str | None, data: dict[str, dict[str, str]]
+    ) -> int | None:
+        """An official account's template message to a follower (`message/template/send`); WeChat's message id.
+        Raises WeChatError for any code but "system busy" (retried here a few times) and the rate limit
+        (WeChatRateLimited): the caller decides what each means (channels.wechat.templates)."""
+        payload: dict[str, Any] = {"touser": openid, "template_id": template_id, "data": data}
+        if url:
+            payload["url"] = url
+        body = await self.call(
+            "POST", "/cgi-bin/message/template/send", params={"access_token": access_token}, json=payload
+        )
+        msgid = body.get("msgid")
+        return msgid if isinstance(msgid, int) else None
+
 
 def _refusal(error: WeChatError, invalid_code: str | None = None, problem: str | None = None) -> Exception:
     if error.errcode == INVALID_CODE and invalid_code is not None:

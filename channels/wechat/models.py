@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db.base import Audited, Base, TenantOwned, Timestamped
@@ -88,3 +88,19 @@ class WeChatBinding(TenantOwned, Timestamped, Audited, Base):
     # a fingerprint of the person's password hash when the account was bound: a password set or reset
     # since (a stolen password, a number given to someone else) ends the binding (channels.wechat.signin)
     credential_mark: Mapped[str | None] = mapped_column(String(32))
+
+
+class WeChatTemplate(TenantOwned, Timestamped, Audited, Base):
+    """Which template message of the official account carries one kind of notification (`kind`): WeChat's
+    `template_id` (chosen in WeChat's admin console), and each of the template's fields (`fields`: the field's name,
+    e.g. "keyword1", to what fills it: one of the notice's values, e.g. "number", or its inbox "title" or "body").
+    A kind without a row is not sent as a template message (channels.wechat.templates)."""
+
+    __tablename__ = "wechat_templates"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind"),)
+    __audit_ignore__ = frozenset({"updated_at"})
+
+    kind: Mapped[str] = mapped_column(String(60))
+    template_id: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_by: Mapped[uuid.UUID | None]

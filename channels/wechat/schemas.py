@@ -72,3 +72,25 @@ class OfficialAccountOut(msgspec.Struct):
     authorisation_domain: str
     # WeChat accounts linked to partners of this workspace through the official account
     linked_accounts: int
+
+
+class TemplateMessageIn(Strict):
+    # the template's ID as the official account's admin console shows it (模板ID)
+    template_id: str
+    # each of the template's fields (e.g. "keyword1") to what fills it: one of the kind's `sources`
+    fields: dict[str, str]
+
+
+class TemplateMessageOut(msgspec.Struct):
+    # the kind of notification (e.g. "ordering.order_approved") and its name in the language of the request
+    kind: str
+    label: str
+    # null: this kind is not sent as a template message
+    template_id: str | None
+    fields: dict[str, str]
+    # what may fill a field: the notice's values, and its inbox "title" and "body"
+    sources: list[str]
+
+
+class TemplateMessagesOut(msgspec.Struct):
+    items: list[TemplateMessageOut]

@@ -22,6 +22,7 @@ from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.i18n import N_
 from portal.identity.accounts import check_name
+from portal.identity.signed_in import end_sessions_of
 from portal.permissions import requires
 from portal.ui.forms import Form, check_all, form_uuid, required_uuid, uuid_or_none
 from portal.ui.labels import setting_name
@@ -261,6 +262,20 @@ async def external_user_status(membership_id: FromPath[uuid.UUID], data: Form, p
     if membership.link_id is None:
         return Redirect("/console/partners")
     return Redirect(f"/console/partners/enterprises/{membership.link_id}#people")
+
+
+@post(
+    "/console/partners/users/{membership_id:uuid}/sign-out",
+    opt=requires("interconnect.users", "update"),
+    include_in_schema=False,
+)
+async def external_user_sign_out(membership_id: FromPath[uuid.UUID], db: DB, people: PeopleDep) -> Redirect:
+    """Sign a partner out of this workspace everywhere (they may sign in again)."""
+    membership = await people.get(membership_id)
+    await end_sessions_of(db, membership)
+    if membership.link_id is None:
+        return Redirect("/console/partners")
+    return Redirect(f"/console/partners/enterprises/{membership.link_id}#person-{membership.id}")
 
 
 EDITABLE_FIELDS = ("name", "code", "partner_type", "tier", "region", "contact_phone")

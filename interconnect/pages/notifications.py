@@ -79,7 +79,7 @@ async def partner_preferences(
         context={
             **portal.frame,
             "choices": await services.notifications.preferences(db, actor).choices(),
-            "configured": services.notifications.channels,
+            "configured": await services.notifications.offered(db, "external"),
             "base": portal.path("notifications"),
             "saved": bool(saved),
         },

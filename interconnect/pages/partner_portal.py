@@ -42,6 +42,7 @@ from portal.errors import (
 )
 from portal.http.context import SESSION_COOKIE, sign_in_client
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.http.hosts import inward_next, outward_location, partner_domain_of
 from portal.i18n import N_, gettext
 from portal.identity.models import Tenant
 from portal.identity.sessions import revoke_session
@@ -64,10 +65,18 @@ def portal_path(portal: Workspace, rest: str = "") -> str:
     return f"/p/{portal.slug}/{rest}"
 
 
-def portal_next(portal: Workspace, target: str | None) -> str:
-    """Only pages of this portal: another portal or the console would refuse the new session."""
+def portal_next(portal: Workspace, target: str | None, scope: Any = None) -> str:
+    """Only pages of this portal: another portal or the console would refuse the new session. On the workspace's
+    partner domain (`scope`, the request's) `next` is the domain's own path ("/orders"), mapped in here."""
     target = safe_next(target, "")
+    if target and partner_domain_of(scope) == portal.slug:
+        target = inward_next(target, portal.slug) or ""
     return target if target.startswith(portal_path(portal)) else portal_path(portal)
+
+
+def shown_next(portal: Workspace, target: str, scope: Any = None) -> str:
+    """`next` as a form carries it: on the workspace's partner domain, the domain's own path."""
+    return outward_location(target, portal.slug, "") if partner_domain_of(scope) == portal.slug else target
 
 
 async def open_web_session(
@@ -123,7 +132,7 @@ async def partner_login_form(
     password_set: FromQuery[str | None] = None,
 ) -> Template | Redirect:
     workspace = portal.workspace
-    target = portal_next(workspace, next)
+    target = portal_next(workspace, next, request.scope)
     actor: Actor | None = request.scope.get("user")
     if actor is not None and actor.kind == "external" and actor.tenant_id == workspace.tenant_id:
         return Redirect(target)
@@ -137,7 +146,7 @@ async def partner_login_form(
             await end_session(db, actor, "replaced")
             return Redirect(target, cookies=[session_cookie(services, opened[1].credential)])
     notice = gettext("Your password is set. Sign in with it now.") if password_set else None
-    return _login_page(workspace, {}, target, None, notice)
+    return _login_page(workspace, {}, shown_next(workspace, target, request.scope), None, notice)
 
 
 @post("/login", opt=public(), include_in_schema=False)
@@ -151,14 +160,15 @@ async def partner_login(
 ) -> Template | Redirect:
     workspace = portal.workspace
     form = {"login": data.get("login", "").strip()}
-    target = portal_next(workspace, data.get("next"))
+    target = portal_next(workspace, data.get("next"), request.scope)
     try:
         signed_in = await interconnect.access.log_in(
             db, workspace.slug, form["login"], data.get("password", ""), "web", sign_in_client(request)
         )
     except (InvalidCredentials, Throttled) as error:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else {}
-        return _login_page(workspace, form, target, message_of(error), status_code=error.status, headers=headers)
+        shown = shown_next(workspace, target, request.scope)
+        return _login_page(workspace, form, shown, message_of(error), status_code=error.status, headers=headers)
     await end_session(db, request.scope.get("user"), "replaced")
     cookies = [session_cookie(services, signed_in.opened.credential), device_cookie(services, signed_in.device)]
     return Redirect(target, cookies=cookies)

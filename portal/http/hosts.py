@@ -21,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from litestar.datastructures import Headers
@@ -94,12 +95,55 @@ class PartnerHosts:
             self._known.pop(name, None)
 
 
+# The scope key naming the workspace whose partner domain serves this request (absent on the platform's host).
+SERVED_ON = "portal.partner_domain"
+
+
+def partner_domain_of(scope: Any) -> str | None:
+    """The slug of the workspace whose partner domain this request came to, None on the platform's own host."""
+    return scope.get(SERVED_ON) if scope is not None else None
+
+
+def inward_next(target: str, slug: str) -> str | None:
+    """A `next` as given on the partner domain of `slug` (the domain's own path, "/orders") as the portal serves it
+    ("/p/<slug>/orders"); the portal's own prefixed paths are kept (older links). None for what is not a page of
+    this portal on this domain: another workspace's /p/ path, or an address every host shares (the API, ...)."""
+    prefix = f"/p/{slug}"
+    if target == prefix or target.startswith((prefix + "/", prefix + "?")):
+        return target
+    if target.startswith("/p/") or target == "/p":
+        return None
+    inward = portal_path(target, slug)
+    return inward if inward != target else None
+
+
+def page_address(request: Any) -> str:
+    """The page's own address (path and query) as the visitor's browser knows it, for a form's `next`: on a
+    partner domain without /p/<slug>."""
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    slug = partner_domain_of(request.scope)
+    return outward_location(path, slug, "") if slug else path
+
+
 def portal_path(path: str, slug: str) -> str:
     """Where a path asked for on the partner domain of `slug` is served."""
     prefix = f"/p/{slug}"
     if path in SHARED_PATHS or path.startswith(SHARED_PREFIXES) or path == prefix or path.startswith(prefix + "/"):
         return path
     return prefix + path
+
+
+def partner_url(base_url: str, slug: str, partner_domain: str | None, path: str = "/") -> str:
+    """The one way a notice (an email, an SMS, a WeChat message) links to a partner portal: `path` as the portal
+    names its pages ("/orders", "/reset/…") or an address shared by every host ("/setup/…", "/join/…"). On the
+    tenant's verified partner domain when it has one (`tenants.partner_domain`, set only once verified), without
+    /p/<slug>, in the scheme of the platform's base URL; otherwise on the platform's base URL, under /p/<slug>."""
+    if not path.startswith("/"):
+        path = "/" + path
+    if partner_domain:
+        scheme = urlsplit(base_url).scheme or "https"
+        return f"{scheme}://{partner_domain}{path}"
+    return base_url.rstrip("/") + portal_path(path, slug)
 
 
 def outward_location(location: str, slug: str, base_url: str) -> str:
@@ -134,6 +178,7 @@ class PartnerDomainMiddleware:
         if slug is None:
             await self.app(scope, receive, send)
             return
+        scope[SERVED_ON] = slug  # type: ignore[literal-required]
         original = scope["path"]
         path = portal_path(original, slug)
         if path != original:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.actor import Actor
 from portal.errors import DomainError, FieldError, NotAuthenticated, Throttled, ValidationFailed
 from portal.http.context import activate_language, is_api_path
+from portal.http.hosts import page_address
 from portal.i18n import N_, gettext
 
 log = logging.getLogger("portal.errors")
@@ -139,8 +140,8 @@ def portal_frame(path: str, actor: Actor | None) -> PortalFrame | None:
 def _path_and_query(request: Request[Any, Any, Any]) -> str:
     """Where a visitor sent to sign in comes back to: the page with its query (an OAuth authorization
     request is all query)."""
-    query = request.url.query
-    return f"{request.url.path}?{query}" if query else request.url.path
+    # on a partner domain, the domain's own path (no /p/<slug>): the sign-in there maps it back in
+    return page_address(request)
 
 
 def _form_page(request: Request[Any, Any, Any]) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from sqlalchemy import select
@@ -30,7 +30,9 @@ from portal.identity.schemas import (
     UserPatchIn,
     WorkspacePatchIn,
 )
+from portal.identity.session_controllers import SessionsEndedOut
 from portal.identity.sessions import revoke_session
+from portal.identity.signed_in import end_sessions_of
 from portal.permissions import ADMIN_ROLE, SIGNED_IN, public, requires, signed_in
 
 
@@ -148,3 +150,9 @@ class UsersController(Controller):
             actor, user_id, display_name=data.display_name, roles=data.roles, status=data.status, locale=data.locale
         )
         return UserOut.of(user, (await staff.roles_of([user])).get(user.id, frozenset()))
+
+    @delete("/{user_id:uuid}/sessions", opt=requires("staff.users", "update"), status_code=200)
+    async def end_user_sessions(self, user_id: FromPath[uuid.UUID], db: DB, staff: StaffDep) -> SessionsEndedOut:
+        """Sign a staff member out everywhere: every browser and token of theirs stops working at once (they may
+        sign in again)."""
+        return SessionsEndedOut(await end_sessions_of(db, await staff.get(user_id)))

@@ -43,6 +43,11 @@ class SessionsOut(msgspec.Struct):
     sessions: list[SessionOut]
 
 
+class SessionsEndedOut(msgspec.Struct):
+    # how many of the person's sessions (browsers, tokens, on every channel) were ended
+    ended: int
+
+
 def session_out(found: SignedInSession) -> SessionOut:
     return SessionOut(
         id=found.id,

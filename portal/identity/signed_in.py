@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from portal.db.types import utcnow
 from portal.errors import NotFound
 from portal.i18n import N_
 from portal.identity.models import AuthSession
+from portal.identity.sessions import revoke_user_sessions
 
 # a person's sessions shown at once: more than anyone keeps, fewer than a script opening sessions could make
 SHOWN = 200
@@ -88,3 +90,12 @@ async def sign_out_of(db: AsyncSession, actor: Actor, session_id: uuid.UUID) -> 
         .execution_options(synchronize_session=False)
     )
     record_action(db, row, "sign_out", {"channel": row.channel, "user_agent": row.user_agent})
+
+
+async def end_sessions_of(db: AsyncSession, person: Any) -> int:
+    """An administrator ends every session of a staff member (`InternalUser`) or a partner (`Membership`) in this
+    workspace, on every channel, and their unused password links; the person may sign in again. Audited as the
+    administrator's action on the person. How many sessions ended."""
+    ended = await revoke_user_sessions(db, person.id, "ended_by_admin")
+    record_action(db, person, "sign_out_all", {"sessions": ended})
+    return ended

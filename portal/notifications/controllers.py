@@ -92,7 +92,7 @@ async def _preferences(db: AsyncSession, actor: Actor, services: Services) -> Pr
     choices = await services.notifications.preferences(db, actor).choices()
     return PreferencesOut(
         items=[PreferenceOut.of(c, gettext(c.kind.label)) for c in choices],
-        configured=["inbox", *services.notifications.channels],
+        configured=["inbox", *(await services.notifications.offered(db, actor.kind))],
     )
 
 

@@ -14,10 +14,15 @@ from portal.db.base import Base, TenantOwned
 from portal.db.types import utcnow
 
 RECIPIENT_KINDS = ("internal", "external")
-CHANNELS = ("inbox", "email", "sms")
+CHANNELS = ("inbox", "email", "sms", "wechat")
+# The channels each kind of recipient may choose: a WeChat template message reaches partners only.
+AUDIENCE_CHANNELS = {"internal": ("inbox", "email", "sms"), "external": CHANNELS}
 # What a delivery channel of one notification is doing: `pending` until its sender has sent it,
 # `off` when it was never to go there (no address, not configured, not wanted).
 CHANNEL_STATES = ("pending", "sent", "off", "expired")
+# A WeChat template message may also end `undeliverable` (the person does not follow the official
+# account) or `failed` (WeChat refused it with another code, kept in `wechat_error`).
+WECHAT_STATES = ("pending", "sent", "off", "undeliverable", "failed")
 
 
 class Notification(TenantOwned, Base):
@@ -35,6 +40,7 @@ class Notification(TenantOwned, Base):
         CheckConstraint("recipient_kind IN ('internal', 'external', 'customer')", name="recipient_kind"),
         CheckConstraint("email_status IN ('pending', 'sent', 'off', 'expired')", name="email_status"),
         CheckConstraint("sms_status IN ('pending', 'sent', 'off', 'expired')", name="sms_status"),
+        CheckConstraint("wechat_status IN ('pending', 'sent', 'off', 'undeliverable', 'failed')", name="wechat_status"),
     )
 
     recipient_kind: Mapped[str] = mapped_column(String(16))
@@ -51,6 +57,12 @@ class Notification(TenantOwned, Base):
     sms_status: Mapped[str] = mapped_column(String(12), default="off")
     email_sent_at: Mapped[datetime | None]
     sms_sent_at: Mapped[datetime | None]
+    # a WeChat template message through the tenant's official account (channels.wechat.templates): the
+    # person's openid there, and WeChat's error code and message when it refused the message
+    wechat_to: Mapped[str | None] = mapped_column(String(64))
+    wechat_status: Mapped[str] = mapped_column(String(16), default="off")
+    wechat_sent_at: Mapped[datetime | None]
+    wechat_error: Mapped[str | None] = mapped_column(String(200))
     secret_link: Mapped[str | None] = mapped_column(String(600))
     link_expires_at: Mapped[datetime | None]
     # Set by a sender that may run twice for one cause (an event delivered again): one notice per key.
@@ -65,7 +77,7 @@ class NotificationPreference(TenantOwned, Base):
     __tablename__ = "notification_preferences"
     __table_args__ = (
         UniqueConstraint("tenant_id", "recipient_kind", "recipient_id", "kind", "channel"),
-        CheckConstraint("channel IN ('inbox', 'email', 'sms')", name="channel"),
+        CheckConstraint("channel IN ('inbox', 'email', 'sms', 'wechat')", name="channel"),
     )
 
     recipient_kind: Mapped[str] = mapped_column(String(16))

@@ -38,10 +38,12 @@ class ReadAllOut(msgspec.Struct, kw_only=True):
     marked: int
 
 
-class ChannelChoices(msgspec.Struct, kw_only=True):
+class ChannelChoices(msgspec.Struct, kw_only=True, omit_defaults=True):
     inbox: bool
     email: bool
     sms: bool
+    # a WeChat template message through the manufacturer's official account: partners only (absent for staff)
+    wechat: bool | None = None
 
 
 class PreferenceOut(msgspec.Struct, kw_only=True):

@@ -6,6 +6,7 @@ inbox and their choice of what they receive where."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -20,7 +21,7 @@ from portal.errors import Conflict, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.jsonable import jsonable
 from portal.notifications.kinds import Kinds, NotificationKind
-from portal.notifications.models import CHANNELS, Notification, NotificationPreference
+from portal.notifications.models import AUDIENCE_CHANNELS, CHANNELS, Notification, NotificationPreference
 from portal.notifications.render import Renderer
 from portal.outbox import publish
 
@@ -55,6 +56,14 @@ class Sent:
         return bool(self.delivered_by)
 
 
+# How a package that reaches people on WeChat (channels.wechat.templates) says where a notice of a kind goes
+# for one recipient: their openid in the tenant's official account, or None (not bound, no template for
+# the kind, no official account). It runs in the caller's transaction.
+WeChatReach = Callable[[AsyncSession, "Recipient", str], Awaitable[str | None]]
+# Whether the workspace of the session sends any notification as a WeChat template message at all.
+WeChatAvailable = Callable[[AsyncSession], Awaitable[bool]]
+
+
 def mask_email(email: str) -> str:
     """a***@example.com: enough for the person who asked to recognise it, not to learn it."""
     local, _, domain = email.partition("@")
@@ -72,6 +81,9 @@ class Notifier:
         self.settings = settings
         self.kinds = kinds
         self.renderer = renderer
+        # set by the package that sends WeChat template messages; None: that channel is not offered
+        self.wechat_reach: WeChatReach | None = None
+        self.wechat_available: WeChatAvailable | None = None
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -79,6 +91,15 @@ class Notifier:
         return tuple(
             c for c, on in (("email", self.settings.email_configured), ("sms", self.settings.sms_configured)) if on
         )
+
+    async def offered(self, session: AsyncSession, audience: str) -> tuple[str, ...]:
+        """The delivery channels a person of this audience may choose among here (beside the inbox): email and
+        SMS as configured, and for partners WeChat where the workspace sends template messages."""
+        wechat = ("wechat",) if audience == "external" and await self.wechat_offered(session) else ()
+        return (*self.channels, *wechat)
+
+    async def wechat_offered(self, session: AsyncSession) -> bool:
+        return self.wechat_available is not None and await self.wechat_available(session)
 
     def can_reach(self, recipient: Recipient) -> bool:
         """Whether a one-time link for this person can be sent to them rather than shown to an admin."""
@@ -111,6 +132,9 @@ class Notifier:
         email = "pending" if "email" in wanted and self.settings.email_configured and recipient.email else "off"
         sms = "pending" if "sms" in wanted and self.settings.sms_configured and recipient.mobile else "off"
         delivered_by = tuple(c for c, s in (("email", email), ("sms", sms)) if s == "pending")
+        wechat_to = None
+        if "wechat" in wanted and self.wechat_reach is not None and recipient.kind == "external":
+            wechat_to = await self.wechat_reach(session, recipient, kind)
         row = Notification(
             recipient_kind=recipient.kind,
             recipient_id=recipient.id,
@@ -124,18 +148,22 @@ class Notifier:
             mobile=recipient.mobile if sms == "pending" else None,
             email_status=email,
             sms_status=sms,
+            wechat_to=wechat_to,
+            wechat_status="pending" if wechat_to else "off",
             secret_link=link if delivered_by else None,
             link_expires_at=link_expires_at if delivered_by else None,
             dedup_key=dedup_key,
         )
         session.add(row)
         await session.flush()
-        if delivered_by:
+        if delivered_by or wechat_to:
             # the id only: the senders read the rest, the link included, from the row
             publish(session, CREATED, "notification", row.id, {"notification_id": row.id, "kind": kind})
         return Sent(row, delivered_by)
 
     async def _wanted(self, session: AsyncSession, recipient: Recipient, kind: str) -> set[str]:
+        """Every channel but those the person turned off for this kind. A WeChat template message never
+        carries the one-time link: the email or SMS does (channels.wechat.templates)."""
         off = await session.scalars(
             select(NotificationPreference.channel).where(
                 NotificationPreference.recipient_kind == recipient.kind,
@@ -246,10 +274,18 @@ class Preferences:
             )
         )
         stored = {(k, c): e for k, c, e in rows.all()}
+        channels = await self._channels()
         return [
-            Choice(kind, {c: kind.security or stored.get((kind.name, c), True) for c in CHANNELS})
+            Choice(kind, {c: kind.security or stored.get((kind.name, c), True) for c in channels})
             for kind in self.notifier.kinds.for_audience(self._audience())
         ]
+
+    async def _channels(self) -> tuple[str, ...]:
+        """What the person chooses among: WeChat only where the workspace sends template messages."""
+        channels = AUDIENCE_CHANNELS[self._audience()]
+        if "wechat" in channels and not await self.notifier.wechat_offered(self.session):
+            channels = tuple(c for c in channels if c != "wechat")
+        return channels
 
     async def save(self, receiving: set[str]) -> None:
         """Every choice at once, from a form: `receiving` holds "kind:channel" for each one received."""
@@ -265,8 +301,9 @@ class Preferences:
         spec = self.notifier.kinds.get(kind)
         if spec is None or self._audience() not in spec.audience:
             raise ValidationFailed.single("kind", N_("is not a kind of notification you receive"), "unknown_kind")
-        if channel not in CHANNELS:
-            raise ValidationFailed.single("channel", N_("must be one of %(choices)s"), choices=", ".join(CHANNELS))
+        channels = await self._channels()
+        if channel not in channels:
+            raise ValidationFailed.single("channel", N_("must be one of %(choices)s"), choices=", ".join(channels))
         if spec.security and not enabled:
             raise Conflict(N_("Security notices always go and cannot be turned off"), code="security_notice")
         mine = (

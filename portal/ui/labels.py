@@ -72,6 +72,7 @@ OBJECT_LABELS: dict[str, str] = {
     "wechat_mini_programs": N_("WeChat mini-program"),
     "wechat_official_accounts": N_("WeChat official account"),
     "wechat_bindings": N_("WeChat sign-in of a partner"),
+    "wechat_templates": N_("WeChat template message"),
     "auth_sessions": N_("Sign-in session"),
     "agent_deal_terms": N_("Deal commission terms"),
     "agent_registration_settings": N_("Deal registration settings"),
@@ -102,6 +103,7 @@ ACTION_LABELS: dict[str, str] = {
     "update": N_("Changed"),
     "delete": N_("Deleted"),
     "sign_out": N_("Signed out"),
+    "sign_out_all": N_("Signed out everywhere by an administrator"),
     # what cross-tenant sync records on both sides (docs/sync.md)
     "sync.applied": N_("Brought in step"),
     "sync.withdrawn": N_("Withdrawn by sync"),

@@ -81,6 +81,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "enterprise_id": lambda w: w.x.link_id,
     "delivery_id": lambda w: w.ids["delivery"],
     "job_name": lambda w: "sync.outbox_purge",
+    "kind": lambda w: "ordering.order_approved",  # a kind of notification (WeChat template messages)
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
     "sync_rule_id": lambda w: w.ids["sync_rule"],
@@ -128,8 +129,9 @@ PUBLIC_FORGERIES: dict[str, Callable[[World], list[str]]] = {
 }
 
 # Parameters naming what the platform shares by every tenant rather than a tenant's record (a scheduled
-# job passes over every tenant): another tenant reaches it too, and must find none of tenant A's data there.
-PLATFORM_WIDE = frozenset({"job_name"})
+# job passes over every tenant; a kind of notification is named alike in every tenant, each keeping its own
+# settings for it): another tenant reaches it too, and must find none of tenant A's data there.
+PLATFORM_WIDE = frozenset({"job_name", "kind"})
 
 NOBODY = "00000000-0000-7000-8000-000000000000"  # an id no record has
 # A body that would succeed if the actor were allowed; defaults to an empty object / form.

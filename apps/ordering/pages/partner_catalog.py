@@ -170,7 +170,7 @@ async def add_to_cart_page(
         return await _product_page(
             request, catalog, cart, actor, portal, product_id, form=form, errors=form_errors(error), status_code=422
         )
-    back = portal_next(portal.workspace, data.get("back"))
+    back = portal_next(portal.workspace, data.get("back"), request.scope)
     return Redirect(f"{back}{'&' if '?' in back else '?'}added={product_id}")
 
 

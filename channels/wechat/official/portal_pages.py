@@ -63,10 +63,10 @@ def _to_wechat(services: Services, portal: PortalContext, account: Account, scop
 
 @get("/wechat", opt=public(), include_in_schema=False)
 async def official_entry(
-    db: DB, services: ServicesDep, portal: CurrentPortal, next: FromQuery[str | None] = None
+    db: DB, request: AnyRequest, services: ServicesDep, portal: CurrentPortal, next: FromQuery[str | None] = None
 ) -> Redirect:
     account = await account_of(db, _wechat(services), portal.workspace)
-    return _to_wechat(services, portal, account, BASE_SCOPE, portal_next(portal.workspace, next))
+    return _to_wechat(services, portal, account, BASE_SCOPE, portal_next(portal.workspace, next, request.scope))
 
 
 @get("/wechat/callback", opt={**public(), "writes": True}, include_in_schema=False)

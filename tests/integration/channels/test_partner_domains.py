@@ -305,3 +305,52 @@ def test_oauth_sign_in_on_the_domain(client: TestClient, world: World, fake_dns:
     target = urlsplit(allowed.headers["location"])
     assert (target.scheme, target.hostname, target.path) == ("https", WORLD_PARTNER_DOMAIN, "/app/callback")
     assert "code=" in target.query and "iss=" in target.query
+
+
+def test_signing_in_on_the_domain_lands_on_the_page_asked_for(
+    client: TestClient, world: World, fake_dns: dns.FakeDns
+) -> None:
+    prefix = f"/p/{world.a.slug}"
+    # the page asked for before sign-in: the sign-in's `next` is the domain's own path, without /p/<slug>
+    away = client.get(f"{A_HOST}/ordering/orders?status=placed", follow_redirects=False)
+    assert away.status_code in (302, 303)
+    location = away.headers["location"]
+    assert location == "/login?next=/ordering/orders%3Fstatus%3Dplaced", location
+    form = client.get(f"{A_HOST}{location}")
+    assert form.status_code == 200 and 'name="next" value="/ordering/orders?status=placed"' in form.text
+
+    def sign_in(next_value: str) -> str:
+        client.cookies.clear()
+        data = {
+            "login": world.x.admin.email,
+            "password": PASSWORD,
+            "_csrf_token": csrf_token(client, f"{A_HOST}/login"),
+        }
+        answer = client.post(f"{A_HOST}/login", data={**data, "next": next_value}, follow_redirects=False)
+        assert answer.status_code in (302, 303), answer.text
+        return answer.headers["location"]
+
+    landed = sign_in("/ordering/orders?status=placed")
+    assert landed == "/ordering/orders?status=placed"
+    assert client.get(f"{A_HOST}{landed}").status_code == 200
+    # an old link's prefixed path still lands, on the domain
+    assert sign_in(f"{prefix}/ordering/orders") == "/ordering/orders"
+    # off-site, another workspace's portal, an address every host shares, the console: the portal's home instead
+    verify_b(client, world, fake_dns)
+    for refused in (
+        "https://evil.example/phish",
+        "//evil.example/phish",
+        "/\\evil.example",
+        f"/p/{world.b.slug}/ordering/orders",
+        f"http://{B_DOMAIN}/ordering/orders",
+        "/api/partner/me",
+        "/join/abc",
+    ):
+        assert sign_in(refused) == "/", refused
+    # on the platform's own address nothing changed: the prefixed path, and a bare one refused
+    client.cookies.clear()
+    away = client.get(f"{prefix}/ordering/orders", follow_redirects=False)
+    assert away.headers["location"] == f"/login?next={prefix}/ordering/orders"
+    data = {"login": world.x.admin.email, "password": PASSWORD, "_csrf_token": csrf_token(client, f"{prefix}/login")}
+    bare = client.post(f"{prefix}/login", data={**data, "next": "/ordering/orders"}, follow_redirects=False)
+    assert bare.headers["location"] == f"{prefix}/"

@@ -22,7 +22,7 @@ from tests.integration.channels.miniapp import Partner, bearer, invite_with_mobi
 from tests.integration.channels.oauth import application, register, sign_in_with
 from tests.integration.channels.official import link_with_password, open_in_wechat, register_official_account
 from tests.wechat import FakeWeChat
-from tests.world import PASSWORD, Credential, World, partner_login, partner_web_login
+from tests.world import PASSWORD, Credential, World, partner_login, partner_web_login, web_login
 
 SESSIONS = "/api/partner/sessions"
 
@@ -191,3 +191,103 @@ def test_last_use_is_recorded_at_most_once_a_minute(client: TestClient, world: W
     assert recorded != stale and recorded > stale  # type: ignore[operator]
     assert client.get("/api/partner/me", headers=token.bearer).status_code == 200
     assert last_used() == recorded
+
+
+def csrf_of(page_text: str) -> str:
+    return page_text.split('name="_csrf_token" value="', 1)[1].split('"', 1)[0]
+
+
+def api_login_of(client: TestClient, slug: str, email: str) -> Credential:
+    answer = client.post("/api/auth/token", json={"workspace": slug, "email": email, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return Credential("", email, answer.json()["access_token"], answer.json()["refresh_token"])
+
+
+def test_a_staff_member_sees_where_they_are_signed_in_and_signs_out_of_each(client: TestClient, world: World) -> None:
+    staff = world.a.others["staff"]
+    browser = web_login(client, world.a.slug, staff.email)
+    other_browser = web_login(client, world.a.slug, staff.email)
+    token = api_login_of(client, world.a.slug, staff.email)
+    client.cookies.set("portal_session", browser)
+    page = client.get("/console/sessions")
+    assert page.status_code == 200 and "Where you are signed in" in page.text and "This browser" in page.text
+    listed = client.get("/api/sessions", headers=token.bearer).json()["sessions"]
+    mine = {s["id"] for s in listed}
+    assert {"web", "api"} <= {s["channel"] for s in listed}
+    for session_id in mine:
+        assert session_id in page.text
+    # nobody else's: the admin's page lists none of them, tenant B's admin cannot end one
+    client.cookies.set("portal_session", world.a.admin.cookie)
+    admin_page = client.get("/console/sessions")
+    assert admin_page.status_code == 200 and not [i for i in mine if i in admin_page.text]
+    client.cookies.set("portal_session", browser)
+    other_id = next(s["id"] for s in listed if s["channel"] == "web" and not s["current"] and s["id"] in page.text)
+    done = client.post(
+        f"/console/sessions/{other_id}/sign-out", data={"_csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+    assert done.status_code in (302, 303) and done.headers["location"] == "/console/sessions?done=signed-out"
+    client.cookies.clear()
+    client.cookies.set("portal_session", other_browser)
+    assert client.get("/console", follow_redirects=False).status_code in (302, 303)  # that browser is out
+    # a session that is not theirs is not found
+    client.cookies.set("portal_session", browser)
+    page = client.get("/console/sessions")
+    refused = client.post(
+        f"/console/sessions/{uuid.uuid4()}/sign-out", data={"_csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+    assert refused.status_code == 404
+    # a partner's session cannot reach the console's page
+    partner_cookie = partner_web_login(client, world.a.slug, world.x.admin.email)
+    client.cookies.clear()
+    client.cookies.set("portal_session", partner_cookie)
+    assert client.get("/console/sessions", follow_redirects=False).status_code in (302, 303, 403)
+
+
+def test_an_admin_signs_a_staff_member_or_a_partner_out_everywhere(
+    client: TestClient, world: World, fake_wechat: FakeWeChat
+) -> None:
+    staff = world.a.others["staff"]
+    browser = web_login(client, world.a.slug, staff.email)
+    token = api_login_of(client, world.a.slug, staff.email)
+    # tenant B's admin, and a staff member without the permission, find nothing to end
+    assert client.delete(f"/api/users/{staff.user_id}/sessions", headers=world.b.admin.bearer).status_code == 404
+    assert client.delete(f"/api/users/{staff.user_id}/sessions", headers=token.bearer).status_code == 403
+    ended = client.delete(f"/api/users/{staff.user_id}/sessions", headers=world.a.admin.bearer)
+    assert ended.status_code == 200 and ended.json()["ended"] >= 2, ended.text
+    assert client.get("/api/me", headers=token.bearer).status_code == 401
+    client.cookies.set("portal_session", browser)
+    assert client.get("/console", follow_redirects=False).status_code in (302, 303)
+    # they sign in again
+    again = api_login_of(client, world.a.slug, staff.email)
+    assert client.get("/api/me", headers=again.bearer).status_code == 200
+    # from the staff page: the button, then every session ends
+    client.cookies.clear()
+    client.cookies.set("portal_session", world.a.admin.cookie)
+    users = client.get("/console/users")
+    assert f"/console/users/{staff.user_id}/sign-out" in users.text and "Sign out everywhere" in users.text
+    done = client.post(
+        f"/console/users/{staff.user_id}/sign-out", data={"_csrf_token": csrf_of(users.text)}, follow_redirects=False
+    )
+    assert done.status_code in (302, 303), done.text
+    assert client.get("/api/me", headers=again.bearer).status_code == 401
+
+    # a partner, on every channel, from their enterprise's page
+    me = sign_in_everywhere(client, world, fake_wechat)
+    path = f"/api/interconnect/users/{me.partner.membership_id}/sessions"
+    assert client.delete(path, headers=world.b.admin.bearer).status_code == 404
+    assert client.delete(path, headers=me.api.bearer).status_code in (403, 404)
+    client.cookies.clear()
+    client.cookies.set("portal_session", world.a.admin.cookie)
+    enterprise = client.get(f"/console/partners/enterprises/{me.partner.link_id}")
+    action = f"/console/partners/users/{me.partner.membership_id}/sign-out"
+    assert enterprise.status_code == 200 and action in enterprise.text
+    done = client.post(action, data={"_csrf_token": csrf_of(enterprise.text)}, follow_redirects=False)
+    assert done.status_code in (302, 303), done.text
+    assert_every_channel_ended(client, world, me)
+    # they may sign in again; the audit log names the administrator's action on the person
+    assert partner_login(client, world.a.slug, me.partner.email)
+    assert client.delete(path, headers=world.a.admin.bearer).json()["ended"] == 1
+    entries = client.get("/api/audit", headers=world.a.admin.bearer, params={"limit": 200}).json()
+    actions = [e for e in entries if e["action"] == "sign_out_all"]
+    assert {e["object_type"] for e in actions} == {"internal_users", "memberships"}
+    assert all(e["actor_id"] == world.a.admin.user_id for e in actions)

@@ -27,7 +27,7 @@ from tests.conftest import BASE_URL
 from tests.db import run_with_database
 from tests.integration.interconnect.support import new_email, new_mobile
 from tests.notifications import SmsProvider, SmtpServer, Workers, channel_settings, notifications
-from tests.world import PASSWORD, World, csrf_token, partner_type_id, unique
+from tests.world import PASSWORD, WORLD_PARTNER_DOMAIN, World, csrf_token, partner_type_id, unique
 
 NEW_PASSWORD = "a brand new passphrase for this"
 
@@ -231,6 +231,7 @@ def test_preferences_hold_except_for_security_notices(
     )
     assert off.status_code == 200, off.text
     choice = next(i for i in off.json()["items"] if i["kind"] == ENTERPRISE_STATUS)
+    # no WeChat: this workspace sends no template messages
     assert choice["channels"] == {"inbox": True, "email": False, "sms": True}
     security = mail.put(
         "/api/partner/notifications/preferences",
@@ -475,8 +476,10 @@ def test_partner_reset_works_on_its_own_portal_only(
     assert status == 200
     assert Workers(mail_app).run() == []
     link = smtp.mailbox.link_to(admin.email)
-    assert f"{portal}/reset/" in link
+    # tenant A has a verified partner domain: the link is there, without /p/<slug>
+    assert link.startswith(f"http://{WORLD_PARTNER_DOMAIN}/reset/")
     token = token_of(link)
+    assert mail.get(link).status_code == 200  # served on the domain
     assert mail.get(f"/p/{world.b.slug}/reset/{token}").status_code == 404  # tenant A's link on B's portal
     assert mail.get(f"/reset/{token}").status_code == 404  # nor is it a staff link
     done = mail.post(
@@ -499,6 +502,39 @@ def test_partner_reset_works_on_its_own_portal_only(
     smtp.mailbox.messages.clear()
     _forgot(mail, f"{portal}/login/forgot", login=colleague.email)
     assert Workers(mail_app).run() == [] and smtp.mailbox.to(colleague.email) == []
+
+
+def test_links_to_a_partner_portal_use_its_partner_domain_once_verified(
+    mail: TestClient, mail_app: Litestar, world: World, smtp: SmtpServer
+) -> None:
+    on_domain = new_email("domain-admin")
+    new_enterprise(mail, world, email=on_domain)  # tenant A: a verified partner domain
+    on_platform = new_email("platform-admin")
+    made = mail.post(
+        "/api/interconnect/enterprises",
+        headers=world.b.admin.bearer,
+        json={
+            "name": unique("Notified"),
+            "partner_type_id": partner_type_id(mail, world.b.admin),
+            "admin": {"display_name": "First Admin", "email": on_platform},
+        },
+    )
+    assert made.status_code == 201, made.text
+    assert Workers(mail_app).run() == []
+    a_link, b_link = smtp.mailbox.link_to(on_domain), smtp.mailbox.link_to(on_platform)
+    assert a_link.startswith(f"http://{WORLD_PARTNER_DOMAIN}/setup/")
+    assert b_link.startswith(f"{BASE_URL}/setup/") and WORLD_PARTNER_DOMAIN not in b_link
+    page = mail.get(a_link)  # the set-password page, on the domain
+    assert page.status_code == 200 and f"/p/{world.a.slug}" not in page.text
+    set_up = mail.post("/api/partner/setup", json={"token": token_of(b_link), "password": PASSWORD})
+    assert set_up.status_code == 204, set_up.text
+
+    # tenant B has no partner domain: its reset link is on the platform's address, under /p/<slug>
+    smtp.mailbox.messages.clear()
+    status, _page = _forgot(mail, f"/p/{world.b.slug}/login/forgot", login=on_platform)
+    assert status == 200
+    assert Workers(mail_app).run() == []
+    assert smtp.mailbox.link_to(on_platform).startswith(f"{BASE_URL}/p/{world.b.slug}/reset/")
 
 
 # --- order notices, the template preview --------------------------------------------------------
