@@ -8,6 +8,7 @@ from apps.ordering.account import post_commission
 from apps.ordering.cli import register as register_cli
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.demo import load_ordering
+from apps.ordering.integration import INTEGRATION_OBJECTS
 from apps.ordering.jobs import AUTO_RECEIVE
 from apps.ordering.notices import KINDS as NOTIFICATION_KINDS
 from apps.ordering.notices import SUBSCRIBERS
@@ -40,7 +41,12 @@ component = Component(
     jobs=(AUTO_RECEIVE,),
     notification_kinds=NOTIFICATION_KINDS,
     subscribers=SUBSCRIBERS,
-    # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here), and
-    # the account other apps post to (the agent app's approved commission statements)
-    extra={"sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS), "account_ledger": post_commission},
+    # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here),
+    # the account other apps post to (the agent app's approved commission statements), and what an ERP keeps
+    # in step through the integration API (sync/integrations)
+    extra={
+        "sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS),
+        "account_ledger": post_commission,
+        "integration_objects": INTEGRATION_OBJECTS,
+    },
 )
