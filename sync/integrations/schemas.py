@@ -174,7 +174,7 @@ class OrderData(msgspec.Struct):
     lines: list[OrderLineData]
 
 
-class ChangeOut(msgspec.Struct):
+class ChangeOut(msgspec.Struct, omit_defaults=True):
     """One change: the record as it stood when the change was recorded is under the object's own name
     (`product`, `price_list`, `stock_level`, `customer` or `order`); none when it was deleted."""
 
