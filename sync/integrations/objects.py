@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.crm.accounts import ACCOUNT_CHANGED, checked_keys, text_of
 from portal.crm.models import Account
-from portal.errors import FieldError, ValidationFailed
+from portal.errors import FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.outbox import Event
 from portal.permissions import ProtectedObject
@@ -100,6 +100,8 @@ class CustomerObject:
         account = None
         if current is not None:
             account = await session.scalar(select(Account).where(Account.id == current).with_for_update())
+            if account is None:  # deleted here since: the caller makes it anew
+                raise NotFound(N_("No such customer"))
         if account is None and not name and "name" not in [e.field for e in errors]:
             errors.append(FieldError("name", N_("is required"), "required"))
         if "name" in item and not name and account is not None:

@@ -161,6 +161,7 @@ def test_a_retried_key_creation_makes_one_key_and_never_shows_it_twice(client: T
     first = client.post("/api/integrations/keys", headers=headers, json=body)
     assert first.status_code == 201
     second = client.post("/api/integrations/keys", headers=headers, json=body)
+    assert second.status_code == 409 and second.json()["code"] == "idempotent_answer_withheld"
     assert first.json()["key"] not in second.text
     names = [k["name"] for k in client.get("/api/integrations/keys", headers=world.a.admin.bearer).json()]
     assert names.count(body["name"]) == 1
@@ -581,3 +582,19 @@ def test_concurrent_feed_writers_take_positions_in_commit_order(
 
     positions = run_engine(app, settings, work)
     assert [p for p, _r in positions] == list(range(start + 1, start + 7))
+
+
+def test_a_record_deleted_here_is_reported_and_made_anew_by_the_next_batch(client: TestClient, world: World) -> None:
+    key = make_key(client, world.a)
+    start = feed_end(client, key)
+    name = unique("L")
+    item = {"external_id": name, "name": name, "kind": "base", "currency": "CNY"}
+    first = upsert(client, key, "price-lists", [item]).json()["results"][0]
+    deleted = client.delete(f"/api/ordering/price-lists/{first['id']}", headers=world.a.admin.bearer)
+    assert deleted.status_code in (200, 204), deleted.text
+    assert background_jobs_ended(client)
+    changes = [c for c in feed(client, key, start)["changes"] if c["external_id"] == name]
+    assert [c["action"] for c in changes][-1] == "deleted" and "price_list" not in changes[-1]
+    again = upsert(client, key, "price-lists", [item]).json()["results"][0]
+    assert again["outcome"] == "created" and again["id"] != first["id"]
+    assert upsert(client, key, "price-lists", [item]).json()["results"][0]["outcome"] == "unchanged"
