@@ -58,11 +58,15 @@ class Upserts:
             raise ValidationFailed.single("items", N_("may hold at most %(max)s items"), "too_many", max=MAX_ITEMS)
         results: list[ItemResult] = []
         seen: set[str] = set()
+        wanted = [i.get("external_id") for i in items if isinstance(i, dict)] if obj.mapped else []
+        known = await self.resolve(obj.name, [w for w in wanted if isinstance(w, str)])  # one query for the batch
         for index, item in enumerate(items):
-            results.append(await self._one(obj, index, item, seen))
+            results.append(await self._one(obj, index, item, seen, known))
         return results
 
-    async def _one(self, obj: IntegrationObject, index: int, item: Any, seen: set[str]) -> ItemResult:
+    async def _one(
+        self, obj: IntegrationObject, index: int, item: Any, seen: set[str], known: dict[str, uuid.UUID]
+    ) -> ItemResult:
         if not isinstance(item, dict):
             return ItemResult(
                 index,
@@ -92,7 +96,7 @@ class Upserts:
                 )
             external_id = raw
             seen.add(raw)
-        current = (await self.resolve(obj.name, [external_id])).get(external_id) if external_id else None
+        current = known.get(external_id) if external_id else None
         try:
             async with self.session.begin_nested():
                 try:
