@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 # "customer": a person without an account acting through a link of theirs (a service ticket's progress link).
-ActorKind = Literal["internal", "external", "system", "customer"]
+# "integration": an external system (an ERP) acting with one of the tenant's integration API keys (sync/integrations).
+ActorKind = Literal["internal", "external", "system", "customer", "integration"]
 # "api": a token of the password sign-in (POST /api/.../auth/token); "mobile" and "oauth": a token an
 # application got through OAuth (channels/), from a phone app or any other application; "miniapp": a token
 # the manufacturer's WeChat mini-program got by signing the person in with WeChat (channels/wechat); "official": a
 # cookie of the partner portal's pages opened by signing the person in with WeChat inside the manufacturer's
 # official account (WeChat's own browser, channels/wechat/official).
-Channel = Literal["web", "api", "mobile", "oauth", "miniapp", "official", "cli", "system"]
+Channel = Literal["web", "api", "mobile", "oauth", "miniapp", "official", "cli", "system", "integration"]
 BEARER_CHANNELS: tuple[Channel, ...] = ("api", "mobile", "oauth", "miniapp")
 COOKIE_CHANNELS: tuple[Channel, ...] = ("web", "official")
 

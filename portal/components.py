@@ -74,6 +74,7 @@ class Component:
 KERNEL_MODEL_MODULES = (
     "portal.identity.models",
     "portal.crm.models",
+    "portal.crm.accounts",  # not a table: the hook publishing every change of an account
     "portal.audit",
     "portal.idempotency",
     "portal.outbox",

@@ -30,6 +30,9 @@ Permission = tuple[str, str]
 
 SIGNED_IN: Permission = ("session", "use")
 PARTNER_PREFIX = "partner."
+# Objects under "integration." are what an integration API key's scopes name (sync/integrations): no
+# role is granted them, and only an actor of kind "integration" ever passes a check on them.
+INTEGRATION_PREFIX = "integration."
 ANY = "*"
 # The built-in staff role every tenant starts with and its first user holds: every internal permission.
 ADMIN_ROLE = "admin"
@@ -53,7 +56,9 @@ class ProtectedObject:
     staff_view: tuple[str, ...] = ()
 
     @property
-    def audience(self) -> Literal["internal", "external"]:
+    def audience(self) -> Literal["internal", "external", "integration"]:
+        if self.name.startswith(INTEGRATION_PREFIX):
+            return "integration"
         return "external" if self.name.startswith(PARTNER_PREFIX) else "internal"
 
 
@@ -101,6 +106,8 @@ def requires(obj: str, action: str, *, problems: tuple[int, ...] = ()) -> dict[s
 
 
 def audience_matches(actor: Actor, obj: str) -> bool:
+    if obj.startswith(INTEGRATION_PREFIX) or actor.kind == "integration":
+        return obj.startswith(INTEGRATION_PREFIX) and actor.kind == "integration"
     return obj.startswith(PARTNER_PREFIX) == (actor.kind == "external")
 
 

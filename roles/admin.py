@@ -218,7 +218,7 @@ class RoleAdmin:
                 else:
                     _check(
                         errors,
-                        (described.audience == "external") == external,
+                        described.audience == ("external" if external else "internal"),
                         "grants",
                         N_("%(key)s is not for this kind of role"),
                         key=obj,

@@ -278,6 +278,7 @@ class AccessRulesController(Controller):
                     o.name, o.label, o.audience, list(o.actions), [f for f, _l in o.fields], o.app, o.model is not None
                 )
                 for o in sorted(services.objects.values(), key=lambda o: o.name)
+                if o.audience != "integration"
             ],
             [key for key, _label in PARTNER_APPS],
         )

@@ -1,7 +1,8 @@
 """sync/ as a component: the delivery tables, the scheduled job runs and outbound webhooks; `portal worker`
 and `portal jobs`; the pages and API on deliveries, jobs and webhooks (with the permissions they need);
-cross-tenant sync rules (sync/crosstenant); the outbox purge job, the "webhooks" and "sync" outbox
-subscribers, and the in-process worker of the embedded default."""
+cross-tenant sync rules (sync/crosstenant); the integration API for an ERP and its keys (sync/integrations);
+the outbox purge job, the "webhooks", "sync" and "integration" outbox subscribers, and the in-process worker
+of the embedded default."""
 
 from __future__ import annotations
 
@@ -23,6 +24,12 @@ from sync.crosstenant.subscriber import SUBSCRIBER as CROSSTENANT
 from sync.crosstenant.subscriber import learn_events
 from sync.delivery.labels import subscriber_label, subscriber_line
 from sync.delivery.worker import in_process_worker
+from sync.integrations.controllers import CONTROLLERS as INTEGRATION_CONTROLLERS
+from sync.integrations.feed import SUBSCRIBER as INTEGRATION_FEED
+from sync.integrations.feed import learn_objects
+from sync.integrations.keys import key_scheme
+from sync.integrations.objects import OBJECTS as INTEGRATION_OBJECTS
+from sync.integrations.pages import PAGES as INTEGRATION_PAGES
 from sync.objects import OBJECTS
 from sync.pages import PAGES
 from sync.pages.webhooks import PAGES as WEBHOOK_PAGES
@@ -46,6 +53,8 @@ def setup(services: Services) -> None:
     config = WebhookConfig.from_extra(services.settings.extra)
     services.extensions["webhooks"] = Webhooks(config, SecretBox(services.settings.secret_key))
     learn_events(services)
+    learn_objects(services)
+    services.sessions.register_key(key_scheme(services))
 
 
 @contextlib.asynccontextmanager
@@ -68,6 +77,7 @@ component = Component(
         "sync.webhooks.models",
         "sync.crosstenant.models",
         "sync.peers.models",
+        "sync.integrations.models",
     ),
     route_handlers=[
         DeliveriesController,
@@ -79,12 +89,14 @@ component = Component(
         *WEBHOOK_PAGES,
         *CROSSTENANT_PAGES,
         *PEER_PAGES,
+        *INTEGRATION_CONTROLLERS,
+        *INTEGRATION_PAGES,
     ],
-    objects=(*OBJECTS, *WEBHOOK_OBJECTS, *CROSSTENANT_OBJECTS),
+    objects=(*OBJECTS, *WEBHOOK_OBJECTS, *CROSSTENANT_OBJECTS, *INTEGRATION_OBJECTS),
     template_dir=HERE / "templates",
     template_globals={"subscriber_label": subscriber_label, "subscriber_line": subscriber_line},
     services_setup=setup,
-    subscribers=(WEBHOOKS, CROSSTENANT, PEERS),
+    subscribers=(WEBHOOKS, CROSSTENANT, PEERS, INTEGRATION_FEED),
     demo=load_sync,
     jobs=(purge_job(), FORGET_APPLIED_JOB, RECONCILE_JOB),
     cli=register_cli,

@@ -621,6 +621,26 @@ def sample_webhook(client: TestClient, tenant: TenantWorld) -> dict[str, str]:
     return {"endpoint": endpoint_id, "delivery": ping.json()["id"]}
 
 
+def sample_integration_key(client: TestClient, tenant: TenantWorld) -> dict[str, str]:
+    """An integration key of the tenant with every scope: its id and the key itself."""
+    created = client.post(
+        "/api/integrations/keys",
+        headers=tenant.admin.bearer,
+        json={
+            "name": "World ERP",
+            "scopes": [
+                "integration.products",
+                "integration.price_lists",
+                "integration.stock",
+                "integration.customers",
+                "integration.changes",
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    return {"key": created.json()["integration_key"]["id"], "secret": created.json()["key"]}
+
+
 def sample_service(client: TestClient, tenant: TenantWorld, enterprise: Enterprise) -> dict[str, str]:
     """A device enterprise X looks after and its ticket, dispatched to X with X's admin as the engineer.
     Dealer admins may work on their enterprise's tickets and devices here (so another enterprise's admin
@@ -824,6 +844,9 @@ def build_world(client: TestClient) -> World:
     }
     ids.update({f"approval_{k}": v for k, v in sample_approvals(client, a, ids["ordering_order"]).items()})
     ids["delivery"] = sample_delivery(client, a)
+    ids.update({f"integration_{k}": v for k, v in sample_integration_key(client, a).items()})
+    # tenant B's key: the isolation sweep sends it everywhere (not a marker of A's)
+    ids.update({f"integration_b_{k}": v for k, v in sample_integration_key(client, tenants[1]).items()})
     ids["service_part_request"] = sample_part_request(client, x, ids["ordering_product"])
     sample_mini_program(client, a)
     a.partner_domain = sample_partner_domain(client, a)

@@ -148,6 +148,10 @@ class CatalogAdmin:
             raise ValidationFailed(errors)
         return out
 
+    async def product_values(self, values: Mapping[str, Any], current: Product | None) -> dict[str, Any]:
+        """`values` as a product would take them, checked (a refusal names the field); nothing written."""
+        return await self._product_values(values, current)
+
     async def create_product(self, values: Mapping[str, Any]) -> Product:
         product = Product(**await self._product_values(values, None))
         self.session.add(product)
@@ -244,6 +248,7 @@ class CatalogAdmin:
         )
         self.session.add(price_list)
         await self.session.flush()
+        prices_changed(self.session, price_list.id, [])
         return price_list
 
     async def update_price_list(self, list_id: uuid.UUID, values: Mapping[str, Any]) -> PriceList:

@@ -8,6 +8,7 @@ from apps.ordering.account import post_owed
 from apps.ordering.cli import register as register_cli
 from apps.ordering.controllers import CONTROLLERS
 from apps.ordering.demo import load_ordering
+from apps.ordering.integration import INTEGRATION_OBJECTS
 from apps.ordering.jobs import AUTO_RECEIVE
 from apps.ordering.notices import KINDS as NOTIFICATION_KINDS
 from apps.ordering.notices import SUBSCRIBERS
@@ -41,12 +42,14 @@ component = Component(
     jobs=(AUTO_RECEIVE,),
     notification_kinds=NOTIFICATION_KINDS,
     subscribers=SUBSCRIBERS,
-    # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here), and
-    # the account other apps post to (the agent app's approved commission statements), and orders as a
-    # kind of subject of the approvals engine (roles.approvals)
+    # what cross-tenant sync may carry to a partner's own tenant (sync/crosstenant finds it here), the
+    # account other apps post to (the agent app's approved commission statements), orders as a kind of
+    # subject of the approvals engine (roles.approvals), and what an ERP keeps in step through the
+    # integration API (sync/integrations)
     extra={
         "sync_objects": (PRODUCTS, PURCHASE_ORDERS, PURCHASE_ORDER_STATUS),
         "account_ledger": post_owed,
         "approval_kinds": (ORDER_APPROVAL,),
+        "integration_objects": INTEGRATION_OBJECTS,
     },
 )

@@ -14,6 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from apps.ordering.models import Product, StockLevel
 from portal.errors import Conflict, ValidationFailed
 from portal.i18n import N_
+from portal.outbox import publish
+
+STOCK_CHANGED = "ordering.stock.changed"
+
+
+def stock_changed(session: AsyncSession, warehouse_id: uuid.UUID, product_ids: list[uuid.UUID]) -> None:
+    """On hand changed in a warehouse (a count, goods taken in or shipped), in the change's transaction."""
+    if product_ids:
+        payload = {"warehouse_id": str(warehouse_id), "products": sorted(str(p) for p in product_ids)}
+        publish(session, STOCK_CHANGED, "ordering.stock", warehouse_id, payload)
 
 
 class OutOfStock(Conflict):
@@ -104,6 +114,7 @@ async def issue(
         )
         if result.rowcount != 1:
             raise OutOfStock(N_("Not enough %(sku)s in the warehouse to ship"), sku=await _sku(session, product_id))
+    stock_changed(session, warehouse_id, [p for p, q in quantities.items() if q])
 
 
 async def take_in(session: AsyncSession, warehouse_id: uuid.UUID, quantities: Mapping[uuid.UUID, int]) -> None:
@@ -121,6 +132,7 @@ async def take_in(session: AsyncSession, warehouse_id: uuid.UUID, quantities: Ma
         if result.rowcount != 1:
             session.add(StockLevel(warehouse_id=warehouse_id, product_id=product_id, on_hand=quantity, reserved=0))
     await session.flush()
+    stock_changed(session, warehouse_id, [p for p, q in quantities.items() if q > 0])
 
 
 async def set_on_hand(
@@ -137,6 +149,7 @@ async def set_on_hand(
     if level is None:
         level = StockLevel(warehouse_id=warehouse_id, product_id=product_id, on_hand=on_hand, reserved=0)
         session.add(level)
+        stock_changed(session, warehouse_id, [product_id])
     elif on_hand < level.reserved:
         raise ValidationFailed.single(
             "on_hand",
@@ -144,8 +157,9 @@ async def set_on_hand(
             "below_reserved",
             reserved=level.reserved,
         )
-    else:
+    elif level.on_hand != on_hand:
         level.on_hand = on_hand
+        stock_changed(session, warehouse_id, [product_id])
     await session.flush()
     return level
 

@@ -222,8 +222,6 @@ def product_changed(session: AsyncSession, product_id: uuid.UUID) -> None:
 
 
 def prices_changed(session: AsyncSession, list_id: uuid.UUID, product_ids: Sequence[uuid.UUID]) -> None:
-    """A price list changed: the products it prices (before and after the change) may cost otherwise."""
-    if product_ids:
-        publish(
-            session, PRICES_CHANGED, "ordering.price_list", list_id, {"products": sorted(str(p) for p in product_ids)}
-        )
+    """A price list changed (made, renamed, its items replaced, deleted): the products it prices (before and
+    after the change) may cost otherwise."""
+    publish(session, PRICES_CHANGED, "ordering.price_list", list_id, {"products": sorted(str(p) for p in product_ids)})

@@ -6,6 +6,7 @@ browser's cookie can never drive the API (no CSRF through the API) and a token n
 
 from __future__ import annotations
 
+import json
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -73,6 +74,8 @@ class RequestContextMiddleware(ASGIMiddleware):
         anonymous = path.startswith(_UNAUTHENTICATED_PREFIXES) or (handler is not None and handler.opt.get("anonymous"))
         lookups = [] if anonymous else self._lookups(services.sessions, scope, path)
         actor: Actor | None = None
+        used: SessionLookup | None = None
+        answer: _Answer | None = None
         session: AsyncSession | None = None
         writes = may_write(scope)
         # SQLite has one write lock for the whole database, and a sign-in check counts its attempt in a
@@ -89,6 +92,7 @@ class RequestContextMiddleware(ASGIMiddleware):
                         await session.connection(execution_options={WRITES: False})
                 actor = await services.sessions.actor_in(session, lookup)
                 if actor is not None:
+                    used = lookup
                     break
             if session is not None:
                 if actor is not None and uses_db(scope["route_handler"]):
@@ -102,10 +106,14 @@ class RequestContextMiddleware(ASGIMiddleware):
             scope["user"] = actor
             scope["auth"] = None
             activate_language(scope, actor)
-            await next_app(scope, receive, send)
+            answer = _Answer(send) if used is not None and used.after is not None else None
+            await next_app(scope, receive, answer or send)
         finally:
             if session is not None:
                 await session.close()  # rolls back whatever the `db` dependency did not commit
+        if answer is not None and actor is not None and used is not None and used.after is not None:
+            # in a transaction of its own, after the request's: a refused request is recorded too
+            await used.after(actor, scope["method"], path, answer.status, answer.problem())
         if actor is not None and actor.session_stale:
             # after the request's own unit of work, so a read-only request stays read-only and one statement
             await services.sessions.record_use(actor)
@@ -118,7 +126,7 @@ class RequestContextMiddleware(ASGIMiddleware):
         if is_api_path(path):
             scheme, _, token = headers.get("authorization", "").partition(" ")
             if scheme.lower() == "bearer" and token.strip():
-                found.append(sessions.lookup(token.strip(), "api"))
+                found.append(sessions.bearer_lookup(token.strip(), path))
         else:
             cookies = read_cookies(headers)
             if path.startswith(PREVIEW_PATH) and cookies.get(PREVIEW_COOKIE):
@@ -126,6 +134,32 @@ class RequestContextMiddleware(ASGIMiddleware):
             if cookies.get(SESSION_COOKIE):
                 found.append(sessions.lookup(cookies[SESSION_COOKIE], "web"))
         return [lookup for lookup in found if lookup is not None]
+
+
+class _Answer:
+    """Passes a response on, keeping its status and the start of its body (a problem's code)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.status = 500
+        self.body = b""
+
+    async def __call__(self, message: Any) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+        elif message["type"] == "http.response.body" and self.status >= 400 and len(self.body) < 4096:
+            self.body += message.get("body", b"")[:4096]
+        await self.send(message)
+
+    def problem(self) -> str | None:
+        if self.status < 400:
+            return None
+        try:
+            found = json.loads(self.body)
+        except ValueError:
+            return None
+        code = found.get("code") if isinstance(found, dict) else None
+        return code if isinstance(code, str) else None
 
 
 def activate_language(scope: Scope, actor: Actor | None) -> str:

@@ -36,6 +36,11 @@ async def permission_guard(connection: ASGIConnection, handler: BaseRouteHandler
         raise PermissionDenied()
     if handler.opt.get("audience", actor.kind) != actor.kind:
         raise PermissionDenied()
+    if actor.kind == "integration":
+        # an integration key: its scopes, which name the objects it may reach, and nothing else
+        if permission == SIGNED_IN or permission[0] not in (actor.scopes or ()):
+            raise PermissionDenied(N_("This key was not given access to this"), code="insufficient_scope")
+        return
     services = connection.app.state.services
     if actor.scopes is not None and (
         handler.opt.get(NOT_DELEGATED)

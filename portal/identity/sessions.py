@@ -65,6 +65,23 @@ class SessionLookup:
     session_id: uuid.UUID
     channel: Channel
     check: Callable[[Any], bool]  # given the session's row (its secret_hash and user_id)
+    # A credential that is no session (an API key, see `KeyScheme`): reads its actor itself, in the
+    # request's unit of work in `tenant_id`, instead of the session lookup's statement.
+    load: Callable[[AsyncSession], Awaitable[Actor | None]] | None = None
+    # Called once the response is sent (in a transaction of its own): the actor, the request's method and
+    # path, the answer's status and its problem's code (if any).
+    after: Callable[[Actor, str, str, int, str | None], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyScheme:
+    """A bearer credential other than a session token, which a package registers (`Sessions.register_key`):
+    a bearer starting with `prefix` is read by `lookup` (without the database: the tenant it names, and how
+    to load its actor) on paths under `paths` only; anywhere else it authenticates nobody."""
+
+    prefix: str
+    paths: str
+    lookup: Callable[[str], SessionLookup | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +142,7 @@ class Sessions:
         self.loaders: dict[str, PrincipalLoader] = {"internal": load_internal}
         self.principals: dict[str, Principal] = {"internal": INTERNAL_PRINCIPAL}
         self.policy: AccessPolicy = SignedInOnly()
+        self.key_schemes: list[KeyScheme] = []
         self._statement: tuple[AccessPolicy, Select[Any]] | None = None
         self._request_statement: tuple[AccessPolicy, Select[Any], dict[str, tuple[int, int]]] | None = None
 
@@ -134,6 +152,17 @@ class Sessions:
         self.loaders[user_kind] = loader
         self.principals[user_kind] = principal
         self._request_statement = None
+
+    def register_key(self, scheme: KeyScheme) -> None:
+        self.key_schemes.append(scheme)
+
+    def bearer_lookup(self, credential: str, path: str) -> SessionLookup | None:
+        """What a bearer credential names on `path`: a registered key on its own paths only (elsewhere
+        nothing), otherwise a session's access token (which the guard refuses on a key's routes)."""
+        for scheme in self.key_schemes:
+            if credential.startswith(scheme.prefix):
+                return scheme.lookup(credential) if path.startswith(scheme.paths) else None
+        return self.lookup(credential, "api")
 
     def open(
         self,
@@ -328,6 +357,8 @@ class Sessions:
     async def actor_in(self, session: AsyncSession, lookup: SessionLookup) -> Actor | None:
         """The actor the credential names, looked up in `session`, which must run in `lookup.tenant_id`
         (the request's own unit of work, so the handler reads in the same transaction)."""
+        if lookup.load is not None:
+            return await lookup.load(session)
         statement, places = self._actor_statement()
         connection = await session.connection()
         params = {"tenant_id": tenant_of(session), "session_id": lookup.session_id, "now": utcnow()}

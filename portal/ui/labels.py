@@ -51,6 +51,7 @@ OBJECT_LABELS: dict[str, str] = {
     "ordering_cart_lines": N_("Cart line"),
     "ordering_orders": N_("Order"),
     "webhook_endpoints": N_("Webhook endpoint"),
+    "integration_keys": N_("Integration key"),
     "ordering_order_lines": N_("Order line"),
     "ordering_order_events": N_("Order event"),
     "ordering_shipments": N_("Shipment"),
@@ -124,6 +125,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "official": N_("WeChat official account"),
     "cli": N_("Command line"),
     "system": N_("System"),
+    "integration": N_("Integration key"),
 }
 # Status of a partner enterprise (enterprise link) and of an external user (membership).
 LINK_STATUS_LABELS: dict[str, str] = {

@@ -81,7 +81,8 @@ async def explain_page(
     context: dict[str, Any] = {
         "staff": users,
         "people": people,
-        "objects": sorted(services.objects.values(), key=lambda o: o.name),
+        # an integration key's objects are granted to no role: nothing to explain
+        "objects": sorted((o for o in services.objects.values() if o.audience != "integration"), key=lambda o: o.name),
         "form": form,
         "found": found,
         "error": error,

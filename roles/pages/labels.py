@@ -54,6 +54,7 @@ ACTION_LABELS: dict[str, str] = {
     "pay": N_("Pay"),
     "request": N_("Ask"),
     "review": N_("Review"),
+    "write": N_("Write"),  # what an integration key's scope lets it send (sync/integrations)
     ANY: N_("All actions"),
 }
 KIND_LABELS: dict[str, str] = {"internal": N_("Staff role"), "external": N_("Partner role")}

@@ -83,6 +83,7 @@ SAMPLE_PATH_VALUES: dict[str, Callable[[World], str]] = {
     "job_name": lambda w: "sync.outbox_purge",
     "kind": lambda w: "ordering.order_approved",  # a kind of notification (WeChat template messages)
     "endpoint_id": lambda w: w.ids["webhook_endpoint"],
+    "integration_key_id": lambda w: w.ids["integration_key"],
     "webhook_delivery_id": lambda w: w.ids["webhook_delivery"],
     "sync_rule_id": lambda w: w.ids["sync_rule"],
     "sync_conflict_id": lambda w: w.ids["sync_conflict"],
@@ -278,6 +279,19 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/api/agent/lead-pools"): {"name": "Intruders"},
     ("POST", "/api/agent/lead-rules"): {"name": "Intruders", "strategy": "round_robin"},
     ("POST", "/console/channels/oauth-clients/{client_id:uuid}"): {"name": "Intruded"},
+    # tenant B's integration key writes into B only; tenant B's admin finds no key of A's to rotate
+    ("POST", "/api/integration/products"): {
+        "items": [{"external_id": "intruder", "sku": "INTRUDER", "name": "Intruded"}]
+    },
+    ("POST", "/api/integration/customers"): {"items": [{"external_id": "intruder", "name": "Intruded"}]},
+    ("POST", "/api/integration/stock"): {"items": [{"product": "intruder", "warehouse": "MAIN", "on_hand": 1}]},
+    ("POST", "/api/integration/price-lists"): {
+        "items": [{"external_id": "intruder", "name": "Intruded", "kind": "base", "currency": "CNY"}]
+    },
+    ("POST", "/api/integrations/keys"): {"name": "Intruder", "scopes": ["integration.changes"]},
+    ("POST", "/api/integrations/keys/{integration_key_id:uuid}/rotate"): {"overlap_hours": 0},
+    ("POST", "/console/integrations"): {"name": "Intruder", "scopes": "integration.changes"},
+    ("POST", "/console/integrations/{integration_key_id:uuid}/rotate"): {"overlap_hours": "0"},
     # another workspace's admin registers a mini-program of its own, and tenant A's stays as it was
     ("PUT", "/api/channels/wechat/mini-program"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32},
     ("POST", "/console/channels/wechat"): {"app_id": "wx" + "e" * 16, "secret": "f" * 32, "active": "on"},
@@ -441,6 +455,8 @@ def sweep(app: Litestar, client: TestClient, world: World, settings: Settings, o
     anonymous = Caller("anonymous", None, csrf)
     disabled = Caller("a disabled user of tenant A", world.a.others["disabled"], csrf)
     intruder = Caller("tenant B's admin", world.b.admin, csrf)
+    # tenant B's integration key: nothing on A's side, and nothing at all outside the integration API
+    b_key = Caller("tenant B's integration key", Credential("", "", world.ids["integration_b_secret"], ""), csrf)
     other_enterprise = Caller("the admin of another enterprise of tenant A", world.y.admin, csrf)
     tenant_a = uuid.UUID(world.a.tenant_id)
     # Actors whose role lacks a route's permission must get 403 from it.
@@ -508,6 +524,14 @@ def sweep(app: Litestar, client: TestClient, world: World, settings: Settings, o
                 report.fail(case, caller.name, response, "not refused as unauthenticated")
         if case.permission == SIGNED_IN and case.method in UNSAFE:
             continue  # acts on the caller's own session (sign out): nothing of A's to reach
+        if b_key.can_send(case):
+            response = b_key.send(client, case, world)
+            sent = case.path(world)
+            leaked = sorted(m for m in a_markers if m in response.text and m not in sent)
+            if leaked:
+                report.fail(case, b_key.name, response, f"response contains tenant A's data {leaked}")
+            if not case.template.startswith("/api/integration/") and response.status_code != 401:
+                report.fail(case, b_key.name, response, "a key was let in outside the integration API")
         response = intruder.send(client, case, world)
         sent = case.path(world)  # markers the caller itself sent (echoed in "instance") are no leak
         leaked = sorted(m for m in a_markers if m in response.text and m not in sent)

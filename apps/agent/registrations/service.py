@@ -29,7 +29,7 @@ from apps.agent.registrations.matching import Found, Keys
 from apps.agent.registrations.models import DealMatch, RegistrationSettings
 from interconnect.models import EnterpriseLink
 from portal import timezones
-from portal.crm.matching import email_key, phone_key, tax_key
+from portal.crm.accounts import checked_keys, text_of
 from portal.crm.models import Account, Contact
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -84,25 +84,13 @@ class Customer:
 
 
 def customer_values(values: Mapping[str, Any]) -> Customer:
+    """The customer's keys as the CRM checks them (portal.crm.accounts), and the contact's name."""
     errors: list[FieldError] = []
-
-    def text(name: str, limit: int) -> str | None:
-        value = str(values.get(name) or "").strip()
-        if len(value) > limit:
-            errors.append(FieldError(name, N_("may be at most %(max)s characters"), "too_long", {"max": limit}))
-            return None
-        return value or None
-
-    tax_id, phone, email, contact = text("tax_id", 40), text("phone", 40), text("email", 254), text("contact_name", 100)
-    if tax_id and tax_key(tax_id) is None:
-        errors.append(FieldError("tax_id", N_("must have letters or digits"), "invalid"))
-    if phone and phone_key(phone) is None:
-        errors.append(FieldError("phone", N_("must be a phone number"), "invalid"))
-    if email and email_key(email) is None:
-        errors.append(FieldError("email", N_("must be an email address"), "invalid"))
+    tax_id, phone, email = checked_keys(errors, values)
+    contact = text_of(errors, values, "contact_name", 100)
     if errors:
         raise ValidationFailed(errors)
-    return Customer(tax_key(tax_id), phone_key(phone), email_key(email), contact)
+    return Customer(tax_id, phone, email, contact)
 
 
 class Registrations:

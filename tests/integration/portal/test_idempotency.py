@@ -356,6 +356,12 @@ CREATING: dict[str, CreatingCase] = {
         "/api/webhooks/endpoints",
         {"url": f"http://127.0.0.1:9/{_code()}", "event_types": ["user.joined"]},
     ),
+    # the answer holds the integration key itself: never stored, a retry refused
+    "/api/integrations/keys": lambda c, w: (
+        w.a.admin,
+        "/api/integrations/keys",
+        {"name": _code(), "scopes": ["integration.changes"]},
+    ),
     # the saved answer holds a confidential client's secret, as the first answer did
     "/api/channels/oauth-clients": lambda c, w: (
         w.a.admin,
