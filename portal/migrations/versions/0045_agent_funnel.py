@@ -4,7 +4,7 @@ The ordering app's account entries gain the kind "fund" (a market development fu
 partner); a fund request records whether its payment was posted. A lead's events gain an index by action
 and time, which the agent dashboard's recycling figures count.
 
-Revision ID: 0046_agent_funnel
+Revision ID: 0045_agent_funnel
 Revises: 0043_deal_registration
 Create Date: 2026-12-05 00:00:00
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 from portal.db import rls
 
-revision = "0046_agent_funnel"
+revision = "0045_agent_funnel"
 down_revision = "0044_service_dealer_tickets"
 branch_labels = None
 depends_on = None

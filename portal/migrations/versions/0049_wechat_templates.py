@@ -2,7 +2,7 @@
 notice's openid, status, time sent and WeChat's error), the channel "wechat" among a person's choices, and
 which template carries each kind of notification per tenant
 
-Revision ID: 0047_wechat_templates
+Revision ID: 0049_wechat_templates
 Revises: 0043_deal_registration
 Create Date: 2026-12-05 00:00:00
 """
@@ -15,8 +15,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0047_wechat_templates"
-down_revision = "0050_sync_reconciliation"
+revision = "0049_wechat_templates"
+down_revision = "0048_sync_reconciliation"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """sync reconciliation: comparisons of a rule's mapped records on both sides and the drift they found;
 a partner's pause of a rule feeding its workspace; purchase orders revised and cancelled through sync
 
-Revision ID: 0050_sync_reconciliation
+Revision ID: 0048_sync_reconciliation
 Revises: 0043_deal_registration
 Create Date: 2026-12-05 00:00:00
 """
@@ -14,8 +14,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0050_sync_reconciliation"
-down_revision = "0045_approvals"
+revision = "0048_sync_reconciliation"
+down_revision = "0047_approvals"
 branch_labels = None
 depends_on = None
 

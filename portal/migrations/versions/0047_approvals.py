@@ -8,7 +8,7 @@ registrations in conflict and extensions waiting for a decision get a request wi
 may decide registrations takes. Then ordering's two approval tables go. Frozen here as they are at this
 revision.
 
-Revision ID: 0045_approvals
+Revision ID: 0047_approvals
 Revises: 0043_deal_registration
 Create Date: 2026-12-04 23:45:00
 """
@@ -25,8 +25,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0045_approvals"
-down_revision = "0049_sync_peers"
+revision = "0047_approvals"
+down_revision = "0046_sync_peers"
 branch_labels = None
 depends_on = None
 

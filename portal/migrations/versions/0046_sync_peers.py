@@ -1,7 +1,7 @@
 """sync peers: pairings with other deployments, one-time pairing codes, signed requests taken; rules that
 travel through a pairing; a purchase order's supplier no longer a tenant of this deployment necessarily
 
-Revision ID: 0049_sync_peers
+Revision ID: 0046_sync_peers
 Revises: 0043_deal_registration
 Create Date: 2026-12-04 23:55:00.000000
 """
@@ -14,8 +14,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0049_sync_peers"
-down_revision = "0046_agent_funnel"
+revision = "0046_sync_peers"
+down_revision = "0045_agent_funnel"
 branch_labels = None
 depends_on = None
 

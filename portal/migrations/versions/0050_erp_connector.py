@@ -1,7 +1,7 @@
 """ERP connector: integration keys (hashed, scoped, expiring, rotated with an overlap), the ERP's external
 ids per object, the change feed with its per-tenant head, and the log of requests made with a key
 
-Revision ID: 0048_erp_connector
+Revision ID: 0050_erp_connector
 Revises: 0043_deal_registration
 Create Date: 2026-12-05 00:00:00
 """
@@ -14,8 +14,8 @@ from alembic import op
 import portal.db.types
 from portal.db import rls
 
-revision = "0048_erp_connector"
-down_revision = "0047_wechat_templates"
+revision = "0050_erp_connector"
+down_revision = "0049_wechat_templates"
 branch_labels = None
 depends_on = None
 
