@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
@@ -60,6 +60,9 @@ DelegationsDep = NamedDependency[Delegations]
 
 # --- bodies ---
 
+# a flow's place among its kind's flows, a step's number in its flow
+Position = Annotated[int, msgspec.Meta(ge=1, le=999)]
+
 
 class DecisionIn(Strict):
     comment: Multiline | None = None
@@ -72,7 +75,7 @@ class CommentIn(Strict):
 class FlowIn(Strict):
     kind: str
     name: str
-    position: int = 1
+    position: Position = 1
     min_amount: Decimal | None = None
     partner_type_id: uuid.UUID | None = None
     tier_id: uuid.UUID | None = None
@@ -82,7 +85,7 @@ class FlowIn(Strict):
 
 class FlowPatch(Strict):
     name: str
-    position: int = 1
+    position: Position = 1
     min_amount: Decimal | None = None
     partner_type_id: uuid.UUID | None = None
     tier_id: uuid.UUID | None = None
@@ -92,7 +95,7 @@ class FlowPatch(Strict):
 
 class StepIn(Strict):
     name: str
-    step: int = 1
+    step: Position = 1
     role_key: str | None = None
     user_id: uuid.UUID | None = None
     min_amount: Decimal = Decimal(0)

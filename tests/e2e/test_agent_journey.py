@@ -8,8 +8,10 @@ Dealer's commissions page and, once the month's statements are made, on its stat
 from __future__ import annotations
 
 import re
+import sqlite3
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -19,6 +21,7 @@ from tests.e2e.support import (
     EAST_DEALER,
     EAST_DEALER_ADMIN,
     Person,
+    Server,
     fill_form,
     go,
     horizontal_overflow,
@@ -147,15 +150,26 @@ def win_the_deal(manager: Page, company: str) -> None:
     assert [d["stage"] for d in deals_found["items"] if d["customer_name"] == company] == ["won"]
 
 
-def commission_on_the_statement(dealer: Page, manager: Page, company: str) -> None:
+def date_back_to_last_month(server: Server) -> str:
+    """The lines not on a statement yet dated the last day of last month, as if the deal had been won then:
+    only an ended month's statements are made, and the clock is the test's to move. The month, YYYY-MM."""
+    last_day = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
+    with sqlite3.connect(server.data_dir / "portal.db") as db:
+        db.execute(
+            "UPDATE agent_commission_lines SET earned_on = ? WHERE statement_id IS NULL", (last_day.isoformat(),)
+        )
+    return f"{last_day:%Y-%m}"
+
+
+def commission_on_the_statement(dealer: Page, manager: Page, company: str, server: Server) -> None:
     nav(dealer, "My commissions")
     waiting = dealer.locator("section").filter(has=dealer.get_by_role("heading", name="Not on a statement yet"))
     line = waiting.locator("tr").filter(has_text=company)
     expect(line).to_have_count(1)
     expect(line).to_contain_text("6,000.00")  # 5% of 120,000, the demo's rule for every partner
 
+    month = date_back_to_last_month(server)
     nav(manager, "Commissions")
-    month = manager.evaluate("() => new Date().toISOString().slice(0, 7)")  # Acme's workspace keeps UTC
     form = manager.locator('form[action="/console/agent/commissions/close"]')
     fill_form(form, {"period": month})
     submit(form, "Make the month's statements")
@@ -184,7 +198,9 @@ def commission_on_the_statement(dealer: Page, manager: Page, company: str) -> No
     screenshot(dealer, "agent-5-statement")
 
 
-def test_a_claimed_lead_becomes_a_protected_deal_and_earns_its_commission(open_page: Callable[..., Page]) -> None:
+def test_a_claimed_lead_becomes_a_protected_deal_and_earns_its_commission(
+    open_page: Callable[..., Page], live_server: Server
+) -> None:
     tag = uuid.uuid4().hex[:6]
     company = f"Fjord{tag} Brewery"
     phone = f"+86 21 5{int(tag, 16) % 10_000_000:07d}"
@@ -207,7 +223,7 @@ def test_a_claimed_lead_becomes_a_protected_deal_and_earns_its_commission(open_p
     expect(table_rows(rival, trading_name).locator('td[data-label="Registration"]')).to_have_text("Rejected")
 
     win_the_deal(manager, company)
-    commission_on_the_statement(dealer, manager, company)
+    commission_on_the_statement(dealer, manager, company, live_server)
 
 
 def test_the_partners_agent_pages_fit_a_phone(open_page: Callable[..., Page]) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from litestar import Litestar
@@ -380,6 +384,14 @@ CREATING: dict[str, CreatingCase] = {
     ),
     # a settlement needs a closed ticket no settlement has: one of its own, of the other service partner
     "/api/service/settlements": lambda c, w: (w.a.admin, "/api/service/settlements", _settlement_run(c, w)),
+    # a pairing code for partner X, as if its workspace ran on another deployment (shown once)
+    "/api/sync/peer-codes": lambda c, w: (w.a.admin, "/api/sync/peer-codes", {"link_id": w.x.link_id}),
+    # tenant A's admin pairs A, as a partner, with a manufacturer's deployment (a stand-in on loopback)
+    "/api/sync/peers": lambda c, w: (
+        w.a.admin,
+        "/api/sync/peers",
+        {"upstream_url": _upstream_stand_in(c), "code": _code()},
+    ),
     # one rule per partner link and object: a partner workspace of its own for this case
     "/api/sync/rules": lambda c, w: (
         w.a.admin,
@@ -450,6 +462,42 @@ def _purchase_order(client: TestClient, world: World) -> tuple[Credential, str, 
     return north.admin, "/api/ordering/purchase-orders", body
 
 
+_STAND_IN: list[str] = []
+
+
+def _upstream_stand_in(client: TestClient) -> str:
+    """The address of a stand-in for a manufacturer's deployment that takes any pairing code (started once,
+    on a loopback port, for this module's run): each pairing it answers is a new one. The app may send to
+    it as PORTAL_WEBHOOK_ALLOW_HOSTS lets it send to an on-premises peer (the test puts the setting back)."""
+    webhooks = client.app.state.services.extensions["webhooks"]
+    webhooks.config = dataclasses.replace(webhooks.config, allow_hosts=frozenset({"127.0.0.1"}))
+    if not _STAND_IN:
+
+        class Pairing(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                answer = {
+                    "pairing_id": str(uuid.uuid4()),
+                    "tenant_id": str(uuid.uuid4()),
+                    "tenant_name": "Stand-in Pumps",
+                    "secret": f"pssec_{uuid.uuid4().hex}",
+                }
+                body = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Pairing)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _STAND_IN.append(f"http://127.0.0.1:{server.server_address[1]}")
+    return _STAND_IN[0]
+
+
 def creating_routes(app: Litestar) -> dict[str, tuple[str, ...]]:
     """Every POST of the API a signed-in actor sends that answers 201, read from the route table, with the
     fields of its answer that hold a secret shown only once."""
@@ -470,6 +518,17 @@ def test_every_creating_route_replays_its_saved_response_and_creates_nothing_mor
     routes = creating_routes(app)
     assert len(routes) >= 20
     assert not set(routes) - set(CREATING), f"creating routes without a case here: {set(routes) - set(CREATING)}"
+    webhooks = app.state.services.extensions["webhooks"]
+    config = webhooks.config
+    try:
+        _replays(app, client, world, settings, routes)
+    finally:
+        webhooks.config = config
+
+
+def _replays(
+    app: Litestar, client: TestClient, world: World, settings: Settings, routes: dict[str, tuple[str, ...]]
+) -> None:
     failures = []
     for template, secrets in routes.items():
         who, path, body = CREATING[template](client, world)

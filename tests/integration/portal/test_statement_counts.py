@@ -49,5 +49,5 @@ def test_statements_per_request(client: TestClient, world: World, app: Litestar)
 
     # on PostgreSQL the order's lines, approval steps, timeline entry, audit entries and outbox event travel
     # with the COMMIT (portal.db.begin.commit_with); on SQLite they are ordinary INSERTs before it
-    assert len(placing) <= (9 if app.state.services.db.dialect == "postgresql" else 14), "\n".join(placing)
+    assert len(placing) <= (9 if app.state.services.db.dialect == "postgresql" else 15), "\n".join(placing)
     assert len(me) <= 1, "\n".join(me)  # the session, its tenant, the user and their roles: one statement
