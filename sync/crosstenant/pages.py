@@ -186,7 +186,7 @@ async def _rule_page(
             "preview": preview,
             "backfills": backfills,
             "running": any(b["status"] in ("queued", "running") for b in backfills),
-            "reconcilable": reconcilable(obj),
+            "reconcilable": reconcilable(obj) and rule.pairing_id is None,  # compared on one deployment
             "runs": runs,
             "comparing": any(r["status"] in ("queued", "running") for r in runs),
             "mapped": await rules.mapped(rule.id),

@@ -354,8 +354,9 @@ async def repair(session: AsyncSession, run: SyncReconciliation, kind: str | Non
 
 
 async def _daily(services: Services) -> int:
-    """A run for every active rule of an object that can be compared, whose partner has not paused it;
-    a rule with a run going already is left to it. How many runs were asked for."""
+    """A run for every active rule of an object that can be compared, whose partner has not paused it and
+    whose partner's records are on this deployment; a rule with a run going already is left to it. How many
+    runs were asked for."""
     objects = sync_objects(services)
     names = [name for name, obj in objects.items() if reconcilable(obj)]
     if not names:
@@ -364,7 +365,12 @@ async def _daily(services: Services) -> int:
         found = (
             await session.execute(
                 select(SyncRule.tenant_id, SyncRule.id)
-                .where(SyncRule.status == "active", SyncRule.peer_paused_at.is_(None), SyncRule.object.in_(names))
+                .where(
+                    SyncRule.status == "active",
+                    SyncRule.peer_paused_at.is_(None),
+                    SyncRule.pairing_id.is_(None),  # the partner's records on another deployment: not compared
+                    SyncRule.object.in_(names),
+                )
                 .order_by(SyncRule.tenant_id, SyncRule.id)
             )
         ).all()

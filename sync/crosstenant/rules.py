@@ -255,6 +255,13 @@ class Rules:
                 N_("Records of this object are placed by the app on the other side: there is nothing to compare"),
                 code="not_reconcilable",
             )
+        if rule.pairing_id is not None:
+            raise Conflict(
+                N_(
+                    "The partner's records are on another deployment: reconciliation compares records of one deployment"
+                ),
+                code="not_reconcilable",
+            )
         await self._link(rule.link_id)
         return await reconcile.start(self.session, rule, requested_by=self.actor.user_id)
 

@@ -657,3 +657,38 @@ def test_a_purchase_order_placed_on_the_partners_deployment_becomes_a_sales_orde
     # tenant B sees neither order
     assert client.get(f"/api/ordering/orders/{so['id']}", headers=b.admin.bearer).status_code == 404
     assert client.get("/api/sync/peers", headers=b.admin.bearer).json() == []
+
+
+def test_reconciliation_compares_rules_of_one_deployment_and_leaves_paired_ones_out(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    from sync.crosstenant.reconcile import RECONCILE_JOB
+    from tests.integration.sync.test_crosstenant import active_rule
+    from tests.world import connect_workspace
+
+    a = world.a
+    north = partner_workspace(remote, "north")
+    link_id, _here, _there = pair(client, upstream, remote, a, north)
+    new_product(client, a)
+    paired = catalog_rule(client, a, link_id)
+    work(client)
+    _local, local_link = connect_workspace(client, a, "local")
+    local = active_rule(client, world, local_link)
+
+    # asked for: refused with a reason, and no run made; the rule's page offers none
+    refused = client.post(f"/api/sync/rules/{paired['id']}/reconcile", headers=a.admin.bearer)
+    assert refused.status_code == 409 and refused.json()["code"] == "not_reconcilable", refused.text
+    assert "another deployment" in refused.json()["detail"]
+    assert client.get(f"/api/sync/rules/{paired['id']}/reconciliations", headers=a.admin.bearer).json() == []
+    act_as(client, a.admin.cookie)
+    page = client.get(f"/console/sync/rules/{paired['id']}")
+    assert_readable_page(page, 200, "Catalog over there")
+    assert "Compare both sides now" not in page.text
+    assert "Compare both sides now" in client.get(f"/console/sync/rules/{local['id']}").text
+
+    # the daily job leaves the paired rule out and still asks for a run of the rule of this deployment
+    assert client.blocking_portal.call(RECONCILE_JOB.run, client.app.state.services) >= 1
+    assert client.get(f"/api/sync/rules/{paired['id']}/reconciliations", headers=a.admin.bearer).json() == []
+    runs = client.get(f"/api/sync/rules/{local['id']}/reconciliations", headers=a.admin.bearer).json()
+    assert [r["trigger"] for r in runs] == ["scheduled"]
+    work(client)
