@@ -119,7 +119,11 @@ async def hand_over(
     async with on_peer(session, rule, up):
         records = {i: (v, p) for i, v, p in await obj.read(session, pair, ids, None, len(ids))}
 
-    async def translate(object_name: str, peer_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    async def translate(
+        object_name: str, peer_ids: Sequence[uuid.UUID], back: bool = False
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        if back:
+            return await peer_ids_of(session, rule, object_name, peer_ids)
         return await upstream_ids(session, rule, object_name, peer_ids)
 
     outcomes: list[str] = []
@@ -205,6 +209,26 @@ async def upstream_ids(
         )
     )
     return {peer_id: local_id for peer_id, local_id in rows}
+
+
+async def peer_ids_of(
+    session: AsyncSession, rule: SyncRule, object_name: str, local_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The other way (`translate(..., back=True)`): the peer's records of `object_name` made from the
+    upstream's, withdrawn ones included (a sales order keeps a product withdrawn since)."""
+    if not local_ids:
+        return {}
+    rows = await session.execute(
+        select(SyncMapping.local_id, SyncMapping.peer_id)
+        .join(SyncRule, SyncRule.id == SyncMapping.rule_id)
+        .where(
+            SyncRule.link_id == rule.link_id,
+            SyncMapping.object == object_name,
+            SyncMapping.peer_tenant_id == rule.peer_tenant_id,
+            SyncMapping.local_id.in_(sorted(set(local_ids))),
+        )
+    )
+    return {local_id: peer_id for local_id, peer_id in rows}
 
 
 async def backfill_batch(

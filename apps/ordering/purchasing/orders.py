@@ -284,7 +284,8 @@ class PurchaseOrders:
 
     async def receive(self, purchase_order_id: uuid.UUID) -> PurchaseOrder:
         """The goods of a shipped purchase order arrived: the supplier's order is received (sync), and its
-        status brings them into stock here."""
+        status brings them into stock here. Asked again before they are in stock, the receipt is sent
+        again (the supplier receives its order once)."""
         found = await self.session.scalar(
             select(PurchaseOrder).where(PurchaseOrder.id == purchase_order_id).with_for_update()
         )
@@ -292,8 +293,8 @@ class PurchaseOrders:
             raise NotFound(N_("No such purchase order"))
         if found.status != "shipped":
             raise Conflict(N_("Only a purchase order shipped in full can be received"), code="not_shipped")
-        if found.receipt_requested_at is None:
-            found.receipt_requested_at = utcnow()
+        if found.received_at is None:
+            found.receipt_requested_at = found.receipt_requested_at or utcnow()
             publish(self.session, RECEIVED, AGGREGATE, found.id, {"number": found.number})
             await self.session.flush()
         return found

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering import placing, workflow
-from apps.ordering.models import Order
+from apps.ordering.models import Order, OrderLine, Product
 from apps.ordering.purchasing.demo import load_purchase_orders
 from apps.ordering.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from apps.ordering.purchasing.orders import CANCEL_REQUESTED, REVISED, SENT
@@ -38,6 +38,12 @@ PRODUCT_OBJECT = "ordering.product"
 # the comment on the supplier's order's timeline (kept as written: the supplier's staff read it)
 CANCELLED_BY_PARTNER = "Cancelled by the partner's purchase order"
 REPLACED_BY_REVISION = "Replaced by the partner's revised purchase order"
+REVISION_REFUSED = {
+    "code": "revision_refused",
+    "messages": [
+        {"message": N_("The supplier has taken the order further; it can no longer be changed"), "params": {}}
+    ],
+}
 
 
 def refusal_of(error: DomainError) -> dict[str, Any]:
@@ -132,6 +138,8 @@ class PurchaseOrderSync:
         revision = int(handover.values.get("revision") or 0)
         if handover.values.get("cancel"):
             return await _cancelled(session, services, handover, existing)
+        if existing is not None and handover.values.get("receipt"):
+            return await _received(session, services, handover, existing.id)
         if existing is not None and (existing.purchase_order_revision or 0) < revision:
             return await _replaced(session, services, handover, existing)
         if existing is not None:
@@ -175,7 +183,7 @@ class PurchaseOrderSync:
 
     async def answer(self, session: AsyncSession, source_id: uuid.UUID, handled: Any) -> PurchaseOrder | None:
         """In the partner's workspace: the supplier's answer on the purchase order."""
-        if handled.outcome not in ("created", "refused", "cancelled", "kept"):
+        if handled.outcome not in ("created", "refused", "cancelled", "kept", "updated"):
             return None
         order = await session.scalar(select(PurchaseOrder).where(PurchaseOrder.id == source_id).with_for_update())
         if order is None:
@@ -189,8 +197,18 @@ class PurchaseOrderSync:
             if order.status in ("sent", "refused"):
                 order.status = "cancelled"
         elif handled.outcome == "kept":
-            # the supplier could not cancel its order: the purchase order goes on, with the reason
+            # the supplier could not cancel its order, or change it: the purchase order goes on, with the
+            # reason, and a refused change takes back the lines, total and progress of the order kept
             order.cancel_requested_at, order.refusal = None, handled.answer["refusal"]
+            if handled.answer.get("kept"):
+                await _restored(session, order, handled.answer["kept"])
+        elif handled.outcome == "updated":
+            # received: a purchase order whose lines were not the order's takes the order's (and its
+            # goods) back, with the refused change that made them differ
+            if not handled.answer.get("kept"):
+                return None
+            order.refusal = handled.answer.get("refusal") or order.refusal
+            await _restored(session, order, handled.answer["kept"])
         elif order.status == "sent":
             await follow(session, order, handled.answer)
         return order
@@ -217,12 +235,8 @@ async def _replaced(session: AsyncSession, services: Services, handover: Any, or
     checks; if the revision is refused, the purchase order is refused with the reason. An order taken
     further meanwhile (approved, shipped) is kept, and the revision refused."""
     if order.status != "submitted":
-        refusal = {
-            "code": "revision_refused",
-            "messages": [{"message": N_("The supplier has taken the order further; it can no longer be changed"),
-                          "params": {}}],
-        }  # fmt: skip
-        return Outcome("kept", order.id, order, answer={"refusal": refusal})
+        kept = await _kept(session, handover, order)
+        return Outcome("kept", order.id, order, answer={"refusal": REVISION_REFUSED, "kept": kept})
     orders = await upstream_orders(services, session, handover.pair.upstream_id)
     async with session.begin_nested():
         await workflow.cancel(orders, order.id, REPLACED_BY_REVISION)
@@ -232,12 +246,82 @@ async def _replaced(session: AsyncSession, services: Services, handover: Any, or
 
 
 async def _received(session: AsyncSession, services: Services, handover: Any, order_id: uuid.UUID) -> Outcome:
+    """The partner says the goods arrived: the supplier's order is received. A purchase order whose lines
+    are not the order's (a change the supplier refused had not come back yet) is never left waiting: it
+    takes back the order's lines, so the goods shipped go into its stock, and the refused change says so."""
     order = await session.scalar(select(Order).where(Order.id == order_id))
     if order is None or not handover.values.get("receipt") or order.status != "shipped":
         return Outcome("unchanged", order_id)
     orders = await upstream_orders(services, session, handover.pair.upstream_id)
     await workflow.receive(orders, order_id, None)
-    return Outcome("updated", order.id, order)
+    kept = await _kept(session, handover, order)
+    sent = [(str(product_id), int(quantity)) for product_id, _sku, quantity in handover.values.get("lines") or ()]
+    revised = int(handover.values.get("revision") or 0) > (order.purchase_order_revision or 0)
+    if sent == [(product_id, quantity) for _no, product_id, quantity in kept["lines"]] and not revised:
+        return Outcome("updated", order.id, order)
+    answer: dict[str, Any] = {"kept": kept}
+    if revised:
+        answer["refusal"] = REVISION_REFUSED
+    return Outcome("updated", order.id, order, answer=answer)
+
+
+async def _kept(session: AsyncSession, handover: Any, order: Order) -> dict[str, Any]:
+    """The supplier's order as the purchase order takes it back: its progress, the revision it was placed
+    from, and its lines in the partner's products (None where the partner's product is not known)."""
+    lines = list(
+        await session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no))
+    )
+    theirs = await _partners_products(handover, [line.product_id for line in lines])
+    return {
+        **progress_of(order, {str(line.line_no): line.shipped_quantity for line in lines}),
+        "revision": order.purchase_order_revision or 0,
+        "lines": [
+            (line.line_no, str(theirs[line.product_id]) if line.product_id in theirs else None, line.quantity)
+            for line in lines
+        ],
+    }
+
+
+async def _partners_products(handover: Any, ids: list[uuid.UUID]) -> dict[uuid.UUID, uuid.UUID]:
+    """The partner's products the upstream's were made from; where the handover cannot say so (a paired
+    deployment sends only the translations of the purchase order's own lines), those lines' translations
+    the other way."""
+    try:
+        return dict(await handover.translate(PRODUCT_OBJECT, ids, back=True))
+    except TypeError:
+        own = [uuid.UUID(product_id) for product_id, _sku, _q in handover.values.get("lines") or ()]
+        return {upstream: partner for partner, upstream in (await handover.translate(PRODUCT_OBJECT, own)).items()}
+
+
+async def _restored(session: AsyncSession, order: PurchaseOrder, kept: Mapping[str, Any]) -> None:
+    """The purchase order goes back to the supplier's order: the revision it was placed from (the last
+    one the supplier accepted), its lines (when every product is known here; shipped quantities by the
+    order's lines), total and status."""
+    order.revision = min(order.revision, int(kept.get("revision") or 0))
+    wanted = [(int(no), product_id, int(quantity)) for no, product_id, quantity in kept.get("lines") or ()]
+    ids = [uuid.UUID(product_id) for _no, product_id, _q in wanted if product_id is not None]
+    products = {p.id: p for p in await session.scalars(select(Product).where(Product.id.in_(ids)))} if ids else {}
+    if wanted and len(products) == len(set(ids)) == len(wanted):
+        for line in await session.scalars(
+            select(PurchaseOrderLine).where(PurchaseOrderLine.purchase_order_id == order.id)
+        ):
+            await session.delete(line)
+        await session.flush()
+        for no, product_id, quantity in wanted:
+            product = products[uuid.UUID(product_id)]
+            session.add(
+                PurchaseOrderLine(
+                    purchase_order_id=order.id,
+                    line_no=no,
+                    product_id=product.id,
+                    sku=product.sku,
+                    name=product.name,
+                    unit=product.unit,
+                    quantity=quantity,
+                )
+            )
+        await session.flush()
+    await follow(session, order, kept)
 
 
 def _waiting() -> Any:

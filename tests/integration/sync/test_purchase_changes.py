@@ -6,12 +6,21 @@ its reason). Nobody else may touch them."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
+from sqlalchemy import delete, select, update
 
-from tests.integration.ordering.support import staff
-from tests.integration.sync.test_crosstenant import new_product
+from apps.ordering.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from portal.config import Settings
+from portal.db.context import SYSTEM
+from portal.db.engine import Database
+from portal.db.types import utcnow
+from tests.db import run_with_database
+from tests.integration.ordering.support import price_list, staff, stock
+from tests.integration.sync.test_crosstenant import new_product, product
 from tests.integration.sync.test_purchasing import Purchasing, purchase_order, sales_orders, send, set_up
 from tests.integration.web.test_pages import REDIRECTS, act_as, assert_readable_page, submit
 from tests.world import World, background_jobs_ended
@@ -167,3 +176,136 @@ def test_purchase_order_change_pages(client: TestClient, world: World) -> None:
     assert purchase_order(client, setup, po["id"])["status"] == "cancelled"
     act_as(client, world.b.admin.cookie)
     assert client.get(f"{path}/edit").status_code == 404
+
+
+def _second_product(client: TestClient, world: World, setup: Purchasing) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Another pump of A's (50.00 a piece, 100 in stock), brought over to North by the catalog rule."""
+    a = world.a
+    made = new_product(client, a)
+    price_list(client, a.admin, [{"product_id": made["id"], "unit_price": "50.00"}])
+    warehouse = staff(client, a.admin, "GET", "/warehouses").json()[0]["id"]
+    stock(client, a.admin, warehouse, made["id"], 100)
+    assert background_jobs_ended(client)
+    mine = product(client, setup.north, made["sku"])
+    assert mine is not None
+    return made, mine
+
+
+def _north_on_hand(client: TestClient, setup: Purchasing, product_id: str) -> int:
+    items = staff(client, setup.north.admin, "GET", f"/warehouses/{setup.warehouse}/stock").json()["items"]
+    return sum(r["on_hand"] for r in items if r["product_id"] == product_id)
+
+
+@pytest.mark.parametrize("first", ["revision", "approval"])
+def test_a_revision_the_supplier_refused_goes_back_to_its_order_and_is_received(
+    client: TestClient, world: World, first: str
+) -> None:
+    """The supplier approves its order just before the partner's change reaches it (the change delivered
+    first, or the approval's progress first): the change is refused, the purchase order shows the lines and
+    total the supplier kept, and the goods shipped are received into the partner's stock."""
+    a = world.a
+    setup = set_up(client, world)
+    _b_upstream, b_mine = _second_product(client, world, setup)
+    a_mine = setup.mine
+    po = send(client, setup, a.tenant_id, [(a_mine["id"], 10), (b_mine["id"], 10)])
+    assert background_jobs_ended(client)
+    (so,) = sales_orders(client, world, po["number"])
+    assert so["total"] == "1000.0000"
+    if first == "revision":
+        changed = revise(client, setup, po["id"], [(a_mine["id"], 20)])
+        assert changed.status_code == 200, changed.text
+        assert staff(client, a.admin, "POST", f"/orders/{so['id']}/approve", json={}).status_code == 200
+    else:
+        assert staff(client, a.admin, "POST", f"/orders/{so['id']}/approve", json={}).status_code == 200
+        changed = revise(client, setup, po["id"], [(a_mine["id"], 20)])
+        assert changed.status_code == 200, changed.text
+    assert background_jobs_ended(client)
+    back = purchase_order(client, setup, po["id"])
+    assert back["status"] == "approved" and back["refusal_code"] == "revision_refused" and back["refusal"]
+    assert back["total"] == "1000.0000" and back["sales_order_number"] == so["number"]
+    assert [(ln["product_id"], ln["quantity"]) for ln in back["lines"]] == [(a_mine["id"], 10), (b_mine["id"], 10)]
+    assert [o["id"] for o in sales_orders(client, world, po["number"])] == [so["id"]]
+
+    shipped = staff(client, a.admin, "POST", f"/orders/{so['id']}/shipments", json={"own_delivery": True})
+    assert shipped.status_code == 201, shipped.text
+    assert background_jobs_ended(client)
+    back = purchase_order(client, setup, po["id"])
+    assert back["status"] == "shipped"
+    assert [(ln["quantity"], ln["shipped_quantity"]) for ln in back["lines"]] == [(10, 10), (10, 10)]
+    received = client.post(f"/api/ordering/purchase-orders/{po['id']}/receive", headers=setup.north.admin.bearer)
+    assert received.status_code == 200, received.text
+    assert background_jobs_ended(client)
+    done = purchase_order(client, setup, po["id"])
+    assert done["status"] == "received" and done["received_at"] is not None
+    assert done["refusal_code"] == "revision_refused"
+    assert client.get(f"/api/ordering/orders/{so['id']}", headers=a.admin.bearer).json()["status"] == "received"
+    assert _north_on_hand(client, setup, a_mine["id"]) == 10
+    assert _north_on_hand(client, setup, b_mine["id"]) == 10
+    # the other tenant and the supplier's other side see none of it
+    assert client.get(f"/api/ordering/purchase-orders/{po['id']}", headers=world.b.admin.bearer).status_code == 404
+    assert client.get(f"/api/ordering/purchase-orders/{po['id']}", headers=a.admin.bearer).status_code == 404
+
+
+def test_a_receipt_whose_lines_differ_from_the_suppliers_order_completes(
+    client: TestClient, world: World, settings: Settings
+) -> None:
+    """A purchase order left showing a change the supplier refused (its lines not the order's, the receipt
+    asked for and not done): asking for the receipt again receives the supplier's order, and the purchase
+    order takes back the order's lines, with the goods shipped in stock and the refused change said."""
+    a = world.a
+    setup = set_up(client, world)
+    _b_upstream, b_mine = _second_product(client, world, setup)
+    a_mine = setup.mine
+    po = send(client, setup, a.tenant_id, [(a_mine["id"], 10), (b_mine["id"], 10)])
+    assert background_jobs_ended(client)
+    (so,) = sales_orders(client, world, po["number"])
+    assert staff(client, a.admin, "POST", f"/orders/{so['id']}/approve", json={}).status_code == 200
+    assert (
+        staff(client, a.admin, "POST", f"/orders/{so['id']}/shipments", json={"own_delivery": True}).status_code == 201
+    )
+    assert background_jobs_ended(client)
+    assert purchase_order(client, setup, po["id"])["status"] == "shipped"
+
+    async def diverge(db: Database) -> None:
+        po_id = uuid.UUID(po["id"])
+        async with db.session(SYSTEM) as session:
+            line = await session.scalar(
+                select(PurchaseOrderLine)
+                .where(PurchaseOrderLine.purchase_order_id == po_id)
+                .order_by(PurchaseOrderLine.line_no)
+            )
+            assert line is not None
+            await session.execute(
+                delete(PurchaseOrderLine).where(
+                    PurchaseOrderLine.purchase_order_id == po_id, PurchaseOrderLine.line_no > 1
+                )
+            )
+            await session.execute(
+                update(PurchaseOrderLine)
+                .where(PurchaseOrderLine.id == line.id)
+                .values(quantity=20, shipped_quantity=10)
+            )
+            await session.execute(
+                update(PurchaseOrder).where(PurchaseOrder.id == po_id).values(revision=1, receipt_requested_at=utcnow())
+            )
+
+    run_with_database(settings, diverge)
+    stuck = purchase_order(client, setup, po["id"])
+    assert [(ln["quantity"], ln["shipped_quantity"]) for ln in stuck["lines"]] == [(20, 10)]
+    asked = client.post(f"/api/ordering/purchase-orders/{po['id']}/receive", headers=setup.north.admin.bearer)
+    assert asked.status_code == 200, asked.text
+    assert background_jobs_ended(client)
+    done = purchase_order(client, setup, po["id"])
+    assert done["status"] == "received" and done["received_at"] is not None, done
+    assert done["refusal_code"] == "revision_refused" and done["revision"] == 0
+    assert [(ln["product_id"], ln["quantity"], ln["shipped_quantity"]) for ln in done["lines"]] == [
+        (a_mine["id"], 10, 10),
+        (b_mine["id"], 10, 10),
+    ]
+    assert _north_on_hand(client, setup, a_mine["id"]) == 10
+    assert _north_on_hand(client, setup, b_mine["id"]) == 10
+    # asked again once received: nothing more comes in
+    again = client.post(f"/api/ordering/purchase-orders/{po['id']}/receive", headers=setup.north.admin.bearer)
+    assert again.status_code == 409
+    assert background_jobs_ended(client)
+    assert _north_on_hand(client, setup, a_mine["id"]) == 10
