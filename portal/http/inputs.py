@@ -7,7 +7,8 @@ the API, so a name declared once is multi-line in both.
 Numbers: `Int32` is the range of the database's 32-bit integer columns, and list paging is bounded by
 `Limit` and `Offset`; the bounds are in the schemas, so the OpenAPI document states them.
 Dates: from 1970 to 2100 in any field named like one some route declares a date (portal.http.dates).
-Money: no exponent ("1e3") in any field named like one some route declares a Decimal.
+Money: no exponent ("1e3") in a JSON field its route's schema declares a Decimal, nor in a form field named
+like one some route declares a Decimal.
 """
 
 from __future__ import annotations
@@ -141,10 +142,25 @@ def _mentions_decimal(annotation: Any) -> bool:
 
 
 def app_decimal_fields(app: Litestar) -> frozenset[str]:
+    """Every name some route's body declares a Decimal under: what a page's form (typed by a person, under
+    the API's names) is checked against."""
     found: frozenset[str] | None = app.state.get("decimal_fields")
     if found is None:
         found = frozenset(name for _, schema in request_schemas(app) for name in decimal_fields(schema))
         app.state["decimal_fields"] = found
+    return found
+
+
+def handler_decimal_fields(request: Request[Any, Any, Any]) -> frozenset[str]:
+    """The names this route's own body schema declares a Decimal under: a JSON body is checked against its
+    route's schema only (a peer's or a connector's payload, read raw, carries its figures as it likes)."""
+    handler = request.scope.get("route_handler")
+    cache: dict[int, frozenset[str]] = request.app.state.setdefault("decimal_fields_by_handler", {})
+    found = cache.get(id(handler))
+    if found is None:
+        parameter = handler.parsed_fn_signature.parameters.get("data") if handler is not None else None
+        found = frozenset(decimal_fields(parameter.annotation)) if parameter is not None else frozenset()
+        cache[id(handler)] = found
     return found
 
 
@@ -245,7 +261,6 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     if request.method not in _BODY_METHODS:
         return errors
     multiline = app_multiline_fields(request.app)
-    decimals = app_decimal_fields(request.app)
     content_type, options = request.content_type
     if content_type in (RequestEncodingType.URL_ENCODED, RequestEncodingType.MULTI_PART):
         body = await request.body()  # kept by the request, so the form is parsed from it again if need be
@@ -258,7 +273,9 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
             return [*errors, FieldError(field, N_("is not UTF-8 text"), "invalid_encoding")]
         for name, value in form.multi_items():
             text = value if isinstance(value, str) else value.filename  # an upload's name is kept as text
-            if (error := text_error(name, name)) or (error := _value_error(name, name, text, multiline, dates, decimals)):
+            if (error := text_error(name, name)) or (
+                error := _value_error(name, name, text, multiline, dates, app_decimal_fields(request.app))
+            ):
                 errors.append(error)
         if errors:
             await form.close()  # the handler that would close its uploads is not reached
@@ -270,7 +287,7 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
             raise ClientException(N_("The request body is nested too deeply")) from None
         except SerializationException as error:
             raise ClientException(str(error)) from error
-        errors.extend(_json_errors(data, "", multiline, dates, decimals=decimals))
+        errors.extend(_json_errors(data, "", multiline, dates, decimals=handler_decimal_fields(request)))
     return errors
 
 

@@ -6,8 +6,9 @@ In order, each refusal changing nothing:
   `signing.TOLERANCE_SECONDS` of now (else 401 `bad_signature` or `expired_signature`), and the body
   names the same pairing and event id as the headers;
 - the event id has not been taken from this peer yet: one taken before with this very signature (its
-  timestamp and the `v1` that verified, whatever else the header holds) is a replay (409 `replayed`); one taken before with another (the sender's retry after a lost answer) is
-  answered as it was the first time, and nothing is applied again.
+  timestamp and the `v1` that verified, whatever else the header holds) is a replay (409 `replayed`);
+  one taken before with another (the sender's retry after a lost answer) is answered as it was the
+  first time, and nothing is applied again.
 
 Then the change is applied in the paired tenant's context, in one transaction with the record of the
 request: `records` (what an upstream's rule sends: its records, mapped by the rule) goes through the same

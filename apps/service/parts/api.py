@@ -18,8 +18,8 @@ from apps.service.controllers import CONFLICT
 from apps.service.parts import stock
 from apps.service.parts.objects import PARTNER_REQUEST, PARTNER_STOCK, REQUEST, STOCK
 from apps.service.parts.requests import Line, PartRequests
-from portal.http.deps import DB, CurrentActor
 from portal.errors import ValidationFailed
+from portal.http.deps import DB, CurrentActor
 from portal.http.inputs import Int32, Limit, Multiline, Offset
 from portal.i18n import N_
 from portal.identity.schemas import Out, Strict, typed

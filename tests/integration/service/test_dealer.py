@@ -98,7 +98,7 @@ def test_a_device_the_dealer_did_not_sell_is_refused_naming_it(client: TestClien
     for serial in (theirs["serial_number"], unique("SN")):
         both = call(client, dealer, "POST", OPENED, json=body(device_id=mine["id"], serial_number=serial))
         assert both.status_code == 422, both.text
-        assert [(e["field"], e["code"]) for e in both.json()["errors"]] == [("serial_number", "mismatch")]
+        assert ("serial_number", "mismatch") in [(e["field"], e["code"]) for e in both.json()["errors"]]
     # without a device the address is needed; bad values are named
     bad = call(client, dealer, "POST", OPENED, json=body(type="teleport", contact_phone="", symptoms="x" * 3000))
     assert {"type", "contact_phone", "symptoms", "address"} <= {e["field"] for e in bad.json()["errors"]}

@@ -186,7 +186,9 @@ def test_login_does_not_redirect_off_site(client: TestClient, world: World, targ
         ("/console/./x/..//users?status=active", "/console/users?status=active"),
     ],
 )
-def test_login_next_is_normalised_before_it_is_checked(client: TestClient, world: World, target: str, lands: str) -> None:
+def test_login_next_is_normalised_before_it_is_checked(
+    client: TestClient, world: World, target: str, lands: str
+) -> None:
     act_as(client, None)
     response = submit(client, "/login", login_form(world, next_path=target))
     assert response.status_code in REDIRECTS, response.text
