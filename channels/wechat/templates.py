@@ -164,12 +164,17 @@ class TemplateSettings:
 
 
 def parse_fields(text: str) -> dict[str, str]:
-    """The console form's fields, separated by semicolons: `keyword1 = number; keyword2 = total`."""
+    """The console form's fields, separated by semicolons: `keyword1 = number; keyword2 = total`. A field
+    named twice is refused (one of the two would be dropped unseen)."""
     fields: dict[str, str] = {}
     for line in text.replace(";", "\n").splitlines():
         if not line.strip():
             continue
         name, _, source = line.partition("=")
+        if name.strip() in fields:
+            raise ValidationFailed.single(
+                "fields", N_("%(name)s is named twice"), "repeated", name=shown_name(name.strip())[:40]
+            )
         fields[name.strip()] = source.strip()
     return fields
 

@@ -7,12 +7,15 @@ the API, so a name declared once is multi-line in both.
 Numbers: `Int32` is the range of the database's 32-bit integer columns, and list paging is bounded by
 `Limit` and `Offset`; the bounds are in the schemas, so the OpenAPI document states them.
 Dates: from 1970 to 2100 in any field named like one some route declares a date (portal.http.dates).
+Money: no exponent ("1e3") in a JSON field its route's schema declares a Decimal, nor in a form field named
+like one some route declares a Decimal.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 from urllib.parse import unquote_to_bytes
 
@@ -112,22 +115,91 @@ def app_multiline_fields(app: Litestar) -> frozenset[str]:
     return found
 
 
+# A number written with an exponent ("1e3", "2.5E-2"): never how an amount of money is typed.
+_EXPONENT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)\s*[eE]")
+
+
+def decimal_fields(annotation: Any, seen: set[int] | None = None) -> set[str]:
+    """The names of the fields typed Decimal (money, rates) in a request schema and the schemas it holds."""
+    seen = set() if seen is None else seen
+    if id(annotation) in seen:
+        return set()
+    seen.add(id(annotation))
+    found: set[str] = set()
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        for name, hint in get_type_hints(annotation, include_extras=True).items():
+            if _mentions_decimal(hint):
+                found.add(name)
+            found |= decimal_fields(hint, seen)
+        return found
+    for arg in get_args(annotation):
+        found |= decimal_fields(arg, seen)
+    return found
+
+
+def _mentions_decimal(annotation: Any) -> bool:
+    return annotation is Decimal or any(_mentions_decimal(arg) for arg in get_args(annotation))
+
+
+def app_decimal_fields(app: Litestar) -> frozenset[str]:
+    """Every name some route's body declares a Decimal under: what a page's form (typed by a person, under
+    the API's names) is checked against."""
+    found: frozenset[str] | None = app.state.get("decimal_fields")
+    if found is None:
+        found = frozenset(name for _, schema in request_schemas(app) for name in decimal_fields(schema))
+        app.state["decimal_fields"] = found
+    return found
+
+
+def handler_decimal_fields(request: Request[Any, Any, Any]) -> frozenset[str]:
+    """The names this route's own body schema declares a Decimal under: a JSON body is checked against its
+    route's schema only (a peer's or a connector's payload, read raw, carries its figures as it likes)."""
+    handler = request.scope.get("route_handler")
+    cache: dict[int, frozenset[str]] = request.app.state.setdefault("decimal_fields_by_handler", {})
+    found = cache.get(id(handler))
+    if found is None:
+        parameter = handler.parsed_fn_signature.parameters.get("data") if handler is not None else None
+        found = frozenset(decimal_fields(parameter.annotation)) if parameter is not None else frozenset()
+        cache[id(handler)] = found
+    return found
+
+
+def decimal_error(field: str, value: str) -> FieldError | None:
+    """An amount written with an exponent is refused: "1e3" is not how money is typed."""
+    if _EXPONENT.match(value) is None:
+        return None
+    return FieldError(field, N_("must be a plain number, without an exponent"), "invalid")
+
+
 def _value_error(
-    field: str, name: str, value: str, multiline: frozenset[str], dates: frozenset[str]
+    field: str,
+    name: str,
+    value: str,
+    multiline: frozenset[str],
+    dates: frozenset[str],
+    decimals: frozenset[str] = frozenset(),
 ) -> FieldError | None:
     """What is wrong with one text of the request (`name` its key, `field` where it is): control
-    characters, or a date out of range in a field some route declares a date."""
+    characters, a date out of range in a field some route declares a date, or an exponent in a field
+    some route declares a Decimal (money)."""
     error = text_error(field, value, multiline=name in multiline)
     if error is None and name in dates:
         error = date_error(field, value)
+    if error is None and name in decimals:
+        error = decimal_error(field, value)
     return error
 
 
 def _json_errors(
-    value: Any, path: str, multiline: frozenset[str], dates: frozenset[str], name: str = ""
+    value: Any,
+    path: str,
+    multiline: frozenset[str],
+    dates: frozenset[str],
+    name: str = "",
+    decimals: frozenset[str] = frozenset(),
 ) -> Iterator[FieldError]:
     if isinstance(value, str):
-        error = _value_error(path or "body", name, value, multiline, dates)
+        error = _value_error(path or "body", name, value, multiline, dates, decimals)
         if error:
             yield error
     elif isinstance(value, dict):
@@ -137,10 +209,11 @@ def _json_errors(
             if error:
                 yield error
             else:
-                yield from _json_errors(item, where, multiline, dates, key)
+                yield from _json_errors(item, where, multiline, dates, key, decimals)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _json_errors(item, f"{path}[{index}]" if path else f"[{index}]", multiline, dates, name)
+            where = f"{path}[{index}]" if path else f"[{index}]"
+            yield from _json_errors(item, where, multiline, dates, name, decimals)
 
 
 def _undecodable_field(body: bytes) -> str | None:
@@ -200,7 +273,9 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
             return [*errors, FieldError(field, N_("is not UTF-8 text"), "invalid_encoding")]
         for name, value in form.multi_items():
             text = value if isinstance(value, str) else value.filename  # an upload's name is kept as text
-            if (error := text_error(name, name)) or (error := _value_error(name, name, text, multiline, dates)):
+            if (error := text_error(name, name)) or (
+                error := _value_error(name, name, text, multiline, dates, app_decimal_fields(request.app))
+            ):
                 errors.append(error)
         if errors:
             await form.close()  # the handler that would close its uploads is not reached
@@ -212,7 +287,7 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
             raise ClientException(N_("The request body is nested too deeply")) from None
         except SerializationException as error:
             raise ClientException(str(error)) from error
-        errors.extend(_json_errors(data, "", multiline, dates))
+        errors.extend(_json_errors(data, "", multiline, dates, decimals=handler_decimal_fields(request)))
     return errors
 
 

@@ -4,7 +4,9 @@ and copying. `bar_chart()` works out the geometry; the kit's `kit/charts.html` m
 
 The drawing is as wide as its card and HEIGHT pixels high, never scaled: bars are placed across in
 percent of the width and up in pixels, so every chart's labels are the same size whatever its card's
-width (a scaled drawing wrote them tiny in a narrow card and huge in a wide one)."""
+width (a scaled drawing wrote them tiny in a narrow card and huge in a wide one). On a phone every other
+label is left out (`Bar.minor`, decided here by the bar's place, so a bar that is a link, wrapped in its
+own `<a>`, counts like any other); each label stays under its own bar."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ class Bar:
     width: float  # percent of the width
     height: float  # pixels
     middle: float  # percent of the width
+    minor: bool = False  # every other bar's label, left out on a phone so the labels do not run together
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ def bar_chart(points: Sequence[Point], peak: float | None = None) -> Chart:
                 y=round(HEIGHT - height, 1),
                 height=height,
                 middle=round(index * slot + slot / 2, 1),
+                minor=index % 2 == 1,
             )
         )
     return Chart(bars)

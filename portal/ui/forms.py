@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+import re
 import uuid
 from collections.abc import Callable
 
@@ -14,13 +16,24 @@ from portal.i18n import N_
 Form = URLEncodedBody[dict[str, str]]
 # A form whose checkboxes send one name several times.
 MultiForm = URLEncodedBody[dict[str, str | list[str]]]
+_PATH_END = re.compile(r"[?#]")
+_DOT = re.compile(r"%2e", re.IGNORECASE)
 
 
 def safe_next(target: str | None, default: str = "/console") -> str:
-    """Only same-site paths: an open redirect would let a phishing link borrow our login page."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Only same-site paths: an open redirect would let a phishing link borrow our login page. The path is
+    normalised first as a browser would resolve it (dot segments, "%2e" too, and repeated slashes), so
+    "/console/../..//evil.example/x" is checked, and sent back, as "/evil.example/x"."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    end = _PATH_END.search(target)
+    cut = end.start() if end else len(target)
+    path, tail = target[:cut], target[cut:]  # the query and fragment are kept as given
+    dotted = _DOT.sub(".", path)
+    normal = re.sub("/+", "/", posixpath.normpath(dotted))
+    if dotted.endswith("/") and normal != "/":
+        normal += "/"
+    return normal + tail
 
 
 def form_values(data: dict[str, str | list[str]], *names: str) -> list[str]:

@@ -175,11 +175,16 @@ class SyncController(Controller):
         status_code=202,
     )
     async def repair(
-        self, sync_reconciliation_id: FromPath[uuid.UUID], data: JSONBody[RepairIn], db: DB, rules: RulesDep
+        self,
+        sync_reconciliation_id: FromPath[uuid.UUID],
+        db: DB,
+        rules: RulesDep,
+        data: JSONBody[RepairIn | None] = None,
     ) -> ReconciliationOut:
         """Bring what the run found in step, by ordinary sync events the workers apply under the rule's
-        policy (nothing is written directly); a new run afterwards shows what is left."""
-        return typed(reconciliation_out(await rules.repair(sync_reconciliation_id, data.kind)), ReconciliationOut)
+        policy (nothing is written directly); a new run afterwards shows what is left. The body is optional."""
+        kind = data.kind if data is not None else None
+        return typed(reconciliation_out(await rules.repair(sync_reconciliation_id, kind)), ReconciliationOut)
 
     @get("/conflicts", opt=requires(CONFLICT, "read"))
     async def conflicts(

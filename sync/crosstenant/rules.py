@@ -248,13 +248,15 @@ class Rules:
     # --- reconciliation ---
 
     async def reconcile(self, rule_id: uuid.UUID) -> SyncReconciliation:
-        """A run comparing every record the rule maps, carried out by the workers (409 while one runs)."""
+        """A run comparing every record the rule maps, carried out by the workers (409 while one runs, or
+        while the partner has paused the rule)."""
         rule = await self.get(rule_id, lock=True)
         if not reconcile.reconcilable(self.objects.get(rule.object)):
             raise Conflict(
                 N_("Records of this object are placed by the app on the other side: there is nothing to compare"),
                 code="not_reconcilable",
             )
+<<<<<<< HEAD
         if rule.pairing_id is not None:
             raise Conflict(
                 N_(
@@ -262,6 +264,11 @@ class Rules:
                 ),
                 code="not_reconcilable",
             )
+=======
+        if rule.peer_paused_at is not None:
+            # its repair would be refused, and the partner's side stands still until it resumes
+            raise Conflict(N_("The partner has paused this rule: compare once it resumes"), code="rule_paused")
+>>>>>>> fixsmall
         await self._link(rule.link_id)
         return await reconcile.start(self.session, rule, requested_by=self.actor.user_id)
 

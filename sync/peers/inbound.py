@@ -5,9 +5,10 @@ In order, each refusal changing nothing:
 - `Portal-Signature` signs the body with the peer's secret, with a timestamp within
   `signing.TOLERANCE_SECONDS` of now (else 401 `bad_signature` or `expired_signature`), and the body
   names the same pairing and event id as the headers;
-- the event id has not been taken from this peer yet: one taken before with this very signature is a
-  replay (409 `replayed`); one taken before with another (the sender's retry after a lost answer) is
-  answered as it was the first time, and nothing is applied again.
+- the event id has not been taken from this peer yet: one taken before with this very signature (its
+  timestamp and the `v1` that verified, whatever else the header holds) is a replay (409 `replayed`);
+  one taken before with another (the sender's retry after a lost answer) is answered as it was the
+  first time, and nothing is applied again.
 
 Then the change is applied in the paired tenant's context, in one transaction with the record of the
 request: `records` (what an upstream's rule sends: its records, mapped by the rule) goes through the same
@@ -65,11 +66,13 @@ class NoRule(DomainError):
 
 
 def _timestamp(header: str) -> int | None:
+    """The header's timestamp as `signing.verify` reads it (the last `t=`)."""
+    found = None
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
         if key == "t" and value.isdigit():
-            return int(value)
-    return None
+            found = int(value)
+    return found
 
 
 async def receive(services: Services, headers: dict[str, str], body: bytes) -> dict[str, Any]:
@@ -104,7 +107,11 @@ async def receive(services: Services, headers: dict[str, str], body: bytes) -> d
         or document.get("kind") not in KINDS
     ):
         raise Unsigned(N_("The signed body does not match the request's pairing and event"))
-    signature = hashlib.sha256(header.encode()).hexdigest()
+    # What identifies the request is what was verified: its timestamp and the v1 that matched, not the
+    # header as written (an extra `v1=…` or spaces would make a replay look new).
+    assert stamp is not None  # verify() refuses a header without one
+    verified = f"t={stamp},v1={signing.signature(secret, stamp, body)}"
+    signature = hashlib.sha256(verified.encode()).hexdigest()
     async with services.db.session(tenant_context(tenant_id, channel=CHANNEL)) as session:
         seen = await session.scalar(
             select(SyncPeerInbound).where(SyncPeerInbound.peer_id == pairing_id, SyncPeerInbound.event_id == event_id)

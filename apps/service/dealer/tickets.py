@@ -109,6 +109,11 @@ class DealerTickets:
         if device is None:
             message = N_("Device %(device)s is not among the devices your enterprise sold")
             return None, [FieldError(field, message, "unknown", {"device": given})]
+        serial = (wanted.serial_number or "").strip()
+        if field == "device_id" and serial and serial != device.serial_number:
+            # both given: they must name the same device, or one of them is a mistake
+            message = N_("names another device than device_id (%(serial)s)")
+            return None, [FieldError("serial_number", message, "mismatch", {"serial": device.serial_number})]
         return device, []
 
     async def open(self, wanted: DealerTicketIn) -> tuple[DealerTicket, Ticket]:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import Product
 from apps.service.parts.models import PartStock, StockAdjustment
-from interconnect.models import EnterpriseLink
+from interconnect.models import EnterpriseLink, PartnerType
 from portal.actor import Actor
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, ValidationFailed
@@ -30,6 +30,7 @@ from roles.policy import RolePolicy
 
 MAX_QUANTITY = 10_000  # of one part in one step: more is a typing mistake, not a repair
 REASON_LIMIT = 1000
+SERVICE_PROVIDER = "service_provider"  # the partner type whose enterprises hold parts on consignment
 
 
 class PartNotInStock(Conflict):
@@ -188,9 +189,19 @@ async def adjust(
         errors.append(FieldError("reason", N_("is required"), "required"))
     elif len(text) > REASON_LIMIT:
         errors.append(FieldError("reason", N_("may be at most %(max)s characters"), "too_long", {"max": REASON_LIMIT}))
-    partner = await session.scalar(select(EnterpriseLink).where(EnterpriseLink.id == enterprise_id))
-    if partner is None:
+    partner = await session.execute(
+        select(EnterpriseLink.id, PartnerType.code)
+        .outerjoin(
+            PartnerType,
+            (PartnerType.tenant_id == EnterpriseLink.tenant_id) & (PartnerType.id == EnterpriseLink.partner_type_id),
+        )
+        .where(EnterpriseLink.id == enterprise_id)
+    )
+    found = partner.first()
+    if found is None:
         errors.append(FieldError("enterprise_id", N_("No such partner enterprise"), "unknown"))
+    elif found.code != SERVICE_PROVIDER:
+        errors.append(FieldError("enterprise_id", N_("is not a service partner"), "not_a_service_partner"))
     product = await session.scalar(select(Product).where(Product.id == product_id))
     if product is None:
         errors.append(FieldError("product_id", N_("No such product in the catalog"), "unknown"))

@@ -376,7 +376,7 @@ def test_the_pages_register_with_hints_and_decide_conflicts_side_by_side(client:
     assert made.status_code in (302, 303), made.text
     listed = client.get(portal)
     assert name in listed.text and "days left" in listed.text
-    refused = submit(client, portal, {"customer_name": "Co., Ltd.", "amount": "1e40"})
+    refused = submit(client, portal, {"customer_name": "Co., Ltd.", "amount": "1" + "0" * 40})
     assert refused.status_code == 422 and "must be between" in refused.text
 
     act_as(client, other.admin.cookie)

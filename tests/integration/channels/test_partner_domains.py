@@ -333,6 +333,9 @@ def test_signing_in_on_the_domain_lands_on_the_page_asked_for(
     landed = sign_in("/ordering/orders?status=placed")
     assert landed == "/ordering/orders?status=placed"
     assert client.get(f"{A_HOST}{landed}").status_code == 200
+    # dot segments and repeated slashes are resolved before the check: a path of the domain, never "//…"
+    assert sign_in("/ordering/../..//evil.example/x") == "/evil.example/x"
+    assert sign_in("/ordering/x/..//orders") == "/ordering/orders"
     # an old link's prefixed path still lands, on the domain
     assert sign_in(f"{prefix}/ordering/orders") == "/ordering/orders"
     # off-site, another workspace's portal, an address every host shares, the console: the portal's home instead

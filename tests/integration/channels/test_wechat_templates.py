@@ -326,6 +326,11 @@ def test_the_console_page_maps_a_kind_to_its_template(client: TestClient, world:
     action = f"{page_path}/templates/{STATUS_KIND}"
     bad = client.post(action, data={"_csrf_token": token, "template_id": "TPL_x", "fields": "keyword1 = price"})
     assert bad.status_code == 422 and "keyword1" in bad.text
+    twice = client.post(
+        action, data={"_csrf_token": token, "template_id": "TPL_x", "fields": "first = enterprise; first = status"}
+    )
+    assert twice.status_code == 422 and "first is named twice" in twice.text, twice.text
+    assert client.get(f"{TEMPLATES}/{STATUS_KIND}", headers=world.b.admin.bearer).json()["template_id"] is None
     good = client.post(
         action,
         data={"_csrf_token": token, "template_id": "TPL_x", "fields": "keyword1 = enterprise; keyword2=status"},

@@ -54,6 +54,8 @@ def test_a_dealer_opens_a_ticket_for_a_device_it_sold_once_per_key(client: TestC
 
     # an expired warranty is read from the device too
     old = sold_by(client, world, world.x.link_id, warranty_end="2020-01-31")
+    same = body(device_id=old["id"], serial_number=f" {old['serial_number']} ")  # both naming one device
+    assert ok(call(client, dealer, "POST", OPENED, json=same), 201)["device_id"] == old["id"]
     assert (
         ok(call(client, dealer, "POST", OPENED, json=body(serial_number=old["serial_number"])), 201)["under_warranty"]
         is False
@@ -91,6 +93,12 @@ def test_a_device_the_dealer_did_not_sell_is_refused_naming_it(client: TestClien
         assert refused.status_code == 422, refused.text
         errors = {e["field"]: e for e in refused.json()["errors"]}
         assert errors[field]["code"] == "unknown" and value in errors[field]["message"]
+    # an id and a serial number naming two devices: the serial number is not quietly dropped
+    mine = sold_by(client, world, world.x.link_id)
+    for serial in (theirs["serial_number"], unique("SN")):
+        both = call(client, dealer, "POST", OPENED, json=body(device_id=mine["id"], serial_number=serial))
+        assert both.status_code == 422, both.text
+        assert ("serial_number", "mismatch") in [(e["field"], e["code"]) for e in both.json()["errors"]]
     # without a device the address is needed; bad values are named
     bad = call(client, dealer, "POST", OPENED, json=body(type="teleport", contact_phone="", symptoms="x" * 3000))
     assert {"type", "contact_phone", "symptoms", "address"} <= {e["field"] for e in bad.json()["errors"]}

@@ -225,6 +225,12 @@ def test_staff_correct_a_partners_stock_with_a_reason_never_below_zero(client: T
     )
     assert {e["field"] for e in bad.json()["errors"]} == {"change", "reason", "enterprise_id"}
     assert call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": 10**6}).status_code == 422
+    for change in ("5", 5.0, True):  # an integer only, as everywhere in the API
+        typed_wrong = call(client, admin, "POST", ADJUSTMENTS, json={**body, "change": change})
+        assert typed_wrong.status_code == 422 and "change" in typed_wrong.text, (change, typed_wrong.text)
+    dealer = call(client, admin, "POST", ADJUSTMENTS, json={**body, "enterprise_id": world.x.link_id})
+    assert dealer.status_code == 422, dealer.text
+    assert [(e["field"], e["code"]) for e in dealer.json()["errors"]] == [("enterprise_id", "not_a_service_partner")]
     assert held(client, world, product["id"]) == 1  # nothing written by any refusal
 
     # listed with who did it and why, and audited

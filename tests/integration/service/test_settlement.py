@@ -65,7 +65,7 @@ def test_the_fee_schedule_is_checked_whole_and_belongs_to_its_tenant(client: Tes
         FEES,
         json={
             "fees": [
-                {"ticket_type": "repair", "labour": "1e30"},
+                {"ticket_type": "repair", "labour": "1000000000000"},
                 {"ticket_type": "teleport", "labour": "-1"},
                 {"ticket_type": "repair", "labour": "0.001", "region_id": world.ids["team"]},
                 {"ticket_type": "repair", "labour": "NaN"},
@@ -131,6 +131,12 @@ def test_a_settlement_is_disputed_answered_approved_and_credited_to_the_partner(
     answer = f"{SETTLEMENTS}/{created['id']}/lines/{line['id']}/answer"
     huge = call(client, world.a.admin, "POST", answer, json={"decision": "adjust", "answer": "ok", "travel": "1e20"})
     assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "travel"
+    for written in ("1e3", " 1E3", "2.5e-1", ".5e1"):  # money is never written with an exponent
+        exponent = call(
+            client, world.a.admin, "POST", answer, json={"decision": "adjust", "answer": "ok", "labour": written}
+        )
+        assert exponent.status_code == 422, (written, exponent.text)
+        assert [e["field"] for e in exponent.json()["errors"]] == ["labour"], exponent.text
     adjusted = ok(
         call(client, world.a.admin, "POST", answer, json={"decision": "adjust", "answer": "Fair", "travel": "60"})
     )

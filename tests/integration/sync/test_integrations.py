@@ -265,7 +265,7 @@ def test_products_upsert_by_external_id_idempotently_with_per_item_results(clien
             {"external_id": f"{sku}-5", "sku": f"{sku}-5", "name": "Bad image", "image_url": "ftp://x"},
             {"external_id": f"{sku}-6", "sku": f"{sku}-6", "name": "Fine"},
             {"external_id": f"{sku}-6", "sku": f"{sku}-7", "name": "Twice"},
-            {"external_id": f"{sku}-8", "sku": f"{sku}-8", "name": "Dear", "cost_price": "1e14"},
+            {"external_id": f"{sku}-8", "sku": f"{sku}-8", "name": "Dear", "cost_price": "100000000000000"},
         ],
     ).json()
     outcomes = [(r["outcome"], [e["field"] for e in r["errors"]]) for r in mixed["results"]]

@@ -352,6 +352,13 @@ def test_the_inbound_endpoint_refuses_what_a_paired_deployment_did_not_sign(
     assert taken.status_code == 200 and taken.json()["outcomes"] == {product_id: "created"}, taken.text
     replayed = post(body, headers)
     assert replayed.status_code == 409 and replayed.json()["code"] == "replayed", replayed.text
+    # the captured request with the header dressed up (another v1, spaces) is the same request
+    for dressed in (
+        f"{headers[signing.SIGNATURE_HEADER]},v1=x",
+        f"v1=x, {headers[signing.SIGNATURE_HEADER].replace(',', ', ')}",
+    ):
+        again = post(body, {**headers, signing.SIGNATURE_HEADER: dressed})
+        assert again.status_code == 409 and again.json()["code"] == "replayed", (dressed, again.text)
     # the sender's retry (signed anew) is answered as the first time, and applies nothing again
     retry = post(*request())
     assert retry.status_code == 200 and retry.json() == {"outcomes": {product_id: "created"}, "duplicate": True}

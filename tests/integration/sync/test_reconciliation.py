@@ -54,11 +54,29 @@ def test_drift_is_found_repaired_by_sync_events_and_gone_on_the_next_run(client:
     clean = reconcile(client, a, rule["id"])
     assert clean["reconciliation"]["drift"] == 0 and clean["reconciliation"]["compared"] >= 3
 
-    # the partner pauses the rule for its workspace: nothing flows meanwhile
+    # the partner pauses the rule for its workspace: nothing flows meanwhile, and neither a run nor a
+    # repair is taken (the partner's side stands still)
     paused = client.post(f"/api/sync/incoming/{rule['id']}/pause", headers=north.admin.bearer)
     assert paused.status_code == 200, paused.text
     assert [r["paused_by_you"] for r in paused.json() if r["id"] == rule["id"]] == [True]
     assert client.get(f"/api/sync/rules/{rule['id']}", headers=a.admin.bearer).json()["rule"]["paused_by_partner"]
+    held = new_product(client, a)
+    assert background_jobs_ended(client)
+    assert product(client, north, held["sku"]) is None
+    refused = client.post(f"/api/sync/rules/{rule['id']}/reconcile", headers=a.admin.bearer)
+    assert refused.status_code == 409 and refused.json()["code"] == "rule_paused", refused.text
+    refused = client.post(f"/api/sync/reconciliations/{clean['reconciliation']['id']}/repair", headers=a.admin.bearer)
+    assert refused.status_code == 409 and refused.json()["code"] == "rule_paused", refused.text
+    runs = client.get(f"/api/sync/rules/{rule['id']}/reconciliations", headers=a.admin.bearer).json()
+    assert len(runs) == 1
+    resumed = client.post(f"/api/sync/incoming/{rule['id']}/resume", headers=north.admin.bearer)
+    assert resumed.status_code == 200, resumed.text
+    assert background_jobs_ended(client)
+    assert product(client, north, held["sku"]) is not None
+
+    # the upstream pauses the rule itself: a run still compares both sides
+    paused = client.post(f"/api/sync/rules/{rule['id']}/pause", headers=a.admin.bearer)
+    assert paused.status_code == 200 and paused.json()["status"] == "paused", paused.text
     made = new_product(client, a)
     patch = client.patch(f"/api/ordering/products/{renamed['id']}", headers=a.admin.bearer, json={"name": "Renamed"})
     assert patch.status_code == 200, patch.text
@@ -99,11 +117,11 @@ def test_drift_is_found_repaired_by_sync_events_and_gone_on_the_next_run(client:
     }
     assert {made["sku"], unlisted["sku"], "North's", "Name"} <= cells
 
-    # repair waits for the rule to flow; the partner's resume catches up on what changed upstream
+    # repair waits for the rule to flow; activating it again catches up on what changed upstream
     refused = client.post(f"/api/sync/reconciliations/{run_id}/repair", headers=a.admin.bearer, json={})
     assert refused.status_code == 409 and refused.json()["code"] == "rule_paused"
-    resumed = client.post(f"/api/sync/incoming/{rule['id']}/resume", headers=north.admin.bearer)
-    assert resumed.status_code == 200, resumed.text
+    activated = client.post(f"/api/sync/rules/{rule['id']}/activate", headers=a.admin.bearer)
+    assert activated.status_code == 202, activated.text
     assert background_jobs_ended(client)
     assert product(client, north, made["sku"]) is not None
     assert product(client, north, renamed["sku"])["name"] == "Renamed"
@@ -112,9 +130,7 @@ def test_drift_is_found_repaired_by_sync_events_and_gone_on_the_next_run(client:
     assert found(after) == {"missing": set(), "extra": set(), "different": {edited["sku"]}}
 
     # repair: ordinary sync events, under the rule's policy (upstream wins), then no drift
-    repaired = client.post(
-        f"/api/sync/reconciliations/{after['reconciliation']['id']}/repair", headers=a.admin.bearer, json={}
-    )
+    repaired = client.post(f"/api/sync/reconciliations/{after['reconciliation']['id']}/repair", headers=a.admin.bearer)
     assert repaired.status_code == 202, repaired.text
     assert repaired.json()["repaired"] == 1
     assert background_jobs_ended(client)

@@ -178,6 +178,23 @@ def test_login_does_not_redirect_off_site(client: TestClient, world: World, targ
     assert response.headers["location"] == "/console"
 
 
+@pytest.mark.parametrize(
+    ("target", "lands"),
+    [
+        ("/console/../..//evil.example/x", "/evil.example/x"),  # a path of this site, never "//evil.example"
+        ("/console/%2e%2e/%2E%2e//evil.example", "/evil.example"),
+        ("/console/./x/..//users?status=active", "/console/users?status=active"),
+    ],
+)
+def test_login_next_is_normalised_before_it_is_checked(
+    client: TestClient, world: World, target: str, lands: str
+) -> None:
+    act_as(client, None)
+    response = submit(client, "/login", login_form(world, next_path=target))
+    assert response.status_code in REDIRECTS, response.text
+    assert response.headers["location"] == lands
+
+
 # --- Console --------------------------------------------------------------------------------------
 
 

@@ -598,6 +598,16 @@ def test_partner_sign_in_page_and_sign_out(client: TestClient, world: World) -> 
     act_as(client, cookie)
     assert client.get(f"/p/{world.a.slug}/", follow_redirects=False).status_code in REDIRECTS
 
+    # `next` is read as the browser resolves it: dot segments and repeated slashes do not leave the portal
+    for given, lands in (
+        (f"/p/{world.a.slug}/../..//evil.example/x", f"/p/{world.a.slug}/"),
+        (f"/p/{world.a.slug}/%2e%2e/{world.b.slug}/", f"/p/{world.a.slug}/"),
+        (f"/p/{world.a.slug}/x/../ordering//orders?status=placed", f"/p/{world.a.slug}/ordering/orders?status=placed"),
+    ):
+        act_as(client, None)
+        signed = submit(client, login, {"login": world.x.admin.email, "password": PASSWORD, "next": given})
+        assert signed.status_code in REDIRECTS and signed.headers["location"] == lands, (given, signed.headers)
+
 
 def test_partner_pages_send_anonymous_visitors_to_the_portals_login(client: TestClient, world: World) -> None:
     act_as(client, None)
