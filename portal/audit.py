@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from portal.db.base import Audited, Base, TenantOwned
+from portal.db.limits import refuse_excess
 from portal.db.tenancy import TenantSession, context_of, queue_insert
 from portal.db.types import utcnow
 from portal.ids import uuid7
@@ -118,10 +119,11 @@ def record_action(session: Session | AsyncSession, obj: Any, action: str, detail
 def insert_once(session: AsyncSession, rows: Sequence[TenantOwned]) -> None:
     """New rows written once and left alone in their transaction (an order's lines and first timeline
     entry), queued with the unit of work's other rows (`queue_insert`) instead of through the ORM's flush;
-    an audited one gets its "create" entry as a flush would give it. Queue them after the rows they refer
-    to were flushed."""
+    an audited one gets its "create" entry as a flush would give it, and a value its column cannot hold is refused as
+    a flush would refuse it. Queue them after the rows they refer to were flushed."""
     sync_session = session.sync_session
     for row in rows:
+        refuse_excess(row)  # what the flush would refuse (a text or number its column cannot hold)
         queue_insert(sync_session, row)
         if isinstance(row, Audited):
             queue_insert(
