@@ -82,6 +82,12 @@ def _excess(obj: object, changed: Iterable[str] | None) -> FieldError | None:
     return None
 
 
+def refuse_excess(obj: object) -> None:
+    """The same check for a new row written outside the ORM's flush (`portal.audit.insert_once`)."""
+    if error := _excess(obj, None):
+        raise ValidationFailed([error])
+
+
 def check_before_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
     for obj in session.new:
         if error := _excess(obj, None):

@@ -24,10 +24,11 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.models import EnterpriseLink
-from portal.audit import record_action
+from portal.audit import insert_once, record_action
 from portal.db.context import tenant_context
-from portal.db.tenancy import within
+from portal.db.tenancy import queue_insert, within
 from portal.db.types import utcnow
+from portal.ids import uuid7
 from sync.crosstenant.mapping import apply_mapping, normalise, passes
 from sync.crosstenant.models import SyncApplied, SyncConflict, SyncMapping, SyncRule
 from sync.crosstenant.objects import SyncObject
@@ -75,7 +76,8 @@ async def applied_events(session: AsyncSession, rule: SyncRule, event_ids: Seque
 
 
 def mark_applied(session: AsyncSession, rule: SyncRule, event_id: uuid.UUID, outcome: str) -> None:
-    session.add(SyncApplied(rule_id=rule.id, event_id=event_id, outcome=outcome))
+    """Written once, with the unit of work's next flush or its COMMIT (nothing refers to it)."""
+    queue_insert(session, SyncApplied(rule_id=rule.id, event_id=event_id, outcome=outcome))
 
 
 async def apply_records(
@@ -91,7 +93,9 @@ async def apply_records(
 ) -> list[Applied]:
     """Apply upstream records (`None`: it no longer exists), in id order, under the rule; `session` is
     in the upstream's context and stays there. A batch costs a few statements, not a few per record:
-    the mappings are read at once, the peer's rows at once, and each side is written in one flush.
+    the mappings are read at once, the peer's rows at once; the rows written once (the peer's new records,
+    new mappings, audit entries) are queued (`queue_insert`), the peer's side written as the peer's block
+    ends, the upstream's with the COMMIT.
 
     Each record is applied as of `event_id` at `occurred_at`, or, when several events' records are applied
     together, of the event `origins` names for it (local id -> event id, when it occurred). `resend` names,
@@ -161,10 +165,12 @@ async def apply_records(
                     clashes.append(clash)
                     continue
                 row = obj.new_row(rule.peer_tenant_id)
-                session.add(row)
                 before: dict[str, Any] = {}
                 changes = dict(new)
                 obj.assign(row, changes)
+                # written once, complete, with the block's last flush (one INSERT for the batch) and its
+                # ordinary "create" audit entry, rather than through the unit of work's bookkeeping
+                insert_once(session, [row])
                 if key:
                     by_key[key] = row
                 outcome = "created"
@@ -193,11 +199,14 @@ async def apply_records(
             session, rule, "sync.withdrawn", {"event": event_of(local_id), "local": local_id, "peer": mapping.peer_id}
         )
         results[mapping.local_id] = Applied("withdrawn")
+    now = utcnow()
     for local_id, (outcome, peer_id, written, before, changes) in outcomes.items():
         new = wanted[local_id]
         mapping = mappings.get(local_id)
         if mapping is None:
             mapping = SyncMapping(
+                id=uuid7(),
+                tenant_id=rule.tenant_id,
                 rule_id=rule.id,
                 object=rule.object,
                 local_id=local_id,
@@ -207,8 +216,10 @@ async def apply_records(
                 sent=new,
                 written=written,
                 last_event_id=event_of(local_id),
+                withdrawn=False,
+                updated_at=now,
             )
-            session.add(mapping)
+            queue_insert(session, mapping)  # a new mapping: written once (nothing in the batch refers to it)
         else:
             mapping.sent, mapping.written = dict(new), dict(written)
             mapping.peer_id, mapping.version, mapping.last_event_id = peer_id, time_of(local_id), event_of(local_id)
@@ -222,7 +233,8 @@ async def apply_records(
             details = {"event": event_of(local_id), "local": local_id, "peer": peer_id, "before": before}
             record_action(session, rule, "sync.applied", {**details, "after": changes, "held": [h[0] for h in found]})
         results[local_id] = Applied(outcome, [h[0] for h in found])
-    await session.flush()
+    # no flush here: the new mappings and the rule's audit entries are queued, so they go with the COMMIT
+    # (in one statement each), or with the flush before the transaction's next query
     return [results[local_id] for local_id in ids]
 
 
