@@ -544,7 +544,7 @@ def sample_approvals(client: TestClient, tenant: TenantWorld, order_id: str) -> 
     """Tenant A's approvals: the step of X's order waiting for the admin, the orders' flow and its first
     step, and the admin's delegation to an order desk clerk (who may approve orders) for days long ahead."""
     admin = tenant.admin.bearer
-    desk = add_user(client, tenant.admin, f"desk@{tenant.slug}.example", role="order_desk")
+    desk = add_user(client, tenant.admin, f"approval-delegate@{tenant.slug}.example", role="order_desk")
 
     def made(response: Any, status: int = 200) -> Any:
         assert response.status_code == status, response.text
