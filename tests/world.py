@@ -542,8 +542,9 @@ def sample_ordering(client: TestClient, tenant: TenantWorld, enterprise: Enterpr
 
 def sample_approvals(client: TestClient, tenant: TenantWorld, order_id: str) -> dict[str, str]:
     """Tenant A's approvals: the step of X's order waiting for the admin, the orders' flow and its first
-    step, and the admin's delegation to the staff member for days long ahead."""
+    step, and the admin's delegation to an order desk clerk (who may approve orders) for days long ahead."""
     admin = tenant.admin.bearer
+    desk = add_user(client, tenant.admin, f"approval-delegate@{tenant.slug}.example", role="order_desk")
 
     def made(response: Any, status: int = 200) -> Any:
         assert response.status_code == status, response.text
@@ -555,7 +556,7 @@ def sample_approvals(client: TestClient, tenant: TenantWorld, order_id: str) -> 
         client.post(
             "/api/approvals/delegations",
             headers=admin,
-            json={"delegate_id": tenant.others["staff"].user_id, "starts_on": "2099-01-01", "ends_on": "2099-01-10"},
+            json={"delegate_id": desk, "starts_on": "2099-01-01", "ends_on": "2099-01-10"},
         ),
         201,
     )

@@ -41,11 +41,11 @@ def provide_approvals(request: AnyRequest, db: DB) -> Approvals:
 
 
 def provide_flows(request: AnyRequest, db: DB) -> FlowAdmin:
-    return FlowAdmin(db, kinds_of(request))
+    return FlowAdmin(db, kinds_of(request), policy_of(request), provide_actor(request).tenant_id)
 
 
 def provide_delegations(request: AnyRequest, db: DB) -> Delegations:
-    return Delegations(db, provide_actor(request))
+    return Delegations(db, provide_actor(request), policy_of(request), kinds_of(request))
 
 
 DEPENDENCIES = {
@@ -136,6 +136,8 @@ class ItemOut(Out, kw_only=True):
     reason: str
     status: str
     for_name: str | None
+    # the step's named person can no longer take it (left, or lost the permission): who edits flows takes it
+    stranded: bool
     decided_by: str | None
     on_behalf_of: str | None
     decided_at: datetime | None

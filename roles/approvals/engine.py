@@ -27,7 +27,7 @@ from portal.i18n import N_
 from portal.identity.models import InternalUser
 from portal.ids import uuid7
 from portal.outbox import publish
-from portal.permissions import ADMIN_ROLE
+from portal.permissions import ADMIN_ROLE, Permission
 from roles.approvals.kinds import ApprovalKind, ApprovalKinds, Decision, ExtraStep, Facts, Outcome
 from roles.approvals.models import (
     ApprovalDelegation,
@@ -42,6 +42,8 @@ from roles.policy import RolePolicy
 COMMENT_LIMIT = 1000
 QUEUE_STATUSES = ("pending", "approved", "rejected")
 AGGREGATE = "approval.request"
+# who edits flows also takes the steps nobody else can (their named person left or lost the permission)
+RESCUE: Permission = ("approvals.flow", "update")
 
 
 class StepTaken(Conflict):
@@ -61,6 +63,33 @@ def clean_comment(comment: str | None, field: str = "comment") -> str | None:
     if len(cleaned) > COMMENT_LIMIT:
         raise ValidationFailed.single(field, N_("may be at most %(max)s characters"), "too_long", max=COMMENT_LIMIT)
     return cleaned or None
+
+
+def permission_text(permission: Permission) -> str:
+    return f"{permission[0]} {permission[1]}"
+
+
+async def lacking(
+    session: AsyncSession,
+    policy: RolePolicy,
+    tenant_id: uuid.UUID,
+    user_ids: Sequence[uuid.UUID],
+    permissions: Sequence[Permission],
+) -> dict[uuid.UUID, list[Permission]]:
+    """Of `permissions`, those each staff member's roles do not grant (every one when they are not active)."""
+    if not user_ids:
+        return {}
+    active = set(
+        await session.scalars(
+            select(InternalUser.id).where(InternalUser.id.in_(set(user_ids)), InternalUser.status == "active")
+        )
+    )
+    held = await policy.roles_of(session, list(user_ids))
+    compiled = policy.current(tenant_id)
+    return {
+        user_id: [p for p in permissions if user_id not in active or not compiled.allows(held[user_id], p)]
+        for user_id in user_ids
+    }
 
 
 def _meets(row: ApprovalFlow | ApprovalFlowStep, facts: Facts, amount_default: bool = False) -> bool:
@@ -258,6 +287,43 @@ class Approvals:
     def may_approve(self, kind: ApprovalKind) -> bool:
         return self.actor.kind == "internal" and self.policy.allows(self.actor, kind.permission)
 
+    def may_rescue(self) -> bool:
+        """Whether the actor may take a stranded step: one named for a person who may no longer take it."""
+        return self.actor.kind == "internal" and self.policy.allows(self.actor, RESCUE)
+
+    async def stranded(self) -> dict[tuple[uuid.UUID, str], str]:
+        """The named people of pending steps who can no longer take them (left, or lost the kind's
+        permission), by (person, kind), with their names: empty unless the actor may take such steps."""
+        if not self.may_rescue():
+            return {}
+        step, request = ApprovalRequestStep, ApprovalRequest
+        rows = list(
+            await self.session.execute(
+                select(step.user_id, request.kind)
+                .join(request, request.id == step.request_id)
+                .where(
+                    request.status == "pending",
+                    step.step == request.current_step,
+                    step.status == "pending",
+                    step.user_id.is_not(None),
+                    request.kind.in_(list(self.kinds.by_key)),
+                )
+                .distinct()
+            )
+        )
+        if not rows:
+            return {}
+        users = sorted({u for u, _k in rows})
+        missing = await lacking(
+            self.session, self.policy, self.actor.tenant_id, users, [k.permission for k in self.kinds]
+        )
+        names = await self._people(users)
+        return {
+            (user_id, kind): names.get(user_id, "")
+            for user_id, kind in rows
+            if self.kinds[kind].permission in missing[user_id]
+        }
+
     async def delegators(self) -> dict[uuid.UUID, str]:
         """The people who named the actor their delegate for today (the tenant's day), by id, with names."""
         if self.actor.kind != "internal":
@@ -284,7 +350,12 @@ class Approvals:
 
     async def taker(self, kind: ApprovalKind, step: ApprovalRequestStep) -> tuple[uuid.UUID, str] | None:
         """Whom the actor takes `step` for: None for themselves, (id, name) of the person they stand in
-        for; refused when neither."""
+        for (as their delegate, or, for who edits flows, as the named person who can no longer take it);
+        refused when neither."""
+        if step.user_id is not None and step.user_id != self.actor.user_id and self.may_rescue():
+            name = (await self.stranded()).get((step.user_id, kind.key))
+            if name is not None:
+                return step.user_id, name
         if not self.may_approve(kind):
             raise PermissionDenied(N_("You may not approve this"))
         if step.user_id is None and (step.role_key is None or self.policy.acts_for(self.actor, step.role_key)):
@@ -347,7 +418,7 @@ class Approvals:
             request = await self.session.scalar(select(ApprovalRequest).where(ApprovalRequest.id == step.request_id))
         if step is None or request is None or request.kind not in self.kinds:
             raise NotFound(N_("No such approval"))
-        if not self.may_approve(self.kinds[request.kind]):
+        if not self.may_approve(self.kinds[request.kind]) and not await self._is_stranded(step, request):
             raise NotFound(N_("No such approval"))
         return await self._decide(request, step_id, outcome, comment, choice)
 
@@ -361,7 +432,7 @@ class Approvals:
         state: dict[str, Any] | None = None,
     ) -> Decision:
         kind = self.kinds[request.kind]
-        if not self.may_approve(kind):
+        if not self.may_approve(kind) and not self.may_rescue():
             raise PermissionDenied(N_("You may not approve this"))
         comment = clean_comment(comment)
         if outcome == "reject" and kind.reason_required and comment is None:
@@ -469,12 +540,21 @@ class Approvals:
             await self.session.execute(
                 select(ApprovalRequestStep, ApprovalRequest)
                 .join(ApprovalRequest, ApprovalRequest.id == ApprovalRequestStep.request_id)
-                .where(ApprovalRequestStep.id == step_id, ApprovalRequest.kind.in_(self._kinds_allowed() or [""]))
+                .where(ApprovalRequestStep.id == step_id, ApprovalRequest.kind.in_(list(self.kinds.by_key) or [""]))
             )
         ).first()
         if row is None:
             raise NotFound(N_("No such approval"))
-        return row[0], row[1]
+        step, request = row[0], row[1]
+        if request.kind not in self._kinds_allowed() and not await self._is_stranded(step, request):
+            raise NotFound(N_("No such approval"))
+        return step, request
+
+    async def _is_stranded(self, step: ApprovalRequestStep, request: ApprovalRequest) -> bool:
+        """A pending step (the current one) whose named person can no longer take it, for who may take it."""
+        if step.user_id is None or request.status != "pending" or step.step != request.current_step:
+            return False
+        return (step.user_id, request.kind) in await self.stranded()
 
     async def _mine(self) -> tuple[ColumnElement[bool], dict[uuid.UUID, str]]:
         """Which pending steps are the actor's to take (their own, or a delegator's)."""
@@ -502,28 +582,30 @@ class Approvals:
                 "status", N_("must be one of %(choices)s"), "invalid", choices=", ".join(QUEUE_STATUSES)
             )
         kinds = self._kinds_allowed()
-        if not kinds:
+        stranded = await self.stranded() if status == "pending" else {}
+        if not kinds and not stranded:
             return [], 0
         step, request = ApprovalRequestStep, ApprovalRequest
-        query = (
-            select(step, request)
-            .join(request, request.id == step.request_id)
-            .where(request.kind.in_(kinds), step.status == status)
-        )
+        query = select(step, request).join(request, request.id == step.request_id).where(step.status == status)
         delegators: dict[uuid.UUID, str] = {}
         if status == "pending":
             mine, delegators = await self._mine()
-            query = query.where(request.status == "pending", step.step == request.current_step, mine)
+            theirs: list[ColumnElement[bool]] = [and_(request.kind.in_(kinds or [""]), mine)]
+            theirs += [and_(step.user_id == user_id, request.kind == kind) for user_id, kind in stranded]
+            query = query.where(request.status == "pending", step.step == request.current_step, or_(*theirs))
             order: tuple[Any, ...] = (request.created_at, step.id)
         else:
-            query = query.where(step.decided_by == self.actor.user_id)
+            query = query.where(request.kind.in_(kinds), step.decided_by == self.actor.user_id)
             order = (step.decided_at.desc(), step.id.desc())
         total = await self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = list(await self.session.execute(query.order_by(*order).limit(limit).offset(offset)))
-        return await self.items(rows, delegators), total
+        return await self.items(rows, delegators, stranded), total
 
     async def items(
-        self, rows: Sequence[Any], delegators: Mapping[uuid.UUID, str] | None = None
+        self,
+        rows: Sequence[Any],
+        delegators: Mapping[uuid.UUID, str] | None = None,
+        stranded: Mapping[tuple[uuid.UUID, str], str] | None = None,
     ) -> list[dict[str, Any]]:
         requests = [r for _s, r in rows]
         counts = await self._counts([r.id for r in requests])
@@ -535,7 +617,16 @@ class Approvals:
         for step, request in rows:
             kind = self.kinds[request.kind]
             behalf = None
-            if step.status == "pending" and delegators and not self._qualifies(self.actor.user_id, own, step):
+            lost = (
+                step.status == "pending"
+                and request.status == "pending"
+                and step.step == request.current_step
+                and step.user_id is not None
+                and (step.user_id, request.kind) in (stranded or {})
+            )
+            if lost:
+                behalf = (stranded or {})[(step.user_id, request.kind)]
+            elif step.status == "pending" and delegators and not self._qualifies(self.actor.user_id, own, step):
                 behalf = next((n for u, n in delegators.items() if self._qualifies(u, held[u], step)), None)
             items.append(
                 {
@@ -560,6 +651,7 @@ class Approvals:
                     "reason": step.reason,
                     "status": step.status,
                     "for_name": behalf,
+                    "stranded": lost,
                     "decided_by": step.decided_by_name,
                     "on_behalf_of": step.on_behalf_of_name,
                     "decided_at": step.decided_at,
@@ -572,7 +664,8 @@ class Approvals:
         """One item with its request's every step and timeline (opened, decisions, comments)."""
         step, request = await self.visible(step_id)
         delegators = await self.delegators() if step.status == "pending" else {}
-        item = (await self.items([(step, request)], delegators))[0]
+        stranded = await self.stranded() if step.status == "pending" else {}
+        item = (await self.items([(step, request)], delegators, stranded))[0]
         steps = (await self.steps_of([request.id]))[request.id]
         people = await self._people([s.user_id for s in steps if s.user_id])
         item["all_steps"] = [

@@ -12,13 +12,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.models import PartnerTier, PartnerType, Region
+from portal import timezones
 from portal.actor import Actor
 from portal.errors import FieldError, NotFound, ValidationFailed
 from portal.i18n import N_
 from portal.identity.models import InternalUser
+from roles.approvals.engine import lacking, permission_text
 from roles.approvals.kinds import ApprovalKinds
 from roles.approvals.models import ApprovalDelegation, ApprovalFlow, ApprovalFlowStep
 from roles.models import Role
+from roles.policy import RolePolicy
 
 MAX_AMOUNT = Decimal("100000000000000")  # what the money columns hold
 MAX_STEP = 20
@@ -94,9 +97,18 @@ def _flag(value: Any, default: bool = True) -> bool:
 class FlowAdmin:
     """The tenant's flows; what the console's flow editor and `/api/approvals/flows` change."""
 
-    def __init__(self, session: AsyncSession, kinds: ApprovalKinds) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        kinds: ApprovalKinds,
+        policy: RolePolicy | None = None,
+        tenant_id: uuid.UUID | None = None,
+    ) -> None:
         self.session = session
         self.kinds = kinds
+        # to refuse a step named for someone who may not approve its kind (steps by role need neither)
+        self.policy = policy
+        self.tenant_id = tenant_id
 
     async def flows(self, kind: str | None = None) -> list[tuple[ApprovalFlow, list[ApprovalFlowStep]]]:
         query = select(ApprovalFlow).where(ApprovalFlow.kind.in_(list(self.kinds.by_key)))
@@ -216,6 +228,8 @@ class FlowAdmin:
             is None
         ):
             errors.append(FieldError("user_id", N_("No such staff member"), "unknown"))
+        elif user_id is not None:
+            await self._may_approve(errors, user_id, flow.kind)
         conditions = await self._conditions(errors, values)
         if errors:
             raise ValidationFailed(errors)
@@ -232,6 +246,23 @@ class FlowAdmin:
         self.session.add(step)
         await self.session.flush()
         return step
+
+    async def _may_approve(self, errors: list[FieldError], user_id: uuid.UUID, kind: str) -> None:
+        """A step named for a person they can take: their roles grant the kind's permission."""
+        if kind not in self.kinds:
+            return
+        if self.policy is None or self.tenant_id is None:
+            raise RuntimeError("a step named for a person needs the role policy to check them")
+        permission = self.kinds[kind].permission
+        if (await lacking(self.session, self.policy, self.tenant_id, [user_id], [permission]))[user_id]:
+            errors.append(
+                FieldError(
+                    "user_id",
+                    N_("This person cannot approve: their roles lack the permission %(permission)s"),
+                    "not_allowed",
+                    {"permission": permission_text(permission)},
+                )
+            )
 
     async def step(
         self, step_id: uuid.UUID, kind: str | None = None, flow_id: uuid.UUID | None = None
@@ -280,9 +311,11 @@ class FlowAdmin:
 class Delegations:
     """A staff member's delegates while they are away, and whom they stand in for."""
 
-    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+    def __init__(self, session: AsyncSession, actor: Actor, policy: RolePolicy, kinds: ApprovalKinds) -> None:
         self.session = session
         self.actor = actor
+        self.policy = policy
+        self.kinds = kinds
 
     async def mine(self) -> list[dict[str, Any]]:
         rows = await self.session.execute(
@@ -335,9 +368,13 @@ class Delegations:
             is None
         ):
             errors.append(FieldError("delegate_id", N_("No such staff member"), "unknown"))
+        elif delegate is not None:
+            await self._delegate_may_approve(errors, delegate)
         start = _day(errors, "starts_on", starts_on)
         end = _day(errors, "ends_on", ends_on)
-        if start is not None and end is not None:
+        if end is not None and end < timezones.today(self.actor.time_zone):
+            errors.append(FieldError("ends_on", N_("must be today or later"), "past"))
+        elif start is not None and end is not None:
             if end < start:
                 errors.append(FieldError("ends_on", N_("must be on or after the first day"), "out_of_range"))
             elif (end - start).days >= MAX_DELEGATION_DAYS:
@@ -355,6 +392,25 @@ class Delegations:
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def _delegate_may_approve(self, errors: list[FieldError], delegate: uuid.UUID) -> None:
+        """The delegate takes what is the actor's only with a kind's permission of their own: refused when
+        they hold none of the permissions of the kinds the actor approves (of any kind, when none)."""
+        wanted = [k.permission for k in self.kinds if self.policy.allows(self.actor, k.permission)]
+        wanted = wanted or [k.permission for k in self.kinds]
+        wanted = list(dict.fromkeys(wanted))
+        if not wanted:
+            return
+        missing = (await lacking(self.session, self.policy, self.actor.tenant_id, [delegate], wanted))[delegate]
+        if len(missing) == len(wanted):
+            errors.append(
+                FieldError(
+                    "delegate_id",
+                    N_("This person cannot approve: their roles lack the permission %(permission)s"),
+                    "not_allowed",
+                    {"permission": ", ".join(permission_text(p) for p in missing)},
+                )
+            )
 
     async def end(self, delegation_id: uuid.UUID) -> None:
         row = await self.session.scalar(

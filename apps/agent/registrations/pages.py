@@ -23,7 +23,7 @@ from apps.agent.registrations.schemas import HintsOut
 from apps.agent.registrations.service import Registrations
 from interconnect.pages.workspace import CurrentPortal, PortalContext, partner_portal_router
 from portal.db.types import utcnow
-from portal.errors import DomainError, ValidationFailed
+from portal.errors import DomainError, FieldError, ValidationFailed
 from portal.http.deps import DB, ServicesDep
 from portal.i18n import N_, gettext, ngettext
 from portal.identity.schemas import typed
@@ -243,6 +243,16 @@ async def _console_page(
     )
 
 
+async def _refused(registrations: Registrations, error: DomainError, refusal: str | None = None, **kw: Any) -> Template:
+    """A console change refused: the page again with why, for who may read it; anyone else (who may move
+    a deal's stage, say, but not open this page of conflicts and extensions) gets the plain error page,
+    showing nothing of the page."""
+    deals = registrations.deals
+    if not deals.policy.allows(deals.actor, (STAFF_REGISTRATION, "read")):
+        raise error
+    return await _console_page(registrations, refusal=refusal, status_code=error.status, **kw)
+
+
 @get(CONSOLE, opt=requires(STAFF_REGISTRATION, "read"), include_in_schema=False)
 async def console_page(
     registrations: RegistrationsDep, done: FromQuery[str | None] = None, page: FromQuery[str | None] = None
@@ -260,7 +270,7 @@ async def decide_page(
     except DomainError as error:
         if error.status == 404:
             raise
-        return await _console_page(registrations, refusal=refusal_of(error), status_code=error.status)
+        return await _refused(registrations, error, refusal_of(error))
     return Redirect(f"{CONSOLE}?done=decided")
 
 
@@ -278,7 +288,7 @@ def _extension_decision(approve: bool) -> Any:
         except DomainError as error:
             if error.status == 404:
                 raise
-            return await _console_page(registrations, refusal=refusal_of(error), status_code=error.status)
+            return await _refused(registrations, error, refusal_of(error))
         return Redirect(f"{CONSOLE}?done=decided")
 
     return handler
@@ -296,7 +306,7 @@ async def stage_page(
     except DomainError as error:
         if error.status == 404:
             raise
-        return await _console_page(registrations, refusal=_refusal(error), status_code=error.status)
+        return await _refused(registrations, error, _refusal(error))
     return Redirect(f"{CONSOLE}?done=staged")
 
 
@@ -316,7 +326,8 @@ async def settings_page(data: Form, db: DB, registrations: RegistrationsDep) -> 
         async with db.begin_nested():
             await registrations.save_settings(numbers["protection_days"], numbers["extension_days"])
     except ValidationFailed as error:
-        return await _console_page(registrations, errors=errors or field_errors(error), status_code=422)
+        refused = ValidationFailed([FieldError(n, N_("must be a whole number")) for n in errors]) if errors else error
+        return await _refused(registrations, refused, errors=errors or field_errors(error))
     return Redirect(f"{CONSOLE}?done=saved")
 
 

@@ -470,6 +470,59 @@ def test_the_console_moves_a_deals_stage_only_where_the_role_may_set_it(
     assert ok(call(client, one.admin, "GET", f"/api/partner/deals/{made['id']}"))["stage"] == "won"
 
 
+def test_a_refused_stage_change_shows_nothing_of_a_page_the_person_may_not_open(
+    client: TestClient, app: Litestar, settings: Settings, world: World
+) -> None:
+    one, other = agent(client, world, "Mover"), agent(client, world, "Bystander")
+    made = register(client, one, customer_name=unique("Harbour Mill"))
+    elsewhere = register(client, other, customer_name=unique("Ridge Farm"))
+    console = "/console/agent/registrations"
+    action = f"{console}/deals/{made['id']}/stage"
+
+    # may update deals, not their stage, and may not open the registrations page
+    Roles(app, settings, world.a).define(
+        "deal_editor",
+        "internal",
+        grants=[(STAFF_OBJECT, "read"), (STAFF_OBJECT, "update")],
+        fields={STAFF_OBJECT: {"stage": "read_only"}},
+        scopes={STAFF_OBJECT: "all"},
+    )
+    editor = f"editor-{uuid.uuid4().hex[:8]}@acme.example"
+    add_user(client, world.a.admin, editor, "deal_editor")
+    act_as(client, web_login(client, world.a.slug, editor))
+    assert client.get(console).status_code == 403
+    refused = submit(client, action, {"stage": "won"}, form_page=console)
+    assert refused.status_code == 422 and "you may not change this field" in refused.text
+    for hidden in (made["customer_name"], elsewhere["customer_name"], "Conflicts", "Requests to extend a protection"):
+        assert hidden not in refused.text
+    # an unknown stage, the same: the plain error page
+    unknown = submit(client, action, {"stage": "signed"}, form_page=console)
+    assert unknown.status_code == 422 and elsewhere["customer_name"] not in unknown.text
+    # deciding and the protection days are refused before anything is shown
+    days = submit(client, f"{console}/settings", {"protection_days": "x", "extension_days": "1"}, form_page=console)
+    assert days.status_code == 403 and elsewhere["customer_name"] not in days.text
+
+    # who may open the page still gets it back with why
+    clerk = f"clerk-{uuid.uuid4().hex[:8]}@acme.example"
+    Roles(app, settings, world.a).define(
+        "deal_reader",
+        "internal",
+        grants=[(STAFF_OBJECT, "read"), (STAFF_OBJECT, "update"), (STAFF_REGISTRATION, "read")],
+        fields={STAFF_OBJECT: {"stage": "read_only"}},
+        scopes={STAFF_OBJECT: "all"},
+    )
+    add_user(client, world.a.admin, clerk, "deal_reader")
+    act_as(client, web_login(client, world.a.slug, clerk))
+    shown = submit(client, action, {"stage": "won"}, form_page=console)
+    assert shown.status_code == 422 and "Stage: you may not change this field" in shown.text
+    assert elsewhere["customer_name"] in shown.text
+    # tenant B: not found
+    act_as(client, world.b.admin.cookie)
+    assert submit(client, action, {"stage": "won"}, form_page=console).status_code == 404
+    act_as(client, None)
+    assert ok(call(client, one.admin, "GET", f"/api/partner/deals/{made['id']}"))["stage"] == "registered"
+
+
 @pytest.mark.postgres_only
 def test_concurrent_registrations_of_one_customer_give_one_protected_winner(client: TestClient, world: World) -> None:
     partners = [agent(client, world, f"Racer {n}") for n in range(6)]

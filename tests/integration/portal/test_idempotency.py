@@ -29,6 +29,7 @@ from tests.world import (
     WEBHOOK_URL,
     Credential,
     World,
+    add_user,
     connect_workspace,
     ended_month,
     partner_type_id,
@@ -332,7 +333,11 @@ CREATING: dict[str, CreatingCase] = {
     "/api/approvals/delegations": lambda c, w: (
         w.a.admin,
         "/api/approvals/delegations",
-        {"delegate_id": w.a.others["staff"].user_id, "starts_on": "2099-02-01", "ends_on": "2099-02-02"},
+        {
+            "delegate_id": add_user(c, w.a.admin, f"{_code()}@{w.a.slug}.example", role="order_desk"),
+            "starts_on": "2099-02-01",
+            "ends_on": "2099-02-02",
+        },
     ),
     "/api/approvals/{approval_id:uuid}/comments": lambda c, w: (
         w.a.admin,

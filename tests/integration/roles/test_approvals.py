@@ -446,3 +446,105 @@ def test_a_flow_and_a_step_are_chosen_by_the_partners_region_and_tier(client: Te
     from_y = ok(place(client, world.y.admin, [(shop.valve, 10)]), 201)
     assert [a["role"] for a in from_y["approvals"]] == ["order_desk", "admin"]
     assert ok(call(client, admin, "GET", f"{API}/flows/{north['id']}"))["region_id"] == region["id"]
+
+
+def test_a_step_or_a_delegate_who_cannot_approve_is_refused(client: TestClient, world: World) -> None:
+    admin = world.a.admin
+    flow = order_flow(client, world)
+    steps = f"{API}/flows/{flow['id']}/steps"
+    service = person(client, world, "service", "service_manager")  # runs the service desk, approves no order
+    refused = call(client, admin, "POST", steps, json={"step": 2, "name": "x", "user_id": service.user_id})
+    assert refused.status_code == 422, refused.text
+    (error,) = refused.json()["errors"]
+    assert error["field"] == "user_id" and "ordering.order approve" in error["message"]
+    assert ok(call(client, admin, "GET", f"{API}/flows/{flow['id']}"))["steps"] == flow["steps"]  # nothing written
+    gone = call(
+        client, admin, "POST", steps, json={"step": 2, "name": "x", "user_id": world.a.others["disabled"].user_id}
+    )
+    assert gone.status_code == 422 and gone.json()["errors"][0]["field"] == "user_id"
+    # tenant B neither reaches A's flow nor names A's people
+    assert call(client, world.b.admin, "POST", steps, json={"name": "x", "user_id": service.user_id}).status_code == 404
+
+    # a delegate who may approve nothing the person approves is refused, and so are days already past
+    desk = person(client, world, "desk", "order_desk")
+    helper = person(client, world, "helper", "order_desk")
+    today = date.today()
+    soon = {"starts_on": str(today), "ends_on": str(today + timedelta(days=2))}
+    cannot = call(client, desk, "POST", f"{API}/delegations", json={"delegate_id": service.user_id, **soon})
+    assert cannot.status_code == 422, cannot.text
+    assert cannot.json()["errors"][0]["field"] == "delegate_id"
+    assert "ordering.order approve" in cannot.json()["errors"][0]["message"]
+    past = {"starts_on": "2020-01-01", "ends_on": "2020-01-05"}
+    old = call(client, desk, "POST", f"{API}/delegations", json={"delegate_id": helper.user_id, **past})
+    assert old.status_code == 422 and [e["field"] for e in old.json()["errors"]] == ["ends_on"]
+    backwards = {"starts_on": str(today + timedelta(days=3)), "ends_on": str(today + timedelta(days=1))}
+    reversed_days = call(client, desk, "POST", f"{API}/delegations", json={"delegate_id": helper.user_id, **backwards})
+    assert reversed_days.status_code == 422 and reversed_days.json()["errors"][0]["field"] == "ends_on"
+    assert ok(call(client, desk, "GET", f"{API}/delegations")) == []  # nothing written
+    # begun yesterday, ending today: still to come, so it stands
+    ongoing = {"starts_on": str(today - timedelta(days=1)), "ends_on": str(today + timedelta(days=1))}
+    ok(call(client, desk, "POST", f"{API}/delegations", json={"delegate_id": helper.user_id, **ongoing}), 201)
+
+
+def test_a_step_its_person_can_no_longer_take_is_taken_by_who_edits_flows(client: TestClient, world: World) -> None:
+    shop = build_shop(client, world)
+    admin = world.a.admin
+    flow = order_flow(client, world)
+    desk = person(client, world, "desk", "order_desk")
+    helper = person(client, world, "helper", "order_desk")
+    ok(
+        call(
+            client,
+            admin,
+            "POST",
+            f"{API}/flows/{flow['id']}/steps",
+            json={"step": 2, "name": "Desk check", "user_id": desk.user_id},
+        ),
+        201,
+    )
+    kept, dropped = (ok(place(client, world.x.admin, [(shop.pump, 1)]), 201) for _n in range(2))
+    for order in (kept, dropped):  # step 1 (the order desk's role)
+        first = next(i for i in queue(client, helper) if i["subject_id"] == order["id"])
+        ok(call(client, helper, "POST", f"{API}/{first['id']}/approve"))
+    # while the desk may approve, step 2 is theirs alone
+    assert {kept["id"], dropped["id"]} <= {i["subject_id"] for i in queue(client, desk)}
+    assert not {kept["id"], dropped["id"]} & {i["subject_id"] for i in queue(client, admin)}
+
+    # the desk moves to the service desk: their steps are stranded, the administrator sees and takes them
+    ok(call(client, admin, "PATCH", f"/api/users/{desk.user_id}", json={"roles": ["service_manager"]}))
+    assert queue(client, desk) == []
+    assert not {kept["id"], dropped["id"]} & {i["subject_id"] for i in queue(client, helper)}
+    items = {i["subject_id"]: i for i in queue(client, admin)}
+    stranded = items[kept["id"]]
+    name = desk.email.split("@")[0]
+    assert stranded["stranded"] is True and stranded["for_name"] == name and stranded["step"] == 2
+    detail = ok(call(client, admin, "GET", f"{API}/{stranded['id']}"))
+    assert detail["may_take"] is True and detail["stranded"] is True
+    assert call(client, helper, "POST", f"{API}/{stranded['id']}/approve").status_code == 403
+    assert call(client, world.b.admin, "POST", f"{API}/{stranded['id']}/approve").status_code == 404
+    assert call(client, world.b.admin, "GET", f"{API}/{stranded['id']}").status_code == 404
+    assert queue(client, world.b.admin) == []
+    taken = ok(call(client, admin, "POST", f"{API}/{stranded['id']}/approve", json={"comment": "desk moved"}))
+    assert taken["final"] is True and taken["request_status"] == "approved"
+    detail = ok(call(client, admin, "GET", f"{API}/{stranded['id']}"))
+    assert detail["all_steps"][1]["on_behalf_of"] == name
+    assert detail["all_steps"][1]["decided_by"] == "alpha admin"
+    assert detail["timeline"][-1]["on_behalf_of"] == name
+    assert ok(call(client, admin, "GET", f"/api/ordering/orders/{kept['id']}"))["status"] == "approved"
+
+    # the person leaves: the other step is the administrator's too, taken from the order's own page
+    ok(call(client, admin, "PATCH", f"/api/users/{desk.user_id}", json={"roles": ["order_desk"]}))
+    assert dropped["id"] in {i["subject_id"] for i in queue(client, desk)}
+    assert dropped["id"] not in {i["subject_id"] for i in queue(client, admin)}
+    ok(call(client, admin, "PATCH", f"/api/users/{desk.user_id}", json={"status": "disabled"}))
+    assert items[dropped["id"]]["id"] in {i["id"] for i in queue(client, admin) if i["stranded"]}
+    act_as(client, admin.cookie)
+    page = client.get("/console/approvals")
+    assert page.status_code == 200 and "Stranded" in page.text and f"for {name}, who can no longer take it" in page.text
+    shown = client.get(f"/console/approvals/{items[dropped['id']]['id']}")
+    assert f"{name} can no longer take this step" in shown.text and "/reject" in shown.text
+    act_as(client, None)
+    rejected = call(client, admin, "POST", f"/api/ordering/orders/{dropped['id']}/reject", json={"comment": "no desk"})
+    assert rejected.status_code == 200, rejected.text
+    detail = ok(call(client, admin, "GET", f"{API}/{items[dropped['id']]['id']}"))
+    assert detail["request_status"] == "rejected" and detail["all_steps"][1]["on_behalf_of"] == name
