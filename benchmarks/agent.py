@@ -8,7 +8,7 @@ a million leads, and claims from a pool by sixteen partners at once, printed sid
 Creates a scratch database (dropped at the end unless --keep), runs the migrations and signs one
 manufacturer up through the API in process, then writes eight active partner enterprises with two people
 each, a pool whose rules recycle (14 days to follow up, 90 to convert, notice 2 days before) and a pool to
-claim from (an enterprise holds at most 200 of its leads, a person 150, and claims 120 a day). Every part
+claim from (an enterprise holds at most 90 of its leads, a person 60, and claims 50 a day). Every part
 runs through a login that is only a member of the application's roles (row-level security on).
 
 - dup: PostgreSQL writes --accounts customer accounts (generate_series: a name with a legal form, its
@@ -167,9 +167,9 @@ async def timed(
 PARTNERS = 8  # enterprises; two people each claim and hold leads
 PEOPLE = 2 * PARTNERS
 NOTICE_DAYS, FOLLOW_UP_DAYS, CONVERT_DAYS = 2, 14, 90
-# The claim pool: an enterprise holds at most 200 of its leads, a person 150, and claims 120 a day, so
-# the daily limit stops one of an enterprise's two claimers and the enterprise limit the other.
-ENTERPRISE_LIMIT, PERSON_LIMIT, DAILY_LIMIT = 200, 150, 120
+# The claim pool: an enterprise holds at most 90 of its leads, a person 60, and claims 50 a day, so the
+# daily limit stops one of an enterprise's two claimers and the enterprise limit the other (720 claims).
+ENTERPRISE_LIMIT, PERSON_LIMIT, DAILY_LIMIT = 90, 60, 50
 
 # Every :every-th lead is due for its notice (n % every = 2) or back to the pool (n % every = 3); of the
 # others a tenth are converted, a tenth pooled, the rest held by a partner with their deadlines ahead.

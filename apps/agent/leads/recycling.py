@@ -147,8 +147,9 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
                     rules.reschedule(lead, pool)
                 done += 1
             await session.flush()
+            read: dict[Any, Any] = {}  # each person's channels for a kind, read once a batch
             for person, kind, params in notices:
-                await services.notifications.notify(session, person, kind, params)
+                await services.notifications.notify(session, person, kind, params, read=read)
         if len(leads) < BATCH:
             return done
 
