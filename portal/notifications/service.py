@@ -117,24 +117,33 @@ class Notifier:
         link: str | None = None,
         link_expires_at: datetime | None = None,
         dedup_key: str | None = None,
+        read: dict[tuple[str, uuid.UUID, str], tuple[set[str], str | None]] | None = None,
     ) -> Sent:
         """Write the notice in the caller's transaction and publish it for the senders. The kind says
         whether it is a security notice (always sent on every channel that can reach the person);
         otherwise the person's preferences choose the channels. `link`, a one-time secret link, goes by
         email or SMS only, and is not stored at all when neither will carry it. `dedup_key` makes a
-        repeated call (a subscriber's event delivered twice) write nothing the second time."""
+        repeated call (a subscriber's event delivered twice) write nothing the second time. A caller
+        sending many notices in one transaction (a job's batch) passes the same `read` to each: a person's
+        channels for a kind are then read once, not once a notice."""
         spec = self.kinds[kind]
         if dedup_key is not None:
             existing = await session.scalar(select(Notification).where(Notification.dedup_key == dedup_key))
             if existing is not None:
                 return Sent(existing, ())
-        wanted = set(CHANNELS) if spec.security else await self._wanted(session, recipient, kind)
+        key = (recipient.kind, recipient.id, kind)
+        if read is not None and key in read:
+            wanted, wechat_to = read[key]
+        else:
+            wanted = set(CHANNELS) if spec.security else await self._wanted(session, recipient, kind)
+            wechat_to = None
+            if "wechat" in wanted and self.wechat_reach is not None and recipient.kind == "external":
+                wechat_to = await self.wechat_reach(session, recipient, kind)
+            if read is not None:
+                read[key] = (wanted, wechat_to)
         email = "pending" if "email" in wanted and self.settings.email_configured and recipient.email else "off"
         sms = "pending" if "sms" in wanted and self.settings.sms_configured and recipient.mobile else "off"
         delivered_by = tuple(c for c, s in (("email", email), ("sms", sms)) if s == "pending")
-        wechat_to = None
-        if "wechat" in wanted and self.wechat_reach is not None and recipient.kind == "external":
-            wechat_to = await self.wechat_reach(session, recipient, kind)
         row = Notification(
             recipient_kind=recipient.kind,
             recipient_id=recipient.id,

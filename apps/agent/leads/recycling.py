@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.agent.leads import rules
@@ -80,20 +80,24 @@ class _People:
         return self.admins.get(lead.enterprise_id, []) if lead.enterprise_id else []
 
 
+def due_batch(now: datetime) -> Select[tuple[Lead]]:
+    """The next batch of leads whose `next_check_at` has come, locked, skipping those another run or a
+    claim in flight holds: a range of the index `ix_agent_leads_next_check`."""
+    return (
+        select(Lead)
+        .where(Lead.next_check_at.is_not(None), Lead.next_check_at <= now)
+        .order_by(Lead.next_check_at)
+        .limit(BATCH)
+        .with_for_update(skip_locked=True)
+    )
+
+
 async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) -> int:
     done = 0
     while True:
         async with services.db.session(tenant_context(tenant_id, channel="system")) as session:
             tenant = (await session.scalars(select(Tenant).where(Tenant.id == tenant_id))).one()
-            leads = list(
-                await session.scalars(
-                    select(Lead)
-                    .where(Lead.next_check_at.is_not(None), Lead.next_check_at <= now)
-                    .order_by(Lead.next_check_at)
-                    .limit(BATCH)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            leads = list(await session.scalars(due_batch(now)))
             pool_ids = {lead.pool_id for lead in leads if lead.pool_id}
             pools = {p.id: p for p in await session.scalars(select(LeadPool).where(LeadPool.id.in_(pool_ids)))}
             everyone = await _People.of(session, leads, tenant)
@@ -143,8 +147,9 @@ async def check_tenant(services: Services, tenant_id: uuid.UUID, now: datetime) 
                     rules.reschedule(lead, pool)
                 done += 1
             await session.flush()
+            read: dict[Any, Any] = {}  # each person's channels for a kind, read once a batch
             for person, kind, params in notices:
-                await services.notifications.notify(session, person, kind, params)
+                await services.notifications.notify(session, person, kind, params, read=read)
         if len(leads) < BATCH:
             return done
 
