@@ -259,6 +259,14 @@ def horizontal_overflow(page: Page) -> int:
     return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
 
 
+def loaded_width(image: Locator, timeout_ms: float = 10_000) -> int:
+    """The natural width of an image once the browser has loaded it (0: it could not be loaded): visible
+    is not loaded, and reading the width at once races the image's request."""
+    image.element_handle().wait_for_element_state("visible")
+    image.page.wait_for_function("img => img.complete", arg=image.element_handle(), timeout=timeout_ms)
+    return int(image.evaluate("img => img.naturalWidth"))
+
+
 def table_rows(page: Page, text: str | re.Pattern[str]) -> Locator:
     """The rows of the page's list tables that contain `text`."""
     return page.locator("table.list tbody tr").filter(has_text=text)

@@ -34,6 +34,7 @@ from tests.e2e.support import (
     follow,
     go,
     horizontal_overflow,
+    loaded_width,
     sign_in_as_staff,
     submit,
 )
@@ -117,7 +118,7 @@ def test_a_dealer_signs_in_on_the_partner_domain_with_the_brand(
     expect(phone.locator("header .brand")).to_contain_text("Acme")
     form = phone.locator('form[action="/login"]')
     expect(form.locator("button[type=submit], button").first).to_have_css("background-color", BRAND_RGB)
-    assert phone.locator("header .brand img").evaluate("img => img.complete && img.naturalWidth") == LOGO_SIZE
+    assert loaded_width(phone.locator("header .brand img")) == LOGO_SIZE
     phone.screenshot(path="/tmp/partner-domain-sign-in.png", full_page=True)
     fill_form(form, {"login": EAST_DEALER_BUYER.login, "password": EAST_DEALER_BUYER.password})
     submit(form)

@@ -25,6 +25,7 @@ from tests.e2e.support import (
     follow,
     go,
     horizontal_overflow,
+    loaded_width,
     nav,
     path_of,
     screenshot,
@@ -243,13 +244,13 @@ def work_on_site(phone: Page, number: str) -> None:
     submit(photo, "Upload the photo")
     shown = field.locator("img.field-photo").last
     expect(shown).to_be_visible()
-    assert shown.evaluate("img => img.complete && img.naturalWidth") == 64  # served back, as uploaded
+    assert loaded_width(shown) == 64  # served back, as uploaded
     fits(phone, "a photo uploaded")
 
     sign_on_the_screen(phone, "Ms Gao")
     expect(phone.locator('[role="status"]')).to_contain_text("The customer's signature is saved.")
     expect(field).to_contain_text("Customer signed: Ms Gao")
-    assert field.locator("img.field-signature").last.evaluate("img => img.naturalWidth") > 0
+    assert loaded_width(field.locator("img.field-signature").last) > 0
     fits(phone, "signed")
     # only the images are framed: each entry of the record, the photo's and signature's too, is as wide as it
     framed = field.locator("ol.field-record > li").evaluate_all(
