@@ -60,11 +60,7 @@ async def link_allows(session: AsyncSession, rule: SyncRule) -> bool:
 
 
 async def already_applied(session: AsyncSession, rule: SyncRule, event_id: uuid.UUID) -> bool:
-    return (
-        await session.scalar(
-            select(SyncApplied.id).where(SyncApplied.rule_id == rule.id, SyncApplied.event_id == event_id)
-        )
-    ) is not None
+    return event_id in await applied_events(session, rule, [event_id])
 
 
 async def applied_events(session: AsyncSession, rule: SyncRule, event_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:

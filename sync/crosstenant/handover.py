@@ -37,7 +37,7 @@ from sync.crosstenant.apply import (
     serialise,
 )
 from sync.crosstenant.mapping import apply_mapping, passes
-from sync.crosstenant.models import SyncMapping, SyncRule, flowing
+from sync.crosstenant.models import SyncMapping, SyncRule, flowing_here
 from sync.crosstenant.objects import HandedObject, Handled, Handover, Pair
 
 if TYPE_CHECKING:
@@ -68,8 +68,7 @@ async def deliver(services: Services, obj: HandedObject, event: Event) -> None:
                 .where(
                     SyncRule.peer_tenant_id == event.tenant_id,
                     SyncRule.object == obj.name,
-                    flowing(),
-                    SyncRule.pairing_id.is_(None),
+                    flowing_here(),
                 )
                 .order_by(SyncRule.id)
             )
@@ -79,7 +78,7 @@ async def deliver(services: Services, obj: HandedObject, event: Event) -> None:
     ids = sorted(set(obj.changed_ids(event.event_type, event.aggregate_id, event.payload)))
     for owner, rule_id in found:
         async with services.db.session(tenant_context(owner, channel=CHANNEL)) as session:
-            query = select(SyncRule).where(SyncRule.object == obj.name, flowing(), SyncRule.pairing_id.is_(None))
+            query = select(SyncRule).where(SyncRule.object == obj.name, flowing_here())
             if rule_id is not None:
                 query = query.where(SyncRule.id == rule_id)
             for rule in await session.scalars(query.order_by(SyncRule.id)):

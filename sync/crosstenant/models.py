@@ -70,6 +70,12 @@ def flowing() -> Any:
     return (SyncRule.status == "active") & SyncRule.peer_paused_at.is_(None)
 
 
+def flowing_here() -> Any:
+    """`flowing()`, for a rule applied in this deployment: a rule for a paired deployment (`pairing_id`) is
+    sent there by the "peers" subscriber instead."""
+    return flowing() & SyncRule.pairing_id.is_(None)
+
+
 def is_flowing(rule: SyncRule) -> bool:
     return rule.status == "active" and rule.peer_paused_at is None
 

@@ -46,7 +46,14 @@ from portal.outbox import publish
 from portal.schedules import ScheduledJob
 from sync.crosstenant.apply import CHANNEL, link_allows, peer_context
 from sync.crosstenant.mapping import apply_mapping, normalise, passes
-from sync.crosstenant.models import SyncConflict, SyncDrift, SyncMapping, SyncReconciliation, SyncRule
+from sync.crosstenant.models import (
+    SyncConflict,
+    SyncDrift,
+    SyncMapping,
+    SyncReconciliation,
+    SyncRule,
+    flowing_here,
+)
 from sync.crosstenant.objects import SyncObject, handed, sync_objects
 
 if TYPE_CHECKING:
@@ -366,9 +373,7 @@ async def _daily(services: Services) -> int:
             await session.execute(
                 select(SyncRule.tenant_id, SyncRule.id)
                 .where(
-                    SyncRule.status == "active",
-                    SyncRule.peer_paused_at.is_(None),
-                    SyncRule.pairing_id.is_(None),  # the partner's records on another deployment: not compared
+                    flowing_here(),  # a paired deployment's records are not compared here
                     SyncRule.object.in_(names),
                 )
                 .order_by(SyncRule.tenant_id, SyncRule.id)

@@ -30,7 +30,7 @@ from sync.crosstenant.apply import (
     link_allows,
     mark_applied,
 )
-from sync.crosstenant.models import SyncBackfill, SyncRule, flowing, is_flowing
+from sync.crosstenant.models import SyncBackfill, SyncRule, flowing, flowing_here, is_flowing
 from sync.crosstenant.objects import SyncObject, direction_of, handed, sync_objects
 from sync.crosstenant.reconcile import RECONCILE_REQUESTED, REPAIR_REQUESTED, SLICE_SECONDS
 
@@ -104,8 +104,7 @@ async def _apply_changes(services: Services, events: Sequence[Event]) -> None:
             select(SyncRule)
             .where(
                 SyncRule.object.in_([o.name for o in objects]),
-                flowing(),
-                SyncRule.pairing_id.is_(None),
+                flowing_here(),
             )
             .order_by(SyncRule.id)
         )
