@@ -7,8 +7,8 @@ the API, so a name declared once is multi-line in both.
 Numbers: `Int32` is the range of the database's 32-bit integer columns, and list paging is bounded by
 `Limit` and `Offset`; the bounds are in the schemas, so the OpenAPI document states them.
 Dates: from 1970 to 2100 in any field named like one some route declares a date (portal.http.dates).
-Money: no exponent ("1e3") in a JSON field its route's schema declares a Decimal, nor in a form field named
-like one some route declares a Decimal.
+Money: no exponent ("1e3" or 1e3) in a JSON field its route's schema declares a Decimal, nor in a form field
+named like one some route declares a Decimal; a JSON number there is read from its text, never as a float.
 Types: a JSON body is read strictly against its route's schema, for every route: "5" is not a number, 5.0 not
 an integer, "true" not a boolean (the framework's own reading would convert them). Query and path parameters
 are text by nature and keep being converted.
@@ -193,6 +193,12 @@ def _value_error(
     return error
 
 
+class JSONNumber(str):
+    """A JSON number with a fraction or an exponent, kept as it was written."""
+
+
+# Numbers kept as text: an exponent is still seen, and nothing is rounded through a float.
+_AS_WRITTEN = msgspec.json.Decoder(float_hook=JSONNumber)
 _TYPE_ERROR = re.compile(r"Expected `([^`]+)`, got `[^`]+`(?: - at `\$\.?([^`]*)`)?")
 
 
@@ -216,7 +222,11 @@ def _json_errors(
     name: str = "",
     decimals: frozenset[str] = frozenset(),
 ) -> Iterator[FieldError]:
-    if isinstance(value, str):
+    if isinstance(value, JSONNumber):
+        error = decimal_error(path or "body", value) if name in decimals else None
+        if error:
+            yield error
+    elif isinstance(value, str):
         error = _value_error(path or "body", name, value, multiline, dates, decimals)
         if error:
             yield error
@@ -300,7 +310,8 @@ async def input_errors(request: Request[Any, Any, Any]) -> list[FieldError]:
     elif (await request.body()).strip():
         # Any other body is read as JSON whatever its declared type, as the handlers' `data` is.
         try:
-            data = await request.json()
+            await request.json()
+            data = _AS_WRITTEN.decode(await request.body())
         except RecursionError:
             raise ClientException(N_("The request body is nested too deeply")) from None
         except SerializationException as error:
@@ -323,14 +334,15 @@ def _json_body_type(request: Request[Any, Any, Any]) -> Any:
 
 async def _read_strictly(request: Request[Any, Any, Any]) -> list[FieldError]:
     """A JSON body read against its route's schema without conversions: the framework reads it leniently
-    ("5" as 5), which the API does not promise. Only a value of the wrong type is answered here; unknown, missing and
+    ("5" as 5), which the API does not promise. What passes is handed on as read, so a Decimal keeps the
+    digits it was written with. Only a value of the wrong type is answered here; unknown, missing and
     out-of-range fields are left to the framework's answer."""
     kind = _json_body_type(request)
     if kind is None:
         return []
     body = await request.body()
     try:
-        msgspec.json.decode(body, type=kind, strict=True)
+        value = msgspec.json.decode(body, type=kind, strict=True)
     except msgspec.ValidationError as error:
         found = _TYPE_ERROR.search(str(error))
         if found is None:
@@ -338,6 +350,7 @@ async def _read_strictly(request: Request[Any, Any, Any]) -> list[FieldError]:
         expected, field = found.group(1), found.group(2) or "body"
         message, code = _wrong_type(expected)
         return [FieldError(field, message, code)]
+    request._connection_state.json = msgspec.to_builtins(value)
     return []
 
 

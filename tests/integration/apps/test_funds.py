@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -278,3 +279,26 @@ def test_the_pages_let_a_partner_ask_and_claim_and_the_upstream_approve_and_pay(
     assert paid.status_code in (302, 303)
     assert ok(call(client, one.admin, "GET", f"{PARTNER}/{made['id']}"))["status"] == "paid"
     client.cookies.clear()
+
+
+def test_money_as_a_bare_json_number_is_read_as_written(client: TestClient, world: World) -> None:
+    """A plain JSON number is taken for money, digit for digit (never through a float, which would make
+    99999999999999.99 into …98); one with an exponent is refused naming the field, as "1e3" is."""
+    plain = agent(client, world.a)
+    for amount in ("1e3", "1E+2", "2.5e1"):  # bare numbers, as written in the body
+        body = b'{"amount": ' + amount.encode() + b', "purpose": "Exponent"}'
+        response = client.post(
+            PARTNER, headers={**plain.admin.bearer, "Content-Type": "application/json"}, content=body
+        )
+        assert response.status_code == 422, (amount, response.text)
+        [error] = response.json()["errors"]
+        assert (error["field"], error["code"]) == ("amount", "invalid"), error
+        assert error["message"] == "must be a plain number, without an exponent"
+    for written, kept in (("12.50", "12.5"), ("99999999999999.99", "99999999999999.99"), ("40", "40")):
+        body = b'{"amount": ' + written.encode() + b', "purpose": "Plain number"}'
+        response = client.post(
+            PARTNER, headers={**plain.admin.bearer, "Content-Type": "application/json"}, content=body
+        )
+        made = ok(response, 201)
+        assert Decimal(made["amount"]) == Decimal(kept), (written, made)
+    assert ok(call(client, plain.admin, "GET", PARTNER))["total"] == 3
