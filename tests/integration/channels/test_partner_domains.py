@@ -357,3 +357,28 @@ def test_signing_in_on_the_domain_lands_on_the_page_asked_for(
     data = {"login": world.x.admin.email, "password": PASSWORD, "_csrf_token": csrf_token(client, f"{prefix}/login")}
     bare = client.post(f"{prefix}/login", data={**data, "next": "/ordering/orders"}, follow_redirects=False)
     assert bare.headers["location"] == f"{prefix}/"
+
+
+def test_switching_language_on_the_domain_comes_back_to_the_page_without_the_prefix(
+    client: TestClient, world: World
+) -> None:
+    prefix = f"/p/{world.a.slug}"
+    sign_in_on_domain(client, A_HOST, world.x.admin.email)
+    page = client.get(f"{A_HOST}/ordering/orders?status=submitted")
+    assert page.status_code == 200, page.text[:300]
+    shown = re.search(r'<input type="hidden" name="next" value="([^"]+)">', page.text)
+    assert shown and shown.group(1).replace("&amp;", "&") == "/ordering/orders?status=submitted", shown
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token
+    switched = client.post(
+        f"{A_HOST}/lang",
+        data={"language": "zh_CN", "next": shown.group(1).replace("&amp;", "&"), "_csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert switched.status_code in (302, 303) and switched.headers["location"] == "/ordering/orders?status=submitted"
+    back = client.get(f"{A_HOST}{switched.headers['location']}")
+    assert back.status_code == 200 and 'lang="zh-CN"' in back.text
+    # on the platform's own address the portal keeps its prefix
+    platform = client.get(f"{prefix}/login")
+    shown = re.search(r'<input type="hidden" name="next" value="([^"]+)">', platform.text)
+    assert shown and shown.group(1) == f"{prefix}/login", shown
