@@ -944,3 +944,64 @@ def test_a_run_while_the_partners_deployment_is_down_fails_with_the_reason_and_t
     # with the partner's deployment back, a run agrees
     again = reconcile_paired(client, a, paired["id"])
     assert again["reconciliation"]["status"] == "done" and again["reconciliation"]["drift"] == 0, again
+
+
+def test_pairing_the_same_partner_again_carries_its_rules_over(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a, b = world.a, world.b
+    north = partner_workspace(remote, "north")
+    link_id, here, _there = pair(client, upstream, remote, a, north)
+    made = new_product(client, a)
+    rule = catalog_rule(client, a, link_id)
+    work(client)
+    assert len(products(remote, north, made["sku"])) == 1
+
+    # unpaired; a change meanwhile is not sent
+    unpaired = client.post(f"/api/sync/peers/{here['id']}/unpair", headers=a.admin.bearer)
+    assert unpaired.status_code == 200, unpaired.text
+    work(client)
+    assert [p["status"] for p in remote.client.get("/api/sync/peers", headers=north.admin.bearer).json()] == [
+        "unpaired"
+    ]
+    renamed = client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"name": "Meanwhile"})
+    assert renamed.status_code == 200, renamed.text
+    work(client)
+    assert products(remote, north, made["sku"])[0]["name"] == made["name"]
+
+    # the same partner pairs again: the rule travels through the new pairing and catches up, the copy
+    # made before is updated (not met as a clash, not made twice)
+    code = client.post("/api/sync/peer-codes", headers=a.admin.bearer, json={"link_id": link_id})
+    assert code.status_code == 201, code.text
+    again = remote.client.post(
+        "/api/sync/peers", headers=north.admin.bearer, json={"upstream_url": upstream.url, "code": code.json()["code"]}
+    )
+    assert again.status_code == 201, again.text
+    new_here = next(
+        p
+        for p in client.get("/api/sync/peers", headers=a.admin.bearer).json()
+        if p["link_id"] == link_id and p["status"] == "active"
+    )
+    detail = client.get(f"/api/sync/rules/{rule['id']}", headers=a.admin.bearer).json()
+    assert detail["rule"]["pairing_id"] == new_here["id"] != here["id"], detail
+    work(client)
+    copies = products(remote, north, made["sku"])
+    assert len(copies) == 1 and copies[0]["name"] == "Meanwhile", copies
+    later = client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"name": "Later"})
+    assert later.status_code == 200, later.text
+    work(client)
+    assert products(remote, north, made["sku"])[0]["name"] == "Later"
+    audit = client.get("/api/audit", headers=a.admin.bearer, params={"object_id": rule["id"]}).json()
+    carried = [e for e in audit if e["action"] == "sync.carried_over"]
+    assert len(carried) == 1 and carried[0]["after"]["from"] == here["id"], carried
+    assert carried[0]["after"]["to"] == new_here["id"]
+    theirs = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": again.json()["id"]})
+    assert "sync.carried_over" in {e["action"] for e in theirs.json()}, theirs.text
+    # the partner's conflict-free catalog: no clash was recorded on the rule
+    assert "sync.key_clash" not in {e["action"] for e in audit}
+    # and a reconciliation through the new pairing agrees
+    report = reconcile_paired(client, a, rule["id"])
+    assert report["reconciliation"]["status"] == "done" and report["reconciliation"]["drift"] == 0, report
+    # tenant B sees none of it
+    assert client.get(f"/api/sync/rules/{rule['id']}", headers=b.admin.bearer).status_code == 404
+    assert client.get("/api/audit", headers=b.admin.bearer, params={"object_id": rule["id"]}).json() == []
