@@ -240,7 +240,7 @@ async def active_pairing(session: AsyncSession, link_id: uuid.UUID | None) -> Sy
 
 async def carry_rules_over(session: AsyncSession, peer: SyncPeer) -> list[SyncRule]:
     """The same partner paired again (its workspace, the same link on the manufacturer's side): the rules of
-    its earlier pairings travel through this one from now on, each with an audit entry (`sync.carried_over`)
+    its earlier pairings travel through this one from now on, each with an audit entry (`sync.carried`)
     on both sides. On the manufacturer's side they are its rules for the link, and each active one catches
     up by a backfill (what changed while unpaired was not sent); on the partner's, the rules standing for
     the manufacturer's, so its mapping table goes on (the copies made before are updated, not met as
@@ -263,14 +263,14 @@ async def carry_rules_over(session: AsyncSession, peer: SyncPeer) -> list[SyncRu
     for rule in rules:
         details = {"from": rule.pairing_id, "to": peer.id, "peer": peer.peer_tenant_name, "peer_url": peer.peer_url}
         rule.pairing_id = peer.id
-        record_action(session, rule, "sync.carried_over", details)
+        record_action(session, rule, "sync.carried", details)
         if peer.role == "upstream" and rule.status == "active" and rule.peer_paused_at is None:
             backfill = SyncBackfill(rule_id=rule.id)
             session.add(backfill)
             await session.flush()
             publish(session, BACKFILL_REQUESTED, "sync.rule", rule.id, {"backfill": str(backfill.id)})
     if rules:
-        record_action(session, peer, "sync.carried_over", {"rules": [r.id for r in rules]})
+        record_action(session, peer, "sync.carried", {"rules": [r.id for r in rules]})
     await session.flush()
     return rules
 

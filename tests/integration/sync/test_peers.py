@@ -992,11 +992,11 @@ def test_pairing_the_same_partner_again_carries_its_rules_over(
     work(client)
     assert products(remote, north, made["sku"])[0]["name"] == "Later"
     audit = client.get("/api/audit", headers=a.admin.bearer, params={"object_id": rule["id"]}).json()
-    carried = [e for e in audit if e["action"] == "sync.carried_over"]
+    carried = [e for e in audit if e["action"] == "sync.carried"]
     assert len(carried) == 1 and carried[0]["after"]["from"] == here["id"], carried
     assert carried[0]["after"]["to"] == new_here["id"]
     theirs = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": again.json()["id"]})
-    assert "sync.carried_over" in {e["action"] for e in theirs.json()}, theirs.text
+    assert "sync.carried" in {e["action"] for e in theirs.json()}, theirs.text
     # the partner's conflict-free catalog: no clash was recorded on the rule
     assert "sync.key_clash" not in {e["action"] for e in audit}
     # and a reconciliation through the new pairing agrees
