@@ -115,6 +115,7 @@ ACTION_LABELS: dict[str, str] = {
     "sync.paired": N_("Paired with another deployment"),
     "sync.unpaired": N_("Unpaired"),
     "sync.inbound": N_("Received from a paired deployment"),
+    "sync.carried": N_("Carried over to a new pairing with the same partner"),
 }
 CHANNEL_LABELS: dict[str, str] = {
     "web": N_("Web"),

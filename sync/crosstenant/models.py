@@ -195,7 +195,9 @@ class SyncReconciliation(TenantOwned, Base):
     )
 
     rule_id: Mapped[uuid.UUID]
-    peer_tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    # the rule's partner: its workspace here, or (None) its pairing with the deployment its workspace runs on
+    peer_tenant_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
+    pairing_id: Mapped[uuid.UUID | None]
     trigger: Mapped[str] = mapped_column(String(12), default="manual")  # manual | scheduled
     requested_by: Mapped[uuid.UUID | None]
     status: Mapped[str] = mapped_column(String(12), default="queued")
@@ -208,6 +210,8 @@ class SyncReconciliation(TenantOwned, Base):
     extra: Mapped[int] = mapped_column(default=0)
     different: Mapped[int] = mapped_column(default=0)
     error: Mapped[str | None] = mapped_column(String(1000))
+    # why it failed, as a label the page translates (`error` has the details, e.g. the peer's answer)
+    error_code: Mapped[str | None] = mapped_column(String(40))
     repair_requested_at: Mapped[datetime | None]
     repaired: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,7 +23,7 @@ from sync.crosstenant.dependencies import DEPENDENCIES, RulesDep
 from sync.crosstenant.mapping import KINDS, OPERATORS
 from sync.crosstenant.models import DRIFT_KINDS, POLICIES, SyncRule
 from sync.crosstenant.objects import CONFLICT, RULE, SyncObject, direction_of, handed
-from sync.crosstenant.reconcile import drift_out, reconcilable, reconciliation_out
+from sync.crosstenant.reconcile import ERROR_LABELS, drift_out, reconcilable, reconciliation_out
 from sync.crosstenant.reports import KIND_LABELS as DRIFT_LABELS
 from sync.crosstenant.rules import Rules, backfill_out, conflict_out, rule_out
 
@@ -75,6 +75,7 @@ def _shared() -> dict[str, Any]:
         "status_labels": STATUS_LABELS,
         "backfill_labels": BACKFILL_LABELS,
         "drift_labels": DRIFT_LABELS,
+        "error_labels": ERROR_LABELS,
         "operators": OPERATORS,
         "operator_labels": OPERATOR_LABELS,
     }
@@ -186,7 +187,7 @@ async def _rule_page(
             "preview": preview,
             "backfills": backfills,
             "running": any(b["status"] in ("queued", "running") for b in backfills),
-            "reconcilable": reconcilable(obj) and rule.pairing_id is None,  # compared on one deployment
+            "reconcilable": reconcilable(obj),  # here, or with the paired deployment
             "runs": runs,
             "comparing": any(r["status"] in ("queued", "running") for r in runs),
             "mapped": await rules.mapped(rule.id),

@@ -52,7 +52,7 @@ from sync.crosstenant.models import (
     SyncMapping,
     SyncReconciliation,
     SyncRule,
-    flowing_here,
+    flowing,
 )
 from sync.crosstenant.objects import SyncObject, handed, sync_objects
 
@@ -65,6 +65,13 @@ BATCH = 1000
 REPAIR_BATCH = 200
 KEEP_RUNS = 10  # a rule's latest runs kept with their drift; older ones go when a new one starts
 DAILY_AT = dt.time(2, 30)
+# why a run failed (`error_code`), as the page says it; `error` holds the details
+ERROR_LABELS = {
+    "peer_unreachable": N_("The partner's deployment did not answer"),
+    "peer_refused": N_("The partner's deployment refused the comparison"),
+    "not_paired": N_("The pairing is no longer active"),
+    "not_comparable": N_("The rule's object cannot be compared, or its partner link is no longer active"),
+}
 # how long one delivery works on a run before it hands the rest to the next one (well under the timeout)
 SLICE_SECONDS = 10.0
 
@@ -111,7 +118,11 @@ async def start(
             .execution_options(synchronize_session=False)
         )
     run = SyncReconciliation(
-        rule_id=rule.id, peer_tenant_id=rule.peer_tenant_id, trigger=trigger, requested_by=requested_by
+        rule_id=rule.id,
+        peer_tenant_id=rule.peer_tenant_id,
+        pairing_id=rule.pairing_id,
+        trigger=trigger,
+        requested_by=requested_by,
     )
     session.add(run)
     await session.flush()
@@ -141,7 +152,7 @@ async def peer_values(
         }
 
 
-def _drift(
+def drift_row(
     run: SyncReconciliation,
     kind: str,
     local_id: uuid.UUID,
@@ -165,7 +176,10 @@ def _drift(
     }
 
 
-async def _held(session: AsyncSession, rule: SyncRule, mapping_ids: Sequence[uuid.UUID]) -> set[tuple[uuid.UUID, str]]:
+async def held_fields(
+    session: AsyncSession, rule: SyncRule, mapping_ids: Sequence[uuid.UUID]
+) -> set[tuple[uuid.UUID, str]]:
+    """The (mapping, field) pairs held for a person among the mappings named."""
     if not mapping_ids:
         return set()
     rows = await session.execute(
@@ -208,7 +222,7 @@ async def compare_source(
     mappings = {m.local_id: m for m in (await session.execute(query)).all()}
     live = [m for m in mappings.values() if not m.withdrawn]
     theirs = await peer_values(session, obj, rule, [m.peer_id for m in live])
-    held = await _held(session, rule, [m.id for m in live])
+    held = await held_fields(session, rule, [m.id for m in live])
     kinds = obj.target_fields
     found: list[dict[str, Any]] = []
     seen: set[uuid.UUID] = set()
@@ -220,12 +234,12 @@ async def compare_source(
         label = values.get(obj.key_field) if obj.key_field in values else None
         if not (present and passes(rule.filter, values)):
             if current is not None and mapping is not None:
-                found.append(_drift(run, "extra", local_id, mapping.peer_id, label))
+                found.append(drift_row(run, "extra", local_id, mapping.peer_id, label))
             continue
         expected = apply_mapping(rule.mapping, values, kinds)
         label = expected.get(obj.key_field, label)
         if current is None or mapping is None:
-            found.append(_drift(run, "missing", local_id, None, label, digests=(digest(expected), None)))
+            found.append(drift_row(run, "missing", local_id, None, label, digests=(digest(expected), None)))
             continue
         run.compared += 1
         mine = {f: current.get(f) for f in expected}
@@ -241,7 +255,7 @@ async def compare_source(
         ]
         if fields:
             found.append(
-                _drift(run, "different", local_id, mapping.peer_id, label, fields, (digest(expected), digest(mine)))
+                drift_row(run, "different", local_id, mapping.peer_id, label, fields, (digest(expected), digest(mine)))
             )
     found += _gone(run, obj, [m for m in live if m.local_id not in seen], theirs)
     return found
@@ -252,7 +266,7 @@ def _gone(
 ) -> list[dict[str, Any]]:
     """Mapping entries whose upstream record is gone altogether: extra where the partner's record is there."""
     return [
-        _drift(run, "extra", r.local_id, r.peer_id, (r.sent or {}).get(obj.key_field))
+        drift_row(run, "extra", r.local_id, r.peer_id, (r.sent or {}).get(obj.key_field))
         for r in rows
         if r.peer_id in theirs
     ]
@@ -274,7 +288,7 @@ async def compare_gone(
     return rows[-1].local_id, len(rows), _gone(run, obj, rows, theirs)
 
 
-def _count(run: SyncReconciliation, rows: Sequence[Mapping[str, Any]]) -> None:
+def count_drift(run: SyncReconciliation, rows: Sequence[Mapping[str, Any]]) -> None:
     for row in rows:
         setattr(run, row["kind"], getattr(run, row["kind"]) + 1)
 
@@ -293,9 +307,12 @@ async def carry_out(services: Services, tenant_id: uuid.UUID, run_id: uuid.UUID)
             if run is None or run.status in ("done", "failed"):
                 return
             rule = await session.scalar(select(SyncRule).where(SyncRule.id == run.rule_id))
+            if rule is not None and rule.pairing_id is not None:
+                return  # compared with the partner's deployment by the "peers" subscriber (sync.peers.reconcile)
             obj = sync_objects(services).get(rule.object) if rule is not None else None
             if rule is None or not reconcilable(obj) or not await link_allows(session, rule):
                 run.status, run.finished_at = "failed", utcnow()
+                run.error_code = "not_comparable"
                 run.error = "The rule's object cannot be compared, or its link no longer names the partner's workspace"
                 return
             assert obj is not None
@@ -321,7 +338,7 @@ async def carry_out(services: Services, tenant_id: uuid.UUID, run_id: uuid.UUID)
                 run.cursor = last
             if found:
                 await session.execute(SyncDrift.__table__.insert(), found)
-                _count(run, found)
+                count_drift(run, found)
             if time.monotonic() - began > SLICE_SECONDS:
                 publish(session, RECONCILE_REQUESTED, "sync.rule", rule.id, {"reconciliation": str(run.id)})
                 return
@@ -361,9 +378,9 @@ async def repair(session: AsyncSession, run: SyncReconciliation, kind: str | Non
 
 
 async def _daily(services: Services) -> int:
-    """A run for every active rule of an object that can be compared, whose partner has not paused it and
-    whose partner's records are on this deployment; a rule with a run going already is left to it. How many
-    runs were asked for."""
+    """A run for every active rule of an object that can be compared, whose partner has not paused it, on
+    this deployment or a paired one (each run is carried out on its own: one failing, a peer being down,
+    holds back no other); a rule with a run going already is left to it. How many runs were asked for."""
     objects = sync_objects(services)
     names = [name for name, obj in objects.items() if reconcilable(obj)]
     if not names:
@@ -372,10 +389,7 @@ async def _daily(services: Services) -> int:
         found = (
             await session.execute(
                 select(SyncRule.tenant_id, SyncRule.id)
-                .where(
-                    flowing_here(),  # a paired deployment's records are not compared here
-                    SyncRule.object.in_(names),
-                )
+                .where(flowing(), SyncRule.link_id.is_not(None), SyncRule.object.in_(names))
                 .order_by(SyncRule.tenant_id, SyncRule.id)
             )
         ).all()
@@ -413,6 +427,7 @@ def reconciliation_out(run: SyncReconciliation) -> dict[str, Any]:
         "different": run.different,
         "drift": run.missing + run.extra + run.different,
         "error": run.error,
+        "error_code": run.error_code,
         "repair_requested_at": run.repair_requested_at,
         "repaired": run.repaired,
         "created_at": run.created_at,

@@ -256,13 +256,6 @@ class Rules:
                 N_("Records of this object are placed by the app on the other side: there is nothing to compare"),
                 code="not_reconcilable",
             )
-        if rule.pairing_id is not None:
-            raise Conflict(
-                N_(
-                    "The partner's records are on another deployment: reconciliation compares records of one deployment"
-                ),
-                code="not_reconcilable",
-            )
         if rule.peer_paused_at is not None:
             # its repair would be refused, and the partner's side stands still until it resumes
             raise Conflict(N_("The partner has paused this rule: compare once it resumes"), code="rule_paused")

@@ -185,6 +185,8 @@ class ReconciliationOut(msgspec.Struct):
     different: int
     drift: int
     error: str | None
+    # why it failed: peer_unreachable, peer_refused, not_paired (a paired deployment), not_comparable
+    error_code: str | None
     repair_requested_at: datetime | None
     repaired: int  # records a repair has been asked for
     created_at: datetime

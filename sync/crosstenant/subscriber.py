@@ -155,7 +155,8 @@ async def repair_records(services: Services, event: Event) -> None:
     ids = sorted({uuid.UUID(str(i)) for i in event.payload.get("ids", ())})
     resend = {uuid.UUID(str(k)): list(v) for k, v in (event.payload.get("fields") or {}).items()}
     async with services.db.session(tenant_context(event.tenant_id, channel=CHANNEL)) as session:
-        rule = await session.scalar(select(SyncRule).where(SyncRule.id == rule_id, flowing()))
+        # a paired deployment's rule is repaired there, by the "peers" subscriber
+        rule = await session.scalar(select(SyncRule).where(SyncRule.id == rule_id, flowing_here()))
         obj = sync_objects(services).get(rule.object) if rule is not None else None
         if rule is None or obj is None or handed(obj) or not ids:
             return

@@ -1,6 +1,7 @@
 """The pairing API under /api/sync: pairing codes, paired deployments and unpairing (staff with the sync
-rules permission), and the two routes another deployment calls: `POST /api/sync/pairing` (the one-time
-code is its credential) and `POST /api/sync/inbound` (signed requests; sync.peers.inbound)."""
+rules permission), and the routes another deployment calls: `POST /api/sync/pairing` (the one-time
+code is its credential), `POST /api/sync/inbound` (signed requests; sync.peers.inbound) and
+`POST /api/sync/inbound/digests` (signed questions of a reconciliation; sync.peers.reconcile)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from portal.identity.schemas import sent, typed
 from portal.permissions import public, requires
 from portal.services import Services
 from sync.crosstenant.objects import RULE
-from sync.peers import inbound
-from sync.peers.schemas import CodeIn, CodeOut, InboundOut, PairIn, PairingIn, PairingOut, PeerOut
+from sync.peers import inbound, reconcile
+from sync.peers.schemas import CodeIn, CodeOut, DigestsOut, InboundOut, PairIn, PairingIn, PairingOut, PeerOut
 from sync.peers.service import PairingRefused, Peers, accept, peer_out
 
 
@@ -107,6 +108,18 @@ class PeerInboundController(Controller):
         headers = {k.lower(): v for k, v in request.headers.items()}
         service: Services = services
         return typed(await inbound.receive(service, headers, body), InboundOut)
+
+    @post("/inbound/digests", opt=public(401, 404, 409, 422), status_code=200)
+    async def digests(self, request: Request[Any, Any, Any], services: ServicesDep) -> DigestsOut:
+        """A paired manufacturer's reconciliation asks what this side holds under the rule standing for
+        its rule (signed like `/api/sync/inbound`, refused the same way): a page of digests of the mapped
+        records in its id order (`kind: digests`, `after`, `upto`, `limit` ≤ 1000), or the values of the
+        records named (`kind: values`, `ids`, ≤ 200). 404 for a rule this pairing has no standing rule for.
+        Nothing changes here."""
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        service: Services = services
+        return typed(await reconcile.answer(service, headers, body), DigestsOut)
 
 
 CONTROLLERS = [PeersController, PeerInboundController]

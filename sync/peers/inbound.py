@@ -23,6 +23,7 @@ import hashlib
 import json
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -75,8 +76,21 @@ def _timestamp(header: str) -> int | None:
     return found
 
 
-async def receive(services: Services, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """Check and apply one request; its answer (the first time's, for a retry)."""
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """A request whose pairing, signature and body were checked: what it came from and what it says."""
+
+    pairing_id: uuid.UUID
+    event_id: uuid.UUID
+    tenant_id: uuid.UUID
+    document: dict[str, Any]
+    signature: str  # what identifies the request: its timestamp and the v1 that verified, hashed
+
+
+async def check(services: Services, headers: dict[str, str], body: bytes, kinds: tuple[str, ...]) -> Checked:
+    """The checks every signed request from a peer passes before anything is read or changed: an active
+    pairing, a signature by the peer's secret within the window, a body naming the same pairing and
+    event, of one of `kinds`. (Whether the event was taken before is the caller's, in its transaction.)"""
     if len(body) > MAX_BODY:
         raise ValidationFailed([FieldError("body", N_("The request is too large"), "too_large")])
     try:
@@ -104,7 +118,7 @@ async def receive(services: Services, headers: dict[str, str], body: bytes) -> d
         not isinstance(document, dict)
         or document.get("pairing") != str(pairing_id)
         or document.get("event") != str(event_id)
-        or document.get("kind") not in KINDS
+        or document.get("kind") not in kinds
     ):
         raise Unsigned(N_("The signed body does not match the request's pairing and event"))
     # What identifies the request is what was verified: its timestamp and the v1 that matched, not the
@@ -112,17 +126,39 @@ async def receive(services: Services, headers: dict[str, str], body: bytes) -> d
     assert stamp is not None  # verify() refuses a header without one
     verified = f"t={stamp},v1={signing.signature(secret, stamp, body)}"
     signature = hashlib.sha256(verified.encode()).hexdigest()
-    async with services.db.session(tenant_context(tenant_id, channel=CHANNEL)) as session:
-        seen = await session.scalar(
-            select(SyncPeerInbound).where(SyncPeerInbound.peer_id == pairing_id, SyncPeerInbound.event_id == event_id)
+    return Checked(pairing_id, event_id, tenant_id, document, signature)
+
+
+async def taken_before(session: AsyncSession, checked: Checked) -> SyncPeerInbound | None:
+    """The request's event as taken before from this peer, if it was; the very same request is a replay
+    (409), refused."""
+    seen = await session.scalar(
+        select(SyncPeerInbound).where(
+            SyncPeerInbound.peer_id == checked.pairing_id, SyncPeerInbound.event_id == checked.event_id
         )
+    )
+    if seen is not None and seen.signature == checked.signature:
+        raise Replayed(N_("This request was received already"))
+    return seen
+
+
+async def active_peer(session: AsyncSession, checked: Checked) -> SyncPeer:
+    """The pairing, locked, still active (it may have been unpaired since the check)."""
+    peer = await session.scalar(select(SyncPeer).where(SyncPeer.id == checked.pairing_id).with_for_update())
+    if peer is None or peer.status != "active":
+        raise Unsigned(N_("No active pairing with this deployment"), code="not_paired")
+    return peer
+
+
+async def receive(services: Services, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """Check and apply one request; its answer (the first time's, for a retry)."""
+    checked = await check(services, headers, body, KINDS)
+    document, event_id = checked.document, checked.event_id
+    async with services.db.session(tenant_context(checked.tenant_id, channel=CHANNEL)) as session:
+        seen = await taken_before(session, checked)
         if seen is not None:
-            if seen.signature == signature:
-                raise Replayed(N_("This request was received already"))
             return {**seen.answer, "duplicate": True}
-        peer = await session.scalar(select(SyncPeer).where(SyncPeer.id == pairing_id).with_for_update())
-        if peer is None or peer.status != "active":
-            raise Unsigned(N_("No active pairing with this deployment"), code="not_paired")
+        peer = await active_peer(session, checked)
         kind = str(document["kind"])
         if kind == "records":
             answer = await _records(session, services, peer, event_id, document)
@@ -133,7 +169,9 @@ async def receive(services: Services, headers: dict[str, str], body: bytes) -> d
             record_action(session, peer, "sync.unpaired", {"by": "peer", "event": event_id})
             answer = {}
         peer.last_contact_at = utcnow()
-        session.add(SyncPeerInbound(peer_id=peer.id, event_id=event_id, kind=kind, signature=signature, answer=answer))
+        session.add(
+            SyncPeerInbound(peer_id=peer.id, event_id=event_id, kind=kind, signature=checked.signature, answer=answer)
+        )
     return answer
 
 
@@ -173,9 +211,21 @@ async def _records(
         if not isinstance(values, dict):
             raise ValidationFailed([FieldError("records", N_("is not valid"), "invalid")])
         parsed.append((local_id, ({f: values.get(f) for f in fields}, present)))
+    # a reconciliation's repair: per record, the fields found different, counted as changed upstream
+    resend: dict[uuid.UUID, list[str]] = {}
+    asked = document.get("resend") or {}
+    if not isinstance(asked, dict) or not all(isinstance(names, list) for names in asked.values()):
+        raise ValidationFailed([FieldError("resend", N_("is not valid"), "invalid")])
+    for key, names in asked.items():
+        try:
+            resend[uuid.UUID(str(key))] = [str(n) for n in names if n in fields]
+        except ValueError:
+            raise ValidationFailed([FieldError("resend", N_("is not valid"), "invalid")]) from None
     rule = await standing_rule(session, peer, obj.name, remote_rule, str(rule_doc.get("name") or obj.name), fields)
     rule.policies = policies
-    done = await apply_records(session, obj, rule, parsed, event_id=event_id, occurred_at=occurred_at)
+    done = await apply_records(
+        session, obj, rule, parsed, event_id=event_id, occurred_at=occurred_at, resend=resend or None
+    )
     outcomes = {
         str(local_id): d.outcome for (local_id, _r), d in zip(sorted(parsed, key=lambda r: r[0]), done, strict=True)
     }

@@ -80,3 +80,24 @@ class InboundOut(msgspec.Struct, omit_defaults=True):
     # outcome, the record it made or changed, and what the sender's record is told
     handled: HandledOut | None = None
     duplicate: bool = False
+
+
+class DigestOut(msgspec.Struct, omit_defaults=True):
+    """A mapped record as the partner holds it, named by the manufacturer's id: its digest (`kind:
+    digests`), or its mapped fields' values, what the last write left in them and the fields held for a
+    person (`kind: values`)."""
+
+    id: str
+    peer: str | None = None
+    digest: str | None = None
+    key: Any = None
+    values: dict[str, Any] | None = None
+    written: dict[str, Any] | None = None
+    held: list[str] | None = None
+
+
+class DigestsOut(msgspec.Struct):
+    """A page of the standing rule's mapped records; `next` is where the following page starts."""
+
+    entries: list[DigestOut] = msgspec.field(default_factory=list)
+    next: str | None = None

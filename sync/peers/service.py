@@ -37,6 +37,8 @@ from portal.i18n import N_
 from portal.identity.models import Tenant
 from portal.ids import uuid7
 from portal.outbox import publish
+from sync.crosstenant.models import SyncBackfill, SyncRule
+from sync.crosstenant.subscriber import BACKFILL_REQUESTED
 from sync.peers import wire
 from sync.peers.models import SyncPeer, SyncPeerCode
 from sync.webhooks import addresses
@@ -213,6 +215,7 @@ class Peers:
         self.session.add(peer)
         await self.session.flush()
         record_action(self.session, peer, "sync.paired", {"peer_url": url, "peer_tenant": their_tenant})
+        await carry_rules_over(self.session, peer)
         return peer
 
     async def unpair(self, peer_id: uuid.UUID) -> SyncPeer:
@@ -233,6 +236,43 @@ async def active_pairing(session: AsyncSession, link_id: uuid.UUID | None) -> Sy
     return await session.scalar(
         select(SyncPeer).where(SyncPeer.link_id == link_id, SyncPeer.status == "active", SyncPeer.role == "upstream")
     )
+
+
+async def carry_rules_over(session: AsyncSession, peer: SyncPeer) -> list[SyncRule]:
+    """The same partner paired again (its workspace, the same link on the manufacturer's side): the rules of
+    its earlier pairings travel through this one from now on, each with an audit entry (`sync.carried`)
+    on both sides. On the manufacturer's side they are its rules for the link, and each active one catches
+    up by a backfill (what changed while unpaired was not sent); on the partner's, the rules standing for
+    the manufacturer's, so its mapping table goes on (the copies made before are updated, not met as
+    clashes). The rules carried over."""
+    earlier = select(SyncPeer.id).where(
+        SyncPeer.id != peer.id,
+        SyncPeer.status == "unpaired",
+        SyncPeer.role == peer.role,
+        SyncPeer.peer_tenant_id == peer.peer_tenant_id,
+    )
+    if peer.role == "upstream":
+        earlier = earlier.where(SyncPeer.link_id == peer.link_id)
+    old = list(await session.scalars(earlier))
+    if not old:
+        return []
+    query = select(SyncRule).where(SyncRule.pairing_id.in_(old))
+    if peer.role == "upstream":
+        query = query.where(SyncRule.link_id == peer.link_id)
+    rules = list(await session.scalars(query.order_by(SyncRule.id).with_for_update()))
+    for rule in rules:
+        details = {"from": rule.pairing_id, "to": peer.id, "peer": peer.peer_tenant_name, "peer_url": peer.peer_url}
+        rule.pairing_id = peer.id
+        record_action(session, rule, "sync.carried", details)
+        if peer.role == "upstream" and rule.status == "active" and rule.peer_paused_at is None:
+            backfill = SyncBackfill(rule_id=rule.id)
+            session.add(backfill)
+            await session.flush()
+            publish(session, BACKFILL_REQUESTED, "sync.rule", rule.id, {"backfill": str(backfill.id)})
+    if rules:
+        record_action(session, peer, "sync.carried", {"rules": [r.id for r in rules]})
+    await session.flush()
+    return rules
 
 
 class PairingRefused(Exception):
@@ -299,6 +339,7 @@ async def accept(services: Services, document: dict[str, Any]) -> dict[str, Any]
             session.add(peer)
             await session.flush()
             record_action(session, peer, "sync.paired", {"peer_url": url, "peer_tenant": their_tenant, "link": link_id})
+            await carry_rules_over(session, peer)
             answer = {
                 "pairing_id": str(peer_id),
                 "tenant_id": str(tenant.id),

@@ -29,10 +29,11 @@ from portal.outbox import Event, PermanentFailure, Subscriber
 from sync.crosstenant.mapping import apply_mapping, passes
 from sync.crosstenant.models import SyncBackfill, SyncMapping, SyncRule
 from sync.crosstenant.objects import HandedObject, Handled, Pair, SyncObject, direction_of, handed, sync_objects
+from sync.crosstenant.reconcile import RECONCILE_REQUESTED, REPAIR_REQUESTED
 from sync.crosstenant.subscriber import BACKFILL_REQUESTED, LINK_ESTABLISHED
 from sync.crosstenant.subscriber import accepts as sync_accepts
 from sync.delivery.lines import open_lines
-from sync.peers import wire
+from sync.peers import reconcile, wire
 from sync.peers.models import SyncPeer
 from sync.peers.service import CHANNEL, UNPAIRED, target_of
 
@@ -68,7 +69,7 @@ async def deliver(services: Services, event: Event) -> None:
         keys: list[str] = []
         if event.event_type == UNPAIRED:
             keys = [str(event.aggregate_id)]
-        elif event.event_type == BACKFILL_REQUESTED:
+        elif event.event_type in (BACKFILL_REQUESTED, RECONCILE_REQUESTED, REPAIR_REQUESTED):
             rule = await session.scalar(select(SyncRule).where(SyncRule.id == event.aggregate_id))
             if rule is not None and rule.pairing_id is not None and rule.link_id is not None:
                 keys = [str(rule.pairing_id)]
@@ -102,6 +103,12 @@ async def deliver_to(services: Services, event: Event, key: str) -> None:
     if event.event_type == BACKFILL_REQUESTED:
         await _backfill(services, event, target, uuid.UUID(str(event.payload["backfill"])))
         return
+    if event.event_type == RECONCILE_REQUESTED:
+        await reconcile.carry_out(services, event.tenant_id, uuid.UUID(str(event.payload["reconciliation"])), target)
+        return
+    if event.event_type == REPAIR_REQUESTED:
+        await _repair(services, event, target)
+        return
     found = [o for o in sync_objects(services).values() if event.event_type in o.events]
     for obj in [o for o in found if handed(o)]:
         await _hand_over(services, event, target, obj)  # type: ignore[arg-type]
@@ -118,6 +125,25 @@ async def deliver_to(services: Services, event: Event, key: str) -> None:
                 event.id if len(rules) == 1 else _derived(event.id, rule.id),
                 document,
             )
+
+
+async def _repair(services: Services, event: Event, target: wire.PeerTarget) -> None:
+    """A reconciliation's repair: the records named, as they are now, mapped and filtered by the rule, sent
+    like any change under the event's id, with the fields found different (`resend`: they count as
+    changed upstream there, and the rule's policy decides)."""
+    ctx = tenant_context(event.tenant_id, channel=CHANNEL)
+    ids = sorted({uuid.UUID(str(i)) for i in event.payload.get("ids", ())})
+    resend = {str(k): list(v) for k, v in (event.payload.get("fields") or {}).items()}
+    async with services.db.session(ctx, write=False) as session:
+        rule = await session.scalar(select(SyncRule).where(SyncRule.id == event.aggregate_id))
+        obj = sync_objects(services).get(rule.object) if rule is not None else None
+        if rule is None or obj is None or handed(obj) or not ids or rule.pairing_id != target.id:
+            return
+        if rule.status != "active" or rule.peer_paused_at is not None:
+            return  # repair is refused while the rule does not flow; one asked before it stopped is dropped
+        document = await _document(session, obj, rule, ids, None, event)
+    document["resend"] = resend
+    await _send(services, event.tenant_id, target, event.id, document)
 
 
 async def _suppliers_of(session: Any, obj: HandedObject, event: Event) -> list[SyncPeer]:

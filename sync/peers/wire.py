@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from sync.webhooks.service import Webhooks
 
 INBOUND_PATH = "/api/sync/inbound"
+# what a reconciliation asks the partner's deployment (sync.peers.reconcile): the same signed request,
+# whose answer is read whole (a page of digests), not only its excerpt
+DIGESTS_PATH = "/api/sync/inbound/digests"
+ANSWER_LIMIT = 16 * 1024 * 1024
 PAIRING_PATH = "/api/sync/pairing"
 PAIRING_HEADER = "Portal-Pairing"
 USER_AGENT = "Portal-Sync/1"
@@ -48,22 +52,26 @@ def webhooks_of(services: Services) -> Webhooks:
     return services.extensions["webhooks"]  # type: ignore[no-any-return]
 
 
-async def post(services: Services, url: str, body: bytes, headers: dict[str, str] | None = None) -> sender.Result:
-    """POST `body` to `url` through the webhooks' sender (address checks, pinned address, timeouts)."""
+async def post(
+    services: Services, url: str, body: bytes, headers: dict[str, str] | None = None, keep: int | None = None
+) -> sender.Result:
+    """POST `body` to `url` through the webhooks' sender (address checks, pinned address, timeouts); with
+    `keep`, the whole answer up to that many bytes."""
     webhooks = webhooks_of(services)
     try:
         destination = addresses.parse(url, webhooks.config)
     except Refused as refused:
         return sender.Result("refused", error=str(refused))
     sent = {"User-Agent": USER_AGENT, **(headers or {})}
-    return await sender.send(destination, body, sent, webhooks.config, webhooks.clients)
+    return await sender.send(destination, body, sent, webhooks.config, webhooks.clients, keep=keep)
 
 
-async def send_signed(
-    services: Services, target: PeerTarget, kind: str, event_id: uuid.UUID, document: dict[str, Any]
-) -> sender.Result:
-    """One signed request to the peer's inbound endpoint. A nonce makes every attempt's signature its own:
-    a retry is a new request, while the same request sent twice is a replay the receiver refuses."""
+def signed(
+    target: PeerTarget, kind: str, event_id: uuid.UUID, document: dict[str, Any]
+) -> tuple[bytes, dict[str, str]]:
+    """A request's body and headers, signed with this side's secret. A nonce makes every attempt's
+    signature its own: a retry is a new request, while the same request sent twice is a replay the
+    receiver refuses."""
     body = encode(
         {
             "kind": kind,
@@ -79,7 +87,28 @@ async def send_signed(
         signing.EVENT_TYPE_HEADER: kind,
         signing.SIGNATURE_HEADER: signing.signature_header([target.secret], body),
     }
+    return body, headers
+
+
+async def send_signed(
+    services: Services, target: PeerTarget, kind: str, event_id: uuid.UUID, document: dict[str, Any]
+) -> sender.Result:
+    """One signed request to the peer's inbound endpoint."""
+    body, headers = signed(target, kind, event_id, document)
     return await post(services, target.url.rstrip("/") + INBOUND_PATH, body, headers)
+
+
+async def ask_signed(
+    services: Services, target: PeerTarget, kind: str, event_id: uuid.UUID, document: dict[str, Any]
+) -> tuple[sender.Result, dict[str, Any]]:
+    """One signed question to the peer's digests endpoint, and its whole JSON answer (empty when none)."""
+    body, headers = signed(target, kind, event_id, document)
+    result = await post(services, target.url.rstrip("/") + DIGESTS_PATH, body, headers, keep=ANSWER_LIMIT)
+    try:
+        found = json.loads(result.body or b"{}")
+    except ValueError:
+        found = {}
+    return result, found if isinstance(found, dict) else {}
 
 
 def answer_of(result: sender.Result) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class Result:
     latency_ms: int | None = None
     gone: bool = False  # 410: the receiver says the endpoint no longer exists
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes | None = None  # the whole answer, when the caller asked to keep it (`keep`)
 
 
 def _pinned(destination: Destination) -> tuple[str, dict[str, str], dict[str, object]]:
@@ -119,10 +120,12 @@ async def send(
     headers: dict[str, str],
     config: WebhookConfig,
     clients: Clients | None = None,
+    keep: int | None = None,
 ) -> Result:
     """POST `body` to the destination, checking its address again first, through a kept-alive client of
     `clients` (a client of its own when None); never raises for the receiver's faults, which come back as
-    a Result with a reason."""
+    a Result with a reason. With `keep`, the answer is read whole up to that many bytes (`Result.body`):
+    one longer fails."""
     started = time.monotonic()
     try:
         destination = await resolve(destination, config)
@@ -145,9 +148,10 @@ async def send(
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 kept = bytearray()
+                bound = config.max_response_bytes if keep is None else keep + 1
                 async for chunk in response.aiter_raw():
-                    kept += chunk[: config.max_response_bytes - len(kept)]
-                    if len(kept) >= config.max_response_bytes:
+                    kept += chunk[: bound - len(kept)]
+                    if len(kept) >= bound:
                         break
             finally:
                 await response.aclose()
@@ -159,6 +163,10 @@ async def send(
     status = response.status_code
     excerpt = bytes(kept[:EXCERPT]).decode("utf-8", "replace")
     if 200 <= status < 300:
+        if keep is not None:
+            if len(kept) > keep:
+                return Result("failed", status, excerpt, f"answered more than {keep} bytes", latency)
+            return Result("succeeded", status, excerpt, latency_ms=latency, body=bytes(kept))
         return Result("succeeded", status, excerpt, latency_ms=latency)
     if 300 <= status < 400:
         where = response.headers.get("location", "")[:300]

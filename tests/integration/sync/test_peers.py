@@ -666,7 +666,247 @@ def test_a_purchase_order_placed_on_the_partners_deployment_becomes_a_sales_orde
     assert client.get("/api/sync/peers", headers=b.admin.bearer).json() == []
 
 
-def test_reconciliation_compares_rules_of_one_deployment_and_leaves_paired_ones_out(
+def reconcile_paired(client: TestClient, a: TenantWorld, rule_id: str) -> dict[str, Any]:
+    """A run asked for on demand, carried out by the workers (on the pairing's line): its report."""
+    started = client.post(f"/api/sync/rules/{rule_id}/reconcile", headers=a.admin.bearer)
+    assert started.status_code == 202, started.text
+    work(client)
+    report = client.get(f"/api/sync/reconciliations/{started.json()['id']}", headers=a.admin.bearer)
+    assert report.status_code == 200, report.text
+    return report.json()
+
+
+def drift_of(report: dict[str, Any]) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {"missing": set(), "extra": set(), "different": set()}
+    for item in report["items"]:
+        out[item["kind"]].add(item["label"])
+    return out
+
+
+def on_partner(remote: Served, tenant: TenantWorld, change: Any) -> Any:
+    """Something done to the partner's own database, in its workspace (what no API of it does)."""
+    from portal.db.context import tenant_context
+
+    async def run(db: Database) -> Any:
+        async with db.session(tenant_context(uuid.UUID(tenant.tenant_id), channel="system")) as session:
+            return await change(session)
+
+    return run_with_database(remote.client.app.state.services.settings, run)
+
+
+def extra_mapping(remote: Served, north: TenantWorld, pairing_id: str, local_id: str, peer_id: str) -> None:
+    """A record of the partner's mapped under the rule standing for the manufacturer's, for a record the
+    manufacturer does not have: what the partner's side holds and the manufacturer no longer sends."""
+    from sync.crosstenant.models import SyncMapping, SyncRule
+
+    async def add(session: Any) -> None:
+        standing = (await session.scalars(select(SyncRule).where(SyncRule.pairing_id == uuid.UUID(pairing_id)))).one()
+        session.add(
+            SyncMapping(
+                rule_id=standing.id,
+                object="ordering.product",
+                local_id=uuid.UUID(local_id),
+                peer_tenant_id=uuid.UUID(north.tenant_id),
+                peer_id=uuid.UUID(peer_id),
+                version=utcnow(),
+                sent={},
+                written={},
+                withdrawn=False,
+            )
+        )
+
+    on_partner(remote, north, add)
+
+
+def test_reconciliation_across_deployments_reports_the_partners_drift_and_repairs_it(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    from sqlalchemy import delete
+
+    from apps.ordering.models.catalog import Product
+
+    a, b = world.a, world.b
+    north = partner_workspace(remote, "north")
+    link_id, _here, there = pair(client, upstream, remote, a, north)
+    renamed, kept, deleted = (new_product(client, a, description="Acme's text") for _ in range(3))
+    rule = client.post(
+        "/api/sync/rules",
+        headers=a.admin.bearer,
+        json={
+            "link_id": link_id,
+            "object": "ordering.product",
+            "name": "Catalog over there",
+            "policies": {"description": "downstream"},
+        },
+    )
+    assert rule.status_code == 201, rule.text
+    rule_id = rule.json()["id"]
+    assert client.post(f"/api/sync/rules/{rule_id}/activate", headers=a.admin.bearer).status_code == 202
+    work(client)
+    clean = reconcile_paired(client, a, rule_id)
+    first = clean["reconciliation"]
+    assert first["status"] == "done", (first["error_code"], first["error"])
+    assert first["drift"] == 0 and first["compared"] >= 3, first
+
+    # drift made on the partner's side: a name changed (upstream wins), a description changed (the partner
+    # keeps it: not drift), a mapped product deleted, and two of its own products mapped to records the
+    # manufacturer does not have (one within the range of its records, one beyond the last)
+    mine = products(remote, north, renamed["sku"])[0]
+    changed = remote.client.patch(
+        f"/api/ordering/products/{mine['id']}", headers=north.admin.bearer, json={"name": "North's name"}
+    )
+    assert changed.status_code == 200, changed.text
+    theirs = products(remote, north, kept["sku"])[0]
+    changed = remote.client.patch(
+        f"/api/ordering/products/{theirs['id']}", headers=north.admin.bearer, json={"description": "North's text"}
+    )
+    assert changed.status_code == 200, changed.text
+    gone = products(remote, north, deleted["sku"])[0]
+
+    async def delete_copy(session: Any) -> None:
+        await session.execute(delete(Product).where(Product.id == uuid.UUID(gone["id"])))
+
+    on_partner(remote, north, delete_copy)
+    own_first, own_last = new_product(remote.client, north), new_product(remote.client, north)
+    extra_mapping(remote, north, there["id"], "00000000-0000-4000-8000-000000000001", own_first["id"])
+    extra_mapping(remote, north, there["id"], "ffffffff-ffff-4fff-bfff-ffffffffffff", own_last["id"])
+
+    report = reconcile_paired(client, a, rule_id)
+    run = report["reconciliation"]
+    assert run["status"] == "done" and run["percent"] == 100, run
+    assert drift_of(report) == {
+        "missing": {deleted["sku"]},
+        "extra": {own_first["sku"], own_last["sku"]},
+        "different": {renamed["sku"]},
+    }, report
+    differing = [i["fields"] for i in report["items"] if i["kind"] == "different"]
+    assert differing == [[{"field": "name", "expected": renamed["name"], "actual": "North's name"}]]
+    sheet = client.get(f"/api/sync/reconciliations/{run['id']}/export.xlsx", headers=a.admin.bearer)
+    assert sheet.status_code == 200 and sheet.content[:2] == b"PK", sheet.text
+    act_as(client, a.admin.cookie)
+    page = client.get(f"/console/sync/reconciliations/{run['id']}")
+    assert_readable_page(page, 200, "North&#39;s name")
+    assert "Compare both sides now" in client.get(f"/console/sync/rules/{rule_id}").text
+    # tenant B finds none of it
+    assert client.get(f"/api/sync/reconciliations/{run['id']}", headers=b.admin.bearer).status_code == 404
+
+    # repair: the manufacturer's records sent again on the pairing's line, applied there by the policy
+    repaired = client.post(f"/api/sync/reconciliations/{run['id']}/repair", headers=a.admin.bearer)
+    assert repaired.status_code == 202 and repaired.json()["repaired"] == 4, repaired.text
+    work(client)
+    assert products(remote, north, renamed["sku"])[0]["name"] == renamed["name"]
+    assert products(remote, north, kept["sku"])[0]["description"] == "North's text"
+    assert len(products(remote, north, deleted["sku"])) == 1
+    assert products(remote, north, own_first["sku"])[0]["listed"] is False
+    assert products(remote, north, own_last["sku"])[0]["listed"] is False
+    after = reconcile_paired(client, a, rule_id)
+    assert after["reconciliation"]["status"] == "done" and after["reconciliation"]["drift"] == 0, after
+    assert after["reconciliation"]["compared"] == clean["reconciliation"]["compared"]
+
+
+def _digest_request(
+    secret: str, pairing: str, document: dict[str, Any], at: int | None = None, event: str | None = None
+) -> tuple[bytes, dict[str, str]]:
+    event = event or str(uuid.uuid4())
+    body = wire.encode({"kind": "digests", "event": event, "pairing": pairing, "nonce": uuid.uuid4().hex, **document})
+    headers = {
+        "Content-Type": "application/json",
+        wire.PAIRING_HEADER: pairing,
+        signing.EVENT_ID_HEADER: event,
+        signing.SIGNATURE_HEADER: signing.signature_header([secret], body, at),
+    }
+    return body, headers
+
+
+def test_the_digests_endpoint_refuses_what_a_paired_deployment_did_not_sign_and_tells_nothing_of_others(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a = world.a
+    north, south = partner_workspace(remote, "north"), partner_workspace(remote, "south")
+    north_link, north_here, north_there = pair(client, upstream, remote, a, north)
+    south_link, _south_here, south_there = pair(client, upstream, remote, a, south)
+    made = new_product(client, a)
+    north_rule, south_rule = catalog_rule(client, a, north_link), catalog_rule(client, a, south_link)
+    work(client)
+    secret = _upstream_secret(client, north_here["id"])
+    fields = ["sku", "name"]
+
+    def ask(document: dict[str, Any], **kw: Any) -> Any:
+        body, headers = _digest_request(secret, north_there["id"], document, **kw)
+        return remote.client.post("/api/sync/inbound/digests", content=body, headers=headers)
+
+    mine = {"rule": north_rule["id"], "object": "ordering.product", "fields": fields}
+    good = ask(mine)
+    assert good.status_code == 200, good.text
+    assert made["id"] in [e["id"] for e in good.json()["entries"]] and good.json()["next"] is None
+
+    # signed with another secret, too late, for an unknown pairing, tampered, or replayed: refused
+    body, headers = _digest_request("pssec_not-the-secret", north_there["id"], mine)
+    wrong = remote.client.post("/api/sync/inbound/digests", content=body, headers=headers)
+    assert wrong.status_code == 401 and wrong.json()["code"] == "bad_signature", wrong.text
+    expired = ask(mine, at=int(time.time()) - 3600)
+    assert expired.status_code == 401 and expired.json()["code"] == "expired_signature", expired.text
+    body, headers = _digest_request(secret, str(uuid.uuid4()), mine)
+    unknown = remote.client.post("/api/sync/inbound/digests", content=body, headers=headers)
+    assert unknown.status_code == 401 and unknown.json()["code"] == "not_paired", unknown.text
+    body, headers = _digest_request(secret, north_there["id"], mine)
+    tampered = remote.client.post(
+        "/api/sync/inbound/digests", content=body.replace(b'"name"', b'"unit"'), headers=headers
+    )
+    assert tampered.status_code == 401, tampered.text
+    first = remote.client.post("/api/sync/inbound/digests", content=body, headers=headers)
+    assert first.status_code == 200, first.text
+    replayed = remote.client.post("/api/sync/inbound/digests", content=body, headers=headers)
+    assert replayed.status_code == 409 and replayed.json()["code"] == "replayed", replayed.text
+    # north's pairing, signed with north's secret, naming south's pairing: not north's to speak for
+    body, headers = _digest_request(secret, south_there["id"], mine)
+    crossed = remote.client.post("/api/sync/inbound/digests", content=body, headers=headers)
+    assert crossed.status_code == 401 and crossed.json()["code"] == "bad_signature", crossed.text
+
+    # another pairing's rule answers as an unknown one: nothing of south's records or workspace
+    others = ask({**mine, "rule": south_rule["id"]})
+    nothing = ask({**mine, "rule": str(uuid.uuid4())})
+    assert others.status_code == nothing.status_code == 404, others.text
+    assert others.json()["code"] == nothing.json()["code"] == "no_such_rule"
+    assert others.json()["detail"] == nothing.json()["detail"]
+    for leaked in (made["id"], made["sku"], south.tenant_id, south.name, south_there["id"]):
+        assert leaked not in others.text
+    # a field the object has not, a page too large, values of too many records: refused with the field
+    assert ask({**mine, "fields": ["sku", "secret"]}).status_code == 422
+    assert ask({**mine, "limit": 10**6}).json()["errors"][0]["field"] == "limit"
+    values_body = wire.encode(
+        {
+            "kind": "values",
+            "event": (event := str(uuid.uuid4())),
+            "pairing": north_there["id"],
+            "nonce": "n",
+            **mine,
+            "ids": [str(uuid.uuid4()) for _ in range(201)],
+        }
+    )
+    too_many = remote.client.post(
+        "/api/sync/inbound/digests",
+        content=values_body,
+        headers={
+            "Content-Type": "application/json",
+            wire.PAIRING_HEADER: north_there["id"],
+            signing.EVENT_ID_HEADER: event,
+            signing.SIGNATURE_HEADER: signing.signature_header([secret], values_body),
+        },
+    )
+    assert too_many.status_code == 422 and too_many.json()["errors"][0]["field"] == "ids", too_many.text
+    # nothing was changed by any of it
+    assert len(products(remote, north, made["sku"])) == 1
+
+    # once unpaired there, even a well-signed question is refused
+    assert (
+        remote.client.post(f"/api/sync/peers/{north_there['id']}/unpair", headers=north.admin.bearer).status_code == 200
+    )
+    after = ask(mine)
+    assert after.status_code == 401 and after.json()["code"] == "not_paired", after.text
+
+
+def test_a_run_while_the_partners_deployment_is_down_fails_with_the_reason_and_the_daily_job_goes_on(
     client: TestClient, world: World, upstream: Served, remote: Served
 ) -> None:
     from sync.crosstenant.reconcile import RECONCILE_JOB
@@ -682,20 +922,86 @@ def test_reconciliation_compares_rules_of_one_deployment_and_leaves_paired_ones_
     _local, local_link = connect_workspace(client, a, "local")
     local = active_rule(client, world, local_link)
 
-    # asked for: refused with a reason, and no run made; the rule's page offers none
-    refused = client.post(f"/api/sync/rules/{paired['id']}/reconcile", headers=a.admin.bearer)
-    assert refused.status_code == 409 and refused.json()["code"] == "not_reconcilable", refused.text
-    assert "another deployment" in refused.json()["detail"]
-    assert client.get(f"/api/sync/rules/{paired['id']}/reconciliations", headers=a.admin.bearer).json() == []
-    act_as(client, a.admin.cookie)
-    page = client.get(f"/console/sync/rules/{paired['id']}")
-    assert_readable_page(page, 200, "Catalog over there")
-    assert "Compare both sides now" not in page.text
-    assert "Compare both sides now" in client.get(f"/console/sync/rules/{local['id']}").text
+    remote.stop()
+    try:
+        report = reconcile_paired(client, a, paired["id"])
+        run = report["reconciliation"]
+        assert run["status"] == "failed" and run["error_code"] == "peer_unreachable", run
+        assert remote.url in run["error"], run
+        act_as(client, a.admin.cookie)
+        page = client.get(f"/console/sync/reconciliations/{run['id']}")
+        assert_readable_page(page, 200, "deployment did not answer")
+        assert "could not connect" in page.text
+        # the daily job asks for both rules' runs; the paired one fails, the other is carried out
+        assert client.blocking_portal.call(RECONCILE_JOB.run, client.app.state.services) >= 2
+        work(client)
+    finally:
+        remote.start()
+    runs = client.get(f"/api/sync/rules/{paired['id']}/reconciliations", headers=a.admin.bearer).json()
+    assert [(r["trigger"], r["status"]) for r in runs] == [("scheduled", "failed"), ("manual", "failed")], runs
+    local_runs = client.get(f"/api/sync/rules/{local['id']}/reconciliations", headers=a.admin.bearer).json()
+    assert [(r["trigger"], r["status"]) for r in local_runs] == [("scheduled", "done")], local_runs
+    # with the partner's deployment back, a run agrees
+    again = reconcile_paired(client, a, paired["id"])
+    assert again["reconciliation"]["status"] == "done" and again["reconciliation"]["drift"] == 0, again
 
-    # the daily job leaves the paired rule out and still asks for a run of the rule of this deployment
-    assert client.blocking_portal.call(RECONCILE_JOB.run, client.app.state.services) >= 1
-    assert client.get(f"/api/sync/rules/{paired['id']}/reconciliations", headers=a.admin.bearer).json() == []
-    runs = client.get(f"/api/sync/rules/{local['id']}/reconciliations", headers=a.admin.bearer).json()
-    assert [r["trigger"] for r in runs] == ["scheduled"]
+
+def test_pairing_the_same_partner_again_carries_its_rules_over(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    a, b = world.a, world.b
+    north = partner_workspace(remote, "north")
+    link_id, here, _there = pair(client, upstream, remote, a, north)
+    made = new_product(client, a)
+    rule = catalog_rule(client, a, link_id)
     work(client)
+    assert len(products(remote, north, made["sku"])) == 1
+
+    # unpaired; a change meanwhile is not sent
+    unpaired = client.post(f"/api/sync/peers/{here['id']}/unpair", headers=a.admin.bearer)
+    assert unpaired.status_code == 200, unpaired.text
+    work(client)
+    assert [p["status"] for p in remote.client.get("/api/sync/peers", headers=north.admin.bearer).json()] == [
+        "unpaired"
+    ]
+    renamed = client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"name": "Meanwhile"})
+    assert renamed.status_code == 200, renamed.text
+    work(client)
+    assert products(remote, north, made["sku"])[0]["name"] == made["name"]
+
+    # the same partner pairs again: the rule travels through the new pairing and catches up, the copy
+    # made before is updated (not met as a clash, not made twice)
+    code = client.post("/api/sync/peer-codes", headers=a.admin.bearer, json={"link_id": link_id})
+    assert code.status_code == 201, code.text
+    again = remote.client.post(
+        "/api/sync/peers", headers=north.admin.bearer, json={"upstream_url": upstream.url, "code": code.json()["code"]}
+    )
+    assert again.status_code == 201, again.text
+    new_here = next(
+        p
+        for p in client.get("/api/sync/peers", headers=a.admin.bearer).json()
+        if p["link_id"] == link_id and p["status"] == "active"
+    )
+    detail = client.get(f"/api/sync/rules/{rule['id']}", headers=a.admin.bearer).json()
+    assert detail["rule"]["pairing_id"] == new_here["id"] != here["id"], detail
+    work(client)
+    copies = products(remote, north, made["sku"])
+    assert len(copies) == 1 and copies[0]["name"] == "Meanwhile", copies
+    later = client.patch(f"/api/ordering/products/{made['id']}", headers=a.admin.bearer, json={"name": "Later"})
+    assert later.status_code == 200, later.text
+    work(client)
+    assert products(remote, north, made["sku"])[0]["name"] == "Later"
+    audit = client.get("/api/audit", headers=a.admin.bearer, params={"object_id": rule["id"]}).json()
+    carried = [e for e in audit if e["action"] == "sync.carried"]
+    assert len(carried) == 1 and carried[0]["after"]["from"] == here["id"], carried
+    assert carried[0]["after"]["to"] == new_here["id"]
+    theirs = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": again.json()["id"]})
+    assert "sync.carried" in {e["action"] for e in theirs.json()}, theirs.text
+    # the partner's conflict-free catalog: no clash was recorded on the rule
+    assert "sync.key_clash" not in {e["action"] for e in audit}
+    # and a reconciliation through the new pairing agrees
+    report = reconcile_paired(client, a, rule["id"])
+    assert report["reconciliation"]["status"] == "done" and report["reconciliation"]["drift"] == 0, report
+    # tenant B sees none of it
+    assert client.get(f"/api/sync/rules/{rule['id']}", headers=b.admin.bearer).status_code == 404
+    assert client.get("/api/audit", headers=b.admin.bearer, params={"object_id": rule["id"]}).json() == []
