@@ -55,6 +55,7 @@ from sync.crosstenant.models import (
     flowing,
 )
 from sync.crosstenant.objects import SyncObject, handed, sync_objects
+from sync.peers.models import SyncPeer
 
 if TYPE_CHECKING:
     from portal.services import Services
@@ -389,7 +390,14 @@ async def _daily(services: Services) -> int:
         found = (
             await session.execute(
                 select(SyncRule.tenant_id, SyncRule.id)
-                .where(flowing(), SyncRule.link_id.is_not(None), SyncRule.object.in_(names))
+                .where(
+                    flowing(),
+                    SyncRule.link_id.is_not(None),
+                    SyncRule.object.in_(names),
+                    # a paired deployment's rule while its pairing is active (an unpaired one has no one to ask)
+                    SyncRule.pairing_id.is_(None)
+                    | SyncRule.pairing_id.in_(select(SyncPeer.id).where(SyncPeer.status == "active")),
+                )
                 .order_by(SyncRule.tenant_id, SyncRule.id)
             )
         ).all()
