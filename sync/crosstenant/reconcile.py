@@ -21,7 +21,8 @@ policy names (sync.crosstenant.apply, with those fields counted as changed upstr
 event. A second run after the workers have applied them finds no drift.
 
 The partner's side is read through `peer_values` only: the partner's rows as the object gives them, by
-the ids the mapping table holds."""
+the ids the mapping table holds. A rule sending to a paired deployment is compared with that deployment
+by the "peers" subscriber instead (sync.peers.reconcile), with the same runs, drift and repair."""
 
 from __future__ import annotations
 
