@@ -21,7 +21,8 @@ policy names (sync.crosstenant.apply, with those fields counted as changed upstr
 event. A second run after the workers have applied them finds no drift.
 
 The partner's side is read through `peer_values` only: the partner's rows as the object gives them, by
-the ids the mapping table holds."""
+the ids the mapping table holds. A rule sending to a paired deployment is compared with that deployment
+by the "peers" subscriber instead (sync.peers.reconcile), with the same runs, drift and repair."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ from sync.crosstenant.models import (
     flowing,
 )
 from sync.crosstenant.objects import SyncObject, handed, sync_objects
+from sync.peers.models import SyncPeer
 
 if TYPE_CHECKING:
     from portal.services import Services
@@ -389,7 +391,14 @@ async def _daily(services: Services) -> int:
         found = (
             await session.execute(
                 select(SyncRule.tenant_id, SyncRule.id)
-                .where(flowing(), SyncRule.link_id.is_not(None), SyncRule.object.in_(names))
+                .where(
+                    flowing(),
+                    SyncRule.link_id.is_not(None),
+                    SyncRule.object.in_(names),
+                    # a paired deployment's rule while its pairing is active (an unpaired one has no one to ask)
+                    SyncRule.pairing_id.is_(None)
+                    | SyncRule.pairing_id.in_(select(SyncPeer.id).where(SyncPeer.status == "active")),
+                )
                 .order_by(SyncRule.tenant_id, SyncRule.id)
             )
         ).all()

@@ -98,13 +98,14 @@ async def deliver_to(services: Services, event: Event, key: str) -> None:
             await _contact(services, event.tenant_id, pairing_id, result)
             raise PeerUnavailable(f"{target.url}: {result.error}"[:1900])
         return  # taken, or refused because the peer no longer knows the pairing: either way it is over
+    if event.event_type == RECONCILE_REQUESTED:
+        # carried out even when the pairing is no longer active: the run then fails, saying so
+        await reconcile.carry_out(services, event.tenant_id, uuid.UUID(str(event.payload["reconciliation"])), target)
+        return
     if not active:
         return
     if event.event_type == BACKFILL_REQUESTED:
         await _backfill(services, event, target, uuid.UUID(str(event.payload["backfill"])))
-        return
-    if event.event_type == RECONCILE_REQUESTED:
-        await reconcile.carry_out(services, event.tenant_id, uuid.UUID(str(event.payload["reconciliation"])), target)
         return
     if event.event_type == REPAIR_REQUESTED:
         await _repair(services, event, target)

@@ -915,7 +915,7 @@ def test_a_run_while_the_partners_deployment_is_down_fails_with_the_reason_and_t
 
     a = world.a
     north = partner_workspace(remote, "north")
-    link_id, _here, _there = pair(client, upstream, remote, a, north)
+    link_id, _here, there = pair(client, upstream, remote, a, north)
     new_product(client, a)
     paired = catalog_rule(client, a, link_id)
     work(client)
@@ -944,6 +944,16 @@ def test_a_run_while_the_partners_deployment_is_down_fails_with_the_reason_and_t
     # with the partner's deployment back, a run agrees
     again = reconcile_paired(client, a, paired["id"])
     assert again["reconciliation"]["status"] == "done" and again["reconciliation"]["drift"] == 0, again
+
+    # unpaired: a run is refused (there is no one to ask), and the daily job leaves the rule out
+    unpaired = remote.client.post(f"/api/sync/peers/{there['id']}/unpair", headers=north.admin.bearer)
+    assert unpaired.status_code == 200, unpaired.text
+    work(remote.client)
+    refused = client.post(f"/api/sync/rules/{paired['id']}/reconcile", headers=a.admin.bearer)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "not_connected", refused.text
+    client.blocking_portal.call(RECONCILE_JOB.run, client.app.state.services)
+    work(client)
+    assert len(client.get(f"/api/sync/rules/{paired['id']}/reconciliations", headers=a.admin.bearer).json()) == 3
 
 
 def test_pairing_the_same_partner_again_carries_its_rules_over(
