@@ -38,7 +38,9 @@ component = Component(
     template_dir=HERE / "templates",
     home_widgets=WIDGETS,
     template_globals={**TEMPLATE_GLOBALS, **approvals.TEMPLATE_GLOBALS},
-    # the approvals engine (roles/approvals): notices to approvers when a step becomes theirs
+    # the approvals engine (roles/approvals): notices to approvers when a step becomes theirs, and to who
+    # edits flows when a waiting step's person can no longer take it
     notification_kinds=approvals.NOTIFICATION_KINDS,
     subscribers=approvals.NOTICE_SUBSCRIBERS,
+    jobs=approvals.JOBS,
 )

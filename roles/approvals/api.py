@@ -105,6 +105,10 @@ class StepIn(Strict):
     active: bool = True
 
 
+class ReassignIn(Strict):
+    user_id: uuid.UUID  # an active staff member whose roles grant the kind's permission
+
+
 class DelegationIn(Strict):
     delegate_id: uuid.UUID
     starts_on: date
@@ -172,6 +176,8 @@ class DetailOut(ItemOut, kw_only=True):
     all_steps: list[StepOut]
     timeline: list[TimelineOut]
     may_take: bool
+    # the caller edits flows and the step waits: they may give it to another person (POST …/reassign)
+    may_reassign: bool
 
 
 class ItemPage(Out, kw_only=True):
@@ -179,6 +185,14 @@ class ItemPage(Out, kw_only=True):
     total: int
     limit: int
     offset: int
+
+
+class ReassignedOut(Out, kw_only=True):
+    id: uuid.UUID
+    request_id: uuid.UUID
+    step: int
+    user_id: uuid.UUID
+    user_name: str
 
 
 class DecisionOut(Out, kw_only=True):
@@ -325,6 +339,26 @@ class ApprovalsController(Controller):
         """Reject at this step: the request ends (some kinds, orders among them, need a comment saying why)."""
         decision = await approvals.decide(approval_id, "reject", data.comment if data else None)
         return _decision_out(decision)
+
+    @post("/{approval_id:uuid}/reassign", opt=requires(FLOWS, "update", problems=(404, 409)), status_code=200)
+    async def reassign(
+        self, approval_id: FromPath[uuid.UUID], data: JSONBody[ReassignIn], approvals: ApprovalsDep
+    ) -> ReassignedOut:
+        """Give a waiting step (stranded or not) to another person: who edits flows does it, for
+        someone whose roles grant the kind's permission (422 on `user_id` naming it otherwise). The
+        step becomes theirs alone; they are notified when it is the one waiting. 409 once decided.
+        Audited (`reassign_step`)."""
+        step = await approvals.reassign(approval_id, data.user_id)
+        return typed(
+            {
+                "id": step.id,
+                "request_id": step.request_id,
+                "step": step.step,
+                "user_id": data.user_id,
+                "user_name": await approvals.person_name(data.user_id),
+            },
+            ReassignedOut,
+        )
 
     @post("/{approval_id:uuid}/comments", opt=STAFF)
     async def comment(

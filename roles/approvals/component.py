@@ -13,7 +13,7 @@ from portal.services import Services
 from portal.ui.checks import can
 from roles.approvals.api import CONTROLLERS, FLOWS, KINDS_EXTENSION
 from roles.approvals.kinds import ApprovalKinds
-from roles.approvals.notices import KINDS, SUBSCRIBERS
+from roles.approvals.notices import KINDS, STRANDED, SUBSCRIBERS
 from roles.approvals.pages import PAGES
 
 MODEL_MODULES = ("roles.approvals.models",)
@@ -21,6 +21,7 @@ OBJECTS = (ProtectedObject(FLOWS, N_("Approval flows"), ("read", "update")),)
 ROUTES = [*CONTROLLERS, *PAGES]
 NOTIFICATION_KINDS = KINDS
 NOTICE_SUBSCRIBERS = SUBSCRIBERS
+JOBS = (STRANDED,)
 
 
 def setup(services: Services) -> None:

@@ -378,6 +378,9 @@ class Approvals:
             N_("Step %(step)s of this approval is for the role %(role)s"), step=step.step, role=step.role_key
         )
 
+    async def person_name(self, user_id: uuid.UUID) -> str:
+        return await self._name(user_id)
+
     async def _name(self, user_id: uuid.UUID) -> str:
         return await self.session.scalar(select(InternalUser.display_name).where(InternalUser.id == user_id)) or ""
 
@@ -508,6 +511,68 @@ class Approvals:
             publish(self.session, "approval.approved", AGGREGATE, request.id, _payload(request, current.step))
             await kind.approved(decision)
         return decision
+
+    # --- reassigning ---
+
+    async def approvers(self, kind: ApprovalKind) -> list[tuple[uuid.UUID, str]]:
+        """The active staff whose roles grant the kind's permission: whom a step may be given to."""
+        rows = list(
+            await self.session.execute(
+                select(InternalUser.id, InternalUser.display_name)
+                .where(InternalUser.status == "active")
+                .order_by(InternalUser.display_name, InternalUser.id)
+            )
+        )
+        missing = await lacking(
+            self.session, self.policy, self.actor.tenant_id, [u for u, _n in rows], [kind.permission]
+        )
+        return [(user_id, name) for user_id, name in rows if not missing[user_id]]
+
+    async def reassign(self, step_id: uuid.UUID, user_id: uuid.UUID) -> ApprovalRequestStep:
+        """Give a pending step (stranded or not) to another person who can take it: only who edits flows
+        may; the person must be active staff whose roles grant the kind's permission (422 on `user_id`
+        naming it). The step becomes theirs alone (its role, if any, no longer applies); audited
+        (`reassign_step`) and published (`approval.reassigned`), which notifies them when it is the
+        step waiting now."""
+        if not self.may_rescue():
+            raise PermissionDenied(N_("You may not reassign approval steps"))
+        step = await self.session.scalar(select(ApprovalRequestStep).where(ApprovalRequestStep.id == step_id))
+        request = None
+        if step is not None:
+            request = await self.session.scalar(
+                select(ApprovalRequest).where(ApprovalRequest.id == step.request_id).with_for_update()
+            )
+        if step is None or request is None or request.kind not in self.kinds:
+            raise NotFound(N_("No such approval"))
+        await self.session.refresh(step, with_for_update=True)
+        if request.status != "pending" or step.status != "pending":
+            raise StepTaken(N_("This approval step was already decided"))
+        kind = self.kinds[request.kind]
+        if (await lacking(self.session, self.policy, self.actor.tenant_id, [user_id], [kind.permission]))[user_id]:
+            raise ValidationFailed.single(
+                "user_id",
+                N_("This person cannot approve: their roles lack the permission %(permission)s"),
+                "not_allowed",
+                permission=permission_text(kind.permission),
+            )
+        before = {"user_id": step.user_id, "role_key": step.role_key}
+        step.user_id, step.role_key = user_id, None
+        record_action(
+            self.session,
+            request,
+            "reassign_step",
+            {
+                "kind": request.kind,
+                "subject_id": request.subject_id,
+                "step": step.step,
+                "from_user_id": before["user_id"],
+                "from_role": before["role_key"],
+                "to_user_id": user_id,
+            },
+        )
+        await self.session.flush()
+        publish(self.session, "approval.reassigned", AGGREGATE, request.id, _payload(request, step.step))
+        return step
 
     # --- comments ---
 
@@ -711,6 +776,7 @@ class Approvals:
                 for e in events
             ),
         ]
+        item["may_reassign"] = self.may_rescue() and request.status == "pending" and step.status == "pending"
         item["may_take"] = False
         if request.status == "pending" and step.step == request.current_step:
             try:

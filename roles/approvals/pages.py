@@ -56,6 +56,7 @@ DONE = {
     "deleted": N_("The flow is deleted."),
     "step_added": N_("The step is added."),
     "step_deleted": N_("The step is deleted."),
+    "reassigned": N_("The step is given to its new approver."),
 }
 FLOW_FIELDS = ("kind", "name", "position", "min_amount", "partner_type_id", "tier_id", "region_id", "active")
 STEP_FIELDS = ("name", "step", "role_key", "user_id", "min_amount", "partner_type_id", "tier_id", "region_id")
@@ -149,14 +150,20 @@ async def _item_page(
     done: str | None = None,
     refusal: str | None = None,
     comment: str = "",
+    reassign_to: str = "",
+    errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Template:
     item = await approvals.detail(approval_id)
+    approvers = await approvals.approvers(approvals.kinds[item["kind"]]) if item["may_reassign"] else []
     return Template(
         "console/approvals/item.html",
         context={
             **_helpers(),
             "item": item,
+            "approvers": [(str(u), n) for u, n in approvers],
+            "reassign_to": reassign_to,
+            "errors": errors or {},
             "approver_of": await _approver_namer(db),
             "done": gettext(DONE[done]) if done in DONE else None,
             "refusal": refusal,
@@ -209,6 +216,27 @@ async def comment_page(approval_id: FromPath[uuid.UUID], data: Form, db: DB, app
             db, approvals, approval_id, refusal=refusal_of(error), comment=comment, status_code=error.status
         )
     return Redirect(f"{QUEUE}/{approval_id}?done=commented")
+
+
+@post(f"{QUEUE}/{{approval_id:uuid}}/reassign", opt=requires(FLOWS, "update"), include_in_schema=False)
+async def reassign_page(approval_id: FromPath[uuid.UUID], data: Form, db: DB, approvals: ApprovalsDep) -> Any:
+    chosen = str(data.get("user_id") or "")
+    try:
+        async with db.begin_nested():
+            try:
+                user_id = uuid.UUID(chosen)
+            except ValueError:
+                raise ValidationFailed.single("user_id", N_("Choose a person"), "required") from None
+            await approvals.reassign(approval_id, user_id)
+    except ValidationFailed as error:
+        return await _item_page(
+            db, approvals, approval_id, reassign_to=chosen, errors=field_errors(error), status_code=422
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        return await _item_page(db, approvals, approval_id, refusal=refusal_of(error), status_code=error.status)
+    return Redirect(f"{QUEUE}/{approval_id}?done=reassigned")
 
 
 @post(f"{QUEUE}/delegations", opt=STAFF, include_in_schema=False)
@@ -422,6 +450,7 @@ PAGES: list[Any] = [
             item_page,
             _decide("approve"),
             _decide("reject"),
+            reassign_page,
             comment_page,
         ],
         dependencies=DEPENDENCIES,

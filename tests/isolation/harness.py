@@ -140,6 +140,9 @@ SAMPLE_BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/api/approvals/flows/{flow_id:uuid}"): {"name": "Intruded"},
     ("POST", "/api/approvals/flows/{flow_id:uuid}/steps"): {"name": "Intruder"},
     ("POST", "/api/approvals/{approval_id:uuid}/comments"): {"comment": "Intruder"},
+    # the step is looked up before the person: whoever it names, another tenant's step is not found
+    ("POST", "/api/approvals/{approval_id:uuid}/reassign"): {"user_id": "01a24411-0000-7000-8000-000000000000"},
+    ("POST", "/console/approvals/{approval_id:uuid}/reassign"): {"user_id": "01a24411-0000-7000-8000-000000000000"},
     ("PATCH", "/api/users/{user_id:uuid}"): {"display_name": "Intruder", "status": "disabled"},
     ("POST", "/api/users"): {"email": "intruder@x.example", "display_name": "I", "password": "intruder password"},
     ("POST", "/console/users/{user_id:uuid}/status"): {"status": "disabled"},

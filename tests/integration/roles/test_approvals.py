@@ -6,6 +6,7 @@ and (PostgreSQL) two approvers taking one step at once."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from portal.db.context import tenant_context
 from portal.db.engine import Database
 from portal.notifications.models import Notification
+from roles.approvals.notices import stranded_steps
 from tests.db import run_with_database
 from tests.integration.apps.test_leads import agent
 from tests.integration.ordering.support import build_shop, place
@@ -548,3 +550,114 @@ def test_a_step_its_person_can_no_longer_take_is_taken_by_who_edits_flows(client
     assert rejected.status_code == 200, rejected.text
     detail = ok(call(client, admin, "GET", f"{API}/{items[dropped['id']]['id']}"))
     assert detail["request_status"] == "rejected" and detail["all_steps"][1]["on_behalf_of"] == name
+
+
+def stranded_notices(app: Litestar, tenant_id: str) -> list[tuple[str, str]]:
+    """(recipient, title) of every notice of a stranded step in the tenant."""
+
+    async def read(db: Database) -> list[tuple[str, str]]:
+        async with db.session(tenant_context(uuid.UUID(tenant_id), channel="cli")) as session:
+            rows = await session.execute(
+                select(Notification.recipient_id, Notification.params).where(
+                    Notification.kind == "approvals.step_stranded"
+                )
+            )
+            return [(str(r), str(p["title"])) for r, p in rows]
+
+    return run_with_database(app.state.services.settings, read)
+
+
+def run_stranded_job(app: Litestar) -> int:
+    services = app.state.services
+
+    async def work(db: Database) -> int:
+        own = copy.copy(services)
+        own.db = db
+        return await stranded_steps(own)
+
+    return run_with_database(services.settings, work)
+
+
+def test_a_stranded_step_is_told_to_who_edits_flows_and_any_waiting_step_can_be_reassigned(
+    app: Litestar, client: TestClient, world: World
+) -> None:
+    shop = build_shop(client, world)
+    admin = world.a.admin
+    flow = order_flow(client, world)
+    desk = person(client, world, "desk", "order_desk")
+    helper = person(client, world, "helper", "order_desk")
+    step = {"step": 2, "name": "Desk check", "user_id": desk.user_id}
+    ok(call(client, admin, "POST", f"{API}/flows/{flow['id']}/steps", json=step), 201)
+    first, second = (ok(place(client, world.x.admin, [(shop.pump, 1)]), 201) for _n in range(2))
+    for order in (first, second):
+        item = next(i for i in queue(client, helper) if i["subject_id"] == order["id"])
+        ok(call(client, helper, "POST", f"{API}/{item['id']}/approve"))
+    assert background_jobs_ended(client)
+    assert stranded_notices(app, world.a.tenant_id) == []  # the desk may still take it: nothing to tell
+
+    # the desk loses the permission: the job tells the administrator (who edits flows) once per step
+    ok(call(client, admin, "PATCH", f"/api/users/{desk.user_id}", json={"roles": ["service_manager"]}))
+    assert run_stranded_job(app) >= 2
+    run_stranded_job(app)
+    told = stranded_notices(app, world.a.tenant_id)
+    assert sorted(told) == sorted((admin.user_id, o["number"]) for o in (first, second)), told
+    assert stranded_notices(app, world.b.tenant_id) == []
+
+    # a step that becomes the waiting one when its person already cannot take it is told at once
+    third = ok(place(client, world.x.admin, [(shop.pump, 1)]), 201)
+    item = next(i for i in queue(client, helper) if i["subject_id"] == third["id"])
+    ok(call(client, helper, "POST", f"{API}/{item['id']}/approve"))
+    assert background_jobs_ended(client)
+    assert (admin.user_id, third["number"]) in stranded_notices(app, world.a.tenant_id)
+
+    # reassigning: only who edits flows, only to someone who can approve, never across tenants
+    items = {i["subject_id"]: i for i in queue(client, admin)}
+    stuck = items[first["id"]]
+    assert stuck["stranded"] is True
+    path = f"{API}/{stuck['id']}/reassign"
+    assert call(client, helper, "POST", path, json={"user_id": helper.user_id}).status_code == 403
+    assert call(client, world.b.admin, "POST", path, json={"user_id": world.b.admin.user_id}).status_code == 404
+    for nobody in (desk.user_id, world.b.admin.user_id, str(uuid.uuid4())):
+        refused = call(client, admin, "POST", path, json={"user_id": nobody})
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["errors"]
+        assert error["field"] == "user_id" and "ordering.order approve" in error["message"], error
+    given = ok(call(client, admin, "POST", path, json={"user_id": helper.user_id}))
+    assert given["user_id"] == helper.user_id and given["step"] == 2 and given["user_name"]
+    assert stuck["id"] not in {i["id"] for i in queue(client, admin) if i["stranded"]}
+    mine = {i["id"]: i for i in queue(client, helper)}
+    assert stuck["id"] in mine and mine[stuck["id"]]["stranded"] is False
+    assert background_jobs_ended(client)
+
+    async def waiting(db: Database) -> set[str]:
+        async with db.session(tenant_context(uuid.UUID(world.a.tenant_id), channel="cli")) as session:
+            rows = await session.scalars(
+                select(Notification.recipient_id).where(
+                    Notification.kind == "approvals.step_waiting",
+                    Notification.params["title"].as_string() == first["number"],
+                )
+            )
+            return {str(r) for r in rows}
+
+    assert helper.user_id in run_with_database(app.state.services.settings, waiting)
+    audit = ok(client.get("/api/audit", headers=admin.bearer, params={"object_id": stuck["request_id"]}))
+    reassigned = [a for a in audit if a["action"] == "reassign_step"]
+    assert reassigned and reassigned[-1]["after"]["to_user_id"] == helper.user_id, audit
+    assert ok(call(client, helper, "POST", f"{API}/{stuck['id']}/approve"))["final"] is True
+    assert call(client, admin, "POST", path, json={"user_id": helper.user_id}).status_code == 409
+
+    # the console: the item page offers the people who can approve; a refusal names the field
+    other = items[second["id"]]
+    act_as(client, admin.cookie)
+    page = client.get(f"/console/approvals/{other['id']}")
+    assert page.status_code == 200 and "Give this step to someone else" in page.text
+    assert helper.user_id in page.text
+    form_page = f"/console/approvals/{other['id']}"
+    wrong = submit(client, f"{form_page}/reassign", {"user_id": desk.user_id}, form_page=form_page)
+    assert wrong.status_code == 422 and "ordering.order approve" in wrong.text
+    done = submit(client, f"{form_page}/reassign", {"user_id": helper.user_id}, form_page=form_page)
+    assert done.status_code in (302, 303) and done.headers["location"].endswith("done=reassigned")
+    act_as(client, helper.cookie)
+    assert "Give this step to someone else" not in client.get(form_page).text
+    act_as(client, None)
+    assert other["id"] in {i["id"] for i in queue(client, helper)}
