@@ -24,7 +24,7 @@ from portal.http.context import SESSION_COOKIE, RequestContextMiddleware
 from portal.http.deps import DEPENDENCIES
 from portal.http.guard import check_routes, permission_guard
 from portal.http.headers import security_headers
-from portal.http.hosts import PartnerDomainMiddleware
+from portal.http.hosts import PartnerDomainMiddleware, page_address
 from portal.http.idempotent import PortalResponse, Replayed, check_creating_routes, replay
 from portal.http.inputs import InputCheckMiddleware
 from portal.http.kernel_routes import KERNEL_ROUTES
@@ -58,8 +58,9 @@ def template_environment(components: list[Component]) -> Environment:
     env.globals["locale_time_zone"] = lambda: timezones.check_time_zone(None, i18n.current_language())
     env.filters["when"] = timezones.when
     env.filters["day"] = timezones.day
-    # the UI kit's helpers, for every feature's pages
-    env.globals.update(label=label, setting_name=setting_name, can=can)
+    # the UI kit's helpers, for every feature's pages; a page's own address as its visitor's browser knows
+    # it (on a partner domain without /p/<slug>), for a form that comes back to it
+    env.globals.update(label=label, setting_name=setting_name, can=can, page_address=page_address)
     for component in components:
         env.globals.update(component.template_globals)
     return env

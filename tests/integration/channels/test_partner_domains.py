@@ -170,7 +170,8 @@ def test_the_portal_is_served_at_the_domain_without_its_prefix(client: TestClien
     assert client.get(f"{A_HOST}/brand.css").status_code == 200
     head, platform_head = client.head(f"{A_HOST}/login"), client.head(f"{prefix}/login")
     assert head.status_code == platform_head.status_code and head.content == b""
-    assert head.headers.get("content-length") == platform_head.headers.get("content-length")
+    # the page as the domain renders it (its language switch comes back to "/login", not "<prefix>/login")
+    assert int(head.headers["content-length"]) == int(platform_head.headers["content-length"]) - len(prefix)
     # an address of the portal before sign-in goes to the domain's sign-in and comes back
     away = client.get(f"{A_HOST}/ordering/orders", follow_redirects=False)
     assert away.status_code in (302, 303) and away.headers["location"].startswith("/login?next=")
@@ -357,3 +358,28 @@ def test_signing_in_on_the_domain_lands_on_the_page_asked_for(
     data = {"login": world.x.admin.email, "password": PASSWORD, "_csrf_token": csrf_token(client, f"{prefix}/login")}
     bare = client.post(f"{prefix}/login", data={**data, "next": "/ordering/orders"}, follow_redirects=False)
     assert bare.headers["location"] == f"{prefix}/"
+
+
+def test_switching_language_on_the_domain_comes_back_to_the_page_without_the_prefix(
+    client: TestClient, world: World
+) -> None:
+    prefix = f"/p/{world.a.slug}"
+    sign_in_on_domain(client, A_HOST, world.x.admin.email)
+    page = client.get(f"{A_HOST}/ordering/orders?status=submitted")
+    assert page.status_code == 200, page.text[:300]
+    shown = re.search(r'<input type="hidden" name="next" value="([^"]+)">', page.text)
+    assert shown and shown.group(1).replace("&amp;", "&") == "/ordering/orders?status=submitted", shown
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert token
+    switched = client.post(
+        f"{A_HOST}/lang",
+        data={"language": "zh_CN", "next": shown.group(1).replace("&amp;", "&"), "_csrf_token": token.group(1)},
+        follow_redirects=False,
+    )
+    assert switched.status_code in (302, 303) and switched.headers["location"] == "/ordering/orders?status=submitted"
+    back = client.get(f"{A_HOST}{switched.headers['location']}")
+    assert back.status_code == 200 and 'lang="zh-CN"' in back.text
+    # on the platform's own address the portal keeps its prefix
+    platform = client.get(f"{prefix}/login")
+    shown = re.search(r'<input type="hidden" name="next" value="([^"]+)">', platform.text)
+    assert shown and shown.group(1) == f"{prefix}/login", shown
