@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
@@ -32,7 +32,9 @@ from portal.http.deps import DB, CurrentActor, ServicesDep
 from portal.http.idempotent import shown_once
 from portal.i18n import N_
 from portal.identity.schemas import TokenOut
+from portal.identity.session_controllers import SessionsEndedOut
 from portal.identity.sessions import OpenedSession
+from portal.identity.signed_in import end_sessions_of
 from portal.permissions import not_delegated, public, requires
 from portal.services import Services
 
@@ -196,6 +198,15 @@ class ColleaguesController(Controller):
     ) -> MemberOut:
         membership = await people.set_colleague_status(actor, membership_id, data.status)
         return MemberOut.of(membership, await people.identity_of(membership))
+
+    @delete("/{membership_id:uuid}/sessions", opt=requires("partner.colleagues", "update"), status_code=200)
+    async def end_colleague_sessions(
+        self, membership_id: FromPath[uuid.UUID], db: DB, people: PeopleDep, actor: CurrentActor
+    ) -> SessionsEndedOut:
+        """Sign a colleague of one's own enterprise out of this workspace everywhere: every browser, app and
+        WeChat sign-in of theirs here stops at once (they may sign in again). Another enterprise's or
+        workspace's person is not found. Audited (`sign_out_all`)."""
+        return SessionsEndedOut(await end_sessions_of(db, await people.colleague(actor, membership_id)))
 
 
 PARTNER_CONTROLLERS = [PartnerAuthController, PartnerSelfController, ColleaguesController]

@@ -258,6 +258,13 @@ class People:
         credential = None if membership.status == "active" else await self.setup_link(membership)
         return membership, identity, credential
 
+    async def colleague(self, actor: Actor, membership_id: uuid.UUID) -> Membership:
+        """A person of the actor's own enterprise; anyone else's membership (another enterprise's, another
+        workspace's) is simply not found."""
+        if actor.enterprise_id is None:
+            raise NotFound(N_("No such user"))
+        return await self.get(membership_id, link_id=actor.enterprise_id, only_link=True)
+
     async def set_colleague_status(self, actor: Actor, membership_id: uuid.UUID, status: str) -> Membership:
         """An enterprise admin disables or enables someone of their own enterprise (never themselves);
         anyone else's membership is simply not found."""

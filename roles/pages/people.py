@@ -36,6 +36,7 @@ from portal.errors import (
     ValidationFailed,
 )
 from portal.http.deps import DB, CurrentActor, ServicesDep
+from portal.identity.signed_in import end_sessions_of
 from portal.permissions import requires
 from portal.services import Services
 from portal.ui.forms import Form, MultiForm, form_values
@@ -276,6 +277,20 @@ async def colleague_status_page(
 
 
 @post(
+    "/colleagues/{membership_id:uuid}/sign-out",
+    opt=requires("partner.colleagues", "update"),
+    include_in_schema=False,
+)
+async def colleague_sign_out_page(
+    membership_id: FromPath[uuid.UUID], db: DB, actor: CurrentActor, people: PeopleDep, portal: CurrentPortal
+) -> Redirect:
+    """Sign a colleague of one's own enterprise out of this workspace everywhere (they may sign in again)."""
+    membership = await people.colleague(actor, membership_id)
+    await end_sessions_of(db, membership)
+    return Redirect(portal.path("colleagues") + f"#person-{membership.id}")
+
+
+@post(
     "/colleagues/{membership_id:uuid}/roles",
     opt=requires("partner.colleagues", "update"),
     include_in_schema=False,
@@ -310,7 +325,14 @@ PEOPLE_PAGES: list[Any] = [
     # the console's pages at their full paths, with interconnect's services named once for both
     Router(path="/", route_handlers=[enterprise_page, member_roles_page], dependencies=DEPENDENCIES),
     partner_portal_router(
-        [partner_home, colleagues_page, add_colleague_page, colleague_status_page, colleague_roles_page],
+        [
+            partner_home,
+            colleagues_page,
+            add_colleague_page,
+            colleague_status_page,
+            colleague_sign_out_page,
+            colleague_roles_page,
+        ],
         dependencies=DEPENDENCIES,
     ),
 ]

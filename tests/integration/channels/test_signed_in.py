@@ -22,7 +22,7 @@ from tests.integration.channels.miniapp import Partner, bearer, invite_with_mobi
 from tests.integration.channels.oauth import application, register, sign_in_with
 from tests.integration.channels.official import link_with_password, open_in_wechat, register_official_account
 from tests.wechat import FakeWeChat
-from tests.world import PASSWORD, Credential, World, partner_login, partner_web_login, web_login
+from tests.world import PASSWORD, Credential, World, complete_setup, partner_login, partner_web_login, web_login
 
 SESSIONS = "/api/partner/sessions"
 
@@ -291,3 +291,62 @@ def test_an_admin_signs_a_staff_member_or_a_partner_out_everywhere(
     actions = [e for e in entries if e["action"] == "sign_out_all"]
     assert {e["object_type"] for e in actions} == {"internal_users", "memberships"}
     assert all(e["actor_id"] == world.a.admin.user_id for e in actions)
+
+
+def test_a_partner_admin_signs_a_colleague_out_everywhere_and_no_one_else(client: TestClient, world: World) -> None:
+    """Whoever manages the enterprise's colleagues ends every session of one of them, from the colleagues page
+    or the API; a person of another enterprise or another workspace is not found, a plain colleague may not."""
+    email = f"colleague-{uuid.uuid4().hex[:8]}@x.example"
+    invited = client.post(
+        "/api/partner/colleagues", headers=world.x.admin.bearer, json={"display_name": "Colleague", "email": email}
+    )
+    assert invited.status_code == 201, invited.text
+    complete_setup(client, invited.json()["setup_url"])
+    colleague_id = invited.json()["colleague"]["id"]
+    access, _refresh = partner_login(client, world.a.slug, email)
+    colleague = Credential(colleague_id, email, access, "")
+    browser = partner_web_login(client, world.a.slug, email)
+    path = f"/api/partner/colleagues/{colleague_id}/sessions"
+
+    # enterprise Y's admin (same workspace), another workspace's partner admin, staff, the colleague themselves
+    assert client.delete(path, headers=world.y.admin.bearer).status_code == 404
+    elsewhere = invite_with_mobile(client, world.b)
+    b_access, _ = partner_login(client, world.b.slug, elsewhere.email)
+    assert client.delete(path, headers={"Authorization": f"Bearer {b_access}"}).status_code == 404
+    assert client.delete(path, headers=world.a.admin.bearer).status_code == 403
+    assert (
+        client.delete(
+            f"/api/partner/colleagues/{world.y.admin.user_id}/sessions", headers=world.x.admin.bearer
+        ).status_code
+        == 404
+    )
+    assert client.delete(path, headers=colleague.bearer).status_code == 403
+    assert client.get("/api/partner/me", headers=colleague.bearer).status_code == 200
+
+    ended = client.delete(path, headers=world.x.admin.bearer)
+    assert ended.status_code == 200 and ended.json()["ended"] >= 2, ended.text
+    assert client.get("/api/partner/me", headers=colleague.bearer).status_code == 401
+    assert not cookie_sees_portal(client, world.a.slug, browser)
+    assert client.get("/api/partner/me", headers=world.y.admin.bearer).status_code == 200  # others untouched
+
+    # from the colleagues page: the button beside the person, then their new sign-in ends too
+    again, _ = partner_login(client, world.a.slug, email)
+    admin_cookie = partner_web_login(client, world.a.slug, world.x.admin.email)
+    client.cookies.set("portal_session", admin_cookie)
+    page = client.get(f"/p/{world.a.slug}/colleagues")
+    action = f"/p/{world.a.slug}/colleagues/{colleague_id}/sign-out"
+    assert page.status_code == 200 and action in page.text and "Sign out everywhere" in page.text
+    done = client.post(action, data={"_csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert done.status_code in (302, 303) and done.headers["location"].endswith(f"#person-{colleague_id}")
+    assert client.get("/api/partner/me", headers={"Authorization": f"Bearer {again}"}).status_code == 401
+    foreign = client.post(
+        f"/p/{world.a.slug}/colleagues/{world.y.admin.user_id}/sign-out",
+        data={"_csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert foreign.status_code == 404
+    client.cookies.clear()
+    # audited as the partner admin's action on the person
+    entries = client.get("/api/audit", headers=world.a.admin.bearer, params={"object_id": colleague_id}).json()
+    actions = [e for e in entries if e["action"] == "sign_out_all"]
+    assert len(actions) == 2 and all(e["actor_id"] == world.x.admin.user_id for e in actions), entries
