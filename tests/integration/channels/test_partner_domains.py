@@ -170,7 +170,8 @@ def test_the_portal_is_served_at_the_domain_without_its_prefix(client: TestClien
     assert client.get(f"{A_HOST}/brand.css").status_code == 200
     head, platform_head = client.head(f"{A_HOST}/login"), client.head(f"{prefix}/login")
     assert head.status_code == platform_head.status_code and head.content == b""
-    assert head.headers.get("content-length") == platform_head.headers.get("content-length")
+    # the page as the domain renders it (its language switch comes back to "/login", not "<prefix>/login")
+    assert int(head.headers["content-length"]) == int(platform_head.headers["content-length"]) - len(prefix)
     # an address of the portal before sign-in goes to the domain's sign-in and comes back
     away = client.get(f"{A_HOST}/ordering/orders", follow_redirects=False)
     assert away.status_code in (302, 303) and away.headers["location"].startswith("/login?next=")

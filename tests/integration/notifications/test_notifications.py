@@ -244,6 +244,7 @@ def test_preferences_hold_except_for_security_notices(
         "agent.follow_up_due",
         "agent.lead_recycle_notice",
         "agent.lead_recycled",
+        "approvals.step_stranded",
         "approvals.step_waiting",
         "service.settlement_disputed",
         "service.sla_breached",

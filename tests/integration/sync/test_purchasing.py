@@ -378,6 +378,41 @@ def test_console_pages(client: TestClient, world: World) -> None:
     assert "Quay 3" not in client.get("/console/ordering/purchase-orders").text
 
 
+def test_the_console_asks_again_for_a_receipt_not_yet_confirmed(client: TestClient, world: World) -> None:
+    """Once North said the goods arrived, the page says it waits for the supplier and offers to ask again
+    (the API's retry) until the supplier records it; another tenant cannot."""
+    a = world.a
+    setup = set_up(client, world)
+    po = send(client, setup, a.tenant_id, [(setup.mine["id"], 2)])
+    assert background_jobs_ended(client)
+    (so,) = sales_orders(client, world, po["number"])
+    assert staff(client, a.admin, "POST", f"/orders/{so['id']}/approve", json={}).status_code == 200
+    shipped = staff(client, a.admin, "POST", f"/orders/{so['id']}/shipments", json={"own_delivery": True})
+    assert shipped.status_code == 201, shipped.text
+    assert background_jobs_ended(client)
+    path = f"/console/ordering/purchase-orders/{po['id']}"
+    act_as(client, setup.north.admin.cookie)
+    page = client.get(path)
+    assert "The goods arrived" in page.text and "Ask again" not in page.text
+    asked = submit(client, f"{path}/receive", {}, form_page=path)
+    assert asked.status_code in REDIRECTS, asked.text
+    # the supplier has not recorded it yet (its worker has not run): the page offers to ask again
+    waiting = client.get(path)
+    assert_readable_page(waiting, 200, "waiting for the supplier to record it")
+    assert "Ask again" in waiting.text and f'action="{path}/receive"' in waiting.text
+    assert "The goods arrived" not in waiting.text
+    again = submit(client, f"{path}/receive", {}, form_page=path)
+    assert again.status_code in REDIRECTS and again.headers["location"].endswith("done=receipt"), again.text
+    act_as(client, world.b.admin.cookie)
+    assert client.get(path).status_code == 404
+    act_as(client, setup.north.admin.cookie)
+    assert background_jobs_ended(client)
+    assert purchase_order(client, setup, po["id"])["status"] == "received"
+    done = client.get(path)
+    assert "Ask again" not in done.text and "waiting for the supplier" not in done.text
+    act_as(client, None)
+
+
 @pytest.mark.postgres_only
 def test_two_workers_delivering_the_same_purchase_order_place_one_sales_order(
     app: Litestar, settings: Settings, client: TestClient, world: World
