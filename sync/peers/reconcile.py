@@ -185,12 +185,17 @@ async def _digests(
             "id": str(r.local_id),
             "peer": str(r.peer_id),
             "digest": digest({f: theirs[r.peer_id].get(f) for f in fields}),
-            "key": theirs[r.peer_id].get(obj.key_field),
+            "key": _text(theirs[r.peer_id].get(obj.key_field)),
         }
         for r in rows
         if r.peer_id in theirs
     ]
     return {"entries": entries, "next": str(rows[-1].local_id) if len(rows) == limit else None}
+
+
+def _text(value: Any) -> str | None:
+    """A record's key as a report names it: its text, whatever the column's type."""
+    return None if value is None else str(value)
 
 
 async def _values(

@@ -90,7 +90,7 @@ class DigestOut(msgspec.Struct, omit_defaults=True):
     id: str
     peer: str | None = None
     digest: str | None = None
-    key: Any = None
+    key: str | None = None
     values: dict[str, Any] | None = None
     written: dict[str, Any] | None = None
     held: list[str] | None = None

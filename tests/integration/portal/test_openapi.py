@@ -35,6 +35,9 @@ FREE_FORM = {
     ("SharingOut", "value"),
     ("EventOut", "payload"),
     ("HandledOut", "answer"),
+    # a mapped record's fields between two deployments: they are the rule's object's, whatever it maps
+    ("DigestOut", "values"),
+    ("DigestOut", "written"),
 }
 
 
