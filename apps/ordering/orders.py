@@ -360,9 +360,10 @@ def _built_on(condition: ColumnElement[bool]) -> dict[tuple[Any, ...], tuple[Sel
     entry = _PAGES.get(key)
     if entry is None or entry[0]() is not condition:
 
-        def forget(ref: weakref.ref[ColumnElement[bool]]) -> None:
-            if _PAGES.get(key, (None,))[0] is ref:  # not a later condition that has this id now
-                del _PAGES[key]
+        def forget(ref: weakref.ref[ColumnElement[bool]], pages: dict[int, Any] = _PAGES) -> None:
+            # `pages` held here: at interpreter exit the module's names may be gone before the conditions
+            if pages.get(key, (None,))[0] is ref:  # not a later condition that has this id now
+                del pages[key]
 
         entry = _PAGES[key] = (weakref.ref(condition, forget), {})
     return entry[1]
