@@ -179,20 +179,22 @@ class Catalog:
         connection = await self.session.connection()
         products: dict[uuid.UUID, Any] = {}
         price_rows = []
-        for row in await connection.execute(statement, params):  # a product's row once per item pricing it
-            products.setdefault(row.id, row)
-            if row.price_list_id is not None:
-                price_rows.append((row.id, *row[_PRICE_COLUMNS:]))
+        # a product's row once per item pricing it; its cells by position (a row's names are looked up)
+        for row in (await connection.execute(statement, params)).all():
+            if row[0] not in products:
+                products[row[0]] = row
+            if row[_PRICE_LIST_ID] is not None:
+                price_rows.append((row[0], *row[_PRICE_COLUMNS:]))
         if products:
-            total = next(iter(products.values())).total_found
+            total = next(iter(products.values()))[_TOTAL_FOUND]
         elif offset == 0:
             total = 0
         else:
             total = (await connection.execute(count, params)).scalar_one()
         priced = pricing.choose(price_rows, dict.fromkeys(products, 1))
         return [
-            self.out(dict(zip(PRODUCT_NAMES, row, strict=False)), priced.get(row.id), row.available, row.category)
-            for row in products.values()
+            self.out(dict(zip(PRODUCT_NAMES, row, strict=False)), priced.get(key), row[_AVAILABLE], row[_CATEGORY])
+            for key, row in products.items()
         ], total
 
     async def get(self, product_id: uuid.UUID) -> Product:
@@ -282,9 +284,11 @@ _STOCK = StockLevel.__table__
 _SETTINGS_TABLE = OrderingSettings.__table__.c
 
 
-# Where a priced page's row has its price item (`pricing.price_items()` but the product): after the
-# product's columns, its category, what is available and the count.
+# A page's row: the product's fields by PRODUCT_NAMES (the id first), then these, then the columns of
+# `pricing.price_items()` but its product_id (min_quantity, unit_price, price_list_id, ...).
+_CATEGORY, _AVAILABLE, _TOTAL_FOUND = len(PRODUCT_NAMES), len(PRODUCT_NAMES) + 1, len(PRODUCT_NAMES) + 2
 _PRICE_COLUMNS = len(PRODUCT_NAMES) + 3
+_PRICE_LIST_ID = _PRICE_COLUMNS + 2
 
 
 @lru_cache(maxsize=32)

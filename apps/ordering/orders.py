@@ -350,7 +350,23 @@ def summary_fields(order: Order) -> dict[str, Any]:
 # A viewer's list statements, kept with the scope condition they were built on (roles.scopes.where keeps
 # a viewer's condition between requests): building one, and SQLAlchemy working out its cache key, costs
 # more than running it. Every value in them is a parameter but the condition's own.
-_PAGES: weakref.WeakKeyDictionary[ColumnElement[bool], dict[tuple[Any, ...], Select[Any]]] = weakref.WeakKeyDictionary()
+# Keyed by the condition's id, not by the condition: a lookup in a WeakKeyDictionary compares the keys
+# with ==, which on a SQL expression builds a new expression (a comparison) on every request.
+_PAGES: dict[int, tuple[weakref.ref[ColumnElement[bool]], dict[tuple[Any, ...], tuple[Select[Any], Select[Any]]]]] = {}
+
+
+def _built_on(condition: ColumnElement[bool]) -> dict[tuple[Any, ...], tuple[Select[Any], Select[Any]]]:
+    key = id(condition)
+    entry = _PAGES.get(key)
+    if entry is None or entry[0]() is not condition:
+
+        def forget(ref: weakref.ref[ColumnElement[bool]], pages: dict[int, Any] = _PAGES) -> None:
+            # `pages` held here: at interpreter exit the module's names may be gone before the conditions
+            if pages.get(key, (None,))[0] is ref:  # not a later condition that has this id now
+                del pages[key]
+
+        entry = _PAGES[key] = (weakref.ref(condition, forget), {})
+    return entry[1]
 
 
 def _page_statements(
@@ -359,7 +375,7 @@ def _page_statements(
     """A page of a list and its count. The page carries the count as a scalar subquery: one round trip,
     and the database counts as it would alone (a window over the list would carry every row through)."""
     shape = (status, search, enterprise)
-    built = _PAGES.setdefault(condition, {})
+    built = _built_on(condition)
     found = built.get(shape)
     if found is None:
         where = [_ORDERS.tenant_id == bindparam("tenant_id"), condition]

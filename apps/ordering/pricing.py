@@ -47,16 +47,6 @@ class Price:
     breaks: tuple[tuple[int, Decimal], ...]  # the winning list's (quantity from, unit price), ascending
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    rank: int
-    valid_from: date
-    list_id: uuid.UUID
-    kind: str
-    currency: str
-    items: tuple[tuple[int, Decimal], ...]
-
-
 _ITEMS = PriceListItem.__table__.c
 _LISTS = PriceList.__table__.c
 
@@ -144,21 +134,23 @@ def choose(rows: Iterable[Sequence[Any]], wanted: Mapping[uuid.UUID, int]) -> di
     for product_id, lists in grouped.items():
         if product_id not in wanted:
             continue
-        candidates = sorted(
-            (
-                _Candidate(RANK[about[i][0]], about[i][2], i, about[i][0], about[i][1], tuple(sorted(items)))
-                for i, items in lists.items()
-            ),
-            key=lambda c: (c.rank, c.valid_from, about[c.list_id][3], c.list_id),
-            reverse=True,
+        # the lists pricing the product, best first (a product most often has one: nothing to rank)
+        ranked = (
+            lists.items()
+            if len(lists) == 1
+            else sorted(
+                lists.items(),
+                key=lambda entry: (RANK[about[entry[0]][0]], about[entry[0]][2], about[entry[0]][3], entry[0]),
+                reverse=True,
+            )
         )
         quantity = wanted[product_id]
-        for candidate in candidates:
-            applicable = [item for item in candidate.items if item[0] <= quantity]
+        for list_id, items in ranked:
+            breaks = tuple(sorted(items)) if len(items) > 1 else tuple(items)
+            applicable = [item for item in breaks if item[0] <= quantity]
             if applicable:
                 min_quantity, unit_price = applicable[-1]
-                found[product_id] = Price(
-                    unit_price, candidate.currency, candidate.kind, candidate.list_id, min_quantity, candidate.items
-                )
+                kind, currency = about[list_id][:2]
+                found[product_id] = Price(unit_price, currency, kind, list_id, min_quantity, breaks)
                 break
     return found

@@ -3,14 +3,18 @@ and access logs as JSON lines only when asked for (each line costs every request
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from portal.logs import SECRET_BEARING_LOGGERS
 
-APP = "portal.http.app:create_app"
+if TYPE_CHECKING:
+    from litestar import Litestar
+
+APP = "portal.http.server:served_app"
 
 
 class JsonLines(logging.Formatter):
@@ -56,6 +60,31 @@ def log_config(access_log: bool) -> dict[str, Any]:
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def served_app() -> Litestar:
+    """The app as each worker process builds it (uvicorn's factory)."""
+    from portal.http.app import create_app
+
+    app = create_app()
+    app.on_startup.append(freeze_start_up_objects)
+    return app
+
+
+# A request's garbage is freed by reference counting, nearly none of it by the collector; at Python's
+# default (700) a young collection runs every few requests and moves the objects of the requests in
+# flight into the older generations, which then fill and are walked in turn.
+YOUNG_COLLECTION_THRESHOLD = 10_000
+
+
+def freeze_start_up_objects() -> None:
+    """What start-up built (routes, schemas, templates, compiled policies: ~450,000 objects, alive as long
+    as the worker) is kept out of the collector's reach. Otherwise each full collection walks all of it,
+    finding nothing: 0.25 s idle, 1 s under load, while every request in flight on the worker waits."""
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, middle, old)
 
 
 def serve(host: str, port: int, *, workers: int, reload: bool = False, access_log: bool = False) -> None:
