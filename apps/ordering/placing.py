@@ -325,17 +325,23 @@ async def submit(
     session = orders.session
     extra: list[ExtraStep] = []
     if order.enterprise_id is not None:
-        standing = await account.credit_to_check(session, order.enterprise_id, leave_out=order.id)
+        # An order refused over the limit is checked on what is committed now, and again with its COMMIT with
+        # the limit locked (PostgreSQL): orders of one enterprise placed at once wait for each other only
+        # while a COMMIT runs. One that goes to a credit approver instead locks the limit now: whether it
+        # does decides its steps.
+        refuse = settings.over_credit == "refuse"
+        later = refuse and await account.checks_at_commit(session)
+        standing = await account.credit_to_check(session, order.enterprise_id, leave_out=order.id, lock=not later)
         if standing is not None and standing.limit is not None and standing.used + order.total > standing.limit:
-            if settings.over_credit == "refuse":
-                raise CreditLimitExceeded(
-                    N_("This order of %(total)s would go over the credit limit of %(limit)s (%(left)s left)"),
-                    total=order.total,
-                    limit=standing.limit,
-                    left=max(standing.left or Decimal(0), Decimal(0)),
-                )
+            if refuse:
+                raise over_limit(order.total, standing)
             order.over_credit = True
             extra.append(ExtraStep(settings.credit_approver_role, "credit"))
+        elif later and standing is not None:
+            total = order.total
+            await account.check_again_at_commit(
+                session, order.enterprise_id, order.id, total, lambda then: over_limit(total, then)
+            )
     facts = Facts(
         order.total,
         order.currency,
@@ -351,6 +357,15 @@ async def submit(
         await stock.reserve(session, order.warehouse_id, wanted)
         order.stock_reserved = True
     return request, steps
+
+
+def over_limit(total: Decimal, standing: account.Credit) -> CreditLimitExceeded:
+    return CreditLimitExceeded(
+        N_("This order of %(total)s would go over the credit limit of %(limit)s (%(left)s left)"),
+        total=total,
+        limit=standing.limit,
+        left=max(standing.left or Decimal(0), Decimal(0)),
+    )
 
 
 async def quantities(orders: Orders, order: Order, *, unshipped: bool = False) -> Mapping[uuid.UUID, int]:
