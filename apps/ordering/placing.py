@@ -24,7 +24,7 @@ from apps.ordering.objects import CATALOG, ORDER, PARTNER_CATALOG
 from apps.ordering.orders import Orders
 from interconnect.models import EnterpriseLink
 from portal.audit import insert_once
-from portal.db.tenancy import complete
+from portal.db.tenancy import complete, unwatched
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
@@ -266,7 +266,8 @@ async def place(
         else:
             cost += product.cost_price * quantity
         placed.append(
-            OrderLine(
+            unwatched(
+                OrderLine,
                 order_id=order.id,
                 line_no=line_no,
                 product_id=product_id,
