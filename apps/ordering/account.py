@@ -114,7 +114,8 @@ async def check_again_at_commit(
     after the other, but each holds the lock only while its COMMIT runs, not from the middle of its
     request), then what uses it is summed as committed by then, leaving the order out and adding its
     `total`. When it no longer fits, the commit fails with `refused(credit as it was then)`. Nothing is
-    checked when the order was not written after all (a savepoint rolled back) or the limit went away."""
+    checked when the order was not written after all (a savepoint rolled back) or the limit went away.
+    The check runs after the rows sent with the COMMIT (the order among them, when it goes that way)."""
     connection = (await session.connection()).sync_connection
     tenant = tenant_of(session)
     quote = connection.dialect.identifier_preparer.format_table

@@ -186,10 +186,13 @@ async def place(
     requested_delivery_date: date | None = None,
     note: str | None = None,
     purchase_order_id: uuid.UUID | None = None,
+    tracked: bool = True,
 ) -> Order:
     """A new order for `enterprise_id` (None: the upstream's own), placed and submitted. It ships to
     `address_id` of the enterprise's address book (copied into the order) or to the `ship_to` typed.
-    `purchase_order_id`: the buyer's purchase order it is placed from (apps.ordering.purchasing)."""
+    `purchase_order_id`: the buyer's purchase order it is placed from (apps.ordering.purchasing).
+    `tracked=False`: the order is written with the COMMIT like its lines, outside the session's
+    bookkeeping, for a caller that only presents it (changing it afterwards changes nothing)."""
     session, actor = orders.session, orders.actor
     if actor.kind == "external" and enterprise_id is None:
         raise PermissionDenied(N_("Only people of a partner enterprise can place orders"), code="no_enterprise")
@@ -287,10 +290,12 @@ async def place(
     with session.no_autoflush:
         event = lifecycle.move(order, "submit", "submitted", actor)
         request, approvals = await submit(orders, order, settings, audience, wanted)
-    # The order is flushed with the commit (complete now, for the answer); its lines, approval request and
-    # steps and timeline entry are written after it, with the COMMIT (portal.db.tenancy.queue_insert)
-    session.add(complete(session, order))
-    insert_once(session, [*placed, request, *approvals, event])
+    # The order is flushed with the commit (complete now, for the answer), or queued with its rows when not
+    # tracked; its lines, approval request and steps and timeline entry are written after it, with the
+    # COMMIT (portal.db.tenancy.queue_insert)
+    if tracked:
+        session.add(complete(session, order))
+    insert_once(session, [*([] if tracked else [order]), *placed, request, *approvals, event])
     publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
     announce_request(session, request)
     orders.placed(order, placed, approvals, [event])

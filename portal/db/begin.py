@@ -28,19 +28,20 @@ from sqlalchemy.util import await_only
 class _Begun:
     """What the adapter keeps as its transaction: it only ever commits or rolls it back."""
 
-    __slots__ = ("_last", "_raw", "_refusals")
+    __slots__ = ("_checks", "_last", "_raw", "_refusals")
 
     def __init__(self, raw: Any) -> None:
         self._raw = raw
         self._last: list[str] = []  # statements sent with the COMMIT
+        self._checks: list[str] = []  # sent after them: checks of what the transaction wrote
         self._refusals: dict[str, Callable[[str], BaseException]] = {}
 
     async def commit(self) -> None:
-        if not self._last:
+        if not self._last and not self._checks:
             await self._raw.execute("COMMIT")
             return
         try:
-            await self._raw.execute("; ".join([*self._last, "COMMIT"]))
+            await self._raw.execute("; ".join([*self._last, *self._checks, "COMMIT"]))
         except Exception as error:
             # a statement before the COMMIT failed, so the COMMIT did not run and the transaction is
             # aborted: end it, or the connection would go back to the pool inside it
@@ -81,14 +82,17 @@ def commit_with(
     """Send `statement` (literal SQL, no parameters) in the same message as the COMMIT of `connection`'s
     transaction, after what is sent with it so far; False when this transaction was not begun by
     `begin_with` (the caller then runs the statement as an ordinary one). A rollback drops it. A failing
-    statement fails the commit, and the transaction is rolled back. `refusal` (message, make): a statement
-    that RAISEs an exception with that message (SQLSTATE P0001) fails the commit with `make(detail)`, the
-    exception's DETAIL, instead of the database's error."""
+    statement fails the commit, and the transaction is rolled back. `refusal` (message, make): a check,
+    sent after every other statement (it sees the rows sent with the COMMIT too), that RAISEs an exception
+    with that message (SQLSTATE P0001) to fail the commit with `make(detail)`, the exception's DETAIL,
+    instead of the database's error."""
     begun = _begun(connection)
     if begun is None:
         return False
-    begun._last.append(statement)
-    if refusal is not None:
+    if refusal is None:
+        begun._last.append(statement)
+    else:
+        begun._checks.append(statement)
         begun._refusals[refusal[0]] = refusal[1]
     return True
 
