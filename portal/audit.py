@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Index, String, event, inspect
@@ -52,8 +53,24 @@ def _value(obj: Audited, key: str, value: Any) -> Any:
 
 
 def _snapshot(obj: Any) -> dict[str, Any]:
-    state = inspect(obj)
-    return {attr.key: _value(obj, attr.key, getattr(obj, attr.key)) for attr in state.mapper.column_attrs}
+    found = obj.__dict__  # what is loaded or given; anything else (expired, never set) through the ORM
+    snapshot: dict[str, Any] = {}
+    for key, redacted in _keys_of(type(obj)):
+        value = found[key] if key in found else getattr(obj, key)
+        if value is None or type(value) in _PLAIN:
+            snapshot[key] = value if value is None or not redacted else REDACTED
+        else:
+            snapshot[key] = REDACTED if redacted else jsonable(value)
+    return snapshot
+
+
+_PLAIN = frozenset({str, int, bool})
+
+
+@lru_cache(maxsize=512)
+def _keys_of(model: type[Any]) -> tuple[tuple[str, bool], ...]:
+    """The model's column attributes, each with whether its value is redacted: every snapshot asks."""
+    return tuple((attr.key, attr.key in model.__audit_redact__) for attr in inspect(model).column_attrs)
 
 
 def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db.base import Base, TenantOwned
-from portal.db.tenancy import queue_insert
+from portal.db.tenancy import queue_insert, unwatched
 from portal.db.types import utcnow
 from portal.ids import uuid7
 from portal.jsonable import jsonable
@@ -62,7 +62,8 @@ def publish(
     written at the next flush or commit, in one INSERT with the unit of work's other events
     (`queue_insert`: through the ORM's unit of work the event cost a write half as much again as the
     change alone). The event returned has its id; the database draws its `sequence`."""
-    event = OutboxEvent(
+    event = unwatched(
+        OutboxEvent,
         id=uuid7(),
         event_type=event_type,
         aggregate_type=aggregate_type,

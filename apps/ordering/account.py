@@ -5,7 +5,7 @@ matching of confirmed payments to the orders they pay."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from apps.ordering.models import AccountEntry, CreditLimit, Order, PaymentAllocation
 from apps.ordering.orders import RECEIVABLE_STATUSES
+from portal.db.begin import commit_with, commits_with
 from portal.db.tenancy import tenant_of
 from portal.errors import ValidationFailed
 from portal.i18n import N_
@@ -75,10 +76,73 @@ async def credit(
     return await _standing(session, enterprise_id, limit, leave_out)
 
 
-async def credit_to_check(session: AsyncSession, enterprise_id: uuid.UUID, leave_out: uuid.UUID) -> Credit | None:
-    """`credit(lock=True)` for a new order, or None when the enterprise has no limit (nothing to check)."""
+async def credit_to_check(
+    session: AsyncSession, enterprise_id: uuid.UUID, leave_out: uuid.UUID, *, lock: bool = True
+) -> Credit | None:
+    """`credit(lock=True)` for a new order, or None when the enterprise has no limit (nothing to check).
+    `lock=False`: the limit and what uses it as committed now, in one statement, for an order whose
+    commit checks them again (`check_again_at_commit`)."""
+    if not lock:
+        params = {"tenant_id": tenant_of(session), "enterprise_id": enterprise_id}
+        row = (await (await session.connection()).execute(_limit_and_standing(), params)).first()
+        if row is None:
+            return None
+        debit, credit_sum, awaiting, limit = row
+        return Credit(limit, Decimal(debit) - Decimal(credit_sum), Decimal(awaiting))
     limit = await session.scalar(_LIMIT_LOCKED, {"enterprise_id": enterprise_id})
     return None if limit is None else await _standing(session, enterprise_id, limit, leave_out)
+
+
+async def checks_at_commit(session: AsyncSession) -> bool:
+    """Whether this unit of work can check an order's credit again with its COMMIT (PostgreSQL)."""
+    return commits_with((await session.connection()).sync_connection)
+
+
+# What the check with the COMMIT raises when the order no longer fits: its DETAIL is "<limit> <used>".
+OVER_LIMIT = "ordering: credit limit exceeded"
+
+
+async def check_again_at_commit(
+    session: AsyncSession,
+    enterprise_id: uuid.UUID,
+    order_id: uuid.UUID,
+    total: Decimal,
+    refused: Callable[[Credit], BaseException],
+) -> None:
+    """Check, with the COMMIT of a new order that fitted under the enterprise's limit when it was placed,
+    that it still does: the limit row is locked there (two orders of one enterprise are checked one
+    after the other, but each holds the lock only while its COMMIT runs, not from the middle of its
+    request), then what uses it is summed as committed by then, leaving the order out and adding its
+    `total`. When it no longer fits, the commit fails with `refused(credit as it was then)`. Nothing is
+    checked when the order was not written after all (a savepoint rolled back) or the limit went away.
+    The check runs after the rows sent with the COMMIT (the order among them, when it goes that way)."""
+    connection = (await session.connection()).sync_connection
+    tenant = tenant_of(session)
+    quote = connection.dialect.identifier_preparer.format_table
+    limits, entries, orders = (quote(t) for t in (CreditLimit.__table__, AccountEntry.__table__, Order.__table__))
+    if not total.is_finite():
+        raise ValueError("an order's total is a finite amount")
+    # ids and the total are formatted from UUIDs and a Decimal: literal SQL that holds no text of anyone's
+    statement = f"""DO $portal_credit$ DECLARE lim numeric; used numeric; BEGIN
+PERFORM 1 FROM {orders} WHERE tenant_id = '{tenant}' AND id = '{order_id}';
+IF NOT FOUND THEN RETURN; END IF;
+SELECT amount INTO lim FROM {limits} WHERE tenant_id = '{tenant}' AND enterprise_id = '{enterprise_id}' FOR UPDATE;
+IF lim IS NULL THEN RETURN; END IF;
+SELECT coalesce(sum(debit), 0) - coalesce(sum(credit), 0) INTO used FROM {entries}
+ WHERE tenant_id = '{tenant}' AND enterprise_id = '{enterprise_id}';
+used := used + (SELECT coalesce(sum(total), 0) FROM {orders} WHERE tenant_id = '{tenant}'
+ AND enterprise_id = '{enterprise_id}' AND status = 'submitted' AND id <> '{order_id}');
+IF used + {total} > lim THEN
+ RAISE EXCEPTION USING MESSAGE = '{OVER_LIMIT}', DETAIL = lim::text || ' ' || used::text;
+END IF;
+END $portal_credit$"""  # noqa: S608
+
+    def refusal(detail: str) -> BaseException:
+        limit, used = (Decimal(value) for value in detail.split())
+        return refused(Credit(limit, used, ZERO))
+
+    if not commit_with(connection, statement, refusal=(OVER_LIMIT, refusal)):
+        raise RuntimeError("this unit of work cannot check credit with its COMMIT (see checks_at_commit)")
 
 
 _ENTRIES = AccountEntry.__table__.c
@@ -100,6 +164,23 @@ def _standing_statement(leaving_out: bool) -> Select[tuple[Decimal, Decimal, Dec
         waiting = waiting.where(_ORDERS.id != bindparam("leave_out"))
     sums = entries.subquery()
     return select(sums.c[0], sums.c[1], waiting.scalar_subquery())
+
+
+@lru_cache(maxsize=1)
+def _limit_and_standing() -> Select[tuple[Decimal, Decimal, Decimal, Decimal]]:
+    """The enterprise's limit and what uses it, in one snapshot; no row (nothing summed) without a limit."""
+    tenant, enterprise = bindparam("tenant_id"), bindparam("enterprise_id")
+    limits = CreditLimit.__table__.c
+    mine = (_ENTRIES.tenant_id == tenant, _ENTRIES.enterprise_id == enterprise)
+    waiting = select(func.coalesce(func.sum(_ORDERS.total), ZERO)).where(
+        _ORDERS.tenant_id == tenant, _ORDERS.enterprise_id == enterprise, _ORDERS.status == "submitted"
+    )
+    return select(
+        select(func.coalesce(func.sum(_ENTRIES.debit), ZERO)).where(*mine).scalar_subquery(),
+        select(func.coalesce(func.sum(_ENTRIES.credit), ZERO)).where(*mine).scalar_subquery(),
+        waiting.scalar_subquery(),
+        limits.amount,
+    ).where(limits.tenant_id == tenant, limits.enterprise_id == enterprise)
 
 
 async def _standing(

@@ -24,7 +24,7 @@ from apps.ordering.objects import CATALOG, ORDER, PARTNER_CATALOG
 from apps.ordering.orders import Orders
 from interconnect.models import EnterpriseLink
 from portal.audit import insert_once
-from portal.db.tenancy import complete
+from portal.db.tenancy import complete, unwatched
 from portal.db.types import utcnow
 from portal.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
@@ -186,10 +186,13 @@ async def place(
     requested_delivery_date: date | None = None,
     note: str | None = None,
     purchase_order_id: uuid.UUID | None = None,
+    tracked: bool = True,
 ) -> Order:
     """A new order for `enterprise_id` (None: the upstream's own), placed and submitted. It ships to
     `address_id` of the enterprise's address book (copied into the order) or to the `ship_to` typed.
-    `purchase_order_id`: the buyer's purchase order it is placed from (apps.ordering.purchasing)."""
+    `purchase_order_id`: the buyer's purchase order it is placed from (apps.ordering.purchasing).
+    `tracked=False`: the order is written with the COMMIT like its lines, outside the session's
+    bookkeeping, for a caller that only presents it (changing it afterwards changes nothing)."""
     session, actor = orders.session, orders.actor
     if actor.kind == "external" and enterprise_id is None:
         raise PermissionDenied(N_("Only people of a partner enterprise can place orders"), code="no_enterprise")
@@ -266,7 +269,8 @@ async def place(
         else:
             cost += product.cost_price * quantity
         placed.append(
-            OrderLine(
+            unwatched(
+                OrderLine,
                 order_id=order.id,
                 line_no=line_no,
                 product_id=product_id,
@@ -286,10 +290,12 @@ async def place(
     with session.no_autoflush:
         event = lifecycle.move(order, "submit", "submitted", actor)
         request, approvals = await submit(orders, order, settings, audience, wanted)
-    # The order is flushed with the commit (complete now, for the answer); its lines, approval request and
-    # steps and timeline entry are written after it, with the COMMIT (portal.db.tenancy.queue_insert)
-    session.add(complete(session, order))
-    insert_once(session, [*placed, request, *approvals, event])
+    # The order is flushed with the commit (complete now, for the answer), or queued with its rows when not
+    # tracked; its lines, approval request and steps and timeline entry are written after it, with the
+    # COMMIT (portal.db.tenancy.queue_insert)
+    if tracked:
+        session.add(complete(session, order))
+    insert_once(session, [*([] if tracked else [order]), *placed, request, *approvals, event])
     publish(session, "ordering.order.submitted", "ordering.order", order.id, event_payload(order))
     announce_request(session, request)
     orders.placed(order, placed, approvals, [event])
@@ -325,17 +331,23 @@ async def submit(
     session = orders.session
     extra: list[ExtraStep] = []
     if order.enterprise_id is not None:
-        standing = await account.credit_to_check(session, order.enterprise_id, leave_out=order.id)
+        # An order refused over the limit is checked on what is committed now, and again with its COMMIT with
+        # the limit locked (PostgreSQL): orders of one enterprise placed at once wait for each other only
+        # while a COMMIT runs. One that goes to a credit approver instead locks the limit now: whether it
+        # does decides its steps.
+        refuse = settings.over_credit == "refuse"
+        later = refuse and await account.checks_at_commit(session)
+        standing = await account.credit_to_check(session, order.enterprise_id, leave_out=order.id, lock=not later)
         if standing is not None and standing.limit is not None and standing.used + order.total > standing.limit:
-            if settings.over_credit == "refuse":
-                raise CreditLimitExceeded(
-                    N_("This order of %(total)s would go over the credit limit of %(limit)s (%(left)s left)"),
-                    total=order.total,
-                    limit=standing.limit,
-                    left=max(standing.left or Decimal(0), Decimal(0)),
-                )
+            if refuse:
+                raise over_limit(order.total, standing)
             order.over_credit = True
             extra.append(ExtraStep(settings.credit_approver_role, "credit"))
+        elif later and standing is not None:
+            total = order.total
+            await account.check_again_at_commit(
+                session, order.enterprise_id, order.id, total, lambda then: over_limit(total, then)
+            )
     facts = Facts(
         order.total,
         order.currency,
@@ -351,6 +363,15 @@ async def submit(
         await stock.reserve(session, order.warehouse_id, wanted)
         order.stock_reserved = True
     return request, steps
+
+
+def over_limit(total: Decimal, standing: account.Credit) -> CreditLimitExceeded:
+    return CreditLimitExceeded(
+        N_("This order of %(total)s would go over the credit limit of %(limit)s (%(left)s left)"),
+        total=total,
+        limit=standing.limit,
+        left=max(standing.left or Decimal(0), Decimal(0)),
+    )
 
 
 async def quantities(orders: Orders, order: Order, *, unshipped: bool = False) -> Mapping[uuid.UUID, int]:

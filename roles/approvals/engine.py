@@ -14,13 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interconnect.models import EnterpriseLink
 from portal import timezones
 from portal.actor import Actor
 from portal.audit import record_action
+from portal.db.tenancy import unwatched
 from portal.db.types import utcnow
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.i18n import N_
@@ -103,28 +104,31 @@ def _meets(row: ApprovalFlow | ApprovalFlowStep, facts: Facts, amount_default: b
     return True
 
 
+# The active flows of a kind with their active steps, in the order they are tried: built once (every
+# order placed reads them), the kind bound per run.
+_FLOWS_OF_KIND = (
+    select(ApprovalFlow, ApprovalFlowStep)
+    .outerjoin(
+        ApprovalFlowStep,
+        and_(ApprovalFlowStep.flow_id == ApprovalFlow.id, ApprovalFlowStep.active.is_(True)),
+    )
+    .where(ApprovalFlow.kind == bindparam("kind"), ApprovalFlow.active.is_(True))
+    .order_by(
+        ApprovalFlow.position,
+        ApprovalFlow.id,
+        ApprovalFlowStep.step,
+        ApprovalFlowStep.min_amount.desc(),
+        ApprovalFlowStep.id,
+    )
+)
+
+
 async def planned_steps(session: AsyncSession, kind: str, facts: Facts) -> tuple[str | None, list[PlannedStep]]:
     """The flow a subject of `kind` with `facts` goes through (its name) and its steps in order. Of the
     kind's active flows, the first by position whose conditions hold; of its active steps, those whose
     conditions hold, the one with the highest amount from per step number. No flow, or no step: one
     step anyone who may approve the kind takes."""
-    rows = list(
-        await session.execute(
-            select(ApprovalFlow, ApprovalFlowStep)
-            .outerjoin(
-                ApprovalFlowStep,
-                and_(ApprovalFlowStep.flow_id == ApprovalFlow.id, ApprovalFlowStep.active.is_(True)),
-            )
-            .where(ApprovalFlow.kind == kind, ApprovalFlow.active.is_(True))
-            .order_by(
-                ApprovalFlow.position,
-                ApprovalFlow.id,
-                ApprovalFlowStep.step,
-                ApprovalFlowStep.min_amount.desc(),
-                ApprovalFlowStep.id,
-            )
-        )
-    )
+    rows = list(await session.execute(_FLOWS_OF_KIND, {"kind": kind}))
     if not rows:
         return None, [PlannedStep(None, None, None)]
     needs_link = facts.enterprise_id is not None and any(
@@ -176,12 +180,15 @@ async def open_request(
 ) -> tuple[ApprovalRequest, list[ApprovalRequestStep]]:
     """A request on the subject with the steps its flow asks for (and `extra` after them), every column
     set (they read complete before they are written), added to the session. `add=False`: the caller
-    writes them itself (the request first). `announce=False`: the caller calls `announce_request()` once
+    queues them itself (`queue_insert`, the request first; they are built for that, never to be added to a
+    session: portal.db.tenancy.unwatched). `announce=False`: the caller calls `announce_request()` once
     they are written (after its flush, so the event goes with the COMMIT)."""
     flow_name, planned = await planned_steps(session, kind, facts)
     planned = [*planned, *(PlannedStep(e.name, e.role_key, None, e.reason) for e in extra)]
     now = utcnow()
-    request = ApprovalRequest(
+    build: Any = unwatched if not add else lambda model, **values: model(**values)
+    request = build(
+        ApprovalRequest,
         id=uuid7(),
         kind=kind,
         subject_id=subject_id,
@@ -198,7 +205,8 @@ async def open_request(
         updated_at=now,
     )
     steps = [
-        ApprovalRequestStep(
+        build(
+            ApprovalRequestStep,
             id=uuid7(),
             request_id=request.id,
             step=n,

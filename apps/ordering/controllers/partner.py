@@ -180,6 +180,7 @@ class PartnerOrdersController(Controller):
             po_number=data.po_number,
             requested_delivery_date=data.requested_delivery_date,
             note=data.note,
+            tracked=False,  # only presented
         )
         if data.lines is None:
             await cart.clear()

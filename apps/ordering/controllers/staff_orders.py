@@ -93,6 +93,7 @@ class StaffOrdersController(Controller):
             po_number=data.po_number,
             requested_delivery_date=data.requested_delivery_date,
             note=data.note,
+            tracked=False,  # only presented
         )
         return typed(await orders.out(order), OrderOut)
 

@@ -228,6 +228,25 @@ def test_fifty_concurrent_orders_at_a_stock_of_ten(client: TestClient, world: Wo
 
 
 @pytest.mark.postgres_only
+def test_twenty_concurrent_orders_at_a_credit_limit_of_five(client: TestClient, world: World) -> None:
+    shop = build_shop(client, world)
+    admin = world.a.admin
+    # the world's sample: X has 110.00 in use; a pump is 80.00, so 510.00 leaves room for five
+    ok(staff(client, admin, "PUT", f"/accounts/{world.x.link_id}/credit-limit", json={"amount": "510.00"}))
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        responses = list(pool.map(lambda n: place(client, world.x.admin, [(shop.pump, 1)], key=f"k{n}"), range(20)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] * 5 + [409] * 15, [r.text for r in responses if r.status_code not in (201, 409)]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"credit_limit_exceeded"}
+    # refused on what was committed when it was placed, or by the check made again with its COMMIT: alike
+    assert {r.json()["detail"] for r in responses if r.status_code == 409} == {
+        "This order of 80.0000 would go over the credit limit of 510.0000 (0 left)"
+    }
+    account = ok(client.get("/api/partner/ordering/account", headers=world.x.admin.bearer))
+    assert (account["awaiting_approval"], account["credit_left"]) == ("520.0000", "0.0000")
+
+
+@pytest.mark.postgres_only
 def test_a_concurrent_double_submit_makes_one_order(client: TestClient, world: World) -> None:
     shop = build_shop(client, world)
     with ThreadPoolExecutor(max_workers=8) as pool:
