@@ -44,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -123,9 +124,17 @@ def start_workers(
             line = process.stdout.readline()
         if not line:
             raise RuntimeError("a worker did not start: " + process.stdout.read())
+        # what it writes from now on is read and dropped: a full pipe would stop the worker at its next log
+        # line, in the middle of whatever it was sending to the database
+        threading.Thread(target=drain, args=(process.stdout,), daemon=True).start()
         first_ready = first_ready or time.monotonic()
     assert first_ready is not None
     return processes, first_ready
+
+
+def drain(stream: Any) -> None:
+    for _line in stream:
+        pass
 
 
 async def tenant_ids(services: Services) -> tuple[uuid.UUID, uuid.UUID]:
