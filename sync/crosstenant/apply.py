@@ -200,7 +200,10 @@ async def apply_records(
         new = wanted[local_id]
         mapping = mappings.get(local_id)
         if mapping is None:
-            mapping = SyncMapping(
+            # a new mapping: written once (nothing in the batch refers to it), so built as a plain row, its
+            # values straight into the instance's state (the ORM's attribute events cost more than its INSERT)
+            mapping = SyncMapping._sa_class_manager.new_instance()
+            mapping.__dict__.update(
                 id=uuid7(),
                 tenant_id=rule.tenant_id,
                 rule_id=rule.id,
@@ -215,7 +218,7 @@ async def apply_records(
                 withdrawn=False,
                 updated_at=now,
             )
-            queue_insert(session, mapping)  # a new mapping: written once (nothing in the batch refers to it)
+            queue_insert(session, mapping)
         else:
             mapping.sent, mapping.written = dict(new), dict(written)
             mapping.peer_id, mapping.version, mapping.last_event_id = peer_id, time_of(local_id), event_of(local_id)

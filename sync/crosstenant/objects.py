@@ -83,7 +83,16 @@ class SyncObject(Protocol):
     def withdraw(self, row: Any) -> bool: ...
 
     # Optional: `snapshot(session, peer_ids)`, the peer's records as `values` gives them, by id, read
-    # without loading or locking them (reconciliation reads many; without it, `rows`).
+    # without loading or locking them (reconciliation reads many; without it, `rows`). Optional: `cuts`
+    # (RangedObject), which lets a backfill run as batches side by side.
+
+
+class RangedObject(SyncObject, Protocol):
+    """A copied object whose backfill is cut into ranges of its records' ids (the upstream's, by id)."""
+
+    async def cuts(self, session: AsyncSession, after: uuid.UUID | None, every: int) -> list[tuple[uuid.UUID, int]]:
+        """After `after`, every `every`-th record's id and the last one's, each with its position (1-based)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
