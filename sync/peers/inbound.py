@@ -14,7 +14,8 @@ Then the change is applied in the paired tenant's context, in one transaction wi
 request: `records` (what an upstream's rule sends: its records, mapped by the rule) goes through the same
 application as within one deployment (sync.crosstenant.apply.apply_records), under a rule of the
 partner's own standing for the upstream's rule (made on first sight, with its mapping table and held
-conflicts here); `unpaired` marks the pairing unpaired. Each request leaves an audit entry on the pairing
+conflicts here); `unpaired` marks the pairing unpaired; `batch` carries several changes, each taken as if it came alone
+(sync.peers.batches). Each request leaves an audit entry on the pairing
 naming the peer, the rule and the event."""
 
 from __future__ import annotations
@@ -34,11 +35,11 @@ from portal.db.context import SYSTEM, tenant_context
 from portal.db.types import utcnow
 from portal.errors import Conflict, DomainError, FieldError, ValidationFailed
 from portal.i18n import N_
-from sync.crosstenant.apply import apply_records, serialise
+from sync.crosstenant.apply import apply_records, link_allows, serialise
 from sync.crosstenant.mapping import apply_mapping, check_policies, normalise, passes
 from sync.crosstenant.models import SyncRule
 from sync.crosstenant.objects import Handover, Pair, handed, sync_objects
-from sync.peers import wire
+from sync.peers import batches, catchup, wire
 from sync.peers.models import SyncPeer, SyncPeerInbound
 from sync.peers.service import CHANNEL, peer_secret_of
 from sync.webhooks import signing
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 
 MAX_BODY = 4 * 1024 * 1024
 MAX_RECORDS = 1000
-KINDS = ("records", "handover", "unpaired")
+KINDS = ("records", "handover", "unpaired", batches.KIND, *catchup.KINDS)
 
 
 class Unsigned(DomainError):
@@ -112,6 +113,20 @@ async def receive(services: Services, headers: dict[str, str], body: bytes) -> d
     assert stamp is not None  # verify() refuses a header without one
     verified = f"t={stamp},v1={signing.signature(secret, stamp, body)}"
     signature = hashlib.sha256(verified.encode()).hexdigest()
+    if document["kind"] == batches.KIND:
+        return await batches.receive(services, tenant_id, pairing_id, event_id, signature, document, take)
+    return await take(services, tenant_id, pairing_id, event_id, signature, document)
+
+
+async def take(
+    services: Services,
+    tenant_id: uuid.UUID,
+    pairing_id: uuid.UUID,
+    event_id: uuid.UUID,
+    signature: str,
+    document: dict[str, Any],
+) -> dict[str, Any]:
+    """One verified event applied once, in one transaction with its record (a retry gets the first answer)."""
     async with services.db.session(tenant_context(tenant_id, channel=CHANNEL)) as session:
         seen = await session.scalar(
             select(SyncPeerInbound).where(SyncPeerInbound.peer_id == pairing_id, SyncPeerInbound.event_id == event_id)
@@ -128,6 +143,8 @@ async def receive(services: Services, headers: dict[str, str], body: bytes) -> d
             answer = await _records(session, services, peer, event_id, document)
         elif kind == "handover":
             answer = await _handover(session, services, peer, event_id, document)
+        elif kind in catchup.KINDS:
+            answer = await catchup.take(session, services, peer, event_id, kind, document)
         else:
             peer.status, peer.unpaired_at = "unpaired", utcnow()
             record_action(session, peer, "sync.unpaired", {"by": "peer", "event": event_id})
@@ -231,7 +248,9 @@ async def _handover(
         if rule is None or rule.link_id is None:
             raise NoRule()
         await serialise(session, rule.id, [source_id])
-        if not passes(rule.filter, values):
+        # a partnership suspended takes nothing: its re-establishment asks for what waits (sync.peers.catchup)
+        if not passes(rule.filter, values) or not await link_allows(session, rule):
+            await catchup.progressed(session, peer, document, "skipped")
             return {"handled": {"outcome": "skipped"}}
         mapped = apply_mapping(rule.mapping, values, obj.target_fields)
         pair = Pair(rule.link_id, peer.tenant_id, peer.peer_tenant_id)
@@ -261,6 +280,7 @@ async def _handover(
     if rule is not None and done.outcome != "unchanged":
         record_action(session, rule, "sync.applied", details)
     record_action(session, peer, "sync.inbound", details)
+    await catchup.progressed(session, peer, document, done.outcome)
     answer = json.loads(wire.encode(done.answer or {}))
     handled = {"outcome": done.outcome, "target_id": str(done.target_id) if done.target_id else None, "answer": answer}
     return {"handled": handled}

@@ -48,19 +48,27 @@ def webhooks_of(services: Services) -> Webhooks:
     return services.extensions["webhooks"]  # type: ignore[no-any-return]
 
 
-async def post(services: Services, url: str, body: bytes, headers: dict[str, str] | None = None) -> sender.Result:
-    """POST `body` to `url` through the webhooks' sender (address checks, pinned address, timeouts)."""
+async def post(
+    services: Services, url: str, body: bytes, headers: dict[str, str] | None = None, keep: int = sender.EXCERPT
+) -> sender.Result:
+    """POST `body` to `url` through the webhooks' sender (address checks, pinned address, timeouts); the
+    answer's first `keep` bytes kept."""
     webhooks = webhooks_of(services)
     try:
         destination = addresses.parse(url, webhooks.config)
     except Refused as refused:
         return sender.Result("refused", error=str(refused))
     sent = {"User-Agent": USER_AGENT, **(headers or {})}
-    return await sender.send(destination, body, sent, webhooks.config, webhooks.clients)
+    return await sender.send(destination, body, sent, webhooks.config, webhooks.clients, keep)
 
 
 async def send_signed(
-    services: Services, target: PeerTarget, kind: str, event_id: uuid.UUID, document: dict[str, Any]
+    services: Services,
+    target: PeerTarget,
+    kind: str,
+    event_id: uuid.UUID,
+    document: dict[str, Any],
+    keep: int = sender.EXCERPT,
 ) -> sender.Result:
     """One signed request to the peer's inbound endpoint. A nonce makes every attempt's signature its own:
     a retry is a new request, while the same request sent twice is a replay the receiver refuses."""
@@ -79,7 +87,16 @@ async def send_signed(
         signing.EVENT_TYPE_HEADER: kind,
         signing.SIGNATURE_HEADER: signing.signature_header([target.secret], body),
     }
-    return await post(services, target.url.rstrip("/") + INBOUND_PATH, body, headers)
+    return await post(services, target.url.rstrip("/") + INBOUND_PATH, body, headers, keep)
+
+
+BATCH_ANSWER_BYTES = 2 * 1024 * 1024
+
+
+async def send_batch(services: Services, target: PeerTarget, items: list[dict[str, Any]]) -> sender.Result:
+    """Several changes in one signed request (sync.peers.batches), under an id of its own for this
+    attempt: the answer (a result per item) is read whole."""
+    return await send_signed(services, target, "batch", uuid.uuid4(), {"items": items}, keep=BATCH_ANSWER_BYTES)
 
 
 def answer_of(result: sender.Result) -> dict[str, Any]:

@@ -119,10 +119,13 @@ async def send(
     headers: dict[str, str],
     config: WebhookConfig,
     clients: Clients | None = None,
+    keep: int = EXCERPT,
 ) -> Result:
     """POST `body` to the destination, checking its address again first, through a kept-alive client of
     `clients` (a client of its own when None); never raises for the receiver's faults, which come back as
-    a Result with a reason."""
+    a Result with a reason. The answer's first `keep` bytes are its excerpt (more than the usual excerpt
+    for a caller that reads the answer, such as a paired deployment's per-event results)."""
+    limit = max(config.max_response_bytes, keep)
     started = time.monotonic()
     try:
         destination = await resolve(destination, config)
@@ -146,8 +149,8 @@ async def send(
             try:
                 kept = bytearray()
                 async for chunk in response.aiter_raw():
-                    kept += chunk[: config.max_response_bytes - len(kept)]
-                    if len(kept) >= config.max_response_bytes:
+                    kept += chunk[: limit - len(kept)]
+                    if len(kept) >= limit:
                         break
             finally:
                 await response.aclose()
@@ -157,7 +160,7 @@ async def send(
         return Result("failed", error=_reason(error), latency_ms=_since(started))
     latency = _since(started)
     status = response.status_code
-    excerpt = bytes(kept[:EXCERPT]).decode("utf-8", "replace")
+    excerpt = bytes(kept[:keep]).decode("utf-8", "replace")
     if 200 <= status < 300:
         return Result("succeeded", status, excerpt, latency_ms=latency)
     if 300 <= status < 400:
