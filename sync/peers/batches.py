@@ -4,9 +4,9 @@ receiver can apply, instead of one request (and its round trip, signature and bo
 The sender (sync.peers.subscriber, for the heads of a pairing's line the workers claimed together) puts
 each change in the request as an item under its own event id, in the order given, up to the workers'
 `line_batch` items or `MAX_BYTES` of them. The receiver takes the batch once, then each item as if it
-came alone (sync.peers.inbound.take: its own transaction, once per event id, the first answer given back
-to a retry), and answers with each item's result: a failure is that item's only, and the sender retries
-that event alone.
+came alone (sync.peers.inbound.take_in: once per event id, the first answer given back to a retry), in
+one transaction with a savepoint per item, and answers with each item's result: a failure is that
+item's only (its savepoint undone), and the sender retries that event alone.
 
 Replays: the batch's own id is recorded first with the request's signature, so the same request sent again
 is refused whole (409 `replayed`) and changes nothing; its items are recorded with that signature too, and
@@ -15,12 +15,15 @@ a later request carrying one of them again (the sender's retry, signed anew) get
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from portal.db.context import tenant_context
 from portal.errors import Conflict, DomainError, FieldError, ValidationFailed
@@ -35,12 +38,15 @@ KIND = "batch"
 # what a batch may carry: the changes (a pairing's unpairing and the backfills travel alone)
 ITEM_KINDS = ("records", "handover")
 MAX_ITEMS = 500
+# how long the receiver applies a batch's items before answering the rest "later": well within the
+# sender's read timeout (PORTAL_WEBHOOK_READ_TIMEOUT, 10 s by default)
+TIME_BUDGET_SECONDS = 4.0
 # the sender's budget per request, well within the receiver's MAX_BODY
 MAX_BYTES = 1024 * 1024
 
 log = logging.getLogger("portal.sync.peers")
 
-Take = Callable[["Services", uuid.UUID, uuid.UUID, uuid.UUID, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+Take = Callable[[AsyncSession, "Services", uuid.UUID, uuid.UUID, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 class Replayed(Conflict):
@@ -98,8 +104,12 @@ async def receive(
     document: dict[str, Any],
     take: Take,
 ) -> dict[str, Any]:
-    """A verified batch: recorded once, then each item taken on its own; the result of each."""
+    """A verified batch: recorded once, then each item taken on its own (a savepoint each, in the batch's
+    one transaction) while the time allows; the result of each. Items left when the time is up are
+    answered "later" (retried by the sender), so the answer comes within the sender's timeout."""
     items = _items(document)
+    deadline = time.monotonic() + TIME_BUDGET_SECONDS
+    results: dict[str, dict[str, Any]] = {}
     async with services.db.session(tenant_context(tenant_id, channel=CHANNEL)) as session:
         seen = await session.scalar(
             select(SyncPeerInbound).where(SyncPeerInbound.peer_id == pairing_id, SyncPeerInbound.event_id == batch_id)
@@ -108,24 +118,24 @@ async def receive(
             if seen.signature == signature:
                 raise Replayed(N_("This request was received already"))
             return {**seen.answer, "duplicate": True}
-        session.add(SyncPeerInbound(peer_id=pairing_id, event_id=batch_id, kind=KIND, signature=signature, answer={}))
-    results: dict[str, dict[str, Any]] = {}
-    for event_id, item in items:
-        try:
-            answer = await take(services, tenant_id, pairing_id, event_id, signature, item)
-            results[str(event_id)] = {"status": 200, "answer": answer}
-        except DomainError as error:
-            results[str(event_id)] = {"status": error.status, "code": error.code, "detail": error.text[:500]}
-        except Exception:
-            # e.g. the same event taken meanwhile by another request: nothing of this attempt was kept
-            log.exception("a batch item from a paired deployment could not be applied")
-            results[str(event_id)] = {"status": 503, "code": "retry", "detail": "not applied; send it again"}
-    async with services.db.session(tenant_context(tenant_id, channel=CHANNEL)) as session:
-        row = await session.scalar(
-            select(SyncPeerInbound).where(SyncPeerInbound.peer_id == pairing_id, SyncPeerInbound.event_id == batch_id)
-        )
-        if row is not None:
-            row.answer = {"results": results}
+        row = SyncPeerInbound(peer_id=pairing_id, event_id=batch_id, kind=KIND, signature=signature, answer={})
+        session.add(row)
+        await session.flush()
+        for event_id, item in items:
+            if time.monotonic() > deadline:
+                results[str(event_id)] = {"status": 503, "code": "later", "detail": "not applied yet; send it again"}
+                continue
+            try:
+                async with session.begin_nested():
+                    answer = await take(session, services, pairing_id, event_id, signature, item)
+                results[str(event_id)] = {"status": 200, "answer": answer}
+            except DomainError as error:
+                results[str(event_id)] = {"status": error.status, "code": error.code, "detail": error.text[:500]}
+            except SQLAlchemyError:
+                # e.g. the same event taken meanwhile by another request: its savepoint undid it
+                log.warning("a batch item from a paired deployment was not applied", exc_info=True)
+                results[str(event_id)] = {"status": 503, "code": "retry", "detail": "not applied; send it again"}
+        row.answer = {"results": results}
     return {"results": results}
 
 

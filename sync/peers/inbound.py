@@ -114,7 +114,7 @@ async def receive(services: Services, headers: dict[str, str], body: bytes) -> d
     verified = f"t={stamp},v1={signing.signature(secret, stamp, body)}"
     signature = hashlib.sha256(verified.encode()).hexdigest()
     if document["kind"] == batches.KIND:
-        return await batches.receive(services, tenant_id, pairing_id, event_id, signature, document, take)
+        return await batches.receive(services, tenant_id, pairing_id, event_id, signature, document, take_in)
     return await take(services, tenant_id, pairing_id, event_id, signature, document)
 
 
@@ -128,29 +128,42 @@ async def take(
 ) -> dict[str, Any]:
     """One verified event applied once, in one transaction with its record (a retry gets the first answer)."""
     async with services.db.session(tenant_context(tenant_id, channel=CHANNEL)) as session:
-        seen = await session.scalar(
-            select(SyncPeerInbound).where(SyncPeerInbound.peer_id == pairing_id, SyncPeerInbound.event_id == event_id)
-        )
-        if seen is not None:
-            if seen.signature == signature:
-                raise Replayed(N_("This request was received already"))
-            return {**seen.answer, "duplicate": True}
-        peer = await session.scalar(select(SyncPeer).where(SyncPeer.id == pairing_id).with_for_update())
-        if peer is None or peer.status != "active":
-            raise Unsigned(N_("No active pairing with this deployment"), code="not_paired")
-        kind = str(document["kind"])
-        if kind == "records":
-            answer = await _records(session, services, peer, event_id, document)
-        elif kind == "handover":
-            answer = await _handover(session, services, peer, event_id, document)
-        elif kind in catchup.KINDS:
-            answer = await catchup.take(session, services, peer, event_id, kind, document)
-        else:
-            peer.status, peer.unpaired_at = "unpaired", utcnow()
-            record_action(session, peer, "sync.unpaired", {"by": "peer", "event": event_id})
-            answer = {}
-        peer.last_contact_at = utcnow()
-        session.add(SyncPeerInbound(peer_id=peer.id, event_id=event_id, kind=kind, signature=signature, answer=answer))
+        return await take_in(session, services, pairing_id, event_id, signature, document)
+
+
+async def take_in(
+    session: AsyncSession,
+    services: Services,
+    pairing_id: uuid.UUID,
+    event_id: uuid.UUID,
+    signature: str,
+    document: dict[str, Any],
+) -> dict[str, Any]:
+    """`take` in the caller's transaction (a batch's, one savepoint per event): written when it returns."""
+    seen = await session.scalar(
+        select(SyncPeerInbound).where(SyncPeerInbound.peer_id == pairing_id, SyncPeerInbound.event_id == event_id)
+    )
+    if seen is not None:
+        if seen.signature == signature:
+            raise Replayed(N_("This request was received already"))
+        return {**seen.answer, "duplicate": True}
+    peer = await session.scalar(select(SyncPeer).where(SyncPeer.id == pairing_id).with_for_update())
+    if peer is None or peer.status != "active":
+        raise Unsigned(N_("No active pairing with this deployment"), code="not_paired")
+    kind = str(document["kind"])
+    if kind == "records":
+        answer = await _records(session, services, peer, event_id, document)
+    elif kind == "handover":
+        answer = await _handover(session, services, peer, event_id, document)
+    elif kind in catchup.KINDS:
+        answer = await catchup.take(session, services, peer, event_id, kind, document)
+    else:
+        peer.status, peer.unpaired_at = "unpaired", utcnow()
+        record_action(session, peer, "sync.unpaired", {"by": "peer", "event": event_id})
+        answer = {}
+    peer.last_contact_at = utcnow()
+    session.add(SyncPeerInbound(peer_id=peer.id, event_id=event_id, kind=kind, signature=signature, answer=answer))
+    await session.flush()
     return answer
 
 
