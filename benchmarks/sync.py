@@ -216,6 +216,9 @@ async def propagation(
         await asyncio.sleep(0.05)
     took = time.monotonic() - started
     peaks = [peak_mib(p.pid) for p in processes]
+    # the workers stop once nothing waits for them (a delivery retrying after a fault would otherwise stay
+    # pending with no worker left, and the next part wait for it forever)
+    await settled(services)
     await asyncio.to_thread(stop, processes)
     names = await side.names(skus)
     arrived = sum(names.get(sku) == name for sku, name in wanted.items())
