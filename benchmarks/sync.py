@@ -107,7 +107,7 @@ def start_workers(
     command = [sys.executable, "-m", "portal.cli", "worker", "--concurrency", str(args.concurrency)]
     processes = [
         subprocess.Popen(
-            [*command, "--batch", str(args.batch), "--line-batch", str(getattr(args, "line_batch", 100))],
+            [*command, "--batch", str(args.batch), "--line-batch", str(getattr(args, "line_batch", 1))],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -30,8 +30,8 @@ def register_worker(sub: Any) -> None:
     parser.add_argument(
         "--line-batch",
         type=int,
-        default=100,
-        help="most changes sent to a paired deployment in one request (default 100; 1: one request each)",
+        default=1,
+        help="most changes sent to a paired deployment in one request (default 1: one request each)",
     )
     parser.set_defaults(func=run_worker)
 

@@ -98,8 +98,9 @@ class DeliveryConfig:
     max_lingering: int = 100
     # the most heads of one line sent together to a subscriber that takes several in one request
     # (`deliver_many_to`): a claim that took one goes on to claim more of that line's heads, up to this;
-    # 1 sends each on its own
-    line_batch: int = 100
+    # 1 (the default) sends each on its own: a paired deployment applies a batch's changes one by one under
+    # its pairing's lock, so concurrent batches queue there and, on a busy receiver, outlast the read timeout
+    line_batch: int = 1
 
     @property
     def lease(self) -> timedelta:

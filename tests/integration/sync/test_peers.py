@@ -40,7 +40,9 @@ from tests.lanes import postgres_url, private_database
 from tests.world import TenantWorld, World, credential, partner_type_id, sign_up, unique
 
 # retries due at once: a test runs the workers pass after pass as a worker's clock would
-RETRY_AT_ONCE = DeliveryConfig(batch_size=10, timeout_seconds=20.0, lease_margin_seconds=5.0, retry_base_seconds=0.0)
+RETRY_AT_ONCE = DeliveryConfig(
+    batch_size=10, timeout_seconds=20.0, lease_margin_seconds=5.0, retry_base_seconds=0.0, line_batch=100
+)
 
 
 @pytest.fixture(scope="module")
