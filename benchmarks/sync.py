@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.sync [--url postgresql://postgres@127.0.0.1:5432/postgres]
         [--changes 1000] [--samples 50] [--workers 2] [--concurrency 4] [--batch 10] [--products 100000]
-        [--parts propagation,latency,across,backfill,reconciliation] [--keep]
+        [--line-batches 1,100] [--parts propagation,latency,across,backfill,reconciliation] [--keep]
 
 A scratch database (dropped at the end unless --keep), migrated, with the demo data: Acme Pumps' catalog
 flows to North Supply's own workspace under the demo's active rule. The workers are `portal worker`
@@ -19,7 +19,9 @@ Each part starts once nothing waits for delivery (the demo's own work included).
                   loopback ports, paired through their APIs as the two admins do (a pairing code, then a
                   catalog rule of Borealis Valves, the demo's other manufacturer, for the pairing); the
                   upstream's --workers `portal worker` processes send signed requests to the partner's
-                  inbound endpoint, and the partner's deployment runs a worker of its own
+                  inbound endpoint, and the partner's deployment runs a worker of its own; the propagation
+                  once per --line-batches value (the most changes a worker sends in one request: 1 is one
+                  request per change), printed side by side, the latency with the last
     memory        the peak resident memory (VmHWM) of each worker process
     backfill      --products products added at Acme in bulk (no events; the tables then analysed, as autovacuum
                   does after such a load), then a backfill of the catalog rule (what activating it asks for)
@@ -107,7 +109,7 @@ def start_workers(
     command = [sys.executable, "-m", "portal.cli", "worker", "--concurrency", str(args.concurrency)]
     processes = [
         subprocess.Popen(
-            [*command, "--batch", str(args.batch)],
+            [*command, "--batch", str(args.batch), "--line-batch", str(getattr(args, "line_batch", 1))],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -224,6 +226,9 @@ async def propagation(
         await asyncio.sleep(0.05)
     took = time.monotonic() - started
     peaks = [peak_mib(p.pid) for p in processes]
+    # the workers stop once nothing waits for them (a delivery retrying after a fault would otherwise stay
+    # pending with no worker left, and the next part wait for it forever)
+    await settled(services)
     await asyncio.to_thread(stop, processes)
     names = await side.names(skus)
     arrived = sum(names.get(sku) == name for sku, name in wanted.items())
@@ -389,7 +394,7 @@ def partner_names(
 
 async def across(
     services: Services, serve_url: str, data_dir: str, args: argparse.Namespace
-) -> tuple[float, float, list[float], list[float]]:
+) -> tuple[dict[int, tuple[float, float]], list[float], list[float]]:
     """The same propagation and latency when the partner's workspace runs on another deployment: a second
     database (its own scratch database on the same server, reached through the same production login), both
     deployments served by `portal serve` on loopback ports, the upstream's `portal worker` processes sending
@@ -427,15 +432,22 @@ async def across(
                 ours, _ready = await asyncio.to_thread(start_workers, serve_url, data_dir, 1, args, upstream_extra)
                 await settled(services)
                 await asyncio.to_thread(stop, ours)
-                skus = [f"XD-{i:06d}" for i in range(args.changes)]
-                created, created_peaks = await propagation(services, serve_url, data_dir, args, "a", skus, side)
-                await settled(services)
-                renamed, renamed_peaks = await propagation(services, serve_url, data_dir, args, "b", skus, side)
-                await settled(services)
+                rates: dict[int, tuple[float, float]] = {}
+                peaks: list[float] = []
+                for line_batch in args.line_batches:
+                    args.line_batch = line_batch
+                    skus = [f"XD{line_batch}-{i:06d}" for i in range(args.changes)]
+                    created, more = await propagation(services, serve_url, data_dir, args, "a", skus, side)
+                    peaks += more
+                    await settled(services)
+                    renamed, more = await propagation(services, serve_url, data_dir, args, "b", skus, side)
+                    peaks += more
+                    await settled(services)
+                    rates[line_batch] = (created, renamed)
                 times = await latency(services, serve_url, data_dir, args, side)
             finally:
                 await asyncio.to_thread(stop, theirs)
-        return created, renamed, times, created_peaks + renamed_peaks
+        return rates, times, peaks
     finally:
         if names is not None:
             await names.engine.dispose()  # type: ignore[attr-defined]
@@ -584,11 +596,13 @@ async def _run(owner_url: str, args: argparse.Namespace, data_dir: str) -> None:
             if "latency" in parts:
                 figures["latency"] = await latency(services, serve_url, data_dir, args, here)
             if "across" in parts:
-                created, renamed, times, peaks = await across(services, serve_url, data_dir, args)
+                rates, times, peaks = await across(services, serve_url, data_dir, args)
+                created, renamed = rates[args.line_batches[-1]]
                 figures["across"] = (created, renamed, times, max(peaks))
+                figures["across_rates"] = rates
             print(
                 f"\nsync on PostgreSQL, {args.workers} worker processes (1 for latency and reconciliation),"
-                f" batch {args.batch}"
+                f" batch {args.batch}, across deployments ≤ {args.line_batches[-1]} changes per request"
             )
             print(f"{'':<32} {'one deployment':>15} {'two deployments':>15}   goal")
             there = figures.get("across")
@@ -599,6 +613,9 @@ async def _run(owner_url: str, args: argparse.Namespace, data_dir: str) -> None:
                     other = f"{there[index]:,.0f} /s" if there else "-"
                     met = None if rate is None else rate >= 300
                     line(f"{label} propagated", mine, other, "≥ 300 /s (one deployment)", met)
+                    for line_batch, pair in figures.get("across_rates", {}).items():
+                        shown = "one request each" if line_batch == 1 else f"≤ {line_batch} per request"
+                        line(f"  across, {shown}", "-", f"{pair[index]:,.0f} /s", "(printed)", None)
                 mine = f"{figures['peak']:,.0f} MiB" if "peak" in figures else "-"
                 other = f"{there[3]:,.0f} MiB" if there else "-"
                 line("  worker peak memory", mine, other, "(printed)", None)
@@ -637,9 +654,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--products", "--objects", dest="objects", type=int, default=100_000)
+    parser.add_argument("--line-batches", default="1,100", help="changes per request across deployments, each run")
     parser.add_argument("--parts", default="propagation,latency,across,backfill,reconciliation")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
+    args.line_batches = [int(n) for n in args.line_batches.split(",") if n.strip()] or [100]
     server = normalise_database_url(args.url)
     with (
         tempfile.TemporaryDirectory(prefix="bench-sync-") as data_dir,

@@ -121,6 +121,12 @@ class Subscriber:
     # tenant that a worker claimed together, applied at once and all or nothing; when it raises, each event
     # is delivered again on its own through `deliver`, so one that fails holds back no other.
     deliver_many: Callable[[Services, Sequence[Event]], Awaitable[None]] | None = None
+    # For a subscriber with lines whose receiver takes several events in one request (a paired deployment):
+    # the heads of one line that a worker claimed together (several aggregates, each in its order), sent at
+    # once; what came of each, in the order given (None: delivered; an exception: that event alone is
+    # retried, or dead for a PermanentFailure). When it raises, each event goes again on its own through
+    # `deliver_to`.
+    deliver_many_to: Callable[[Services, Sequence[Event], str], Awaitable[Sequence[BaseException | None]]] | None = None
 
 
 # Between a subscriber's name and the key of one of its lines, in a delivery's subscriber column.

@@ -1,7 +1,7 @@
 """The operator's commands of sync/:
 
-- `portal worker [--concurrency N] [--batch N]`: the process that delivers outbox events to the subscribers
-  the components register and runs the scheduled jobs. Run as many as the work needs, on one machine or
+- `portal worker [--concurrency N] [--batch N] [--line-batch N]`: the process that delivers outbox events to
+  the subscribers the components register and runs the scheduled jobs. Run as many as the work needs, on one machine or
   several: they share the work through the database. SIGTERM (or Ctrl-C) lets the batches in progress finish.
 - `portal jobs list | runs NAME [--limit N] | run NAME`: the schedule. Unlike the console, `runs` prints each
   failed run's whole error text (it may quote any tenant's rows); `run` queues a run now and carries it out
@@ -27,6 +27,12 @@ def register_worker(sub: Any) -> None:
     parser = sub.add_parser("worker", help="deliver outbox events to subscribers (run one or more)")
     parser.add_argument("--concurrency", type=int, default=2, help="batches in flight at once (default 2)")
     parser.add_argument("--batch", type=int, default=10, help="deliveries claimed per batch (default 10)")
+    parser.add_argument(
+        "--line-batch",
+        type=int,
+        default=1,
+        help="most changes sent to a paired deployment in one request (default 1: one request each)",
+    )
     parser.set_defaults(func=run_worker)
 
 
@@ -36,13 +42,17 @@ def run_worker(args: argparse.Namespace) -> None:
     from sync.delivery.engine import DeliveryConfig
     from sync.delivery.worker import delivery_worker, run_event_loop, run_until_signalled, subscribers_of
 
-    if args.concurrency < 1 or args.batch < 1:
-        sys.exit("error: --concurrency and --batch must be at least 1")
+    if args.concurrency < 1 or args.batch < 1 or not 1 <= args.line_batch <= 500:
+        sys.exit("error: --concurrency and --batch must be at least 1, --line-batch from 1 to 500")
     settings = load_settings()
     configure_logging(logging.INFO, "%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     async def work(services: Any) -> None:
-        worker = delivery_worker(services, concurrency=args.concurrency, config=DeliveryConfig(batch_size=args.batch))
+        worker = delivery_worker(
+            services,
+            concurrency=args.concurrency,
+            config=DeliveryConfig(batch_size=args.batch, line_batch=args.line_batch),
+        )
         names = ", ".join(s.name for s in subscribers_of(services)) or "none registered"
         print(f"worker delivering to: {names}; {args.concurrency} batches of {args.batch} at a time", flush=True)
         await run_until_signalled(worker)

@@ -25,6 +25,7 @@ import logging
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -95,6 +96,11 @@ class DeliveryConfig:
     # (deliver_batch), and how many such slow attempts one engine lets run on at most
     linger_after_seconds: float = 0.25
     max_lingering: int = 100
+    # the most heads of one line sent together to a subscriber that takes several in one request
+    # (`deliver_many_to`): a claim that took one goes on to claim more of that line's heads, up to this;
+    # 1 (the default) sends each on its own: a paired deployment applies a batch's changes one by one under
+    # its pairing's lock, so concurrent batches queue there and, on a busy receiver, outlast the read timeout
+    line_batch: int = 1
 
     @property
     def lease(self) -> timedelta:
@@ -119,6 +125,15 @@ def _error_text(exc: BaseException) -> str:
     message = str(exc).strip()
     text_ = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
     return text_[:ERROR_LENGTH]
+
+
+def _result_text(error: BaseException | None) -> str | None:
+    """An event's own result from a call that sent several: None when delivered."""
+    if error is None:
+        return None
+    if isinstance(error, PermanentFailure):
+        return (str(error) or type(error).__name__)[:ERROR_LENGTH]
+    return _error_text(error)
 
 
 @dataclass(frozen=True)
@@ -234,23 +249,29 @@ class DeliveryEngine:
 
     # claim -----------------------------------------------------------------------------------------
 
-    async def claim(self) -> list[Claimed]:
+    async def claim(self, line: tuple[uuid.UUID, str] | None = None, limit: int | None = None) -> list[Claimed]:
+        """Up to `limit` (the batch size) due heads of lines; with `line` (tenant, subscriber column), of that
+        one line only."""
         now = utcnow()
-        params = {
+        params: dict[str, Any] = {
             "now": now,
-            "batch": self.config.batch_size,
+            "batch": limit or self.config.batch_size,
             "owner": self.worker_id,
             "expires": now + self.config.lease,
         }
+        if line is not None:
+            params.update(tenant=line[0], line=line[1])
         async with self.services.db.session(SYSTEM) as session:
-            if self.postgres:
+            if self.postgres and line is None:
                 # The plan this claim needs whatever the statistics say (a queue table's are stale more often
                 # than not): walk the due index in order, and find each line's head in the line index (the
                 # only index that yields a line in sequence order, so with sorting off nothing else serves).
                 await session.execute(text(CLAIM_PLAN))
                 taken = (await session.execute(_CLAIM_PG, params)).all()
+            elif self.postgres:
+                taken = (await session.execute(_CLAIM_LINE_PG, params)).all()
             else:
-                taken = await _claim_sqlite(session, params)
+                taken = await _claim_sqlite(session, params, _DUE if line is None else _DUE_LINE)
             lost = [
                 {
                     "tenant_id": t.tenant_id,
@@ -386,6 +407,7 @@ class DeliveryEngine:
         claimed = await self.claim()
         if not claimed:
             return 0
+        claimed += await self._more_of_lines(claimed)
         loop = asyncio.get_running_loop()
         started = loop.time()
         running = {asyncio.ensure_future(self._attempts(group)) for group in self._groups(claimed)}
@@ -402,14 +424,36 @@ class DeliveryEngine:
             self._linger(task)
         return len(claimed)
 
+    def _sent_together(self, claimed: Claimed) -> bool:
+        """Whether the delivery is a line's of a subscriber that takes a line's heads in one request."""
+        name, key = split_line(claimed.subscriber)
+        subscriber = self.subscribers.get(name)
+        return (
+            key is not None
+            and subscriber is not None
+            and subscriber.deliver_many_to is not None
+            and self.config.line_batch > 1
+        )
+
+    async def _more_of_lines(self, claimed: Sequence[Claimed]) -> list[Claimed]:
+        """For each line of a subscriber that takes several heads in one request, the line's other due heads
+        (other aggregates), up to `line_batch` in all: one request carries them instead of one each."""
+        taken = Counter((c.tenant_id, c.subscriber) for c in claimed if self._sent_together(c))
+        more: list[Claimed] = []
+        for line, count in taken.items():
+            if count < self.config.line_batch:
+                more += await self.claim(line, self.config.line_batch - count)
+        return more
+
     def _groups(self, claimed: Sequence[Claimed]) -> list[list[Claimed]]:
         """The batch as the attempts to run side by side: one per delivery, except that the deliveries of a
-        subscriber that applies events together (`deliver_many`) go as one attempt per tenant."""
+        subscriber that applies events together (`deliver_many`) go as one attempt per tenant, and those of
+        one line of a subscriber that sends several in one request (`deliver_many_to`) as one per line."""
         together: dict[tuple[str, uuid.UUID], list[Claimed]] = {}
         groups: list[list[Claimed]] = []
         for c in claimed:
             subscriber = self.subscribers.get(c.subscriber)
-            if subscriber is not None and subscriber.deliver_many is not None:
+            if (subscriber is not None and subscriber.deliver_many is not None) or self._sent_together(c):
                 key = (c.subscriber, c.tenant_id)
                 if key not in together:
                     together[key] = []
@@ -424,6 +468,8 @@ class DeliveryEngine:
         (side by side), so the failure is the one event's alone and the others are delivered."""
         if len(group) == 1:
             return [await self.attempt(group[0])]
+        if self._sent_together(group[0]):
+            return await self._line_attempts(group)
         subscriber = self.subscribers[group[0].subscriber]
         assert subscriber.deliver_many is not None
         started, clock = utcnow(), time.perf_counter()
@@ -437,6 +483,30 @@ class DeliveryEngine:
         duration = int((time.perf_counter() - clock) * 1000)
         finished = utcnow()
         return [Outcome(c, started, finished, duration, None) for c in group]
+
+    async def _line_attempts(self, group: Sequence[Claimed]) -> list[Outcome]:
+        """A line's heads in one call of `deliver_many_to`, each with its own result; when the call itself
+        fails, each is tried on its own (side by side)."""
+        name, key = split_line(group[0].subscriber)
+        subscriber = self.subscribers[name]
+        assert subscriber.deliver_many_to is not None and key is not None
+        started, clock = utcnow(), time.perf_counter()
+        try:
+            events = [c.event for c in group]
+            results = await asyncio.wait_for(
+                subscriber.deliver_many_to(self.services, events, key), self.config.timeout_seconds / 2
+            )
+            if len(results) != len(group):
+                raise RuntimeError(f"{name}: {len(results)} results for {len(group)} events")
+        except Exception:
+            log.debug("%s: %d events sent together failed; each is tried on its own", name, len(group))
+            return list(await asyncio.gather(*(self.attempt(c) for c in group)))
+        duration = int((time.perf_counter() - clock) * 1000)
+        finished = utcnow()
+        return [
+            Outcome(c, started, finished, duration, _result_text(error), isinstance(error, PermanentFailure))
+            for c, error in zip(group, results, strict=True)
+        ]
 
     def _linger(self, attempt: asyncio.Future[list[Outcome]]) -> None:
         async def record() -> None:
@@ -461,9 +531,10 @@ _ATTEMPTS = DeliveryAttempt.__table__
 _EVENTS = OutboxEvent.__table__
 
 
-def _due() -> Select[Any]:
+def _due(one_line: bool = False) -> Select[Any]:
     """Due pending deliveries that head their line (tenant, subscriber, aggregate: the lowest pending
-    sequence), in the order of the due index, so the scan stops at the batch's last delivery."""
+    sequence), in the order of the due index, so the scan stops at the batch's last delivery; with `one_line`,
+    those of one tenant and subscriber column only (the `tenant` and `line` parameters)."""
     d = _DELIVERIES
     line = d.alias("line")
     head_of_line = (
@@ -481,17 +552,18 @@ def _due() -> Select[Any]:
         .scalar_subquery()
     )
     now = bindparam("now", type_=d.c.next_attempt_at.type)
-    return (
-        select(d.c.tenant_id, d.c.id, d.c.lease_owner, d.c.lease_expires_at)
-        .where(
-            d.c.status == "pending",
-            d.c.next_attempt_at <= now,
-            or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now),
-            d.c.sequence == head_of_line,
-        )
-        .order_by(d.c.next_attempt_at)
-        .limit(bindparam("batch", type_=Integer()))
+    query = select(d.c.tenant_id, d.c.id, d.c.lease_owner, d.c.lease_expires_at).where(
+        d.c.status == "pending",
+        d.c.next_attempt_at <= now,
+        or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now),
+        d.c.sequence == head_of_line,
     )
+    if one_line:
+        query = query.where(
+            d.c.tenant_id == bindparam("tenant", type_=d.c.tenant_id.type),
+            d.c.subscriber == bindparam("line", type_=d.c.subscriber.type),
+        )
+    return query.order_by(d.c.next_attempt_at).limit(bindparam("batch", type_=Integer()))
 
 
 def _lease() -> dict[str, Any]:
@@ -524,11 +596,11 @@ def _event_columns(taken: Any) -> list[Any]:
     ]
 
 
-def _claim_postgresql() -> Select[Any]:
+def _claim_postgresql(one_line: bool = False) -> Select[Any]:
     """The whole claim in one statement: lock a batch (skipping rows other workers hold), lease it, and
     read its events."""
     d = _DELIVERIES
-    picked = _due().with_for_update(skip_locked=True, of=d).cte("picked")
+    picked = _due(one_line).with_for_update(skip_locked=True, of=d).cte("picked")
     taken = (
         update(d)
         .where(d.c.tenant_id == picked.c.tenant_id, d.c.id == picked.c.id)
@@ -552,14 +624,16 @@ def _claim_postgresql() -> Select[Any]:
 
 
 _CLAIM_PG = _claim_postgresql()
+_CLAIM_LINE_PG = _claim_postgresql(one_line=True)
 _DUE = _due()
+_DUE_LINE = _due(one_line=True)
 
 
-async def _claim_sqlite(session: AsyncSession, params: dict[str, Any]) -> Sequence[Any]:
+async def _claim_sqlite(session: AsyncSession, params: dict[str, Any], due: Select[Any] = _DUE) -> Sequence[Any]:
     """SQLite: the transaction holds the database's one write lock from its start, so the batch read
     first is still unclaimed when it is leased."""
     d, e = _DELIVERIES, _EVENTS
-    picked = {(r.tenant_id, r.id): r for r in await session.execute(_DUE, params)}
+    picked = {(r.tenant_id, r.id): r for r in await session.execute(due, params)}
     if not picked:
         return []
     taken = await session.execute(

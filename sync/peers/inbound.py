@@ -14,7 +14,8 @@ Then the change is applied in the paired tenant's context, in one transaction wi
 request: `records` (what an upstream's rule sends: its records, mapped by the rule) goes through the same
 application as within one deployment (sync.crosstenant.apply.apply_records), under a rule of the
 partner's own standing for the upstream's rule (made on first sight, with its mapping table and held
-conflicts here); `unpaired` marks the pairing unpaired. Each request leaves an audit entry on the pairing
+conflicts here); `unpaired` marks the pairing unpaired; `batch` carries several changes, each taken as if it came alone
+(sync.peers.batches). Each request leaves an audit entry on the pairing
 naming the peer, the rule and the event."""
 
 from __future__ import annotations
@@ -35,11 +36,11 @@ from portal.db.context import SYSTEM, tenant_context
 from portal.db.types import utcnow
 from portal.errors import Conflict, DomainError, FieldError, ValidationFailed
 from portal.i18n import N_
-from sync.crosstenant.apply import apply_records, serialise
+from sync.crosstenant.apply import apply_records, link_allows, serialise
 from sync.crosstenant.mapping import apply_mapping, check_policies, normalise, passes
 from sync.crosstenant.models import SyncRule
 from sync.crosstenant.objects import Handover, Pair, handed, sync_objects
-from sync.peers import wire
+from sync.peers import batches, catchup, wire
 from sync.peers.models import SyncPeer, SyncPeerInbound
 from sync.peers.service import CHANNEL, peer_secret_of
 from sync.webhooks import signing
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 
 MAX_BODY = 4 * 1024 * 1024
 MAX_RECORDS = 1000
-KINDS = ("records", "handover", "unpaired")
+KINDS = ("records", "handover", "unpaired", batches.KIND, *catchup.KINDS)
 
 
 class Unsigned(DomainError):
@@ -129,22 +130,22 @@ async def check(services: Services, headers: dict[str, str], body: bytes, kinds:
     return Checked(pairing_id, event_id, tenant_id, document, signature)
 
 
-async def taken_before(session: AsyncSession, checked: Checked) -> SyncPeerInbound | None:
-    """The request's event as taken before from this peer, if it was; the very same request is a replay
-    (409), refused."""
+async def taken_before(
+    session: AsyncSession, pairing_id: uuid.UUID, event_id: uuid.UUID, signature: str
+) -> SyncPeerInbound | None:
+    """The event as taken before from this peer, if it was; the very same request is a replay (409),
+    refused."""
     seen = await session.scalar(
-        select(SyncPeerInbound).where(
-            SyncPeerInbound.peer_id == checked.pairing_id, SyncPeerInbound.event_id == checked.event_id
-        )
+        select(SyncPeerInbound).where(SyncPeerInbound.peer_id == pairing_id, SyncPeerInbound.event_id == event_id)
     )
-    if seen is not None and seen.signature == checked.signature:
+    if seen is not None and seen.signature == signature:
         raise Replayed(N_("This request was received already"))
     return seen
 
 
-async def active_peer(session: AsyncSession, checked: Checked) -> SyncPeer:
+async def active_peer(session: AsyncSession, pairing_id: uuid.UUID) -> SyncPeer:
     """The pairing, locked, still active (it may have been unpaired since the check)."""
-    peer = await session.scalar(select(SyncPeer).where(SyncPeer.id == checked.pairing_id).with_for_update())
+    peer = await session.scalar(select(SyncPeer).where(SyncPeer.id == pairing_id).with_for_update())
     if peer is None or peer.status != "active":
         raise Unsigned(N_("No active pairing with this deployment"), code="not_paired")
     return peer
@@ -152,26 +153,41 @@ async def active_peer(session: AsyncSession, checked: Checked) -> SyncPeer:
 
 async def receive(services: Services, headers: dict[str, str], body: bytes) -> dict[str, Any]:
     """Check and apply one request; its answer (the first time's, for a retry)."""
-    checked = await check(services, headers, body, KINDS)
-    document, event_id = checked.document, checked.event_id
-    async with services.db.session(tenant_context(checked.tenant_id, channel=CHANNEL)) as session:
-        seen = await taken_before(session, checked)
-        if seen is not None:
-            return {**seen.answer, "duplicate": True}
-        peer = await active_peer(session, checked)
-        kind = str(document["kind"])
-        if kind == "records":
-            answer = await _records(session, services, peer, event_id, document)
-        elif kind == "handover":
-            answer = await _handover(session, services, peer, event_id, document)
-        else:
-            peer.status, peer.unpaired_at = "unpaired", utcnow()
-            record_action(session, peer, "sync.unpaired", {"by": "peer", "event": event_id})
-            answer = {}
-        peer.last_contact_at = utcnow()
-        session.add(
-            SyncPeerInbound(peer_id=peer.id, event_id=event_id, kind=kind, signature=checked.signature, answer=answer)
-        )
+    c = await check(services, headers, body, KINDS)
+    if c.document["kind"] == batches.KIND:
+        return await batches.receive(services, c.tenant_id, c.pairing_id, c.event_id, c.signature, c.document, take_in)
+    async with services.db.session(tenant_context(c.tenant_id, channel=CHANNEL)) as session:
+        return await take_in(session, services, c.pairing_id, c.event_id, c.signature, c.document)
+
+
+async def take_in(
+    session: AsyncSession,
+    services: Services,
+    pairing_id: uuid.UUID,
+    event_id: uuid.UUID,
+    signature: str,
+    document: dict[str, Any],
+) -> dict[str, Any]:
+    """One verified event applied once, in the caller's transaction (its own, or a batch's with one
+    savepoint per event), with its record: a retry gets the first answer."""
+    seen = await taken_before(session, pairing_id, event_id, signature)
+    if seen is not None:
+        return {**seen.answer, "duplicate": True}
+    peer = await active_peer(session, pairing_id)
+    kind = str(document["kind"])
+    if kind == "records":
+        answer = await _records(session, services, peer, event_id, document)
+    elif kind == "handover":
+        answer = await _handover(session, services, peer, event_id, document)
+    elif kind in catchup.KINDS:
+        answer = await catchup.take(session, services, peer, event_id, kind, document)
+    else:
+        peer.status, peer.unpaired_at = "unpaired", utcnow()
+        record_action(session, peer, "sync.unpaired", {"by": "peer", "event": event_id})
+        answer = {}
+    peer.last_contact_at = utcnow()
+    session.add(SyncPeerInbound(peer_id=peer.id, event_id=event_id, kind=kind, signature=signature, answer=answer))
+    await session.flush()
     return answer
 
 
@@ -281,7 +297,9 @@ async def _handover(
         if rule is None or rule.link_id is None:
             raise NoRule()
         await serialise(session, rule.id, [source_id])
-        if not passes(rule.filter, values):
+        # a partnership suspended takes nothing: its re-establishment asks for what waits (sync.peers.catchup)
+        if not passes(rule.filter, values) or not await link_allows(session, rule):
+            await catchup.progressed(session, peer, document, "skipped")
             return {"handled": {"outcome": "skipped"}}
         mapped = apply_mapping(rule.mapping, values, obj.target_fields)
         pair = Pair(rule.link_id, peer.tenant_id, peer.peer_tenant_id)
@@ -311,6 +329,7 @@ async def _handover(
     if rule is not None and done.outcome != "unchanged":
         record_action(session, rule, "sync.applied", details)
     record_action(session, peer, "sync.inbound", details)
+    await catchup.progressed(session, peer, document, done.outcome)
     answer = json.loads(wire.encode(done.answer or {}))
     handled = {"outcome": done.outcome, "target_id": str(done.target_id) if done.target_id else None, "answer": answer}
     return {"handled": handled}

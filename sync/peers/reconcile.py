@@ -99,8 +99,8 @@ async def answer(services: Services, headers: dict[str, str], body: bytes) -> di
     checked = await inbound.check(services, headers, body, READ_KINDS)
     document = checked.document
     async with services.db.session(tenant_context(checked.tenant_id, channel=CHANNEL)) as session:
-        seen = await inbound.taken_before(session, checked)
-        peer = await inbound.active_peer(session, checked)
+        seen = await inbound.taken_before(session, checked.pairing_id, checked.event_id, checked.signature)
+        peer = await inbound.active_peer(session, checked.pairing_id)
         if peer.role != "downstream":
             raise ValidationFailed(
                 [FieldError("kind", N_("This deployment's side of the pairing holds no copies to compare"), "side")]

@@ -79,6 +79,11 @@ class InboundOut(msgspec.Struct, omit_defaults=True):
     # a record the app applied here (a purchase order placed, a sales order's progress followed): its
     # outcome, the record it made or changed, and what the sender's record is told
     handled: HandledOut | None = None
+    # a batch (several events in one request): each event's result by its id, its status (200 when taken)
+    # with its answer, or the problem (code, detail) that made it fail, for the sender to retry that one
+    results: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    # a catch-up asked for (sync.peers.catchup): how many records wait to be sent
+    total: int | None = None
     duplicate: bool = False
 
 

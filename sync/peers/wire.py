@@ -91,11 +91,26 @@ def signed(
 
 
 async def send_signed(
-    services: Services, target: PeerTarget, kind: str, event_id: uuid.UUID, document: dict[str, Any]
+    services: Services,
+    target: PeerTarget,
+    kind: str,
+    event_id: uuid.UUID,
+    document: dict[str, Any],
+    keep: int | None = None,
 ) -> sender.Result:
-    """One signed request to the peer's inbound endpoint."""
+    """One signed request to the peer's inbound endpoint; with `keep`, its whole answer up to that many
+    bytes."""
     body, headers = signed(target, kind, event_id, document)
-    return await post(services, target.url.rstrip("/") + INBOUND_PATH, body, headers)
+    return await post(services, target.url.rstrip("/") + INBOUND_PATH, body, headers, keep)
+
+
+BATCH_ANSWER_BYTES = 2 * 1024 * 1024
+
+
+async def send_batch(services: Services, target: PeerTarget, items: list[dict[str, Any]]) -> sender.Result:
+    """Several changes in one signed request (sync.peers.batches), under an id of its own for this
+    attempt: the answer (a result per item) is read whole."""
+    return await send_signed(services, target, "batch", uuid.uuid4(), {"items": items}, keep=BATCH_ANSWER_BYTES)
 
 
 async def ask_signed(
@@ -112,9 +127,10 @@ async def ask_signed(
 
 
 def answer_of(result: sender.Result) -> dict[str, Any]:
-    """The JSON the peer answered (within the sender's excerpt), or an empty document."""
+    """The JSON the peer answered (whole when the request kept it, else within the sender's excerpt), or an
+    empty document."""
     try:
-        found = json.loads(result.excerpt or "{}")
+        found = json.loads(result.body or result.excerpt or "{}")
     except ValueError:
         return {}
     return found if isinstance(found, dict) else {}

@@ -40,7 +40,9 @@ from tests.lanes import postgres_url, private_database
 from tests.world import TenantWorld, World, credential, partner_type_id, sign_up, unique
 
 # retries due at once: a test runs the workers pass after pass as a worker's clock would
-RETRY_AT_ONCE = DeliveryConfig(batch_size=10, timeout_seconds=20.0, lease_margin_seconds=5.0, retry_base_seconds=0.0)
+RETRY_AT_ONCE = DeliveryConfig(
+    batch_size=10, timeout_seconds=20.0, lease_margin_seconds=5.0, retry_base_seconds=0.0, line_batch=100
+)
 
 
 @pytest.fixture(scope="module")
@@ -530,7 +532,7 @@ def test_a_change_on_both_sides_is_held_there_and_a_dead_letter_is_replayed(
     dead = client.get(
         "/api/deliveries", headers=a.admin.bearer, params={"subscriber": f"peers:{here['id']}", "status": "dead"}
     ).json()["items"]
-    assert len(dead) == 1, dead
+    assert len(dead) == 1, [(d["event_type"], d["last_error"][:200], d["attempts"]) for d in dead]
     assert products(remote, north, made["sku"])[0]["description"] != "Later"
     replayed = client.post(f"/api/deliveries/{dead[0]['id']}/replay", headers=a.admin.bearer)
     assert replayed.status_code == 200, replayed.text
@@ -1015,3 +1017,194 @@ def test_pairing_the_same_partner_again_carries_its_rules_over(
     # tenant B sees none of it
     assert client.get(f"/api/sync/rules/{rule['id']}", headers=b.admin.bearer).status_code == 404
     assert client.get("/api/audit", headers=b.admin.bearer, params={"object_id": rule["id"]}).json() == []
+
+
+def test_changes_travel_in_batches_each_taken_once_and_a_replayed_batch_changes_nothing(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    """Several changes of a pairing go in one signed request, each applied once by its event id with its
+    own result; the same request again is refused whole; a retry (signed anew) is answered as the first
+    time; one change the partner refuses fails alone."""
+    a, b = world.a, world.b
+    north = partner_workspace(remote, "batch")
+    link_id, here, there = pair(client, upstream, remote, a, north)
+    catalog_rule(client, a, link_id)
+    work(client)
+    made = [new_product(client, a) for _ in range(12)]
+    work(client)
+    assert all(len(products(remote, north, p["sku"])) == 1 for p in made)
+    audit = remote.client.get("/api/audit", headers=north.admin.bearer, params={"object_id": there["id"]}).json()
+    events = [e["after"]["event"] for e in audit if e["action"] == "sync.inbound"]
+    assert len(events) == len(set(events)), "each event is applied once"
+    # the requests carried several changes each: fewer attempts than changes
+    delivered = client.get(
+        "/api/deliveries",
+        headers=a.admin.bearer,
+        params={"subscriber": f"peers:{here['id']}", "status": "delivered", "limit": 200},
+    ).json()["items"]
+    assert len(delivered) >= 12
+
+    # the partner's deployment down: the batch waits, then every change arrives once
+    remote.stop()
+    try:
+        for p in made[:6]:
+            renamed = client.patch(f"/api/ordering/products/{p['id']}", headers=a.admin.bearer, json={"name": "Down"})
+            assert renamed.status_code == 200, renamed.text
+        work(client, passes=3)
+    finally:
+        remote.start()
+    work(client)
+    assert [products(remote, north, p["sku"])[0]["name"] for p in made[:6]] == ["Down"] * 6
+    assert all(len(products(remote, north, p["sku"])) == 1 for p in made)
+
+    # by hand: a batch of a good change and one the partner refuses (a field no product has)
+    secret = _upstream_secret(client, here["id"])
+    good, bad = str(uuid.uuid4()), str(uuid.uuid4())
+    sku = unique("B")
+
+    def item(event: str, fields: list[str], values: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "event": event,
+            "kind": "records",
+            "occurred_at": "2026-12-01T00:00:00+00:00",
+            "rule": {"id": str(uuid.uuid4()), "name": "By hand", "object": "ordering.product", "fields": fields},
+            "records": [{"id": str(uuid.uuid4()), "present": True, "values": values}],
+        }
+
+    items = [
+        item(good, ["sku", "name", "unit"], {"sku": sku, "name": "Batched", "unit": "ea"}),
+        item(bad, ["sku", "colour"], {"sku": unique("C"), "colour": "red"}),
+    ]
+
+    def batch(batch_id: str | None = None) -> tuple[bytes, dict[str, str]]:
+        batch_id = batch_id or str(uuid.uuid4())
+        body = wire.encode(
+            {"kind": "batch", "event": batch_id, "pairing": there["id"], "nonce": uuid.uuid4().hex, "items": items}
+        )
+        headers = {
+            "Content-Type": "application/json",
+            wire.PAIRING_HEADER: there["id"],
+            signing.EVENT_ID_HEADER: batch_id,
+            signing.SIGNATURE_HEADER: signing.signature_header([secret], body),
+        }
+        return body, headers
+
+    body, headers = batch()
+    taken = remote.client.post("/api/sync/inbound", content=body, headers=headers)
+    assert taken.status_code == 200, taken.text
+    results = taken.json()["results"]
+    assert results[good]["status"] == 200 and list(results[good]["answer"]["outcomes"].values()) == ["created"]
+    assert results[bad]["status"] == 422, results
+    assert len(products(remote, north, sku)) == 1
+    replayed = remote.client.post("/api/sync/inbound", content=body, headers=headers)
+    assert replayed.status_code == 409 and replayed.json()["code"] == "replayed", replayed.text
+    body, headers = batch()
+    retried = remote.client.post("/api/sync/inbound", content=body, headers=headers)
+    assert retried.status_code == 200, retried.text
+    again = retried.json()["results"]
+    assert again[good]["answer"]["duplicate"] is True and again[bad]["status"] == 422
+    assert len(products(remote, north, sku)) == 1
+    # a batch is verified whole: a wrong signature takes none of its items
+    body, headers = batch()
+    headers[signing.SIGNATURE_HEADER] = signing.signature_header(["pssec_wrong"], body)
+    assert remote.client.post("/api/sync/inbound", content=body, headers=headers).status_code == 401
+
+    # tenant B sees none of it
+    assert client.get("/api/sync/peers", headers=b.admin.bearer).json() == []
+
+
+def test_activating_the_purchasing_rules_and_re_establishing_the_link_catch_up_across_deployments(
+    client: TestClient, world: World, upstream: Served, remote: Served
+) -> None:
+    """Purchase orders sent before the manufacturer's rules were active are placed when it activates them
+    (asked of the partner's deployment, with progress), their statuses come back when the status rule is
+    activated; one sent while the partnership is suspended is placed once it is active again; each once."""
+    a = world.a
+    north = partner_workspace(remote, "catchup")
+    link_id, _here, _there = pair(client, upstream, remote, a, north)
+    made = new_product(client, a)
+    price_list(client, a.admin, [{"product_id": made["id"], "unit_price": "10.00"}])
+    warehouse = staff(client, a.admin, "GET", "/warehouses").json()[0]["id"]
+    stock(client, a.admin, warehouse, made["id"], 100)
+    catalog_rule(client, a, link_id)
+    work(client)
+    mine = products(remote, north, made["sku"])[0]
+    rules = {}
+    for obj in PURCHASE_OBJECTS:
+        rule = client.post(
+            "/api/sync/rules", headers=a.admin.bearer, json={"link_id": link_id, "object": obj, "name": obj}
+        )
+        assert rule.status_code == 201, rule.text
+        rules[obj] = rule.json()["id"]
+
+    def send(quantity: int) -> dict[str, Any]:
+        sent = remote.client.post(
+            "/api/ordering/purchase-orders",
+            headers=north.admin.bearer,
+            json={
+                "supplier_id": a.tenant_id,
+                "lines": [{"product_id": mine["id"], "quantity": quantity}],
+                "ship_to": "Q",
+            },
+        )
+        assert sent.status_code == 201, sent.text
+        return sent.json()
+
+    def purchase(po_id: str) -> dict[str, Any]:
+        return remote.client.get(f"/api/ordering/purchase-orders/{po_id}", headers=north.admin.bearer).json()
+
+    def sales(number: str) -> list[dict[str, Any]]:
+        found = client.get("/api/ordering/orders", headers=a.admin.bearer, params={"limit": 200, "status": "all"})
+        return [o for o in found.json()["items"] if o.get("po_number") == number]
+
+    def rule_detail(obj: str) -> dict[str, Any]:
+        return client.get(f"/api/sync/rules/{rules[obj]}", headers=a.admin.bearer).json()
+
+    # sent while no rule takes them: they wait at the manufacturer's (no active rule) ...
+    waiting = [send(1), send(2)]
+    work(remote.client)  # retried until the deliveries die: only a catch-up brings them over now
+    work(client)
+    assert all(sales(po["number"]) == [] for po in waiting)
+    # ... and activating the rule asks the partner's deployment for what waits: each placed once
+    assert (
+        client.post(f"/api/sync/rules/{rules[PURCHASE_OBJECTS[0]]}/activate", headers=a.admin.bearer).status_code == 202
+    )
+    for _ in range(3):
+        work(client)
+        work(remote.client)
+    work(client)
+    for po in waiting:
+        assert len(sales(po["number"])) == 1, po["number"]
+        assert purchase(po["id"])["status"] == "submitted"
+    backfill = rule_detail(PURCHASE_OBJECTS[0])["backfills"][0]
+    assert (backfill["status"], backfill["total"], backfill["done"], backfill["applied"]) == ("done", 2, 2, 2)
+
+    # the sales orders approved before the status rule is active: activating it brings the statuses
+    for po in waiting:
+        so = sales(po["number"])[0]
+        assert staff(client, a.admin, "POST", f"/orders/{so['id']}/approve", json={}).status_code == 200
+    work(client)
+    assert all(purchase(po["id"])["status"] == "submitted" for po in waiting)
+    assert (
+        client.post(f"/api/sync/rules/{rules[PURCHASE_OBJECTS[1]]}/activate", headers=a.admin.bearer).status_code == 202
+    )
+    work(client)
+    assert all(purchase(po["id"])["status"] == "approved" for po in waiting)
+    status_backfill = rule_detail(PURCHASE_OBJECTS[1])["backfills"][0]
+    assert status_backfill["status"] == "done" and status_backfill["done"] == 2, status_backfill
+
+    # suspended: a purchase order sent meanwhile is not placed; active again: placed once
+    status = f"/api/interconnect/enterprises/{link_id}/status"
+    assert client.post(status, headers=a.admin.bearer, json={"status": "suspended"}).status_code == 200
+    later = send(3)
+    work(remote.client)
+    work(client)
+    assert sales(later["number"]) == [] and purchase(later["id"])["status"] == "sent"
+    assert client.post(status, headers=a.admin.bearer, json={"status": "active"}).status_code == 200
+    for _ in range(3):
+        work(client)
+        work(remote.client)
+    work(client)
+    assert len(sales(later["number"])) == 1
+    assert purchase(later["id"])["status"] == "submitted"
+    assert all(len(sales(po["number"])) == 1 for po in waiting)
