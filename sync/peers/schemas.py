@@ -71,6 +71,17 @@ class HandledOut(msgspec.Struct):
     answer: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+class BatchItemOut(msgspec.Struct, omit_defaults=True):
+    """What came of one event of a batch: its status (200 when taken) with its answer (an InboundOut), or
+    the problem (code, detail) that made it fail, for the sender to retry that one."""
+
+    status: int
+    # the event's own answer, as a request of its own would have had it
+    answer: dict[str, Any] | None = None
+    code: str | None = None
+    detail: str | None = None
+
+
 class InboundOut(msgspec.Struct, omit_defaults=True):
     """Per record sent, what applying it did (created, updated, unchanged, withdrawn, skipped, stale,
     clash); `duplicate` when the event was taken before (the first answer, nothing applied again)."""
@@ -81,7 +92,7 @@ class InboundOut(msgspec.Struct, omit_defaults=True):
     handled: HandledOut | None = None
     # a batch (several events in one request): each event's result by its id, its status (200 when taken)
     # with its answer, or the problem (code, detail) that made it fail, for the sender to retry that one
-    results: dict[str, dict[str, Any]] = msgspec.field(default_factory=dict)
+    results: dict[str, BatchItemOut] = msgspec.field(default_factory=dict)
     # a catch-up asked for (sync.peers.catchup): how many records wait to be sent
     total: int | None = None
     duplicate: bool = False

@@ -38,6 +38,8 @@ FREE_FORM = {
     # a mapped record's fields between two deployments: they are the rule's object's, whatever it maps
     ("DigestOut", "values"),
     ("DigestOut", "written"),
+    # a batch's event answered as the event alone would be (an InboundOut, which is itself a union of kinds)
+    ("BatchItemOut", "answer"),
 }
 
 
