@@ -84,12 +84,12 @@ def upstream(client: TestClient) -> Iterator[Served]:
         webhooks.config = config
 
 
-def work(client: TestClient, passes: int | None = None) -> int:
+def work(client: TestClient, passes: int | None = None, config: DeliveryConfig = RETRY_AT_ONCE) -> int:
     """The delivery workers' own engine on the deployment: until nothing is left to do (or `passes`)."""
     services = client.app.state.services
 
     async def run() -> int:
-        engine = DeliveryEngine(services, subscribers_of(services), RETRY_AT_ONCE, worker_id="tests")
+        engine = DeliveryEngine(services, subscribers_of(services), config, worker_id="tests")
         total = 0
         for n in range(passes or 500):
             did = await engine.fan_out()

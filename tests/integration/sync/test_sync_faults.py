@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,14 @@ from tests.conftest import make_settings
 from tests.integration.ordering.support import price_list, staff, stock
 from tests.integration.sync.deployment import Served, free_port
 from tests.integration.sync.faulty_proxy import FaultyProxy
-from tests.integration.sync.test_peers import new_product, partner_workspace, remote_link, work
+from tests.integration.sync.test_peers import RETRY_AT_ONCE, new_product, partner_workspace, remote_link, work
 from tests.lanes import postgres_url, private_database
 from tests.world import TenantWorld, World
 
 SEED = 20261205
+# the manufacturer's side sends statuses a few to a request: batches go through the faults too, and there
+# are requests enough for the faults to fall on
+IN_SMALL_BATCHES = replace(RETRY_AT_ONCE, line_batch=3)
 ORDERS = 40
 ROOT = Path(__file__).resolve().parents[3]
 pytestmark = pytest.mark.postgres_only
@@ -272,7 +276,7 @@ def test_purchase_orders_catalog_and_statuses_come_through_faults_between_two_de
                 done = staff(client, a.admin, "POST", f"/orders/{so['id']}/shipments", json={"own_delivery": True})
                 assert done.status_code == 201, done.text
                 shipped.add(number)
-        work(client, passes=4)
+        work(client, passes=4, config=IN_SMALL_BATCHES)
 
     try:
         for n in range(ORDERS):
