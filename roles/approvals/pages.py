@@ -187,7 +187,9 @@ def _decide(outcome: str) -> Any:
         include_in_schema=False,
         name=f"approval-{outcome}",
     )
-    async def decide(approval_id: FromPath[uuid.UUID], data: Form, db: DB, approvals: ApprovalsDep) -> Any:
+    async def decide(
+        approval_id: FromPath[uuid.UUID], data: Form, db: DB, approvals: ApprovalsDep
+    ) -> Template | Redirect:
         comment = str(data.get("comment") or "")
         try:
             async with db.begin_nested():
@@ -204,7 +206,9 @@ def _decide(outcome: str) -> Any:
 
 
 @post(f"{QUEUE}/{{approval_id:uuid}}/comment", opt=STAFF, include_in_schema=False)
-async def comment_page(approval_id: FromPath[uuid.UUID], data: Form, db: DB, approvals: ApprovalsDep) -> Any:
+async def comment_page(
+    approval_id: FromPath[uuid.UUID], data: Form, db: DB, approvals: ApprovalsDep
+) -> Template | Redirect:
     comment = str(data.get("comment") or "")
     try:
         async with db.begin_nested():
@@ -219,7 +223,9 @@ async def comment_page(approval_id: FromPath[uuid.UUID], data: Form, db: DB, app
 
 
 @post(f"{QUEUE}/{{approval_id:uuid}}/reassign", opt=requires(FLOWS, "update"), include_in_schema=False)
-async def reassign_page(approval_id: FromPath[uuid.UUID], data: Form, db: DB, approvals: ApprovalsDep) -> Any:
+async def reassign_page(
+    approval_id: FromPath[uuid.UUID], data: Form, db: DB, approvals: ApprovalsDep
+) -> Template | Redirect:
     chosen = str(data.get("user_id") or "")
     try:
         async with db.begin_nested():
@@ -240,7 +246,9 @@ async def reassign_page(approval_id: FromPath[uuid.UUID], data: Form, db: DB, ap
 
 
 @post(f"{QUEUE}/delegations", opt=STAFF, include_in_schema=False)
-async def delegate_page(data: Form, db: DB, approvals: ApprovalsDep, delegations: DelegationsDep) -> Any:
+async def delegate_page(
+    data: Form, db: DB, approvals: ApprovalsDep, delegations: DelegationsDep
+) -> Template | Redirect:
     form = {k: str(data.get(k) or "") for k in ("delegate_id", "starts_on", "ends_on")}
     try:
         async with db.begin_nested():
@@ -335,7 +343,7 @@ def _values(form: dict[str, str]) -> dict[str, Any]:
 
 
 @post(FLOW_PAGES, opt=requires(FLOWS, "update"), include_in_schema=False)
-async def create_flow_page(data: Form, db: DB, flows: FlowsDep) -> Any:
+async def create_flow_page(data: Form, db: DB, flows: FlowsDep) -> Template | Redirect:
     form = _form(data, FLOW_FIELDS)
     try:
         async with db.begin_nested():
@@ -396,7 +404,7 @@ async def flow_page(
 
 
 @post(f"{FLOW_PAGES}/{{flow_id:uuid}}", opt=requires(FLOWS, "update"), include_in_schema=False)
-async def update_flow_page(flow_id: FromPath[uuid.UUID], data: Form, db: DB, flows: FlowsDep) -> Any:
+async def update_flow_page(flow_id: FromPath[uuid.UUID], data: Form, db: DB, flows: FlowsDep) -> Template | Redirect:
     form = _form(data, FLOW_FIELDS[1:])
     try:
         async with db.begin_nested():
@@ -413,7 +421,7 @@ async def delete_flow_page(flow_id: FromPath[uuid.UUID], flows: FlowsDep) -> Red
 
 
 @post(f"{FLOW_PAGES}/{{flow_id:uuid}}/steps", opt=requires(FLOWS, "update"), include_in_schema=False)
-async def add_step_page(flow_id: FromPath[uuid.UUID], data: Form, db: DB, flows: FlowsDep) -> Any:
+async def add_step_page(flow_id: FromPath[uuid.UUID], data: Form, db: DB, flows: FlowsDep) -> Template | Redirect:
     form = _form(data, STEP_FIELDS)
     try:
         async with db.begin_nested():

@@ -655,6 +655,10 @@ def test_a_stranded_step_is_told_to_who_edits_flows_and_any_waiting_step_can_be_
     form_page = f"/console/approvals/{other['id']}"
     wrong = submit(client, f"{form_page}/reassign", {"user_id": desk.user_id}, form_page=form_page)
     assert wrong.status_code == 422 and "ordering.order approve" in wrong.text
+    assert wrong.headers["content-type"].startswith("text/html")
+    nobody = submit(client, f"{form_page}/reassign", {"user_id": ""}, form_page=form_page)
+    assert nobody.status_code == 422 and nobody.headers["content-type"].startswith("text/html"), nobody.text
+    assert "Choose a person" in nobody.text
     done = submit(client, f"{form_page}/reassign", {"user_id": helper.user_id}, form_page=form_page)
     assert done.status_code in (302, 303) and done.headers["location"].endswith("done=reassigned")
     act_as(client, helper.cookie)

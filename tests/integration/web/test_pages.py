@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import pytest
 from httpx import Response
+from litestar import Litestar
+from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from tests.world import PASSWORD, World, csrf_token, web_login
@@ -380,3 +383,16 @@ def test_health(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
+
+
+def test_every_page_handler_answers_with_a_page_or_a_redirect(app: Litestar) -> None:
+    """A page handler typed `Any` would have its refusal page (a form sent back with its errors) sent as
+    JSON, shown by the browser as source: every handler outside the API declares what it answers."""
+    untyped = [
+        f"{sorted(handler.http_methods)} {route.path}"
+        for route in app.routes
+        if isinstance(route, HTTPRoute) and not route.path.startswith(("/api/", "/.well-known/"))
+        for handler in route.route_handlers
+        if handler.parsed_fn_signature.return_type.annotation is Any
+    ]
+    assert untyped == []
