@@ -168,10 +168,14 @@ def handler_decimal_fields(request: Request[Any, Any, Any]) -> frozenset[str]:
 
 
 def decimal_error(field: str, value: str) -> FieldError | None:
-    """An amount written with an exponent is refused: "1e3" is not how money is typed."""
-    if _EXPONENT.match(value) is None:
-        return None
-    return FieldError(field, N_("must be a plain number, without an exponent"), "invalid")
+    """An amount written with an exponent is refused: "1e3" is not how money is typed; so is one in other
+    digits than 0-9 (Arabic-Indic or full-width ones, which Decimal would read as numbers). Anything else
+    that is not a number is left to the field's own reading (a page's form says "is not an amount")."""
+    if _EXPONENT.match(value) is not None:
+        return FieldError(field, N_("must be a plain number, without an exponent"), "invalid")
+    if any(c.isdigit() and not c.isascii() for c in value):
+        return FieldError(field, N_("must be a plain number, in digits 0-9 with an optional point"), "invalid")
+    return None
 
 
 def _value_error(

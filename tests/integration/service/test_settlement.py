@@ -131,7 +131,8 @@ def test_a_settlement_is_disputed_answered_approved_and_credited_to_the_partner(
     answer = f"{SETTLEMENTS}/{created['id']}/lines/{line['id']}/answer"
     huge = call(client, world.a.admin, "POST", answer, json={"decision": "adjust", "answer": "ok", "travel": "1e20"})
     assert huge.status_code == 422 and huge.json()["errors"][0]["field"] == "travel"
-    for written in ("1e3", " 1E3", "2.5e-1", ".5e1"):  # money is never written with an exponent
+    # money is never written with an exponent, nor in other digits than 0-9 (Decimal reads "١٢" as 12)
+    for written in ("1e3", " 1E3", "2.5e-1", ".5e1", "\u0661\u0662", "\uff11\uff12"):
         exponent = call(
             client, world.a.admin, "POST", answer, json={"decision": "adjust", "answer": "ok", "labour": written}
         )
