@@ -563,6 +563,8 @@ class Approvals:
                 "not_allowed",
                 permission=permission_text(kind.permission),
             )
+        if step.user_id == user_id and step.role_key is None:
+            return step  # theirs already: nothing changes, so nothing is audited and nobody is told again
         before = {"user_id": step.user_id, "role_key": step.role_key}
         step.user_id, step.role_key = user_id, None
         record_action(

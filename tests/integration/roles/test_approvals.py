@@ -643,6 +643,12 @@ def test_a_stranded_step_is_told_to_who_edits_flows_and_any_waiting_step_can_be_
     audit = ok(client.get("/api/audit", headers=admin.bearer, params={"object_id": stuck["request_id"]}))
     reassigned = [a for a in audit if a["action"] == "reassign_step"]
     assert reassigned and reassigned[-1]["after"]["to_user_id"] == helper.user_id, audit
+    # giving it to whoever holds it already changes nothing: no second entry, no second notice
+    again = ok(call(client, admin, "POST", path, json={"user_id": helper.user_id}))
+    assert again["user_id"] == helper.user_id
+    assert background_jobs_ended(client)
+    audit = ok(client.get("/api/audit", headers=admin.bearer, params={"object_id": stuck["request_id"]}))
+    assert [a["action"] for a in audit].count("reassign_step") == len(reassigned), audit
     assert ok(call(client, helper, "POST", f"{API}/{stuck['id']}/approve"))["final"] is True
     assert call(client, admin, "POST", path, json={"user_id": helper.user_id}).status_code == 409
 
