@@ -179,6 +179,7 @@ async def _colleagues_page(
     alert: str | None = None,
     added: tuple[str, str | None] | None = None,
     role_error: tuple[uuid.UUID, str] | None = None,
+    signed_out: int | None = None,
     status_code: int = 200,
 ) -> Template:
     if actor.enterprise_id is None:
@@ -211,6 +212,7 @@ async def _colleagues_page(
             "alert": alert,
             "added": added,
             "roles": roles,
+            "signed_out": signed_out,
         },
         status_code=status_code,
     )
@@ -218,9 +220,18 @@ async def _colleagues_page(
 
 @get("/colleagues", opt=requires("partner.colleagues", "read"), include_in_schema=False)
 async def colleagues_page(
-    db: DB, actor: CurrentActor, services: ServicesDep, links: LinksDep, people: PeopleDep, portal: CurrentPortal
+    db: DB,
+    actor: CurrentActor,
+    services: ServicesDep,
+    links: LinksDep,
+    people: PeopleDep,
+    portal: CurrentPortal,
+    ended: FromQuery[str | None] = None,
 ) -> Template:
-    return await _colleagues_page(db, actor, services, links, people, portal)
+    """The enterprise's people; `ended`: how many sessions a sign-out everywhere just ended (a count to show,
+    read only when it is a small number)."""
+    count = int(ended) if ended is not None and ended.isascii() and ended.isdigit() and len(ended) <= 6 else None
+    return await _colleagues_page(db, actor, services, links, people, portal, signed_out=count)
 
 
 @post("/colleagues", opt=requires("partner.colleagues", "create"), include_in_schema=False)
@@ -286,8 +297,8 @@ async def colleague_sign_out_page(
 ) -> Redirect:
     """Sign a colleague of one's own enterprise out of this workspace everywhere (they may sign in again)."""
     membership = await people.colleague(actor, membership_id)
-    await end_sessions_of(db, membership)
-    return Redirect(portal.path("colleagues") + f"#person-{membership.id}")
+    ended = await end_sessions_of(db, membership)
+    return Redirect(portal.path("colleagues") + f"?ended={ended}#person-{membership.id}")
 
 
 @post(

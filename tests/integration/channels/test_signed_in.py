@@ -337,7 +337,9 @@ def test_a_partner_admin_signs_a_colleague_out_everywhere_and_no_one_else(client
     action = f"/p/{world.a.slug}/colleagues/{colleague_id}/sign-out"
     assert page.status_code == 200 and action in page.text and "Sign out everywhere" in page.text
     done = client.post(action, data={"_csrf_token": csrf_of(page.text)}, follow_redirects=False)
-    assert done.status_code in (302, 303) and done.headers["location"].endswith(f"#person-{colleague_id}")
+    assert done.status_code in (302, 303) and done.headers["location"].endswith(f"?ended=1#person-{colleague_id}")
+    assert "1 session ended" in client.get(done.headers["location"]).text  # the admin sees what it did
+    assert "session ended" not in client.get(f"/p/{world.a.slug}/colleagues?ended=9999999").text
     assert client.get("/api/partner/me", headers={"Authorization": f"Bearer {again}"}).status_code == 401
     foreign = client.post(
         f"/p/{world.a.slug}/colleagues/{world.y.admin.user_id}/sign-out",
