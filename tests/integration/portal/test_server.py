@@ -29,6 +29,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _started(log: Path) -> set[int]:
+    """The worker processes whose start-up has completed, by the server's JSON log lines."""
+    found = set()
+    for line in log.read_bytes().decode(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict) and str(entry.get("message", "")).startswith("Application startup complete"):
+            found.add(entry.get("pid"))
+    return found
+
+
 @contextmanager
 def running_server(database_url: str, workdir: Path, name: str, workers: int) -> Iterator[httpx.Client]:
     port = free_port()
@@ -50,6 +63,10 @@ def running_server(database_url: str, workdir: Path, name: str, workers: int) ->
         fresh = httpx.Limits(max_keepalive_connections=0)
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30, limits=fresh) as client:
             deadline = time.monotonic() + 90
+            # every worker process started (on a busy machine one may be serving long before the other)
+            while len(_started(workdir / f"{name}.log")) < workers:
+                assert process.poll() is None and time.monotonic() < deadline, (workdir / f"{name}.log").read_text()
+                time.sleep(0.2)
             while True:
                 try:
                     if client.get("/health").status_code == 200:
