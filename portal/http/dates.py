@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Any, get_args, get_type_hints
+from typing import Any, get_args
 
-import msgspec
 from litestar import Litestar
 
 from portal.errors import FieldError, ValidationFailed
+from portal.http.fields import fields_where
 from portal.i18n import N_
 
 FIRST_DAY = date(1970, 1, 1)
@@ -62,22 +62,9 @@ def _mentions_date(annotation: Any) -> bool:
     return any(_mentions_date(arg) for arg in get_args(annotation))
 
 
-def date_fields(annotation: Any, seen: set[int] | None = None) -> set[str]:
+def date_fields(annotation: Any) -> set[str]:
     """The names of the fields typed as a date (or date-time) in a request schema and the schemas it holds."""
-    seen = set() if seen is None else seen
-    if id(annotation) in seen:
-        return set()
-    seen.add(id(annotation))
-    found: set[str] = set()
-    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        for name, hint in get_type_hints(annotation, include_extras=True).items():
-            if _mentions_date(hint):
-                found.add(name)
-            found |= date_fields(hint, seen)
-        return found
-    for arg in get_args(annotation):
-        found |= date_fields(arg, seen)
-    return found
+    return fields_where(annotation, _mentions_date)
 
 
 def app_date_fields(app: Litestar) -> frozenset[str]:

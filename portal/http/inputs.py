@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Annotated, Any, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, get_args, get_origin
 from urllib.parse import unquote_to_bytes
 
 import msgspec
@@ -34,6 +34,7 @@ from multipart import MultipartSegment, PushMultipartParser  # type: ignore[impo
 
 from portal.errors import FieldError, ValidationFailed
 from portal.http.dates import app_date_fields, date_error
+from portal.http.fields import fields_where
 from portal.i18n import N_
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -77,22 +78,9 @@ def whole_number(field: str, value: str) -> int:
     return number
 
 
-def multiline_fields(annotation: Any, seen: set[int] | None = None) -> set[str]:
+def multiline_fields(annotation: Any) -> set[str]:
     """The names of the fields declared `Multiline` in a request schema and the schemas it holds."""
-    seen = set() if seen is None else seen
-    if id(annotation) in seen:
-        return set()
-    seen.add(id(annotation))
-    found: set[str] = set()
-    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        for name, hint in get_type_hints(annotation, include_extras=True).items():
-            if _declares_multiline(hint):
-                found.add(name)
-            found |= multiline_fields(hint, seen)
-        return found
-    for arg in get_args(annotation):
-        found |= multiline_fields(arg, seen)
-    return found
+    return fields_where(annotation, _declares_multiline)
 
 
 def _declares_multiline(hint: Any) -> bool:
@@ -122,22 +110,9 @@ def app_multiline_fields(app: Litestar) -> frozenset[str]:
 _EXPONENT = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)\s*[eE]")
 
 
-def decimal_fields(annotation: Any, seen: set[int] | None = None) -> set[str]:
+def decimal_fields(annotation: Any) -> set[str]:
     """The names of the fields typed Decimal (money, rates) in a request schema and the schemas it holds."""
-    seen = set() if seen is None else seen
-    if id(annotation) in seen:
-        return set()
-    seen.add(id(annotation))
-    found: set[str] = set()
-    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        for name, hint in get_type_hints(annotation, include_extras=True).items():
-            if _mentions_decimal(hint):
-                found.add(name)
-            found |= decimal_fields(hint, seen)
-        return found
-    for arg in get_args(annotation):
-        found |= decimal_fields(arg, seen)
-    return found
+    return fields_where(annotation, _mentions_decimal)
 
 
 def _mentions_decimal(annotation: Any) -> bool:
